@@ -1,0 +1,80 @@
+"""SQLModel tables. Telegram ids exceed 32 bits (channels: -100...), hence BigInteger."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Column, Index, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    username: str | None = Field(default=None, max_length=64)
+    first_name: str | None = Field(default=None, max_length=128)
+    language_code: str | None = Field(default=None, max_length=16)
+    first_seen: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    last_seen: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class Chat(SQLModel, table=True):
+    __tablename__ = "chats"
+
+    id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    type: str = Field(max_length=16)
+    title: str | None = Field(default=None, max_length=256)
+    username: str | None = Field(default=None, max_length=64)
+    active: bool = True
+    first_seen: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    last_seen: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class MarketSnapshot(SQLModel, table=True):
+    """One venue instrument at one tick. Floats: series feed statistics, not money."""
+
+    __tablename__ = "market_snapshots"
+    __table_args__ = (
+        UniqueConstraint("venue", "symbol", "ts", name="uq_snapshot_venue_symbol_ts"),
+        Index("ix_snapshot_asset_ts", "asset", "ts"),
+    )
+
+    # SQLite only autoincrements an INTEGER primary key; PostgreSQL gets a 64-bit one.
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+        ),
+    )
+    ts: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    venue: str = Field(max_length=24)
+    symbol: str = Field(max_length=40)
+    asset: str = Field(max_length=24)
+    inverse: bool = False
+    mark: float
+    index_price: float | None = None
+    last: float | None = None
+    oi_contracts: float
+    oi_coin: float
+    oi_usd: float
+    funding_rate: float | None = None
+    funding_interval_hours: int | None = None
+    next_funding_time: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    volume_24h_coin: float | None = None
+    volume_24h_usd: float | None = None
+
+
+class LiquidationMinute(SQLModel, table=True):
+    """Forced closes per venue, asset and minute: USD of longs and of shorts liquidated."""
+
+    __tablename__ = "liquidation_minutes"
+
+    venue: str = Field(max_length=24, primary_key=True)
+    asset: str = Field(max_length=24, primary_key=True)
+    minute: datetime = Field(sa_column=Column(UTCDateTime, primary_key=True))
+    long_usd: float = 0.0
+    short_usd: float = 0.0
+    events: int = 0

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.db import make_session_factory
+from storage.repositories.contacts import ChatSeen, ContactRepository, UserSeen
+
+T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+CHANNEL_ID = -1001234567890  # channel ids need 64 bits
+
+
+async def test_first_contact_records_user_and_chat_with_64_bit_ids(engine: AsyncEngine) -> None:
+    repo = ContactRepository(make_session_factory(engine))
+    await repo.record(
+        UserSeen(7_000_000_001, "trader", "Ann", "en"), ChatSeen(CHANNEL_ID, "channel", "Desk"), T0
+    )
+
+    user = await repo.get_user(7_000_000_001)
+    chat = await repo.get_chat(CHANNEL_ID)
+    assert user is not None and user.username == "trader" and user.first_seen == T0
+    assert chat is not None and chat.type == "channel" and chat.title == "Desk" and chat.active
+
+
+async def test_later_contact_keeps_first_seen_and_updates_the_rest(engine: AsyncEngine) -> None:
+    repo = ContactRepository(make_session_factory(engine), touch_interval=timedelta(minutes=10))
+    await repo.record(UserSeen(42, "old"), None, T0)
+    await repo.record(UserSeen(42, "skipped"), None, T0 + timedelta(minutes=5))
+    await repo.record(UserSeen(42, "new"), None, T0 + timedelta(minutes=11))
+
+    user = await repo.get_user(42)
+    assert user is not None
+    assert (user.username, user.first_seen, user.last_seen) == (
+        "new",
+        T0,
+        T0 + timedelta(minutes=11),
+    )
+
+
+async def test_a_second_process_sees_the_same_rows(engine: AsyncEngine) -> None:
+    await ContactRepository(make_session_factory(engine)).record(
+        UserSeen(5), ChatSeen(5, "private"), T0
+    )
+    fresh = ContactRepository(make_session_factory(engine))
+    assert (await fresh.get_chat(5)) is not None
