@@ -1,0 +1,188 @@
+"""Market history: every tick's snapshots and the per-minute liquidation flow.
+
+Venues keep little history (Binance OI 30 days, Hyperliquid none), so this table is the bot's
+own memory from the first tick on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from storage.db import SessionFactory
+from storage.models import LiquidationMinute, MarketSnapshot
+
+
+class SnapshotLike(Protocol):
+    """The fields storage needs from bot.market.models.Snapshot (kept structural on purpose)."""
+
+    venue: Any
+    symbol: str
+    asset: str
+    inverse: bool
+    ts: datetime
+    mark: Any
+    index: Any
+    last: Any
+    oi_contracts: Any
+    oi_coin: Any
+    oi_usd: Any
+    funding_rate: Any
+    funding_interval_hours: int | None
+    next_funding_time: datetime | None
+    volume_24h_coin: Any
+    volume_24h_usd: Any
+
+
+@dataclass(frozen=True, slots=True)
+class LiquidationFlow:
+    venue: str
+    asset: str
+    minute: datetime
+    long_usd: float
+    short_usd: float
+    events: int
+
+
+def _f(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def snapshot_row(snap: SnapshotLike) -> dict[str, Any]:
+    return {
+        "ts": snap.ts,
+        "venue": str(snap.venue),
+        "symbol": snap.symbol,
+        "asset": snap.asset,
+        "inverse": snap.inverse,
+        "mark": float(snap.mark),
+        "index_price": _f(snap.index),
+        "last": _f(snap.last),
+        "oi_contracts": float(snap.oi_contracts),
+        "oi_coin": float(snap.oi_coin),
+        "oi_usd": float(snap.oi_usd),
+        "funding_rate": _f(snap.funding_rate),
+        "funding_interval_hours": snap.funding_interval_hours,
+        "next_funding_time": snap.next_funding_time,
+        "volume_24h_coin": _f(snap.volume_24h_coin),
+        "volume_24h_usd": _f(snap.volume_24h_usd),
+    }
+
+
+def _insert_for(dialect: str) -> Any:
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+class SnapshotRepository:
+    def __init__(self, sessions: SessionFactory) -> None:
+        self._sessions = sessions
+
+    async def save(self, snapshots: Iterable[SnapshotLike]) -> int:
+        rows = [snapshot_row(s) for s in snapshots]
+        if not rows:
+            return 0
+        async with self._sessions() as session:
+            insert = _insert_for(session.bind.dialect.name)
+            # A replayed tick (same venue time) is not an error: the first copy wins.
+            statement = insert(MarketSnapshot.__table__).on_conflict_do_nothing(
+                index_elements=["venue", "symbol", "ts"]
+            )
+            for start in range(0, len(rows), 500):
+                await session.execute(statement, rows[start : start + 500])
+            await session.commit()
+        return len(rows)
+
+    async def latest(self, asset: str, *, since: datetime | None = None) -> list[MarketSnapshot]:
+        """The newest snapshot of each venue instrument of `asset`."""
+        newest = (
+            select(
+                MarketSnapshot.venue, MarketSnapshot.symbol, func.max(MarketSnapshot.ts).label("ts")
+            )
+            .where(MarketSnapshot.asset == asset)
+            .group_by(MarketSnapshot.venue, MarketSnapshot.symbol)
+        )
+        if since is not None:
+            newest = newest.where(MarketSnapshot.ts >= since)
+        sub = newest.subquery()
+        query = select(MarketSnapshot).join(
+            sub,
+            (MarketSnapshot.venue == sub.c.venue)
+            & (MarketSnapshot.symbol == sub.c.symbol)
+            & (MarketSnapshot.ts == sub.c.ts),
+        )
+        async with self._sessions() as session:
+            return list((await session.execute(query.order_by(MarketSnapshot.venue))).scalars())
+
+    async def series(
+        self,
+        asset: str,
+        since: datetime,
+        *,
+        until: datetime | None = None,
+        venue: str | None = None,
+    ) -> list[MarketSnapshot]:
+        query = select(MarketSnapshot).where(
+            MarketSnapshot.asset == asset, MarketSnapshot.ts >= since
+        )
+        if until is not None:
+            query = query.where(MarketSnapshot.ts <= until)
+        if venue is not None:
+            query = query.where(MarketSnapshot.venue == venue)
+        async with self._sessions() as session:
+            rows = await session.execute(query.order_by(MarketSnapshot.ts))
+            return list(rows.scalars())
+
+    async def assets(self) -> list[str]:
+        async with self._sessions() as session:
+            rows = await session.execute(select(MarketSnapshot.asset).distinct())
+            return sorted(rows.scalars())
+
+    async def prune(self, before: datetime) -> int:
+        async with self._sessions() as session:
+            result = await session.execute(delete(MarketSnapshot).where(MarketSnapshot.ts < before))
+            await session.commit()
+            return int(result.rowcount or 0)
+
+    async def add_liquidations(self, flows: Sequence[LiquidationFlow]) -> None:
+        """Adds to the minute's totals: a minute can arrive in several flushes."""
+        if not flows:
+            return
+        async with self._sessions() as session:
+            insert = _insert_for(session.bind.dialect.name)
+            table = LiquidationMinute.__table__
+            for flow in flows:
+                statement = insert(table).values(
+                    venue=flow.venue,
+                    asset=flow.asset,
+                    minute=flow.minute,
+                    long_usd=flow.long_usd,
+                    short_usd=flow.short_usd,
+                    events=flow.events,
+                )
+                await session.execute(
+                    statement.on_conflict_do_update(
+                        index_elements=["venue", "asset", "minute"],
+                        set_={
+                            "long_usd": table.c.long_usd + statement.excluded.long_usd,
+                            "short_usd": table.c.short_usd + statement.excluded.short_usd,
+                            "events": table.c.events + statement.excluded.events,
+                        },
+                    )
+                )
+            await session.commit()
+
+    async def liquidations(self, asset: str, since: datetime) -> list[LiquidationFlow]:
+        query = select(LiquidationMinute).where(
+            LiquidationMinute.asset == asset, LiquidationMinute.minute >= since
+        )
+        async with self._sessions() as session:
+            rows = (await session.execute(query.order_by(LiquidationMinute.minute))).scalars()
+            return [
+                LiquidationFlow(r.venue, r.asset, r.minute, r.long_usd, r.short_usd, r.events)
+                for r in rows
+            ]
