@@ -1,0 +1,150 @@
+"""`/watch` text -> RuleSpec, and back to text for /watches.
+
+/watch BTC oi 1h > 5%         /watch ETH funding > 0.05%     /watch SOL basis > 0.5%
+/watch BTC price 1h < -3%     /watch BTC liq 1h > 50M        /watch BTC overheating
+/watch * squeeze              /watch BTC funding > p95 on bybit
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from bot.rules.model import (
+    ALL_ASSETS,
+    BUILT_IN,
+    PERCENT,
+    WINDOWED,
+    WINDOWS,
+    Metric,
+    Op,
+    RuleSpec,
+    Threshold,
+)
+
+VENUES = ("binance", "bybit", "okx", "hyperliquid")
+USAGE = "/watch <asset|*> <oi|oi$|funding|basis|price|liq> [window] <>|<> <value> [on venue]"
+EXAMPLE = "/watch BTC oi 1h > 5%"
+_ASSET = re.compile(r"^[A-Z0-9]{1,15}$")
+_AMOUNT = re.compile(r"^([+-]?\d+(?:\.\d+)?)([KMB])?$")
+_PERCENTILE = re.compile(r"^P(\d{1,3})$")
+_SCALE = {"K": Decimal(1_000), "M": Decimal(1_000_000), "B": Decimal(1_000_000_000)}
+# Beyond these a rule can never fire (or always fires): almost surely a typo.
+_LIMITS = {
+    Metric.OI: Decimal(1),
+    Metric.OI_USD: Decimal(1),
+    Metric.PRICE: Decimal(1),
+    Metric.FUNDING: Decimal("0.05"),
+    Metric.BASIS: Decimal("0.5"),
+}
+
+
+class RuleSyntaxError(ValueError):
+    """One short sentence; the handler adds USAGE and EXAMPLE."""
+
+
+def _tokens(text: str) -> list[str]:
+    # "oi 1h>5%" and "oi 1h > 5%" mean the same.
+    spaced = re.sub(r"([<>]=?)", r" \1 ", text)
+    return spaced.split()
+
+
+def parse_rule(text: str) -> RuleSpec:
+    words = _tokens(text)
+    if len(words) < 2:
+        raise RuleSyntaxError("Say which asset and what to watch.")
+    if len(text) > 120:
+        raise RuleSyntaxError("That rule is too long.")
+    asset = words[0].upper()
+    if asset != ALL_ASSETS and not _ASSET.match(asset):
+        raise RuleSyntaxError(f"'{words[0][:15]}' is not an asset name like BTC.")
+    try:
+        metric = Metric(words[1].lower())
+    except ValueError:
+        raise RuleSyntaxError(f"I can't watch '{words[1][:15]}'.") from None
+    rest = words[2:]
+    venue = None
+    if len(rest) >= 2 and rest[-2].lower() == "on":
+        venue = rest[-1].lower()
+        if venue not in VENUES:
+            raise RuleSyntaxError(f"Unknown venue '{rest[-1][:15]}': {', '.join(VENUES)}.")
+        rest = rest[:-2]
+    if metric in BUILT_IN:
+        if rest:
+            raise RuleSyntaxError(f"'{metric}' takes no threshold: it is a built-in warning.")
+        return RuleSpec(asset=asset, metric=metric, venue=venue)
+    window = None
+    if metric in WINDOWED:
+        if not rest or rest[0].lower() not in WINDOWS:
+            raise RuleSyntaxError(f"'{metric}' needs a window: {', '.join(WINDOWS)}.")
+        window, rest = rest[0].lower(), rest[1:]
+    if len(rest) != 2:
+        raise RuleSyntaxError("Give a comparison and a value, like > 5%.")
+    op_word, value_word = rest
+    if op_word not in (">", "<", ">=", "<="):
+        raise RuleSyntaxError("The comparison is > or <.")
+    op = Op(op_word[0])
+    return RuleSpec(
+        asset=asset,
+        metric=metric,
+        window=window,
+        op=op,
+        threshold=_threshold(metric, value_word),
+        venue=venue,
+    )
+
+
+def _threshold(metric: Metric, word: str) -> Threshold:
+    upper = word.upper()
+    if match := _PERCENTILE.match(upper):
+        percentile = int(match.group(1))
+        if not 1 <= percentile <= 99:
+            raise RuleSyntaxError("A percentile is p1 to p99, like p95.")
+        return Threshold(percentile=percentile)
+    if metric in PERCENT:
+        if not upper.endswith("%"):
+            raise RuleSyntaxError(f"Give {metric} as a percentage, like 0.05%.")
+        value = _amount(upper[:-1]) / 100
+        if abs(value) > _LIMITS[metric]:
+            raise RuleSyntaxError(f"{word} is out of range for {metric}.")
+        return Threshold(value=value)
+    value = _amount(upper)
+    if value <= 0:
+        raise RuleSyntaxError("Liquidations are a positive USD amount, like 50M.")
+    return Threshold(value=value)
+
+
+def _amount(word: str) -> Decimal:
+    match = _AMOUNT.match(word)
+    if not match:
+        raise RuleSyntaxError(f"'{word[:15]}' is not a number.")
+    try:
+        value = Decimal(match.group(1))
+    except InvalidOperation:
+        raise RuleSyntaxError(f"'{word[:15]}' is not a number.") from None
+    return value * _SCALE[match.group(2)] if match.group(2) else value
+
+
+def describe(spec: RuleSpec) -> str:
+    """The rule as the user would type it, normalized: 'BTC oi 1h > 5%'."""
+    parts = [spec.asset, str(spec.metric)]
+    if spec.window:
+        parts.append(spec.window)
+    if spec.op is not None and spec.threshold is not None:
+        parts.append(str(spec.op))
+        parts.append(_threshold_text(spec.metric, spec.threshold))
+    if spec.venue:
+        parts += ["on", spec.venue]
+    return " ".join(parts)
+
+
+def _threshold_text(metric: Metric, threshold: Threshold) -> str:
+    if threshold.percentile is not None:
+        return f"p{threshold.percentile}"
+    assert threshold.value is not None
+    if metric in PERCENT:
+        return f"{(threshold.value * 100).normalize():f}%"
+    for suffix, scale in (("B", _SCALE["B"]), ("M", _SCALE["M"]), ("K", _SCALE["K"])):
+        if threshold.value >= scale and threshold.value % (scale / 1000) == 0:
+            return f"{(threshold.value / scale).normalize():f}{suffix}"
+    return f"{threshold.value.normalize():f}"

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from bot.rules.grammar import RuleSyntaxError, describe, parse_rule
+from bot.rules.model import Metric, Op, RuleSpec, Threshold
+
+
+@pytest.mark.parametrize(
+    ("text", "spec"),
+    [
+        ("BTC oi 1h > 5%", RuleSpec("BTC", Metric.OI, "1h", Op.ABOVE, Threshold(Decimal("0.05")))),
+        (
+            "btc oi$ 4h>10%",
+            RuleSpec("BTC", Metric.OI_USD, "4h", Op.ABOVE, Threshold(Decimal("0.1"))),
+        ),
+        (
+            "ETH funding > 0.05%",
+            RuleSpec("ETH", Metric.FUNDING, None, Op.ABOVE, Threshold(Decimal("0.0005"))),
+        ),
+        (
+            "BTC funding < -0.03%",
+            RuleSpec("BTC", Metric.FUNDING, None, Op.BELOW, Threshold(Decimal("-0.0003"))),
+        ),
+        (
+            "SOL basis > 0.5%",
+            RuleSpec("SOL", Metric.BASIS, None, Op.ABOVE, Threshold(Decimal("0.005"))),
+        ),
+        (
+            "BTC price 1h < -3%",
+            RuleSpec("BTC", Metric.PRICE, "1h", Op.BELOW, Threshold(Decimal("-0.03"))),
+        ),
+        (
+            "BTC liq 1h > 50M",
+            RuleSpec("BTC", Metric.LIQ, "1h", Op.ABOVE, Threshold(Decimal(50_000_000))),
+        ),
+        ("BTC overheating", RuleSpec("BTC", Metric.OVERHEATING)),
+        ("BTC squeeze", RuleSpec("BTC", Metric.SQUEEZE)),
+        ("* squeeze", RuleSpec("*", Metric.SQUEEZE)),
+        ("BTC squeeze on bybit", RuleSpec("BTC", Metric.SQUEEZE, venue="bybit")),
+        (
+            "BTC funding > p95 on bybit",
+            RuleSpec("BTC", Metric.FUNDING, None, Op.ABOVE, Threshold(percentile=95), "bybit"),
+        ),
+    ],
+)
+def test_rules_parse(text: str, spec: RuleSpec) -> None:
+    assert parse_rule(text) == spec
+
+
+@pytest.mark.parametrize(
+    ("text", "normal"),
+    [
+        ("btc oi 1h >5%", "BTC oi 1h > 5%"),
+        ("BTC liq 1h > 50000000", "BTC liq 1h > 50M"),
+        ("ETH funding > 0.050%", "ETH funding > 0.05%"),
+        ("* squeeze on okx", "* squeeze on okx"),
+    ],
+)
+def test_describe_gives_back_the_normal_form(text: str, normal: str) -> None:
+    assert describe(parse_rule(text)) == normal
+    assert parse_rule(describe(parse_rule(text))) == parse_rule(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("", "Say which asset"),
+        ("BTC", "Say which asset"),
+        ("BTC moon > 5%", "I can't watch 'moon'"),
+        ("BTC oi > 5%", "needs a window"),
+        ("BTC oi 2h > 5%", "needs a window"),
+        ("BTC oi 1h 5%", "comparison and a value"),
+        ("BTC oi 1h = 5%", "The comparison is > or <"),
+        ("BTC oi 1h > 5", "as a percentage"),
+        ("BTC oi 1h > lots%", "not a number"),
+        ("BTC funding > 9%", "out of range"),
+        ("BTC liq 1h > -5M", "positive USD amount"),
+        ("BTC funding > p100", "p1 to p99"),
+        ("BTC squeeze > 5%", "takes no threshold"),
+        ("BTC squeeze on kraken", "Unknown venue"),
+        ("B$C squeeze", "not an asset name"),
+        ("BTC oi 1h > 5% " + "x" * 200, "too long"),
+    ],
+)
+def test_bad_rules_say_what_is_wrong(text: str, problem: str) -> None:
+    with pytest.raises(RuleSyntaxError, match=problem):
+        parse_rule(text)
