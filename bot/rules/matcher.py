@@ -1,0 +1,257 @@
+"""(observations, rules) -> firings; pure, indexed, edge-triggered with hysteresis.
+
+A rule fires when its condition holds while it is *armed*; firing disarms it. It re-arms once
+the value falls back past the threshold by a margin (hysteresis), so a value hovering at the
+threshold does not ring every tick. Cooldown and mute only delay: an armed rule whose condition
+still holds fires when they end.
+
+Cost per tick grows with what changes, not with the number of rules: rules of one
+(asset, metric, window, venue, direction) sit in one array sorted by threshold, and a new value
+only touches the slice between the previous value and the new one, plus the rules that are
+disarmed or waiting out a cooldown (both are rules that matched recently).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.rules.model import ALL_ASSETS, BUILT_IN, Metric, Op, RuleSpec
+
+# Re-arm once the value is back past threshold by this share of |threshold|, or by the floor
+# (in the metric's own units) for thresholds near zero.
+REARM_SHARE = 0.1
+REARM_FLOOR = {
+    Metric.OI: 0.002,
+    Metric.OI_USD: 0.002,
+    Metric.PRICE: 0.002,
+    Metric.FUNDING: 0.00002,
+    Metric.BASIS: 0.0005,
+    Metric.LIQ: 1_000_000.0,
+}
+
+ObservationKey = tuple[str, Metric, str | None, str | None]  # asset, metric, window, venue
+
+
+@dataclass(frozen=True, slots=True)
+class WatchRule:
+    id: int
+    chat_id: int
+    spec: RuleSpec
+    cooldown: timedelta = timedelta(minutes=30)
+
+
+@dataclass(slots=True)
+class RuleState:
+    armed: bool = True
+    last_fired: datetime | None = None
+    muted_until: datetime | None = None
+
+    def blocked(self, rule: WatchRule, now: datetime) -> bool:
+        if self.muted_until is not None and now < self.muted_until:
+            return True
+        return self.last_fired is not None and now - self.last_fired < rule.cooldown
+
+
+@dataclass(frozen=True, slots=True)
+class Firing:
+    rule: WatchRule
+    asset: str
+    value: float | None  # None for built-in warnings
+    threshold: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class BuiltInEvent:
+    """A warning that started (or escalated) this tick, from the signal engine."""
+
+    asset: str
+    metric: Metric  # OVERHEATING or SQUEEZE
+    venue: str | None = None
+
+
+def _margin(metric: Metric, threshold: float) -> float:
+    return max(abs(threshold) * REARM_SHARE, REARM_FLOOR[metric])
+
+
+@dataclass
+class _Group:
+    """Rules sharing (asset, metric, window, venue, op), sorted so that the satisfied ones are
+    a prefix: ascending thresholds for `>`, descending (negated) for `<`."""
+
+    op: Op
+    keys: list[float] = field(default_factory=list)  # threshold in "satisfied if key < v" form
+    ids: list[int] = field(default_factory=list)
+    key_by_id: dict[int, float] = field(default_factory=dict)
+    last: float | None = None
+    disarmed: set[int] = field(default_factory=set)
+    waiting: set[int] = field(default_factory=set)  # armed and satisfied, blocked by cooldown
+    fresh: set[int] = field(default_factory=set)  # added since the last value: judge them once
+
+    def key_of(self, value: float) -> float:
+        return value if self.op is Op.ABOVE else -value
+
+    def add(self, rule_id: int, threshold: float) -> None:
+        key = self.key_of(threshold)
+        at = bisect.bisect_left(self.keys, key)
+        self.keys.insert(at, key)
+        self.ids.insert(at, rule_id)
+        self.key_by_id[rule_id] = key
+        self.fresh.add(rule_id)
+
+    def remove(self, rule_id: int) -> None:
+        at = self.ids.index(rule_id)
+        del self.keys[at], self.ids[at], self.key_by_id[rule_id]
+        for pending in (self.disarmed, self.waiting, self.fresh):
+            pending.discard(rule_id)
+
+    def newly_satisfied(self, value: float) -> Iterable[int]:
+        v = self.key_of(value)
+        end = bisect.bisect_left(self.keys, v)
+        start = 0 if self.last is None else min(end, bisect.bisect_left(self.keys, self.last))
+        self.last = v
+        return self.ids[start:end]
+
+
+class Matcher:
+    def __init__(self) -> None:
+        self.rules: dict[int, WatchRule] = {}
+        self.states: dict[int, RuleState] = {}
+        self._groups: dict[tuple[str, Metric, str | None, str | None, Op], _Group] = {}
+        self._percentile: dict[tuple[str, Metric, str | None, str | None], set[int]] = defaultdict(
+            set
+        )
+        self._built_in: dict[tuple[str, Metric, str | None], set[int]] = defaultdict(set)
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def add(self, rule: WatchRule, state: RuleState | None = None) -> None:
+        spec = rule.spec
+        self.rules[rule.id] = rule
+        self.states[rule.id] = state or RuleState()
+        if spec.metric in BUILT_IN:
+            self._built_in[(spec.asset, spec.metric, spec.venue)].add(rule.id)
+            return
+        assert spec.op is not None and spec.threshold is not None
+        if spec.threshold.percentile is not None:
+            self._percentile[(spec.asset, spec.metric, spec.window, spec.venue)].add(rule.id)
+            return
+        assert spec.threshold.value is not None
+        group = self._groups.setdefault(
+            (spec.asset, spec.metric, spec.window, spec.venue, spec.op), _Group(spec.op)
+        )
+        group.add(rule.id, float(spec.threshold.value))
+        if not self.states[rule.id].armed:
+            group.disarmed.add(rule.id)
+
+    def remove(self, rule_id: int) -> None:
+        rule = self.rules.pop(rule_id)
+        self.states.pop(rule_id)
+        spec = rule.spec
+        if spec.metric in BUILT_IN:
+            self._built_in[(spec.asset, spec.metric, spec.venue)].discard(rule_id)
+        elif spec.threshold is not None and spec.threshold.percentile is not None:
+            self._percentile[(spec.asset, spec.metric, spec.window, spec.venue)].discard(rule_id)
+        else:
+            assert spec.op is not None
+            self._groups[(spec.asset, spec.metric, spec.window, spec.venue, spec.op)].remove(
+                rule_id
+            )
+
+    def evaluate(
+        self,
+        observations: Mapping[ObservationKey, float],
+        now: datetime,
+        *,
+        events: Iterable[BuiltInEvent] = (),
+        percentiles: Mapping[tuple[ObservationKey, int], float] | None = None,
+    ) -> list[Firing]:
+        """Observations absent from the mapping (stale or degraded data) fire nothing."""
+        firings: list[Firing] = []
+        for (asset, metric, window, venue), value in observations.items():
+            for owner in (asset, ALL_ASSETS):
+                for op in (Op.ABOVE, Op.BELOW):
+                    group = self._groups.get((owner, metric, window, venue, op))
+                    if group is not None:
+                        self._update_group(group, asset, metric, value, now, firings)
+                for rule_id in self._percentile.get((owner, metric, window, venue), ()):
+                    self._check_percentile(rule_id, asset, value, now, percentiles, firings)
+        for event in events:
+            for owner in (event.asset, ALL_ASSETS):
+                for rule_id in self._built_in.get((owner, event.metric, event.venue), ()):
+                    self._try_fire(rule_id, event.asset, None, None, now, firings)
+        return firings
+
+    def _update_group(
+        self,
+        group: _Group,
+        asset: str,
+        metric: Metric,
+        value: float,
+        now: datetime,
+        firings: list[Firing],
+    ) -> None:
+        v = group.key_of(value)
+        for rule_id in list(group.disarmed):
+            key = group.key_by_id[rule_id]
+            if v <= key - _margin(metric, key):
+                group.disarmed.discard(rule_id)
+                self.states[rule_id].armed = True
+        # A new rule is judged against the current value, not only against future moves.
+        candidates = set(group.newly_satisfied(value)) | group.waiting | group.fresh
+        group.waiting, group.fresh = set(), set()
+        for rule_id in candidates:
+            key = group.key_by_id[rule_id]
+            if key >= v or rule_id in group.disarmed:
+                continue  # not satisfied (any more), or fired and not yet re-armed
+            if self._try_fire(rule_id, asset, value, group.key_of(key), now, firings):
+                group.disarmed.add(rule_id)
+            else:
+                group.waiting.add(rule_id)
+
+    def _check_percentile(
+        self,
+        rule_id: int,
+        asset: str,
+        value: float,
+        now: datetime,
+        percentiles: Mapping[tuple[ObservationKey, int], float] | None,
+        firings: list[Firing],
+    ) -> None:
+        spec = self.rules[rule_id].spec
+        assert spec.threshold is not None and spec.threshold.percentile is not None
+        level = (percentiles or {}).get(
+            ((asset, spec.metric, spec.window, spec.venue), spec.threshold.percentile)
+        )
+        if level is None:
+            return  # not enough history for this asset yet
+        state = self.states[rule_id]
+        above = spec.op is Op.ABOVE
+        satisfied = value > level if above else value < level
+        margin = _margin(spec.metric, level)
+        if not state.armed and (value <= level - margin if above else value >= level + margin):
+            state.armed = True
+        if satisfied and state.armed:
+            self._try_fire(rule_id, asset, value, level, now, firings)
+
+    def _try_fire(
+        self,
+        rule_id: int,
+        asset: str,
+        value: float | None,
+        threshold: float | None,
+        now: datetime,
+        firings: list[Firing],
+    ) -> bool:
+        rule, state = self.rules[rule_id], self.states[rule_id]
+        if state.blocked(rule, now):
+            return False
+        firings.append(Firing(rule, asset, value, threshold))
+        state.last_fired = now
+        if rule.spec.metric not in BUILT_IN:
+            state.armed = False
+        return True

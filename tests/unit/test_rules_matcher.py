@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.rules.grammar import parse_rule
+from bot.rules.matcher import BuiltInEvent, Matcher, RuleState, WatchRule
+from bot.rules.model import Metric
+
+T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+FUNDING = ("BTC", Metric.FUNDING, None, None)
+
+
+def _matcher(*rules: str, cooldown: timedelta = timedelta(0)) -> Matcher:
+    matcher = Matcher()
+    for rule_id, text in enumerate(rules, start=1):
+        matcher.add(WatchRule(rule_id, 100 + rule_id, parse_rule(text), cooldown))
+    return matcher
+
+
+def _fired(matcher: Matcher, value: float, minute: int = 0, key=FUNDING) -> list[int]:
+    firings = matcher.evaluate({key: value}, T0 + timedelta(minutes=minute))
+    return sorted(f.rule.id for f in firings)
+
+
+def test_fires_on_crossing_and_not_again_while_above() -> None:
+    m = _matcher("BTC funding > 0.05%")
+    assert _fired(m, 0.0003) == []
+    assert _fired(m, 0.0008) == [1]
+    assert _fired(m, 0.0009) == []
+    assert _fired(m, 0.00051) == []
+
+
+def test_rearms_only_after_falling_back_past_the_margin() -> None:
+    m = _matcher("BTC funding > 0.05%")  # margin max(10 % of 0.0005, 0.00002) = 0.00005
+    assert _fired(m, 0.0006) == [1]
+    assert _fired(m, 0.00046) == []  # below, but within the margin: still disarmed
+    assert _fired(m, 0.0006) == []
+    assert _fired(m, 0.00044) == []  # past the margin: re-armed
+    assert _fired(m, 0.0006) == [1]
+
+
+def test_a_new_rule_already_true_fires_once() -> None:
+    m = _matcher("BTC funding > 0.05%")
+    assert _fired(m, 0.0008) == [1]
+    m.add(WatchRule(2, 7, parse_rule("BTC funding > 0.01%"), timedelta(0)))
+    assert _fired(m, 0.0008) == [2]
+    assert _fired(m, 0.0008) == []
+
+
+def test_below_rules_and_several_thresholds() -> None:
+    m = _matcher("BTC funding < -0.03%", "BTC funding < -0.01%", "BTC funding > 0.01%")
+    assert _fired(m, 0.0) == []
+    assert _fired(m, -0.0002) == [2]
+    assert _fired(m, -0.0004) == [1]
+    assert _fired(m, 0.0002) == [3]
+
+
+def test_cooldown_delays_but_does_not_drop() -> None:
+    m = _matcher("BTC funding > 0.05%", cooldown=timedelta(minutes=30))
+    assert _fired(m, 0.0006, minute=0) == [1]
+    assert _fired(m, 0.0001, minute=1) == []  # re-armed
+    assert _fired(m, 0.0006, minute=2) == []  # crossed again inside the cooldown: waits
+    assert _fired(m, 0.0006, minute=31) == [1]  # still true when the cooldown ends: fires
+
+
+def test_mute_holds_firing_until_it_ends() -> None:
+    m = _matcher("BTC funding > 0.05%")
+    m.states[1].muted_until = T0 + timedelta(hours=1)
+    assert _fired(m, 0.0006, minute=5) == []
+    assert _fired(m, 0.0006, minute=61) == [1]
+
+
+def test_missing_observation_fires_nothing() -> None:
+    m = _matcher("BTC funding > 0.05%")
+    assert m.evaluate({}, T0) == []
+    assert _fired(m, 0.0006, key=("ETH", Metric.FUNDING, None, None)) == []
+
+
+def test_star_rules_match_every_asset_and_venue_rules_only_their_venue() -> None:
+    m = _matcher("* squeeze", "BTC squeeze", "BTC squeeze on bybit", "ETH overheating")
+    firings = m.evaluate({}, T0, events=[BuiltInEvent("BTC", Metric.SQUEEZE)])
+    assert sorted(f.rule.id for f in firings) == [1, 2]
+    firings = m.evaluate({}, T0, events=[BuiltInEvent("SOL", Metric.SQUEEZE, "bybit")])
+    assert [f.rule.id for f in firings] == []  # '* squeeze' means aggregated, not per venue
+    firings = m.evaluate({}, T0, events=[BuiltInEvent("BTC", Metric.SQUEEZE, "bybit")])
+    assert [(f.rule.id, f.asset) for f in firings] == [(3, "BTC")]
+
+
+def test_windowed_metrics_are_matched_by_window() -> None:
+    m = _matcher("BTC oi 1h > 5%", "BTC oi 4h > 5%")
+    fired = m.evaluate({("BTC", Metric.OI, "1h", None): 0.06}, T0)
+    assert [(f.rule.id, f.value, f.threshold) for f in fired] == [(1, 0.06, 0.05)]
+
+
+def test_percentile_threshold_uses_the_assets_own_history() -> None:
+    m = _matcher("BTC funding > p95")
+    levels = {(FUNDING, 95): 0.0002}
+    assert m.evaluate({FUNDING: 0.0001}, T0, percentiles=levels) == []
+    assert [f.threshold for f in m.evaluate({FUNDING: 0.0003}, T0, percentiles=levels)] == [0.0002]
+    assert m.evaluate({FUNDING: 0.0003}, T0, percentiles=levels) == []
+    assert m.evaluate({FUNDING: 0.0003}, T0) == []  # no history yet: no guess
+
+
+def test_restored_disarmed_state_does_not_fire_again_after_restart() -> None:
+    m = Matcher()
+    m.add(WatchRule(1, 5, parse_rule("BTC funding > 0.05%")), RuleState(armed=False))
+    assert _fired(m, 0.0008) == []
+    assert _fired(m, 0.0001) == []
+    assert _fired(m, 0.0008) == [1]
+
+
+def test_removed_rule_never_fires() -> None:
+    m = _matcher("BTC funding > 0.05%", "BTC funding > 0.06%")
+    m.remove(1)
+    assert _fired(m, 0.0008) == [2]
+    assert len(m) == 1
