@@ -14,6 +14,7 @@ disarmed or waiting out a cooldown (both are rules that matched recently).
 from __future__ import annotations
 
 import bisect
+import heapq
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -85,9 +86,11 @@ class _Group:
     op: Op
     keys: list[float] = field(default_factory=list)  # threshold in "satisfied if key < v" form
     ids: list[int] = field(default_factory=list)
-    key_by_id: dict[int, float] = field(default_factory=dict)
     last: float | None = None
     disarmed: set[int] = field(default_factory=set)
+    # Max-heap of (-(re-arm level), id) over disarmed rules: re-arming pops only those the new
+    # value passed. Entries of rules re-armed or removed meanwhile are skipped when popped.
+    rearm_heap: list[tuple[float, int]] = field(default_factory=list)
     waiting: set[int] = field(default_factory=set)  # armed and satisfied, blocked by cooldown
     fresh: set[int] = field(default_factory=set)  # added since the last value: judge them once
 
@@ -99,14 +102,27 @@ class _Group:
         at = bisect.bisect_left(self.keys, key)
         self.keys.insert(at, key)
         self.ids.insert(at, rule_id)
-        self.key_by_id[rule_id] = key
         self.fresh.add(rule_id)
 
-    def remove(self, rule_id: int) -> None:
-        at = self.ids.index(rule_id)
-        del self.keys[at], self.ids[at], self.key_by_id[rule_id]
+    def remove(self, rule_id: int, threshold: float) -> None:
+        at = bisect.bisect_left(self.keys, self.key_of(threshold))
+        at = self.ids.index(rule_id, at)
+        del self.keys[at], self.ids[at]
         for pending in (self.disarmed, self.waiting, self.fresh):
             pending.discard(rule_id)
+
+    def disarm(self, rule_id: int, metric: Metric, key: float) -> None:
+        self.disarmed.add(rule_id)
+        heapq.heappush(self.rearm_heap, (-(key - _margin(metric, key)), rule_id))
+
+    def rearm(self, v: float) -> list[int]:
+        rearmed = []
+        while self.rearm_heap and -self.rearm_heap[0][0] >= v:
+            _, rule_id = heapq.heappop(self.rearm_heap)
+            if rule_id in self.disarmed:
+                self.disarmed.discard(rule_id)
+                rearmed.append(rule_id)
+        return rearmed
 
     def newly_satisfied(self, value: float) -> Iterable[int]:
         v = self.key_of(value)
@@ -119,7 +135,7 @@ class _Group:
 class Matcher:
     def __init__(self) -> None:
         self.rules: dict[int, WatchRule] = {}
-        self.states: dict[int, RuleState] = {}
+        self.states: dict[int, RuleState] = {}  # only rules that ever fired, muted or restored
         self._groups: dict[tuple[str, Metric, str | None, str | None, Op], _Group] = {}
         self._percentile: dict[tuple[str, Metric, str | None, str | None], set[int]] = defaultdict(
             set
@@ -132,7 +148,8 @@ class Matcher:
     def add(self, rule: WatchRule, state: RuleState | None = None) -> None:
         spec = rule.spec
         self.rules[rule.id] = rule
-        self.states[rule.id] = state or RuleState()
+        if state is not None:
+            self.states[rule.id] = state
         if spec.metric in BUILT_IN:
             self._built_in[(spec.asset, spec.metric, spec.venue)].add(rule.id)
             return
@@ -145,22 +162,29 @@ class Matcher:
             (spec.asset, spec.metric, spec.window, spec.venue, spec.op), _Group(spec.op)
         )
         group.add(rule.id, float(spec.threshold.value))
-        if not self.states[rule.id].armed:
-            group.disarmed.add(rule.id)
+        if state is not None and not state.armed:
+            group.disarm(rule.id, spec.metric, group.key_of(float(spec.threshold.value)))
 
     def remove(self, rule_id: int) -> None:
         rule = self.rules.pop(rule_id)
-        self.states.pop(rule_id)
+        self.states.pop(rule_id, None)
         spec = rule.spec
         if spec.metric in BUILT_IN:
             self._built_in[(spec.asset, spec.metric, spec.venue)].discard(rule_id)
         elif spec.threshold is not None and spec.threshold.percentile is not None:
             self._percentile[(spec.asset, spec.metric, spec.window, spec.venue)].discard(rule_id)
         else:
-            assert spec.op is not None
-            self._groups[(spec.asset, spec.metric, spec.window, spec.venue, spec.op)].remove(
-                rule_id
-            )
+            assert spec.op is not None and spec.threshold is not None
+            assert spec.threshold.value is not None
+            group = self._groups[(spec.asset, spec.metric, spec.window, spec.venue, spec.op)]
+            group.remove(rule_id, float(spec.threshold.value))
+
+    def state(self, rule_id: int) -> RuleState:
+        """The rule's state, created on first need: most rules never fire, so most have none."""
+        state = self.states.get(rule_id)
+        if state is None:
+            state = self.states[rule_id] = RuleState()
+        return state
 
     def evaluate(
         self,
@@ -196,20 +220,19 @@ class Matcher:
         firings: list[Firing],
     ) -> None:
         v = group.key_of(value)
-        for rule_id in list(group.disarmed):
-            key = group.key_by_id[rule_id]
-            if v <= key - _margin(metric, key):
-                group.disarmed.discard(rule_id)
-                self.states[rule_id].armed = True
+        for rule_id in group.rearm(v):
+            self.state(rule_id).armed = True
         # A new rule is judged against the current value, not only against future moves.
         candidates = set(group.newly_satisfied(value)) | group.waiting | group.fresh
         group.waiting, group.fresh = set(), set()
         for rule_id in candidates:
-            key = group.key_by_id[rule_id]
+            threshold = self.rules[rule_id].spec.threshold
+            assert threshold is not None and threshold.value is not None
+            key = group.key_of(float(threshold.value))
             if key >= v or rule_id in group.disarmed:
                 continue  # not satisfied (any more), or fired and not yet re-armed
             if self._try_fire(rule_id, asset, value, group.key_of(key), now, firings):
-                group.disarmed.add(rule_id)
+                group.disarm(rule_id, metric, key)
             else:
                 group.waiting.add(rule_id)
 
@@ -229,7 +252,7 @@ class Matcher:
         )
         if level is None:
             return  # not enough history for this asset yet
-        state = self.states[rule_id]
+        state = self.state(rule_id)
         above = spec.op is Op.ABOVE
         satisfied = value > level if above else value < level
         margin = _margin(spec.metric, level)
@@ -247,9 +270,10 @@ class Matcher:
         now: datetime,
         firings: list[Firing],
     ) -> bool:
-        rule, state = self.rules[rule_id], self.states[rule_id]
-        if state.blocked(rule, now):
+        rule, state = self.rules[rule_id], self.states.get(rule_id)
+        if state is not None and state.blocked(rule, now):
             return False
+        state = state or self.state(rule_id)
         firings.append(Firing(rule, asset, value, threshold))
         state.last_fired = now
         if rule.spec.metric not in BUILT_IN:

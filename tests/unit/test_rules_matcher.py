@@ -65,7 +65,7 @@ def test_cooldown_delays_but_does_not_drop() -> None:
 
 def test_mute_holds_firing_until_it_ends() -> None:
     m = _matcher("BTC funding > 0.05%")
-    m.states[1].muted_until = T0 + timedelta(hours=1)
+    m.state(1).muted_until = T0 + timedelta(hours=1)
     assert _fired(m, 0.0006, minute=5) == []
     assert _fired(m, 0.0006, minute=61) == [1]
 
