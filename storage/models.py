@@ -78,3 +78,54 @@ class LiquidationMinute(SQLModel, table=True):
     long_usd: float = 0.0
     short_usd: float = 0.0
     events: int = 0
+
+
+class WatchRuleRow(SQLModel, table=True):
+    """A chat's watch rule, with its matcher state persisted so restarts neither repeat nor
+    drop alerts."""
+
+    __tablename__ = "watch_rules"
+    __table_args__ = (Index("ix_rule_chat", "chat_id"),)
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+        ),
+    )
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_by: int = Field(sa_column=Column(BigInteger, nullable=False))
+    text: str = Field(max_length=120)  # normalized rule text; parsed again on load
+    paused: bool = False  # the bot was removed or blocked in that chat
+    armed: bool = True
+    last_fired: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    muted_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    cooldown_s: int = 1800
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class OutboxMessage(SQLModel, table=True):
+    """Every alert is written here before it is sent; the sender drains it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        Index("ix_outbox_status_due", "status", "due_at"),
+        UniqueConstraint("dedup_key", name="uq_outbox_dedup"),
+    )
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+        ),
+    )
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    dedup_key: str = Field(max_length=128)
+    text: str
+    reply_markup: str | None = None  # JSON, as the Bot API takes it
+    status: str = Field(default="pending", max_length=12)  # pending|sending|sent|dead
+    attempts: int = 0
+    due_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    last_error: str | None = Field(default=None, max_length=200)

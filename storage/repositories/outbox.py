@@ -1,0 +1,180 @@
+"""The alert outbox: written before sending, drained by the sender, safe across crashes.
+
+A row is `pending` until claimed, `sending` while its message is in flight, then `sent` or
+`dead`. A crash leaves at most the in-flight rows in `sending`; `recover` puts them back to
+`pending`, so they are sent again (the one in-flight message per chat may repeat; nothing is
+lost).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from storage.db import SessionFactory
+from storage.models import OutboxMessage
+
+PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingAlert:
+    chat_id: int
+    dedup_key: str  # same key enqueued twice (a repeated tick) is stored once
+    text: str
+    reply_markup: str | None = None
+
+
+class OutboxRepository:
+    def __init__(self, sessions: SessionFactory) -> None:
+        self._sessions = sessions
+
+    async def enqueue(self, alerts: Sequence[OutgoingAlert], now: datetime) -> int:
+        if not alerts:
+            return 0
+        rows = [
+            {
+                "chat_id": a.chat_id,
+                "dedup_key": a.dedup_key,
+                "text": a.text,
+                "reply_markup": a.reply_markup,
+                "status": PENDING,
+                "attempts": 0,
+                "due_at": now,
+                "created_at": now,
+            }
+            for a in alerts
+        ]
+        async with self._sessions() as session:
+            insert = (
+                postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+            )
+            result = await session.execute(
+                insert(OutboxMessage.__table__)
+                .on_conflict_do_nothing(index_elements=["dedup_key"])
+                .returning(OutboxMessage.__table__.c.id),
+                rows,
+            )
+            inserted = len(result.fetchall())
+            await session.commit()
+        return inserted
+
+    async def recover(self) -> int:
+        """After a crash: messages that were in flight go back to the queue."""
+        async with self._sessions() as session:
+            result = await session.execute(
+                update(OutboxMessage).where(OutboxMessage.status == SENDING).values(status=PENDING)
+            )
+            await session.commit()
+            return int(result.rowcount or 0)
+
+    async def claim(
+        self, now: datetime, *, limit: int, skip_chats: frozenset[int] = frozenset()
+    ) -> list[OutboxMessage]:
+        """The oldest due message of each chat (one per chat: per-chat order and pacing), marked
+        `sending`. SKIP LOCKED keeps two senders from claiming the same row on PostgreSQL."""
+        async with self._sessions() as session:
+            oldest = (
+                select(func.min(OutboxMessage.id))
+                .where(OutboxMessage.status.in_((PENDING, SENDING)))
+                .group_by(OutboxMessage.chat_id)
+            )
+            query = (
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.id.in_(oldest),
+                    OutboxMessage.status == PENDING,
+                    OutboxMessage.due_at <= now,
+                )
+                .order_by(OutboxMessage.id)
+                .limit(limit + len(skip_chats))
+                .with_for_update(skip_locked=True)
+            )
+            rows = [
+                r for r in (await session.execute(query)).scalars() if r.chat_id not in skip_chats
+            ]
+            rows = rows[:limit]
+            if rows:
+                await session.execute(
+                    update(OutboxMessage)
+                    .where(OutboxMessage.id.in_([r.id for r in rows]))
+                    .values(status=SENDING)
+                )
+            await session.commit()
+        return rows
+
+    async def mark_sent(self, message_id: int, now: datetime) -> None:
+        await self._set(message_id, status=SENT, sent_at=now)
+
+    async def retry_later(self, message_id: int, due_at: datetime, error: str) -> None:
+        async with self._sessions() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message_id)
+                .values(
+                    status=PENDING,
+                    due_at=due_at,
+                    last_error=error[:200],
+                    attempts=OutboxMessage.attempts + 1,
+                )
+            )
+            await session.commit()
+
+    async def mark_dead(self, message_id: int, error: str) -> None:
+        await self._set(message_id, status=DEAD, last_error=error[:200])
+
+    async def drop_chat(self, chat_id: int, error: str) -> int:
+        """The chat is gone (blocked us, deleted): nothing queued for it can be delivered."""
+        async with self._sessions() as session:
+            result = await session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.chat_id == chat_id, OutboxMessage.status.in_((PENDING, SENDING))
+                )
+                .values(status=DEAD, last_error=error[:200])
+            )
+            await session.commit()
+            return int(result.rowcount or 0)
+
+    async def rewrite_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+        async with self._sessions() as session:
+            await session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.chat_id == old_chat_id,
+                    OutboxMessage.status.in_((PENDING, SENDING)),
+                )
+                .values(chat_id=new_chat_id, status=PENDING)
+            )
+            await session.commit()
+
+    async def counts(self) -> dict[str, int]:
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+            )
+            return {status: count for status, count in rows.all()}
+
+    async def next_due(self) -> datetime | None:
+        async with self._sessions() as session:
+            return (
+                await session.execute(
+                    select(func.min(OutboxMessage.due_at)).where(OutboxMessage.status == PENDING)
+                )
+            ).scalar_one_or_none()
+
+    async def messages(self, chat_id: int) -> list[OutboxMessage]:
+        async with self._sessions() as session:
+            query = select(OutboxMessage).where(OutboxMessage.chat_id == chat_id)
+            return list((await session.execute(query.order_by(OutboxMessage.id))).scalars())
+
+    async def _set(self, message_id: int, **values: object) -> None:
+        async with self._sessions() as session:
+            await session.execute(
+                update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values)
+            )
+            await session.commit()

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.db import make_session_factory
+from storage.repositories.outbox import OutboxRepository, OutgoingAlert
+from storage.repositories.rules import RuleCapReached, RuleRepository, RuleStateRow
+
+T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+async def test_enqueue_is_idempotent_per_dedup_key(engine: AsyncEngine) -> None:
+    outbox = OutboxRepository(make_session_factory(engine))
+    alerts = [OutgoingAlert(1, "tick1:1", "a"), OutgoingAlert(2, "tick1:2", "b")]
+    assert await outbox.enqueue(alerts, T0) == 2
+    assert await outbox.enqueue(alerts, T0) == 0
+    assert await outbox.counts() == {"pending": 2}
+
+
+async def test_claim_takes_one_due_message_per_chat_in_order(engine: AsyncEngine) -> None:
+    outbox = OutboxRepository(make_session_factory(engine))
+    await outbox.enqueue(
+        [
+            OutgoingAlert(1, "k1", "first"),
+            OutgoingAlert(1, "k2", "second"),
+            OutgoingAlert(2, "k3", "other chat"),
+        ],
+        T0,
+    )
+    claimed = await outbox.claim(T0, limit=10)
+    assert [(m.chat_id, m.text) for m in claimed] == [(1, "first"), (2, "other chat")]
+    # Chat 1's first message is in flight: its second waits, whatever the limit.
+    assert await outbox.claim(T0, limit=10) == []
+    await outbox.mark_sent(claimed[0].id, T0)
+    assert [m.text for m in await outbox.claim(T0, limit=10)] == ["second"]
+
+
+async def test_retry_after_holds_the_chat_until_due(engine: AsyncEngine) -> None:
+    outbox = OutboxRepository(make_session_factory(engine))
+    await outbox.enqueue([OutgoingAlert(1, "k1", "x"), OutgoingAlert(1, "k2", "y")], T0)
+    [first] = await outbox.claim(T0, limit=5)
+    await outbox.retry_later(first.id, T0 + timedelta(seconds=3), "429 retry after 3")
+    assert await outbox.claim(T0 + timedelta(seconds=2), limit=5) == []
+    [again] = await outbox.claim(T0 + timedelta(seconds=3), limit=5)
+    assert (again.text, again.attempts, again.last_error) == ("x", 1, "429 retry after 3")
+    # The second message stays queued behind the first, although it is due.
+    assert await outbox.next_due() == T0
+    assert await outbox.claim(T0 + timedelta(seconds=3), limit=5) == []
+
+
+async def test_recover_requeues_in_flight_messages_after_a_crash(engine: AsyncEngine) -> None:
+    sessions = make_session_factory(engine)
+    await OutboxRepository(sessions).enqueue([OutgoingAlert(1, "k1", "x")], T0)
+    await OutboxRepository(sessions).claim(T0, limit=5)
+    restarted = OutboxRepository(sessions)
+    assert await restarted.recover() == 1
+    assert [m.text for m in await restarted.claim(T0, limit=5)] == ["x"]
+
+
+async def test_drop_and_rewrite_chat(engine: AsyncEngine) -> None:
+    outbox = OutboxRepository(make_session_factory(engine))
+    await outbox.enqueue([OutgoingAlert(1, "k1", "x"), OutgoingAlert(-5, "k2", "y")], T0)
+    assert await outbox.drop_chat(1, "403 blocked") == 1
+    await outbox.rewrite_chat(-5, -1005)
+    [message] = await outbox.claim(T0, limit=5)
+    assert message.chat_id == -1005
+    assert (await outbox.counts())["dead"] == 1
+
+
+async def test_rules_cap_list_delete_and_state(engine: AsyncEngine) -> None:
+    rules = RuleRepository(make_session_factory(engine))
+    first = await rules.add(-100, 7, "BTC oi 1h > 5%", T0, cap=2)
+    await rules.add(-100, 7, "BTC squeeze", T0, cap=2)
+    with pytest.raises(RuleCapReached):
+        await rules.add(-100, 7, "ETH squeeze", T0, cap=2)
+    assert [r.text for r in await rules.for_chat(-100)] == ["BTC oi 1h > 5%", "BTC squeeze"]
+
+    await rules.save_states([RuleStateRow(first.id, False, T0, None)])
+    stored = await rules.get(first.id)
+    assert stored is not None and (stored.armed, stored.last_fired) == (False, T0)
+
+    assert await rules.pause_chat(-100, True) != []
+    assert await rules.active() == []
+    await rules.pause_chat(-100, False)
+    await rules.rewrite_chat(-100, -1000100)
+    assert len(await rules.for_chat(-1000100)) == 2
+    assert await rules.delete(-1000100, first.id) == [first.id]
+    assert await rules.delete(-999, None) == []
+    assert len(await rules.delete(-1000100)) == 1
