@@ -1,0 +1,119 @@
+"""Tier tables: loaded from a dated data file, validated, and looked up by notional."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+
+from bot.risk.formulas import cum_next
+from bot.risk.models import TierInfo
+
+TOLERANCE = Decimal("0.01")  # published maintenance amounts are rounded to the cent
+
+
+class BadTierTable(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class TierTable:
+    venue: str
+    symbol: str
+    date: str
+    source: str
+    tiers: tuple[TierInfo, ...]
+
+    def for_notional(self, notional: Decimal) -> TierInfo:
+        """The tier containing `notional` (floor < notional <= cap; the first tier from 0)."""
+        for tier in self.tiers:
+            if notional <= tier.cap:
+                return tier
+        raise OverflowError(notional)
+
+
+def make_table(
+    venue: str, symbol: str, date: str, source: str, rows: Iterable[Sequence[str | Decimal]]
+) -> TierTable:
+    tiers = tuple(
+        TierInfo(
+            venue=venue,
+            symbol=symbol,
+            number=number,
+            floor=Decimal(floor),
+            cap=Decimal(cap),
+            max_leverage=Decimal(max_lev),
+            mmr=Decimal(mmr),
+            maintenance_amount=Decimal(cum),
+            table_date=date,
+            source=source,
+        )
+        for number, (floor, cap, max_lev, mmr, cum) in enumerate(rows, start=1)
+    )
+    table = TierTable(venue, symbol, date, source, tiers)
+    validate(table)
+    return table
+
+
+def validate(table: TierTable) -> None:
+    """Contiguous, increasing, and maintenance margin continuous in notional (the recursion):
+    a mistyped row would otherwise give a jump in every answer near its boundary."""
+    if not table.tiers:
+        raise BadTierTable(f"{table.venue} {table.symbol}: empty table")
+    previous: TierInfo | None = None
+    for tier in table.tiers:
+        if tier.cap <= tier.floor:
+            raise BadTierTable(f"{table.venue} {table.symbol} tier {tier.number}: cap <= floor")
+        if previous is None:
+            if tier.floor != 0 or tier.maintenance_amount != 0:
+                raise BadTierTable(f"{table.venue} {table.symbol}: tier 1 must start at 0")
+        else:
+            if tier.floor != previous.cap:
+                raise BadTierTable(
+                    f"{table.venue} {table.symbol} tier {tier.number}: gap after {previous.cap}"
+                )
+            expected = cum_next(tier.floor, tier.mmr, previous.mmr, previous.maintenance_amount)
+            if abs(expected - tier.maintenance_amount) > TOLERANCE:
+                raise BadTierTable(
+                    f"{table.venue} {table.symbol} tier {tier.number}: maintenance amount "
+                    f"{tier.maintenance_amount} breaks the recursion (expected {expected})"
+                )
+        previous = tier
+
+
+class TierBook:
+    def __init__(self, tables: Iterable[TierTable], defaults: set[tuple[str, str, str]]):
+        self._tables: dict[tuple[str, str], list[TierTable]] = {}
+        for table in tables:
+            self._tables.setdefault((table.venue, table.symbol), []).append(table)
+        self._defaults = defaults
+
+    def get(self, venue: str, symbol: str, date: str | None = None) -> TierTable | None:
+        tables = self._tables.get((venue, symbol.upper()), [])
+        for table in tables:
+            if date is not None and table.date == date:
+                return table
+            if date is None and (venue, table.symbol, table.date) in self._defaults:
+                return table
+        return None
+
+    def symbols(self, venue: str) -> list[str]:
+        return sorted(symbol for v, symbol in self._tables if v == venue)
+
+
+@cache
+def load_default_tiers() -> TierBook:
+    raw = json.loads(resources.files("bot.risk").joinpath("data/tiers.json").read_text())
+    tables, defaults = [], set()
+    for entry in raw["tables"]:
+        tables.append(
+            make_table(
+                entry["venue"], entry["symbol"], entry["date"], entry["source"], entry["rows"]
+            )
+        )
+        if entry.get("default"):
+            defaults.add((entry["venue"], entry["symbol"], entry["date"]))
+    return TierBook(tables, defaults)
