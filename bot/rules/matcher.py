@@ -136,6 +136,7 @@ class Matcher:
     def __init__(self) -> None:
         self.rules: dict[int, WatchRule] = {}
         self.states: dict[int, RuleState] = {}  # only rules that ever fired, muted or restored
+        self.changed: set[int] = set()  # rules whose state changed since the last pop_changed
         self._groups: dict[tuple[str, Metric, str | None, str | None, Op], _Group] = {}
         self._percentile: dict[tuple[str, Metric, str | None, str | None], set[int]] = defaultdict(
             set
@@ -178,6 +179,11 @@ class Matcher:
             assert spec.threshold.value is not None
             group = self._groups[(spec.asset, spec.metric, spec.window, spec.venue, spec.op)]
             group.remove(rule_id, float(spec.threshold.value))
+
+    def pop_changed(self) -> set[int]:
+        """Rules to persist after a tick (fired or re-armed), then forgotten."""
+        changed, self.changed = self.changed, set()
+        return changed
 
     def state(self, rule_id: int) -> RuleState:
         """The rule's state, created on first need: most rules never fire, so most have none."""
@@ -222,6 +228,7 @@ class Matcher:
         v = group.key_of(value)
         for rule_id in group.rearm(v):
             self.state(rule_id).armed = True
+            self.changed.add(rule_id)
         # A new rule is judged against the current value, not only against future moves.
         candidates = set(group.newly_satisfied(value)) | group.waiting | group.fresh
         group.waiting, group.fresh = set(), set()
@@ -258,6 +265,7 @@ class Matcher:
         margin = _margin(spec.metric, level)
         if not state.armed and (value <= level - margin if above else value >= level + margin):
             state.armed = True
+            self.changed.add(rule_id)
         if satisfied and state.armed:
             self._try_fire(rule_id, asset, value, level, now, firings)
 
@@ -275,6 +283,7 @@ class Matcher:
             return False
         state = state or self.state(rule_id)
         firings.append(Firing(rule, asset, value, threshold))
+        self.changed.add(rule_id)
         state.last_fired = now
         if rule.spec.metric not in BUILT_IN:
             state.armed = False

@@ -114,3 +114,12 @@ def test_removed_rule_never_fires() -> None:
     m.remove(1)
     assert _fired(m, 0.0008) == [2]
     assert len(m) == 1
+
+
+def test_changed_rules_are_reported_once_for_persisting() -> None:
+    m = _matcher("BTC funding > 0.05%", "BTC funding > 0.07%")
+    _fired(m, 0.0006)
+    assert m.pop_changed() == {1}
+    assert m.pop_changed() == set()
+    _fired(m, 0.0001)  # both below their re-arm levels; only rule 1 was disarmed
+    assert m.pop_changed() == {1}

@@ -1,0 +1,195 @@
+"""`oiwatch run | liq | funding | ask | db upgrade`: the bot's core, no Telegram needed."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import sys
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+from pydantic import ValidationError
+
+from bot.config import MissingTokenError, Settings
+from bot.logging_setup import configure_logging
+from bot.risk.funding import quote_funding
+from bot.risk.models import FundingRequest, LiqRequest, MarginMode, RiskInputError
+from bot.risk.quote import quote_liquidation
+from bot.side import Side
+
+EXIT_USAGE = 2
+
+
+def _decimal(text: str) -> Decimal:
+    try:
+        value = Decimal(text)
+    except ArithmeticError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value.is_finite():
+        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+    return value
+
+
+def _jsonable(value: Any) -> Any:
+    """Decimals become JSON numbers (not strings); enums their value; dataclasses dicts."""
+    if isinstance(value, Decimal):
+        # Quantized to 10 places, float's shortest repr prints the same digits back.
+        return int(value) if value == value.to_integral_value() else float(round(value, 10))
+    if isinstance(value, Enum):
+        return value.value
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _print_result(result: Any, as_json: bool) -> None:
+    data = _jsonable(result)
+    if as_json:
+        print(json.dumps(data))
+        return
+    for key, value in data.items():
+        if key != "request" and value is not None:
+            print(f"{key}: {value}")
+
+
+def _cmd_liq(args: argparse.Namespace, settings: Settings) -> int:
+    request = LiqRequest(
+        entry=args.entry,
+        leverage=args.leverage,
+        side=Side(args.side),
+        mark=args.mark,
+        mmr=args.mmr,
+        venue=args.venue,
+        symbol=args.symbol.upper() if args.symbol else None,
+        size=args.size,
+        inverse=args.inverse,
+        margin_mode=MarginMode.CROSS if args.cross_balance else MarginMode.ISOLATED,
+        cross_balance=args.cross_balance,
+        fee_rate=args.fee,
+    )
+    quote = quote_liquidation(request, default_mmr=settings.default_mmr)
+    _print_result(quote, args.json)
+    return 0
+
+
+def _cmd_funding(args: argparse.Namespace, settings: Settings) -> int:
+    request = FundingRequest(
+        notional=args.notional,
+        rate=args.rate,
+        hold_hours=args.hours,
+        interval_hours=args.interval_hours,
+        side=Side(args.side),
+        leverage=args.leverage,
+        entry=args.entry,
+    )
+    _print_result(quote_funding(request), args.json)
+    return 0
+
+
+def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import ask
+
+    print(asyncio.run(ask(settings, args.message)))
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    settings.require_token()
+    configure_logging(settings.log_level, secrets=[settings.require_token()])
+    from bot.runner import run
+
+    run(settings)
+    return 0
+
+
+def _cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    from storage.db import make_engine
+    from storage.migrate import upgrade_database
+
+    async def upgrade() -> None:
+        engine = make_engine(settings.database_url)
+        try:
+            await upgrade_database(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(upgrade())
+    print("database is at the latest revision")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="oiwatch", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("run", help="run the Telegram bot (needs OIWATCH_TELEGRAM_TOKEN)")
+
+    liq = sub.add_parser("liq", help="liquidation price")
+    liq.add_argument("--entry", type=_decimal, required=True)
+    liq.add_argument("--leverage", type=_decimal, required=True)
+    liq.add_argument("--side", choices=["long", "short"], required=True)
+    liq.add_argument("--mark", type=_decimal)
+    liq.add_argument("--mmr", type=_decimal, help="maintenance margin rate as a fraction: 0.005")
+    liq.add_argument("--venue", choices=["binance", "bybit", "okx"])
+    liq.add_argument("--symbol")
+    liq.add_argument("--size", type=_decimal, help="base coin (linear) or contracts (inverse)")
+    liq.add_argument("--inverse", action="store_true")
+    liq.add_argument("--cross-balance", type=_decimal, help="cross margin wallet balance")
+    liq.add_argument("--fee", type=_decimal, help="fee to close as a fraction: 0.0005")
+    liq.add_argument("--json", action="store_true")
+
+    funding = sub.add_parser("funding", help="funding cost over a hold")
+    funding.add_argument("--notional", type=_decimal, required=True)
+    funding.add_argument("--rate", type=_decimal, required=True, help="per interval: 0.0001")
+    funding.add_argument("--hours", type=_decimal, required=True)
+    funding.add_argument("--interval-hours", type=_decimal, default=Decimal(8))
+    funding.add_argument("--side", choices=["long", "short"], default="long")
+    funding.add_argument("--leverage", type=_decimal)
+    funding.add_argument("--entry", type=_decimal)
+    funding.add_argument("--json", action="store_true")
+
+    ask_parser = sub.add_parser("ask", help="print exactly what the bot would reply")
+    ask_parser.add_argument("message")
+
+    db = sub.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=["upgrade"])
+    return parser
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+    "run": _cmd_run,
+    "liq": _cmd_liq,
+    "funding": _cmd_funding,
+    "ask": _cmd_ask,
+    "db": _cmd_db,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        print(
+            f"oiwatch: bad configuration: {error.errors()[0]['loc']}: {error.errors()[0]['msg']}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    try:
+        return COMMANDS[args.command](args, settings)
+    except MissingTokenError as error:
+        print(f"oiwatch: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except RiskInputError as error:
+        print(f"oiwatch: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

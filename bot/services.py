@@ -1,0 +1,18 @@
+"""What handlers and jobs reach through the context: settings, repositories, limits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot.config import Settings
+from bot.ratelimit import CommandLimiter
+from bot.watch_service import WatchService
+from storage.repositories.contacts import ContactRepository
+
+
+@dataclass
+class Services:
+    settings: Settings
+    contacts: ContactRepository | None = None
+    limiter: CommandLimiter = field(default_factory=lambda: CommandLimiter(30))
+    watch: WatchService | None = None

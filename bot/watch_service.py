@@ -1,0 +1,114 @@
+"""Adding, listing and removing watch rules: the core behind /watch, /watches and /unwatch.
+
+Keeps the database (the truth) and the in-process matcher in step, so a new rule is evaluated
+on the very next tick.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from bot.rules.grammar import describe, parse_rule
+from bot.rules.matcher import Matcher, RuleState, WatchRule
+from bot.rules.model import RuleSpec
+from storage.models import WatchRuleRow
+from storage.repositories.rules import RuleRepository, RuleStateRow
+
+DEFAULT_COOLDOWN = timedelta(minutes=30)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRule:
+    id: int
+    chat_id: int
+    spec: RuleSpec
+    text: str
+    muted_until: datetime | None
+    paused: bool
+
+
+def _to_watch_rule(row: WatchRuleRow) -> WatchRule:
+    assert row.id is not None
+    return WatchRule(row.id, row.chat_id, parse_rule(row.text), timedelta(seconds=row.cooldown_s))
+
+
+def _to_stored(row: WatchRuleRow) -> StoredRule:
+    assert row.id is not None
+    return StoredRule(
+        row.id, row.chat_id, parse_rule(row.text), row.text, row.muted_until, row.paused
+    )
+
+
+class WatchService:
+    def __init__(self, rules: RuleRepository, matcher: Matcher, cap: int) -> None:
+        self.rules = rules
+        self.matcher = matcher
+        self.cap = cap
+
+    async def load(self) -> int:
+        """Fill the matcher from the database, state included (after a start or a takeover)."""
+        for row in await self.rules.active():
+            state = RuleState(row.armed, row.last_fired, row.muted_until)
+            self.matcher.add(_to_watch_rule(row), state)
+        return len(self.matcher)
+
+    async def add(self, chat_id: int, user_id: int, text: str, now: datetime) -> StoredRule:
+        """Raises RuleSyntaxError or RuleCapReached; both carry a sentence for the user."""
+        spec = parse_rule(text)
+        row = await self.rules.add(
+            chat_id,
+            user_id,
+            describe(spec),
+            now,
+            cap=self.cap,
+            cooldown_s=int(DEFAULT_COOLDOWN.total_seconds()),
+        )
+        self.matcher.add(_to_watch_rule(row))
+        return _to_stored(row)
+
+    async def list(self, chat_id: int) -> list[StoredRule]:
+        return [_to_stored(row) for row in await self.rules.for_chat(chat_id)]
+
+    async def remove(self, chat_id: int, rule_id: int | None) -> int:
+        removed = await self.rules.delete(chat_id, rule_id)
+        for rid in removed:
+            if rid in self.matcher.rules:
+                self.matcher.remove(rid)
+        return len(removed)
+
+    async def mute(self, chat_id: int, rule_id: int, until: datetime | None) -> bool:
+        if not await self.rules.mute(chat_id, rule_id, until):
+            return False
+        if rule_id in self.matcher.rules:
+            self.matcher.state(rule_id).muted_until = until
+        return True
+
+    async def pause_chat(self, chat_id: int, paused: bool) -> None:
+        ids = await self.rules.pause_chat(chat_id, paused)
+        if paused:
+            for rid in ids:
+                if rid in self.matcher.rules:
+                    self.matcher.remove(rid)
+        else:
+            for row in await self.rules.for_chat(chat_id):
+                if row.id not in self.matcher.rules:
+                    state = RuleState(row.armed, row.last_fired, row.muted_until)
+                    self.matcher.add(_to_watch_rule(row), state)
+
+    async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+        await self.rules.rewrite_chat(old_chat_id, new_chat_id)
+        for rid, rule in list(self.matcher.rules.items()):
+            if rule.chat_id == old_chat_id:
+                state = self.matcher.states.get(rid)
+                self.matcher.remove(rid)
+                self.matcher.add(WatchRule(rid, new_chat_id, rule.spec, rule.cooldown), state)
+
+    async def persist_states(self, rule_ids: set[int]) -> None:
+        """After a tick: the states of rules that fired or re-armed, so a restart resumes."""
+        rows = [
+            RuleStateRow(rid, s.armed, s.last_fired, s.muted_until)
+            for rid in rule_ids
+            if (s := self.matcher.states.get(rid)) is not None
+        ]
+        await self.rules.save_states(rows)

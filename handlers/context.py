@@ -1,0 +1,26 @@
+"""Typed context: handlers reach the core services through `context.services`, not globals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram.ext import CallbackContext, ExtBot
+
+from bot.services import Services
+from handlers.groups import AdminCache
+
+SERVICES_KEY = "services"
+ADMINS_KEY = "admins"
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    @property
+    def services(self) -> Services:
+        return self.application.bot_data[SERVICES_KEY]
+
+    @property
+    def admins(self) -> AdminCache:
+        cache = self.application.bot_data.get(ADMINS_KEY)
+        if cache is None:
+            cache = self.application.bot_data[ADMINS_KEY] = AdminCache()
+        return cache

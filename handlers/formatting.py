@@ -1,0 +1,61 @@
+"""Numbers for a phone screen: thousands separators, sensible decimals, explicit units."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from html import escape
+
+from handlers.parsing import UsageError
+
+HUNDRED = Decimal(100)
+
+
+def price(value: Decimal) -> str:
+    """2 dp above 100 (BTC, ETH), more for small coins so the digits that move stay visible."""
+    magnitude = abs(value)
+    if magnitude >= 100:
+        places = 2
+    elif magnitude >= 1:
+        places = 4
+    elif magnitude == 0:
+        places = 2
+    else:
+        # Keep four significant digits: 0.0001234 -> 0.0001234.
+        places = min(12, -magnitude.adjusted() + 3)
+    return _grouped(value, places)
+
+
+def money(value: Decimal) -> str:
+    return _grouped(value, 2)
+
+
+def pct(fraction: Decimal, places: int = 2, *, signed: bool = False) -> str:
+    """A fraction as percent: 0.0161 -> '1.61%'."""
+    text = _grouped(fraction * HUNDRED, places)
+    if signed and fraction > 0:
+        text = "+" + text
+    return text + "%"
+
+
+def pct_points(percent: Decimal, places: int = 2) -> str:
+    """A value already in percent units: 1.606 -> '1.61%'."""
+    return _grouped(percent, places) + "%"
+
+
+def plain(value: Decimal) -> str:
+    """Drop trailing zeros: 50.0 -> '50', 0.50 -> '0.5'."""
+    text = format(value.normalize(), "f")
+    return text
+
+
+def _grouped(value: Decimal, places: int) -> str:
+    quantum = Decimal(1).scaleb(-places)
+    return f"{value.quantize(quantum, rounding=ROUND_HALF_UP):,.{places}f}"
+
+
+def usage_text(error: UsageError) -> str:
+    return (
+        f"{escape(error.problem)}\n"
+        f"Usage: <code>{escape(error.usage)}</code>\n"
+        f"Example: <code>{escape(error.example)}</code>"
+    )

@@ -1,0 +1,71 @@
+"""/liq and the inline answer: parse -> bot.risk -> text."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import Update
+from telegram.constants import ParseMode
+
+from bot.risk.models import Formula, LiqQuote, RiskInputError
+from bot.risk.quote import quote_liquidation
+from handlers.context import BotContext
+from handlers.formatting import money, pct_points, plain, price, usage_text
+from handlers.parsing import LIQ_EXAMPLE, LIQ_USAGE, UsageError, parse_liq
+
+FORMULA_NAMES = {
+    Formula.TEXTBOOK: "textbook isolated formula",
+    Formula.BINANCE_USDM: "Binance USDⓈ-M formula",
+    Formula.BINANCE_COINM: "Binance COIN-M formula",
+    Formula.BYBIT_LINEAR: "Bybit USDT formula",
+    Formula.BYBIT_INVERSE: "Bybit inverse formula",
+    Formula.OKX: "OKX isolated formula",
+}
+
+
+def liquidation_reply(args: list[str], context: BotContext) -> str:
+    try:
+        request = parse_liq(args)
+        quote = quote_liquidation(request, default_mmr=context.services.settings.default_mmr)
+    except UsageError as error:
+        return usage_text(error)
+    except RiskInputError as error:
+        return usage_text(UsageError(str(error), LIQ_USAGE, LIQ_EXAMPLE))
+    return format_liquidation(quote)
+
+
+def format_liquidation(quote: LiqQuote) -> str:
+    req = quote.request
+    what = " ".join(
+        part for part in (req.symbol or "", req.side.value, f"{plain(req.leverage)}x") if part
+    )
+    reference = req.mark if req.mark is not None else req.entry
+    from_what = "mark" if req.mark is not None else "entry"
+    lines = [f"<b>{escape(what)}: liquidation at {price(quote.liquidation_price)}</b>"]
+    if quote.liquidation_price <= 0:
+        lines.append("This position cannot be liquidated by a price move (price would reach 0).")
+    else:
+        lines.append(
+            f"Distance: {pct_points(quote.distance_pct)} ({price(quote.distance_price)}) "
+            f"from {from_what} {price(reference)}"
+        )
+    lines.append(f"Margin: {money(quote.margin)} on {money(quote.notional)} notional")
+    lines.append(
+        f"Loss at liquidation: {money(quote.loss_at_liquidation)}; "
+        f"margin at risk: {money(quote.margin_at_risk)}"
+    )
+    tier = f"tier {quote.tier.number}, " if quote.tier is not None else ""
+    lines.append(
+        f"Used: {FORMULA_NAMES[quote.formula]}, {tier}mmr {pct_points(quote.mmr * 100, 3)}, "
+        f"maintenance amount {money(quote.maintenance_amount)}, "
+        + (f"fee to close {pct_points(quote.fee_rate * 100, 3)}" if quote.fee_rate else "no fees")
+    )
+    if quote.assumptions:
+        lines.append("Assumes: " + escape("; ".join(quote.assumptions)))
+    return "\n".join(lines)
+
+
+async def liq_command(update: Update, context: BotContext) -> None:
+    assert update.effective_message is not None
+    text = liquidation_reply(list(context.args or []), context)
+    await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)

@@ -1,0 +1,237 @@
+"""Chat arguments -> domain requests. Every failure is a UsageError with a line and an example."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from bot.risk.models import FundingRequest, LiqRequest, MarginMode
+from bot.side import Side
+
+MAX_MESSAGE_CHARS = 300
+KNOWN_VENUES = ("binance", "bybit", "okx")
+QUOTES = ("USDT", "USDC", "USD")
+_MULTIPLIERS = {"k": Decimal(1_000), "m": Decimal(1_000_000), "b": Decimal(1_000_000_000)}
+_NUMBER = re.compile(r"^([+-]?\d+(?:\.\d+)?|[+-]?\.\d+)([kmb])?$", re.IGNORECASE)
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(m|min|h|d|w)$", re.IGNORECASE)
+_DURATION_HOURS = {
+    "m": Decimal(1) / 60,
+    "min": Decimal(1) / 60,
+    "h": Decimal(1),
+    "d": Decimal(24),
+    "w": Decimal(168),
+}
+
+LIQ_USAGE = (
+    "/liq <entry> <leverage>x <long|short> [asset] [venue symbol size=] [mmr=] [cross balance=]"
+)
+LIQ_EXAMPLE = "/liq 50000 50x long"
+FUNDING_USAGE = (
+    "/funding <notional> <rate per interval %> <hold> [interval] [long|short] [lev= entry=]"
+)
+FUNDING_EXAMPLE = "/funding 10000 0.01% 3d"
+
+
+@dataclass(frozen=True)
+class UsageError(Exception):
+    """What went wrong, in one short sentence, plus how to say it right."""
+
+    problem: str
+    usage: str
+    example: str
+
+    def __str__(self) -> str:
+        return self.problem
+
+
+def _usage(problem: str, usage: str, example: str) -> UsageError:
+    return UsageError(problem, usage, example)
+
+
+def parse_number(word: str) -> Decimal | None:
+    """'50000', '50,000', '50k', '1.5m' -> Decimal; anything else (NaN, 'abc', '1e999') -> None."""
+    match = _NUMBER.match(word.replace(",", "").replace("_", ""))
+    if not match:
+        return None
+    try:
+        value = Decimal(match.group(1))
+    except InvalidOperation:
+        return None
+    suffix = match.group(2)
+    return value * _MULTIPLIERS[suffix.lower()] if suffix else value
+
+
+def parse_rate(word: str) -> Decimal | None:
+    """'0.01%' -> 0.0001; '0.0001' -> 0.0001 (a bare number is a fraction)."""
+    if word.endswith("%"):
+        value = parse_number(word[:-1])
+        return None if value is None else value / 100
+    return parse_number(word)
+
+
+def parse_hours(word: str) -> Decimal | None:
+    match = _DURATION.match(word)
+    if not match:
+        return None
+    return Decimal(match.group(1)) * _DURATION_HOURS[match.group(2).lower()]
+
+
+def _check_length(args: list[str], usage: str, example: str) -> None:
+    if sum(len(a) + 1 for a in args) > MAX_MESSAGE_CHARS:
+        raise _usage("That message is too long.", usage, example)
+
+
+def _split_options(words: list[str]) -> tuple[list[str], dict[str, str]]:
+    plain: list[str] = []
+    options: dict[str, str] = {}
+    for word in words:
+        if "=" in word:
+            key, _, value = word.partition("=")
+            options[key.lower()] = value
+        else:
+            plain.append(word)
+    return plain, options
+
+
+def _positive(value: Decimal | None, what: str, usage: str, example: str) -> Decimal:
+    if value is None or not value.is_finite() or value <= 0:
+        raise _usage(f"{what} must be a positive number.", usage, example)
+    return value
+
+
+def symbol_for(asset: str, venue: str | None) -> str:
+    """'eth' -> 'ETHUSDT'; a full symbol ('btcusdt', 'BTCUSD') is kept as given."""
+    upper = asset.upper().replace("-", "").replace("/", "")
+    if upper.endswith(QUOTES) and len(upper) > 4:
+        return upper
+    return f"{upper}USDT"
+
+
+def parse_liq(args: list[str]) -> LiqRequest:
+    u, e = LIQ_USAGE, LIQ_EXAMPLE
+    _check_length(args, u, e)
+    plain, options = _split_options([a.strip() for a in args if a.strip()])
+    if len(plain) < 3:
+        raise _usage("I need an entry price, a leverage and a side.", u, e)
+    entry = _positive(parse_number(plain[0]), "Entry price", u, e)
+    leverage_word = plain[1].lower().removesuffix("x")
+    leverage = parse_number(leverage_word)
+    if leverage is None or not leverage.is_finite() or not Decimal(1) <= leverage <= Decimal(200):
+        raise _usage("Leverage must be a number from 1 to 200, like 20x.", u, e)
+    try:
+        side = Side(plain[2].lower())
+    except ValueError:
+        raise _usage("Side must be long or short.", u, e) from None
+
+    venue: str | None = None
+    asset_words: list[str] = []
+    inverse = False
+    mode = MarginMode.ISOLATED
+    for word in plain[3:]:
+        lower = word.lower()
+        if lower in KNOWN_VENUES:
+            venue = lower
+        elif lower in ("inverse", "coinm", "coin-m"):
+            inverse = True
+        elif lower == "cross":
+            mode = MarginMode.CROSS
+        elif lower == "isolated":
+            mode = MarginMode.ISOLATED
+        elif lower.isalnum() and len(lower) <= 20 and not lower.isdigit():
+            asset_words.append(lower)
+        else:
+            raise _usage(f"I don't know what '{word[:20]}' means here.", u, e)
+    if len(asset_words) > 1:
+        raise _usage(f"Name one asset, not {', '.join(asset_words[:3])}.", u, e)
+    if any(w in ("hyperliquid", "hl") for w in asset_words):
+        raise _usage("Hyperliquid liquidation math is not supported yet: use mmr=.", u, e)
+
+    size = mmr = balance = fee = mark = None
+    for key, raw in options.items():
+        if key == "size":
+            size = _positive(parse_number(raw), "size", u, e)
+        elif key == "mmr":
+            mmr = parse_rate(raw)
+            if mmr is None or not Decimal(0) <= mmr < Decimal("0.5"):
+                raise _usage("mmr must be a rate like mmr=0.5%.", u, e)
+        elif key in ("balance", "wallet"):
+            balance = _positive(parse_number(raw), "balance", u, e)
+        elif key == "fee":
+            fee = parse_rate(raw)
+            if fee is None or not Decimal(0) <= fee < Decimal("0.01"):
+                raise _usage("fee must be a rate like fee=0.05%.", u, e)
+        elif key == "mark":
+            mark = _positive(parse_number(raw), "mark", u, e)
+        else:
+            raise _usage(f"Unknown option '{key[:20]}='.", u, e)
+    if mode is MarginMode.CROSS and balance is None:
+        raise _usage(
+            "Cross margin needs your wallet balance: cross balance=5000.",
+            u,
+            "/liq 50000 50x long cross balance=5000",
+        )
+    symbol = symbol_for(asset_words[0], venue) if asset_words else None
+    if venue is not None and symbol is None:
+        symbol = "BTCUSD" if inverse else "BTCUSDT"
+    if symbol is not None and symbol.endswith("USD") and not symbol.endswith(("USDT", "USDC")):
+        inverse = True
+    return LiqRequest(
+        entry=entry,
+        leverage=leverage,
+        side=side,
+        mark=mark,
+        mmr=mmr,
+        venue=venue,
+        symbol=symbol,
+        size=size,
+        inverse=inverse,
+        margin_mode=mode,
+        cross_balance=balance,
+        fee_rate=fee,
+    )
+
+
+def parse_funding(args: list[str]) -> FundingRequest:
+    u, e = FUNDING_USAGE, FUNDING_EXAMPLE
+    _check_length(args, u, e)
+    plain, options = _split_options([a.strip() for a in args if a.strip()])
+    if len(plain) < 3:
+        raise _usage("I need a notional, a funding rate and a holding time.", u, e)
+    notional = _positive(parse_number(plain[0]), "Notional", u, e)
+    rate = parse_rate(plain[1])
+    if rate is None or not rate.is_finite():
+        raise _usage("Rate must look like 0.01% (per funding interval).", u, e)
+    hold = parse_hours(plain[2])
+    if hold is None or hold <= 0:
+        raise _usage("Holding time must look like 8h, 3d or 2w.", u, e)
+    interval = Decimal(8)
+    side = Side.LONG
+    for word in plain[3:]:
+        lower = word.lower()
+        hours = parse_hours(lower)
+        if hours is not None:
+            interval = hours
+        elif lower in ("long", "short"):
+            side = Side(lower)
+        else:
+            raise _usage(f"I don't know what '{word[:20]}' means here.", u, e)
+    leverage = entry = None
+    for key, raw in options.items():
+        if key in ("lev", "leverage"):
+            leverage = parse_number(raw.lower().removesuffix("x"))
+            if leverage is None or not Decimal(1) <= leverage <= Decimal(200):
+                raise _usage("lev must be from 1 to 200, like lev=20.", u, e)
+        elif key == "entry":
+            entry = _positive(parse_number(raw), "entry", u, e)
+        else:
+            raise _usage(f"Unknown option '{key[:20]}='.", u, e)
+    return FundingRequest(
+        notional=notional,
+        rate=rate,
+        hold_hours=hold,
+        interval_hours=interval,
+        side=side,
+        leverage=leverage,
+        entry=entry,
+    )

@@ -1,0 +1,138 @@
+"""What a trader reads back for /liq and /funding: exact figures and the assumptions used."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.handlers.conftest import Reply
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        # Textbook, default mmr 0.5 % (risk-math T1/T3).
+        (
+            "/liq 50000 50x long",
+            [
+                "liquidation at 49,250.00",
+                "Distance: 1.50% (750.00)",
+                "Margin: 1,000.00 on 50,000.00 notional",
+                "mmr 0.500%",
+            ],
+        ),
+        ("/liq 50000 50x short", ["liquidation at 50,750.00", "Distance: 1.50%"]),
+        ("/liq 50000 50x long mmr=0.4%", ["liquidation at 49,200.00", "mmr 0.400%"]),
+        # The seed's 49,261: inverse, MM at entry, mmr 0.5 % (risk-math S1).
+        ("/liq 50000 50x long inverse", ["liquidation at 49,261.08", "Distance: 1.48%"]),
+        # Binance BTCUSDT tier 1 (risk-math B9/B10).
+        (
+            "/liq 50000 50x long binance btcusdt",
+            ["liquidation at 49,196.79", "Distance: 1.61%", "Binance USDⓈ-M formula", "tier 1"],
+        ),
+        ("/liq 50000 25x long binance", ["liquidation at 48,192.77"]),
+        ("/liq 50000 50x short binance btcusdt", ["liquidation at 50,796.81"]),
+        # Bybit official example (risk-math Y1) with an explicit rate.
+        ("/liq 20000 50x long bybit mmr=0.5%", ["liquidation at 19,700.00"]),
+        ("/liq 3200 20 short eth", ["ETHUSDT short 20x", "liquidation at 3,344.00"]),
+    ],
+)
+async def test_liq_reply(reply: Reply, message: str, expected: list[str]) -> None:
+    text = await reply(message)
+    for fragment in expected:
+        assert fragment in text, f"{fragment!r} not in:\n{text}"
+
+
+async def test_liq_reply_names_every_assumption(reply: Reply) -> None:
+    text = await reply("/liq 50000 100x long binance btcusdt size=2")
+    assert "liquidation at 49,698.80" in text  # 100k notional stays in tier 1 (0.4 %, cum 0)
+    assert "Loss at liquidation: 602.41" in text
+    assert "margin at risk: 1,000.00" in text
+    assert "Assumes:" in text and "no fees" in text
+
+
+@pytest.mark.parametrize(
+    ("message", "expected"),
+    [
+        (
+            "/funding 10000 0.01% 3d",
+            [
+                "You pay: longs pay shorts.",
+                "9 × 1.00 = <b>9.00</b>",
+                "10.95% simple",
+                "11.57% compounded",
+                "Interval assumed: 8h",
+            ],
+        ),
+        ("/funding 10000 0.01% 3d short", ["You receive: longs pay shorts.", "<b>9.00</b>"]),
+        ("/funding 25000 -0.05% 8h short", ["You pay: shorts pay longs.", "<b>12.50</b>"]),
+        (
+            "/funding 10000 0.01% 3d 4h",
+            ["18 × 1.00 = <b>18.00</b>", "21.90% simple", "Interval assumed: 4h"],
+        ),
+    ],
+)
+async def test_funding_reply(reply: Reply, message: str, expected: list[str]) -> None:
+    text = await reply(message)
+    for fragment in expected:
+        assert fragment in text, f"{fragment!r} not in:\n{text}"
+
+
+async def test_funding_moves_the_liquidation_price(reply: Reply) -> None:
+    # 10,000 notional at 20x from 50,000: 0.2 BTC, textbook LP 47,750; 0.03 % x 6 = 18 paid
+    # from margin moves it up by 18 / 0.2 = 90.
+    text = await reply("/funding 10000 0.03% 2d lev=20 entry=50000")
+    assert "6 × 3.00 = <b>18.00</b>" in text
+    assert "moves 47,750.00 → 47,840.00" in text
+
+
+BAD_INPUTS = [
+    "/liq",
+    "/liq 50000",
+    "/liq abc 50x long",
+    "/liq 50000 0x long",
+    "/liq 50000 1000x long",
+    "/liq -50000 50x long",
+    "/liq NaN 50x long",
+    "/liq inf 50x long",
+    "/liq 50000 50x sideways",
+    "/liq 50000 50x long kraken btcusdt",
+    "/liq 50000 50x long mmr=lots",
+    "/liq 50000 50x long cross",
+    "/liq 50000 50x long size=-1",
+    "/liq 50000 50x long colour=blue",
+    "/liq 50000 50x long " + "x" * 10_000,
+    "/funding",
+    "/funding 10000",
+    "/funding ten 0.01% 3d",
+    "/funding 10000 0.01% forever",
+    "/funding 10000 lots 3d",
+    "/funding 10000 0.01% 3d 5m",
+    "/funding 10000 900% 3d",
+    "/funding 10000 0.01% 3d lev=0",
+]
+
+
+@pytest.mark.parametrize("message", BAD_INPUTS)
+async def test_bad_input_gets_usage_and_example(reply: Reply, message: str) -> None:
+    text = await reply(message)
+    assert "Usage: <code>/" in text and "Example: <code>/" in text, text
+    assert "Traceback" not in text and len(text) < 600
+
+
+async def test_unknown_command_and_plain_text_are_answered(reply: Reply) -> None:
+    assert "I don't know that command" in await reply("/moon")
+    assert "/help" in await reply("hello")
+    assert "liquidation at 49,250.00" in await reply("50000 50x long")
+
+
+async def test_help_lists_every_command_with_an_example(reply: Reply) -> None:
+    text = await reply("/help")
+    for fragment in (
+        "/liq",
+        "<code>/liq 50000 50x long</code>",
+        "/funding",
+        "<code>/funding 10000 0.01% 3d</code>",
+        "@oiwatch_bot 50000 50x long",
+    ):
+        assert fragment in text
+    assert await reply("/start") == text
