@@ -55,10 +55,10 @@ def format_liquidation(quote: LiqQuote) -> str:
         f"margin at risk: {money(quote.margin_at_risk)}"
     )
     tier = f"tier {quote.tier.number}, " if quote.tier is not None else ""
+    fee = f", fee to close {pct_points(quote.fee_rate * 100, 3)}" if quote.fee_rate else ""
     lines.append(
         f"Used: {FORMULA_NAMES[quote.formula]}, {tier}mmr {pct_points(quote.mmr * 100, 3)}, "
-        f"maintenance amount {money(quote.maintenance_amount)}, "
-        + (f"fee to close {pct_points(quote.fee_rate * 100, 3)}" if quote.fee_rate else "no fees")
+        f"maintenance amount {money(quote.maintenance_amount)}{fee}"
     )
     if quote.assumptions:
         lines.append("Assumes: " + escape("; ".join(quote.assumptions)))
