@@ -40,6 +40,9 @@ class Settings(BaseSettings):
         default=30, description="Commands one user may send per minute before a polite refusal."
     )
     rules_per_chat: int = Field(default=50, description="Most watch rules one chat may hold.")
+    admin_cache_seconds: float = Field(
+        default=60.0, description="How long a getChatMember answer is trusted."
+    )
 
     def require_token(self) -> str:
         if self.telegram_token is None or not self.telegram_token.get_secret_value().strip():

@@ -18,6 +18,7 @@ from bot.services import Services
 from bot.watch_service import WatchService
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_database
+from storage.repositories.channels import ChannelRepository
 from storage.repositories.contacts import ContactRepository
 from storage.repositories.rules import RuleRepository
 
@@ -37,6 +38,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             contacts=ContactRepository(sessions),
             limiter=CommandLimiter(settings.command_rate_per_minute),
             watch=watch,
+            channels=ChannelRepository(sessions),
         )
     finally:
         await engine.dispose()

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from bot.config import Settings
 from bot.ratelimit import CommandLimiter
 from bot.watch_service import WatchService
+from storage.repositories.channels import ChannelRepository
 from storage.repositories.contacts import ContactRepository
 
 
@@ -16,3 +17,4 @@ class Services:
     contacts: ContactRepository | None = None
     limiter: CommandLimiter = field(default_factory=lambda: CommandLimiter(30))
     watch: WatchService | None = None
+    channels: ChannelRepository | None = None

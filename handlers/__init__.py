@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     InlineQueryHandler,
     MessageHandler,
@@ -15,12 +16,14 @@ from telegram.ext import (
     filters,
 )
 
+from handlers.channels import channel_command
 from handlers.errors import on_error
 from handlers.fallback import plain_text, unknown_command
 from handlers.funding import funding_command
 from handlers.gate import gate
 from handlers.inline import inline_query
 from handlers.liquidation import liq_command
+from handlers.membership import my_chat_member
 from handlers.rules import rule_button, unwatch_command, watch_command, watches_command
 from handlers.start import help_command, publish_command_menu
 
@@ -35,7 +38,9 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("watch", watch_command))
     app.add_handler(CommandHandler("watches", watches_command))
     app.add_handler(CommandHandler("unwatch", unwatch_command))
+    app.add_handler(CommandHandler("channel", channel_command))
     app.add_handler(CallbackQueryHandler(rule_button, pattern=r"^rule:"))
+    app.add_handler(ChatMemberHandler(my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(InlineQueryHandler(inline_query))
     private = filters.ChatType.PRIVATE
     app.add_handler(MessageHandler(filters.COMMAND & private, unknown_command))

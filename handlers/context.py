@@ -22,5 +22,6 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
     def admins(self) -> AdminCache:
         cache = self.application.bot_data.get(ADMINS_KEY)
         if cache is None:
-            cache = self.application.bot_data[ADMINS_KEY] = AdminCache()
+            ttl = self.services.settings.admin_cache_seconds
+            cache = self.application.bot_data[ADMINS_KEY] = AdminCache(ttl_s=ttl)
         return cache

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from html import escape
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 
 from bot.rules.grammar import EXAMPLE, USAGE, RuleSyntaxError
@@ -26,29 +26,46 @@ def _service(context: BotContext) -> WatchService:
     return service
 
 
-async def _allowed(update: Update, context: BotContext) -> bool:
+async def _target(
+    update: Update, context: BotContext, args: list[str], *, manage: bool = True
+) -> tuple[int, list[str]] | None:
+    """The chat whose rules this command changes, and the arguments left; None when refused
+    (the user was told why). `@channel` as first argument, from a private chat, means a linked
+    channel: the link is checked, and so is admin status again, since either can lapse."""
     chat, user, message = update.effective_chat, update.effective_user, update.effective_message
     assert chat is not None and user is not None and message is not None
-    if await may_manage(context.bot, context.admins, chat, user.id):
-        return True
+    if args and args[0].startswith("@") and chat.type == Chat.PRIVATE:
+        channels = context.services.channels
+        link = await channels.find(user.id, args[0]) if channels is not None else None
+        if link is None:
+            await message.reply_text(f"Link it first: /channel {args[0][:33]}")
+            return None
+        if not await context.admins.is_admin(context.bot, link.channel_id, user.id):
+            await message.reply_text(f"You are no longer an admin of {args[0][:33]}.")
+            return None
+        return link.channel_id, args[1:]
+    if not manage or await may_manage(context.bot, context.admins, chat, user.id):
+        return chat.id, args
     await message.reply_text(REFUSAL)
-    return False
+    return None
 
 
 async def watch_command(update: Update, context: BotContext) -> None:
-    message, chat, user = update.effective_message, update.effective_chat, update.effective_user
-    assert message is not None and chat is not None and user is not None
-    text = " ".join(context.args or [])
-    if not text:
+    message, user = update.effective_message, update.effective_user
+    assert message is not None and user is not None
+    args = list(context.args or [])
+    if not args or (len(args) == 1 and args[0].startswith("@")):
         await message.reply_text(
             usage_text(UsageError("What should I watch?", USAGE, EXAMPLE)),
             parse_mode=ParseMode.HTML,
         )
         return
-    if not await _allowed(update, context):
+    target = await _target(update, context, args)
+    if target is None:
         return
+    chat_id, rest = target
     try:
-        rule = await _service(context).add(chat.id, user.id, text, datetime.now(UTC))
+        rule = await _service(context).add(chat_id, user.id, " ".join(rest), datetime.now(UTC))
     except RuleSyntaxError as error:
         reply = usage_text(UsageError(str(error), USAGE, EXAMPLE))
     except RuleCapReached as error:
@@ -79,9 +96,13 @@ def _buttons(rule: StoredRule) -> list[InlineKeyboardButton]:
 
 
 async def watches_command(update: Update, context: BotContext) -> None:
-    message, chat = update.effective_message, update.effective_chat
-    assert message is not None and chat is not None
-    rules = await _service(context).list(chat.id)
+    message = update.effective_message
+    assert message is not None
+    # Anyone in a chat may read its rules; changing them is for admins.
+    target = await _target(update, context, list(context.args or []), manage=False)
+    if target is None:
+        return
+    rules = await _service(context).list(target[0])
     if not rules:
         await message.reply_text(
             f"No rules here yet. Try <code>{escape(EXAMPLE)}</code>", parse_mode=ParseMode.HTML
@@ -94,19 +115,20 @@ async def watches_command(update: Update, context: BotContext) -> None:
 
 
 async def unwatch_command(update: Update, context: BotContext) -> None:
-    message, chat = update.effective_message, update.effective_chat
-    assert message is not None and chat is not None
-    args = context.args or []
-    target = args[0].lstrip("#").lower() if len(args) == 1 else ""
-    if target != "all" and not target.isdigit():
+    message = update.effective_message
+    assert message is not None
+    resolved = await _target(update, context, list(context.args or []))
+    if resolved is None:
+        return
+    chat_id, args = resolved
+    which = args[0].lstrip("#").lower() if len(args) == 1 else ""
+    if which != "all" and not which.isdigit():
         await message.reply_text(
             usage_text(UsageError("Which rule?", UNWATCH_USAGE, "/unwatch 12")),
             parse_mode=ParseMode.HTML,
         )
         return
-    if not await _allowed(update, context):
-        return
-    removed = await _service(context).remove(chat.id, None if target == "all" else int(target))
+    removed = await _service(context).remove(chat_id, None if which == "all" else int(which))
     if removed:
         await message.reply_text(f"Removed {removed} rule{'s' if removed > 1 else ''}.")
     else:
@@ -114,19 +136,28 @@ async def unwatch_command(update: Update, context: BotContext) -> None:
 
 
 async def rule_button(update: Update, context: BotContext) -> None:
-    query, chat, user = update.callback_query, update.effective_chat, update.effective_user
-    assert query is not None and chat is not None and user is not None
+    """Buttons carry the rule id; the rule's own chat decides who may press them (a channel's
+    rules are managed from a private chat)."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
     parts = (query.data or "").split(":")
-    if not await may_manage(context.bot, context.admins, chat, user.id):
+    service = _service(context)
+    rule_id = int(parts[-1]) if parts[-1].isdigit() else None
+    rule = await service.rules.get(rule_id) if rule_id is not None else None
+    if rule is None:
+        await query.answer("That rule is already gone; see /watches.")
+        return
+    allowed = rule.chat_id == user.id or await context.admins.is_admin(
+        context.bot, rule.chat_id, user.id
+    )
+    if not allowed:
         await query.answer(REFUSAL, show_alert=True)
         return
-    service = _service(context)
-    if parts[1] == "del" and parts[2].isdigit():
-        done = await service.remove(chat.id, int(parts[2])) > 0
-        await query.answer("Rule removed." if done else "Already gone.")
-    elif parts[1] == "mute" and parts[2] in MUTES and parts[3].isdigit():
-        until = datetime.now(UTC) + MUTES[parts[2]]
-        done = await service.mute(chat.id, int(parts[3]), until)
-        await query.answer(f"Muted for {parts[2]}." if done else "Already gone.")
+    if parts[1] == "del":
+        await service.remove(rule.chat_id, rule_id)
+        await query.answer("Rule removed.")
+    elif parts[1] == "mute" and parts[2] in MUTES:
+        await service.mute(rule.chat_id, rule_id, datetime.now(UTC) + MUTES[parts[2]])
+        await query.answer(f"Muted for {parts[2]}.")
     else:
         await query.answer("That button is out of date; see /watches.")

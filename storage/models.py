@@ -129,3 +129,15 @@ class OutboxMessage(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     last_error: str | None = Field(default=None, max_length=200)
+
+
+class ChannelLink(SQLModel, table=True):
+    """A user proved they administer a channel the bot posts in: they manage its rules."""
+
+    __tablename__ = "channel_links"
+
+    user_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    channel_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    username: str | None = Field(default=None, max_length=64)
+    title: str | None = Field(default=None, max_length=256)
+    linked_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))

@@ -104,6 +104,32 @@ def _decode(key: str, value: str) -> Any:
         return value
 
 
+def _member(status: str, user: dict[str, Any]) -> dict[str, Any]:
+    """A ChatMember of that status with the fields PTB requires for it."""
+    member: dict[str, Any] = {"status": status, "user": user}
+    if status == "administrator":
+        member.update(
+            can_be_edited=False,
+            is_anonymous=False,
+            can_manage_chat=True,
+            can_delete_messages=True,
+            can_manage_video_chats=True,
+            can_restrict_members=True,
+            can_promote_members=False,
+            can_change_info=True,
+            can_invite_users=True,
+            can_post_stories=False,
+            can_edit_stories=False,
+            can_delete_stories=False,
+            can_post_messages=True,
+        )
+    elif status == "creator":
+        member["is_anonymous"] = False
+    elif status == "kicked":
+        member["until_date"] = 0
+    return member
+
+
 class FakeTelegramAPI:
     def __init__(
         self,
@@ -328,15 +354,14 @@ class FakeTelegramAPI:
         chat_type: str | None = None,
     ) -> int:
         kind = chat_type or ("private" if chat_id > 0 else "supergroup")
-        member = {"user": self.bot_user}
         return self.push_update(
             {
                 "my_chat_member": {
                     "chat": {"id": chat_id, "type": kind, "title": "chat"},
                     "from": self._user(user_id, None, "Admin"),
                     "date": int(time.time()),
-                    "old_chat_member": {"status": old_status, **member},
-                    "new_chat_member": {"status": new_status, **member},
+                    "old_chat_member": _member(old_status, self.bot_user),
+                    "new_chat_member": _member(new_status, self.bot_user),
                 }
             }
         )
@@ -522,30 +547,7 @@ class FakeTelegramAPI:
                 if user_id == self.bot_user["id"]
                 else self._user(user_id, None, "Trader")
             )
-            member: dict[str, Any] = {"status": status, "user": user}
-            if status == "administrator":
-                member.update(
-                    can_be_edited=False,
-                    is_anonymous=False,
-                    can_manage_chat=True,
-                    can_delete_messages=True,
-                    can_manage_video_chats=True,
-                    can_restrict_members=True,
-                    can_promote_members=False,
-                    can_change_info=True,
-                    can_invite_users=True,
-                    can_post_stories=False,
-                    can_edit_stories=False,
-                    can_delete_stories=False,
-                    can_post_messages=True,
-                )
-            elif status == "creator":
-                member["is_anonymous"] = False
-            elif status == "kicked":
-                member["until_date"] = 0
-            elif status == "restricted":
-                return {"status": "member", "user": user}
-            return member
+            return _member(status, user)
         if method == "getChat":
             chat = dict(self._chat(params.get("chat_id", 0)))
             chat.setdefault("accent_color_id", 0)

@@ -1,0 +1,55 @@
+"""A running bot: the real `serve()` of `oiwatch run`, polling the fake Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.runner import serve
+from tests.fakes.telegram_api import FakeTelegramAPI
+
+TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw0"  # shaped like a real one, not real
+
+
+@dataclass
+class RunningBot:
+    api: FakeTelegramAPI
+    settings: Settings
+
+    async def ask(self, text: str, *, chat_id: int = 1001, user_id: int = 1001) -> str:
+        before = len(self.api.sent_messages(chat_id))
+        self.api.push_message(chat_id, text, user_id=user_id)
+        await self.api.wait_for(lambda: len(self.api.sent_messages(chat_id)) > before, timeout=5)
+        return self.api.sent_messages(chat_id)[-1].text
+
+
+@contextlib.asynccontextmanager
+async def start_bot(tmp_path: Path, **overrides: object) -> AsyncIterator[RunningBot]:
+    async with FakeTelegramAPI(token=TOKEN) as api:
+        values: dict[str, object] = {
+            "telegram_token": TOKEN,
+            "telegram_api_url": api.base_url,
+            "database_url": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+            "command_rate_per_minute": 100,
+        }
+        settings = Settings(**{**values, **overrides})
+        stop = asyncio.Event()
+        task = asyncio.create_task(serve(settings, stop, poll_timeout=1))
+        await api.wait_for("getUpdates", timeout=10)
+        try:
+            yield RunningBot(api, settings)
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, timeout=10)
+
+
+@pytest.fixture
+async def running_bot(tmp_path: Path) -> AsyncIterator[RunningBot]:
+    async with start_bot(tmp_path) as bot:
+        yield bot

@@ -1,0 +1,102 @@
+"""Watch rules over HTTP: private chats, group admins vs members, linked channels, buttons,
+and the bot being removed from a chat."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.e2e.conftest import RunningBot, start_bot
+
+GROUP = -1001234
+ADMIN, MEMBER = 501, 502
+CHANNEL = -1009999
+
+
+async def _answer_text(bot: RunningBot, chat_id: int, user_id: int, data: str) -> str:
+    before = len(bot.api.calls())
+    bot.api.push_callback_query(chat_id, user_id, data)
+    call = await bot.api.wait_for("answerCallbackQuery", after=before)
+    return str(call.params.get("text", ""))
+
+
+async def test_private_watch_list_and_unwatch(running_bot: RunningBot) -> None:
+    reply = await running_bot.ask("/watch btc funding > 0.05%")
+    assert "Watching <b>BTC funding &gt; 0.05%</b> (rule #1)" in reply
+    assert "Usage:" in await running_bot.ask("/watch BTC moon > 5%")
+    listing = await running_bot.ask("/watches")
+    assert "#1 <code>BTC funding &gt; 0.05%</code>" in listing
+    buttons = running_bot.api.sent_messages(1001)[-1].reply_markup
+    assert buttons["inline_keyboard"][0][0]["callback_data"] == "rule:del:1"
+    assert await running_bot.ask("/unwatch 1") == "Removed 1 rule."
+    assert "No such rule" in await running_bot.ask("/unwatch 1")
+    assert "No rules here yet" in await running_bot.ask("/watches")
+
+
+async def test_group_rules_need_an_admin(running_bot: RunningBot) -> None:
+    running_bot.api.set_member(GROUP, ADMIN, "administrator")
+    refused = await running_bot.ask("/watch BTC squeeze", chat_id=GROUP, user_id=MEMBER)
+    assert "Only this group's admins" in refused
+    added = await running_bot.ask("/watch BTC squeeze", chat_id=GROUP, user_id=ADMIN)
+    assert "rule #1" in added
+    assert "Only this group's admins" in await running_bot.ask(
+        "/unwatch all", chat_id=GROUP, user_id=MEMBER
+    )
+    # Anyone may read the list; only admins may press its buttons.
+    assert "BTC squeeze" in await running_bot.ask("/watches", chat_id=GROUP, user_id=MEMBER)
+    assert "admins" in await _answer_text(running_bot, GROUP, MEMBER, "rule:del:1")
+    assert await _answer_text(running_bot, GROUP, ADMIN, "rule:mute:1h:1") == "Muted for 1h."
+    assert "muted until" in await running_bot.ask("/watches", chat_id=GROUP, user_id=ADMIN)
+    assert await _answer_text(running_bot, GROUP, ADMIN, "rule:del:1") == "Rule removed."
+
+
+async def test_rule_cap_is_enforced_with_a_clear_message(tmp_path: Path) -> None:
+    async with start_bot(tmp_path, rules_per_chat=2) as bot:
+        await bot.ask("/watch BTC squeeze")
+        await bot.ask("/watch ETH squeeze")
+        assert "has 2 rules, the most allowed" in await bot.ask("/watch SOL squeeze")
+
+
+async def test_channel_linking_requires_both_admins(tmp_path: Path) -> None:
+    async with start_bot(tmp_path, admin_cache_seconds=0) as running_bot:
+        await _channel_linking(running_bot)
+
+
+async def _channel_linking(running_bot: RunningBot) -> None:
+    api = running_bot.api
+    api.set_chat(CHANNEL, type="channel", title="Desk", username="mydesk")
+    bot_id = int(api.bot_user["id"])
+    assert "Link it first" in await running_bot.ask("/watch @mydesk BTC squeeze")
+    assert "Make me an admin" in await running_bot.ask("/channel @mydesk")
+    api.set_member(CHANNEL, bot_id, "administrator")
+    assert "Only @mydesk's admins" in await running_bot.ask("/channel @mydesk")
+    api.set_member(CHANNEL, 1001, "creator")
+    assert "Linked @mydesk" in await running_bot.ask("/channel @mydesk")
+    assert "rule #1" in await running_bot.ask("/watch @mydesk BTC squeeze")
+    assert "BTC squeeze" in await running_bot.ask("/watches @mydesk")
+    assert "No rules here yet" in await running_bot.ask("/watches")  # the private chat's own
+    # Another user has no link; a demoted admin's link no longer grants anything.
+    assert "Link it first" in await running_bot.ask(
+        "/watch @mydesk ETH squeeze", chat_id=77, user_id=77
+    )
+    api.set_member(CHANNEL, 1001, "member")
+    assert "no longer an admin of @mydesk" in await running_bot.ask("/watch @mydesk ETH squeeze")
+
+
+async def test_removal_from_a_group_pauses_its_rules(running_bot: RunningBot) -> None:
+    api = running_bot.api
+    api.set_member(GROUP, ADMIN, "administrator")
+    await running_bot.ask("/watch BTC squeeze", chat_id=GROUP, user_id=ADMIN)
+    api.push_my_chat_member(GROUP, "kicked", old_status="member")
+    await api.wait_for(lambda: True, timeout=1)
+    listing = ""
+    for _ in range(20):  # the update is processed asynchronously
+        listing = await running_bot.ask("/watches", chat_id=GROUP, user_id=ADMIN)
+        if "(paused)" in listing:
+            break
+    assert "(paused)" in listing
+    api.push_my_chat_member(GROUP, "member", old_status="left")
+    for _ in range(20):
+        listing = await running_bot.ask("/watches", chat_id=GROUP, user_id=ADMIN)
+        if "(paused)" not in listing:
+            break
+    assert "(paused)" not in listing
