@@ -1,0 +1,179 @@
+"""Binance USDⓈ-M: premiumIndex + ticker/24hr for all symbols, openInterest per symbol.
+
+OI is the only per-symbol call of any venue (one request per symbol per tick), so the fetcher
+paces it with a token bucket and stops asking when the used weight nears the 2400/min limit.
+Contracts are 1 base unit: OI arrives in coin.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+
+from bot.market.http import VenueClient, VenueError
+from bot.market.models import Snapshot, Venue
+from bot.market.values import BadPayload, decimal, from_ms, optional_decimal, positive, unscale
+
+DEFAULT_URL = "https://fapi.binance.com"
+WEIGHT_CEILING = 1800  # of 2400 per minute: leave room for everyone else on this IP
+METADATA_TTL_S = 3600.0
+OI_CONCURRENCY = 16
+
+
+def check_binance(status: int, body: Any) -> None:
+    if status >= 400 and isinstance(body, dict) and "code" in body:
+        code = body.get("code")
+        if code == -1121:
+            raise VenueError("binance: invalid symbol", unknown_symbol=True)
+        if code == -1003:
+            raise VenueError("binance: too many requests", retryable=True)
+        raise VenueError(f"binance: error {code}")
+
+
+@dataclass(frozen=True)
+class Instrument:
+    symbol: str
+    asset: str
+    multiplier: Decimal  # base units per contract unit (1000 for 1000PEPEUSDT)
+
+
+def parse_instruments(body: Any) -> dict[str, Instrument]:
+    """USDT-margined perpetuals that trade; quarterlies, TradFi and delisting ones are out."""
+    instruments = {}
+    for row in body["symbols"]:
+        if (
+            row.get("contractType") == "PERPETUAL"
+            and row.get("status") == "TRADING"
+            and row.get("quoteAsset") == "USDT"
+        ):
+            asset, multiplier = unscale(row["baseAsset"])
+            instruments[row["symbol"]] = Instrument(row["symbol"], asset, multiplier)
+    return instruments
+
+
+def parse_funding_intervals(body: Any) -> dict[str, int]:
+    """fundingInfo lists only symbols whose interval or cap was adjusted; the rest are 8 h."""
+    return {row["symbol"]: int(row["fundingIntervalHours"]) for row in body or []}
+
+
+def build_snapshot(
+    instrument: Instrument,
+    premium: dict[str, Any],
+    ticker: dict[str, Any] | None,
+    open_interest: dict[str, Any],
+    interval_hours: int,
+) -> Snapshot:
+    mark = positive(premium.get("markPrice"), "markPrice")
+    contracts = decimal(open_interest.get("openInterest"), "openInterest")
+    ts = from_ms(premium.get("time")) or from_ms(open_interest.get("time"))
+    if ts is None:
+        raise BadPayload("premiumIndex without time")
+    last = optional_decimal(ticker.get("lastPrice")) if ticker else None
+    return Snapshot(
+        venue=Venue.BINANCE,
+        symbol=instrument.symbol,
+        asset=instrument.asset,
+        inverse=False,
+        ts=ts,
+        mark=mark,
+        index=optional_decimal(premium.get("indexPrice"), zero_is_absent=True),
+        last=last,
+        oi_contracts=contracts,
+        oi_coin=contracts * instrument.multiplier,
+        oi_usd=contracts * mark,
+        funding_rate=optional_decimal(premium.get("lastFundingRate")),
+        funding_interval_hours=interval_hours,
+        next_funding_time=from_ms(premium.get("nextFundingTime")),
+        volume_24h_coin=(
+            optional_decimal(ticker.get("volume")) * instrument.multiplier
+            if ticker and ticker.get("volume") not in (None, "")
+            else None
+        ),
+        volume_24h_usd=optional_decimal(ticker.get("quoteVolume")) if ticker else None,
+    )
+
+
+@dataclass
+class BinanceFetcher:
+    client: VenueClient
+    oi_per_second: float = 20.0
+    venue: Venue = Venue.BINANCE
+    _instruments: dict[str, Instrument] = field(default_factory=dict)
+    _intervals: dict[str, int] = field(default_factory=dict)
+    _metadata_at: float = 0.0
+    _oi_limiter: AsyncLimiter | None = None
+
+    @classmethod
+    def create(cls, base_url: str = DEFAULT_URL, **client: Any) -> BinanceFetcher:
+        return cls(VenueClient("binance", base_url, check_binance, **client))
+
+    async def refresh_metadata(self) -> None:
+        info, funding = await asyncio.gather(
+            self.client.get("fapi/v1/exchangeInfo"), self.client.get("fapi/v1/fundingInfo")
+        )
+        self._instruments = parse_instruments(info)
+        self._intervals = parse_funding_intervals(funding)
+        self._metadata_at = time.monotonic()
+
+    async def tick(self, assets: frozenset[str] | None) -> tuple[list[Snapshot], list[str]]:
+        if not self._instruments or time.monotonic() - self._metadata_at > METADATA_TTL_S:
+            await self.refresh_metadata()
+        premiums, tickers = await asyncio.gather(
+            self.client.get("fapi/v1/premiumIndex"), self.client.get("fapi/v1/ticker/24hr")
+        )
+        by_symbol = {row["symbol"]: row for row in premiums}
+        ticker_by_symbol = {row["symbol"]: row for row in tickers}
+        wanted = [
+            inst
+            for sym, inst in self._instruments.items()
+            if sym in by_symbol and (assets is None or inst.asset in assets)
+        ]
+        interests, notes = await self._open_interest(i.symbol for i in wanted)
+        snapshots = [
+            build_snapshot(
+                inst,
+                by_symbol[inst.symbol],
+                ticker_by_symbol.get(inst.symbol),
+                interests[inst.symbol],
+                self._intervals.get(inst.symbol, 8),
+            )
+            for inst in wanted
+            if inst.symbol in interests
+        ]
+        return snapshots, notes
+
+    async def _open_interest(
+        self, symbols: Iterable[str]
+    ) -> tuple[dict[str, dict[str, Any]], list[str]]:
+        if self._oi_limiter is None:
+            self._oi_limiter = AsyncLimiter(self.oi_per_second, 1)
+        gate = asyncio.Semaphore(OI_CONCURRENCY)
+        results: dict[str, dict[str, Any]] = {}
+        notes: list[str] = []
+
+        async def one(symbol: str) -> None:
+            async with gate:
+                if self.client.used_weight > WEIGHT_CEILING:
+                    notes.append(f"{symbol}: skipped, request weight near the limit")
+                    return
+                async with self._oi_limiter:  # type: ignore[union-attr]
+                    try:
+                        body = await self.client.get("fapi/v1/openInterest", {"symbol": symbol})
+                    except VenueError as error:
+                        if not error.unknown_symbol:
+                            raise
+                        notes.append(f"{symbol}: unknown to the venue")
+                        return
+                results[symbol] = body
+
+        await asyncio.gather(*(one(s) for s in symbols))
+        return results, notes
+
+    async def aclose(self) -> None:
+        await self.client.aclose()

@@ -1,0 +1,140 @@
+"""Bybit v5 linear: one tickers call gives OI, funding, interval, mark, index, volume for all.
+
+Errors arrive inside HTTP 200 (retCode); the IP limit answers HTTP 403 and wants 10 minutes of
+silence.
+
+OI convention: Bybit documents `openInterest` as "the sum of both sides" and since 2026-06 adds
+`singleOpenInterest` (half of it in its example). Binance and OKX count one side (a long and
+its matching short are one contract), so `singleOpenInterest` is used where present to keep
+venues in one unit; older responses without it are taken as they are.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.market.http import VenueClient, VenueError
+from bot.market.models import Snapshot, Venue
+from bot.market.values import BadPayload, decimal, from_ms, optional_decimal, positive, unscale
+
+DEFAULT_URL = "https://api.bybit.com"
+METADATA_TTL_S = 3600.0
+IP_BLOCK_COOL_OFF_S = 600.0
+
+
+def check_bybit(status: int, body: Any) -> None:
+    if status == 403:
+        raise VenueError("bybit: IP rate limit (403)", cool_off=IP_BLOCK_COOL_OFF_S)
+    if not isinstance(body, dict) or "retCode" not in body:
+        if status < 400:
+            raise VenueError("bybit: response without retCode")
+        return
+    code = body["retCode"]
+    if code == 0:
+        return
+    message = str(body.get("retMsg", ""))[:80]
+    if code == 10006:
+        raise VenueError(f"bybit: too many visits ({message})", retryable=True)
+    if code == 10001 and "symbol" in message.lower():
+        raise VenueError(f"bybit: {message}", unknown_symbol=True)
+    raise VenueError(f"bybit: retCode {code} {message}")
+
+
+def parse_instruments(body: Any) -> dict[str, str]:
+    """symbol -> base coin, for trading USDT perpetuals (pre-listings out)."""
+    return {
+        row["symbol"]: row["baseCoin"]
+        for row in body["result"]["list"]
+        if row.get("contractType") == "LinearPerpetual"
+        and row.get("status") == "Trading"
+        and row.get("quoteCoin") == "USDT"
+        and not row.get("isPreListing")
+    }
+
+
+def build_snapshot(row: dict[str, Any], base: str, ts_ms: Any) -> Snapshot | None:
+    funding = optional_decimal(row.get("fundingRate"))
+    if funding is None:
+        return None  # an expiring future listed under linear: not a perpetual
+    asset, multiplier = unscale(base)
+    mark = positive(row.get("markPrice"), "markPrice")
+    single = optional_decimal(row.get("singleOpenInterest"))
+    contracts = single if single is not None else decimal(row.get("openInterest"), "openInterest")
+    ts = from_ms(ts_ms)
+    if ts is None:
+        raise BadPayload("tickers without time")
+    interval = row.get("fundingIntervalHour")
+    return Snapshot(
+        venue=Venue.BYBIT,
+        symbol=row["symbol"],
+        asset=asset,
+        inverse=False,
+        ts=ts,
+        mark=mark,
+        index=optional_decimal(row.get("indexPrice"), zero_is_absent=True),
+        last=optional_decimal(row.get("lastPrice")),
+        oi_contracts=contracts,
+        oi_coin=contracts * multiplier,
+        oi_usd=contracts * mark,
+        funding_rate=funding,
+        funding_interval_hours=int(interval) if interval not in (None, "") else None,
+        next_funding_time=from_ms(row.get("nextFundingTime")),
+        volume_24h_coin=(
+            v * multiplier if (v := optional_decimal(row.get("volume24h"))) is not None else None
+        ),
+        volume_24h_usd=optional_decimal(row.get("turnover24h")),
+    )
+
+
+def inverse_oi(open_interest_usd: Any, mark: Any) -> tuple[Any, Any]:
+    """Bybit inverse: OI is in USD (1 USD contracts); coin = USD / mark (vector I3)."""
+    usd = decimal(open_interest_usd, "openInterest")
+    return usd, usd / positive(mark, "markPrice")
+
+
+@dataclass
+class BybitFetcher:
+    client: VenueClient
+    venue: Venue = Venue.BYBIT
+    _bases: dict[str, str] = field(default_factory=dict)
+    _metadata_at: float = 0.0
+
+    @classmethod
+    def create(cls, base_url: str = DEFAULT_URL, **client: Any) -> BybitFetcher:
+        return cls(VenueClient("bybit", base_url, check_bybit, **client))
+
+    async def refresh_metadata(self) -> None:
+        bases: dict[str, str] = {}
+        cursor = ""
+        # More than 500 linear symbols exist: without limit=1000 and the cursor the list is
+        # silently cut.
+        for _ in range(10):
+            params = {"category": "linear", "limit": "1000"}
+            if cursor:
+                params["cursor"] = cursor
+            body = await self.client.get("v5/market/instruments-info", params)
+            bases.update(parse_instruments(body))
+            cursor = body["result"].get("nextPageCursor") or ""
+            if not cursor:
+                break
+        self._bases = bases
+        self._metadata_at = time.monotonic()
+
+    async def tick(self, assets: frozenset[str] | None) -> tuple[list[Snapshot], list[str]]:
+        if not self._bases or time.monotonic() - self._metadata_at > METADATA_TTL_S:
+            await self.refresh_metadata()
+        body = await self.client.get("v5/market/tickers", {"category": "linear"})
+        snapshots = []
+        for row in body["result"]["list"]:
+            base = self._bases.get(row.get("symbol", ""))
+            if base is None or (assets is not None and unscale(base)[0] not in assets):
+                continue
+            snapshot = build_snapshot(row, base, body.get("time"))
+            if snapshot is not None:
+                snapshots.append(snapshot)
+        return snapshots, []
+
+    async def aclose(self) -> None:
+        await self.client.aclose()

@@ -1,0 +1,188 @@
+"""HTTP to one venue: one reused session, timeouts, retries with backoff and jitter that honour
+Retry-After, the venue's own way of saying "error" inside HTTP 200, and a circuit breaker.
+
+A venue that keeps failing is left alone for a while (the breaker opens) instead of being
+hammered: Binance bans an IP that ignores 429s (418), Bybit blocks it for 10 minutes (403).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import aiohttp
+import orjson
+from aiolimiter import AsyncLimiter
+
+log = logging.getLogger(__name__)
+
+# (HTTP status, parsed body) -> raise VenueError if the body says "error" despite HTTP 200.
+EnvelopeCheck = Callable[[int, Any], None]
+
+
+class VenueError(Exception):
+    def __init__(
+        self,
+        reason: str,
+        *,
+        retryable: bool = False,
+        retry_after: float | None = None,
+        unknown_symbol: bool = False,
+        cool_off: float | None = None,
+    ) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+        self.retry_after = retry_after
+        self.unknown_symbol = unknown_symbol
+        self.cool_off = cool_off  # open the breaker at least this long (bans, IP blocks)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 3
+    base_delay_s: float = 0.5
+    max_delay_s: float = 8.0
+    jitter: float = 0.25
+    max_retry_after_s: float = 30.0  # a longer wait belongs to the breaker, not to this tick
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return retry_after
+        base = min(self.max_delay_s, self.base_delay_s * 2**attempt)
+        return base * (1 + random.uniform(-self.jitter, self.jitter))
+
+
+@dataclass
+class CircuitBreaker:
+    """Closed -> open after `threshold` failed calls in a row -> half-open after `reset_s`
+    (one trial call) -> closed on success."""
+
+    threshold: int = 5
+    reset_s: float = 60.0
+    clock: Callable[[], float] = time.monotonic
+    failures: int = 0
+    open_until: float = 0.0
+
+    @property
+    def state(self) -> str:
+        if self.open_until == 0.0:
+            return "closed"
+        return "open" if self.clock() < self.open_until else "half-open"
+
+    def allow(self) -> bool:
+        return self.state != "open"
+
+    def success(self) -> None:
+        self.failures, self.open_until = 0, 0.0
+
+    def failure(self, cool_off: float | None = None) -> None:
+        self.failures += 1
+        if cool_off is not None or self.failures >= self.threshold or self.state == "half-open":
+            self.open_until = self.clock() + max(self.reset_s, cool_off or 0.0)
+
+
+def _retry_after(headers: Any) -> float | None:
+    value = headers.get("Retry-After")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+@dataclass
+class VenueClient:
+    name: str
+    base_url: str
+    check: EnvelopeCheck
+    timeout_s: float = 10.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    breaker: CircuitBreaker = field(default_factory=CircuitBreaker)
+    limiter: AsyncLimiter | None = None
+    requests: int = 0
+    used_weight: int = 0  # Binance X-MBX-USED-WEIGHT-1M, last seen
+    _session: aiohttp.ClientSession | None = None
+
+    def session(self) -> aiohttp.ClientSession:
+        if self._session is None or self._session.closed:
+            self._session = aiohttp.ClientSession(
+                base_url=self.base_url.rstrip("/") + "/",
+                timeout=aiohttp.ClientTimeout(total=self.timeout_s),
+                json_serialize=lambda obj: orjson.dumps(obj).decode(),
+                headers={"User-Agent": "oiwatch/0.1"},
+            )
+        return self._session
+
+    async def aclose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def get(self, path: str, params: dict[str, Any] | None = None) -> Any:
+        return await self._call("GET", path, params=params)
+
+    async def post(self, path: str, body: dict[str, Any]) -> Any:
+        return await self._call("POST", path, json=body)
+
+    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        if not self.breaker.allow():
+            raise VenueError(f"{self.name}: circuit open after repeated failures")
+        last: VenueError | None = None
+        for attempt in range(self.retry.attempts):
+            try:
+                body = await self._once(method, path.lstrip("/"), **kwargs)
+            except VenueError as error:
+                last = error
+                if error.unknown_symbol:
+                    raise  # the venue is fine; the symbol is not
+                if not error.retryable or attempt == self.retry.attempts - 1:
+                    break
+                wait = self.retry.delay(attempt, error.retry_after)
+                if wait > self.retry.max_retry_after_s:
+                    break
+                await asyncio.sleep(wait)
+            else:
+                self.breaker.success()
+                return body
+        assert last is not None
+        self.breaker.failure(last.cool_off)
+        raise last
+
+    async def _once(self, method: str, path: str, **kwargs: Any) -> Any:
+        if self.limiter is not None:
+            await self.limiter.acquire()
+        self.requests += 1
+        try:
+            async with self.session().request(method, path, **kwargs) as response:
+                raw = await response.read()
+                weight = response.headers.get("X-MBX-USED-WEIGHT-1M")
+                if weight is not None and weight.isdigit():
+                    self.used_weight = int(weight)
+                status, headers = response.status, response.headers
+        except TimeoutError:
+            raise VenueError(f"{self.name}: timeout", retryable=True) from None
+        except aiohttp.ClientError as error:
+            raise VenueError(f"{self.name}: {type(error).__name__}", retryable=True) from None
+        if status == 418:
+            wait = _retry_after(headers) or 120.0
+            raise VenueError(f"{self.name}: IP banned (418)", cool_off=wait)
+        if status == 429:
+            raise VenueError(
+                f"{self.name}: rate limited (429)",
+                retryable=True,
+                retry_after=_retry_after(headers),
+            )
+        if status >= 500:
+            raise VenueError(f"{self.name}: server error {status}", retryable=True)
+        try:
+            body = orjson.loads(raw) if raw else None
+        except orjson.JSONDecodeError:
+            raise VenueError(f"{self.name}: malformed JSON (HTTP {status})") from None
+        self.check(status, body)
+        if status >= 400:
+            raise VenueError(f"{self.name}: HTTP {status}")
+        return body

@@ -1,0 +1,457 @@
+"""A local fake of Binance USDⓈ-M, Bybit, OKX and Hyperliquid for the real aiohttp fetchers.
+
+Every body is built from a real recorded response in shared/fixtures/exchanges: a fixture row is
+the template (same keys, same types, numbers as strings where the venue sends strings) and only
+the values are scripted. Faults are scripted per path: 429 with Retry-After, Binance 418, Bybit
+403, 5xx, delays past the client timeout, malformed JSON, HTTP-200 error envelopes from the
+*.CONSTRUCTED.json fixtures, and missing symbols.
+
+    async with FakeExchange() as fx:
+        fx.set("BTC", mark=60000, oi_coin=90000, funding=0.0001)
+        fx.fail("/okx/api/v5/public/open-interest", "500")
+        collector = Collector(make_fetchers(fx.endpoints, Venue), ["BTC"])
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from bot.market.collector import MarketEndpoints
+
+
+def shared_dir() -> Path:
+    """../shared beside the repository (CI clones the repo with shared/ next to it)."""
+    return Path(__file__).resolve().parents[3] / "shared"
+
+
+FIXTURES = shared_dir() / "fixtures" / "exchanges"
+
+
+def fixture(name: str) -> Any:
+    return json.loads((FIXTURES / name).read_text())
+
+
+SCALED = {"PEPE": 1000, "SHIB": 1000, "BONK": 1000}
+OKX_CT_VAL = {"BTC": Decimal("0.01"), "ETH": Decimal("0.1")}
+
+
+@dataclass
+class AssetState:
+    mark: Decimal
+    index: Decimal
+    oi_coin: Decimal
+    funding: Decimal = Decimal("0.0001")
+    interval_h: int = 8
+    volume_coin: Decimal = Decimal(1000)
+    venues: set[str] = field(default_factory=lambda: {"binance", "bybit", "okx", "hyperliquid"})
+
+
+@dataclass
+class Fault:
+    kind: str
+    times: int
+    retry_after: float | None = None
+    delay_s: float = 0.0
+
+
+def _s(value: Decimal | float | int) -> str:
+    return format(Decimal(str(value)).normalize(), "f")
+
+
+class FakeExchange:
+    def __init__(self, *, latency_s: float = 0.0) -> None:
+        self.latency_s = latency_s
+        self.now_ms = 1_764_000_000_000  # the venues' clock; tests move it
+        self.assets: dict[str, AssetState] = {}
+        self.requests: Counter[str] = Counter()
+        self.faults: dict[str, list[Fault]] = {}
+        self.hidden_symbols: set[str] = set()  # answer "unknown symbol" for these
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+        self._templates = {
+            "bn_premium": fixture("binance_usdm/premiumIndex_all.json")[0],
+            "bn_ticker": fixture("binance_usdm/ticker_24hr_all.json")[0],
+            "bn_oi": fixture("binance_usdm/openInterest_BTCUSDT.json"),
+            "bn_info": fixture("binance_usdm/exchangeInfo.json"),
+            "bn_funding_info": fixture("binance_usdm/fundingInfo.json")[0],
+            "bn_invalid": fixture("binance_usdm/error_-1121_invalid_symbol.json"),
+            "bn_too_many": fixture("binance_usdm/error_-1003_too_many_requests.CONSTRUCTED.json"),
+            "by_instruments": fixture("bybit/instruments_info_linear.json"),
+            "by_tickers": fixture("bybit/tickers_inverse_BTCUSD.json"),
+            "by_rate": fixture("bybit/error_10006_rate_limit.CONSTRUCTED.json"),
+            "ok_oi": fixture("okx/open_interest_SWAP.json"),
+            "ok_funding": fixture("okx/funding_rate_BTC-USDT-SWAP.json"),
+            "ok_mark": fixture("okx/mark_price_BTC-USDT-SWAP.json"),
+            "ok_tickers": fixture("okx/tickers_SWAP.json"),
+            "ok_index": fixture("okx/index_tickers_BTC-USDT.json"),
+            "ok_instruments": fixture("okx/instruments_SWAP.json"),
+            "ok_rate": fixture("okx/error_50011_rate_limit.CONSTRUCTED.json"),
+            "hl": fixture("hyperliquid/metaAndAssetCtxs.json"),
+        }
+
+    # -- scripting -------------------------------------------------------------------------
+
+    def set(self, asset: str, **values: Any) -> AssetState:
+        """Create or change an asset's market: mark, index, oi_coin, funding, interval_h..."""
+        state = self.assets.get(asset)
+        if state is None:
+            mark = Decimal(str(values.get("mark", 100)))
+            state = self.assets[asset] = AssetState(
+                mark=mark, index=mark, oi_coin=Decimal(str(values.get("oi_coin", 1000)))
+            )
+        for key, value in values.items():
+            current = getattr(state, key)
+            setattr(state, key, Decimal(str(value)) if isinstance(current, Decimal) else value)
+        return state
+
+    def fail(
+        self,
+        path: str,
+        kind: str,
+        *,
+        times: int = 1,
+        retry_after: float | None = None,
+        delay_s: float = 0.0,
+    ) -> None:
+        """kind: 429, 418, 403, 500, 503, timeout, malformed, envelope-rate, unknown-symbol."""
+        self.faults.setdefault(path, []).append(Fault(kind, times, retry_after, delay_s))
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def endpoints(self) -> MarketEndpoints:
+        return MarketEndpoints(
+            binance=f"{self.base_url}/binance",
+            bybit=f"{self.base_url}/bybit",
+            okx=f"{self.base_url}/okx",
+            hyperliquid=f"{self.base_url}/hyperliquid",
+            binance_ws=f"ws://127.0.0.1:{self.port}/binance-ws",
+            bybit_ws=f"ws://127.0.0.1:{self.port}/bybit-ws",
+        )
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def __aenter__(self) -> FakeExchange:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None and server.sockets
+        self.port = server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    # -- symbols ---------------------------------------------------------------------------
+
+    def _on(self, venue: str) -> list[tuple[str, AssetState]]:
+        return [(a, s) for a, s in self.assets.items() if venue in s.venues]
+
+    @staticmethod
+    def binance_symbol(asset: str) -> str:
+        scale = SCALED.get(asset)
+        return f"{scale}{asset}USDT" if scale else f"{asset}USDT"
+
+    @staticmethod
+    def hyperliquid_name(asset: str) -> str:
+        return f"k{asset}" if asset in SCALED else asset
+
+    # -- request handling ------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        path = "/" + request.match_info["tail"]
+        self.requests[path] += 1
+        if self.latency_s:
+            await asyncio.sleep(self.latency_s)
+        faulted = await self._fault(path)
+        if faulted is not None:
+            return faulted
+        venue = path.split("/")[1]
+        try:
+            body = await getattr(self, f"_{venue}")(path, request)
+        except (AttributeError, KeyError):
+            return web.json_response({"error": "no such path"}, status=404)
+        if isinstance(body, web.Response):
+            return body
+        return web.json_response(body)
+
+    async def _fault(self, path: str) -> web.Response | None:
+        queue = self.faults.get(path)
+        if not queue:
+            return None
+        fault = queue[0]
+        fault.times -= 1
+        if fault.times <= 0:
+            queue.pop(0)
+        headers = {"Retry-After": _s(fault.retry_after)} if fault.retry_after is not None else {}
+        if fault.kind == "timeout":
+            await asyncio.sleep(fault.delay_s or 60)
+            return None
+        if fault.kind in ("429", "418"):
+            body = self._templates["bn_too_many"] if path.startswith("/binance") else {}
+            return web.json_response(body, status=int(fault.kind), headers=headers)
+        if fault.kind in ("403", "500", "502", "503"):
+            return web.Response(status=int(fault.kind), text="error", headers=headers)
+        if fault.kind == "malformed":
+            return web.Response(
+                status=200, text='{"truncated": [1, 2', content_type="application/json"
+            )
+        if fault.kind == "envelope-rate":
+            key = "by_rate" if path.startswith("/bybit") else "ok_rate"
+            return web.json_response(self._templates[key])
+        raise ValueError(f"unknown fault kind {fault.kind}")
+
+    # -- Binance ---------------------------------------------------------------------------
+
+    async def _binance(self, path: str, request: web.Request) -> Any:
+        t = self._templates
+        if path == "/binance/fapi/v1/exchangeInfo":
+            info = copy.deepcopy(t["bn_info"])
+            template = info["symbols"][0]
+            info["symbols"] = []
+            for asset, _ in self._on("binance"):
+                row = copy.deepcopy(template)
+                scale = SCALED.get(asset)
+                row.update(
+                    symbol=self.binance_symbol(asset),
+                    pair=self.binance_symbol(asset),
+                    baseAsset=f"{scale}{asset}" if scale else asset,
+                )
+                info["symbols"].append(row)
+            return info
+        if path == "/binance/fapi/v1/fundingInfo":
+            rows = []
+            for asset, state in self._on("binance"):
+                if state.interval_h != 8:  # only adjusted symbols are listed, as live
+                    row = dict(t["bn_funding_info"])
+                    row.update(
+                        symbol=self.binance_symbol(asset), fundingIntervalHours=state.interval_h
+                    )
+                    rows.append(row)
+            return rows
+        if path == "/binance/fapi/v1/premiumIndex":
+            rows = []
+            for asset, state in self._on("binance"):
+                scale = SCALED.get(asset, 1)
+                row = dict(t["bn_premium"])
+                row.update(
+                    symbol=self.binance_symbol(asset),
+                    markPrice=_s(state.mark * scale),
+                    indexPrice=_s(state.index * scale),
+                    lastFundingRate=_s(state.funding),
+                    nextFundingTime=self.now_ms + 3_600_000,
+                    time=self.now_ms,
+                )
+                rows.append(row)
+            return rows
+        if path == "/binance/fapi/v1/ticker/24hr":
+            rows = []
+            for asset, state in self._on("binance"):
+                scale = SCALED.get(asset, 1)
+                row = dict(t["bn_ticker"])
+                row.update(
+                    symbol=self.binance_symbol(asset),
+                    lastPrice=_s(state.mark * scale),
+                    volume=_s(state.volume_coin / scale),
+                    quoteVolume=_s(state.volume_coin * state.mark),
+                )
+                rows.append(row)
+            return rows
+        if path == "/binance/fapi/v1/openInterest":
+            symbol = request.query.get("symbol", "")
+            for asset, state in self._on("binance"):
+                if self.binance_symbol(asset) == symbol and symbol not in self.hidden_symbols:
+                    row = dict(t["bn_oi"])
+                    row.update(
+                        symbol=symbol,
+                        openInterest=_s(state.oi_coin / SCALED.get(asset, 1)),
+                        time=self.now_ms,
+                    )
+                    return row
+            return web.json_response(t["bn_invalid"], status=400)
+        raise KeyError(path)
+
+    # -- Bybit -----------------------------------------------------------------------------
+
+    async def _bybit(self, path: str, request: web.Request) -> Any:
+        t = self._templates
+        if path == "/bybit/v5/market/instruments-info":
+            body = copy.deepcopy(t["by_instruments"])
+            template = body["result"]["list"][0]
+            body["result"]["list"] = []
+            for asset, _ in self._on("bybit"):
+                row = copy.deepcopy(template)
+                scale = SCALED.get(asset)
+                row.update(
+                    symbol=self.binance_symbol(asset),
+                    baseCoin=f"{scale}{asset}" if scale else asset,
+                )
+                body["result"]["list"].append(row)
+            return body
+        if path == "/bybit/v5/market/tickers":
+            body = copy.deepcopy(t["by_tickers"])
+            template = body["result"]["list"][0]
+            body["result"]["category"] = "linear"
+            body["result"]["list"] = []
+            for asset, state in self._on("bybit"):
+                scale = SCALED.get(asset, 1)
+                row = dict(template)
+                row.update(
+                    symbol=self.binance_symbol(asset),
+                    markPrice=_s(state.mark * scale),
+                    indexPrice=_s(state.index * scale),
+                    lastPrice=_s(state.mark * scale),
+                    openInterest=_s(state.oi_coin / scale),
+                    openInterestValue=_s(state.oi_coin * state.mark),
+                    fundingRate=_s(state.funding),
+                    fundingIntervalHour=str(state.interval_h),
+                    nextFundingTime=str(self.now_ms + 3_600_000),
+                    volume24h=_s(state.volume_coin / scale),
+                    turnover24h=_s(state.volume_coin * state.mark),
+                )
+                body["result"]["list"].append(row)
+            body["time"] = self.now_ms
+            return body
+        raise KeyError(path)
+
+    # -- OKX -------------------------------------------------------------------------------
+
+    def _okx_id(self, asset: str) -> str:
+        return f"{asset}-USDT-SWAP"
+
+    async def _okx(self, path: str, request: web.Request) -> Any:
+        t = self._templates
+        assets = self._on("okx")
+
+        def envelope(template_key: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+            body = copy.deepcopy(t[template_key])
+            body["data"] = rows
+            return body
+
+        def row(template_key: str, **values: Any) -> dict[str, Any]:
+            out = dict(t[template_key]["data"][0])
+            out.update(values)
+            return out
+
+        ts = str(self.now_ms)
+        if path == "/okx/api/v5/public/instruments":
+            linear = next(r for r in t["ok_instruments"]["data"] if r["ctType"] == "linear")
+            rows = []
+            for asset, _ in assets:
+                inst = dict(linear)
+                inst.update(
+                    instId=self._okx_id(asset),
+                    uly=f"{asset}-USDT",
+                    instFamily=f"{asset}-USDT",
+                    ctValCcy=asset,
+                    settleCcy="USDT",
+                    ctVal=_s(OKX_CT_VAL.get(asset, Decimal(1))),
+                    state="live",
+                )
+                rows.append(inst)
+            return envelope("ok_instruments", rows)
+        if path == "/okx/api/v5/public/open-interest":
+            rows = []
+            for asset, s in assets:
+                ct_val = OKX_CT_VAL.get(asset, Decimal(1))
+                rows.append(
+                    row(
+                        "ok_oi",
+                        instId=self._okx_id(asset),
+                        oi=_s(s.oi_coin / ct_val),
+                        oiCcy=_s(s.oi_coin),
+                        oiUsd=_s(s.oi_coin * s.mark),
+                        ts=ts,
+                    )
+                )
+            return envelope("ok_oi", rows)
+        if path == "/okx/api/v5/public/funding-rate":
+            start = self.now_ms + 600_000
+            return envelope(
+                "ok_funding",
+                [
+                    row(
+                        "ok_funding",
+                        instId=self._okx_id(a),
+                        fundingRate=_s(s.funding),
+                        fundingTime=str(start),
+                        nextFundingTime=str(start + s.interval_h * 3_600_000),
+                        ts=ts,
+                    )
+                    for a, s in assets
+                ],
+            )
+        if path == "/okx/api/v5/public/mark-price":
+            return envelope(
+                "ok_mark",
+                [
+                    row("ok_mark", instId=self._okx_id(a), markPx=_s(s.mark), ts=ts)
+                    for a, s in assets
+                ],
+            )
+        if path == "/okx/api/v5/market/tickers":
+            return envelope(
+                "ok_tickers",
+                [
+                    row(
+                        "ok_tickers",
+                        instId=self._okx_id(a),
+                        last=_s(s.mark),
+                        volCcy24h=_s(s.volume_coin),
+                        vol24h=_s(s.volume_coin / OKX_CT_VAL.get(a, Decimal(1))),
+                        ts=ts,
+                    )
+                    for a, s in assets
+                ],
+            )
+        if path == "/okx/api/v5/market/index-tickers":
+            return envelope(
+                "ok_index",
+                [row("ok_index", instId=f"{a}-USDT", idxPx=_s(s.index), ts=ts) for a, s in assets],
+            )
+        raise KeyError(path)
+
+    # -- Hyperliquid -----------------------------------------------------------------------
+
+    async def _hyperliquid(self, path: str, request: web.Request) -> Any:
+        if path != "/hyperliquid/info":
+            raise KeyError(path)
+        body = await request.json()
+        if body.get("type") != "metaAndAssetCtxs":
+            return web.json_response({"error": "unsupported"}, status=422)
+        meta_template = self._templates["hl"][0]["universe"][0]
+        ctx_template = self._templates["hl"][1][0]
+        universe, ctxs = [], []
+        for asset, state in self._on("hyperliquid"):
+            scale = SCALED.get(asset, 1)
+            meta = dict(meta_template)
+            meta["name"] = self.hyperliquid_name(asset)
+            ctx = dict(ctx_template)
+            ctx.update(
+                markPx=_s(state.mark * scale),
+                oraclePx=_s(state.index * scale),
+                midPx=_s(state.mark * scale),
+                openInterest=_s(state.oi_coin / scale),
+                funding=_s(state.funding / state.interval_h),  # the same economics, per hour
+                dayBaseVlm=_s(state.volume_coin / scale),
+                dayNtlVlm=_s(state.volume_coin * state.mark),
+            )
+            universe.append(meta)
+            ctxs.append(ctx)
+        return [{"universe": universe}, ctxs]
