@@ -79,6 +79,10 @@ class CircuitBreaker:
         return self.state != "open"
 
     def success(self) -> None:
+        # A request that was already in flight when the breaker opened (a concurrent call
+        # during a ban) proves nothing: only a half-open trial may close it.
+        if self.state == "open":
+            return
         self.failures, self.open_until = 0, 0.0
 
     def failure(self, cool_off: float | None = None) -> None:
@@ -178,11 +182,16 @@ class VenueClient:
             )
         if status >= 500:
             raise VenueError(f"{self.name}: server error {status}", retryable=True)
+        malformed = False
         try:
             body = orjson.loads(raw) if raw else None
         except orjson.JSONDecodeError:
-            raise VenueError(f"{self.name}: malformed JSON (HTTP {status})") from None
+            body, malformed = None, True
+        # The venue's own rules first: an error page (Bybit's 403) is not JSON either.
         self.check(status, body)
         if status >= 400:
             raise VenueError(f"{self.name}: HTTP {status}")
+        if malformed:
+            # Usually a response cut short; the next attempt tends to be whole.
+            raise VenueError(f"{self.name}: malformed JSON", retryable=True)
         return body

@@ -1,0 +1,183 @@
+"""The real aiohttp fetchers against the fake venues: units agree, faults degrade one venue for
+one tick and never crash or leak partial numbers, and the next good tick recovers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal as D
+
+import pytest
+
+from bot.market.collector import Collector, make_fetchers
+from bot.market.http import CircuitBreaker, RetryPolicy
+from bot.market.models import Venue
+from tests.fakes.exchange import FakeExchange
+
+FAST = RetryPolicy(attempts=3, base_delay_s=0.01, max_delay_s=0.05)
+
+
+@pytest.fixture
+async def fx() -> AsyncIterator[FakeExchange]:
+    async with FakeExchange() as exchange:
+        exchange.set("BTC", mark=60000, index=59940, oi_coin=90000, funding="0.0001")
+        exchange.set("ETH", mark=3000, index=3000, oi_coin=2000000, funding="0.0002", interval_h=4)
+        yield exchange
+
+
+def collector_for(fx: FakeExchange, **client: object) -> Collector:
+    client.setdefault("retry", FAST)
+    client.setdefault("timeout_s", 2.0)
+    return Collector(
+        make_fetchers(fx.endpoints, list(Venue), **client),
+        ["BTC", "ETH"],
+        clock=lambda: datetime.fromtimestamp(fx.now_ms / 1000, UTC),
+    )
+
+
+async def test_every_venue_reports_btc_in_the_same_units(fx: FakeExchange) -> None:
+    collector = collector_for(fx)
+    tick = await collector.tick()
+    await collector.aclose()
+    assert tick.degraded() == {}
+    btc = {s.venue: s for s in tick.for_asset("BTC")}
+    assert set(btc) == set(Venue)
+    for snap in btc.values():
+        assert (snap.oi_coin, snap.oi_usd, snap.mark) == (D(90000), D(5400000000), D(60000))
+        assert snap.basis_pct == D(60) / D(59940) * 100
+    assert btc[Venue.OKX].oi_contracts == D(9000000)  # 0.01 BTC contracts
+    # Per-interval rates with each venue's own interval: never assumed 8 h.
+    eth = {s.venue: s for s in tick.for_asset("ETH")}
+    assert {v: (s.funding_rate, s.funding_interval_hours) for v, s in eth.items()} == {
+        Venue.BINANCE: (D("0.0002"), 4),
+        Venue.BYBIT: (D("0.0002"), 4),
+        Venue.OKX: (D("0.0002"), 4),
+        Venue.HYPERLIQUID: (D("0.00005"), 1),
+    }
+    # The fewest requests: 2 bulk + N OI on Binance (+2 metadata), 1 (+1) on Bybit, 5 (+1) on
+    # OKX, 1 on Hyperliquid.
+    assert {v: r.requests for v, r in tick.results.items()} == {
+        Venue.BINANCE: 6,
+        Venue.BYBIT: 2,
+        Venue.OKX: 6,
+        Venue.HYPERLIQUID: 1,
+    }
+
+
+@pytest.mark.parametrize(
+    ("path", "kind", "venue", "reason"),
+    [
+        ("/okx/api/v5/public/open-interest", "500", Venue.OKX, "server error 500"),
+        ("/bybit/v5/market/tickers", "envelope-rate", Venue.BYBIT, "too many visits"),
+        ("/hyperliquid/info", "malformed", Venue.HYPERLIQUID, "malformed JSON"),
+        ("/binance/fapi/v1/premiumIndex", "503", Venue.BINANCE, "server error 503"),
+    ],
+)
+async def test_a_failing_venue_is_degraded_alone_and_recovers(
+    fx: FakeExchange, path: str, kind: str, venue: Venue, reason: str
+) -> None:
+    collector = collector_for(fx)
+    fx.fail(path, kind, times=3)  # every retry of this tick fails
+    tick = await collector.tick()
+    assert reason in tick.degraded()[venue]
+    assert tick.results[venue].snapshots == ()
+    assert {s.venue for s in tick.snapshots()} == set(Venue) - {venue}
+    recovered = await collector.tick()
+    await collector.aclose()
+    assert recovered.degraded() == {}
+    assert len(recovered.for_asset("BTC")) == 4
+
+
+async def test_retry_after_is_honoured_and_the_tick_still_succeeds(fx: FakeExchange) -> None:
+    collector = collector_for(fx)
+    fx.fail("/bybit/v5/market/tickers", "429", retry_after=0.3)
+    started = time.perf_counter()
+    tick = await collector.tick()
+    waited = time.perf_counter() - started
+    await collector.aclose()
+    assert tick.degraded() == {}
+    assert waited >= 0.3
+    assert fx.requests["/bybit/v5/market/tickers"] == 2
+
+
+async def test_a_slow_venue_does_not_hold_up_the_others(fx: FakeExchange) -> None:
+    collector = collector_for(fx, timeout_s=0.3, retry=RetryPolicy(attempts=1))
+    fx.fail("/hyperliquid/info", "timeout", delay_s=2)
+    started = time.perf_counter()
+    tick = await collector.tick()
+    await collector.aclose()
+    assert time.perf_counter() - started < 1.5
+    assert "timeout" in tick.degraded()[Venue.HYPERLIQUID]
+    assert len(tick.snapshots()) == 6
+
+
+async def test_binance_ban_opens_the_breaker_and_no_request_is_sent(fx: FakeExchange) -> None:
+    collector = collector_for(fx)
+    fx.fail("/binance/fapi/v1/premiumIndex", "418", retry_after=120)
+    first = await collector.tick()
+    assert "banned" in first.degraded()[Venue.BINANCE]
+    sent = fx.requests["/binance/fapi/v1/premiumIndex"]
+    second = await collector.tick()
+    await collector.aclose()
+    assert "circuit open" in second.degraded()[Venue.BINANCE]
+    assert fx.requests["/binance/fapi/v1/premiumIndex"] == sent  # left alone while banned
+
+
+async def test_bybit_403_means_ten_minutes_of_silence(fx: FakeExchange) -> None:
+    collector = collector_for(fx)
+    fx.fail("/bybit/v5/market/tickers", "403")
+    await collector.tick()
+    bybit = next(f for f in collector.fetchers if f.venue is Venue.BYBIT)
+    breaker = bybit.client.breaker
+    await collector.aclose()
+    assert breaker.state == "open"
+    assert breaker.open_until - time.monotonic() > 590
+
+
+async def test_unknown_symbol_drops_only_that_symbol(fx: FakeExchange) -> None:
+    collector = collector_for(fx)
+    fx.hidden_symbols.add("ETHUSDT")
+    tick = await collector.tick()
+    await collector.aclose()
+    binance = tick.results[Venue.BINANCE]
+    assert not binance.degraded
+    assert [s.symbol for s in binance.snapshots] == ["BTCUSDT"]
+    assert "ETHUSDT: unknown to the venue" in (binance.reason or "")
+
+
+async def test_stale_venue_data_is_not_used(fx: FakeExchange) -> None:
+    collector = collector_for(fx)
+    collector.clock = lambda: datetime.fromtimestamp(fx.now_ms / 1000, UTC) + timedelta(minutes=10)
+    tick = await collector.tick()
+    await collector.aclose()
+    # Hyperliquid sends no time, so its data is as fresh as the answer.
+    assert set(tick.degraded()) == {Venue.BINANCE, Venue.BYBIT, Venue.OKX}
+    assert all("stale data" in reason for reason in tick.degraded().values())
+
+
+def test_breaker_half_opens_after_the_reset_and_closes_on_success() -> None:
+    now = [0.0]
+    breaker = CircuitBreaker(threshold=2, reset_s=10, clock=lambda: now[0])
+    breaker.failure()
+    assert breaker.state == "closed"
+    breaker.failure()
+    assert breaker.state == "open" and not breaker.allow()
+    now[0] = 11
+    assert breaker.state == "half-open" and breaker.allow()
+    breaker.failure()  # the trial failed: open again
+    assert breaker.state == "open"
+    now[0] = 22
+    breaker.success()
+    assert breaker.state == "closed"
+
+
+def test_an_in_flight_success_does_not_close_an_open_breaker() -> None:
+    now = [0.0]
+    breaker = CircuitBreaker(threshold=5, reset_s=60, clock=lambda: now[0])
+    breaker.failure(cool_off=120)  # a ban
+    breaker.success()  # a concurrent request that started before the ban answered fine
+    assert breaker.state == "open"
+    now[0] = 121
+    breaker.success()
+    assert breaker.state == "closed"
