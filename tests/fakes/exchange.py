@@ -75,6 +75,12 @@ class FakeExchange:
         self.requests: Counter[str] = Counter()
         self.faults: dict[str, list[Fault]] = {}
         self.hidden_symbols: set[str] = set()  # answer "unknown symbol" for these
+        self.ws_frames: dict[str, asyncio.Queue[str]] = {
+            "binance": asyncio.Queue(),
+            "bybit": asyncio.Queue(),
+        }
+        self.ws_received: list[str] = []  # what clients sent (subscriptions, pings)
+        self.ws_connections: Counter[str] = Counter()
         self._runner: web.AppRunner | None = None
         self.port = 0
         self._templates = {
@@ -144,8 +150,10 @@ class FakeExchange:
 
     async def __aenter__(self) -> FakeExchange:
         app = web.Application()
+        app.router.add_get("/binance-ws", self._websocket)
+        app.router.add_get("/bybit-ws", self._websocket)
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -155,6 +163,10 @@ class FakeExchange:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        # Open streams wait on their queues: wake each so the server can shut down at once.
+        for queue in self.ws_frames.values():
+            for _ in range(8):
+                queue.put_nowait("__close__")
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -171,6 +183,43 @@ class FakeExchange:
     @staticmethod
     def hyperliquid_name(asset: str) -> str:
         return f"k{asset}" if asset in SCALED else asset
+
+    # -- websockets ------------------------------------------------------------------------
+
+    def push_ws(self, venue: str, frame: dict[str, Any]) -> None:
+        """Queue a frame for the venue's liquidation stream (a burst is many pushes)."""
+        self.ws_frames[venue].put_nowait(json.dumps(frame))
+
+    async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
+        venue = request.path.strip("/").removesuffix("-ws")
+        self.ws_connections[venue] += 1
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+
+        async def read() -> None:
+            async for message in ws:
+                self.ws_received.append(message.data)
+
+        reader = asyncio.create_task(read())
+        queue = self.ws_frames[venue]
+        try:
+            while not ws.closed:
+                getter = asyncio.ensure_future(queue.get())
+                await asyncio.wait({getter, reader}, return_when=asyncio.FIRST_COMPLETED)
+                if not getter.done():
+                    getter.cancel()
+                    break  # the client went away: leave the frames for its next connection
+                frame = getter.result()
+                if frame == "__close__":
+                    break
+                if reader.done():
+                    queue.put_nowait(frame)
+                    break
+                await ws.send_str(frame)
+        finally:
+            reader.cancel()
+            await ws.close()
+        return ws
 
     # -- request handling ------------------------------------------------------------------
 

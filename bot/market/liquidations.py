@@ -1,0 +1,214 @@
+"""Liquidation flow from the venues' websockets, summed per asset per minute.
+
+Side conventions are opposite and easy to get wrong:
+- Binance `!forceOrder@arr`: `S` is the side of the liquidation *order*; SELL closes a long, so
+  SELL means a long was liquidated.
+- Bybit `allLiquidation`: its docs say `S: "Buy"` means a long position was liquidated.
+Every feed is a lower bound (Binance pushes at most one order per symbol per second), so "no
+liquidations seen" never means calm.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import aiohttp
+
+from bot.market.models import LiquidationEvent, Venue
+from bot.market.values import BadPayload, decimal, from_ms, unscale
+from bot.side import Side
+
+log = logging.getLogger(__name__)
+
+AssetResolver = Callable[[str], str | None]
+BYBIT_ARGS_LIMIT = 21_000  # characters of `args` one Bybit connection accepts
+
+
+def _time(value: Any) -> datetime:
+    ts = from_ms(value)
+    if ts is None:
+        raise BadPayload("liquidation without a time")
+    return ts
+
+
+def asset_from_usdt_symbol(symbol: str) -> str | None:
+    if not symbol.endswith("USDT"):
+        return None
+    return unscale(symbol.removesuffix("USDT"))[0]
+
+
+def parse_binance_force_order(
+    frame: dict[str, Any], resolve: AssetResolver = asset_from_usdt_symbol
+) -> LiquidationEvent | None:
+    """A raw `/ws` frame or a `/stream` one wrapped as {"stream", "data"}; both carry one order."""
+    data = frame.get("data", frame)
+    if data.get("e") != "forceOrder":
+        return None
+    order = data["o"]
+    asset = resolve(order["s"])
+    if asset is None:
+        return None
+    qty = decimal(order.get("z") or order.get("q"), "filled quantity")
+    price = decimal(order.get("ap") or order.get("p"), "average price")
+    ts = _time(order.get("T") or data.get("E"))
+    side = Side.LONG if order["S"] == "SELL" else Side.SHORT
+    return LiquidationEvent(Venue.BINANCE, order["s"], asset, side, qty, price, qty * price, ts)
+
+
+def parse_bybit_all_liquidation(
+    frame: dict[str, Any], resolve: AssetResolver = asset_from_usdt_symbol
+) -> list[LiquidationEvent]:
+    if not str(frame.get("topic", "")).startswith("allLiquidation."):
+        return []
+    events = []
+    for item in frame.get("data", []):
+        asset = resolve(item["s"])
+        if asset is None:
+            continue
+        qty, price = decimal(item["v"], "v"), decimal(item["p"], "p")
+        ts = _time(item.get("T") or frame.get("ts"))
+        side = Side.LONG if item["S"] == "Buy" else Side.SHORT
+        events.append(
+            LiquidationEvent(Venue.BYBIT, item["s"], asset, side, qty, price, qty * price, ts)
+        )
+    return events
+
+
+@dataclass(frozen=True, slots=True)
+class MinuteFlow:
+    venue: Venue
+    asset: str
+    minute: datetime
+    long_usd: Decimal  # longs force-closed (market sells)
+    short_usd: Decimal  # shorts force-closed (market buys)
+    events: int
+
+
+@dataclass
+class LiquidationAggregator:
+    _open: dict[tuple[Venue, str, datetime], list[Any]] = field(default_factory=dict)
+
+    def add(self, event: LiquidationEvent) -> None:
+        minute = event.ts.replace(second=0, microsecond=0)
+        bucket = self._open.setdefault(
+            (event.venue, event.asset, minute), [Decimal(0), Decimal(0), 0]
+        )
+        bucket[0 if event.side_liquidated is Side.LONG else 1] += event.usd
+        bucket[2] += 1
+
+    def drain(self) -> list[MinuteFlow]:
+        """Everything gathered so far; minutes may come again later and are added up."""
+        flows = [
+            MinuteFlow(venue, asset, minute, long_usd, short_usd, count)
+            for (venue, asset, minute), (long_usd, short_usd, count) in self._open.items()
+        ]
+        self._open.clear()
+        return flows
+
+
+def bybit_subscriptions(symbols: list[str]) -> list[list[str]]:
+    """allLiquidation topics batched so no subscribe message passes the args limit."""
+    batches: list[list[str]] = [[]]
+    size = 2  # the brackets
+    for symbol in symbols:
+        topic = f"allLiquidation.{symbol}"
+        cost = len(json.dumps(topic)) + 2  # quoted, plus the ", " separator
+        if size + cost > BYBIT_ARGS_LIMIT and batches[-1]:
+            batches.append([])
+            size = 2
+        batches[-1].append(topic)
+        size += cost
+    return [b for b in batches if b]
+
+
+@dataclass
+class StreamConsumer:
+    """Keeps one websocket alive: reconnects with backoff and jitter, treats `stall_s` without
+    any frame as a dead connection (silent stalls happen), pings where the venue wants it."""
+
+    venue: Venue
+    url: str
+    on_event: Callable[[LiquidationEvent], None]
+    symbols: list[str] = field(default_factory=list)
+    resolve: AssetResolver = asset_from_usdt_symbol
+    stall_s: float = 90.0
+    ping_s: float = 20.0
+    backoff_s: float = 1.0
+    max_backoff_s: float = 60.0
+    connects: int = 0
+    stalls: int = 0
+    last_frame_at: datetime | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        attempt = 0
+        async with aiohttp.ClientSession() as session:
+            while not stop.is_set():
+                try:
+                    await self._connection(session, stop)
+                    attempt = 0
+                except (aiohttp.ClientError, TimeoutError, ConnectionError) as error:
+                    log.warning("%s liquidation stream: %s", self.venue, type(error).__name__)
+                    attempt += 1
+                if stop.is_set():
+                    break
+                delay = min(self.max_backoff_s, self.backoff_s * 2 ** min(attempt, 10))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), delay * random.uniform(0.5, 1.0))
+
+    async def _connection(self, session: aiohttp.ClientSession, stop: asyncio.Event) -> None:
+        async with session.ws_connect(self.url, heartbeat=None) as ws:
+            self.connects += 1
+            if self.venue is Venue.BYBIT:
+                for batch in bybit_subscriptions(self.symbols):
+                    await ws.send_str(json.dumps({"op": "subscribe", "args": batch}))
+            pinger = asyncio.create_task(self._ping(ws)) if self.venue is Venue.BYBIT else None
+            try:
+                while not stop.is_set():
+                    try:
+                        message = await ws.receive(timeout=self.stall_s)
+                    except TimeoutError:
+                        self.stalls += 1
+                        log.warning(
+                            "%s liquidation stream silent for %ss", self.venue, self.stall_s
+                        )
+                        return
+                    if message.type in (
+                        aiohttp.WSMsgType.CLOSED,
+                        aiohttp.WSMsgType.ERROR,
+                        aiohttp.WSMsgType.CLOSING,
+                    ):
+                        return
+                    if message.type is aiohttp.WSMsgType.TEXT:
+                        self.last_frame_at = datetime.now(UTC)
+                        self._handle(message.data)
+            finally:
+                if pinger is not None:
+                    pinger.cancel()
+
+    async def _ping(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        while True:
+            await asyncio.sleep(self.ping_s)
+            await ws.send_str('{"op":"ping"}')
+
+    def _handle(self, raw: str) -> None:
+        try:
+            frame = json.loads(raw)
+            if self.venue is Venue.BINANCE:
+                event = parse_binance_force_order(frame, self.resolve)
+                events = [event] if event is not None else []
+            else:
+                events = parse_bybit_all_liquidation(frame, self.resolve)
+        except (ValueError, KeyError, TypeError) as error:
+            log.warning("%s: unreadable liquidation frame (%s)", self.venue, error)
+            return
+        for event in events:
+            self.on_event(event)

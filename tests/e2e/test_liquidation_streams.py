@@ -1,0 +1,105 @@
+"""The websocket consumers against the fake venues: bursts, reconnects, silent stalls."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from bot.market.liquidations import LiquidationAggregator, StreamConsumer
+from bot.market.models import LiquidationEvent, Venue
+from bot.side import Side
+from tests.fakes.exchange import FakeExchange
+
+
+def _order(i: int, side: str) -> dict:
+    order = {
+        "s": "BTCUSDT",
+        "S": side,
+        "q": "0.5",
+        "z": "0.5",
+        "p": "60000",
+        "ap": "60000",
+        "T": 1764000000000 + i,
+    }
+    return {"e": "forceOrder", "E": 1764000000000 + i, "o": order}
+
+
+async def _until(predicate, timeout: float = 3.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not predicate():
+            await asyncio.sleep(0.01)
+
+
+async def test_binance_burst_is_summed_per_side() -> None:
+    async with FakeExchange() as fx:
+        events: list[LiquidationEvent] = []
+        consumer = StreamConsumer(Venue.BINANCE, fx.endpoints.binance_ws, events.append)
+        stop = asyncio.Event()
+        task = asyncio.create_task(consumer.run(stop))
+        for i in range(50):
+            fx.push_ws("binance", _order(i, "SELL" if i % 5 else "BUY"))
+        await _until(lambda: len(events) == 50)
+        stop.set()
+        fx.push_ws("binance", {"e": "noise"})
+        await asyncio.wait_for(task, 3)
+    agg = LiquidationAggregator()
+    for event in events:
+        agg.add(event)
+    [flow] = agg.drain()
+    assert (flow.long_usd, flow.short_usd, flow.events) == (40 * 30000, 10 * 30000, 50)
+    assert sum(e.side_liquidated is Side.LONG for e in events) == 40
+
+
+async def test_bybit_subscribes_pings_and_reconnects_after_a_stall() -> None:
+    async with FakeExchange() as fx:
+        events: list[LiquidationEvent] = []
+        consumer = StreamConsumer(
+            Venue.BYBIT,
+            fx.endpoints.bybit_ws,
+            events.append,
+            symbols=["BTCUSDT", "ETHUSDT"],
+            stall_s=0.3,
+            ping_s=0.1,
+            backoff_s=0.05,
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(consumer.run(stop))
+        await _until(lambda: consumer.connects == 1 and fx.ws_received)
+        subscribe = json.loads(fx.ws_received[0])
+        assert subscribe == {
+            "op": "subscribe",
+            "args": ["allLiquidation.BTCUSDT", "allLiquidation.ETHUSDT"],
+        }
+        await _until(lambda: '{"op":"ping"}' in fx.ws_received)
+        # Nothing arrives for longer than stall_s: the consumer drops and reconnects.
+        await _until(lambda: consumer.connects >= 2 and consumer.stalls >= 1)
+        frame = {
+            "topic": "allLiquidation.BTCUSDT",
+            "type": "snapshot",
+            "ts": 1764000000000,
+            "data": [{"T": 1764000000000, "s": "BTCUSDT", "S": "Buy", "v": "2", "p": "60000"}],
+        }
+        fx.push_ws("bybit", frame)
+        await _until(lambda: len(events) == 1)
+        stop.set()
+        await asyncio.wait_for(task, 3)
+    assert events[0].side_liquidated is Side.LONG and events[0].usd == 120000
+
+
+async def test_a_closed_connection_is_reopened() -> None:
+    async with FakeExchange() as fx:
+        events: list[LiquidationEvent] = []
+        consumer = StreamConsumer(
+            Venue.BINANCE, fx.endpoints.binance_ws, events.append, backoff_s=0.05
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(consumer.run(stop))
+        await _until(lambda: consumer.connects == 1)
+        fx.ws_frames["binance"].put_nowait("__close__")
+        await _until(lambda: consumer.connects == 2)
+        fx.push_ws("binance", _order(1, "BUY"))
+        await _until(lambda: len(events) == 1)
+        stop.set()
+        fx.push_ws("binance", {"e": "noise"})
+        await asyncio.wait_for(task, 3)
+    assert events[0].side_liquidated is Side.SHORT
