@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.market import binance as binance_defaults
+from bot.market import bybit as bybit_defaults
+from bot.market import hyperliquid as hyperliquid_defaults
+from bot.market import okx as okx_defaults
+from bot.market.collector import DEFAULT_ASSETS, MarketEndpoints
 
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
 
@@ -14,6 +21,12 @@ DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
 class RunMode(StrEnum):
     POLLING = "polling"
     WEBHOOK = "webhook"
+
+
+def _split(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
 
 
 class Settings(BaseSettings):
@@ -40,9 +53,42 @@ class Settings(BaseSettings):
         default=30, description="Commands one user may send per minute before a polite refusal."
     )
     rules_per_chat: int = Field(default=50, description="Most watch rules one chat may hold.")
+    venues: Annotated[list[str], NoDecode] = Field(
+        default=["binance", "bybit", "okx", "hyperliquid"],
+        description="Venues polled, comma-separated; empty turns market data off.",
+    )
+    symbols: Annotated[list[str], NoDecode] = Field(
+        default=list(DEFAULT_ASSETS), description="Assets polled (BTC,ETH,...), comma-separated."
+    )
+    poll_seconds: float = Field(default=60.0, description="Seconds between market polls.")
+    binance_url: str = binance_defaults.DEFAULT_URL
+    bybit_url: str = bybit_defaults.DEFAULT_URL
+    okx_url: str = okx_defaults.DEFAULT_URL
+    hyperliquid_url: str = hyperliquid_defaults.DEFAULT_URL
+    binance_ws_url: str = MarketEndpoints.binance_ws
+    bybit_ws_url: str = MarketEndpoints.bybit_ws
+    liquidation_streams: bool = Field(
+        default=True, description="Listen to Binance and Bybit liquidation websockets."
+    )
+    snapshot_retention_days: int = Field(
+        default=90, description="Market snapshots older than this are deleted."
+    )
     admin_cache_seconds: float = Field(
         default=60.0, description="How long a getChatMember answer is trusted."
     )
+
+    _split_venues = field_validator("venues", "symbols", mode="before")(_split)
+
+    @property
+    def endpoints(self) -> MarketEndpoints:
+        return MarketEndpoints(
+            binance=self.binance_url,
+            bybit=self.bybit_url,
+            okx=self.okx_url,
+            hyperliquid=self.hyperliquid_url,
+            binance_ws=self.binance_ws_url,
+            bybit_ws=self.bybit_ws_url,
+        )
 
     def require_token(self) -> str:
         if self.telegram_token is None or not self.telegram_token.get_secret_value().strip():

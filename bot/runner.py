@@ -7,13 +7,18 @@ import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator
+from datetime import timedelta
 
 from telegram import Update
 
 from bot.app import build_application, publish_menu
 from bot.config import Settings
+from bot.market.collector import Collector, make_fetchers
+from bot.market.models import Venue
+from bot.market_service import MarketService
 from bot.ratelimit import CommandLimiter
 from bot.rules.matcher import Matcher
+from bot.scheduler.jobs import build_scheduler
 from bot.services import Services
 from bot.watch_service import WatchService
 from storage.db import make_engine, make_session_factory
@@ -21,6 +26,7 @@ from storage.migrate import upgrade_database
 from storage.repositories.channels import ChannelRepository
 from storage.repositories.contacts import ContactRepository
 from storage.repositories.rules import RuleRepository
+from storage.repositories.snapshots import SnapshotRepository
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +39,32 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         sessions = make_session_factory(engine)
         watch = WatchService(RuleRepository(sessions), Matcher(), settings.rules_per_chat)
         await watch.load()
-        yield Services(
-            settings=settings,
-            contacts=ContactRepository(sessions),
-            limiter=CommandLimiter(settings.command_rate_per_minute),
-            watch=watch,
-            channels=ChannelRepository(sessions),
+        snapshots = SnapshotRepository(sessions)
+        collector = (
+            Collector(
+                make_fetchers(settings.endpoints, [Venue(v) for v in settings.venues]),
+                settings.symbols,
+            )
+            if settings.venues
+            else None
         )
+        market = MarketService(
+            snapshots,
+            collector,
+            {s.upper() for s in settings.symbols} | set(await snapshots.assets()),
+        )
+        try:
+            yield Services(
+                settings=settings,
+                contacts=ContactRepository(sessions),
+                limiter=CommandLimiter(settings.command_rate_per_minute),
+                watch=watch,
+                channels=ChannelRepository(sessions),
+                market=market,
+            )
+        finally:
+            if collector is not None:
+                await collector.aclose()
     finally:
         await engine.dispose()
 
@@ -56,10 +81,38 @@ async def serve(settings: Settings, stop: asyncio.Event, *, poll_timeout: int = 
                 timeout=poll_timeout, allowed_updates=Update.ALL_TYPES, drop_pending_updates=False
             )
             log.info("oiwatch is polling as @%s", app.bot.username)
-            await stop.wait()
-            log.info("stopping")
+            async with background(settings, services, stop):
+                await stop.wait()
+                log.info("stopping")
             await app.updater.stop()
             await app.stop()
+
+
+@contextlib.asynccontextmanager
+async def background(
+    settings: Settings, services: Services, stop: asyncio.Event
+) -> AsyncIterator[None]:
+    """The market poll schedule and the liquidation streams, for as long as the bot runs."""
+    market = services.market
+    if market is None or market.collector is None:
+        yield
+        return
+    scheduler = build_scheduler(
+        market, settings.poll_seconds, timedelta(days=settings.snapshot_retention_days)
+    )
+    scheduler.start()
+    streams: asyncio.Task[None] | None = None
+    if settings.liquidation_streams:
+        consumers = market.streams(settings.binance_ws_url, settings.bybit_ws_url)
+        streams = asyncio.create_task(market.run_streams(consumers, stop))
+    try:
+        yield
+    finally:
+        scheduler.shutdown(wait=False)
+        if streams is not None:
+            stop.set()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(streams, timeout=5)
 
 
 def run(settings: Settings) -> None:

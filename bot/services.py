@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.config import Settings
+from bot.market_service import MarketService
 from bot.ratelimit import CommandLimiter
 from bot.watch_service import WatchService
 from storage.repositories.channels import ChannelRepository
@@ -18,3 +19,4 @@ class Services:
     limiter: CommandLimiter = field(default_factory=lambda: CommandLimiter(30))
     watch: WatchService | None = None
     channels: ChannelRepository | None = None
+    market: MarketService | None = None

@@ -23,6 +23,7 @@ from handlers.funding import funding_command
 from handlers.gate import gate
 from handlers.inline import inline_query
 from handlers.liquidation import liq_command
+from handlers.market import oi_command
 from handlers.membership import my_chat_member
 from handlers.rules import rule_button, unwatch_command, watch_command, watches_command
 from handlers.start import help_command, publish_command_menu
@@ -35,6 +36,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler(["start", "help"], help_command))
     app.add_handler(CommandHandler("liq", liq_command))
     app.add_handler(CommandHandler("funding", funding_command))
+    app.add_handler(CommandHandler(["oi", "market"], oi_command))
     app.add_handler(CommandHandler("watch", watch_command))
     app.add_handler(CommandHandler("watches", watches_command))
     app.add_handler(CommandHandler("unwatch", unwatch_command))

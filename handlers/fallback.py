@@ -25,7 +25,7 @@ async def plain_text(update: Update, context: BotContext) -> None:
     assert message is not None and message.text is not None
     words = message.text.split()
     if words and parse_number(words[0]) is not None:
-        text = liquidation_reply(words, context)
+        text = await liquidation_reply(words, context)
     else:
         text = HINT
     await message.reply_text(text, parse_mode=ParseMode.HTML)

@@ -8,14 +8,26 @@ from html import escape
 from telegram import Update
 from telegram.constants import ParseMode
 
+from bot.market_service import DataUnavailable, MarketService, UnknownAsset
 from bot.risk.funding import quote_funding
-from bot.risk.models import FundingQuote, RiskInputError
+from bot.risk.models import FundingQuote, FundingRequest, RiskInputError
+from bot.side import Side
 from handlers.context import BotContext
 from handlers.formatting import money, pct, plain, price, usage_text
-from handlers.parsing import FUNDING_EXAMPLE, FUNDING_USAGE, UsageError, parse_funding
+from handlers.market import unknown_sentence
+from handlers.parsing import (
+    FUNDING_EXAMPLE,
+    FUNDING_USAGE,
+    UsageError,
+    parse_funding,
+    parse_hours,
+    parse_number,
+)
 
 
-def funding_reply(args: list[str]) -> str:
+async def funding_reply(args: list[str], market: MarketService | None) -> str:
+    if args and parse_number(args[0].rstrip("%")) is None and args[0].isalnum():
+        return await live_funding_reply(args, market)
     try:
         quote = quote_funding(parse_funding(args))
     except UsageError as error:
@@ -63,5 +75,63 @@ def format_funding(quote: FundingQuote) -> str:
 
 async def funding_command(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None
-    text = funding_reply(list(context.args or []))
+    text = await funding_reply(list(context.args or []), context.services.market)
     await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)
+
+
+LIVE_USAGE = "/funding <asset> <notional> [long|short] <hold>"
+LIVE_EXAMPLE = "/funding BTC 10000 long 3d"
+
+
+async def live_funding_reply(args: list[str], market: MarketService | None) -> str:
+    """Each venue's current rate and its own interval, applied to the position."""
+    usage = (LIVE_USAGE, LIVE_EXAMPLE)
+    if market is None:
+        return usage_text(UsageError("Live funding is off on this bot; give a rate.", *usage))
+    try:
+        asset = market.resolve(args[0])
+        rows = await market.fresh(asset)
+    except UnknownAsset as error:
+        return usage_text(UsageError(unknown_sentence(error), *usage))
+    except DataUnavailable as error:
+        return usage_text(UsageError(str(error), *usage))
+    notional, side, hold = None, Side.LONG, None
+    for word in args[1:]:
+        lower = word.lower()
+        if lower in ("long", "short"):
+            side = Side(lower)
+        elif (hours := parse_hours(lower)) is not None:
+            hold = hours
+        elif (number := parse_number(word)) is not None and number > 0:
+            notional = number
+        else:
+            return usage_text(UsageError(f"I don't know what '{word[:20]}' means here.", *usage))
+    if notional is None or hold is None:
+        return usage_text(UsageError("I need a notional and a holding time.", *usage))
+    lines = [
+        f"<b>{escape(asset)} {side.value} {money(notional)}, held {_hours(hold)}: live funding</b>"
+    ]
+    for row in sorted(rows, key=lambda r: -r.oi_usd):
+        if row.funding_rate is None or row.funding_interval_hours is None:
+            continue
+        try:
+            quote = quote_funding(
+                FundingRequest(
+                    notional=notional,
+                    rate=Decimal(str(row.funding_rate)),
+                    hold_hours=hold,
+                    interval_hours=Decimal(row.funding_interval_hours),
+                    side=side,
+                )
+            )
+        except RiskInputError as error:
+            return usage_text(UsageError(str(error), *usage))
+        verb = "you pay" if quote.you_pay else ("you receive" if quote.payer else "nobody pays")
+        lines.append(
+            f"{row.venue} {pct(quote.request.rate, 4, signed=True)}/{row.funding_interval_hours}h: "
+            f"{verb} <b>{money(quote.total)}</b> ({quote.intervals} × "
+            f"{money(quote.per_interval)}), {pct(quote.apr_simple)} a year"
+        )
+    age = int((market.clock() - max(r.ts for r in rows)).total_seconds())
+    lines.append(f"Assumes today's rates hold for the whole hold; data {age}s old.")
+    return "\n".join(lines)

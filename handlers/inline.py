@@ -21,7 +21,7 @@ async def inline_query(update: Update, context: BotContext) -> None:
     if not words:
         await query.answer([], cache_time=300, button=None)
         return
-    text = liquidation_reply(words, context)
+    text = await liquidation_reply(words, context)
     first_line = text.split("\n", 1)[0].replace("<b>", "").replace("</b>", "")
     result = InlineQueryResultArticle(
         id=hashlib.sha1(query.query.encode()).hexdigest()[:32],

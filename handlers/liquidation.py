@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from html import escape
 
 from telegram import Update
 from telegram.constants import ParseMode
 
+from bot.market_service import DataUnavailable, MarketService, UnknownAsset
 from bot.risk.models import Formula, LiqQuote, RiskInputError
 from bot.risk.quote import quote_liquidation
 from handlers.context import BotContext
 from handlers.formatting import money, pct_points, plain, price, usage_text
-from handlers.parsing import LIQ_EXAMPLE, LIQ_USAGE, UsageError, parse_liq
+from handlers.market import unknown_sentence
+from handlers.parsing import (
+    KNOWN_VENUES,
+    LIQ_EXAMPLE,
+    LIQ_USAGE,
+    UsageError,
+    parse_liq,
+    parse_number,
+)
 
 FORMULA_NAMES = {
     Formula.TEXTBOOK: "textbook isolated formula",
@@ -23,7 +33,15 @@ FORMULA_NAMES = {
 }
 
 
-def liquidation_reply(args: list[str], context: BotContext) -> str:
+async def liquidation_reply(args: list[str], context: BotContext) -> str:
+    live_note = ""
+    if args and parse_number(args[0]) is None and args[0].isalnum() and len(args[0]) <= 20:
+        try:
+            args, live_note = await _with_live_mark(args, context.services.market)
+        except UnknownAsset as error:
+            return usage_text(UsageError(unknown_sentence(error), LIQ_USAGE, LIQ_EXAMPLE))
+        except DataUnavailable as error:
+            return usage_text(UsageError(str(error), LIQ_USAGE, LIQ_EXAMPLE))
     try:
         request = parse_liq(args)
         quote = quote_liquidation(request, default_mmr=context.services.settings.default_mmr)
@@ -31,7 +49,23 @@ def liquidation_reply(args: list[str], context: BotContext) -> str:
         return usage_text(error)
     except RiskInputError as error:
         return usage_text(UsageError(str(error), LIQ_USAGE, LIQ_EXAMPLE))
-    return format_liquidation(quote)
+    return format_liquidation(quote) + live_note
+
+
+async def _with_live_mark(args: list[str], market: MarketService | None) -> tuple[list[str], str]:
+    """'/liq BTC 20x long [venue]': the entry is the live mark, of that venue or of the venue
+    with the most open interest."""
+    if market is None:
+        raise DataUnavailable("Market data is switched off on this bot: give an entry price.")
+    asset = market.resolve(args[0])
+    rows = await market.fresh(asset)
+    venue = next((w.lower() for w in args if w.lower() in KNOWN_VENUES), None)
+    chosen = [r for r in rows if r.venue == venue] or sorted(rows, key=lambda r: -r.oi_usd)
+    row = chosen[0]
+    mark = Decimal(str(row.mark))
+    age = int((market.clock() - row.ts).total_seconds())
+    note = f"\nEntry = live mark on {row.venue}, {age}s old."
+    return [format(mark, "f"), *args[1:3], asset.lower(), *args[3:]], note
 
 
 def format_liquidation(quote: LiqQuote) -> str:
@@ -67,5 +101,5 @@ def format_liquidation(quote: LiqQuote) -> str:
 
 async def liq_command(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None
-    text = liquidation_reply(list(context.args or []), context)
+    text = await liquidation_reply(list(context.args or []), context)
     await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)

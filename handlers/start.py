@@ -45,6 +45,17 @@ COMMANDS: tuple[CommandDoc, ...] = (
             "/funding 10000 0.03% 2d lev=20 entry=50000",
         ),
     ),
+    CommandDoc(
+        "oi",
+        "Open interest, funding, basis and liquidations per venue (alias /market)",
+        ("/oi BTC", "/liq BTC 20x long", "/funding BTC 10000 long 3d"),
+    ),
+    CommandDoc(
+        "watch",
+        "Alert me when a rule crosses (then /watches, /unwatch)",
+        ("/watch BTC oi 1h > 5%", "/watch ETH funding > 0.05%", "/watch * squeeze"),
+    ),
+    CommandDoc("channel", "Link a channel you run, to post its alerts", ("/channel @mydesk",)),
     CommandDoc("help", "Every command with an example", ("/help",)),
 )
 

@@ -171,16 +171,24 @@ class StreamConsumer:
                 for batch in bybit_subscriptions(self.symbols):
                     await ws.send_str(json.dumps({"op": "subscribe", "args": batch}))
             pinger = asyncio.create_task(self._ping(ws)) if self.venue is Venue.BYBIT else None
+            stopping = asyncio.ensure_future(stop.wait())
             try:
-                while not stop.is_set():
-                    try:
-                        message = await ws.receive(timeout=self.stall_s)
-                    except TimeoutError:
-                        self.stalls += 1
-                        log.warning(
-                            "%s liquidation stream silent for %ss", self.venue, self.stall_s
-                        )
+                while True:
+                    receive = asyncio.ensure_future(ws.receive())
+                    done, _ = await asyncio.wait(
+                        {receive, stopping},
+                        timeout=self.stall_s,
+                        return_when=asyncio.FIRST_COMPLETED,
+                    )
+                    if receive not in done:
+                        receive.cancel()
+                        if stopping not in done:
+                            self.stalls += 1
+                            log.warning(
+                                "%s liquidation stream silent for %ss", self.venue, self.stall_s
+                            )
                         return
+                    message = receive.result()
                     if message.type in (
                         aiohttp.WSMsgType.CLOSED,
                         aiohttp.WSMsgType.ERROR,
@@ -191,6 +199,7 @@ class StreamConsumer:
                         self.last_frame_at = datetime.now(UTC)
                         self._handle(message.data)
             finally:
+                stopping.cancel()
                 if pinger is not None:
                     pinger.cancel()
 

@@ -37,6 +37,7 @@ async def start_bot(tmp_path: Path, **overrides: object) -> AsyncIterator[Runnin
             "telegram_api_url": api.base_url,
             "database_url": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
             "command_rate_per_minute": 100,
+            "venues": "",  # no market polling unless a test points it at the fake exchange
         }
         settings = Settings(**{**values, **overrides})
         stop = asyncio.Event()

@@ -1,0 +1,123 @@
+"""Market data for the bot: poll the venues, keep the bot's own history, answer /oi and the
+live /liq and /funding lookups. Everything reads stored snapshots, so chat answers and alerts
+see the same numbers."""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from bot.market.collector import Collector
+from bot.market.liquidations import LiquidationAggregator, StreamConsumer
+from bot.market.models import LiquidationEvent, TickResult, Venue
+from bot.market.overview import AssetOverview, build_overview
+from storage.models import MarketSnapshot
+from storage.repositories.snapshots import LiquidationFlow, SnapshotRepository
+
+log = logging.getLogger(__name__)
+
+FRESH = timedelta(minutes=5)
+
+
+class UnknownAsset(LookupError):
+    def __init__(self, asset: str, suggestions: list[str]) -> None:
+        super().__init__(asset)
+        self.asset = asset
+        self.suggestions = suggestions
+
+
+class DataUnavailable(RuntimeError):
+    """No fresh data: says which venues failed and how old the last good data is."""
+
+
+@dataclass
+class VenueHealth:
+    last_good: datetime | None = None
+    last_error: str | None = None
+
+
+@dataclass
+class MarketService:
+    snapshots: SnapshotRepository
+    collector: Collector | None
+    known_assets: set[str]
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    health: dict[str, VenueHealth] = field(default_factory=dict)
+    liquidations: LiquidationAggregator = field(default_factory=LiquidationAggregator)
+    last_tick: TickResult | None = None
+
+    async def poll(self) -> TickResult | None:
+        if self.collector is None:
+            return None
+        tick = await self.collector.tick()
+        now = self.clock()
+        for venue, result in tick.results.items():
+            health = self.health.setdefault(str(venue), VenueHealth())
+            if result.degraded:
+                health.last_error = result.reason
+            else:
+                health.last_good, health.last_error = now, None
+        stored = await self.snapshots.save(tick.snapshots())
+        await self.flush_liquidations()
+        self.known_assets.update(s.asset for s in tick.snapshots())
+        self.last_tick = tick
+        log.info("poll: %d snapshots stored, degraded: %s", stored, tick.degraded() or "none")
+        return tick
+
+    def record_liquidation(self, event: LiquidationEvent) -> None:
+        self.liquidations.add(event)
+
+    async def flush_liquidations(self) -> None:
+        flows = self.liquidations.drain()
+        await self.snapshots.add_liquidations(
+            [
+                LiquidationFlow(
+                    str(f.venue), f.asset, f.minute, float(f.long_usd), float(f.short_usd), f.events
+                )
+                for f in flows
+            ]
+        )
+
+    def resolve(self, word: str) -> str:
+        asset = word.upper().removesuffix("USDT").removesuffix("-USDT-SWAP")
+        if asset in self.known_assets:
+            return asset
+        close = difflib.get_close_matches(asset, sorted(self.known_assets), n=3, cutoff=0.5)
+        raise UnknownAsset(asset, close)
+
+    async def fresh(self, asset: str) -> list[MarketSnapshot]:
+        now = self.clock()
+        rows = await self.snapshots.latest(asset, since=now - FRESH)
+        if rows:
+            return rows
+        last = await self.snapshots.latest(asset)
+        failing = {v: h.last_error for v, h in self.health.items() if h.last_error}
+        if last:
+            age = int((now - max(r.ts for r in last)).total_seconds() // 60)
+            detail = f"last good data {age} min old"
+        else:
+            detail = "no data yet (the first poll may still be running)"
+        venues = ", ".join(f"{v}: {e}" for v, e in failing.items()) or "no venue answered"
+        raise DataUnavailable(f"No fresh data for {asset} ({venues}); {detail}.")
+
+    async def overview(self, asset: str) -> tuple[AssetOverview, dict[str, str]]:
+        now = self.clock()
+        latest = await self.fresh(asset)
+        history = await self.snapshots.series(asset, now - timedelta(hours=24, minutes=30))
+        flows = await self.snapshots.liquidations(asset, now - timedelta(hours=1))
+        degraded = {v: h.last_error or "" for v, h in self.health.items() if h.last_error}
+        return build_overview(asset, latest, history, flows, now), degraded
+
+    def streams(self, endpoints_binance: str, endpoints_bybit: str) -> list[StreamConsumer]:
+        symbols = sorted(f"{asset}USDT" for asset in self.known_assets)
+        return [
+            StreamConsumer(Venue.BINANCE, endpoints_binance, self.record_liquidation),
+            StreamConsumer(Venue.BYBIT, endpoints_bybit, self.record_liquidation, symbols=symbols),
+        ]
+
+    async def run_streams(self, consumers: list[StreamConsumer], stop: asyncio.Event) -> None:
+        await asyncio.gather(*(c.run(stop) for c in consumers))

@@ -1,0 +1,1 @@
+"""Scheduled work: market polls and housekeeping (APScheduler, in the leader process)."""

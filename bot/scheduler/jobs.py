@@ -1,0 +1,55 @@
+"""The scheduler: one market poll every OIWATCH_POLL_SECONDS, never two at once.
+
+`max_instances=1` and `coalesce=True` mean a slow poll makes the next one wait (and missed runs
+collapse into one) rather than pile up; inside a poll every venue has its own time budget, so
+one slow venue never delays the others.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.market_service import MarketService
+
+log = logging.getLogger(__name__)
+
+TickHook = Callable[[], Awaitable[None]]
+
+
+def build_scheduler(
+    market: MarketService,
+    poll_seconds: float,
+    retention: timedelta,
+    after_poll: TickHook | None = None,
+) -> AsyncIOScheduler:
+    scheduler = AsyncIOScheduler(timezone=UTC)
+
+    async def poll() -> None:
+        try:
+            await market.poll()
+            if after_poll is not None:
+                await after_poll()
+        except Exception:
+            # A failed poll must never stop the schedule; the next one tries again.
+            log.exception("market poll failed")
+
+    async def prune() -> None:
+        removed = await market.snapshots.prune(datetime.now(UTC) - retention)
+        log.info("pruned %d snapshots older than %s", removed, retention)
+
+    scheduler.add_job(
+        poll,
+        "interval",
+        seconds=poll_seconds,
+        next_run_time=datetime.now(UTC),
+        max_instances=1,
+        coalesce=True,
+        misfire_grace_time=max(1, int(poll_seconds)),
+        id="poll",
+    )
+    scheduler.add_job(prune, "interval", hours=6, max_instances=1, coalesce=True, id="prune")
+    return scheduler

@@ -1,0 +1,44 @@
+"""/oi (alias /market): the per-venue and aggregated market table for one asset."""
+
+from __future__ import annotations
+
+from html import escape
+
+from telegram import Update
+from telegram.constants import ParseMode
+
+from bot.market.overview_text import render
+from bot.market_service import DataUnavailable, MarketService, UnknownAsset
+from handlers.context import BotContext
+from handlers.formatting import usage_text
+from handlers.parsing import UsageError
+
+USAGE = "/oi <asset>"
+EXAMPLE = "/oi BTC"
+
+
+def unknown_sentence(error: UnknownAsset) -> str:
+    """Plain text (callers escape): 'Unknown symbol BTX. Did you mean BTC?'"""
+    hint = f" Did you mean {', '.join(error.suggestions)}?" if error.suggestions else ""
+    return f"Unknown symbol {error.asset[:20]}.{hint}"
+
+
+async def market_text(market: MarketService | None, args: list[str]) -> str:
+    if market is None:
+        return "Market data is switched off on this bot (OIWATCH_VENUES is empty)."
+    if len(args) != 1 or not args[0].replace("-", "").isalnum() or len(args[0]) > 20:
+        return usage_text(UsageError("Which asset?", USAGE, EXAMPLE))
+    try:
+        asset = market.resolve(args[0])
+        overview, degraded = await market.overview(asset)
+    except UnknownAsset as error:
+        return escape(unknown_sentence(error))
+    except DataUnavailable as error:
+        return escape(str(error))
+    return render(overview, degraded)
+
+
+async def oi_command(update: Update, context: BotContext) -> None:
+    assert update.effective_message is not None
+    text = await market_text(context.services.market, list(context.args or []))
+    await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)

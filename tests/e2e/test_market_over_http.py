@@ -1,0 +1,100 @@
+"""The bot polls the fake venues on its schedule, stores snapshots and answers from them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from tests.e2e.conftest import RunningBot, start_bot
+from tests.fakes.exchange import FakeExchange
+
+
+@contextlib.asynccontextmanager
+async def market_bot(tmp_path: Path, fx: FakeExchange) -> AsyncIterator[RunningBot]:
+    e = fx.endpoints
+    async with start_bot(
+        tmp_path,
+        venues="binance,bybit,okx,hyperliquid",
+        symbols="BTC,ETH",
+        poll_seconds=0.5,
+        binance_url=e.binance,
+        bybit_url=e.bybit,
+        okx_url=e.okx,
+        hyperliquid_url=e.hyperliquid,
+        binance_ws_url=e.binance_ws,
+        bybit_ws_url=e.bybit_ws,
+    ) as bot:
+        yield bot
+
+
+async def _ask_until(bot: RunningBot, text: str, wanted: str, tries: int = 40) -> str:
+    reply = ""
+    for _ in range(tries):
+        reply = await bot.ask(text)
+        if wanted in reply:
+            return reply
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{wanted!r} never appeared; last reply:\n{reply}")
+
+
+async def _venue_clock_is_now(fx: FakeExchange) -> None:
+    import time
+
+    fx.now_ms = int(time.time() * 1000)
+
+
+async def test_oi_live_liq_and_funding_from_polled_venues(tmp_path: Path) -> None:
+    async with FakeExchange() as fx:
+        await _venue_clock_is_now(fx)
+        fx.set("BTC", mark=60000, index=59940, oi_coin=90000, funding="0.0001")
+        fx.set("ETH", mark=3000, index=3000, oi_coin=2000000, funding="0.0002", interval_h=4)
+        async with market_bot(tmp_path, fx) as bot:
+            table = await _ask_until(bot, "/oi BTC", "4 venues")
+            for fragment in (
+                "binance     60,000    90k   5.4B",
+                "ALL         60,000   360k  21.6B",
+                "binance   +0.0100/8h  +0.10",
+                "hyperliq +0.00125/1h  +0.10",
+                "funding +11.0% a year",
+                "1h: not enough history yet",
+            ):
+                assert fragment in table, table
+            assert "Left out" not in table
+            assert "Unknown symbol BTX. Did you mean BTC" in await bot.ask("/oi BTX")
+
+            liq = await bot.ask("/liq BTC 20x long binance")
+            # Binance tier 1: (3,000 - 60,000) / (0.004 - 1) = 57,228.92
+            assert "BTCUSDT long 20x: liquidation at 57,228.92" in liq
+            assert "Entry = live mark on binance" in liq
+
+            funding = await bot.ask("/funding ETH 10000 long 3d")
+            assert "binance +0.0200%/4h: you pay <b>36.00</b> (18 × 2.00)" in funding
+            assert "hyperliquid +0.0050%/1h: you pay <b>36.00</b> (72 × 0.50)" in funding
+
+
+async def test_a_failing_venue_is_named_and_left_out(tmp_path: Path) -> None:
+    async with FakeExchange() as fx:
+        await _venue_clock_is_now(fx)
+        fx.set("BTC", mark=60000, index=60000, oi_coin=90000)
+        fx.fail("/okx/api/v5/public/open-interest", "500", times=10_000)
+        async with market_bot(tmp_path, fx) as bot:
+            table = await _ask_until(bot, "/oi BTC", "3 venues")
+            assert "Left out: okx (okx: server error 500)" in table
+            assert "okx " not in table.split("Left out")[0]
+
+
+async def test_no_fresh_data_says_which_venues_failed(tmp_path: Path) -> None:
+    async with FakeExchange() as fx:
+        for path in (
+            "/binance/fapi/v1/exchangeInfo",
+            "/bybit/v5/market/instruments-info",
+            "/okx/api/v5/public/instruments",
+            "/hyperliquid/info",
+        ):
+            fx.fail(path, "503", times=10_000)
+        async with market_bot(tmp_path, fx) as bot:
+            reply = await _ask_until(bot, "/oi BTC", "server error 503")
+            assert reply.startswith("No fresh data for BTC (")
+            assert "no data yet" in reply
