@@ -108,6 +108,54 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_snapshot(args: argparse.Namespace, settings: Settings) -> int:
+    """One live poll of the configured venues for one asset, printed like /oi (no history, so no
+    changes or readings)."""
+    from datetime import UTC, datetime
+
+    from bot.market.collector import Collector, make_fetchers
+    from bot.market.models import Venue
+    from bot.market.overview import build_overview
+    from bot.market.overview_text import render
+    from storage.models import MarketSnapshot
+    from storage.repositories.snapshots import snapshot_row
+
+    asset = args.asset.upper()
+
+    async def poll() -> int:
+        venues = [Venue(v) for v in settings.venues]
+        collector = Collector(make_fetchers(settings.endpoints, venues), [asset])
+        try:
+            tick = await collector.tick()
+        finally:
+            await collector.aclose()
+        snapshots = tick.for_asset(asset)
+        degraded = {str(v): reason for v, reason in tick.degraded().items()}
+        if args.json:
+            print(
+                json.dumps(
+                    {
+                        "asset": asset,
+                        "snapshots": [_jsonable(s) for s in snapshots],
+                        "degraded": degraded,
+                    },
+                    default=str,
+                )
+            )
+            return 0 if snapshots else 1
+        if not snapshots:
+            print(
+                f"no data for {asset}: " + ("; ".join(degraded.values()) or "not listed"),
+                file=sys.stderr,
+            )
+            return 1
+        rows = [MarketSnapshot(**snapshot_row(s)) for s in snapshots]
+        print(render(build_overview(asset, rows, [], [], datetime.now(UTC)), degraded, html=False))
+        return 0
+
+    return asyncio.run(poll())
+
+
 def _cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     from storage.db import make_engine
     from storage.migrate import upgrade_database
@@ -154,6 +202,10 @@ def build_parser() -> argparse.ArgumentParser:
     funding.add_argument("--entry", type=_decimal)
     funding.add_argument("--json", action="store_true")
 
+    snapshot = sub.add_parser("snapshot", help="poll the venues once and print one asset")
+    snapshot.add_argument("asset")
+    snapshot.add_argument("--json", action="store_true")
+
     ask_parser = sub.add_parser("ask", help="print exactly what the bot would reply")
     ask_parser.add_argument("message")
 
@@ -168,6 +220,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "funding": _cmd_funding,
     "ask": _cmd_ask,
     "db": _cmd_db,
+    "snapshot": _cmd_snapshot,
 }
 
 

@@ -56,7 +56,7 @@ def format_funding(quote: FundingQuote) -> str:
         lines.append(f"{verb}: {who}.")
     lines.append(
         f"Settlements crossed: {quote.intervals} × {money(quote.per_interval)} = "
-        f"<b>{money(quote.total)}</b>"
+        f"<b>{money(quote.total_cost)}</b>"
     )
     lines.append(
         f"Annualized: {pct(quote.apr_simple)} simple, {pct(quote.apr_compounded)} compounded "
@@ -129,7 +129,7 @@ async def live_funding_reply(args: list[str], market: MarketService | None) -> s
         verb = "you pay" if quote.you_pay else ("you receive" if quote.payer else "nobody pays")
         lines.append(
             f"{row.venue} {pct(quote.request.rate, 4, signed=True)}/{row.funding_interval_hours}h: "
-            f"{verb} <b>{money(quote.total)}</b> ({quote.intervals} × "
+            f"{verb} <b>{money(quote.total_cost)}</b> ({quote.intervals} × "
             f"{money(quote.per_interval)}), {pct(quote.apr_simple)} a year"
         )
     age = int((market.clock() - max(r.ts for r in rows)).total_seconds())

@@ -107,7 +107,7 @@ def quote_funding(req: FundingRequest) -> FundingQuote:
         you_pay=you_pay,
         intervals=intervals,
         per_interval=per_interval,
-        total=total,
+        total_cost=total,
         signed_total=signed_total,
         apr_simple=annualize_simple(req.rate, req.interval_hours),
         apr_compounded=annualize_compounded(req.rate, req.interval_hours),

@@ -97,7 +97,7 @@ class FundingQuote:
     you_pay: bool
     intervals: int
     per_interval: Decimal  # positive amount
-    total: Decimal  # positive amount
+    total_cost: Decimal  # positive amount
     signed_total: Decimal  # to the holder: negative when you pay
     apr_simple: Decimal  # fraction, signed like the rate
     apr_compounded: Decimal

@@ -23,7 +23,7 @@ from bot.side import Side
 
 def test_f1_constant_rate_three_days() -> None:
     quote = quote_funding(FundingRequest(D(10000), D("0.0001"), D(72)))
-    assert (quote.intervals, quote.per_interval, quote.total) == (9, D(1), D(9))
+    assert (quote.intervals, quote.per_interval, quote.total_cost) == (9, D(1), D(9))
     assert (quote.payer, quote.you_pay, quote.signed_total) == (Side.LONG, True, D(-9))
     short = quote_funding(FundingRequest(D(10000), D("0.0001"), D(72), side=Side.SHORT))
     assert (short.you_pay, short.signed_total) == (False, D(9))
@@ -46,14 +46,14 @@ def test_f3_compounded_apr(rate: str, hours: int, apr: str) -> None:
 
 def test_f4_hyperliquid_hourly_same_economics() -> None:
     quote = quote_funding(FundingRequest(D(10000), D("0.0000125"), D(72), interval_hours=D(1)))
-    assert (quote.per_interval, quote.intervals, quote.total) == (D("0.125"), 72, D(9))
+    assert (quote.per_interval, quote.intervals, quote.total_cost) == (D("0.125"), 72, D(9))
 
 
 def test_f5_normalize_mixed_intervals() -> None:
     assert per_8h_equivalent(D("0.0000125"), D(1)) == D("0.0001")
     assert per_8h_equivalent(D("0.00005"), D(4)) == D("0.0001")
-    day_binance = quote_funding(FundingRequest(D(10000), D("0.0001"), D(24))).total
-    day_hl = quote_funding(FundingRequest(D(10000), D("0.0000125"), D(24), D(1))).total
+    day_binance = quote_funding(FundingRequest(D(10000), D("0.0001"), D(24))).total_cost
+    day_hl = quote_funding(FundingRequest(D(10000), D("0.0000125"), D(24), D(1))).total_cost
     assert day_binance == day_hl == D(3)
 
 
@@ -97,7 +97,7 @@ def test_f10_varying_mark_and_rate() -> None:
 
 def test_f11_negative_rate_short_pays() -> None:
     quote = quote_funding(FundingRequest(D(25000), D("-0.0005"), D(8), side=Side.SHORT))
-    assert (quote.payer, quote.you_pay, quote.total) == (Side.SHORT, True, D("12.5"))
+    assert (quote.payer, quote.you_pay, quote.total_cost) == (Side.SHORT, True, D("12.5"))
 
 
 def test_f12_real_binance_history() -> None:

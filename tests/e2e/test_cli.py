@@ -1,0 +1,86 @@
+"""The CLI runs the same core: exact JSON numbers, clear refusals, a live snapshot."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.fakes.exchange import FakeExchange
+
+
+def oiwatch(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, **(env or {})},
+    )
+
+
+def test_liq_json_has_numbers() -> None:
+    result = oiwatch(
+        "liq",
+        "--entry",
+        "50000",
+        "--leverage",
+        "50",
+        "--side",
+        "long",
+        "--venue",
+        "binance",
+        "--symbol",
+        "BTCUSDT",
+        "--json",
+    )
+    data = json.loads(result.stdout)
+    assert round(data["liquidation_price"], 2) == 49196.79
+    assert round(data["distance_pct"], 3) == 1.606 and data["margin"] == 1000
+
+
+def test_funding_json_has_numbers() -> None:
+    result = oiwatch(
+        "funding", "--notional", "10000", "--rate", "0.0001", "--hours", "72", "--json"
+    )
+    data = json.loads(result.stdout)
+    assert data["total_cost"] == 9
+    assert (data["intervals"], data["payer"], data["apr_simple"]) == (9, "long", 0.1095)
+
+
+def test_ask_prints_the_bot_reply_and_refusals_exit_2() -> None:
+    assert "liquidation at 49,250.00" in oiwatch("ask", "/liq 50000 50x long").stdout
+    bad = oiwatch("liq", "--entry", "50000", "--leverage", "0", "--side", "long")
+    assert bad.returncode == 2 and "leverage must be between 1 and 200" in bad.stderr
+    run = oiwatch("run", env={"OIWATCH_TELEGRAM_TOKEN": ""})
+    assert run.returncode == 2
+    assert run.stderr.strip().count("\n") == 0 and "OIWATCH_TELEGRAM_TOKEN" in run.stderr
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+async def test_snapshot_polls_the_venues(as_json: bool) -> None:
+    async with FakeExchange() as fx:
+        fx.now_ms = int(time.time() * 1000)
+        fx.set("BTC", mark=60000, index=60000, oi_coin=90000)
+        e = fx.endpoints
+        env = {
+            "OIWATCH_BINANCE_URL": e.binance,
+            "OIWATCH_BYBIT_URL": e.bybit,
+            "OIWATCH_OKX_URL": e.okx,
+            "OIWATCH_HYPERLIQUID_URL": e.hyperliquid,
+        }
+        args = ["snapshot", "btc", *(["--json"] if as_json else [])]
+        result = await asyncio.to_thread(oiwatch, *args, env=env)
+    assert result.returncode == 0, result.stderr
+    if as_json:
+        data = json.loads(result.stdout)
+        assert {s["venue"] for s in data["snapshots"]} == {"binance", "bybit", "okx", "hyperliquid"}
+        assert all(s["oi_usd"] == 5400000000 for s in data["snapshots"])
+    else:
+        assert "BTC perpetuals · 4 venues" in result.stdout
+        assert "ALL         60,000   360k  21.6B" in result.stdout
