@@ -1,4 +1,4 @@
-"""`oiwatch run | liq | funding | ask | db upgrade`: the bot's core, no Telegram needed."""
+"""`oiwatch run | liq | funding | ask | snapshot | replay | db upgrade`: no Telegram needed."""
 
 from __future__ import annotations
 
@@ -156,6 +156,41 @@ def _cmd_snapshot(args: argparse.Namespace, settings: Settings) -> int:
     return asyncio.run(poll())
 
 
+def _cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.signals.replay import replay_files
+
+    try:
+        warnings = replay_files(args.files, args.format, args.asset.upper())
+    except (OSError, ValueError, KeyError) as error:
+        print(f"oiwatch: cannot replay: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "ts": w.ts.isoformat(),
+                        "kind": w.kind,
+                        "severity": w.severity,
+                        "window": w.window,
+                        "summary": w.summary,
+                        "numbers": w.numbers,
+                        "checks": list(w.checks),
+                    }
+                    for w in warnings
+                ]
+            )
+        )
+        return 0
+    for w in warnings:
+        print(
+            f"{w.ts:%Y-%m-%d %H:%M} UTC  {w.kind:<17} {w.severity:<8} {w.window:>3}  "
+            f"{w.summary}\n    evidence: {w.evidence()}"
+        )
+    print(f"{len(warnings)} warnings")
+    return 0
+
+
 def _cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     from storage.db import make_engine
     from storage.migrate import upgrade_database
@@ -206,6 +241,14 @@ def build_parser() -> argparse.ArgumentParser:
     snapshot.add_argument("asset")
     snapshot.add_argument("--json", action="store_true")
 
+    replay = sub.add_parser("replay", help="run the signal engine over recorded series")
+    replay.add_argument("files", nargs="+")
+    replay.add_argument(
+        "--format", choices=["binance-metrics", "oiwatch-csv"], default="binance-metrics"
+    )
+    replay.add_argument("--asset", default="BTC")
+    replay.add_argument("--json", action="store_true")
+
     ask_parser = sub.add_parser("ask", help="print exactly what the bot would reply")
     ask_parser.add_argument("message")
 
@@ -221,6 +264,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "ask": _cmd_ask,
     "db": _cmd_db,
     "snapshot": _cmd_snapshot,
+    "replay": _cmd_replay,
 }
 
 

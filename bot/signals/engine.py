@@ -1,0 +1,516 @@
+"""Readings and warnings for one asset from its 5-minute series (domain brief §2-§7, §10).
+
+Pure and causal: `evaluate(asset, points)` looks only at `points` (the last one is "now"). Every
+window (5m, 15m, 1h, 4h, 24h) measures price, volume, OI in contracts and in notional, funding
+and basis over the same span. Each warning carries the numbers it rests on, the window, the
+checks of §10 it used, and the data age, so a reader can verify it from the message.
+
+The traps found in the real data are handled where they bite:
+- OI keeps falling 20-40 min after the price low: the squeeze test looks back from the OI peak
+  over the window plus a lag, and measures price by its range since that peak, not by a signed
+  close-to-close move in the same bar.
+- One-sample OI glitches: OI is despiked (causal median of three) before any test.
+- A lone volume spike fires nothing: every warning needs OI to move.
+- Funding was not stretched before the 2025 cascades: no warning requires extreme funding.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.signals.series import BAR, WINDOW_BARS, Point, despiked_oi
+from bot.signals.table import FlatBands, Row, read
+from bot.signals.thresholds import DEFAULT_SETTINGS, Robust, SignalSettings, robust
+
+NEUTRAL_FUNDING = 0.0001  # 0.01 % per 8h: the venues' default interest component
+SQUEEZE_WINDOWS = ("15m", "1h", "4h")
+TREND_WINDOWS = ("1h", "4h")
+CHECKS = {
+    1: "price regime",
+    2: "OI contracts vs notional",
+    3: "OI vs volume",
+    4: "funding",
+    5: "liquidations with falling OI",
+    6: "same unit across venues",
+}
+
+
+@dataclass(frozen=True)
+class Warning:
+    kind: str  # long_squeeze, short_squeeze, overheating_long, overheating_short,
+    #            accumulation, divergence_closes, divergence_shorts, crowding_long, crowding_short
+    severity: str  # moderate | high | extreme
+    asset: str
+    window: str
+    ts: datetime
+    summary: str
+    numbers: dict[str, float]
+    checks: tuple[int, ...]
+    data_age_s: float
+
+    @property
+    def urgent(self) -> bool:
+        """Squeezes ring through quiet hours; the rest can wait for a digest."""
+        return self.kind.endswith("squeeze")
+
+    def evidence(self) -> str:
+        parts = [
+            f"{key} {value:+.2f}" if "pct" in key else f"{key} {value:.4g}"
+            for key, value in self.numbers.items()
+        ]
+        checks = ", ".join(f"{n} {CHECKS[n]}" for n in self.checks)
+        return (
+            f"{', '.join(parts)}; window {self.window}; checks: {checks}; "
+            f"data age {self.data_age_s / 60:.0f} min"
+        )
+
+
+@dataclass(frozen=True)
+class WindowReading:
+    window: str
+    price_pct: float
+    oi_pct: float | None  # contracts
+    oi_usd_pct: float | None  # notional
+    volume_ratio: float | None  # window volume / usual volume for that span
+    row: Row
+    notional_mostly_price: bool
+    phase: str  # accumulation | acceleration | overheating | unwind | none
+    oi_drop_cause: str | None  # liquidation | voluntary closing | expiry | post-impulse closing
+
+
+@dataclass(frozen=True)
+class AssetReadings:
+    asset: str
+    ts: datetime
+    windows: dict[str, WindowReading] = field(default_factory=dict)
+    warnings: list[Warning] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Baselines:
+    """The asset's own normal, per window: OI changes, per-bar volume, funding. Cheap to keep
+    between ticks (recompute hourly); `evaluate` computes it when not given."""
+
+    oi_change: dict[str, Robust | None]
+    bar_volume: float | None
+    funding: Robust | None
+
+
+def _pct(now: float, then: float) -> float:
+    return (now / then - 1) * 100 if then else 0.0
+
+
+def baselines(points: Sequence[Point], settings: SignalSettings = DEFAULT_SETTINGS) -> Baselines:
+    oi = despiked_oi(list(points))
+    changes: dict[str, Robust | None] = {}
+    for window, n in WINDOW_BARS.items():
+        samples = [
+            _pct(a, b)
+            for a, b in zip(oi[n:], oi[:-n], strict=False)
+            if a is not None and b is not None
+        ]
+        changes[window] = robust(samples, settings.baseline_min_samples)
+    volumes = [p.volume for p in points if p.volume is not None]
+    fundings = [p.funding for p in points if p.funding is not None]
+    return Baselines(
+        changes,
+        statistics.median(volumes) if volumes else None,
+        robust(fundings, settings.baseline_min_samples),
+    )
+
+
+def evaluate(
+    asset: str,
+    points: Sequence[Point],
+    *,
+    now: datetime | None = None,
+    settings: SignalSettings = DEFAULT_SETTINGS,
+    base: Baselines | None = None,
+) -> AssetReadings:
+    if not points:
+        return AssetReadings(asset, now or datetime.min)
+    series = list(points)
+    last = series[-1]
+    now = now or last.ts
+    age = (now - last.ts).total_seconds()
+    base = base or baselines(series, settings)
+    oi = despiked_oi(series)
+    readings = AssetReadings(asset, last.ts)
+    for window, n in WINDOW_BARS.items():
+        if len(series) > n and oi[-1] is not None and oi[-1 - n] is not None:
+            readings.windows[window] = _window_reading(window, n, series, oi, base, settings)
+    warnings = readings.warnings
+    squeeze = _squeeze(asset, series, oi, base, settings, age)
+    if squeeze is not None:
+        warnings.append(squeeze)
+    for window in TREND_WINDOWS:
+        reading = readings.windows.get(window)
+        if reading is None:
+            continue
+        n = WINDOW_BARS[window]
+        for found in (
+            _overheating(asset, window, n, series, oi, reading, base, settings, age),
+            _divergence(asset, window, reading, last.ts, settings, age),
+        ):
+            if found is not None:
+                warnings.append(found)
+    for window in ("4h", "24h"):
+        reading = readings.windows.get(window)
+        if reading is not None:
+            found = _accumulation(
+                asset, window, WINDOW_BARS[window], series, reading, settings, age
+            )
+            if found is not None:
+                warnings.append(found)
+                break
+    crowding = _crowding(asset, series, readings.windows.get("4h"), base, settings, age)
+    if crowding is not None:
+        warnings.append(crowding)
+    if squeeze is not None:
+        # A cascade in progress explains everything else this tick: say that one thing.
+        readings.warnings[:] = [squeeze]
+    return readings
+
+
+def _volume_ratio(series: list[Point], start: int, base: Baselines) -> float | None:
+    volumes = [p.volume for p in series[start:] if p.volume is not None]
+    if not volumes or not base.bar_volume:
+        return None
+    return sum(volumes) / (base.bar_volume * len(volumes))
+
+
+def _window_reading(
+    window: str,
+    n: int,
+    series: list[Point],
+    oi: list[float | None],
+    base: Baselines,
+    settings: SignalSettings,
+) -> WindowReading:
+    now, then = series[-1], series[-1 - n]
+    price_pct = _pct(now.close, then.close)
+    oi_now, oi_then = oi[-1], oi[-1 - n]
+    assert oi_now is not None and oi_then is not None
+    oi_pct = _pct(oi_now, oi_then)
+    oi_usd_pct = _pct(now.oi_usd, then.oi_usd) if now.oi_usd and then.oi_usd else oi_pct + price_pct
+    ratio = _volume_ratio(series, len(series) - n, base)
+    volume_pct = (ratio - 1) * 100 if ratio is not None else None
+    row = read(
+        price_pct,
+        volume_pct,
+        oi_pct,
+        FlatBands(settings.flat_price_pct, 20.0, settings.flat_oi_pct),
+    )
+    mostly_price = oi_usd_pct > settings.flat_oi_pct and abs(oi_pct) < abs(oi_usd_pct) / 2
+    cause = _oi_drop_cause(n, series, oi_pct, price_pct, ratio, settings)
+    phase = _phase(price_pct, oi_pct, ratio, series, n, settings, cause)
+    return WindowReading(
+        window, price_pct, oi_pct, oi_usd_pct, ratio, row, mostly_price, phase, cause
+    )
+
+
+def _range_pct(points: Sequence[Point]) -> float:
+    highs = [p.high if p.high is not None else p.close for p in points]
+    lows = [p.low if p.low is not None else p.close for p in points]
+    return (max(highs) / min(lows) - 1) * 100 if lows and min(lows) else 0.0
+
+
+def _oi_drop_cause(
+    n: int,
+    series: list[Point],
+    oi_pct: float,
+    price_pct: float,
+    ratio: float | None,
+    settings: SignalSettings,
+) -> str | None:
+    """Why OI fell sharply (domain §5); None when it did not."""
+    if oi_pct > -settings.squeeze_oi_drop_pct / 2:
+        return None
+    moved = _range_pct(series[-1 - n :]) >= settings.squeeze_price_move_pct
+    # Unknown volume cannot veto (check 3 is then skipped, as in the squeeze test).
+    heavy = ratio is None or ratio >= settings.squeeze_volume_ratio
+    if heavy and moved:
+        return "liquidation"
+    before = series[-1 - 2 * n : -n] if len(series) > 2 * n else []
+    impulse = bool(before) and _range_pct(before) >= 2 * settings.squeeze_price_move_pct
+    if impulse and (ratio is None or ratio < 1.0):
+        return "post-impulse closing"
+    if not moved and ratio is not None and ratio < 1.2:
+        return "expiry" if abs(price_pct) < settings.flat_price_pct else "voluntary closing"
+    return "voluntary closing"
+
+
+def _phase(
+    price_pct: float,
+    oi_pct: float,
+    ratio: float | None,
+    series: list[Point],
+    n: int,
+    settings: SignalSettings,
+    cause: str | None,
+) -> str:
+    if cause == "liquidation":
+        return "unwind"
+    ranging = _range_pct(series[-1 - n :]) < settings.accumulation_price_range_pct
+    if ranging and oi_pct >= settings.accumulation_oi_growth_pct / 2:
+        return "accumulation"
+    moving = abs(price_pct) >= settings.overheat_price_move_pct and oi_pct > settings.flat_oi_pct
+    if moving and (ratio is None or ratio >= 1.2):
+        return "acceleration"
+    return "none"
+
+
+def _required(change: Robust | None, floor: float, z: float) -> float:
+    return max(floor, z * change.scale) if change is not None else floor
+
+
+def _severity(size: float, settings: SignalSettings) -> str:
+    if size >= settings.squeeze_extreme_pct:
+        return "extreme"
+    return "high" if size >= settings.squeeze_high_pct else "moderate"
+
+
+def _squeeze(
+    asset: str,
+    series: list[Point],
+    oi: list[float | None],
+    base: Baselines,
+    settings: SignalSettings,
+    age: float,
+) -> Warning | None:
+    for window in SQUEEZE_WINDOWS:
+        n = WINDOW_BARS[window]
+        span = n + settings.squeeze_lag_bars
+        if len(series) <= span:
+            continue
+        recent = [
+            (v, i) for i, v in enumerate(oi[-1 - span :], start=len(oi) - 1 - span) if v is not None
+        ]
+        if not recent or oi[-1] is None:
+            continue
+        peak, peak_at = max(recent)
+        drop = -_pct(oi[-1], peak)
+        if drop < _required(
+            base.oi_change.get(window), settings.squeeze_oi_drop_pct, settings.squeeze_oi_z
+        ):
+            continue
+        since = series[peak_at:]
+        ref = series[peak_at].close
+        low = min(p.low if p.low is not None else p.close for p in since)
+        high = max(p.high if p.high is not None else p.close for p in since)
+        down, up = (1 - low / ref) * 100, (high / ref - 1) * 100
+        move = max(down, up)
+        ratio = _volume_ratio(series, peak_at + 1, base)
+        if move < settings.squeeze_price_move_pct:
+            continue
+        if ratio is not None and ratio < settings.squeeze_volume_ratio:
+            continue  # a quiet OI drop is closing, not a cascade (check 3 skipped if unknown)
+        long = down >= up
+        liq = [p for p in since if p.liq_long_usd is not None or p.liq_short_usd is not None]
+        numbers = {
+            "OI (contracts) from peak pct": -drop,
+            "price from OI peak pct": -down if long else up,
+            "minutes since OI peak": (len(series) - 1 - peak_at) * BAR.total_seconds() / 60,
+        }
+        checks = [1, 2]
+        if ratio is not None:
+            numbers["volume x usual"] = ratio
+            checks.append(3)
+        if series[-1].funding is not None:
+            numbers["funding 8h pct"] = series[-1].funding * 100
+            checks.append(4)
+        if liq:
+            side = sum((p.liq_long_usd if long else p.liq_short_usd) or 0 for p in liq)
+            numbers["longs liquidated USD" if long else "shorts liquidated USD"] = side
+            checks.append(5)
+        kind = "long_squeeze" if long else "short_squeeze"
+        who = "longs" if long else "shorts"
+        summary = (
+            f"{asset} {kind.replace('_', ' ')} in progress: OI {-drop:+.1f}% from its peak while "
+            f"price {'fell' if long else 'rose'} {move:.1f}%; {who} are being force-closed"
+        )
+        return Warning(
+            kind,
+            _severity(drop, settings),
+            asset,
+            window,
+            series[-1].ts,
+            summary,
+            numbers,
+            tuple(checks),
+            age,
+        )
+    return None
+
+
+def _overheating(
+    asset: str,
+    window: str,
+    n: int,
+    series: list[Point],
+    oi: list[float | None],
+    reading: WindowReading,
+    base: Baselines,
+    settings: SignalSettings,
+    age: float,
+) -> Warning | None:
+    oi_pct = reading.oi_pct
+    need = _required(
+        base.oi_change.get(window), settings.overheat_oi_growth_pct, settings.overheat_oi_z
+    )
+    if oi_pct is None or oi_pct < need or abs(reading.price_pct) < settings.overheat_price_move_pct:
+        return None
+    mid, start = oi[-1 - n // 2], oi[-1 - n]
+    if mid is None or start is None or oi[-1] is None:
+        return None
+    first, second = _pct(mid, start), _pct(oi[-1], mid)
+    if second <= 0 or second < settings.overheat_acceleration * max(first, 0.0):
+        return None  # OI is not growing faster than earlier in the move
+    long = reading.price_pct > 0
+    numbers = {
+        "OI (contracts) pct": oi_pct,
+        "OI first half pct": first,
+        "OI second half pct": second,
+        "price pct": reading.price_pct,
+    }
+    checks = [1, 2]
+    if reading.volume_ratio is not None:
+        numbers["volume x usual"] = reading.volume_ratio
+        checks.append(3)
+    last = series[-1]
+    if last.funding is not None:
+        numbers["funding 8h pct"] = last.funding * 100
+        checks.append(4)
+    if last.basis_pct is not None:
+        numbers["basis pct"] = last.basis_pct
+    side = "longs" if long else "shorts"
+    summary = (
+        f"{asset} overheating: OI {oi_pct:+.1f}% in {window} and accelerating while price "
+        f"{'rises' if long else 'falls'} {abs(reading.price_pct):.1f}%; {side} piling in, "
+        f"a sharp move against them can force closes"
+    )
+    return Warning(
+        "overheating_long" if long else "overheating_short",
+        "high" if oi_pct >= 2 * need else "moderate",
+        asset,
+        window,
+        last.ts,
+        summary,
+        numbers,
+        tuple(checks),
+        age,
+    )
+
+
+def _divergence(
+    asset: str,
+    window: str,
+    reading: WindowReading,
+    ts: datetime,
+    settings: SignalSettings,
+    age: float,
+) -> Warning | None:
+    oi_pct, price_pct = reading.oi_pct, reading.price_pct
+    if oi_pct is None:
+        return None
+    numbers = {"price pct": price_pct, "OI (contracts) pct": oi_pct}
+    if price_pct >= settings.divergence_price_pct and oi_pct <= -settings.divergence_oi_pct:
+        return Warning(
+            "divergence_closes",
+            "moderate",
+            asset,
+            window,
+            ts,
+            f"{asset} rally made of closes: price {price_pct:+.1f}% while OI "
+            f"{oi_pct:+.1f}% in {window}; such rallies tend to stall",
+            numbers,
+            (1, 2),
+            age,
+        )
+    if price_pct <= -settings.divergence_price_pct and oi_pct >= settings.divergence_oi_pct:
+        return Warning(
+            "divergence_shorts",
+            "moderate",
+            asset,
+            window,
+            ts,
+            f"{asset} shorts building: price {price_pct:+.1f}% while OI "
+            f"{oi_pct:+.1f}% in {window}; a reversal can squeeze them",
+            numbers,
+            (1, 2),
+            age,
+        )
+    return None
+
+
+def _accumulation(
+    asset: str,
+    window: str,
+    n: int,
+    series: list[Point],
+    reading: WindowReading,
+    settings: SignalSettings,
+    age: float,
+) -> Warning | None:
+    oi_pct = reading.oi_pct
+    price_range = _range_pct(series[-1 - n :])
+    if (
+        oi_pct is None
+        or oi_pct < settings.accumulation_oi_growth_pct
+        or price_range >= settings.accumulation_price_range_pct
+    ):
+        return None
+    return Warning(
+        "accumulation",
+        "moderate",
+        asset,
+        window,
+        series[-1].ts,
+        f"{asset} positions building in a range: OI {oi_pct:+.1f}% in {window} with "
+        f"price inside {price_range:.1f}%; the longer it lasts, the larger the "
+        f"forced-close wave on a breakout",
+        {"OI (contracts) pct": oi_pct, "price range pct": price_range},
+        (1, 2),
+        age,
+    )
+
+
+def _crowding(
+    asset: str,
+    series: list[Point],
+    reading: WindowReading | None,
+    base: Baselines,
+    settings: SignalSettings,
+    age: float,
+) -> Warning | None:
+    funding = series[-1].funding
+    if funding is None or reading is None or reading.oi_pct is None or base.funding is None:
+        return None
+    if reading.oi_pct < settings.crowding_oi_growth_pct:
+        return None
+    if abs(funding - NEUTRAL_FUNDING) < settings.crowding_funding_floor:
+        return None
+    if abs(base.funding.z(funding)) < settings.crowding_funding_z:
+        return None
+    long = funding > NEUTRAL_FUNDING
+    side = "longs" if long else "shorts"
+    return Warning(
+        "crowding_long" if long else "crowding_short",
+        "moderate",
+        asset,
+        "4h",
+        series[-1].ts,
+        f"{asset} {side} crowding: OI {reading.oi_pct:+.1f}% in 4h with funding "
+        f"{funding * 100:+.4f}% per 8h, far from its usual level; "
+        f"{'long' if long else 'short'}-squeeze risk",
+        {
+            "OI (contracts) pct": reading.oi_pct,
+            "funding 8h pct": funding * 100,
+            "funding z": base.funding.z(funding),
+        },
+        (2, 4),
+        age,
+    )

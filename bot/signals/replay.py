@@ -1,0 +1,142 @@
+"""Replay recorded series through the engine and list every warning as it would have fired.
+
+Formats:
+- `binance-metrics`: the data.binance.vision family in shared/data/real: a metrics CSV
+  (t, oi, oi_usd, ...), optionally 5m klines (t, o, h, l, c, v, ...) and 8h funding
+  (t, interval_h, rate). Joined on time with the measured rule: metrics row `t` is the state at
+  the close of the kline that opened at `t`, so the engine sees it at t + 5 min, never before.
+  Without klines the price is oi_usd / oi (the mark proxy) and volume is unknown.
+- `oiwatch-csv`: ts (ISO or epoch ms), close, high, low, volume, oi, oi_usd, funding_8h,
+  basis_pct, liq_long_usd, liq_short_usd; empty cells are unknown.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.signals.engine import Baselines, Warning, baselines, evaluate
+from bot.signals.series import BAR, Point
+from bot.signals.thresholds import DEFAULT_SETTINGS, SignalSettings
+
+BASELINE_EVERY = 12  # bars: the asset's normal is recomputed hourly, as the bot does
+QUIET_BARS = 6  # a warning that has not fired for 30 min is over; the next one is new
+SEVERITY = {"moderate": 0, "high": 1, "extreme": 2}
+
+
+def _time(text: str) -> datetime:
+    text = text.strip()
+    if text.isdigit():
+        return datetime.fromtimestamp(int(text) / 1000, UTC)
+    parsed = datetime.fromisoformat(text.replace(" ", "T"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _num(row: dict[str, str], key: str) -> float | None:
+    value = (row.get(key) or "").strip()
+    return float(value) if value else None
+
+
+def _rows(path: Path) -> list[dict[str, str]]:
+    with path.open(newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def load_binance_metrics(paths: Iterable[Path]) -> list[Point]:
+    metrics: list[dict[str, str]] = []
+    klines: dict[datetime, dict[str, str]] = {}
+    funding: list[tuple[datetime, float]] = []
+    for path in paths:
+        rows = _rows(path)
+        if not rows:
+            continue
+        columns = set(rows[0])
+        if {"oi", "oi_usd"} <= columns:
+            metrics += rows
+        elif {"o", "h", "l", "c"} <= columns:
+            klines.update({_time(r["t"]): r for r in rows})
+        elif {"interval_h", "rate"} <= columns:
+            funding += [
+                (_time(r["t"]), float(r["rate"]) * 8 / float(r["interval_h"])) for r in rows
+            ]
+        else:
+            raise ValueError(f"{path.name}: not a metrics, klines or funding file")
+    if not metrics:
+        raise ValueError("binance-metrics replay needs a metrics file (t, oi, oi_usd)")
+    funding.sort()
+    points = []
+    for row in sorted(metrics, key=lambda r: r["t"]):
+        opened = _time(row["t"])
+        oi, oi_usd = float(row["oi"]), float(row["oi_usd"])
+        kline = klines.get(opened)
+        ts = opened + BAR  # known at the bar's close, not at its open stamp
+        rate = next((r for t, r in reversed(funding) if t <= ts), None)
+        points.append(
+            Point(
+                ts=ts,
+                close=float(kline["c"]) if kline else oi_usd / oi,
+                high=float(kline["h"]) if kline else None,
+                low=float(kline["l"]) if kline else None,
+                volume=float(kline["v"]) if kline else None,
+                oi=oi,
+                oi_usd=oi_usd,
+                funding=rate,
+            )
+        )
+    return points
+
+
+def load_oiwatch_csv(paths: Iterable[Path]) -> list[Point]:
+    points = []
+    for path in paths:
+        for row in _rows(path):
+            close = _num(row, "close")
+            if close is None:
+                raise ValueError(f"{path.name}: a row without close")
+            points.append(
+                Point(
+                    ts=_time(row["ts"]),
+                    close=close,
+                    high=_num(row, "high"),
+                    low=_num(row, "low"),
+                    volume=_num(row, "volume"),
+                    oi=_num(row, "oi"),
+                    oi_usd=_num(row, "oi_usd"),
+                    funding=_num(row, "funding_8h"),
+                    basis_pct=_num(row, "basis_pct"),
+                    liq_long_usd=_num(row, "liq_long_usd"),
+                    liq_short_usd=_num(row, "liq_short_usd"),
+                )
+            )
+    return sorted(points, key=lambda p: p.ts)
+
+
+LOADERS = {"binance-metrics": load_binance_metrics, "oiwatch-csv": load_oiwatch_csv}
+
+
+def replay(
+    points: Sequence[Point], asset: str = "BTC", settings: SignalSettings = DEFAULT_SETTINGS
+) -> list[Warning]:
+    """Every warning as it starts (or escalates), evaluating bar by bar on the past only."""
+    reported: list[Warning] = []
+    active: dict[str, tuple[int, int]] = {}  # kind -> (last bar it fired, severity reported)
+    base: Baselines | None = None
+    for i in range(1, len(points) + 1):
+        if base is None or i % BASELINE_EVERY == 0:
+            base = baselines(points[:i], settings)
+        for warning in evaluate(asset, points[:i], settings=settings, base=base).warnings:
+            level = SEVERITY[warning.severity]
+            previous = active.get(warning.kind)
+            fresh = previous is None or i - previous[0] > QUIET_BARS
+            if fresh or level > previous[1]:
+                reported.append(warning)
+                active[warning.kind] = (i, level)
+            else:
+                active[warning.kind] = (i, previous[1])
+    return reported
+
+
+def replay_files(paths: Sequence[str | Path], fmt: str, asset: str = "BTC") -> list[Warning]:
+    return replay(LOADERS[fmt]([Path(p) for p in paths]), asset)

@@ -1,0 +1,74 @@
+"""Every threshold the engine uses, named and documented (docs/signals.md lists them).
+
+Relative thresholds compare a move with the asset's own recent history (robust z-score: median
+and MAD), so BTC and a small cap are each judged against their own normal; the fixed floors stop
+a very quiet history from turning noise into a warning.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SignalSettings:
+    # Squeeze / unwind (cascade in progress)
+    squeeze_oi_drop_pct: float = 3.0
+    """Floor: OI (contracts, despiked) at least this far below its recent peak."""
+    squeeze_oi_z: float = 4.0
+    """...and at least this many robust deviations beyond the asset's usual change."""
+    squeeze_lag_bars: int = 8
+    """OI keeps falling 20-40 min after the price extreme: look back this much further."""
+    squeeze_price_move_pct: float = 1.5
+    """Price range since the OI peak must be at least this (the forced closes move price)."""
+    squeeze_volume_ratio: float = 2.5
+    """Window volume vs its median: a cascade trades heavily (skipped if volume unknown)."""
+    squeeze_high_pct: float = 6.0
+    squeeze_extreme_pct: float = 10.0
+
+    # Overheating (pre-cascade)
+    overheat_oi_growth_pct: float = 4.0
+    """Floor: OI growth over the window."""
+    overheat_oi_z: float = 3.0
+    overheat_price_move_pct: float = 1.0
+    """Price must be moving (accelerating one way), not ranging."""
+    overheat_acceleration: float = 1.2
+    """OI growth in the window's second half at least this multiple of the first half."""
+
+    # Accumulation, divergences, crowding
+    accumulation_oi_growth_pct: float = 3.0
+    accumulation_price_range_pct: float = 1.5
+    divergence_price_pct: float = 1.5
+    divergence_oi_pct: float = 2.0
+    crowding_funding_z: float = 3.0
+    """Funding (8h equivalent) this many robust deviations from its own history."""
+    crowding_funding_floor: float = 0.0003
+    """...and at least 0.03 % per 8h away from neutral (0.01 %)."""
+    crowding_oi_growth_pct: float = 2.0
+
+    # Readings
+    flat_price_pct: float = 0.1
+    flat_oi_pct: float = 0.2
+    baseline_min_samples: int = 48
+    """Fewer samples than this: only the floors apply."""
+
+
+DEFAULT_SETTINGS = SignalSettings()
+
+
+@dataclass(frozen=True)
+class Robust:
+    median: float
+    scale: float  # 1.4826 x MAD: a standard deviation for normal data, robust to outliers
+
+    def z(self, value: float) -> float:
+        return (value - self.median) / self.scale if self.scale > 0 else 0.0
+
+
+def robust(values: list[float], min_samples: int) -> Robust | None:
+    if len(values) < min_samples:
+        return None
+    median = statistics.median(values)
+    mad = statistics.median(abs(v - median) for v in values)
+    return Robust(median, 1.4826 * mad)
