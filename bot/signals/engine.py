@@ -95,6 +95,7 @@ class Baselines:
     between ticks (recompute hourly); `evaluate` computes it when not given."""
 
     oi_change: dict[str, Robust | None]
+    oi_drawdown: dict[str, Robust | None]  # % below the rolling peak over the squeeze span
     bar_volume: float | None
     funding: Robust | None
 
@@ -113,10 +114,20 @@ def baselines(points: Sequence[Point], settings: SignalSettings = DEFAULT_SETTIN
             if a is not None and b is not None
         ]
         changes[window] = robust(samples, settings.baseline_min_samples)
+    drawdowns: dict[str, Robust | None] = {}
+    for window in SQUEEZE_WINDOWS:
+        span = WINDOW_BARS[window] + settings.squeeze_lag_bars
+        samples = []
+        for j in range(span, len(oi)):
+            recent = [v for v in oi[j - span : j + 1] if v is not None]
+            if recent and oi[j] is not None:
+                samples.append(-_pct(oi[j], max(recent)))
+        drawdowns[window] = robust(samples, settings.baseline_min_samples)
     volumes = [p.volume for p in points if p.volume is not None]
     fundings = [p.funding for p in points if p.funding is not None]
     return Baselines(
         changes,
+        drawdowns,
         statistics.median(volumes) if volumes else None,
         robust(fundings, settings.baseline_min_samples),
     )
@@ -172,7 +183,23 @@ def evaluate(
     if squeeze is not None:
         # A cascade in progress explains everything else this tick: say that one thing.
         readings.warnings[:] = [squeeze]
+    else:
+        readings.warnings[:] = _one_per_situation(warnings)
     return readings
+
+
+# Overheating with price falling already says that shorts pile in; saying "shorts building"
+# beside it would be the same news twice.
+SUBSUMES = {"overheating_short": "divergence_shorts", "overheating_long": "divergence_closes"}
+
+
+def _one_per_situation(warnings: list[Warning]) -> list[Warning]:
+    """One warning per kind (the shortest window found it first), none that another covers."""
+    seen: dict[str, Warning] = {}
+    for warning in warnings:
+        seen.setdefault(warning.kind, warning)
+    covered = {SUBSUMES[kind] for kind in seen if kind in SUBSUMES}
+    return [w for kind, w in seen.items() if kind not in covered]
 
 
 def _volume_ratio(series: list[Point], start: int, base: Baselines) -> float | None:

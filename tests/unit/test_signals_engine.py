@@ -1,0 +1,224 @@
+"""Synthetic series for every warning, phase, OI-drop cause and trap of the signal engine."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.signals.engine import evaluate
+from bot.signals.series import BAR, Point, despiked_oi
+from bot.signals.thresholds import SignalSettings, robust
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def series(
+    prices: list[float],
+    ois: list[float],
+    volumes: list[float] | None = None,
+    fundings: list[float] | None = None,
+) -> list[Point]:
+    return [
+        Point(
+            ts=T0 + BAR * i,
+            close=p,
+            high=p,
+            low=p,
+            volume=volumes[i] if volumes else 100.0,
+            oi=o,
+            oi_usd=o * p,
+            funding=fundings[i] if fundings else 0.0001,
+        )
+        for i, (p, o) in enumerate(zip(prices, ois, strict=True))
+    ]
+
+
+def calm(n: int, price: float = 100.0, oi: float = 1000.0) -> tuple[list[float], list[float]]:
+    # A gentle wobble so baselines have a (small) spread, as real calm data does.
+    return [price * (1 + 0.0005 * (i % 3 - 1)) for i in range(n)], [
+        oi * (1 + 0.0004 * (i % 4 - 1.5)) for i in range(n)
+    ]
+
+
+def kinds(points: list[Point]) -> list[str]:
+    return [w.kind for w in evaluate("TEST", points).warnings]
+
+
+def test_long_squeeze_price_down_oi_down_heavy_volume() -> None:
+    prices, ois = calm(100)
+    prices += [99, 96, 92, 90]
+    ois += [990, 960, 930, 910]
+    volumes = [100.0] * 100 + [800, 1500, 1500, 900]
+    readings = evaluate("TEST", series(prices, ois, volumes))
+    [warning] = readings.warnings
+    assert (warning.kind, warning.severity, warning.window) == ("long_squeeze", "high", "15m")
+    assert warning.numbers["OI (contracts) from peak pct"] == pytest.approx(-7.0, abs=0.1)
+    assert warning.checks == (1, 2, 3, 4)
+    assert readings.windows["15m"].oi_drop_cause == "liquidation"
+    assert readings.windows["15m"].phase == "unwind"
+
+
+def test_short_squeeze_price_up_oi_down() -> None:
+    prices, ois = calm(100)
+    prices += [101, 104, 108, 110]
+    ois += [990, 960, 930, 910]
+    volumes = [100.0] * 100 + [800, 1500, 1500, 900]
+    assert kinds(series(prices, ois, volumes)) == ["short_squeeze"]
+
+
+def test_oi_drop_on_thin_volume_is_closing_not_a_squeeze() -> None:
+    prices, ois = calm(100)
+    prices += [99.5, 99, 98.5, 98]
+    ois += [990, 970, 950, 930]
+    readings = evaluate("TEST", series(prices, ois))
+    assert readings.warnings == []
+    assert readings.windows["15m"].oi_drop_cause == "voluntary closing"
+
+
+def test_oi_drop_without_volume_or_price_move_reads_as_expiry() -> None:
+    prices, ois = calm(100)
+    prices += [100.0] * 4
+    ois += [990, 960, 940, 930]
+    volumes = [100.0] * 100 + [50.0] * 4
+    readings = evaluate("TEST", series(prices, ois, volumes))
+    assert readings.windows["15m"].oi_drop_cause == "expiry"
+    assert readings.warnings == []
+
+
+def test_post_impulse_closing_after_a_move() -> None:
+    prices, ois = calm(100)
+    prices += [104, 108, 112, 112, 112, 112]
+    ois += [1000, 1000, 1000, 980, 960, 950]
+    volumes = [100.0] * 100 + [300, 300, 300, 60, 60, 60]
+    readings = evaluate("TEST", series(prices, ois, volumes))
+    assert readings.windows["15m"].oi_drop_cause == "post-impulse closing"
+
+
+def test_one_sample_oi_glitch_does_not_fire() -> None:
+    prices, ois = calm(100)
+    ois[-2] = ois[-2] * 1.087  # +8.7 % then back (2025-10-10 21:45)
+    volumes = [100.0] * 100
+    volumes[-3:] = [1200.0, 1200.0, 1200.0]  # with heavy volume too
+    assert despiked_oi(series(prices, ois, volumes))[-2] == pytest.approx(ois[-3], rel=0.002)
+    assert kinds(series(prices, ois, volumes)) == []
+
+
+def test_lone_volume_spike_does_not_fire() -> None:
+    prices, ois = calm(100)
+    volumes = [100.0] * 99 + [1250.0]  # 12.5x, nothing else (2025-01-01 09:25)
+    assert kinds(series(prices, ois, volumes)) == []
+
+
+def test_oi_falling_after_the_price_low_still_fires() -> None:
+    # Price crashes and bounces; OI keeps falling for 30 min after the low (the lag trap).
+    prices, ois = calm(100)
+    prices += [95, 88, 91, 93, 94, 94, 95, 95]
+    ois += [995, 990, 985, 970, 950, 930, 915, 905]
+    volumes = [100.0] * 100 + [900, 1500, 900, 500, 400, 400, 300, 300]
+    points = series(prices, ois, volumes)
+    assert (points[-1].close / points[-7].close - 1) * 100 > 0  # same-window price is UP
+    assert kinds(points) == ["long_squeeze"]
+
+
+def test_overheating_needs_accelerating_oi_with_a_moving_price() -> None:
+    prices, ois = calm(200)
+    # 4h: OI grows +2 % in the first 2 h and +6 % in the last 2 h while price climbs.
+    prices += [100 + 0.05 * i for i in range(48)]
+    ois += [
+        1000 * (1 + 0.02 * i / 24) if i < 24 else 1020 * (1 + 0.06 * (i - 24) / 24)
+        for i in range(48)
+    ]
+    found = evaluate("TEST", series(prices, ois)).warnings
+    assert [w.kind for w in found] == ["overheating_long"]
+    assert found[0].window == "4h"
+    assert found[0].numbers["OI second half pct"] > found[0].numbers["OI first half pct"]
+
+
+def test_steady_oi_growth_without_acceleration_is_not_overheating() -> None:
+    prices, ois = calm(200)
+    prices += [100 + 0.05 * i for i in range(48)]
+    ois += [1000 * (1 + 0.08 * i / 48) for i in range(48)]
+    assert "overheating_long" not in kinds(series(prices, ois))
+
+
+def test_overheating_does_not_need_extreme_funding() -> None:
+    prices, ois = calm(200)
+    prices += [100 - 0.05 * i for i in range(48)]
+    ois += [
+        1000 * (1 + 0.02 * i / 24) if i < 24 else 1020 * (1 + 0.06 * (i - 24) / 24)
+        for i in range(48)
+    ]
+    points = series(prices, ois, fundings=[0.0001] * 248)  # neutral funding throughout
+    assert kinds(points) == ["overheating_short"]
+
+
+def test_accumulation_oi_up_in_a_flat_range() -> None:
+    prices, ois = calm(300)
+    ois = ois[:252] + [1000 * (1 + 0.04 * i / 48) for i in range(48)]
+    readings = evaluate("TEST", series(prices, ois))
+    assert [w.kind for w in readings.warnings] == ["accumulation"]
+    assert readings.windows["4h"].phase == "accumulation"
+    assert readings.windows["4h"].row.reading == "positions building in a range (accumulation)"
+
+
+@pytest.mark.parametrize(
+    ("price_end", "oi_end", "kind"),
+    [(103.0, 970.0, "divergence_closes"), (97.0, 1030.0, "divergence_shorts")],
+)
+def test_divergences(price_end: float, oi_end: float, kind: str) -> None:
+    prices, ois = calm(100)
+    prices += [100 + (price_end - 100) * i / 12 for i in range(1, 13)]
+    ois += [1000 + (oi_end - 1000) * i / 12 for i in range(1, 13)]
+    assert kinds(series(prices, ois)) == [kind]
+
+
+@pytest.mark.parametrize(
+    ("funding", "kind"), [(0.0008, "crowding_long"), (-0.0006, "crowding_short")]
+)
+def test_crowding_oi_up_with_stretched_funding(funding: float, kind: str) -> None:
+    prices, ois = calm(200)
+    ois = ois[:152] + [1000 * (1 + 0.025 * i / 48) for i in range(48)]
+    fundings = [0.0001 + 0.00001 * (i % 3 - 1) for i in range(199)] + [funding]
+    found = evaluate("TEST", series(prices, ois, fundings=fundings)).warnings
+    assert [w.kind for w in found] == [kind]
+    assert found[0].checks == (2, 4)
+
+
+def test_notional_up_mostly_because_price_rose_is_flagged() -> None:
+    prices, ois = calm(100)
+    prices += [100 + 3 * i / 12 for i in range(1, 13)]
+    ois += [1000.0] * 12
+    reading = evaluate("TEST", series(prices, ois)).windows["1h"]
+    assert reading.notional_mostly_price
+    assert reading.oi_usd_pct == pytest.approx(3.0, abs=0.1)
+
+
+@pytest.mark.parametrize(("noise", "fires"), [(0.0004, True), (0.02, False)])
+def test_each_asset_is_judged_against_its_own_normal(noise: float, fires: bool) -> None:
+    # The same 6 % fall from the recent OI peak, with a price drop and heavy volume: a cascade
+    # for a quiet asset (BTC-like), routine for one whose OI swings ~2 % a bar (a small cap).
+    rng = random.Random(3)
+    ois = [1000 * (1 + rng.gauss(0, noise)) for _ in range(300)]
+    prices = [100 * (1 + rng.gauss(0, noise)) for _ in range(300)]
+    prices[-3:] = [97, 95, 94]
+    peak = max(ois[-14:-3])
+    ois[-3:] = [peak * 0.97, peak * 0.95, peak * 0.94]
+    volumes = [100.0] * 297 + [600.0, 600.0, 600.0]
+    assert ("long_squeeze" in kinds(series(prices, ois, volumes))) is fires
+
+
+def test_robust_baseline_ignores_outliers() -> None:
+    base = robust([1.0] * 50 + [100.0], 48)
+    assert base is not None and base.median == 1.0
+    assert robust([1.0] * 10, 48) is None
+
+
+def test_custom_settings_are_honoured() -> None:
+    prices, ois = calm(100)
+    prices += [99, 96, 92, 90]
+    ois += [990, 960, 930, 910]
+    volumes = [100.0] * 100 + [800, 1500, 1500, 900]
+    strict = SignalSettings(squeeze_oi_drop_pct=10.0)
+    assert evaluate("TEST", series(prices, ois, volumes), settings=strict).warnings == []
