@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from bot.signals.series import BAR, WINDOW_BARS, Point, despiked_oi
+from bot.signals.series import BAR, WINDOW_BARS, DespikedOI, Point, despiked_oi
 from bot.signals.table import FlatBands, Row, read
 from bot.signals.thresholds import DEFAULT_SETTINGS, Robust, SignalSettings, robust
 
@@ -148,11 +148,14 @@ def evaluate(
     now = now or last.ts
     age = (now - last.ts).total_seconds()
     base = base or baselines(series, settings)
-    oi = despiked_oi(series)
+    oi = DespikedOI(series)
+    ranges = PriceRanges(series)
     readings = AssetReadings(asset, last.ts)
     for window, n in WINDOW_BARS.items():
-        if len(series) > n and oi[-1] is not None and oi[-1 - n] is not None:
-            readings.windows[window] = _window_reading(window, n, series, oi, base, settings)
+        if len(series) > n and oi.at(-1) is not None and oi.at(-1 - n) is not None:
+            readings.windows[window] = _window_reading(
+                window, n, series, ranges, oi, base, settings
+            )
     warnings = readings.warnings
     squeeze = _squeeze(asset, series, oi, base, settings, age)
     if squeeze is not None:
@@ -172,7 +175,7 @@ def evaluate(
         reading = readings.windows.get(window)
         if reading is not None:
             found = _accumulation(
-                asset, window, WINDOW_BARS[window], series, reading, settings, age
+                asset, window, WINDOW_BARS[window], ranges, reading, last.ts, settings, age
             )
             if found is not None:
                 warnings.append(found)
@@ -213,13 +216,14 @@ def _window_reading(
     window: str,
     n: int,
     series: list[Point],
-    oi: list[float | None],
+    ranges: PriceRanges,
+    oi: DespikedOI,
     base: Baselines,
     settings: SignalSettings,
 ) -> WindowReading:
     now, then = series[-1], series[-1 - n]
     price_pct = _pct(now.close, then.close)
-    oi_now, oi_then = oi[-1], oi[-1 - n]
+    oi_now, oi_then = oi.at(-1), oi.at(-1 - n)
     assert oi_now is not None and oi_then is not None
     oi_pct = _pct(oi_now, oi_then)
     oi_usd_pct = _pct(now.oi_usd, then.oi_usd) if now.oi_usd and then.oi_usd else oi_pct + price_pct
@@ -232,22 +236,29 @@ def _window_reading(
         FlatBands(settings.flat_price_pct, 20.0, settings.flat_oi_pct),
     )
     mostly_price = oi_usd_pct > settings.flat_oi_pct and abs(oi_pct) < abs(oi_usd_pct) / 2
-    cause = _oi_drop_cause(n, series, oi_pct, price_pct, ratio, settings)
-    phase = _phase(price_pct, oi_pct, ratio, series, n, settings, cause)
+    cause = _oi_drop_cause(n, ranges, oi_pct, price_pct, ratio, settings)
+    phase = _phase(price_pct, oi_pct, ratio, ranges, n, settings, cause)
     return WindowReading(
         window, price_pct, oi_pct, oi_usd_pct, ratio, row, mostly_price, phase, cause
     )
 
 
-def _range_pct(points: Sequence[Point]) -> float:
-    highs = [p.high if p.high is not None else p.close for p in points]
-    lows = [p.low if p.low is not None else p.close for p in points]
-    return (max(highs) / min(lows) - 1) * 100 if lows and min(lows) else 0.0
+class PriceRanges:
+    """Highs and lows extracted once per evaluation; ranges over any tail are then slices."""
+
+    def __init__(self, points: Sequence[Point]) -> None:
+        self.highs = [p.high if p.high is not None else p.close for p in points]
+        self.lows = [p.low if p.low is not None else p.close for p in points]
+
+    def pct(self, start: int, end: int | None = None) -> float:
+        """High-to-low range in % over points[start:end]."""
+        highs, lows = self.highs[start:end], self.lows[start:end]
+        return (max(highs) / min(lows) - 1) * 100 if lows and min(lows) else 0.0
 
 
 def _oi_drop_cause(
     n: int,
-    series: list[Point],
+    ranges: PriceRanges,
     oi_pct: float,
     price_pct: float,
     ratio: float | None,
@@ -256,13 +267,15 @@ def _oi_drop_cause(
     """Why OI fell sharply (domain §5); None when it did not."""
     if oi_pct > -settings.squeeze_oi_drop_pct / 2:
         return None
-    moved = _range_pct(series[-1 - n :]) >= settings.squeeze_price_move_pct
+    moved = ranges.pct(-1 - n) >= settings.squeeze_price_move_pct
     # Unknown volume cannot veto (check 3 is then skipped, as in the squeeze test).
     heavy = ratio is None or ratio >= settings.squeeze_volume_ratio
     if heavy and moved:
         return "liquidation"
-    before = series[-1 - 2 * n : -n] if len(series) > 2 * n else []
-    impulse = bool(before) and _range_pct(before) >= 2 * settings.squeeze_price_move_pct
+    impulse = (
+        len(ranges.highs) > 2 * n
+        and ranges.pct(-1 - 2 * n, -n) >= 2 * settings.squeeze_price_move_pct
+    )
     if impulse and (ratio is None or ratio < 1.0):
         return "post-impulse closing"
     if not moved and ratio is not None and ratio < 1.2:
@@ -274,14 +287,14 @@ def _phase(
     price_pct: float,
     oi_pct: float,
     ratio: float | None,
-    series: list[Point],
+    ranges: PriceRanges,
     n: int,
     settings: SignalSettings,
     cause: str | None,
 ) -> str:
     if cause == "liquidation":
         return "unwind"
-    ranging = _range_pct(series[-1 - n :]) < settings.accumulation_price_range_pct
+    ranging = ranges.pct(-1 - n) < settings.accumulation_price_range_pct
     if ranging and oi_pct >= settings.accumulation_oi_growth_pct / 2:
         return "accumulation"
     moving = abs(price_pct) >= settings.overheat_price_move_pct and oi_pct > settings.flat_oi_pct
@@ -314,15 +327,20 @@ def _squeeze(
         if len(series) <= span:
             continue
         recent = [
-            (v, i) for i, v in enumerate(oi[-1 - span :], start=len(oi) - 1 - span) if v is not None
+            (v, i)
+            for i, v in enumerate(oi.tail(span + 1), start=len(oi) - 1 - span)
+            if v is not None
         ]
-        if not recent or oi[-1] is None:
+        now_oi = oi.at(-1)
+        if not recent or now_oi is None:
             continue
         peak, peak_at = max(recent)
-        drop = -_pct(oi[-1], peak)
-        if drop < _required(
-            base.oi_change.get(window), settings.squeeze_oi_drop_pct, settings.squeeze_oi_z
-        ):
+        drop = -_pct(now_oi, peak)
+        usual = base.oi_drawdown.get(window)
+        need = settings.squeeze_oi_drop_pct
+        if usual is not None:
+            need = max(need, usual.median + settings.squeeze_oi_z * usual.scale)
+        if drop < need:
             continue
         since = series[peak_at:]
         ref = series[peak_at].close
@@ -390,10 +408,10 @@ def _overheating(
     )
     if oi_pct is None or oi_pct < need or abs(reading.price_pct) < settings.overheat_price_move_pct:
         return None
-    mid, start = oi[-1 - n // 2], oi[-1 - n]
-    if mid is None or start is None or oi[-1] is None:
+    mid, start, now_oi = oi.at(-1 - n // 2), oi.at(-1 - n), oi.at(-1)
+    if mid is None or start is None or now_oi is None:
         return None
-    first, second = _pct(mid, start), _pct(oi[-1], mid)
+    first, second = _pct(mid, start), _pct(now_oi, mid)
     if second <= 0 or second < settings.overheat_acceleration * max(first, 0.0):
         return None  # OI is not growing faster than earlier in the move
     long = reading.price_pct > 0
@@ -477,13 +495,14 @@ def _accumulation(
     asset: str,
     window: str,
     n: int,
-    series: list[Point],
+    ranges: PriceRanges,
     reading: WindowReading,
+    ts: datetime,
     settings: SignalSettings,
     age: float,
 ) -> Warning | None:
     oi_pct = reading.oi_pct
-    price_range = _range_pct(series[-1 - n :])
+    price_range = ranges.pct(-1 - n)
     if (
         oi_pct is None
         or oi_pct < settings.accumulation_oi_growth_pct
@@ -495,7 +514,7 @@ def _accumulation(
         "moderate",
         asset,
         window,
-        series[-1].ts,
+        ts,
         f"{asset} positions building in a range: OI {oi_pct:+.1f}% in {window} with "
         f"price inside {price_range:.1f}%; the longer it lasts, the larger the "
         f"forced-close wave on a breakout",
