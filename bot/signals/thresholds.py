@@ -17,7 +17,7 @@ class SignalSettings:
     squeeze_oi_drop_pct: float = 3.0
     """Floor: OI (contracts, despiked) at least this far below its recent peak."""
     squeeze_oi_z: float = 4.0
-    """...and at least this many robust deviations beyond the asset's usual change."""
+    """...and beyond its usual drawdown from the rolling OI peak by this many robust deviations."""
     squeeze_lag_bars: int = 8
     """OI keeps falling 20-40 min after the price extreme: look back this much further."""
     squeeze_price_move_pct: float = 1.5

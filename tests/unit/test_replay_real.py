@@ -64,7 +64,8 @@ def test_2025_11_20_selloff_shorts_building_then_the_flush() -> None:
     # Before the flush the 24h reading is OI rising while price falls.
     upto = [p for p in points if p.ts <= at("2025-11-21 02:15")]
     reading = evaluate("BTC", upto).windows["24h"]
-    assert reading.price_pct < -4 and reading.oi_pct is not None and reading.oi_pct > 4
+    assert round(reading.price_pct, 1) == -6.7 and reading.oi_pct is not None
+    assert round(reading.oi_pct, 1) == 5.7
     assert "shorts building" in reading.row.reading
     flush = evaluate("BTC", [p for p in points if p.ts <= at("2025-11-21 07:40")])
     assert [w.kind for w in flush.warnings] == ["long_squeeze"]
