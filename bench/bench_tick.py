@@ -26,7 +26,6 @@ from tests.fakes.exchange import FakeExchange
 
 async def main(symbols: int, latency_ms: float) -> None:
     async with FakeExchange(latency_s=latency_ms / 1000) as fx:
-        fx.now_ms = int(time.time() * 1000)
         assets = [f"C{i:03d}X" for i in range(symbols)]
         for i, asset in enumerate(assets):
             fx.set(asset, mark=10 + i, index=10 + i, oi_coin=1_000_000 + i)

@@ -9,10 +9,12 @@ import signal
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
-from telegram import Update
+from telegram import Bot, Update
 
+from bot.alerts.pipeline import AlertPipeline
 from bot.app import build_application, publish_menu
 from bot.config import Settings
+from bot.delivery.sender import Sender
 from bot.market.collector import Collector, make_fetchers
 from bot.market.models import Venue
 from bot.market_service import MarketService
@@ -25,6 +27,7 @@ from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_database
 from storage.repositories.channels import ChannelRepository
 from storage.repositories.contacts import ContactRepository
+from storage.repositories.outbox import OutboxRepository
 from storage.repositories.rules import RuleRepository
 from storage.repositories.snapshots import SnapshotRepository
 
@@ -61,6 +64,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 watch=watch,
                 channels=ChannelRepository(sessions),
                 market=market,
+                outbox=OutboxRepository(sessions),
             )
         finally:
             if collector is not None:
@@ -81,7 +85,7 @@ async def serve(settings: Settings, stop: asyncio.Event, *, poll_timeout: int = 
                 timeout=poll_timeout, allowed_updates=Update.ALL_TYPES, drop_pending_updates=False
             )
             log.info("oiwatch is polling as @%s", app.bot.username)
-            async with background(settings, services, stop):
+            async with background(settings, services, app.bot, stop):
                 await stop.wait()
                 log.info("stopping")
             await app.updater.stop()
@@ -90,29 +94,41 @@ async def serve(settings: Settings, stop: asyncio.Event, *, poll_timeout: int = 
 
 @contextlib.asynccontextmanager
 async def background(
-    settings: Settings, services: Services, stop: asyncio.Event
+    settings: Settings, services: Services, bot: Bot, stop: asyncio.Event
 ) -> AsyncIterator[None]:
-    """The market poll schedule and the liquidation streams, for as long as the bot runs."""
-    market = services.market
-    if market is None or market.collector is None:
-        yield
-        return
-    scheduler = build_scheduler(
-        market, settings.poll_seconds, timedelta(days=settings.snapshot_retention_days)
+    """The outbox sender, the market poll schedule (with the alert pipeline after each poll)
+    and the liquidation streams, for as long as the bot runs."""
+    watch, outbox, market = services.watch, services.outbox, services.market
+    assert watch is not None and outbox is not None
+    wake = asyncio.Event()
+    sender = Sender(
+        bot,
+        outbox,
+        on_chat_gone=lambda chat_id: watch.pause_chat(chat_id, True),
+        on_chat_migrated=watch.migrate_chat,
     )
-    scheduler.start()
-    streams: asyncio.Task[None] | None = None
-    if settings.liquidation_streams:
-        consumers = market.streams(settings.binance_ws_url, settings.bybit_ws_url)
-        streams = asyncio.create_task(market.run_streams(consumers, stop))
+    tasks = [asyncio.create_task(sender.run(stop, wake))]
+    scheduler = None
+    if market is not None and market.collector is not None:
+        pipeline = AlertPipeline(market, watch, outbox, wake)
+        scheduler = build_scheduler(
+            market,
+            settings.poll_seconds,
+            timedelta(days=settings.snapshot_retention_days),
+            after_poll=pipeline.after_poll,
+        )
+        scheduler.start()
+        if settings.liquidation_streams:
+            consumers = market.streams(settings.binance_ws_url, settings.bybit_ws_url)
+            tasks.append(asyncio.create_task(market.run_streams(consumers, stop)))
     try:
         yield
     finally:
-        scheduler.shutdown(wait=False)
-        if streams is not None:
-            stop.set()
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(streams, timeout=5)
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        stop.set()
+        # The sender finishes the message in flight; everything else stays in the outbox.
+        await asyncio.wait(tasks, timeout=10)
 
 
 def run(settings: Settings) -> None:

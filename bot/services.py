@@ -10,6 +10,7 @@ from bot.ratelimit import CommandLimiter
 from bot.watch_service import WatchService
 from storage.repositories.channels import ChannelRepository
 from storage.repositories.contacts import ContactRepository
+from storage.repositories.outbox import OutboxRepository
 
 
 @dataclass
@@ -20,3 +21,4 @@ class Services:
     watch: WatchService | None = None
     channels: ChannelRepository | None = None
     market: MarketService | None = None
+    outbox: OutboxRepository | None = None

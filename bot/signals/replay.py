@@ -20,10 +20,10 @@ from pathlib import Path
 from bot.signals.engine import Baselines, Warning, baselines, evaluate
 from bot.signals.series import BAR, Point
 from bot.signals.thresholds import DEFAULT_SETTINGS, SignalSettings
+from bot.signals.tracker import WarningTracker
 
 BASELINE_EVERY = 12  # bars: the asset's normal is recomputed hourly, as the bot does
 QUIET_BARS = 6  # a warning that has not fired for 30 min is over; the next one is new
-SEVERITY = {"moderate": 0, "high": 1, "extreme": 2}
 
 
 def _time(text: str) -> datetime:
@@ -121,20 +121,13 @@ def replay(
 ) -> list[Warning]:
     """Every warning as it starts (or escalates), evaluating bar by bar on the past only."""
     reported: list[Warning] = []
-    active: dict[str, tuple[int, int]] = {}  # kind -> (last bar it fired, severity reported)
+    tracker = WarningTracker(quiet=BAR * QUIET_BARS)
     base: Baselines | None = None
     for i in range(1, len(points) + 1):
         if base is None or i % BASELINE_EVERY == 0:
             base = baselines(points[:i], settings)
-        for warning in evaluate(asset, points[:i], settings=settings, base=base).warnings:
-            level = SEVERITY[warning.severity]
-            previous = active.get(warning.kind)
-            fresh = previous is None or i - previous[0] > QUIET_BARS
-            if fresh or level > previous[1]:
-                reported.append(warning)
-                active[warning.kind] = (i, level)
-            else:
-                active[warning.kind] = (i, previous[1])
+        readings = evaluate(asset, points[:i], settings=settings, base=base)
+        reported += tracker.news(readings.warnings, points[i - 1].ts)
     return reported
 
 

@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -65,7 +64,6 @@ def test_ask_prints_the_bot_reply_and_refusals_exit_2() -> None:
 @pytest.mark.parametrize("as_json", [False, True])
 async def test_snapshot_polls_the_venues(as_json: bool) -> None:
     async with FakeExchange() as fx:
-        fx.now_ms = int(time.time() * 1000)
         fx.set("BTC", mark=60000, index=60000, oi_coin=90000)
         e = fx.endpoints
         env = {

@@ -21,6 +21,7 @@ FAST = RetryPolicy(attempts=3, base_delay_s=0.01, max_delay_s=0.05)
 @pytest.fixture
 async def fx() -> AsyncIterator[FakeExchange]:
     async with FakeExchange() as exchange:
+        exchange.now_ms = 1_764_000_000_000  # pinned: the tests below move the clock
         exchange.set("BTC", mark=60000, index=59940, oi_coin=90000, funding="0.0001")
         exchange.set("ETH", mark=3000, index=3000, oi_coin=2000000, funding="0.0002", interval_h=4)
         yield exchange

@@ -12,13 +12,15 @@ from tests.fakes.exchange import FakeExchange
 
 
 @contextlib.asynccontextmanager
-async def market_bot(tmp_path: Path, fx: FakeExchange) -> AsyncIterator[RunningBot]:
+async def market_bot(
+    tmp_path: Path, fx: FakeExchange, poll_seconds: float = 0.5
+) -> AsyncIterator[RunningBot]:
     e = fx.endpoints
     async with start_bot(
         tmp_path,
         venues="binance,bybit,okx,hyperliquid",
         symbols="BTC,ETH",
-        poll_seconds=0.5,
+        poll_seconds=poll_seconds,
         binance_url=e.binance,
         bybit_url=e.bybit,
         okx_url=e.okx,
@@ -39,15 +41,8 @@ async def _ask_until(bot: RunningBot, text: str, wanted: str, tries: int = 40) -
     raise AssertionError(f"{wanted!r} never appeared; last reply:\n{reply}")
 
 
-async def _venue_clock_is_now(fx: FakeExchange) -> None:
-    import time
-
-    fx.now_ms = int(time.time() * 1000)
-
-
 async def test_oi_live_liq_and_funding_from_polled_venues(tmp_path: Path) -> None:
     async with FakeExchange() as fx:
-        await _venue_clock_is_now(fx)
         fx.set("BTC", mark=60000, index=59940, oi_coin=90000, funding="0.0001")
         fx.set("ETH", mark=3000, index=3000, oi_coin=2000000, funding="0.0002", interval_h=4)
         async with market_bot(tmp_path, fx) as bot:
@@ -76,7 +71,6 @@ async def test_oi_live_liq_and_funding_from_polled_venues(tmp_path: Path) -> Non
 
 async def test_a_failing_venue_is_named_and_left_out(tmp_path: Path) -> None:
     async with FakeExchange() as fx:
-        await _venue_clock_is_now(fx)
         fx.set("BTC", mark=60000, index=60000, oi_coin=90000)
         fx.fail("/okx/api/v5/public/open-interest", "500", times=10_000)
         async with market_bot(tmp_path, fx) as bot:

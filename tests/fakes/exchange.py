@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -70,7 +71,7 @@ def _s(value: Decimal | float | int) -> str:
 class FakeExchange:
     def __init__(self, *, latency_s: float = 0.0) -> None:
         self.latency_s = latency_s
-        self.now_ms = 1_764_000_000_000  # the venues' clock; tests move it
+        self.pinned_ms: int | None = None  # the venues' clock: live unless a test pins it
         self.assets: dict[str, AssetState] = {}
         self.requests: Counter[str] = Counter()
         self.faults: dict[str, list[Fault]] = {}
@@ -105,6 +106,14 @@ class FakeExchange:
         }
 
     # -- scripting -------------------------------------------------------------------------
+
+    @property
+    def now_ms(self) -> int:
+        return self.pinned_ms if self.pinned_ms is not None else int(time.time() * 1000)
+
+    @now_ms.setter
+    def now_ms(self, value: int) -> None:
+        self.pinned_ms = value
 
     def set(self, asset: str, **values: Any) -> AssetState:
         """Create or change an asset's market: mark, index, oi_coin, funding, interval_h..."""

@@ -1,0 +1,158 @@
+"""What rules are matched against: one number per (asset, metric, window, venue), in the units
+the rule grammar uses (fractions for %, USD for liquidations), plus the engine's 5-minute
+series rebuilt from stored snapshots. Pure.
+
+Aggregates compare only venues present at both ends of a window, so a venue that drops out (or
+is degraded this tick and left out) is never read as open interest vanishing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from bot.market.overview import Flow, Point
+from bot.rules.matcher import ObservationKey
+from bot.rules.model import Metric
+from bot.signals.series import BAR
+from bot.signals.series import Point as SignalPoint
+
+WINDOWS: dict[str, timedelta] = {
+    "5m": timedelta(minutes=5),
+    "15m": timedelta(minutes=15),
+    "1h": timedelta(hours=1),
+    "4h": timedelta(hours=4),
+    "24h": timedelta(hours=24),
+}
+
+
+class TimedFlow(Flow, Protocol):
+    minute: datetime
+
+
+@dataclass(frozen=True)
+class AssetData:
+    asset: str
+    latest: Sequence[Point]  # newest point per venue, degraded venues already left out
+    history: Sequence[Point]  # the last 24 h and a bit, every venue
+    flows: Sequence[TimedFlow]  # liquidations per venue and minute, last 24 h
+
+
+def _nearest(points: Sequence[Point], target: datetime, window: timedelta) -> Point | None:
+    tolerance = max(timedelta(minutes=2), window * 0.2)
+    best = min(points, key=lambda p: abs(p.ts - target), default=None)
+    return best if best is not None and abs(best.ts - target) <= tolerance else None
+
+
+def observations(data: AssetData, now: datetime) -> dict[ObservationKey, float]:
+    out: dict[ObservationKey, float] = {}
+    by_venue: dict[str, list[Point]] = {}
+    for point in data.history:
+        by_venue.setdefault(point.venue, []).append(point)
+    total_oi = sum(p.oi_usd for p in data.latest)
+    for point in data.latest:
+        venue = point.venue
+        if point.funding_rate is not None and point.funding_interval_hours:
+            out[(data.asset, Metric.FUNDING, None, venue)] = (
+                point.funding_rate * 8 / point.funding_interval_hours
+            )
+        if point.index_price:
+            out[(data.asset, Metric.BASIS, None, venue)] = point.mark / point.index_price - 1
+    funding = [
+        (out.get((data.asset, Metric.FUNDING, None, p.venue)), p.oi_usd) for p in data.latest
+    ]
+    weighted = [(f, w) for f, w in funding if f is not None]
+    if weighted and total_oi:
+        out[(data.asset, Metric.FUNDING, None, None)] = sum(f * w for f, w in weighted) / sum(
+            w for _, w in weighted
+        )
+    basis = [(out.get((data.asset, Metric.BASIS, None, p.venue)), p.oi_usd) for p in data.latest]
+    weighted = [(b, w) for b, w in basis if b is not None]
+    if weighted:
+        out[(data.asset, Metric.BASIS, None, None)] = sum(b * w for b, w in weighted) / sum(
+            w for _, w in weighted
+        )
+    for window, span in WINDOWS.items():
+        pairs = []
+        for point in data.latest:
+            then = _nearest(by_venue.get(point.venue, []), now - span, span)
+            if then is not None:
+                pairs.append((point, then))
+                key = (data.asset, Metric.OI, window, point.venue)
+                out[key] = point.oi_coin / then.oi_coin - 1 if then.oi_coin else 0.0
+                out[(data.asset, Metric.OI_USD, window, point.venue)] = (
+                    point.oi_usd / then.oi_usd - 1 if then.oi_usd else 0.0
+                )
+                out[(data.asset, Metric.PRICE, window, point.venue)] = point.mark / then.mark - 1
+        if pairs:
+            coin_then = sum(t.oi_coin for _, t in pairs)
+            usd_then = sum(t.oi_usd for _, t in pairs)
+            if coin_then and usd_then:
+                out[(data.asset, Metric.OI, window, None)] = (
+                    sum(n.oi_coin for n, _ in pairs) / coin_then - 1
+                )
+                out[(data.asset, Metric.OI_USD, window, None)] = (
+                    sum(n.oi_usd for n, _ in pairs) / usd_then - 1
+                )
+            primary_now, primary_then = max(pairs, key=lambda pair: pair[0].oi_usd)
+            out[(data.asset, Metric.PRICE, window, None)] = primary_now.mark / primary_then.mark - 1
+        recent = [f for f in data.flows if f.minute > now - span]
+        if data.latest:
+            out[(data.asset, Metric.LIQ, window, None)] = sum(
+                f.long_usd + f.short_usd for f in recent
+            )
+            for venue in {p.venue for p in data.latest}:
+                out[(data.asset, Metric.LIQ, window, venue)] = sum(
+                    f.long_usd + f.short_usd for f in recent if f.venue == venue
+                )
+    return out
+
+
+def signal_series(data: AssetData) -> list[SignalPoint]:
+    """The aggregate as 5-minute points for the engine: the last snapshot of every venue in
+    each bucket, summed in coin and USD, OI-weighted price and funding, liquidations summed.
+    A bucket missing a venue that the previous one had is skipped rather than read as OI
+    vanishing."""
+    buckets: dict[datetime, dict[str, Point]] = {}
+    for point in sorted(data.history, key=lambda p: p.ts):
+        stamp = point.ts.replace(second=0, microsecond=0)
+        stamp -= timedelta(minutes=stamp.minute % 5)
+        buckets.setdefault(stamp + BAR, {})[point.venue] = point
+    liq: dict[datetime, tuple[float, float]] = {}
+    for flow in data.flows:
+        stamp = flow.minute - timedelta(minutes=flow.minute.minute % 5) + BAR
+        long_usd, short_usd = liq.get(stamp, (0.0, 0.0))
+        liq[stamp] = (long_usd + flow.long_usd, short_usd + flow.short_usd)
+    series: list[SignalPoint] = []
+    venues: set[str] = set()
+    for stamp in sorted(buckets):
+        points = buckets[stamp]
+        if venues and not venues <= set(points):
+            continue
+        venues = set(points)
+        oi_usd = sum(p.oi_usd for p in points.values())
+        price = sum(p.mark * p.oi_usd for p in points.values()) / oi_usd if oi_usd else 0.0
+        fundings = [
+            (p.funding_rate * 8 / p.funding_interval_hours, p.oi_usd)
+            for p in points.values()
+            if p.funding_rate is not None and p.funding_interval_hours
+        ]
+        long_usd, short_usd = liq.get(stamp, (0.0, 0.0)) if data.flows else (None, None)
+        series.append(
+            SignalPoint(
+                ts=stamp,
+                close=price,
+                oi=sum(p.oi_coin for p in points.values()),
+                oi_usd=oi_usd,
+                funding=(
+                    sum(f * w for f, w in fundings) / sum(w for _, w in fundings)
+                    if fundings
+                    else None
+                ),
+                liq_long_usd=long_usd,
+                liq_short_usd=short_usd,
+            )
+        )
+    return series

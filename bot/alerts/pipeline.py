@@ -1,0 +1,157 @@
+"""After every poll: readings and rules -> one merged alert per chat, written to the outbox.
+
+Only venues that answered this tick count: a degraded venue's numbers are left out of every
+observation, and chats with rules on that venue get one "data degraded" notice per episode
+instead of an alert.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from bot.alerts.observations import AssetData, observations, signal_series
+from bot.alerts.render import chat_alert
+from bot.market.models import TickResult
+from bot.market_service import FRESH, MarketService
+from bot.rules.matcher import BuiltInEvent, Firing, ObservationKey
+from bot.rules.model import ALL_ASSETS, BUILT_IN, Metric
+from bot.signals.engine import Baselines, Warning, baselines, evaluate
+from bot.signals.tracker import WarningTracker
+from bot.watch_service import WatchService
+from storage.repositories.outbox import OutboxRepository, OutgoingAlert
+
+log = logging.getLogger(__name__)
+
+HISTORY = timedelta(hours=24, minutes=10)
+BASELINE_EVERY = timedelta(hours=1)
+KIND_METRIC = {
+    "long_squeeze": Metric.SQUEEZE,
+    "short_squeeze": Metric.SQUEEZE,
+    "overheating_long": Metric.OVERHEATING,
+    "overheating_short": Metric.OVERHEATING,
+}
+
+
+@dataclass
+class AlertPipeline:
+    market: MarketService
+    watch: WatchService
+    outbox: OutboxRepository
+    wake: asyncio.Event
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    tracker: WarningTracker = field(default_factory=WarningTracker)
+    _baselines: dict[str, tuple[datetime, Baselines]] = field(default_factory=dict)
+    _degraded: set[str] = field(default_factory=set)
+
+    async def after_poll(self) -> int:
+        tick = self.market.last_tick
+        if tick is None:
+            return 0
+        now = self.clock()
+        degraded = {str(v) for v in tick.degraded()}
+        await self._degraded_notices(degraded, now, tick)
+        observed: dict[ObservationKey, float] = {}
+        events: list[BuiltInEvent] = []
+        warnings: dict[tuple[str, Metric], Warning] = {}
+        ages: dict[str, float] = {}
+        built_in = self._built_in_assets()
+        for asset in self._watched_assets():
+            data = await self._asset_data(asset, now, degraded)
+            if data is None:
+                continue
+            ages[asset] = max((now - p.ts).total_seconds() for p in data.latest)
+            observed.update(observations(data, now))
+            if asset in built_in or ALL_ASSETS in built_in:
+                for warning in self._news(asset, data, now):
+                    metric = KIND_METRIC.get(warning.kind)
+                    if metric is not None:
+                        events.append(BuiltInEvent(asset, metric))
+                        warnings[(asset, metric)] = warning
+        firings = self.watch.matcher.evaluate(observed, now, events=events)
+        await self.watch.persist_states(self.watch.matcher.pop_changed())
+        return await self._enqueue(firings, warnings, ages, now)
+
+    def _watched_assets(self) -> set[str]:
+        assets = {rule.spec.asset for rule in self.watch.matcher.rules.values()}
+        if ALL_ASSETS in assets:
+            assets |= self.market.known_assets
+        return assets - {ALL_ASSETS}
+
+    def _built_in_assets(self) -> set[str]:
+        return {
+            r.spec.asset for r in self.watch.matcher.rules.values() if r.spec.metric in BUILT_IN
+        }
+
+    async def _asset_data(self, asset: str, now: datetime, degraded: set[str]) -> AssetData | None:
+        snapshots = self.market.snapshots
+        latest = [
+            r for r in await snapshots.latest(asset, since=now - FRESH) if r.venue not in degraded
+        ]
+        if not latest:
+            return None
+        history = await snapshots.series(asset, now - HISTORY)
+        flows = await snapshots.liquidations(asset, now - HISTORY)
+        return AssetData(asset, latest, history, flows)
+
+    def _news(self, asset: str, data: AssetData, now: datetime) -> list[Warning]:
+        series = signal_series(data)
+        if len(series) < 4:
+            return []
+        cached = self._baselines.get(asset)
+        if cached is None or now - cached[0] > BASELINE_EVERY:
+            cached = (now, baselines(series))
+            self._baselines[asset] = cached
+        readings = evaluate(asset, series, now=now, base=cached[1])
+        return self.tracker.news(readings.warnings, now)
+
+    async def _enqueue(
+        self,
+        firings: list[Firing],
+        warnings: dict[tuple[str, Metric], Warning],
+        ages: dict[str, float],
+        now: datetime,
+    ) -> int:
+        by_chat: dict[int, list[Firing]] = defaultdict(list)
+        for firing in firings:
+            by_chat[firing.rule.chat_id].append(firing)
+        stamp = now.strftime("%Y%m%dT%H%M%S")
+        alerts = []
+        for chat_id, chat_firings in by_chat.items():
+            text, markup = chat_alert(chat_firings, warnings, ages)
+            alerts.append(OutgoingAlert(chat_id, f"tick:{stamp}:{chat_id}", text, markup))
+        queued = await self.outbox.enqueue(alerts, now)
+        if queued:
+            log.info("%d alerts queued for %d chats", queued, len(by_chat))
+            self.wake.set()
+        return queued
+
+    async def _degraded_notices(self, degraded: set[str], now: datetime, tick: TickResult) -> None:
+        started = degraded - self._degraded
+        self._degraded = degraded
+        if not started:
+            return
+        reasons = {str(v): reason for v, reason in tick.degraded().items()}
+        chats: dict[int, set[str]] = defaultdict(set)
+        for rule in self.watch.matcher.rules.values():
+            if rule.spec.venue in started:
+                chats[rule.chat_id].add(rule.spec.venue)
+        stamp = now.strftime("%Y%m%dT%H%M%S")
+        notices = [
+            OutgoingAlert(
+                chat_id,
+                f"degraded:{stamp}:{chat_id}",
+                "⚠️ Data degraded: "
+                + "; ".join(
+                    f"{venue} ({reasons.get(venue, 'no answer')})" for venue in sorted(venues)
+                )
+                + ". Rules on it wait for good data; nothing is alerted from partial numbers.",
+            )
+            for chat_id, venues in chats.items()
+        ]
+        if await self.outbox.enqueue(notices, now):
+            self.wake.set()

@@ -1,0 +1,69 @@
+"""Alert messages: compact, phone first, one message per chat per tick, evidence included."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from html import escape
+
+from bot.market.overview_text import age_text, compact
+from bot.rules.grammar import describe
+from bot.rules.matcher import Firing
+from bot.rules.model import Metric
+from bot.signals.engine import Warning
+
+MAX_BUTTON_RULES = 3
+
+
+def value_text(metric: Metric, value: float) -> str:
+    if metric is Metric.LIQ:
+        return f"${compact(value)}"
+    places = 4 if metric is Metric.FUNDING else 2
+    suffix = " per 8h" if metric is Metric.FUNDING else ""
+    return f"{value * 100:+.{places}f}%{suffix}"
+
+
+def firing_lines(firing: Firing, warning: Warning | None, age_s: float) -> list[str]:
+    spec = firing.rule.spec
+    rule = escape(describe(spec))
+    if spec.built_in:
+        if warning is None:
+            return [f"<b>{rule}</b> (#{firing.rule.id})"]
+        icon = "🚨" if warning.urgent else "⚠️"
+        return [
+            f"{icon} <b>{escape(warning.summary)}</b>",
+            f"<i>{escape(warning.evidence())}</i> · rule #{firing.rule.id}",
+        ]
+    assert firing.value is not None
+    where = firing.rule.spec.venue or "all venues"
+    threshold = (
+        f"its p{spec.threshold.percentile} {value_text(spec.metric, firing.threshold or 0.0)}"
+        if spec.threshold is not None and spec.threshold.percentile is not None
+        else value_text(spec.metric, firing.threshold or 0.0)
+    )
+    window = f" over {spec.window}" if spec.window else ""
+    return [
+        f"🔔 <b>{escape(firing.asset)} {rule.split(' ', 1)[1]}</b> crossed (#{firing.rule.id})",
+        f"now {value_text(spec.metric, firing.value)}{window} vs {threshold} · {where} · "
+        f"data {age_text(age_s)} old",
+    ]
+
+
+def chat_alert(
+    firings: Sequence[Firing],
+    warnings: dict[tuple[str, Metric], Warning],
+    ages: dict[str, float],
+) -> tuple[str, str]:
+    """(HTML text, reply_markup JSON) for one chat's firings of one tick."""
+    lines: list[str] = []
+    for firing in firings:
+        warning = warnings.get((firing.asset, firing.rule.spec.metric))
+        lines += firing_lines(firing, warning, ages.get(firing.asset, 0.0))
+    buttons = [
+        [
+            {"text": f"🔕 1h #{f.rule.id}", "callback_data": f"rule:mute:1h:{f.rule.id}"},
+            {"text": f"🗑 #{f.rule.id}", "callback_data": f"rule:del:{f.rule.id}"},
+        ]
+        for f in firings[:MAX_BUTTON_RULES]
+    ]
+    return "\n".join(lines), json.dumps({"inline_keyboard": buttons})

@@ -1,0 +1,31 @@
+"""Which warnings are news: a kind is reported when it starts or escalates, not every tick it
+persists; after `quiet` without firing, the same kind counts as new again."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from bot.signals.engine import Warning
+
+SEVERITY = {"moderate": 0, "high": 1, "extreme": 2}
+
+
+@dataclass
+class WarningTracker:
+    quiet: timedelta = timedelta(minutes=30)
+    _active: dict[tuple[str, str], tuple[datetime, int]] = field(default_factory=dict)
+
+    def news(self, warnings: Iterable[Warning], now: datetime) -> list[Warning]:
+        fresh = []
+        for warning in warnings:
+            key = (warning.asset, warning.kind)
+            level = SEVERITY[warning.severity]
+            previous = self._active.get(key)
+            if previous is None or now - previous[0] > self.quiet or level > previous[1]:
+                fresh.append(warning)
+                self._active[key] = (now, level)
+            else:
+                self._active[key] = (now, previous[1])
+        return fresh

@@ -1,0 +1,76 @@
+"""Rules to alerts over HTTP: the fake venue moves, the alert reaches the chat once."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from tests.e2e.test_market_over_http import market_bot
+from tests.fakes.exchange import FakeExchange
+
+POLL_S = 1.0
+
+
+async def _polls(fx: FakeExchange, count: int) -> None:
+    """Wait until the bot has polled `count` more times (Hyperliquid: one request a poll)."""
+    target = fx.requests["/hyperliquid/info"] + count
+    async with asyncio.timeout(10 * count):
+        while fx.requests["/hyperliquid/info"] < target:
+            await asyncio.sleep(0.05)
+
+
+async def test_funding_rule_fires_once_within_a_poll_and_unwatch_stops_it(tmp_path: Path) -> None:
+    async with FakeExchange() as fx:
+        fx.set("BTC", mark=60000, index=60000, oi_coin=90000, funding="0.0001")
+        async with market_bot(tmp_path, fx, poll_seconds=POLL_S) as bot:
+            assert "rule #1" in await bot.ask("/watch BTC funding > 0.05%")
+            await _polls(fx, 2)
+            before = len(bot.api.sent_messages(1001))
+
+            fx.set("BTC", funding="0.0008")
+            raised = time.monotonic()
+            await bot.api.wait_for(
+                lambda: len(bot.api.sent_messages(1001)) > before, timeout=POLL_S + 2
+            )
+            delay = time.monotonic() - raised
+            alert = bot.api.sent_messages(1001)[-1]
+            assert "🔔 <b>BTC funding &gt; 0.05%</b> crossed (#1)" in alert.text
+            assert "now +0.0800% per 8h vs +0.0500% per 8h · all venues" in alert.text
+            assert delay <= POLL_S + 2
+            buttons = alert.reply_markup["inline_keyboard"][0]
+            assert [b["callback_data"] for b in buttons] == ["rule:mute:1h:1", "rule:del:1"]
+
+            await _polls(fx, 3)  # still above: no repeat
+            assert len(bot.api.sent_messages(1001)) == before + 1
+
+            assert await bot.ask("/unwatch 1") == "Removed 1 rule."
+            fx.set("BTC", funding="0.0001")
+            await _polls(fx, 2)
+            fx.set("BTC", funding="0.0009")
+            sent = len(bot.api.sent_messages(1001))
+            await _polls(fx, 3)
+            assert len(bot.api.sent_messages(1001)) == sent
+
+
+async def test_one_message_per_chat_per_tick_and_blocked_chats_pause(tmp_path: Path) -> None:
+    async with FakeExchange() as fx:
+        fx.set("BTC", mark=60000, index=60000, oi_coin=90000, funding="0.0001")
+        fx.set("ETH", mark=3000, index=3000, oi_coin=90000, funding="0.0001")
+        async with market_bot(tmp_path, fx, poll_seconds=POLL_S) as bot:
+            await bot.ask("/watch BTC funding > 0.05%")
+            await bot.ask("/watch ETH funding > 0.05%")
+            await bot.ask("/watch BTC funding > 0.05%", chat_id=2002, user_id=2002)
+            await _polls(fx, 2)
+            before = len(bot.api.sent_messages(1001))
+            bot.api.fail_next("sendMessage", status=403, chat_id=2002)
+            fx.set("BTC", funding="0.0008")
+            fx.set("ETH", funding="0.0008")
+            await bot.api.wait_for(lambda: len(bot.api.sent_messages(1001)) > before, timeout=5)
+            merged = bot.api.sent_messages(1001)[-1].text
+            assert "BTC funding" in merged and "ETH funding" in merged  # one message, two rules
+            await _polls(fx, 2)
+            assert len(bot.api.sent_messages(1001)) == before + 1
+            # Chat 2002 blocked the bot: its rule is paused, and nothing more is tried there.
+            listing = await bot.ask("/watches", chat_id=2002, user_id=2002)
+            assert "(paused)" in listing
