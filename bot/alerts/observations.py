@@ -39,6 +39,14 @@ class AssetData:
     history: Sequence[Point]  # the last 24 h and a bit, every venue
     flows: Sequence[TimedFlow]  # liquidations per venue and minute, last 24 h
 
+    def on_venue(self, venue: str) -> AssetData:
+        return AssetData(
+            self.asset,
+            [p for p in self.latest if p.venue == venue],
+            [p for p in self.history if p.venue == venue],
+            [f for f in self.flows if f.venue == venue],
+        )
+
 
 def _nearest(points: Sequence[Point], target: datetime, window: timedelta) -> Point | None:
     tolerance = max(timedelta(minutes=2), window * 0.2)

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 HISTORY = timedelta(hours=24, minutes=10)
 BASELINE_EVERY = timedelta(hours=1)
+WarningKey = tuple[str, Metric, str | None]  # asset, OVERHEATING or SQUEEZE, venue
 KIND_METRIC = {
     "long_squeeze": Metric.SQUEEZE,
     "short_squeeze": Metric.SQUEEZE,
@@ -57,21 +58,24 @@ class AlertPipeline:
         await self._degraded_notices(degraded, now, tick)
         observed: dict[ObservationKey, float] = {}
         events: list[BuiltInEvent] = []
-        warnings: dict[tuple[str, Metric], Warning] = {}
+        warnings: dict[WarningKey, Warning] = {}
         ages: dict[str, float] = {}
-        built_in = self._built_in_assets()
+        targets = self._built_in_targets()
         for asset in self._watched_assets():
             data = await self._asset_data(asset, now, degraded)
             if data is None:
                 continue
             ages[asset] = max((now - p.ts).total_seconds() for p in data.latest)
             observed.update(observations(data, now))
-            if asset in built_in or ALL_ASSETS in built_in:
-                for warning in self._news(asset, data, now):
+            for venue in targets.get(asset, set()) | targets.get(ALL_ASSETS, set()):
+                view = data if venue is None else data.on_venue(venue)
+                if not view.latest:
+                    continue  # that venue is degraded or does not list the asset
+                for warning in self._news(view, venue, now):
                     metric = KIND_METRIC.get(warning.kind)
                     if metric is not None:
-                        events.append(BuiltInEvent(asset, metric))
-                        warnings[(asset, metric)] = warning
+                        events.append(BuiltInEvent(asset, metric, venue))
+                        warnings[(asset, metric, venue)] = warning
         firings = self.watch.matcher.evaluate(observed, now, events=events)
         await self.watch.persist_states(self.watch.matcher.pop_changed())
         return await self._enqueue(firings, warnings, ages, now)
@@ -82,10 +86,13 @@ class AlertPipeline:
             assets |= self.market.known_assets
         return assets - {ALL_ASSETS}
 
-    def _built_in_assets(self) -> set[str]:
-        return {
-            r.spec.asset for r in self.watch.matcher.rules.values() if r.spec.metric in BUILT_IN
-        }
+    def _built_in_targets(self) -> dict[str, set[str | None]]:
+        """asset -> the venues (None = aggregated) that built-in rules watch it on."""
+        targets: dict[str, set[str | None]] = defaultdict(set)
+        for rule in self.watch.matcher.rules.values():
+            if rule.spec.metric in BUILT_IN:
+                targets[rule.spec.asset].add(rule.spec.venue)
+        return targets
 
     async def _asset_data(self, asset: str, now: datetime, degraded: set[str]) -> AssetData | None:
         snapshots = self.market.snapshots
@@ -98,21 +105,23 @@ class AlertPipeline:
         flows = await snapshots.liquidations(asset, now - HISTORY)
         return AssetData(asset, latest, history, flows)
 
-    def _news(self, asset: str, data: AssetData, now: datetime) -> list[Warning]:
+    def _news(self, data: AssetData, venue: str | None, now: datetime) -> list[Warning]:
+        """New warnings for the asset aggregated across venues, or on one venue."""
         series = signal_series(data)
         if len(series) < 4:
             return []
-        cached = self._baselines.get(asset)
+        label = data.asset if venue is None else f"{data.asset} on {venue}"
+        cached = self._baselines.get(label)
         if cached is None or now - cached[0] > BASELINE_EVERY:
             cached = (now, baselines(series))
-            self._baselines[asset] = cached
-        readings = evaluate(asset, series, now=now, base=cached[1])
+            self._baselines[label] = cached
+        readings = evaluate(label, series, now=now, base=cached[1])
         return self.tracker.news(readings.warnings, now)
 
     async def _enqueue(
         self,
         firings: list[Firing],
-        warnings: dict[tuple[str, Metric], Warning],
+        warnings: dict[WarningKey, Warning],
         ages: dict[str, float],
         now: datetime,
     ) -> int:

@@ -57,7 +57,8 @@ def chat_alert(
     """(HTML text, reply_markup JSON) for one chat's firings of one tick."""
     lines: list[str] = []
     for firing in firings:
-        warning = warnings.get((firing.asset, firing.rule.spec.metric))
+        spec = firing.rule.spec
+        warning = warnings.get((firing.asset, spec.metric, spec.venue))
         lines += firing_lines(firing, warning, ages.get(firing.asset, 0.0))
     buttons = [
         [

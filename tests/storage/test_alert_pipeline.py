@@ -1,0 +1,85 @@
+"""Stored snapshots -> engine -> matcher -> outbox, for built-in squeeze rules, per venue too."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal as D
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.alerts.pipeline import AlertPipeline
+from bot.market.models import Snapshot, TickResult, Venue, VenueResult
+from bot.market_service import MarketService
+from bot.rules.matcher import Matcher
+from bot.watch_service import WatchService
+from storage.db import make_session_factory
+from storage.repositories.outbox import OutboxRepository
+from storage.repositories.rules import RuleRepository
+from storage.repositories.snapshots import SnapshotRepository
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def snap(venue: Venue, ts: datetime, price: float, oi: float) -> Snapshot:
+    return Snapshot(
+        venue=venue,
+        symbol="BTCUSDT",
+        asset="BTC",
+        inverse=False,
+        ts=ts,
+        mark=D(str(price)),
+        index=D(str(price)),
+        last=None,
+        oi_contracts=D(str(oi)),
+        oi_coin=D(str(oi)),
+        oi_usd=D(str(oi * price)),
+        funding_rate=D("0.0001"),
+        funding_interval_hours=8,
+        next_funding_time=None,
+        volume_24h_coin=None,
+        volume_24h_usd=None,
+    )
+
+
+def history(crash_on: set[Venue]) -> list[Snapshot]:
+    """Two hours of calm 5-minute snapshots, then 20 minutes of cascade on some venues."""
+    points = []
+    for i in range(24 + 5):
+        ts = NOW - timedelta(minutes=5 * (28 - i))
+        for venue in (Venue.BINANCE, Venue.BYBIT):
+            crashing = venue in crash_on and i >= 24
+            step = i - 23 if crashing else 0
+            price = 60000 * (1 - 0.02 * step) * (1 + 0.0005 * (i % 3 - 1))
+            oi = 90000 * (1 - 0.025 * step) * (1 + 0.0004 * (i % 4 - 1.5))
+            points.append(snap(venue, ts, price, oi))
+    return points
+
+
+async def test_squeeze_rules_fire_aggregated_and_per_venue(engine: AsyncEngine) -> None:
+    sessions = make_session_factory(engine)
+    snapshots = SnapshotRepository(sessions)
+    await snapshots.save(history(crash_on={Venue.BYBIT}))
+    market = MarketService(snapshots, None, {"BTC"}, clock=lambda: NOW)
+    market.last_tick = TickResult(
+        {v: VenueResult(v, (), False, None, 1, 0.1, NOW) for v in (Venue.BINANCE, Venue.BYBIT)}
+    )
+    watch = WatchService(RuleRepository(sessions), Matcher(), cap=50)
+    await watch.add(101, 101, "BTC squeeze on bybit", NOW)
+    await watch.add(102, 102, "BTC squeeze on binance", NOW)
+    await watch.add(103, 103, "* squeeze", NOW)
+    outbox = OutboxRepository(sessions)
+    wake = asyncio.Event()
+    pipeline = AlertPipeline(market, watch, outbox, wake, clock=lambda: NOW)
+
+    queued = await pipeline.after_poll()
+
+    assert queued == 2 and wake.is_set()
+    [bybit_alert] = await outbox.messages(101)
+    assert "BTC on bybit long squeeze in progress" in bybit_alert.text
+    assert "rule #1" in bybit_alert.text
+    assert await outbox.messages(102) == []  # binance was calm
+    [aggregate] = await outbox.messages(103)
+    assert "BTC long squeeze in progress" in aggregate.text  # half the market crashed
+    # The same cascade on the next tick is not news.
+    assert await pipeline.after_poll() == 0
