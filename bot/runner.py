@@ -7,7 +7,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from telegram import Bot, Update
 
@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.delivery.sender import Sender
 from bot.market.collector import Collector, make_fetchers
 from bot.market.models import Venue
+from bot.market.tier_refresh import bybit_tiers
 from bot.market_service import MarketService
 from bot.ratelimit import CommandLimiter
 from bot.rules.matcher import Matcher
@@ -117,6 +118,24 @@ async def background(
             timedelta(days=settings.snapshot_retention_days),
             after_poll=pipeline.after_poll,
         )
+        bybit = next((f for f in market.collector.fetchers if f.venue is Venue.BYBIT), None)
+        if bybit is not None:
+            symbols = [f"{asset.upper()}USDT" for asset in settings.symbols]
+
+            async def refresh_tiers() -> None:
+                tables = await bybit_tiers(bybit.client, symbols)
+                services.tiers = services.tiers.with_live(tables)
+                log.info("bybit tier tables refreshed for %d symbols", len(tables))
+
+            scheduler.add_job(
+                refresh_tiers,
+                "interval",
+                hours=24,
+                next_run_time=datetime.now(UTC),
+                max_instances=1,
+                coalesce=True,
+                id="tiers",
+            )
         scheduler.start()
         if settings.liquidation_streams:
             consumers = market.streams(settings.binance_ws_url, settings.bybit_ws_url)

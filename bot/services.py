@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from bot.config import Settings
 from bot.market_service import MarketService
 from bot.ratelimit import CommandLimiter
+from bot.risk.tiers import TierBook, load_default_tiers
 from bot.watch_service import WatchService
 from storage.repositories.channels import ChannelRepository
 from storage.repositories.contacts import ContactRepository
@@ -22,3 +23,5 @@ class Services:
     channels: ChannelRepository | None = None
     market: MarketService | None = None
     outbox: OutboxRepository | None = None
+    # Bundled, dated tier tables, replaced per symbol by live ones once refreshed.
+    tiers: TierBook = field(default_factory=load_default_tiers)

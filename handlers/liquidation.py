@@ -44,7 +44,11 @@ async def liquidation_reply(args: list[str], context: BotContext) -> str:
             return usage_text(UsageError(str(error), LIQ_USAGE, LIQ_EXAMPLE))
     try:
         request = parse_liq(args)
-        quote = quote_liquidation(request, default_mmr=context.services.settings.default_mmr)
+        quote = quote_liquidation(
+            request,
+            tiers=context.services.tiers,
+            default_mmr=context.services.settings.default_mmr,
+        )
     except UsageError as error:
         return usage_text(error)
     except RiskInputError as error:

@@ -91,6 +91,19 @@ class TierBook:
             self._tables.setdefault((table.venue, table.symbol), []).append(table)
         self._defaults = defaults
 
+    def with_live(self, tables: Iterable[TierTable]) -> TierBook:
+        """A new book where each live table becomes the default for its venue and symbol
+        (bundled tables stay available by date)."""
+        book = TierBook([], set(self._defaults))
+        book._tables = {key: list(value) for key, value in self._tables.items()}
+        for table in tables:
+            key = (table.venue, table.symbol)
+            book._tables[key] = [t for t in book._tables.get(key, []) if t.date != table.date]
+            book._tables[key].insert(0, table)
+            book._defaults = {d for d in book._defaults if d[:2] != key}
+            book._defaults.add((table.venue, table.symbol, table.date))
+        return book
+
     def get(self, venue: str, symbol: str, date: str | None = None) -> TierTable | None:
         tables = self._tables.get((venue, symbol.upper()), [])
         for table in tables:
@@ -117,3 +130,28 @@ def load_default_tiers() -> TierBook:
         if entry.get("default"):
             defaults.add((entry["venue"], entry["symbol"], entry["date"]))
     return TierBook(tables, defaults)
+
+
+def tiers_from_bybit_risk_limit(payload: dict, symbol: str, date: str) -> TierTable:
+    """Bybit GET /v5/market/risk-limit?category=linear&symbol=...: one row per tier with its cap
+    (riskLimitValue), maintenance rate, max leverage and MM deduction ("" on tier 1, derived
+    by the recursion when absent). Raises BadTierTable when the ladder does not hold."""
+    rows = sorted(
+        (r for r in payload["result"]["list"] if r.get("symbol") == symbol),
+        key=lambda r: Decimal(r["riskLimitValue"]),
+    )
+    if not rows:
+        raise BadTierTable(f"bybit {symbol}: no tiers in the answer")
+    ladder: list[tuple[Decimal, Decimal, Decimal, Decimal, Decimal]] = []
+    floor = prev_mmr = prev_cum = Decimal(0)
+    for row in rows:
+        cap, mmr = Decimal(row["riskLimitValue"]), Decimal(row["maintenanceMargin"])
+        given = row.get("mmDeduction")
+        cum = (
+            Decimal(given)
+            if given not in (None, "")
+            else (cum_next(floor, mmr, prev_mmr, prev_cum) if ladder else Decimal(0))
+        )
+        ladder.append((floor, cap, Decimal(row["maxLeverage"]), mmr, cum))
+        floor, prev_mmr, prev_cum = cap, mmr, cum
+    return make_table("bybit", symbol, date, "Bybit /v5/market/risk-limit (live)", ladder)

@@ -92,3 +92,19 @@ async def test_no_fresh_data_says_which_venues_failed(tmp_path: Path) -> None:
             reply = await _ask_until(bot, "/oi BTC", "server error 503")
             assert reply.startswith("No fresh data for BTC (")
             assert "no data yet" in reply
+
+
+async def test_bybit_tiers_are_refreshed_from_the_venue(tmp_path: Path) -> None:
+    async with FakeExchange() as fx:
+        fx.set("BTC", mark=60000, index=60000, oi_coin=90000)
+        fx.set("ETH", mark=3000, index=3000, oi_coin=90000)
+        fx.bybit_tiers["ETHUSDT"] = [
+            ("500000", "0.005", "100", ""),
+            ("1000000", "0.01", "50", "2500"),
+        ]
+        async with market_bot(tmp_path, fx) as bot:
+            reply = await _ask_until(bot, "/liq 3000 20x long bybit eth", "liquidation at")
+            assert "liquidation at 2,865.00" in reply
+            assert "bybit ETHUSDT tiers as of live" in reply
+            # A symbol the venue refuses keeps the bundled answer (or says there is none).
+            assert "no bybit tier table for SOLUSDT" in await bot.ask("/liq 100 10x long bybit sol")

@@ -76,6 +76,8 @@ class FakeExchange:
         self.requests: Counter[str] = Counter()
         self.faults: dict[str, list[Fault]] = {}
         self.hidden_symbols: set[str] = set()  # answer "unknown symbol" for these
+        # Bybit risk-limit ladders per symbol: (cap, mmr, max leverage, MM deduction)
+        self.bybit_tiers: dict[str, list[tuple[str, str, str, str]]] = {}
         self.ws_frames: dict[str, asyncio.Queue[str]] = {
             "binance": asyncio.Queue(),
             "bybit": asyncio.Queue(),
@@ -95,6 +97,7 @@ class FakeExchange:
             "by_instruments": fixture("bybit/instruments_info_linear.json"),
             "by_tickers": fixture("bybit/tickers_inverse_BTCUSD.json"),
             "by_rate": fixture("bybit/error_10006_rate_limit.CONSTRUCTED.json"),
+            "by_unknown": fixture("bybit/error_10001_not_supported_symbols.CONSTRUCTED.json"),
             "ok_oi": fixture("okx/open_interest_SWAP.json"),
             "ok_funding": fixture("okx/funding_rate_BTC-USDT-SWAP.json"),
             "ok_mark": fixture("okx/mark_price_BTC-USDT-SWAP.json"),
@@ -362,6 +365,32 @@ class FakeExchange:
                 )
                 body["result"]["list"].append(row)
             return body
+        if path == "/bybit/v5/market/risk-limit":
+            symbol = request.query.get("symbol", "")
+            ladder = self.bybit_tiers.get(symbol)
+            if ladder is None:
+                return self._templates["by_unknown"]
+            rows = [
+                {
+                    "id": i + 1,
+                    "symbol": symbol,
+                    "riskLimitValue": cap,
+                    "maintenanceMargin": mmr,
+                    "initialMargin": str(Decimal(mmr) * 2),
+                    "isLowestRisk": 1 if i == 0 else 0,
+                    "maxLeverage": lev,
+                    "mmDeduction": "" if i == 0 else ded,
+                }
+                for i, (cap, mmr, lev, ded) in enumerate(ladder)
+            ]
+            # The shape of Bybit's documented example (no recorded fixture exists).
+            return {
+                "retCode": 0,
+                "retMsg": "OK",
+                "result": {"category": "linear", "list": rows},
+                "retExtInfo": {},
+                "time": self.now_ms,
+            }
         if path == "/bybit/v5/market/tickers":
             body = copy.deepcopy(t["by_tickers"])
             template = body["result"]["list"][0]

@@ -9,7 +9,12 @@ import pytest
 from bot.risk import formulas
 from bot.risk.models import Formula, LiqRequest, MarginMode, RiskInputError
 from bot.risk.quote import quote_liquidation
-from bot.risk.tiers import BadTierTable, load_default_tiers, make_table
+from bot.risk.tiers import (
+    BadTierTable,
+    load_default_tiers,
+    make_table,
+    tiers_from_bybit_risk_limit,
+)
 from bot.side import Side
 
 CENT = D("0.01")
@@ -348,3 +353,48 @@ def test_bundled_tables_pass_the_recursion_and_a_broken_one_is_refused() -> None
             "test",
             [["0", "100", "10", "0.01", "0"], ["150", "200", "5", "0.02", "1"]],
         )
+
+
+def test_bybit_risk_limit_payload_becomes_a_checked_table() -> None:
+    payload = {
+        "result": {
+            "list": [
+                {
+                    "symbol": "ETHUSDT",
+                    "riskLimitValue": "1000000",
+                    "maintenanceMargin": "0.01",
+                    "maxLeverage": "50",
+                    "mmDeduction": "2500",
+                },
+                {
+                    "symbol": "ETHUSDT",
+                    "riskLimitValue": "500000",
+                    "maintenanceMargin": "0.005",
+                    "maxLeverage": "100",
+                    "mmDeduction": "",
+                },
+            ]
+        }
+    }
+    table = tiers_from_bybit_risk_limit(payload, "ETHUSDT", "live 2026-11-24")
+    assert [(t.floor, t.cap, t.mmr, t.maintenance_amount) for t in table.tiers] == [
+        (0, 500000, D("0.005"), 0),
+        (500000, 1000000, D("0.01"), 2500),
+    ]
+    book = load_default_tiers().with_live([table])
+    quote = quote_liquidation(
+        LiqRequest(D(3000), D(20), LONG, venue="bybit", symbol="ETHUSDT"), tiers=book
+    )
+    # Bybit linear: 3000 - (150 - 15) = 2865 (tier 1, 0.5 %)
+    assert quote.liquidation_price == D(2865)
+    assert "tiers as of live 2026-11-24" in "; ".join(quote.assumptions)
+    broken = {
+        "result": {
+            "list": [
+                dict(r, mmDeduction="999") if r["mmDeduction"] else r
+                for r in payload["result"]["list"]
+            ]
+        }
+    }
+    with pytest.raises(BadTierTable, match="breaks the recursion"):
+        tiers_from_bybit_risk_limit(broken, "ETHUSDT", "live")
