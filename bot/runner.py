@@ -17,7 +17,8 @@ from bot.config import Settings
 from bot.delivery.sender import Sender
 from bot.market.collector import Collector, make_fetchers
 from bot.market.models import Venue
-from bot.market.tier_refresh import bybit_tiers
+from bot.market.okx import OkxFetcher
+from bot.market.tier_refresh import bybit_tiers, okx_tiers
 from bot.market_service import MarketService
 from bot.ratelimit import CommandLimiter
 from bot.rules.matcher import Matcher
@@ -118,14 +119,19 @@ async def background(
             timedelta(days=settings.snapshot_retention_days),
             after_poll=pipeline.after_poll,
         )
-        bybit = next((f for f in market.collector.fetchers if f.venue is Venue.BYBIT), None)
-        if bybit is not None:
-            symbols = [f"{asset.upper()}USDT" for asset in settings.symbols]
+        by_venue = {f.venue: f for f in market.collector.fetchers}
+        bybit, okx = by_venue.get(Venue.BYBIT), by_venue.get(Venue.OKX)
+        if bybit is not None or okx is not None:
+            assets = [asset.upper() for asset in settings.symbols]
 
             async def refresh_tiers() -> None:
-                tables = await bybit_tiers(bybit.client, symbols)
+                tables = []
+                if bybit is not None:
+                    tables += await bybit_tiers(bybit.client, [f"{a}USDT" for a in assets])
+                if isinstance(okx, OkxFetcher):
+                    tables += await okx_tiers(okx, assets)
                 services.tiers = services.tiers.with_live(tables)
-                log.info("bybit tier tables refreshed for %d symbols", len(tables))
+                log.info("tier tables refreshed: %d", len(tables))
 
             scheduler.add_job(
                 refresh_tiers,

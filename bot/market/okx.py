@@ -164,5 +164,9 @@ class OkxFetcher:
             )
         return snapshots, notes
 
+    @property
+    def instruments(self) -> dict[str, Instrument]:
+        return self._instruments
+
     async def aclose(self) -> None:
         await self.client.aclose()

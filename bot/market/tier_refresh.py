@@ -8,7 +8,13 @@ import logging
 from datetime import UTC, datetime
 
 from bot.market.http import VenueClient, VenueError
-from bot.risk.tiers import BadTierTable, TierTable, tiers_from_bybit_risk_limit
+from bot.market.okx import OkxFetcher
+from bot.risk.tiers import (
+    BadTierTable,
+    TierTable,
+    tiers_from_bybit_risk_limit,
+    tiers_from_okx_position_tiers,
+)
 
 log = logging.getLogger(__name__)
 
@@ -24,4 +30,32 @@ async def bybit_tiers(client: VenueClient, symbols: list[str]) -> list[TierTable
             tables.append(tiers_from_bybit_risk_limit(payload, symbol, date))
         except (VenueError, BadTierTable, KeyError, ValueError, ArithmeticError) as error:
             log.warning("bybit tiers for %s not refreshed: %s", symbol, error)
+    return tables
+
+
+async def okx_tiers(fetcher: OkxFetcher, assets: list[str]) -> list[TierTable]:
+    """Isolated-margin tiers per USDT swap; contract sizes from OKX's instrument list."""
+    date = f"live {datetime.now(UTC):%Y-%m-%d}"
+    tables = []
+    try:
+        await fetcher.refresh_metadata()
+    except VenueError as error:
+        log.warning("okx tiers not refreshed: %s", error)
+        return []
+    for asset in assets:
+        instrument = fetcher.instruments.get(f"{asset}-USDT-SWAP")
+        if instrument is None:
+            continue
+        try:
+            payload = await fetcher.client.get(
+                "api/v5/public/position-tiers",
+                {"instType": "SWAP", "tdMode": "isolated", "instFamily": f"{asset}-USDT"},
+            )
+            tables.append(
+                tiers_from_okx_position_tiers(
+                    payload, f"{asset}USDT", instrument.ct_val * instrument.multiplier, date
+                )
+            )
+        except (VenueError, BadTierTable, KeyError, ValueError, ArithmeticError) as error:
+            log.warning("okx tiers for %s not refreshed: %s", asset, error)
     return tables

@@ -63,7 +63,9 @@ def quote_liquidation(
     _validate(req)
     book = tiers or load_default_tiers()
     table = None
-    if req.venue in ("binance", "bybit") and req.mmr is None:
+    if req.venue == "okx" and req.mmr is None:
+        table = book.get("okx", req.symbol or "BTCUSDT", tier_date)  # live only; may be None
+    elif req.venue in ("binance", "bybit") and req.mmr is None:
         symbol = req.symbol or ("BTCUSD" if req.inverse else "BTCUSDT")
         table = book.get(req.venue, symbol, tier_date)
         if table is None:
@@ -71,6 +73,8 @@ def quote_liquidation(
                 f"I have no {req.venue} tier table for {symbol}; add your rate, e.g. mmr=0.5%"
             )
     if req.inverse:
+        if req.venue == "okx":
+            raise RiskInputError("OKX inverse contracts are not supported yet; add mmr=0.5%")
         return _inverse(req, table, default_mmr)
     return _linear(req, table, default_mmr)
 
@@ -152,8 +156,12 @@ def _linear(req: LiqRequest, table: TierTable | None, default_mmr: Decimal) -> L
     elif req.venue == "okx" and not cross:
         formula = Formula.OKX
         fee = req.fee_rate if req.fee_rate is not None else OKX_TAKER
+        if table is not None:
+            tier = table.for_notional(qty)  # OKX tiers by position size (coin)
+            mmr = tier.mmr
+        else:
+            notes.append("no OKX tier table yet: mmr is yours or the default")
         price = formulas.okx(req.entry, margin, qty, mmr, fee, side)
-        notes.append("OKX tiers are not bundled: mmr is yours or the default")
         if req.fee_rate is None:
             notes.append("fee to close 0.05% (OKX standard taker)")
     elif cross:

@@ -26,9 +26,15 @@ class TierTable:
     date: str
     source: str
     tiers: tuple[TierInfo, ...]
+    # Binance and Bybit tier by USD notional with a maintenance amount keeping MM continuous;
+    # OKX tiers by position size (contracts, stored here in coin) and applies the tier's rate
+    # to the whole position, so its ladder is not continuous.
+    unit: str = "notional"
+    continuous: bool = True
 
     def for_notional(self, notional: Decimal) -> TierInfo:
-        """The tier containing `notional` (floor < notional <= cap; the first tier from 0)."""
+        """The tier containing `notional` (floor < notional <= cap; the first tier from 0);
+        for a coin-denominated table, pass the size in coin."""
         for tier in self.tiers:
             if notional <= tier.cap:
                 return tier
@@ -36,7 +42,14 @@ class TierTable:
 
 
 def make_table(
-    venue: str, symbol: str, date: str, source: str, rows: Iterable[Sequence[str | Decimal]]
+    venue: str,
+    symbol: str,
+    date: str,
+    source: str,
+    rows: Iterable[Sequence[str | Decimal]],
+    *,
+    unit: str = "notional",
+    continuous: bool = True,
 ) -> TierTable:
     tiers = tuple(
         TierInfo(
@@ -53,7 +66,7 @@ def make_table(
         )
         for number, (floor, cap, max_lev, mmr, cum) in enumerate(rows, start=1)
     )
-    table = TierTable(venue, symbol, date, source, tiers)
+    table = TierTable(venue, symbol, date, source, tiers, unit, continuous)
     validate(table)
     return table
 
@@ -70,6 +83,11 @@ def validate(table: TierTable) -> None:
         if previous is None:
             if tier.floor != 0 or tier.maintenance_amount != 0:
                 raise BadTierTable(f"{table.venue} {table.symbol}: tier 1 must start at 0")
+        elif not table.continuous:
+            if tier.floor != previous.cap:
+                raise BadTierTable(
+                    f"{table.venue} {table.symbol} tier {tier.number}: gap after {previous.cap}"
+                )
         else:
             if tier.floor != previous.cap:
                 raise BadTierTable(
@@ -155,3 +173,29 @@ def tiers_from_bybit_risk_limit(payload: dict, symbol: str, date: str) -> TierTa
         ladder.append((floor, cap, Decimal(row["maxLeverage"]), mmr, cum))
         floor, prev_mmr, prev_cum = cap, mmr, cum
     return make_table("bybit", symbol, date, "Bybit /v5/market/risk-limit (live)", ladder)
+
+
+def tiers_from_okx_position_tiers(
+    payload: dict, symbol: str, ct_val: Decimal, date: str
+) -> TierTable:
+    """OKX GET /api/v5/public/position-tiers (instType=SWAP, tdMode=isolated): tiers by
+    position size in contracts (maxSz), converted to coin with the contract value, each with
+    its maintenance rate and max leverage; no maintenance amount."""
+    rows = sorted(payload["data"], key=lambda r: int(r["tier"]))
+    if not rows:
+        raise BadTierTable(f"okx {symbol}: no tiers in the answer")
+    ladder = []
+    floor = Decimal(0)
+    for row in rows:
+        cap = Decimal(row["maxSz"]) * ct_val
+        ladder.append((floor, cap, Decimal(row["maxLever"]), Decimal(row["mmr"]), Decimal(0)))
+        floor = cap
+    return make_table(
+        "okx",
+        symbol,
+        date,
+        "OKX /api/v5/public/position-tiers (live)",
+        ladder,
+        unit="coin",
+        continuous=False,
+    )

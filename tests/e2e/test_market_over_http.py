@@ -94,10 +94,11 @@ async def test_no_fresh_data_says_which_venues_failed(tmp_path: Path) -> None:
             assert "no data yet" in reply
 
 
-async def test_bybit_tiers_are_refreshed_from_the_venue(tmp_path: Path) -> None:
+async def test_tiers_are_refreshed_from_bybit_and_okx(tmp_path: Path) -> None:
     async with FakeExchange() as fx:
         fx.set("BTC", mark=60000, index=60000, oi_coin=90000)
         fx.set("ETH", mark=3000, index=3000, oi_coin=90000)
+        fx.okx_tiers["BTC"] = [("500", "0.004", "100"), ("1000", "0.006", "75")]
         fx.bybit_tiers["ETHUSDT"] = [
             ("500000", "0.005", "100", ""),
             ("1000000", "0.01", "50", "2500"),
@@ -106,5 +107,7 @@ async def test_bybit_tiers_are_refreshed_from_the_venue(tmp_path: Path) -> None:
             reply = await _ask_until(bot, "/liq 3000 20x long bybit eth", "liquidation at")
             assert "liquidation at 2,865.00" in reply
             assert "bybit ETHUSDT tiers as of live" in reply
+            okx = await bot.ask("/liq 50000 50x long okx btcusdt size=6")
+            assert "liquidation at 49,320.58" in okx and "okx BTCUSDT tiers as of live" in okx
             # A symbol the venue refuses keeps the bundled answer (or says there is none).
             assert "no bybit tier table for SOLUSDT" in await bot.ask("/liq 100 10x long bybit sol")

@@ -78,6 +78,8 @@ class FakeExchange:
         self.hidden_symbols: set[str] = set()  # answer "unknown symbol" for these
         # Bybit risk-limit ladders per symbol: (cap, mmr, max leverage, MM deduction)
         self.bybit_tiers: dict[str, list[tuple[str, str, str, str]]] = {}
+        # OKX position tiers per asset: (max contracts, mmr, max leverage)
+        self.okx_tiers: dict[str, list[tuple[str, str, str]]] = {}
         self.ws_frames: dict[str, asyncio.Queue[str]] = {
             "binance": asyncio.Queue(),
             "bybit": asyncio.Queue(),
@@ -453,6 +455,30 @@ class FakeExchange:
                 )
                 rows.append(inst)
             return envelope("ok_instruments", rows)
+        if path == "/okx/api/v5/public/position-tiers":
+            family = request.query.get("instFamily", "")
+            ladder = self.okx_tiers.get(family.removesuffix("-USDT"), [])
+            # The shape of OKX's documented answer (no recorded fixture exists).
+            return envelope(
+                "ok_oi",
+                [
+                    {
+                        "uly": family,
+                        "instFamily": family,
+                        "instId": "",
+                        "tier": str(i + 1),
+                        "minSz": "0" if i == 0 else ladder[i - 1][0],
+                        "maxSz": max_sz,
+                        "mmr": mmr,
+                        "imr": str(Decimal(mmr) * 2),
+                        "maxLever": lever,
+                        "optMgnFactor": "0",
+                        "quoteMaxLoan": "",
+                        "baseMaxLoan": "",
+                    }
+                    for i, (max_sz, mmr, lever) in enumerate(ladder)
+                ],
+            )
         if path == "/okx/api/v5/public/open-interest":
             rows = []
             for asset, s in assets:

@@ -14,6 +14,7 @@ from bot.risk.tiers import (
     load_default_tiers,
     make_table,
     tiers_from_bybit_risk_limit,
+    tiers_from_okx_position_tiers,
 )
 from bot.side import Side
 
@@ -398,3 +399,31 @@ def test_bybit_risk_limit_payload_becomes_a_checked_table() -> None:
     }
     with pytest.raises(BadTierTable, match="breaks the recursion"):
         tiers_from_bybit_risk_limit(broken, "ETHUSDT", "live")
+
+
+def test_okx_position_tiers_by_size_in_coin() -> None:
+    payload = {
+        "data": [
+            {"tier": "2", "minSz": "501", "maxSz": "1000", "mmr": "0.006", "maxLever": "75"},
+            {"tier": "1", "minSz": "0", "maxSz": "500", "mmr": "0.004", "maxLever": "100"},
+        ]
+    }
+    table = tiers_from_okx_position_tiers(payload, "BTCUSDT", D("0.01"), "live 2026-11-24")
+    assert [(t.floor, t.cap, t.mmr) for t in table.tiers] == [
+        (0, 5, D("0.004")),
+        (5, 10, D("0.006")),
+    ]
+    book = load_default_tiers().with_live([table])
+    small = quote_liquidation(
+        LiqRequest(D(50000), D(50), LONG, venue="okx", symbol="BTCUSDT", fee_rate=D("0.0005")),
+        tiers=book,
+    )
+    assert cents(small.liquidation_price) == D("49221.50")  # O5: 1 BTC, tier 1 (0.4 %)
+    big = quote_liquidation(
+        LiqRequest(
+            D(50000), D(50), LONG, venue="okx", symbol="BTCUSDT", size=D(6), fee_rate=D("0.0005")
+        ),
+        tiers=book,
+    )
+    # 6 BTC is tier 2 (0.6 %): (50000 - 1000) / (1 - 0.006 - 0.0005) = 49320.58
+    assert (big.tier.number, cents(big.liquidation_price)) == (2, D("49320.58"))
