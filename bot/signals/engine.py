@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.signals.series import BAR, WINDOW_BARS, DespikedOI, Point, despiked_oi
@@ -171,6 +171,8 @@ def evaluate(
         ):
             if found is not None:
                 warnings.append(found)
+                if found.kind.startswith("overheating"):
+                    readings.windows[window] = replace(reading, phase="overheating")
     for window in ("4h", "24h"):
         reading = readings.windows.get(window)
         if reading is not None:
@@ -180,9 +182,12 @@ def evaluate(
             if found is not None:
                 warnings.append(found)
                 break
-    crowding = _crowding(asset, series, readings.windows.get("4h"), base, settings, age)
-    if crowding is not None:
-        warnings.append(crowding)
+    for found in (
+        _crowding(asset, series, readings.windows.get("4h"), base, settings, age),
+        _basis_widening(asset, series, readings.windows.get("4h"), settings, age),
+    ):
+        if found is not None:
+            warnings.append(found)
     if squeeze is not None:
         # A cascade in progress explains everything else this tick: say that one thing.
         readings.warnings[:] = [squeeze]
@@ -558,5 +563,38 @@ def _crowding(
             "funding z": base.funding.z(funding),
         },
         (2, 4),
+        age,
+    )
+
+
+def _basis_widening(
+    asset: str,
+    series: list[Point],
+    reading: WindowReading | None,
+    settings: SignalSettings,
+    age: float,
+) -> Warning | None:
+    """Derivatives piling up away from spot: |basis| widens while OI rises over 4h (domain §4).
+    A basis move without OI growth is more likely arbitrage and stays quiet."""
+    n = WINDOW_BARS["4h"]
+    if reading is None or reading.oi_pct is None or len(series) <= n:
+        return None
+    now, then = series[-1].basis_pct, series[-1 - n].basis_pct
+    if now is None or then is None or reading.oi_pct < settings.crowding_oi_growth_pct:
+        return None
+    widening = abs(now) - abs(then)
+    if widening < settings.basis_widening_pct:
+        return None
+    long = now > 0
+    return Warning(
+        "basis_widening",
+        "moderate",
+        asset,
+        "4h",
+        series[-1].ts,
+        f"{asset} basis widening with OI: {then:+.2f}% -> {now:+.2f}% while OI "
+        f"{reading.oi_pct:+.1f}% in 4h; {'longs' if long else 'shorts'} pay up in derivatives",
+        {"basis now pct": now, "basis 4h ago pct": then, "OI (contracts) pct": reading.oi_pct},
+        (2,),
         age,
     )

@@ -46,6 +46,8 @@ class SignalSettings:
     crowding_funding_floor: float = 0.0003
     """...and at least 0.03 % per 8h away from neutral (0.01 %)."""
     crowding_oi_growth_pct: float = 2.0
+    basis_widening_pct: float = 0.15
+    """|basis| must widen by this many percentage points over 4h (with OI up) to warn."""
 
     # Readings
     flat_price_pct: float = 0.1

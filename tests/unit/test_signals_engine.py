@@ -222,3 +222,45 @@ def test_custom_settings_are_honoured() -> None:
     volumes = [100.0] * 100 + [800, 1500, 1500, 900]
     strict = SignalSettings(squeeze_oi_drop_pct=10.0)
     assert evaluate("TEST", series(prices, ois, volumes), settings=strict).warnings == []
+
+
+def test_basis_widening_with_oi_and_not_without() -> None:
+    prices, ois = calm(100)
+    ois = ois[:52] + [1000 * (1 + 0.025 * i / 48) for i in range(48)]
+    points = [
+        Point(
+            p.ts,
+            p.close,
+            p.high,
+            p.low,
+            p.volume,
+            p.oi,
+            p.oi_usd,
+            p.funding,
+            basis_pct=0.05 + 0.3 * max(0, i - 52) / 48,
+        )
+        for i, p in enumerate(series(prices, ois))
+    ]
+    found = evaluate("TEST", points).warnings
+    assert [w.kind for w in found] == ["basis_widening"]
+    assert found[0].numbers["basis now pct"] == pytest.approx(0.344, abs=0.01)
+    flat_oi = [
+        Point(
+            p.ts, p.close, p.high, p.low, p.volume, 1000.0, 1000.0 * p.close, p.funding, p.basis_pct
+        )
+        for p in points
+    ]
+    assert evaluate("TEST", flat_oi).warnings == []  # basis alone: arbitrage, not crowding
+
+
+def test_phases_acceleration_and_overheating() -> None:
+    prices, ois = calm(200)
+    prices += [100 + 0.2 * i for i in range(48)]  # +2.4 % an hour
+    ois += [
+        1000 * (1 + 0.02 * i / 24) if i < 24 else 1020 * (1 + 0.06 * (i - 24) / 24)
+        for i in range(48)
+    ]
+    volumes = [100.0] * 200 + [200.0] * 48
+    readings = evaluate("TEST", series(prices, ois, volumes))
+    assert readings.windows["4h"].phase == "overheating"
+    assert readings.windows["1h"].phase == "acceleration"  # new highs, volume and OI rising
