@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -30,8 +31,10 @@ from bot.market.collector import MarketEndpoints
 
 
 def shared_dir() -> Path:
-    """../shared beside the repository (CI clones the repo with shared/ next to it)."""
-    return Path(__file__).resolve().parents[3] / "shared"
+    """../shared beside the repository (CI clones the repo with shared/ next to it), or
+    OIWATCH_SHARED_DIR for another layout."""
+    override = os.environ.get("OIWATCH_SHARED_DIR")
+    return Path(override) if override else Path(__file__).resolve().parents[3] / "shared"
 
 
 FIXTURES = shared_dir() / "fixtures" / "exchanges"
