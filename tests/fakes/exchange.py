@@ -28,6 +28,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.market.collector import MarketEndpoints
+from tests.fakes.local_server import serve_locally
 
 
 def shared_dir() -> Path:
@@ -170,13 +171,7 @@ class FakeExchange:
         app.router.add_get("/binance-ws", self._websocket)
         app.router.add_get("/bybit-ws", self._websocket)
         app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        server = site._server
-        assert server is not None and server.sockets
-        self.port = server.sockets[0].getsockname()[1]
+        self._runner, self.port = await serve_locally(app)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
