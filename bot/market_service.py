@@ -11,7 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from bot.market.binance import BinanceFetcher
 from bot.market.collector import Collector
+from bot.market.history import backfill_binance
 from bot.market.liquidations import LiquidationAggregator, StreamConsumer
 from bot.market.models import LiquidationEvent, TickResult, Venue
 from bot.market.overview import AssetOverview, build_overview
@@ -67,6 +69,28 @@ class MarketService:
         self.last_tick = tick
         log.info("poll: %d snapshots stored, degraded: %s", stored, tick.degraded() or "none")
         return tick
+
+    async def backfill(self, now: datetime | None = None) -> int:
+        """On a first start (no stored history for the polled assets), load what Binance keeps
+        so OI changes and readings work at once."""
+        now = now or self.clock()
+        fetcher = next(
+            (
+                f
+                for f in (self.collector.fetchers if self.collector else [])
+                if isinstance(f, BinanceFetcher)
+            ),
+            None,
+        )
+        if fetcher is None:
+            return 0
+        assets = sorted(self.known_assets)
+        for asset in assets:
+            if await self.snapshots.series(asset, now - timedelta(hours=1)):
+                return 0  # not a first start
+        stored = await self.snapshots.save(await backfill_binance(fetcher, assets))
+        log.info("backfilled %d snapshots from Binance history", stored)
+        return stored
 
     def record_liquidation(self, event: LiquidationEvent) -> None:
         self.liquidations.add(event)

@@ -113,6 +113,13 @@ class BinanceFetcher:
     def create(cls, base_url: str = DEFAULT_URL, **client: Any) -> BinanceFetcher:
         return cls(VenueClient("binance", base_url, check_binance, **client))
 
+    @property
+    def instruments(self) -> dict[str, Instrument]:
+        return self._instruments
+
+    def funding_interval(self, symbol: str) -> int:
+        return self._intervals.get(symbol, 8)
+
     async def refresh_metadata(self) -> None:
         info, funding = await asyncio.gather(
             self.client.get("fapi/v1/exchangeInfo"), self.client.get("fapi/v1/fundingInfo")

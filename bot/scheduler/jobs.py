@@ -28,8 +28,14 @@ def build_scheduler(
 ) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=UTC)
 
+    backfilled = False
+
     async def poll() -> None:
+        nonlocal backfilled
         try:
+            if not backfilled:
+                backfilled = True
+                await market.backfill()
             await market.poll()
             if after_poll is not None:
                 await after_poll()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from pathlib import Path
 
 from tests.e2e.conftest import RunningBot, start_bot
@@ -111,3 +112,17 @@ async def test_tiers_are_refreshed_from_bybit_and_okx(tmp_path: Path) -> None:
             assert "liquidation at 49,320.58" in okx and "okx BTCUSDT tiers as of live" in okx
             # A symbol the venue refuses keeps the bundled answer (or says there is none).
             assert "no bybit tier table for SOLUSDT" in await bot.ask("/liq 100 10x long bybit sol")
+
+
+async def test_first_start_backfills_binance_history(tmp_path: Path) -> None:
+    async with FakeExchange() as fx:
+        fx.set("BTC", mark=60000, index=60000, oi_coin=90000)
+        fx.history_drift = Decimal("0.001")  # OI was 0.1 % lower for every 5 minutes back
+        async with market_bot(tmp_path, fx) as bot:
+            table = await _ask_until(bot, "/oi BTC", "4 venues")
+        assert fx.requests["/binance/futures/data/openInterestHist"] == 1  # BTC, once
+    # 1h: 1 / (1 - 0.012) - 1 = +1.2 %; 4h: 1 / 0.952 - 1 = +5.0 %; 24h: 1 / 0.712 - 1 = +40.4 %
+    assert "binance    +1.2/+1.2   +5.0/+5.0 +40.4/+40.4" in table
+    # Only binance has history: the aggregate compares it alone rather than invent the rest.
+    assert "ALL        +1.2/+1.2   +5.0/+5.0 +40.4/+40.4" in table
+    assert "1h: price +0.00%, OI +1.21% (contracts) → positions building in a range" in table

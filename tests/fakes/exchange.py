@@ -84,6 +84,7 @@ class FakeExchange:
         self.bybit_tiers: dict[str, list[tuple[str, str, str, str]]] = {}
         # OKX position tiers per asset: (max contracts, mmr, max leverage)
         self.okx_tiers: dict[str, list[tuple[str, str, str]]] = {}
+        self.history_drift = Decimal(0)  # OI change per 5-minute bar in backfilled history
         self.ws_frames: dict[str, asyncio.Queue[str]] = {
             "binance": asyncio.Queue(),
             "bybit": asyncio.Queue(),
@@ -96,6 +97,8 @@ class FakeExchange:
             "bn_premium": fixture("binance_usdm/premiumIndex_all.json")[0],
             "bn_ticker": fixture("binance_usdm/ticker_24hr_all.json")[0],
             "bn_oi": fixture("binance_usdm/openInterest_BTCUSDT.json"),
+            "bn_oi_hist": fixture("binance_usdm/openInterestHist_BTCUSDT_5m.json")[0],
+            "bn_funding_hist": fixture("binance_usdm/fundingRate_BTCUSDT.json")[0],
             "bn_info": fixture("binance_usdm/exchangeInfo.json"),
             "bn_funding_info": fixture("binance_usdm/fundingInfo.json")[0],
             "bn_invalid": fixture("binance_usdm/error_-1121_invalid_symbol.json"),
@@ -186,6 +189,10 @@ class FakeExchange:
 
     def _on(self, venue: str) -> list[tuple[str, AssetState]]:
         return [(a, s) for a, s in self.assets.items() if venue in s.venues]
+
+    def _drift(self, bars: int, i: int) -> Decimal:
+        """OI factor of history bar i of `bars` (the last is now): 1 + drift x bars back."""
+        return 1 - self.history_drift * (bars - 1 - i)
 
     @staticmethod
     def binance_symbol(asset: str) -> str:
@@ -334,6 +341,43 @@ class FakeExchange:
                 )
                 rows.append(row)
             return rows
+        if path == "/binance/futures/data/openInterestHist":
+            symbol = request.query.get("symbol", "")
+            limit = int(request.query.get("limit", "30"))
+            for asset, state in self._on("binance"):
+                if self.binance_symbol(asset) == symbol:
+                    scale = SCALED.get(asset, 1)
+                    row = dict(self._templates["bn_oi_hist"])
+                    start = self.now_ms - (limit - 1) * 300_000
+                    # History as scripted: the state now, shifted by `history_drift` per bar.
+                    return [
+                        dict(
+                            row,
+                            symbol=symbol,
+                            timestamp=start + i * 300_000,
+                            sumOpenInterest=_s(state.oi_coin / scale * self._drift(limit, i)),
+                            sumOpenInterestValue=_s(
+                                state.oi_coin * self._drift(limit, i) * state.mark
+                            ),
+                        )
+                        for i in range(limit)
+                    ]
+            return web.json_response(t["bn_invalid"], status=400)
+        if path == "/binance/fapi/v1/fundingRate":
+            symbol = request.query.get("symbol", "")
+            for asset, state in self._on("binance"):
+                if self.binance_symbol(asset) == symbol:
+                    row = dict(self._templates["bn_funding_hist"])
+                    return [
+                        dict(
+                            row,
+                            symbol=symbol,
+                            fundingRate=_s(state.funding),
+                            fundingTime=self.now_ms - k * state.interval_h * 3_600_000,
+                        )
+                        for k in (2, 1, 0)
+                    ]
+            return web.json_response(t["bn_invalid"], status=400)
         if path == "/binance/fapi/v1/openInterest":
             symbol = request.query.get("symbol", "")
             for asset, state in self._on("binance"):
