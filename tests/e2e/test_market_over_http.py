@@ -54,7 +54,7 @@ async def test_oi_live_liq_and_funding_from_polled_venues(tmp_path: Path) -> Non
                 "binance   +0.0100/8h  +0.10",
                 "hyperliq +0.00125/1h  +0.10",
                 "funding +11.0% a year",
-                "1h: not enough history yet",
+                "1h: price +0.00%, OI +0.00% (contracts) → positions unchanged",
             ):
                 assert fragment in table, table
             assert "Left out" not in table
