@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     snapshot_retention_days: int = Field(
         default=90, description="Market snapshots older than this are deleted."
     )
+    snapshot_full_resolution_days: int = Field(
+        default=7, description="Snapshots older than this are thinned to one per hour."
+    )
     admin_cache_seconds: float = Field(
         default=60.0, description="How long a getChatMember answer is trusted."
     )

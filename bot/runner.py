@@ -118,6 +118,7 @@ async def background(
             settings.poll_seconds,
             timedelta(days=settings.snapshot_retention_days),
             after_poll=pipeline.after_poll,
+            full_resolution=timedelta(days=settings.snapshot_full_resolution_days),
         )
         by_venue = {f.venue: f for f in market.collector.fetchers}
         bybit, okx = by_venue.get(Venue.BYBIT), by_venue.get(Venue.OKX)

@@ -25,6 +25,7 @@ def build_scheduler(
     poll_seconds: float,
     retention: timedelta,
     after_poll: TickHook | None = None,
+    full_resolution: timedelta = timedelta(days=7),
 ) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=UTC)
 
@@ -44,8 +45,16 @@ def build_scheduler(
             log.exception("market poll failed")
 
     async def prune() -> None:
-        removed = await market.snapshots.prune(datetime.now(UTC) - retention)
-        log.info("pruned %d snapshots older than %s", removed, retention)
+        now = datetime.now(UTC)
+        removed = await market.snapshots.prune(now - retention)
+        # The 6-hour job thins the day that just aged past full resolution (a day of overlap
+        # so a missed run loses nothing).
+        thinned = await market.snapshots.downsample(
+            now - full_resolution, timedelta(days=1), timedelta(hours=1)
+        )
+        log.info(
+            "pruned %d snapshots older than %s, thinned %d to hourly", removed, retention, thinned
+        )
 
     scheduler.add_job(
         poll,

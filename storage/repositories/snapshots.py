@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import delete, func, select
@@ -147,6 +147,30 @@ class SnapshotRepository:
             result = await session.execute(delete(MarketSnapshot).where(MarketSnapshot.ts < before))
             await session.commit()
             return int(result.rowcount or 0)
+
+    async def downsample(self, before: datetime, span: timedelta, bucket: timedelta) -> int:
+        """Keep the first snapshot of each venue instrument per `bucket` for rows in
+        [before - span, before); delete the rest. Run regularly, it walks old data once."""
+        query = select(
+            MarketSnapshot.id, MarketSnapshot.venue, MarketSnapshot.symbol, MarketSnapshot.ts
+        ).where(MarketSnapshot.ts >= before - span, MarketSnapshot.ts < before)
+        seconds = bucket.total_seconds()
+        async with self._sessions() as session:
+            rows = (await session.execute(query.order_by(MarketSnapshot.ts))).all()
+            kept: set[tuple[str, str, int]] = set()
+            doomed = []
+            for row_id, venue, symbol, ts in rows:
+                key = (venue, symbol, int(ts.timestamp() // seconds))
+                if key in kept:
+                    doomed.append(row_id)
+                else:
+                    kept.add(key)
+            for start in range(0, len(doomed), 500):
+                await session.execute(
+                    delete(MarketSnapshot).where(MarketSnapshot.id.in_(doomed[start : start + 500]))
+                )
+            await session.commit()
+        return len(doomed)
 
     async def add_liquidations(self, flows: Sequence[LiquidationFlow]) -> None:
         """Adds to the minute's totals: a minute can arrive in several flushes."""

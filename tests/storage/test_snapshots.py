@@ -64,3 +64,16 @@ async def test_prune_drops_old_rows_only(engine: AsyncEngine) -> None:
     )
     assert await repo.prune(T0 - timedelta(days=30)) == 1
     assert [r.oi_contracts for r in await repo.series("BTC", T0 - timedelta(days=60))] == [2.0]
+
+
+async def test_downsample_keeps_one_snapshot_per_hour_in_the_span(engine: AsyncEngine) -> None:
+    repo = SnapshotRepository(make_session_factory(engine))
+    old = T0 - timedelta(days=8)
+    await repo.save(
+        [Snap("binance", old + timedelta(minutes=5 * i), Decimal(i)) for i in range(36)]
+    )
+    await repo.save([Snap("binance", T0, Decimal(99))])  # recent: untouched
+    removed = await repo.downsample(T0 - timedelta(days=7), timedelta(days=2), timedelta(hours=1))
+    kept = [r.oi_contracts for r in await repo.series("BTC", old - timedelta(hours=1))]
+    assert removed == 33  # 36 five-minute rows over 3 hours -> 3 rows
+    assert kept == [0.0, 12.0, 24.0, 99.0]
