@@ -19,8 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.market.collector import Collector, make_fetchers
-from bot.market.models import Venue
+from bot.market.collector import DEFAULT_VENUES, Collector, make_fetchers
 from tests.fakes.exchange import FakeExchange
 
 
@@ -30,7 +29,7 @@ async def main(symbols: int, latency_ms: float) -> None:
         for i, asset in enumerate(assets):
             fx.set(asset, mark=10 + i, index=10 + i, oi_coin=1_000_000 + i)
         collector = Collector(
-            make_fetchers(fx.endpoints, list(Venue)),
+            make_fetchers(fx.endpoints, list(DEFAULT_VENUES)),
             assets,
             clock=lambda: datetime.now(UTC),
         )

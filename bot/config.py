@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     )
     poll_seconds: float = Field(default=60.0, description="Seconds between market polls.")
     binance_url: str = binance_defaults.DEFAULT_URL
+    binance_coinm_url: str = binance_defaults.COINM_URL
     bybit_url: str = bybit_defaults.DEFAULT_URL
     okx_url: str = okx_defaults.DEFAULT_URL
     hyperliquid_url: str = hyperliquid_defaults.DEFAULT_URL
@@ -86,6 +87,7 @@ class Settings(BaseSettings):
     def endpoints(self) -> MarketEndpoints:
         return MarketEndpoints(
             binance=self.binance_url,
+            binance_coinm=self.binance_coinm_url,
             bybit=self.bybit_url,
             okx=self.okx_url,
             hyperliquid=self.hyperliquid_url,

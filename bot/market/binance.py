@@ -21,6 +21,7 @@ from bot.market.models import Snapshot, Venue
 from bot.market.values import BadPayload, decimal, from_ms, optional_decimal, positive, unscale
 
 DEFAULT_URL = "https://fapi.binance.com"
+COINM_URL = "https://dapi.binance.com"
 WEIGHT_CEILING = 1800  # of 2400 per minute: leave room for everyone else on this IP
 METADATA_TTL_S = 3600.0
 OI_CONCURRENCY = 16
@@ -41,18 +42,23 @@ class Instrument:
     symbol: str
     asset: str
     multiplier: Decimal  # base units per contract unit (1000 for 1000PEPEUSDT)
+    face_usd: Decimal | None = None  # COIN-M: USD per contract (100 BTC, 10 others)
 
 
 def parse_instruments(body: Any) -> dict[str, Instrument]:
-    """USDT-margined perpetuals that trade; quarterlies, TradFi and delisting ones are out."""
+    """Perpetuals that trade: USDT-margined on fapi, coin-margined on dapi (which says
+    `contractStatus` and gives `contractSize` in USD). Quarterlies, TradFi and delisting
+    contracts are out."""
     instruments = {}
     for row in body["symbols"]:
-        if (
-            row.get("contractType") == "PERPETUAL"
-            and row.get("status") == "TRADING"
-            and row.get("quoteAsset") == "USDT"
-        ):
-            asset, multiplier = unscale(row["baseAsset"])
+        status = row.get("status", row.get("contractStatus"))
+        if row.get("contractType") != "PERPETUAL" or status != "TRADING":
+            continue
+        asset, multiplier = unscale(row["baseAsset"])
+        if "contractSize" in row and row.get("marginAsset") != "USDT":
+            face = decimal(row["contractSize"], "contractSize")
+            instruments[row["symbol"]] = Instrument(row["symbol"], asset, multiplier, face)
+        elif row.get("quoteAsset") == "USDT":
             instruments[row["symbol"]] = Instrument(row["symbol"], asset, multiplier)
     return instruments
 
@@ -75,6 +81,8 @@ def build_snapshot(
     if ts is None:
         raise BadPayload("premiumIndex without time")
     last = optional_decimal(ticker.get("lastPrice")) if ticker else None
+    if instrument.face_usd is not None:
+        return _coinm_snapshot(instrument, premium, ticker, contracts, mark, ts, interval_hours)
     return Snapshot(
         venue=Venue.BINANCE,
         symbol=instrument.symbol,
@@ -99,11 +107,48 @@ def build_snapshot(
     )
 
 
+def _coinm_snapshot(
+    instrument: Instrument,
+    premium: dict[str, Any],
+    ticker: dict[str, Any] | None,
+    contracts: Decimal,
+    mark: Decimal,
+    ts: Any,
+    interval_hours: int,
+) -> Snapshot:
+    """COIN-M contracts are USD: OI in USD = contracts x face, in coin = that / mark (I4)."""
+    assert instrument.face_usd is not None
+    usd = contracts * instrument.face_usd
+    volume_contracts = optional_decimal(ticker.get("volume")) if ticker else None
+    return Snapshot(
+        venue=Venue.BINANCE_COINM,
+        symbol=instrument.symbol,
+        asset=instrument.asset,
+        inverse=True,
+        ts=ts,
+        mark=mark,
+        index=optional_decimal(premium.get("indexPrice"), zero_is_absent=True),
+        last=optional_decimal(ticker.get("lastPrice")) if ticker else None,
+        oi_contracts=contracts,
+        oi_coin=usd / mark,
+        oi_usd=usd,
+        # Delivery contracts send "" here; a perpetual must have a rate (never read "" as 0 %).
+        funding_rate=optional_decimal(premium.get("lastFundingRate")),
+        funding_interval_hours=interval_hours,
+        next_funding_time=from_ms(premium.get("nextFundingTime")),
+        volume_24h_coin=optional_decimal(ticker.get("baseVolume")) if ticker else None,
+        volume_24h_usd=(
+            volume_contracts * instrument.face_usd if volume_contracts is not None else None
+        ),
+    )
+
+
 @dataclass
 class BinanceFetcher:
     client: VenueClient
     oi_per_second: float = 40.0  # spreads 300 calls over ~8 s; the budget is per minute
     venue: Venue = Venue.BINANCE
+    api: str = "fapi/v1"  # "dapi/v1" for COIN-M: the same endpoints, inverse contracts
     _instruments: dict[str, Instrument] = field(default_factory=dict)
     _intervals: dict[str, int] = field(default_factory=dict)
     _metadata_at: float = 0.0
@@ -112,6 +157,14 @@ class BinanceFetcher:
     @classmethod
     def create(cls, base_url: str = DEFAULT_URL, **client: Any) -> BinanceFetcher:
         return cls(VenueClient("binance", base_url, check_binance, **client))
+
+    @classmethod
+    def create_coinm(cls, base_url: str = COINM_URL, **client: Any) -> BinanceFetcher:
+        return cls(
+            VenueClient("binance_coinm", base_url, check_binance, **client),
+            venue=Venue.BINANCE_COINM,
+            api="dapi/v1",
+        )
 
     @property
     def instruments(self) -> dict[str, Instrument]:
@@ -122,7 +175,7 @@ class BinanceFetcher:
 
     async def refresh_metadata(self) -> None:
         info, funding = await asyncio.gather(
-            self.client.get("fapi/v1/exchangeInfo"), self.client.get("fapi/v1/fundingInfo")
+            self.client.get(f"{self.api}/exchangeInfo"), self.client.get(f"{self.api}/fundingInfo")
         )
         self._instruments = parse_instruments(info)
         self._intervals = parse_funding_intervals(funding)
@@ -132,7 +185,7 @@ class BinanceFetcher:
         if not self._instruments or time.monotonic() - self._metadata_at > METADATA_TTL_S:
             await self.refresh_metadata()
         premiums, tickers = await asyncio.gather(
-            self.client.get("fapi/v1/premiumIndex"), self.client.get("fapi/v1/ticker/24hr")
+            self.client.get(f"{self.api}/premiumIndex"), self.client.get(f"{self.api}/ticker/24hr")
         )
         by_symbol = {row["symbol"]: row for row in premiums}
         ticker_by_symbol = {row["symbol"]: row for row in tickers}
@@ -171,7 +224,7 @@ class BinanceFetcher:
                     return
                 async with self._oi_limiter:  # type: ignore[union-attr]
                     try:
-                        body = await self.client.get("fapi/v1/openInterest", {"symbol": symbol})
+                        body = await self.client.get(f"{self.api}/openInterest", {"symbol": symbol})
                     except VenueError as error:
                         if not error.unknown_symbol:
                             raise

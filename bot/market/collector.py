@@ -22,6 +22,8 @@ from bot.market.values import BadPayload
 
 log = logging.getLogger(__name__)
 
+# COIN-M is opt-in (OIWATCH_VENUES): ~35 more per-symbol OI requests a tick.
+DEFAULT_VENUES = (Venue.BINANCE, Venue.BYBIT, Venue.OKX, Venue.HYPERLIQUID)
 DEFAULT_ASSETS = (
     "BTC",
     "ETH",
@@ -57,6 +59,8 @@ class Fetcher(Protocol):
 
 @dataclass(frozen=True)
 class MarketEndpoints:
+    # binance_coinm first: below the `binance` field the name means the field, not the module.
+    binance_coinm: str = binance.COINM_URL
     binance: str = binance.DEFAULT_URL
     bybit: str = bybit.DEFAULT_URL
     okx: str = okx.DEFAULT_URL
@@ -70,6 +74,9 @@ def make_fetchers(
 ) -> list[Fetcher]:
     factories: dict[Venue, Callable[[], Fetcher]] = {
         Venue.BINANCE: lambda: binance.BinanceFetcher.create(endpoints.binance, **client),
+        Venue.BINANCE_COINM: lambda: binance.BinanceFetcher.create_coinm(
+            endpoints.binance_coinm, **client
+        ),
         Venue.BYBIT: lambda: bybit.BybitFetcher.create(endpoints.bybit, **client),
         Venue.OKX: lambda: okx.OkxFetcher.create(endpoints.okx, **client),
         Venue.HYPERLIQUID: lambda: hyperliquid.HyperliquidFetcher.create(

@@ -14,6 +14,7 @@ HUNDRED = Decimal(100)
 
 class Venue(StrEnum):
     BINANCE = "binance"
+    BINANCE_COINM = "binance_coinm"
     BYBIT = "bybit"
     OKX = "okx"
     HYPERLIQUID = "hyperliquid"

@@ -10,7 +10,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from bot.market.collector import Collector, make_fetchers
+from bot.market.collector import DEFAULT_VENUES, Collector, make_fetchers
 from bot.market.http import CircuitBreaker, RetryPolicy
 from bot.market.models import Venue
 from tests.fakes.exchange import FakeExchange
@@ -31,7 +31,7 @@ def collector_for(fx: FakeExchange, **client: object) -> Collector:
     client.setdefault("retry", FAST)
     client.setdefault("timeout_s", 2.0)
     return Collector(
-        make_fetchers(fx.endpoints, list(Venue), **client),
+        make_fetchers(fx.endpoints, list(DEFAULT_VENUES), **client),
         ["BTC", "ETH"],
         clock=lambda: datetime.fromtimestamp(fx.now_ms / 1000, UTC),
     )
@@ -43,7 +43,7 @@ async def test_every_venue_reports_btc_in_the_same_units(fx: FakeExchange) -> No
     await collector.aclose()
     assert tick.degraded() == {}
     btc = {s.venue: s for s in tick.for_asset("BTC")}
-    assert set(btc) == set(Venue)
+    assert set(btc) == set(DEFAULT_VENUES)
     for snap in btc.values():
         assert (snap.oi_coin, snap.oi_usd, snap.mark) == (D(90000), D(5400000000), D(60000))
         assert snap.basis_pct == D(60) / D(59940) * 100
@@ -83,7 +83,7 @@ async def test_a_failing_venue_is_degraded_alone_and_recovers(
     tick = await collector.tick()
     assert reason in tick.degraded()[venue]
     assert tick.results[venue].snapshots == ()
-    assert {s.venue for s in tick.snapshots()} == set(Venue) - {venue}
+    assert {s.venue for s in tick.snapshots()} == set(DEFAULT_VENUES) - {venue}
     recovered = await collector.tick()
     await collector.aclose()
     assert recovered.degraded() == {}
@@ -182,3 +182,19 @@ def test_an_in_flight_success_does_not_close_an_open_breaker() -> None:
     now[0] = 121
     breaker.success()
     assert breaker.state == "closed"
+
+
+async def test_binance_coinm_is_fetched_in_the_same_units(fx: FakeExchange) -> None:
+    fx.set("BTC", venues={"binance", "binance_coinm"})
+    collector = collector_for(fx)
+    collector.fetchers = make_fetchers(
+        fx.endpoints, [Venue.BINANCE, Venue.BINANCE_COINM], retry=FAST, timeout_s=2.0
+    )
+    tick = await collector.tick()
+    await collector.aclose()
+    assert tick.degraded() == {}
+    by_venue = {s.venue: s for s in tick.for_asset("BTC")}
+    coinm = by_venue[Venue.BINANCE_COINM]
+    assert coinm.inverse and coinm.oi_contracts == D(54000000)  # 5.4B USD / 100 USD
+    assert (coinm.oi_usd, coinm.oi_coin) == (by_venue[Venue.BINANCE].oi_usd, D(90000))
+    assert coinm.funding_interval_hours == 8  # fundingInfo answered null: nothing adjusted

@@ -103,6 +103,10 @@ class FakeExchange:
             "bn_funding_info": fixture("binance_usdm/fundingInfo.json")[0],
             "bn_invalid": fixture("binance_usdm/error_-1121_invalid_symbol.json"),
             "bn_too_many": fixture("binance_usdm/error_-1003_too_many_requests.CONSTRUCTED.json"),
+            "cm_info": fixture("binance_coinm/exchangeInfo.json"),
+            "cm_premium": fixture("binance_coinm/premiumIndex_BTCUSD_PERP.json")[0],
+            "cm_ticker": fixture("binance_coinm/ticker_24hr_BTCUSD_PERP.json")[0],
+            "cm_oi": fixture("binance_coinm/openInterest_BTCUSD_PERP.json"),
             "by_instruments": fixture("bybit/instruments_info_linear.json"),
             "by_tickers": fixture("bybit/tickers_inverse_BTCUSD.json"),
             "by_rate": fixture("bybit/error_10006_rate_limit.CONSTRUCTED.json"),
@@ -160,6 +164,7 @@ class FakeExchange:
     def endpoints(self) -> MarketEndpoints:
         return MarketEndpoints(
             binance=f"{self.base_url}/binance",
+            binance_coinm=f"{self.base_url}/binance_coinm",
             bybit=f"{self.base_url}/bybit",
             okx=f"{self.base_url}/okx",
             hyperliquid=f"{self.base_url}/hyperliquid",
@@ -389,6 +394,71 @@ class FakeExchange:
                         time=self.now_ms,
                     )
                     return row
+            return web.json_response(t["bn_invalid"], status=400)
+        raise KeyError(path)
+
+    # -- Binance COIN-M --------------------------------------------------------------------
+
+    async def _binance_coinm(self, path: str, request: web.Request) -> Any:
+        t = self._templates
+        assets = self._on("binance_coinm")
+
+        def face(asset: str) -> Decimal:
+            return Decimal(100) if asset == "BTC" else Decimal(10)
+
+        def row(key: str, asset: str, **values: Any) -> dict[str, Any]:
+            return dict(t[key], symbol=f"{asset}USD_PERP", pair=f"{asset}USD", **values)
+
+        if path == "/binance_coinm/dapi/v1/exchangeInfo":
+            info = copy.deepcopy(t["cm_info"])
+            info["symbols"] = [
+                dict(
+                    t["cm_info"]["symbols"][0],
+                    symbol=f"{a}USD_PERP",
+                    pair=f"{a}USD",
+                    baseAsset=a,
+                    marginAsset=a,
+                    contractSize=int(face(a)),
+                )
+                for a, _ in assets
+            ]
+            return info
+        if path == "/binance_coinm/dapi/v1/fundingInfo":
+            return web.json_response(None)  # as recorded: null means no adjusted symbols
+        if path == "/binance_coinm/dapi/v1/premiumIndex":
+            return [
+                row(
+                    "cm_premium",
+                    a,
+                    markPrice=_s(st.mark),
+                    indexPrice=_s(st.index),
+                    lastFundingRate=_s(st.funding),
+                    time=self.now_ms,
+                    nextFundingTime=self.now_ms + 3_600_000,
+                )
+                for a, st in assets
+            ]
+        if path == "/binance_coinm/dapi/v1/ticker/24hr":
+            return [
+                row(
+                    "cm_ticker",
+                    a,
+                    lastPrice=_s(st.mark),
+                    volume=_s(st.volume_coin * st.mark / face(a)),
+                    baseVolume=_s(st.volume_coin),
+                )
+                for a, st in assets
+            ]
+        if path == "/binance_coinm/dapi/v1/openInterest":
+            symbol = request.query.get("symbol", "")
+            for a, st in assets:
+                if f"{a}USD_PERP" == symbol:
+                    return row(
+                        "cm_oi",
+                        a,
+                        openInterest=_s(st.oi_coin * st.mark / face(a)),
+                        time=self.now_ms,
+                    )
             return web.json_response(t["bn_invalid"], status=400)
         raise KeyError(path)
 

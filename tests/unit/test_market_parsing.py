@@ -135,3 +135,18 @@ def test_sentinels_are_absent_never_zero(sentinel) -> None:
 )
 def test_scaled_tickers_map_to_their_asset(base: str, expected) -> None:
     assert unscale(base) == expected
+
+
+def test_binance_coinm_contracts_are_usd_vector_i4_on_the_fixtures() -> None:
+    instruments = binance.parse_instruments(fixture("binance_coinm/exchangeInfo.json"))
+    inst = instruments["BTCUSD_PERP"]
+    assert (inst.asset, inst.face_usd) == ("BTC", D(100))
+    premium = fixture("binance_coinm/premiumIndex_BTCUSD_PERP.json")[0]
+    oi = fixture("binance_coinm/openInterest_BTCUSD_PERP.json")
+    ticker = fixture("binance_coinm/ticker_24hr_BTCUSD_PERP.json")[0]
+    snap = binance.build_snapshot(inst, premium, ticker, oi, 8)
+    assert snap.inverse and snap.venue == "binance_coinm"
+    assert (snap.oi_contracts, snap.oi_usd) == (D(6784657), D(678465700))
+    assert snap.oi_coin.quantize(D("0.01")) == (D(678465700) / D("26780.2")).quantize(D("0.01"))
+    assert snap.volume_24h_coin == D("153291.03251537")
+    assert snap.volume_24h_usd == D(71996462) * 100
