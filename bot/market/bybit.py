@@ -42,19 +42,25 @@ def check_bybit(status: int, body: Any) -> None:
     raise VenueError(f"bybit: retCode {code} {message}")
 
 
-def parse_instruments(body: Any) -> dict[str, str]:
-    """symbol -> base coin, for trading USDT perpetuals (pre-listings out)."""
+def parse_instruments(body: Any, category: str = "linear") -> dict[str, str]:
+    """symbol -> base coin, for trading perpetuals (pre-listings out): USDT-quoted linear ones,
+    or USD inverse ones."""
+    kind, quote = (
+        ("LinearPerpetual", "USDT") if category == "linear" else ("InversePerpetual", "USD")
+    )
     return {
         row["symbol"]: row["baseCoin"]
         for row in body["result"]["list"]
-        if row.get("contractType") == "LinearPerpetual"
+        if row.get("contractType") == kind
         and row.get("status") == "Trading"
-        and row.get("quoteCoin") == "USDT"
+        and row.get("quoteCoin") == quote
         and not row.get("isPreListing")
     }
 
 
-def build_snapshot(row: dict[str, Any], base: str, ts_ms: Any) -> Snapshot | None:
+def build_snapshot(
+    row: dict[str, Any], base: str, ts_ms: Any, *, inverse: bool = False
+) -> Snapshot | None:
     funding = optional_decimal(row.get("fundingRate"))
     if funding is None:
         return None  # an expiring future listed under linear: not a perpetual
@@ -66,6 +72,27 @@ def build_snapshot(row: dict[str, Any], base: str, ts_ms: Any) -> Snapshot | Non
     if ts is None:
         raise BadPayload("tickers without time")
     interval = row.get("fundingIntervalHour")
+    if inverse:
+        # 1 USD contracts: OI and volume arrive in USD, turnover in coin (vector I3).
+        usd, coin = inverse_oi(contracts, mark)
+        return Snapshot(
+            venue=Venue.BYBIT_INVERSE,
+            symbol=row["symbol"],
+            asset=asset,
+            inverse=True,
+            ts=ts,
+            mark=mark,
+            index=optional_decimal(row.get("indexPrice"), zero_is_absent=True),
+            last=optional_decimal(row.get("lastPrice")),
+            oi_contracts=usd,
+            oi_coin=coin,
+            oi_usd=usd,
+            funding_rate=funding,
+            funding_interval_hours=int(interval) if interval not in (None, "") else None,
+            next_funding_time=from_ms(row.get("nextFundingTime")),
+            volume_24h_coin=optional_decimal(row.get("turnover24h")),
+            volume_24h_usd=optional_decimal(row.get("volume24h")),
+        )
     return Snapshot(
         venue=Venue.BYBIT,
         symbol=row["symbol"],
@@ -98,6 +125,7 @@ def inverse_oi(open_interest_usd: Any, mark: Any) -> tuple[Any, Any]:
 class BybitFetcher:
     client: VenueClient
     venue: Venue = Venue.BYBIT
+    category: str = "linear"  # or "inverse": the same calls, coin-margined contracts
     _bases: dict[str, str] = field(default_factory=dict)
     _metadata_at: float = 0.0
 
@@ -105,17 +133,25 @@ class BybitFetcher:
     def create(cls, base_url: str = DEFAULT_URL, **client: Any) -> BybitFetcher:
         return cls(VenueClient("bybit", base_url, check_bybit, **client))
 
+    @classmethod
+    def create_inverse(cls, base_url: str = DEFAULT_URL, **client: Any) -> BybitFetcher:
+        return cls(
+            VenueClient("bybit_inverse", base_url, check_bybit, **client),
+            venue=Venue.BYBIT_INVERSE,
+            category="inverse",
+        )
+
     async def refresh_metadata(self) -> None:
         bases: dict[str, str] = {}
         cursor = ""
         # More than 500 linear symbols exist: without limit=1000 and the cursor the list is
         # silently cut.
         for _ in range(10):
-            params = {"category": "linear", "limit": "1000"}
+            params = {"category": self.category, "limit": "1000"}
             if cursor:
                 params["cursor"] = cursor
             body = await self.client.get("v5/market/instruments-info", params)
-            bases.update(parse_instruments(body))
+            bases.update(parse_instruments(body, self.category))
             cursor = body["result"].get("nextPageCursor") or ""
             if not cursor:
                 break
@@ -125,13 +161,15 @@ class BybitFetcher:
     async def tick(self, assets: frozenset[str] | None) -> tuple[list[Snapshot], list[str]]:
         if not self._bases or time.monotonic() - self._metadata_at > METADATA_TTL_S:
             await self.refresh_metadata()
-        body = await self.client.get("v5/market/tickers", {"category": "linear"})
+        body = await self.client.get("v5/market/tickers", {"category": self.category})
         snapshots = []
         for row in body["result"]["list"]:
             base = self._bases.get(row.get("symbol", ""))
             if base is None or (assets is not None and unscale(base)[0] not in assets):
                 continue
-            snapshot = build_snapshot(row, base, body.get("time"))
+            snapshot = build_snapshot(
+                row, base, body.get("time"), inverse=self.category == "inverse"
+            )
             if snapshot is not None:
                 snapshots.append(snapshot)
         return snapshots, []

@@ -22,7 +22,8 @@ from bot.market.values import BadPayload
 
 log = logging.getLogger(__name__)
 
-# COIN-M is opt-in (OIWATCH_VENUES): ~35 more per-symbol OI requests a tick.
+# COIN-M and Bybit inverse are opt-in (OIWATCH_VENUES); COIN-M costs ~35 more per-symbol
+# OI requests a tick.
 DEFAULT_VENUES = (Venue.BINANCE, Venue.BYBIT, Venue.OKX, Venue.HYPERLIQUID)
 DEFAULT_ASSETS = (
     "BTC",
@@ -78,6 +79,7 @@ def make_fetchers(
             endpoints.binance_coinm, **client
         ),
         Venue.BYBIT: lambda: bybit.BybitFetcher.create(endpoints.bybit, **client),
+        Venue.BYBIT_INVERSE: lambda: bybit.BybitFetcher.create_inverse(endpoints.bybit, **client),
         Venue.OKX: lambda: okx.OkxFetcher.create(endpoints.okx, **client),
         Venue.HYPERLIQUID: lambda: hyperliquid.HyperliquidFetcher.create(
             endpoints.hyperliquid, **client

@@ -16,6 +16,7 @@ class Venue(StrEnum):
     BINANCE = "binance"
     BINANCE_COINM = "binance_coinm"
     BYBIT = "bybit"
+    BYBIT_INVERSE = "bybit_inverse"
     OKX = "okx"
     HYPERLIQUID = "hyperliquid"
 

@@ -198,3 +198,20 @@ async def test_binance_coinm_is_fetched_in_the_same_units(fx: FakeExchange) -> N
     assert coinm.inverse and coinm.oi_contracts == D(54000000)  # 5.4B USD / 100 USD
     assert (coinm.oi_usd, coinm.oi_coin) == (by_venue[Venue.BINANCE].oi_usd, D(90000))
     assert coinm.funding_interval_hours == 8  # fundingInfo answered null: nothing adjusted
+
+
+async def test_bybit_inverse_is_fetched_in_the_same_units(fx: FakeExchange) -> None:
+    fx.set("BTC", venues={"bybit", "bybit_inverse"})
+    collector = collector_for(fx)
+    collector.fetchers = make_fetchers(
+        fx.endpoints, [Venue.BYBIT, Venue.BYBIT_INVERSE], retry=FAST, timeout_s=2.0
+    )
+    tick = await collector.tick()
+    await collector.aclose()
+    assert tick.degraded() == {}
+    by_venue = {s.venue: s for s in tick.for_asset("BTC")}
+    inverse = by_venue[Venue.BYBIT_INVERSE]
+    assert (inverse.symbol, inverse.inverse) == ("BTCUSD", True)
+    assert (inverse.oi_usd, inverse.oi_coin) == (D(5400000000), D(90000))
+    assert inverse.oi_usd == by_venue[Venue.BYBIT].oi_usd
+    assert (inverse.volume_24h_coin, inverse.volume_24h_usd) == (D(1000), D(60000000))

@@ -466,6 +466,9 @@ class FakeExchange:
 
     async def _bybit(self, path: str, request: web.Request) -> Any:
         t = self._templates
+        inverse = request.query.get("category") == "inverse"
+        if inverse and path in ("/bybit/v5/market/instruments-info", "/bybit/v5/market/tickers"):
+            return self._bybit_inverse(path)
         if path == "/bybit/v5/market/instruments-info":
             body = copy.deepcopy(t["by_instruments"])
             template = body["result"]["list"][0]
@@ -530,6 +533,48 @@ class FakeExchange:
             body["time"] = self.now_ms
             return body
         raise KeyError(path)
+
+    def _bybit_inverse(self, path: str) -> Any:
+        """category=inverse: 1 USD contracts, OI and volume in USD, value and turnover in coin."""
+        t = self._templates
+        assets = self._on("bybit_inverse")
+        body = copy.deepcopy(
+            t["by_instruments" if path.endswith("instruments-info") else "by_tickers"]
+        )
+        template = body["result"]["list"][0]
+        body["result"]["category"] = "inverse"
+        if path.endswith("instruments-info"):
+            body["result"]["list"] = [
+                dict(
+                    template,
+                    symbol=f"{a}USD",
+                    baseCoin=a,
+                    quoteCoin="USD",
+                    settleCoin=a,
+                    contractType="InversePerpetual",
+                )
+                for a, _ in assets
+            ]
+            return body
+        body["result"]["list"] = [
+            dict(
+                template,
+                symbol=f"{a}USD",
+                markPrice=_s(st.mark),
+                indexPrice=_s(st.index),
+                lastPrice=_s(st.mark),
+                openInterest=_s(st.oi_coin * st.mark),
+                openInterestValue=_s(st.oi_coin),
+                fundingRate=_s(st.funding),
+                fundingIntervalHour=str(st.interval_h),
+                nextFundingTime=str(self.now_ms + 3_600_000),
+                volume24h=_s(st.volume_coin * st.mark),
+                turnover24h=_s(st.volume_coin),
+            )
+            for a, st in assets
+        ]
+        body["time"] = self.now_ms
+        return body
 
     # -- OKX -------------------------------------------------------------------------------
 

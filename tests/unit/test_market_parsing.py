@@ -150,3 +150,13 @@ def test_binance_coinm_contracts_are_usd_vector_i4_on_the_fixtures() -> None:
     assert snap.oi_coin.quantize(D("0.01")) == (D(678465700) / D("26780.2")).quantize(D("0.01"))
     assert snap.volume_24h_coin == D("153291.03251537")
     assert snap.volume_24h_usd == D(71996462) * 100
+
+
+def test_bybit_inverse_ticker_fixture_in_usd_and_coin() -> None:
+    body = fixture("bybit/tickers_inverse_BTCUSD.json")
+    row = body["result"]["list"][0]
+    snap = bybit.build_snapshot(row, "BTC", body["time"], inverse=True)
+    assert snap is not None and snap.inverse and snap.venue == "bybit_inverse"
+    assert snap.oi_usd == D(240113967)
+    assert snap.oi_coin.quantize(D("0.01")) == D(row["openInterestValue"])  # 2,089.79 BTC
+    assert (snap.volume_24h_usd, snap.volume_24h_coin) == (D("13713832.0000"), D("115.6907"))
