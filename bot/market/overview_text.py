@@ -9,7 +9,9 @@ from bot.market.overview import ALL, READING_WINDOWS, WINDOWS, AssetOverview, Ve
 
 SHORT_VENUE = {
     "binance": "binance",
+    "binance_coinm": "bn-coinm",
     "bybit": "bybit",
+    "bybit_inverse": "bybit-in",
     "okx": "okx",
     "hyperliquid": "hyperliq",
     ALL: "ALL",
