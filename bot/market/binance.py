@@ -80,66 +80,37 @@ def build_snapshot(
     ts = from_ms(premium.get("time")) or from_ms(open_interest.get("time"))
     if ts is None:
         raise BadPayload("premiumIndex without time")
-    last = optional_decimal(ticker.get("lastPrice")) if ticker else None
-    if instrument.face_usd is not None:
-        return _coinm_snapshot(instrument, premium, ticker, contracts, mark, ts, interval_hours)
+    volume = optional_decimal(ticker.get("volume")) if ticker else None
+    face = instrument.face_usd
+    if face is not None:
+        # COIN-M contracts are USD: OI in USD = contracts x face, in coin = that / mark (I4);
+        # volume comes in contracts, and in coin as baseVolume.
+        oi_usd = contracts * face
+        oi_coin = oi_usd / mark
+        volume_coin = optional_decimal(ticker.get("baseVolume")) if ticker else None
+        volume_usd = volume * face if volume is not None else None
+    else:
+        oi_coin, oi_usd = contracts * instrument.multiplier, contracts * mark
+        volume_coin = volume * instrument.multiplier if volume is not None else None
+        volume_usd = optional_decimal(ticker.get("quoteVolume")) if ticker else None
     return Snapshot(
-        venue=Venue.BINANCE,
+        venue=Venue.BINANCE_COINM if face is not None else Venue.BINANCE,
         symbol=instrument.symbol,
         asset=instrument.asset,
-        inverse=False,
-        ts=ts,
-        mark=mark,
-        index=optional_decimal(premium.get("indexPrice"), zero_is_absent=True),
-        last=last,
-        oi_contracts=contracts,
-        oi_coin=contracts * instrument.multiplier,
-        oi_usd=contracts * mark,
-        funding_rate=optional_decimal(premium.get("lastFundingRate")),
-        funding_interval_hours=interval_hours,
-        next_funding_time=from_ms(premium.get("nextFundingTime")),
-        volume_24h_coin=(
-            optional_decimal(ticker.get("volume")) * instrument.multiplier
-            if ticker and ticker.get("volume") not in (None, "")
-            else None
-        ),
-        volume_24h_usd=optional_decimal(ticker.get("quoteVolume")) if ticker else None,
-    )
-
-
-def _coinm_snapshot(
-    instrument: Instrument,
-    premium: dict[str, Any],
-    ticker: dict[str, Any] | None,
-    contracts: Decimal,
-    mark: Decimal,
-    ts: Any,
-    interval_hours: int,
-) -> Snapshot:
-    """COIN-M contracts are USD: OI in USD = contracts x face, in coin = that / mark (I4)."""
-    assert instrument.face_usd is not None
-    usd = contracts * instrument.face_usd
-    volume_contracts = optional_decimal(ticker.get("volume")) if ticker else None
-    return Snapshot(
-        venue=Venue.BINANCE_COINM,
-        symbol=instrument.symbol,
-        asset=instrument.asset,
-        inverse=True,
+        inverse=face is not None,
         ts=ts,
         mark=mark,
         index=optional_decimal(premium.get("indexPrice"), zero_is_absent=True),
         last=optional_decimal(ticker.get("lastPrice")) if ticker else None,
         oi_contracts=contracts,
-        oi_coin=usd / mark,
-        oi_usd=usd,
-        # Delivery contracts send "" here; a perpetual must have a rate (never read "" as 0 %).
+        oi_coin=oi_coin,
+        oi_usd=oi_usd,
+        # Delivery contracts send "" here: absent, never a 0 % rate.
         funding_rate=optional_decimal(premium.get("lastFundingRate")),
         funding_interval_hours=interval_hours,
         next_funding_time=from_ms(premium.get("nextFundingTime")),
-        volume_24h_coin=optional_decimal(ticker.get("baseVolume")) if ticker else None,
-        volume_24h_usd=(
-            volume_contracts * instrument.face_usd if volume_contracts is not None else None
-        ),
+        volume_24h_coin=volume_coin,
+        volume_24h_usd=volume_usd,
     )
 
 

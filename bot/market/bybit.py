@@ -72,46 +72,35 @@ def build_snapshot(
     if ts is None:
         raise BadPayload("tickers without time")
     interval = row.get("fundingIntervalHour")
+    volume, turnover = (
+        optional_decimal(row.get("volume24h")),
+        optional_decimal(row.get("turnover24h")),
+    )
     if inverse:
         # 1 USD contracts: OI and volume arrive in USD, turnover in coin (vector I3).
-        usd, coin = inverse_oi(contracts, mark)
-        return Snapshot(
-            venue=Venue.BYBIT_INVERSE,
-            symbol=row["symbol"],
-            asset=asset,
-            inverse=True,
-            ts=ts,
-            mark=mark,
-            index=optional_decimal(row.get("indexPrice"), zero_is_absent=True),
-            last=optional_decimal(row.get("lastPrice")),
-            oi_contracts=usd,
-            oi_coin=coin,
-            oi_usd=usd,
-            funding_rate=funding,
-            funding_interval_hours=int(interval) if interval not in (None, "") else None,
-            next_funding_time=from_ms(row.get("nextFundingTime")),
-            volume_24h_coin=optional_decimal(row.get("turnover24h")),
-            volume_24h_usd=optional_decimal(row.get("volume24h")),
-        )
+        oi_usd, oi_coin = inverse_oi(contracts, mark)
+        contracts, volume_coin, volume_usd = oi_usd, turnover, volume
+    else:
+        oi_coin, oi_usd = contracts * multiplier, contracts * mark
+        volume_coin = volume * multiplier if volume is not None else None
+        volume_usd = turnover
     return Snapshot(
-        venue=Venue.BYBIT,
+        venue=Venue.BYBIT_INVERSE if inverse else Venue.BYBIT,
         symbol=row["symbol"],
         asset=asset,
-        inverse=False,
+        inverse=inverse,
         ts=ts,
         mark=mark,
         index=optional_decimal(row.get("indexPrice"), zero_is_absent=True),
         last=optional_decimal(row.get("lastPrice")),
         oi_contracts=contracts,
-        oi_coin=contracts * multiplier,
-        oi_usd=contracts * mark,
+        oi_coin=oi_coin,
+        oi_usd=oi_usd,
         funding_rate=funding,
         funding_interval_hours=int(interval) if interval not in (None, "") else None,
         next_funding_time=from_ms(row.get("nextFundingTime")),
-        volume_24h_coin=(
-            v * multiplier if (v := optional_decimal(row.get("volume24h"))) is not None else None
-        ),
-        volume_24h_usd=optional_decimal(row.get("turnover24h")),
+        volume_24h_coin=volume_coin,
+        volume_24h_usd=volume_usd,
     )
 
 
