@@ -9,7 +9,7 @@ is degraded this tick and left out) is never read as open interest vanishing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -120,9 +120,12 @@ def observations(data: AssetData, now: datetime) -> dict[ObservationKey, float]:
 
 def signal_series(data: AssetData) -> list[SignalPoint]:
     """The aggregate as 5-minute points for the engine: the last snapshot of every venue in
-    each bucket, summed in coin and USD, OI-weighted price and funding, liquidations summed.
-    A bucket missing a venue that the previous one had is skipped rather than read as OI
-    vanishing."""
+    each bucket, OI-weighted price and funding, liquidations summed.
+
+    OI is chain-linked: each bucket's change is measured on the venues present in it and in
+    the one before, then the chain is scaled so its last value is today's true total. A venue
+    that joins (history backfilled for some venues only) or drops out is never read as open
+    interest appearing or vanishing."""
     buckets: dict[datetime, dict[str, Point]] = {}
     for point in sorted(data.history, key=lambda p: p.ts):
         stamp = point.ts.replace(second=0, microsecond=0)
@@ -134,12 +137,17 @@ def signal_series(data: AssetData) -> list[SignalPoint]:
         long_usd, short_usd = liq.get(stamp, (0.0, 0.0))
         liq[stamp] = (long_usd + flow.long_usd, short_usd + flow.short_usd)
     series: list[SignalPoint] = []
-    venues: set[str] = set()
+    previous: dict[str, Point] = {}
+    coin_chain = usd_chain = 1.0
     for stamp in sorted(buckets):
         points = buckets[stamp]
-        if venues and not venues <= set(points):
-            continue
-        venues = set(points)
+        common = points.keys() & previous.keys()
+        coin_then = sum(previous[v].oi_coin for v in common)
+        usd_then = sum(previous[v].oi_usd for v in common)
+        if coin_then and usd_then:
+            coin_chain *= sum(points[v].oi_coin for v in common) / coin_then
+            usd_chain *= sum(points[v].oi_usd for v in common) / usd_then
+        previous = points
         oi_usd = sum(p.oi_usd for p in points.values())
         price = sum(p.mark * p.oi_usd for p in points.values()) / oi_usd if oi_usd else 0.0
         fundings = [
@@ -152,8 +160,8 @@ def signal_series(data: AssetData) -> list[SignalPoint]:
             SignalPoint(
                 ts=stamp,
                 close=price,
-                oi=sum(p.oi_coin for p in points.values()),
-                oi_usd=oi_usd,
+                oi=coin_chain,
+                oi_usd=usd_chain,
                 funding=(
                     sum(f * w for f, w in fundings) / sum(w for _, w in fundings)
                     if fundings
@@ -163,4 +171,16 @@ def signal_series(data: AssetData) -> list[SignalPoint]:
                 liq_short_usd=short_usd,
             )
         )
-    return series
+    if not series:
+        return series
+    last = buckets[series[-1].ts].values()
+    coin_scale = sum(p.oi_coin for p in last) / coin_chain
+    usd_scale = sum(p.oi_usd for p in last) / usd_chain
+    return [
+        replace(
+            point,
+            oi=(point.oi or 0.0) * coin_scale,
+            oi_usd=(point.oi_usd or 0.0) * usd_scale,
+        )
+        for point in series
+    ]
