@@ -13,6 +13,7 @@ from telegram import Bot, Update
 
 from bot.alerts.pipeline import AlertPipeline
 from bot.app import build_application, publish_menu
+from bot.charts.service import PictureService
 from bot.config import Settings
 from bot.delivery.sender import Sender
 from bot.market.collector import Collector, make_fetchers
@@ -58,6 +59,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             collector,
             {s.upper() for s in settings.symbols} | set(await snapshots.assets()),
         )
+        pictures = PictureService(market)
         try:
             yield Services(
                 settings=settings,
@@ -67,8 +69,10 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 channels=ChannelRepository(sessions),
                 market=market,
                 outbox=OutboxRepository(sessions),
+                pictures=pictures,
             )
         finally:
+            pictures.close()
             if collector is not None:
                 await collector.aclose()
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.charts.service import PictureService
 from bot.config import Settings
 from bot.market_service import MarketService
 from bot.ratelimit import CommandLimiter
@@ -23,5 +24,6 @@ class Services:
     channels: ChannelRepository | None = None
     market: MarketService | None = None
     outbox: OutboxRepository | None = None
+    pictures: PictureService | None = None
     # Bundled, dated tier tables, replaced per symbol by live ones once refreshed.
     tiers: TierBook = field(default_factory=load_default_tiers)

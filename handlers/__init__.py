@@ -17,6 +17,7 @@ from telegram.ext import (
 )
 
 from handlers.channels import channel_command
+from handlers.charts import chart_button, chart_command, levels_command, score_command
 from handlers.errors import on_error
 from handlers.fallback import plain_text, unknown_command
 from handlers.funding import funding_command
@@ -41,6 +42,10 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("watches", watches_command))
     app.add_handler(CommandHandler("unwatch", unwatch_command))
     app.add_handler(CommandHandler("channel", channel_command))
+    app.add_handler(CommandHandler("chart", chart_command))
+    app.add_handler(CommandHandler("levels", levels_command))
+    app.add_handler(CommandHandler("score", score_command))
+    app.add_handler(CallbackQueryHandler(chart_button, pattern=r"^chart:"))
     app.add_handler(CallbackQueryHandler(rule_button, pattern=r"^rule:"))
     app.add_handler(ChatMemberHandler(my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(InlineQueryHandler(inline_query))

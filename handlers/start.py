@@ -55,6 +55,13 @@ COMMANDS: tuple[CommandDoc, ...] = (
         "Alert me when a rule crosses (then /watches, /unwatch)",
         ("/watch BTC oi 1h > 5%", "/watch ETH funding > 0.05%", "/watch * squeeze"),
     ),
+    CommandDoc(
+        "chart",
+        "Price, OI, funding and liquidations as a picture",
+        ("/chart BTC", "/chart ETH 4h", "/chart BTC 7d light"),
+    ),
+    CommandDoc("levels", "Where liquidation clusters probably sit (model)", ("/levels BTC",)),
+    CommandDoc("score", "How past warnings played out", ("/score BTC",)),
     CommandDoc("channel", "Link a channel you run, to post its alerts", ("/channel @mydesk",)),
     CommandDoc("help", "Every command with an example", ("/help",)),
 )

@@ -9,10 +9,11 @@ from html import escape
 from bot.market.overview_text import age_text, compact
 from bot.rules.grammar import describe
 from bot.rules.matcher import Firing
-from bot.rules.model import Metric
+from bot.rules.model import ALL_ASSETS, Metric
 from bot.signals.engine import Warning
 
 MAX_BUTTON_RULES = 3
+MAX_CHARTS = 3
 
 
 def value_text(metric: Metric, value: float) -> str:
@@ -67,4 +68,8 @@ def chat_alert(
         ]
         for f in firings[:MAX_BUTTON_RULES]
     ]
+    assets = sorted({f.asset for f in firings if f.asset != ALL_ASSETS})
+    charts = [{"text": f"📈 {a}", "callback_data": f"chart:{a}"} for a in assets[:MAX_CHARTS]]
+    if charts:
+        buttons.insert(0, charts)
     return "\n".join(lines), json.dumps({"inline_keyboard": buttons})

@@ -117,16 +117,26 @@ LOADERS = {"binance-metrics": load_binance_metrics, "oiwatch-csv": load_oiwatch_
 
 
 def replay(
-    points: Sequence[Point], asset: str = "BTC", settings: SignalSettings = DEFAULT_SETTINGS
+    points: Sequence[Point],
+    asset: str = "BTC",
+    settings: SignalSettings = DEFAULT_SETTINGS,
+    *,
+    lookback: int | None = None,
+    start: int = 0,
 ) -> list[Warning]:
-    """Every warning as it starts (or escalates), evaluating bar by bar on the past only."""
+    """Every warning as it starts (or escalates), evaluating bar by bar on the past only.
+
+    `lookback` bars limits what each step sees, as the live bot keeps 24 h: a week's replay
+    then costs a week of steps, not a week squared. Steps begin at bar `start` (earlier bars
+    are history only)."""
     reported: list[Warning] = []
     tracker = WarningTracker(quiet=BAR * QUIET_BARS)
     base: Baselines | None = None
-    for i in range(1, len(points) + 1):
+    for i in range(max(start, 0) + 1, len(points) + 1):
+        seen = points[max(0, i - lookback) : i] if lookback else points[:i]
         if base is None or i % BASELINE_EVERY == 0:
-            base = baselines(points[:i], settings)
-        readings = evaluate(asset, points[:i], settings=settings, base=base)
+            base = baselines(seen, settings)
+        readings = evaluate(asset, seen, settings=settings, base=base)
         reported += tracker.news(readings.warnings, points[i - 1].ts)
     return reported
 

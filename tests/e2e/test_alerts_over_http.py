@@ -8,6 +8,7 @@ from pathlib import Path
 
 from tests.e2e.test_market_over_http import market_bot
 from tests.fakes.exchange import FakeExchange
+from tests.fakes.telegram_api import FakeTelegramAPI
 
 POLL_S = 1.0
 
@@ -18,6 +19,11 @@ async def _polls(fx: FakeExchange, count: int) -> None:
     async with asyncio.timeout(10 * count):
         while fx.requests["/hyperliquid/info"] < target:
             await asyncio.sleep(0.05)
+
+
+def _photo(api: FakeTelegramAPI, chat_id: int) -> bytes | None:
+    sent = [m.photo for m in api.sent_messages(chat_id) if m.method == "sendPhoto"]
+    return sent[-1] if sent else None
 
 
 async def test_funding_rule_fires_once_within_a_poll_and_unwatch_stops_it(tmp_path: Path) -> None:
@@ -38,8 +44,14 @@ async def test_funding_rule_fires_once_within_a_poll_and_unwatch_stops_it(tmp_pa
             assert "🔔 <b>BTC funding &gt; 0.05%</b> crossed (#1)" in alert.text
             assert "now +0.0800% per 8h vs +0.0500% per 8h · all venues" in alert.text
             assert delay <= POLL_S + 2
-            buttons = alert.reply_markup["inline_keyboard"][0]
-            assert [b["callback_data"] for b in buttons] == ["rule:mute:1h:1", "rule:del:1"]
+            charts, rule_buttons = alert.reply_markup["inline_keyboard"]
+            assert [b["callback_data"] for b in charts] == ["chart:BTC"]
+            assert [b["callback_data"] for b in rule_buttons] == ["rule:mute:1h:1", "rule:del:1"]
+
+            bot.api.push_callback_query(1001, 1001, "chart:BTC")
+            await bot.api.wait_for(lambda: _photo(bot.api, 1001) is not None, timeout=10)
+            assert (_photo(bot.api, 1001) or b"").startswith(b"\x89PNG")
+            before += 1
 
             await _polls(fx, 3)  # still above: no repeat
             assert len(bot.api.sent_messages(1001)) == before + 1

@@ -1,0 +1,1 @@
+"""Pictures for chat: the market chart, the liquidation-cluster strip (matplotlib, Agg)."""

@@ -1,0 +1,125 @@
+"""Pictures and scores on demand: read the stored series, replay the engine over it, render off
+the event loop, and keep each answer for a short while (a group asking /chart BTC ten times
+in a minute costs one render)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
+
+from bot.alerts.observations import AssetData, signal_series
+from bot.charts.levels_chart import render_levels
+from bot.charts.market_chart import CHART_WINDOWS, ChartInput, render_market_chart
+from bot.charts.theme import THEMES
+from bot.market_service import DataUnavailable, MarketService
+from bot.risk.clusters import Bar, ClusterMap, liquidation_clusters
+from bot.signals.replay import replay
+from bot.signals.score import KindScore, score
+from bot.signals.series import WINDOW_BARS, Point
+
+LOOKBACK = WINDOW_BARS["24h"] + 1  # what the live pipeline's engine sees each tick
+LEVELS_SPAN = timedelta(days=7)
+SCORE_SPAN = timedelta(days=7)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Levels:
+    png: bytes
+    model: ClusterMap
+    since: datetime
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    rows: list[KindScore]
+    since: datetime
+    until: datetime
+
+
+class PictureService:
+    def __init__(self, market: MarketService, ttl: timedelta = timedelta(seconds=60)) -> None:
+        self.market = market
+        self.ttl = ttl
+        self._cache: dict[tuple[str, ...], tuple[datetime, Any]] = {}
+        self._locks: dict[tuple[str, ...], asyncio.Lock] = {}
+        # One worker: renders queue instead of taking every core, and matplotlib's text and
+        # font caches are never touched by two threads at once.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="charts")
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+    async def chart(self, asset: str, window: str, theme: str = "dark") -> bytes:
+        async def build() -> bytes:
+            span = CHART_WINDOWS[window][0]
+            points = await self._series(asset, span + timedelta(hours=24))
+            start = self._start(points, span)
+            chart_points = points[start:]
+            if len(chart_points) < 2:
+                raise DataUnavailable(f"Not enough stored history for {asset} to draw a chart yet.")
+
+            def draw() -> bytes:
+                warnings = replay(points, asset, lookback=LOOKBACK, start=start)
+                return render_market_chart(
+                    ChartInput(asset, window, chart_points, warnings), THEMES[theme]
+                )
+
+            return await self._run(draw)
+
+        return await self._cached(("chart", asset, window, theme), build)
+
+    async def levels(self, asset: str, theme: str = "dark") -> Levels:
+        async def build() -> Levels:
+            points = await self._series(asset, LEVELS_SPAN)
+            bars = [Bar(p.close, p.oi) for p in points if p.oi is not None]
+            if len(bars) < 2:
+                raise DataUnavailable(f"Not enough stored history for {asset} to place levels.")
+            model = liquidation_clusters(bars)
+            png = await self._run(lambda: render_levels(asset, model, THEMES[theme]))
+            return Levels(png, model, points[0].ts)
+
+        return await self._cached(("levels", asset, theme), build)
+
+    async def scorecard(self, asset: str) -> Scorecard:
+        async def build() -> Scorecard:
+            points = await self._series(asset, SCORE_SPAN)
+            if len(points) < 2:
+                raise DataUnavailable(f"No stored history for {asset} to score yet.")
+            rows = await self._run(lambda: score(points, replay(points, asset, lookback=LOOKBACK)))
+            return Scorecard(rows, points[0].ts, points[-1].ts)
+
+        return await self._cached(("score", asset), build)
+
+    async def _series(self, asset: str, span: timedelta) -> list[Point]:
+        since = self.market.clock() - span
+        snapshots = self.market.snapshots
+        history = await snapshots.series(asset, since)
+        flows = await snapshots.liquidations(asset, since)
+        return signal_series(AssetData(asset, [], history, flows))
+
+    @staticmethod
+    def _start(points: list[Point], span: timedelta) -> int:
+        if not points:
+            return 0
+        cutoff = points[-1].ts - span
+        return next((i for i, p in enumerate(points) if p.ts > cutoff), len(points))
+
+    async def _run(self, work: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, work)
+
+    async def _cached(self, key: tuple[str, ...], build: Callable[[], Awaitable[T]]) -> T:
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        async with lock:
+            now = self.market.clock()
+            hit = self._cache.get(key)
+            if hit is not None and now - hit[0] < self.ttl:
+                return hit[1]
+            value = await build()
+            self._cache = {k: v for k, v in self._cache.items() if now - v[0] < self.ttl}
+            self._cache[key] = (now, value)
+            return value

@@ -1,0 +1,58 @@
+"""The warning scorecard: median moves after each kind, from a series worked out by hand."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.signals.engine import Warning
+from bot.signals.score import score
+from bot.signals.series import BAR, Point
+
+T0 = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def _warning(kind: str, at: datetime) -> Warning:
+    return Warning(kind, "high", "BTC", "1h", at, kind, {}, (), 0.0)
+
+
+def test_median_moves_and_hit_rate_per_kind() -> None:
+    # Price 100 rising 1 per bar for 10 h; OI flat at 1000 then 900 from bar 60.
+    points = [Point(ts=T0 + BAR * i, close=100 + i, oi=1000 if i < 60 else 900) for i in range(120)]
+    warnings = [
+        _warning("short_squeeze", T0),  # 1h later bar 12: 112 / 100 -> +12 %
+        _warning("short_squeeze", T0 + BAR * 12),  # 124 / 112 -> +10.714 %
+        _warning("long_squeeze", T0 + BAR * 60),  # 172 / 160 -> +7.5 % (wrong way)
+        _warning("long_squeeze", T0 + BAR * 119),  # no bar 1h later: not counted
+    ]
+    rows = {row.kind: row for row in score(points, warnings)}
+    shorts = rows["short_squeeze"]
+    assert shorts.fired == 2
+    assert shorts.outcomes["1h"].count == 2
+    assert shorts.outcomes["1h"].price_pct == pytest.approx((12 + 10.7142857) / 2)
+    assert shorts.outcomes["1h"].hit_rate == 1.0  # a short squeeze points up, price went up
+    # 4h after bar 0 is bar 48 (OI still 1000); after bar 12 is bar 60 (900): -10 %.
+    assert shorts.outcomes["4h"].oi_pct == pytest.approx(-5.0)
+    longs = rows["long_squeeze"]
+    assert longs.fired == 2 and longs.outcomes["1h"].count == 1
+    assert longs.outcomes["1h"].price_pct == pytest.approx(7.5)
+    assert longs.outcomes["1h"].hit_rate == 0.0
+    # 4h after bar 60 is bar 108: 208 / 160 -> +30 %; bar 119 has no 4h either.
+    assert longs.outcomes["4h"].count == 1
+    assert longs.outcomes["4h"].price_pct == pytest.approx(30.0)
+
+
+def test_kinds_without_a_direction_have_no_hit_rate() -> None:
+    points = [Point(ts=T0 + BAR * i, close=100.0, oi=1000.0) for i in range(20)]
+    [row] = score(points, [_warning("accumulation", T0)])
+    assert row.outcomes["1h"].price_pct == 0.0 and row.outcomes["1h"].hit_rate is None
+
+
+def test_a_gap_in_the_series_is_not_read_as_the_horizon() -> None:
+    # Bars stop 30 min in and resume 3 h later: the first bar after 1 h is 2.5 h late.
+    points = [Point(ts=T0 + BAR * i, close=100.0) for i in range(6)] + [
+        Point(ts=T0 + timedelta(hours=3, minutes=30), close=150.0)
+    ]
+    [row] = score(points, [_warning("short_squeeze", T0)])
+    assert row.outcomes["1h"].count == 0
