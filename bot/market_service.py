@@ -11,9 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot.market.binance import BinanceFetcher
 from bot.market.collector import Collector
-from bot.market.history import backfill_binance
+from bot.market.history import backfill_venue
 from bot.market.liquidations import LiquidationAggregator, StreamConsumer
 from bot.market.models import LiquidationEvent, TickResult, Venue
 from bot.market.overview import AssetOverview, build_overview
@@ -71,25 +70,22 @@ class MarketService:
         return tick
 
     async def backfill(self, now: datetime | None = None) -> int:
-        """On a first start (no stored history for the polled assets), load what Binance keeps
+        """On a first start (no stored history for the polled assets), load what the venues keep
         so OI changes and readings work at once."""
-        now = now or self.clock()
-        fetcher = next(
-            (
-                f
-                for f in (self.collector.fetchers if self.collector else [])
-                if isinstance(f, BinanceFetcher)
-            ),
-            None,
-        )
-        if fetcher is None:
+        if self.collector is None:
             return 0
+        now = now or self.clock()
         assets = sorted(self.known_assets)
         for asset in assets:
             if await self.snapshots.series(asset, now - timedelta(hours=1)):
                 return 0  # not a first start
-        stored = await self.snapshots.save(await backfill_binance(fetcher, assets))
-        log.info("backfilled %d snapshots from Binance history", stored)
+        venues = await asyncio.gather(*(backfill_venue(f, assets) for f in self.collector.fetchers))
+        # Bars younger than FRESH would pass for live data (without index, last or volume) and
+        # hide a venue whose first poll fails: the present comes from the polls.
+        stored = await self.snapshots.save(
+            [s for snapshots in venues for s in snapshots if s.ts < now - FRESH]
+        )
+        log.info("backfilled %d snapshots from venue history", stored)
         return stored
 
     def record_liquidation(self, event: LiquidationEvent) -> None:

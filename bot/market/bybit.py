@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from bot.market.http import VenueClient, VenueError
@@ -58,6 +59,12 @@ def parse_instruments(body: Any, category: str = "linear") -> dict[str, str]:
     }
 
 
+def one_side_oi(row: dict[str, Any]) -> Decimal:
+    """Contracts counted once per long/short pair, as Binance and OKX count them."""
+    single = optional_decimal(row.get("singleOpenInterest"))
+    return single if single is not None else decimal(row.get("openInterest"), "openInterest")
+
+
 def build_snapshot(
     row: dict[str, Any], base: str, ts_ms: Any, *, inverse: bool = False
 ) -> Snapshot | None:
@@ -66,8 +73,7 @@ def build_snapshot(
         return None  # an expiring future listed under linear: not a perpetual
     asset, multiplier = unscale(base)
     mark = positive(row.get("markPrice"), "markPrice")
-    single = optional_decimal(row.get("singleOpenInterest"))
-    contracts = single if single is not None else decimal(row.get("openInterest"), "openInterest")
+    contracts = one_side_oi(row)
     ts = from_ms(ts_ms)
     if ts is None:
         raise BadPayload("tickers without time")
@@ -146,6 +152,11 @@ class BybitFetcher:
                 break
         self._bases = bases
         self._metadata_at = time.monotonic()
+
+    @property
+    def bases(self) -> dict[str, str]:
+        """symbol -> base coin of the listed perpetuals (after refresh_metadata)."""
+        return self._bases
 
     async def tick(self, assets: frozenset[str] | None) -> tuple[list[Snapshot], list[str]]:
         if not self._bases or time.monotonic() - self._metadata_at > METADATA_TTL_S:

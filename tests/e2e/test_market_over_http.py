@@ -123,6 +123,37 @@ async def test_first_start_backfills_binance_history(tmp_path: Path) -> None:
         assert fx.requests["/binance/futures/data/openInterestHist"] == 1  # BTC, once
     # 1h: 1 / (1 - 0.012) - 1 = +1.2 %; 4h: 1 / 0.952 - 1 = +5.0 %; 24h: 1 / 0.712 - 1 = +40.4 %
     assert "binance    +1.2/+1.2   +5.0/+5.0 +40.4/+40.4" in table
-    # Only binance has history: the aggregate compares it alone rather than invent the rest.
+    # Hyperliquid keeps no history: the aggregate compares the venues that do rather than
+    # invent the rest.
+    assert "hyperliq         –/–         –/–         –/–" in table
     assert "ALL        +1.2/+1.2   +5.0/+5.0 +40.4/+40.4" in table
     assert "1h: price +0.00%, OI +1.21% (contracts) → positions building in a range" in table
+
+
+async def test_first_start_backfills_bybit_and_okx_history(tmp_path: Path) -> None:
+    async with FakeExchange() as fx:
+        fx.set("BTC", mark=60000, index=60000, oi_coin=90000)
+        fx.set("PEPE", mark="0.00001", index="0.00001", oi_coin=5e12)  # 1000PEPEUSDT on Bybit
+        fx.history_drift = Decimal("0.001")
+        fx.fail("/bybit/v5/market/kline", "500", times=3)  # BTC's prices (3 tries): no BTC bars
+        e = fx.endpoints
+        async with start_bot(
+            tmp_path,
+            venues="bybit,okx",
+            symbols="BTC,PEPE",
+            poll_seconds=0.5,
+            bybit_url=e.bybit,
+            okx_url=e.okx,
+        ) as bot:
+            btc = await _ask_until(bot, "/oi BTC", "2 venues")
+            pepe = await _ask_until(bot, "/oi PEPE", "2 venues")
+        # 289 five-minute bars a symbol: Bybit pages 200 + 89, OKX 100 + 100 + 89.
+        assert fx.requests["/bybit/v5/market/open-interest"] == 4
+        assert fx.requests["/okx/api/v5/rubik/stat/contracts/open-interest-history"] == 6
+    # 1h: 1 / (1 - 0.012) - 1 = +1.2 %; 4h: 1 / 0.952 - 1 = +5.0 %; 24h: 1 / 0.712 - 1 = +40.4 %
+    assert "okx        +1.2/+1.2   +5.0/+5.0 +40.4/+40.4" in btc
+    # A venue (here a symbol) whose history fails is left to the live polls, not guessed.
+    assert "bybit            –/–         –/–         –/–" in btc
+    # Scaled contracts (1000PEPE) come back in PEPE, as the live ticks count them.
+    for venue in ("bybit", "okx  "):
+        assert f"{venue}      +1.2/+1.2   +5.0/+5.0 +40.4/+40.4" in pepe, pepe

@@ -47,6 +47,8 @@ def fixture(name: str) -> Any:
 
 SCALED = {"PEPE": 1000, "SHIB": 1000, "BONK": 1000}
 OKX_CT_VAL = {"BTC": Decimal("0.01"), "ETH": Decimal("0.1")}
+BAR_MS = 300_000  # the 5-minute bars of OI history
+HISTORY_BARS = 1440  # what the fake Bybit and OKX keep (OKX's documented cap)
 
 
 @dataclass
@@ -111,6 +113,9 @@ class FakeExchange:
             "by_tickers": fixture("bybit/tickers_inverse_BTCUSD.json"),
             "by_rate": fixture("bybit/error_10006_rate_limit.CONSTRUCTED.json"),
             "by_unknown": fixture("bybit/error_10001_not_supported_symbols.CONSTRUCTED.json"),
+            "by_oi_hist": fixture("bybit/open_interest_inverse_BTCUSD_1d.json"),
+            "by_kline": fixture("bybit/kline_inverse_BTCUSD.json"),
+            "by_funding_hist": fixture("bybit/funding_history.json"),
             "ok_oi": fixture("okx/open_interest_SWAP.json"),
             "ok_funding": fixture("okx/funding_rate_BTC-USDT-SWAP.json"),
             "ok_mark": fixture("okx/mark_price_BTC-USDT-SWAP.json"),
@@ -118,6 +123,9 @@ class FakeExchange:
             "ok_index": fixture("okx/index_tickers_BTC-USDT.json"),
             "ok_instruments": fixture("okx/instruments_SWAP.json"),
             "ok_rate": fixture("okx/error_50011_rate_limit.CONSTRUCTED.json"),
+            "ok_unknown": fixture("okx/error_51001_instrument_not_found.CONSTRUCTED.json"),
+            "ok_oi_hist": fixture("okx/rubik_contracts_open_interest_history.json"),
+            "ok_funding_hist": fixture("okx/funding_rate_history.json"),
             "hl": fixture("hyperliquid/metaAndAssetCtxs.json"),
         }
 
@@ -195,9 +203,12 @@ class FakeExchange:
     def _on(self, venue: str) -> list[tuple[str, AssetState]]:
         return [(a, s) for a, s in self.assets.items() if venue in s.venues]
 
-    def _drift(self, bars: int, i: int) -> Decimal:
-        """OI factor of history bar i of `bars` (the last is now): 1 + drift x bars back."""
-        return 1 - self.history_drift * (bars - 1 - i)
+    def _drift(self, back: int) -> Decimal:
+        """OI factor of the history bar `back` bars before now: 1 - drift x back."""
+        return 1 - self.history_drift * back
+
+    def _bar_ms(self, back: int) -> int:
+        return self.now_ms - back * BAR_MS
 
     @staticmethod
     def binance_symbol(asset: str) -> str:
@@ -353,19 +364,16 @@ class FakeExchange:
                 if self.binance_symbol(asset) == symbol:
                     scale = SCALED.get(asset, 1)
                     row = dict(self._templates["bn_oi_hist"])
-                    start = self.now_ms - (limit - 1) * 300_000
                     # History as scripted: the state now, shifted by `history_drift` per bar.
                     return [
                         dict(
                             row,
                             symbol=symbol,
-                            timestamp=start + i * 300_000,
-                            sumOpenInterest=_s(state.oi_coin / scale * self._drift(limit, i)),
-                            sumOpenInterestValue=_s(
-                                state.oi_coin * self._drift(limit, i) * state.mark
-                            ),
+                            timestamp=self._bar_ms(back),
+                            sumOpenInterest=_s(state.oi_coin / scale * self._drift(back)),
+                            sumOpenInterestValue=_s(state.oi_coin * self._drift(back) * state.mark),
                         )
-                        for i in range(limit)
+                        for back in reversed(range(limit))
                     ]
             return web.json_response(t["bn_invalid"], status=400)
         if path == "/binance/fapi/v1/fundingRate":
@@ -469,6 +477,12 @@ class FakeExchange:
         inverse = request.query.get("category") == "inverse"
         if inverse and path in ("/bybit/v5/market/instruments-info", "/bybit/v5/market/tickers"):
             return self._bybit_inverse(path)
+        if path in (
+            "/bybit/v5/market/open-interest",
+            "/bybit/v5/market/kline",
+            "/bybit/v5/market/funding/history",
+        ):
+            return self._bybit_history(path, request)
         if path == "/bybit/v5/market/instruments-info":
             body = copy.deepcopy(t["by_instruments"])
             template = body["result"]["list"][0]
@@ -534,6 +548,72 @@ class FakeExchange:
             return body
         raise KeyError(path)
 
+    def _bybit_history(self, path: str, request: web.Request) -> Any:
+        """Linear history, newest first: OI shifted by `history_drift` per bar (one side in
+        `singleOpenInterest`, both in `openInterest`, as documented since 2026-06), klines at
+        the mark, and the last three settled rates."""
+        t = self._templates
+        symbol = request.query.get("symbol", "")
+        found = [(a, s) for a, s in self._on("bybit") if self.binance_symbol(a) == symbol]
+        if not found:
+            return t["by_unknown"]
+        asset, state = found[0]
+        scale = SCALED.get(asset, 1)
+        if path.endswith("open-interest"):
+            body = copy.deepcopy(t["by_oi_hist"])
+            template = body["result"]["list"][0]
+            # The cursor is opaque to the client; here it is the number of bars already served.
+            first = int(request.query.get("cursor") or 0)
+            backs = range(first, min(first + int(request.query.get("limit", "50")), HISTORY_BARS))
+            body["result"].update(
+                symbol=symbol,
+                category="linear",
+                list=[
+                    dict(
+                        template,
+                        openInterest=_s(2 * state.oi_coin / scale * self._drift(back)),
+                        singleOpenInterest=_s(state.oi_coin / scale * self._drift(back)),
+                        timestamp=str(self._bar_ms(back)),
+                    )
+                    for back in backs
+                ],
+                nextPageCursor=str(backs.stop) if backs.stop < HISTORY_BARS else "",
+            )
+        elif path.endswith("kline"):
+            body = copy.deepcopy(t["by_kline"])
+            price = _s(state.mark * scale)
+            bar_volume = state.volume_coin / 288
+            body["result"].update(
+                symbol=symbol,
+                category="linear",
+                list=[
+                    [
+                        str(self._bar_ms(back)),
+                        *[price] * 4,
+                        _s(bar_volume / scale),
+                        _s(bar_volume * state.mark),
+                    ]
+                    for back in range(int(request.query.get("limit", "200")))
+                ],
+            )
+        else:
+            body = copy.deepcopy(t["by_funding_hist"])
+            template = body["result"]["list"][0]
+            body["result"].update(
+                category="linear",
+                list=[
+                    dict(
+                        template,
+                        symbol=symbol,
+                        fundingRate=_s(state.funding),
+                        fundingRateTimestamp=str(self.now_ms - k * state.interval_h * 3_600_000),
+                    )
+                    for k in (0, 1, 2)
+                ],
+            )
+        body["time"] = self.now_ms
+        return body
+
     def _bybit_inverse(self, path: str) -> Any:
         """category=inverse: 1 USD contracts, OI and volume in USD, value and turnover in coin."""
         t = self._templates
@@ -596,6 +676,11 @@ class FakeExchange:
             return out
 
         ts = str(self.now_ms)
+        if path in (
+            "/okx/api/v5/rubik/stat/contracts/open-interest-history",
+            "/okx/api/v5/public/funding-rate-history",
+        ):
+            return self._okx_history(path, request)
         if path == "/okx/api/v5/public/instruments":
             linear = next(r for r in t["ok_instruments"]["data"] if r["ctType"] == "linear")
             rows = []
@@ -696,6 +781,39 @@ class FakeExchange:
                 [row("ok_index", instId=f"{a}-USDT", idxPx=_s(s.index), ts=ts) for a, s in assets],
             )
         raise KeyError(path)
+
+    def _okx_history(self, path: str, request: web.Request) -> Any:
+        """OI history newest first ([ts, contracts, coin, USD], `history_drift` per bar, pages
+        by `end`) and the last three settled rates."""
+        t = self._templates
+        inst_id = request.query.get("instId", "")
+        found = [(a, s) for a, s in self._on("okx") if self._okx_id(a) == inst_id]
+        if not found:
+            return t["ok_unknown"]
+        asset, state = found[0]
+        if path.endswith("open-interest-history"):
+            body = copy.deepcopy(t["ok_oi_hist"])
+            ct_val = OKX_CT_VAL.get(asset, Decimal(1))
+            end = int(request.query.get("end") or 0)  # only rows older than this
+            limit = min(100, int(request.query.get("limit", "100")))
+            backs = [b for b in range(HISTORY_BARS) if not end or self._bar_ms(b) < end][:limit]
+            coins = [(self._bar_ms(b), state.oi_coin * self._drift(b)) for b in backs]
+            body["data"] = [
+                [str(ms), _s(coin / ct_val), _s(coin), _s(coin * state.mark)] for ms, coin in coins
+            ]
+            return body
+        body = copy.deepcopy(t["ok_funding_hist"])
+        body["data"] = [
+            dict(
+                body["data"][0],
+                instId=inst_id,
+                fundingRate=_s(state.funding),
+                realizedRate=_s(state.funding),
+                fundingTime=str(self.now_ms - k * state.interval_h * 3_600_000),
+            )
+            for k in (0, 1, 2)
+        ]
+        return body
 
     # -- Hyperliquid -----------------------------------------------------------------------
 

@@ -1,0 +1,135 @@
+"""What every venue's backfill shares: the markets to load, the settled funding rates, one
+Snapshot per 5-minute OI bar in the live fetchers' units, paging back from now, and skipping
+a symbol the venue will not give."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from bot.market.http import VenueError
+from bot.market.models import Snapshot, Venue
+from bot.market.values import BadPayload, decimal, from_ms
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+Page = tuple[list[T], str | None]  # rows newest first, and where the next (older) page starts
+BAR = timedelta(minutes=5)
+# What a venue answering something else than it documents raises while its rows are read.
+HISTORY_ERRORS = (VenueError, BadPayload, KeyError, TypeError, ValueError, IndexError)
+
+
+def bars(hours: int) -> int:
+    """5-minute bars from `hours` ago to now, both ends included."""
+    return hours * 12 + 1
+
+
+def timestamp(value: Any) -> datetime:
+    ts = from_ms(value)
+    if ts is None:
+        raise BadPayload("history row without time")
+    return ts
+
+
+def bar_of(ts: datetime) -> int:
+    # Venue timestamps jitter by a few ms: rows of different endpoints meet on the nearest bar.
+    return round(ts.timestamp() / BAR.total_seconds())
+
+
+@dataclass(frozen=True)
+class Market:
+    venue: Venue
+    symbol: str
+    asset: str
+    multiplier: Decimal  # base units per contract unit (1000 for 1000PEPEUSDT)
+
+
+@dataclass(frozen=True)
+class Funding:
+    """Settled rates, oldest first: a bar carries the last one settled at or before it, as a
+    live snapshot carries the rate of the running period."""
+
+    rates: list[tuple[datetime, Decimal]]
+    interval_hours: int | None
+
+    @classmethod
+    def settled(cls, rows: Iterable[tuple[Any, Any]], interval_hours: int | None = None) -> Funding:
+        rates = sorted((timestamp(at), decimal(rate, "fundingRate")) for at, rate in rows)
+        if interval_hours is None and len(rates) > 1:
+            # Bybit and OKX history state no interval: the spacing of the last two settlements
+            # is the one in force.
+            interval_hours = round((rates[-1][0] - rates[-2][0]) / timedelta(hours=1)) or None
+        return cls(rates, interval_hours)
+
+    def at(self, ts: datetime) -> tuple[Decimal | None, datetime | None]:
+        """(rate, next funding time) in force at `ts`."""
+        settled = [(at, rate) for at, rate in self.rates if at <= ts]
+        if not settled:
+            return None, None
+        at, rate = settled[-1]
+        interval = self.interval_hours
+        return rate, at + timedelta(hours=interval) if interval else None
+
+
+def snapshot(
+    market: Market,
+    ts: datetime,
+    funding: Funding,
+    *,
+    mark: Decimal,
+    contracts: Decimal,
+    coin: Decimal,
+    usd: Decimal,
+) -> Snapshot:
+    """One history bar; `coin` in the venue's (possibly scaled) base units, as the live rows."""
+    rate, next_funding = funding.at(ts)
+    return Snapshot(
+        venue=market.venue,
+        symbol=market.symbol,
+        asset=market.asset,
+        inverse=False,
+        ts=ts,
+        mark=mark,
+        index=None,
+        last=None,
+        oi_contracts=contracts,
+        oi_coin=coin * market.multiplier,
+        oi_usd=usd,
+        funding_rate=rate,
+        funding_interval_hours=funding.interval_hours,
+        next_funding_time=next_funding,
+        volume_24h_coin=None,
+        volume_24h_usd=None,
+    )
+
+
+async def newest_first(
+    fetch: Callable[[int, str | None], Awaitable[Page[T]]], wanted: int, page_size: int
+) -> list[T]:
+    """Pages back from now until `wanted` rows, or all the venue keeps, are in."""
+    rows: list[T] = []
+    start: str | None = None
+    while len(rows) < wanted:
+        page, start = await fetch(min(page_size, wanted - len(rows)), start)
+        rows.extend(page)
+        if not page or not start:
+            break
+    return rows
+
+
+async def each_market(
+    markets: Iterable[Market], load: Callable[[Market], Awaitable[list[Snapshot]]]
+) -> list[Snapshot]:
+    snapshots: list[Snapshot] = []
+    for market in markets:
+        try:
+            snapshots.extend(await load(market))
+        except HISTORY_ERRORS as error:
+            # History is a head start, not a requirement: the live polls build it anyway.
+            log.warning("no %s backfill for %s: %s", market.venue, market.symbol, error)
+    return snapshots
