@@ -74,7 +74,8 @@ def main() -> int:
         shown = points[-bars:]
         start = len(points) - bars
         t_replay = timed(
-            max(1, args.repeat // 5), lambda: replay(points, lookback=LOOKBACK, start=start)
+            max(1, args.repeat // 5),
+            lambda s=start: replay(points, lookback=LOOKBACK, start=s),
         )
         print(f"{'replay for ' + window:<28}{t_replay[0]:>10.0f}{t_replay[1]:>10.0f}")
         warnings = replay(points, lookback=LOOKBACK, start=start)
