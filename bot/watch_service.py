@@ -16,6 +16,9 @@ from storage.models import WatchRuleRow
 from storage.repositories.rules import RuleRepository, RuleStateRow
 
 DEFAULT_COOLDOWN = timedelta(minutes=30)
+# A replica that has not synced for a day reloads everything when it leads (see reload).
+CHANGE_LOG_KEEP = timedelta(days=1)
+CHANGE_LOG_PRUNE_EVERY = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,13 +48,51 @@ class WatchService:
         self.rules = rules
         self.matcher = matcher
         self.cap = cap
+        self._cursor = 0  # the last rule change this matcher reflects
+        self._pruned: datetime | None = None
 
     async def load(self) -> int:
         """Fill the matcher from the database, state included (after a start or a takeover)."""
+        # Cursor first: a change made while loading is replayed by the next sync, not lost.
+        self._cursor = await self.rules.last_change()
         for row in await self.rules.active():
             state = RuleState(row.armed, row.last_fired, row.muted_until)
             self.matcher.add(_to_watch_rule(row), state)
         return len(self.matcher)
+
+    async def reload(self) -> int:
+        """A fresh matcher from the database: a follower that becomes leader starts here."""
+        self.matcher = Matcher()
+        return await self.load()
+
+    async def sync(self, now: datetime) -> int:
+        """Apply rule changes made since the last sync, by this replica or another (each is
+        idempotent, so our own come back harmlessly). Returns how many rules changed."""
+        cursor, ids = await self.rules.changes_since(self._cursor)
+        if self._pruned is None or now - self._pruned > CHANGE_LOG_PRUNE_EVERY:
+            self._pruned = now
+            await self.rules.prune_changes(now - CHANGE_LOG_KEEP)
+        if not ids:
+            return 0
+        self._cursor = cursor
+        rows = {row.id: row for row in await self.rules.by_ids(ids)}
+        for rid in ids:
+            row = rows.get(rid)
+            current = self.matcher.rules.get(rid)
+            if row is None or row.paused:
+                if current is not None:
+                    self.matcher.remove(rid)
+                continue
+            rule = _to_watch_rule(row)
+            if current != rule:
+                # Keep what the matcher knows (armed, last fired): it is newer than the row.
+                state = self.matcher.states.get(rid) or RuleState(row.armed, row.last_fired)
+                if current is not None:
+                    self.matcher.remove(rid)
+                self.matcher.add(rule, state)
+            if row.muted_until is not None or rid in self.matcher.states:
+                self.matcher.state(rid).muted_until = row.muted_until
+        return len(ids)
 
     async def add(self, chat_id: int, user_id: int, text: str, now: datetime) -> StoredRule:
         """Raises RuleSyntaxError or RuleCapReached; both carry a sentence for the user."""

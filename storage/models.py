@@ -104,6 +104,22 @@ class WatchRuleRow(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
 
 
+class RuleChange(SQLModel, table=True):
+    """Which rules changed, in order: the leader tails this to keep its matcher in step with
+    rules that other replicas added, removed, muted or paused."""
+
+    __tablename__ = "rule_changes"
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+        ),
+    )
+    rule_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    changed_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
 class OutboxMessage(SQLModel, table=True):
     """Every alert is written here before it is sent; the sender drains it."""
 

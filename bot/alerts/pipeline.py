@@ -54,6 +54,7 @@ class AlertPipeline:
         if tick is None:
             return 0
         now = self.clock()
+        await self.watch.sync(now)
         degraded = {str(v) for v in tick.degraded()}
         await self._degraded_notices(degraded, now, tick)
         observed: dict[ObservationKey, float] = {}

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Executable, delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import SessionFactory
-from storage.models import Chat, WatchRuleRow
+from storage.models import Chat, RuleChange, WatchRuleRow
 
 
 class RuleCapReached(Exception):
@@ -58,6 +59,9 @@ class RuleRepository:
                 cooldown_s=cooldown_s,
             )
             session.add(row)
+            await session.flush()
+            assert row.id is not None
+            _log(session, [row.id], now)
             await session.commit()
             await session.refresh(row)
             return row
@@ -84,20 +88,15 @@ class RuleRepository:
                 query = query.where(WatchRuleRow.id == rule_id)
             result = await session.execute(query.returning(WatchRuleRow.id))
             removed = [row[0] for row in result.fetchall()]
+            _log(session, removed)
             await session.commit()
             return removed
 
     async def mute(self, chat_id: int, rule_id: int, until: datetime | None) -> bool:
         return await self._update(chat_id, rule_id, muted_until=until)
 
-    async def set_cooldown(self, chat_id: int, cooldown_s: int) -> None:
-        async with self._sessions() as session:
-            await session.execute(
-                update(WatchRuleRow)
-                .where(WatchRuleRow.chat_id == chat_id)
-                .values(cooldown_s=cooldown_s)
-            )
-            await session.commit()
+    async def set_cooldown(self, chat_id: int, cooldown_s: int) -> list[int]:
+        return await self._update_chat(chat_id, cooldown_s=cooldown_s)
 
     async def save_states(self, states: Iterable[RuleStateRow]) -> None:
         async with self._sessions() as session:
@@ -115,27 +114,15 @@ class RuleRepository:
 
     async def pause_chat(self, chat_id: int, paused: bool) -> list[int]:
         """The bot left or was blocked (paused) or came back: the chat's rules follow."""
-        async with self._sessions() as session:
-            result = await session.execute(
-                update(WatchRuleRow)
-                .where(WatchRuleRow.chat_id == chat_id)
-                .values(paused=paused)
-                .returning(WatchRuleRow.id)
-            )
-            ids = [row[0] for row in result.fetchall()]
-            await session.execute(update(Chat).where(Chat.id == chat_id).values(active=not paused))
-            await session.commit()
-            return ids
+        return await self._update_chat(
+            chat_id,
+            paused=paused,
+            also=update(Chat).where(Chat.id == chat_id).values(active=not paused),
+        )
 
-    async def rewrite_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+    async def rewrite_chat(self, old_chat_id: int, new_chat_id: int) -> list[int]:
         """A group became a supergroup: its rules now live under the new id."""
-        async with self._sessions() as session:
-            await session.execute(
-                update(WatchRuleRow)
-                .where(WatchRuleRow.chat_id == old_chat_id)
-                .values(chat_id=new_chat_id)
-            )
-            await session.commit()
+        return await self._update_chat(old_chat_id, chat_id=new_chat_id)
 
     async def _update(self, chat_id: int, rule_id: int, **values: object) -> bool:
         async with self._sessions() as session:
@@ -144,5 +131,66 @@ class RuleRepository:
                 .where(WatchRuleRow.chat_id == chat_id, WatchRuleRow.id == rule_id)
                 .values(**values)
             )
+            if result.rowcount:
+                _log(session, [rule_id])
             await session.commit()
             return bool(result.rowcount)
+
+    async def _update_chat(
+        self, of_chat: int, *, also: Executable | None = None, **values: object
+    ) -> list[int]:
+        """Updates every rule of the chat; returns their ids."""
+        async with self._sessions() as session:
+            result = await session.execute(
+                update(WatchRuleRow)
+                .where(WatchRuleRow.chat_id == of_chat)
+                .values(**values)
+                .returning(WatchRuleRow.id)
+            )
+            ids = [row[0] for row in result.fetchall()]
+            if also is not None:
+                await session.execute(also)
+            _log(session, ids)
+            await session.commit()
+            return ids
+
+    # -- the change log other replicas follow ------------------------------------------------
+
+    async def last_change(self) -> int:
+        async with self._sessions() as session:
+            return (await session.execute(select(func.max(RuleChange.id)))).scalar_one() or 0
+
+    async def changes_since(self, cursor: int, limit: int = 10_000) -> tuple[int, set[int]]:
+        """(new cursor, ids of rules changed after `cursor`)."""
+        async with self._sessions() as session:
+            rows = (
+                await session.execute(
+                    select(RuleChange.id, RuleChange.rule_id)
+                    .where(RuleChange.id > cursor)
+                    .order_by(RuleChange.id)
+                    .limit(limit)
+                )
+            ).all()
+        if not rows:
+            return cursor, set()
+        return rows[-1][0], {rule_id for _, rule_id in rows}
+
+    async def by_ids(self, ids: Iterable[int]) -> list[WatchRuleRow]:
+        wanted = list(ids)
+        found: list[WatchRuleRow] = []
+        async with self._sessions() as session:
+            for start in range(0, len(wanted), 500):
+                query = select(WatchRuleRow).where(WatchRuleRow.id.in_(wanted[start : start + 500]))
+                found += (await session.execute(query)).scalars()
+        return found
+
+    async def prune_changes(self, before: datetime) -> int:
+        async with self._sessions() as session:
+            result = await session.execute(delete(RuleChange).where(RuleChange.changed_at < before))
+            await session.commit()
+            return int(result.rowcount or 0)
+
+
+def _log(session: AsyncSession, rule_ids: Iterable[int], now: datetime | None = None) -> None:
+    at = now or datetime.now(UTC)
+    session.add_all(RuleChange(rule_id=rule_id, changed_at=at) for rule_id in rule_ids)
