@@ -2,19 +2,66 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CommandHandler,
+    ContextTypes,
+)
 from telegram.request import BaseRequest
 
 import handlers
 from bot.config import Settings
+from bot.metrics import Metrics
 from bot.offline import OFFLINE_TOKEN, OfflineRequest, private_text_update
 from bot.services import Services
 from handlers.context import SERVICES_KEY, BotContext
 
 TelegramApp = Application[Any, BotContext, Any, Any, Any, Any]
+
+
+class InstrumentedApplication(Application[Any, BotContext, Any, Any, Any, Any]):
+    """Counts every update and times its handling, labelled by command (unknown words are
+    'other', so a user cannot mint label values)."""
+
+    def __init__(self, *, metrics: Metrics, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.metrics = metrics
+        self._commands: frozenset[str] | None = None
+
+    def _label(self, update: object) -> tuple[str, str]:
+        if not isinstance(update, Update):
+            return "other", "other"
+        if update.callback_query is not None:
+            return "callback", "button"
+        if update.inline_query is not None:
+            return "inline", "inline"
+        message = update.effective_message
+        if message is None or not message.text:
+            return "other", "other"
+        if self._commands is None:
+            self._commands = frozenset(
+                command
+                for group in self.handlers.values()
+                for handler in group
+                if isinstance(handler, CommandHandler)
+                for command in handler.commands
+            )
+        word = message.text.split(maxsplit=1)[0]
+        command = word[1:].split("@", 1)[0].lower() if word.startswith("/") else ""
+        return "message", command if command in self._commands else "other"
+
+    async def process_update(self, update: object) -> None:
+        start = time.perf_counter()
+        try:
+            await super().process_update(update)
+        finally:
+            self.metrics.observe_update(*self._label(update), time.perf_counter() - start)
 
 
 def file_url_for(api_url: str) -> str:
@@ -39,6 +86,7 @@ def build_application(
     token: str | None = None,
     request: BaseRequest | None = None,
     rate_limiter: bool = True,
+    metrics: Metrics | None = None,
 ) -> TelegramApp:
     builder = (
         ApplicationBuilder()
@@ -51,6 +99,8 @@ def build_application(
         builder = builder.request(request).get_updates_request(request)
     if rate_limiter:
         builder = builder.rate_limiter(telegram_rate_limiter())
+    if metrics is not None:
+        builder = builder.application_class(InstrumentedApplication, {"metrics": metrics})
     app: TelegramApp = builder.build()
     app.bot_data[SERVICES_KEY] = services
     handlers.register(app)

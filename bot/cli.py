@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.config import MissingTokenError, Settings
+from bot.config import MissingTokenError, RunMode, Settings, WebhookConfigError
 from bot.logging_setup import configure_logging
 from bot.risk.funding import quote_funding
 from bot.risk.models import FundingRequest, LiqRequest, MarginMode, RiskInputError
@@ -100,8 +100,10 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    settings.require_token()
-    configure_logging(settings.log_level, secrets=[settings.require_token()])
+    secrets = [settings.require_token()]
+    if settings.mode is RunMode.WEBHOOK:
+        secrets.append(settings.require_webhook()[1])
+    configure_logging(settings.log_level, secrets=secrets)
     from bot.runner import run
 
     run(settings)
@@ -280,7 +282,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return COMMANDS[args.command](args, settings)
-    except MissingTokenError as error:
+    except (MissingTokenError, WebhookConfigError) as error:
         print(f"oiwatch: {error}", file=sys.stderr)
         return EXIT_USAGE
     except RiskInputError as error:

@@ -80,6 +80,25 @@ class Settings(BaseSettings):
     admin_cache_seconds: float = Field(
         default=60.0, description="How long a getChatMember answer is trusted."
     )
+    http_host: str = Field(default="0.0.0.0", description="Address of /healthz, /metrics, webhook.")
+    http_port: int = Field(
+        default=8080, description="Port of /healthz, /metrics and the webhook; 0 turns it off."
+    )
+    webhook_url: str | None = Field(
+        default=None,
+        description="Public HTTPS URL Telegram posts updates to (webhook mode), e.g. "
+        "https://bot.example.com/telegram; its path is served on http_port.",
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Secret Telegram echoes in X-Telegram-Bot-Api-Secret-Token (webhook mode; "
+        "1-256 of A-Z a-z 0-9 _ -). Requests without it get 403.",
+    )
+    leader_retry_seconds: float | None = Field(
+        default=None,
+        description="How often a follower tries to become leader (PostgreSQL only); "
+        "default half the poll interval, so takeover stays within two polls.",
+    )
 
     _split_venues = field_validator("venues", "symbols", mode="before")(_split)
 
@@ -95,6 +114,21 @@ class Settings(BaseSettings):
             bybit_ws=self.bybit_ws_url,
         )
 
+    @property
+    def leader_retry(self) -> float:
+        return self.leader_retry_seconds or max(0.5, self.poll_seconds / 2)
+
+    def require_webhook(self) -> tuple[str, str]:
+        """(url, secret) for webhook mode, or a clear error naming what is missing."""
+        secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+        if not self.webhook_url or not secret:
+            raise WebhookConfigError
+        if not all(c.isalnum() or c in "_-" for c in secret) or len(secret) > 256:
+            raise WebhookConfigError
+        if self.http_port == 0:
+            raise WebhookConfigError
+        return self.webhook_url, secret
+
     def require_token(self) -> str:
         if self.telegram_token is None or not self.telegram_token.get_secret_value().strip():
             raise MissingTokenError
@@ -106,4 +140,13 @@ class MissingTokenError(RuntimeError):
         super().__init__(
             "OIWATCH_TELEGRAM_TOKEN is not set: get a token from @BotFather and export it, "
             "e.g. export OIWATCH_TELEGRAM_TOKEN=123456:ABC..."
+        )
+
+
+class WebhookConfigError(RuntimeError):
+    def __init__(self) -> None:
+        super().__init__(
+            "OIWATCH_MODE=webhook needs OIWATCH_WEBHOOK_URL (public https URL), "
+            "OIWATCH_WEBHOOK_SECRET (1-256 of A-Z a-z 0-9 _ -) and OIWATCH_HTTP_PORT (not 0), "
+            "e.g. OIWATCH_WEBHOOK_URL=https://bot.example.com/telegram"
         )

@@ -8,14 +8,18 @@ import logging
 import signal
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
 
+from aiohttp import web
 from telegram import Bot, Update
 
 from bot.alerts.pipeline import AlertPipeline
-from bot.app import build_application, publish_menu
+from bot.app import TelegramApp, build_application, publish_menu
 from bot.charts.service import PictureService
-from bot.config import Settings
+from bot.config import RunMode, Settings
 from bot.delivery.sender import Sender
+from bot.health import HealthCheck
 from bot.market.collector import Collector, make_fetchers
 from bot.market.models import Venue
 from bot.market.okx import OkxFetcher
@@ -24,8 +28,10 @@ from bot.market_service import MarketService
 from bot.ratelimit import CommandLimiter
 from bot.rules.matcher import Matcher
 from bot.scheduler.jobs import build_scheduler
+from bot.scheduler.leader import LeaderLock
 from bot.services import Services
 from bot.watch_service import WatchService
+from bot.web import build_web_app
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_database
 from storage.repositories.channels import ChannelRepository
@@ -60,17 +66,29 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             {s.upper() for s in settings.symbols} | set(await snapshots.assets()),
         )
         pictures = PictureService(market)
+        services = Services(
+            settings=settings,
+            contacts=ContactRepository(sessions),
+            limiter=CommandLimiter(settings.command_rate_per_minute),
+            watch=watch,
+            channels=ChannelRepository(sessions),
+            market=market,
+            outbox=OutboxRepository(sessions),
+            pictures=pictures,
+            leader=LeaderLock(engine, settings.leader_retry),
+        )
+        services.health = HealthCheck(
+            sessions,
+            snapshots,
+            list(settings.venues),
+            is_leader=lambda: services.leading,
+            clock=market.clock,
+        )
+        live = services.metrics.live
+        live.is_leader = lambda: services.leading
+        live.venue_last_good = lambda: {v: h.last_good for v, h in market.health.items()}
         try:
-            yield Services(
-                settings=settings,
-                contacts=ContactRepository(sessions),
-                limiter=CommandLimiter(settings.command_rate_per_minute),
-                watch=watch,
-                channels=ChannelRepository(sessions),
-                market=market,
-                outbox=OutboxRepository(sessions),
-                pictures=pictures,
-            )
+            yield services
         finally:
             pictures.close()
             if collector is not None:
@@ -80,22 +98,92 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
 
 
 async def serve(settings: Settings, stop: asyncio.Event, *, poll_timeout: int = 10) -> None:
-    """Everything `oiwatch run` does; tests call it with their own stop event."""
+    """Everything `oiwatch run` does; tests call it with their own stop event.
+
+    Every replica answers updates (webhook mode; in polling mode only the leader may call
+    getUpdates) and serves /healthz and /metrics; the leader alone runs the jobs and sender."""
     async with open_services(settings) as services:
-        app = build_application(settings, services)
+        app = build_application(settings, services, metrics=services.metrics)
         async with app:
-            await publish_menu(app)
             await app.start()
-            assert app.updater is not None
-            await app.updater.start_polling(
-                timeout=poll_timeout, allowed_updates=Update.ALL_TYPES, drop_pending_updates=False
-            )
-            log.info("oiwatch is polling as @%s", app.bot.username)
-            async with background(settings, services, app.bot, stop):
-                await stop.wait()
-                log.info("stopping")
-            await app.updater.stop()
-            await app.stop()
+            try:
+                async with http_server(settings, services, app):
+                    await lead(settings, services, app, stop, poll_timeout)
+            finally:
+                await app.stop()
+        log.info("stopped")
+
+
+async def lead(
+    settings: Settings, services: Services, app: TelegramApp, stop: asyncio.Event, poll_timeout: int
+) -> None:
+    """Follower until the leader lock is ours, leader until it is lost or we stop; again."""
+    lock, watch = services.leader, services.watch
+    assert lock is not None and watch is not None
+    webhook = settings.mode is RunMode.WEBHOOK
+    while await lock.acquire(stop):
+        services.leading = True
+        try:
+            if lock.shared:
+                await watch.reload()  # rules other replicas changed while we followed
+            # Token-wide settings belong to the leader: the command menu and the webhook.
+            await publish_menu(app)
+            if webhook:
+                url, secret = settings.require_webhook()
+                await app.bot.set_webhook(
+                    url, secret_token=secret, allowed_updates=Update.ALL_TYPES
+                )
+                log.info("oiwatch leads; webhook set for @%s", app.bot.username)
+            else:
+                assert app.updater is not None
+                await app.updater.start_polling(
+                    timeout=poll_timeout,
+                    allowed_updates=Update.ALL_TYPES,
+                    drop_pending_updates=False,
+                )
+                log.info("oiwatch leads, polling as @%s", app.bot.username)
+            leading = asyncio.Event()
+            async with background(settings, services, app.bot, leading):
+                await lock.hold(stop)
+                log.info("stopping" if stop.is_set() else "leadership lost")
+        finally:
+            services.leading = False
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+            await lock.release()
+
+
+@contextlib.asynccontextmanager
+async def http_server(
+    settings: Settings, services: Services, app: TelegramApp
+) -> AsyncIterator[None]:
+    """/healthz, /metrics and the webhook on OIWATCH_HTTP_PORT (0: none)."""
+    if settings.http_port == 0 or services.health is None:
+        yield
+        return
+    webhook_path = secret = None
+    if settings.mode is RunMode.WEBHOOK:
+        url, secret = settings.require_webhook()
+        webhook_path = urlsplit(url).path or "/"
+
+    async def on_update(data: dict[str, Any]) -> None:
+        await app.update_queue.put(Update.de_json(data, app.bot))
+
+    web_app = build_web_app(
+        services.health,
+        services.metrics,
+        webhook_path=webhook_path,
+        secret=secret,
+        on_update=on_update,
+    )
+    runner = web.AppRunner(web_app, access_log=None)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, settings.http_host, settings.http_port).start()
+        log.info("http on %s:%d", settings.http_host, settings.http_port)
+        yield
+    finally:
+        await runner.cleanup()
 
 
 @contextlib.asynccontextmanager
@@ -113,15 +201,22 @@ async def background(
         on_chat_gone=lambda chat_id: watch.pause_chat(chat_id, True),
         on_chat_migrated=watch.migrate_chat,
     )
+    live = services.metrics.live
+    live.sender_totals = lambda: vars(sender.stats)
     tasks = [asyncio.create_task(sender.run(stop, wake))]
     scheduler = None
     if market is not None and market.collector is not None:
         pipeline = AlertPipeline(market, watch, outbox, wake)
+
+        async def after_poll() -> None:
+            services.metrics.alerts_queued.inc(await pipeline.after_poll())
+
         scheduler = build_scheduler(
             market,
             settings.poll_seconds,
             timedelta(days=settings.snapshot_retention_days),
-            after_poll=pipeline.after_poll,
+            after_poll=after_poll,
+            on_tick=services.metrics.observe_tick,
             full_resolution=timedelta(days=settings.snapshot_full_resolution_days),
         )
         by_venue = {f.venue: f for f in market.collector.fetchers}

@@ -6,9 +6,12 @@ from dataclasses import dataclass, field
 
 from bot.charts.service import PictureService
 from bot.config import Settings
+from bot.health import HealthCheck
 from bot.market_service import MarketService
+from bot.metrics import Metrics
 from bot.ratelimit import CommandLimiter
 from bot.risk.tiers import TierBook, load_default_tiers
+from bot.scheduler.leader import LeaderLock
 from bot.watch_service import WatchService
 from storage.repositories.channels import ChannelRepository
 from storage.repositories.contacts import ContactRepository
@@ -25,5 +28,9 @@ class Services:
     market: MarketService | None = None
     outbox: OutboxRepository | None = None
     pictures: PictureService | None = None
+    metrics: Metrics = field(default_factory=Metrics)
+    health: HealthCheck | None = None
+    leader: LeaderLock | None = None
+    leading: bool = False  # this replica holds the leader lock (runs jobs and sender)
     # Bundled, dated tier tables, replaced per symbol by live ones once refreshed.
     tiers: TierBook = field(default_factory=load_default_tiers)

@@ -8,11 +8,13 @@ one slow venue never delays the others.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.market.models import TickResult
 from bot.market_service import MarketService
 
 log = logging.getLogger(__name__)
@@ -26,6 +28,7 @@ def build_scheduler(
     retention: timedelta,
     after_poll: TickHook | None = None,
     full_resolution: timedelta = timedelta(days=7),
+    on_tick: Callable[[TickResult, float], None] | None = None,
 ) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=UTC)
 
@@ -37,7 +40,10 @@ def build_scheduler(
             if not backfilled:
                 backfilled = True
                 await market.backfill()
-            await market.poll()
+            started = time.perf_counter()
+            tick = await market.poll()
+            if tick is not None and on_tick is not None:
+                on_tick(tick, time.perf_counter() - started)
             if after_poll is not None:
                 await after_poll()
         except Exception:

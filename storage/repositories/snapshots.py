@@ -137,6 +137,16 @@ class SnapshotRepository:
             rows = await session.execute(query.order_by(MarketSnapshot.ts))
             return list(rows.scalars())
 
+    async def venue_latest(self, since: datetime) -> dict[str, datetime]:
+        """Newest snapshot time per venue, among rows since `since` (health checks)."""
+        query = (
+            select(MarketSnapshot.venue, func.max(MarketSnapshot.ts))
+            .where(MarketSnapshot.ts >= since)
+            .group_by(MarketSnapshot.venue)
+        )
+        async with self._sessions() as session:
+            return {venue: ts for venue, ts in (await session.execute(query)).all()}
+
     async def assets(self) -> list[str]:
         async with self._sessions() as session:
             rows = await session.execute(select(MarketSnapshot.asset).distinct())

@@ -40,11 +40,15 @@ async def start_bot(tmp_path: Path, **overrides: object) -> AsyncIterator[Runnin
             "database_url": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
             "command_rate_per_minute": 100,
             "venues": "",  # no market polling unless a test points it at the fake exchange
+            "http_port": 0,  # no /healthz server unless a test asks for one
         }
         settings = Settings(**{**values, **overrides})
         stop = asyncio.Event()
         task = asyncio.create_task(serve(settings, stop, poll_timeout=1))
-        await api.wait_for("getUpdates", timeout=10)
+        # Up once it polls, or (webhook mode) once it has registered its webhook.
+        await api.wait_for(
+            lambda: bool(api.calls("getUpdates") or api.calls("setWebhook")), timeout=10
+        )
         try:
             yield RunningBot(api, settings)
         finally:

@@ -28,6 +28,7 @@ async def start_bot(api: FakeTelegramAPI, database_url: str) -> asyncio.subproce
         "OIWATCH_TELEGRAM_API_URL": api.base_url,
         "OIWATCH_DATABASE_URL": database_url,
         "OIWATCH_VENUES": "",
+        "OIWATCH_HTTP_PORT": "0",
         "OIWATCH_LOG_LEVEL": "WARNING",
     }
     return await asyncio.create_subprocess_exec(

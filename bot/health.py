@@ -1,0 +1,51 @@
+"""/healthz: is the database reachable, how fresh is each venue's data, does this replica lead.
+
+Only a dead database makes the answer 503 (restart me). Stale venues are reported, with 200:
+an exchange outage is not something restarting the bot can fix."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from storage.db import SessionFactory
+from storage.repositories.snapshots import SnapshotRepository
+
+FRESH = timedelta(minutes=5)
+WINDOW = timedelta(hours=6)  # venues silent longer than this drop out of the report
+
+
+@dataclass
+class HealthCheck:
+    sessions: SessionFactory
+    snapshots: SnapshotRepository
+    venues: list[str]
+    is_leader: Callable[[], bool]
+    clock: Callable[[], datetime]
+
+    async def report(self) -> tuple[int, dict[str, Any]]:
+        now = self.clock()
+        role = "leader" if self.is_leader() else "follower"
+        try:
+            async with self.sessions() as session:
+                await session.execute(text("SELECT 1"))
+            latest = await self.snapshots.venue_latest(now - WINDOW)
+        except (SQLAlchemyError, OSError) as error:
+            return 503, {"status": "down", "db": f"error: {type(error).__name__}", "role": role}
+        venues = {}
+        for venue in self.venues:
+            last = latest.get(venue)
+            age = (now - last).total_seconds() if last is not None else None
+            venues[venue] = {"age_s": None if age is None else round(age), "fresh": _fresh(age)}
+        stale = [v for v, state in venues.items() if not state["fresh"]]
+        status = "degraded" if stale else "ok"
+        return 200, {"status": status, "db": "ok", "role": role, "venues": venues}
+
+
+def _fresh(age: float | None) -> bool:
+    return age is not None and age <= FRESH.total_seconds()

@@ -1,0 +1,104 @@
+"""Prometheus metrics: counters bumped where things happen, plus live readings (sender totals,
+data age, leadership) collected at scrape time. One registry per process, not the global one,
+so tests can run several bots in one interpreter."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+)
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from bot.market.models import TickResult
+
+disable_created_metrics()  # *_created series double the output and no dashboard reads them
+
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+
+
+@dataclass
+class LiveState:
+    """What the collector reads at scrape time; the runner fills the callables in."""
+
+    is_leader: Callable[[], bool] = lambda: False
+    sender_totals: Callable[[], dict[str, int]] = dict
+    venue_last_good: Callable[[], dict[str, datetime | None]] = dict
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+
+class _LiveCollector(Collector):
+    def __init__(self, state: LiveState) -> None:
+        self.state = state
+
+    def collect(self) -> Iterable[Metric]:
+        leader = GaugeMetricFamily("oiwatch_leader", "1 if this replica runs the jobs and sender")
+        leader.add_metric([], 1.0 if self.state.is_leader() else 0.0)
+        yield leader
+        totals = self.state.sender_totals()
+        sent = CounterMetricFamily("oiwatch_alerts_sent", "Alerts delivered to Telegram")
+        sent.add_metric([], totals.get("sent", 0))
+        yield sent
+        failed = CounterMetricFamily(
+            "oiwatch_alerts_failed", "Alert send attempts that failed", labels=["outcome"]
+        )
+        for outcome in ("retried", "dead"):
+            failed.add_metric([outcome], totals.get(outcome, 0))
+        yield failed
+        age = GaugeMetricFamily(
+            "oiwatch_data_age_seconds", "Seconds since a venue last answered", labels=["venue"]
+        )
+        now = self.state.clock()
+        for venue, last in sorted(self.state.venue_last_good().items()):
+            if last is not None:
+                age.add_metric([venue], (now - last).total_seconds())
+        yield age
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.live = LiveState()
+        self.registry.register(_LiveCollector(self.live))
+        self.updates = Counter(
+            "oiwatch_updates", "Telegram updates handled", ["kind"], registry=self.registry
+        )
+        self.command_seconds = Histogram(
+            "oiwatch_command_seconds",
+            "Time to handle one update, by command",
+            ["command"],
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self.alerts_queued = Counter(
+            "oiwatch_alerts_queued", "Alerts written to the outbox", registry=self.registry
+        )
+        self.venue_errors = Counter(
+            "oiwatch_venue_errors", "Polls a venue failed", ["venue"], registry=self.registry
+        )
+        self.tick_seconds = Histogram(
+            "oiwatch_tick_seconds",
+            "Wall time of one market poll, all venues",
+            buckets=(0.25, 0.5, 1, 2, 5, 10, 20, 40, 60),
+            registry=self.registry,
+        )
+
+    def observe_update(self, kind: str, command: str, seconds: float) -> None:
+        self.updates.labels(kind).inc()
+        self.command_seconds.labels(command).observe(seconds)
+
+    def observe_tick(self, tick: TickResult, seconds: float) -> None:
+        self.tick_seconds.observe(seconds)
+        for venue in tick.degraded():
+            self.venue_errors.labels(str(venue)).inc()
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,106 @@
+"""Webhook mode over HTTP (secret checked), /healthz and /metrics on the bot's own port."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from tests.e2e.conftest import start_bot
+
+SECRET = "s3cret_token-for-tests"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _message(update_id: int, text: str) -> dict[str, Any]:
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 1_764_000_000,
+            "chat": {"id": 1001, "type": "private", "first_name": "Trader"},
+            "from": {"id": 1001, "is_bot": False, "first_name": "Trader"},
+            "text": text,
+            "entities": [{"type": "bot_command", "offset": 0, "length": text.find(" ")}],
+        },
+    }
+
+
+async def test_webhook_checks_the_secret_and_answers_through_the_bot(tmp_path: Path) -> None:
+    port = free_port()
+    async with (
+        start_bot(
+            tmp_path,
+            mode="webhook",
+            http_host="127.0.0.1",
+            http_port=port,
+            webhook_url="https://bot.example.test/hook/telegram",
+            webhook_secret=SECRET,
+        ) as bot,
+        aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http,
+    ):
+        # The leader registered the webhook with its secret, and never polls.
+        await bot.api.wait_for("setWebhook")
+        [hook] = bot.api.calls("setWebhook")
+        assert hook.params["url"] == "https://bot.example.test/hook/telegram"
+        assert hook.params["secret_token"] == SECRET
+        assert bot.api.calls("getUpdates") == []
+
+        update = _message(1, "/liq 50000 50x long")
+        for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}):
+            async with http.post("/hook/telegram", json=update, headers=headers) as response:
+                assert response.status == 403
+        async with http.post(
+            "/hook/telegram", data=b"{not json", headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
+        ) as response:
+            assert response.status == 400
+        assert bot.api.sent_messages(1001) == []  # nothing reached the handlers
+
+        async with http.post(
+            "/hook/telegram", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": SECRET}
+        ) as response:
+            assert response.status == 200
+        await bot.api.wait_for(lambda: bool(bot.api.sent_messages(1001)), timeout=5)
+        assert "long 50x: liquidation at 49,250.00" in bot.api.sent_messages(1001)[0].text
+
+        async with http.get("/healthz") as response:
+            assert response.status == 200
+            health = await response.json()
+        # No venues configured: nothing to be stale; one process on SQLite always leads.
+        assert health == {"status": "ok", "db": "ok", "role": "leader", "venues": {}}
+
+        async with http.get("/metrics") as response:
+            assert response.status == 200
+            metrics = await response.text()
+        assert 'oiwatch_updates_total{kind="message"} 1.0' in metrics
+        assert 'oiwatch_command_seconds_count{command="liq"} 1.0' in metrics
+        assert "oiwatch_leader 1.0" in metrics
+        assert "oiwatch_alerts_sent_total 0.0" in metrics
+
+
+async def test_health_reports_stale_venues_without_failing(tmp_path: Path) -> None:
+    port = free_port()
+    async with (
+        start_bot(
+            tmp_path,
+            http_host="127.0.0.1",
+            http_port=port,
+            venues="binance",
+            binance_url="http://127.0.0.1:9/",  # nothing listens: the venue never answers
+            liquidation_streams=False,
+            poll_seconds=3600,
+        ),
+        aiohttp.ClientSession(f"http://127.0.0.1:{port}") as http,
+        http.get("/healthz") as response,
+    ):
+        assert response.status == 200  # an exchange outage is not a reason to restart
+        health = await response.json()
+    assert health["status"] == "degraded"
+    assert health["venues"] == {"binance": {"age_s": None, "fresh": False}}
