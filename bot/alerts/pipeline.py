@@ -78,8 +78,10 @@ class AlertPipeline:
                         events.append(BuiltInEvent(asset, metric, venue))
                         warnings[(asset, metric, venue)] = warning
         firings = self.watch.matcher.evaluate(observed, now, events=events)
+        # Outbox first: a crash between the two then repeats an alert rather than losing it.
+        queued = await self._enqueue(firings, warnings, ages, now)
         await self.watch.persist_states(self.watch.matcher.pop_changed())
-        return await self._enqueue(firings, warnings, ages, now)
+        return queued
 
     def _watched_assets(self) -> set[str]:
         assets = {rule.spec.asset for rule in self.watch.matcher.rules.values()}

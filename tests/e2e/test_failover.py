@@ -1,0 +1,143 @@
+"""Two replicas on the real PostgreSQL, real processes: one leads (polls Telegram and the
+venues, sends), the other waits. SIGKILL the leader mid-broadcast: the follower takes over
+within two poll intervals, delivers every pending alert (at most the in-flight one per chat
+twice, in order), and the rules the dead leader held fire from the new one."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime
+
+import aiohttp
+import pytest
+
+from storage.db import make_engine, make_session_factory
+from storage.migrate import upgrade_database
+from storage.repositories.outbox import OutboxRepository, OutgoingAlert
+from tests.e2e.conftest import TOKEN
+from tests.e2e.test_webhook_and_ops import free_port
+from tests.fakes.exchange import FakeExchange
+from tests.fakes.telegram_api import FakeTelegramAPI
+
+CHATS = 15
+PER_CHAT = 3
+POLL_S = 2.0
+
+pytestmark = pytest.mark.timeout(120)
+
+
+async def _replica(
+    api: FakeTelegramAPI, fx: FakeExchange, database_url: str, port: int
+) -> asyncio.subprocess.Process:
+    env = {
+        **os.environ,
+        "OIWATCH_TELEGRAM_TOKEN": TOKEN,
+        "OIWATCH_TELEGRAM_API_URL": api.base_url,
+        "OIWATCH_DATABASE_URL": database_url,
+        "OIWATCH_VENUES": "hyperliquid",
+        "OIWATCH_SYMBOLS": "BTC",
+        "OIWATCH_HYPERLIQUID_URL": fx.endpoints.hyperliquid,
+        "OIWATCH_LIQUIDATION_STREAMS": "false",
+        "OIWATCH_POLL_SECONDS": str(POLL_S),
+        "OIWATCH_HTTP_HOST": "127.0.0.1",
+        "OIWATCH_HTTP_PORT": str(port),
+        "OIWATCH_LOG_LEVEL": "WARNING",
+    }
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+
+
+async def _role(http: aiohttp.ClientSession, port: int) -> str | None:
+    try:
+        async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
+            return str((await response.json())["role"])
+    except aiohttp.ClientError:
+        return None
+
+
+async def _until_role(http: aiohttp.ClientSession, port: int, role: str, timeout: float) -> None:
+    async with asyncio.timeout(timeout):
+        while await _role(http, port) != role:
+            await asyncio.sleep(0.05)
+
+
+async def test_killing_the_leader_hands_over_without_losing_alerts(database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("replicas need PostgreSQL (set OIWATCH_TEST_DATABASE_URL)")
+    engine = make_engine(database_url)
+    await upgrade_database(engine)
+    outbox = OutboxRepository(make_session_factory(engine))
+    expected = [
+        OutgoingAlert(2000 + chat, f"alert-{chat}-{n}", f"alert {chat}/{n}")
+        for n in range(PER_CHAT)
+        for chat in range(CHATS)
+    ]
+    port_a, port_b = free_port(), free_port()
+    async with FakeExchange() as fx, FakeTelegramAPI(TOKEN) as api, aiohttp.ClientSession() as http:
+        fx.set("BTC", mark=60000, index=60000, oi_coin=90000, funding="0.0001")
+        leader = await _replica(api, fx, database_url, port_a)
+        follower = None
+        try:
+            await _until_role(http, port_a, "leader", 30)
+            follower = await _replica(api, fx, database_url, port_b)
+            await _until_role(http, port_b, "follower", 30)
+
+            api.push_message(1001, "/watch BTC funding > 0.05%")
+            await api.wait_for(lambda: bool(api.sent_messages(1001)), timeout=10)
+            assert "rule #1" in api.sent_messages(1001)[-1].text
+
+            # Each send takes a while, so the kill lands with messages in flight.
+            api.fail_next("sendMessage", status=200, delay_s=0.15, times=10_000)
+            await outbox.enqueue(expected, datetime.now(UTC))
+            await api.wait_for(lambda: len(api.sent_messages()) >= CHATS, timeout=30)
+            leader.send_signal(signal.SIGKILL)
+            killed = time.monotonic()
+            await leader.wait()
+            assert len(api.sent_messages()) - 1 < len(expected), "killed too late to prove much"
+
+            await _until_role(http, port_b, "leader", 2 * POLL_S)
+            takeover = time.monotonic() - killed
+            assert takeover <= 2 * POLL_S
+            await api.wait_for(
+                lambda: {m.text for m in api.sent_messages()} >= {a.text for a in expected},
+                timeout=40,
+            )
+
+            # The rule the dead leader held fires from the new one, once.
+            api.clear_faults()
+            before = len(api.sent_messages(1001))
+            fx.set("BTC", funding="0.0008")
+            await api.wait_for(lambda: len(api.sent_messages(1001)) > before, timeout=4 * POLL_S)
+            assert "BTC funding &gt; 0.05%</b> crossed (#1)" in api.sent_messages(1001)[-1].text
+            await asyncio.sleep(2 * POLL_S)
+            assert len(api.sent_messages(1001)) == before + 1
+        finally:
+            for process in (leader, follower):
+                if process is not None and process.returncode is None:
+                    process.send_signal(signal.SIGTERM)
+                    await asyncio.wait_for(process.wait(), timeout=15)
+    await engine.dispose()
+
+    alerts = [m for m in api.sent_messages() if m.text.startswith("alert ")]
+    counts = Counter(m.text for m in alerts)
+    repeated = {text: n for text, n in counts.items() if n > 1}
+    per_chat = Counter(text.split("/")[0] for text in repeated)
+    assert all(n == 2 for n in repeated.values())
+    assert all(n <= 1 for n in per_chat.values())  # at most the in-flight one per chat
+    assert set(counts) == {a.text for a in expected}
+    for chat in range(CHATS):
+        texts = [m.text for m in api.sent_messages(2000 + chat)]
+        assert texts == sorted(texts) and len(set(texts)) == PER_CHAT
+    print(f"takeover after SIGKILL: {takeover:.2f} s (poll interval {POLL_S:g} s)")
