@@ -6,6 +6,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -20,8 +21,17 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
+# Replicas starting together would race to migrate; the first takes this lock and the rest
+# wait, then find nothing left to do. Held for the transaction only.
+MIGRATION_LOCK_KEY = 0x6F69776174636801
+
+
 async def upgrade_database(engine: AsyncEngine, revision: str = "head") -> None:
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            await connection.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+            )
         await connection.run_sync(lambda sync: command.upgrade(alembic_config(sync), revision))
 
 

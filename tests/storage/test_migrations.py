@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
@@ -49,3 +52,15 @@ async def test_migrations_match_the_models(engine) -> None:
 
     async with engine.connect() as conn:
         assert await conn.run_sync(diff) == []
+
+
+async def test_replicas_starting_together_migrate_once(database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("replicas need PostgreSQL; SQLite is one process")
+    engines = [make_engine(database_url) for _ in range(3)]
+    try:
+        await asyncio.gather(*(upgrade_database(engine) for engine in engines))
+        assert {"users", "rule_changes"} <= await _tables(engines[0])
+    finally:
+        for engine in engines:
+            await engine.dispose()
