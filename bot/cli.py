@@ -103,7 +103,7 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     secrets = [settings.require_token()]
     if settings.mode is RunMode.WEBHOOK:
         secrets.append(settings.require_webhook()[1])
-    configure_logging(settings.log_level, secrets=secrets)
+    configure_logging(settings.log_level, secrets=secrets, json=settings.log_json)
     from bot.runner import run
 
     run(settings)

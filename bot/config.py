@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     )
     mode: RunMode = RunMode.POLLING
     log_level: str = "INFO"
+    log_json: bool = Field(
+        default=False, description="One JSON object per log line (ts, level, logger, msg, exc)."
+    )
     default_mmr: Decimal = Field(
         default=Decimal("0.005"),
         description="Maintenance margin rate for /liq when no venue or mmr= is given.",

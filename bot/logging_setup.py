@@ -11,6 +11,9 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
+
+import orjson
 
 TOKEN_SHAPE = re.compile(r"\d{6,12}:[A-Za-z0-9_-]{20,}")
 REDACTED = "<redacted>"
@@ -53,14 +56,35 @@ def install_redaction() -> None:
         logging.setLogRecordFactory(_redacting_factory)
 
 
-def configure_logging(level: str = "INFO", secrets: list[str] | None = None) -> None:
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line (for log shippers); records are already redacted."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        if record.exc_text:
+            entry["exc"] = record.exc_text
+        return orjson.dumps(entry).decode()
+
+
+def configure_logging(
+    level: str = "INFO", secrets: list[str] | None = None, *, json: bool = False
+) -> None:
     install_redaction()
     for secret in secrets or []:
         add_secret(secret)
     root = logging.getLogger()
     if not root.handlers:
         handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(
+            JsonFormatter()
+            if json
+            else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        )
         root.addHandler(handler)
     root.setLevel(level.upper())
     # httpx logs every request URL (with the token) at INFO; redaction covers it anyway, but
