@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.alerts.observations import AssetData, observations, signal_series
+from bot.alerts.percentiles import HISTORY as PERCENTILE_HISTORY
+from bot.alerts.percentiles import percentile_levels
 from bot.alerts.render import chat_alert
 from bot.market.models import TickResult
 from bot.market_service import FRESH, MarketService
@@ -48,6 +50,9 @@ class AlertPipeline:
     tracker: WarningTracker = field(default_factory=WarningTracker)
     _baselines: dict[str, tuple[datetime, Baselines]] = field(default_factory=dict)
     _degraded: set[str] = field(default_factory=set)
+    _levels: dict[
+        str, tuple[datetime, frozenset[object], dict[tuple[ObservationKey, int], float]]
+    ] = field(default_factory=dict)
 
     async def after_poll(self) -> int:
         tick = self.market.last_tick
@@ -77,11 +82,38 @@ class AlertPipeline:
                     if metric is not None:
                         events.append(BuiltInEvent(asset, metric, venue))
                         warnings[(asset, metric, venue)] = warning
-        firings = self.watch.matcher.evaluate(observed, now, events=events)
+        firings = self.watch.matcher.evaluate(
+            observed, now, events=events, percentiles=await self._percentiles(observed, now)
+        )
         # Outbox first: a crash between the two then repeats an alert rather than losing it.
         queued = await self._enqueue(firings, warnings, ages, now)
         await self.watch.persist_states(self.watch.matcher.pop_changed())
         return queued
+
+    async def _percentiles(
+        self, observed: dict[ObservationKey, float], now: datetime
+    ) -> dict[tuple[ObservationKey, int], float]:
+        """Levels for `p95`-style rules, from each asset's last week, refreshed hourly."""
+        levels: dict[tuple[ObservationKey, int], float] = {}
+        for asset in {key[0] for key in observed}:
+            wants = self.watch.matcher.percentile_wants(asset)
+            if not wants:
+                continue
+            signature = frozenset((key, frozenset(ps)) for key, ps in wants.items())
+            cached = self._levels.get(asset)
+            if cached is None or cached[1] != signature or now - cached[0] > BASELINE_EVERY:
+                snapshots = self.market.snapshots
+                since = now - PERCENTILE_HISTORY
+                data = AssetData(
+                    asset,
+                    [],
+                    await snapshots.series(asset, since),
+                    await snapshots.liquidations(asset, since),
+                )
+                cached = (now, signature, percentile_levels(data, wants))
+                self._levels[asset] = cached
+            levels.update(cached[2])
+        return levels
 
     def _watched_assets(self) -> set[str]:
         assets = {rule.spec.asset for rule in self.watch.matcher.rules.values()}

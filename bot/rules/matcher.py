@@ -146,6 +146,18 @@ class Matcher:
     def __len__(self) -> int:
         return len(self.rules)
 
+    def percentile_wants(self, asset: str) -> dict[tuple[Metric, str | None, str | None], set[int]]:
+        """(metric, window, venue) -> the percentiles that rules on `asset` (or on every asset)
+        compare against: what the pipeline must compute from the asset's history."""
+        wants: dict[tuple[Metric, str | None, str | None], set[int]] = defaultdict(set)
+        for (owner, metric, window, venue), ids in self._percentile.items():
+            if owner in (asset, ALL_ASSETS):
+                for rule_id in ids:
+                    threshold = self.rules[rule_id].spec.threshold
+                    assert threshold is not None and threshold.percentile is not None
+                    wants[(metric, window, venue)].add(threshold.percentile)
+        return wants
+
     def add(self, rule: WatchRule, state: RuleState | None = None) -> None:
         spec = rule.spec
         self.rules[rule.id] = rule

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
@@ -83,3 +84,36 @@ async def test_squeeze_rules_fire_aggregated_and_per_venue(engine: AsyncEngine) 
     assert "BTC long squeeze in progress" in aggregate.text  # half the market crashed
     # The same cascade on the next tick is not news.
     assert await pipeline.after_poll() == 0
+
+
+async def test_percentile_rules_fire_against_the_assets_own_history(engine: AsyncEngine) -> None:
+    """`funding > p95`: a week of funding at 0.01 % with one bar in 25 (4 %) at 0.02 %, so the
+    p95 level is 0.01 % and p99 0.02 %: funding now at 0.03 % fires both; `funding < p5`
+    (0.01 %) does not."""
+    sessions = make_session_factory(engine)
+    snapshots = SnapshotRepository(sessions)
+    week = []
+    bars = 7 * 288
+    for i in range(bars):
+        ts = NOW - timedelta(minutes=5 * (bars - i))
+        rate = "0.0002" if i % 25 == 0 else "0.0001"
+        week.append(replace(snap(Venue.BINANCE, ts, 60000, 90000), funding_rate=D(rate)))
+    week.append(replace(snap(Venue.BINANCE, NOW, 60000, 90000), funding_rate=D("0.0003")))
+    await snapshots.save(week)
+    market = MarketService(snapshots, None, {"BTC"}, clock=lambda: NOW)
+    market.last_tick = TickResult(
+        {Venue.BINANCE: VenueResult(Venue.BINANCE, (), False, None, 1, 0.1, NOW)}
+    )
+    watch = WatchService(RuleRepository(sessions), Matcher(), cap=50)
+    await watch.add(201, 201, "BTC funding > p95", NOW)
+    await watch.add(202, 202, "BTC funding > p99", NOW)
+    await watch.add(203, 203, "BTC funding < p5", NOW)
+    outbox = OutboxRepository(sessions)
+    pipeline = AlertPipeline(market, watch, outbox, asyncio.Event(), clock=lambda: NOW)
+
+    assert await pipeline.after_poll() == 2
+    [p95] = await outbox.messages(201)
+    assert "now +0.0300% per 8h vs its p95 +0.0100% per 8h" in p95.text
+    [p99] = await outbox.messages(202)
+    assert "vs its p99 +0.0200% per 8h" in p99.text
+    assert await outbox.messages(203) == []
