@@ -146,7 +146,9 @@ def evaluate(
     series = list(points)
     last = series[-1]
     now = now or last.ts
-    age = (now - last.ts).total_seconds()
+    # A live bar is stamped at its end, up to 5 minutes ahead of now: its data is fresh, not
+    # from the future.
+    age = max(0.0, (now - last.ts).total_seconds())
     base = base or baselines(series, settings)
     oi = DespikedOI(series)
     ranges = PriceRanges(series)
