@@ -35,6 +35,7 @@ from bot.web import build_web_app
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_database
 from storage.repositories.channels import ChannelRepository
+from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.contacts import ContactRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.rules import RuleRepository
@@ -75,6 +76,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             market=market,
             outbox=OutboxRepository(sessions),
             pictures=pictures,
+            chat_settings=ChatSettingsRepository(sessions),
             leader=LeaderLock(engine, settings.leader_retry),
         )
         services.health = HealthCheck(
@@ -195,18 +197,24 @@ async def background(
     watch, outbox, market = services.watch, services.outbox, services.market
     assert watch is not None and outbox is not None
     wake = asyncio.Event()
+
+    async def migrated(old_chat_id: int, new_chat_id: int) -> None:
+        await watch.migrate_chat(old_chat_id, new_chat_id)
+        if services.chat_settings is not None:
+            await services.chat_settings.rewrite_chat(old_chat_id, new_chat_id)
+
     sender = Sender(
         bot,
         outbox,
         on_chat_gone=lambda chat_id: watch.pause_chat(chat_id, True),
-        on_chat_migrated=watch.migrate_chat,
+        on_chat_migrated=migrated,
     )
     live = services.metrics.live
     live.sender_totals = lambda: vars(sender.stats)
     tasks = [asyncio.create_task(sender.run(stop, wake))]
     scheduler = None
     if market is not None and market.collector is not None:
-        pipeline = AlertPipeline(market, watch, outbox, wake)
+        pipeline = AlertPipeline(market, watch, outbox, wake, chat_settings=services.chat_settings)
 
         async def after_poll() -> None:
             services.metrics.alerts_queued.inc(await pipeline.after_poll())

@@ -14,6 +14,7 @@ from bot.risk.tiers import TierBook, load_default_tiers
 from bot.scheduler.leader import LeaderLock
 from bot.watch_service import WatchService
 from storage.repositories.channels import ChannelRepository
+from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.contacts import ContactRepository
 from storage.repositories.outbox import OutboxRepository
 
@@ -28,6 +29,7 @@ class Services:
     market: MarketService | None = None
     outbox: OutboxRepository | None = None
     pictures: PictureService | None = None
+    chat_settings: ChatSettingsRepository | None = None
     metrics: Metrics = field(default_factory=Metrics)
     health: HealthCheck | None = None
     leader: LeaderLock | None = None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.rules.grammar import describe, parse_rule
+from bot.rules.grammar import describe, parse_rule, with_new_threshold
 from bot.rules.matcher import Matcher, RuleState, WatchRule
 from bot.rules.model import RuleSpec
 from storage.models import WatchRuleRow
@@ -94,7 +94,14 @@ class WatchService:
                 self.matcher.state(rid).muted_until = row.muted_until
         return len(ids)
 
-    async def add(self, chat_id: int, user_id: int, text: str, now: datetime) -> StoredRule:
+    async def add(
+        self,
+        chat_id: int,
+        user_id: int,
+        text: str,
+        now: datetime,
+        cooldown: timedelta = DEFAULT_COOLDOWN,
+    ) -> StoredRule:
         """Raises RuleSyntaxError or RuleCapReached; both carry a sentence for the user."""
         spec = parse_rule(text)
         row = await self.rules.add(
@@ -103,10 +110,33 @@ class WatchService:
             describe(spec),
             now,
             cap=self.cap,
-            cooldown_s=int(DEFAULT_COOLDOWN.total_seconds()),
+            cooldown_s=int(cooldown.total_seconds()),
         )
         self.matcher.add(_to_watch_rule(row))
         return _to_stored(row)
+
+    async def edit(
+        self, chat_id: int, rule_id: int, change: str, now: datetime
+    ) -> StoredRule | None:
+        """A new threshold for one of the chat's rules (None: no such rule there). Raises
+        RuleSyntaxError with a sentence for the user."""
+        row = await self.rules.get(rule_id)
+        if row is None or row.chat_id != chat_id:
+            return None
+        spec = with_new_threshold(parse_rule(row.text), change)
+        if not await self.rules.rewrite(chat_id, rule_id, describe(spec)):
+            return None
+        if rule_id in self.matcher.rules:
+            self.matcher.remove(rule_id)  # re-added armed, with no history, by the sync
+        await self.sync(now)
+        updated = await self.rules.get(rule_id)
+        return _to_stored(updated) if updated is not None else None
+
+    async def set_cooldown(self, chat_id: int, cooldown: timedelta, now: datetime) -> int:
+        """Every rule of the chat gets the new cooldown; returns how many."""
+        changed = await self.rules.set_cooldown(chat_id, int(cooldown.total_seconds()))
+        await self.sync(now)
+        return len(changed)
 
     async def list(self, chat_id: int) -> list[StoredRule]:
         return [_to_stored(row) for row in await self.rules.for_chat(chat_id)]

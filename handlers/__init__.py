@@ -26,7 +26,14 @@ from handlers.inline import inline_query
 from handlers.liquidation import liq_command
 from handlers.market import oi_command
 from handlers.membership import my_chat_member
-from handlers.rules import rule_button, unwatch_command, watch_command, watches_command
+from handlers.rules import (
+    edit_command,
+    rule_button,
+    unwatch_command,
+    watch_command,
+    watches_command,
+)
+from handlers.settings import settings_command
 from handlers.start import help_command, publish_command_menu
 
 __all__ = ["publish_command_menu", "register"]
@@ -41,6 +48,8 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("watch", watch_command))
     app.add_handler(CommandHandler("watches", watches_command))
     app.add_handler(CommandHandler("unwatch", unwatch_command))
+    app.add_handler(CommandHandler("edit", edit_command))
+    app.add_handler(CommandHandler("settings", settings_command))
     app.add_handler(CommandHandler("channel", channel_command))
     app.add_handler(CommandHandler("chart", chart_command))
     app.add_handler(CommandHandler("levels", levels_command))

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from html import escape
 
-from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 
 from bot.rules.grammar import EXAMPLE, USAGE, RuleSyntaxError
-from bot.watch_service import StoredRule, WatchService
+from bot.watch_service import DEFAULT_COOLDOWN, StoredRule, WatchService
 from handlers.context import BotContext
 from handlers.formatting import usage_text
 from handlers.groups import REFUSAL, may_manage
@@ -17,6 +17,8 @@ from handlers.parsing import UsageError
 from storage.repositories.rules import RuleCapReached
 
 UNWATCH_USAGE = "/unwatch <rule id>|all"
+EDIT_USAGE = "/edit <rule id> [>|<] <new value>"
+EDIT_EXAMPLE = "/edit 12 0.08%"
 MUTES = {"1h": timedelta(hours=1), "24h": timedelta(hours=24)}
 
 
@@ -26,7 +28,7 @@ def _service(context: BotContext) -> WatchService:
     return service
 
 
-async def _target(
+async def target_chat(
     update: Update, context: BotContext, args: list[str], *, manage: bool = True
 ) -> tuple[int, list[str]] | None:
     """The chat whose rules this command changes, and the arguments left; None when refused
@@ -50,6 +52,14 @@ async def _target(
     return None
 
 
+async def _cooldown(context: BotContext, chat_id: int) -> timedelta:
+    """New rules get the chat's cooldown from /settings."""
+    repository = context.services.chat_settings
+    if repository is None:
+        return DEFAULT_COOLDOWN
+    return timedelta(seconds=(await repository.get(chat_id)).cooldown_s)
+
+
 async def watch_command(update: Update, context: BotContext) -> None:
     message, user = update.effective_message, update.effective_user
     assert message is not None and user is not None
@@ -60,12 +70,14 @@ async def watch_command(update: Update, context: BotContext) -> None:
             parse_mode=ParseMode.HTML,
         )
         return
-    target = await _target(update, context, args)
+    target = await target_chat(update, context, args)
     if target is None:
         return
     chat_id, rest = target
     try:
-        rule = await _service(context).add(chat_id, user.id, " ".join(rest), datetime.now(UTC))
+        rule = await _service(context).add(
+            chat_id, user.id, " ".join(rest), datetime.now(UTC), await _cooldown(context, chat_id)
+        )
     except RuleSyntaxError as error:
         reply = usage_text(UsageError(str(error), USAGE, EXAMPLE))
     except RuleCapReached as error:
@@ -88,18 +100,21 @@ def _rule_line(rule: StoredRule, now: datetime) -> str:
 
 
 def _buttons(rule: StoredRule) -> list[InlineKeyboardButton]:
-    return [
+    buttons = [
         InlineKeyboardButton(f"🗑 #{rule.id}", callback_data=f"rule:del:{rule.id}"),
         InlineKeyboardButton("🔕 1h", callback_data=f"rule:mute:1h:{rule.id}"),
         InlineKeyboardButton("🔕 24h", callback_data=f"rule:mute:24h:{rule.id}"),
     ]
+    if not rule.spec.built_in:
+        buttons.append(InlineKeyboardButton("✏️", callback_data=f"rule:edit:{rule.id}"))
+    return buttons
 
 
 async def watches_command(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None
     # Anyone in a chat may read its rules; changing them is for admins.
-    target = await _target(update, context, list(context.args or []), manage=False)
+    target = await target_chat(update, context, list(context.args or []), manage=False)
     if target is None:
         return
     rules = await _service(context).list(target[0])
@@ -117,7 +132,7 @@ async def watches_command(update: Update, context: BotContext) -> None:
 async def unwatch_command(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None
-    resolved = await _target(update, context, list(context.args or []))
+    resolved = await target_chat(update, context, list(context.args or []))
     if resolved is None:
         return
     chat_id, args = resolved
@@ -133,6 +148,35 @@ async def unwatch_command(update: Update, context: BotContext) -> None:
         await message.reply_text(f"Removed {removed} rule{'s' if removed > 1 else ''}.")
     else:
         await message.reply_text("No such rule in this chat; /watches lists them.")
+
+
+async def edit_command(update: Update, context: BotContext) -> None:
+    message = update.effective_message
+    assert message is not None
+    resolved = await target_chat(update, context, list(context.args or []))
+    if resolved is None:
+        return
+    chat_id, args = resolved
+    rule_id = args[0].lstrip("#") if args else ""
+    if len(args) < 2 or not rule_id.isdigit():
+        await message.reply_text(
+            usage_text(UsageError("Which rule, and its new threshold?", EDIT_USAGE, EDIT_EXAMPLE)),
+            parse_mode=ParseMode.HTML,
+        )
+        return
+    try:
+        rule = await _service(context).edit(
+            chat_id, int(rule_id), " ".join(args[1:]), datetime.now(UTC)
+        )
+    except RuleSyntaxError as error:
+        reply = usage_text(UsageError(str(error), EDIT_USAGE, EDIT_EXAMPLE))
+    else:
+        reply = (
+            f"Rule #{rule.id} is now <b>{escape(rule.text)}</b>, armed again."
+            if rule is not None
+            else "No such rule in this chat; /watches lists them."
+        )
+    await message.reply_text(reply, parse_mode=ParseMode.HTML)
 
 
 async def rule_button(update: Update, context: BotContext) -> None:
@@ -156,6 +200,15 @@ async def rule_button(update: Update, context: BotContext) -> None:
     if parts[1] == "del":
         await service.remove(rule.chat_id, rule_id)
         await query.answer("Rule removed.")
+    elif parts[1] == "edit" and isinstance(query.message, Message):
+        # Stateless: no conversation to remember, just the command to send.
+        await query.answer()
+        await query.message.reply_text(
+            f"New threshold for #{rule_id} <code>{escape(rule.text)}</code>? Send\n"
+            f"<code>/edit {rule_id} 0.08%</code> (same comparison) or "
+            f"<code>/edit {rule_id} &lt; -3%</code>",
+            parse_mode=ParseMode.HTML,
+        )
     elif parts[1] == "mute" and parts[2] in MUTES:
         await service.mute(rule.chat_id, rule_id, datetime.now(UTC) + MUTES[parts[2]])
         await query.answer(f"Muted for {parts[2]}.")

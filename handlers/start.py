@@ -56,6 +56,12 @@ COMMANDS: tuple[CommandDoc, ...] = (
         ("/watch BTC oi 1h > 5%", "/watch ETH funding > 0.05%", "/watch * squeeze"),
     ),
     CommandDoc(
+        "settings",
+        "Quiet hours (alerts wait for a digest; squeezes still ring) and cooldown",
+        ("/settings", "/settings quiet 23:00-07:00 Europe/Berlin", "/settings cooldown 15m"),
+    ),
+    CommandDoc("edit", "Change a rule's threshold", ("/edit 12 0.08%", "/edit 12 < -3%")),
+    CommandDoc(
         "chart",
         "Price, OI, funding and liquidations as a picture",
         ("/chart BTC", "/chart ETH 4h", "/chart BTC 7d light"),

@@ -139,7 +139,7 @@ class OutboxMessage(SQLModel, table=True):
     dedup_key: str = Field(max_length=128)
     text: str
     reply_markup: str | None = None  # JSON, as the Bot API takes it
-    status: str = Field(default="pending", max_length=12)  # pending|sending|sent|dead
+    status: str = Field(default="pending", max_length=12)  # pending|sending|sent|dead|held
     attempts: int = 0
     due_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
@@ -157,3 +157,16 @@ class ChannelLink(SQLModel, table=True):
     username: str | None = Field(default=None, max_length=64)
     title: str | None = Field(default=None, max_length=256)
     linked_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class ChatSettings(SQLModel, table=True):
+    """Per-chat preferences from /settings: quiet hours in the chat's time zone (non-urgent
+    alerts held for a digest) and the cooldown new rules get."""
+
+    __tablename__ = "chat_settings"
+
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    timezone: str = Field(default="UTC", max_length=64)
+    quiet_start: int | None = None  # minute of the day, local time
+    quiet_end: int | None = None
+    cooldown_s: int = 1800

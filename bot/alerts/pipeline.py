@@ -13,10 +13,13 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from html import escape
+from zoneinfo import ZoneInfo
 
 from bot.alerts.observations import AssetData, observations, signal_series
 from bot.alerts.percentiles import HISTORY as PERCENTILE_HISTORY
 from bot.alerts.percentiles import percentile_levels
+from bot.alerts.quiet import QuietHours
 from bot.alerts.render import chat_alert
 from bot.market.models import TickResult
 from bot.market_service import FRESH, MarketService
@@ -25,6 +28,7 @@ from bot.rules.model import ALL_ASSETS, BUILT_IN, Metric
 from bot.signals.engine import Baselines, Warning, baselines, evaluate
 from bot.signals.tracker import WarningTracker
 from bot.watch_service import WatchService
+from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert
 
 log = logging.getLogger(__name__)
@@ -32,6 +36,7 @@ log = logging.getLogger(__name__)
 HISTORY = timedelta(hours=24, minutes=10)
 BASELINE_EVERY = timedelta(hours=1)
 WarningKey = tuple[str, Metric, str | None]  # asset, OVERHEATING or SQUEEZE, venue
+URGENT = frozenset({Metric.SQUEEZE})  # rings through quiet hours: a cascade will not wait
 KIND_METRIC = {
     "long_squeeze": Metric.SQUEEZE,
     "short_squeeze": Metric.SQUEEZE,
@@ -47,6 +52,7 @@ class AlertPipeline:
     outbox: OutboxRepository
     wake: asyncio.Event
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    chat_settings: ChatSettingsRepository | None = None
     tracker: WarningTracker = field(default_factory=WarningTracker)
     _baselines: dict[str, tuple[datetime, Baselines]] = field(default_factory=dict)
     _degraded: set[str] = field(default_factory=set)
@@ -115,6 +121,15 @@ class AlertPipeline:
             levels.update(cached[2])
         return levels
 
+    async def _quiet_hours(self, chat_ids: list[int]) -> dict[int, QuietHours]:
+        if self.chat_settings is None or not chat_ids:
+            return {}
+        return {
+            chat_id: QuietHours(row.quiet_start, row.quiet_end, row.timezone)
+            for chat_id, row in (await self.chat_settings.for_chats(chat_ids)).items()
+            if row.quiet_start is not None and row.quiet_end is not None
+        }
+
     def _watched_assets(self) -> set[str]:
         assets = {rule.spec.asset for rule in self.watch.matcher.rules.values()}
         if ALL_ASSETS in assets:
@@ -165,10 +180,27 @@ class AlertPipeline:
             by_chat[firing.rule.chat_id].append(firing)
         stamp = now.strftime("%Y%m%dT%H%M%S")
         alerts = []
+        quiet = await self._quiet_hours(list(by_chat))
+        holds: list[tuple[OutgoingAlert, datetime, str]] = []
         for chat_id, chat_firings in by_chat.items():
-            text, markup = chat_alert(chat_firings, warnings, ages)
-            alerts.append(OutgoingAlert(chat_id, f"tick:{stamp}:{chat_id}", text, markup))
+            hours = quiet.get(chat_id)
+            until = hours.until(now) if hours is not None else None
+            ringing = [f for f in chat_firings if until is None or f.rule.spec.metric in URGENT]
+            held = [f for f in chat_firings if f not in ringing]
+            if ringing:
+                text, markup = chat_alert(ringing, warnings, ages)
+                alerts.append(OutgoingAlert(chat_id, f"tick:{stamp}:{chat_id}", text, markup))
+            if held and hours is not None and until is not None:
+                text, _ = chat_alert(held, warnings, ages)
+                local = now.astimezone(ZoneInfo(hours.zone))
+                digest = f"digest:{chat_id}:{until:%Y%m%dT%H%M}"
+                header = f"🌙 <b>Held during quiet hours</b> ({escape(hours.text())})"
+                holds.append(
+                    (OutgoingAlert(chat_id, digest, f"<i>{local:%H:%M}</i> {text}"), until, header)
+                )
         queued = await self.outbox.enqueue(alerts, now)
+        for alert, until, header in holds:
+            await self.outbox.hold(alert, until, now, header=header)
         if queued:
             log.info("%d alerts queued for %d chats", queued, len(by_chat))
             self.wake.set()

@@ -33,6 +33,7 @@ PRIVATE_GAP = timedelta(seconds=1)
 GROUP_GAP = timedelta(seconds=3)  # 20 a minute
 MAX_BACKOFF = timedelta(minutes=5)
 MAX_ATTEMPTS = 20
+RELEASE_EVERY = timedelta(seconds=10)  # how often digests whose quiet hours ended are let out
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 
@@ -63,11 +64,15 @@ class Sender:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     stats: SenderStats = field(default_factory=SenderStats)
     _next_allowed: dict[int, datetime] = field(default_factory=dict)
+    _released_at: datetime | None = None
 
     async def drain_once(self) -> int:
         """Sends what is due now, one message per chat concurrently; returns how many were
         attempted."""
         now = self.clock()
+        if self._released_at is None or now - self._released_at >= RELEASE_EVERY:
+            self._released_at = now
+            await self.outbox.release_held(now)
         paced = frozenset(chat for chat, at in self._next_allowed.items() if at > now)
         messages = await self.outbox.claim(now, limit=self.batch, skip_chats=paced)
         await asyncio.gather(*(self._send(message) for message in messages))

@@ -148,3 +148,16 @@ def _threshold_text(metric: Metric, threshold: Threshold) -> str:
         if threshold.value >= scale and threshold.value % (scale / 1000) == 0:
             return f"{(threshold.value / scale).normalize():f}{suffix}"
     return f"{threshold.value.normalize():f}"
+
+
+def with_new_threshold(spec: RuleSpec, change: str) -> RuleSpec:
+    """The rule with another threshold: '0.08%' keeps the comparison, '< -3%' changes it."""
+    if spec.metric in BUILT_IN:
+        raise RuleSyntaxError(f"'{spec.metric}' is a built-in warning: it has no threshold.")
+    words = _tokens(change)
+    if len(words) == 1 and spec.op is not None:
+        words = [str(spec.op), words[0]]
+    if len(words) != 2:
+        raise RuleSyntaxError("Give the new value, like 0.08% or < -3%.")
+    parts = [spec.asset, str(spec.metric), *([spec.window] if spec.window else []), *words]
+    return parse_rule(" ".join(parts + (["on", spec.venue] if spec.venue else [])))

@@ -19,6 +19,11 @@ from storage.db import SessionFactory
 from storage.models import OutboxMessage
 
 PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
+# Held for a digest (quiet hours): invisible to the sender until `release_held` makes it
+# pending at its due time, so a held digest never blocks the chat's urgent alerts.
+HELD = "held"
+DIGEST_MAX_CHARS = 3900  # Telegram allows 4096
+DIGEST_FULL = "\n\n…more alerts were held than one message holds; /watches lists your rules."
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +37,48 @@ class OutgoingAlert:
 class OutboxRepository:
     def __init__(self, sessions: SessionFactory) -> None:
         self._sessions = sessions
+
+    async def hold(
+        self, alert: OutgoingAlert, due_at: datetime, now: datetime, *, header: str = ""
+    ) -> None:
+        """Adds `alert.text` to the chat's held digest with this dedup key (created, under
+        `header`, on first use). Past what one message holds, a closing line says so."""
+        async with self._sessions() as session:
+            row = (
+                await session.execute(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.dedup_key == alert.dedup_key)
+                    .with_for_update()
+                )
+            ).scalar_one_or_none()
+            if row is None:
+                session.add(
+                    OutboxMessage(
+                        chat_id=alert.chat_id,
+                        dedup_key=alert.dedup_key,
+                        text=f"{header}\n\n{alert.text}" if header else alert.text,
+                        reply_markup=None,
+                        status=HELD,
+                        attempts=0,
+                        due_at=due_at,
+                        created_at=now,
+                    )
+                )
+            elif row.status == HELD and not row.text.endswith(DIGEST_FULL):
+                more = "\n\n" + alert.text
+                row.text += more if len(row.text) + len(more) <= DIGEST_MAX_CHARS else DIGEST_FULL
+            await session.commit()
+
+    async def release_held(self, now: datetime) -> int:
+        """Digests whose quiet hours are over become pending, to be sent like any alert."""
+        async with self._sessions() as session:
+            result = await session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.status == HELD, OutboxMessage.due_at <= now)
+                .values(status=PENDING)
+            )
+            await session.commit()
+            return int(result.rowcount or 0)
 
     async def enqueue(self, alerts: Sequence[OutgoingAlert], now: datetime) -> int:
         if not alerts:

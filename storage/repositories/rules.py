@@ -92,6 +92,10 @@ class RuleRepository:
             await session.commit()
             return removed
 
+    async def rewrite(self, chat_id: int, rule_id: int, text: str) -> bool:
+        """A new threshold: the rule starts armed again, as if just added."""
+        return await self._update(chat_id, rule_id, text=text, armed=True, last_fired=None)
+
     async def mute(self, chat_id: int, rule_id: int, until: datetime | None) -> bool:
         return await self._update(chat_id, rule_id, muted_until=until)
 

@@ -100,3 +100,47 @@ async def test_removal_from_a_group_pauses_its_rules(running_bot: RunningBot) ->
         if "(paused)" not in listing:
             break
     assert "(paused)" not in listing
+
+
+async def test_edit_a_threshold_from_the_rule_list(running_bot: RunningBot) -> None:
+    bot = running_bot
+    await bot.ask("/watch BTC funding > 0.05%")
+    await bot.ask("/watches")
+    [row] = bot.api.sent_messages(1001)[-1].reply_markup["inline_keyboard"]
+    assert row[-1]["callback_data"] == "rule:edit:1"
+    before = len(bot.api.sent_messages(1001))
+    bot.api.push_callback_query(1001, 1001, "rule:edit:1")
+    await bot.api.wait_for(lambda: len(bot.api.sent_messages(1001)) > before)
+    prompt = bot.api.sent_messages(1001)[-1].text
+    assert "New threshold for #1 <code>BTC funding &gt; 0.05%</code>" in prompt
+    assert "<code>/edit 1 0.08%</code>" in prompt
+
+    assert await bot.ask("/edit 1 0.08%") == (
+        "Rule #1 is now <b>BTC funding &gt; 0.08%</b>, armed again."
+    )
+    assert "#1 <code>BTC funding &gt; 0.08%</code>" in await bot.ask("/watches")
+    assert "Give funding as a percentage" in await bot.ask("/edit 1 8")
+    assert "Usage: <code>/edit &lt;rule id&gt;" in await bot.ask("/edit 1")
+    assert "No such rule" in await bot.ask("/edit 99 1%")
+    await bot.ask("/watch BTC squeeze")
+    assert "built-in warning: it has no threshold" in await bot.ask("/edit 2 5%")
+
+
+async def test_settings_quiet_hours_and_cooldown(running_bot: RunningBot) -> None:
+    bot = running_bot
+    shown = await bot.ask("/settings")
+    assert "Quiet hours: off" in shown and "Cooldown: 30m between repeats" in shown
+    changed = await bot.ask("/settings quiet 23:00-07:00 Europe/Berlin")
+    assert changed.startswith("Quiet hours 23:00–07:00 Europe/Berlin.")
+    assert "squeeze warnings always ring" in changed
+    assert "Cooldown 2h for every rule here." in await bot.ask("/settings cooldown 2h")
+    assert "Cooldown: 2h" in await bot.ask("/settings")
+    assert "Unknown time zone Mars/Base" in await bot.ask("/settings quiet 23:00-07:00 Mars/Base")
+    assert "Usage: <code>/settings" in await bot.ask("/settings volume 11")
+    assert "Quiet hours are off." in await bot.ask("/settings quiet off")
+    # Groups: anyone may look, only admins change.
+    bot.api.set_member(GROUP, ADMIN, "administrator")
+    assert "Quiet hours: off" in await bot.ask("/settings", chat_id=GROUP, user_id=MEMBER)
+    refused = await bot.ask("/settings cooldown 5m", chat_id=GROUP, user_id=MEMBER)
+    assert "Only this group's admins" in refused
+    assert "Cooldown 5m" in await bot.ask("/settings cooldown 5m", chat_id=GROUP, user_id=ADMIN)

@@ -15,7 +15,9 @@ from bot.market_service import MarketService
 from bot.rules.matcher import Matcher
 from bot.watch_service import WatchService
 from storage.db import make_session_factory
-from storage.repositories.outbox import OutboxRepository
+from storage.models import ChatSettings
+from storage.repositories.chat_settings import ChatSettingsRepository
+from storage.repositories.outbox import OutboxRepository, OutgoingAlert
 from storage.repositories.rules import RuleRepository
 from storage.repositories.snapshots import SnapshotRepository
 
@@ -117,3 +119,57 @@ async def test_percentile_rules_fire_against_the_assets_own_history(engine: Asyn
     [p99] = await outbox.messages(202)
     assert "vs its p99 +0.0200% per 8h" in p99.text
     assert await outbox.messages(203) == []
+
+
+async def test_quiet_hours_hold_all_but_squeezes_for_one_digest(engine: AsyncEngine) -> None:
+    """NOW is 12:00 UTC = 13:00 in Berlin, inside quiet hours 12:30-14:00 local: the squeeze
+    rings at once, the funding alert waits for the digest due at 14:00 local (13:00 UTC), and
+    the held digest never blocks the chat's urgent alerts."""
+    sessions = make_session_factory(engine)
+    snapshots = SnapshotRepository(sessions)
+    crash = history(crash_on={Venue.BINANCE, Venue.BYBIT})
+    crash[-1] = replace(crash[-1], funding_rate=D("0.0008"))
+    await snapshots.save(crash)
+    market = MarketService(snapshots, None, {"BTC"}, clock=lambda: NOW)
+    market.last_tick = TickResult(
+        {v: VenueResult(v, (), False, None, 1, 0.1, NOW) for v in (Venue.BINANCE, Venue.BYBIT)}
+    )
+    watch = WatchService(RuleRepository(sessions), Matcher(), cap=50)
+    await watch.add(301, 301, "BTC squeeze", NOW)
+    await watch.add(301, 301, "BTC funding > 0.03% on bybit", NOW)
+    settings = ChatSettingsRepository(sessions)
+    await settings.save(
+        ChatSettings(chat_id=301, timezone="Europe/Berlin", quiet_start=750, quiet_end=840)
+    )
+    outbox = OutboxRepository(sessions)
+    pipeline = AlertPipeline(
+        market, watch, outbox, asyncio.Event(), clock=lambda: NOW, chat_settings=settings
+    )
+
+    assert await pipeline.after_poll() == 1
+    ringing, held = await outbox.messages(301)
+    assert "long squeeze in progress" in ringing.text and "crossed" not in ringing.text
+    assert "data age 0 min" in ringing.text  # the live bar is fresh, never "-5 min"
+    assert held.status == "held" and held.due_at == NOW + timedelta(hours=1)
+    assert held.text.startswith(
+        "🌙 <b>Held during quiet hours</b> (12:30–14:00 Europe/Berlin)\n\n<i>13:00</i> 🔔"
+    )
+    assert "BTC funding &gt; 0.03% on bybit</b> crossed" in held.text
+    [claimed] = await outbox.claim(NOW, limit=10)  # the squeeze goes; the digest waits
+    assert claimed.id == ringing.id
+    assert await outbox.release_held(NOW + timedelta(minutes=59)) == 0
+    assert await outbox.release_held(NOW + timedelta(hours=1)) == 1
+    await outbox.mark_sent(ringing.id, NOW)
+    [digest] = await outbox.claim(NOW + timedelta(hours=1), limit=10)
+    assert digest.id == held.id
+
+
+async def test_a_digest_collects_alerts_until_one_message_is_full(engine: AsyncEngine) -> None:
+    outbox = OutboxRepository(make_session_factory(engine))
+    due = NOW + timedelta(hours=6)
+    for n in range(200):
+        await outbox.hold(OutgoingAlert(5, "digest:5", f"alert {n:03d} " + "x" * 30), due, NOW)
+    [digest] = await outbox.messages(5)
+    assert digest.text.startswith("alert 000") and "alert 090" in digest.text
+    assert digest.text.endswith("/watches lists your rules.") and len(digest.text) <= 4096
+    assert "alert 199" not in digest.text

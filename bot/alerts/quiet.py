@@ -1,0 +1,86 @@
+"""Quiet hours: a chat's local night, when non-urgent alerts wait for one digest. Pure.
+
+Times are minutes of the local day; a span may cross midnight (23:00-07:00). Squeeze warnings
+(a cascade in progress) are never held: by morning the news is useless.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+_SPAN = re.compile(r"^(\d{1,2}):?(\d{2})-(\d{1,2}):?(\d{2})$")
+COOLDOWNS = {"m": 60, "h": 3600}
+MAX_COOLDOWN_S = 24 * 3600
+
+
+class SettingError(ValueError):
+    """One sentence for the user; the handler adds the usage line."""
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    start: int  # minute of the local day
+    end: int
+    zone: str
+
+    def until(self, now: datetime) -> datetime | None:
+        """When the quiet period that contains `now` ends (UTC), or None outside it."""
+        local = now.astimezone(ZoneInfo(self.zone))
+        minute = local.hour * 60 + local.minute
+        inside = (
+            self.start <= minute < self.end
+            if self.start < self.end
+            else minute >= self.start or minute < self.end
+        )
+        if not inside:
+            return None
+        end = local.replace(hour=self.end // 60, minute=self.end % 60, second=0, microsecond=0)
+        if end <= local:
+            end += timedelta(days=1)
+        return end.astimezone(UTC)
+
+    def text(self) -> str:
+        return f"{_clock(self.start)}–{_clock(self.end)} {self.zone}"
+
+
+def _clock(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def parse_zone(word: str) -> str:
+    try:
+        ZoneInfo(word)
+    except (ZoneInfoNotFoundError, ValueError):
+        hint = "use a name like Europe/Berlin or America/New_York"
+        raise SettingError(f"Unknown time zone {word[:40]}: {hint}.") from None
+    return word
+
+
+def parse_quiet(span: str, zone: str) -> QuietHours:
+    match = _SPAN.match(span)
+    if not match:
+        raise SettingError("Give quiet hours as HH:MM-HH:MM, like 23:00-07:00.")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+        raise SettingError("Hours run 00-23 and minutes 00-59.")
+    start, end = h1 * 60 + m1, h2 * 60 + m2
+    if start == end:
+        raise SettingError("Quiet hours need a start and an end that differ.")
+    return QuietHours(start, end, parse_zone(zone))
+
+
+def parse_cooldown(word: str) -> int:
+    """'15m', '2h', '0' -> seconds, up to a day."""
+    lowered = word.lower()
+    if lowered == "0":
+        return 0
+    unit = COOLDOWNS.get(lowered[-1:])
+    if unit is None or not lowered[:-1].isdigit():
+        raise SettingError("Give the cooldown in minutes or hours, like 15m or 2h.")
+    seconds = int(lowered[:-1]) * unit
+    if seconds > MAX_COOLDOWN_S:
+        raise SettingError("The longest cooldown is 24h.")
+    return seconds

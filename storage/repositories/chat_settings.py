@@ -1,0 +1,54 @@
+"""Per-chat settings; a chat that never used /settings has the defaults."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+
+from storage.db import SessionFactory
+from storage.models import ChatSettings
+
+
+class ChatSettingsRepository:
+    def __init__(self, sessions: SessionFactory) -> None:
+        self._sessions = sessions
+
+    async def get(self, chat_id: int) -> ChatSettings:
+        async with self._sessions() as session:
+            found = await session.get(ChatSettings, chat_id)
+            return found if found is not None else ChatSettings(chat_id=chat_id)
+
+    async def for_chats(self, chat_ids: Iterable[int]) -> dict[int, ChatSettings]:
+        """Only chats with stored settings: the rest use the defaults."""
+        wanted = list(chat_ids)
+        found: dict[int, ChatSettings] = {}
+        async with self._sessions() as session:
+            for start in range(0, len(wanted), 500):
+                query = select(ChatSettings).where(
+                    ChatSettings.chat_id.in_(wanted[start : start + 500])
+                )
+                found.update((row.chat_id, row) for row in (await session.execute(query)).scalars())
+        return found
+
+    async def save(self, settings: ChatSettings) -> None:
+        async with self._sessions() as session:
+            await session.merge(settings)
+            await session.commit()
+
+    async def rewrite_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+        async with self._sessions() as session:
+            row = await session.get(ChatSettings, old_chat_id)
+            if row is not None:
+                await session.delete(row)
+                await session.flush()
+                session.add(
+                    ChatSettings(
+                        chat_id=new_chat_id,
+                        timezone=row.timezone,
+                        quiet_start=row.quiet_start,
+                        quiet_end=row.quiet_end,
+                        cooldown_s=row.cooldown_s,
+                    )
+                )
+            await session.commit()

@@ -1,0 +1,64 @@
+"""Quiet hours in the chat's time zone, /settings parsing, and editing a rule's threshold."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.alerts.quiet import QuietHours, SettingError, parse_cooldown, parse_quiet
+from bot.rules.grammar import RuleSyntaxError, describe, parse_rule, with_new_threshold
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def test_quiet_hours_cross_midnight_in_local_time() -> None:
+    berlin = parse_quiet("23:00-07:00", "Europe/Berlin")  # UTC+1 in winter
+    assert berlin.until(at("2026-11-29T21:59")) is None  # 22:59 local
+    assert berlin.until(at("2026-11-29T22:00")) == at("2026-11-30T06:00")  # 23:00 -> 07:00
+    assert berlin.until(at("2026-11-30T03:30")) == at("2026-11-30T06:00")  # 04:30 local
+    assert berlin.until(at("2026-11-30T06:00")) is None  # 07:00 local: over
+
+
+def test_quiet_hours_follow_daylight_saving() -> None:
+    berlin = QuietHours(23 * 60, 7 * 60, "Europe/Berlin")  # UTC+2 in summer
+    assert berlin.until(at("2026-07-01T21:30")) == at("2026-07-02T05:00")
+
+
+def test_a_daytime_span_and_bad_input() -> None:
+    lunch = parse_quiet("1200-1330", "UTC")
+    assert lunch.until(at("2026-11-29T12:45")) == at("2026-11-29T13:30")
+    assert lunch.until(at("2026-11-29T13:30")) is None
+    for span, zone, problem in [
+        ("23-07", "UTC", "HH:MM-HH:MM"),
+        ("25:00-07:00", "UTC", "Hours run 00-23"),
+        ("07:00-07:00", "UTC", "differ"),
+        ("23:00-07:00", "Mars/Olympus", "Unknown time zone Mars/Olympus"),
+        ("23:00-07:00", "../../etc/passwd", "Unknown time zone"),
+    ]:
+        with pytest.raises(SettingError, match=problem):
+            parse_quiet(span, zone)
+
+
+def test_cooldowns() -> None:
+    assert parse_cooldown("15m") == 900
+    assert parse_cooldown("2H") == 7200
+    assert parse_cooldown("0") == 0
+    for word in ("15", "1d", "25h", "m"):
+        with pytest.raises(SettingError):
+            parse_cooldown(word)
+
+
+def test_editing_a_threshold_keeps_the_rest_of_the_rule() -> None:
+    spec = parse_rule("BTC oi 1h > 5% on bybit")
+    assert describe(with_new_threshold(spec, "7.5%")) == "BTC oi 1h > 7.5% on bybit"
+    assert describe(with_new_threshold(spec, "< -2%")) == "BTC oi 1h < -2% on bybit"
+    assert describe(with_new_threshold(parse_rule("ETH funding > 0.05%"), "p95")) == (
+        "ETH funding > p95"
+    )
+    with pytest.raises(RuleSyntaxError, match="built-in warning"):
+        with_new_threshold(parse_rule("BTC squeeze"), "5%")
+    with pytest.raises(RuleSyntaxError, match="percentage"):
+        with_new_threshold(spec, "5")
