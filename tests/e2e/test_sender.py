@@ -128,3 +128,20 @@ async def test_a_crash_mid_send_loses_nothing(harness: Harness) -> None:
     stop.set()
     await runner
     assert [m.text for m in harness.api.sent_messages(7)] == ["in flight", "queued"]
+
+
+async def test_stopping_finishes_the_send_in_flight(harness: Harness) -> None:
+    """Graceful shutdown (SIGTERM): the message being sent completes and is recorded as sent;
+    the rest stays queued for the next leader, nothing is left marked in flight."""
+    harness.api.fail_next("sendMessage", status=200, delay_s=0.5, chat_id=7)
+    await harness.enqueue((7, "in flight"), (7, "next"))
+    stop, wake = asyncio.Event(), asyncio.Event()
+    runner = asyncio.create_task(harness.sender.run(stop, wake))
+    await harness.api.wait_for("sendMessage")
+    stop.set()  # mid-send
+    await asyncio.wait_for(runner, 5)
+    assert [m.text for m in harness.api.sent_messages(7)] == ["in flight"]
+    assert [(m.text, m.status) for m in await harness.outbox.messages(7)] == [
+        ("in flight", "sent"),
+        ("next", "pending"),
+    ]
