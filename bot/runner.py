@@ -181,8 +181,21 @@ async def http_server(
     runner = web.AppRunner(web_app, access_log=None)
     await runner.setup()
     try:
-        await web.TCPSite(runner, settings.http_host, settings.http_port).start()
-        log.info("http on %s:%d", settings.http_host, settings.http_port)
+        try:
+            await web.TCPSite(runner, settings.http_host, settings.http_port).start()
+        except OSError as error:
+            if webhook_path is not None:
+                raise  # without the port there is no way for updates to arrive
+            # Polling still works: say so plainly rather than die over a busy port.
+            log.error(
+                "cannot listen on %s:%d (%s): /healthz and /metrics are off; "
+                "set OIWATCH_HTTP_PORT to a free port or 0",
+                settings.http_host,
+                settings.http_port,
+                error.strerror,
+            )
+        else:
+            log.info("http on %s:%d", settings.http_host, settings.http_port)
         yield
     finally:
         await runner.cleanup()

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
 from tests.e2e.conftest import start_bot
 
@@ -104,3 +105,15 @@ async def test_health_reports_stale_venues_without_failing(tmp_path: Path) -> No
         health = await response.json()
     assert health["status"] == "degraded"
     assert health["venues"] == {"binance": {"age_s": None, "fresh": False}}
+
+
+async def test_a_busy_port_turns_health_off_but_the_bot_answers(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        async with start_bot(tmp_path, http_host="127.0.0.1", http_port=port) as bot:
+            assert "liquidation at" in await bot.ask("/liq 50000 50x long")
+    assert f"cannot listen on 127.0.0.1:{port}" in caplog.text
