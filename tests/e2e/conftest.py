@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +31,32 @@ class RunningBot:
         self.api.push_message(chat_id, text, user_id=user_id)
         await self.api.wait_for(lambda: len(self.api.sent_messages(chat_id)) > before, timeout=5)
         return self.api.sent_messages(chat_id)[-1].text
+
+
+async def spawn_bot(
+    api: FakeTelegramAPI, database_url: str, **settings: str
+) -> asyncio.subprocess.Process:
+    """`oiwatch run` as a real process (for kill tests); `settings` are extra OIWATCH_ names
+    in lower case, e.g. venues="hyperliquid"."""
+    env = {
+        **os.environ,
+        "OIWATCH_TELEGRAM_TOKEN": TOKEN,
+        "OIWATCH_TELEGRAM_API_URL": api.base_url,
+        "OIWATCH_DATABASE_URL": database_url,
+        "OIWATCH_VENUES": "",
+        "OIWATCH_HTTP_PORT": "0",
+        "OIWATCH_LOG_LEVEL": "WARNING",
+        **{f"OIWATCH_{name.upper()}": value for name, value in settings.items()},
+    }
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
 
 
 @contextlib.asynccontextmanager

@@ -4,9 +4,7 @@ most the one in-flight message per chat is repeated. Real processes, real SQLite
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,32 +12,11 @@ from pathlib import Path
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_database
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert
-from tests.e2e.conftest import TOKEN
+from tests.e2e.conftest import TOKEN, spawn_bot
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 CHATS = 15
 PER_CHAT = 3
-
-
-async def start_bot(api: FakeTelegramAPI, database_url: str) -> asyncio.subprocess.Process:
-    env = {
-        **os.environ,
-        "OIWATCH_TELEGRAM_TOKEN": TOKEN,
-        "OIWATCH_TELEGRAM_API_URL": api.base_url,
-        "OIWATCH_DATABASE_URL": database_url,
-        "OIWATCH_VENUES": "",
-        "OIWATCH_HTTP_PORT": "0",
-        "OIWATCH_LOG_LEVEL": "WARNING",
-    }
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
 
 
 async def test_sigkill_mid_broadcast_loses_nothing(tmp_path: Path) -> None:
@@ -57,14 +34,14 @@ async def test_sigkill_mid_broadcast_loses_nothing(tmp_path: Path) -> None:
     async with FakeTelegramAPI(TOKEN) as api:
         # Each send takes a while, so the kill lands with messages in flight.
         api.fail_next("sendMessage", status=200, delay_s=0.15, times=10_000)
-        first = await start_bot(api, database_url)
+        first = await spawn_bot(api, database_url)
         await api.wait_for(lambda: len(api.sent_messages()) >= CHATS, timeout=30)
         first.send_signal(signal.SIGKILL)
         await first.wait()
         sent_before_kill = len(api.sent_messages())
         assert sent_before_kill < len(expected), "the kill came too late to prove anything"
 
-        second = await start_bot(api, database_url)
+        second = await spawn_bot(api, database_url)
         try:
             await api.wait_for(
                 lambda: {m.text for m in api.sent_messages()} >= {a.text for a in expected},

@@ -6,9 +6,7 @@ twice, in order), and the rules the dead leader held fire from the new one."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -19,7 +17,7 @@ import pytest
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_database
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert
-from tests.e2e.conftest import TOKEN
+from tests.e2e.conftest import TOKEN, spawn_bot
 from tests.e2e.test_webhook_and_ops import free_port
 from tests.fakes.exchange import FakeExchange
 from tests.fakes.telegram_api import FakeTelegramAPI
@@ -34,28 +32,16 @@ pytestmark = pytest.mark.timeout(120)
 async def _replica(
     api: FakeTelegramAPI, fx: FakeExchange, database_url: str, port: int
 ) -> asyncio.subprocess.Process:
-    env = {
-        **os.environ,
-        "OIWATCH_TELEGRAM_TOKEN": TOKEN,
-        "OIWATCH_TELEGRAM_API_URL": api.base_url,
-        "OIWATCH_DATABASE_URL": database_url,
-        "OIWATCH_VENUES": "hyperliquid",
-        "OIWATCH_SYMBOLS": "BTC",
-        "OIWATCH_HYPERLIQUID_URL": fx.endpoints.hyperliquid,
-        "OIWATCH_LIQUIDATION_STREAMS": "false",
-        "OIWATCH_POLL_SECONDS": str(POLL_S),
-        "OIWATCH_HTTP_HOST": "127.0.0.1",
-        "OIWATCH_HTTP_PORT": str(port),
-        "OIWATCH_LOG_LEVEL": "WARNING",
-    }
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
+    return await spawn_bot(
+        api,
+        database_url,
+        venues="hyperliquid",
+        symbols="BTC",
+        hyperliquid_url=fx.endpoints.hyperliquid,
+        liquidation_streams="false",
+        poll_seconds=str(POLL_S),
+        http_host="127.0.0.1",
+        http_port=str(port),
     )
 
 
