@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from bot.alerts.observations import AssetData
 from bot.market.collector import Collector
 from bot.market.history import backfill_venue
 from bot.market.liquidations import LiquidationAggregator, StreamConsumer
@@ -100,6 +101,16 @@ class MarketService:
                 )
                 for f in flows
             ]
+        )
+
+    async def history(self, asset: str, since: datetime) -> AssetData:
+        """Every venue's stored snapshots and liquidation minutes of `asset` since `since`
+        (no `latest`: callers that alert pick the fresh ones themselves)."""
+        return AssetData(
+            asset,
+            [],
+            await self.snapshots.series(asset, since),
+            await self.snapshots.liquidations(asset, since),
         )
 
     def resolve(self, word: str) -> str:

@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from html import escape
 from zoneinfo import ZoneInfo
@@ -108,14 +108,7 @@ class AlertPipeline:
             signature = frozenset((key, frozenset(ps)) for key, ps in wants.items())
             cached = self._levels.get(asset)
             if cached is None or cached[1] != signature or now - cached[0] > BASELINE_EVERY:
-                snapshots = self.market.snapshots
-                since = now - PERCENTILE_HISTORY
-                data = AssetData(
-                    asset,
-                    [],
-                    await snapshots.series(asset, since),
-                    await snapshots.liquidations(asset, since),
-                )
+                data = await self.market.history(asset, now - PERCENTILE_HISTORY)
                 cached = (now, signature, percentile_levels(data, wants))
                 self._levels[asset] = cached
             levels.update(cached[2])
@@ -151,9 +144,7 @@ class AlertPipeline:
         ]
         if not latest:
             return None
-        history = await snapshots.series(asset, now - HISTORY)
-        flows = await snapshots.liquidations(asset, now - HISTORY)
-        return AssetData(asset, latest, history, flows)
+        return replace(await self.market.history(asset, now - HISTORY), latest=latest)
 
     def _news(self, data: AssetData, venue: str | None, now: datetime) -> list[Warning]:
         """New warnings for the asset aggregated across venues, or on one venue."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from bot.alerts.observations import AssetData, signal_series
+from bot.alerts.observations import signal_series
 from bot.charts.levels_chart import render_levels
 from bot.charts.market_chart import CHART_WINDOWS, ChartInput, render_market_chart
 from bot.charts.theme import THEMES
@@ -96,11 +96,7 @@ class PictureService:
         return await self._cached(("score", asset), build)
 
     async def _series(self, asset: str, span: timedelta) -> list[Point]:
-        since = self.market.clock() - span
-        snapshots = self.market.snapshots
-        history = await snapshots.series(asset, since)
-        flows = await snapshots.liquidations(asset, since)
-        return signal_series(AssetData(asset, [], history, flows))
+        return signal_series(await self.market.history(asset, self.market.clock() - span))
 
     @staticmethod
     def _start(points: list[Point], span: timedelta) -> int:
