@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from telegram.ext import ExtBot
 
-from bot.app import telegram_rate_limiter
+from bot.app import broadcast_bot
+from bot.config import Settings
 from bot.delivery.sender import Sender
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_database
@@ -44,12 +44,8 @@ async def main(alerts: int) -> None:
             datetime.now(UTC),
         )
         async with FakeTelegramAPI(TOKEN, enforce_limits=True) as api:
-            bot = ExtBot(
-                TOKEN,
-                base_url=api.base_url,
-                base_file_url=api.base_file_url,
-                rate_limiter=telegram_rate_limiter(),
-            )
+            # The sender's bot as `oiwatch run` builds it: the only one behind the limiter.
+            bot = broadcast_bot(Settings(telegram_token=TOKEN, telegram_api_url=api.base_url))
             await bot.initialize()
 
             async def nothing(*_: int) -> None:

@@ -12,6 +12,7 @@ from telegram.ext import (
     ApplicationBuilder,
     CommandHandler,
     ContextTypes,
+    ExtBot,
 )
 from telegram.request import BaseRequest
 
@@ -79,13 +80,25 @@ def telegram_rate_limiter() -> AIORateLimiter:
     return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 29.5, max_retries=0)
 
 
+def broadcast_bot(settings: Settings) -> ExtBot[None]:
+    """The bot the outbox sender uses: the only one behind the 30/s limiter. That budget is
+    for bulk notifications; a reply to a user's command is not one, and queueing replies
+    behind a broadcast (or 200 commands a second behind 29.5 sends) would make a chat feel
+    dead (bench/bench_load.py)."""
+    return ExtBot(
+        settings.require_token(),
+        base_url=settings.telegram_api_url,
+        base_file_url=file_url_for(settings.telegram_api_url),
+        rate_limiter=telegram_rate_limiter(),
+    )
+
+
 def build_application(
     settings: Settings,
     services: Services,
     *,
     token: str | None = None,
     request: BaseRequest | None = None,
-    rate_limiter: bool = True,
     metrics: Metrics | None = None,
 ) -> TelegramApp:
     builder = (
@@ -97,8 +110,6 @@ def build_application(
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
-    if rate_limiter:
-        builder = builder.rate_limiter(telegram_rate_limiter())
     if metrics is not None:
         builder = builder.application_class(InstrumentedApplication, {"metrics": metrics})
     app: TelegramApp = builder.build()
@@ -114,9 +125,7 @@ async def publish_menu(app: TelegramApp) -> None:
 async def ask(settings: Settings, text: str) -> str:
     """What the bot would reply to `text` in a private chat, computed offline."""
     request = OfflineRequest()
-    app = build_application(
-        settings, Services(settings), token=OFFLINE_TOKEN, request=request, rate_limiter=False
-    )
+    app = build_application(settings, Services(settings), token=OFFLINE_TOKEN, request=request)
     async with app:
         await app.process_update(Update.de_json(private_text_update(text), app.bot))
     return "\n\n".join(request.sent_texts())

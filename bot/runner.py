@@ -15,7 +15,7 @@ from aiohttp import web
 from telegram import Bot, Update
 
 from bot.alerts.pipeline import AlertPipeline
-from bot.app import TelegramApp, build_application, publish_menu
+from bot.app import TelegramApp, broadcast_bot, build_application, publish_menu
 from bot.charts.service import PictureService
 from bot.config import RunMode, Settings
 from bot.delivery.sender import Sender
@@ -67,9 +67,10 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             {s.upper() for s in settings.symbols} | set(await snapshots.assets()),
         )
         pictures = PictureService(market)
+        contacts = ContactRepository(sessions)
         services = Services(
             settings=settings,
-            contacts=ContactRepository(sessions),
+            contacts=contacts,
             limiter=CommandLimiter(settings.command_rate_per_minute),
             watch=watch,
             channels=ChannelRepository(sessions),
@@ -92,6 +93,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         try:
             yield services
         finally:
+            await contacts.aclose()
             pictures.close()
             if collector is not None:
                 await collector.aclose()
@@ -145,7 +147,10 @@ async def lead(
                 )
                 log.info("oiwatch leads, polling as @%s", app.bot.username)
             leading = asyncio.Event()
-            async with background(settings, services, app.bot, leading):
+            async with (
+                broadcast_bot(settings) as sender_bot,
+                background(settings, services, sender_bot, leading),
+            ):
                 await lock.hold(stop)
                 log.info("stopping" if stop.is_set() else "leadership lost")
         finally:
