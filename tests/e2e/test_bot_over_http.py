@@ -57,8 +57,10 @@ async def test_users_and_chats_are_recorded_on_first_contact(running_bot: Runnin
     engine = make_engine(running_bot.settings.database_url)
     try:
         contacts = ContactRepository(make_session_factory(engine))
+        async with asyncio.timeout(5):  # written behind the reply, within half a second
+            while await contacts.get_chat(-100777) is None:
+                await asyncio.sleep(0.05)
         assert await contacts.get_user(4004) is not None
-        assert await contacts.get_chat(-100777) is not None
     finally:
         await engine.dispose()
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -16,6 +17,8 @@ async def test_first_contact_records_user_and_chat_with_64_bit_ids(engine: Async
     await repo.record(
         UserSeen(7_000_000_001, "trader", "Ann", "en"), ChatSeen(CHANNEL_ID, "channel", "Desk"), T0
     )
+    assert await repo.get_user(7_000_000_001) is None  # noted, not yet written
+    await repo.flush()
 
     user = await repo.get_user(7_000_000_001)
     chat = await repo.get_chat(CHANNEL_ID)
@@ -28,6 +31,7 @@ async def test_later_contact_keeps_first_seen_and_updates_the_rest(engine: Async
     await repo.record(UserSeen(42, "old"), None, T0)
     await repo.record(UserSeen(42, "skipped"), None, T0 + timedelta(minutes=5))
     await repo.record(UserSeen(42, "new"), None, T0 + timedelta(minutes=11))
+    await repo.flush()  # one batch: the first sighting and the latest values
 
     user = await repo.get_user(42)
     assert user is not None
@@ -39,8 +43,8 @@ async def test_later_contact_keeps_first_seen_and_updates_the_rest(engine: Async
 
 
 async def test_a_second_process_sees_the_same_rows(engine: AsyncEngine) -> None:
-    await ContactRepository(make_session_factory(engine)).record(
-        UserSeen(5), ChatSeen(5, "private"), T0
-    )
+    first = ContactRepository(make_session_factory(engine), flush_after=0.01)
+    await first.record(UserSeen(5), ChatSeen(5, "private"), T0)
+    await asyncio.sleep(0.2)  # written in the background, without a flush call
     fresh = ContactRepository(make_session_factory(engine))
     assert (await fresh.get_chat(5)) is not None
