@@ -20,8 +20,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.charts.levels_chart import render_levels
-from bot.charts.market_chart import CHART_WINDOWS, ChartInput, render_market_chart
-from bot.charts.theme import THEMES
+from bot.charts.market_chart import ChartInput, render_market_chart
+from bot.charts.theme import CHART_WINDOWS, THEMES
 from bot.risk.clusters import Bar, liquidation_clusters
 from bot.signals.replay import replay
 from bot.signals.series import BAR, Point

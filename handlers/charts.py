@@ -10,9 +10,8 @@ from typing import TypeVar
 from telegram import Message, Update
 from telegram.constants import ChatAction, ParseMode
 
-from bot.charts.market_chart import CHART_WINDOWS
 from bot.charts.service import Levels, PictureService, Scorecard
-from bot.charts.theme import THEMES
+from bot.charts.theme import CHART_WINDOWS, THEMES
 from bot.market.overview_text import compact
 from bot.market_service import DataUnavailable, UnknownAsset
 from bot.risk.clusters import LEVERAGE_MIX, Cluster

@@ -18,17 +18,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from bot.charts.theme import DPI, HEIGHT_PX, WIDTH_PX, Theme
+from bot.charts.theme import CHART_WINDOWS, DPI, HEIGHT_PX, WIDTH_PX, Theme
 from bot.market.overview_text import compact
 from bot.signals.engine import Warning
 from bot.signals.series import BAR, WINDOW_BARS, Point
 
-# Chart windows and the bar each is drawn with: a week of 5-minute bars is mush on a phone.
-CHART_WINDOWS: dict[str, tuple[timedelta, timedelta]] = {
-    "4h": (timedelta(hours=4), BAR),
-    "24h": (timedelta(hours=24), timedelta(minutes=15)),
-    "7d": (timedelta(days=7), timedelta(hours=1)),
-}
 SHADED = {"long_squeeze", "short_squeeze", "overheating_long", "overheating_short"}
 
 

@@ -12,9 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from bot.alerts.observations import signal_series
-from bot.charts.levels_chart import render_levels
-from bot.charts.market_chart import CHART_WINDOWS, ChartInput, render_market_chart
-from bot.charts.theme import THEMES
+from bot.charts.theme import CHART_WINDOWS, THEMES
 from bot.market_service import DataUnavailable, MarketService
 from bot.risk.clusters import Bar, ClusterMap, liquidation_clusters
 from bot.signals.replay import replay
@@ -64,6 +62,10 @@ class PictureService:
                 raise DataUnavailable(f"Not enough stored history for {asset} to draw a chart yet.")
 
             def draw() -> bytes:
+                # matplotlib (about 50 MB) loads with the first picture, in the worker thread:
+                # a bot whose users never ask for one never pays for it.
+                from bot.charts.market_chart import ChartInput, render_market_chart
+
                 warnings = replay(points, asset, lookback=LOOKBACK, start=start)
                 return render_market_chart(
                     ChartInput(asset, window, chart_points, warnings), THEMES[theme]
@@ -80,7 +82,13 @@ class PictureService:
             if len(bars) < 2:
                 raise DataUnavailable(f"Not enough stored history for {asset} to place levels.")
             model = liquidation_clusters(bars)
-            png = await self._run(lambda: render_levels(asset, model, THEMES[theme]))
+
+            def draw() -> bytes:
+                from bot.charts.levels_chart import render_levels  # lazily, as above
+
+                return render_levels(asset, model, THEMES[theme])
+
+            png = await self._run(draw)
             return Levels(png, model, points[0].ts)
 
         return await self._cached(("levels", asset, theme), build)

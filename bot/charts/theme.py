@@ -1,8 +1,12 @@
-"""Dark and light palettes, sized for a phone screen (1080 x 1350 px, 4:5 portrait)."""
+"""Dark and light palettes, sized for a phone screen (1080 x 1350 px, 4:5 portrait), and the
+chart windows. No matplotlib here: handlers read these without loading it."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.signals.series import BAR
 
 WIDTH_PX, HEIGHT_PX, DPI = 1080, 1350, 150
 
@@ -31,3 +35,10 @@ LIGHT = Theme(
     "#00897b", "#d32f2f", "#ef6c00",
 )  # fmt: skip
 THEMES = {t.name: t for t in (DARK, LIGHT)}
+
+# Chart windows and the bar each is drawn with: a week of 5-minute bars is mush on a phone.
+CHART_WINDOWS: dict[str, tuple[timedelta, timedelta]] = {
+    "4h": (timedelta(hours=4), BAR),
+    "24h": (timedelta(hours=24), timedelta(minutes=15)),
+    "7d": (timedelta(days=7), timedelta(hours=1)),
+}
