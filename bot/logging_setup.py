@@ -91,3 +91,5 @@ def configure_logging(
     # those lines are noise at one per poll.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # Alembic narrates its plugin setup at INFO on every start; a migration it runs still says so.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
