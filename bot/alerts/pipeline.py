@@ -20,9 +20,10 @@ from bot.alerts.observations import AssetData, observations, signal_series
 from bot.alerts.percentiles import HISTORY as PERCENTILE_HISTORY
 from bot.alerts.percentiles import percentile_levels
 from bot.alerts.quiet import QuietHours
-from bot.alerts.render import chat_alert
+from bot.alerts.render import chat_alert, cluster_evidence
 from bot.market.models import TickResult
 from bot.market_service import FRESH, MarketService
+from bot.risk.clusters import Bar
 from bot.rules.matcher import BuiltInEvent, Firing, ObservationKey
 from bot.rules.model import ALL_ASSETS, BUILT_IN, Metric
 from bot.signals.engine import Baselines, Warning, baselines, evaluate
@@ -157,7 +158,20 @@ class AlertPipeline:
             cached = (now, baselines(series))
             self._baselines[label] = cached
         readings = evaluate(label, series, now=now, base=cached[1])
-        return self.tracker.news(readings.warnings, now)
+        news = self.tracker.news(readings.warnings, now)
+        if not news:
+            return news
+        bars = [Bar(p.close, p.oi) for p in series if p.oi is not None]
+        return [self._with_clusters(warning, bars) for warning in news]
+
+    @staticmethod
+    def _with_clusters(warning: Warning, bars: list[Bar]) -> Warning:
+        evidence = cluster_evidence(warning.kind, bars)
+        return (
+            warning
+            if evidence is None
+            else replace(warning, summary=f"{warning.summary}; {evidence}")
+        )
 
     async def _enqueue(
         self,

@@ -7,13 +7,40 @@ from collections.abc import Sequence
 from html import escape
 
 from bot.market.overview_text import age_text, compact
+from bot.risk.clusters import Bar, liquidation_clusters
 from bot.rules.grammar import describe
 from bot.rules.matcher import Firing
 from bot.rules.model import ALL_ASSETS, Metric
 from bot.signals.engine import Warning
 
 MAX_BUTTON_RULES = 3
+# Which side's liquidations a warning puts at risk: a long squeeze or crowded longs feed on
+# long liquidations below the price, and the reverse for shorts.
+AT_RISK = {
+    "long_squeeze": "long",
+    "overheating_long": "long",
+    "short_squeeze": "short",
+    "overheating_short": "short",
+}
+CLUSTER_EVIDENCE_PCT = 5.0  # a band farther than this is not "next"
 MAX_CHARTS = 3
+
+
+def cluster_evidence(kind: str, bars: Sequence[Bar]) -> str | None:
+    """'next long liquidations -1.2% (~$40.5M, model estimate)' for warnings about one side,
+    when the cluster model (bot.risk.clusters) puts a band of that side within 5 %."""
+    side = AT_RISK.get(kind)
+    if side is None or len(bars) < 2:
+        return None
+    nearest = liquidation_clusters(bars).nearest(side, 1)
+    if not nearest or nearest[0].distance_pct > CLUSTER_EVIDENCE_PCT:
+        return None
+    band = nearest[0]
+    sign = "-" if side == "long" else "+"
+    return (
+        f"next {side} liquidations {sign}{band.distance_pct:.1f}% "
+        f"(~${compact(band.usd)}, model estimate)"
+    )
 
 
 def value_text(metric: Metric, value: float) -> str:
