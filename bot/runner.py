@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import Bot, Update
+from telegram.error import TelegramError
 
 from bot.alerts.pipeline import AlertPipeline
 from bot.app import TelegramApp, broadcast_bot, build_application, publish_menu
@@ -153,6 +154,12 @@ async def lead(
             ):
                 await lock.hold(stop)
                 log.info("stopping" if stop.is_set() else "leadership lost")
+        except (TelegramError, OSError) as error:
+            # Telegram unreachable while taking over: hand the lock back and try again, rather
+            # than end the process (another replica may do better meanwhile).
+            log.error("could not start leading (%s); retrying", type(error).__name__)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), lock.retry_s)
         finally:
             services.leading = False
             if app.updater is not None and app.updater.running:

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import os
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,8 +60,13 @@ async def spawn_bot(
 
 
 @contextlib.asynccontextmanager
-async def start_bot(tmp_path: Path, **overrides: object) -> AsyncIterator[RunningBot]:
+async def start_bot(
+    tmp_path: Path, *, faults: Callable[[FakeTelegramAPI], None] | None = None, **overrides: object
+) -> AsyncIterator[RunningBot]:
+    """`faults` scripts the fake before the bot's first request."""
     async with FakeTelegramAPI(token=TOKEN) as api:
+        if faults is not None:
+            faults(api)
         values: dict[str, object] = {
             "telegram_token": TOKEN,
             "telegram_api_url": api.base_url,

@@ -117,3 +117,21 @@ async def test_a_busy_port_turns_health_off_but_the_bot_answers(
         async with start_bot(tmp_path, http_host="127.0.0.1", http_port=port) as bot:
             assert "liquidation at" in await bot.ask("/liq 50000 50x long")
     assert f"cannot listen on 127.0.0.1:{port}" in caplog.text
+
+
+async def test_telegram_down_at_takeover_is_retried_not_fatal(tmp_path: Path) -> None:
+    async with start_bot(
+        tmp_path,
+        faults=lambda api: api.fail_next("setWebhook", status=502, times=2),
+        mode="webhook",
+        http_host="127.0.0.1",
+        http_port=free_port(),
+        webhook_url="https://bot.example.test/telegram",
+        webhook_secret=SECRET,
+        leader_retry_seconds=0.2,
+    ) as bot:
+        # Two 502s, then the third try registers the webhook: the process never went down.
+        await bot.api.wait_for(lambda: len(bot.api.calls("setWebhook")) >= 3, timeout=10)
+        url = f"http://127.0.0.1:{bot.settings.http_port}/healthz"
+        async with aiohttp.ClientSession() as http, http.get(url) as response:
+            assert (await response.json())["role"] == "leader"
