@@ -57,7 +57,12 @@ def build_web_app(
                 return web.Response(status=400, text="bad update")
             if not isinstance(update, dict) or "update_id" not in update:
                 return web.Response(status=400, text="bad update")
-            await on_update(update)
+            try:
+                await on_update(update)
+            except (AttributeError, KeyError, TypeError, ValueError):
+                # Parsed JSON that is no Update: answer 400 (a 500 would make Telegram retry it).
+                log.warning("webhook: a body with the secret that is not an update")
+                return web.Response(status=400, text="bad update")
             return web.Response(text="ok")
 
         app.router.add_post(webhook_path, webhook)
