@@ -71,8 +71,9 @@ class Settings(BaseSettings):
     hyperliquid_url: str = hyperliquid_defaults.DEFAULT_URL
     binance_ws_url: str = MarketEndpoints.binance_ws
     bybit_ws_url: str = MarketEndpoints.bybit_ws
+    okx_ws_url: str = MarketEndpoints.okx_ws
     liquidation_streams: bool = Field(
-        default=True, description="Listen to Binance and Bybit liquidation websockets."
+        default=True, description="Listen to Binance, Bybit and OKX liquidation websockets."
     )
     snapshot_retention_days: int = Field(
         default=90, description="Market snapshots older than this are deleted."
@@ -115,6 +116,7 @@ class Settings(BaseSettings):
             hyperliquid=self.hyperliquid_url,
             binance_ws=self.binance_ws_url,
             bybit_ws=self.bybit_ws_url,
+            okx_ws=self.okx_ws_url,
         )
 
     @property

@@ -12,10 +12,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.alerts.observations import AssetData
-from bot.market.collector import Collector
+from bot.market.collector import Collector, MarketEndpoints
 from bot.market.history import backfill_venue
-from bot.market.liquidations import LiquidationAggregator, StreamConsumer
-from bot.market.models import LiquidationEvent, TickResult, Venue
+from bot.market.liquidations import (
+    LiquidationAggregator,
+    StreamConsumer,
+    binance_stream,
+    bybit_stream,
+    okx_stream,
+)
+from bot.market.models import LiquidationEvent, TickResult
+from bot.market.okx import OkxFetcher
 from bot.market.overview import AssetOverview, build_overview
 from storage.models import MarketSnapshot
 from storage.repositories.snapshots import LiquidationFlow, SnapshotRepository
@@ -143,12 +150,18 @@ class MarketService:
         degraded = {v: h.last_error or "" for v, h in self.health.items() if h.last_error}
         return build_overview(asset, latest, history, flows, now), degraded
 
-    def streams(self, endpoints_binance: str, endpoints_bybit: str) -> list[StreamConsumer]:
+    def streams(self, endpoints: MarketEndpoints) -> list[StreamConsumer]:
         symbols = sorted(f"{asset}USDT" for asset in self.known_assets)
-        return [
-            StreamConsumer(Venue.BINANCE, endpoints_binance, self.record_liquidation),
-            StreamConsumer(Venue.BYBIT, endpoints_bybit, self.record_liquidation, symbols=symbols),
+        streams = [
+            (binance_stream(), endpoints.binance_ws),
+            (bybit_stream(symbols), endpoints.bybit_ws),
         ]
+        # OKX frames are in contracts: only a polled OKX knows their size.
+        fetchers = self.collector.fetchers if self.collector is not None else []
+        streams += [
+            (okx_stream(f), endpoints.okx_ws) for f in fetchers if isinstance(f, OkxFetcher)
+        ]
+        return [StreamConsumer(stream, url, self.record_liquidation) for stream, url in streams]
 
     async def run_streams(self, consumers: list[StreamConsumer], stop: asyncio.Event) -> None:
         await asyncio.gather(*(c.run(stop) for c in consumers))

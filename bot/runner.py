@@ -277,7 +277,7 @@ async def background(
             )
         scheduler.start()
         if settings.liquidation_streams:
-            consumers = market.streams(settings.binance_ws_url, settings.bybit_ws_url)
+            consumers = market.streams(settings.endpoints)
             tasks.append(asyncio.create_task(market.run_streams(consumers, stop)))
     try:
         yield

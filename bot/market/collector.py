@@ -68,6 +68,7 @@ class MarketEndpoints:
     hyperliquid: str = hyperliquid.DEFAULT_URL
     binance_ws: str = "wss://fstream.binance.com/ws/!forceOrder@arr"
     bybit_ws: str = "wss://stream.bybit.com/v5/public/linear"
+    okx_ws: str = "wss://ws.okx.com:8443/ws/v5/public"
 
 
 def make_fetchers(

@@ -4,6 +4,9 @@ Side conventions are opposite and easy to get wrong:
 - Binance `!forceOrder@arr`: `S` is the side of the liquidation *order*; SELL closes a long, so
   SELL means a long was liquidated.
 - Bybit `allLiquidation`: its docs say `S: "Buy"` means a long position was liquidated.
+- OKX `liquidation-orders`: `posSide: "long"` means a long was liquidated; in net mode
+  (`posSide: "net"`) `side` is the liquidation order's, so `side: "sell"` means a long. `sz` is
+  in contracts (x ctVal coin) and the price is `bkPx`, the bankruptcy price.
 Every feed is a lower bound (Binance pushes at most one order per symbol per second), so "no
 liquidations seen" never means calm.
 """
@@ -15,7 +18,7 @@ import contextlib
 import json
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -23,14 +26,20 @@ from typing import Any
 
 import aiohttp
 
+from bot.market.http import VenueError
 from bot.market.models import LiquidationEvent, Venue
+from bot.market.okx import Instrument, OkxFetcher
 from bot.market.values import BadPayload, decimal, from_ms, unscale
 from bot.side import Side
 
 log = logging.getLogger(__name__)
 
 AssetResolver = Callable[[str], str | None]
+# OKX instId -> (asset, coin per contract); USD-margined swaps are absent, so they are skipped.
+OkxContracts = Mapping[str, tuple[str, Decimal]]
+PING_S = 20.0  # Bybit asks for 20 s; OKX closes connections idle for 30 s
 BYBIT_ARGS_LIMIT = 21_000  # characters of `args` one Bybit connection accepts
+OKX_SUBSCRIBE = {"op": "subscribe", "args": [{"channel": "liquidation-orders", "instType": "SWAP"}]}
 
 
 def _time(value: Any) -> datetime:
@@ -83,6 +92,44 @@ def parse_bybit_all_liquidation(
     return events
 
 
+def parse_okx_liquidation_orders(
+    frame: dict[str, Any], contracts: OkxContracts
+) -> list[LiquidationEvent]:
+    """One frame carries instruments, each with several liquidations (not in time order)."""
+    if frame.get("arg", {}).get("channel") != "liquidation-orders":
+        return []
+    events = []
+    for item in frame.get("data", []):
+        contract = contracts.get(item["instId"])
+        if contract is None:
+            continue
+        asset, ct_val = contract
+        for detail in item.get("details", []):
+            qty = decimal(detail["sz"], "sz") * ct_val
+            price = decimal(detail["bkPx"], "bkPx")
+            long = detail["posSide"] == "long" or (
+                detail["posSide"] == "net" and detail["side"] == "sell"
+            )
+            side = Side.LONG if long else Side.SHORT
+            events.append(
+                LiquidationEvent(
+                    Venue.OKX,
+                    item["instId"],
+                    asset,
+                    side,
+                    qty,
+                    price,
+                    qty * price,
+                    _time(detail["ts"]),
+                )
+            )
+    return events
+
+
+def okx_contracts(instruments: Mapping[str, Instrument]) -> OkxContracts:
+    return {i.inst_id: (i.asset, i.ct_val) for i in instruments.values()}
+
+
 @dataclass(frozen=True, slots=True)
 class MinuteFlow:
     venue: Venue
@@ -130,32 +177,100 @@ def bybit_subscriptions(symbols: list[str]) -> list[list[str]]:
     return [b for b in batches if b]
 
 
+@dataclass(frozen=True, slots=True)
+class KeepAlive:
+    """A text the venue wants every `every_s` or it drops the connection as idle."""
+
+    text: str
+    every_s: float
+    answer: str | None = None  # a reply that is not JSON (OKX's `pong`): dropped, not parsed
+
+
+@dataclass(frozen=True, slots=True)
+class VenueStream:
+    """What one venue's liquidation websocket needs; `StreamConsumer` does the rest."""
+
+    venue: Venue
+    parse: Callable[[dict[str, Any]], list[LiquidationEvent]]
+    subscribe: tuple[str, ...] = ()  # sent on every connect: subscriptions die with it
+    keepalive: KeepAlive | None = None
+    # Awaited before every connect, e.g. to load what `parse` needs; a VenueError from it counts
+    # as a failed connect, so it is retried with the same backoff.
+    prepare: Callable[[], Awaitable[None]] | None = None
+
+
+def binance_stream() -> VenueStream:
+    def parse(frame: dict[str, Any]) -> list[LiquidationEvent]:
+        event = parse_binance_force_order(frame)
+        return [event] if event is not None else []
+
+    return VenueStream(Venue.BINANCE, parse)
+
+
+def bybit_stream(symbols: list[str], ping_s: float = PING_S) -> VenueStream:
+    return VenueStream(
+        Venue.BYBIT,
+        parse_bybit_all_liquidation,
+        subscribe=tuple(
+            json.dumps({"op": "subscribe", "args": batch}) for batch in bybit_subscriptions(symbols)
+        ),
+        keepalive=KeepAlive('{"op":"ping"}', ping_s),
+    )
+
+
+def okx_stream(fetcher: OkxFetcher, ping_s: float = PING_S) -> VenueStream:
+    """Contract values come from the fetcher on every frame, so its hourly instrument refresh
+    (new listings) reaches the stream without a reconnect."""
+
+    async def prepare() -> None:
+        if not fetcher.instruments:
+            await fetcher.refresh_metadata()
+
+    return VenueStream(
+        Venue.OKX,
+        lambda frame: parse_okx_liquidation_orders(frame, okx_contracts(fetcher.instruments)),
+        subscribe=(json.dumps(OKX_SUBSCRIBE),),
+        keepalive=KeepAlive("ping", ping_s, answer="pong"),
+        prepare=prepare,
+    )
+
+
 @dataclass
 class StreamConsumer:
     """Keeps one websocket alive: reconnects with backoff and jitter, treats `stall_s` without
     any frame as a dead connection (silent stalls happen), pings where the venue wants it."""
 
-    venue: Venue
+    stream: VenueStream
     url: str
     on_event: Callable[[LiquidationEvent], None]
-    symbols: list[str] = field(default_factory=list)
-    resolve: AssetResolver = asset_from_usdt_symbol
     stall_s: float = 90.0
-    ping_s: float = 20.0
     backoff_s: float = 1.0
     max_backoff_s: float = 60.0
     connects: int = 0
     stalls: int = 0
     last_frame_at: datetime | None = None
 
+    @property
+    def venue(self) -> Venue:
+        return self.stream.venue
+
     async def run(self, stop: asyncio.Event) -> None:
         attempt = 0
         async with aiohttp.ClientSession() as session:
             while not stop.is_set():
                 try:
+                    if self.stream.prepare is not None:
+                        await self.stream.prepare()
                     await self._connection(session, stop)
                     attempt = 0
-                except (aiohttp.ClientError, TimeoutError, ConnectionError) as error:
+                except (
+                    aiohttp.ClientError,
+                    TimeoutError,
+                    ConnectionError,
+                    VenueError,
+                    BadPayload,  # a malformed instruments answer in `prepare`: retry it too
+                    KeyError,
+                ) as error:
                     log.warning("%s liquidation stream: %s", self.venue, type(error).__name__)
                     attempt += 1
                 if stop.is_set():
@@ -167,10 +282,10 @@ class StreamConsumer:
     async def _connection(self, session: aiohttp.ClientSession, stop: asyncio.Event) -> None:
         async with session.ws_connect(self.url, heartbeat=None) as ws:
             self.connects += 1
-            if self.venue is Venue.BYBIT:
-                for batch in bybit_subscriptions(self.symbols):
-                    await ws.send_str(json.dumps({"op": "subscribe", "args": batch}))
-            pinger = asyncio.create_task(self._ping(ws)) if self.venue is Venue.BYBIT else None
+            for message in self.stream.subscribe:
+                await ws.send_str(message)
+            keepalive = self.stream.keepalive
+            pinger = asyncio.create_task(self._ping(ws, keepalive)) if keepalive else None
             stopping = asyncio.ensure_future(stop.wait())
             try:
                 while True:
@@ -197,25 +312,22 @@ class StreamConsumer:
                         return
                     if message.type is aiohttp.WSMsgType.TEXT:
                         self.last_frame_at = datetime.now(UTC)
-                        self._handle(message.data)
+                        if keepalive is None or message.data != keepalive.answer:
+                            self._handle(message.data)
             finally:
                 stopping.cancel()
                 if pinger is not None:
                     pinger.cancel()
 
-    async def _ping(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+    @staticmethod
+    async def _ping(ws: aiohttp.ClientWebSocketResponse, keepalive: KeepAlive) -> None:
         while True:
-            await asyncio.sleep(self.ping_s)
-            await ws.send_str('{"op":"ping"}')
+            await asyncio.sleep(keepalive.every_s)
+            await ws.send_str(keepalive.text)
 
     def _handle(self, raw: str) -> None:
         try:
-            frame = json.loads(raw)
-            if self.venue is Venue.BINANCE:
-                event = parse_binance_force_order(frame, self.resolve)
-                events = [event] if event is not None else []
-            else:
-                events = parse_bybit_all_liquidation(frame, self.resolve)
+            events = self.stream.parse(json.loads(raw))
         except (ValueError, KeyError, TypeError) as error:
             log.warning("%s: unreadable liquidation frame (%s)", self.venue, error)
             return

@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 
-from bot.market.liquidations import LiquidationAggregator, StreamConsumer
-from bot.market.models import LiquidationEvent, Venue
+import pytest
+
+from bot.market.liquidations import (
+    OKX_SUBSCRIBE,
+    LiquidationAggregator,
+    StreamConsumer,
+    binance_stream,
+    bybit_stream,
+    okx_stream,
+)
+from bot.market.models import LiquidationEvent
+from bot.market.okx import OkxFetcher
 from bot.side import Side
-from tests.fakes.exchange import FakeExchange
+from tests.fakes.exchange import FakeExchange, fixture
 
 
 def _order(i: int, side: str) -> dict:
@@ -33,7 +44,7 @@ async def _until(predicate, timeout: float = 3.0) -> None:
 async def test_binance_burst_is_summed_per_side() -> None:
     async with FakeExchange() as fx:
         events: list[LiquidationEvent] = []
-        consumer = StreamConsumer(Venue.BINANCE, fx.endpoints.binance_ws, events.append)
+        consumer = StreamConsumer(binance_stream(), fx.endpoints.binance_ws, events.append)
         stop = asyncio.Event()
         task = asyncio.create_task(consumer.run(stop))
         for i in range(50):
@@ -54,12 +65,10 @@ async def test_bybit_subscribes_pings_and_reconnects_after_a_stall() -> None:
     async with FakeExchange() as fx:
         events: list[LiquidationEvent] = []
         consumer = StreamConsumer(
-            Venue.BYBIT,
+            bybit_stream(["BTCUSDT", "ETHUSDT"], ping_s=0.1),
             fx.endpoints.bybit_ws,
             events.append,
-            symbols=["BTCUSDT", "ETHUSDT"],
             stall_s=0.3,
-            ping_s=0.1,
             backoff_s=0.05,
         )
         stop = asyncio.Event()
@@ -90,7 +99,7 @@ async def test_a_closed_connection_is_reopened() -> None:
     async with FakeExchange() as fx:
         events: list[LiquidationEvent] = []
         consumer = StreamConsumer(
-            Venue.BINANCE, fx.endpoints.binance_ws, events.append, backoff_s=0.05
+            binance_stream(), fx.endpoints.binance_ws, events.append, backoff_s=0.05
         )
         stop = asyncio.Event()
         task = asyncio.create_task(consumer.run(stop))
@@ -103,3 +112,35 @@ async def test_a_closed_connection_is_reopened() -> None:
         fx.push_ws("binance", {"e": "noise"})
         await asyncio.wait_for(task, 3)
     assert events[0].side_liquidated is Side.SHORT
+
+
+async def test_okx_subscribes_pings_and_sizes_contracts_from_the_instruments(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, logger="bot.market.liquidations")
+    async with FakeExchange() as fx:
+        fx.set("BTC", mark=60000)  # the fake lists BTC-USDT-SWAP at 0.01 BTC a contract
+        fetcher = OkxFetcher.create(fx.endpoints.okx)
+        events: list[LiquidationEvent] = []
+        consumer = StreamConsumer(
+            okx_stream(fetcher, ping_s=0.05), fx.endpoints.okx_ws, events.append
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(consumer.run(stop))
+        await _until(lambda: consumer.connects == 1 and fx.ws_received)
+        # The instruments were loaded before connecting: nothing polled OKX yet.
+        assert fx.requests["/okx/api/v5/public/instruments"] == 1
+        assert json.loads(fx.ws_received[0]) == OKX_SUBSCRIBE
+        await _until(lambda: fx.ws_received.count("ping") >= 2)  # each answered with `pong`
+        frame = fixture("okx/ws_liquidation_orders.json")
+        detail = dict(frame["data"][0]["details"][0], posSide="net", side="sell", sz="50")
+        item = dict(frame["data"][0], instId="BTC-USDT-SWAP", details=[dict(detail, bkPx="59000")])
+        fx.push_ws("okx", dict(frame, data=[item]))
+        await _until(lambda: len(events) == 1)
+        stop.set()
+        await asyncio.wait_for(task, 3)
+        await fetcher.aclose()
+    [event] = events
+    # net mode, sell: a long; 50 contracts x 0.01 BTC at 59,000
+    assert (event.asset, event.side_liquidated, event.usd) == ("BTC", Side.LONG, 29500)
+    assert "unreadable" not in caplog.text  # the `pong` answers were not parsed as frames

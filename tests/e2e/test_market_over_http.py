@@ -28,6 +28,7 @@ async def market_bot(
         hyperliquid_url=e.hyperliquid,
         binance_ws_url=e.binance_ws,
         bybit_ws_url=e.bybit_ws,
+        okx_ws_url=e.okx_ws,
     ) as bot:
         yield bot
 

@@ -90,6 +90,7 @@ class FakeExchange:
         self.ws_frames: dict[str, asyncio.Queue[str]] = {
             "binance": asyncio.Queue(),
             "bybit": asyncio.Queue(),
+            "okx": asyncio.Queue(),
         }
         self.ws_received: list[str] = []  # what clients sent (subscriptions, pings)
         self.ws_connections: Counter[str] = Counter()
@@ -178,6 +179,7 @@ class FakeExchange:
             hyperliquid=f"{self.base_url}/hyperliquid",
             binance_ws=f"ws://127.0.0.1:{self.port}/binance-ws",
             bybit_ws=f"ws://127.0.0.1:{self.port}/bybit-ws",
+            okx_ws=f"ws://127.0.0.1:{self.port}/okx-ws",
         )
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -186,6 +188,7 @@ class FakeExchange:
         app = web.Application()
         app.router.add_get("/binance-ws", self._websocket)
         app.router.add_get("/bybit-ws", self._websocket)
+        app.router.add_get("/okx-ws", self._websocket)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner, self.port = await serve_locally(app)
         return self
@@ -234,6 +237,8 @@ class FakeExchange:
         async def read() -> None:
             async for message in ws:
                 self.ws_received.append(message.data)
+                if message.data == "ping":  # OKX's keep-alive; others ping in JSON
+                    await ws.send_str("pong")
 
         reader = asyncio.create_task(read())
         queue = self.ws_frames[venue]

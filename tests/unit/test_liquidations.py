@@ -9,12 +9,18 @@ from decimal import Decimal as D
 from bot.market.liquidations import (
     LiquidationAggregator,
     bybit_subscriptions,
+    okx_contracts,
     parse_binance_force_order,
     parse_bybit_all_liquidation,
+    parse_okx_liquidation_orders,
 )
 from bot.market.models import Venue
+from bot.market.okx import parse_instruments
 from bot.side import Side
-from tests.fakes.exchange import FIXTURES
+from tests.fakes.exchange import FIXTURES, fixture
+
+# IOST-USDT-SWAP is not in the recorded instruments: assume OKX's 1,000 IOST per contract.
+IOST = {"IOST-USDT-SWAP": ("IOST", D(1000))}
 
 
 def _jsonl(name: str) -> list[dict]:
@@ -44,6 +50,49 @@ def test_bybit_sell_means_a_short_was_liquidated() -> None:
     assert event.usd == D(20000) * D("0.04499")
     buy = dict(frame, data=[dict(frame["data"][0], S="Buy")])
     assert parse_bybit_all_liquidation(buy)[0].side_liquidated is Side.LONG
+
+
+def test_okx_short_side_liquidated_sized_in_contracts() -> None:
+    frame = fixture("okx/ws_liquidation_orders.json")
+    [event] = parse_okx_liquidation_orders(frame, IOST)
+    assert (event.venue, event.symbol, event.asset, event.side_liquidated) == (
+        Venue.OKX,
+        "IOST-USDT-SWAP",
+        "IOST",
+        Side.SHORT,  # posSide "short"
+    )
+    # 13 contracts x 1,000 IOST at the bankruptcy price 0.007831
+    assert (event.qty_coin, event.price, event.usd) == (D(13000), D("0.007831"), D("101.803"))
+    assert event.ts == datetime(2023, 8, 17, 10, 0, 34, 10000, tzinfo=UTC)
+
+
+def test_okx_net_mode_sell_means_a_long_was_liquidated() -> None:
+    frame = fixture("okx/ws_liquidation_orders.json")
+    detail = frame["data"][0]["details"][0]
+
+    def side(pos_side: str, order_side: str) -> Side:
+        changed = dict(detail, posSide=pos_side, side=order_side)
+        item = dict(frame["data"][0], details=[changed])
+        [event] = parse_okx_liquidation_orders(dict(frame, data=[item]), IOST)
+        return event.side_liquidated
+
+    assert side("net", "sell") is Side.LONG
+    assert side("net", "buy") is Side.SHORT
+    assert side("long", "sell") is Side.LONG
+
+
+def test_okx_skips_unknown_instruments_and_other_frames() -> None:
+    # The recorded instruments: BTC-USD-SWAP (USD-margined, ctVal in USD) and ETH-USDT-SWAP.
+    contracts = okx_contracts(parse_instruments(fixture("okx/instruments_SWAP.json")))
+    assert contracts == {"ETH-USDT-SWAP": ("ETH", D("0.1"))}
+    frame = fixture("okx/ws_liquidation_orders.json")
+    assert parse_okx_liquidation_orders(frame, contracts) == []
+    inverse = dict(frame, data=[dict(frame["data"][0], instId="BTC-USD-SWAP")])
+    assert parse_okx_liquidation_orders(inverse, contracts) == []
+    subscribed = {"event": "subscribe", "arg": frame["arg"], "connId": "a4d3ae55"}
+    assert parse_okx_liquidation_orders(subscribed, IOST) == []
+    tickers = dict(frame, arg={"channel": "tickers", "instId": "IOST-USDT-SWAP"})
+    assert parse_okx_liquidation_orders(tickers, IOST) == []
 
 
 def test_minutes_sum_each_side() -> None:
