@@ -21,7 +21,7 @@ from bot.market.liquidations import (
     bybit_stream,
     okx_stream,
 )
-from bot.market.models import LiquidationEvent, TickResult
+from bot.market.models import LiquidationEvent, TickResult, Venue
 from bot.market.okx import OkxFetcher
 from bot.market.overview import AssetOverview, build_overview
 from storage.models import MarketSnapshot
@@ -151,16 +151,19 @@ class MarketService:
         return build_overview(asset, latest, history, flows, now), degraded
 
     def streams(self, endpoints: MarketEndpoints) -> list[StreamConsumer]:
+        """One stream per polled venue that has one: a venue the operator left out of
+        OIWATCH_VENUES is not listened to either."""
         symbols = sorted(f"{asset}USDT" for asset in self.known_assets)
-        streams = [
-            (binance_stream(), endpoints.binance_ws),
-            (bybit_stream(symbols), endpoints.bybit_ws),
-        ]
-        # OKX frames are in contracts: only a polled OKX knows their size.
         fetchers = self.collector.fetchers if self.collector is not None else []
-        streams += [
-            (okx_stream(f), endpoints.okx_ws) for f in fetchers if isinstance(f, OkxFetcher)
-        ]
+        streams = []
+        for fetcher in fetchers:
+            if fetcher.venue is Venue.BINANCE:
+                streams.append((binance_stream(), endpoints.binance_ws))
+            elif fetcher.venue is Venue.BYBIT:
+                streams.append((bybit_stream(symbols), endpoints.bybit_ws))
+            elif isinstance(fetcher, OkxFetcher):
+                # OKX frames are in contracts: the polled instruments know their size.
+                streams.append((okx_stream(fetcher), endpoints.okx_ws))
         return [StreamConsumer(stream, url, self.record_liquidation) for stream, url in streams]
 
     async def run_streams(self, consumers: list[StreamConsumer], stop: asyncio.Event) -> None:

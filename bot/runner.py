@@ -52,7 +52,11 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         await upgrade_database(engine)
         sessions = make_session_factory(engine)
         watch = WatchService(RuleRepository(sessions), Matcher(), settings.rules_per_chat)
-        await watch.load()
+        leader = LeaderLock(engine, settings.leader_retry)
+        if not leader.shared:
+            # One process: it leads from the start. Replicas load rules when they take over,
+            # so followers do not hold every rule in memory for nothing.
+            await watch.load()
         snapshots = SnapshotRepository(sessions)
         collector = (
             Collector(
@@ -79,7 +83,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             outbox=OutboxRepository(sessions),
             pictures=pictures,
             chat_settings=ChatSettingsRepository(sessions),
-            leader=LeaderLock(engine, settings.leader_retry),
+            leader=leader,
         )
         services.health = HealthCheck(
             sessions,

@@ -8,6 +8,7 @@ import logging
 
 import pytest
 
+from bot.market.collector import Collector, MarketEndpoints, make_fetchers
 from bot.market.liquidations import (
     OKX_SUBSCRIBE,
     LiquidationAggregator,
@@ -16,9 +17,12 @@ from bot.market.liquidations import (
     bybit_stream,
     okx_stream,
 )
-from bot.market.models import LiquidationEvent
+from bot.market.models import LiquidationEvent, Venue
 from bot.market.okx import OkxFetcher
+from bot.market_service import MarketService
 from bot.side import Side
+from storage.db import make_engine, make_session_factory
+from storage.repositories.snapshots import SnapshotRepository
 from tests.fakes.exchange import FakeExchange, fixture
 
 
@@ -144,3 +148,25 @@ async def test_okx_subscribes_pings_and_sizes_contracts_from_the_instruments(
     # net mode, sell: a long; 50 contracts x 0.01 BTC at 59,000
     assert (event.asset, event.side_liquidated, event.usd) == ("BTC", Side.LONG, 29500)
     assert "unreadable" not in caplog.text  # the `pong` answers were not parsed as frames
+
+
+@pytest.mark.parametrize(
+    ("venues", "streamed"),
+    [
+        ([Venue.OKX], [Venue.OKX]),
+        ([Venue.BINANCE_COINM, Venue.HYPERLIQUID], []),  # neither has a stream here
+        (
+            [Venue.BINANCE, Venue.BYBIT, Venue.OKX, Venue.HYPERLIQUID],
+            [Venue.BINANCE, Venue.BYBIT, Venue.OKX],
+        ),
+    ],
+)
+async def test_only_polled_venues_are_streamed(venues: list[Venue], streamed: list[Venue]) -> None:
+    collector = Collector(make_fetchers(MarketEndpoints(), venues), ["BTC"])
+    engine = make_engine("sqlite+aiosqlite://")  # never queried: streams() reads no history
+    try:
+        market = MarketService(SnapshotRepository(make_session_factory(engine)), collector, {"BTC"})
+        assert [c.venue for c in market.streams(MarketEndpoints())] == streamed
+    finally:
+        await collector.aclose()
+        await engine.dispose()
