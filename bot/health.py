@@ -13,10 +13,10 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot.market_service import FRESH
 from storage.db import SessionFactory
 from storage.repositories.snapshots import SnapshotRepository
 
-FRESH = timedelta(minutes=5)
 WINDOW = timedelta(hours=6)  # venues silent longer than this drop out of the report
 
 

@@ -19,7 +19,7 @@ from bot.signals.score import Outcome
 from handlers.context import BotContext
 from handlers.formatting import usage_text
 from handlers.market import unknown_sentence
-from handlers.parsing import UsageError
+from handlers.parsing import UsageError, asset_word
 
 CHART_USAGE = "/chart <asset> [4h|24h|7d] [dark|light]"
 CHART_EXAMPLE = "/chart BTC 24h"
@@ -33,13 +33,9 @@ def _pictures(context: BotContext) -> PictureService | None:
     return context.services.pictures
 
 
-def _asset_word(word: str) -> bool:
-    return word.replace("-", "").isalnum() and len(word) <= 20
-
-
 def parse_chart_args(args: list[str]) -> tuple[str, str, str]:
     """(asset, window, theme) in any order after the asset; defaults 24h, dark."""
-    if not args or not _asset_word(args[0]):
+    if not args or not asset_word(args[0]):
         raise UsageError("Which asset?", CHART_USAGE, CHART_EXAMPLE)
     window, theme = "24h", "dark"
     for word in args[1:]:
@@ -111,7 +107,7 @@ async def chart_button(update: Update, context: BotContext) -> None:
     assert query is not None
     await query.answer()
     asset = (query.data or "").split(":", 1)[-1]
-    if isinstance(query.message, Message) and _asset_word(asset):
+    if isinstance(query.message, Message) and asset_word(asset):
         await send_chart(query.message, _pictures(context), asset, "24h", "dark")
 
 
@@ -149,7 +145,7 @@ def levels_text(asset: str, levels: Levels) -> str:
 
 
 def _single_asset(args: list[str], usage: str, example: str) -> tuple[str, list[str]]:
-    if not args or not _asset_word(args[0]):
+    if not args or not asset_word(args[0]):
         raise UsageError("Which asset?", usage, example)
     return args[0], args[1:]
 

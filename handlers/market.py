@@ -11,7 +11,7 @@ from bot.market.overview_text import render
 from bot.market_service import DataUnavailable, MarketService, UnknownAsset
 from handlers.context import BotContext
 from handlers.formatting import usage_text
-from handlers.parsing import UsageError
+from handlers.parsing import UsageError, asset_word
 
 USAGE = "/oi <asset>"
 EXAMPLE = "/oi BTC"
@@ -26,7 +26,7 @@ def unknown_sentence(error: UnknownAsset) -> str:
 async def market_text(market: MarketService | None, args: list[str]) -> str:
     if market is None:
         return "Market data is switched off on this bot (OIWATCH_VENUES is empty)."
-    if len(args) != 1 or not args[0].replace("-", "").isalnum() or len(args[0]) > 20:
+    if len(args) != 1 or not asset_word(args[0]):
         return usage_text(UsageError("Which asset?", USAGE, EXAMPLE))
     try:
         asset = market.resolve(args[0])

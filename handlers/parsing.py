@@ -45,6 +45,11 @@ class UsageError(Exception):
         return self.problem
 
 
+def asset_word(word: str) -> bool:
+    """Could name an asset (BTC, 1000PEPE, BTC-USDT): worth looking up, safe to echo."""
+    return word.replace("-", "").isalnum() and len(word) <= 20
+
+
 def _usage(problem: str, usage: str, example: str) -> UsageError:
     return UsageError(problem, usage, example)
 

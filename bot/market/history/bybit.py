@@ -60,8 +60,7 @@ def bybit_snapshots(
 async def backfill_bybit(
     fetcher: BybitFetcher, assets: Iterable[str], hours: int = 24
 ) -> list[Snapshot]:
-    # The fetcher keeps its symbol -> base coin map private; it is the instruments list the
-    # live ticks use, so history covers exactly the symbols they poll.
+    # The live ticks' own instrument list: history covers exactly the symbols they poll.
     if not fetcher.bases:
         await fetcher.refresh_metadata()
     wanted = set(assets)
