@@ -1,4 +1,4 @@
-"""One pure function per liquidation formula family (shared/reference/risk-math.md §2).
+"""One pure function per liquidation formula family (docs/reference/risk-math.md §2).
 
 Every function takes explicit inputs and returns the liquidation price; choosing inputs (tiers,
 defaults, sizes) is quote.py's job. `side` is +1 for a long and -1 for a short.

@@ -1,7 +1,7 @@
 """Replay recorded series through the engine and list every warning as it would have fired.
 
 Formats:
-- `binance-metrics`: the data.binance.vision family in shared/data/real: a metrics CSV
+- `binance-metrics`: the data.binance.vision family in tests/data/real: a metrics CSV
   (t, oi, oi_usd, ...), optionally 5m klines (t, o, h, l, c, v, ...) and 8h funding
   (t, interval_h, rate). Joined on time with the measured rule: metrics row `t` is the state at
   the close of the kline that opened at `t`, so the engine sees it at t + 5 min, never before.

@@ -1,6 +1,6 @@
 """A local fake of Binance USDⓈ-M, Bybit, OKX and Hyperliquid for the real aiohttp fetchers.
 
-Every body is built from a real recorded response in shared/fixtures/exchanges: a fixture row is
+Every body is built from a real recorded response in tests/data/exchanges: a fixture row is
 the template (same keys, same types, numbers as strings where the venue sends strings) and only
 the values are scripted. Faults are scripted per path: 429 with Retry-After, Binance 418, Bybit
 403, 5xx, delays past the client timeout, malformed JSON, HTTP-200 error envelopes from the
@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
-import os
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -30,15 +29,10 @@ from aiohttp import web
 from bot.market.collector import MarketEndpoints
 from tests.fakes.local_server import serve_locally
 
-
-def shared_dir() -> Path:
-    """../shared beside the repository (CI clones the repo with shared/ next to it), or
-    OIWATCH_SHARED_DIR for another layout."""
-    override = os.environ.get("OIWATCH_SHARED_DIR")
-    return Path(override) if override else Path(__file__).resolve().parents[3] / "shared"
-
-
-FIXTURES = shared_dir() / "fixtures" / "exchanges"
+# Copied into the repository with their provenance (SOURCES.md beside them): a clone tests
+# green with nothing beside it.
+TEST_DATA = Path(__file__).resolve().parents[1] / "data"
+FIXTURES = TEST_DATA / "exchanges"
 
 
 def fixture(name: str) -> Any:

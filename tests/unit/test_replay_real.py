@@ -1,6 +1,6 @@
 """The engine on real Binance history: fires during the real cascades, quiet on the calm day.
 
-Onsets (first 5m bar of the move, from shared/data/real/README-analysis.md):
+Onsets (first 5m bar of the move, from tests/data/real/README-analysis.md):
 - 2025-10-10: the 20:50 bar (last calm close 116,830 at 20:45), state known 20:55.
 - 2024-08-05: the sharp leg starts with the 00:55 bar (OI -6 % in 15 min), known 01:00.
 - 2025-11-21: the flush bar 07:30 (OI -3.1 % in 5 min), known 07:35.
@@ -15,9 +15,9 @@ import pytest
 
 from bot.signals.engine import evaluate
 from bot.signals.replay import load_binance_metrics, replay
-from tests.fakes.exchange import shared_dir
+from tests.fakes.exchange import TEST_DATA
 
-REAL = shared_dir() / "data" / "real"
+REAL = TEST_DATA / "real"
 FUNDING = REAL / "ipf_binance_um_BTCUSDT_funding_8h_windows.csv"
 
 

@@ -1,4 +1,4 @@
-"""Funding vectors F1-F13 of shared/reference/risk-math.md §8."""
+"""Funding vectors F1-F13 of docs/reference/risk-math.md §8."""
 
 from __future__ import annotations
 

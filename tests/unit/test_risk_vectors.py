@@ -1,4 +1,4 @@
-"""Every liquidation test vector of shared/reference/risk-math.md §8, to the cent or 1e-9."""
+"""Every liquidation test vector of docs/reference/risk-math.md §8, to the cent or 1e-9."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 bars, Bybit since listing), so the bot's own series need not start empty and readings work from
 the first minute. Each venue's history lands in the units its live fetcher uses.
 
-Binance USDⓈ-M, Bybit linear and OKX swaps have it (shared/reference/exchanges.md §7);
+Binance USDⓈ-M, Bybit linear and OKX swaps have it (docs/reference/exchanges.md §7);
 Hyperliquid keeps no OI history, and the inverse venues are not backfilled.
 """
 
