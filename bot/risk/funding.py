@@ -82,11 +82,10 @@ def quote_funding(req: FundingRequest) -> FundingQuote:
     payer = None if req.rate == 0 else (Side.LONG if req.rate > 0 else Side.SHORT)
     you_pay = payer is req.side
     signed_total = -total if you_pay else (total if payer is not None else Decimal(0))
-    hold = req.hold_hours.normalize()
     interval = req.interval_hours.normalize()
     notes = [
         "constant rate and notional",
-        f"{intervals} settlements in {hold:f}h at {interval:f}h intervals "
+        f"{intervals} settlements at {interval:f}h intervals over the hold "
         "(one more if a settlement falls just inside your start)",
     ]
     liq_before = liq_after = None
