@@ -29,7 +29,8 @@ USAGE = (
 )
 EXAMPLE = "/watch BTC oi 1h > 5%"
 _ASSET = re.compile(r"^[A-Z0-9]{1,15}$")
-_AMOUNT = re.compile(r"^([+-]?[0-9]{1,15}(?:\.[0-9]{1,8})?)([KMB])?$")
+_AMOUNT = re.compile(r"^([+-]?[0-9]{1,30}(?:\.[0-9]{1,8})?)([KMB])?$")
+_DIGITS = re.compile(r"^[+-]?[0-9.]+[KMB]?$")
 _PERCENTILE = re.compile(r"^P([0-9]{1,3})$")
 MAX_LIQ_USD = Decimal(10) ** 12  # more than any day's liquidations across every venue
 _SCALE = {"K": Decimal(1_000), "M": Decimal(1_000_000), "B": Decimal(1_000_000_000)}
@@ -125,6 +126,8 @@ def _threshold(metric: Metric, word: str) -> Threshold:
 def _amount(word: str) -> Decimal:
     match = _AMOUNT.match(word)
     if not match:
+        if _DIGITS.match(word):
+            raise RuleSyntaxError("That number has too many digits.")
         raise RuleSyntaxError(f"'{word[:15]}' is not a number.")
     try:
         value = Decimal(match.group(1))

@@ -73,7 +73,10 @@ async def _channel_linking(running_bot: RunningBot) -> None:
     assert "Only @mydesk's admins" in await running_bot.ask("/channel @mydesk")
     api.set_member(CHANNEL, 1001, "creator")
     assert "Linked @mydesk" in await running_bot.ask("/channel @mydesk")
-    assert "rule #1" in await running_bot.ask("/watch @mydesk BTC squeeze")
+    linked = await running_bot.ask("/watch @mydesk BTC squeeze")
+    assert "(rule #1). You'll get one alert when it crosses; /watches @mydesk lists its rules." in (
+        linked
+    )
     assert "BTC squeeze" in await running_bot.ask("/watches @mydesk")
     assert "No rules here yet" in await running_bot.ask("/watches")  # the private chat's own
     # Another user has no link; a demoted admin's link no longer grants anything.
