@@ -15,11 +15,12 @@ from tests.fakes.exchange import FakeExchange
 
 @contextlib.asynccontextmanager
 async def market_bot(
-    tmp_path: Path, fx: FakeExchange, poll_seconds: float = 0.5
+    tmp_path: Path, fx: FakeExchange, poll_seconds: float = 0.5, **overrides: object
 ) -> AsyncIterator[RunningBot]:
     e = fx.endpoints
     async with start_bot(
         tmp_path,
+        **overrides,
         venues="binance,bybit,okx,hyperliquid",
         symbols="BTC,ETH",
         poll_seconds=poll_seconds,
