@@ -21,7 +21,13 @@ from handlers.channels import channel_command
 from handlers.charts import chart_button, chart_command, levels_command, score_command
 from handlers.context import BotContext
 from handlers.errors import on_error
-from handlers.fallback import command_words, other_message, plain_text, unknown_command
+from handlers.fallback import (
+    command_words,
+    other_message,
+    plain_text,
+    stale_button,
+    unknown_command,
+)
 from handlers.funding import funding_command
 from handlers.gate import gate
 from handlers.inline import inline_query
@@ -85,6 +91,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         app.add_handler(CommandHandler(name, command))
     app.add_handler(CallbackQueryHandler(chart_button, pattern=r"^chart:"))
     app.add_handler(CallbackQueryHandler(rule_button, pattern=r"^rule:"))
+    app.add_handler(CallbackQueryHandler(stale_button))
     app.add_handler(ChatMemberHandler(my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(InlineQueryHandler(inline_query))
     captioned = filters.CaptionRegex(r"^/")

@@ -55,3 +55,10 @@ async def other_message(update: Update, context: BotContext) -> None:
     """A sticker, a photo without a command, a voice note: a short hint, not silence."""
     assert update.effective_message is not None
     await update.effective_message.reply_text(OTHER_HINT, parse_mode=ParseMode.HTML)
+
+
+async def stale_button(update: Update, context: BotContext) -> None:
+    """Data no handler knows (an old release's button, or forged): answered, so it stops
+    spinning."""
+    assert update.callback_query is not None
+    await update.callback_query.answer("That button is out of date; send the command again.")

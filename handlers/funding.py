@@ -66,7 +66,9 @@ def format_funding(quote: FundingQuote) -> str:
     if quote.liq_before is not None and quote.liq_after is not None:
         lines.append(
             f"Isolated liquidation moves {price(quote.liq_before.liquidation_price)} → "
-            f"{price(quote.liq_after)} {UNIT} once the funding is paid from margin"
+            f"{price(quote.liq_after)} {UNIT} once the funding is "
+            + ("paid from margin" if quote.you_pay else "received into margin")
+            + (" (no liquidation by price)" if quote.liq_after == 0 else "")
         )
     lines.append(f"Interval assumed: {interval}")
     if quote.assumptions:

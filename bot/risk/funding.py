@@ -98,7 +98,9 @@ def quote_funding(req: FundingRequest) -> FundingQuote:
         )
         # Paid funding comes out of the isolated margin, received funding adds to it; either
         # way the liquidation price moves by that amount per coin held.
-        liq_after = liq_before.liquidation_price - req.side.sign * signed_total / size
+        # Received funding can pay for any fall: a long is then not liquidated by price at all.
+        moved = liq_before.liquidation_price - req.side.sign * signed_total / size
+        liq_after = max(moved, Decimal(0))
         notes.append(f"isolated, textbook formula, mmr {liq_before.mmr * 100:.2f}%")
     return FundingQuote(
         request=req,
