@@ -106,9 +106,16 @@ def parse_hours(word: str) -> Decimal | None:
     return Decimal(match.group(1)) * _DURATION_HOURS[match.group(2).lower()]
 
 
-def _check_length(args: list[str], usage: str, example: str) -> None:
+def _three_words(
+    args: list[str], missing: str, usage: str, example: str
+) -> tuple[list[str], dict[str, str]]:
+    """(plain words, key=value options), at least three plain words."""
     if sum(len(a) + 1 for a in args) > MAX_MESSAGE_CHARS:
         raise _usage("That message is too long.", usage, example)
+    plain, options = _split_options([a.strip() for a in args if a.strip()])
+    if len(plain) < 3:
+        raise _usage(missing, usage, example)
+    return plain, options
 
 
 def _split_options(words: list[str]) -> tuple[list[str], dict[str, str]]:
@@ -139,10 +146,7 @@ def symbol_for(asset: str, venue: str | None) -> str:
 
 def parse_liq(args: list[str]) -> LiqRequest:
     u, e = LIQ_USAGE, LIQ_EXAMPLE
-    _check_length(args, u, e)
-    plain, options = _split_options([a.strip() for a in args if a.strip()])
-    if len(plain) < 3:
-        raise _usage("I need an entry price, a leverage and a side.", u, e)
+    plain, options = _three_words(args, "I need an entry price, a leverage and a side.", u, e)
     entry = _positive(parse_number(plain[0]), "Entry price", u, e, MAX_PRICE)
     leverage_word = plain[1].lower().removesuffix("x")
     leverage = parse_number(leverage_word)
@@ -223,10 +227,8 @@ def parse_liq(args: list[str]) -> LiqRequest:
 
 def parse_funding(args: list[str]) -> FundingRequest:
     u, e = FUNDING_USAGE, FUNDING_EXAMPLE
-    _check_length(args, u, e)
-    plain, options = _split_options([a.strip() for a in args if a.strip()])
-    if len(plain) < 3:
-        raise _usage("I need a notional, a funding rate and a holding time.", u, e)
+    missing = "I need a notional, a funding rate and a holding time."
+    plain, options = _three_words(args, missing, u, e)
     notional = _positive(parse_number(plain[0]), "Notional", u, e, MAX_MONEY)
     rate = parse_rate(plain[1])
     if rate is None or not rate.is_finite():
