@@ -159,7 +159,7 @@ def _linear(req: LiqRequest, table: TierTable | None, default_mmr: Decimal) -> L
     if cross and wallet < margin:
         raise RiskInputError(f"balance {wallet:,.2f} is below the {margin:,.2f} initial margin")
     notes.append(
-        f"cross margin: the whole {wallet:,.2f} balance backs it, no other positions"
+        "cross margin: the whole balance backs it (margin at risk), no other positions"
         if cross
         else "isolated margin"
     )
