@@ -6,13 +6,20 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Message
 from telegram.constants import ParseMode
 
-from bot.delivery.render import split_message
+from bot.delivery.render import TELEGRAM_LIMIT, split_message
 
 
 async def reply_html(
-    message: Message, text: str, reply_markup: InlineKeyboardMarkup | None = None
+    message: Message,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | None = None,
+    *,
+    continued: str = "",
 ) -> None:
-    parts = split_message(text)
+    """`continued` heads every part after the first, so each says what it belongs to."""
+    head = f"{continued}\n" if continued else ""
+    first, *rest = split_message(text, TELEGRAM_LIMIT - len(head))
+    parts = [first, *(head + part for part in rest)]
     for number, part in enumerate(parts, start=1):
         await message.reply_text(
             part,

@@ -172,7 +172,7 @@ async def watches_command(update: Update, context: BotContext) -> None:
     if target is None:
         return
     text, markup = await rules_listing(context, target[0])
-    await reply_html(message, text, markup)
+    await reply_html(message, text, markup, continued=f"<b>{LISTING_TITLE}</b>, continued")
 
 
 def _rule_id_usage(problem: str, usage: str, example: str) -> str:
@@ -231,7 +231,9 @@ async def edit_command(update: Update, context: BotContext) -> None:
 
 
 async def _refresh_listing(query: CallbackQuery, context: BotContext, chat_id: int) -> None:
-    """The /watches message the button sat under shows the rules as they are now."""
+    """The /watches message the button sat under (every part of a long one starts with the
+    title) shows the rules as they are now; a list too long for one message keeps its text
+    and gets the new buttons."""
     message = query.message
     if not isinstance(message, Message) or not (message.text or "").startswith(LISTING_TITLE):
         return  # an alert's buttons: the alert stays as it was

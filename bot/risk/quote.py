@@ -202,9 +202,7 @@ def _linear(req: LiqRequest, table: TierTable | None, default_mmr: Decimal) -> L
         _check_leverage(tier, req.leverage, notional)
     _refuse_at_once(req, mmr, fee)
     if cross and (price - req.entry) * side >= 0:
-        raise LiquidatedAtOnce(
-            f"the {wallet:,.2f} balance does not cover the maintenance margin at this size"
-        )
+        raise LiquidatedAtOnce("the balance does not cover the maintenance margin at this size")
 
     price = max(price, ZERO)
     loss = qty * abs(req.entry - price) if (price - req.entry) * side < 0 else ZERO

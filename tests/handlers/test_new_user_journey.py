@@ -306,8 +306,17 @@ async def test_long_rule_lists_are_split_and_say_which_rules_have_buttons(tmp_pa
             "Buttons below are for the first 20 rules; for the others use "
             "<code>/unwatch 21</code> or <code>/edit 21 0.08%</code>."
         )
+        assert sent[1]["text"].startswith("<b>Watch rules</b>, continued\n#")
         assert [p.get("reply_markup") is not None for p in sent] == [False, False, True]
         assert len(keyboard(sent[-1])) == 20
+        # A button under the last part: the rule goes, the buttons follow (the text is too long
+        # for one message, so it stays).
+        answer, refreshed = await chat.press("rule:del:1", message_text="Watch rules, continued")
+        assert (answer.params["text"], refreshed.method) == (
+            "Rule removed.",
+            "editMessageReplyMarkup",
+        )
+        assert keyboard(refreshed.params)[0][0]["callback_data"] == "rule:del:2"
 
 
 async def test_tiny_sizes_and_the_assumed_size(chat: ChatHarness) -> None:
