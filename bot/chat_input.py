@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from bot.i18n import N_, _
+from bot.i18n.numbers import grouped
 from bot.risk.models import FundingRequest, LiqRequest, MarginMode
 from bot.side import Side
 
@@ -17,6 +19,10 @@ KNOWN_VENUES = ("binance", "bybit", "okx")
 QUOTES = ("USDT", "USDC", "USD")
 _MULTIPLIERS = {"k": Decimal(1_000), "m": Decimal(1_000_000), "b": Decimal(1_000_000_000)}
 _NUMBER = re.compile(r"^([+-]?[0-9]+(?:\.[0-9]+)?|[+-]?\.[0-9]+)([kmb])?$", re.IGNORECASE)
+_COMMA_GROUPS = re.compile(r"^[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?[kmb]?$", re.IGNORECASE)
+_GROUP_HEAD = re.compile(r"^[+-]?[0-9]{1,3}$")
+_BARE_GROUP = re.compile(r"^[0-9]{3}$")
+_GROUP = re.compile(r"^[0-9]{3}(?:[.,][0-9]+)?%?$")
 _DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(m|min|h|d|w)$", re.IGNORECASE)
 _ASSET_WORD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,19}$")
 _ID = re.compile(r"^#?([0-9]{1,19})$")
@@ -77,10 +83,12 @@ def parse_id(word: str) -> int | None:
 
 
 def parse_number(word: str) -> Decimal | None:
-    """'50000', '50,000', '50k', '1.5m' -> Decimal; anything else (NaN, 'abc', '1e999') -> None."""
+    """'50000', '50,000', '49.250,5', '49250,5', '50k', '1.5m' -> Decimal; anything else (NaN,
+    'abc', '1e999') -> None. Of ',' and '.', the last one is the decimal sign when both occur;
+    a lone comma is a decimal sign unless it groups thousands (50,000)."""
     if len(word) > MAX_WORD:
         return None
-    match = _NUMBER.match(word.replace(",", "").replace("_", ""))
+    match = _NUMBER.match(_decimal_point(word.replace("_", "")))
     if not match:
         return None
     try:
@@ -89,6 +97,31 @@ def parse_number(word: str) -> Decimal | None:
         return None
     suffix = match.group(2)
     return value * _MULTIPLIERS[suffix.lower()] if suffix else value
+
+
+def _decimal_point(word: str) -> str:
+    if "," in word and "." in word:
+        grouping = "," if word.rfind(",") < word.rfind(".") else "."
+        return word.replace(grouping, "").replace(",", ".")
+    if word.count(".") > 1:
+        return word.replace(".", "")
+    if "," not in word or _COMMA_GROUPS.match(word) or word.count(",") > 1:
+        return word.replace(",", "")
+    return word.replace(",", ".")
+
+
+def join_digit_groups(words: list[str]) -> list[str]:
+    """'49 250,5' arrives as two words (Telegram splits on spaces, which group thousands in
+    Russian or French): a 1-3 digit word followed by 3-digit groups is one number again."""
+    joined: list[str] = []
+    open_number = False  # the last word can still take a group
+    for word in words:
+        if open_number and _GROUP.match(word):
+            joined[-1] += word
+        else:
+            joined.append(word)
+        open_number = bool(_GROUP_HEAD.match(joined[-1]) or _BARE_GROUP.match(word))
+    return joined
 
 
 def parse_rate(word: str) -> Decimal | None:
@@ -111,8 +144,11 @@ def _three_words(
 ) -> tuple[list[str], dict[str, str]]:
     """(plain words, key=value options), at least three plain words."""
     if sum(len(a) + 1 for a in args) > MAX_MESSAGE_CHARS:
-        raise _usage("That message is too long.", usage, example)
-    plain, options = _split_options([a.strip() for a in args if a.strip()])
+        raise _usage(_("That message is too long."), usage, example)
+    words = [a.strip() for a in args if a.strip()]
+    plain, options = _split_options(join_digit_groups(words))
+    if len(plain) < 3:  # '/liq 100 200 long' is an entry and a leverage, not 100200
+        plain, options = _split_options(words)
     if len(plain) < 3:
         raise _usage(missing, usage, example)
     return plain, options
@@ -130,9 +166,12 @@ def _split_options(words: list[str]) -> tuple[list[str], dict[str, str]]:
     return plain, options
 
 
-def _positive(value: Decimal | None, what: str, usage: str, example: str, most: Decimal) -> Decimal:
+def _positive(
+    value: Decimal | None, problem: str, usage: str, example: str, most: Decimal
+) -> Decimal:
+    """`problem` is a catalog text with a {most} placeholder."""
     if value is None or not value.is_finite() or not 0 < value <= most:
-        raise _usage(f"{what} must be a positive number up to {most:,.0f}.", usage, example)
+        raise _usage(_(problem, most=grouped(most, 0)), usage, example)
     return value
 
 
@@ -146,16 +185,22 @@ def symbol_for(asset: str, venue: str | None) -> str:
 
 def parse_liq(args: list[str]) -> LiqRequest:
     u, e = LIQ_USAGE, LIQ_EXAMPLE
-    plain, options = _three_words(args, "I need an entry price, a leverage and a side.", u, e)
-    entry = _positive(parse_number(plain[0]), "Entry price", u, e, MAX_PRICE)
+    plain, options = _three_words(args, _("I need an entry price, a leverage and a side."), u, e)
+    entry = _positive(
+        parse_number(plain[0]),
+        N_("Entry price must be a positive number up to {most}."),
+        u,
+        e,
+        MAX_PRICE,
+    )
     leverage_word = plain[1].lower().removesuffix("x")
     leverage = parse_number(leverage_word)
     if leverage is None or not leverage.is_finite() or not Decimal(1) <= leverage <= MAX_LEVERAGE:
-        raise _usage("Leverage must be a number from 1 to 200, like 20x.", u, e)
+        raise _usage(_("Leverage must be a number from 1 to 200, like 20x."), u, e)
     try:
         side = Side(plain[2].lower())
     except ValueError:
-        raise _usage("Side must be long or short.", u, e) from None
+        raise _usage(_("Side must be long or short."), u, e) from None
 
     venue: str | None = None
     asset_words: list[str] = []
@@ -174,33 +219,51 @@ def parse_liq(args: list[str]) -> LiqRequest:
         elif asset_word(lower) and "-" not in lower and not lower.isdigit():
             asset_words.append(lower)
         else:
-            raise _usage(f"I don't know what '{word[:20]}' means here.", u, e)
+            raise _usage(_("I don't know what '{word}' means here.", word=word[:20]), u, e)
     if len(asset_words) > 1:
-        raise _usage(f"Name one asset, not {', '.join(asset_words[:3])}.", u, e)
+        raise _usage(_("Name one asset, not {assets}.", assets=", ".join(asset_words[:3])), u, e)
     if any(w in ("hyperliquid", "hl") for w in asset_words):
-        raise _usage("Hyperliquid liquidation math is not supported yet: use mmr=.", u, e)
+        raise _usage(_("Hyperliquid liquidation math is not supported yet: use mmr=."), u, e)
 
     size = mmr = balance = fee = mark = None
     for key, raw in options.items():
         if key == "size":
-            size = _positive(parse_number(raw), "size", u, e, MAX_SIZE)
+            size = _positive(
+                parse_number(raw),
+                N_("size must be a positive number up to {most}."),
+                u,
+                e,
+                MAX_SIZE,
+            )
         elif key == "mmr":
             mmr = parse_rate(raw)
             if mmr is None or not Decimal(0) <= mmr < Decimal("0.5"):
-                raise _usage("mmr must be a rate like mmr=0.5%.", u, e)
+                raise _usage(_("mmr must be a rate like mmr=0.5%."), u, e)
         elif key in ("balance", "wallet"):
-            balance = _positive(parse_number(raw), "balance", u, e, MAX_MONEY)
+            balance = _positive(
+                parse_number(raw),
+                N_("balance must be a positive number up to {most}."),
+                u,
+                e,
+                MAX_MONEY,
+            )
         elif key == "fee":
             fee = parse_rate(raw)
             if fee is None or not Decimal(0) <= fee < Decimal("0.01"):
-                raise _usage("fee must be a rate like fee=0.05%.", u, e)
+                raise _usage(_("fee must be a rate like fee=0.05%."), u, e)
         elif key == "mark":
-            mark = _positive(parse_number(raw), "mark", u, e, MAX_PRICE)
+            mark = _positive(
+                parse_number(raw),
+                N_("mark must be a positive number up to {most}."),
+                u,
+                e,
+                MAX_PRICE,
+            )
         else:
-            raise _usage(f"Unknown option '{key[:20]}='.", u, e)
+            raise _usage(_("Unknown option '{option}='.", option=key[:20]), u, e)
     if mode is MarginMode.CROSS and balance is None:
         raise _usage(
-            "Cross margin needs your wallet balance: cross balance=5000.",
+            _("Cross margin needs your wallet balance: cross balance=5000."),
             u,
             "/liq 50000 50x long cross balance=5000",
         )
@@ -227,15 +290,21 @@ def parse_liq(args: list[str]) -> LiqRequest:
 
 def parse_funding(args: list[str]) -> FundingRequest:
     u, e = FUNDING_USAGE, FUNDING_EXAMPLE
-    missing = "I need a notional, a funding rate and a holding time."
+    missing = _("I need a notional, a funding rate and a holding time.")
     plain, options = _three_words(args, missing, u, e)
-    notional = _positive(parse_number(plain[0]), "Notional", u, e, MAX_MONEY)
+    notional = _positive(
+        parse_number(plain[0]),
+        N_("Notional must be a positive number up to {most}."),
+        u,
+        e,
+        MAX_MONEY,
+    )
     rate = parse_rate(plain[1])
     if rate is None or not rate.is_finite():
-        raise _usage("Rate must look like 0.01% (per funding interval).", u, e)
+        raise _usage(_("Rate must look like 0.01% (per funding interval)."), u, e)
     hold = parse_hours(plain[2])
     if hold is None or hold <= 0:
-        raise _usage("Holding time must look like 8h, 3d or 2w.", u, e)
+        raise _usage(_("Holding time must look like 8h, 3d or 2w."), u, e)
     interval = Decimal(8)
     side = Side.LONG
     for word in plain[3:]:
@@ -246,17 +315,23 @@ def parse_funding(args: list[str]) -> FundingRequest:
         elif lower in ("long", "short"):
             side = Side(lower)
         else:
-            raise _usage(f"I don't know what '{word[:20]}' means here.", u, e)
+            raise _usage(_("I don't know what '{word}' means here.", word=word[:20]), u, e)
     leverage = entry = None
     for key, raw in options.items():
         if key in ("lev", "leverage"):
             leverage = parse_number(raw.lower().removesuffix("x"))
             if leverage is None or not Decimal(1) <= leverage <= Decimal(200):
-                raise _usage("lev must be from 1 to 200, like lev=20.", u, e)
+                raise _usage(_("lev must be from 1 to 200, like lev=20."), u, e)
         elif key == "entry":
-            entry = _positive(parse_number(raw), "entry", u, e, MAX_PRICE)
+            entry = _positive(
+                parse_number(raw),
+                N_("entry must be a positive number up to {most}."),
+                u,
+                e,
+                MAX_PRICE,
+            )
         else:
-            raise _usage(f"Unknown option '{key[:20]}='.", u, e)
+            raise _usage(_("Unknown option '{option}='.", option=key[:20]), u, e)
     return FundingRequest(
         notional=notional,
         rate=rate,

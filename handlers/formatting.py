@@ -1,4 +1,5 @@
-"""Numbers for a phone screen: thousands separators, sensible decimals, explicit units."""
+"""Numbers for a phone screen: the reader's thousands and decimal signs, sensible decimals,
+explicit units (money keeps its currency code in every language)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from html import escape
 
 from bot.chat_input import UsageError
+from bot.i18n import _
+from bot.i18n.numbers import grouped, percent, ungrouped
 
 HUNDRED = Decimal(100)
 
@@ -22,19 +25,20 @@ def price(value: Decimal) -> str:
     else:
         # Keep four significant digits: 0.0001234 -> 0.0001234.
         places = min(12, -magnitude.adjusted() + 3)
-    return _grouped(value, places)
+    return grouped(value, places)
 
 
 def money(value: Decimal) -> str:
     """2 dp; below a cent, four significant digits, so a tiny position never reads 0.00."""
     if 0 < abs(value) < Decimal("0.01"):
         return price(value)
-    return _grouped(value, 2)
+    return grouped(value, 2)
 
 
 def coins(value: Decimal) -> str:
     """A coin quantity to the satoshi, no trailing zeros: 0.02, 1, 0.00012345."""
-    return f"{value.quantize(Decimal('1e-8'), rounding=ROUND_HALF_UP).normalize():,f}"
+    exact = value.quantize(Decimal("1e-8"), rounding=ROUND_HALF_UP).normalize()
+    return grouped(exact, max(0, -int(exact.as_tuple().exponent)))
 
 
 def amount(value: Decimal, unit: str) -> str:
@@ -46,38 +50,33 @@ def duration(hours: Decimal) -> str:
     minutes = (hours * 60).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     days, minutes = divmod(minutes, 1440)
     whole_hours, minutes = divmod(minutes, 60)
-    parts = [f"{days:f}d" if days else "", f"{whole_hours:f}h" if whole_hours else ""]
-    parts.append(f"{plain(minutes)} min" if minutes else "")
-    return " ".join(p for p in parts if p) or "0 min"
+    parts = [
+        _("{days}d", days=f"{days:f}") if days else "",
+        _("{hours}h", hours=f"{whole_hours:f}") if whole_hours else "",
+        _("{minutes} min", minutes=plain(minutes)) if minutes else "",
+    ]
+    return " ".join(p for p in parts if p) or _("{minutes} min", minutes=0)
 
 
 def pct(fraction: Decimal, places: int = 2, *, signed: bool = False) -> str:
-    """A fraction as percent: 0.0161 -> '1.61%'."""
-    text = _grouped(fraction * HUNDRED, places)
-    if signed and fraction > 0:
-        text = "+" + text
-    return text + "%"
+    """A fraction as percent: 0.0161 -> '1.61%' (ru '1,61 %', tr '%1,61')."""
+    return percent(fraction, places, signed=signed)
 
 
-def pct_points(percent: Decimal, places: int = 2) -> str:
+def pct_points(percent_value: Decimal, places: int = 2) -> str:
     """A value already in percent units: 1.606 -> '1.61%'."""
-    return _grouped(percent, places) + "%"
+    return percent(percent_value / HUNDRED, places)
 
 
 def plain(value: Decimal) -> str:
-    """Drop trailing zeros: 50.0 -> '50', 0.50 -> '0.5'."""
-    text = format(value.normalize(), "f")
-    return text
-
-
-def _grouped(value: Decimal, places: int) -> str:
-    quantum = Decimal(1).scaleb(-places)
-    return f"{value.quantize(quantum, rounding=ROUND_HALF_UP):,.{places}f}"
+    """Drop trailing zeros: 50.0 -> '50', 0.50 -> '0.5' (ru '0,5')."""
+    return ungrouped(value)
 
 
 def usage_text(error: UsageError) -> str:
-    return (
-        f"{escape(error.problem)}\n"
-        f"Usage: <code>{escape(error.usage)}</code>\n"
-        f"Example: <code>{escape(error.example)}</code>"
+    return _(
+        "{problem}\nUsage: <code>{usage}</code>\nExample: <code>{example}</code>",
+        problem=escape(error.problem),
+        usage=escape(error.usage),
+        example=escape(error.example),
     )

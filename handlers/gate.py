@@ -1,4 +1,5 @@
-"""Runs before every handler: records the user and chat, and enforces the per-user budgets.
+"""Runs before every handler: records the user and chat, picks the reply language, and
+enforces the per-user budgets.
 
 Commands, messages the bot answers and button presses share one budget; inline queries (one
 per keystroke) have their own, so typing never silences the next command."""
@@ -9,9 +10,11 @@ import logging
 import time
 from datetime import UTC, datetime
 
-from telegram import InlineQueryResultsButton, Update
+from telegram import Chat, InlineQueryResultsButton, Update
 from telegram.ext import ApplicationHandlerStop
 
+from bot.i18n import _, set_language
+from bot.i18n.languages import reply_language
 from handlers.context import BotContext
 from handlers.fallback import answers
 from storage.repositories.contacts import ChatSeen, UserSeen
@@ -28,6 +31,7 @@ async def gate(update: Update, context: BotContext) -> None:
             ChatSeen(chat.id, chat.type, chat.title, chat.username) if chat else None,
             datetime.now(UTC),
         )
+    await _choose_language(update, context)
     if user is None:
         return
     now = time.monotonic()
@@ -37,7 +41,7 @@ async def gate(update: Update, context: BotContext) -> None:
             return
         wait = int(services.inline_limiter.retry_in(user.id, now)) + 1
         button = InlineQueryResultsButton(
-            f"Slow down: try again in {wait}s", start_parameter="help"
+            _("Slow down: try again in {wait}s", wait=wait), start_parameter="help"
         )
         await inline.answer([], cache_time=0, button=button)
         raise ApplicationHandlerStop
@@ -48,7 +52,11 @@ async def gate(update: Update, context: BotContext) -> None:
     if limiter.allow(user.id, now):
         return
     wait = int(limiter.retry_in(user.id, now)) + 1
-    line = f"Easy there: {limiter.max_events} commands a minute at most. Try again in {wait}s."
+    line = _(
+        "Easy there: {most} commands a minute at most. Try again in {wait}s.",
+        most=limiter.max_events,
+        wait=wait,
+    )
     if query is not None:
         # A press always needs its answer (the button spins until then); it is a toast, not a
         # chat message, so it does not use up the command's one line.
@@ -56,3 +64,17 @@ async def gate(update: Update, context: BotContext) -> None:
     elif message is not None and limiter.first_refusal(user.id):
         await message.reply_text(line)
     raise ApplicationHandlerStop
+
+
+async def _choose_language(update: Update, context: BotContext) -> None:
+    """A person's own chat (and their inline answers) use their /settings lang, else Telegram's
+    language_code; a group or channel uses what its admin set, else English."""
+    user, chat = update.effective_user, update.effective_chat
+    personal = chat is None or chat.type == Chat.PRIVATE
+    chat_id = chat.id if chat is not None else user.id if user is not None else None
+    repository = context.services.chat_settings
+    chosen = None
+    if repository is not None and chat_id is not None:
+        chosen = (await repository.get(chat_id)).language
+    telegram_code = user.language_code if user is not None else None
+    set_language(reply_language(chosen, telegram_code, personal=personal))

@@ -170,3 +170,4 @@ class ChatSettings(SQLModel, table=True):
     quiet_start: int | None = None  # minute of the day, local time
     quiet_end: int | None = None
     cooldown_s: int = 1800
+    language: str | None = Field(default=None, max_length=8)  # /settings lang; None: automatic

@@ -12,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from bot.i18n import _
+
 _SPAN = re.compile(r"^([0-9]{1,2}):?([0-9]{2})-([0-9]{1,2}):?([0-9]{2})$")
 _COOLDOWN = re.compile(r"^([0-9]{1,5})([mh])$")
 COOLDOWNS = {"m": 60, "h": 3600}
@@ -62,21 +64,25 @@ def _zones() -> dict[str, str]:
 def parse_zone(word: str) -> str:
     name = _zones().get(word.lower())
     if name is None:
-        hint = "use a name like Europe/Berlin or America/New_York"
-        raise SettingError(f"Unknown time zone {word[:40]}: {hint}.")
+        raise SettingError(
+            _(
+                "Unknown time zone {zone}: use a name like Europe/Berlin or America/New_York.",
+                zone=word[:40],
+            )
+        )
     return name
 
 
 def parse_quiet(span: str, zone: str) -> QuietHours:
     match = _SPAN.match(span)
     if not match:
-        raise SettingError("Give quiet hours as HH:MM-HH:MM, like 23:00-07:00.")
+        raise SettingError(_("Give quiet hours as HH:MM-HH:MM, like 23:00-07:00."))
     h1, m1, h2, m2 = (int(g) for g in match.groups())
     if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
-        raise SettingError("Hours run 00-23 and minutes 00-59.")
+        raise SettingError(_("Hours run 00-23 and minutes 00-59."))
     start, end = h1 * 60 + m1, h2 * 60 + m2
     if start == end:
-        raise SettingError("Quiet hours need a start and an end that differ.")
+        raise SettingError(_("Quiet hours need a start and an end that differ."))
     return QuietHours(start, end, parse_zone(zone))
 
 
@@ -87,8 +93,8 @@ def parse_cooldown(word: str) -> int:
         return 0
     match = _COOLDOWN.match(lowered)
     if match is None:
-        raise SettingError("Give the cooldown in minutes (m) or hours (h), like 15m or 2h.")
+        raise SettingError(_("Give the cooldown in minutes (m) or hours (h), like 15m or 2h."))
     seconds = int(match.group(1)) * COOLDOWNS[match.group(2)]
     if seconds > MAX_COOLDOWN_S:
-        raise SettingError("The longest cooldown is 24h.")
+        raise SettingError(_("The longest cooldown is 24h."))
     return seconds

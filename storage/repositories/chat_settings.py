@@ -49,6 +49,7 @@ class ChatSettingsRepository:
                         quiet_start=row.quiet_start,
                         quiet_end=row.quiet_end,
                         cooldown_s=row.cooldown_s,
+                        language=row.language,
                     )
                 )
             await session.commit()

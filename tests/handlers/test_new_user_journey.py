@@ -27,7 +27,7 @@ USAGE_EDIT = (
 )
 USAGE_SETTINGS = (
     "Usage: <code>/settings [quiet HH:MM-HH:MM &lt;time zone&gt;|quiet off|tz &lt;time zone&gt;|"
-    "cooldown 15m (m = minutes, h = hours, up to 24h)]</code>\n"
+    "cooldown 15m (m = minutes, h = hours, up to 24h)|lang ru (or auto)]</code>\n"
     "Example: <code>/settings quiet 23:00-07:00 Europe/Berlin</code>"
 )
 USAGE_LIQ = (
