@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check
 
-.PHONY: install run test lint format bench clean
+.PHONY: install run test lint format bench clean messages
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "oiwatch needs Python 3.11 or newer (set PYTHON=python3.11)")'
@@ -30,6 +30,16 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# After adding or changing texts: the catalogs gain the new ones (empty, for translators) and
+# drop the gone ones; tests/unit/test_i18n_catalogs.py fails until every one is translated.
+# Catalogs are read as .po at start: nothing to compile.
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -o $(VENV)/messages.pot .
+	@for po in bot/i18n/locales/*.po; do \
+		lang=$$(basename $$po .po); \
+		$(BIN)/pybabel update -i $(VENV)/messages.pot -o $$po -l $$lang --no-fuzzy-matching --ignore-obsolete || exit 1; \
+	done
 
 bench: install
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -10,6 +10,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from bot.chat_input import UsageError
+from bot.i18n import _
 from handlers.context import BotContext
 from handlers.formatting import usage_text
 from handlers.groups import ADMIN_STATUSES
@@ -24,11 +25,11 @@ async def channel_command(update: Update, context: BotContext) -> None:
     args = context.args or []
     channels = context.services.channels
     if chat.type != Chat.PRIVATE:
-        await message.reply_text("Link channels from a private chat with me.")
+        await message.reply_text(_("Link channels from a private chat with me."))
         return
     if len(args) != 1 or not args[0].startswith("@") or len(args[0]) > 33 or channels is None:
         await message.reply_text(
-            usage_text(UsageError("Which channel?", USAGE, EXAMPLE)), parse_mode=ParseMode.HTML
+            usage_text(UsageError(_("Which channel?"), USAGE, EXAMPLE)), parse_mode=ParseMode.HTML
         )
         return
     name = args[0]
@@ -38,21 +39,31 @@ async def channel_command(update: Update, context: BotContext) -> None:
         user_member = await context.bot.get_chat_member(target.id, user.id)
     except TelegramError:
         await message.reply_text(
-            f"I can't see {name}. Add me to the channel as an admin, then try again."
+            _(
+                "I can't see {channel}. Add me to the channel as an admin, then try again.",
+                channel=name,
+            )
         )
         return
     if target.type != Chat.CHANNEL:
-        await message.reply_text(f"{name} is not a channel; for groups, add me to the group.")
+        await message.reply_text(
+            _("{channel} is not a channel; for groups, add me to the group.", channel=name)
+        )
         return
     if bot_member.status not in ADMIN_STATUSES:
-        await message.reply_text(f"Make me an admin of {name} (to post alerts), then try again.")
+        await message.reply_text(
+            _("Make me an admin of {channel} (to post alerts), then try again.", channel=name)
+        )
         return
     if user_member.status not in ADMIN_STATUSES:
-        await message.reply_text(f"Only {name}'s admins can link it.")
+        await message.reply_text(_("Only {channel}'s admins can link it.", channel=name))
         return
     await channels.link(user.id, target.id, target.username, target.title, datetime.now(UTC))
     await message.reply_text(
-        f"Linked {escape(name)}. Manage its rules here, e.g. "
-        f"<code>/watch {escape(name)} BTC squeeze</code>, <code>/watches {escape(name)}</code>.",
+        _(
+            "Linked {channel}. Manage its rules here, e.g. "
+            "<code>/watch {channel} BTC squeeze</code>, <code>/watches {channel}</code>.",
+            channel=escape(name),
+        ),
         parse_mode=ParseMode.HTML,
     )

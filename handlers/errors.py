@@ -7,11 +7,12 @@ import logging
 from telegram import Update
 from telegram.error import TelegramError
 
+from bot.i18n import N_, _
 from handlers.context import BotContext
 
 log = logging.getLogger(__name__)
 
-SORRY = "Something went wrong on my side; please try again in a minute."
+SORRY = N_("Something went wrong on my side; please try again in a minute.")
 
 
 async def on_error(update: object, context: BotContext) -> None:
@@ -20,6 +21,6 @@ async def on_error(update: object, context: BotContext) -> None:
     log.error("handler failed", exc_info=context.error)
     if isinstance(update, Update) and update.effective_message is not None:
         try:
-            await update.effective_message.reply_text(SORRY)
+            await update.effective_message.reply_text(_(SORRY))
         except TelegramError:
             log.warning("could not tell the user about the failure")

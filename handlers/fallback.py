@@ -7,11 +7,12 @@ from telegram import Chat, Message, Update
 from telegram.constants import ParseMode
 
 from bot.chat_input import parse_number
+from bot.i18n import N_, _
 from handlers.context import BotContext
 from handlers.liquidation import liquidation_reply
 
-HINT = "I answer commands: try <code>/liq 50000 50x long</code> or see /help."
-OTHER_HINT = (
+HINT = N_("I answer commands: try <code>/liq 50000 50x long</code> or see /help.")
+OTHER_HINT = N_(
     "I read text: send a command like <code>/liq 50000 50x long</code> (in a photo's caption "
     "works too), or see /help."
 )
@@ -35,7 +36,7 @@ def answers(update: Update) -> bool:
 async def unknown_command(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None
     await update.effective_message.reply_text(
-        "I don't know that command. " + HINT, parse_mode=ParseMode.HTML
+        _("I don't know that command.") + " " + _(HINT), parse_mode=ParseMode.HTML
     )
 
 
@@ -47,18 +48,18 @@ async def plain_text(update: Update, context: BotContext) -> None:
     if words and parse_number(words[0]) is not None:
         text = await liquidation_reply(words, context)
     else:
-        text = HINT
+        text = _(HINT)
     await message.reply_text(text, parse_mode=ParseMode.HTML)
 
 
 async def other_message(update: Update, context: BotContext) -> None:
     """A sticker, a photo without a command, a voice note: a short hint, not silence."""
     assert update.effective_message is not None
-    await update.effective_message.reply_text(OTHER_HINT, parse_mode=ParseMode.HTML)
+    await update.effective_message.reply_text(_(OTHER_HINT), parse_mode=ParseMode.HTML)
 
 
 async def stale_button(update: Update, context: BotContext) -> None:
     """Data no handler knows (an old release's button, or forged): answered, so it stops
     spinning."""
     assert update.callback_query is not None
-    await update.callback_query.answer("That button is out of date; send the command again.")
+    await update.callback_query.answer(_("That button is out of date; send the command again."))

@@ -14,10 +14,12 @@ from bot.chat_input import (
     MAX_MONEY,
     UsageError,
     asset_word,
+    join_digit_groups,
     parse_funding,
     parse_hours,
     parse_number,
 )
+from bot.i18n import N_, _
 from bot.market_service import DataUnavailable, MarketService, UnknownAsset
 from bot.risk.funding import quote_funding
 from bot.risk.models import FundingQuote, FundingRequest, RiskInputError
@@ -45,34 +47,75 @@ async def funding_reply(args: list[str], market: MarketService | None) -> str:
 def format_funding(quote: FundingQuote) -> str:
     req = quote.request
     interval = duration(req.interval_hours)
+    heading = (
+        N_("<b>Long {notional} at {rate} per {interval}, held {hold}</b>")
+        if req.side is Side.LONG
+        else N_("<b>Short {notional} at {rate} per {interval}, held {hold}</b>")
+    )
     lines = [
-        f"<b>{req.side.value.capitalize()} {amount(req.notional, UNIT)} at "
-        f"{pct(req.rate, 4, signed=True)} per {interval}, held {duration(req.hold_hours)}</b>"
+        _(
+            heading,
+            notional=amount(req.notional, UNIT),
+            rate=pct(req.rate, 4, signed=True),
+            interval=interval,
+            hold=duration(req.hold_hours),
+        )
     ]
     if quote.payer is None:
-        lines.append("Funding is zero: nobody pays.")
+        lines.append(_("Funding is zero: nobody pays."))
+    elif quote.payer is Side.LONG:
+        lines.append(
+            _("You pay: longs pay shorts.")
+            if quote.you_pay
+            else _("You receive: longs pay shorts.")
+        )
     else:
-        who = "longs pay shorts" if quote.payer.value == "long" else "shorts pay longs"
-        verb = "You pay" if quote.you_pay else "You receive"
-        lines.append(f"{verb}: {who}.")
+        lines.append(
+            _("You pay: shorts pay longs.")
+            if quote.you_pay
+            else _("You receive: shorts pay longs.")
+        )
     lines.append(
-        f"Settlements crossed: {quote.intervals} × {money(quote.per_interval)} = "
-        f"<b>{money(quote.total_cost)}</b> {UNIT}"
+        _(
+            "Settlements crossed: {count} × {each} = <b>{total}</b> {unit}",
+            count=quote.intervals,
+            each=money(quote.per_interval),
+            total=money(quote.total_cost),
+            unit=UNIT,
+        )
     )
     lines.append(
-        f"Annualized: {pct(quote.apr_simple)} simple, {pct(quote.apr_compounded)} compounded "
-        f"(per 8h equivalent {pct(quote.per_8h_equivalent, 4, signed=True)})"
+        _(
+            "Annualized: {simple} simple, {compounded} compounded (per 8h equivalent {per_8h})",
+            simple=pct(quote.apr_simple),
+            compounded=pct(quote.apr_compounded),
+            per_8h=pct(quote.per_8h_equivalent, 4, signed=True),
+        )
     )
     if quote.liq_before is not None and quote.liq_after is not None:
-        lines.append(
-            f"Isolated liquidation moves {price(quote.liq_before.liquidation_price)} → "
-            f"{price(quote.liq_after)} {UNIT} once the funding is "
-            + ("paid from margin" if quote.you_pay else "received into margin")
-            + (" (no liquidation by price)" if quote.liq_after == 0 else "")
+        moves = (
+            N_(
+                "Isolated liquidation moves {before} → {after} {unit} "
+                "once the funding is paid from margin"
+            )
+            if quote.you_pay
+            else N_(
+                "Isolated liquidation moves {before} → {after} {unit} "
+                "once the funding is received into margin"
+            )
         )
-    lines.append(f"Interval assumed: {interval}")
+        lines.append(
+            _(
+                moves,
+                before=price(quote.liq_before.liquidation_price),
+                after=price(quote.liq_after),
+                unit=UNIT,
+            )
+            + (_(" (no liquidation by price)") if quote.liq_after == 0 else "")
+        )
+    lines.append(_("Interval assumed: {interval}", interval=interval))
     if quote.assumptions:
-        lines.append("Assumes: " + escape("; ".join(quote.assumptions)))
+        lines.append(_("Assumes: {assumptions}", assumptions=escape("; ".join(quote.assumptions))))
     return "\n".join(lines)
 
 
@@ -90,7 +133,7 @@ async def live_funding_reply(args: list[str], market: MarketService | None) -> s
     """Each venue's current rate and its own interval, applied to the position."""
     usage = (LIVE_USAGE, LIVE_EXAMPLE)
     if market is None:
-        return usage_text(UsageError("Live funding is off on this bot; give a rate.", *usage))
+        return usage_text(UsageError(_("Live funding is off on this bot; give a rate."), *usage))
     try:
         asset = market.resolve(args[0])
         rows = await market.fresh(asset)
@@ -99,7 +142,7 @@ async def live_funding_reply(args: list[str], market: MarketService | None) -> s
     except DataUnavailable as error:
         return usage_text(UsageError(str(error), *usage))
     notional, side, hold = None, Side.LONG, None
-    for word in args[1:]:
+    for word in join_digit_groups(args[1:]):
         lower = word.lower()
         if lower in ("long", "short"):
             side = Side(lower)
@@ -108,13 +151,16 @@ async def live_funding_reply(args: list[str], market: MarketService | None) -> s
         elif (number := parse_number(word)) is not None and 0 < number <= MAX_MONEY:
             notional = number
         else:
-            return usage_text(UsageError(f"I don't know what '{word[:20]}' means here.", *usage))
+            problem = _("I don't know what '{word}' means here.", word=word[:20])
+            return usage_text(UsageError(problem, *usage))
     if notional is None or hold is None:
-        return usage_text(UsageError("I need a notional and a holding time.", *usage))
-    lines = [
-        f"<b>{escape(asset)} {side.value} {amount(notional, UNIT)}, held {duration(hold)}: "
-        "live funding</b>"
-    ]
+        return usage_text(UsageError(_("I need a notional and a holding time."), *usage))
+    heading = (
+        N_("<b>{asset} long {notional}, held {hold}: live funding</b>")
+        if side is Side.LONG
+        else N_("<b>{asset} short {notional}, held {hold}: live funding</b>")
+    )
+    lines = [_(heading, asset=escape(asset), notional=amount(notional, UNIT), hold=duration(hold))]
     for row in sorted(rows, key=lambda r: -r.oi_usd):
         if row.funding_rate is None or row.funding_interval_hours is None:
             continue
@@ -130,12 +176,22 @@ async def live_funding_reply(args: list[str], market: MarketService | None) -> s
             )
         except RiskInputError as error:
             return usage_text(UsageError(str(error), *usage))
-        verb = "you pay" if quote.you_pay else ("you receive" if quote.payer else "nobody pays")
+        verb = (
+            _("you pay") if quote.you_pay else _("you receive") if quote.payer else _("nobody pays")
+        )
         lines.append(
-            f"{row.venue} {pct(quote.request.rate, 4, signed=True)}/{row.funding_interval_hours}h: "
-            f"{verb} <b>{amount(quote.total_cost, UNIT)}</b> ({quote.intervals} × "
-            f"{money(quote.per_interval)}), {pct(quote.apr_simple)} a year"
+            _(
+                "{venue} {rate}/{hours}h: {verb} <b>{total}</b> ({count} × {each}), {apr} a year",
+                venue=row.venue,
+                verb=verb,
+                rate=pct(quote.request.rate, 4, signed=True),
+                hours=row.funding_interval_hours,
+                total=amount(quote.total_cost, UNIT),
+                count=quote.intervals,
+                each=money(quote.per_interval),
+                apr=pct(quote.apr_simple),
+            )
         )
     age = int((market.clock() - max(r.ts for r in rows)).total_seconds())
-    lines.append(f"Assumes today's rates hold for the whole hold; data {age}s old.")
+    lines.append(_("Assumes today's rates hold for the whole hold; data {age}s old.", age=age))
     return "\n".join(lines)

@@ -9,6 +9,8 @@ from telegram import Bot, Chat
 from telegram.constants import ChatMemberStatus
 from telegram.error import TelegramError
 
+from bot.i18n import N_
+
 ADMIN_STATUSES = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR}
 
 
@@ -43,4 +45,4 @@ async def may_manage(bot: Bot, cache: AdminCache, chat: Chat, user_id: int) -> b
     return await cache.is_admin(bot, chat.id, user_id)
 
 
-REFUSAL = "Only this group's admins can change its watch rules. You can watch privately: DM me."
+REFUSAL = N_("Only this group's admins can change its watch rules. You can watch privately: DM me.")

@@ -16,10 +16,11 @@ from telegram import (
 from telegram.constants import ParseMode
 
 from bot.chat_input import LIQ_EXAMPLE
+from bot.i18n import _
 from handlers.context import BotContext
 from handlers.liquidation import liquidation_answer
 
-INLINE_HINT = "Type: entry leverage side, e.g. " + LIQ_EXAMPLE.removeprefix("/liq ")
+EXAMPLE = LIQ_EXAMPLE.removeprefix("/liq ")
 BUTTON_CHARS = 64  # what a phone shows of the button
 
 
@@ -34,7 +35,11 @@ async def inline_query(update: Update, context: BotContext) -> None:
     assert query is not None
     words = query.query.split()
     if not words:
-        await query.answer([], cache_time=300, button=_button(INLINE_HINT))
+        await query.answer(
+            [],
+            cache_time=300,
+            button=_button(_("Type: entry leverage side, e.g. {example}", example=EXAMPLE)),
+        )
         return
     answer = await liquidation_answer(words, context)
     if not answer.ok:
@@ -44,7 +49,7 @@ async def inline_query(update: Update, context: BotContext) -> None:
     result = InlineQueryResultArticle(
         id=hashlib.sha1(query.query.encode()).hexdigest()[:32],
         title=_plain(answer.text.split("\n", 1)[0])[:120],
-        description="Tap to send",
+        description=_("Tap to send"),
         input_message_content=InputTextMessageContent(answer.text, parse_mode=ParseMode.HTML),
     )
     await query.answer([result], cache_time=60, is_personal=False)

@@ -19,6 +19,7 @@ from bot.chat_input import (
     parse_liq,
     parse_number,
 )
+from bot.i18n import N_, _
 from bot.market_service import DataUnavailable, MarketService, UnknownAsset
 from bot.risk.models import Formula, LiqQuote, LiqRequest, LiquidatedAtOnce, RiskInputError
 from bot.risk.quote import quote_liquidation
@@ -27,14 +28,14 @@ from handlers.formatting import amount, coins, pct_points, plain, usage_text
 from handlers.market import unknown_sentence
 
 FORMULA_NAMES = {
-    Formula.TEXTBOOK: "Textbook isolated formula",
-    Formula.GENERIC_CROSS: "Cross-margin formula (Binance form, no tiers)",
-    Formula.BINANCE_USDM: "Binance USDⓈ-M formula",
-    Formula.BINANCE_COINM: "Binance COIN-M formula",
-    Formula.BYBIT_LINEAR: "Bybit USDT formula",
-    Formula.BYBIT_INVERSE: "Bybit inverse formula",
-    Formula.INVERSE: "Coin-margined formula",
-    Formula.OKX: "OKX isolated formula",
+    Formula.TEXTBOOK: N_("Textbook isolated formula"),
+    Formula.GENERIC_CROSS: N_("Cross-margin formula (Binance form, no tiers)"),
+    Formula.BINANCE_USDM: N_("Binance USDⓈ-M formula"),
+    Formula.BINANCE_COINM: N_("Binance COIN-M formula"),
+    Formula.BYBIT_LINEAR: N_("Bybit USDT formula"),
+    Formula.BYBIT_INVERSE: N_("Bybit inverse formula"),
+    Formula.INVERSE: N_("Coin-margined formula"),
+    Formula.OKX: N_("OKX isolated formula"),
 }
 
 
@@ -64,7 +65,11 @@ async def liquidation_answer(args: list[str], context: BotContext) -> LiqAnswer:
         return _refused(error)
     except LiquidatedAtOnce as error:
         return LiqAnswer(
-            f"<b>This position would be liquidated at once</b>, because {error}.", ok=True
+            _(
+                "<b>This position would be liquidated at once</b>, because {reason}.",
+                reason=escape(str(error)),
+            ),
+            ok=True,
         )
     except RiskInputError as error:
         return _refused(UsageError(str(error), LIQ_USAGE, LIQ_EXAMPLE))
@@ -83,7 +88,7 @@ async def _with_live_mark(args: list[str], market: MarketService | None) -> tupl
     """'/liq BTC 20x long [venue]': the entry is the live mark, of that venue or of the venue
     with the most open interest."""
     if market is None:
-        raise DataUnavailable("Market data is switched off on this bot: give an entry price.")
+        raise DataUnavailable(_("Market data is switched off on this bot: give an entry price."))
     asset = market.resolve(args[0])
     rows = await market.fresh(asset)
     venue = next((w.lower() for w in args if w.lower() in KNOWN_VENUES), None)
@@ -91,7 +96,7 @@ async def _with_live_mark(args: list[str], market: MarketService | None) -> tupl
     row = chosen[0]
     mark = Decimal(str(row.mark))
     age = int((market.clock() - row.ts).total_seconds())
-    note = f"\nEntry = live mark on {row.venue}, {age}s old."
+    note = "\n" + _("Entry = live mark on {venue}, {age}s old.", venue=row.venue, age=age)
     return [format(mark, "f"), *args[1:3], asset.lower(), *args[3:]], note
 
 
@@ -106,23 +111,37 @@ def units(req: LiqRequest) -> tuple[str, str]:
 
 def _size_line(quote: LiqQuote, unit: str, coin: str) -> str:
     req = quote.request
-    assumed = " (assumed; add size= for yours)" if req.size is None else ""
+    assumed = _(" (assumed; add size= for yours)") if req.size is None else ""
     if req.inverse:
         contract = quote.notional / quote.size
-        return (
-            f"Size: {coins(quote.size)} contracts of {plain(contract)} USD = "
-            f"{amount(quote.notional, 'USD')} notional, {coins(quote.notional / req.entry)} "
-            f"{coin} at entry{assumed}"
+        return _(
+            "Size: {contracts} contracts of {contract} USD = {notional} notional, "
+            "{coins} {coin} at entry{assumed}",
+            contracts=coins(quote.size),
+            contract=plain(contract),
+            notional=amount(quote.notional, "USD"),
+            coins=coins(quote.notional / req.entry),
+            coin=coin,
+            assumed=assumed,
         )
-    return f"Size: {coins(quote.size)} {coin}{assumed} = {amount(quote.notional, unit)} notional"
+    return _(
+        "Size: {size} {coin}{assumed} = {notional} notional",
+        size=coins(quote.size),
+        coin=coin,
+        assumed=assumed,
+        notional=amount(quote.notional, unit),
+    )
 
 
 def _fees_line(quote: LiqQuote) -> str:
     if quote.fee_rate:
-        return f"Fees: the {pct_points(quote.fee_rate * 100, 3)} taker fee to close is included."
+        return _(
+            "Fees: the {fee} taker fee to close is included.",
+            fee=pct_points(quote.fee_rate * 100, 3),
+        )
     if quote.formula is Formula.BYBIT_LINEAR:
-        return "Fees: the fee to close sits in both of Bybit's margins and cancels out."
-    return "Fees: not included."
+        return _("Fees: the fee to close sits in both of Bybit's margins and cancels out.")
+    return _("Fees: not included.")
 
 
 def format_liquidation(quote: LiqQuote) -> str:
@@ -132,29 +151,58 @@ def format_liquidation(quote: LiqQuote) -> str:
         part for part in (req.symbol or "", req.side.value, f"{plain(req.leverage)}x") if part
     )
     reference = req.mark if req.mark is not None else req.entry
-    from_what = "mark" if req.mark is not None else "entry"
-    lines = [f"<b>{escape(what)}: liquidation at {amount(quote.liquidation_price, unit)}</b>"]
+    lines = [
+        _(
+            "<b>{position}: liquidation at {price}</b>",
+            position=escape(what),
+            price=amount(quote.liquidation_price, unit),
+        )
+    ]
     if quote.liquidation_price <= 0:
-        lines.append("This position cannot be liquidated by a price move (price would reach 0).")
+        lines.append(_("This position cannot be liquidated by a price move (price would reach 0)."))
     else:
+        distance = (
+            N_("Distance: {percent} ({amount}) from mark {reference}")
+            if req.mark is not None
+            else N_("Distance: {percent} ({amount}) from entry {reference}")
+        )
         lines.append(
-            f"Distance: {pct_points(quote.distance_pct)} ({amount(quote.distance_price, unit)}) "
-            f"from {from_what} {amount(reference, unit)}"
+            _(
+                distance,
+                percent=pct_points(quote.distance_pct),
+                amount=amount(quote.distance_price, unit),
+                reference=amount(reference, unit),
+            )
         )
     lines.append(_size_line(quote, unit, coin))
     margin = amount(quote.margin, unit)
     if req.inverse:
         margin += f" ({coins(quote.margin / req.entry)} {coin})"
-    lines.append(f"Margin: {margin} on {amount(quote.notional, unit)} notional")
     lines.append(
-        f"Loss at liquidation: {amount(quote.loss_at_liquidation, unit)}; "
-        f"margin at risk: {amount(quote.margin_at_risk, unit)}"
+        _(
+            "Margin: {margin} on {notional} notional",
+            margin=margin,
+            notional=amount(quote.notional, unit),
+        )
+    )
+    lines.append(
+        _(
+            "Loss at liquidation: {loss}; margin at risk: {at_risk}",
+            loss=amount(quote.loss_at_liquidation, unit),
+            at_risk=amount(quote.margin_at_risk, unit),
+        )
     )
     tier = quote.tier
     if tier is not None:
-        used = f"tier {tier.number} of the {tier.venue} {tier.symbol} table of {tier.table_date}"
+        used = _(
+            "tier {number} of the {venue} {symbol} table of {date}",
+            number=tier.number,
+            venue=tier.venue,
+            symbol=tier.symbol,
+            date=tier.table_date,
+        )
     else:
-        used = "your mmr" if req.mmr is not None else "default mmr"
+        used = _("your mmr") if req.mmr is not None else _("default mmr")
     # Bybit inverse deductions are in coin; every other maintenance amount is in money.
     cum = (
         f"{coins(quote.maintenance_amount)} {coin}"
@@ -162,12 +210,17 @@ def format_liquidation(quote: LiqQuote) -> str:
         else amount(quote.maintenance_amount, unit)
     )
     lines.append(
-        f"{FORMULA_NAMES[quote.formula]}, {escape(used)}: mmr {pct_points(quote.mmr * 100, 3)}, "
-        f"maintenance amount {cum}"
+        _(
+            "{formula}, {used}: mmr {mmr}, maintenance amount {amount}",
+            formula=_(FORMULA_NAMES[quote.formula]),
+            used=escape(used),
+            mmr=pct_points(quote.mmr * 100, 3),
+            amount=cum,
+        )
     )
     lines.append(_fees_line(quote))
     if quote.assumptions:
-        lines.append("Assumes: " + escape("; ".join(quote.assumptions)))
+        lines.append(_("Assumes: {assumptions}", assumptions=escape("; ".join(quote.assumptions))))
     return "\n".join(lines)
 
 

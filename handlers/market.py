@@ -8,6 +8,7 @@ from telegram import Update
 from telegram.constants import ParseMode
 
 from bot.chat_input import UsageError, asset_word
+from bot.i18n import _
 from bot.market.overview_text import render
 from bot.market_service import DataUnavailable, MarketService, UnknownAsset
 from handlers.context import BotContext
@@ -19,15 +20,20 @@ EXAMPLE = "/oi BTC"
 
 def unknown_sentence(error: UnknownAsset) -> str:
     """Plain text (callers escape): 'Unknown symbol BTX. Did you mean BTC?'"""
-    hint = f" Did you mean {', '.join(error.suggestions)}?" if error.suggestions else ""
-    return f"Unknown symbol {error.asset[:20]}.{hint}"
+    if error.suggestions:
+        return _(
+            "Unknown symbol {asset}. Did you mean {suggestions}?",
+            asset=error.asset[:20],
+            suggestions=", ".join(error.suggestions),
+        )
+    return _("Unknown symbol {asset}.", asset=error.asset[:20])
 
 
 async def market_text(market: MarketService | None, args: list[str]) -> str:
     if market is None:
-        return "Market data is switched off on this bot (OIWATCH_VENUES is empty)."
+        return _("Market data is switched off on this bot (OIWATCH_VENUES is empty).")
     if len(args) != 1 or not asset_word(args[0]):
-        return usage_text(UsageError("Which asset?", USAGE, EXAMPLE))
+        return usage_text(UsageError(_("Which asset?"), USAGE, EXAMPLE))
     try:
         asset = market.resolve(args[0])
         overview, degraded = await market.overview(asset)

@@ -20,6 +20,9 @@ from telegram.error import BadRequest
 
 from bot.chat_input import UsageError, parse_id
 from bot.delivery.render import TELEGRAM_LIMIT
+from bot.i18n import N_, _, ngettext
+from bot.i18n.catalogs import in_every_language
+from bot.i18n.dates import weekday_time
 from bot.rules.grammar import EXAMPLE, USAGE, RuleSyntaxError
 from bot.watch_service import DEFAULT_COOLDOWN, StoredRule, WatchService
 from handlers.context import BotContext
@@ -32,7 +35,7 @@ UNWATCH_USAGE = "/unwatch <rule id>|all"
 EDIT_USAGE = "/edit <rule id> [>|<] <new value>"
 EDIT_EXAMPLE = "/edit 12 0.08%"
 MUTES = {"1h": timedelta(hours=1), "24h": timedelta(hours=24)}
-LISTING_TITLE = "Watch rules"
+LISTING_TITLE = N_("Watch rules")
 BUTTON_RULES = 20  # a keyboard of more rows is unwieldy on a phone
 
 log = logging.getLogger(__name__)
@@ -56,15 +59,17 @@ async def target_chat(
         channels = context.services.channels
         link = await channels.find(user.id, args[0]) if channels is not None else None
         if link is None:
-            await message.reply_text(f"Link it first: /channel {args[0][:33]}")
+            await message.reply_text(_("Link it first: /channel {channel}", channel=args[0][:33]))
             return None
         if not await context.admins.is_admin(context.bot, link.channel_id, user.id):
-            await message.reply_text(f"You are no longer an admin of {args[0][:33]}.")
+            await message.reply_text(
+                _("You are no longer an admin of {channel}.", channel=args[0][:33])
+            )
             return None
         return link.channel_id, args[1:]
     if not manage or await may_manage(context.bot, context.admins, chat, user.id):
         return chat.id, args
-    await message.reply_text(REFUSAL)
+    await message.reply_text(_(REFUSAL))
     return None
 
 
@@ -82,7 +87,7 @@ async def watch_command(update: Update, context: BotContext) -> None:
     args = list(context.args or [])
     if not args or (len(args) == 1 and args[0].startswith("@")):
         await message.reply_text(
-            usage_text(UsageError("What should I watch?", USAGE, EXAMPLE)),
+            usage_text(UsageError(_("What should I watch?"), USAGE, EXAMPLE)),
             parse_mode=ParseMode.HTML,
         )
         return
@@ -103,14 +108,25 @@ async def watch_command(update: Update, context: BotContext) -> None:
     except RuleSyntaxError as error:
         reply = usage_text(UsageError(str(error), USAGE, EXAMPLE))
     except RuleCapReached as error:
-        reply = f"This chat has {error.cap} rules, the most allowed. Remove one with /watches."
-    else:
-        listing = "/watches" + (f" {args[0]}" if len(rest) < len(args) else "")
-        whose = "its" if len(rest) < len(args) else "your"
-        reply = (
-            f"Watching <b>{escape(rule.text)}</b> (rule #{rule.id}). "
-            f"You'll get one alert when it crosses; {escape(listing)} lists {whose} rules."
+        reply = _(
+            "This chat has {cap} rules, the most allowed. Remove one with /watches.",
+            cap=error.cap,
         )
+    else:
+        channel = len(rest) < len(args)
+        follow_up = (
+            N_(
+                "Watching <b>{rule}</b> (rule #{id}). "
+                "You'll get one alert when it crosses; {listing} lists its rules."
+            )
+            if channel
+            else N_(
+                "Watching <b>{rule}</b> (rule #{id}). "
+                "You'll get one alert when it crosses; {listing} lists your rules."
+            )
+        )
+        listing = "/watches" + (f" {args[0]}" if channel else "")
+        reply = _(follow_up, rule=escape(rule.text), id=rule.id, listing=escape(listing))
     await message.reply_text(reply, parse_mode=ParseMode.HTML)
 
 
@@ -122,16 +138,17 @@ async def _zone(context: BotContext, chat_id: int) -> ZoneInfo:
 
 
 def local_time(moment: datetime, zone: ZoneInfo) -> str:
-    """'Tue 02 Dec 04:23 Europe/Berlin': a mute of a day needs the date, in the reader's zone."""
-    return f"{moment.astimezone(zone):%a %d %b %H:%M} {zone.key}"
+    """'Tue 02 Dec 04:23 Europe/Berlin': a mute of a day needs the date, in the reader's zone
+    and language."""
+    return weekday_time(moment, zone)
 
 
 def _rule_line(rule: StoredRule, now: datetime, zone: ZoneInfo) -> str:
     line = f"#{rule.id} <code>{escape(rule.text)}</code>"
     if rule.paused:
-        line += " (paused)"
+        line += " " + _("(paused)")
     elif rule.muted_until is not None and rule.muted_until > now:
-        line += f" (muted until {escape(local_time(rule.muted_until, zone))})"
+        line += " " + _("(muted until {time})", time=escape(local_time(rule.muted_until, zone)))
     return line
 
 
@@ -152,14 +169,17 @@ async def rules_listing(
     """The /watches text and its buttons (None: no rules)."""
     rules = await _service(context).list(chat_id)
     if not rules:
-        return f"No rules here yet. Try <code>{escape(EXAMPLE)}</code>", None
+        return _("No rules here yet. Try <code>{example}</code>", example=escape(EXAMPLE)), None
     now, zone = datetime.now(UTC), await _zone(context, chat_id)
-    lines = [f"<b>{LISTING_TITLE}</b>", *(_rule_line(r, now, zone) for r in rules)]
+    lines = [f"<b>{_(LISTING_TITLE)}</b>", *(_rule_line(r, now, zone) for r in rules)]
     if len(rules) > BUTTON_RULES:
         lines.append(
-            f"Buttons below are for the first {BUTTON_RULES} rules; for the others use "
-            f"<code>/unwatch {rules[BUTTON_RULES].id}</code> or "
-            f"<code>/edit {rules[BUTTON_RULES].id} 0.08%</code>."
+            _(
+                "Buttons below are for the first {count} rules; for the others use "
+                "<code>/unwatch {id}</code> or <code>/edit {id} 0.08%</code>.",
+                count=BUTTON_RULES,
+                id=rules[BUTTON_RULES].id,
+            )
         )
     return "\n".join(lines), InlineKeyboardMarkup([_buttons(r) for r in rules[:BUTTON_RULES]])
 
@@ -172,7 +192,8 @@ async def watches_command(update: Update, context: BotContext) -> None:
     if target is None:
         return
     text, markup = await rules_listing(context, target[0])
-    await reply_html(message, text, markup, continued=f"<b>{LISTING_TITLE}</b>, continued")
+    continued = _("<b>{title}</b>, continued", title=_(LISTING_TITLE))
+    await reply_html(message, text, markup, continued=continued)
 
 
 def _rule_id_usage(problem: str, usage: str, example: str) -> str:
@@ -191,16 +212,16 @@ async def unwatch_command(update: Update, context: BotContext) -> None:
     if not everything and rule_id is None:
         await message.reply_text(
             _rule_id_usage(
-                "Which rule? Give its number from /watches.", UNWATCH_USAGE, "/unwatch 12"
+                _("Which rule? Give its number from /watches."), UNWATCH_USAGE, "/unwatch 12"
             ),
             parse_mode=ParseMode.HTML,
         )
         return
     removed = await _service(context).remove(chat_id, None if everything else rule_id)
     if removed:
-        await message.reply_text(f"Removed {removed} rule{'s' if removed > 1 else ''}.")
+        await message.reply_text(ngettext("Removed {n} rule.", "Removed {n} rules.", removed))
     else:
-        await message.reply_text("No such rule in this chat; /watches lists them.")
+        await message.reply_text(_("No such rule in this chat; /watches lists them."))
 
 
 async def edit_command(update: Update, context: BotContext) -> None:
@@ -213,7 +234,7 @@ async def edit_command(update: Update, context: BotContext) -> None:
     rule_id = parse_id(args[0]) if args else None
     if len(args) < 2 or rule_id is None:
         await message.reply_text(
-            _rule_id_usage("Which rule, and its new threshold?", EDIT_USAGE, EDIT_EXAMPLE),
+            _rule_id_usage(_("Which rule, and its new threshold?"), EDIT_USAGE, EDIT_EXAMPLE),
             parse_mode=ParseMode.HTML,
         )
         return
@@ -223,9 +244,13 @@ async def edit_command(update: Update, context: BotContext) -> None:
         reply = usage_text(UsageError(str(error), EDIT_USAGE, EDIT_EXAMPLE))
     else:
         reply = (
-            f"Rule #{rule.id} is now <b>{escape(rule.text)}</b>, armed again."
+            _(
+                "Rule #{id} is now <b>{rule}</b>, armed again.",
+                id=rule.id,
+                rule=escape(rule.text),
+            )
             if rule is not None
-            else "No such rule in this chat; /watches lists them."
+            else _("No such rule in this chat; /watches lists them.")
         )
     await message.reply_text(reply, parse_mode=ParseMode.HTML)
 
@@ -235,7 +260,8 @@ async def _refresh_listing(query: CallbackQuery, context: BotContext, chat_id: i
     title) shows the rules as they are now; a list too long for one message keeps its text
     and gets the new buttons."""
     message = query.message
-    if not isinstance(message, Message) or not (message.text or "").startswith(LISTING_TITLE):
+    titles = in_every_language(LISTING_TITLE)
+    if not isinstance(message, Message) or not (message.text or "").startswith(titles):
         return  # an alert's buttons: the alert stays as it was
     text, markup = await rules_listing(context, chat_id)
     try:
@@ -258,33 +284,37 @@ async def rule_button(update: Update, context: BotContext) -> None:
     rule_id = parse_id(parts[-1])
     rule = await service.rules.get(rule_id) if rule_id is not None else None
     if rule is None or rule_id is None:
-        await query.answer("That rule is already gone; see /watches.")
+        await query.answer(_("That rule is already gone; see /watches."))
         return
     allowed = rule.chat_id == user.id or await context.admins.is_admin(
         context.bot, rule.chat_id, user.id
     )
     if not allowed:
-        await query.answer(REFUSAL, show_alert=True)
+        await query.answer(_(REFUSAL), show_alert=True)
         return
     action = parts[1] if len(parts) > 2 else ""
     if action == "del" and len(parts) == 3:
         await service.remove(rule.chat_id, rule_id)
-        await query.answer("Rule removed.")
+        await query.answer(_("Rule removed."))
         await _refresh_listing(query, context, rule.chat_id)
     elif action == "edit" and len(parts) == 3 and isinstance(query.message, Message):
         # Stateless: no conversation to remember, just the command to send.
         await query.answer()
         await query.message.reply_text(
-            f"New threshold for #{rule_id} <code>{escape(rule.text)}</code>? Send\n"
-            f"<code>/edit {rule_id} 0.08%</code> (same comparison) or "
-            f"<code>/edit {rule_id} &lt; -3%</code>",
+            _(
+                "New threshold for #{id} <code>{rule}</code>? Send\n"
+                "<code>/edit {id} 0.08%</code> (same comparison) or "
+                "<code>/edit {id} &lt; -3%</code>",
+                id=rule_id,
+                rule=escape(rule.text),
+            ),
             parse_mode=ParseMode.HTML,
         )
     elif action == "mute" and len(parts) == 4 and parts[2] in MUTES:
         until = datetime.now(UTC) + MUTES[parts[2]]
         await service.mute(rule.chat_id, rule_id, until)
         zone = await _zone(context, rule.chat_id)
-        await query.answer(f"Muted until {local_time(until, zone)}.")
+        await query.answer(_("Muted until {time}.", time=local_time(until, zone)))
         await _refresh_listing(query, context, rule.chat_id)
     else:
-        await query.answer("That button is out of date; see /watches.")
+        await query.answer(_("That button is out of date; see /watches."))

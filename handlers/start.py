@@ -12,6 +12,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application
 
 from bot.chat_input import FUNDING_USAGE, LIQ_USAGE
+from bot.i18n import ENGLISH, LANGUAGES, N_, _, use_language
 from bot.rules.grammar import USAGE as WATCH_USAGE
 from handlers.channels import USAGE as CHANNEL_USAGE
 from handlers.charts import CHART_USAGE
@@ -35,7 +36,7 @@ class CommandDoc:
 COMMANDS: tuple[CommandDoc, ...] = (
     CommandDoc(
         "liq",
-        "Liquidation price, distance, margin and loss",
+        N_("Liquidation price, distance, margin and loss"),
         (
             "/liq 50000 50x long",
             "/liq 3200 20 short eth",
@@ -46,14 +47,16 @@ COMMANDS: tuple[CommandDoc, ...] = (
             "/liq BTC 20x long binance",
         ),
         LIQ_USAGE,
-        "entry and mark up to 10,000,000; size (coin, or contracts for inverse) up to "
-        "1,000,000,000; balance up to 1,000,000,000,000; leverage 1-200x and below 1/mmr; "
-        "mmr 0-50%; fee 0-1%. Tier tables: Binance BTCUSDT, Bybit BTCUSDT and BTCUSD "
-        "(inverse), OKX and other Bybit symbols when refreshed live; elsewhere give mmr=.",
+        N_(
+            "entry and mark up to 10,000,000; size (coin, or contracts for inverse) up to "
+            "1,000,000,000; balance up to 1,000,000,000,000; leverage 1-200x and below 1/mmr; "
+            "mmr 0-50%; fee 0-1%. Tier tables: Binance BTCUSDT, Bybit BTCUSDT and BTCUSD "
+            "(inverse), OKX and other Bybit symbols when refreshed live; elsewhere give mmr=."
+        ),
     ),
     CommandDoc(
         "funding",
-        "Funding cost of holding a position",
+        N_("Funding cost of holding a position"),
         (
             "/funding 10000 0.01% 3d",
             "/funding 10000 0.01% 3d 4h short",
@@ -61,18 +64,20 @@ COMMANDS: tuple[CommandDoc, ...] = (
             "/funding BTC 10000 long 3d",
         ),
         FUNDING_USAGE,
-        "notional up to 1,000,000,000,000 USDT; rate up to ±5% per interval; hold up to 365d "
-        "(m = minutes, h, d, w); intervals 1h, 2h, 4h, 6h, 8h.",
+        N_(
+            "notional up to 1,000,000,000,000 USDT; rate up to ±5% per interval; hold up to 365d "
+            "(m = minutes, h, d, w); intervals 1h, 2h, 4h, 6h, 8h."
+        ),
     ),
     CommandDoc(
         "oi",
-        "Open interest, funding, basis and liquidations per venue (alias /market)",
+        N_("Open interest, funding, basis and liquidations per venue (alias /market)"),
         ("/oi BTC",),
         MARKET_USAGE,
     ),
     CommandDoc(
         "watch",
-        "Alert me when a rule crosses",
+        N_("Alert me when a rule crosses"),
         (
             "/watch BTC oi 1h > 5%",
             "/watch ETH funding > 0.05%",
@@ -80,44 +85,52 @@ COMMANDS: tuple[CommandDoc, ...] = (
             "/watch BTC liq 1h > 50M",
         ),
         WATCH_USAGE,
-        "assets: the ones this bot polls, or * for all; oi, oi$ and price up to ±100%, funding "
-        "up to ±5%, basis up to ±50%, liq a USD amount up to 1000B; percentiles p1-p99.",
+        N_(
+            "assets: the ones this bot polls, or * for all; oi, oi$ and price up to ±100%, funding "
+            "up to ±5%, basis up to ±50%, liq a USD amount up to 1000B; percentiles p1-p99."
+        ),
     ),
     CommandDoc(
         "chart",
-        "Price, OI, funding and liquidations as a picture",
+        N_("Price, OI, funding and liquidations as a picture"),
         ("/chart BTC", "/chart ETH 4h", "/chart BTC 7d light"),
         CHART_USAGE,
     ),
-    CommandDoc("watches", "This chat's rules, with delete, mute and edit buttons", ("/watches",)),
     CommandDoc(
-        "edit", "Change a rule's threshold", ("/edit 12 0.08%", "/edit 12 < -3%"), EDIT_USAGE
+        "watches", N_("This chat's rules, with delete, mute and edit buttons"), ("/watches",)
     ),
-    CommandDoc("unwatch", "Remove a rule, or all", ("/unwatch 12", "/unwatch all"), UNWATCH_USAGE),
+    CommandDoc(
+        "edit", N_("Change a rule's threshold"), ("/edit 12 0.08%", "/edit 12 < -3%"), EDIT_USAGE
+    ),
+    CommandDoc(
+        "unwatch", N_("Remove a rule, or all"), ("/unwatch 12", "/unwatch all"), UNWATCH_USAGE
+    ),
     CommandDoc(
         "settings",
-        "Quiet hours (alerts wait for a digest; squeezes still ring), time zone, cooldown",
+        N_("Quiet hours (alerts wait for a digest; squeezes still ring), time zone, cooldown"),
         ("/settings", "/settings quiet 23:00-07:00 Europe/Berlin", "/settings cooldown 15m"),
         SETTINGS_USAGE,
-        "time zones are IANA names like Europe/Berlin; cooldown up to 24h (m = minutes).",
+        N_("time zones are IANA names like Europe/Berlin; cooldown up to 24h (m = minutes)."),
     ),
-    CommandDoc("levels", "Where liquidation clusters probably sit (model)", ("/levels BTC",)),
-    CommandDoc("score", "How past warnings played out", ("/score BTC",)),
+    CommandDoc("levels", N_("Where liquidation clusters probably sit (model)"), ("/levels BTC",)),
+    CommandDoc("score", N_("How past warnings played out"), ("/score BTC",)),
     CommandDoc(
         "channel",
-        "Link a channel you run, to post its alerts",
+        N_("Link a channel you run, to post its alerts"),
         ("/channel @mydesk",),
         CHANNEL_USAGE,
     ),
-    CommandDoc("help", "This list; /help liq shows one command in full", ("/help", "/help liq")),
+    CommandDoc(
+        "help", N_("This list; /help liq shows one command in full"), ("/help", "/help liq")
+    ),
 )
 BY_NAME = {doc.name: doc for doc in COMMANDS}
 # The first screen: what people use most. The rest are grouped below it by name only.
 MOST_USED = ("liq", "funding", "oi", "watch", "chart")
 GROUPS = (
-    ("Risk math", ("liq", "funding")),
-    ("Market", ("oi", "chart", "levels", "score")),
-    ("Alerts", ("watch", "watches", "edit", "unwatch", "settings", "channel")),
+    (N_("Risk math"), ("liq", "funding")),
+    (N_("Market"), ("oi", "chart", "levels", "score")),
+    (N_("Alerts"), ("watch", "watches", "edit", "unwatch", "settings", "channel")),
 )
 
 
@@ -125,32 +138,36 @@ def help_text(bot_username: str | None, command: str | None = None) -> str:
     doc = BY_NAME.get((command or "").lower().lstrip("/"))
     if doc is not None:
         return command_help(doc)
-    lines = ["<b>oiwatch</b>: exact perp risk math for your phone.", ""]
+    lines = [_("<b>oiwatch</b>: exact perp risk math for your phone."), ""]
     for name in MOST_USED:
         used = BY_NAME[name]
-        summary = used.summary[0].lower() + used.summary[1:]
+        summary = _(used.summary)
+        summary = summary[0].lower() + summary[1:]
         lines.append(f"<code>{escape(used.examples[0])}</code> – {escape(summary)}")
     lines.append("")
     for title, names in GROUPS:
-        lines.append(f"<b>{title}</b>: " + ", ".join(f"/{name}" for name in names))
-    lines.append("<code>/help liq</code> (or any command): every example, the usage and limits.")
+        lines.append(f"<b>{_(title)}</b>: " + ", ".join(f"/{name}" for name in names))
+    lines.append(_("<code>/help liq</code> (or any command): every example, the usage and limits."))
     lines.append("")
     if bot_username:
         lines.append(
-            f"In any chat type <code>@{escape(bot_username)} 50000 50x long</code> "
-            "to share a liquidation answer."
+            _(
+                "In any chat type <code>@{bot} 50000 50x long</code> to share a liquidation "
+                "answer.",
+                bot=escape(bot_username),
+            )
         )
-    lines.append("Numbers are for isolated, one-way positions unless you say cross.")
+    lines.append(_("Numbers are for isolated, one-way positions unless you say cross."))
     return "\n".join(lines)
 
 
 def command_help(doc: CommandDoc) -> str:
-    lines = [f"<b>/{doc.name}</b>: {escape(doc.summary)}"]
+    lines = [f"<b>/{doc.name}</b>: {escape(_(doc.summary))}"]
     if doc.usage:
-        lines.append(f"Usage: <code>{escape(doc.usage)}</code>")
+        lines.append(_("Usage: <code>{usage}</code>", usage=escape(doc.usage)))
     lines.extend(f"<code>{escape(example)}</code>" for example in doc.examples)
     if doc.limits:
-        lines.append(f"Limits: {escape(doc.limits)}")
+        lines.append(_("Limits: {limits}", limits=escape(_(doc.limits))))
     return "\n".join(lines)
 
 
@@ -163,9 +180,13 @@ async def help_command(update: Update, context: BotContext) -> None:
 
 
 async def publish_command_menu(application: Application) -> None:  # type: ignore[type-arg]
-    """The menu is a convenience: a failure here is logged and the bot carries on."""
-    commands = [BotCommand(doc.name, doc.summary) for doc in COMMANDS]
-    try:
-        await application.bot.set_my_commands(commands)
-    except TelegramError as error:
-        log.warning("could not publish the command menu: %s", error)
+    """English is the default menu; each other language gets its own for the users whose
+    Telegram speaks it. The menu is a convenience: a failure is logged and the bot carries on."""
+    for language in LANGUAGES:
+        with use_language(language):
+            commands = [BotCommand(doc.name, _(doc.summary)) for doc in COMMANDS]
+        code = None if language is ENGLISH else language.code
+        try:
+            await application.bot.set_my_commands(commands, language_code=code)
+        except TelegramError as error:
+            log.warning("could not publish the %s command menu: %s", language.code, error)

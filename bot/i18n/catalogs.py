@@ -18,7 +18,7 @@ from pathlib import Path
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from bot.i18n.languages import ENGLISH, Language
+from bot.i18n.languages import ENGLISH, LANGUAGES, Language
 
 LOCALES = Path(__file__).with_name("locales")
 _current: ContextVar[Language] = ContextVar("language", default=ENGLISH)
@@ -68,6 +68,11 @@ def ngettext(singular: str, plural: str, n: int, **values: object) -> str:
     """`n` is also a placeholder: ngettext('{n} rule', '{n} rules', 3)."""
     text = translations(_current.get()).ngettext(singular, plural, n)
     return text.format(n=n, **values)
+
+
+def in_every_language(message: str) -> tuple[str, ...]:
+    """A text as every language writes it: to recognize the bot's own earlier message."""
+    return tuple(translations(language).gettext(message) for language in LANGUAGES)
 
 
 def N_(message: str) -> str:

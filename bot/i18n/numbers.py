@@ -6,7 +6,12 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 
 from babel import Locale
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import (
+    format_decimal,
+    format_percent,
+    get_decimal_symbol,
+    get_group_symbol,
+)
 
 from bot.i18n.catalogs import current_language
 
@@ -43,3 +48,11 @@ def percent(fraction: Decimal, places: int = 2, *, signed: bool = False) -> str:
     exact = _quantized(fraction * 100, places) / 100
     text = format_percent(exact, pattern, locale=language.locale)
     return "+" + text if signed and fraction > 0 else text
+
+
+def localize_digits(text: str) -> str:
+    """A number Python formatted the English way ('12.3M', '+0.0125', '87,412') with the
+    locale's decimal and group signs; for tables where the width and rounding are fixed."""
+    locale = current_language().locale
+    signs = {".": get_decimal_symbol(locale), ",": get_group_symbol(locale)}
+    return text.translate(str.maketrans(signs))

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from html import escape
 
+from bot.i18n import _
+from bot.i18n.numbers import localize_digits
 from bot.market.overview import ALL, READING_WINDOWS, WINDOWS, AssetOverview, VenueLine
 
 SHORT_VENUE = {
@@ -32,34 +34,30 @@ def compact(value: float) -> str:
 
 
 def price_text(value: float) -> str:
-    if value >= 1000:
-        return f"{value:,.0f}"
-    if value >= 1:
-        return f"{value:.4g}"
-    return f"{value:.4g}"
+    return localize_digits(f"{value:,.0f}" if value >= 1000 else f"{value:.4g}")
 
 
 def signed(value: float | None, places: int = 1) -> str:
-    return "–" if value is None else f"{value:+.{places}f}"
+    return "–" if value is None else localize_digits(f"{value:+.{places}f}")
 
 
 def rate_text(rate: float) -> str:
     """A funding rate in percent with 4 decimals, 5 when needed (Hyperliquid's 0.00125 %/h)."""
     text = f"{rate * 100:+.5f}"
-    return text[:-1] if text.endswith("0") else text
+    return localize_digits(text[:-1] if text.endswith("0") else text)
 
 
 def age_text(seconds: float) -> str:
     if seconds < 120:
-        return f"{seconds:.0f}s"
+        return _("{seconds}s", seconds=f"{seconds:.0f}")
     if seconds < 7200:
-        return f"{seconds / 60:.0f}m"
-    return f"{seconds / 3600:.1f}h"
+        return _("{minutes}m", minutes=f"{seconds / 60:.0f}")
+    return _("{hours}h", hours=localize_digits(f"{seconds / 3600:.1f}"))
 
 
 def _row(line: VenueLine) -> str:
     name = SHORT_VENUE.get(line.venue, line.venue[:8])
-    oi_coin, oi_usd = compact(line.oi_coin), compact(line.oi_usd)
+    oi_coin, oi_usd = localize_digits(compact(line.oi_coin)), localize_digits(compact(line.oi_usd))
     return f"{name:<8} {price_text(line.price):>9} {oi_coin:>6} {oi_usd:>6}"
 
 
@@ -67,7 +65,7 @@ def _funding(line: VenueLine) -> str:
     name = SHORT_VENUE.get(line.venue, line.venue[:8])
     rate = "–" if line.funding_rate is None else rate_text(line.funding_rate)
     interval = f"/{line.funding_interval_hours}h" if line.funding_interval_hours else ""
-    basis = "–" if line.basis_pct is None else f"{line.basis_pct:+.2f}"
+    basis = "–" if line.basis_pct is None else localize_digits(f"{line.basis_pct:+.2f}")
     return f"{name:<8} {rate + interval:>11} {basis:>6}"
 
 
@@ -90,37 +88,63 @@ def render(overview: AssetOverview, degraded: dict[str, str], *, html: bool = Tr
 
     total = overview.total
     rows = [*overview.venues, total]
+    venue, price, oi, oi_usd = _("venue"), _("price"), _("OI"), _("OI $")
+    header = f"{venue:<8} {price:>9} {oi:>6} {oi_usd:>6}"
     parts = [
         bold(
-            f"{overview.asset} perpetuals · {len(overview.venues)} venues · "
-            f"data {age_text(total.age_s)} old"
+            _(
+                "{asset} perpetuals · {venues} venues · data {age} old",
+                asset=overview.asset,
+                venues=len(overview.venues),
+                age=age_text(total.age_s),
+            )
         ),
-        pre([f"{'venue':<8} {'price':>9} {'OI':>6} {'OI $':>6}", *(_row(r) for r in rows)]),
-        "OI change %, contracts/notional:"
+        pre([header, *(_row(r) for r in rows)]),
+        _("OI change %, <b>contracts</b>/notional:").replace("<b>", "").replace("</b>", "")
         if not html
-        else "OI change %, <b>contracts</b>/notional:",
+        else _("OI change %, <b>contracts</b>/notional:"),
         pre([f"{'':<8} " + " ".join(f"{w:>11}" for w in WINDOWS), *(_changes(r) for r in rows)]),
-        "Funding % per interval, basis %:",
+        _("Funding % per interval, basis %:"),
         pre([_funding(r) for r in rows]),
     ]
-    apr = "–" if total.funding_apr is None else f"{total.funding_apr * 100:+.1f}%"
-    volume = "–" if total.volume_24h_usd is None else f"${compact(total.volume_24h_usd)}"
+    apr = "–" if total.funding_apr is None else _percent(total.funding_apr * 100, 1)
+    volume = "–" if total.volume_24h_usd is None else _usd(total.volume_24h_usd)
     parts.append(
-        f"All venues: funding {apr} a year (OI-weighted, 8h basis) · 24h volume {volume} · "
-        f"liquidations 1h: longs ${compact(total.liq_long_1h)}, "
-        f"shorts ${compact(total.liq_short_1h)} (feeds undercount)"
+        _(
+            "All venues: funding {apr} a year (OI-weighted, 8h basis) · 24h volume {volume} · "
+            "liquidations 1h: longs {longs}, shorts {shorts} (feeds undercount)",
+            apr=apr,
+            volume=volume,
+            longs=_usd(total.liq_long_1h),
+            shorts=_usd(total.liq_short_1h),
+        )
     )
     for window in READING_WINDOWS:
         if window in overview.readings:
             row, price_pct, oi_pct = overview.readings[window]
+            reading = _(row.reading) + (
+                _("; watch: {caveat}", caveat=_(row.caveat)) if row.caveat else ""
+            )
             parts.append(
-                f"{window}: price {price_pct:+.2f}%, OI {oi_pct:+.2f}% (contracts) → "
-                f"{escape(row.reading) if html else row.reading}"
-                + (f"; watch: {row.caveat}" if row.caveat else "")
+                _(
+                    "{window}: price {price}, OI {oi} (contracts) → {reading}",
+                    window=window,
+                    price=_percent(price_pct, 2),
+                    oi=_percent(oi_pct, 2),
+                    reading=escape(reading) if html else reading,
+                )
             )
         else:
-            parts.append(f"{window}: not enough history yet for a reading")
+            parts.append(_("{window}: not enough history yet for a reading", window=window))
     if degraded:
         left_out = "; ".join(f"{venue} ({reason})" for venue, reason in degraded.items())
-        parts.append("Left out: " + (escape(left_out) if html else left_out))
+        parts.append(_("Left out: {venues}", venues=escape(left_out) if html else left_out))
     return "\n".join(parts)
+
+
+def _percent(value: float, places: int) -> str:
+    return localize_digits(f"{value:+.{places}f}%")
+
+
+def _usd(value: float) -> str:
+    return "$" + localize_digits(compact(value))

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.i18n import N_
+
 
 @dataclass(frozen=True)
 class FlatBands:
@@ -21,40 +23,49 @@ class Row:
     price: str  # up | down | flat
     volume: str | None
     oi: str
-    reading: str
+    reading: str  # English; the catalog has it for other languages
     caveat: str
 
 
 # (price, volume, oi) -> (reading, what can go wrong); volume None = the short form.
 TABLE: dict[tuple[str, str | None, str], tuple[str, str]] = {
     ("up", "up", "up"): (
-        "new positions opened into the rise",
-        "OI does not tell which side is aggressive",
+        N_("new positions opened into the rise"),
+        N_("OI does not tell which side is aggressive"),
     ),
     ("up", "up", "down"): (
-        "rise driven by closes (short covering)",
-        "often stalls once closes are done",
+        N_("rise driven by closes (short covering)"),
+        N_("often stalls once closes are done"),
     ),
-    ("up", "down", "up"): ("positions added on thin turnover", "a sharp pullback can force closes"),
+    ("up", "down", "up"): (
+        N_("positions added on thin turnover"),
+        N_("a sharp pullback can force closes"),
+    ),
     ("down", "up", "up"): (
-        "new positions opened into the fall (shorts building)",
-        "a reversal can squeeze shorts",
+        N_("new positions opened into the fall (shorts building)"),
+        N_("a reversal can squeeze shorts"),
     ),
     ("down", "up", "down"): (
-        "closes and liquidations dominate the fall",
-        "a bounce without a trend change",
+        N_("closes and liquidations dominate the fall"),
+        N_("a bounce without a trend change"),
     ),
     ("down", "down", "down"): (
-        "turnover and positions both shrinking",
-        "momentum fading into a range",
+        N_("turnover and positions both shrinking"),
+        N_("momentum fading into a range"),
     ),
-    ("up", None, "up"): ("new longs entering", "OI does not tell which side is aggressive"),
-    ("down", None, "up"): ("new shorts entering", "a reversal can squeeze shorts"),
-    ("up", None, "down"): ("short covering (weak rally)", "often stalls once closes are done"),
-    ("down", None, "down"): ("long exhaustion / capitulation", "a bounce without a trend change"),
+    ("up", None, "up"): (N_("new longs entering"), N_("OI does not tell which side is aggressive")),
+    ("down", None, "up"): (N_("new shorts entering"), N_("a reversal can squeeze shorts")),
+    ("up", None, "down"): (
+        N_("short covering (weak rally)"),
+        N_("often stalls once closes are done"),
+    ),
+    ("down", None, "down"): (
+        N_("long exhaustion / capitulation"),
+        N_("a bounce without a trend change"),
+    ),
     ("flat", None, "up"): (
-        "positions building in a range (accumulation)",
-        "the longer it lasts, the larger the forced-close wave on a breakout",
+        N_("positions building in a range (accumulation)"),
+        N_("the longer it lasts, the larger the forced-close wave on a breakout"),
     ),
 }
 
@@ -76,6 +87,7 @@ def read(
     found = TABLE.get((price, volume, oi)) or TABLE.get((price, None, oi))
     if found is None:
         if oi == "flat":
-            return Row(price, volume, oi, "positions unchanged", "moves without OI are spot-led")
-        return Row(price, volume, oi, "no clear reading", "")
+            reading, caveat = N_("positions unchanged"), N_("moves without OI are spot-led")
+            return Row(price, volume, oi, reading, caveat)
+        return Row(price, volume, oi, N_("no clear reading"), "")
     return Row(price, volume, oi, *found)
