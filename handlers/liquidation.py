@@ -104,9 +104,9 @@ def units(req: LiqRequest) -> tuple[str, str]:
     """(money unit, coin): USDT-margined unless the symbol says USDC; inverse is in USD."""
     symbol = (req.symbol or "").upper()
     if req.inverse:
-        return "USD", symbol.removesuffix("USD") or "coin"
+        return "USD", symbol.removesuffix("USD") or _("coin")
     quote = next((q for q in QUOTES if symbol.endswith(q)), "USDT")
-    return quote, symbol.removesuffix(quote) or "coin"
+    return quote, symbol.removesuffix(quote) or _("coin")
 
 
 def _size_line(quote: LiqQuote, unit: str, coin: str) -> str:

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import ROUND_FLOOR, Decimal
 
+from bot.i18n import _, ngettext
+from bot.i18n.numbers import percent, ungrouped
 from bot.risk.models import FundingQuote, FundingRequest, LiqRequest, RiskInputError
 from bot.risk.quote import quote_liquidation
 from bot.side import Side
@@ -65,13 +67,13 @@ def funding_cash_flow(
 
 def _validate(req: FundingRequest) -> None:
     if not req.notional.is_finite() or not 0 < req.notional <= MAX_NOTIONAL:
-        raise RiskInputError("notional must be a positive amount")
+        raise RiskInputError(_("notional must be a positive amount"))
     if not req.rate.is_finite() or abs(req.rate) > MAX_RATE:
-        raise RiskInputError("rate must be within ±5% per interval")
+        raise RiskInputError(_("rate must be within ±5% per interval"))
     if not req.hold_hours.is_finite() or not 0 < req.hold_hours <= MAX_HOLD_HOURS:
-        raise RiskInputError("hold must be more than 0 and at most a year")
+        raise RiskInputError(_("hold must be more than 0 and at most a year"))
     if req.interval_hours not in ALLOWED_INTERVALS:
-        raise RiskInputError("interval must be 1h, 2h, 4h, 6h or 8h")
+        raise RiskInputError(_("interval must be 1h, 2h, 4h, 6h or 8h"))
 
 
 def quote_funding(req: FundingRequest) -> FundingQuote:
@@ -84,9 +86,15 @@ def quote_funding(req: FundingRequest) -> FundingQuote:
     signed_total = -total if you_pay else (total if payer is not None else Decimal(0))
     interval = req.interval_hours.normalize()
     notes = [
-        "constant rate and notional",
-        f"{intervals} settlements at {interval:f}h intervals over the hold "
-        "(one more if a settlement falls just inside your start)",
+        _("constant rate and notional"),
+        ngettext(
+            "{n} settlement at {interval}h intervals over the hold "
+            "(one more if a settlement falls just inside your start)",
+            "{n} settlements at {interval}h intervals over the hold "
+            "(one more if a settlement falls just inside your start)",
+            intervals,
+            interval=ungrouped(interval),
+        ),
     ]
     liq_before = liq_after = None
     if req.leverage is not None and req.entry is not None:
@@ -101,7 +109,8 @@ def quote_funding(req: FundingRequest) -> FundingQuote:
         # Received funding can pay for any fall: a long is then not liquidated by price at all.
         moved = liq_before.liquidation_price - req.side.sign * signed_total / size
         liq_after = max(moved, Decimal(0))
-        notes.append(f"isolated, textbook formula, mmr {liq_before.mmr * 100:.2f}%")
+        mmr = percent(liq_before.mmr)
+        notes.append(_("isolated, textbook formula, mmr {mmr}", mmr=mmr))
     return FundingQuote(
         request=req,
         payer=payer,

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
+from bot.i18n import N_, _
+from bot.i18n.numbers import grouped, ungrouped
 from bot.risk import formulas
 from bot.risk.models import (
     Formula,
@@ -41,28 +43,33 @@ def _inverse_contract_size(req: LiqRequest) -> Decimal:
 
 def _validate(req: LiqRequest) -> None:
     for name, value in (
-        ("entry price", req.entry),
-        ("mark", req.mark),
-        ("size", req.size),
-        ("balance", req.cross_balance),
+        (N_("entry price"), req.entry),
+        (N_("mark"), req.mark),
+        (N_("size"), req.size),
+        (N_("balance"), req.cross_balance),
     ):
         if value is not None and (not value.is_finite() or value <= 0):
-            raise RiskInputError(f"{name} must be a positive number")
+            raise RiskInputError(_("{name} must be a positive number", name=_(name)))
     if not req.leverage.is_finite() or not 1 <= req.leverage <= MAX_LEVERAGE:
-        raise RiskInputError(f"leverage must be between 1 and {MAX_LEVERAGE}")
+        raise RiskInputError(_("leverage must be between 1 and {most}", most=MAX_LEVERAGE))
     if req.mmr is not None and not 0 <= req.mmr < Decimal("0.5"):
-        raise RiskInputError("mmr must be between 0% and 50%")
+        raise RiskInputError(_("mmr must be between 0% and 50%"))
     if req.venue is not None and req.venue not in SUPPORTED_VENUES:
         raise RiskInputError(
-            f"{req.venue} liquidation math is not supported; use one of "
-            f"{', '.join(SUPPORTED_VENUES)} or give mmr="
+            _(
+                "{venue} liquidation math is not supported; use one of {venues} or give mmr=",
+                venue=req.venue,
+                venues=", ".join(SUPPORTED_VENUES),
+            )
         )
     if req.margin_mode is MarginMode.CROSS and req.cross_balance is None:
-        raise RiskInputError("cross margin needs the wallet balance")
+        raise RiskInputError(_("cross margin needs the wallet balance"))
     if req.inverse and req.venue is None and req.size is not None:
         raise RiskInputError(
-            "inverse contract sizes differ by venue (Binance 100 USD, Bybit 1 USD for BTC): "
-            "name the venue, e.g. bybit btcusd inverse size=50000"
+            _(
+                "inverse contract sizes differ by venue (Binance 100 USD, Bybit 1 USD for BTC): "
+                "name the venue, e.g. bybit btcusd inverse size=50000"
+            )
         )
 
 
@@ -73,17 +80,32 @@ def _refuse_at_once(req: LiqRequest, mmr: Decimal, fee: Decimal | None = None) -
         return
     need = mmr + (fee or ZERO)
     if need * req.leverage >= ONE:
-        what = "maintenance margin" + (" plus the fee to close" if fee else "")
+        reason = (
+            N_(
+                "at {leverage}x the margin is {margin}% of the position, not more than the "
+                "{need}% maintenance margin plus the fee to close; below {most}x it would hold"
+            )
+            if fee
+            else N_(
+                "at {leverage}x the margin is {margin}% of the position, not more than the "
+                "{need}% maintenance margin; below {most}x it would hold"
+            )
+        )
         raise LiquidatedAtOnce(
-            f"at {_short(req.leverage)}x the margin is {_short(HUNDRED / req.leverage)}% of "
-            f"the position, not more than the {_short(need * HUNDRED)}% {what}; below "
-            f"{_short(ONE / need)}x it would hold"
+            _(
+                reason,
+                leverage=_short(req.leverage),
+                margin=_short(HUNDRED / req.leverage),
+                need=_short(need * HUNDRED),
+                most=_short(ONE / need),
+            )
         )
 
 
 def _short(value: Decimal) -> str:
-    """At most 2 decimals, no trailing zeros, never exponent notation: 50, 33.33, 0.5."""
-    return format(value.quantize(Decimal("0.01")).normalize(), "f")
+    """At most 2 decimals, no trailing zeros, never exponent notation: 50, 33.33, 0.5 (in the
+    reader's decimal sign)."""
+    return ungrouped(value.quantize(Decimal("0.01")))
 
 
 def quote_liquidation(
@@ -104,12 +126,17 @@ def quote_liquidation(
         if table is None:
             have = ", ".join(book.symbols(req.venue)) or "none"
             raise RiskInputError(
-                f"I have no {req.venue} tier table for {symbol} (I have {req.venue} {have}); "
-                "add your rate, e.g. mmr=0.5%"
+                _(
+                    "I have no {venue} tier table for {symbol} (I have {venue} {have}); "
+                    "add your rate, e.g. mmr=0.5%",
+                    venue=req.venue,
+                    symbol=symbol,
+                    have=have,
+                )
             )
     if req.inverse:
         if req.venue == "okx":
-            raise RiskInputError("OKX inverse contracts are not supported yet; add mmr=0.5%")
+            raise RiskInputError(_("OKX inverse contracts are not supported yet; add mmr=0.5%"))
         return _inverse(req, table, default_mmr)
     return _linear(req, table, default_mmr)
 
@@ -117,8 +144,13 @@ def quote_liquidation(
 def _check_leverage(tier: TierInfo, leverage: Decimal, notional: Decimal) -> None:
     if leverage > tier.max_leverage:
         raise RiskInputError(
-            f"{tier.venue} {tier.symbol} allows at most {tier.max_leverage}x "
-            f"for a {notional:,.0f} position"
+            _(
+                "{venue} {symbol} allows at most {most}x for a {notional} position",
+                venue=tier.venue,
+                symbol=tier.symbol,
+                most=tier.max_leverage,
+                notional=grouped(notional, 0),
+            )
         )
 
 
@@ -134,7 +166,7 @@ def _with_tier(
     (vector B12). Three rounds always settle; a cycle keeps the last answer."""
     tier = table.for_notional(start_notional)
     price = solve(tier.mmr, tier.maintenance_amount)
-    for _ in range(3):
+    for _attempt in range(3):
         at_liq = table.for_notional(max(qty * price, ZERO))
         if at_liq == tier:
             break
@@ -153,18 +185,24 @@ def _linear(req: LiqRequest, table: TierTable | None, default_mmr: Decimal) -> L
     cum = ZERO
     tier: TierInfo | None = None
     fee: Decimal | None = None
-    notes = ["one-way mode"]
+    notes = [_("one-way mode")]
     cross = req.margin_mode is MarginMode.CROSS
     wallet = req.cross_balance if cross and req.cross_balance is not None else margin
     if cross and wallet < margin:
-        raise RiskInputError(f"balance {wallet:,.2f} is below the {margin:,.2f} initial margin")
+        raise RiskInputError(
+            _(
+                "balance {balance} is below the {margin} initial margin",
+                balance=grouped(wallet, 2),
+                margin=grouped(margin, 2),
+            )
+        )
     notes.append(
-        "cross margin: the whole balance backs it (margin at risk), no other positions"
+        _("cross margin: the whole balance backs it (margin at risk), no other positions")
         if cross
-        else "isolated margin"
+        else _("isolated margin")
     )
     if req.mmr is not None and req.venue is not None:
-        notes.append("your mmr replaces the venue's tiers")
+        notes.append(_("your mmr replaces the venue's tiers"))
 
     if req.venue == "binance":
         formula = Formula.BINANCE_USDM
@@ -190,7 +228,7 @@ def _linear(req: LiqRequest, table: TierTable | None, default_mmr: Decimal) -> L
             tier = table.for_notional(qty)  # OKX tiers by position size (coin)
             mmr = tier.mmr
         else:
-            notes.append("no OKX tier table yet: mmr is yours or the default")
+            notes.append(_("no OKX tier table yet: mmr is yours or the default"))
         price = formulas.okx(req.entry, margin, qty, mmr, fee, side)
     elif cross:
         formula = Formula.GENERIC_CROSS
@@ -202,7 +240,7 @@ def _linear(req: LiqRequest, table: TierTable | None, default_mmr: Decimal) -> L
         _check_leverage(tier, req.leverage, notional)
     _refuse_at_once(req, mmr, fee)
     if cross and (price - req.entry) * side >= 0:
-        raise LiquidatedAtOnce("the balance does not cover the maintenance margin at this size")
+        raise LiquidatedAtOnce(_("the balance does not cover the maintenance margin at this size"))
 
     price = max(price, ZERO)
     loss = qty * abs(req.entry - price) if (price - req.entry) * side < 0 else ZERO
@@ -226,7 +264,7 @@ def _linear(req: LiqRequest, table: TierTable | None, default_mmr: Decimal) -> L
 
 def _inverse(req: LiqRequest, table: TierTable | None, default_mmr: Decimal) -> LiqQuote:
     if req.margin_mode is MarginMode.CROSS:
-        raise RiskInputError("cross margin on inverse contracts is not supported yet")
+        raise RiskInputError(_("cross margin on inverse contracts is not supported yet"))
     side = req.side.sign
     mark = req.mark or req.entry
     size_usd = _inverse_contract_size(req)
@@ -242,14 +280,14 @@ def _inverse(req: LiqRequest, table: TierTable | None, default_mmr: Decimal) -> 
         _check_leverage(tier, req.leverage, notional)
         mmr, deduction = tier.mmr, tier.maintenance_amount
     _refuse_at_once(req, mmr)
-    notes = ["one-way mode", "isolated margin"]
+    notes = [_("one-way mode"), _("isolated margin")]
     if req.venue is None:
-        notes.append("no venue named: maintenance valued at entry")
+        notes.append(_("no venue named: maintenance valued at entry"))
     if req.venue == "binance":
         formula = Formula.BINANCE_COINM
         wallet_coin = notional / req.entry / req.leverage
         price = formulas.binance_coinm(contracts, size_usd, req.entry, wallet_coin, mmr, ZERO, side)
-        notes.append("maintenance valued at the liquidation price")
+        notes.append(_("maintenance valued at the liquidation price"))
     elif req.venue == "bybit":
         formula = Formula.BYBIT_INVERSE
         price = formulas.bybit_inverse(notional, req.entry, req.leverage, mmr, deduction, side)
@@ -298,10 +336,10 @@ def _quote(
     notes: list[str],
 ) -> LiqQuote:
     if price > 0 and (price - req.entry) * req.side.sign >= 0:
-        raise LiquidatedAtOnce("its liquidation price is at or beyond the entry")
+        raise LiquidatedAtOnce(_("its liquidation price is at or beyond the entry"))
     room = (mark - price) * req.side.sign
     if price == 0:
-        notes.append("the price would have to reach 0: no liquidation by price")
+        notes.append(_("the price would have to reach 0: no liquidation by price"))
     return LiqQuote(
         request=req,
         formula=formula,

@@ -9,6 +9,8 @@ from decimal import Decimal
 from functools import cache
 from importlib import resources
 
+from bot.i18n import _
+from bot.i18n.numbers import grouped
 from bot.risk.formulas import cum_next
 from bot.risk.models import RiskInputError, TierInfo
 
@@ -38,11 +40,18 @@ class TierTable:
         for tier in self.tiers:
             if notional <= tier.cap:
                 return tier
-        unit = "USD" if self.unit == "notional" else "coin"
+        unit = "USD" if self.unit == "notional" else _("coin")
         raise RiskInputError(
-            f"{self.venue} {self.symbol}: a position of {notional:,.0f} {unit} is beyond the "
-            f"largest tier I have ({self.tiers[-1].cap:,.0f} {unit}, table of {self.date}); "
-            "add your rate, e.g. mmr=1%"
+            _(
+                "{venue} {symbol}: a position of {notional} {unit} is beyond the largest tier "
+                "I have ({cap} {unit}, table of {date}); add your rate, e.g. mmr=1%",
+                venue=self.venue,
+                symbol=self.symbol,
+                notional=grouped(notional, 0),
+                unit=unit,
+                cap=grouped(self.tiers[-1].cap, 0),
+                date=self.date,
+            )
         )
 
 

@@ -34,7 +34,12 @@ class ChatHarness:
         return self.request.calls[before:]
 
     def _message(
-        self, chat_id: int, user_id: int, chat_type: str, **content: Any
+        self,
+        chat_id: int,
+        user_id: int,
+        chat_type: str,
+        language_code: str | None = None,
+        **content: Any,
     ) -> dict[str, Any]:
         chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
         chat.update({"first_name": "Trader"} if chat_type == "private" else {"title": "chat"})
@@ -42,12 +47,17 @@ class ChatHarness:
             "message_id": next(self._ids),
             "date": int(time.time()),
             "chat": chat,
-            "from": {"id": user_id, "is_bot": False, "first_name": "Trader"},
+            "from": _user(user_id, language_code),
             **content,
         }
 
     async def send(
-        self, text: str, *, user_id: int = USER, chat_id: int | None = None
+        self,
+        text: str,
+        *,
+        user_id: int = USER,
+        chat_id: int | None = None,
+        language_code: str | None = None,
     ) -> list[RecordedCall]:
         chat_id = user_id if chat_id is None else chat_id
         kind = "private" if chat_id > 0 else "supergroup"
@@ -55,7 +65,7 @@ class ChatHarness:
         if text.startswith("/"):
             length = len(text.split(maxsplit=1)[0])
             content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
-        message = self._message(chat_id, user_id, kind, **content)
+        message = self._message(chat_id, user_id, kind, language_code, **content)
         return await self._process({"update_id": next(self._ids), "message": message})
 
     async def photo(self, caption: str | None, *, user_id: int = USER) -> list[RecordedCall]:
@@ -95,18 +105,34 @@ class ChatHarness:
         }
         return await self._process({"update_id": next(self._ids), "callback_query": query})
 
-    async def inline(self, query: str, *, user_id: int = USER) -> list[RecordedCall]:
+    async def inline(
+        self, query: str, *, user_id: int = USER, language_code: str | None = None
+    ) -> list[RecordedCall]:
         inline = {
             "id": str(next(self._ids)),
-            "from": {"id": user_id, "is_bot": False, "first_name": "Trader"},
+            "from": _user(user_id, language_code),
             "query": query,
             "offset": "",
         }
         return await self._process({"update_id": next(self._ids), "inline_query": inline})
 
-    async def ask(self, text: str, *, user_id: int = USER) -> str:
+    async def ask(
+        self,
+        text: str,
+        *,
+        user_id: int = USER,
+        chat_id: int | None = None,
+        language_code: str | None = None,
+    ) -> str:
         """Every reply to one message, joined."""
-        return "\n\n".join(texts(await self.send(text, user_id=user_id)))
+        calls = await self.send(text, user_id=user_id, chat_id=chat_id, language_code=language_code)
+        return "\n\n".join(texts(calls))
+
+
+def _user(user_id: int, language_code: str | None) -> dict[str, Any]:
+    """Telegram sends language_code when the user's app has one."""
+    user: dict[str, Any] = {"id": user_id, "is_bot": False, "first_name": "Trader"}
+    return user | ({"language_code": language_code} if language_code else {})
 
 
 def texts(calls: list[RecordedCall]) -> list[str]:
