@@ -18,9 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.signals.engine import Baselines, Warning, baselines, evaluate
+from bot.signals.events import CascadeTracker
 from bot.signals.series import BAR, Point
 from bot.signals.thresholds import DEFAULT_SETTINGS, SignalSettings
-from bot.signals.tracker import WarningTracker
 
 BASELINE_EVERY = 12  # bars: the asset's normal is recomputed hourly, as the bot does
 QUIET_BARS = 6  # a warning that has not fired for 30 min is over; the next one is new
@@ -130,14 +130,14 @@ def replay(
     then costs a week of steps, not a week squared. Steps begin at bar `start` (earlier bars
     are history only)."""
     reported: list[Warning] = []
-    tracker = WarningTracker(quiet=BAR * QUIET_BARS)
+    tracker = CascadeTracker(quiet=BAR * QUIET_BARS)
     base: Baselines | None = None
     for i in range(max(start, 0) + 1, len(points) + 1):
         seen = points[max(0, i - lookback) : i] if lookback else points[:i]
         if base is None or i % BASELINE_EVERY == 0:
             base = baselines(seen, settings)
         readings = evaluate(asset, seen, settings=settings, base=base)
-        reported += tracker.news(readings.warnings, points[i - 1].ts)
+        reported += tracker.update(asset, readings.warnings, points[i - 1].ts, points[i - 1])
     return reported
 
 
