@@ -26,7 +26,7 @@ BASELINE_EVERY = 12  # bars: the asset's normal is recomputed hourly, as the bot
 QUIET_BARS = 6  # a warning that has not fired for 30 min is over; the next one is new
 
 
-def _time(text: str) -> datetime:
+def parse_time(text: str) -> datetime:
     text = text.strip()
     if text.isdigit():
         return datetime.fromtimestamp(int(text) / 1000, UTC)
@@ -56,10 +56,10 @@ def load_binance_metrics(paths: Iterable[Path]) -> list[Point]:
         if {"oi", "oi_usd"} <= columns:
             metrics += rows
         elif {"o", "h", "l", "c"} <= columns:
-            klines.update({_time(r["t"]): r for r in rows})
+            klines.update({parse_time(r["t"]): r for r in rows})
         elif {"interval_h", "rate"} <= columns:
             funding += [
-                (_time(r["t"]), float(r["rate"]) * 8 / float(r["interval_h"])) for r in rows
+                (parse_time(r["t"]), float(r["rate"]) * 8 / float(r["interval_h"])) for r in rows
             ]
         else:
             raise ValueError(f"{path.name}: not a metrics, klines or funding file")
@@ -68,7 +68,7 @@ def load_binance_metrics(paths: Iterable[Path]) -> list[Point]:
     funding.sort()
     points = []
     for row in sorted(metrics, key=lambda r: r["t"]):
-        opened = _time(row["t"])
+        opened = parse_time(row["t"])
         oi, oi_usd = float(row["oi"]), float(row["oi_usd"])
         kline = klines.get(opened)
         ts = opened + BAR  # known at the bar's close, not at its open stamp
@@ -83,6 +83,10 @@ def load_binance_metrics(paths: Iterable[Path]) -> list[Point]:
                 oi=oi,
                 oi_usd=oi_usd,
                 funding=rate,
+                taker_buy_volume=_num(kline, "tbv") if kline else None,
+                taker_ratio=_num(row, "taker_ls"),
+                long_short_ratio=_num(row, "acct_ls"),
+                top_long_short_ratio=_num(row, "top_pos_ls"),
             )
         )
     return points
@@ -97,7 +101,7 @@ def load_oiwatch_csv(paths: Iterable[Path]) -> list[Point]:
                 raise ValueError(f"{path.name}: a row without close")
             points.append(
                 Point(
-                    ts=_time(row["ts"]),
+                    ts=parse_time(row["ts"]),
                     close=close,
                     high=_num(row, "high"),
                     low=_num(row, "low"),
@@ -108,6 +112,7 @@ def load_oiwatch_csv(paths: Iterable[Path]) -> list[Point]:
                     basis_pct=_num(row, "basis_pct"),
                     liq_long_usd=_num(row, "liq_long_usd"),
                     liq_short_usd=_num(row, "liq_short_usd"),
+                    taker_buy_volume=_num(row, "taker_buy_volume"),
                 )
             )
     return sorted(points, key=lambda p: p.ts)
