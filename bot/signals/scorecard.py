@@ -151,3 +151,75 @@ def evaluate_folder(
             for window in windows(folder)
         ]
     )
+
+
+def _minutes_text(values: list[float | None]) -> str:
+    return ", ".join("-" if v is None else f"{v:.0f}" for v in values) or "-"
+
+
+def _stamp(warning: Warning) -> str:
+    stage = f" {warning.stage}" if warning.stage else ""
+    return f"{warning.ts:%m-%d %H:%M} {warning.kind}{stage}"
+
+
+def table(card: Scorecard) -> str:
+    """The scorecard as a Markdown table (docs/signals.md shows it), one row per window."""
+    lines = [
+        "| window | events | warned (<=10 min) | onset -> early, min | onset -> confirmed, min "
+        "| wrong side | off event | overheating lead, min | overheating warnings |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for w in card.windows:
+        early = [e.early_min for e in w.events]
+        soon = sum(1 for m in early if m is not None and m <= 10)
+        warned = sum(1 for m in early if m is not None)
+        name = f"{w.window} (calm, {w.days * 24:.0f} h)" if w.calm else w.window
+        lines.append(
+            f"| {name} | {len(w.events)} | {warned} ({soon}) | {_minutes_text(early)} "
+            f"| {_minutes_text([e.confirmed_min for e in w.events])} | {len(w.wrong_side)} "
+            f"| {len(w.off_event)} | {_minutes_text([e.lead_min for e in w.events])} "
+            f"| {len(w.overheating)} |"
+        )
+    t = card.totals()
+
+    def num(key: str) -> str:
+        value = t[key]
+        return "-" if value is None else f"{value:.2f}".rstrip("0").rstrip(".")
+
+    lines.append(
+        f"| **all** | {t['events']} | {t['warned']} ({t['warned_within_10_min']}) "
+        f"| median {num('early_median_min')} | median {num('confirmed_median_min')} "
+        f"| {t['wrong_side']} | {t['off_event']} "
+        f"| {t['overheating_lead_events']} led, {t['overheating_lead_30_min']} by >=30 min "
+        f"| calm days: {num('false_squeeze_per_calm_day')} false squeeze, "
+        f"{num('false_overheating_per_calm_day')} overheating per day |"
+    )
+    return "\n".join(lines)
+
+
+def as_json(card: Scorecard) -> dict[str, object]:
+    return {
+        "totals": card.totals(),
+        "windows": [
+            {
+                "window": w.window,
+                "calm": w.calm,
+                "days": round(w.days, 3),
+                "events": [
+                    {
+                        "onset": e.event.onset.isoformat(),
+                        "side": e.event.side,
+                        "kind": str(e.event.kind),
+                        "early_min": e.early_min,
+                        "confirmed_min": e.confirmed_min,
+                        "overheating_lead_min": e.lead_min,
+                    }
+                    for e in w.events
+                ],
+                "wrong_side": [_stamp(x) for x in w.wrong_side],
+                "off_event": [_stamp(x) for x in w.off_event],
+                "overheating": [_stamp(x) for x in w.overheating],
+            }
+            for w in card.windows
+        ],
+    }
