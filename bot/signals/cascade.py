@@ -231,13 +231,18 @@ def confirmed(
         return None
     # The window whose OI drop stands furthest beyond its own normal holds the event.
     best: tuple[float, str, int, float, float] | None = None
+    longest = max(WINDOW_BARS[w] for w in SQUEEZE_WINDOWS) + settings.squeeze_lag_bars
+    raw_peak = max((p.oi for p in series[-longest - 1 :] if p.oi is not None), default=None)
+    if raw_peak is None or -_pct(now_oi, raw_peak) < settings.squeeze_oi_drop_pct:
+        return None  # no despiked peak can stand further above now than the raw one
+    tail = oi.tail(longest + 1)
     for window in SQUEEZE_WINDOWS:
         span = WINDOW_BARS[window] + settings.squeeze_lag_bars
         if len(series) <= span:
             continue
         recent = [
             (v, i)
-            for i, v in enumerate(oi.tail(span + 1), start=len(series) - 1 - span)
+            for i, v in enumerate(tail[-(span + 1) :], start=len(series) - 1 - span)
             if v is not None
         ]
         if not recent:
