@@ -154,15 +154,46 @@ def _forced(run: Run, oi_sigma_pct: float | None, settings: SignalSettings) -> b
     return run.oi_pct <= -oi_need
 
 
+def _rebound(
+    series: Sequence[Point],
+    run: Run,
+    sigma_pct: float | None,
+    bar_volume: float | None,
+    oi_sigma_pct: float | None,
+    settings: SignalSettings,
+) -> bool:
+    """The run retraces a larger opposite cascade that ended within the OI lag before it: the
+    bounce of a long cascade (OI still falling from it) is not a short squeeze. A bounce after
+    a fall on rising OI is (LUNA's CPI drop, then shorts squeezed)."""
+    onset = len(series) - 1 - run.bars
+    return any(
+        other.long != run.long
+        and abs(other.move_pct) >= abs(run.move_pct)
+        and _forced(other, oi_sigma_pct, settings)
+        for end in range(max(1, onset - settings.squeeze_lag_bars), onset + 2)
+        for other in price_runs(series, sigma_pct, bar_volume, settings, end=end)
+    )
+
+
 def early(
     asset: str,
     series: Sequence[Point],
     runs: list[Run],
+    sigma_pct: float | None,
+    bar_volume: float | None,
     oi_sigma_pct: float | None,
     settings: SignalSettings,
     age: float,
 ) -> Warning | None:
-    run = next((r for r in runs if _forced(r, oi_sigma_pct, settings)), None)
+    run = next(
+        (
+            r
+            for r in runs
+            if _forced(r, oi_sigma_pct, settings)
+            and not _rebound(series, r, sigma_pct, bar_volume, oi_sigma_pct, settings)
+        ),
+        None,
+    )
     if run is None or run.oi_pct is None:
         return None
     who = "longs" if run.long else "shorts"
