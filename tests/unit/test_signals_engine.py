@@ -314,12 +314,17 @@ def test_phases_acceleration_and_overheating() -> None:
 
 def test_bounce_inside_a_long_cascade_is_not_a_short_squeeze() -> None:
     # -6 % on heavy volume with OI falling, then +3 % while OI keeps falling (lagging closes).
+    # OI confirmation is set out of reach so the early reading alone decides.
+    early_only = SignalSettings(squeeze_oi_drop_pct=50.0)
     prices, ois = calm(100)
     prices += [97, 94, 95.5, 97]
     ois += [985, 970, 955, 940]
     volumes = [100.0] * 100 + [900, 900, 900, 900]
-    points = series(prices, ois, volumes)
-    assert "short_squeeze" not in kinds(points)
+
+    def found(points: list[Point]) -> list[tuple[str, Stage | None]]:
+        return [(w.kind, w.stage) for w in evaluate("T", points, settings=early_only).warnings]
+
+    assert found(series(prices, ois, volumes)) == []
     # The same +3 % after a fall on rising OI (shorts opened into it): those shorts are squeezed.
-    rising = series(prices, [*ois[:100], 1010, 1030, 1015, 1000], volumes)
-    assert kinds(rising) == ["short_squeeze"]
+    rising = [*ois[:100], 1010, 1030, 1015, 1000]
+    assert found(series(prices, rising, volumes)) == [("short_squeeze", Stage.EARLY)]
