@@ -217,10 +217,11 @@ def early(
         numbers[f"{who} liquidated USD"] = liquidated
         checks.append(5)
     severity = Severity.HIGH if abs(run.move_pct) >= 3 * run.need_pct else Severity.MODERATE
+    volume = f" on {run.volume_ratio:.0f}x volume" if run.volume_ratio is not None else ""
     summary = (
         f"{asset} likely {'long' if run.long else 'short'} squeeze starting: price "
-        f"{run.move_pct:+.1f}% in {minutes:.0f} min on {run.volume_ratio or 0:.0f}x volume, "
-        f"OI {run.oi_pct:+.1f}%; {who} are being forced out"
+        f"{run.move_pct:+.1f}% in {minutes:.0f} min{volume}, OI {run.oi_pct:+.1f}%; "
+        f"{who} are being forced out"
     )
     return Warning(
         _kind(run.long),
