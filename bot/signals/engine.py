@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.signals.cascade import SQUEEZE_WINDOWS, confirmed, early, price_runs
-from bot.signals.kinds import Stage
+from bot.signals.kinds import Severity, Stage, WarningKind
 from bot.signals.series import WINDOW_BARS, DespikedOI, Point, despiked_oi
 from bot.signals.table import FlatBands, Row, read
 from bot.signals.thresholds import DEFAULT_SETTINGS, Robust, SignalSettings, robust
@@ -374,8 +374,8 @@ def _overheating(
         f"a sharp move against them can force closes"
     )
     return Warning(
-        "overheating_long" if long else "overheating_short",
-        "high" if oi_pct >= 2 * need else "moderate",
+        WarningKind.OVERHEATING_LONG if long else WarningKind.OVERHEATING_SHORT,
+        Severity.HIGH if oi_pct >= 2 * need else Severity.MODERATE,
         asset,
         window,
         last.ts,
@@ -400,8 +400,8 @@ def _divergence(
     numbers = {"price pct": price_pct, "OI (contracts) pct": oi_pct}
     if price_pct >= settings.divergence_price_pct and oi_pct <= -settings.divergence_oi_pct:
         return Warning(
-            "divergence_closes",
-            "moderate",
+            WarningKind.DIVERGENCE_CLOSES,
+            Severity.MODERATE,
             asset,
             window,
             ts,
@@ -413,8 +413,8 @@ def _divergence(
         )
     if price_pct <= -settings.divergence_price_pct and oi_pct >= settings.divergence_oi_pct:
         return Warning(
-            "divergence_shorts",
-            "moderate",
+            WarningKind.DIVERGENCE_SHORTS,
+            Severity.MODERATE,
             asset,
             window,
             ts,
@@ -446,8 +446,8 @@ def _accumulation(
     ):
         return None
     return Warning(
-        "accumulation",
-        "moderate",
+        WarningKind.ACCUMULATION,
+        Severity.MODERATE,
         asset,
         window,
         ts,
@@ -480,8 +480,8 @@ def _crowding(
     long = funding > NEUTRAL_FUNDING
     side = "longs" if long else "shorts"
     return Warning(
-        "crowding_long" if long else "crowding_short",
-        "moderate",
+        WarningKind.CROWDING_LONG if long else WarningKind.CROWDING_SHORT,
+        Severity.MODERATE,
         asset,
         "4h",
         series[-1].ts,
@@ -518,8 +518,8 @@ def _basis_widening(
         return None
     long = now > 0
     return Warning(
-        "basis_widening",
-        "moderate",
+        WarningKind.BASIS_WIDENING,
+        Severity.MODERATE,
         asset,
         "4h",
         series[-1].ts,
