@@ -47,6 +47,8 @@ class Run:
     volume_ratio: float | None
     sell_share: float | None
     oi_pct: float | None  # raw OI over the run
+    liq_pct: float | None = None  # the run's side liquidated, % of OI notional (live streams)
+    liq_other_pct: float | None = None  # the other side's
 
 
 def _pct(now: float, then: float) -> float:
@@ -103,6 +105,8 @@ def price_runs(
         volumes = [p.volume for p in run if p.volume is not None]
         ratio = sum(volumes) / (bar_volume * len(volumes)) if volumes and bar_volume else None
         oi_pct = _pct(run[-1].oi, before.oi) if run[-1].oi is not None and before.oi else None
+        notional = run[-1].oi_usd or before.oi_usd
+        flushed, other = _liquidated(run, long), _liquidated(run, not long)
         runs.append(
             Run(
                 bars,
@@ -115,6 +119,8 @@ def price_runs(
                 ratio,
                 _sell_share(run),
                 oi_pct,
+                flushed / notional * 100 if flushed is not None and notional else None,
+                other / notional * 100 if other is not None and notional else None,
             )
         )
     return runs
@@ -150,8 +156,17 @@ def _forced(run: Run, oi_sigma_pct: float | None, settings: SignalSettings) -> b
         settings.early_oi_floor_pct,
         settings.early_oi_z * oi_sigma_pct * math.sqrt(run.bars) if oi_sigma_pct else 0.0,
     )
-    # OI flat or rising: positions are being opened into the move, not force-closed.
-    return run.oi_pct <= -oi_need
+    if run.oi_pct <= -oi_need:
+        return True
+    # Live, the liquidation streams say it before OI does: a one-sided burst of forced closes
+    # stands in for the OI drop, as long as OI is not rising (then positions are being opened
+    # into the move, not force-closed).
+    burst = (
+        run.liq_pct is not None
+        and run.liq_pct >= settings.early_liq_oi_pct
+        and run.liq_pct >= 2 * (run.liq_other_pct or 0.0)
+    )
+    return burst and run.oi_pct <= 0
 
 
 def _rebound(
@@ -218,9 +233,10 @@ def early(
         checks.append(5)
     severity = Severity.HIGH if abs(run.move_pct) >= 3 * run.need_pct else Severity.MODERATE
     volume = f" on {run.volume_ratio:.0f}x volume" if run.volume_ratio is not None else ""
+    forced = f", {who} liquidated ${liquidated / 1e6:,.1f}M" if liquidated else ""
     summary = (
         f"{asset} likely {'long' if run.long else 'short'} squeeze starting: price "
-        f"{run.move_pct:+.1f}% in {minutes:.0f} min{volume}, OI {run.oi_pct:+.1f}%; "
+        f"{run.move_pct:+.1f}% in {minutes:.0f} min{volume}, OI {run.oi_pct:+.1f}%{forced}; "
         f"{who} are being forced out"
     )
     return Warning(

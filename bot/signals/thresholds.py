@@ -26,7 +26,10 @@ class SignalSettings:
     early_oi_z: float = 3.0
     """Early: OI already down this many of its own 5-minute deviations (x sqrt(bars))..."""
     early_oi_floor_pct: float = 1.0
-    """...and at least this much: a 0.5 % dip is noise even for BTC."""
+    """...and at least this much: a 0.5 % dip is noise even for BTC (the onset rule's 1 %)."""
+    early_liq_oi_pct: float = 0.1
+    """Or, with liquidation streams: the move's side liquidated over the run at least this % of
+    OI notional (twice the other side's), while OI is not rising."""
 
     # Cascade, confirmed stage
     squeeze_oi_drop_pct: float = 1.5

@@ -328,3 +328,26 @@ def test_bounce_inside_a_long_cascade_is_not_a_short_squeeze() -> None:
     # The same +3 % after a fall on rising OI (shorts opened into it): those shorts are squeezed.
     rising = [*ois[:100], 1010, 1030, 1015, 1000]
     assert found(series(prices, rising, volumes)) == [("short_squeeze", Stage.EARLY)]
+
+
+def test_live_liquidation_burst_announces_the_early_stage_before_oi_moves() -> None:
+    # -3 % in one bar on 6x volume, OI -0.2 % (under the 1 % early floor); $2M of longs
+    # liquidated = 0.2 % of $1B OI notional (the floor is 0.1 %). Without the burst, with OI
+    # rising, or with both sides liquidated alike: nothing.
+    prices, ois = calm(100)
+    base = series(prices, ois)
+    crash = Point(T0 + BAR * 100, 97.0, 100.0, 96.8, 600.0, 999.0, 999.0 * 97, 0.0001)
+
+    def found(point: Point) -> list[tuple[str, Stage | None, str]]:
+        return [(w.kind, w.stage, w.summary) for w in evaluate("BTC", [*base, point]).warnings]
+
+    burst = replace(crash, oi_usd=1e9, liq_long_usd=2e6, liq_short_usd=1e5)
+    [(kind, stage, summary)] = found(burst)
+    assert (kind, stage) == ("long_squeeze", Stage.EARLY)
+    assert summary == (
+        "BTC likely long squeeze starting: price -3.2% in 5 min on 6x volume, OI -0.2%, "
+        "longs liquidated $2.0M; longs are being forced out"
+    )
+    assert found(crash) == []
+    assert found(replace(burst, oi=1012.0)) == []  # OI rising: shorts opening, not a squeeze
+    assert found(replace(burst, liq_short_usd=1.5e6)) == []  # both sides: not one-sided
