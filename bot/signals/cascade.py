@@ -41,7 +41,6 @@ class Run:
     start: datetime  # the close before the run: the event's onset
     long: bool  # a fall (longs flushed)
     move_pct: float  # to the extreme, signed
-    close_pct: float  # to the last close, signed
     need_pct: float
     sigmas: float | None  # the move in units of the asset's own volatility over the run
     volume_ratio: float | None
@@ -113,7 +112,6 @@ def price_runs(
                 before.ts,
                 long,
                 -move if long else move,
-                close,
                 need,
                 move / (sigma_pct * math.sqrt(bars)) if sigma_pct else None,
                 ratio,

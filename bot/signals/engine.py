@@ -9,7 +9,11 @@ The traps found in the real data are handled where they bite:
 - OI keeps falling 20-40 min after the price low: the squeeze test looks back from the OI peak
   over the window plus a lag, and measures price by its range since that peak, not by a signed
   close-to-close move in the same bar.
-- One-sample OI glitches: OI is despiked (causal median of three) before any test.
+- One-sample OI glitches: OI is despiked (causal median of three) for the window readings and
+  the OI peaks; the newest sample is read raw only while price is running, so a broad drop
+  costs no bar of lag.
+- A cascade is announced early from price speed in the asset's own volatility, volume, taker
+  flow and OI (or, live, liquidations) already moving; OI then confirms it (bot.signals.cascade).
 - A lone volume spike fires nothing: every warning needs OI to move.
 - Funding was not stretched before the 2025 cascades: no warning requires extreme funding.
 """
