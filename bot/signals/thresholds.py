@@ -32,8 +32,9 @@ class SignalSettings:
     OI notional (twice the other side's), while OI is not rising."""
 
     # Cascade, confirmed stage
-    squeeze_oi_drop_pct: float = 1.5
-    """Floor: OI (contracts) at least this far below its recent peak."""
+    squeeze_oi_drop_pct: float = 2.0
+    """Floor: OI (contracts) at least this far below its recent peak: twice what the early
+    stage needs, so confirmation means more than the flush that announced it."""
     squeeze_oi_z: float = 4.0
     """...and beyond its usual drawdown from the rolling OI peak by this many robust deviations."""
     squeeze_lag_bars: int = 8
