@@ -1,20 +1,22 @@
-"""A forced-close cascade, read in two steps (domain brief §5, issue 11).
+"""A forced-close cascade, read in two steps (domain brief §5, issue 11; docs/signals.md).
 
 *Early*: within a bar or two of the onset, before OI has said much. Over the last 1-3 bars, price
-ran from the close before the run to its extreme by at least `cascade_price_z` of the asset's
-own 5-minute volatility (scaled by the square root of the bars) and at least
-`cascade_price_floor_pct`; the bars traded at least `cascade_volume_ratio` times the usual
-volume; takers sold into a fall (bought into a rise), when the venue says; and OI is already
-falling, by `early_oi_z` of its own 5-minute noise and at least `early_oi_floor_pct`. A fall with
-OI rising is shorts opening into it, never a long squeeze (that is the divergence reading).
+ran from the close before the run (the onset) to its extreme by at least `cascade_price_z` of the
+asset's own 5-minute volatility (x sqrt(bars)) and at least `cascade_price_floor_pct`, and still
+stands there; the bars traded at least `cascade_volume_ratio` times the usual volume; takers sold
+into a fall (bought into a rise), when the venue says; and OI is already falling, by `early_oi_z`
+of its own 5-minute noise and at least `early_oi_floor_pct`, or, live, one side's liquidations
+burst while OI is not rising. A fall with OI rising is shorts opening into it, never a long
+squeeze (that is the divergence reading); a bounce smaller than the cascade it follows is that
+cascade's, not a squeeze of the other side.
 
 *Confirmed*: OI (contracts) below its recent peak by more than the asset's usual drawdown
-(`squeeze_oi_z` robust deviations) and at least `squeeze_oi_drop_pct`, while price moved at least
-the early bar since that peak, on heavy volume. While price is still running the newest OI sample
-is read raw: the despiking median (kept against one-sample glitches) would cost a bar.
+(`squeeze_oi_z` robust deviations) and at least `squeeze_oi_drop_pct`, after a price shock of the
+side that price has moved since that peak (close to close: the move since the event began), on
+heavy volume. While price is still running the newest OI sample is read raw: the despiking median
+(kept against one-sample glitches) would cost a bar.
 
-The side is the larger excursion since the event began, measured from the close before it
-(never the wicks of the bar before), and the warning carries that onset as `event_start`.
+Each warning carries its onset as `event_start`; bot.signals.events makes the stages one event.
 """
 
 from __future__ import annotations
