@@ -306,16 +306,15 @@ def confirmed(
     if best is None:
         return None
     _, window, peak_at, drop, need = best
-    onset = peak_at
-    ref = series[onset].close
-    since = series[onset + 1 :]
+    ref = series[peak_at].close
+    since = series[peak_at + 1 :]
     # The side is where price went since the event began (the OI peak), close to close: a wick
     # either way decides nothing, and a rebound inside a long cascade stays that long cascade.
     long = series[-1].close <= ref
     move = (
         -_pct(min(_low(p) for p in since), ref) if long else _pct(max(_high(p) for p in since), ref)
     )
-    elapsed = len(series) - 1 - onset
+    elapsed = len(series) - 1 - peak_at
     if move < price_need(elapsed, sigma_pct, settings):
         return None
     volumes = [p.volume for p in since if p.volume is not None]
@@ -325,18 +324,17 @@ def confirmed(
     # OI falls up to 40 minutes after the price shock that forced it; without such a shock on
     # this side the drop is closing, not a cascade (2023-09-02's slow bleed). The latest shock
     # dates the event: an old OI peak is not when this cascade began.
-    shock = next(
+    onset = next(
         (
-            (end - 1 - run.bars, run)
+            run.start
             for end in range(len(series), max(1, peak_at - settings.squeeze_lag_bars) - 1, -1)
             for run in price_runs(series, sigma_pct, bar_volume, settings, end=end)
             if run.long == long
         ),
         None,
     )
-    if shock is None:
+    if onset is None:
         return None
-    onset = shock[0]
     who = "longs" if long else "shorts"
     numbers = {
         "OI (contracts) from peak pct": -drop,
@@ -370,5 +368,5 @@ def confirmed(
         tuple(checks),
         age,
         stage=Stage.CONFIRMED,
-        event_start=series[onset].ts,
+        event_start=onset,
     )
