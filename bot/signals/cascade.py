@@ -93,6 +93,8 @@ def price_runs(
         if end <= bars:
             break
         before, run = series[end - 1 - bars], series[end - bars : end]
+        if run[-1].ts - before.ts > BAR * bars:
+            break  # a gap in the data is not speed (2024-08-05 lacks ten hours)
         ref = before.close
         down = -_pct(min(_low(p) for p in run), ref)
         up = _pct(max(_high(p) for p in run), ref)

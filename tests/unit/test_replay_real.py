@@ -119,9 +119,9 @@ def test_calm_days_have_no_squeeze_and_no_overheating(card) -> None:  # type: ig
 
 def test_wrong_side_and_off_event_warnings_are_counted_exactly(card) -> None:  # type: ignore[no-untyped-def]
     totals = card.totals()
-    assert (totals["wrong_side"], totals["off_event"]) == (3, 11)
+    assert (totals["wrong_side"], totals["off_event"]) == (3, 10)
     per_window = {w.window: (len(w.wrong_side), len(w.off_event)) for w in card.windows}
-    assert per_window["2024-08-05_crash"] == (0, 4)  # no 5m klines: volume unknown all day
+    assert per_window["2024-08-05_crash"] == (0, 3)  # no 5m klines: volume unknown all day
 
 
 @pytest.mark.parametrize(

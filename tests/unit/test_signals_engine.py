@@ -351,3 +351,14 @@ def test_live_liquidation_burst_announces_the_early_stage_before_oi_moves() -> N
     assert found(crash) == []
     assert found(replace(burst, oi=1012.0)) == []  # OI rising: shorts opening, not a squeeze
     assert found(replace(burst, liq_short_usd=1.5e6)) == []  # both sides: not one-sided
+
+
+def test_a_gap_in_the_data_is_not_price_speed() -> None:
+    # Ten hours missing, then price 5 % higher and OI 3 % lower: no bar moved that fast.
+    prices, ois = calm(100)
+    points = series(prices, ois)
+    after = T0 + BAR * 220
+    points.append(Point(after, 105.0, 105.0, 105.0, 600.0, 970.0, 970.0 * 105, 0.0001))
+    assert [w for w in evaluate("TEST", points).warnings if w.kind.endswith("squeeze")] == []
+    contiguous = [*points[:-1], replace(points[-1], ts=T0 + BAR * 100)]
+    assert kinds(contiguous) == ["short_squeeze"]
