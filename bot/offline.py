@@ -35,6 +35,8 @@ class OfflineRequest(BaseRequest):
     def __init__(self) -> None:
         self.calls: list[RecordedCall] = []
         self._message_id = 0
+        # (chat id, user id) pairs getChatMember reports as the chat's owner
+        self.admins: set[tuple[int, int]] = set()
 
     @property
     def read_timeout(self) -> float | None:
@@ -82,7 +84,11 @@ class OfflineRequest(BaseRequest):
                 "max_reaction_count": 0,
             }
         if api_method == "getChatMember":
-            user = {"id": int(params.get("user_id", 0)), "is_bot": False, "first_name": "member"}
+            user_id = int(params.get("user_id", 0))
+            user = {"id": user_id, "is_bot": False, "first_name": "member"}
+            admin = (int(params.get("chat_id", 0)), user_id) in self.admins
+            if admin:
+                return {"status": "creator", "user": user, "is_anonymous": False}
             return {"status": "member", "user": user}
         if api_method in ("sendMessage", "sendPhoto", "editMessageText"):
             self._message_id += 1

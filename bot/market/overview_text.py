@@ -3,10 +3,12 @@ for the terminal. Shared by /oi and `oiwatch snapshot`, so both say the same thi
 
 from __future__ import annotations
 
+from decimal import Decimal
 from html import escape
+from unicodedata import east_asian_width
 
-from bot.i18n import _
-from bot.i18n.numbers import localize_digits
+from bot.i18n import N_, _
+from bot.i18n.numbers import localize_digits, percent
 from bot.market.overview import ALL, READING_WINDOWS, WINDOWS, AssetOverview, VenueLine
 
 SHORT_VENUE = {
@@ -18,6 +20,9 @@ SHORT_VENUE = {
     "hyperliquid": "hyperliq",
     ALL: "ALL",
 }
+
+
+COLUMNS = ((N_("venue"), 8), (N_("price"), 9), (N_("OI"), 6), (N_("OI $"), 6))
 
 
 def compact(value: float) -> str:
@@ -88,8 +93,9 @@ def render(overview: AssetOverview, degraded: dict[str, str], *, html: bool = Tr
 
     total = overview.total
     rows = [*overview.venues, total]
-    venue, price, oi, oi_usd = _("venue"), _("price"), _("OI"), _("OI $")
-    header = f"{venue:<8} {price:>9} {oi:>6} {oi_usd:>6}"
+    header = " ".join(
+        _column(_(title), width, left=number == 0) for number, (title, width) in enumerate(COLUMNS)
+    )
     parts = [
         bold(
             _(
@@ -143,7 +149,14 @@ def render(overview: AssetOverview, degraded: dict[str, str], *, html: bool = Tr
 
 
 def _percent(value: float, places: int) -> str:
-    return localize_digits(f"{value:+.{places}f}%")
+    return percent(Decimal(str(value)) / 100, places, signed=True)
+
+
+def _column(title: str, width: int, *, left: bool) -> str:
+    """A header padded to its column on screen: a CJK character takes two cells."""
+    cells = sum(2 if east_asian_width(char) in "WF" else 1 for char in title)
+    padding = " " * max(0, width - cells)
+    return title + padding if left else padding + title
 
 
 def _usd(value: float) -> str:

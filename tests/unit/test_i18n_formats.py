@@ -1,0 +1,137 @@
+"""Numbers, percents, dates and the /oi table in each reader's locale (CLDR data via Babel)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.i18n import ENGLISH, LANGUAGES, language_for, use_language
+from bot.i18n.dates import weekday_time
+from bot.i18n.languages import BY_CODE, reply_language
+from bot.i18n.numbers import grouped, percent
+from bot.market.overview import build_overview
+from bot.market.overview_text import render
+from handlers.formatting import amount, coins, duration
+from tests.unit.test_market_overview import NOW, F, P
+
+NB = "\u00a0"
+
+
+@pytest.mark.parametrize(
+    ("code", "money", "rate", "signed", "small", "hold", "muted"),
+    [
+        ("en", "49,250.00 USDT", "1.61%", "+0.0100%", "0.00012345", "1d 12h", "Wed 02 Dec 04:23"),
+        ("ru", f"49{NB}250,00 USDT", f"1,61{NB}%", f"+0,0100{NB}%", "0,00012345", "1 д 12 ч",
+         "ср 02 дек. 04:23"),
+        ("es", "49.250,00 USDT", f"1,61{NB}%", f"+0,0100{NB}%", "0,00012345", "1 d 12 h",
+         "mié 02 dic 04:23"),
+        ("pt", "49.250,00 USDT", "1,61%", "+0,0100%", "0,00012345", "1 d 12 h",
+         "qua. 02 dez. 04:23"),
+        ("tr", "49.250,00 USDT", "%1,61", "+%0,0100", "0,00012345", "1 g 12 sa",
+         "Çar 02 Ara 04:23"),
+        ("zh", "49,250.00 USDT", "1.61%", "+0.0100%", "0.00012345", "1天 12小时",
+         "周三 02 12月 04:23"),
+    ],
+)  # fmt: skip
+def test_numbers_percents_durations_and_dates_per_locale(
+    code: str, money: str, rate: str, signed: str, small: str, hold: str, muted: str
+) -> None:
+    moment = datetime(2026, 12, 2, 3, 23, tzinfo=UTC)
+    with use_language(BY_CODE[code]):
+        assert amount(Decimal("49250"), "USDT") == money
+        assert percent(Decimal("0.01606")) == rate  # half up, like the rest of the bot
+        assert percent(Decimal("0.0001"), 4, signed=True) == signed
+        assert coins(Decimal("0.000123450")) == small
+        assert duration(Decimal(36)) == hold
+        assert weekday_time(moment, ZoneInfo("Europe/Berlin")) == f"{muted} Europe/Berlin"
+
+
+def test_money_rounds_half_up_in_every_locale() -> None:
+    for language in LANGUAGES:
+        with use_language(language):
+            assert grouped(Decimal("0.125"), 2)[-2:] == "13"
+
+
+@pytest.mark.parametrize(
+    ("chosen", "telegram", "personal", "expected"),
+    [
+        ("tr", "ru", True, "tr"),  # /settings lang wins
+        (None, "pt-br", True, "pt"),
+        (None, "zh-hans", True, "zh"),
+        (None, "zh-hant", True, "zh"),
+        (None, "de", True, "en"),  # a language we do not speak
+        (None, None, True, "en"),
+        (None, "ru", False, "en"),  # a group: one member's app does not decide
+        ("es", "ru", False, "es"),
+    ],
+)
+def test_which_language_answers(
+    chosen: str | None, telegram: str | None, personal: bool, expected: str
+) -> None:
+    assert reply_language(chosen, telegram, personal=personal).code == expected
+
+
+def test_unknown_codes_are_not_languages() -> None:
+    assert language_for("") is None and language_for("xx") is None
+    assert language_for("EN_us") is ENGLISH
+
+
+OI_HEADLINE = {
+    "en": (
+        "<b>BTC perpetuals · 2 venues · data 0s old</b>",
+        "binance     87,412   1.1k  96.2M",
+        "All venues: funding +11.0% a year (OI-weighted, 8h basis) · 24h volume $12.3B · "
+        "liquidations 1h: longs $5M, shorts $1.25M (feeds undercount)",
+    ),
+    "ru": (
+        "<b>Бессрочные фьючерсы BTC · бирж: 2 · данным 0 с</b>",
+        f"binance     87{NB}412   1,1k  96,2M",
+        f"Все биржи: фандинг +11,0{NB}% годовых (взвешено по OI, база 8 ч) · объём за 24 ч "
+        "$12,3B · ликвидации за 1 ч: лонги $5M, шорты $1,25M (фиды показывают не всё)",
+    ),
+    "es": (
+        "<b>Perpetuos de BTC · 2 exchanges · datos de hace 0 s</b>",
+        "binance     87.412   1,1k  96,2M",
+        f"Todos los exchanges: funding +11,0{NB}% anual (ponderado por OI, base 8 h) · volumen "
+        "24 h $12,3B · liquidaciones 1 h: largos $5M, cortos $1,25M (los feeds se quedan cortos)",
+    ),
+    "pt": (
+        "<b>Perpétuos de BTC · 2 exchanges · dados de 0 s atrás</b>",
+        "binance     87.412   1,1k  96,2M",
+        "Todas as exchanges: funding +11,0% ao ano (ponderado por OI, base 8 h) · volume 24 h "
+        "$12,3B · liquidações 1 h: longs $5M, shorts $1,25M (os feeds subestimam)",
+    ),
+    "tr": (
+        "<b>BTC sürekli vadeli · 2 borsa · veri 0 sn önce</b>",
+        "binance     87.412   1,1k  96,2M",
+        "Tüm borsalar: yıllık fonlama +%11,0 (açık pozisyon ağırlıklı, 8 sa bazında) · 24 sa "
+        "hacim $12,3B · 1 sa likidasyonlar: long $5M, short $1,25M (akışlar eksik sayar)",
+    ),
+    "zh": (
+        "<b>BTC 永续合约 · 2 家交易所 · 数据 0秒 前</b>",
+        "binance     87,412   1.1k  96.2M",
+        "全部交易所：资金费率年化 +11.0%（按持仓量加权，8 小时基准）· 24 小时成交额 $12.3B · "
+        "1 小时强平：多头 $5M，空头 $1.25M（数据源会少计）",
+    ),
+}
+
+
+@pytest.mark.parametrize("code", list(OI_HEADLINE))
+def test_the_oi_overview_in_every_language(code: str) -> None:
+    latest = [
+        P("binance", NOW, 87412.5, 1100.0, volume_24h_usd=12.3e9),
+        P("bybit", NOW, 87400.0, 500.0),
+    ]
+    overview = build_overview("BTC", latest, [], [F("binance", 5e6, 1.25e6)], NOW)
+    with use_language(BY_CODE[code]):
+        lines = render(overview, {}).split("\n")
+    title, row, totals = OI_HEADLINE[code]
+    assert lines[0] == title
+    assert row in lines and totals in lines, "\n".join(lines)
+    header = lines[1].removeprefix("<pre>")
+    assert len(header) <= 32 and header.startswith(
+        ("venue", "биржа", "exchange", "borsa", "交易所")
+    )
