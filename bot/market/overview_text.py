@@ -149,7 +149,9 @@ def render(overview: AssetOverview, degraded: dict[str, str], *, html: bool = Tr
 
 
 def _percent(value: float, places: int) -> str:
-    return percent(Decimal(str(value)) / 100, places, signed=True)
+    """Always signed, like the table: +0.00% (a flat hour) and -0.00% (a tiny fall)."""
+    sign = f"{value:+.{places}f}"[0]
+    return sign + percent(Decimal(str(abs(value))) / 100, places)
 
 
 def _column(title: str, width: int, *, left: bool) -> str:
