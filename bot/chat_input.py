@@ -88,7 +88,7 @@ def parse_number(word: str) -> Decimal | None:
     a lone comma is a decimal sign unless it groups thousands (50,000)."""
     if len(word) > MAX_WORD:
         return None
-    match = _NUMBER.match(_decimal_point(word.replace("_", "")))
+    match = _NUMBER.match(decimal_point(word.replace("_", "")))
     if not match:
         return None
     try:
@@ -99,7 +99,8 @@ def parse_number(word: str) -> Decimal | None:
     return value * _MULTIPLIERS[suffix.lower()] if suffix else value
 
 
-def _decimal_point(word: str) -> str:
+def decimal_point(word: str) -> str:
+    """The number with a dot as its decimal sign and no grouping: 49.250,5 -> 49250.5."""
     if "," in word and "." in word:
         grouping = "," if word.rfind(",") < word.rfind(".") else "."
         return word.replace(grouping, "").replace(",", ".")

@@ -10,6 +10,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.i18n import _
 from bot.rules.grammar import RuleSyntaxError, describe, parse_rule, with_new_threshold
 from bot.rules.matcher import Matcher, RuleState, WatchRule
 from bot.rules.model import ALL_ASSETS, RuleSpec
@@ -108,8 +109,14 @@ class WatchService:
         `known_assets`, a rule on any other asset is refused: it could never fire."""
         spec = parse_rule(text)
         if known_assets is not None and spec.asset not in (ALL_ASSETS, *known_assets):
-            watched = ", ".join(sorted(known_assets)[:40]) or "none yet"
-            raise RuleSyntaxError(f"I don't watch {spec.asset}. I watch {watched}; * means all.")
+            watched = ", ".join(sorted(known_assets)[:40]) or _("none yet")
+            raise RuleSyntaxError(
+                _(
+                    "I don't watch {asset}. I watch {watched}; * means all.",
+                    asset=spec.asset,
+                    watched=watched,
+                )
+            )
         row = await self.rules.add(
             chat_id,
             user_id,

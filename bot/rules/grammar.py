@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from bot.chat_input import decimal_point
+from bot.i18n import _
 from bot.rules.model import (
     ALL_ASSETS,
     BUILT_IN,
@@ -57,37 +59,44 @@ def _tokens(text: str) -> list[str]:
 def parse_rule(text: str) -> RuleSpec:
     words = _tokens(text)
     if len(words) < 2:
-        raise RuleSyntaxError("Say which asset and what to watch.")
+        raise RuleSyntaxError(_("Say which asset and what to watch."))
     if len(text) > 120:
-        raise RuleSyntaxError("That rule is too long.")
+        raise RuleSyntaxError(_("That rule is too long."))
     asset = words[0].upper()
     if asset != ALL_ASSETS and not _ASSET.match(asset):
-        raise RuleSyntaxError(f"'{words[0][:15]}' is not an asset name like BTC.")
+        raise RuleSyntaxError(_("'{word}' is not an asset name like BTC.", word=words[0][:15]))
     try:
         metric = Metric(words[1].lower())
     except ValueError:
-        raise RuleSyntaxError(f"I can't watch '{words[1][:15]}'.") from None
+        raise RuleSyntaxError(_("I can't watch '{word}'.", word=words[1][:15])) from None
     rest = words[2:]
     venue = None
     if len(rest) >= 2 and rest[-2].lower() == "on":
         venue = rest[-1].lower()
         if venue not in VENUES:
-            raise RuleSyntaxError(f"Unknown venue '{rest[-1][:15]}': {', '.join(VENUES)}.")
+            raise RuleSyntaxError(
+                _("Unknown venue '{word}': {venues}.", word=rest[-1][:15], venues=", ".join(VENUES))
+            )
         rest = rest[:-2]
     if metric in BUILT_IN:
         if rest:
-            raise RuleSyntaxError(f"'{metric}' takes no threshold: it is a built-in warning.")
+            raise RuleSyntaxError(
+                _("'{metric}' takes no threshold: it is a built-in warning.", metric=metric)
+            )
         return RuleSpec(asset=asset, metric=metric, venue=venue)
     window = None
     if metric in WINDOWED:
         if not rest or rest[0].lower() not in WINDOWS:
-            raise RuleSyntaxError(f"'{metric}' needs a window: {', '.join(WINDOWS)}.")
+            windows = ", ".join(WINDOWS)
+            raise RuleSyntaxError(
+                _("'{metric}' needs a window: {windows}.", metric=metric, windows=windows)
+            )
         window, rest = rest[0].lower(), rest[1:]
     if len(rest) != 2:
-        raise RuleSyntaxError("Give a comparison and a value, like > 5%.")
+        raise RuleSyntaxError(_("Give a comparison and a value, like > 5%."))
     op_word, value_word = rest
     if op_word not in (">", "<", ">=", "<="):
-        raise RuleSyntaxError("The comparison is > or <.")
+        raise RuleSyntaxError(_("The comparison is > or <."))
     op = Op(op_word[0])
     return RuleSpec(
         asset=asset,
@@ -100,26 +109,27 @@ def parse_rule(text: str) -> RuleSpec:
 
 
 def _threshold(metric: Metric, word: str) -> Threshold:
-    upper = word.upper()
+    upper = decimal_point(word.upper())  # 0,05% typed the European way is 0.05%
     if match := _PERCENTILE.match(upper):
         percentile = int(match.group(1))
         if not 1 <= percentile <= 99:
-            raise RuleSyntaxError("A percentile is p1 to p99, like p95.")
+            raise RuleSyntaxError(_("A percentile is p1 to p99, like p95."))
         return Threshold(percentile=percentile)
     if metric in PERCENT:
         if not upper.endswith("%"):
-            raise RuleSyntaxError(f"Give {metric} as a percentage, like 0.05%.")
+            raise RuleSyntaxError(_("Give {metric} as a percentage, like 0.05%.", metric=metric))
         value = _amount(upper[:-1]) / 100
         if abs(value) > _LIMITS[metric]:
-            raise RuleSyntaxError(f"{word} is out of range for {metric}.")
+            problem = _("{word} is out of range for {metric}.", word=word, metric=metric)
+            raise RuleSyntaxError(problem)
         return Threshold(value=value)
     if upper.endswith("%"):
         raise RuleSyntaxError(
-            "Liquidation rules take a USD amount, not a percentage: /watch BTC liq 1h > 50M."
+            _("Liquidation rules take a USD amount, not a percentage: /watch BTC liq 1h > 50M.")
         )
     value = _amount(upper)
     if not 0 < value <= MAX_LIQ_USD:
-        raise RuleSyntaxError("Liquidations are a positive USD amount up to 1000B, like 50M.")
+        raise RuleSyntaxError(_("Liquidations are a positive USD amount up to 1000B, like 50M."))
     return Threshold(value=value)
 
 
@@ -127,12 +137,12 @@ def _amount(word: str) -> Decimal:
     match = _AMOUNT.match(word)
     if not match:
         if _DIGITS.match(word):
-            raise RuleSyntaxError("That number has too many digits.")
-        raise RuleSyntaxError(f"'{word[:15]}' is not a number.")
+            raise RuleSyntaxError(_("That number has too many digits."))
+        raise RuleSyntaxError(_("'{word}' is not a number.", word=word[:15]))
     try:
         value = Decimal(match.group(1))
     except InvalidOperation:
-        raise RuleSyntaxError(f"'{word[:15]}' is not a number.") from None
+        raise RuleSyntaxError(_("'{word}' is not a number.", word=word[:15])) from None
     return value * _SCALE[match.group(2)] if match.group(2) else value
 
 
@@ -164,11 +174,13 @@ def _threshold_text(metric: Metric, threshold: Threshold) -> str:
 def with_new_threshold(spec: RuleSpec, change: str) -> RuleSpec:
     """The rule with another threshold: '0.08%' keeps the comparison, '< -3%' changes it."""
     if spec.metric in BUILT_IN:
-        raise RuleSyntaxError(f"'{spec.metric}' is a built-in warning: it has no threshold.")
+        raise RuleSyntaxError(
+            _("'{metric}' is a built-in warning: it has no threshold.", metric=spec.metric)
+        )
     words = _tokens(change)
     if len(words) == 1 and spec.op is not None:
         words = [str(spec.op), words[0]]
     if len(words) != 2:
-        raise RuleSyntaxError("Give the new value, like 0.08% or < -3%.")
+        raise RuleSyntaxError(_("Give the new value, like 0.08% or < -3%."))
     parts = [spec.asset, str(spec.metric), *([spec.window] if spec.window else []), *words]
     return parse_rule(" ".join(parts + (["on", spec.venue] if spec.venue else [])))

@@ -218,3 +218,14 @@ def test_help_fits_one_message_in_every_language(language: Language) -> None:
     with use_language(language):
         texts = [help_text("oiwatch_bot"), *(help_text(None, name) for name in BY_NAME)]
     assert max(len(text) for text in texts) < 4096
+
+
+async def test_rule_mistakes_and_european_decimals_in_watch(chat: ChatHarness) -> None:
+    refused = await chat.ask("/watch BTC oi > 5%", language_code="ru")
+    assert refused.split("\n")[:2] == [
+        "Для «oi» нужно окно: 5m, 15m, 1h, 4h, 24h.",
+        "Формат: <code>/watch &lt;asset|*&gt; &lt;oi|oi$|funding|basis|price|liq|squeeze|"
+        "overheating&gt; [5m|15m|1h|4h|24h] [&gt; or &lt;] [value] [on venue]</code>",
+    ], refused
+    watching = await chat.ask("/watch ETH funding > 0,05%", language_code="es")
+    assert watching.startswith("Vigilando <b>ETH funding &gt; 0.05%</b> (regla #1)."), watching
