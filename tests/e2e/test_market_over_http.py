@@ -27,6 +27,7 @@ async def market_bot(
         okx_url=e.okx,
         hyperliquid_url=e.hyperliquid,
         binance_ws_url=e.binance_ws,
+        binance_kline_ws_url=e.binance_kline_ws,
         bybit_ws_url=e.bybit_ws,
         okx_ws_url=e.okx_ws,
     ) as bot:
