@@ -174,6 +174,8 @@ def _cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
                         "ts": w.ts.isoformat(),
                         "kind": w.kind,
                         "severity": w.severity,
+                        "stage": w.stage,
+                        "event_start": w.event_start.isoformat() if w.event_start else None,
                         "window": w.window,
                         "summary": w.summary,
                         "numbers": w.numbers,
@@ -186,7 +188,8 @@ def _cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     for w in warnings:
         print(
-            f"{w.ts:%Y-%m-%d %H:%M} UTC  {w.kind:<17} {w.severity:<8} {w.window:>3}  "
+            f"{w.ts:%Y-%m-%d %H:%M} UTC  {w.kind:<17} {w.stage or '':<9} {w.severity:<8} "
+            f"{w.window:>3}  "
             f"{w.summary}\n    evidence: {w.evidence()}"
         )
     print(f"{len(warnings)} warnings")

@@ -24,48 +24,11 @@ from datetime import datetime
 from bot.signals.series import BAR, WINDOW_BARS, DespikedOI, Point, despiked_oi
 from bot.signals.table import FlatBands, Row, read
 from bot.signals.thresholds import DEFAULT_SETTINGS, Robust, SignalSettings, robust
+from bot.signals.warning import Warning
 
 NEUTRAL_FUNDING = 0.0001  # 0.01 % per 8h: the venues' default interest component
 SQUEEZE_WINDOWS = ("15m", "1h", "4h")
 TREND_WINDOWS = ("1h", "4h")
-CHECKS = {
-    1: "price regime",
-    2: "OI contracts vs notional",
-    3: "OI vs volume",
-    4: "funding",
-    5: "liquidations with falling OI",
-    6: "same unit across venues",
-}
-
-
-@dataclass(frozen=True)
-class Warning:
-    kind: str  # long_squeeze, short_squeeze, overheating_long, overheating_short,
-    #            accumulation, divergence_closes, divergence_shorts, crowding_long, crowding_short
-    severity: str  # moderate | high | extreme
-    asset: str
-    window: str
-    ts: datetime
-    summary: str
-    numbers: dict[str, float]
-    checks: tuple[int, ...]
-    data_age_s: float
-
-    @property
-    def urgent(self) -> bool:
-        """Squeezes ring through quiet hours; the rest can wait for a digest."""
-        return self.kind.endswith("squeeze")
-
-    def evidence(self) -> str:
-        parts = [
-            f"{key} {value:+.2f}" if "pct" in key else f"{key} {value:.4g}"
-            for key, value in self.numbers.items()
-        ]
-        checks = ", ".join(f"{n} {CHECKS[n]}" for n in self.checks)
-        return (
-            f"{', '.join(parts)}; window {self.window}; checks: {checks}; "
-            f"data age {self.data_age_s / 60:.0f} min"
-        )
 
 
 @dataclass(frozen=True)

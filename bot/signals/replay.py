@@ -18,15 +18,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.signals.engine import Baselines, Warning, baselines, evaluate
+from bot.signals.events import CascadeTracker
 from bot.signals.series import BAR, Point
 from bot.signals.thresholds import DEFAULT_SETTINGS, SignalSettings
-from bot.signals.tracker import WarningTracker
 
 BASELINE_EVERY = 12  # bars: the asset's normal is recomputed hourly, as the bot does
 QUIET_BARS = 6  # a warning that has not fired for 30 min is over; the next one is new
 
 
-def _time(text: str) -> datetime:
+def parse_time(text: str) -> datetime:
     text = text.strip()
     if text.isdigit():
         return datetime.fromtimestamp(int(text) / 1000, UTC)
@@ -56,10 +56,10 @@ def load_binance_metrics(paths: Iterable[Path]) -> list[Point]:
         if {"oi", "oi_usd"} <= columns:
             metrics += rows
         elif {"o", "h", "l", "c"} <= columns:
-            klines.update({_time(r["t"]): r for r in rows})
+            klines.update({parse_time(r["t"]): r for r in rows})
         elif {"interval_h", "rate"} <= columns:
             funding += [
-                (_time(r["t"]), float(r["rate"]) * 8 / float(r["interval_h"])) for r in rows
+                (parse_time(r["t"]), float(r["rate"]) * 8 / float(r["interval_h"])) for r in rows
             ]
         else:
             raise ValueError(f"{path.name}: not a metrics, klines or funding file")
@@ -68,7 +68,7 @@ def load_binance_metrics(paths: Iterable[Path]) -> list[Point]:
     funding.sort()
     points = []
     for row in sorted(metrics, key=lambda r: r["t"]):
-        opened = _time(row["t"])
+        opened = parse_time(row["t"])
         oi, oi_usd = float(row["oi"]), float(row["oi_usd"])
         kline = klines.get(opened)
         ts = opened + BAR  # known at the bar's close, not at its open stamp
@@ -83,6 +83,10 @@ def load_binance_metrics(paths: Iterable[Path]) -> list[Point]:
                 oi=oi,
                 oi_usd=oi_usd,
                 funding=rate,
+                taker_buy_volume=_num(kline, "tbv") if kline else None,
+                taker_ratio=_num(row, "taker_ls"),
+                long_short_ratio=_num(row, "acct_ls"),
+                top_long_short_ratio=_num(row, "top_pos_ls"),
             )
         )
     return points
@@ -97,7 +101,7 @@ def load_oiwatch_csv(paths: Iterable[Path]) -> list[Point]:
                 raise ValueError(f"{path.name}: a row without close")
             points.append(
                 Point(
-                    ts=_time(row["ts"]),
+                    ts=parse_time(row["ts"]),
                     close=close,
                     high=_num(row, "high"),
                     low=_num(row, "low"),
@@ -108,6 +112,7 @@ def load_oiwatch_csv(paths: Iterable[Path]) -> list[Point]:
                     basis_pct=_num(row, "basis_pct"),
                     liq_long_usd=_num(row, "liq_long_usd"),
                     liq_short_usd=_num(row, "liq_short_usd"),
+                    taker_buy_volume=_num(row, "taker_buy_volume"),
                 )
             )
     return sorted(points, key=lambda p: p.ts)
@@ -130,14 +135,14 @@ def replay(
     then costs a week of steps, not a week squared. Steps begin at bar `start` (earlier bars
     are history only)."""
     reported: list[Warning] = []
-    tracker = WarningTracker(quiet=BAR * QUIET_BARS)
+    tracker = CascadeTracker(quiet=BAR * QUIET_BARS)
     base: Baselines | None = None
     for i in range(max(start, 0) + 1, len(points) + 1):
         seen = points[max(0, i - lookback) : i] if lookback else points[:i]
         if base is None or i % BASELINE_EVERY == 0:
             base = baselines(seen, settings)
         readings = evaluate(asset, seen, settings=settings, base=base)
-        reported += tracker.news(readings.warnings, points[i - 1].ts)
+        reported += tracker.update(asset, readings.warnings, points[i - 1].ts, points[i - 1])
     return reported
 
 
