@@ -1,6 +1,7 @@
 """What rules are matched against: one number per (asset, metric, window, venue), in the units
 the rule grammar uses (fractions for %, USD for liquidations), plus the engine's 5-minute
-series rebuilt from stored snapshots. Pure.
+series rebuilt from stored snapshots, liquidation minutes and kline minutes, with the same
+fields a replayed point has. Pure.
 
 Aggregates compare only venues present at both ends of a window, so a venue that drops out (or
 is degraded this tick and left out) is never read as open interest vanishing.
@@ -13,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from bot.market.overview import Flow, Point
+from bot.market.overview import Flow, Point, weighted
 from bot.rules.matcher import ObservationKey
 from bot.rules.model import Metric
 from bot.signals.series import BAR
@@ -32,12 +33,23 @@ class TimedFlow(Flow, Protocol):
     minute: datetime
 
 
+class Kline(Protocol):
+    venue: str
+    minute: datetime  # open time of the minute
+    high: float
+    low: float
+    close: float
+    volume: float
+    taker_buy: float
+
+
 @dataclass(frozen=True)
 class AssetData:
     asset: str
     latest: Sequence[Point]  # newest point per venue, degraded venues already left out
     history: Sequence[Point]  # the last 24 h and a bit, every venue
     flows: Sequence[TimedFlow]  # liquidations per venue and minute, last 24 h
+    klines: Sequence[Kline] = ()  # 1-minute klines (Binance's stream), last 24 h
 
     def on_venue(self, venue: str) -> AssetData:
         return AssetData(
@@ -45,6 +57,7 @@ class AssetData:
             [p for p in self.latest if p.venue == venue],
             [p for p in self.history if p.venue == venue],
             [f for f in self.flows if f.venue == venue],
+            [k for k in self.klines if k.venue == venue],
         )
 
 
@@ -118,9 +131,46 @@ def observations(data: AssetData, now: datetime) -> dict[ObservationKey, float]:
     return out
 
 
-def signal_series(data: AssetData) -> list[SignalPoint]:
+def _bucket(minute: datetime) -> datetime:
+    """The stamp (end) of the 5-minute bar a minute belongs to."""
+    return minute - timedelta(minutes=minute.minute % 5, seconds=minute.second) + BAR
+
+
+@dataclass
+class _BarKlines:
+    high: float  # relative to the bar's last kline close
+    low: float
+    volume: float
+    taker_buy: float
+    minutes: int
+
+
+def _bar_klines(klines: Sequence[Kline]) -> dict[datetime, _BarKlines]:
+    """Per 5-minute bar: its range as ratios to the last close (so it applies to the bar's
+    price whatever the quote: mark vs last, 1000PEPE vs PEPE), volume and taker buys."""
+    grouped: dict[datetime, list[Kline]] = {}
+    for kline in sorted(klines, key=lambda k: k.minute):
+        grouped.setdefault(_bucket(kline.minute), []).append(kline)
+    bars = {}
+    for stamp, minutes in grouped.items():
+        close = minutes[-1].close
+        if close > 0:
+            bars[stamp] = _BarKlines(
+                max(k.high for k in minutes) / close,
+                min(k.low for k in minutes) / close,
+                sum(k.volume for k in minutes),
+                sum(k.taker_buy for k in minutes),
+                len({k.minute for k in minutes}),
+            )
+    return bars
+
+
+def signal_series(data: AssetData, now: datetime | None = None) -> list[SignalPoint]:
     """The aggregate as 5-minute points for the engine: the last snapshot of every venue in
-    each bucket, OI-weighted price and funding, liquidations summed.
+    each bucket, OI-weighted price, funding and basis, liquidations summed, and from the
+    klines the bar's high and low, volume and taker buy volume (None where no kline was seen,
+    never 0). With `now`, the bar still open states its volume at the pace so far (volume
+    x 5 / minutes seen), so it compares with complete bars as replayed ones do.
 
     OI is chain-linked: each bucket's change is measured on the venues present in it and in
     the one before, then the chain is scaled so its last value is today's true total. A venue
@@ -128,14 +178,15 @@ def signal_series(data: AssetData) -> list[SignalPoint]:
     interest appearing or vanishing."""
     buckets: dict[datetime, dict[str, Point]] = {}
     for point in sorted(data.history, key=lambda p: p.ts):
-        stamp = point.ts.replace(second=0, microsecond=0)
-        stamp -= timedelta(minutes=stamp.minute % 5)
-        buckets.setdefault(stamp + BAR, {})[point.venue] = point
+        buckets.setdefault(_bucket(point.ts.replace(second=0, microsecond=0)), {})[point.venue] = (
+            point
+        )
     liq: dict[datetime, tuple[float, float]] = {}
     for flow in data.flows:
-        stamp = flow.minute - timedelta(minutes=flow.minute.minute % 5) + BAR
+        stamp = _bucket(flow.minute)
         long_usd, short_usd = liq.get(stamp, (0.0, 0.0))
         liq[stamp] = (long_usd + flow.long_usd, short_usd + flow.short_usd)
+    ranges = _bar_klines(data.klines)
     series: list[SignalPoint] = []
     previous: dict[str, Point] = {}
     coin_chain = usd_chain = 1.0
@@ -155,20 +206,28 @@ def signal_series(data: AssetData) -> list[SignalPoint]:
             for p in points.values()
             if p.funding_rate is not None and p.funding_interval_hours
         ]
+        bases = [
+            ((p.mark / p.index_price - 1) * 100, p.oi_usd) for p in points.values() if p.index_price
+        ]
         long_usd, short_usd = liq.get(stamp, (0.0, 0.0)) if data.flows else (None, None)
+        bar = ranges.get(stamp)
+        pace = 1.0
+        if bar is not None and now is not None and stamp > now:
+            pace = 5 / max(1, min(5, bar.minutes))
         series.append(
             SignalPoint(
                 ts=stamp,
                 close=price,
+                high=max(price, price * bar.high) if bar else None,
+                low=min(price, price * bar.low) if bar else None,
+                volume=bar.volume * pace if bar else None,
                 oi=coin_chain,
                 oi_usd=usd_chain,
-                funding=(
-                    sum(f * w for f, w in fundings) / sum(w for _, w in fundings)
-                    if fundings
-                    else None
-                ),
+                funding=weighted(fundings),
+                basis_pct=weighted(bases),
                 liq_long_usd=long_usd,
                 liq_short_usd=short_usd,
+                taker_buy_volume=bar.taker_buy * pace if bar else None,
             )
         )
     if not series:
