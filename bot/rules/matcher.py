@@ -68,6 +68,7 @@ class Firing:
     asset: str
     value: float | None  # None for built-in warnings
     threshold: float | None
+    stage: str | None = None  # the built-in event's stage (BuiltInEvent.stage)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +201,13 @@ class Matcher:
             group = self._groups[(spec.asset, spec.metric, spec.window, spec.venue, spec.op)]
             group.remove(rule_id, float(spec.threshold.value))
 
+    def retract(self, firings: Iterable[Firing]) -> None:
+        """Firings that never reached the outbox: their stages are not repeats next time."""
+        for firing in firings:
+            state = self.states.get(firing.rule.id)
+            if firing.stage is not None and state is not None:
+                state.stages.pop(firing.stage, None)
+
     def pop_changed(self) -> set[int]:
         """Rules to persist after a tick (fired or re-armed), then forgotten."""
         changed, self.changed = self.changed, set()
@@ -303,7 +311,7 @@ class Matcher:
         if state is not None and state.blocked(rule, now, stage):
             return False
         state = state or self.state(rule_id)
-        firings.append(Firing(rule, asset, value, threshold))
+        firings.append(Firing(rule, asset, value, threshold, stage))
         self.changed.add(rule_id)
         state.last_fired = now
         if stage is not None:
