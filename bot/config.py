@@ -78,6 +78,11 @@ class Settings(BaseSettings):
         description="Listen to Binance, Bybit and OKX liquidation websockets and Binance's "
         "1-minute klines (each bar's range, volume and taker flow for the warnings).",
     )
+    cascade_quiet_minutes: float = Field(
+        default=30.0,
+        description="Minutes without a cascade reading after which the event is over and its "
+        "summary is sent in its thread.",
+    )
     snapshot_retention_days: int = Field(
         default=90, description="Market snapshots older than this are deleted."
     )

@@ -31,6 +31,7 @@ from bot.rules.matcher import Matcher
 from bot.scheduler.jobs import build_scheduler
 from bot.scheduler.leader import LeaderLock
 from bot.services import Services
+from bot.signals.events import CascadeTracker
 from bot.watch_service import WatchService
 from bot.web import build_web_app
 from storage.db import make_engine, make_session_factory
@@ -243,7 +244,14 @@ async def background(
     tasks = [asyncio.create_task(sender.run(stop, wake))]
     scheduler = None
     if market is not None and market.collector is not None:
-        pipeline = AlertPipeline(market, watch, outbox, wake, chat_settings=services.chat_settings)
+        pipeline = AlertPipeline(
+            market,
+            watch,
+            outbox,
+            wake,
+            chat_settings=services.chat_settings,
+            tracker=CascadeTracker(quiet=timedelta(minutes=settings.cascade_quiet_minutes)),
+        )
 
         async def after_poll() -> None:
             services.metrics.alerts_queued.inc(await pipeline.after_poll())

@@ -14,7 +14,7 @@ from tests.fakes.exchange import FakeExchange
 
 @contextlib.asynccontextmanager
 async def market_bot(
-    tmp_path: Path, fx: FakeExchange, poll_seconds: float = 0.5
+    tmp_path: Path, fx: FakeExchange, poll_seconds: float = 0.5, **overrides: object
 ) -> AsyncIterator[RunningBot]:
     e = fx.endpoints
     async with start_bot(
@@ -30,6 +30,7 @@ async def market_bot(
         binance_kline_ws_url=e.binance_kline_ws,
         bybit_ws_url=e.bybit_ws,
         okx_ws_url=e.okx_ws,
+        **overrides,
     ) as bot:
         yield bot
 

@@ -1,0 +1,102 @@
+"""A cascade live, end to end: the fake venues crash, the liquidation and kline streams say who
+is forced out, and a `/watch BTC squeeze` chat gets one thread: the early warning rings within
+two polls, the escalation and the summary reply to it quietly."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from tests.e2e.test_alerts_over_http import _polls
+from tests.e2e.test_market_over_http import market_bot
+from tests.fakes.exchange import FakeExchange
+from tests.fakes.telegram_api import FakeTelegramAPI, SentMessage
+
+POLL_S = 1.0
+QUIET_S = 4.0  # the event is over after this long without a cascade reading
+CHAT = 1001
+
+
+def _long_liquidations(fx: FakeExchange, count: int, price: int = 58300) -> None:
+    """`count` Binance forced sells of 1 BTC: longs liquidated, as `!forceOrder@arr` sends."""
+    for i in range(count):
+        at = fx.now_ms + i
+        order = {"s": "BTCUSDT", "S": "SELL", "q": "1", "z": "1", "p": str(price), "ap": str(price)}
+        fx.push_ws("binance", {"e": "forceOrder", "E": at, "o": {**order, "T": at}})
+
+
+def _alerts(api: FakeTelegramAPI, before: int) -> list[SentMessage]:
+    return [m for m in api.sent_messages(CHAT)[before:] if m.method == "sendMessage"]
+
+
+async def test_a_crash_with_long_liquidations_is_one_thread_early_escalated_over(
+    tmp_path: Path,
+) -> None:
+    async with FakeExchange() as fx:
+        fx.set("BTC", mark=60000, index=60000, oi_coin=90000)
+        async with market_bot(
+            tmp_path, fx, poll_seconds=POLL_S, cascade_quiet_minutes=QUIET_S / 60
+        ) as bot:
+            assert "rule #1" in await bot.ask("/watch BTC squeeze")
+            await _polls(fx, 3)
+            before = len(bot.api.sent_messages(CHAT))
+            minute = fx.now_ms // 60_000 * 60_000
+
+            # -3 % in the open minute, 900 BTC traded (750 sold by takers), $2.3M of longs
+            # liquidated: 0.011 % of the $21B open interest. OI has not moved yet.
+            fx.set("BTC", mark=58200, index=58250)
+            fx.push_kline(
+                "BTC",
+                minute,
+                open=60000,
+                high=60000,
+                low=58100,
+                close=58150,
+                volume=900,
+                taker_buy=150,
+            )
+            _long_liquidations(fx, 40)
+            polls_then = fx.requests["/hyperliquid/info"]
+            raised = time.monotonic()
+            await bot.api.wait_for(lambda: len(_alerts(bot.api, before)) >= 1, timeout=15)
+            seconds = time.monotonic() - raised
+            polls = fx.requests["/hyperliquid/info"] - polls_then
+            print(f"early warning in chat after {seconds:.2f} s, {polls} polls")
+            assert polls <= 2
+            [early] = _alerts(bot.api, before)
+            assert "🚨 <b>Early</b> · <b>BTC likely long squeeze starting: price -3.0% in" in (
+                early.text
+            )
+            assert "longs liquidated $2.33M" in early.text
+            assert "data age 0 min" in early.text and "rule #1" in early.text
+            assert not early.silent and early.reply_to is None
+
+            # Five times as many longs liquidated: the event escalates, in its thread.
+            _long_liquidations(fx, 160)
+            await bot.api.wait_for(lambda: len(_alerts(bot.api, before)) >= 2, timeout=15)
+            escalated = _alerts(bot.api, before)[1]
+            assert "<b>Escalated to high</b> · <b>BTC likely long squeeze starting" in (
+                escalated.text
+            )
+            assert "longs liquidated $11.7M" in escalated.text
+            assert escalated.reply_to == early.message_id and escalated.silent
+
+            # Price back where it was: no cascade reading, and after QUIET_S the summary.
+            fx.set("BTC", mark=60000, index=60000)
+            fx.push_kline(
+                "BTC",
+                minute,
+                open=60000,
+                high=60000,
+                low=58100,
+                close=60000,
+                volume=950,
+                taker_buy=180,
+            )
+            await bot.api.wait_for(lambda: len(_alerts(bot.api, before)) >= 3, timeout=QUIET_S + 15)
+            over = _alerts(bot.api, before)[2]
+            assert "✅ <b>Over</b> · <b>BTC long squeeze over after" in over.text
+            assert "liquidated: longs 11.7M USD, shorts 0.0M USD" in over.text
+            assert over.reply_to == early.message_id and over.silent
+            await _polls(fx, 2)
+            assert len(_alerts(bot.api, before)) == 3  # nothing else, nothing twice
