@@ -123,6 +123,9 @@ def _over_text(event: _Event, summary: EventSummary) -> str:
 class CascadeTracker:
     quiet: timedelta = timedelta(minutes=30)
     _events: dict[tuple[str, WarningKind], _Event] = field(default_factory=dict)
+    _closed: dict[tuple[str, WarningKind], datetime] = field(default_factory=dict)
+    """When each asset and side's last event was last seen: later readings of that event (its
+    OI still bleeding hours on) are not a new one."""
     _recent: dict[str, deque[Point]] = field(default_factory=dict)
     _others: WarningTracker = field(default_factory=WarningTracker)
 
@@ -147,13 +150,14 @@ class CascadeTracker:
             if recent and recent[-1].ts == latest.ts:
                 recent.pop()  # a live bucket re-read within its 5 minutes: keep the newest
             recent.append(latest)
-        news: list[Warning] = []
+        self._over_pending: list[Warning] = []
+        news: dict[WarningKind, Warning] = {}  # one message per event and tick: the latest stage
         others: list[Warning] = []
         for warning in warnings:
             if WarningKind(warning.kind).cascade:
                 found = self._cascade(asset, warning, now)
                 if found is not None:
-                    news.append(found)
+                    news[WarningKind(found.kind)] = found
             else:
                 others.append(warning)
         for key, event in list(self._events.items()):
@@ -162,17 +166,26 @@ class CascadeTracker:
             if latest is not None and latest.ts >= event.start:
                 event.points[latest.ts] = latest
             if now - event.last_seen > self.quiet:
-                news.append(self._over(event, now))
+                self._over_pending.append(self._over(event, now))
+                self._closed[key] = event.last_seen
                 del self._events[key]
-        return news + self._others.news(others, now)
+        return self._over_pending + list(news.values()) + self._others.news(others, now)
 
     def _cascade(self, asset: str, warning: Warning, now: datetime) -> Warning | None:
         kind = WarningKind(warning.kind)
         severity = Severity(warning.severity)
         stage = warning.stage or Stage.CONFIRMED
         event = self._events.get((asset, kind))
+        if event is not None and self._new_leg(event, warning):
+            self._over_pending.append(self._over(event, now))
+            self._closed[(asset, kind)] = event.last_seen
+            del self._events[(asset, kind)]
+            event = None
         if event is None:
             start = warning.event_start or warning.ts
+            closed = self._closed.get((asset, kind))
+            if closed is not None and start <= closed:
+                return None
             recent = self._recent.get(asset, ())
             before = next((p for p in reversed(recent) if p.ts <= start), None)
             announced = replace(warning, stage=stage, event_start=start)
@@ -194,6 +207,15 @@ class CascadeTracker:
                 summary=f"{warning.summary} (up from {was})",
             )
         return None
+
+    def _new_leg(self, event: _Event, warning: Warning) -> bool:
+        """A fresh price shock well after the event began is its own event (SVB's three steps):
+        the old one is over, the new one rings. Only the early reading dates a shock as it
+        happens; OI still falling later belongs to the event it came from."""
+        start = warning.event_start
+        return (
+            warning.stage is Stage.EARLY and start is not None and start - event.start > self.quiet
+        )
 
     def _over(self, event: _Event, now: datetime) -> Warning:
         summary = _summary(event, now)

@@ -66,17 +66,29 @@ def load_binance_metrics(paths: Iterable[Path]) -> list[Point]:
     if not metrics:
         raise ValueError("binance-metrics replay needs a metrics file (t, oi, oi_usd)")
     funding.sort()
+    by_time = {parse_time(row["t"]): row for row in metrics}
+    # Klines before the first metrics row still give the engine the asset's normal price and
+    # volume (2025-10-10's metrics start 30 min before the crash, its klines 3 h before).
+    first = min(by_time)
+    stamps = sorted(by_time.keys() | {t for t in klines if t < first})
     points = []
-    for row in sorted(metrics, key=lambda r: r["t"]):
-        opened = parse_time(row["t"])
-        oi, oi_usd = float(row["oi"]), float(row["oi_usd"])
+    for opened in stamps:
+        row = by_time.get(opened)
         kline = klines.get(opened)
+        oi = float(row["oi"]) if row else None
+        oi_usd = float(row["oi_usd"]) if row else None
         ts = opened + BAR  # known at the bar's close, not at its open stamp
         rate = next((r for t, r in reversed(funding) if t <= ts), None)
+        if kline:
+            close = float(kline["c"])
+        elif oi and oi_usd:
+            close = oi_usd / oi
+        else:
+            continue
         points.append(
             Point(
                 ts=ts,
-                close=float(kline["c"]) if kline else oi_usd / oi,
+                close=close,
                 high=float(kline["h"]) if kline else None,
                 low=float(kline["l"]) if kline else None,
                 volume=float(kline["v"]) if kline else None,
@@ -84,9 +96,9 @@ def load_binance_metrics(paths: Iterable[Path]) -> list[Point]:
                 oi_usd=oi_usd,
                 funding=rate,
                 taker_buy_volume=_num(kline, "tbv") if kline else None,
-                taker_ratio=_num(row, "taker_ls"),
-                long_short_ratio=_num(row, "acct_ls"),
-                top_long_short_ratio=_num(row, "top_pos_ls"),
+                taker_ratio=_num(row, "taker_ls") if row else None,
+                long_short_ratio=_num(row, "acct_ls") if row else None,
+                top_long_short_ratio=_num(row, "top_pos_ls") if row else None,
             )
         )
     return points
