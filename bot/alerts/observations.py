@@ -10,11 +10,11 @@ is degraded this tick and left out) is never read as open interest vanishing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
-from bot.market.overview import Flow, Point, weighted
+from bot.market.overview import Flow, Point
 from bot.rules.matcher import ObservationKey
 from bot.rules.model import Metric
 from bot.signals.series import BAR
@@ -131,37 +131,40 @@ def observations(data: AssetData, now: datetime) -> dict[ObservationKey, float]:
     return out
 
 
+# From a whole minute to the end of its 5-minute bar, by the minute's place in the bar.
+_TO_BAR_END = [BAR - timedelta(minutes=i) for i in range(5)]
+
+
 def _bucket(minute: datetime) -> datetime:
-    """The stamp (end) of the 5-minute bar a minute belongs to."""
-    return minute - timedelta(minutes=minute.minute % 5, seconds=minute.second) + BAR
+    """The stamp (end) of the 5-minute bar a whole minute belongs to."""
+    return minute + _TO_BAR_END[minute.minute % 5]
 
 
-@dataclass
+@dataclass(slots=True)
 class _BarKlines:
-    high: float  # relative to the bar's last kline close
+    high: float
     low: float
     volume: float
     taker_buy: float
+    close: float  # the bar's last kline close
     minutes: int
 
 
 def _bar_klines(klines: Sequence[Kline]) -> dict[datetime, _BarKlines]:
-    """Per 5-minute bar: its range as ratios to the last close (so it applies to the bar's
-    price whatever the quote: mark vs last, 1000PEPE vs PEPE), volume and taker buys."""
-    grouped: dict[datetime, list[Kline]] = {}
-    for kline in sorted(klines, key=lambda k: k.minute):
-        grouped.setdefault(_bucket(kline.minute), []).append(kline)
-    bars = {}
-    for stamp, minutes in grouped.items():
-        close = minutes[-1].close
-        if close > 0:
-            bars[stamp] = _BarKlines(
-                max(k.high for k in minutes) / close,
-                min(k.low for k in minutes) / close,
-                sum(k.volume for k in minutes),
-                sum(k.taker_buy for k in minutes),
-                len({k.minute for k in minutes}),
-            )
+    """Per 5-minute bar, from kline minutes in minute order (as stored): range, volume, taker
+    buys, last close and how many minutes were seen."""
+    bars: dict[datetime, _BarKlines] = {}
+    for k in klines:
+        stamp = _bucket(k.minute)
+        bar = bars.get(stamp)
+        if bar is None:
+            bars[stamp] = _BarKlines(k.high, k.low, k.volume, k.taker_buy, k.close, 1)
+        else:
+            bar.high, bar.low = max(bar.high, k.high), min(bar.low, k.low)
+            bar.volume += k.volume
+            bar.taker_buy += k.taker_buy
+            bar.close = k.close
+            bar.minutes += 1
     return bars
 
 
@@ -187,7 +190,8 @@ def signal_series(data: AssetData, now: datetime | None = None) -> list[SignalPo
         long_usd, short_usd = liq.get(stamp, (0.0, 0.0))
         liq[stamp] = (long_usd + flow.long_usd, short_usd + flow.short_usd)
     ranges = _bar_klines(data.klines)
-    series: list[SignalPoint] = []
+    # Each bar's fields and its OI chain; the points are built once the chain's scale is known.
+    rows: list[tuple[dict[str, Any], float, float]] = []
     previous: dict[str, Point] = {}
     coin_chain = usd_chain = 1.0
     for stamp in sorted(buckets):
@@ -199,47 +203,47 @@ def signal_series(data: AssetData, now: datetime | None = None) -> list[SignalPo
             coin_chain *= sum(points[v].oi_coin for v in common) / coin_then
             usd_chain *= sum(points[v].oi_usd for v in common) / usd_then
         previous = points
-        oi_usd = sum(p.oi_usd for p in points.values())
-        price = sum(p.mark * p.oi_usd for p in points.values()) / oi_usd if oi_usd else 0.0
-        fundings = [
-            (p.funding_rate * 8 / p.funding_interval_hours, p.oi_usd)
-            for p in points.values()
-            if p.funding_rate is not None and p.funding_interval_hours
-        ]
-        bases = [
-            ((p.mark / p.index_price - 1) * 100, p.oi_usd) for p in points.values() if p.index_price
-        ]
+        # OI-weighted price, funding (per 8 h) and basis (%), in one pass: this runs for
+        # every bar of every watched asset each tick.
+        oi_usd = price_sum = funding_sum = funding_oi = basis_sum = basis_oi = 0.0
+        for p in points.values():
+            oi_usd += p.oi_usd
+            price_sum += p.mark * p.oi_usd
+            if p.funding_rate is not None and p.funding_interval_hours:
+                funding_sum += p.funding_rate * 8 / p.funding_interval_hours * p.oi_usd
+                funding_oi += p.oi_usd
+            if p.index_price:
+                basis_sum += (p.mark / p.index_price - 1) * 100 * p.oi_usd
+                basis_oi += p.oi_usd
+        price = price_sum / oi_usd if oi_usd else 0.0
         long_usd, short_usd = liq.get(stamp, (0.0, 0.0)) if data.flows else (None, None)
         bar = ranges.get(stamp)
         pace = 1.0
         if bar is not None and now is not None and stamp > now:
-            pace = 5 / max(1, min(5, bar.minutes))
-        series.append(
-            SignalPoint(
-                ts=stamp,
-                close=price,
-                high=max(price, price * bar.high) if bar else None,
-                low=min(price, price * bar.low) if bar else None,
-                volume=bar.volume * pace if bar else None,
-                oi=coin_chain,
-                oi_usd=usd_chain,
-                funding=weighted(fundings),
-                basis_pct=weighted(bases),
-                liq_long_usd=long_usd,
-                liq_short_usd=short_usd,
-                taker_buy_volume=bar.taker_buy * pace if bar else None,
-            )
-        )
-    if not series:
-        return series
-    last = buckets[series[-1].ts].values()
+            pace = 5 / min(5, bar.minutes)
+        # The klines' range as ratios to their close, applied to the bar's price: right
+        # whatever the quote (mark vs last trade, 1000PEPE vs PEPE).
+        high = price * bar.high / bar.close if bar and bar.close > 0 else None
+        low = price * bar.low / bar.close if bar and bar.close > 0 else None
+        fields = {
+            "ts": stamp,
+            "close": price,
+            "high": max(price, high) if high is not None else None,
+            "low": min(price, low) if low is not None else None,
+            "volume": bar.volume * pace if bar else None,
+            "funding": funding_sum / funding_oi if funding_oi else None,
+            "basis_pct": basis_sum / basis_oi if basis_oi else None,
+            "liq_long_usd": long_usd,
+            "liq_short_usd": short_usd,
+            "taker_buy_volume": bar.taker_buy * pace if bar else None,
+        }
+        rows.append((fields, coin_chain, usd_chain))
+    if not rows:
+        return []
+    last = buckets[rows[-1][0]["ts"]].values()
     coin_scale = sum(p.oi_coin for p in last) / coin_chain
     usd_scale = sum(p.oi_usd for p in last) / usd_chain
     return [
-        replace(
-            point,
-            oi=(point.oi or 0.0) * coin_scale,
-            oi_usd=(point.oi_usd or 0.0) * usd_scale,
-        )
-        for point in series
+        SignalPoint(**fields, oi=coin * coin_scale, oi_usd=usd * usd_scale)
+        for fields, coin, usd in rows
     ]

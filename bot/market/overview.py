@@ -95,7 +95,7 @@ def _per_8h(rate: float | None, interval: int | None) -> float | None:
     return rate * 8 / interval
 
 
-def weighted(pairs: Iterable[tuple[float | None, float]]) -> float | None:
+def _weighted(pairs: Iterable[tuple[float | None, float]]) -> float | None:
     usable = [(value, weight) for value, weight in pairs if value is not None]
     total = sum(weight for _, weight in usable)
     return sum(v * w for v, w in usable) / total if usable and total else None
@@ -180,11 +180,11 @@ def _aggregate(
         usd_then = sum(p.oi_usd for _, p in both if p is not None)
         changes[window] = Change(_pct(coin_now, coin_then), _pct(usd_now, usd_then))
     oi_usd = sum(line.oi_usd for line in lines)
-    funding_8h = weighted((line.funding_8h, line.oi_usd) for line in lines)
+    funding_8h = _weighted((line.funding_8h, line.oi_usd) for line in lines)
     volumes = [line.volume_24h_usd for line in lines if line.volume_24h_usd is not None]
     return VenueLine(
         venue=ALL,
-        price=weighted((line.price, line.oi_usd) for line in lines) or 0.0,
+        price=_weighted((line.price, line.oi_usd) for line in lines) or 0.0,
         oi_coin=sum(line.oi_coin for line in lines),
         oi_usd=oi_usd,
         changes=changes,
@@ -192,7 +192,7 @@ def _aggregate(
         funding_interval_hours=8 if funding_8h is not None else None,
         funding_8h=funding_8h,
         funding_apr=funding_8h * 3 * 365 if funding_8h is not None else None,
-        basis_pct=weighted((line.basis_pct, line.oi_usd) for line in lines),
+        basis_pct=_weighted((line.basis_pct, line.oi_usd) for line in lines),
         volume_24h_usd=sum(volumes) if volumes else None,
         liq_long_1h=sum(line.liq_long_1h for line in lines),
         liq_short_1h=sum(line.liq_short_1h for line in lines),
