@@ -25,6 +25,20 @@ def _long_liquidations(fx: FakeExchange, count: int, price: int = 58300) -> None
         fx.push_ws("binance", {"e": "forceOrder", "E": at, "o": {**order, "T": at}})
 
 
+def _minute(fx: FakeExchange, minute: int, *, close: int, volume: int, taker_buy: int) -> None:
+    """The open minute so far: from 60,000 down to 58,100, and the close given."""
+    fx.push_kline(
+        "BTC",
+        minute,
+        open=60000,
+        high=60000,
+        low=58100,
+        close=close,
+        volume=volume,
+        taker_buy=taker_buy,
+    )
+
+
 def _alerts(api: FakeTelegramAPI, before: int) -> list[SentMessage]:
     return [m for m in api.sent_messages(CHAT)[before:] if m.method == "sendMessage"]
 
@@ -45,16 +59,7 @@ async def test_a_crash_with_long_liquidations_is_one_thread_early_escalated_over
             # -3 % in the open minute, 900 BTC traded (750 sold by takers), $2.3M of longs
             # liquidated: 0.011 % of the $21B open interest. OI has not moved yet.
             fx.set("BTC", mark=58200, index=58250)
-            fx.push_kline(
-                "BTC",
-                minute,
-                open=60000,
-                high=60000,
-                low=58100,
-                close=58150,
-                volume=900,
-                taker_buy=150,
-            )
+            _minute(fx, minute, close=58150, volume=900, taker_buy=150)
             _long_liquidations(fx, 40)
             polls_then = fx.requests["/hyperliquid/info"]
             raised = time.monotonic()
@@ -83,16 +88,7 @@ async def test_a_crash_with_long_liquidations_is_one_thread_early_escalated_over
 
             # Price back where it was: no cascade reading, and after QUIET_S the summary.
             fx.set("BTC", mark=60000, index=60000)
-            fx.push_kline(
-                "BTC",
-                minute,
-                open=60000,
-                high=60000,
-                low=58100,
-                close=60000,
-                volume=950,
-                taker_buy=180,
-            )
+            _minute(fx, minute, close=60000, volume=950, taker_buy=180)
             await bot.api.wait_for(lambda: len(_alerts(bot.api, before)) >= 3, timeout=QUIET_S + 15)
             over = _alerts(bot.api, before)[2]
             assert "✅ <b>Over</b> · <b>BTC long squeeze over after" in over.text
