@@ -154,15 +154,46 @@ def _forced(run: Run, oi_sigma_pct: float | None, settings: SignalSettings) -> b
     return run.oi_pct <= -oi_need
 
 
+def _rebound(
+    series: Sequence[Point],
+    run: Run,
+    sigma_pct: float | None,
+    bar_volume: float | None,
+    oi_sigma_pct: float | None,
+    settings: SignalSettings,
+) -> bool:
+    """The run retraces a larger opposite cascade that ended within the OI lag before it: the
+    bounce of a long cascade (OI still falling from it) is not a short squeeze. A bounce after
+    a fall on rising OI is (LUNA's CPI drop, then shorts squeezed)."""
+    onset = len(series) - 1 - run.bars
+    return any(
+        other.long != run.long
+        and abs(other.move_pct) >= abs(run.move_pct)
+        and _forced(other, oi_sigma_pct, settings)
+        for end in range(max(1, onset - settings.squeeze_lag_bars), onset + 2)
+        for other in price_runs(series, sigma_pct, bar_volume, settings, end=end)
+    )
+
+
 def early(
     asset: str,
     series: Sequence[Point],
     runs: list[Run],
+    sigma_pct: float | None,
+    bar_volume: float | None,
     oi_sigma_pct: float | None,
     settings: SignalSettings,
     age: float,
 ) -> Warning | None:
-    run = next((r for r in runs if _forced(r, oi_sigma_pct, settings)), None)
+    run = next(
+        (
+            r
+            for r in runs
+            if _forced(r, oi_sigma_pct, settings)
+            and not _rebound(series, r, sigma_pct, bar_volume, oi_sigma_pct, settings)
+        ),
+        None,
+    )
     if run is None or run.oi_pct is None:
         return None
     who = "longs" if run.long else "shorts"
@@ -231,13 +262,18 @@ def confirmed(
         return None
     # The window whose OI drop stands furthest beyond its own normal holds the event.
     best: tuple[float, str, int, float, float] | None = None
+    longest = max(WINDOW_BARS[w] for w in SQUEEZE_WINDOWS) + settings.squeeze_lag_bars
+    raw_peak = max((p.oi for p in series[-longest - 1 :] if p.oi is not None), default=None)
+    if raw_peak is None or -_pct(now_oi, raw_peak) < settings.squeeze_oi_drop_pct:
+        return None  # no despiked peak can stand further above now than the raw one
+    tail = oi.tail(longest + 1)
     for window in SQUEEZE_WINDOWS:
         span = WINDOW_BARS[window] + settings.squeeze_lag_bars
         if len(series) <= span:
             continue
         recent = [
             (v, i)
-            for i, v in enumerate(oi.tail(span + 1), start=len(series) - 1 - span)
+            for i, v in enumerate(tail[-(span + 1) :], start=len(series) - 1 - span)
             if v is not None
         ]
         if not recent:

@@ -149,7 +149,16 @@ def evaluate(
             )
     warnings = readings.warnings
     runs = price_runs(series, base.price_sigma_pct, base.bar_volume, settings)
-    found_early = early(asset, series, runs, base.oi_sigma_pct, settings, age)
+    found_early = early(
+        asset,
+        series,
+        runs,
+        base.price_sigma_pct,
+        base.bar_volume,
+        base.oi_sigma_pct,
+        settings,
+        age,
+    )
     found_confirmed = confirmed(
         asset,
         series,

@@ -86,4 +86,13 @@ class DespikedOI:
 
     def tail(self, count: int) -> list[float | None]:
         start = max(0, len(self._points) - count)
-        return [self.at(i) for i in range(start, len(self._points))]
+        raw = [p.oi for p in self._points[max(0, start - 2) :]]
+        offset = start - max(0, start - 2)
+        out: list[float | None] = []
+        for j in range(offset, len(raw)):
+            if raw[j] is None:
+                out.append(None)
+                continue
+            window = sorted(v for v in raw[max(0, j - 2) : j + 1] if v is not None)
+            out.append(window[len(window) // 2])
+        return out

@@ -310,3 +310,16 @@ def test_phases_acceleration_and_overheating() -> None:
     readings = evaluate("TEST", series(prices, ois, volumes))
     assert readings.windows["4h"].phase == "overheating"
     assert readings.windows["1h"].phase == "acceleration"  # new highs, volume and OI rising
+
+
+def test_bounce_inside_a_long_cascade_is_not_a_short_squeeze() -> None:
+    # -6 % on heavy volume with OI falling, then +3 % while OI keeps falling (lagging closes).
+    prices, ois = calm(100)
+    prices += [97, 94, 95.5, 97]
+    ois += [985, 970, 955, 940]
+    volumes = [100.0] * 100 + [900, 900, 900, 900]
+    points = series(prices, ois, volumes)
+    assert "short_squeeze" not in kinds(points)
+    # The same +3 % after a fall on rising OI (shorts opened into it): those shorts are squeezed.
+    rising = series(prices, [*ois[:100], 1010, 1030, 1015, 1000], volumes)
+    assert kinds(rising) == ["short_squeeze"]
