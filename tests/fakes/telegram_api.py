@@ -89,6 +89,7 @@ class Fault:
     chat_id: int | None
     times: int
     delay_s: float = 0.0
+    garbage: bool = False  # a 200 whose body is not the Bot API's JSON (a broken proxy)
 
 
 @dataclass
@@ -245,6 +246,7 @@ class FakeTelegramAPI:
         chat_id: int | None = None,
         times: int = 1,
         delay_s: float = 0.0,
+        garbage: bool = False,
     ) -> None:
         parameters: dict[str, Any] = {}
         if retry_after is not None:
@@ -261,7 +263,14 @@ class FakeTelegramAPI:
             default = "Bad Request: group chat was upgraded to a supergroup chat"
         self._faults.append(
             Fault(
-                method, status, description or default, parameters or None, chat_id, times, delay_s
+                method,
+                status,
+                description or default,
+                parameters or None,
+                chat_id,
+                times,
+                delay_s,
+                garbage,
             )
         )
 
@@ -463,6 +472,8 @@ class FakeTelegramAPI:
         if fault is not None:
             if fault.delay_s:
                 await asyncio.sleep(fault.delay_s)
+            if fault.garbage:
+                return web.Response(text="<html>502 from a proxy</html>", content_type="text/html")
             if fault.status < 400:
                 fault = None
             else:
