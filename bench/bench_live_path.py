@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.alerts.observations import AssetData, signal_series
-from bot.market.klines import KlineBook, KlineMinute, binance_kline_stream
+from bot.market.klines import KlineBook, KlineMinute, parse_binance_kline
 from bot.signals.engine import baselines
 from bot.signals.events import CascadeTracker
 from bot.signals.liquidation_early import liquidation_early
@@ -65,13 +65,13 @@ def frames(symbols: int) -> list[str]:
 
 
 def bench_frames(symbols: int) -> None:
-    parse = binance_kline_stream([f"S{i}USDT" for i in range(symbols)]).parse
     book, batch = KlineBook(), frames(symbols)
     rounds = max(1, 20_000 // symbols)
     started = time.perf_counter()
     for _ in range(rounds):
         for raw in batch:
-            for kline in parse(json.loads(raw)):
+            kline = parse_binance_kline(json.loads(raw))
+            if kline is not None:
                 book.add(kline)
     per_frame = (time.perf_counter() - started) / (rounds * symbols)
     load = symbols * 4 * per_frame

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bot.alerts.observations import AssetData
+from bot.market.binance import BinanceFetcher
 from bot.market.collector import Collector, MarketEndpoints
 from bot.market.history import backfill_venue
 from bot.market.klines import KlineBook, KlineMinute, binance_kline_stream
@@ -166,12 +167,14 @@ class MarketService:
         consumers: list[StreamConsumer[Any]] = []
         for fetcher in fetchers:
             if fetcher.venue is Venue.BINANCE:
-                consumers += [
-                    StreamConsumer(binance_stream(), endpoints.binance_ws, self.record_liquidation),
-                    StreamConsumer(
-                        binance_kline_stream(symbols), endpoints.binance_kline_ws, self.record_kline
-                    ),
-                ]
+                consumers.append(
+                    StreamConsumer(binance_stream(), endpoints.binance_ws, self.record_liquidation)
+                )
+                if isinstance(fetcher, BinanceFetcher):
+                    klines = binance_kline_stream(fetcher, lambda: self.known_assets)
+                    consumers.append(
+                        StreamConsumer(klines, endpoints.binance_kline_ws, self.record_kline)
+                    )
             elif fetcher.venue is Venue.BYBIT:
                 consumers.append(
                     StreamConsumer(

@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.market.binance import BinanceFetcher
 from bot.market.models import Venue
 from bot.market.streams import VenueStream
 from bot.market.values import BadPayload, decimal, from_ms, unscale
@@ -69,12 +71,12 @@ def parse_binance_kline(frame: dict[str, Any]) -> KlineMinute | None:
     )
 
 
-def binance_kline_stream(symbols: list[str]) -> VenueStream[KlineMinute]:
-    """`<symbol>@kline_1m` for each symbol, subscribed in a few messages on one connection."""
+def kline_subscriptions(symbols: list[str]) -> tuple[str, ...]:
+    """SUBSCRIBE messages for `<symbol>@kline_1m` of each symbol, a few on one connection."""
     if len(symbols) > MAX_STREAMS:
         log.warning("kline stream: %d symbols, listening to %d", len(symbols), MAX_STREAMS)
     names = [f"{s.lower()}@kline_{INTERVAL}" for s in symbols[:MAX_STREAMS]]
-    subscribe = tuple(
+    return tuple(
         json.dumps(
             {
                 "method": "SUBSCRIBE",
@@ -85,11 +87,29 @@ def binance_kline_stream(symbols: list[str]) -> VenueStream[KlineMinute]:
         for at in range(0, len(names), PARAMS_PER_SUBSCRIBE)
     )
 
+
+def binance_kline_stream(
+    fetcher: BinanceFetcher, assets: Callable[[], Iterable[str]]
+) -> VenueStream[KlineMinute]:
+    """Klines of the polled assets, by the venue's own symbols (1000PEPEUSDT for PEPE): the
+    instruments are loaded before connecting, and each reconnect subscribes to the assets
+    known by then."""
+
+    async def prepare() -> None:
+        if not fetcher.instruments:
+            await fetcher.refresh_metadata()
+
+    def subscribe() -> tuple[str, ...]:
+        wanted = set(assets())
+        return kline_subscriptions(
+            sorted(s for s, i in fetcher.instruments.items() if i.asset in wanted)
+        )
+
     def parse(frame: dict[str, Any]) -> list[KlineMinute]:
         kline = parse_binance_kline(frame)
         return [kline] if kline is not None else []
 
-    return VenueStream(Venue.BINANCE, parse, subscribe=subscribe, name="kline")
+    return VenueStream(Venue.BINANCE, parse, subscribe=subscribe, prepare=prepare, name="kline")
 
 
 @dataclass

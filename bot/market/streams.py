@@ -40,7 +40,9 @@ class VenueStream(Generic[E]):
 
     venue: Venue
     parse: Callable[[dict[str, Any]], list[E]]
-    subscribe: tuple[str, ...] = ()  # sent on every connect: subscriptions die with it
+    # Sent on every connect (subscriptions die with it); a callable is asked each time, after
+    # `prepare`, so a reconnect subscribes to what is known by then.
+    subscribe: tuple[str, ...] | Callable[[], tuple[str, ...]] = ()
     keepalive: KeepAlive | None = None
     # Awaited before every connect, e.g. to load what `parse` needs; a VenueError from it counts
     # as a failed connect, so it is retried with the same backoff.
@@ -97,7 +99,8 @@ class StreamConsumer(Generic[E]):
     async def _connection(self, session: aiohttp.ClientSession, stop: asyncio.Event) -> None:
         async with session.ws_connect(self.url, heartbeat=None) as ws:
             self.connects += 1
-            for message in self.stream.subscribe:
+            subscribe = self.stream.subscribe
+            for message in subscribe() if callable(subscribe) else subscribe:
                 await ws.send_str(message)
             keepalive = self.stream.keepalive
             pinger = asyncio.create_task(self._ping(ws, keepalive)) if keepalive else None

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.market.binance import BinanceFetcher
 from bot.market.collector import Collector, MarketEndpoints, make_fetchers
 from bot.market.klines import KlineBook, KlineMinute, binance_kline_stream
 from bot.market.liquidations import (
@@ -179,18 +180,22 @@ async def test_binance_klines_subscribe_once_and_keep_the_newest_state_of_each_m
     async with FakeExchange() as fx:
         fx.set("BTC", mark=60000)
         fx.set("PEPE", mark="0.00001")
+        fx.set("ETH", mark=3000)  # listed, not polled: not subscribed
+        fetcher = BinanceFetcher.create(fx.endpoints.binance)
         klines: list[KlineMinute] = []
         consumer = StreamConsumer(
-            binance_kline_stream(["BTCUSDT", "1000PEPEUSDT"]),
+            binance_kline_stream(fetcher, lambda: {"BTC", "PEPE"}),
             fx.endpoints.binance_kline_ws,
             klines.append,
         )
         stop = asyncio.Event()
         task = asyncio.create_task(consumer.run(stop))
         await _until(lambda: consumer.connects == 1 and fx.ws_received)
+        # The instruments were loaded first: PEPE trades as 1000PEPEUSDT on Binance.
+        assert fx.requests["/binance/fapi/v1/exchangeInfo"] == 1
         assert json.loads(fx.ws_received[0]) == {
             "method": "SUBSCRIBE",
-            "params": ["btcusdt@kline_1m", "1000pepeusdt@kline_1m"],
+            "params": ["1000pepeusdt@kline_1m", "btcusdt@kline_1m"],
             "id": 1,
         }
         minute = 1764000000000
@@ -212,6 +217,7 @@ async def test_binance_klines_subscribe_once_and_keep_the_newest_state_of_each_m
         stop.set()
         fx.push_ws("binance-kline", {"e": "noise"})
         await asyncio.wait_for(task, 3)
+        await fetcher.aclose()
     book = KlineBook()
     for kline in klines:
         book.add(kline)
