@@ -73,6 +73,7 @@ async def test_a_crash_with_long_liquidations_is_one_thread_early_escalated_over
                 early.text
             )
             assert "longs liquidated $2.33M" in early.text
+            assert "taker sell share pct +83.33" in early.text  # 750 of 900, from the klines
             assert "data age 0 min" in early.text and "rule #1" in early.text
             assert not early.silent and early.reply_to is None
 
