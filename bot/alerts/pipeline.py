@@ -82,8 +82,8 @@ class AlertPipeline:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     chat_settings: ChatSettingsRepository | None = None
     tracker: CascadeTracker = field(default_factory=CascadeTracker)
-    _threads: set[str] = field(default_factory=set)  # cascade threads whose first message is out
     channels: dict[str, int] = field(default_factory=dict)  # asset or * -> broadcast channel
+    _threads: set[str] = field(default_factory=set)  # cascade threads whose first message is out
     _baselines: dict[str, tuple[datetime, Baselines]] = field(default_factory=dict)
     _degraded: set[str] = field(default_factory=set)
     _levels: dict[

@@ -78,7 +78,8 @@ class BuiltInEvent:
     asset: str
     metric: Metric  # OVERHEATING or SQUEEZE
     venue: str | None = None
-    # What a repeat is: the same kind at the same stage and severity ("long_squeeze:early").
+    # What a repeat is ("long_squeeze:early", "long_squeeze:escalated:high": the same kind at
+    # the same stage, at the same severity for escalations).
     # A different stage is news and passes the rule's cooldown; None keeps the plain cooldown.
     stage: str | None = None
 
