@@ -1,20 +1,22 @@
-"""A forced-close cascade, read in two steps (domain brief §5, issue 11).
+"""A forced-close cascade, read in two steps (domain brief §5, issue 11; docs/signals.md).
 
 *Early*: within a bar or two of the onset, before OI has said much. Over the last 1-3 bars, price
-ran from the close before the run to its extreme by at least `cascade_price_z` of the asset's
-own 5-minute volatility (scaled by the square root of the bars) and at least
-`cascade_price_floor_pct`; the bars traded at least `cascade_volume_ratio` times the usual
-volume; takers sold into a fall (bought into a rise), when the venue says; and OI is already
-falling, by `early_oi_z` of its own 5-minute noise and at least `early_oi_floor_pct`. A fall with
-OI rising is shorts opening into it, never a long squeeze (that is the divergence reading).
+ran from the close before the run (the onset) to its extreme by at least `cascade_price_z` of the
+asset's own 5-minute volatility (x sqrt(bars)) and at least `cascade_price_floor_pct`, and still
+stands there; the bars traded at least `cascade_volume_ratio` times the usual volume; takers sold
+into a fall (bought into a rise), when the venue says; and OI is already falling, by `early_oi_z`
+of its own 5-minute noise and at least `early_oi_floor_pct`, or, live, one side's liquidations
+burst while OI is not rising. A fall with OI rising is shorts opening into it, never a long
+squeeze (that is the divergence reading); a bounce smaller than the cascade it follows is that
+cascade's, not a squeeze of the other side.
 
 *Confirmed*: OI (contracts) below its recent peak by more than the asset's usual drawdown
-(`squeeze_oi_z` robust deviations) and at least `squeeze_oi_drop_pct`, while price moved at least
-the early bar since that peak, on heavy volume. While price is still running the newest OI sample
-is read raw: the despiking median (kept against one-sample glitches) would cost a bar.
+(`squeeze_oi_z` robust deviations) and at least `squeeze_oi_drop_pct`, after a price shock of the
+side that price has moved since that peak (close to close: the move since the event began), on
+heavy volume. While price is still running the newest OI sample is read raw: the despiking median
+(kept against one-sample glitches) would cost a bar.
 
-The side is the larger excursion since the event began, measured from the close before it
-(never the wicks of the bar before), and the warning carries that onset as `event_start`.
+Each warning carries its onset as `event_start`; bot.signals.events makes the stages one event.
 """
 
 from __future__ import annotations
@@ -41,12 +43,13 @@ class Run:
     start: datetime  # the close before the run: the event's onset
     long: bool  # a fall (longs flushed)
     move_pct: float  # to the extreme, signed
-    close_pct: float  # to the last close, signed
     need_pct: float
     sigmas: float | None  # the move in units of the asset's own volatility over the run
     volume_ratio: float | None
     sell_share: float | None
     oi_pct: float | None  # raw OI over the run
+    liq_pct: float | None = None  # the run's side liquidated, % of OI notional (live streams)
+    liq_other_pct: float | None = None  # the other side's
 
 
 def _pct(now: float, then: float) -> float:
@@ -90,6 +93,8 @@ def price_runs(
         if end <= bars:
             break
         before, run = series[end - 1 - bars], series[end - bars : end]
+        if run[-1].ts - before.ts > BAR * bars:
+            break  # a gap in the data is not speed (2024-08-05 lacks ten hours)
         ref = before.close
         down = -_pct(min(_low(p) for p in run), ref)
         up = _pct(max(_high(p) for p in run), ref)
@@ -103,18 +108,21 @@ def price_runs(
         volumes = [p.volume for p in run if p.volume is not None]
         ratio = sum(volumes) / (bar_volume * len(volumes)) if volumes and bar_volume else None
         oi_pct = _pct(run[-1].oi, before.oi) if run[-1].oi is not None and before.oi else None
+        notional = run[-1].oi_usd or before.oi_usd
+        flushed, other = _liquidated(run, long), _liquidated(run, not long)
         runs.append(
             Run(
                 bars,
                 before.ts,
                 long,
                 -move if long else move,
-                close,
                 need,
                 move / (sigma_pct * math.sqrt(bars)) if sigma_pct else None,
                 ratio,
                 _sell_share(run),
                 oi_pct,
+                flushed / notional * 100 if flushed is not None and notional else None,
+                other / notional * 100 if other is not None and notional else None,
             )
         )
     return runs
@@ -150,8 +158,17 @@ def _forced(run: Run, oi_sigma_pct: float | None, settings: SignalSettings) -> b
         settings.early_oi_floor_pct,
         settings.early_oi_z * oi_sigma_pct * math.sqrt(run.bars) if oi_sigma_pct else 0.0,
     )
-    # OI flat or rising: positions are being opened into the move, not force-closed.
-    return run.oi_pct <= -oi_need
+    if run.oi_pct <= -oi_need:
+        return True
+    # Live, the liquidation streams say it before OI does: a one-sided burst of forced closes
+    # stands in for the OI drop, as long as OI is not rising (then positions are being opened
+    # into the move, not force-closed).
+    burst = (
+        run.liq_pct is not None
+        and run.liq_pct >= settings.early_liq_oi_pct
+        and run.liq_pct >= 2 * (run.liq_other_pct or 0.0)
+    )
+    return burst and run.oi_pct <= 0
 
 
 def _rebound(
@@ -217,10 +234,12 @@ def early(
         numbers[f"{who} liquidated USD"] = liquidated
         checks.append(5)
     severity = Severity.HIGH if abs(run.move_pct) >= 3 * run.need_pct else Severity.MODERATE
+    volume = f" on {run.volume_ratio:.0f}x volume" if run.volume_ratio is not None else ""
+    forced = f", {who} liquidated ${liquidated / 1e6:,.1f}M" if liquidated else ""
     summary = (
         f"{asset} likely {'long' if run.long else 'short'} squeeze starting: price "
-        f"{run.move_pct:+.1f}% in {minutes:.0f} min on {run.volume_ratio or 0:.0f}x volume, "
-        f"OI {run.oi_pct:+.1f}%; {who} are being forced out"
+        f"{run.move_pct:+.1f}% in {minutes:.0f} min{volume}, OI {run.oi_pct:+.1f}%{forced}; "
+        f"{who} are being forced out"
     )
     return Warning(
         _kind(run.long),
@@ -289,16 +308,15 @@ def confirmed(
     if best is None:
         return None
     _, window, peak_at, drop, need = best
-    onset = peak_at
-    ref = series[onset].close
-    since = series[onset + 1 :]
+    ref = series[peak_at].close
+    since = series[peak_at + 1 :]
     # The side is where price went since the event began (the OI peak), close to close: a wick
     # either way decides nothing, and a rebound inside a long cascade stays that long cascade.
     long = series[-1].close <= ref
     move = (
         -_pct(min(_low(p) for p in since), ref) if long else _pct(max(_high(p) for p in since), ref)
     )
-    elapsed = len(series) - 1 - onset
+    elapsed = len(series) - 1 - peak_at
     if move < price_need(elapsed, sigma_pct, settings):
         return None
     volumes = [p.volume for p in since if p.volume is not None]
@@ -308,18 +326,17 @@ def confirmed(
     # OI falls up to 40 minutes after the price shock that forced it; without such a shock on
     # this side the drop is closing, not a cascade (2023-09-02's slow bleed). The latest shock
     # dates the event: an old OI peak is not when this cascade began.
-    shock = next(
+    onset = next(
         (
-            (end - 1 - run.bars, run)
+            run.start
             for end in range(len(series), max(1, peak_at - settings.squeeze_lag_bars) - 1, -1)
             for run in price_runs(series, sigma_pct, bar_volume, settings, end=end)
             if run.long == long
         ),
         None,
     )
-    if shock is None:
+    if onset is None:
         return None
-    onset = shock[0]
     who = "longs" if long else "shorts"
     numbers = {
         "OI (contracts) from peak pct": -drop,
@@ -353,5 +370,5 @@ def confirmed(
         tuple(checks),
         age,
         stage=Stage.CONFIRMED,
-        event_start=series[onset].ts,
+        event_start=onset,
     )

@@ -9,7 +9,11 @@ The traps found in the real data are handled where they bite:
 - OI keeps falling 20-40 min after the price low: the squeeze test looks back from the OI peak
   over the window plus a lag, and measures price by its range since that peak, not by a signed
   close-to-close move in the same bar.
-- One-sample OI glitches: OI is despiked (causal median of three) before any test.
+- One-sample OI glitches: OI is despiked (causal median of three) for the window readings and
+  the OI peaks; the newest sample is read raw only while price is running, so a broad drop
+  costs no bar of lag.
+- A cascade is announced early from price speed in the asset's own volatility, volume, taker
+  flow and OI (or, live, liquidations) already moving; OI then confirms it (bot.signals.cascade).
 - A lone volume spike fires nothing: every warning needs OI to move.
 - Funding was not stretched before the 2025 cascades: no warning requires extreme funding.
 """
@@ -23,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.signals.cascade import SQUEEZE_WINDOWS, confirmed, early, price_runs
-from bot.signals.kinds import Stage
+from bot.signals.kinds import Severity, Stage, WarningKind
 from bot.signals.series import WINDOW_BARS, DespikedOI, Point, despiked_oi
 from bot.signals.table import FlatBands, Row, read
 from bot.signals.thresholds import DEFAULT_SETTINGS, Robust, SignalSettings, robust
@@ -374,8 +378,8 @@ def _overheating(
         f"a sharp move against them can force closes"
     )
     return Warning(
-        "overheating_long" if long else "overheating_short",
-        "high" if oi_pct >= 2 * need else "moderate",
+        WarningKind.OVERHEATING_LONG if long else WarningKind.OVERHEATING_SHORT,
+        Severity.HIGH if oi_pct >= 2 * need else Severity.MODERATE,
         asset,
         window,
         last.ts,
@@ -400,8 +404,8 @@ def _divergence(
     numbers = {"price pct": price_pct, "OI (contracts) pct": oi_pct}
     if price_pct >= settings.divergence_price_pct and oi_pct <= -settings.divergence_oi_pct:
         return Warning(
-            "divergence_closes",
-            "moderate",
+            WarningKind.DIVERGENCE_CLOSES,
+            Severity.MODERATE,
             asset,
             window,
             ts,
@@ -413,8 +417,8 @@ def _divergence(
         )
     if price_pct <= -settings.divergence_price_pct and oi_pct >= settings.divergence_oi_pct:
         return Warning(
-            "divergence_shorts",
-            "moderate",
+            WarningKind.DIVERGENCE_SHORTS,
+            Severity.MODERATE,
             asset,
             window,
             ts,
@@ -446,8 +450,8 @@ def _accumulation(
     ):
         return None
     return Warning(
-        "accumulation",
-        "moderate",
+        WarningKind.ACCUMULATION,
+        Severity.MODERATE,
         asset,
         window,
         ts,
@@ -480,8 +484,8 @@ def _crowding(
     long = funding > NEUTRAL_FUNDING
     side = "longs" if long else "shorts"
     return Warning(
-        "crowding_long" if long else "crowding_short",
-        "moderate",
+        WarningKind.CROWDING_LONG if long else WarningKind.CROWDING_SHORT,
+        Severity.MODERATE,
         asset,
         "4h",
         series[-1].ts,
@@ -518,8 +522,8 @@ def _basis_widening(
         return None
     long = now > 0
     return Warning(
-        "basis_widening",
-        "moderate",
+        WarningKind.BASIS_WIDENING,
+        Severity.MODERATE,
         asset,
         "4h",
         series[-1].ts,

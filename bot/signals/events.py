@@ -150,12 +150,12 @@ class CascadeTracker:
             if recent and recent[-1].ts == latest.ts:
                 recent.pop()  # a live bucket re-read within its 5 minutes: keep the newest
             recent.append(latest)
-        self._over_pending: list[Warning] = []
+        ended: list[Warning] = []  # events closed this tick: their summaries go first
         news: dict[WarningKind, Warning] = {}  # one message per event and tick: the latest stage
         others: list[Warning] = []
         for warning in warnings:
             if WarningKind(warning.kind).cascade:
-                found = self._cascade(asset, warning, now)
+                found = self._cascade(asset, warning, now, ended)
                 if found is not None:
                     news[WarningKind(found.kind)] = found
             else:
@@ -166,18 +166,20 @@ class CascadeTracker:
             if latest is not None and latest.ts >= event.start:
                 event.points[latest.ts] = latest
             if now - event.last_seen > self.quiet:
-                self._over_pending.append(self._over(event, now))
+                ended.append(self._over(event, now))
                 self._closed[key] = event.last_seen
                 del self._events[key]
-        return self._over_pending + list(news.values()) + self._others.news(others, now)
+        return ended + list(news.values()) + self._others.news(others, now)
 
-    def _cascade(self, asset: str, warning: Warning, now: datetime) -> Warning | None:
+    def _cascade(
+        self, asset: str, warning: Warning, now: datetime, ended: list[Warning]
+    ) -> Warning | None:
         kind = WarningKind(warning.kind)
         severity = Severity(warning.severity)
         stage = warning.stage or Stage.CONFIRMED
         event = self._events.get((asset, kind))
         if event is not None and self._new_leg(event, warning):
-            self._over_pending.append(self._over(event, now))
+            ended.append(self._over(event, now))
             self._closed[(asset, kind)] = event.last_seen
             del self._events[(asset, kind)]
             event = None

@@ -6,8 +6,10 @@ Formats:
   (t, interval_h, rate). Joined on time with the measured rule: metrics row `t` is the state at
   the close of the kline that opened at `t`, so the engine sees it at t + 5 min, never before.
   Without klines the price is oi_usd / oi (the mark proxy) and volume is unknown.
+  Klines also give taker buy volume (`tbv`), metrics the taker and long/short ratios; klines
+  before the first metrics row are history for the asset's normal (OI unknown there).
 - `oiwatch-csv`: ts (ISO or epoch ms), close, high, low, volume, oi, oi_usd, funding_8h,
-  basis_pct, liq_long_usd, liq_short_usd; empty cells are unknown.
+  basis_pct, liq_long_usd, liq_short_usd, taker_buy_volume; empty cells are unknown.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from bot.signals.series import BAR, Point
 from bot.signals.thresholds import DEFAULT_SETTINGS, SignalSettings
 
 BASELINE_EVERY = 12  # bars: the asset's normal is recomputed hourly, as the bot does
-QUIET_BARS = 6  # a warning that has not fired for 30 min is over; the next one is new
+QUIET_BARS = 6  # 30 min without a reading: an event is over, another kind is new again
 
 
 def parse_time(text: str) -> datetime:
@@ -141,7 +143,8 @@ def replay(
     lookback: int | None = None,
     start: int = 0,
 ) -> list[Warning]:
-    """Every warning as it starts (or escalates), evaluating bar by bar on the past only.
+    """Every message a chat would get, evaluating bar by bar on the past only: the stages of
+    each cascade event (bot.signals.events) and other kinds as they start or escalate.
 
     `lookback` bars limits what each step sees, as the live bot keeps 24 h: a week's replay
     then costs a week of steps, not a week squared. Steps begin at bar `start` (earlier bars

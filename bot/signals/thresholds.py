@@ -26,11 +26,15 @@ class SignalSettings:
     early_oi_z: float = 3.0
     """Early: OI already down this many of its own 5-minute deviations (x sqrt(bars))..."""
     early_oi_floor_pct: float = 1.0
-    """...and at least this much: a 0.5 % dip is noise even for BTC."""
+    """...and at least this much: a 0.5 % dip is noise even for BTC (the onset rule's 1 %)."""
+    early_liq_oi_pct: float = 0.1
+    """Or, with liquidation streams: the move's side liquidated over the run at least this % of
+    OI notional (twice the other side's), while OI is not rising."""
 
     # Cascade, confirmed stage
-    squeeze_oi_drop_pct: float = 1.5
-    """Floor: OI (contracts) at least this far below its recent peak."""
+    squeeze_oi_drop_pct: float = 2.0
+    """Floor: OI (contracts) at least this far below its recent peak: twice what the early
+    stage needs, so confirmation means more than the flush that announced it."""
     squeeze_oi_z: float = 4.0
     """...and beyond its usual drawdown from the rolling OI peak by this many robust deviations."""
     squeeze_lag_bars: int = 8

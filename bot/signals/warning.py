@@ -50,6 +50,3 @@ class Warning:
             f"{', '.join(parts)}; window {self.window}; checks: {checks}; "
             f"data age {self.data_age_s / 60:.0f} min"
         )
-
-
-MarketWarning = Warning

@@ -99,3 +99,23 @@ def test_sides_are_separate_events_and_other_kinds_pass_as_news() -> None:
     assert [(w.kind, w.stage) for w in rebound] == [("short_squeeze", Stage.EARLY)]
     assert tracker.update("BTC", [overheating], T0 + BAR * 2) == []
     assert {w.kind for w in tracker.active("BTC")} == {"long_squeeze", "short_squeeze"}
+
+
+def test_a_fresh_shock_is_a_new_event_and_late_readings_of_an_ended_one_are_not() -> None:
+    tracker = CascadeTracker()
+
+    def feed(i: int, warning: Warning | None) -> list[tuple[int, Stage | None]]:
+        found = tracker.update("BTC", [warning] if warning else [], T0 + BAR * i)
+        return [(i, w.stage) for w in found]
+
+    told = feed(2, squeeze(2, Stage.EARLY))  # onset bar 1
+    told += feed(4, squeeze(4, Stage.CONFIRMED))  # onset bar 3: same event, confirmed
+    # A new early shock with its onset 35 min after the event's start: the old event is over.
+    told += feed(9, squeeze(9, Stage.EARLY))  # onset bar 8
+    assert told == [(2, Stage.EARLY), (4, Stage.CONFIRMED), (9, Stage.OVER), (9, Stage.EARLY)]
+    assert [w.event_start for w in tracker.active("BTC")] == [T0 + BAR * 8]
+    # That event ends (30 quiet minutes after bar 9); a confirmed reading later dated inside it
+    # (OI still bleeding from it) opens nothing, a fresh onset after it does.
+    assert feed(16, None) == [(16, Stage.OVER)]
+    assert feed(17, squeeze(10, Stage.CONFIRMED)) == []
+    assert feed(18, squeeze(18, Stage.CONFIRMED)) == [(18, Stage.CONFIRMED)]

@@ -314,12 +314,51 @@ def test_phases_acceleration_and_overheating() -> None:
 
 def test_bounce_inside_a_long_cascade_is_not_a_short_squeeze() -> None:
     # -6 % on heavy volume with OI falling, then +3 % while OI keeps falling (lagging closes).
+    # OI confirmation is set out of reach so the early reading alone decides.
+    early_only = SignalSettings(squeeze_oi_drop_pct=50.0)
     prices, ois = calm(100)
     prices += [97, 94, 95.5, 97]
     ois += [985, 970, 955, 940]
     volumes = [100.0] * 100 + [900, 900, 900, 900]
-    points = series(prices, ois, volumes)
-    assert "short_squeeze" not in kinds(points)
+
+    def found(points: list[Point]) -> list[tuple[str, Stage | None]]:
+        return [(w.kind, w.stage) for w in evaluate("T", points, settings=early_only).warnings]
+
+    assert found(series(prices, ois, volumes)) == []
     # The same +3 % after a fall on rising OI (shorts opened into it): those shorts are squeezed.
-    rising = series(prices, [*ois[:100], 1010, 1030, 1015, 1000], volumes)
-    assert kinds(rising) == ["short_squeeze"]
+    rising = [*ois[:100], 1010, 1030, 1015, 1000]
+    assert found(series(prices, rising, volumes)) == [("short_squeeze", Stage.EARLY)]
+
+
+def test_live_liquidation_burst_announces_the_early_stage_before_oi_moves() -> None:
+    # -3 % in one bar on 6x volume, OI -0.2 % (under the 1 % early floor); $2M of longs
+    # liquidated = 0.2 % of $1B OI notional (the floor is 0.1 %). Without the burst, with OI
+    # rising, or with both sides liquidated alike: nothing.
+    prices, ois = calm(100)
+    base = series(prices, ois)
+    crash = Point(T0 + BAR * 100, 97.0, 100.0, 96.8, 600.0, 999.0, 999.0 * 97, 0.0001)
+
+    def found(point: Point) -> list[tuple[str, Stage | None, str]]:
+        return [(w.kind, w.stage, w.summary) for w in evaluate("BTC", [*base, point]).warnings]
+
+    burst = replace(crash, oi_usd=1e9, liq_long_usd=2e6, liq_short_usd=1e5)
+    [(kind, stage, summary)] = found(burst)
+    assert (kind, stage) == ("long_squeeze", Stage.EARLY)
+    assert summary == (
+        "BTC likely long squeeze starting: price -3.2% in 5 min on 6x volume, OI -0.2%, "
+        "longs liquidated $2.0M; longs are being forced out"
+    )
+    assert found(crash) == []
+    assert found(replace(burst, oi=1012.0)) == []  # OI rising: shorts opening, not a squeeze
+    assert found(replace(burst, liq_short_usd=1.5e6)) == []  # both sides: not one-sided
+
+
+def test_a_gap_in_the_data_is_not_price_speed() -> None:
+    # Ten hours missing, then price 5 % higher and OI 3 % lower: no bar moved that fast.
+    prices, ois = calm(100)
+    points = series(prices, ois)
+    after = T0 + BAR * 220
+    points.append(Point(after, 105.0, 105.0, 105.0, 600.0, 970.0, 970.0 * 105, 0.0001))
+    assert [w for w in evaluate("TEST", points).warnings if w.kind.endswith("squeeze")] == []
+    contiguous = [*points[:-1], replace(points[-1], ts=T0 + BAR * 100)]
+    assert kinds(contiguous) == ["short_squeeze"]
