@@ -5,9 +5,10 @@ Run: .venv/bin/python bench/bench_live_path.py [--symbols 300] [--assets 100]
   250 ms, so `symbols` x 4 frames a second is the steady load (printed as a share of a core).
   REST klines polled instead would cost one request per symbol per poll (weight 1 each below
   100 rows), and still lag by up to a poll: printed for comparison, not measured.
-- per tick: the aggregate series with klines, liquidations and basis (`signal_series`), the
-  live early check (`liquidation_early`) and the cascade tracker fork, for `assets` assets
-  with a day of 5-minute snapshots, 1-minute klines and liquidation minutes each.
+- per tick: the aggregate series with and without klines (`signal_series`: liquidations,
+  basis, and from the klines each bar's range, volume and taker buys) and the fork of the
+  cascade tracker the pipeline makes every tick, for `assets` assets with a day of 5-minute
+  snapshots, 1-minute klines and liquidation minutes each. The engine has its own bench.
 """
 
 from __future__ import annotations
@@ -26,9 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.alerts.observations import AssetData, signal_series
 from bot.market.klines import KlineBook, KlineMinute, parse_binance_kline
-from bot.signals.engine import baselines
 from bot.signals.events import CascadeTracker
-from bot.signals.liquidation_early import liquidation_early
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 MINUTES = 24 * 60
@@ -111,25 +110,23 @@ def bench_tick(assets: int) -> None:
     rng = random.Random(7)
     data = [asset_data(rng, f"A{i}") for i in range(assets)]
     now = T0 + timedelta(minutes=MINUTES - 1, seconds=30)
-    bases = [baselines(signal_series(d, now)) for d in data]
     started = time.perf_counter()
     for d in data:
         signal_series(AssetData(d.asset, [], d.history, d.flows), now)
     bare_s = time.perf_counter() - started
     tracker = CascadeTracker()
     started = time.perf_counter()
-    for d, base in zip(data, bases, strict=True):
+    for d in data:
         series = signal_series(d, now)
-        found = liquidation_early(d.asset, series, base, now, 10.0)
-        tracker.update(d.asset, [found] if found else [], now, latest=series[-1])
+        tracker.update(d.asset, [], now, latest=series[-1])
     live_s = time.perf_counter() - started
     started = time.perf_counter()
     copy.deepcopy(tracker)
     fork_s = time.perf_counter() - started
     print(
-        f"tick, {assets} assets: series without klines {bare_s * 1000:.0f} ms; with klines, "
-        f"early check and tracker {live_s * 1000:.0f} ms ({live_s / assets * 1000:.1f} ms an "
-        f"asset); tracker fork {fork_s * 1000:.1f} ms"
+        f"tick, {assets} assets: series without klines {bare_s * 1000:.0f} ms; with klines "
+        f"and the tracker {live_s * 1000:.0f} ms ({live_s / assets * 1000:.1f} ms an asset); "
+        f"tracker fork {fork_s * 1000:.1f} ms"
     )
 
 

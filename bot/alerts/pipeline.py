@@ -39,7 +39,6 @@ from bot.rules.model import ALL_ASSETS, BUILT_IN, Metric
 from bot.signals.engine import Baselines, baselines, evaluate
 from bot.signals.events import CascadeTracker
 from bot.signals.kinds import Stage
-from bot.signals.liquidation_early import liquidation_early
 from bot.signals.warning import Warning
 from bot.watch_service import WatchService
 from storage.repositories.chat_settings import ChatSettingsRepository
@@ -115,7 +114,7 @@ class AlertPipeline:
                 view = data if venue is None else data.on_venue(venue)
                 if not view.latest:
                     continue  # that venue is degraded or does not list the asset
-                for warning in self._news(tracker, view, venue, now, ages[asset]):
+                for warning in self._news(tracker, view, venue, now):
                     metric = KIND_METRIC.get(warning.kind)
                     if metric is not None:
                         key = stage_key(warning)
@@ -190,15 +189,11 @@ class AlertPipeline:
         return replace(await self.market.history(asset, now - HISTORY), latest=latest)
 
     def _news(
-        self,
-        tracker: CascadeTracker,
-        data: AssetData,
-        venue: str | None,
-        now: datetime,
-        age_s: float,
+        self, tracker: CascadeTracker, data: AssetData, venue: str | None, now: datetime
     ) -> list[Warning]:
         """Stage transitions and new warnings for the asset aggregated across venues, or on
-        one venue: the engine's readings, and live the early stage from liquidations."""
+        one venue. The open bar is re-read every poll, with the liquidations and klines
+        streamed into it, so the early stage does not wait for the bar to close."""
         series = signal_series(data, now)
         if len(series) < 4:
             return []
@@ -208,11 +203,7 @@ class AlertPipeline:
             cached = (now, baselines(series))
             self._baselines[label] = cached
         readings = evaluate(label, series, now=now, base=cached[1])
-        found = readings.warnings
-        early = liquidation_early(label, series, cached[1], now, age_s)
-        if early is not None and all(w.kind != early.kind for w in found):
-            found = [early, *found]
-        news = tracker.update(label, found, now, latest=series[-1])
+        news = tracker.update(label, readings.warnings, now, latest=series[-1])
         if not news:
             return news
         bars = [Bar(p.close, p.oi) for p in series if p.oi is not None]

@@ -209,7 +209,9 @@ class FakeExchange:
         return 1 - self.history_drift * back
 
     def _bar_ms(self, back: int) -> int:
-        return self.now_ms - back * BAR_MS
+        """The open of the 5-minute bar `back` bars before the current one: venues stamp
+        history bars on the 5-minute grid, as the recordings show."""
+        return self.now_ms // BAR_MS * BAR_MS - back * BAR_MS
 
     @staticmethod
     def binance_symbol(asset: str) -> str:

@@ -179,16 +179,18 @@ async def test_a_digest_collects_alerts_until_one_message_is_full(engine: AsyncE
 async def test_a_cascade_is_one_thread_and_a_failed_tick_announces_its_stage_again(
     engine: AsyncEngine,
 ) -> None:
-    """Two calm hours on Binance, then at NOW the open bar crashes 3 % with longs liquidated:
-    the early stage. The first tick's outbox write fails: nothing was announced, so the next
-    tick says it (once); then more liquidations escalate it, as a quiet reply in its thread."""
+    """Two calm hours on Binance, then the open bar falls 3 % with $6M of longs liquidated
+    (0.11 % of OI) and OI not moved yet: the early stage. The first tick's outbox write fails:
+    nothing was announced, so the next tick says it, once. Then OI -3 % confirms it and OI
+    -10 % escalates it, each a quiet reply in the event's thread."""
     sessions = make_session_factory(engine)
     snapshots = SnapshotRepository(sessions)
     calm = [
-        snap(Venue.BINANCE, NOW - timedelta(minutes=5 * (24 - i)), 60000, 90000) for i in range(24)
+        snap(Venue.BINANCE, NOW - timedelta(minutes=5 * (24 - i)), 60000, oi)
+        for i, oi in enumerate(90000 * (1 + 0.0004 * (i % 4 - 1.5)) for i in range(24))
     ]
     await snapshots.save([*calm, snap(Venue.BINANCE, NOW, 58200, 90000)])
-    await snapshots.add_liquidations([LiquidationFlow("binance", "BTC", NOW, 1_200_000, 0, 20)])
+    await snapshots.add_liquidations([LiquidationFlow("binance", "BTC", NOW, 6_000_000, 0, 20)])
     clock = [NOW + timedelta(seconds=30)]
     market = MarketService(snapshots, None, {"BTC"}, clock=lambda: clock[0])
     market.last_tick = TickResult(
@@ -199,6 +201,12 @@ async def test_a_cascade_is_one_thread_and_a_failed_tick_announces_its_stage_aga
     outbox = OutboxRepository(sessions)
     pipeline = AlertPipeline(market, watch, outbox, asyncio.Event(), clock=lambda: clock[0])
 
+    async def tick(oi: float | None = None) -> int:
+        clock[0] += timedelta(seconds=30)
+        if oi is not None:
+            await snapshots.save([snap(Venue.BINANCE, clock[0], 58200, oi)])
+        return await pipeline.after_poll()
+
     enqueue = outbox.enqueue
 
     async def down(*args: object, **kwargs: object) -> int:
@@ -208,22 +216,27 @@ async def test_a_cascade_is_one_thread_and_a_failed_tick_announces_its_stage_aga
     with pytest.raises(ConnectionError):
         await pipeline.after_poll()
     outbox.enqueue = enqueue  # type: ignore[method-assign]
-    clock[0] += timedelta(seconds=30)
-    assert await pipeline.after_poll() == 1
+    assert await tick() == 1
     [early] = await outbox.messages(401)
-    assert "<b>Early</b> · <b>BTC likely long squeeze starting: price -3.0% in 1 min" in early.text
+    assert "🚨 <b>Early</b> · <b>BTC likely long squeeze starting: price -3.0% in 5 min" in (
+        early.text
+    )
+    assert "longs liquidated $6.0M" in early.text and "rule #1" in early.text
     assert (early.thread, early.silent, early.priority) == (
         "BTC:long_squeeze:20261124T1200",
         False,
         "urgent",
     )
-    clock[0] += timedelta(seconds=30)
-    assert await pipeline.after_poll() == 0  # the same stage again is not news
+    assert await tick() == 0  # the same stage again is not news
 
-    await snapshots.add_liquidations([LiquidationFlow("binance", "BTC", NOW, 4_000_000, 0, 60)])
-    clock[0] += timedelta(seconds=30)
-    assert await pipeline.after_poll() == 1
-    _, escalated = await outbox.messages(401)
-    assert "<b>Escalated to high</b> · <b>BTC likely long squeeze starting" in escalated.text
-    assert "(up from moderate)" in escalated.text
-    assert (escalated.thread, escalated.silent) == (early.thread, True)
+    assert await tick(oi=87300) == 1
+    assert await tick(oi=81000) == 1
+    _, confirmed, escalated = await outbox.messages(401)
+    assert "<b>Confirmed</b> · <b>BTC long squeeze in progress: OI -3.0% from its peak" in (
+        confirmed.text
+    )
+    assert "<b>Escalated to extreme</b> · <b>BTC long squeeze in progress: OI -10.0%" in (
+        escalated.text
+    )
+    for reply in (confirmed, escalated):
+        assert (reply.thread, reply.silent) == (early.thread, True)
