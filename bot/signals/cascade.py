@@ -324,12 +324,14 @@ def confirmed(
     if ratio is not None and ratio < settings.cascade_volume_ratio:
         return None  # a quiet OI drop is closing, not a cascade (check 3 skipped if unknown)
     # OI falls up to 40 minutes after the price shock that forced it; without such a shock on
-    # this side the drop is closing, not a cascade (2023-09-02's slow bleed). The latest shock
-    # dates the event: an old OI peak is not when this cascade began.
+    # this side, then and within that lag of now, the drop is closing, not a cascade
+    # (2023-09-02's slow bleed, or OI still bleeding hours after a crash). The latest shock dates
+    # the event: an old OI peak is not when this cascade began.
+    lag = settings.squeeze_lag_bars
     onset = next(
         (
             run.start
-            for end in range(len(series), max(1, peak_at - settings.squeeze_lag_bars) - 1, -1)
+            for end in range(len(series), max(1, peak_at - lag, len(series) - lag) - 1, -1)
             for run in price_runs(series, sigma_pct, bar_volume, settings, end=end)
             if run.long == long
         ),
