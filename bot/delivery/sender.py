@@ -136,10 +136,12 @@ class Sender:
                 lease=self.lease,
             )
             self.budget.take(len(paid), now)
+            # Paid first, on their own: a burst of them sharing the event loop with the free
+            # stream bunched free sends into 429s at 30/s.
+            await asyncio.gather(*(self._send(m, paid=True) for m in paid))
+            paced = frozenset(self._next_allowed)  # the chats just sent to wait their turn
         free = await self.outbox.claim(now, limit=self.batch, skip_chats=paced, lease=self.lease)
-        await asyncio.gather(
-            *(self._send(m, paid=True) for m in paid), *(self._send(m) for m in free)
-        )
+        await asyncio.gather(*(self._send(m) for m in free))
         return len(paid) + len(free)
 
     async def run(self, stop: asyncio.Event, wake: asyncio.Event, idle_s: float = 1.0) -> None:
