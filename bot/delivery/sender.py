@@ -39,7 +39,7 @@ from telegram.error import (
 
 from bot.delivery.priority import Priority
 from storage.models import OutboxMessage
-from storage.repositories.outbox import LEASE, OutboxRepository
+from storage.repositories.outbox import LEASE, Accepted, OutboxRepository
 
 log = logging.getLogger(__name__)
 
@@ -138,10 +138,10 @@ class Sender:
             self.budget.take(len(paid), now)
             # Paid first, on their own: a burst of them sharing the event loop with the free
             # stream bunched free sends into 429s at 30/s.
-            await asyncio.gather(*(self._send(m, paid=True) for m in paid))
+            await self._record(await asyncio.gather(*(self._send(m, paid=True) for m in paid)))
             paced = frozenset(self._next_allowed)  # the chats just sent to wait their turn
         free = await self.outbox.claim(now, limit=self.batch, skip_chats=paced, lease=self.lease)
-        await asyncio.gather(*(self._send(m) for m in free))
+        await self._record(await asyncio.gather(*(self._send(m) for m in free)))
         return len(paid) + len(free)
 
     async def run(self, stop: asyncio.Event, wake: asyncio.Event, idle_s: float = 1.0) -> None:
@@ -186,25 +186,35 @@ class Sender:
             await self._unrecorded[0]()
             self._unrecorded.pop(0)
 
-    async def _send(self, message: OutboxMessage, *, paid: bool = False) -> None:
+    async def _send(self, message: OutboxMessage, *, paid: bool = False) -> Record | Accepted:
         try:
-            record, accepted = await self._deliver(message, paid)
+            outcome = await self._deliver(message, paid)
         except Exception as error:  # whatever it was, the row must not stay `sending`
             log.exception("alert %s: sending failed", message.id)
-            record, accepted = self._backoff(message, f"{type(error).__name__}: {error}"), False
+            outcome = self._backoff(message, f"{type(error).__name__}: {error}")
         if paid and self.budget is not None:
-            if accepted:
+            if isinstance(outcome, Accepted):
                 self.stats.paid += 1
             else:
                 self.budget.spent -= 1  # not sent, not paid for
-        try:
-            await record()
-        except Exception:
-            log.warning("alert %s: outcome not written yet (database failing)", message.id)
-            self._unrecorded.append(record)
+        return outcome
 
-    async def _deliver(self, message: OutboxMessage, paid: bool) -> tuple[Record, bool]:
-        """Sends one message; returns how to record the outcome, and whether Telegram took it."""
+    async def _record(self, outcomes: list[Record | Accepted]) -> None:
+        """Writes a batch's outcomes, the sent ones in one transaction; what the database
+        refuses is kept for `_flush`."""
+        accepted = [o for o in outcomes if isinstance(o, Accepted)]
+        records = [o for o in outcomes if not isinstance(o, Accepted)]
+        if accepted:
+            records.insert(0, lambda: self.outbox.mark_accepted(accepted))
+        for record in records:
+            try:
+                await record()
+            except Exception:
+                log.warning("an outcome is not written yet (database failing); kept")
+                self._unrecorded.append(record)
+
+    async def _deliver(self, message: OutboxMessage, paid: bool) -> Record | Accepted:
+        """Sends one message; returns what Telegram took, or how to record what went wrong."""
         assert message.id is not None
         row_id = message.id
         markup = (
@@ -235,25 +245,25 @@ class Sender:
             self._pace(message.chat_id, wait)
             self.stats.retried += 1
             due = self.clock() + timedelta(seconds=wait)
-            return lambda: self.outbox.retry_later(row_id, due, f"429 retry after {wait:g}s"), False
+            return lambda: self.outbox.retry_later(row_id, due, f"429 retry after {wait:g}s")
         except ChatMigrated as error:
             old, new = message.chat_id, error.new_chat_id
             log.info("chat %s migrated to %s", old, new)
-            return lambda: self._migrated(old, new), False
+            return lambda: self._migrated(old, new)
         except Forbidden as error:
-            return self._chat_gone(message.chat_id, f"403 {error.message}"), False
+            return self._chat_gone(message.chat_id, f"403 {error.message}")
         except BadRequest as error:
             if "chat not found" in error.message.lower():
-                return self._chat_gone(message.chat_id, f"400 {error.message}"), False
+                return self._chat_gone(message.chat_id, f"400 {error.message}")
             # Our own fault (markup, length): retrying cannot help.
             reason = f"400 {error.message}"
             log.error("alert %s rejected: %s", message.id, reason)
             self.stats.dead += 1
-            return lambda: self.outbox.mark_dead(row_id, reason), False
+            return lambda: self.outbox.mark_dead(row_id, reason)
         except NetworkError as error:
-            return self._backoff(message, f"network: {error.message}"), False
+            return self._backoff(message, f"network: {error.message}")
         except TelegramError as error:  # e.g. a response that is not the Bot API's JSON
-            return self._backoff(message, f"telegram: {error.message}"), False
+            return self._backoff(message, f"telegram: {error.message}")
         accepted = self.clock()
         self.stats.sent += 1
         self._pace(message.chat_id, None)
@@ -261,10 +271,7 @@ class Sender:
             Priority(message.priority),
             (accepted - (message.seen_at or message.created_at)).total_seconds(),
         )
-        telegram_id = sent.message_id
-        return lambda: self.outbox.mark_sent(
-            row_id, accepted, telegram_id=telegram_id, paid=paid
-        ), True
+        return Accepted(row_id, accepted, sent.message_id, paid)
 
     def _pace(self, chat_id: int, retry_after: float | None) -> None:
         gap = PRIVATE_GAP if chat_id > 0 else GROUP_GAP
