@@ -19,11 +19,13 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.chat_input import UsageError, parse_id
+from bot.delivery.channels import fast_path
 from bot.delivery.render import TELEGRAM_LIMIT
 from bot.i18n import N_, _, ngettext
 from bot.i18n.catalogs import in_every_language
 from bot.i18n.dates import weekday_time
 from bot.rules.grammar import EXAMPLE, USAGE, RuleSyntaxError
+from bot.rules.model import Metric
 from bot.watch_service import DEFAULT_COOLDOWN, StoredRule, WatchService
 from handlers.context import BotContext
 from handlers.formatting import usage_text
@@ -113,20 +115,23 @@ async def watch_command(update: Update, context: BotContext) -> None:
             cap=error.cap,
         )
     else:
-        channel = len(rest) < len(args)
+        linked = len(rest) < len(args)
         follow_up = (
             N_(
                 "Watching <b>{rule}</b> (rule #{id}). "
                 "You'll get one alert when it crosses; {listing} lists its rules."
             )
-            if channel
+            if linked
             else N_(
                 "Watching <b>{rule}</b> (rule #{id}). "
                 "You'll get one alert when it crosses; {listing} lists your rules."
             )
         )
-        listing = "/watches" + (f" {args[0]}" if channel else "")
+        listing = "/watches" + (f" {args[0]}" if linked else "")
         reply = _(follow_up, rule=escape(rule.text), id=rule.id, listing=escape(listing))
+        channel = fast_path(context.services.settings.broadcast_channels, rule.spec.asset)
+        if channel and rule.spec.metric is Metric.SQUEEZE and chat_id > 0:
+            reply += "\n\n" + channel
     await message.reply_text(reply, parse_mode=ParseMode.HTML)
 
 
