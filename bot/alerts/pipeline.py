@@ -31,6 +31,8 @@ from bot.alerts.render import WarningKey, chat_alert, cluster_evidence, warning_
 from bot.delivery.channels import channel_posts
 from bot.delivery.priority import Priority
 from bot.delivery.render import whole_parts
+from bot.i18n import ENGLISH, Language, _, set_language, use_language
+from bot.i18n.languages import reply_language
 from bot.market.models import TickResult
 from bot.market_service import FRESH, MarketService
 from bot.risk.clusters import Bar
@@ -161,6 +163,17 @@ class AlertPipeline:
             if row.quiet_start is not None and row.quiet_end is not None
         }
 
+    async def _languages(self, chat_ids: list[int]) -> dict[int, Language]:
+        """Each chat's /settings lang: alerts go to groups and channels too, so Telegram's
+        language_code of one member never decides; English until an admin sets one."""
+        if self.chat_settings is None or not chat_ids:
+            return {}
+        rows = await self.chat_settings.for_chats(chat_ids)
+        return {
+            chat_id: reply_language(row.language, None, personal=False)
+            for chat_id, row in rows.items()
+        }
+
     def _watched_assets(self) -> set[str]:
         assets = {rule.spec.asset for rule in self.watch.matcher.rules.values()} | set(
             self.channels
@@ -234,10 +247,12 @@ class AlertPipeline:
         stamp = now.strftime("%Y%m%dT%H%M%S")
         alerts = []
         quiet = await self._quiet_hours(list(by_chat))
+        languages = await self._languages(list(by_chat))
         holds: list[tuple[OutgoingAlert, datetime, str]] = []
         opened: set[str] = set()
         closed: set[str] = set()
         for chat_id, chat_firings in by_chat.items():
+            set_language(languages.get(chat_id, ENGLISH))
             hours = quiet.get(chat_id)
             until = hours.until(now) if hours is not None else None
             ringing = [f for f in chat_firings if until is None or f.rule.spec.metric in URGENT]
@@ -268,13 +283,16 @@ class AlertPipeline:
             if merged:
                 alerts += self._chat_alerts(chat_id, merged, warnings, ages, stamp, now)
             if held and hours is not None and until is not None:
-                text, _ = chat_alert(held, warnings, ages)
+                text, _markup = chat_alert(held, warnings, ages)
                 local = now.astimezone(ZoneInfo(hours.zone))
                 digest = f"digest:{chat_id}:{until:%Y%m%dT%H%M}"
-                header = f"🌙 <b>Held during quiet hours</b> ({escape(hours.text())})"
+                header = _(
+                    "🌙 <b>Held during quiet hours</b> ({hours})", hours=escape(hours.text())
+                )
                 holds.append(
                     (OutgoingAlert(chat_id, digest, f"<i>{local:%H:%M}</i> {text}"), until, header)
                 )
+        set_language(ENGLISH)
         # Channels get one post per tick, every stage of it, unthreaded.
         market_wide = {key[:3]: warning for key, warning in warnings.items()}
         alerts += channel_posts(self.channels, market_wide, stamp, now)
@@ -328,17 +346,17 @@ class AlertPipeline:
             if rule.spec.venue in started:
                 chats[rule.chat_id].add(rule.spec.venue)
         stamp = now.strftime("%Y%m%dT%H%M%S")
-        notices = [
-            OutgoingAlert(
-                chat_id,
-                f"degraded:{stamp}:{chat_id}",
-                "⚠️ Data degraded: "
-                + "; ".join(
-                    f"{venue} ({reasons.get(venue, 'no answer')})" for venue in sorted(venues)
+        languages = await self._languages(list(chats))
+        notices = []
+        for chat_id, venues in chats.items():
+            with use_language(languages.get(chat_id, ENGLISH)):
+                silent = _("no answer")
+                which = "; ".join(f"{v} ({reasons.get(v) or silent})" for v in sorted(venues))
+                text = _(
+                    "⚠️ Data degraded: {venues}. Rules on it wait for good data; nothing is "
+                    "alerted from partial numbers.",
+                    venues=which,
                 )
-                + ". Rules on it wait for good data; nothing is alerted from partial numbers.",
-            )
-            for chat_id, venues in chats.items()
-        ]
+            notices.append(OutgoingAlert(chat_id, f"degraded:{stamp}:{chat_id}", text))
         if await self.outbox.enqueue(notices, now):
             self.wake.set()

@@ -6,12 +6,14 @@ import json
 from collections.abc import Mapping, Sequence
 from html import escape
 
-from bot.market.overview_text import age_text, compact
+from bot.i18n import N_, _
+from bot.i18n.numbers import localize_digits
+from bot.market.overview_text import age_text, compact, signed_percent
 from bot.risk.clusters import Bar, liquidation_clusters
 from bot.rules.grammar import describe
 from bot.rules.matcher import Firing
 from bot.rules.model import ALL_ASSETS, Metric
-from bot.signals.kinds import Stage
+from bot.signals.kinds import Severity, Stage
 from bot.signals.warning import Warning
 
 # asset, OVERHEATING or SQUEEZE, venue, stage key ("" for threshold rules)
@@ -24,6 +26,16 @@ AT_RISK = {
     "overheating_long": "long",
     "short_squeeze": "short",
     "overheating_short": "short",
+}
+STAGES = {
+    Stage.EARLY: N_("Early"),
+    Stage.CONFIRMED: N_("Confirmed"),
+    Stage.OVER: N_("Over"),
+}
+ESCALATED = {
+    Severity.MODERATE: N_("Escalated to moderate"),
+    Severity.HIGH: N_("Escalated to high"),
+    Severity.EXTREME: N_("Escalated to extreme"),
 }
 CLUSTER_EVIDENCE_PCT = 5.0  # a band farther than this is not "next"
 MAX_CHARTS = 3
@@ -53,10 +65,10 @@ def warning_key(firing: Firing) -> WarningKey:
 
 def value_text(metric: Metric, value: float) -> str:
     if metric is Metric.LIQ:
-        return f"${compact(value)}"
+        return "$" + localize_digits(compact(value))
     places = 4 if metric is Metric.FUNDING else 2
-    suffix = " per 8h" if metric is Metric.FUNDING else ""
-    return f"{value * 100:+.{places}f}%{suffix}"
+    text = signed_percent(value * 100, places)
+    return _("{rate} per 8h", rate=text) if metric is Metric.FUNDING else text
 
 
 def firing_lines(firing: Firing, warning: Warning | None, age_s: float) -> list[str]:
@@ -68,20 +80,40 @@ def firing_lines(firing: Firing, warning: Warning | None, age_s: float) -> list[
         icon = "✅" if warning.stage is Stage.OVER else "🚨" if warning.urgent else "⚠️"
         return [
             f"{icon} {stage_text(warning)}<b>{escape(warning.summary)}</b>",
-            f"<i>{escape(warning.evidence())}</i> · rule #{firing.rule.id}",
+            _(
+                "<i>{evidence}</i> · rule #{id}",
+                evidence=escape(warning.evidence()),
+                id=firing.rule.id,
+            ),
         ]
     assert firing.value is not None
-    where = firing.rule.spec.venue or "all venues"
+    where = firing.rule.spec.venue or _("all venues")
+    level = value_text(spec.metric, firing.threshold or 0.0)
     threshold = (
-        f"its p{spec.threshold.percentile} {value_text(spec.metric, firing.threshold or 0.0)}"
+        _("its p{percentile} {level}", percentile=spec.threshold.percentile, level=level)
         if spec.threshold is not None and spec.threshold.percentile is not None
-        else value_text(spec.metric, firing.threshold or 0.0)
+        else level
     )
-    window = f" over {spec.window}" if spec.window else ""
+    now = value_text(spec.metric, firing.value)
     return [
-        f"🔔 <b>{escape(firing.asset)} {rule.split(' ', 1)[1]}</b> crossed (#{firing.rule.id})",
-        f"now {value_text(spec.metric, firing.value)}{window} vs {threshold} · {where} · "
-        f"data {age_text(age_s)} old",
+        _(
+            "🔔 <b>{asset} {rule}</b> crossed (#{id})",
+            asset=escape(firing.asset),
+            rule=rule.split(" ", 1)[1],
+            id=firing.rule.id,
+        ),
+        (
+            _("now {value} over {window}", value=now, window=spec.window)
+            if spec.window
+            else _("now {value}", value=now)
+        )
+        + " "
+        + _(
+            "vs {threshold} · {where} · data {age} old",
+            threshold=threshold,
+            where=where,
+            age=age_text(age_s),
+        ),
     ]
 
 
@@ -89,9 +121,10 @@ def stage_text(warning: Warning) -> str:
     """'Early · ' / 'Escalated to extreme · ': where in its event a cascade warning stands."""
     if warning.stage is None:
         return ""
-    label = warning.stage.capitalize()
     if warning.stage is Stage.ESCALATED:
-        label += f" to {warning.severity}"
+        label = _(ESCALATED[Severity(warning.severity)])
+    else:
+        label = _(STAGES[warning.stage])
     return f"<b>{label}</b> · "
 
 

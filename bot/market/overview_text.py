@@ -113,7 +113,7 @@ def render(overview: AssetOverview, degraded: dict[str, str], *, html: bool = Tr
         _("Funding % per interval, basis %:"),
         pre([_funding(r) for r in rows]),
     ]
-    apr = "–" if total.funding_apr is None else _percent(total.funding_apr * 100, 1)
+    apr = "–" if total.funding_apr is None else signed_percent(total.funding_apr * 100, 1)
     volume = "–" if total.volume_24h_usd is None else _usd(total.volume_24h_usd)
     parts.append(
         _(
@@ -135,8 +135,8 @@ def render(overview: AssetOverview, degraded: dict[str, str], *, html: bool = Tr
                 _(
                     "{window}: price {price}, OI {oi} (contracts) → {reading}",
                     window=window,
-                    price=_percent(price_pct, 2),
-                    oi=_percent(oi_pct, 2),
+                    price=signed_percent(price_pct, 2),
+                    oi=signed_percent(oi_pct, 2),
                     reading=escape(reading) if html else reading,
                 )
             )
@@ -148,7 +148,7 @@ def render(overview: AssetOverview, degraded: dict[str, str], *, html: bool = Tr
     return "\n".join(parts)
 
 
-def _percent(value: float, places: int) -> str:
+def signed_percent(value: float, places: int) -> str:
     """Always signed, like the table: +0.00% (a flat hour) and -0.00% (a tiny fall)."""
     sign = f"{value:+.{places}f}"[0]
     return sign + percent(Decimal(str(abs(value))) / 100, places)
