@@ -17,7 +17,13 @@ from telegram.ext import (
 )
 
 from handlers.channels import channel_command
-from handlers.charts import chart_button, chart_command, levels_command, score_command
+from handlers.charts import (
+    chart_button,
+    chart_command,
+    levels_button,
+    levels_command,
+    score_command,
+)
 from handlers.errors import on_error
 from handlers.fallback import plain_text, unknown_command
 from handlers.funding import funding_command
@@ -55,6 +61,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("levels", levels_command))
     app.add_handler(CommandHandler("score", score_command))
     app.add_handler(CallbackQueryHandler(chart_button, pattern=r"^chart:"))
+    app.add_handler(CallbackQueryHandler(levels_button, pattern=r"^levels:how$"))
     app.add_handler(CallbackQueryHandler(rule_button, pattern=r"^rule:"))
     app.add_handler(ChatMemberHandler(my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(InlineQueryHandler(inline_query))

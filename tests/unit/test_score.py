@@ -17,25 +17,27 @@ def _warning(kind: str, at: datetime) -> Warning:
     return Warning(kind, "high", "BTC", "1h", at, kind, {}, (), 0.0)
 
 
-def test_median_moves_and_hit_rate_per_kind() -> None:
+def test_median_moves_and_hit_rate_per_episode() -> None:
     # Price 100 rising 1 per bar for 10 h; OI flat at 1000 then 900 from bar 60.
     points = [Point(ts=T0 + BAR * i, close=100 + i, oi=1000 if i < 60 else 900) for i in range(120)]
     warnings = [
         _warning("short_squeeze", T0),  # 1h later bar 12: 112 / 100 -> +12 %
-        _warning("short_squeeze", T0 + BAR * 12),  # 124 / 112 -> +10.714 %
+        _warning("short_squeeze", T0 + BAR * 6),  # 30 min on: the same episode escalating
+        _warning("short_squeeze", T0 + BAR * 24),  # 2 h on, a new one: 136 / 124 -> +9.677 %
         _warning("long_squeeze", T0 + BAR * 60),  # 172 / 160 -> +7.5 % (wrong way)
         _warning("long_squeeze", T0 + BAR * 119),  # no bar 1h later: not counted
     ]
     rows = {row.kind: row for row in score(points, warnings)}
     shorts = rows["short_squeeze"]
-    assert shorts.fired == 2
+    assert (shorts.episodes, shorts.messages) == (2, 3)
     assert shorts.outcomes["1h"].count == 2
-    assert shorts.outcomes["1h"].price_pct == pytest.approx((12 + 10.7142857) / 2)
+    assert shorts.outcomes["1h"].price_pct == pytest.approx((12 + 9.6774194) / 2)
     assert shorts.outcomes["1h"].hit_rate == 1.0  # a short squeeze points up, price went up
-    # 4h after bar 0 is bar 48 (OI still 1000); after bar 12 is bar 60 (900): -10 %.
+    # 4h after bar 0 is bar 48 (OI still 1000); after bar 24 is bar 72 (900): -10 %.
     assert shorts.outcomes["4h"].oi_pct == pytest.approx(-5.0)
     longs = rows["long_squeeze"]
-    assert longs.fired == 2 and longs.outcomes["1h"].count == 1
+    assert (longs.episodes, longs.messages) == (2, 2)
+    assert longs.outcomes["1h"].count == 1
     assert longs.outcomes["1h"].price_pct == pytest.approx(7.5)
     assert longs.outcomes["1h"].hit_rate == 0.0
     # 4h after bar 60 is bar 108: 208 / 160 -> +30 %; bar 119 has no 4h either.
