@@ -32,7 +32,7 @@ class LevelsInput:
 
 
 def render_levels(source: LevelsInput, theme: Theme) -> bytes:
-    return png(draw_levels(source, theme), theme)
+    return png(draw_levels(source, theme))
 
 
 def draw_levels(source: LevelsInput, theme: Theme) -> Figure:

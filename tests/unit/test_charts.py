@@ -27,9 +27,10 @@ from bot.charts.market_chart import (
     draw_market_chart,
     render_market_chart,
 )
+from bot.charts.service import warnings
 from bot.charts.theme import CHART_WINDOWS, DARK, LIGHT
 from bot.risk.clusters import Bar, liquidation_clusters
-from bot.signals.replay import load_binance_metrics, replay
+from bot.signals.replay import load_binance_metrics
 from bot.signals.series import BAR, Point
 from tests.unit.test_replay_real import at, window
 
@@ -49,8 +50,8 @@ def chart_of(cascade: list[Point], name: str, **extra: object) -> ChartInput:
     until = ASKED[name]
     points = [p for p in cascade if until is None or p.ts <= until]
     start = next(i for i, p in enumerate(points) if p.ts > points[-1].ts - CHART_WINDOWS[name][0])
-    warnings = replay(points, lookback=289, start=start)
-    return ChartInput("BTC", name, points[start:], warnings, venues=("binance",), **extra)
+    found = warnings(points, "BTC", start)
+    return ChartInput("BTC", name, points[start:], found, venues=("binance",), **extra)
 
 
 def _gid(fig: Figure, gid: str) -> list:
