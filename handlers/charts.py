@@ -76,11 +76,18 @@ async def _fetch(
     return None
 
 
+async def _zone(context: BotContext, chat_id: int) -> str:
+    """The chat's time zone (set with its quiet hours), for the chart's clock."""
+    repository = context.services.chat_settings
+    return (await repository.get(chat_id)).timezone if repository is not None else "UTC"
+
+
 async def send_chart(
-    message: Message, pictures: PictureService | None, asset_word: str, window: str, theme: str
+    message: Message, context: BotContext, asset_word: str, window: str, theme: str
 ) -> None:
+    zone = await _zone(context, message.chat_id)
     found = await _fetch(
-        message, pictures, asset_word, lambda p, asset: p.chart(asset, window, theme)
+        message, _pictures(context), asset_word, lambda p, a: p.chart(a, window, theme, zone)
     )
     if found is None:
         return
@@ -99,7 +106,7 @@ async def chart_command(update: Update, context: BotContext) -> None:
         await _refuse(message, usage_text(error))
         return
     await message.reply_chat_action(ChatAction.UPLOAD_PHOTO)
-    await send_chart(message, _pictures(context), asset, window, theme)
+    await send_chart(message, context, asset, window, theme)
 
 
 async def chart_button(update: Update, context: BotContext) -> None:
@@ -109,12 +116,12 @@ async def chart_button(update: Update, context: BotContext) -> None:
     await query.answer()
     asset = (query.data or "").split(":", 1)[-1]
     if isinstance(query.message, Message) and asset_word(asset):
-        await send_chart(query.message, _pictures(context), asset, "24h", "dark")
+        await send_chart(query.message, context, asset, "24h", "dark")
 
 
-def cluster_line(cluster: Cluster) -> str:
+def cluster_line(cluster: Cluster, bin_pct: float) -> str:
     # The band's near and far edge: "0.0–0.5% below" reads as a range, "-0.0%" as "at price".
-    far = cluster.distance_pct + (cluster.high - cluster.low) / cluster.low * 100
+    far = cluster.distance_pct + bin_pct
     where = "below" if cluster.side == "long" else "above"
     return (
         f"${cluster.low:,.6g}–{cluster.high:,.6g} "
@@ -143,7 +150,7 @@ def levels_text(asset: str, levels: Levels) -> str:
     ]
     for side, title in (("short", "Shorts liquidate above"), ("long", "Longs liquidate below")):
         lines.append(f"<b>{title}</b>")
-        lines += [f"• {escape(cluster_line(c))}" for c in model.nearest(side)] or [
+        lines += [f"• {escape(cluster_line(c, model.bin_pct))}" for c in model.nearest(side)] or [
             "• none modelled"
         ]
     lines.append(

@@ -12,6 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import matplotlib.dates as mdates
 from matplotlib.axes import Axes
@@ -45,6 +46,7 @@ class ChartInput:
     # Backfilled history carries the last settled funding rate, live polls the rate venues
     # predict for the running period: the first live snapshot, None if there is none.
     live_from: datetime | None = None
+    zone: str = "UTC"  # the chat's time zone (IANA name), for the axis and the data time
 
 
 @dataclass(frozen=True)
@@ -246,11 +248,11 @@ def _liquidations(ax: Axes, bars: list[Candle], theme: Theme) -> None:
     _label(ax, 0.01, 0.05, "longs ▼", theme.down, theme, transform=ax.transAxes, va="bottom")
 
 
-def _time_axis(ax: Axes) -> None:
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=8, tz=UTC)
+def _time_axis(ax: Axes, zone: ZoneInfo) -> None:
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=8, tz=zone)
     formatter = mdates.ConciseDateFormatter(
         locator,
-        tz=UTC,
+        tz=zone,
         formats=["%Y", "%b", "%d %b", "%H:%M", "%H:%M", "%S"],
         zero_formats=["", "%Y", "%b", "%d %b", "%d %b", "%H:%M"],
         show_offset=False,
@@ -262,8 +264,11 @@ def _time_axis(ax: Axes) -> None:
 def _age(chart: ChartInput) -> str:
     last = chart.points[-1].ts
     now = chart.now or last
+    local = last.astimezone(ZoneInfo(chart.zone))
     minutes = max(0, round((now - last).total_seconds() / 60))
-    return f"data to {last:%d %b %H:%M} UTC ({span_words(timedelta(minutes=minutes))} old)"
+    return (
+        f"data to {local:%d %b %H:%M} {chart.zone} ({span_words(timedelta(minutes=minutes))} old)"
+    )
 
 
 def render_market_chart(chart: ChartInput, theme: Theme) -> bytes:
@@ -299,7 +304,7 @@ def draw_market_chart(chart: ChartInput, theme: Theme) -> Figure:
     _funding(funding_ax, chart, bars, theme)
     _style(liq_ax, theme, "liq., USD")
     _liquidations(liq_ax, bars, theme)
-    _time_axis(liq_ax)
+    _time_axis(liq_ax, ZoneInfo(chart.zone))
 
     last = bars[-1]
     fig.text(0.03, 0.972, title(chart), color=theme.text, fontsize=TITLE_PT, weight="bold",

@@ -81,7 +81,7 @@ class PictureService:
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
-    async def chart(self, asset: str, window: str, theme: str = "dark") -> bytes:
+    async def chart(self, asset: str, window: str, theme: str = "dark", zone: str = "UTC") -> bytes:
         async def build() -> bytes:
             span = CHART_WINDOWS[window][0]
             stored = await self._series(asset, span + timedelta(hours=24))
@@ -105,12 +105,13 @@ class PictureService:
                     venues=stored.venues,
                     now=now,
                     live_from=stored.live_from,
+                    zone=zone,
                 )
                 return render_market_chart(chart, THEMES[theme])
 
             return await self._run(draw)
 
-        return await self._cached(("chart", asset, window, theme), build)
+        return await self._cached(("chart", asset, window, theme, zone), build)
 
     async def levels(self, asset: str, theme: str = "dark") -> Levels:
         async def build() -> Levels:

@@ -260,3 +260,11 @@ def test_levels_say_their_window_age_and_venues_and_no_band_touches_price(cascad
     assert gap == pytest.approx(price * 0.005 * 0.1)  # a tenth of a 0.5 % band, each side
     assert all(r.get_y() > price or r.get_y() + r.get_height() < price for r in bands)
     assert Image.open(io.BytesIO(render_levels(source, LIGHT))).size == (1080, 1350)
+
+
+def test_the_clock_is_the_chats_time_zone(cascade) -> None:
+    chart = chart_of(cascade, "24h", now=at("2025-10-11 15:42"), zone="Asia/Tokyo")
+    texts = {t.get_text() for t in _texts(draw_market_chart(chart, DARK))}
+    # 15:35 UTC is 00:35 the next day in Tokyo (UTC+9); the day changes at 15:00 UTC.
+    assert "15m candles · data to 12 Oct 00:35 Asia/Tokyo (7m old)" in texts
+    assert {"06:00", "12 Oct"} <= texts

@@ -1,4 +1,5 @@
-"""The warning scorecard: median moves after each kind, from a series worked out by hand."""
+"""The warning scorecard: median moves after each episode, from a series worked out by hand,
+and how /score words it."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.charts.service import Scorecard
 from bot.signals.engine import Warning
-from bot.signals.score import score
+from bot.signals.score import KindScore, Outcome, score
 from bot.signals.series import BAR, Point
+from handlers.charts import score_text
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -58,3 +61,25 @@ def test_a_gap_in_the_series_is_not_read_as_the_horizon() -> None:
     ]
     [row] = score(points, [_warning("short_squeeze", T0)])
     assert row.outcomes["1h"].count == 0
+
+
+def _card(kind: str, episodes: int, hits: float | None, count: int) -> Scorecard:
+    outcome = Outcome(count, -1.25, -3.0, hits)
+    row = KindScore(
+        kind, episodes, episodes + 2, {"1h": outcome, "4h": Outcome(0, None, None, None)}
+    )
+    return Scorecard([row], T0, T0 + timedelta(days=7))
+
+
+def test_the_scorecard_counts_episodes_and_explains_as_warned() -> None:
+    text = score_text("BTC", _card("long_squeeze", 6, 5 / 6, 6))
+    assert "<b>long squeeze</b>: 6 episodes (8 messages)\n" in text
+    assert "  1h: price -1.25%, OI -3.0% (n=6): 83% as warned\n" in text
+    assert "  4h: not yet (no episode old enough)\n" in text
+    assert "As warned: price moved the way the warning pointed (down after a long squeeze" in text
+
+
+def test_below_five_episodes_the_scorecard_says_too_little_history() -> None:
+    text = score_text("BTC", _card("long_squeeze", 4, 1.0, 4))
+    assert "(n=4): too little history to judge (5 episodes needed)" in text
+    assert "as warned\n" not in text
