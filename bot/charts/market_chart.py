@@ -232,8 +232,12 @@ def _funding(ax: Axes, chart: ChartInput, bars: list[Candle], theme: Theme) -> N
         _label(ax, 0.01, 0.95, kind, theme.text, theme, transform=ax.transAxes, va="top")
 
 
+def _has_liquidations(bars: list[Candle]) -> bool:
+    return any(c.liq_long_usd is not None or c.liq_short_usd is not None for c in bars)
+
+
 def _liquidations(ax: Axes, bars: list[Candle], theme: Theme) -> None:
-    if all(c.liq_long_usd is None and c.liq_short_usd is None for c in bars):
+    if not _has_liquidations(bars):
         _no_data(ax, theme, "liquidation")
         return
     mids = [c.end for c in bars]
@@ -282,8 +286,10 @@ def draw_market_chart(chart: ChartInput, theme: Theme) -> Figure:
     bars = candles(chart.points, size)
     fig = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, facecolor=theme.background)
     FigureCanvasAgg(fig)
+    # An empty liquidation panel only needs room to say so; price gets the rest.
+    ratios = [3.2, 1.6, 1.2, 1.4 if _has_liquidations(bars) else 0.6]
     price_ax, oi_ax, funding_ax, liq_ax = fig.subplots(
-        4, 1, sharex=True, gridspec_kw={"height_ratios": [3.2, 1.6, 1.2, 1.4], "hspace": 0.1}
+        4, 1, sharex=True, gridspec_kw={"height_ratios": ratios, "hspace": 0.1}
     )
     fig.subplots_adjust(left=0.17, right=0.94, top=0.855, bottom=0.055)
 
