@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.charts.levels_chart import LevelsInput, render_levels
 from bot.charts.market_chart import ChartInput, render_market_chart
-from bot.charts.service import warnings as engine_warnings
+from bot.charts.service import engine_warnings
 from bot.charts.theme import CHART_WINDOWS, THEMES
 from bot.risk.clusters import Bar, liquidation_clusters
 from bot.signals.series import BAR, Point

@@ -199,7 +199,7 @@ async def levels_button(update: Update, _context: BotContext) -> None:
 
 def _outcome_text(outcome: Outcome) -> str:
     if not outcome.count or outcome.price_pct is None:
-        return "not yet (no episode old enough)"
+        return "no outcome yet (no data that long after an episode)"
     oi = f", OI {outcome.oi_pct:+.1f}%" if outcome.oi_pct is not None else ""
     if outcome.count < MIN_EPISODES:
         judged = f"too little history to judge ({MIN_EPISODES} episodes needed)"

@@ -54,7 +54,7 @@ class Scorecard:
     until: datetime
 
 
-def warnings(points: list[Point], asset: str, start: int = 0) -> list[Warning]:
+def engine_warnings(points: list[Point], asset: str, start: int = 0) -> list[Warning]:
     """What the engine reported bar by bar from `start` on, as the live pipeline would have:
     the one place pictures and scores call the signal engine."""
     return replay(points, asset, lookback=LOOKBACK, start=start)
@@ -101,7 +101,7 @@ class PictureService:
                     asset,
                     window,
                     chart_points,
-                    warnings(points, asset, start),
+                    engine_warnings(points, asset, start),
                     venues=stored.venues,
                     now=now,
                     live_from=stored.live_from,
@@ -140,7 +140,7 @@ class PictureService:
             points = (await self._series(asset, SCORE_SPAN)).points
             if len(points) < 2:
                 raise DataUnavailable(f"No stored history for {asset} to score yet.")
-            rows = await self._run(lambda: score(points, warnings(points, asset)))
+            rows = await self._run(lambda: score(points, engine_warnings(points, asset)))
             return Scorecard(rows, points[0].ts, points[-1].ts)
 
         return await self._cached(("score", asset), build)

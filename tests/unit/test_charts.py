@@ -27,7 +27,7 @@ from bot.charts.market_chart import (
     draw_market_chart,
     render_market_chart,
 )
-from bot.charts.service import warnings
+from bot.charts.service import engine_warnings
 from bot.charts.theme import CHART_WINDOWS, DARK, LIGHT
 from bot.risk.clusters import Bar, liquidation_clusters
 from bot.signals.replay import load_binance_metrics
@@ -50,7 +50,7 @@ def chart_of(cascade: list[Point], name: str, **extra: object) -> ChartInput:
     until = ASKED[name]
     points = [p for p in cascade if until is None or p.ts <= until]
     start = next(i for i, p in enumerate(points) if p.ts > points[-1].ts - CHART_WINDOWS[name][0])
-    found = warnings(points, "BTC", start)
+    found = engine_warnings(points, "BTC", start)
     return ChartInput("BTC", name, points[start:], found, venues=("binance",), **extra)
 
 

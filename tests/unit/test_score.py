@@ -75,7 +75,7 @@ def test_the_scorecard_counts_episodes_and_explains_as_warned() -> None:
     text = score_text("BTC", _card("long_squeeze", 6, 5 / 6, 6))
     assert "<b>long squeeze</b>: 6 episodes (8 messages)\n" in text
     assert "  1h: price -1.25%, OI -3.0% (n=6): 83% as warned\n" in text
-    assert "  4h: not yet (no episode old enough)\n" in text
+    assert "  4h: no outcome yet (no data that long after an episode)\n" in text
     assert "As warned: price moved the way the warning pointed (down after a long squeeze" in text
 
 
