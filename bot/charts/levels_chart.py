@@ -10,9 +10,9 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from bot.charts.market_chart import png, span_words
+from bot.charts.market_chart import png, price_label, span_words
 from bot.charts.theme import DPI, HEIGHT_PX, TEXT_PT, TITLE_PT, WIDTH_PX, Theme
-from bot.market.overview_text import compact, price_text
+from bot.market.overview_text import compact
 from bot.risk.clusters import ClusterMap
 
 # Share of a band's height drawn: the gap keeps the nearest band off the price line, since a
@@ -61,11 +61,11 @@ def draw_levels(source: LevelsInput, theme: Theme) -> Figure:
     # A halo of panel colour under the price line keeps the nearest bands visibly off it.
     ax.axhline(levels.price, color=theme.panel, linewidth=7)
     ax.axhline(levels.price, color=theme.price, linewidth=1.5)
-    ax.text(1.0, levels.price, f" now ${price_text(levels.price)}", color=theme.price, va="bottom",
+    ax.text(1.0, levels.price, f" now ${price_label(levels.price)}", color=theme.price, va="bottom",
             ha="right", fontsize=TEXT_PT, transform=ax.get_yaxis_transform())  # fmt: skip
     ax.xaxis.set_major_locator(MaxNLocator(4))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"${compact(v)}"))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: price_text(v)))
+    ax.yaxis.set_major_formatter(FuncFormatter(price_label))
     ax.set_xlabel("position size at entry, USD", color=theme.text, fontsize=TEXT_PT)
     ax.set_ylabel("liquidation price, USD", color=theme.text, fontsize=TEXT_PT)
     legend = fig.legend(loc="center left", bbox_to_anchor=(0.02, 0.835), ncol=2, frameon=False,

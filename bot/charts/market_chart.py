@@ -23,7 +23,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 from PIL import Image
 
 from bot.charts.theme import CHART_WINDOWS, DPI, HEIGHT_PX, TEXT_PT, TITLE_PT, WIDTH_PX, Theme
-from bot.market.overview_text import compact, price_text
+from bot.market.overview_text import compact
 from bot.signals.engine import Warning
 from bot.signals.episodes import Episode, episodes
 from bot.signals.series import BAR, Point, despiked_oi
@@ -149,6 +149,13 @@ def _no_data(ax: Axes, theme: Theme, what: str) -> None:
             ha="center", va="center", fontsize=TEXT_PT)  # fmt: skip
 
 
+def price_label(value: float, _pos: object = None) -> str:
+    """Four significant digits in plain decimals: 0.00001020, not 1.02e-05."""
+    if abs(value) >= 1000 or value == 0:
+        return f"{value:,.0f}"
+    return f"{value:.{max(0, 3 - math.floor(math.log10(abs(value))))}f}"
+
+
 def _money(value: float, _pos: object = None) -> str:
     return f"${compact(value)}"
 
@@ -202,7 +209,7 @@ def _candles(ax: Axes, bars: list[Candle], size: timedelta, theme: Theme) -> Non
     tops = [max(c.open, c.close, bottom + least) for c, bottom in zip(bars, bottoms, strict=True)]
     ax.vlines(mids, bottoms, tops, colors=colors, linewidth=width_px * 72 / DPI, gid=PRICE_BODY)
     ax.axhline(bars[-1].close, color=theme.price, linewidth=0.8, ls=":")
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: price_text(v)))
+    ax.yaxis.set_major_formatter(FuncFormatter(price_label))
 
 
 def _funding(ax: Axes, chart: ChartInput, bars: list[Candle], theme: Theme) -> None:
@@ -315,7 +322,7 @@ def draw_market_chart(chart: ChartInput, theme: Theme) -> Figure:
     last = bars[-1]
     fig.text(0.03, 0.972, title(chart), color=theme.text, fontsize=TITLE_PT, weight="bold",
              va="center", parse_math=False)  # fmt: skip
-    fig.text(0.97, 0.972, f"${price_text(last.close)}", color=theme.text, fontsize=TITLE_PT,
+    fig.text(0.97, 0.972, f"${price_label(last.close)}", color=theme.text, fontsize=TITLE_PT,
              weight="bold", ha="right", va="center")  # fmt: skip
     oi_text = (
         f"OI {compact(last.oi)} {chart.asset} (${compact(last.oi_usd)})"

@@ -25,6 +25,7 @@ from bot.charts.market_chart import (
     ChartInput,
     candles,
     draw_market_chart,
+    price_label,
     render_market_chart,
 )
 from bot.charts.service import engine_warnings
@@ -268,3 +269,12 @@ def test_the_clock_is_the_chats_time_zone(cascade) -> None:
     # 15:35 UTC is 00:35 the next day in Tokyo (UTC+9); the day changes at 15:00 UTC.
     assert "15m candles · data to 12 Oct 00:35 Asia/Tokyo (7m old)" in texts
     assert {"06:00", "12 Oct"} <= texts
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(112_058.4, "112,058"), (3_456.7, "3,457"), (245.67, "245.7"), (1.2345, "1.234"),
+     (0.0000102, "0.00001020")],
+)  # fmt: skip
+def test_prices_read_as_plain_decimals(value, text) -> None:
+    assert price_label(value) == text
