@@ -134,6 +134,10 @@ def _style(ax: Axes, theme: Theme, label: str) -> None:
     for spine in ax.spines.values():
         spine.set_color(theme.grid)
     ax.set_ylabel(label, color=theme.text, fontsize=TEXT_PT)
+    # Fixed label places: left to matplotlib, every draw measures the tick labels of all four
+    # panels to align them (a fifth of the render).
+    ax.yaxis.set_label_coords(-0.15, 0.5)
+    ax.xaxis.set_label_coords(0.5, -0.2)
     ax.yaxis.set_major_locator(MaxNLocator(4))
 
 
@@ -313,7 +317,7 @@ def draw_market_chart(chart: ChartInput, theme: Theme) -> Figure:
         oi_ax.plot([c.end for c in bars], ois, color=theme.oi, linewidth=1.8)
         oi_ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: compact(v)))
 
-    _style(funding_ax, theme, "funding\n%/8h")
+    _style(funding_ax, theme, "funding %/8h")
     _funding(funding_ax, chart, bars, theme)
     _style(liq_ax, theme, "liq., USD")
     _liquidations(liq_ax, bars, theme)
