@@ -17,9 +17,10 @@ from zoneinfo import ZoneInfo
 import matplotlib.dates as mdates
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, MaxNLocator
+from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
 from PIL import Image
 
 from bot.charts.theme import CHART_WINDOWS, DPI, HEIGHT_PX, TEXT_PT, TITLE_PT, WIDTH_PX, Theme
@@ -263,7 +264,11 @@ def _liquidations(ax: Axes, bars: list[Candle], theme: Theme) -> None:
     _label(ax, 0.01, 0.05, "longs ▼", theme.down, theme, transform=ax.transAxes, va="bottom")
 
 
-def _time_axis(ax: Axes, zone: ZoneInfo) -> None:
+def _time_axis(axes: Sequence[Axes], zone: ZoneInfo, theme: Theme) -> None:
+    """Ticks on the bottom panel only; the panels above get its grid lines as one collection.
+    Shared axes would build and lay out a full set of (hidden) ticks per panel: a third of
+    the render."""
+    *upper, ax = axes
     locator = mdates.AutoDateLocator(minticks=3, maxticks=8, tz=zone)
     formatter = mdates.ConciseDateFormatter(
         locator,
@@ -274,6 +279,13 @@ def _time_axis(ax: Axes, zone: ZoneInfo) -> None:
     )
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(formatter)
+    ticks = [t for t in locator() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    for panel in upper:
+        panel.xaxis.set_major_locator(NullLocator())
+        lines = [[(t, 0.0), (t, 1.0)] for t in ticks]
+        grid = LineCollection(lines, colors=theme.grid, linewidths=0.6, zorder=0.5)
+        grid.set_transform(panel.get_xaxis_transform())
+        panel.add_collection(grid, autolim=False)
 
 
 def _age(chart: ChartInput) -> str:
@@ -299,15 +311,13 @@ def draw_market_chart(chart: ChartInput, theme: Theme) -> Figure:
     FigureCanvasAgg(fig)
     # An empty liquidation panel only needs room to say so; price gets the rest.
     ratios = [3.2, 1.6, 1.2, 1.4 if _has_liquidations(bars) else 0.6]
-    price_ax, oi_ax, funding_ax, liq_ax = fig.subplots(
-        4, 1, sharex=True, gridspec_kw={"height_ratios": ratios, "hspace": 0.1}
-    )
+    panels = fig.subplots(4, 1, gridspec_kw={"height_ratios": ratios, "hspace": 0.1})
+    price_ax, oi_ax, funding_ax, liq_ax = panels
     fig.subplots_adjust(left=0.17, right=0.94, top=0.855, bottom=0.055)
 
     _style(price_ax, theme, "price, USD")
     _candles(price_ax, bars, size, theme)
     keys = _shade(price_ax, chart, size, theme)
-    price_ax.set_xlim(bars[0].start, bars[-1].start + size)
 
     _style(oi_ax, theme, f"OI, {chart.asset}")
     ois = [c.oi if c.oi is not None else NAN for c in bars]
@@ -321,7 +331,9 @@ def draw_market_chart(chart: ChartInput, theme: Theme) -> Figure:
     _funding(funding_ax, chart, bars, theme)
     _style(liq_ax, theme, "liq., USD")
     _liquidations(liq_ax, bars, theme)
-    _time_axis(liq_ax, ZoneInfo(chart.zone))
+    for panel in panels:
+        panel.set_xlim(bars[0].start, bars[-1].start + size)
+    _time_axis(panels, ZoneInfo(chart.zone), theme)
 
     last = bars[-1]
     fig.text(0.03, 0.972, title(chart), color=theme.text, fontsize=TITLE_PT, weight="bold",
