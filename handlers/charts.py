@@ -10,6 +10,7 @@ from typing import TypeVar
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ParseMode
 
+from bot.charts.clock import between
 from bot.charts.service import Levels, PictureService, Scorecard
 from bot.charts.theme import CHART_WINDOWS, THEMES
 from bot.market.overview_text import compact
@@ -141,11 +142,11 @@ HOW_BUTTON = InlineKeyboardMarkup(
 )
 
 
-def levels_text(asset: str, levels: Levels) -> str:
+def levels_text(asset: str, levels: Levels, zone: str = "UTC") -> str:
     model = levels.model
     lines = [
         f"<b>{escape(asset)} liquidation levels</b> (model) · price ${model.price:,.6g}",
-        f"OI added {levels.since:%d %b %H:%M} – {levels.until:%d %b %H:%M} UTC"
+        f"OI added {escape(between(levels.since, levels.until, zone))}"
         f" · {escape(', '.join(levels.venues))}",
     ]
     for side, title in (("short", "Shorts liquidate above"), ("long", "Longs liquidate below")):
@@ -178,13 +179,14 @@ async def levels_command(update: Update, context: BotContext) -> None:
     except UsageError as error:
         await _refuse(message, usage_text(error))
         return
-    found = await _fetch(message, pictures, word, lambda p, asset: p.levels(asset, theme))
+    zone = await _zone(context, message.chat_id)
+    found = await _fetch(message, pictures, word, lambda p, asset: p.levels(asset, theme, zone))
     if found is None:
         return
     asset, levels = found
     await message.reply_photo(levels.png, caption=f"{asset} liquidation levels (model estimate)")
     await message.reply_text(
-        levels_text(asset, levels), parse_mode=ParseMode.HTML, reply_markup=HOW_BUTTON
+        levels_text(asset, levels, zone), parse_mode=ParseMode.HTML, reply_markup=HOW_BUTTON
     )
 
 
@@ -214,8 +216,8 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def score_text(asset: str, card: Scorecard) -> str:
-    span = f"{card.since:%d %b %H:%M} – {card.until:%d %b %H:%M} UTC"
+def score_text(asset: str, card: Scorecard, zone: str = "UTC") -> str:
+    span = escape(between(card.since, card.until, zone))
     if not card.rows:
         return f"No warnings for {escape(asset)} in the stored history ({span})."
     gap = int(EPISODE_GAP.total_seconds() // 60)
@@ -256,4 +258,5 @@ async def score_command(update: Update, context: BotContext) -> None:
     if found is None:
         return
     asset, card = found
-    await message.reply_text(score_text(asset, card), parse_mode=ParseMode.HTML)
+    zone = await _zone(context, message.chat_id)
+    await message.reply_text(score_text(asset, card, zone), parse_mode=ParseMode.HTML)

@@ -10,7 +10,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from bot.charts.market_chart import png, price_label, span_words
+from bot.charts.clock import between, span_words
+from bot.charts.market_chart import png, price_label
 from bot.charts.theme import DPI, HEIGHT_PX, TEXT_PT, TITLE_PT, WIDTH_PX, Theme
 from bot.market.overview_text import compact
 from bot.risk.clusters import ClusterMap
@@ -29,6 +30,7 @@ class LevelsInput:
     until: datetime
     now: datetime
     venues: Sequence[str]
+    zone: str = "UTC"
 
 
 def render_levels(source: LevelsInput, theme: Theme) -> bytes:
@@ -78,7 +80,7 @@ def draw_levels(source: LevelsInput, theme: Theme) -> Figure:
         (f"{source.asset} liquidation levels", TITLE_PT, "bold"),
         ("MODEL ESTIMATE, not venue data", TEXT_PT, "bold"),
         (
-            f"OI added {source.since:%d %b %H:%M} – {source.until:%d %b %H:%M} UTC ({covered})",
+            f"OI added {between(source.since, source.until, source.zone)} ({covered})",
             TEXT_PT,
             "normal",
         ),

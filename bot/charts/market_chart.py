@@ -23,6 +23,7 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
 from PIL import Image
 
+from bot.charts.clock import span_words, stamp
 from bot.charts.theme import CHART_WINDOWS, DPI, HEIGHT_PX, TEXT_PT, TITLE_PT, WIDTH_PX, Theme
 from bot.market.overview_text import compact
 from bot.signals.engine import Warning
@@ -107,17 +108,6 @@ def candles(points: Sequence[Point], size: timedelta) -> list[Candle]:
             )
         )
     return out
-
-
-def span_words(span: timedelta) -> str:
-    minutes = round(span.total_seconds() / 60)
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h" if hours else f"{days}d"
-    if hours:
-        return f"{hours}h {mins}m" if mins and hours < 4 else f"{hours}h"
-    return f"{mins}m"
 
 
 def title(chart: ChartInput) -> str:
@@ -290,12 +280,8 @@ def _time_axis(axes: Sequence[Axes], zone: ZoneInfo, theme: Theme) -> None:
 
 def _age(chart: ChartInput) -> str:
     last = chart.points[-1].ts
-    now = chart.now or last
-    local = last.astimezone(ZoneInfo(chart.zone))
-    minutes = max(0, round((now - last).total_seconds() / 60))
-    return (
-        f"data to {local:%d %b %H:%M} {chart.zone} ({span_words(timedelta(minutes=minutes))} old)"
-    )
+    age = span_words(max((chart.now or last) - last, timedelta(0)))
+    return f"data to {stamp(last, chart.zone)} {chart.zone} ({age} old)"
 
 
 def render_market_chart(chart: ChartInput, theme: Theme) -> bytes:

@@ -113,7 +113,7 @@ class PictureService:
 
         return await self._cached(("chart", asset, window, theme, zone), build)
 
-    async def levels(self, asset: str, theme: str = "dark") -> Levels:
+    async def levels(self, asset: str, theme: str = "dark", zone: str = "UTC") -> Levels:
         async def build() -> Levels:
             stored = await self._series(asset, LEVELS_SPAN)
             points = stored.points
@@ -127,13 +127,13 @@ class PictureService:
             def draw() -> bytes:
                 from bot.charts.levels_chart import LevelsInput, render_levels  # lazily
 
-                source = LevelsInput(asset, model, since, until, now, stored.venues)
+                source = LevelsInput(asset, model, since, until, now, stored.venues, zone)
                 return render_levels(source, THEMES[theme])
 
             png = await self._run(draw)
             return Levels(png, model, since, until, stored.venues)
 
-        return await self._cached(("levels", asset, theme), build)
+        return await self._cached(("levels", asset, theme, zone), build)
 
     async def scorecard(self, asset: str) -> Scorecard:
         async def build() -> Scorecard:

@@ -5,6 +5,7 @@ OI is drawn despiked, missing data says so, and every text is legible on a phone
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import matplotlib.dates as mdates
@@ -269,6 +270,9 @@ def test_the_clock_is_the_chats_time_zone(cascade) -> None:
     # 15:35 UTC is 00:35 the next day in Tokyo (UTC+9); the day changes at 15:00 UTC.
     assert "15m candles · data to 12 Oct 00:35 Asia/Tokyo (7m old)" in texts
     assert {"06:00", "12 Oct"} <= texts
+    levels = replace(_levels(cascade), zone="Asia/Tokyo")
+    texts = {t.get_text() for t in _texts(draw_levels(levels, DARK))}
+    assert "OI added 11 Oct 05:25 – 12 Oct 00:35 Asia/Tokyo (19h)" in texts
 
 
 @pytest.mark.parametrize(
