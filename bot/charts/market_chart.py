@@ -28,6 +28,7 @@ from bot.charts.theme import CHART_WINDOWS, DPI, HEIGHT_PX, TEXT_PT, TITLE_PT, W
 from bot.market.overview_text import compact
 from bot.signals.engine import Warning
 from bot.signals.episodes import Episode, episodes
+from bot.signals.kinds import Stage
 from bot.signals.series import BAR, Point, despiked_oi
 
 SHADED = ("long_squeeze", "short_squeeze", "overheating_long", "overheating_short")
@@ -169,7 +170,8 @@ def shaded_episodes(chart: ChartInput) -> list[Episode]:
 
 
 def band(episode: Episode, candle: timedelta) -> tuple[datetime, datetime]:
-    """From the first message of the episode to its last, at least one candle wide."""
+    """From the first message of the episode to its last (a cascade's "over"), at least one
+    candle wide."""
     return episode.start, max(episode.end, episode.start + candle)
 
 
@@ -179,9 +181,10 @@ def _shade(ax: Axes, chart: ChartInput, candle: timedelta, theme: Theme) -> list
     for episode in shaded_episodes(chart):
         color = colors[episode.kind]
         ax.axvspan(*band(episode, candle), color=color, alpha=0.3, lw=0, gid=WARNING_BAND)
-        ax.plot([w.ts for w in episode.messages], [0.97] * len(episode.messages), ls="",
-                marker="v", ms=9, color=color, transform=ax.get_xaxis_transform(),
-                gid=WARNING_MARK)  # fmt: skip
+        # A mark where each warning fired; the event's over message only ends the band.
+        fired = [w.ts for w in episode.messages if w.stage is not Stage.OVER]
+        ax.plot(fired, [0.97] * len(fired), ls="", marker="v", ms=9, color=color,
+                transform=ax.get_xaxis_transform(), gid=WARNING_MARK)  # fmt: skip
         name = episode.kind.replace("_", " ")
         keys.setdefault(name, Patch(color=color, alpha=0.6, label=name))
     return list(keys.values())

@@ -122,7 +122,8 @@ class PictureService:
                 raise DataUnavailable(f"Not enough stored history for {asset} to place levels.")
             model = liquidation_clusters(bars)
 
-            since, until, now = points[0].ts, points[-1].ts, self.market.clock()
+            placed = [p.ts for p in points if p.oi is not None]
+            since, until, now = placed[0], placed[-1], self.market.clock()
 
             def draw() -> bytes:
                 from bot.charts.levels_chart import LevelsInput, render_levels  # lazily

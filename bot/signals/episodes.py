@@ -1,6 +1,7 @@
 """Warnings grouped into episodes: every message one move produced. A long squeeze that starts,
 escalates twice and rings again 20 minutes later is one episode, not four, for the chart's
-shading and for the scorecard's counts alike."""
+shading and for the scorecard's counts alike. A cascade's stages name their event (its onset,
+`event_start`); other kinds are one episode while their messages come less than an hour apart."""
 
 from __future__ import annotations
 
@@ -33,13 +34,19 @@ class Episode:
 
 
 def episodes(warnings: Sequence[Warning], gap: timedelta = EPISODE_GAP) -> list[Episode]:
-    """Per kind, messages no more than `gap` apart; oldest episode first."""
-    by_kind: dict[str, list[list[Warning]]] = {}
+    """Per kind: the stages of one event, or messages no more than `gap` apart; oldest
+    episode first."""
+    events: dict[tuple[str, datetime], list[Warning]] = {}
+    runs: dict[str, list[list[Warning]]] = {}
     for warning in sorted(warnings, key=lambda w: w.ts):
-        runs = by_kind.setdefault(warning.kind, [])
-        if runs and warning.ts - runs[-1][-1].ts <= gap:
-            runs[-1].append(warning)
+        if warning.event_start is not None:
+            events.setdefault((warning.kind, warning.event_start), []).append(warning)
+            continue
+        kind_runs = runs.setdefault(warning.kind, [])
+        if kind_runs and warning.ts - kind_runs[-1][-1].ts <= gap:
+            kind_runs[-1].append(warning)
         else:
-            runs.append([warning])
-    found = [Episode(kind, tuple(run)) for kind, runs in by_kind.items() for run in runs]
+            kind_runs.append([warning])
+    found = [Episode(kind, tuple(run)) for (kind, _), run in events.items()]
+    found += [Episode(kind, tuple(run)) for kind, kind_runs in runs.items() for run in kind_runs]
     return sorted(found, key=lambda e: (e.start, e.kind))

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 from bot.signals.engine import Warning
 from bot.signals.episodes import episodes
+from bot.signals.kinds import Stage
 from bot.signals.series import Point
 
 HORIZONS: dict[str, timedelta] = {"1h": timedelta(hours=1), "4h": timedelta(hours=4)}
@@ -57,7 +58,8 @@ def score(points: Sequence[Point], warnings: Sequence[Warning]) -> list[KindScor
     stamps = [p.ts for p in points]
     by_kind: dict[str, list[Warning]] = {}
     messages: dict[str, int] = {}
-    for episode in episodes(warnings):
+    # An event's over message predicts nothing: it is neither judged nor counted.
+    for episode in episodes([w for w in warnings if w.stage is not Stage.OVER]):
         by_kind.setdefault(episode.kind, []).append(episode.first)
         messages[episode.kind] = messages.get(episode.kind, 0) + len(episode.messages)
     rows = []

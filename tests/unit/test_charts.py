@@ -32,6 +32,7 @@ from bot.charts.market_chart import (
 from bot.charts.service import engine_warnings
 from bot.charts.theme import CHART_WINDOWS, DARK, LIGHT
 from bot.risk.clusters import Bar, liquidation_clusters
+from bot.signals.kinds import Stage, WarningKind
 from bot.signals.replay import load_binance_metrics
 from bot.signals.series import BAR, Point
 from tests.unit.test_replay_real import at, window
@@ -76,19 +77,12 @@ def test_every_window_draws_the_crash_down_to_the_real_low(cascade, name) -> Non
 
 
 EXPECTED_BANDS = {
-    # 5-minute candles: the long squeeze's three messages 21:30, 21:35 and 21:45 are one
-    # episode, shaded from the first to the last; the lone short squeeze one candle wide.
-    "4h": [("long_squeeze", "21:30", "21:45"), ("short_squeeze", "22:15", "22:20")],
-    "24h": [
-        ("long_squeeze", "21:30", "21:45"),
-        ("short_squeeze", "22:15", "22:30"),
-        ("overheating_short", "07:20", "07:35"),
-    ],
-    "7d": [
-        ("long_squeeze", "21:30", "22:30"),
-        ("short_squeeze", "22:15", "23:15"),
-        ("overheating_short", "07:20", "08:20"),
-    ],
+    # One long-squeeze event (onset 20:50): early 21:05, confirmed 21:10, escalated 21:15 and
+    # 21:35, over 22:45, shaded from its first message to its end. The two overheating
+    # messages of 07:20 and 07:25 are one episode, at least one candle wide.
+    "4h": [("long_squeeze", "21:05", "22:45")],
+    "24h": [("long_squeeze", "21:05", "22:45"), ("overheating_short", "07:20", "07:35")],
+    "7d": [("long_squeeze", "21:05", "22:45"), ("overheating_short", "07:20", "08:20")],
 }
 
 
@@ -110,18 +104,23 @@ def test_shading_sits_on_each_episode_from_its_first_message(cascade, name) -> N
     # Each band sits inside its event: it starts at the first message and ends no later than
     # one candle after the last.
     candle = CHART_WINDOWS[name][1]
-    fired = sorted(w.ts for w in chart.warnings if w.kind in SHADED)
+    sent = sorted(w.ts for w in chart.warnings if w.kind in SHADED)
     for start, end in drawn:
-        event = [t for t in fired if start <= t <= end]
+        event = [t for t in sent if start <= t <= end]
         assert event and start == event[0] and end <= max(event[-1], start + candle)
-    # The long squeeze shading lies within the crash itself: onset 20:50, OI flushed by 22:00.
-    assert at("2025-10-10 20:50") <= drawn[0][0] < drawn[0][1] <= at("2025-10-10 22:30")
+    # The cascade's band starts 15 min after its onset (20:50), on the crash's first leg, and
+    # covers the low (the 21:20 bar) and the OI flush (to 22:00).
+    assert drawn[0] == (at("2025-10-10 21:05"), at("2025-10-10 22:45"))
+    # A mark where each warning fired; the event's end is no warning.
+    fired = sorted(w.ts for w in chart.warnings if w.kind in SHADED and w.stage is not Stage.OVER)
     marks = [t for line in _gid(fig, WARNING_MARK) for t in line.get_xdata()]
-    assert sorted(marks) == fired
+    assert sorted(marks) == fired and at("2025-10-10 22:45") not in marks
 
 
 def test_the_key_shows_each_shading_colour(cascade) -> None:
-    fig = draw_market_chart(chart_of(cascade, "24h"), DARK)
+    chart = chart_of(cascade, "24h")
+    short = replace(chart.warnings[0], kind=WarningKind.SHORT_SQUEEZE, ts=at("2025-10-11 03:00"))
+    fig = draw_market_chart(replace(chart, warnings=[*chart.warnings, short]), DARK)
     [legend] = fig.legends
     swatches = {
         t.get_text(): to_hex(h.get_facecolor())
@@ -143,13 +142,13 @@ def test_the_key_shows_each_shading_colour(cascade) -> None:
 def test_the_picture_says_span_venues_units_zone_and_age(cascade) -> None:
     chart = chart_of(cascade, "7d", now=at("2025-10-11 15:42"))
     texts = {t.get_text() for t in _texts(draw_market_chart(chart, DARK))}
-    # 231 bars from 20:25 to 15:35: 19 h 15 min of a 7-day window.
-    assert "BTC · last 19h of 7d" in texts
+    # 259 bars from 18:05 to 15:35: 21 h 35 min of a 7-day window.
+    assert "BTC · last 21h of 7d" in texts
     assert "OI 74.7k BTC ($8.38B) · binance" in texts
     assert "1h candles · data to 11 Oct 15:35 UTC (7m old)" in texts
     assert {"price, USD", "OI, BTC", "liq., USD"} <= texts
     # Hours on the ticks, and the day where a new one starts.
-    assert {"21:00", "11 Oct", "03:00", "12:00"} <= texts
+    assert {"20:00", "11 Oct", "04:00", "12:00"} <= texts
 
 
 def test_a_full_window_is_titled_by_its_length() -> None:
@@ -243,9 +242,10 @@ def test_a_chart_needs_two_points() -> None:
 
 
 def _levels(cascade: list[Point]) -> LevelsInput:
-    model = liquidation_clusters([Bar(p.close, p.oi or 0.0) for p in cascade])
-    now = cascade[-1].ts + timedelta(minutes=2)
-    return LevelsInput("BTC", model, cascade[0].ts, cascade[-1].ts, now, ("binance", "okx"))
+    with_oi = [p for p in cascade if p.oi is not None]  # metrics start at 20:20, klines 18:00
+    model = liquidation_clusters([Bar(p.close, p.oi or 0.0) for p in with_oi])
+    now = with_oi[-1].ts + timedelta(minutes=2)
+    return LevelsInput("BTC", model, with_oi[0].ts, with_oi[-1].ts, now, ("binance", "okx"))
 
 
 def test_levels_say_their_window_age_and_venues_and_no_band_touches_price(cascade) -> None:

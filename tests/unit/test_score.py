@@ -3,12 +3,14 @@ and how /score words it."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.charts.service import Scorecard
 from bot.signals.engine import Warning
+from bot.signals.kinds import Stage
 from bot.signals.score import KindScore, Outcome, score
 from bot.signals.series import BAR, Point
 from handlers.charts import score_text
@@ -83,3 +85,11 @@ def test_below_five_episodes_the_scorecard_says_too_little_history() -> None:
     text = score_text("BTC", _card("long_squeeze", 4, 1.0, 4))
     assert "(n=4): too little history to judge (5 episodes needed)" in text
     assert "as warned\n" not in text
+
+
+def test_the_end_of_a_cascade_event_is_not_scored_as_a_warning() -> None:
+    points = [Point(ts=T0 + BAR * i, close=100 + i, oi=1000) for i in range(30)]
+    over = replace(_warning("long_squeeze", T0), stage=Stage.OVER)
+    assert score(points, [over]) == []
+    [row] = score(points, [_warning("long_squeeze", T0), over])
+    assert (row.episodes, row.messages) == (1, 1)
