@@ -180,7 +180,7 @@ def _shade(ax: Axes, chart: ChartInput, candle: timedelta, theme: Theme) -> list
     keys: dict[str, Patch] = {}
     for episode in shaded_episodes(chart):
         color = colors[episode.kind]
-        ax.axvspan(*band(episode, candle), color=color, alpha=0.3, lw=0, gid=WARNING_BAND)
+        ax.axvspan(*band(episode, candle), color=color, alpha=0.2, lw=0, gid=WARNING_BAND)
         # A mark where each warning fired; the event's over message only ends the band.
         fired = [w.ts for w in episode.messages if w.stage is not Stage.OVER]
         ax.plot(fired, [0.97] * len(fired), ls="", marker="v", ms=9, color=color,
