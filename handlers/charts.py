@@ -4,6 +4,7 @@ send the photo or the text."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from html import escape
 from typing import TypeVar
 
@@ -14,10 +15,13 @@ from bot.charts.clock import between
 from bot.charts.service import Levels, PictureService, Scorecard
 from bot.charts.theme import CHART_WINDOWS, THEMES
 from bot.chat_input import UsageError, asset_word
-from bot.market.overview_text import compact
+from bot.i18n import N_, _, ngettext
+from bot.i18n.numbers import localize_digits, percent
+from bot.market.overview_text import compact, signed_percent
 from bot.market_service import DataUnavailable, UnknownAsset
 from bot.risk.clusters import LEVERAGE_MIX, Cluster
 from bot.signals.episodes import EPISODE_GAP
+from bot.signals.kinds import WarningKind
 from bot.signals.score import EXPECTED_DIRECTION, HORIZONS, MIN_EPISODES, Outcome
 from handlers.context import BotContext
 from handlers.formatting import usage_text
@@ -28,7 +32,19 @@ CHART_EXAMPLE = "/chart BTC 24h"
 LEVELS_USAGE = "/levels <asset> [dark|light]"
 SCORE_USAGE = "/score <asset>"
 T = TypeVar("T")
-OFF = "Market data is switched off on this bot (OIWATCH_VENUES is empty)."
+OFF = N_("Market data is switched off on this bot (OIWATCH_VENUES is empty).")
+KIND_NAMES: dict[str, str] = {
+    WarningKind.LONG_SQUEEZE: N_("long squeeze"),
+    WarningKind.SHORT_SQUEEZE: N_("short squeeze"),
+    WarningKind.OVERHEATING_LONG: N_("overheating long"),
+    WarningKind.OVERHEATING_SHORT: N_("overheating short"),
+    WarningKind.ACCUMULATION: N_("accumulation"),
+    WarningKind.DIVERGENCE_CLOSES: N_("divergence closes"),
+    WarningKind.DIVERGENCE_SHORTS: N_("divergence shorts"),
+    WarningKind.CROWDING_LONG: N_("crowding long"),
+    WarningKind.CROWDING_SHORT: N_("crowding short"),
+    WarningKind.BASIS_WIDENING: N_("basis widening"),
+}
 
 
 def _pictures(context: BotContext) -> PictureService | None:
@@ -38,7 +54,7 @@ def _pictures(context: BotContext) -> PictureService | None:
 def parse_chart_args(args: list[str]) -> tuple[str, str, str]:
     """(asset, window, theme) in any order after the asset; defaults 24h, dark."""
     if not args or not asset_word(args[0]):
-        raise UsageError("Which asset?", CHART_USAGE, CHART_EXAMPLE)
+        raise UsageError(_("Which asset?"), CHART_USAGE, CHART_EXAMPLE)
     window, theme = "24h", "dark"
     for word in args[1:]:
         lowered = word.lower()
@@ -48,7 +64,9 @@ def parse_chart_args(args: list[str]) -> tuple[str, str, str]:
             theme = lowered
         else:
             raise UsageError(
-                f"Unknown option {word[:12]}: windows are 4h, 24h, 7d.", CHART_USAGE, CHART_EXAMPLE
+                _("Unknown option {word}: windows are 4h, 24h, 7d.", word=word[:12]),
+                CHART_USAGE,
+                CHART_EXAMPLE,
             )
     return args[0], window, theme
 
@@ -65,7 +83,7 @@ async def _fetch(
 ) -> tuple[str, T] | None:
     """(asset, what `build` made), or None once the user has been told why not."""
     if pictures is None:
-        await message.reply_text(OFF)
+        await message.reply_text(_(OFF))
         return None
     try:
         asset = pictures.market.resolve(word)
@@ -94,7 +112,12 @@ async def send_chart(
         return
     asset, png = found
     await message.reply_photo(
-        png, caption=f"{asset} {window}: price, OI, funding, liquidations. Shaded: engine warnings."
+        png,
+        caption=_(
+            "{asset} {window}: price, OI, funding, liquidations. Shaded: engine warnings.",
+            asset=asset,
+            window=window,
+        ),
     )
 
 
@@ -123,47 +146,71 @@ async def chart_button(update: Update, context: BotContext) -> None:
 def cluster_line(cluster: Cluster, bin_pct: float) -> str:
     # The band's near and far edge: "0.0–0.5% below" reads as a range, "-0.0%" as "at price".
     far = cluster.distance_pct + bin_pct
-    where = "below" if cluster.side == "long" else "above"
-    return (
-        f"${cluster.low:,.6g}–{cluster.high:,.6g} "
-        f"({cluster.distance_pct:.1f}–{far:.1f}% {where}): ~${compact(cluster.usd)}"
+    band = (
+        N_("{low}–{high} ({near}–{far}% below): ~{usd}")
+        if cluster.side == "long"
+        else N_("{low}–{high} ({near}–{far}% above): ~{usd}")
+    )
+    return _(
+        band,
+        low="$" + localize_digits(f"{cluster.low:,.6g}"),
+        high=localize_digits(f"{cluster.high:,.6g}"),
+        near=localize_digits(f"{cluster.distance_pct:.1f}"),
+        far=localize_digits(f"{far:.1f}"),
+        usd="$" + localize_digits(compact(cluster.usd)),
     )
 
 
-ASSUMPTIONS = (
+ASSUMPTIONS = N_(
     "Model estimate, not venue data: OI added in each 5-min bar of the last 7 days is placed "
-    "at that bar's price, half long, half short, at "
-    + ", ".join(f"{s.leverage}x {s.share:.0%}" for s in LEVERAGE_MIX)
-    + f" (isolated, mmr {LEVERAGE_MIX[0].mmr:.1%}); falling OI closes all in proportion; "
-    "levels that price has crossed are dropped."
+    "at that bar's price, half long, half short, at {mix} (isolated, mmr {mmr}); falling OI "
+    "closes all in proportion; levels that price has crossed are dropped."
 )
-HOW_BUTTON = InlineKeyboardMarkup(
-    [[InlineKeyboardButton("How is this estimated?", callback_data="levels:how")]]
-)
+MIX = ", ".join(f"{s.leverage}x {s.share:.0%}" for s in LEVERAGE_MIX)
+
+
+def assumptions() -> str:
+    return _(ASSUMPTIONS, mix=MIX, mmr=f"{LEVERAGE_MIX[0].mmr:.1%}")
+
+
+def how_button() -> InlineKeyboardMarkup:
+    button = InlineKeyboardButton(_("How is this estimated?"), callback_data="levels:how")
+    return InlineKeyboardMarkup([[button]])
 
 
 def levels_text(asset: str, levels: Levels, zone: str = "UTC") -> str:
     model = levels.model
     lines = [
-        f"<b>{escape(asset)} liquidation levels</b> (model) · price ${model.price:,.6g}",
-        f"OI added {escape(between(levels.since, levels.until, zone))}"
-        f" · {escape(', '.join(levels.venues))}",
+        _(
+            "<b>{asset} liquidation levels</b> (model) · price {price}",
+            asset=escape(asset),
+            price="$" + localize_digits(f"{model.price:,.6g}"),
+        ),
+        _(
+            "OI added {span} · {venues}",
+            span=escape(between(levels.since, levels.until, zone)),
+            venues=escape(", ".join(levels.venues)),
+        ),
     ]
-    for side, title in (("short", "Shorts liquidate above"), ("long", "Longs liquidate below")):
-        lines.append(f"<b>{title}</b>")
+    titles = (("short", N_("Shorts liquidate above")), ("long", N_("Longs liquidate below")))
+    for side, title in titles:
+        lines.append(f"<b>{_(title)}</b>")
         lines += [f"• {escape(cluster_line(c, model.bin_pct))}" for c in model.nearest(side)] or [
-            "• none modelled"
+            "• " + _("none modelled")
         ]
     lines.append(
-        f"Within 2%: longs ~${compact(model.within('long', 2))}, "
-        f"shorts ~${compact(model.within('short', 2))}"
+        _(
+            "Within 2%: longs ~{longs}, shorts ~{shorts}",
+            longs="$" + localize_digits(compact(model.within("long", 2))),
+            shorts="$" + localize_digits(compact(model.within("short", 2))),
+        )
     )
     return "\n".join(lines)
 
 
 def _single_asset(args: list[str], usage: str, example: str) -> tuple[str, list[str]]:
     if not args or not asset_word(args[0]):
-        raise UsageError("Which asset?", usage, example)
+        raise UsageError(_("Which asset?"), usage, example)
     return args[0], args[1:]
 
 
@@ -175,7 +222,8 @@ async def levels_command(update: Update, context: BotContext) -> None:
         word, rest = _single_asset(list(context.args or []), LEVELS_USAGE, "/levels BTC")
         theme = rest[0].lower() if rest else "dark"
         if len(rest) > 1 or theme not in THEMES:
-            raise UsageError("Only a theme may follow: dark or light.", LEVELS_USAGE, "/levels BTC")
+            problem = _("Only a theme may follow: dark or light.")
+            raise UsageError(problem, LEVELS_USAGE, "/levels BTC")
     except UsageError as error:
         await _refuse(message, usage_text(error))
         return
@@ -184,9 +232,10 @@ async def levels_command(update: Update, context: BotContext) -> None:
     if found is None:
         return
     asset, levels = found
-    await message.reply_photo(levels.png, caption=f"{asset} liquidation levels (model estimate)")
+    caption = _("{asset} liquidation levels (model estimate)", asset=asset)
+    await message.reply_photo(levels.png, caption=caption)
     await message.reply_text(
-        levels_text(asset, levels, zone), parse_mode=ParseMode.HTML, reply_markup=HOW_BUTTON
+        levels_text(asset, levels, zone), parse_mode=ParseMode.HTML, reply_markup=how_button()
     )
 
 
@@ -196,49 +245,67 @@ async def levels_button(update: Update, _context: BotContext) -> None:
     assert query is not None
     await query.answer()
     if isinstance(query.message, Message):
-        await query.message.reply_text(ASSUMPTIONS)
+        await query.message.reply_text(assumptions())
 
 
 def _outcome_text(outcome: Outcome) -> str:
     if not outcome.count or outcome.price_pct is None:
-        return "no outcome yet (no data that long after an episode)"
-    oi = f", OI {outcome.oi_pct:+.1f}%" if outcome.oi_pct is not None else ""
+        return _("no outcome yet (no data that long after an episode)")
     if outcome.count < MIN_EPISODES:
-        judged = f"too little history to judge ({MIN_EPISODES} episodes needed)"
+        judged = _("too little history to judge ({count} episodes needed)", count=MIN_EPISODES)
     elif outcome.hit_rate is not None:
-        judged = f"{outcome.hit_rate:.0%} as warned"
+        judged = _("{share} as warned", share=percent(Decimal(str(outcome.hit_rate)), 0))
     else:
-        judged = "no direction to judge"
-    return f"price {outcome.price_pct:+.2f}%{oi} (n={outcome.count}): {judged}"
-
-
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+        judged = _("no direction to judge")
+    price = signed_percent(outcome.price_pct, 2)
+    if outcome.oi_pct is None:
+        return _("price {price} (n={n}): {judged}", price=price, n=outcome.count, judged=judged)
+    return _(
+        "price {price}, OI {oi} (n={n}): {judged}",
+        price=price,
+        oi=signed_percent(outcome.oi_pct, 1),
+        n=outcome.count,
+        judged=judged,
+    )
 
 
 def score_text(asset: str, card: Scorecard, zone: str = "UTC") -> str:
     span = escape(between(card.since, card.until, zone))
     if not card.rows:
-        return f"No warnings for {escape(asset)} in the stored history ({span})."
+        return _(
+            "No warnings for {asset} in the stored history ({span}).",
+            asset=escape(asset),
+            span=span,
+        )
     gap = int(EPISODE_GAP.total_seconds() // 60)
     lines = [
-        f"<b>{escape(asset)} warning scorecard</b> · {span}",
-        f"One episode = every message of one move (repeats under {gap} min apart). "
-        f"Median move {' and '.join(HORIZONS)} after each episode's first message:",
+        _("<b>{asset} warning scorecard</b> · {span}", asset=escape(asset), span=span),
+        _(
+            "One episode = every message of one move (repeats under {gap} min apart). "
+            "Median move {horizons} after each episode's first message:",
+            gap=gap,
+            horizons=_(" and ").join(HORIZONS),
+        ),
     ]
     for row in card.rows:
+        kind = KIND_NAMES.get(row.kind)
+        episodes = ngettext("{n} episode", "{n} episodes", row.episodes)
+        messages = ngettext("{n} message", "{n} messages", row.messages)
         lines.append(
-            f"<b>{escape(row.kind.replace('_', ' '))}</b>: {_plural(row.episodes, 'episode')}"
-            f" ({_plural(row.messages, 'message')})"
+            f"<b>{escape(_(kind) if kind else row.kind.replace('_', ' '))}</b>: "
+            f"{episodes} ({messages})"
         )
         lines += [f"  {label}: {escape(_outcome_text(o))}" for label, o in row.outcomes.items()]
     if any(row.kind in EXPECTED_DIRECTION for row in card.rows):
         lines.append(
-            "<i>As warned: price moved the way the warning pointed (down after a long squeeze, "
-            "overheating or crowding of longs; up after the same on the short side).</i>"
+            _(
+                "<i>As warned: price moved the way the warning pointed (down after a long "
+                "squeeze, overheating or crowding of longs; up after the same on the short "
+                "side).</i>"
+            )
         )
     lines.append(
-        "<i>From this bot's own stored history; past moves do not promise future ones.</i>"
+        _("<i>From this bot's own stored history; past moves do not promise future ones.</i>")
     )
     return "\n".join(lines)
 
@@ -250,7 +317,7 @@ async def score_command(update: Update, context: BotContext) -> None:
     try:
         word, rest = _single_asset(list(context.args or []), SCORE_USAGE, "/score BTC")
         if rest:
-            raise UsageError("Just the asset, please.", SCORE_USAGE, "/score BTC")
+            raise UsageError(_("Just the asset, please."), SCORE_USAGE, "/score BTC")
     except UsageError as error:
         await _refuse(message, usage_text(error))
         return

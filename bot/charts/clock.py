@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.i18n.dates import day_time
+
 
 def span_words(span: timedelta) -> str:
     minutes = round(span.total_seconds() / 60)
@@ -19,7 +21,7 @@ def span_words(span: timedelta) -> str:
 
 
 def stamp(ts: datetime, zone: str) -> str:
-    return f"{ts.astimezone(ZoneInfo(zone)):%d %b %H:%M}"
+    return day_time(ts, ZoneInfo(zone))  # in the reader's language
 
 
 def between(since: datetime, until: datetime, zone: str) -> str:

@@ -16,3 +16,8 @@ def weekday_time(moment: datetime, zone: ZoneInfo) -> str:
         moment, "EEE dd MMM HH:mm", tzinfo=zone, locale=current_language().locale
     )
     return f"{local} {zone.key}"
+
+
+def day_time(moment: datetime, zone: ZoneInfo) -> str:
+    """'02 Dec 04:23' (ru '02 дек. 04:23'), in the zone given."""
+    return format_datetime(moment, "dd MMM HH:mm", tzinfo=zone, locale=current_language().locale)

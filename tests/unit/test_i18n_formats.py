@@ -8,12 +8,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.charts.service import Scorecard
 from bot.i18n import ENGLISH, LANGUAGES, language_for, use_language
 from bot.i18n.dates import weekday_time
 from bot.i18n.languages import BY_CODE, reply_language
 from bot.i18n.numbers import grouped, percent
 from bot.market.overview import build_overview
 from bot.market.overview_text import render
+from bot.signals.score import KindScore, Outcome
+from handlers.charts import score_text
 from handlers.formatting import amount, coins, duration
 from tests.unit.test_market_overview import NOW, F, P
 
@@ -135,3 +138,24 @@ def test_the_oi_overview_in_every_language(code: str) -> None:
     assert len(header) <= 32 and header.startswith(
         ("venue", "биржа", "exchange", "borsa", "交易所")
     )
+
+
+@pytest.mark.parametrize(
+    ("code", "row", "line"),
+    [
+        ("ru", "<b>лонг-сквиз</b>: 6 эпизодов (8 сообщений)",
+         f"  1h: цена -1,25{NB}%, OI -3,0{NB}% (n=6): 83{NB}% — как предупреждали"),
+        ("es", "<b>long squeeze</b>: 6 episodios (8 mensajes)",
+         f"  1h: precio -1,25{NB}%, OI -3,0{NB}% (n=6): 83{NB}% como se avisó"),
+        ("tr", "<b>long squeeze</b>: 6 olay (8 mesaj)",
+         "  1h: fiyat -%1,25, açık pozisyon -%3,0 (n=6): %83 uyarıldığı gibi"),
+        ("zh", "<b>多头挤压（多杀多）</b>: 6 个事件 (8 条消息)",
+         "  1h: 价格 -1.25%，持仓量 -3.0%（n=6）：83% 符合预警"),
+    ],
+)  # fmt: skip
+def test_the_scorecard_in_other_languages(code: str, row: str, line: str) -> None:
+    outcome = Outcome(6, -1.25, -3.0, 5 / 6)
+    card = Scorecard([KindScore("long_squeeze", 6, 8, {"1h": outcome})], NOW, NOW)
+    with use_language(BY_CODE[code]):
+        lines = score_text("BTC", card).split("\n")
+    assert row in lines and line in lines, "\n".join(lines)
