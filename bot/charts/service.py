@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 from bot.alerts.observations import AssetData, signal_series
 from bot.charts.theme import CHART_WINDOWS, THEMES
+from bot.i18n import _
 from bot.market_service import DataUnavailable, MarketService
 from bot.risk.clusters import Bar, ClusterMap, liquidation_clusters
 from bot.signals.engine import Warning
@@ -89,7 +90,9 @@ class PictureService:
             start = self._start(points, span)
             chart_points = points[start:]
             if len(chart_points) < 2:
-                raise DataUnavailable(f"Not enough stored history for {asset} to draw a chart yet.")
+                raise DataUnavailable(
+                    _("Not enough stored history for {asset} to draw a chart yet.", asset=asset)
+                )
             now = self.market.clock()
 
             def draw() -> bytes:
@@ -119,7 +122,9 @@ class PictureService:
             points = stored.points
             bars = [Bar(p.close, p.oi) for p in points if p.oi is not None]
             if len(bars) < 2:
-                raise DataUnavailable(f"Not enough stored history for {asset} to place levels.")
+                raise DataUnavailable(
+                    _("Not enough stored history for {asset} to place levels.", asset=asset)
+                )
             model = liquidation_clusters(bars)
 
             placed = [p.ts for p in points if p.oi is not None]
@@ -140,7 +145,7 @@ class PictureService:
         async def build() -> Scorecard:
             points = (await self._series(asset, SCORE_SPAN)).points
             if len(points) < 2:
-                raise DataUnavailable(f"No stored history for {asset} to score yet.")
+                raise DataUnavailable(_("No stored history for {asset} to score yet.", asset=asset))
             rows = await self._run(lambda: score(points, engine_warnings(points, asset)))
             return Scorecard(rows, points[0].ts, points[-1].ts)
 
