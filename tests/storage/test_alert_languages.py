@@ -4,14 +4,10 @@ that set none (a group, a channel) gets English."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
-from decimal import Decimal as D
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.alerts.pipeline import AlertPipeline
-from bot.market.models import TickResult, Venue, VenueResult
-from bot.market_service import MarketService
 from bot.rules.matcher import Matcher
 from bot.watch_service import WatchService
 from storage.db import make_session_factory
@@ -19,22 +15,14 @@ from storage.models import ChatSettings
 from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.rules import RuleRepository
-from storage.repositories.snapshots import SnapshotRepository
-from tests.storage.test_alert_pipeline import NOW, history
+from tests.storage.test_alert_pipeline import NOW, crash_with_funding_spike
 
 NB = "\u00a0"  # Russian puts a no-break space before %
 
 
 async def test_each_chat_gets_its_alert_and_digest_in_its_language(engine: AsyncEngine) -> None:
     sessions = make_session_factory(engine)
-    snapshots = SnapshotRepository(sessions)
-    crash = history(crash_on={Venue.BINANCE, Venue.BYBIT})
-    crash[-1] = replace(crash[-1], funding_rate=D("0.0008"))
-    await snapshots.save(crash)
-    market = MarketService(snapshots, None, {"BTC"}, clock=lambda: NOW)
-    market.last_tick = TickResult(
-        {v: VenueResult(v, (), False, None, 1, 0.1, NOW) for v in (Venue.BINANCE, Venue.BYBIT)}
-    )
+    market = await crash_with_funding_spike(sessions)
     watch = WatchService(RuleRepository(sessions), Matcher(), cap=50)
     for chat_id in (301, 302, -303):
         await watch.add(chat_id, 1, "BTC funding > 0.03% on bybit", NOW)

@@ -15,7 +15,7 @@ from bot.market.models import Snapshot, TickResult, Venue, VenueResult
 from bot.market_service import MarketService
 from bot.rules.matcher import Matcher
 from bot.watch_service import WatchService
-from storage.db import make_session_factory
+from storage.db import SessionFactory, make_session_factory
 from storage.models import ChatSettings
 from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert
@@ -122,11 +122,8 @@ async def test_percentile_rules_fire_against_the_assets_own_history(engine: Asyn
     assert await outbox.messages(203) == []
 
 
-async def test_quiet_hours_hold_all_but_squeezes_for_one_digest(engine: AsyncEngine) -> None:
-    """NOW is 12:00 UTC = 13:00 in Berlin, inside quiet hours 12:30-14:00 local: the squeeze
-    rings at once, the funding alert waits for the digest due at 14:00 local (13:00 UTC), and
-    the held digest never blocks the chat's urgent alerts."""
-    sessions = make_session_factory(engine)
+async def crash_with_funding_spike(sessions: SessionFactory) -> MarketService:
+    """A cascade on both venues whose last Bybit snapshot also pays 0.08 % funding."""
     snapshots = SnapshotRepository(sessions)
     crash = history(crash_on={Venue.BINANCE, Venue.BYBIT})
     crash[-1] = replace(crash[-1], funding_rate=D("0.0008"))
@@ -135,6 +132,15 @@ async def test_quiet_hours_hold_all_but_squeezes_for_one_digest(engine: AsyncEng
     market.last_tick = TickResult(
         {v: VenueResult(v, (), False, None, 1, 0.1, NOW) for v in (Venue.BINANCE, Venue.BYBIT)}
     )
+    return market
+
+
+async def test_quiet_hours_hold_all_but_squeezes_for_one_digest(engine: AsyncEngine) -> None:
+    """NOW is 12:00 UTC = 13:00 in Berlin, inside quiet hours 12:30-14:00 local: the squeeze
+    rings at once, the funding alert waits for the digest due at 14:00 local (13:00 UTC), and
+    the held digest never blocks the chat's urgent alerts."""
+    sessions = make_session_factory(engine)
+    market = await crash_with_funding_spike(sessions)
     watch = WatchService(RuleRepository(sessions), Matcher(), cap=50)
     await watch.add(301, 301, "BTC squeeze", NOW)
     await watch.add(301, 301, "BTC funding > 0.03% on bybit", NOW)
