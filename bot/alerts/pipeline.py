@@ -22,7 +22,7 @@ from bot.alerts.percentiles import percentile_levels
 from bot.alerts.quiet import QuietHours
 from bot.alerts.render import chat_alert, cluster_evidence
 from bot.market.models import TickResult
-from bot.market_service import FRESH, MarketService
+from bot.market_service import MarketService
 from bot.risk.clusters import Bar
 from bot.rules.matcher import BuiltInEvent, Firing, ObservationKey
 from bot.rules.model import ALL_ASSETS, BUILT_IN, Metric
@@ -75,7 +75,7 @@ class AlertPipeline:
         ages: dict[str, float] = {}
         targets = self._built_in_targets()
         for asset in self._watched_assets():
-            data = await self._asset_data(asset, now, degraded)
+            data = await self._asset_data(asset, now)
             if data is None:
                 continue
             ages[asset] = max((now - p.ts).total_seconds() for p in data.latest)
@@ -138,11 +138,10 @@ class AlertPipeline:
                 targets[rule.spec.asset].add(rule.spec.venue)
         return targets
 
-    async def _asset_data(self, asset: str, now: datetime, degraded: set[str]) -> AssetData | None:
-        snapshots = self.market.snapshots
-        latest = [
-            r for r in await snapshots.latest(asset, since=now - FRESH) if r.venue not in degraded
-        ]
+    async def _asset_data(self, asset: str, now: datetime) -> AssetData | None:
+        # The same rule as every reply: nothing stale, failing or missing from its venue's
+        # last answer reaches an observation.
+        latest = (await self.market.current(asset)).rows
         if not latest:
             return None
         return replace(await self.market.history(asset, now - HISTORY), latest=latest)
