@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 VENUE_BUDGET_S = 30.0  # one venue's poll, retries included
 DEADLINE_SHARE = 0.75  # of the poll interval: the rest is for storing and the alert pipeline
 ResultHook = Callable[[VenueResult], Awaitable[None]]
+CLOCKLESS = frozenset({Venue.HYPERLIQUID})  # its snapshots carry the bot's clock
 
 # COIN-M and Bybit inverse are opt-in (OIWATCH_VENUES); COIN-M costs ~35 more per-symbol
 # OI requests a tick.
@@ -197,7 +198,10 @@ class Collector:
             breaker.failure()
         else:
             breaker.success()
-            problem = self._stale(snapshots) or self.frozen.observe(fetcher.venue, snapshots)
+            frozen = self.frozen.observe(fetcher.venue, snapshots)
+            # Venues that send their own time go stale by it; only the clockless can freeze
+            # unseen (and a venue whose mark ticks every 3 s may repeat itself at short polls).
+            problem = self._stale(snapshots) or (frozen if fetcher.venue in CLOCKLESS else None)
         if problem is not None:
             self.frozen.missed(fetcher.venue)
             log.warning("%s left out of this poll: %s", fetcher.venue, problem)

@@ -361,3 +361,16 @@ async def test_a_hanging_venue_delays_only_itself(fx: FakeExchange) -> None:
     await collector.aclose()
     assert second.degraded() == {}
     assert fx.requests["/hyperliquid/info"] == 1
+
+
+async def test_a_venue_with_its_own_clock_goes_stale_by_it_not_by_repeats(
+    fx: FakeExchange,
+) -> None:
+    collector = collector_for(fx)
+    await collector.tick()
+    fx.freeze("binance")
+    for step in range(1, 5):
+        fx.set("BTC", mark=60000 + step)
+        tick = await collector.tick()
+    await collector.aclose()
+    assert tick.degraded() == {}
