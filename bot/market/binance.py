@@ -212,7 +212,8 @@ class BinanceFetcher:
             # The symbols left unasked would keep their last numbers: the poll is not whole.
             raise VenueError(
                 f"request weight near the limit ({self.client.used_weight} of {WEIGHT_LIMIT} "
-                f"a minute used), open interest of {skipped} symbols not asked"
+                f"a minute used), open interest not asked for {skipped} "
+                + ("symbol" if skipped == 1 else "symbols")
             )
         return results, notes
 

@@ -284,7 +284,7 @@ async def test_binance_near_its_weight_limit_is_not_counted_healthy(fx: FakeExch
     await collector.aclose()
     assert tick.degraded() == {
         Venue.BINANCE: "request weight near the limit (1900 of 2400 a minute used), "
-        "open interest of 2 symbols not asked"
+        "open interest not asked for 2 symbols"
     }
     assert fx.requests["/binance/fapi/v1/openInterest"] == 0
     assert len(tick.snapshots()) == 6  # the other venues, whole

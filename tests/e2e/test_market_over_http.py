@@ -122,6 +122,51 @@ async def test_a_venue_failing_after_good_data_leaves_the_table_and_total_at_onc
     assert re.search(r"\nLeft out: okx since \d\d:\d\d UTC \([^\n]+\)$", funding), funding
 
 
+async def test_binance_near_its_weight_limit_is_named_and_its_numbers_left_out(
+    tmp_path: Path,
+) -> None:
+    async with FakeExchange() as fx:
+        fx.set("BTC", mark=60000, index=60000, oi_coin=90000)
+        async with market_bot(tmp_path, fx) as bot:
+            await _ask_until(bot, "/oi BTC", "4 venues")
+            fx.binance_weight = 1900
+            table = await _ask_until(bot, "/oi BTC", "Left out: binance")
+            fx.binance_weight = 40
+            back = await _ask_until(bot, "/oi BTC", "4 venues")
+    assert "3 venues" in table and "binance " not in table.split("Left out")[0]
+    assert re.search(
+        r"Left out: binance since \d\d:\d\d UTC \(request weight near the limit \(1900 of "
+        r"2400 a minute used\), open interest not asked for 1 symbol\)$",
+        table,
+    ), table
+    assert "Left out" not in back
+
+
+async def test_frozen_hyperliquid_is_named_while_the_market_moves(tmp_path: Path) -> None:
+    async with FakeExchange() as fx:
+        fx.set("BTC", mark=60000, index=60000, oi_coin=90000)
+        async with market_bot(tmp_path, fx) as bot:
+            await _ask_until(bot, "/oi BTC", "4 venues")
+            fx.freeze("hyperliquid")
+
+            async def move() -> None:
+                for step in range(1, 1000):
+                    fx.set("BTC", mark=60000 + step)
+                    await asyncio.sleep(0.2)
+
+            mover = asyncio.create_task(move())
+            try:
+                table = await _ask_until(bot, "/oi BTC", "Left out: hyperliquid")
+            finally:
+                mover.cancel()
+    assert "3 venues" in table and "hyperliq " not in table.split("Left out")[0]
+    assert re.search(
+        r"Left out: hyperliquid since \d\d:\d\d UTC \(frozen: the same mark and open interest "
+        r"for 3 polls while other venues moved\)$",
+        table,
+    ), table
+
+
 async def test_a_hanging_endpoint_delays_only_its_venue(tmp_path: Path) -> None:
     """Hyperliquid never answers; the others' data stays within one 2 s poll interval old
     (as the reply shows it, in whole seconds)."""
