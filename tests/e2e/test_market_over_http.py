@@ -34,6 +34,24 @@ async def market_bot(
         yield bot
 
 
+@contextlib.asynccontextmanager
+async def btc_on_four_venues(tmp_path: Path) -> AsyncIterator[tuple[FakeExchange, RunningBot]]:
+    """A bot whose /oi BTC already shows all four venues."""
+    async with FakeExchange() as fx:
+        fx.set("BTC", mark=60000, index=60000, oi_coin=90000)
+        async with market_bot(tmp_path, fx) as bot:
+            await _ask_until(bot, "/oi BTC", "4 venues")
+            yield fx, bot
+
+
+def only_named(table: str, venue: str, reason: str) -> None:
+    """Three venues in the rows and ALL; `venue` only in the last line, with since when and
+    `reason` (a regular expression)."""
+    rows, _ = table.split("Left out")
+    assert "3 venues" in rows and venue[:8] + " " not in rows, table
+    assert re.search(rf"\nLeft out: {venue} since \d\d:\d\d UTC \({reason}\)$", table), table
+
+
 async def _ask_until(bot: RunningBot, text: str, *wanted: str, tries: int = 40) -> str:
     """Asks until the reply holds every `wanted` (a plain string or a regular expression)."""
     reply = ""
@@ -107,17 +125,13 @@ async def test_no_fresh_data_says_which_venues_failed(tmp_path: Path) -> None:
 async def test_a_venue_failing_after_good_data_leaves_the_table_and_total_at_once(
     tmp_path: Path,
 ) -> None:
-    async with FakeExchange() as fx:
-        fx.set("BTC", mark=60000, index=60000, oi_coin=90000)
-        async with market_bot(tmp_path, fx) as bot:
-            await _ask_until(bot, "/oi BTC", "4 venues")
-            fx.fail("/okx/api/v5/public/open-interest", "500", times=10_000)
-            table = await _ask_until(bot, "/oi BTC", "Left out: okx")
-            funding = await bot.ask("/funding BTC 10000 long 3d")
+    async with btc_on_four_venues(tmp_path) as (fx, bot):
+        fx.fail("/okx/api/v5/public/open-interest", "500", times=10_000)
+        table = await _ask_until(bot, "/oi BTC", "Left out: okx")
+        funding = await bot.ask("/funding BTC 10000 long 3d")
     # The same reply that names OKX shows none of its numbers, in the rows or in ALL.
-    assert "3 venues" in table
+    only_named(table, "okx", r"[^\n]+")
     assert "ALL         60,000   270k  16.2B" in table
-    assert "okx " not in table.split("Left out")[0]
     assert "okx " not in funding.split("Left out")[0]
     assert re.search(r"\nLeft out: okx since \d\d:\d\d UTC \([^\n]+\)$", funding), funding
 
@@ -125,46 +139,39 @@ async def test_a_venue_failing_after_good_data_leaves_the_table_and_total_at_onc
 async def test_binance_near_its_weight_limit_is_named_and_its_numbers_left_out(
     tmp_path: Path,
 ) -> None:
-    async with FakeExchange() as fx:
-        fx.set("BTC", mark=60000, index=60000, oi_coin=90000)
-        async with market_bot(tmp_path, fx) as bot:
-            await _ask_until(bot, "/oi BTC", "4 venues")
-            fx.binance_weight = 1900
-            table = await _ask_until(bot, "/oi BTC", "Left out: binance")
-            fx.binance_weight = 40
-            back = await _ask_until(bot, "/oi BTC", "4 venues")
-    assert "3 venues" in table and "binance " not in table.split("Left out")[0]
-    assert re.search(
-        r"Left out: binance since \d\d:\d\d UTC \(request weight near the limit \(1900 of "
-        r"2400 a minute used\), open interest not asked for 1 symbol\)$",
+    async with btc_on_four_venues(tmp_path) as (fx, bot):
+        fx.binance_weight = 1900
+        table = await _ask_until(bot, "/oi BTC", "Left out: binance")
+        fx.binance_weight = 40
+        back = await _ask_until(bot, "/oi BTC", "4 venues")
+    only_named(
         table,
-    ), table
+        "binance",
+        r"request weight near the limit \(1900 of 2400 a minute used\), "
+        r"open interest not asked for 1 symbol",
+    )
     assert "Left out" not in back
 
 
 async def test_frozen_hyperliquid_is_named_while_the_market_moves(tmp_path: Path) -> None:
-    async with FakeExchange() as fx:
-        fx.set("BTC", mark=60000, index=60000, oi_coin=90000)
-        async with market_bot(tmp_path, fx) as bot:
-            await _ask_until(bot, "/oi BTC", "4 venues")
-            fx.freeze("hyperliquid")
+    async with btc_on_four_venues(tmp_path) as (fx, bot):
+        fx.freeze("hyperliquid")
 
-            async def move() -> None:
-                for step in range(1, 1000):
-                    fx.set("BTC", mark=60000 + step)
-                    await asyncio.sleep(0.2)
+        async def move() -> None:
+            for step in range(1, 1000):
+                fx.set("BTC", mark=60000 + step)
+                await asyncio.sleep(0.2)
 
-            mover = asyncio.create_task(move())
-            try:
-                table = await _ask_until(bot, "/oi BTC", "Left out: hyperliquid")
-            finally:
-                mover.cancel()
-    assert "3 venues" in table and "hyperliq " not in table.split("Left out")[0]
-    assert re.search(
-        r"Left out: hyperliquid since \d\d:\d\d UTC \(frozen: the same mark and open interest "
-        r"for 3 polls while other venues moved\)$",
+        mover = asyncio.create_task(move())
+        try:
+            table = await _ask_until(bot, "/oi BTC", "Left out: hyperliquid")
+        finally:
+            mover.cancel()
+    only_named(
         table,
-    ), table
+        "hyperliquid",
+        "frozen: the same mark and open interest for 3 polls while other venues moved",
+    )
 
 
 async def test_a_hanging_endpoint_delays_only_its_venue(tmp_path: Path) -> None:
