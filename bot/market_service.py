@@ -97,17 +97,17 @@ class MarketService:
         return tick
 
     async def take(self, result: VenueResult) -> None:
-        """One venue's answer, as soon as it is in: its state first, then its snapshots, so no
-        reply shows numbers from a venue it names as failing."""
+        """One venue's answer, as soon as it is in. A good one is stored before the venue
+        counts as good again, so no reply shows its numbers from before a failure as current."""
         now = self.clock()
         health = self.health.setdefault(str(result.venue), VenueHealth())
         if result.degraded:
             health.failing_since = health.failing_since or now
             health.last_error = result.reason or "no usable answer"
             return
+        await self.snapshots.save(result.snapshots)
         health.last_good, health.failing_since, health.last_error = now, None, None
         health.assets = frozenset(s.asset for s in result.snapshots)
-        await self.snapshots.save(result.snapshots)
         self.known_assets.update(health.assets)
 
     async def backfill(self, now: datetime | None = None) -> int:
