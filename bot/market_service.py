@@ -53,8 +53,22 @@ class VenueHealth:
 
     last_good: datetime | None = None
     failing_since: datetime | None = None  # the first failed poll of the current run
-    last_error: str | None = None
+    last_error: str | None = None  # what a trader reads, after the venue's name
     assets: frozenset[str] = frozenset()  # what its last good answer held
+
+    def failed(self, reason: str | None, now: datetime) -> None:
+        self.last_error = reason or "no usable answer"
+        if self.failing_since is None:
+            self.failing_since = now
+
+    def answered(self, now: datetime, assets: frozenset[str]) -> None:
+        self.last_good, self.last_error, self.failing_since = now, None, None
+        self.assets = assets
+
+    def problem(self, now: datetime) -> str:
+        """'since 06:31 UTC (server error 500)'."""
+        since = f"since {clock_time(self.failing_since, now)} " if self.failing_since else ""
+        return f"{since}({self.last_error})"
 
 
 class Current(NamedTuple):
@@ -102,12 +116,10 @@ class MarketService:
         now = self.clock()
         health = self.health.setdefault(str(result.venue), VenueHealth())
         if result.degraded:
-            health.failing_since = health.failing_since or now
-            health.last_error = result.reason or "no usable answer"
+            health.failed(result.reason, now)
             return
         await self.snapshots.save(result.snapshots)
-        health.last_good, health.failing_since, health.last_error = now, None, None
-        health.assets = frozenset(s.asset for s in result.snapshots)
+        health.answered(now, frozenset(s.asset for s in result.snapshots))
         self.known_assets.update(health.assets)
 
     async def backfill(self, now: datetime | None = None) -> int:
@@ -189,7 +201,11 @@ class MarketService:
                 f"No fresh data for {asset}. Left out: {named(current.left_out)}."
             )
         now = self.clock()
-        if self.collector is not None and self.polls == 0 and now - self.started < FIRST_POLL_GRACE:
+        if self.collector is None:
+            raise DataUnavailable(
+                "Market data is switched off on this bot (OIWATCH_VENUES is empty)."
+            )
+        if self.polls == 0 and now - self.started < FIRST_POLL_GRACE:
             raise DataUnavailable(f"No data for {asset} yet: the first poll is still running.")
         raise DataUnavailable(
             f"No venue has sent data for {asset} since {clock_time(self.started, now)}."
@@ -206,7 +222,7 @@ class MarketService:
             if venue in seen or health.failing_since is None:
                 continue
             if health.last_good is None or asset in health.assets:
-                current.left_out[venue] = self._failing(health, now)
+                current.left_out[venue] = health.problem(now)
         return current
 
     def _split(self, asset: str, rows: list[MarketSnapshot], now: datetime) -> Current:
@@ -214,7 +230,7 @@ class MarketService:
         for row in rows:
             health = self.health.get(row.venue)
             if health is not None and health.failing_since is not None:
-                left_out[row.venue] = self._failing(health, now)
+                left_out[row.venue] = health.problem(now)
             elif health is not None and asset not in health.assets:
                 left_out[row.venue] = f"(no {asset} in its answers since {clock_time(row.ts, now)})"
             elif now - row.ts > FRESH:
@@ -223,11 +239,6 @@ class MarketService:
             else:
                 usable.append(row)
         return Current(usable, left_out)
-
-    @staticmethod
-    def _failing(health: VenueHealth, now: datetime) -> str:
-        assert health.failing_since is not None
-        return f"since {clock_time(health.failing_since, now)} ({health.last_error})"
 
     def streams(self, endpoints: MarketEndpoints) -> list[StreamConsumer]:
         """One stream per polled venue that has one: a venue the operator left out of

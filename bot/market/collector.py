@@ -191,9 +191,8 @@ class Collector:
             problem = error.reason
         except (BadPayload, KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
             # The venue answered something other than what it documents: trust none of it.
-            log.warning("%s: malformed answer: %r", fetcher.venue, error)
-            detail = str(error) if isinstance(error, BadPayload) else "not the documented layout"
-            problem = f"malformed answer ({detail})"[:160]
+            log.warning("%s payload not as documented: %r", fetcher.venue, error)
+            problem = "answered in an unexpected format"
         if problem is not None:
             breaker.failure()
         else:

@@ -25,6 +25,17 @@ log = logging.getLogger(__name__)
 EnvelopeCheck = Callable[[int, Any], None]
 
 
+def network_reason(error: aiohttp.ClientError) -> str:
+    """What a trader can act on; the exception's class name stays in the log."""
+    if isinstance(error, aiohttp.ClientConnectorDNSError):
+        return "unreachable (its address does not resolve)"
+    if isinstance(error, aiohttp.ClientConnectorError):
+        return "unreachable (connection refused)"
+    if isinstance(error, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
+        return "connection dropped mid-answer"
+    return "unreachable (network error)"
+
+
 class VenueError(Exception):
     """`reason` is shown to people after the venue's name: say what happened, in words."""
 
@@ -104,19 +115,6 @@ class CircuitBreaker:
 
     def _open(self, seconds: float, reason: str) -> None:
         self.open_until, self.reason = self.clock() + seconds, reason
-
-
-def connection_trouble(error: aiohttp.ClientError) -> str:
-    """What a trader can act on, never an exception class name."""
-    if isinstance(error, aiohttp.ClientConnectorDNSError):
-        return "host name not found in DNS"
-    if isinstance(error, aiohttp.ClientConnectorError):
-        return "cannot connect"
-    if isinstance(error, aiohttp.ServerDisconnectedError):
-        return "connection dropped"
-    if isinstance(error, aiohttp.ClientPayloadError):
-        return "answer cut short"
-    return "connection error"
 
 
 def _retry_after(headers: Any) -> float | None:
@@ -213,8 +211,8 @@ class VenueClient:
         except TimeoutError:
             raise VenueError(f"timed out after {self.timeout_s:g}s", retryable=True) from None
         except aiohttp.ClientError as error:
-            log.debug("%s: %r", self.name, error)
-            raise VenueError(connection_trouble(error), retryable=True) from None
+            log.info("%s: %r", self.name, error)
+            raise VenueError(network_reason(error), retryable=True) from None
         if status == 418:
             wait = _retry_after(headers) or 120.0
             raise VenueError(f"IP banned (418) for {wait:g}s", cool_off=wait)

@@ -15,11 +15,12 @@ from tests.fakes.exchange import FakeExchange
 
 @contextlib.asynccontextmanager
 async def market_bot(
-    tmp_path: Path, fx: FakeExchange, poll_seconds: float = 0.5
+    tmp_path: Path, fx: FakeExchange, poll_seconds: float = 0.5, **overrides: object
 ) -> AsyncIterator[RunningBot]:
     e = fx.endpoints
     async with start_bot(
         tmp_path,
+        **overrides,
         venues="binance,bybit,okx,hyperliquid",
         symbols="BTC,ETH",
         poll_seconds=poll_seconds,
@@ -87,8 +88,8 @@ async def test_oi_live_liq_and_funding_from_polled_venues(tmp_path: Path) -> Non
             assert "Entry = live mark on binance" in liq
 
             funding = await bot.ask("/funding ETH 10000 long 3d")
-            assert "binance +0.0200%/4h: you pay <b>36.00</b> (18 × 2.00)" in funding
-            assert "hyperliquid +0.0050%/1h: you pay <b>36.00</b> (72 × 0.50)" in funding
+            assert "binance +0.0200%/4h: you pay <b>36.00 USDT</b> (18 × 2.00)" in funding
+            assert "hyperliquid +0.0050%/1h: you pay <b>36.00 USDT</b> (72 × 0.50)" in funding
 
 
 async def test_a_failing_venue_is_named_and_left_out(tmp_path: Path) -> None:
@@ -120,6 +121,8 @@ async def test_no_fresh_data_says_which_venues_failed(tmp_path: Path) -> None:
             failing = [rf"{v} since \d\d:\d\d UTC \([^)]*server error 503\)" for v in venues]
             reply = await _ask_until(bot, "/oi BTC", *failing)
             assert reply.startswith("No fresh data for BTC. Left out: binance since ")
+            # After failed polls it no longer says the first poll may still be running.
+            assert "first poll" not in reply and "binance: binance" not in reply
 
 
 async def test_a_venue_failing_after_good_data_leaves_the_table_and_total_at_once(
@@ -203,7 +206,7 @@ async def test_unreachable_venues_are_named_in_words_with_since_when(tmp_path: P
         liquidation_streams=False,
     ) as bot:
         dns = [
-            rf"{v} since \d\d:\d\d UTC \([^)]*host name not found in DNS\)"
+            rf"{v} since \d\d:\d\d UTC \([^;]*unreachable \(its address does not resolve\)\)"
             for v in ("binance", "okx")
         ]
         reply = await _ask_until(bot, "/oi BTC", *dns)
@@ -226,11 +229,13 @@ async def test_tiers_are_refreshed_from_bybit_and_okx(tmp_path: Path) -> None:
         async with market_bot(tmp_path, fx) as bot:
             reply = await _ask_until(bot, "/liq 3000 20x long bybit eth", "liquidation at")
             assert "liquidation at 2,865.00" in reply
-            assert "bybit ETHUSDT tiers as of live" in reply
+            assert "tier 1 of the bybit ETHUSDT table of live 20" in reply
             okx = await bot.ask("/liq 50000 50x long okx btcusdt size=6")
-            assert "liquidation at 49,320.58" in okx and "okx BTCUSDT tiers as of live" in okx
+            assert "liquidation at 49,320.58" in okx and "okx BTCUSDT table of live" in okx
             # A symbol the venue refuses keeps the bundled answer (or says there is none).
-            assert "no bybit tier table for SOLUSDT" in await bot.ask("/liq 100 10x long bybit sol")
+            assert "no bybit tier table for SOLUSDT (I have bybit BTCUSD, BTCUSDT, ETHUSDT)" in (
+                await bot.ask("/liq 100 10x long bybit sol")
+            )
 
 
 async def test_first_start_backfills_binance_history(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.alerts.pipeline import AlertPipeline
+from bot.market.collector import Collector
 from bot.market.models import Snapshot, TickResult, Venue, VenueResult
 from bot.market.overview_text import render
 from bot.market_service import DataUnavailable, MarketService
@@ -128,12 +129,20 @@ async def test_an_asset_missing_from_the_venues_last_answer_is_not_current(
 async def test_no_data_says_which_venue_is_unreachable_since_when(
     market: MarketService, clock: Clock
 ) -> None:
+    off = "Market data is switched off on this bot (OIWATCH_VENUES is empty)."
+    assert await refusal(market) == off
+    market.collector = Collector([])
+    assert await refusal(market) == "No data for BTC yet: the first poll is still running."
+    clock.now = NOW + timedelta(minutes=3)
     assert await refusal(market) == "No venue has sent data for BTC since 12:00 UTC."
-    for minute in range(1, 6):
+    for minute in range(3, 8):
         clock.now = NOW + timedelta(minutes=minute)
-        await market.take(answer(Venue.BINANCE, failure="host name not found in DNS"))
+        await market.take(
+            answer(Venue.BINANCE, failure="unreachable (its address does not resolve)")
+        )
     assert await refusal(market) == (
-        "No fresh data for BTC. Left out: binance since 12:01 UTC (host name not found in DNS)."
+        "No fresh data for BTC. "
+        "Left out: binance since 12:03 UTC (unreachable (its address does not resolve))."
     )
 
 
