@@ -93,6 +93,7 @@ class MarketService:
     liquidations: LiquidationAggregator = field(default_factory=LiquidationAggregator)
     last_tick: TickResult | None = None
     polls: int = 0  # finished by this replica (a follower polls none)
+    polled_at: datetime | None = None  # this replica's last venue answer
     started: datetime = field(init=False)
 
     def __post_init__(self) -> None:
@@ -114,6 +115,7 @@ class MarketService:
         """One venue's answer, as soon as it is in. A good one is stored before the venue
         counts as good again, so no reply shows its numbers from before a failure as current."""
         now = self.clock()
+        self.polled_at = now
         health = self.health.setdefault(str(result.venue), VenueHealth())
         if result.degraded:
             health.failed(result.reason, now)
@@ -218,17 +220,25 @@ class MarketService:
         rows = await self.snapshots.latest(asset, since=now - NAMED_FOR)
         current = self._split(asset, rows, now)
         seen = {row.venue for row in rows}
-        for venue, health in self.health.items():
+        for venue, health in self._polled(now).items():
             if venue in seen or health.failing_since is None:
                 continue
             if health.last_good is None or asset in health.assets:
                 current.left_out[venue] = health.problem(now)
         return current
 
+    def _polled(self, now: datetime) -> dict[str, VenueHealth]:
+        """What this replica's own polls know, while it polls: a replica that lost the lead
+        goes by the stored rows and their age, as a follower does."""
+        if self.polled_at is None or now - self.polled_at > FRESH:
+            return {}
+        return self.health
+
     def _split(self, asset: str, rows: list[MarketSnapshot], now: datetime) -> Current:
         usable, left_out = [], {}
+        polled = self._polled(now)
         for row in rows:
-            health = self.health.get(row.venue)
+            health = polled.get(row.venue)
             if health is not None and health.failing_since is not None:
                 left_out[row.venue] = health.problem(now)
             elif health is not None and asset not in health.assets:

@@ -110,6 +110,17 @@ async def test_a_failing_venue_leaves_the_rows_and_the_total_at_once(
     assert (sorted(r.venue for r in recovered.rows), recovered.left_out) == (["binance", "okx"], {})
 
 
+async def test_a_replica_that_stopped_polling_goes_by_the_rows(
+    market: MarketService, clock: Clock
+) -> None:
+    """It saw OKX fail, then lost the lead; the new leader stores OKX's good rows."""
+    await market.take(answer(Venue.OKX, failure="server error 500"))
+    clock.now = NOW + timedelta(minutes=5, seconds=1)
+    await market.snapshots.save([snap(Venue.OKX, clock.now)])
+    current = await market.current("BTC")
+    assert ([r.venue for r in current.rows], current.left_out) == (["okx"], {})
+
+
 async def test_an_asset_missing_from_the_venues_last_answer_is_not_current(
     market: MarketService, clock: Clock
 ) -> None:
