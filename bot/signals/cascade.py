@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.signals.kinds import Severity, Stage, WarningKind
@@ -33,6 +33,7 @@ from bot.signals.warning import Warning
 
 SQUEEZE_WINDOWS = ("15m", "1h", "4h")
 RUN_BARS = (1, 2, 3)
+EARLY_LAG_BARS = 2
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class Run:
     oi_pct: float | None  # raw OI over the run
     liq_pct: float | None = None  # the run's side liquidated, % of OI notional (live streams)
     liq_other_pct: float | None = None  # the other side's
+    onset: int = 0  # index of the close before the run
+    start_oi: float | None = None  # raw OI at that close
 
 
 def _pct(now: float, then: float) -> float:
@@ -123,6 +126,8 @@ def price_runs(
                 oi_pct,
                 flushed / notional * 100 if flushed is not None and notional else None,
                 other / notional * 100 if other is not None and notional else None,
+                end - 1 - bars,
+                before.oi,
             )
         )
     return runs
@@ -146,6 +151,12 @@ def _liquidated(series: Sequence[Point], long: bool) -> float | None:
     return sum(values) if values else None
 
 
+def _oi_need(bars: int, oi_sigma_pct: float | None, settings: SignalSettings) -> float:
+    """An OI move over `bars` bars that is more than the asset's own noise."""
+    scaled = settings.early_oi_z * oi_sigma_pct * math.sqrt(bars) if oi_sigma_pct else 0.0
+    return max(settings.early_oi_floor_pct, scaled)
+
+
 def _forced(run: Run, oi_sigma_pct: float | None, settings: SignalSettings) -> bool:
     """Heavy, one-sided, and OI already falling: positions closed, not opened."""
     if run.oi_pct is None:
@@ -154,11 +165,7 @@ def _forced(run: Run, oi_sigma_pct: float | None, settings: SignalSettings) -> b
         return False
     if not _flow_agrees(run, settings):
         return False
-    oi_need = max(
-        settings.early_oi_floor_pct,
-        settings.early_oi_z * oi_sigma_pct * math.sqrt(run.bars) if oi_sigma_pct else 0.0,
-    )
-    if run.oi_pct <= -oi_need:
+    if run.oi_pct <= -_oi_need(run.bars, oi_sigma_pct, settings):
         return True
     # Live, the liquidation streams say it before OI does: a one-sided burst of forced closes
     # stands in for the OI drop, as long as OI is not rising (then positions are being opened
@@ -182,14 +189,31 @@ def _rebound(
     """The run retraces a larger opposite cascade that ended within the OI lag before it: the
     bounce of a long cascade (OI still falling from it) is not a short squeeze. A bounce after
     a fall on rising OI is (LUNA's CPI drop, then shorts squeezed)."""
-    onset = len(series) - 1 - run.bars
-    return any(
-        other.long != run.long
-        and abs(other.move_pct) >= abs(run.move_pct)
-        and _forced(other, oi_sigma_pct, settings)
-        for end in range(max(1, onset - settings.squeeze_lag_bars), onset + 2)
+    last = len(series) - 1
+
+    def forced(other: Run) -> bool:
+        # OI answers a shock a row late (2023-10-23 18:45 fell 2 % with OI +0.6 %, then OI
+        # fell 2.2 % in the bounce bar): the earlier run's OI is read one row past its end.
+        next_row = series[min(other.onset + other.bars + 1, last)].oi
+        return _forced(_oi_until(other, next_row), oi_sigma_pct, settings)
+
+    others = [
+        other
+        for end in range(max(1, run.onset - settings.squeeze_lag_bars), run.onset + 2)
         for other in price_runs(series, sigma_pct, bar_volume, settings, end=end)
-    )
+        if other.long != run.long
+    ]
+    # The cascade's size is its deepest run, forced or not (its first bars may close before OI
+    # says so: 2023-03-10 01:05-01:20 fell 1.4 %, OI confirmed only the last 1 %).
+    deepest = max((abs(other.move_pct) for other in others), default=0.0)
+    return deepest >= abs(run.move_pct) and any(forced(other) for other in others)
+
+
+def _oi_until(run: Run, oi: float | None) -> Run:
+    """The run with its OI change read from its onset to a later sample, if lower."""
+    if oi is None or not run.start_oi:
+        return run
+    return replace(run, oi_pct=min(run.oi_pct or 0.0, _pct(oi, run.start_oi)))
 
 
 def early(
@@ -202,10 +226,20 @@ def early(
     settings: SignalSettings,
     age: float,
 ) -> Warning | None:
+    # OI answers a shock a row or two late (2022-05-11 20:55 fell 2.8 % with OI flat, then OI
+    # fell 2.8 % over the next two rows): a run that ended up to EARLY_LAG_BARS ago, and stood
+    # when it ended, is read with its OI up to now, unless price has run the other way since
+    # (then the later OI drop may be that run's: 2022-05-12 04:30 bounced 2.4 % on it).
+    lagged: list[Run] = []
+    sides = {r.long for r in runs}
+    for end in range(len(series) - 1, len(series) - 1 - EARLY_LAG_BARS, -1):
+        found = price_runs(series, sigma_pct, bar_volume, settings, end=end)
+        lagged += [_oi_until(r, series[-1].oi) for r in found if not (sides - {r.long})]
+        sides |= {r.long for r in found}
     run = next(
         (
             r
-            for r in runs
+            for r in [*runs, *lagged]
             if _forced(r, oi_sigma_pct, settings)
             and not _rebound(series, r, sigma_pct, bar_volume, oi_sigma_pct, settings)
         ),
@@ -214,7 +248,7 @@ def early(
     if run is None or run.oi_pct is None:
         return None
     who = "longs" if run.long else "shorts"
-    minutes = run.bars * BAR.total_seconds() / 60
+    minutes = (len(series) - 1 - run.onset) * BAR.total_seconds() / 60
     numbers = {
         "price from onset pct": run.move_pct,
         "OI (contracts) from onset pct": run.oi_pct,
@@ -229,7 +263,7 @@ def early(
     if run.sell_share is not None:
         numbers["taker sell share pct"] = run.sell_share * 100
         checks.append(7)
-    liquidated = _liquidated(series[-run.bars :], run.long)
+    liquidated = _liquidated(series[run.onset + 1 :], run.long)
     if liquidated is not None:
         numbers[f"{who} liquidated USD"] = liquidated
         checks.append(5)
@@ -308,6 +342,11 @@ def confirmed(
     if best is None:
         return None
     _, window, peak_at, drop, need = best
+    # The despiked peak is the median of three samples: the close that goes with it is the one
+    # of the raw sample it came from, not the bar that followed (2023-10-23 22:45, whose close
+    # is already 5 % up from the OI it is stamped with, made a long squeeze of the fade).
+    peak = oi.at(peak_at)
+    peak_at = next((i for i in range(peak_at, peak_at - 3, -1) if series[i].oi == peak), peak_at)
     ref = series[peak_at].close
     since = series[peak_at + 1 :]
     # The side is where price went since the event began (the OI peak), close to close: a wick
@@ -317,7 +356,10 @@ def confirmed(
         -_pct(min(_low(p) for p in since), ref) if long else _pct(max(_high(p) for p in since), ref)
     )
     elapsed = len(series) - 1 - peak_at
-    if move < price_need(elapsed, sigma_pct, settings):
+    need_move = price_need(elapsed, sigma_pct, settings)
+    # ...and still stands there, as a run must: a close back near the peak's says no side
+    # (2025-04-07 14:25, +4 % then -2.6 %, closed 0.3 % from the OI peak's close).
+    if move < need_move or abs(_pct(series[-1].close, ref)) < need_move / 2:
         return None
     volumes = [p.volume for p in since if p.volume is not None]
     ratio = sum(volumes) / (bar_volume * len(volumes)) if volumes and bar_volume else None
