@@ -21,8 +21,9 @@ Each warning carries its onset as `event_start`; bot.signals.events makes the st
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -216,6 +217,25 @@ def _oi_until(run: Run, oi: float | None) -> Run:
     return replace(run, oi_pct=min(run.oi_pct or 0.0, _pct(oi, run.start_oi)))
 
 
+def _lagged_runs(
+    series: Sequence[Point],
+    runs: list[Run],
+    sigma_pct: float | None,
+    bar_volume: float | None,
+    settings: SignalSettings,
+) -> Iterator[Run]:
+    """OI answers a shock a row or two late (2022-05-11 20:55 fell 2.8 % with OI flat, then OI
+    fell 2.8 % over the next two rows): the runs that ended up to EARLY_LAG_BARS ago, and stood
+    when they ended, read with their OI up to now, unless price has run the other way since
+    (then the later OI drop may be that run's: 2022-05-12 04:30 bounced 2.4 % on it). Lazy: a
+    tick with a current flush never looks back."""
+    sides = {r.long for r in runs}
+    for end in range(len(series) - 1, len(series) - 1 - EARLY_LAG_BARS, -1):
+        found = price_runs(series, sigma_pct, bar_volume, settings, end=end)
+        yield from (_oi_until(r, series[-1].oi) for r in found if not (sides - {r.long}))
+        sides |= {r.long for r in found}
+
+
 def early(
     asset: str,
     series: Sequence[Point],
@@ -226,20 +246,12 @@ def early(
     settings: SignalSettings,
     age: float,
 ) -> Warning | None:
-    # OI answers a shock a row or two late (2022-05-11 20:55 fell 2.8 % with OI flat, then OI
-    # fell 2.8 % over the next two rows): a run that ended up to EARLY_LAG_BARS ago, and stood
-    # when it ended, is read with its OI up to now, unless price has run the other way since
-    # (then the later OI drop may be that run's: 2022-05-12 04:30 bounced 2.4 % on it).
-    lagged: list[Run] = []
-    sides = {r.long for r in runs}
-    for end in range(len(series) - 1, len(series) - 1 - EARLY_LAG_BARS, -1):
-        found = price_runs(series, sigma_pct, bar_volume, settings, end=end)
-        lagged += [_oi_until(r, series[-1].oi) for r in found if not (sides - {r.long})]
-        sides |= {r.long for r in found}
     run = next(
         (
             r
-            for r in [*runs, *lagged]
+            for r in itertools.chain(
+                runs, _lagged_runs(series, runs, sigma_pct, bar_volume, settings)
+            )
             if _forced(r, oi_sigma_pct, settings)
             and not _rebound(series, r, sigma_pct, bar_volume, oi_sigma_pct, settings)
         ),
