@@ -382,16 +382,21 @@ def confirmed(
     # (2023-09-02's slow bleed, or OI still bleeding hours after a crash). The latest shock dates
     # the event: an old OI peak is not when this cascade began.
     lag = settings.squeeze_lag_bars
-    onset = next(
+    shock = next(
         (
-            run.start
+            run
             for end in range(len(series), max(1, peak_at - lag, len(series) - lag) - 1, -1)
             for run in price_runs(series, sigma_pct, bar_volume, settings, end=end)
             if run.long == long
         ),
         None,
     )
-    if onset is None:
+    if shock is None:
+        return None
+    onset = shock.start
+    # The OI drop must be this shock's: most of it after the lag before the shock's onset.
+    recent = [v for v in tail[-(len(series) - shock.onset + lag) :] if v is not None]
+    if recent and -_pct(now_oi, max(recent)) < need:
         return None
     who = "longs" if long else "shorts"
     numbers = {

@@ -76,12 +76,12 @@ EXPECTED = {
     "2022-05-12 07:15": (15, None),
     "2022-05-12 17:05": (None, None),  # -1.1 % when a 5-minute deviation was 0.6 %
     "2022-06-18 06:50": (5, 10),
-    "2022-06-18 08:25": (10, None),
+    "2022-06-18 08:25": (5, None),
     "2022-06-18 20:05": (5, None),
     "2022-06-18 21:20": (5, 10),
     "2022-06-19 03:10": (10, None),
     "2023-03-09 18:30": (5, 5),
-    "2023-03-09 20:55": (None, None),  # its fall began 20:10, rang 20:25: 30 min before
+    "2023-03-09 20:55": (-15, -15),  # its fall began 20:10, rang 20:25, confirmed 20:40
     "2023-03-10 01:15": (5, None),
     "2023-03-12 17:25": (5, 10),
     "2023-03-12 19:15": (None, None),  # retraces a larger short flush of the hour before
@@ -92,7 +92,7 @@ EXPECTED = {
     "2023-03-13 14:05": (5, 10),
     "2023-10-23 18:40": (10, None),  # a -2 % wick; OI -2.2 % came in the next row
     "2023-10-23 22:35": (10, 10),
-    "2023-10-24 02:05": (0, 0),
+    "2023-10-24 02:05": (25, None),  # 02:05's "OI -13 %" was the 22:45 squeeze's
     "2024-04-13 19:45": (10, 10),
     "2024-08-05 01:05": (5, 5),
     "2024-08-05 10:40": (10, None),
@@ -110,7 +110,7 @@ def test_minutes_from_every_labelled_onset_to_early_and_confirmed(card) -> None:
     found = {f"{e.event.onset:%Y-%m-%d %H:%M}": (e.early_min, e.confirmed_min) for e in card.events}
     assert found == EXPECTED
     totals = card.totals()
-    assert (totals["warned"], totals["warned_within_10_min"]) == (30, 27)
+    assert (totals["warned"], totals["warned_within_10_min"]) == (31, 27)
     assert totals["early_median_min"] == 5
     assert (totals["confirmed"], totals["confirmed_median_min"]) == (14, 10)
 
@@ -125,10 +125,10 @@ def test_calm_days_have_no_squeeze_and_no_overheating(card) -> None:  # type: ig
 
 def test_wrong_side_and_off_event_warnings_are_counted_exactly(card) -> None:  # type: ignore[no-untyped-def]
     totals = card.totals()
-    assert (totals["wrong_side"], totals["off_event"]) == (0, 14)
+    assert (totals["wrong_side"], totals["off_event"]) == (0, 15)
     per_window = {w.window: (len(w.wrong_side), len(w.off_event)) for w in card.windows}
     assert per_window["2024-08-05_crash"] == (0, 4)  # no 5m klines: volume unknown all day
-    assert per_window["2023-10-24_etf-squeeze"] == (0, 1)  # was 2 wrong-side: bounce and fade
+    assert per_window["2023-10-24_etf-squeeze"] == (0, 2)  # was 2 wrong-side: bounce and fade
     # Real moves under the rule's 1 % per bar: the bounce after 2024-12-05's -8 % wick (+1.3 %
     # in 15 min, OI -1.3 %, takers buying) is a short squeeze the events file does not list.
     assert [(w.ts, w.kind) for w in card_window(card, "2024-12-05_100k-flush").off_event] == [

@@ -369,6 +369,21 @@ def kinds_with(points: list[Point], settings: SignalSettings) -> list[str]:
     return [w.kind for w in evaluate("T", points, settings=settings).warnings]
 
 
+def test_a_fresh_dip_hours_after_a_crash_is_not_confirmed_by_the_crash_s_oi() -> None:
+    # A crash (-10 %, OI -9 %), two flat hours, then -1.5 % on 9x volume with OI flat: the 4h
+    # OI peak still stands before the crash, but that drop is not this dip's (2024-04-13 22:10
+    # read "OI -14.6 % from its peak" off the Iran crash two hours before).
+    prices, ois = calm(100)
+    prices += [97, 94, 92, 90] + [90.0] * 24 + [88.6]
+    ois += [985, 960, 930, 910] + [910.0] * 24 + [910.0]
+    volumes = [100.0] * 100 + [900.0] * 4 + [100.0] * 24 + [900.0]
+    assert [(w.kind, w.stage) for w in evaluate("T", series(prices, ois, volumes)).warnings] == []
+    # The same dip with OI -2 % in its bar is a flush of its own.
+    fresh = [*ois[:-1], 891.8]
+    found = [(w.kind, w.stage) for w in evaluate("T", series(prices, fresh, volumes)).warnings]
+    assert ("long_squeeze", Stage.EARLY) in found
+
+
 def test_live_liquidation_burst_announces_the_early_stage_before_oi_moves() -> None:
     # -3 % in one bar on 6x volume, OI -0.2 % (under the 1 % early floor); $2M of longs
     # liquidated = 0.2 % of $1B OI notional (the floor is 0.1 %). Without the burst, with OI
