@@ -34,7 +34,6 @@ from bot.signals.warning import Warning
 
 SQUEEZE_WINDOWS = ("15m", "1h", "4h")
 RUN_BARS = (1, 2, 3)
-EARLY_LAG_BARS = 2
 
 
 @dataclass(frozen=True)
@@ -225,12 +224,12 @@ def _lagged_runs(
     settings: SignalSettings,
 ) -> Iterator[Run]:
     """OI answers a shock a row or two late (2022-05-11 20:55 fell 2.8 % with OI flat, then OI
-    fell 2.8 % over the next two rows): the runs that ended up to EARLY_LAG_BARS ago, and stood
+    fell 2.8 % over the next two rows): the runs that ended up to `early_oi_lag_bars` ago, and stood
     when they ended, read with their OI up to now, unless price has run the other way since
     (then the later OI drop may be that run's: 2022-05-12 04:30 bounced 2.4 % on it). Lazy: a
     tick with a current flush never looks back."""
     sides = {r.long for r in runs}
-    for end in range(len(series) - 1, len(series) - 1 - EARLY_LAG_BARS, -1):
+    for end in range(len(series) - 1, len(series) - 1 - settings.early_oi_lag_bars, -1):
         found = price_runs(series, sigma_pct, bar_volume, settings, end=end)
         yield from (_oi_until(r, series[-1].oi) for r in found if not (sides - {r.long}))
         sides |= {r.long for r in found}
