@@ -6,15 +6,17 @@ asset's own 5-minute volatility (x sqrt(bars)) and at least `cascade_price_floor
 stands there; the bars traded at least `cascade_volume_ratio` times the usual volume; takers sold
 into a fall (bought into a rise), when the venue says; and OI is already falling, by `early_oi_z`
 of its own 5-minute noise and at least `early_oi_floor_pct`, or, live, one side's liquidations
-burst while OI is not rising. A fall with OI rising is shorts opening into it, never a long
-squeeze (that is the divergence reading); a bounce smaller than the cascade it follows is that
-cascade's, not a squeeze of the other side.
+burst while OI is not rising. OI answers a shock a row or two late, so a run that ended up to
+`early_oi_lag_bars` ago is read with its OI up to now. A fall with OI rising is shorts opening
+into it, never a long squeeze (that is the divergence reading); a bounce smaller than the cascade
+it follows is that cascade's, not a squeeze of the other side.
 
 *Confirmed*: OI (contracts) below its recent peak by more than the asset's usual drawdown
 (`squeeze_oi_z` robust deviations) and at least `squeeze_oi_drop_pct`, after a price shock of the
-side that price has moved since that peak (close to close: the move since the event began), on
-heavy volume. While price is still running the newest OI sample is read raw: the despiking median
-(kept against one-sample glitches) would cost a bar.
+side that price has moved since that peak (close to close: the move since the event began, and
+still standing), on heavy volume, the drop being that shock's own. While price is still running
+the newest OI sample is read raw: the despiking median (kept against one-sample glitches) would
+cost a bar.
 
 Each warning carries its onset as `event_start`; bot.signals.events makes the stages one event.
 """
