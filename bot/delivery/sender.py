@@ -50,9 +50,10 @@ MAX_ATTEMPTS = 20
 RELEASE_EVERY = timedelta(seconds=10)  # how often digests whose quiet hours ended are let out
 MAX_OUTAGE_WAIT_S = 10.0  # longest pause between tries while the database fails
 PAID_BATCH = 500  # urgent alerts claimed at once while paid broadcast lasts (1,000/s)
-# Requests open at once: httpcore's pool scans every queued request on each event, so 500 at
-# once spent more CPU queueing than sending; 100 keep a 1,000/s pace at 100 ms round trips.
-IN_FLIGHT = 100
+# Requests open at once: httpcore's pool scans every connection and queued request on each
+# event, so 500 at once spent more CPU queueing than sending; 50 keep 1,000/s at 50 ms round
+# trips to Telegram.
+IN_FLIGHT = 50
 
 
 @dataclass
@@ -143,6 +144,9 @@ class Sender:
             # Paid first, on their own: a burst of them sharing the event loop with the free
             # stream bunched free sends into 429s at 30/s.
             await self._record(await asyncio.gather(*(self._send(m, paid=True) for m in paid)))
+            if len(paid) == PAID_BATCH:
+                # More urgent ones wait: a free batch (a second at 30/s) would hold them back.
+                return len(paid)
             paced = frozenset(self._next_allowed)  # the chats just sent to wait their turn
         free = await self.outbox.claim(now, limit=self.batch, skip_chats=paced, lease=self.lease)
         await self._record(await asyncio.gather(*(self._send(m) for m in free)))
