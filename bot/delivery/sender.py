@@ -9,7 +9,9 @@
 - Network errors, timeouts, any other failure to send: retried with exponential backoff.
 PTB's AIORateLimiter (on the bot) keeps the 30/s, the paid 1,000/s and 20/min-per-group
 budgets; per-chat pacing (1 message a second, 3 s in groups) is ours, because the limiter does
-not do it.
+not do it. Urgent alerts are claimed first and, while the day's paid budget lasts, sent with
+allow_paid_broadcast. A message of a thread replies to the thread's first message in that chat
+(allow_sending_without_reply, in case it was deleted); a silent one has no notification.
 
 The database may fail under the sender at any moment (busy at start, connections cut): every
 step is retried until it works, and an outcome the database refused is kept and written before
