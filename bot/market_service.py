@@ -10,13 +10,15 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.alerts.observations import AssetData
+from bot.market.binance import BinanceFetcher
 from bot.market.collector import Collector, MarketEndpoints
 from bot.market.history import backfill_venue
+from bot.market.klines import KlineBook, KlineMinute, binance_kline_stream
 from bot.market.liquidations import (
     LiquidationAggregator,
-    StreamConsumer,
     binance_stream,
     bybit_stream,
     okx_stream,
@@ -24,6 +26,7 @@ from bot.market.liquidations import (
 from bot.market.models import LiquidationEvent, TickResult, Venue
 from bot.market.okx import OkxFetcher
 from bot.market.overview import AssetOverview, build_overview
+from bot.market.streams import StreamConsumer
 from storage.models import MarketSnapshot
 from storage.repositories.snapshots import LiquidationFlow, SnapshotRepository
 
@@ -46,7 +49,21 @@ class DataUnavailable(RuntimeError):
 @dataclass
 class VenueHealth:
     last_good: datetime | None = None
-    last_error: str | None = None
+    last_error: str | None = None  # what a trader reads, without the venue's name
+    failing_since: datetime | None = None
+
+    def failed(self, venue: str, reason: str | None, now: datetime) -> None:
+        self.last_error = (reason or "no answer").removeprefix(f"{venue}: ")
+        if self.failing_since is None:
+            self.failing_since = now
+
+    def answered(self, now: datetime) -> None:
+        self.last_good, self.last_error, self.failing_since = now, None, None
+
+    def problem(self) -> str:
+        """'unreachable (connection refused) since 06:31 UTC'."""
+        since = f" since {self.failing_since:%H:%M} UTC" if self.failing_since else ""
+        return f"{self.last_error}{since}"
 
 
 @dataclass
@@ -57,6 +74,7 @@ class MarketService:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     health: dict[str, VenueHealth] = field(default_factory=dict)
     liquidations: LiquidationAggregator = field(default_factory=LiquidationAggregator)
+    klines: KlineBook = field(default_factory=KlineBook)
     last_tick: TickResult | None = None
 
     async def poll(self) -> TickResult | None:
@@ -67,11 +85,12 @@ class MarketService:
         for venue, result in tick.results.items():
             health = self.health.setdefault(str(venue), VenueHealth())
             if result.degraded:
-                health.last_error = result.reason
+                health.failed(str(venue), result.reason, now)
             else:
-                health.last_good, health.last_error = now, None
+                health.answered(now)
         stored = await self.snapshots.save(tick.snapshots())
         await self.flush_liquidations()
+        await self.snapshots.add_klines(self.klines.drain())
         self.known_assets.update(s.asset for s in tick.snapshots())
         self.last_tick = tick
         log.info("poll: %d snapshots stored, degraded: %s", stored, tick.degraded() or "none")
@@ -99,6 +118,9 @@ class MarketService:
     def record_liquidation(self, event: LiquidationEvent) -> None:
         self.liquidations.add(event)
 
+    def record_kline(self, kline: KlineMinute) -> None:
+        self.klines.add(kline)
+
     async def flush_liquidations(self) -> None:
         flows = self.liquidations.drain()
         await self.snapshots.add_liquidations(
@@ -111,13 +133,14 @@ class MarketService:
         )
 
     async def history(self, asset: str, since: datetime) -> AssetData:
-        """Every venue's stored snapshots and liquidation minutes of `asset` since `since`
-        (no `latest`: callers that alert pick the fresh ones themselves)."""
+        """Every venue's stored snapshots, liquidation minutes and kline minutes of `asset`
+        since `since` (no `latest`: callers that alert pick the fresh ones themselves)."""
         return AssetData(
             asset,
             [],
             await self.snapshots.series(asset, since),
             await self.snapshots.liquidations(asset, since),
+            await self.snapshots.klines(asset, since),
         )
 
     def resolve(self, word: str) -> str:
@@ -133,13 +156,17 @@ class MarketService:
         if rows:
             return rows
         last = await self.snapshots.latest(asset)
-        failing = {v: h.last_error for v, h in self.health.items() if h.last_error}
+        failing = [f"{v}: {h.problem()}" for v, h in self.health.items() if h.last_error]
         if last:
             age = int((now - max(r.ts for r in last)).total_seconds() // 60)
-            detail = f"last good data {age} min old"
+            detail = f"the last good data is {age} min old, too old to answer from"
+        elif self.collector is None:
+            detail = "market data is switched off on this bot (OIWATCH_VENUES is empty)"
+        elif self.last_tick is None:
+            detail = "no data yet: the first poll is still running"
         else:
-            detail = "no data yet (the first poll may still be running)"
-        venues = ", ".join(f"{v}: {e}" for v, e in failing.items()) or "no venue answered"
+            detail = "no venue has had data for it since the bot started"
+        venues = "; ".join(failing) or f"no venue lists {asset} right now"
         raise DataUnavailable(f"No fresh data for {asset} ({venues}); {detail}.")
 
     async def overview(self, asset: str) -> tuple[AssetOverview, dict[str, str]]:
@@ -147,24 +174,37 @@ class MarketService:
         latest = await self.fresh(asset)
         history = await self.snapshots.series(asset, now - timedelta(hours=24, minutes=30))
         flows = await self.snapshots.liquidations(asset, now - timedelta(hours=1))
-        degraded = {v: h.last_error or "" for v, h in self.health.items() if h.last_error}
+        degraded = {v: h.problem() for v, h in self.health.items() if h.last_error}
         return build_overview(asset, latest, history, flows, now), degraded
 
-    def streams(self, endpoints: MarketEndpoints) -> list[StreamConsumer]:
-        """One stream per polled venue that has one: a venue the operator left out of
-        OIWATCH_VENUES is not listened to either."""
+    def streams(self, endpoints: MarketEndpoints) -> list[StreamConsumer[Any]]:
+        """One liquidation stream per polled venue that has one (a venue the operator left out
+        of OIWATCH_VENUES is not listened to either), and Binance's klines when it is polled."""
         symbols = sorted(f"{asset}USDT" for asset in self.known_assets)
         fetchers = self.collector.fetchers if self.collector is not None else []
-        streams = []
+        consumers: list[StreamConsumer[Any]] = []
         for fetcher in fetchers:
             if fetcher.venue is Venue.BINANCE:
-                streams.append((binance_stream(), endpoints.binance_ws))
+                consumers.append(
+                    StreamConsumer(binance_stream(), endpoints.binance_ws, self.record_liquidation)
+                )
+                if isinstance(fetcher, BinanceFetcher):
+                    klines = binance_kline_stream(fetcher, lambda: self.known_assets)
+                    consumers.append(
+                        StreamConsumer(klines, endpoints.binance_kline_ws, self.record_kline)
+                    )
             elif fetcher.venue is Venue.BYBIT:
-                streams.append((bybit_stream(symbols), endpoints.bybit_ws))
+                consumers.append(
+                    StreamConsumer(
+                        bybit_stream(symbols), endpoints.bybit_ws, self.record_liquidation
+                    )
+                )
             elif isinstance(fetcher, OkxFetcher):
                 # OKX frames are in contracts: the polled instruments know their size.
-                streams.append((okx_stream(fetcher), endpoints.okx_ws))
-        return [StreamConsumer(stream, url, self.record_liquidation) for stream, url in streams]
+                consumers.append(
+                    StreamConsumer(okx_stream(fetcher), endpoints.okx_ws, self.record_liquidation)
+                )
+        return consumers
 
-    async def run_streams(self, consumers: list[StreamConsumer], stop: asyncio.Event) -> None:
+    async def run_streams(self, consumers: list[StreamConsumer[Any]], stop: asyncio.Event) -> None:
         await asyncio.gather(*(c.run(stop) for c in consumers))

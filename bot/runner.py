@@ -25,13 +25,14 @@ from bot.health import HealthCheck
 from bot.market.collector import Collector, make_fetchers
 from bot.market.models import Venue
 from bot.market.okx import OkxFetcher
-from bot.market.tier_refresh import bybit_tiers, okx_tiers
+from bot.market.tier_refresh import bybit_symbols, bybit_tiers, okx_tiers
 from bot.market_service import MarketService
-from bot.ratelimit import CommandLimiter
+from bot.ratelimit import INLINE_PER_COMMAND, CommandLimiter
 from bot.rules.matcher import Matcher
 from bot.scheduler.jobs import build_scheduler
 from bot.scheduler.leader import LeaderLock
 from bot.services import Services
+from bot.signals.events import CascadeTracker
 from bot.watch_service import WatchService
 from bot.web import build_web_app
 from storage.db import make_engine, make_session_factory
@@ -78,6 +79,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             settings=settings,
             contacts=contacts,
             limiter=CommandLimiter(settings.command_rate_per_minute),
+            inline_limiter=CommandLimiter(settings.command_rate_per_minute * INLINE_PER_COMMAND),
             watch=watch,
             channels=ChannelRepository(sessions),
             market=market,
@@ -255,6 +257,7 @@ async def background(
             outbox,
             wake,
             chat_settings=services.chat_settings,
+            tracker=CascadeTracker(quiet=timedelta(minutes=settings.cascade_quiet_minutes)),
             channels=await resolve_channels(bot, settings.broadcast_channels),
         )
 
@@ -277,7 +280,7 @@ async def background(
             async def refresh_tiers() -> None:
                 tables = []
                 if bybit is not None:
-                    tables += await bybit_tiers(bybit.client, [f"{a}USDT" for a in assets])
+                    tables += await bybit_tiers(bybit.client, bybit_symbols(assets))
                 if isinstance(okx, OkxFetcher):
                     tables += await okx_tiers(okx, assets)
                 services.tiers = services.tiers.with_live(tables)

@@ -67,6 +67,7 @@ class MarketEndpoints:
     okx: str = okx.DEFAULT_URL
     hyperliquid: str = hyperliquid.DEFAULT_URL
     binance_ws: str = "wss://fstream.binance.com/ws/!forceOrder@arr"
+    binance_kline_ws: str = "wss://fstream.binance.com/stream"
     bybit_ws: str = "wss://stream.bybit.com/v5/public/linear"
     okx_ws: str = "wss://ws.okx.com:8443/ws/v5/public"
 
@@ -128,7 +129,8 @@ class Collector:
             degraded, reason = True, error.reason
         except (BadPayload, KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
             # The venue answered something other than what it documents: trust none of it.
-            degraded, reason = True, f"malformed payload ({type(error).__name__}: {error})"[:160]
+            log.warning("%s payload not as documented: %r", fetcher.venue, error)
+            degraded, reason = True, "answered in an unexpected format"
         if degraded:
             snapshots = []
             log.warning("%s degraded this tick: %s", fetcher.venue, reason)
