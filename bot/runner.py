@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import Bot, Update
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.alerts.pipeline import AlertPipeline
 from bot.app import TelegramApp, broadcast_bot, build_application, publish_menu
@@ -31,6 +31,13 @@ from bot.rules.matcher import Matcher
 from bot.scheduler.jobs import build_scheduler
 from bot.scheduler.leader import LeaderLock
 from bot.services import Services
+from bot.startup import (
+    DATABASE_ERRORS,
+    check_database_folder,
+    database_failed,
+    ptb_request_log_muted,
+    telegram_failed,
+)
 from bot.watch_service import WatchService
 from bot.web import build_web_app
 from storage.db import make_engine, make_session_factory
@@ -47,9 +54,13 @@ log = logging.getLogger(__name__)
 
 @contextlib.asynccontextmanager
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
+    check_database_folder(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
-        await upgrade_database(engine)
+        try:
+            await upgrade_database(engine)
+        except DATABASE_ERRORS as error:
+            raise database_failed(settings.database_url, error) from None
         sessions = make_session_factory(engine)
         watch = WatchService(RuleRepository(sessions), Matcher(), settings.rules_per_chat)
         leader = LeaderLock(engine, settings.leader_retry)
@@ -113,6 +124,11 @@ async def serve(settings: Settings, stop: asyncio.Event, *, poll_timeout: int = 
     getUpdates) and serves /healthz and /metrics; the leader alone runs the jobs and sender."""
     async with open_services(settings) as services:
         app = build_application(settings, services, metrics=services.metrics)
+        try:
+            with ptb_request_log_muted():
+                await app.initialize()  # getMe: a refused token or a wrong URL shows here
+        except (InvalidToken, NetworkError) as error:
+            raise telegram_failed(settings.telegram_api_url, error) from None
         async with app:
             await app.start()
             try:
