@@ -159,6 +159,14 @@ class Settings(BaseSettings):
         description="How often a follower tries to become leader (PostgreSQL only); "
         "default half the poll interval, so takeover stays within two polls.",
     )
+    stuck_seconds: float = Field(
+        default=180.0,
+        ge=1,
+        le=86_400,
+        allow_inf_nan=False,
+        description="A leader whose sender (at least 3 s) or market poll (at least 3 poll "
+        "intervals) has not done its job for this long answers /healthz with 503.",
+    )
 
     _split_venues = field_validator("venues", "symbols", mode="before")(_split)
     _http_urls = field_validator(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,7 +29,7 @@ from bot.market.tier_refresh import bybit_tiers, okx_tiers
 from bot.market_service import MarketService
 from bot.ratelimit import CommandLimiter
 from bot.rules.matcher import Matcher
-from bot.scheduler.jobs import build_scheduler
+from bot.scheduler.jobs import start_market_jobs
 from bot.scheduler.leader import LeaderLock
 from bot.services import Services
 from bot.startup import (
@@ -38,6 +39,7 @@ from bot.startup import (
     ptb_request_log_muted,
     telegram_failed,
 )
+from bot.supervisor import Supervisor
 from bot.watch_service import WatchService
 from bot.web import build_web_app
 from storage.db import make_engine, make_session_factory
@@ -50,6 +52,9 @@ from storage.repositories.rules import RuleRepository
 from storage.repositories.snapshots import SnapshotRepository
 
 log = logging.getLogger(__name__)
+
+TIER_REFRESH_TIMEOUT_S = 300.0
+SENDER_MIN_STALE = timedelta(seconds=3)
 
 
 @contextlib.asynccontextmanager
@@ -102,10 +107,12 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             list(settings.venues),
             is_leader=lambda: services.leading,
             clock=market.clock,
+            tasks=lambda: services.tasks,
         )
         live = services.metrics.live
         live.is_leader = lambda: services.leading
         live.venue_last_good = lambda: {v: h.last_good for v, h in market.health.items()}
+        live.tasks = lambda: services.tasks
         try:
             yield services
         finally:
@@ -237,11 +244,13 @@ async def http_server(
 async def background(
     settings: Settings, services: Services, bot: Bot, stop: asyncio.Event
 ) -> AsyncIterator[None]:
-    """The outbox sender, the market poll schedule (with the alert pipeline after each poll)
-    and the liquidation streams, for as long as the bot runs."""
+    """The outbox sender, the market poll, the alert pipeline, pruning, the tier refresh and
+    the liquidation streams, each supervised, for as long as this replica leads."""
     watch, outbox, market = services.watch, services.outbox, services.market
     assert watch is not None and outbox is not None
     wake = asyncio.Event()
+    tasks = services.tasks = Supervisor()
+    stale_after = timedelta(seconds=settings.stuck_seconds)
 
     async def migrated(old_chat_id: int, new_chat_id: int) -> None:
         await watch.migrate_chat(old_chat_id, new_chat_id)
@@ -256,18 +265,27 @@ async def background(
     )
     live = services.metrics.live
     live.sender_totals = lambda: vars(sender.stats)
-    tasks = [asyncio.create_task(sender.run(stop, wake))]
-    scheduler = None
+    tasks.spawn(
+        "sender",
+        lambda: sender.run(stop, wake),
+        stop,
+        # An idle sender looks at the outbox every second: three missed looks at least.
+        stale_after=max(stale_after, SENDER_MIN_STALE),
+        progress=lambda: sender.last_drained,
+    )
     if market is not None and market.collector is not None:
         pipeline = AlertPipeline(market, watch, outbox, wake, chat_settings=services.chat_settings)
 
         async def after_poll() -> None:
             services.metrics.alerts_queued.inc(await pipeline.after_poll())
 
-        scheduler = build_scheduler(
+        start_market_jobs(
+            tasks,
             market,
-            settings.poll_seconds,
-            timedelta(days=settings.snapshot_retention_days),
+            stop,
+            poll_seconds=settings.poll_seconds,
+            retention=timedelta(days=settings.snapshot_retention_days),
+            stale_after=stale_after,
             after_poll=after_poll,
             on_tick=services.metrics.observe_tick,
             full_resolution=timedelta(days=settings.snapshot_full_resolution_days),
@@ -286,27 +304,23 @@ async def background(
                 services.tiers = services.tiers.with_live(tables)
                 log.info("tier tables refreshed: %d", len(tables))
 
-            scheduler.add_job(
-                refresh_tiers,
-                "interval",
-                hours=24,
-                next_run_time=datetime.now(UTC),
-                max_instances=1,
-                coalesce=True,
-                id="tiers",
-            )
-        scheduler.start()
+            day = timedelta(hours=24).total_seconds()
+            tasks.every("tiers", day, refresh_tiers, stop, timeout=TIER_REFRESH_TIMEOUT_S)
         if settings.liquidation_streams:
-            consumers = market.streams(settings.endpoints)
-            tasks.append(asyncio.create_task(market.run_streams(consumers, stop)))
+            for consumer in market.streams(settings.endpoints):
+                tasks.spawn(
+                    f"stream_{consumer.venue}",
+                    functools.partial(consumer.run, stop),
+                    stop,
+                    progress=functools.partial(getattr, consumer, "last_frame_at"),
+                )
     try:
         yield
     finally:
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
         stop.set()
         # The sender finishes the message in flight; everything else stays in the outbox.
-        await asyncio.wait(tasks, timeout=10)
+        await tasks.wait(grace_s=10)
+        services.tasks = Supervisor()  # a follower runs nothing
 
 
 def run(settings: Settings) -> None:

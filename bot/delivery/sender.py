@@ -63,6 +63,7 @@ class Sender:
     batch: int = 30
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     stats: SenderStats = field(default_factory=SenderStats)
+    last_drained: datetime | None = None  # the supervisor's sign of life
     _next_allowed: dict[int, datetime] = field(default_factory=dict)
     _released_at: datetime | None = None
 
@@ -76,6 +77,7 @@ class Sender:
         paced = frozenset(chat for chat, at in self._next_allowed.items() if at > now)
         messages = await self.outbox.claim(now, limit=self.batch, skip_chats=paced)
         await asyncio.gather(*(self._send(message) for message in messages))
+        self.last_drained = self.clock()
         return len(messages)
 
     async def run(self, stop: asyncio.Event, wake: asyncio.Event, idle_s: float = 1.0) -> None:
