@@ -13,11 +13,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.market_service import FRESH
 from bot.supervisor import Supervisor
-from storage.db import SessionFactory
+from storage.db import UNAVAILABLE, SessionFactory
 from storage.repositories.snapshots import SnapshotRepository
 
 WINDOW = timedelta(hours=6)  # venues silent longer than this drop out of the report
@@ -39,7 +38,7 @@ class HealthCheck:
             async with self.sessions() as session:
                 await session.execute(text("SELECT 1"))
             latest = await self.snapshots.venue_latest(now - WINDOW)
-        except (SQLAlchemyError, OSError) as error:
+        except UNAVAILABLE as error:
             return 503, {"status": "down", "db": f"error: {type(error).__name__}", "role": role}
         venues = {}
         for venue in self.venues:

@@ -11,12 +11,13 @@ from pathlib import Path
 
 from alembic.util import CommandError
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError
 from telegram.error import InvalidToken, NetworkError
 
 from bot.logging_setup import redact
+from storage.db import UNAVAILABLE
 
-DATABASE_ERRORS = (SQLAlchemyError, OSError, CommandError)
+DATABASE_ERRORS = (*UNAVAILABLE, CommandError)
 
 
 class StartupError(RuntimeError):

@@ -79,7 +79,7 @@ class Supervisor:
 
         async def loop() -> None:
             delay = first_after
-            while not await _stopped_within(stop, delay):
+            while not await stopped_within(stop, delay):
                 started = asyncio.get_running_loop().time()
                 async with asyncio.timeout(timeout):
                     await step()
@@ -123,12 +123,12 @@ class Supervisor:
                 backoff = self.first_backoff_s  # it worked for a while: start over
             state.restarts += 1
             log.warning("task %s restarts in %.0f s", state.name, backoff)
-            if await _stopped_within(stop, backoff):
+            if await stopped_within(stop, backoff):
                 break
             backoff = min(self.max_backoff_s, backoff * 2)
 
 
-async def _stopped_within(stop: asyncio.Event, seconds: float) -> bool:
+async def stopped_within(stop: asyncio.Event, seconds: float) -> bool:
     if seconds > 0:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), seconds)

@@ -148,8 +148,10 @@ async def test_a_poll_that_keeps_failing_is_retried_and_turns_health_503(
         poll_seconds=0.5,
         stuck_seconds=1,
     ) as bot:
-        _status, body = await health_until(bot, lambda status, _body: status == 503)
-        assert body["stuck"] == ["poll"] and body["tasks"]["poll"]["restarts"] >= 1
+        _status, body = await health_until(
+            bot, lambda status, body: status == 503 and body["tasks"]["poll"]["restarts"] >= 2
+        )
+        assert body["status"] == "stuck" and body["stuck"] == ["poll"]
         broken["on"] = False
         _status, body = await health_until(bot, lambda status, _body: status == 200)
         assert body["tasks"]["poll"]["last_success_age_s"] < 2
