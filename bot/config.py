@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -36,6 +36,13 @@ def _split(value: object) -> object:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
     return value
+
+
+def _seconds(default: float, at_least: float, description: str) -> Any:
+    """A finite duration from `at_least` to a day (nan and inf refused)."""
+    return Field(
+        default=default, ge=at_least, le=86_400, allow_inf_nan=False, description=description
+    )
 
 
 def _url(value: str, schemes: tuple[str, ...]) -> str:
@@ -98,13 +105,7 @@ class Settings(BaseSettings):
         default=list(DEFAULT_ASSETS), description="Assets polled (BTC,ETH,...), comma-separated."
     )
     # At least half a second: a zero or negative interval would poll in a busy loop.
-    poll_seconds: float = Field(
-        default=60.0,
-        ge=0.5,
-        le=86_400,
-        allow_inf_nan=False,
-        description="Seconds between market polls.",
-    )
+    poll_seconds: float = _seconds(60.0, 0.5, "Seconds between market polls.")
     binance_url: str = binance_defaults.DEFAULT_URL
     binance_coinm_url: str = binance_defaults.COINM_URL
     bybit_url: str = bybit_defaults.DEFAULT_URL
@@ -125,13 +126,7 @@ class Settings(BaseSettings):
         le=36_500,
         description="Snapshots older than this are thinned to one per hour.",
     )
-    admin_cache_seconds: float = Field(
-        default=60.0,
-        ge=0,
-        le=86_400,
-        allow_inf_nan=False,
-        description="How long a getChatMember answer is trusted.",
-    )
+    admin_cache_seconds: float = _seconds(60.0, 0, "How long a getChatMember answer is trusted.")
     http_host: str = Field(
         default="0.0.0.0", min_length=1, description="Address of /healthz, /metrics, webhook."
     )
@@ -159,12 +154,10 @@ class Settings(BaseSettings):
         description="How often a follower tries to become leader (PostgreSQL only); "
         "default half the poll interval, so takeover stays within two polls.",
     )
-    stuck_seconds: float = Field(
-        default=180.0,
-        ge=1,
-        le=86_400,
-        allow_inf_nan=False,
-        description="A leader whose sender (at least 3 s) or market poll (at least 3 poll "
+    stuck_seconds: float = _seconds(
+        180.0,
+        1,
+        "A leader whose sender (at least 3 s) or market poll (at least 3 poll "
         "intervals) has not done its job for this long answers /healthz with 503.",
     )
 

@@ -109,18 +109,26 @@ class Supervisor:
         while not stop.is_set():
             state.up = True
             ran_from = self.clock()
+            failure: Exception | None = None
             try:
                 await body()
-            except Exception:
-                log.exception("task %s failed", state.name)
-            else:
-                if stop.is_set():
-                    break
-                log.error("task %s ended on its own", state.name)
+            except Exception as error:
+                failure = error
             finally:
                 state.up = False
-            if state.last_success is not None and state.last_success >= ran_from:
-                backoff = self.first_backoff_s  # it worked for a while: start over
+            if failure is None and stop.is_set():
+                break
+            worked = state.last_success is not None and state.last_success >= ran_from
+            if worked:
+                backoff = self.first_backoff_s  # it did its job for a while: start over
+            if failure is None:
+                log.error("task %s ended on its own", state.name)
+            elif worked or state.restarts == 0:
+                # The first failure of a streak with its traceback; repeats in one line, so
+                # an outage of an hour does not bury the log.
+                log.error("task %s failed", state.name, exc_info=failure)
+            else:
+                log.warning("task %s failed again: %s", state.name, type(failure).__name__)
             state.restarts += 1
             log.warning("task %s restarts in %.0f s", state.name, backoff)
             if await stopped_within(stop, backoff):
