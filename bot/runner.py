@@ -34,10 +34,11 @@ from bot.scheduler.leader import LeaderLock
 from bot.services import Services
 from bot.startup import (
     DATABASE_ERRORS,
+    bot_api_unreachable,
     check_database_folder,
     database_failed,
     ptb_request_log_muted,
-    telegram_failed,
+    token_refused,
 )
 from bot.supervisor import Supervisor
 from bot.watch_service import WatchService
@@ -135,8 +136,10 @@ async def serve(settings: Settings, stop: asyncio.Event, *, poll_timeout: int = 
         try:
             with ptb_request_log_muted():
                 await app.initialize()  # getMe: a refused token or a wrong URL shows here
-        except (InvalidToken, NetworkError) as error:
-            raise telegram_failed(settings.telegram_api_url, error) from None
+        except InvalidToken as error:
+            raise token_refused(settings.telegram_api_url, error) from None
+        except NetworkError as error:
+            raise bot_api_unreachable(settings.telegram_api_url, error) from None
         async with app:
             await app.start()
             try:

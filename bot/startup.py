@@ -1,6 +1,6 @@
 """Start-up failures an operator fixes outside the bot (a database that cannot be opened, a
 token Telegram refuses): each becomes one line on stderr and exit code 2, never a traceback,
-and never the token."""
+and never the token. Telegram-free: the runner tells which Bot API failure it met."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from pathlib import Path
 from alembic.util import CommandError
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
-from telegram.error import InvalidToken, NetworkError
 
 from bot.logging_setup import redact
 from storage.db import UNAVAILABLE
@@ -49,10 +48,8 @@ def _shown(url: URL) -> str:
     return f"OIWATCH_DATABASE_URL={url.render_as_string(hide_password=True)}"
 
 
-def telegram_failed(api_url: str, error: InvalidToken | NetworkError) -> StartupError:
-    where = redact(api_url)
-    if isinstance(error, NetworkError):
-        return StartupError(f"cannot reach the Bot API at {where}: {_one_line(error)}")
+def token_refused(api_url: str, error: Exception) -> StartupError:
+    """For the Bot API's 401 or 404 to getMe (PTB's InvalidToken)."""
     # PTB rewrites the server's answer into a message holding the token; the answer itself
     # is the cause: "Unauthorized" (401) for a revoked token, anything else is a 404.
     if "unauthorized" in str(error.__cause__ or "").lower():
@@ -60,8 +57,13 @@ def telegram_failed(api_url: str, error: InvalidToken | NetworkError) -> Startup
             "Telegram refused the token (401): check OIWATCH_TELEGRAM_TOKEN with @BotFather"
         )
     return StartupError(
-        f"no Bot API at {where} (404): check OIWATCH_TELEGRAM_API_URL and the token's shape"
+        f"no Bot API at {redact(api_url)} (404): check OIWATCH_TELEGRAM_API_URL and the "
+        "token's shape"
     )
+
+
+def bot_api_unreachable(api_url: str, error: Exception) -> StartupError:
+    return StartupError(f"cannot reach the Bot API at {redact(api_url)}: {_one_line(error)}")
 
 
 @contextlib.contextmanager

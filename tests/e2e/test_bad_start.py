@@ -145,3 +145,9 @@ async def test_a_refused_token_is_one_line_without_the_token(
     assert len(ours) == 1 and ours[0].startswith(expected)
     if level == "WARNING":
         assert_one_line(outcome)
+
+
+async def test_an_unreachable_bot_api_is_one_line(tmp_path: Path) -> None:
+    outcome = await oiwatch_run(base_env(tmp_path))  # nothing listens on port 9
+    assert_one_line(outcome, "cannot reach the Bot API at http://127.0.0.1:9/bot: httpx.")
+    assert TOKEN not in outcome.stderr
