@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -30,6 +31,22 @@ class RunMode(StrEnum):
 DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 SECRET_FIELDS = frozenset({"telegram_token", "webhook_secret"})
+
+CHANNEL_ENTRY = re.compile(r"(?P<asset>[A-Z0-9]{1,20}|\*)=(?P<channel>@[A-Za-z][A-Za-z0-9_]{4,31})")
+
+
+def parse_channels(text: str) -> dict[str, str]:
+    """'BTC=@oiwatch_btc,*=@oiwatch_all' -> {'BTC': '@oiwatch_btc', '*': '@oiwatch_all'}."""
+    channels: dict[str, str] = {}
+    for entry in filter(None, (part.strip() for part in text.split(","))):
+        asset, _, channel = entry.partition("=")
+        match = CHANNEL_ENTRY.fullmatch(f"{asset.strip().upper()}={channel.strip()}")
+        if match is None:
+            raise ValueError(
+                f"{entry!r} is not ASSET=@channel, e.g. BTC=@oiwatch_btc,*=@oiwatch_all"
+            )
+        channels[match["asset"]] = match["channel"]
+    return channels
 
 
 def _split(value: object) -> object:
@@ -112,10 +129,21 @@ class Settings(BaseSettings):
     okx_url: str = okx_defaults.DEFAULT_URL
     hyperliquid_url: str = hyperliquid_defaults.DEFAULT_URL
     binance_ws_url: str = MarketEndpoints.binance_ws
+    binance_kline_ws_url: str = MarketEndpoints.binance_kline_ws
     bybit_ws_url: str = MarketEndpoints.bybit_ws
     okx_ws_url: str = MarketEndpoints.okx_ws
     liquidation_streams: bool = Field(
-        default=True, description="Listen to Binance, Bybit and OKX liquidation websockets."
+        default=True,
+        description="Listen to Binance, Bybit and OKX liquidation websockets and Binance's "
+        "1-minute klines (each bar's range, volume and taker flow for the warnings).",
+    )
+    cascade_quiet_minutes: float = Field(
+        default=30.0,
+        gt=0,
+        le=1_440,
+        allow_inf_nan=False,
+        description="Minutes without a cascade reading after which the event is over and its "
+        "summary is sent in its thread.",
     )
     snapshot_retention_days: int = Field(
         default=90, ge=1, le=36_500, description="Market snapshots older than this are deleted."
@@ -161,6 +189,19 @@ class Settings(BaseSettings):
         "intervals) has not done its job for this long answers /healthz with 503.",
     )
 
+    paid_broadcast_per_day: int = Field(
+        default=0,
+        ge=0,
+        le=10_000_000,
+        description="Urgent alerts a day sent with allow_paid_broadcast (up to 1,000/s, paid "
+        "in Stars); past it they fall back to the free 30/s. 0 turns paid broadcast off.",
+    )
+    broadcast_channels: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict,
+        description="Public channels that get every warning once, per asset or * for all, "
+        "e.g. BTC=@oiwatch_btc,*=@oiwatch_all; the bot must be an admin there.",
+    )
+
     _split_venues = field_validator("venues", "symbols", mode="before")(_split)
     _http_urls = field_validator(
         "telegram_api_url",
@@ -170,7 +211,9 @@ class Settings(BaseSettings):
         "okx_url",
         "hyperliquid_url",
     )(_http_url)
-    _ws_urls = field_validator("binance_ws_url", "bybit_ws_url", "okx_ws_url")(_ws_url)
+    _ws_urls = field_validator(
+        "binance_ws_url", "binance_kline_ws_url", "bybit_ws_url", "okx_ws_url"
+    )(_ws_url)
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -211,6 +254,11 @@ class Settings(BaseSettings):
     def _webhook_url(cls, value: str | None) -> str | None:
         return None if value is None else _url(value, ("https",))
 
+    @field_validator("broadcast_channels", mode="before")
+    @classmethod
+    def _parse_channels(cls, value: object) -> object:
+        return parse_channels(value) if isinstance(value, str) else value
+
     @property
     def endpoints(self) -> MarketEndpoints:
         return MarketEndpoints(
@@ -220,6 +268,7 @@ class Settings(BaseSettings):
             okx=self.okx_url,
             hyperliquid=self.hyperliquid_url,
             binance_ws=self.binance_ws_url,
+            binance_kline_ws=self.binance_kline_ws_url,
             bybit_ws=self.bybit_ws_url,
             okx_ws=self.okx_ws_url,
         )

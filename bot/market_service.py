@@ -10,13 +10,15 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from bot.alerts.observations import AssetData
+from bot.market.binance import BinanceFetcher
 from bot.market.collector import Collector, MarketEndpoints
 from bot.market.history import backfill_venue
+from bot.market.klines import KlineBook, KlineMinute, binance_kline_stream
 from bot.market.liquidations import (
     LiquidationAggregator,
-    StreamConsumer,
     binance_stream,
     bybit_stream,
     okx_stream,
@@ -24,6 +26,7 @@ from bot.market.liquidations import (
 from bot.market.models import LiquidationEvent, TickResult, Venue
 from bot.market.okx import OkxFetcher
 from bot.market.overview import AssetOverview, build_overview
+from bot.market.streams import StreamConsumer
 from storage.models import MarketSnapshot
 from storage.repositories.snapshots import LiquidationFlow, SnapshotRepository
 
@@ -71,6 +74,7 @@ class MarketService:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     health: dict[str, VenueHealth] = field(default_factory=dict)
     liquidations: LiquidationAggregator = field(default_factory=LiquidationAggregator)
+    klines: KlineBook = field(default_factory=KlineBook)
     last_tick: TickResult | None = None
 
     async def poll(self) -> TickResult | None:
@@ -86,6 +90,7 @@ class MarketService:
                 health.answered(now)
         stored = await self.snapshots.save(tick.snapshots())
         await self.flush_liquidations()
+        await self.snapshots.add_klines(self.klines.drain())
         self.known_assets.update(s.asset for s in tick.snapshots())
         self.last_tick = tick
         log.info("poll: %d snapshots stored, degraded: %s", stored, tick.degraded() or "none")
@@ -113,6 +118,9 @@ class MarketService:
     def record_liquidation(self, event: LiquidationEvent) -> None:
         self.liquidations.add(event)
 
+    def record_kline(self, kline: KlineMinute) -> None:
+        self.klines.add(kline)
+
     async def flush_liquidations(self) -> None:
         flows = self.liquidations.drain()
         await self.snapshots.add_liquidations(
@@ -125,13 +133,14 @@ class MarketService:
         )
 
     async def history(self, asset: str, since: datetime) -> AssetData:
-        """Every venue's stored snapshots and liquidation minutes of `asset` since `since`
-        (no `latest`: callers that alert pick the fresh ones themselves)."""
+        """Every venue's stored snapshots, liquidation minutes and kline minutes of `asset`
+        since `since` (no `latest`: callers that alert pick the fresh ones themselves)."""
         return AssetData(
             asset,
             [],
             await self.snapshots.series(asset, since),
             await self.snapshots.liquidations(asset, since),
+            await self.snapshots.klines(asset, since),
         )
 
     def resolve(self, word: str) -> str:
@@ -168,21 +177,31 @@ class MarketService:
         degraded = {v: h.problem() for v, h in self.health.items() if h.last_error}
         return build_overview(asset, latest, history, flows, now), degraded
 
-    def streams(self, endpoints: MarketEndpoints) -> list[StreamConsumer]:
-        """One stream per polled venue that has one: a venue the operator left out of
-        OIWATCH_VENUES is not listened to either."""
+    def streams(self, endpoints: MarketEndpoints) -> list[StreamConsumer[Any]]:
+        """One liquidation stream per polled venue that has one (a venue the operator left out
+        of OIWATCH_VENUES is not listened to either), and Binance's klines when it is polled."""
         symbols = sorted(f"{asset}USDT" for asset in self.known_assets)
         fetchers = self.collector.fetchers if self.collector is not None else []
-        streams = []
+        consumers: list[StreamConsumer[Any]] = []
         for fetcher in fetchers:
             if fetcher.venue is Venue.BINANCE:
-                streams.append((binance_stream(), endpoints.binance_ws))
+                consumers.append(
+                    StreamConsumer(binance_stream(), endpoints.binance_ws, self.record_liquidation)
+                )
+                if isinstance(fetcher, BinanceFetcher):
+                    klines = binance_kline_stream(fetcher, lambda: self.known_assets)
+                    consumers.append(
+                        StreamConsumer(klines, endpoints.binance_kline_ws, self.record_kline)
+                    )
             elif fetcher.venue is Venue.BYBIT:
-                streams.append((bybit_stream(symbols), endpoints.bybit_ws))
+                consumers.append(
+                    StreamConsumer(
+                        bybit_stream(symbols), endpoints.bybit_ws, self.record_liquidation
+                    )
+                )
             elif isinstance(fetcher, OkxFetcher):
                 # OKX frames are in contracts: the polled instruments know their size.
-                streams.append((okx_stream(fetcher), endpoints.okx_ws))
-        return [StreamConsumer(stream, url, self.record_liquidation) for stream, url in streams]
-
-    async def run_streams(self, consumers: list[StreamConsumer], stop: asyncio.Event) -> None:
-        await asyncio.gather(*(c.run(stop) for c in consumers))
+                consumers.append(
+                    StreamConsumer(okx_stream(fetcher), endpoints.okx_ws, self.record_liquidation)
+                )
+        return consumers

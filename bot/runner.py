@@ -20,6 +20,7 @@ from bot.alerts.pipeline import AlertPipeline
 from bot.app import TelegramApp, broadcast_bot, build_application, publish_menu
 from bot.charts.service import PictureService
 from bot.config import RunMode, Settings
+from bot.delivery.channels import resolve_channels
 from bot.delivery.sender import Sender
 from bot.health import HealthCheck
 from bot.market.collector import Collector, make_fetchers
@@ -32,6 +33,7 @@ from bot.rules.matcher import Matcher
 from bot.scheduler.jobs import start_market_jobs
 from bot.scheduler.leader import LeaderLock
 from bot.services import Services
+from bot.signals.events import CascadeTracker
 from bot.startup import (
     DATABASE_ERRORS,
     bot_api_unreachable,
@@ -266,9 +268,14 @@ async def background(
         outbox,
         on_chat_gone=lambda chat_id: watch.pause_chat(chat_id, True),
         on_chat_migrated=migrated,
+        paid_per_day=settings.paid_broadcast_per_day,
+        on_delivered=services.metrics.observe_delivery,
     )
     live = services.metrics.live
-    live.sender_totals = lambda: vars(sender.stats)
+    live.sender_totals = lambda: {
+        **vars(sender.stats),
+        "paid_today": sender.budget.spent if sender.budget is not None else 0,
+    }
     tasks.spawn(
         "sender",
         lambda: sender.run(stop, wake),
@@ -278,7 +285,15 @@ async def background(
         progress=lambda: sender.last_drained,
     )
     if market is not None and market.collector is not None:
-        pipeline = AlertPipeline(market, watch, outbox, wake, chat_settings=services.chat_settings)
+        pipeline = AlertPipeline(
+            market,
+            watch,
+            outbox,
+            wake,
+            chat_settings=services.chat_settings,
+            tracker=CascadeTracker(quiet=timedelta(minutes=settings.cascade_quiet_minutes)),
+            channels=await resolve_channels(bot, settings.broadcast_channels),
+        )
 
         async def after_poll() -> None:
             services.metrics.alerts_queued.inc(await pipeline.after_poll())
@@ -313,7 +328,7 @@ async def background(
         if settings.liquidation_streams:
             for consumer in market.streams(settings.endpoints):
                 tasks.spawn(
-                    f"stream_{consumer.venue}",
+                    f"stream_{consumer.venue}_{consumer.stream.name}",
                     functools.partial(consumer.run, stop),
                     stop,
                     progress=functools.partial(getattr, consumer, "last_frame_at"),

@@ -19,8 +19,10 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
 from bot.chat_input import UsageError, parse_id
+from bot.delivery.channels import fast_path
 from bot.delivery.render import TELEGRAM_LIMIT
 from bot.rules.grammar import EXAMPLE, USAGE, RuleSyntaxError
+from bot.rules.model import Metric
 from bot.watch_service import DEFAULT_COOLDOWN, StoredRule, WatchService
 from handlers.context import BotContext
 from handlers.formatting import usage_text
@@ -111,6 +113,9 @@ async def watch_command(update: Update, context: BotContext) -> None:
             f"Watching <b>{escape(rule.text)}</b> (rule #{rule.id}). "
             f"You'll get one alert when it crosses; {escape(listing)} lists {whose} rules."
         )
+        channel = fast_path(context.services.settings.broadcast_channels, rule.spec.asset)
+        if channel and rule.spec.metric is Metric.SQUEEZE and chat_id > 0:
+            reply += "\n\n" + channel
     await message.reply_text(reply, parse_mode=ParseMode.HTML)
 
 

@@ -80,6 +80,23 @@ class LiquidationMinute(SQLModel, table=True):
     events: int = 0
 
 
+class KlineMinuteRow(SQLModel, table=True):
+    """One venue's 1-minute kline of an asset: the bar's range, volume and taker buy volume
+    (coins), which the poll does not give. The newest frame of a minute overwrites the row."""
+
+    __tablename__ = "kline_minutes"
+
+    venue: str = Field(max_length=24, primary_key=True)
+    asset: str = Field(max_length=24, primary_key=True)
+    minute: datetime = Field(sa_column=Column(UTCDateTime, primary_key=True))
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+    taker_buy: float
+
+
 class WatchRuleRow(SQLModel, table=True):
     """A chat's watch rule, with its matcher state persisted so restarts neither repeat nor
     drop alerts."""
@@ -126,6 +143,8 @@ class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_status_due", "status", "due_at"),
+        Index("ix_outbox_chat_status", "chat_id", "status"),
+        Index("ix_outbox_chat_thread", "chat_id", "thread"),
         UniqueConstraint("dedup_key", name="uq_outbox_dedup"),
     )
 
@@ -145,6 +164,13 @@ class OutboxMessage(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     last_error: str | None = Field(default=None, max_length=200)
+    priority: str = Field(default="normal", max_length=8)  # bot.delivery.priority.Priority
+    thread: str | None = Field(default=None, max_length=128)  # replies go to its first message
+    silent: bool = False  # sent with disable_notification
+    seen_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))  # evidence
+    claimed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))  # lease
+    message_id: int | None = Field(default=None, sa_column=Column(BigInteger))  # Telegram's
+    paid: bool = False  # sent with allow_paid_broadcast (counts against the daily budget)
 
 
 class ChannelLink(SQLModel, table=True):

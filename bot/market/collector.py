@@ -67,6 +67,7 @@ class MarketEndpoints:
     okx: str = okx.DEFAULT_URL
     hyperliquid: str = hyperliquid.DEFAULT_URL
     binance_ws: str = "wss://fstream.binance.com/ws/!forceOrder@arr"
+    binance_kline_ws: str = "wss://fstream.binance.com/stream"
     bybit_ws: str = "wss://stream.bybit.com/v5/public/linear"
     okx_ws: str = "wss://ws.okx.com:8443/ws/v5/public"
 

@@ -25,6 +25,7 @@ TickHook = Callable[[], Awaitable[None]]
 PRUNE_EVERY = timedelta(hours=6)
 # A poll that takes longer than this is cancelled (and counted a failure) so the next can run.
 MIN_POLL_TIMEOUT_S = 120.0
+KLINE_RETENTION = timedelta(days=2)  # the pipeline reads a day and ten minutes
 
 
 def start_market_jobs(
@@ -63,6 +64,8 @@ def start_market_jobs(
     async def prune() -> None:
         now = datetime.now(UTC)
         removed = await market.snapshots.prune(now - retention)
+        # Klines serve the alert pipeline's last day only.
+        await market.snapshots.prune_klines(now - KLINE_RETENTION)
         # The 6-hour job thins the day that just aged past full resolution (a day of overlap
         # so a missed run loses nothing).
         thinned = await market.snapshots.downsample(

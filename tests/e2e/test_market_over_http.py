@@ -20,7 +20,6 @@ async def market_bot(
     e = fx.endpoints
     async with start_bot(
         tmp_path,
-        **overrides,
         venues="binance,bybit,okx,hyperliquid",
         symbols="BTC,ETH",
         poll_seconds=poll_seconds,
@@ -29,8 +28,10 @@ async def market_bot(
         okx_url=e.okx,
         hyperliquid_url=e.hyperliquid,
         binance_ws_url=e.binance_ws,
+        binance_kline_ws_url=e.binance_kline_ws,
         bybit_ws_url=e.bybit_ws,
         okx_ws_url=e.okx_ws,
+        **overrides,
     ) as bot:
         yield bot
 

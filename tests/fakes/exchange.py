@@ -81,8 +81,10 @@ class FakeExchange:
         # OKX position tiers per asset: (max contracts, mmr, max leverage)
         self.okx_tiers: dict[str, list[tuple[str, str, str]]] = {}
         self.history_drift = Decimal(0)  # OI change per 5-minute bar in backfilled history
+        self.history_on_grid = False
         self.ws_frames: dict[str, asyncio.Queue[str]] = {
             "binance": asyncio.Queue(),
+            "binance-kline": asyncio.Queue(),
             "bybit": asyncio.Queue(),
             "okx": asyncio.Queue(),
         }
@@ -100,6 +102,7 @@ class FakeExchange:
             "bn_funding_info": fixture("binance_usdm/fundingInfo.json")[0],
             "bn_invalid": fixture("binance_usdm/error_-1121_invalid_symbol.json"),
             "bn_too_many": fixture("binance_usdm/error_-1003_too_many_requests.CONSTRUCTED.json"),
+            "bn_ws_kline": fixture("binance_usdm/ws_kline_1m.json"),
             "cm_info": fixture("binance_coinm/exchangeInfo.json"),
             "cm_premium": fixture("binance_coinm/premiumIndex_BTCUSD_PERP.json")[0],
             "cm_ticker": fixture("binance_coinm/ticker_24hr_BTCUSD_PERP.json")[0],
@@ -172,6 +175,7 @@ class FakeExchange:
             okx=f"{self.base_url}/okx",
             hyperliquid=f"{self.base_url}/hyperliquid",
             binance_ws=f"ws://127.0.0.1:{self.port}/binance-ws",
+            binance_kline_ws=f"ws://127.0.0.1:{self.port}/binance-kline-ws",
             bybit_ws=f"ws://127.0.0.1:{self.port}/bybit-ws",
             okx_ws=f"ws://127.0.0.1:{self.port}/okx-ws",
         )
@@ -181,6 +185,7 @@ class FakeExchange:
     async def __aenter__(self) -> FakeExchange:
         app = web.Application()
         app.router.add_get("/binance-ws", self._websocket)
+        app.router.add_get("/binance-kline-ws", self._websocket)
         app.router.add_get("/bybit-ws", self._websocket)
         app.router.add_get("/okx-ws", self._websocket)
         app.router.add_route("*", "/{tail:.*}", self._handle)
@@ -205,6 +210,11 @@ class FakeExchange:
         return 1 - self.history_drift * back
 
     def _bar_ms(self, back: int) -> int:
+        """The stamp of the history bar `back` bars before now. Venues stamp bars on the
+        5-minute grid, as the recordings show (`history_on_grid`); anchored at now instead,
+        a test's 1h/4h/24h changes do not depend on where the wall clock sits in its bar."""
+        if self.history_on_grid:
+            return self.now_ms // BAR_MS * BAR_MS - back * BAR_MS
         return self.now_ms - back * BAR_MS
 
     @staticmethod
@@ -222,6 +232,41 @@ class FakeExchange:
         """Queue a frame for the venue's liquidation stream (a burst is many pushes)."""
         self.ws_frames[venue].put_nowait(json.dumps(frame))
 
+    def push_kline(
+        self,
+        asset: str,
+        minute_ms: int,
+        *,
+        open: Any,
+        high: Any,
+        low: Any,
+        close: Any,
+        volume: Any,
+        taker_buy: Any,
+        closed: bool = False,
+    ) -> None:
+        """Queue a Binance `@kline_1m` frame (combined-stream form): the minute starting at
+        `minute_ms` so far, volumes in coins as for an unscaled symbol."""
+        symbol = self.binance_symbol(asset)
+        frame = copy.deepcopy(self._templates["bn_ws_kline"])
+        frame["stream"] = f"{symbol.lower()}@kline_1m"
+        frame["data"].update(E=self.now_ms, s=symbol)
+        frame["data"]["k"].update(
+            t=minute_ms,
+            T=minute_ms + 59_999,
+            s=symbol,
+            o=_s(open),
+            h=_s(high),
+            l=_s(low),
+            c=_s(close),
+            v=_s(volume),
+            V=_s(taker_buy),
+            q=_s(Decimal(str(volume)) * Decimal(str(close))),
+            Q=_s(Decimal(str(taker_buy)) * Decimal(str(close))),
+            x=closed,
+        )
+        self.push_ws("binance-kline", frame)
+
     async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
         venue = request.path.strip("/").removesuffix("-ws")
         self.ws_connections[venue] += 1
@@ -233,6 +278,9 @@ class FakeExchange:
                 self.ws_received.append(message.data)
                 if message.data == "ping":  # OKX's keep-alive; others ping in JSON
                     await ws.send_str("pong")
+                elif '"SUBSCRIBE"' in message.data:  # Binance answers each subscription
+                    request_id = json.loads(message.data)["id"]
+                    await ws.send_str(json.dumps({"result": None, "id": request_id}))
 
         reader = asyncio.create_task(read())
         queue = self.ws_frames[venue]
