@@ -23,7 +23,7 @@ from bot.config import RunMode, Settings
 from bot.delivery.channels import resolve_channels
 from bot.delivery.sender import Sender
 from bot.health import HealthCheck
-from bot.market.collector import Collector, make_fetchers
+from bot.market.collector import Collector, make_fetchers, poll_deadline
 from bot.market.models import Venue
 from bot.market.okx import OkxFetcher
 from bot.market.tier_refresh import bybit_symbols, bybit_tiers, okx_tiers
@@ -81,6 +81,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             Collector(
                 make_fetchers(settings.endpoints, [Venue(v) for v in settings.venues]),
                 settings.symbols,
+                deadline_s=poll_deadline(settings.poll_seconds),
             )
             if settings.venues
             else None

@@ -32,7 +32,7 @@ from bot.delivery.channels import channel_posts
 from bot.delivery.priority import Priority
 from bot.delivery.render import whole_parts
 from bot.market.models import TickResult
-from bot.market_service import FRESH, MarketService
+from bot.market_service import MarketService
 from bot.risk.clusters import Bar
 from bot.rules.matcher import BuiltInEvent, Firing, ObservationKey
 from bot.rules.model import ALL_ASSETS, BUILT_IN, Metric
@@ -105,7 +105,7 @@ class AlertPipeline:
         # Worked on copies, kept once the alerts are in the outbox (see the module docstring).
         tracker, threads = copy.deepcopy(self.tracker), set(self._threads)
         for asset in self._watched_assets():
-            data = await self._asset_data(asset, now, degraded)
+            data = await self._asset_data(asset, now)
             if data is None:
                 continue
             ages[asset] = max((now - p.ts).total_seconds() for p in data.latest)
@@ -179,11 +179,10 @@ class AlertPipeline:
             targets[asset].add(None)
         return targets
 
-    async def _asset_data(self, asset: str, now: datetime, degraded: set[str]) -> AssetData | None:
-        snapshots = self.market.snapshots
-        latest = [
-            r for r in await snapshots.latest(asset, since=now - FRESH) if r.venue not in degraded
-        ]
+    async def _asset_data(self, asset: str, now: datetime) -> AssetData | None:
+        # The same rule as every reply: nothing stale, failing or missing from its venue's
+        # last answer reaches an observation.
+        latest = (await self.market.current(asset)).rows
         if not latest:
             return None
         return replace(await self.market.history(asset, now - HISTORY), latest=latest)

@@ -4,7 +4,8 @@ Every body is built from a real recorded response in tests/data/exchanges: a fix
 the template (same keys, same types, numbers as strings where the venue sends strings) and only
 the values are scripted. Faults are scripted per path: 429 with Retry-After, Binance 418, Bybit
 403, 5xx, delays past the client timeout, malformed JSON, HTTP-200 error envelopes from the
-*.CONSTRUCTED.json fixtures, and missing symbols.
+*.CONSTRUCTED.json fixtures, valid empty lists, and missing symbols. `binance_weight` sets
+Binance's X-MBX-USED-WEIGHT-1M header; `freeze(venue)` makes one venue repeat its answer.
 
     async with FakeExchange() as fx:
         fx.set("BTC", mark=60000, oi_coin=90000, funding=0.0001)
@@ -64,6 +65,18 @@ class Fault:
     delay_s: float = 0.0
 
 
+def _emptied(body: Any) -> Any:
+    """The same envelope with no rows: [] (Binance), result.list (Bybit), data (OKX),
+    [meta with an empty universe, []] (Hyperliquid)."""
+    if isinstance(body, list) and body and isinstance(body[0], dict) and "universe" in body[0]:
+        return [{**body[0], "universe": []}, []]
+    if isinstance(body, list):
+        return []
+    if "result" in body:
+        return {**body, "result": {**body["result"], "list": []}}
+    return {**body, "data": []}
+
+
 def _s(value: Decimal | float | int) -> str:
     return format(Decimal(str(value)).normalize(), "f")
 
@@ -76,6 +89,8 @@ class FakeExchange:
         self.requests: Counter[str] = Counter()
         self.faults: dict[str, list[Fault]] = {}
         self.hidden_symbols: set[str] = set()  # answer "unknown symbol" for these
+        self.binance_weight: int | None = None  # X-MBX-USED-WEIGHT-1M on Binance answers
+        self.frozen: dict[str, list[tuple[str, AssetState]]] = {}  # venue -> markets as frozen
         # Bybit risk-limit ladders per symbol: (cap, mmr, max leverage, MM deduction)
         self.bybit_tiers: dict[str, list[tuple[str, str, str, str]]] = {}
         # OKX position tiers per asset: (max contracts, mmr, max leverage)
@@ -159,7 +174,8 @@ class FakeExchange:
         retry_after: float | None = None,
         delay_s: float = 0.0,
     ) -> None:
-        """kind: 429, 418, 403, 500, 503, timeout, malformed, envelope-rate, unknown-symbol."""
+        """kind: 429, 418, 403, 500, 503, timeout (a delay, then the answer), malformed,
+        envelope-rate, empty (the venue's valid answer with an empty list)."""
         self.faults.setdefault(path, []).append(Fault(kind, times, retry_after, delay_s))
 
     @property
@@ -202,7 +218,13 @@ class FakeExchange:
 
     # -- symbols ---------------------------------------------------------------------------
 
+    def freeze(self, venue: str) -> None:
+        """From now on the venue answers with its markets as they are now, however they move."""
+        self.frozen[venue] = copy.deepcopy(self._on(venue))
+
     def _on(self, venue: str) -> list[tuple[str, AssetState]]:
+        if venue in self.frozen:
+            return self.frozen[venue]
         return [(a, s) for a, s in self.assets.items() if venue in s.venues]
 
     def _drift(self, back: int) -> Decimal:
@@ -310,7 +332,14 @@ class FakeExchange:
         self.requests[path] += 1
         if self.latency_s:
             await asyncio.sleep(self.latency_s)
-        faulted = await self._fault(path)
+        response = await self._respond(path, request)
+        if path.startswith("/binance/") and self.binance_weight is not None:
+            response.headers["X-MBX-USED-WEIGHT-1M"] = str(self.binance_weight)
+        return response
+
+    async def _respond(self, path: str, request: web.Request) -> web.Response:
+        fault = self._next_fault(path)
+        faulted = await self._fault(path, fault) if fault is not None else None
         if faulted is not None:
             return faulted
         venue = path.split("/")[1]
@@ -320,9 +349,11 @@ class FakeExchange:
             return web.json_response({"error": "no such path"}, status=404)
         if isinstance(body, web.Response):
             return body
+        if fault is not None and fault.kind == "empty":
+            body = _emptied(body)
         return web.json_response(body)
 
-    async def _fault(self, path: str) -> web.Response | None:
+    def _next_fault(self, path: str) -> Fault | None:
         queue = self.faults.get(path)
         if not queue:
             return None
@@ -330,6 +361,9 @@ class FakeExchange:
         fault.times -= 1
         if fault.times <= 0:
             queue.pop(0)
+        return fault
+
+    async def _fault(self, path: str, fault: Fault) -> web.Response | None:
         headers = {"Retry-After": _s(fault.retry_after)} if fault.retry_after is not None else {}
         if fault.kind == "timeout":
             await asyncio.sleep(fault.delay_s or 60)
@@ -346,6 +380,8 @@ class FakeExchange:
         if fault.kind == "envelope-rate":
             key = "by_rate" if path.startswith("/bybit") else "ok_rate"
             return web.json_response(self._templates[key])
+        if fault.kind == "empty":
+            return None  # the answer, emptied
         raise ValueError(f"unknown fault kind {fault.kind}")
 
     # -- Binance ---------------------------------------------------------------------------
