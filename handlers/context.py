@@ -8,9 +8,11 @@ from telegram.ext import CallbackContext, ExtBot
 
 from bot.services import Services
 from handlers.groups import AdminCache
+from handlers.languages import LanguageCache
 
 SERVICES_KEY = "services"
 ADMINS_KEY = "admins"
+LANGUAGES_KEY = "languages"
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -24,4 +26,11 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         if cache is None:
             ttl = self.services.settings.admin_cache_seconds
             cache = self.application.bot_data[ADMINS_KEY] = AdminCache(ttl_s=ttl)
+        return cache
+
+    @property
+    def languages(self) -> LanguageCache:
+        cache = self.application.bot_data.get(LANGUAGES_KEY)
+        if cache is None:
+            cache = self.application.bot_data[LANGUAGES_KEY] = LanguageCache()
         return cache

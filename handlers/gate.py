@@ -72,9 +72,8 @@ async def _choose_language(update: Update, context: BotContext) -> None:
     user, chat = update.effective_user, update.effective_chat
     personal = chat is None or chat.type == Chat.PRIVATE
     chat_id = chat.id if chat is not None else user.id if user is not None else None
-    repository = context.services.chat_settings
     chosen = None
-    if repository is not None and chat_id is not None:
-        chosen = (await repository.get(chat_id)).language
+    if chat_id is not None:
+        chosen = await context.languages.chosen(context.services.chat_settings, chat_id)
     telegram_code = user.language_code if user is not None else None
     set_language(reply_language(chosen, telegram_code, personal=personal))

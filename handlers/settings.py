@@ -145,6 +145,7 @@ async def settings_command(update: Update, context: BotContext) -> None:
         await message.reply_text(describe(settings), parse_mode=ParseMode.HTML)
         return
     await repository.save(settings)
+    context.languages.remember(chat_id, settings.language)
     if settings.cooldown_s != cooldown_before:
         await watch.set_cooldown(chat_id, timedelta(seconds=settings.cooldown_s), datetime.now(UTC))
     await message.reply_text(

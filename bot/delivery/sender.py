@@ -113,6 +113,7 @@ class Sender:
     on_delivered: DeliveredCallback = _ignore  # priority, seconds from evidence to accepted
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     stats: SenderStats = field(default_factory=SenderStats)
+    last_drained: datetime | None = None  # the supervisor's sign of life
     budget: PaidBudget | None = None  # loaded from the outbox on the first drain
     _next_allowed: dict[int, datetime] = field(default_factory=dict)
     _released_at: datetime | None = None
@@ -152,6 +153,7 @@ class Sender:
             paced = frozenset(self._next_allowed)  # the chats just sent to wait their turn
         free = await self.outbox.claim(now, limit=self.batch, skip_chats=paced, lease=self.lease)
         await self._record(await asyncio.gather(*(self._send(m) for m in free)))
+        self.last_drained = self.clock()
         return len(paid) + len(free)
 
     async def run(self, stop: asyncio.Event, wake: asyncio.Event, idle_s: float = 1.0) -> None:

@@ -229,3 +229,15 @@ async def test_rule_mistakes_and_european_decimals_in_watch(chat: ChatHarness) -
     ], refused
     watching = await chat.ask("/watch ETH funding > 0,05%", language_code="es")
     assert watching.startswith("Vigilando <b>ETH funding &gt; 0.05%</b> (regla #1)."), watching
+
+
+async def test_a_database_outage_keeps_replies_in_telegrams_language(
+    chat: ChatHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def down(_chat_id: int) -> None:
+        raise OSError("connection refused")
+
+    assert chat.services.chat_settings is not None
+    monkeypatch.setattr(chat.services.chat_settings, "get", down)
+    text = await chat.ask("/liq 50000 50x long", language_code="es")
+    assert text.startswith(LIQ["es"][0]), text
