@@ -167,12 +167,13 @@ def _split_options(words: list[str]) -> tuple[list[str], dict[str, str]]:
     return plain, options
 
 
-def _positive(
-    value: Decimal | None, problem: str, usage: str, example: str, most: Decimal
-) -> Decimal:
-    """`problem` is a catalog text with a {most} placeholder."""
+def _positive(value: Decimal | None, what: str, usage: str, example: str, most: Decimal) -> Decimal:
+    """`what` names the number (marked with N_ where it is a catalog text)."""
     if value is None or not value.is_finite() or not 0 < value <= most:
-        raise _usage(_(problem, most=grouped(most, 0)), usage, example)
+        problem = _(
+            "{what} must be a positive number up to {most}.", what=_(what), most=grouped(most, 0)
+        )
+        raise _usage(problem, usage, example)
     return value
 
 
@@ -187,13 +188,7 @@ def symbol_for(asset: str, venue: str | None) -> str:
 def parse_liq(args: list[str]) -> LiqRequest:
     u, e = LIQ_USAGE, LIQ_EXAMPLE
     plain, options = _three_words(args, _("I need an entry price, a leverage and a side."), u, e)
-    entry = _positive(
-        parse_number(plain[0]),
-        N_("Entry price must be a positive number up to {most}."),
-        u,
-        e,
-        MAX_PRICE,
-    )
+    entry = _positive(parse_number(plain[0]), N_("Entry price"), u, e, MAX_PRICE)
     leverage_word = plain[1].lower().removesuffix("x")
     leverage = parse_number(leverage_word)
     if leverage is None or not leverage.is_finite() or not Decimal(1) <= leverage <= MAX_LEVERAGE:
@@ -229,37 +224,19 @@ def parse_liq(args: list[str]) -> LiqRequest:
     size = mmr = balance = fee = mark = None
     for key, raw in options.items():
         if key == "size":
-            size = _positive(
-                parse_number(raw),
-                N_("size must be a positive number up to {most}."),
-                u,
-                e,
-                MAX_SIZE,
-            )
+            size = _positive(parse_number(raw), N_("size"), u, e, MAX_SIZE)
         elif key == "mmr":
             mmr = parse_rate(raw)
             if mmr is None or not Decimal(0) <= mmr < Decimal("0.5"):
                 raise _usage(_("mmr must be a rate like mmr=0.5%."), u, e)
         elif key in ("balance", "wallet"):
-            balance = _positive(
-                parse_number(raw),
-                N_("balance must be a positive number up to {most}."),
-                u,
-                e,
-                MAX_MONEY,
-            )
+            balance = _positive(parse_number(raw), N_("balance"), u, e, MAX_MONEY)
         elif key == "fee":
             fee = parse_rate(raw)
             if fee is None or not Decimal(0) <= fee < Decimal("0.01"):
                 raise _usage(_("fee must be a rate like fee=0.05%."), u, e)
         elif key == "mark":
-            mark = _positive(
-                parse_number(raw),
-                N_("mark must be a positive number up to {most}."),
-                u,
-                e,
-                MAX_PRICE,
-            )
+            mark = _positive(parse_number(raw), N_("mark"), u, e, MAX_PRICE)
         else:
             raise _usage(_("Unknown option '{option}='.", option=key[:20]), u, e)
     if mode is MarginMode.CROSS and balance is None:
@@ -293,13 +270,7 @@ def parse_funding(args: list[str]) -> FundingRequest:
     u, e = FUNDING_USAGE, FUNDING_EXAMPLE
     missing = _("I need a notional, a funding rate and a holding time.")
     plain, options = _three_words(args, missing, u, e)
-    notional = _positive(
-        parse_number(plain[0]),
-        N_("Notional must be a positive number up to {most}."),
-        u,
-        e,
-        MAX_MONEY,
-    )
+    notional = _positive(parse_number(plain[0]), N_("Notional"), u, e, MAX_MONEY)
     rate = parse_rate(plain[1])
     if rate is None or not rate.is_finite():
         raise _usage(_("Rate must look like 0.01% (per funding interval)."), u, e)
@@ -324,13 +295,7 @@ def parse_funding(args: list[str]) -> FundingRequest:
             if leverage is None or not Decimal(1) <= leverage <= Decimal(200):
                 raise _usage(_("lev must be from 1 to 200, like lev=20."), u, e)
         elif key == "entry":
-            entry = _positive(
-                parse_number(raw),
-                N_("entry must be a positive number up to {most}."),
-                u,
-                e,
-                MAX_PRICE,
-            )
+            entry = _positive(parse_number(raw), N_("entry"), u, e, MAX_PRICE)
         else:
             raise _usage(_("Unknown option '{option}='.", option=key[:20]), u, e)
     return FundingRequest(
