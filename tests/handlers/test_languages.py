@@ -241,3 +241,11 @@ async def test_a_database_outage_keeps_replies_in_telegrams_language(
     monkeypatch.setattr(chat.services.chat_settings, "get", down)
     text = await chat.ask("/liq 50000 50x long", language_code="es")
     assert text.startswith(LIQ["es"][0]), text
+
+
+async def test_russian_plurals_count_like_russian(chat: ChatHarness) -> None:
+    for rule in ("BTC funding > 0.05%", "ETH funding > 0.05%"):
+        await chat.ask(f"/watch {rule}", language_code="ru")
+    assert await chat.ask("/unwatch all", language_code="ru") == "Удалено 2 правила."
+    await chat.ask("/watch BTC funding > 0.05%", language_code="ru")
+    assert await chat.ask("/unwatch all", language_code="ru") == "Удалено 1 правило."
