@@ -130,6 +130,7 @@ class AlertPipeline:
         try:
             queued = await self._enqueue(firings, warnings, ages, now, threads)
         except Exception:
+            set_language(ENGLISH)  # _enqueue sets each chat's; none may outlive a failed tick
             matcher.retract(firings)  # not sent, so not a repeat when it comes again
             raise
         self.tracker, self._threads = tracker, threads
