@@ -56,6 +56,9 @@ class Settings(BaseSettings):
         default=30, description="Commands one user may send per minute before a polite refusal."
     )
     rules_per_chat: int = Field(default=50, description="Most watch rules one chat may hold.")
+    positions_per_user: int = Field(
+        default=20, description="Most positions one user may have the guard watch."
+    )
     venues: Annotated[list[str], NoDecode] = Field(
         default=["binance", "bybit", "okx", "hyperliquid"],
         description="Venues polled, comma-separated; empty turns market data off.",

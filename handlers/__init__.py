@@ -26,6 +26,7 @@ from handlers.inline import inline_query
 from handlers.liquidation import liq_command
 from handlers.market import oi_command
 from handlers.membership import my_chat_member
+from handlers.positions import pos_button, pos_command
 from handlers.rules import (
     edit_command,
     rule_button,
@@ -49,6 +50,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("watches", watches_command))
     app.add_handler(CommandHandler("unwatch", unwatch_command))
     app.add_handler(CommandHandler("edit", edit_command))
+    app.add_handler(CommandHandler("pos", pos_command))
     app.add_handler(CommandHandler("settings", settings_command))
     app.add_handler(CommandHandler("channel", channel_command))
     app.add_handler(CommandHandler("chart", chart_command))
@@ -56,6 +58,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("score", score_command))
     app.add_handler(CallbackQueryHandler(chart_button, pattern=r"^chart:"))
     app.add_handler(CallbackQueryHandler(rule_button, pattern=r"^rule:"))
+    app.add_handler(CallbackQueryHandler(pos_button, pattern=r"^pos:"))
     app.add_handler(ChatMemberHandler(my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(InlineQueryHandler(inline_query))
     private = filters.ChatType.PRIVATE

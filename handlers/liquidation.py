@@ -22,6 +22,7 @@ from handlers.parsing import (
     parse_liq,
     parse_number,
 )
+from handlers.positions import guard_button
 
 FORMULA_NAMES = {
     Formula.TEXTBOOK: "textbook isolated formula",
@@ -34,14 +35,19 @@ FORMULA_NAMES = {
 
 
 async def liquidation_reply(args: list[str], context: BotContext) -> str:
+    return (await liquidation_answer(args, context))[0]
+
+
+async def liquidation_answer(args: list[str], context: BotContext) -> tuple[str, LiqQuote | None]:
+    """The /liq text, and the quote when there is one."""
     live_note = ""
     if args and parse_number(args[0]) is None and args[0].isalnum() and len(args[0]) <= 20:
         try:
             args, live_note = await _with_live_mark(args, context.services.market)
         except UnknownAsset as error:
-            return usage_text(UsageError(unknown_sentence(error), LIQ_USAGE, LIQ_EXAMPLE))
+            return usage_text(UsageError(unknown_sentence(error), LIQ_USAGE, LIQ_EXAMPLE)), None
         except DataUnavailable as error:
-            return usage_text(UsageError(str(error), LIQ_USAGE, LIQ_EXAMPLE))
+            return usage_text(UsageError(str(error), LIQ_USAGE, LIQ_EXAMPLE)), None
     try:
         request = parse_liq(args)
         quote = quote_liquidation(
@@ -50,10 +56,10 @@ async def liquidation_reply(args: list[str], context: BotContext) -> str:
             default_mmr=context.services.settings.default_mmr,
         )
     except UsageError as error:
-        return usage_text(error)
+        return usage_text(error), None
     except RiskInputError as error:
-        return usage_text(UsageError(str(error), LIQ_USAGE, LIQ_EXAMPLE))
-    return format_liquidation(quote) + live_note
+        return usage_text(UsageError(str(error), LIQ_USAGE, LIQ_EXAMPLE)), None
+    return format_liquidation(quote) + live_note, quote
 
 
 async def _with_live_mark(args: list[str], market: MarketService | None) -> tuple[list[str], str]:
@@ -105,5 +111,6 @@ def format_liquidation(quote: LiqQuote) -> str:
 
 async def liq_command(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None
-    text = await liquidation_reply(list(context.args or []), context)
-    await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)
+    text, quote = await liquidation_answer(list(context.args or []), context)
+    markup = guard_button(quote) if quote is not None and context.services.positions else None
+    await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)

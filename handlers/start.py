@@ -56,6 +56,15 @@ COMMANDS: tuple[CommandDoc, ...] = (
         ("/watch BTC oi 1h > 5%", "/watch ETH funding > 0.05%", "/watch * squeeze"),
     ),
     CommandDoc(
+        "pos",
+        "Guard your position: alerts before liquidation, private chat only",
+        (
+            "/pos add BTC long 50000 50x size=0.2 binance",
+            "/pos add ETH short 3200 20x size=5 levels=10,5,2",
+            "/pos",
+        ),
+    ),
+    CommandDoc(
         "settings",
         "Quiet hours (alerts wait for a digest; squeezes still ring) and cooldown",
         ("/settings", "/settings quiet 23:00-07:00 Europe/Berlin", "/settings cooldown 15m"),
