@@ -41,7 +41,9 @@ log = logging.getLogger(__name__)
 
 BLIND_AFTER = timedelta(minutes=1)
 SYNC_OVERLAP = timedelta(minutes=2)  # replicas' clocks differ a little: re-read recent changes
-MOVE_PCT = Decimal("0.5")  # a liquidation price moving less than this is not news
+# A liquidation price moving by less than this share of the room left (mark to liquidation)
+# is not news.
+MOVE_SHARE = Decimal("0.05")
 SQUEEZE_AGAINST = {"long_squeeze": Side.LONG, "short_squeeze": Side.SHORT}
 EIGHT = Decimal(8)
 
@@ -161,12 +163,17 @@ class PositionGuard:
                 alerts.append(OutgoingAlert(p.chat_id, f"pos:{p.id}:{kind}:{stamp}", text))
 
         alerts += self._blind(tick, points, now, stamp)
-        for live, before, reason in self._moves(tick, points, now):
+        for live, reason in self._moves(tick, now):
             ev = self._evaluate(live, points, now)
-            if ev is not None:
-                live.position.state.liq_told = ev.liquidation_price
-                send(live, "moved", render.moved_alert(live.position, ev, before, reason))
+            state = live.position.state
             changed[live.position.id] = live.position
+            before = state.liq_told
+            if ev is None or before is None:
+                continue
+            moved = abs(ev.liquidation_price - before)
+            if moved and moved >= MOVE_SHARE * abs(ev.mark - before):
+                state.liq_told = ev.liquidation_price
+                send(live, "moved", render.moved_alert(live.position, ev, before, reason))
         level_ids, funding_ids = self._scan(points)
         for pid in level_ids:
             live = self._live[pid]
@@ -261,11 +268,9 @@ class PositionGuard:
                 pays[index] = float(point.funding_rate) * 8 / (point.funding_interval_hours or 8)
         return self.book.scan(marks, pays)
 
-    def _moves(
-        self, tick: TickResult, points: dict[Feed, MarketPoint], now: datetime
-    ) -> list[tuple[_Live, Decimal, str]]:
-        """Positions whose liquidation price moved past MOVE_PCT: a new tier table, or a
-        funding settlement paid from (or into) the isolated margin."""
+    def _moves(self, tick: TickResult, now: datetime) -> list[tuple[_Live, str]]:
+        """Positions whose liquidation price may have moved: a new tier table, or a funding
+        settlement paid from (or into) the isolated margin."""
         reasons: dict[int, str] = {}
         book = self.tiers()
         if book is not self._tier_book:
@@ -279,17 +284,9 @@ class PositionGuard:
         for live, paid in self._settlements(tick, now):
             live.position.state.funding_paid += paid
             reasons[live.position.id] = "funding " + ("received" if paid > 0 else "paid")
-        moved = []
-        for pid, reason in reasons.items():
-            live = self._live[pid]
-            self._rebook(live)
-            before = live.position.state.liq_told
-            after = self._liquidation(live)
-            if before is None or before == 0:
-                live.position.state.liq_told = after
-            elif abs(after - before) / before * 100 >= MOVE_PCT:
-                moved.append((live, before, reason))
-        return moved
+        for pid in reasons:
+            self._rebook(self._live[pid])
+        return [(self._live[pid], reason) for pid, reason in reasons.items()]
 
     def _settlements(self, tick: TickResult, now: datetime) -> Iterable[tuple[_Live, Decimal]]:
         """A venue's next funding time moving on means the previous one settled, at the rate

@@ -10,12 +10,28 @@ from html import escape
 from bot.market.overview_text import age_text
 from bot.positions.evaluate import Evaluation
 from bot.positions.model import GuardedPosition, PositionClaim
-from handlers.formatting import money, pct_points, plain, price
 
 CLAIM_NOTE = (
     "This is your claim, not exchange data: I hold no API keys and cannot see your account. "
     "Alerts come to this private chat only."
 )
+
+
+def price(value: Decimal) -> str:
+    places = 2 if abs(value) >= 100 else 4 if abs(value) >= 1 else 8
+    return f"{value:,.{places}f}"
+
+
+def money(value: Decimal) -> str:
+    return f"{value:,.2f}"
+
+
+def pct_points(percent: Decimal, places: int = 2) -> str:
+    return f"{percent:,.{places}f}%"
+
+
+def plain(value: Decimal) -> str:
+    return format(value.normalize(), "f")
 
 
 def levels_text(levels: Sequence[Decimal]) -> str:
