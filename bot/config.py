@@ -59,6 +59,11 @@ class Settings(BaseSettings):
     positions_per_user: int = Field(
         default=20, description="Most positions one user may have the guard watch."
     )
+    position_blind_seconds: float = Field(
+        default=60.0,
+        description="Seconds with no venue answering for an asset before the guard says it "
+        "is blind.",
+    )
     venues: Annotated[list[str], NoDecode] = Field(
         default=["binance", "bybit", "okx", "hyperliquid"],
         description="Venues polled, comma-separated; empty turns market data off.",

@@ -18,6 +18,7 @@ from decimal import Decimal
 import numpy as np
 
 from bot.market.models import Snapshot, TickResult
+from bot.market_service import FRESH
 from bot.positions import render
 from bot.positions.book import Feed, PositionBook, Thresholds
 from bot.positions.evaluate import (
@@ -39,7 +40,6 @@ from storage.repositories.positions import PositionRepository
 
 log = logging.getLogger(__name__)
 
-BLIND_AFTER = timedelta(minutes=1)
 SYNC_OVERLAP = timedelta(minutes=2)  # replicas' clocks differ a little: re-read recent changes
 # A liquidation price moving by less than this share of the room left (mark to liquidation)
 # is not news.
@@ -67,6 +67,7 @@ class PositionGuard:
     default_mmr: Decimal = Decimal("0.005")
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     atr: Callable[[str], Decimal | None] = field(default=lambda asset: None)
+    blind_after: timedelta = timedelta(minutes=1)
     book: PositionBook = field(default_factory=PositionBook)
     _live: dict[int, _Live] = field(default_factory=dict)
     _synced: datetime | None = None
@@ -151,7 +152,7 @@ class PositionGuard:
         await self.sync(now)
         if not self._live:
             return 0
-        points = self._points(tick)
+        points = self._points(tick, now)
         alerts: list[OutgoingAlert] = []
         changed: dict[int, GuardedPosition] = {}
         stamp = now.strftime("%Y%m%dT%H%M%S")
@@ -221,13 +222,14 @@ class PositionGuard:
             self.wake.set()
         return queued
 
-    def _points(self, tick: TickResult) -> dict[Feed, MarketPoint]:
+    def _points(self, tick: TickResult, now: datetime) -> dict[Feed, MarketPoint]:
         """This tick's linear snapshots only: (asset, venue) and (asset, "") for the venue with
-        the most open interest. A degraded venue is absent, so nothing here is stale."""
+        the most open interest. A degraded venue is absent, and a venue serving old data is
+        left out too: nothing here is stale."""
         best: dict[str, Snapshot] = {}
         points: dict[Feed, MarketPoint] = {}
         for s in tick.snapshots():
-            if s.inverse:
+            if s.inverse or s.ts < now - FRESH:
                 continue
             points[(s.asset, str(s.venue))] = _point(s)
             if s.asset not in best or s.oi_usd > best[s.asset].oi_usd:
@@ -347,7 +349,7 @@ class PositionGuard:
                 self._blind_told.discard(asset)
                 continue
             since = self._blind_since.setdefault(asset, now)
-            if now - since < BLIND_AFTER or asset in self._blind_told:
+            if now - since < self.blind_after or asset in self._blind_told:
                 continue
             self._blind_told.add(asset)
             by_chat: dict[int, list[int]] = defaultdict(list)

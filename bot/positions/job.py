@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.positions.guard import PositionGuard
 from bot.positions.market_watch import MarketWatch
@@ -37,6 +38,7 @@ async def position_guard(services: Services, wake: asyncio.Event) -> GuardJob | 
         lambda: services.tiers,
         services.settings.default_mmr,
         clock=services.market.clock,
+        blind_after=timedelta(seconds=services.settings.position_blind_seconds),
     )
     watch = MarketWatch(services.market)
     guard.atr = watch.atr
