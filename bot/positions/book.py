@@ -68,6 +68,15 @@ class PositionBook:
         self._funding_sent[slot] = t.funding_sent
         self._active[slot] = True
 
+    def retrigger(
+        self, position_id: int, below: float | None, above: float | None, funding_sent: bool
+    ) -> None:
+        """New triggers after a step: the liquidation price did not change."""
+        slot = self._slot[position_id]
+        self._below[slot] = -np.inf if below is None else below
+        self._above[slot] = np.inf if above is None else above
+        self._funding_sent[slot] = funding_sent
+
     def remove(self, position_id: int) -> None:
         slot = self._slot.pop(position_id, None)
         if slot is not None:

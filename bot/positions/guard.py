@@ -70,6 +70,7 @@ class PositionGuard:
     blind_after: timedelta = timedelta(minutes=1)
     book: PositionBook = field(default_factory=PositionBook)
     _live: dict[int, _Live] = field(default_factory=dict)
+    _by_asset: dict[str, dict[int, _Live]] = field(default_factory=dict)
     _synced: datetime | None = None
     _tier_book: TierBook | None = None
     _blind_since: dict[str, datetime] = field(default_factory=dict)
@@ -78,7 +79,7 @@ class PositionGuard:
 
     @property
     def assets(self) -> set[str]:
-        return {live.position.claim.asset for live in self._live.values()}
+        return set(self._by_asset)
 
     # -- keeping the book in step with the database --------------------------------------------
 
@@ -114,16 +115,32 @@ class PositionGuard:
         except RiskInputError as error:
             log.warning("position #%d cannot be guarded: %s", position.id, error)
             return
-        self._live[position.id] = _Live(position, base)
-        self._rebook(self._live[position.id])
+        live = self._live[position.id] = _Live(position, base)
+        self._by_asset.setdefault(position.claim.asset, {})[position.id] = live
+        self._rebook(live)
 
     def _drop(self, position_id: int) -> None:
-        self._live.pop(position_id, None)
+        live = self._live.pop(position_id, None)
+        if live is not None:
+            asset = live.position.claim.asset
+            self._by_asset[asset].pop(position_id, None)
+            if not self._by_asset[asset]:
+                del self._by_asset[asset]
         self.book.remove(position_id)
 
     def _liquidation(self, live: _Live) -> Decimal:
         return effective_liquidation(
             live.position.claim, live.base.liquidation_price, live.position.state.funding_paid
+        )
+
+    def _retrigger(self, live: _Live) -> None:
+        s, levels = live.position.state, live.position.claim.levels
+        below, above = next_below(levels, s.levels_sent), rearm_above(levels, s.levels_sent)
+        self.book.retrigger(
+            live.position.id,
+            None if below is None else float(below),
+            None if above is None else float(above),
+            s.funding_sent,
         )
 
     def _rebook(self, live: _Live) -> None:
@@ -188,7 +205,7 @@ class PositionGuard:
             changed[pid] = live.position
             if level is not None:
                 send(live, f"level{level}", render.level_alert(live.position, ev, level))
-            self._rebook(live)
+            self._retrigger(live)
         for pid in funding_ids:
             live = self._live[pid]
             ev = self._evaluate(live, points, now)
@@ -204,12 +221,11 @@ class PositionGuard:
             elif state.funding_sent and paying < level / 2:
                 state.funding_sent = False
                 changed[pid] = live.position
-            self._rebook(live)
+            self._retrigger(live)
         for warning in warnings:
             side = SQUEEZE_AGAINST.get(warning.kind)
-            for live in self._live.values():
-                claim = live.position.claim
-                if side is None or claim.side is not side or claim.asset != warning.asset:
+            for live in self._by_asset.get(warning.asset, {}).values():
+                if side is None or live.position.claim.side is not side:
                     continue
                 ev = self._evaluate(live, points, now)
                 if ev is not None:
@@ -293,10 +309,6 @@ class PositionGuard:
     def _settlements(self, tick: TickResult, now: datetime) -> Iterable[tuple[_Live, Decimal]]:
         """A venue's next funding time moving on means the previous one settled, at the rate
         and mark seen before it: each position held through it pays or receives that once."""
-        by_venue: dict[tuple[str, str], list[_Live]] = defaultdict(list)
-        for live in self._live.values():
-            claim = live.position.claim
-            by_venue[(claim.asset, claim.venue or "")].append(live)
         for s in tick.snapshots():
             key = (s.asset, str(s.venue))
             previous = self._settles.get(key)
@@ -308,10 +320,11 @@ class PositionGuard:
                 continue
             if settled > now:
                 continue
-            holders = by_venue.get(key, []) + [
+            most_oi = self._most_oi_venue(s.asset)
+            holders = [
                 live
-                for live in by_venue.get((s.asset, ""), [])
-                if self._resolve_venue(live) == str(s.venue)
+                for live in self._by_asset.get(s.asset, {}).values()
+                if (live.position.claim.venue or most_oi) == str(s.venue)
             ]
             for live in holders:
                 state = live.position.state
@@ -328,22 +341,17 @@ class PositionGuard:
                     ),
                 )
 
-    def _resolve_venue(self, live: _Live) -> str | None:
+    def _most_oi_venue(self, asset: str) -> str | None:
         """A position without a venue pays funding where the asset's most OI is."""
-        snapshots = [
-            s for (asset, _), s in self._settles.items() if asset == live.position.claim.asset
-        ]
+        snapshots = [s for (a, _), s in self._settles.items() if a == asset and not s.inverse]
         return str(max(snapshots, key=lambda s: s.oi_usd).venue) if snapshots else None
 
     def _blind(
         self, tick: TickResult, points: dict[Feed, MarketPoint], now: datetime, stamp: str
     ) -> list[OutgoingAlert]:
-        by_asset: dict[str, list[GuardedPosition]] = defaultdict(list)
-        for live in self._live.values():
-            by_asset[live.position.claim.asset].append(live.position)
         reasons = {str(v): r for v, r in tick.degraded().items()}
         notices = []
-        for asset, positions in by_asset.items():
+        for asset, lives in self._by_asset.items():
             if (asset, "") in points:
                 self._blind_since.pop(asset, None)
                 self._blind_told.discard(asset)
@@ -353,8 +361,8 @@ class PositionGuard:
                 continue
             self._blind_told.add(asset)
             by_chat: dict[int, list[int]] = defaultdict(list)
-            for p in positions:
-                by_chat[p.chat_id].append(p.id)
+            for live in lives.values():
+                by_chat[live.position.chat_id].append(live.position.id)
             notices += [
                 OutgoingAlert(
                     chat_id,
