@@ -6,7 +6,14 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from html import escape
 
-from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import (
+    CallbackQuery,
+    Chat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
 from telegram.constants import ParseMode
 
 from bot.market_service import DataUnavailable, UnknownAsset
@@ -42,9 +49,17 @@ SNOOZES = {"1h": timedelta(hours=1), "8h": timedelta(hours=8), "24h": timedelta(
 MAX_LEVELS = 5
 
 
+class GuardOff(Exception):
+    """No database or market data here (an offline answer): nothing can be guarded."""
+
+
+GUARD_OFF = "The position guard needs the bot's database and live market data; it is off here."
+
+
 def _service(context: BotContext) -> PositionService:
     service = context.services.positions
-    assert service is not None, "the position guard needs the database"
+    if service is None:
+        raise GuardOff
     return service
 
 
@@ -206,6 +221,8 @@ async def pos_command(update: Update, context: BotContext) -> None:
             raise _usage("What should I do with your positions?", POS_USAGE, ADD_EXAMPLE)
     except UsageError as error:
         await _reply(message, usage_text(error))
+    except GuardOff:
+        await _reply(message, GUARD_OFF)
 
 
 def _position_id(word: str) -> int:
@@ -296,34 +313,44 @@ async def pos_button(update: Update, context: BotContext) -> None:
     """Buttons carry the position id; only its owner's presses count."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
+    try:
+        await _on_button(query, context, user.id)
+    except GuardOff:
+        await query.answer(GUARD_OFF, show_alert=True)
+
+
+async def _on_button(query: CallbackQuery, context: BotContext, user_id: int) -> None:
     parts = (query.data or "").split(":")
     message = query.message if isinstance(query.message, Message) else None
     if parts[1] == "add":
         if message is None or message.chat.type != Chat.PRIVATE:
             await query.answer(PRIVATE_ONLY, show_alert=True)
             return
+        if len(parts) != 8:
+            await query.answer("That button is out of date; use /pos add.")
+            return
         await query.answer()
-        asset, side, entry, leverage, venue, size = parts[2:8]
+        asset, side, entry, leverage, venue, size = parts[2:]
         words = [asset, side, entry, f"{leverage}x", f"size={size}"] + ([venue] if venue else [])
         try:
             claim = parse_position(words)
         except UsageError as error:
             await _reply(message, usage_text(error))
             return
-        await add_position(message, context, user.id, claim)
+        await add_position(message, context, user_id, claim)
         return
     service = _service(context)
     pid = int(parts[-1]) if parts[-1].isdigit() else None
-    position = await service.repository.get(user.id, pid) if pid is not None else None
+    position = await service.repository.get(user_id, pid) if pid is not None else None
     if position is None or pid is None:
         await query.answer("That position is no longer guarded; see /pos.")
         return
     now = datetime.now(UTC)
     if parts[1] == "close":
-        await service.repository.close(user.id, pid, now)
+        await service.repository.close(user_id, pid, now)
         await query.answer(f"Stopped guarding #{pid}.")
     elif parts[1] == "snooze" and parts[2] in SNOOZES:
-        await service.repository.snooze(user.id, pid, now + SNOOZES[parts[2]], now)
+        await service.repository.snooze(user_id, pid, now + SNOOZES[parts[2]], now)
         await query.answer(f"#{pid} snoozed for {parts[2]}.")
     elif parts[1] == "edit" and message is not None:
         await query.answer()
