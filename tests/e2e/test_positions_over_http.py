@@ -71,6 +71,23 @@ async def test_the_mark_walks_to_liquidation_and_each_level_alerts_once(tmp_path
             assert "Liquidation 54,216.87: <b>0.88%</b> away" in listing
             await _polls(fx, 2)
             assert bot.api.sent_messages(ME)[-1].text == listing  # no repeat after the restart
+            rows = bot.api.sent_messages(ME)[-1].reply_markup["inline_keyboard"]
+            assert [b["callback_data"] for b in rows[0]] == [
+                "pos:close:2",
+                "pos:edit:2",
+                "pos:snooze:1h:2",
+            ]
+            assert await _answer_text(bot, 2002, 2002, "pos:close:2") == (
+                "That position is no longer guarded; see /pos."  # not theirs
+            )
+            assert await _answer_text(bot, ME, ME, "pos:snooze:1h:2") == "#2 snoozed for 1h."
+            assert "(snoozed until" in await bot.ask("/pos")
+            before = len(bot.api.sent_messages(ME))
+            bot.api.push_callback_query(ME, ME, "pos:edit:2")
+            assert "<code>/pos edit 2 levels=10,5,2</code>" in await _next_message(bot, before)
+            edited = await bot.ask("/pos edit 2 levels=10,5,2")
+            assert edited.startswith("🛡 <b>Updated #2:")
+            assert "Already inside 10 %, 5 %, 2 %: counted as sent" in edited
 
 
 async def test_the_guard_says_it_is_blind_once_while_the_venue_fails(tmp_path: Path) -> None:
