@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import Update, func, select, update
+from sqlalchemy import func, select, update
 
 from bot.positions.model import GuardedPosition, GuardState, PositionClaim
 from bot.risk.models import MarginMode
@@ -147,12 +147,7 @@ class PositionRepository:
 
     async def close(self, user_id: int, position_id: int | None, now: datetime) -> int:
         """Stops guarding one of the user's positions (or all); returns how many."""
-        query = update(PositionRow).where(
-            PositionRow.user_id == user_id, PositionRow.active.is_(True)
-        )
-        if position_id is not None:
-            query = query.where(PositionRow.id == position_id)
-        return await self._change(query.values(active=False), now)
+        return await self._change(user_id, position_id, now, active=False)
 
     async def edit(
         self,
@@ -163,40 +158,36 @@ class PositionRepository:
         now: datetime,
     ) -> bool:
         """A changed claim starts a new episode: levels already crossed count as sent."""
-        query = (
-            update(PositionRow)
-            .where(
-                PositionRow.user_id == user_id,
-                PositionRow.id == position_id,
-                PositionRow.active.is_(True),
-            )
-            .values(
+        values = _claim_values(claim)
+        return bool(
+            await self._change(
+                user_id,
+                position_id,
+                now,
                 levels_sent=state.levels_sent,
                 funding_sent=False,
                 liq_told=state.liq_told,
-                **_claim_values(claim),
+                **values,
             )
         )
-        return bool(await self._change(query, now))
 
     async def snooze(
         self, user_id: int, position_id: int, until: datetime | None, now: datetime
     ) -> bool:
-        query = (
-            update(PositionRow)
-            .where(
-                PositionRow.user_id == user_id,
-                PositionRow.id == position_id,
-                PositionRow.active.is_(True),
-            )
-            .values(snoozed_until=until)
-        )
-        return bool(await self._change(query, now))
+        return bool(await self._change(user_id, position_id, now, snoozed_until=until))
 
-    async def _change(self, query: Update, now: datetime) -> int:
+    async def _change(
+        self, user_id: int, position_id: int | None, now: datetime, **values: object
+    ) -> int:
+        """A user's change to their active position (None: all of them), seen by the leader."""
+        query = update(PositionRow).where(
+            PositionRow.user_id == user_id, PositionRow.active.is_(True)
+        )
+        if position_id is not None:
+            query = query.where(PositionRow.id == position_id)
         async with self._sessions() as session:
             result = await session.execute(
-                query.values(version=PositionRow.version + 1, updated_at=now)
+                query.values(version=PositionRow.version + 1, updated_at=now, **values)
             )
             await session.commit()
             return int(result.rowcount or 0)
