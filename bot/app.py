@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from aiolimiter import AsyncLimiter
 from telegram import Update
 from telegram.ext import (
     AIORateLimiter,
@@ -71,13 +72,22 @@ def file_url_for(api_url: str) -> str:
     return f"{head}/file/{tail}"
 
 
-def telegram_rate_limiter() -> AIORateLimiter:
+FREE_PER_S = 29.5
+PAID_PER_S = 950.0
+
+
+class EvenRateLimiter(AIORateLimiter):
     """Telegram's 30 messages a second, sent evenly: one every 1/29.5 s. A bucket of 30 would
     let a burst of 30 ride on top of the steady rate and earn 429s, and exactly 1/30 s still
-    met one at a window boundary in 10,000 sends (bench/bench_fanout.py). The per-group 20 a
-    minute stays PTB's default. A 429 is not retried here: the outbox reschedules that message
-    after retry_after and keeps the chat's order."""
-    return AIORateLimiter(overall_max_rate=1, overall_time_period=1 / 29.5, max_retries=0)
+    met one at a window boundary in 10,000 sends (bench/bench_fanout.py). Paid broadcast
+    (allow_paid_broadcast) the same way: one every 1/950 s, where PTB's own bucket of 1,000
+    would burst past Telegram's 1,000/s. The per-group 20 a minute stays PTB's default. A 429
+    is not retried here: the outbox reschedules that message after retry_after and keeps the
+    chat's order."""
+
+    def __init__(self) -> None:
+        super().__init__(overall_max_rate=1, overall_time_period=1 / FREE_PER_S, max_retries=0)
+        self._apb_limiter = AsyncLimiter(max_rate=1, time_period=1 / PAID_PER_S)
 
 
 def broadcast_bot(settings: Settings) -> ExtBot[None]:
@@ -89,7 +99,7 @@ def broadcast_bot(settings: Settings) -> ExtBot[None]:
         settings.require_token(),
         base_url=settings.telegram_api_url,
         base_file_url=file_url_for(settings.telegram_api_url),
-        rate_limiter=telegram_rate_limiter(),
+        rate_limiter=EvenRateLimiter(),
     )
 
 

@@ -1,5 +1,5 @@
-"""`oiwatch run | liq | funding | pos check | ask | snapshot | replay | db upgrade`: no Telegram
-needed."""
+"""`oiwatch run | liq | funding | pos check | ask | snapshot | replay | latency | db upgrade`: no
+Telegram needed."""
 
 from __future__ import annotations
 
@@ -245,6 +245,28 @@ def _cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_latency(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.delivery.latency import latency_report
+    from storage.db import make_engine, make_session_factory
+    from storage.migrate import upgrade_database
+    from storage.repositories.outbox import OutboxRepository
+
+    async def report() -> str:
+        engine = make_engine(settings.database_url)
+        try:
+            await upgrade_database(engine)
+            outbox = OutboxRepository(make_session_factory(engine))
+            since = datetime.now(UTC) - timedelta(hours=args.hours)
+            return latency_report(await outbox.deliveries(since), args.hours)
+        finally:
+            await engine.dispose()
+
+    print(asyncio.run(report()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="oiwatch", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -309,6 +331,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask_parser = sub.add_parser("ask", help="print exactly what the bot would reply")
     ask_parser.add_argument("message")
 
+    latency = sub.add_parser("latency", help="alert delivery time per priority, from the outbox")
+    latency.add_argument("--hours", type=float, default=24.0, help="look back this far")
+
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])
     return parser
@@ -320,6 +345,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "funding": _cmd_funding,
     "ask": _cmd_ask,
     "db": _cmd_db,
+    "latency": _cmd_latency,
     "snapshot": _cmd_snapshot,
     "replay": _cmd_replay,
     "pos": _cmd_pos_check,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
@@ -21,6 +22,23 @@ DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
 class RunMode(StrEnum):
     POLLING = "polling"
     WEBHOOK = "webhook"
+
+
+CHANNEL_ENTRY = re.compile(r"(?P<asset>[A-Z0-9]{1,20}|\*)=(?P<channel>@[A-Za-z][A-Za-z0-9_]{4,31})")
+
+
+def parse_channels(text: str) -> dict[str, str]:
+    """'BTC=@oiwatch_btc,*=@oiwatch_all' -> {'BTC': '@oiwatch_btc', '*': '@oiwatch_all'}."""
+    channels: dict[str, str] = {}
+    for entry in filter(None, (part.strip() for part in text.split(","))):
+        asset, _, channel = entry.partition("=")
+        match = CHANNEL_ENTRY.fullmatch(f"{asset.strip().upper()}={channel.strip()}")
+        if match is None:
+            raise ValueError(
+                f"{entry!r} is not ASSET=@channel, e.g. BTC=@oiwatch_btc,*=@oiwatch_all"
+            )
+        channels[match["asset"]] = match["channel"]
+    return channels
 
 
 def _split(value: object) -> object:
@@ -112,7 +130,24 @@ class Settings(BaseSettings):
         "default half the poll interval, so takeover stays within two polls.",
     )
 
+    paid_broadcast_per_day: int = Field(
+        default=0,
+        ge=0,
+        description="Urgent alerts a day sent with allow_paid_broadcast (up to 1,000/s, paid "
+        "in Stars); past it they fall back to the free 30/s. 0 turns paid broadcast off.",
+    )
+    broadcast_channels: Annotated[dict[str, str], NoDecode] = Field(
+        default_factory=dict,
+        description="Public channels that get every warning once, per asset or * for all, "
+        "e.g. BTC=@oiwatch_btc,*=@oiwatch_all; the bot must be an admin there.",
+    )
+
     _split_venues = field_validator("venues", "symbols", mode="before")(_split)
+
+    @field_validator("broadcast_channels", mode="before")
+    @classmethod
+    def _parse_channels(cls, value: object) -> object:
+        return parse_channels(value) if isinstance(value, str) else value
 
     @property
     def endpoints(self) -> MarketEndpoints:

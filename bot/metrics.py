@@ -23,6 +23,7 @@ from bot.market.models import TickResult
 disable_created_metrics()  # *_created series double the output and no dashboard reads them
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+DELIVERY_BUCKETS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 1800, 3600)
 
 
 @dataclass
@@ -53,6 +54,17 @@ class _LiveCollector(Collector):
         for outcome in ("retried", "dead"):
             failed.add_metric([outcome], totals.get(outcome, 0))
         yield failed
+        paid = CounterMetricFamily(
+            "oiwatch_paid_broadcast_sent",
+            "Urgent alerts sent with allow_paid_broadcast (paid in Stars)",
+        )
+        paid.add_metric([], totals.get("paid", 0))
+        yield paid
+        today = GaugeMetricFamily(
+            "oiwatch_paid_broadcast_today", "Paid messages spent of today's budget (UTC day)"
+        )
+        today.add_metric([], totals.get("paid_today", 0))
+        yield today
         age = GaugeMetricFamily(
             "oiwatch_data_age_seconds", "Seconds since a venue last answered", labels=["venue"]
         )
@@ -81,6 +93,13 @@ class Metrics:
         self.alerts_queued = Counter(
             "oiwatch_alerts_queued", "Alerts written to the outbox", registry=self.registry
         )
+        self.alert_delivery_seconds = Histogram(
+            "oiwatch_alert_delivery_seconds",
+            "From the evidence seen to Telegram accepting the alert, by priority",
+            ["priority"],
+            buckets=DELIVERY_BUCKETS,
+            registry=self.registry,
+        )
         self.venue_errors = Counter(
             "oiwatch_venue_errors", "Polls a venue failed", ["venue"], registry=self.registry
         )
@@ -94,6 +113,9 @@ class Metrics:
     def observe_update(self, kind: str, command: str, seconds: float) -> None:
         self.updates.labels(kind).inc()
         self.command_seconds.labels(command).observe(seconds)
+
+    def observe_delivery(self, priority: str, seconds: float) -> None:
+        self.alert_delivery_seconds.labels(priority).observe(seconds)
 
     def observe_tick(self, tick: TickResult, seconds: float) -> None:
         self.tick_seconds.observe(seconds)

@@ -19,6 +19,7 @@ from bot.alerts.pipeline import AlertPipeline
 from bot.app import TelegramApp, broadcast_bot, build_application, publish_menu
 from bot.charts.service import PictureService
 from bot.config import RunMode, Settings
+from bot.delivery.channels import resolve_channels
 from bot.delivery.sender import Sender
 from bot.health import HealthCheck
 from bot.market.collector import Collector, make_fetchers
@@ -247,13 +248,25 @@ async def background(
         outbox,
         on_chat_gone=lambda chat_id: watch.pause_chat(chat_id, True),
         on_chat_migrated=migrated,
+        paid_per_day=settings.paid_broadcast_per_day,
+        on_delivered=services.metrics.observe_delivery,
     )
     live = services.metrics.live
-    live.sender_totals = lambda: vars(sender.stats)
+    live.sender_totals = lambda: {
+        **vars(sender.stats),
+        "paid_today": sender.budget.spent if sender.budget is not None else 0,
+    }
     tasks = [asyncio.create_task(sender.run(stop, wake))]
     scheduler = None
     if market is not None and market.collector is not None:
-        pipeline = AlertPipeline(market, watch, outbox, wake, chat_settings=services.chat_settings)
+        pipeline = AlertPipeline(
+            market,
+            watch,
+            outbox,
+            wake,
+            chat_settings=services.chat_settings,
+            channels=await resolve_channels(bot, settings.broadcast_channels),
+        )
         guard = await position_guard(services, wake)
 
         async def after_poll() -> None:

@@ -8,7 +8,9 @@ from html import escape
 from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
 
+from bot.delivery.channels import fast_path
 from bot.rules.grammar import EXAMPLE, USAGE, RuleSyntaxError
+from bot.rules.model import Metric
 from bot.watch_service import DEFAULT_COOLDOWN, StoredRule, WatchService
 from handlers.context import BotContext
 from handlers.formatting import usage_text
@@ -87,6 +89,9 @@ async def watch_command(update: Update, context: BotContext) -> None:
             f"Watching <b>{escape(rule.text)}</b> (rule #{rule.id}). "
             "You'll get one alert when it crosses; /watches lists your rules."
         )
+        channel = fast_path(context.services.settings.broadcast_channels, rule.spec.asset)
+        if channel and rule.spec.metric is Metric.SQUEEZE and chat_id > 0:
+            reply += "\n\n" + channel
     await message.reply_text(reply, parse_mode=ParseMode.HTML)
 
 

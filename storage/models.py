@@ -127,6 +127,8 @@ class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_status_due", "status", "due_at"),
+        Index("ix_outbox_chat_status", "chat_id", "status"),
+        Index("ix_outbox_chat_thread", "chat_id", "thread"),
         UniqueConstraint("dedup_key", name="uq_outbox_dedup"),
     )
 
@@ -146,6 +148,13 @@ class OutboxMessage(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     last_error: str | None = Field(default=None, max_length=200)
+    priority: str = Field(default="normal", max_length=8)  # bot.delivery.priority.Priority
+    thread: str | None = Field(default=None, max_length=128)  # replies go to its first message
+    silent: bool = False  # sent with disable_notification
+    seen_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))  # evidence
+    claimed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))  # lease
+    message_id: int | None = Field(default=None, sa_column=Column(BigInteger))  # Telegram's
+    paid: bool = False  # sent with allow_paid_broadcast (counts against the daily budget)
 
 
 class ChannelLink(SQLModel, table=True):

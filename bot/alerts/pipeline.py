@@ -21,6 +21,9 @@ from bot.alerts.percentiles import HISTORY as PERCENTILE_HISTORY
 from bot.alerts.percentiles import percentile_levels
 from bot.alerts.quiet import QuietHours
 from bot.alerts.render import chat_alert, cluster_evidence
+from bot.delivery.channels import channel_posts
+from bot.delivery.priority import Priority
+from bot.delivery.render import whole_parts
 from bot.market.models import TickResult
 from bot.market_service import FRESH, MarketService
 from bot.risk.clusters import Bar
@@ -55,6 +58,7 @@ class AlertPipeline:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     chat_settings: ChatSettingsRepository | None = None
     tracker: WarningTracker = field(default_factory=WarningTracker)
+    channels: dict[str, int] = field(default_factory=dict)  # asset or * -> broadcast channel
     _baselines: dict[str, tuple[datetime, Baselines]] = field(default_factory=dict)
     _degraded: set[str] = field(default_factory=set)
     _levels: dict[
@@ -125,7 +129,9 @@ class AlertPipeline:
         }
 
     def _watched_assets(self) -> set[str]:
-        assets = {rule.spec.asset for rule in self.watch.matcher.rules.values()}
+        assets = {rule.spec.asset for rule in self.watch.matcher.rules.values()} | set(
+            self.channels
+        )
         if ALL_ASSETS in assets:
             assets |= self.market.known_assets
         return assets - {ALL_ASSETS}
@@ -136,6 +142,8 @@ class AlertPipeline:
         for rule in self.watch.matcher.rules.values():
             if rule.spec.metric in BUILT_IN:
                 targets[rule.spec.asset].add(rule.spec.venue)
+        for asset in self.channels:
+            targets[asset].add(None)
         return targets
 
     async def _asset_data(self, asset: str, now: datetime, degraded: set[str]) -> AssetData | None:
@@ -193,8 +201,7 @@ class AlertPipeline:
             ringing = [f for f in chat_firings if until is None or f.rule.spec.metric in URGENT]
             held = [f for f in chat_firings if f not in ringing]
             if ringing:
-                text, markup = chat_alert(ringing, warnings, ages)
-                alerts.append(OutgoingAlert(chat_id, f"tick:{stamp}:{chat_id}", text, markup))
+                alerts += self._chat_alerts(chat_id, ringing, warnings, ages, stamp, now)
             if held and hours is not None and until is not None:
                 text, _ = chat_alert(held, warnings, ages)
                 local = now.astimezone(ZoneInfo(hours.zone))
@@ -203,6 +210,7 @@ class AlertPipeline:
                 holds.append(
                     (OutgoingAlert(chat_id, digest, f"<i>{local:%H:%M}</i> {text}"), until, header)
                 )
+        alerts += channel_posts(self.channels, warnings, stamp, now)
         queued = await self.outbox.enqueue(alerts, now)
         for alert, until, header in holds:
             await self.outbox.hold(alert, until, now, header=header)
@@ -210,6 +218,35 @@ class AlertPipeline:
             log.info("%d alerts queued for %d chats", queued, len(by_chat))
             self.wake.set()
         return queued
+
+    @staticmethod
+    def _chat_alerts(
+        chat_id: int,
+        firings: list[Firing],
+        warnings: dict[WarningKey, Warning],
+        ages: dict[str, float],
+        stamp: str,
+        now: datetime,
+    ) -> list[OutgoingAlert]:
+        """One message, or several split between whole alerts past Telegram's 4,096
+        characters; urgent when it carries a squeeze; seen when its oldest data was."""
+        alerts = []
+        for n, part in enumerate(
+            whole_parts(firings, lambda group: chat_alert(group, warnings, ages)[0])
+        ):
+            text, markup = chat_alert(part, warnings, ages)
+            urgent = any(f.rule.spec.metric in URGENT for f in part)
+            alerts.append(
+                OutgoingAlert(
+                    chat_id,
+                    f"tick:{stamp}:{chat_id}" + (f":{n + 1}" if n else ""),
+                    text,
+                    markup,
+                    priority=Priority.URGENT if urgent else Priority.NORMAL,
+                    seen_at=now - timedelta(seconds=max(ages.get(f.asset, 0.0) for f in part)),
+                )
+            )
+        return alerts
 
     async def _degraded_notices(self, degraded: set[str], now: datetime, tick: TickResult) -> None:
         started = degraded - self._degraded

@@ -6,26 +6,40 @@
   is dropped.
 - 400 chat not found: the same.
 - 400 migrate_to_chat_id: the chat id is rewritten everywhere and the message sent again.
-- Network errors and timeouts: retried with exponential backoff.
-PTB's AIORateLimiter (on the bot) keeps the 30/s and 20/min-per-group budgets; per-chat pacing
-(1 message a second, 3 s in groups) is ours, because the limiter does not do it.
+- Network errors, timeouts, any other failure to send: retried with exponential backoff.
+PTB's AIORateLimiter (on the bot) keeps the 30/s, the paid 1,000/s and 20/min-per-group
+budgets; per-chat pacing (1 message a second, 3 s in groups) is ours, because the limiter does
+not do it.
+
+The database may fail under the sender at any moment (busy at start, connections cut): every
+step is retried until it works, and an outcome the database refused is kept and written before
+anything else is claimed, so no row is left in `sending` and the sender never stops.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardMarkup, ReplyParameters
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 
+from bot.delivery.priority import Priority
 from storage.models import OutboxMessage
-from storage.repositories.outbox import OutboxRepository
+from storage.repositories.outbox import LEASE, OutboxRepository
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +48,8 @@ GROUP_GAP = timedelta(seconds=3)  # 20 a minute
 MAX_BACKOFF = timedelta(minutes=5)
 MAX_ATTEMPTS = 20
 RELEASE_EVERY = timedelta(seconds=10)  # how often digests whose quiet hours ended are let out
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+MAX_OUTAGE_WAIT_S = 10.0  # longest pause between tries while the database fails
+PAID_BATCH = 500  # urgent alerts claimed at once while paid broadcast lasts (1,000/s)
 
 
 @dataclass
@@ -43,15 +58,41 @@ class SenderStats:
     retried: int = 0
     dead: int = 0
     chats_deactivated: int = 0
+    paid: int = 0  # sent with allow_paid_broadcast
 
 
 ChatCallback = Callable[[int], Awaitable[None]]
 MigrateCallback = Callable[[int, int], Awaitable[None]]
+DeliveredCallback = Callable[[Priority, float], None]
+Record = Callable[[], Awaitable[None]]  # writes one send's outcome to the database
 
 
 def _retry_seconds(error: RetryAfter) -> float:
     value = error.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+@dataclass
+class PaidBudget:
+    """Messages a day that may go with allow_paid_broadcast (paid in Stars); UTC days."""
+
+    per_day: int
+    day: date
+    spent: int = 0
+
+    def take(self, wanted: int, now: datetime) -> int:
+        if now.date() != self.day:
+            self.day, self.spent = now.date(), 0
+        granted = max(0, min(wanted, self.per_day - self.spent))
+        self.spent += granted
+        return granted
+
+    def left(self, now: datetime) -> int:
+        return self.per_day - self.spent if now.date() == self.day else self.per_day
+
+
+def _ignore(_priority: Priority, _seconds: float) -> None:
+    return None
 
 
 @dataclass
@@ -61,32 +102,73 @@ class Sender:
     on_chat_gone: ChatCallback  # pause the chat's rules, mark it inactive
     on_chat_migrated: MigrateCallback  # rewrite the chat id in rules and chats
     batch: int = 30
+    paid_per_day: int = 0  # urgent alerts a day sent with allow_paid_broadcast; 0 = none
+    lease: timedelta = LEASE
+    on_delivered: DeliveredCallback = _ignore  # priority, seconds from evidence to accepted
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     stats: SenderStats = field(default_factory=SenderStats)
+    budget: PaidBudget | None = None  # loaded from the outbox on the first drain
     _next_allowed: dict[int, datetime] = field(default_factory=dict)
     _released_at: datetime | None = None
+    _unrecorded: list[Record] = field(default_factory=list)
 
     async def drain_once(self) -> int:
         """Sends what is due now, one message per chat concurrently; returns how many were
-        attempted."""
+        attempted. Urgent alerts go first, paid while the day's budget lasts."""
+        await self._flush()
         now = self.clock()
         if self._released_at is None or now - self._released_at >= RELEASE_EVERY:
-            self._released_at = now
             await self.outbox.release_held(now)
-        paced = frozenset(chat for chat, at in self._next_allowed.items() if at > now)
-        messages = await self.outbox.claim(now, limit=self.batch, skip_chats=paced)
-        await asyncio.gather(*(self._send(message) for message in messages))
-        return len(messages)
+            self._released_at = now
+        if self.budget is None:
+            midnight = datetime.combine(now.date(), datetime.min.time(), UTC)
+            spent = await self.outbox.paid_since(midnight) if self.paid_per_day else 0
+            self.budget = PaidBudget(self.paid_per_day, now.date(), spent)
+        self._next_allowed = {chat: at for chat, at in self._next_allowed.items() if at > now}
+        paced = frozenset(self._next_allowed)
+        paid: list[OutboxMessage] = []
+        if self.budget.left(now) > 0:
+            paid = await self.outbox.claim(
+                now,
+                limit=min(PAID_BATCH, self.budget.left(now)),
+                skip_chats=paced,
+                only=Priority.URGENT,
+                lease=self.lease,
+            )
+            self.budget.take(len(paid), now)
+        free = await self.outbox.claim(now, limit=self.batch, skip_chats=paced, lease=self.lease)
+        await asyncio.gather(
+            *(self._send(m, paid=True) for m in paid), *(self._send(m) for m in free)
+        )
+        return len(paid) + len(free)
 
     async def run(self, stop: asyncio.Event, wake: asyncio.Event, idle_s: float = 1.0) -> None:
-        """Drains until `stop`; `wake` is set by whoever enqueues, so alerts leave at once."""
-        await self.outbox.recover()
+        """Drains until `stop`; `wake` is set by whoever enqueues, so alerts leave at once.
+        Database failures (at start too) are retried with backoff, never fatal."""
+        recovered = False
+        failures = 0
         while not stop.is_set():
             try:
+                if not recovered:
+                    await self.outbox.recover()
+                    recovered = True
                 attempted = await self.drain_once()
-            except Exception:
-                log.exception("outbox drain failed; retrying")
-                attempted = 0
+            except Exception as error:
+                failures += 1
+                if failures == 1:
+                    log.exception("outbox unavailable; retrying until it answers")
+                else:
+                    log.warning(
+                        "outbox still unavailable (%s), try %d", type(error).__name__, failures
+                    )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        stop.wait(), min(MAX_OUTAGE_WAIT_S, 0.25 * 2 ** min(failures, 6))
+                    )
+                continue
+            if failures:
+                log.info("outbox answers again after %d failed tries", failures)
+                failures = 0
             if attempted:
                 continue
             wake.clear()
@@ -95,48 +177,92 @@ class Sender:
             for waiter in waits:
                 waiter.cancel()
 
-    async def _send(self, message: OutboxMessage) -> None:
+    async def _flush(self) -> None:
+        """Outcomes the database refused before: written first, in order; raises while it
+        still refuses (the rows stay `sending`, so their chats wait for them)."""
+        while self._unrecorded:
+            await self._unrecorded[0]()
+            self._unrecorded.pop(0)
+
+    async def _send(self, message: OutboxMessage, *, paid: bool = False) -> None:
+        try:
+            record, accepted = await self._deliver(message, paid)
+        except Exception as error:  # whatever it was, the row must not stay `sending`
+            log.exception("alert %s: sending failed", message.id)
+            record, accepted = self._backoff(message, f"{type(error).__name__}: {error}"), False
+        if paid and self.budget is not None:
+            if accepted:
+                self.stats.paid += 1
+            else:
+                self.budget.spent -= 1  # not sent, not paid for
+        try:
+            await record()
+        except Exception:
+            log.warning("alert %s: outcome not written yet (database failing)", message.id)
+            self._unrecorded.append(record)
+
+    async def _deliver(self, message: OutboxMessage, paid: bool) -> tuple[Record, bool]:
+        """Sends one message; returns how to record the outcome, and whether Telegram took it."""
         assert message.id is not None
+        row_id = message.id
         markup = (
             InlineKeyboardMarkup.de_json(json.loads(message.reply_markup), self.bot)
             if message.reply_markup
             else None
         )
+        root = (
+            await self.outbox.thread_root(message.chat_id, message.thread)
+            if message.thread
+            else None
+        )
         try:
-            await self.bot.send_message(
+            sent = await self.bot.send_message(
                 message.chat_id,
                 message.text,
                 parse_mode=ParseMode.HTML,
                 reply_markup=markup,
                 disable_web_page_preview=True,
+                disable_notification=message.silent,
+                reply_parameters=(
+                    ReplyParameters(root, allow_sending_without_reply=True) if root else None
+                ),
+                allow_paid_broadcast=True if paid else None,
             )
         except RetryAfter as error:
             wait = _retry_seconds(error)
             self._pace(message.chat_id, wait)
             self.stats.retried += 1
-            await self.outbox.retry_later(
-                message.id, self.clock() + timedelta(seconds=wait), f"429 retry after {wait:g}s"
-            )
+            due = self.clock() + timedelta(seconds=wait)
+            return lambda: self.outbox.retry_later(row_id, due, f"429 retry after {wait:g}s"), False
         except ChatMigrated as error:
-            log.info("chat %s migrated to %s", message.chat_id, error.new_chat_id)
-            await self.on_chat_migrated(message.chat_id, error.new_chat_id)
-            await self.outbox.rewrite_chat(message.chat_id, error.new_chat_id)
+            old, new = message.chat_id, error.new_chat_id
+            log.info("chat %s migrated to %s", old, new)
+            return lambda: self._migrated(old, new), False
         except Forbidden as error:
-            await self._chat_gone(message.chat_id, f"403 {error.message}")
+            return self._chat_gone(message.chat_id, f"403 {error.message}"), False
         except BadRequest as error:
             if "chat not found" in error.message.lower():
-                await self._chat_gone(message.chat_id, f"400 {error.message}")
-            else:
-                # Our own fault (markup, length): retrying cannot help.
-                log.error("alert %s rejected: %s", message.id, error.message)
-                self.stats.dead += 1
-                await self.outbox.mark_dead(message.id, f"400 {error.message}")
+                return self._chat_gone(message.chat_id, f"400 {error.message}"), False
+            # Our own fault (markup, length): retrying cannot help.
+            reason = f"400 {error.message}"
+            log.error("alert %s rejected: %s", message.id, reason)
+            self.stats.dead += 1
+            return lambda: self.outbox.mark_dead(row_id, reason), False
         except NetworkError as error:
-            await self._backoff(message, f"network: {error.message}")
-        else:
-            self.stats.sent += 1
-            self._pace(message.chat_id, None)
-            await self.outbox.mark_sent(message.id, self.clock())
+            return self._backoff(message, f"network: {error.message}"), False
+        except TelegramError as error:  # e.g. a response that is not the Bot API's JSON
+            return self._backoff(message, f"telegram: {error.message}"), False
+        accepted = self.clock()
+        self.stats.sent += 1
+        self._pace(message.chat_id, None)
+        self.on_delivered(
+            Priority(message.priority),
+            (accepted - (message.seen_at or message.created_at)).total_seconds(),
+        )
+        telegram_id = sent.message_id
+        return lambda: self.outbox.mark_sent(
+            row_id, accepted, telegram_id=telegram_id, paid=paid
+        ), True
 
     def _pace(self, chat_id: int, retry_after: float | None) -> None:
         gap = PRIVATE_GAP if chat_id > 0 else GROUP_GAP
@@ -144,18 +270,26 @@ class Sender:
             gap = max(gap, timedelta(seconds=retry_after))
         self._next_allowed[chat_id] = self.clock() + gap
 
-    async def _backoff(self, message: OutboxMessage, error: str) -> None:
+    def _backoff(self, message: OutboxMessage, error: str) -> Record:
         assert message.id is not None
+        row_id = message.id
         if message.attempts + 1 >= MAX_ATTEMPTS:
             self.stats.dead += 1
-            await self.outbox.mark_dead(message.id, error)
-            return
-        delay = min(MAX_BACKOFF, timedelta(seconds=2**message.attempts))
+            return lambda: self.outbox.mark_dead(row_id, error)
+        due = self.clock() + min(MAX_BACKOFF, timedelta(seconds=2**message.attempts))
         self.stats.retried += 1
-        await self.outbox.retry_later(message.id, self.clock() + delay, error)
+        return lambda: self.outbox.retry_later(row_id, due, error)
 
-    async def _chat_gone(self, chat_id: int, error: str) -> None:
+    async def _migrated(self, old_chat_id: int, new_chat_id: int) -> None:
+        await self.on_chat_migrated(old_chat_id, new_chat_id)
+        await self.outbox.rewrite_chat(old_chat_id, new_chat_id)
+
+    def _chat_gone(self, chat_id: int, error: str) -> Record:
         log.info("chat %s is gone (%s): pausing its rules", chat_id, error)
         self.stats.chats_deactivated += 1
-        await self.on_chat_gone(chat_id)
-        self.stats.dead += await self.outbox.drop_chat(chat_id, error)
+
+        async def record() -> None:
+            await self.on_chat_gone(chat_id)
+            self.stats.dead += await self.outbox.drop_chat(chat_id, error)
+
+        return record

@@ -3,18 +3,23 @@
 A row is `pending` until claimed, `sending` while its message is in flight, then `sent` or
 `dead`. A crash leaves at most the in-flight rows in `sending`; `recover` puts them back to
 `pending`, so they are sent again (the one in-flight message per chat may repeat; nothing is
-lost).
+lost). A row whose outcome was never written (the database failed after the send) is claimed
+again once its claim is older than the lease: again at most one repeat, and no chat stuck.
+
+Claim order: urgent before normal across all chats, oldest first within a priority; within a
+chat, one message in flight at a time, urgent ones ahead of the chat's older normal ones.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bot.delivery.priority import Priority
 from storage.db import SessionFactory
 from storage.models import OutboxMessage
 
@@ -24,6 +29,10 @@ PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
 HELD = "held"
 DIGEST_MAX_CHARS = 3900  # Telegram allows 4096
 DIGEST_FULL = "\n\n…more alerts were held than one message holds; /watches lists your rules."
+# Longer than any send takes (PTB's timeouts plus the limiter's queue): a claim older than this
+# lost its outcome, so the row is claimed again.
+LEASE = timedelta(seconds=60)
+URGENT_FIRST = case((OutboxMessage.priority == Priority.URGENT.value, 0), else_=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +41,18 @@ class OutgoingAlert:
     dedup_key: str  # same key enqueued twice (a repeated tick) is stored once
     text: str
     reply_markup: str | None = None
+    priority: Priority = Priority.NORMAL
+    thread: str | None = None  # same chat and thread: a reply to the thread's first message
+    silent: bool = False  # no notification sound
+    seen_at: datetime | None = None  # when the evidence was seen; enqueue time if not given
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One sent alert's path: evidence seen, then accepted by Telegram."""
+
+    priority: Priority
+    seconds: float
 
 
 class OutboxRepository:
@@ -93,6 +114,10 @@ class OutboxRepository:
                 "attempts": 0,
                 "due_at": now,
                 "created_at": now,
+                "priority": a.priority.value,
+                "thread": a.thread,
+                "silent": a.silent,
+                "seen_at": a.seen_at or now,
             }
             for a in alerts
         ]
@@ -120,42 +145,104 @@ class OutboxRepository:
             return int(result.rowcount or 0)
 
     async def claim(
-        self, now: datetime, *, limit: int, skip_chats: frozenset[int] = frozenset()
+        self,
+        now: datetime,
+        *,
+        limit: int,
+        skip_chats: frozenset[int] = frozenset(),
+        only: Priority | None = None,
+        lease: timedelta = LEASE,
     ) -> list[OutboxMessage]:
-        """The oldest due message of each chat (one per chat: per-chat order and pacing), marked
-        `sending`. SKIP LOCKED keeps two senders from claiming the same row on PostgreSQL."""
+        """The head of each chat's queue (one per chat: per-chat order and pacing), urgent
+        chats first, marked `sending`. SKIP LOCKED keeps two senders from claiming the same row
+        on PostgreSQL. `only` claims just that priority."""
+        table = OutboxMessage
+        stale = and_(table.status == SENDING, table.claimed_at <= now - lease)
+        in_flight = and_(table.status == SENDING, or_(table.claimed_at.is_(None), ~stale))
+        # A chat's head: its message in flight if any (then nothing else of it goes), else its
+        # most urgent, oldest message, due or not (a 429 keeps the chat's order).
+        place = func.row_number().over(
+            partition_by=table.chat_id,
+            order_by=(case((in_flight, -1), else_=URGENT_FIRST), table.id),
+        )
+        ranked = (
+            select(table.id, place.label("place"))
+            .where(table.status.in_((PENDING, SENDING)))
+            .subquery()
+        )
+        heads = select(ranked.c.id).where(ranked.c.place == 1)
+        query = (
+            select(table)
+            .where(
+                table.id.in_(heads),
+                or_(and_(table.status == PENDING, table.due_at <= now), stale),
+                *([table.priority == only.value] if only is not None else []),
+            )
+            .order_by(URGENT_FIRST, table.id)
+            .limit(limit + len(skip_chats))
+            .with_for_update(skip_locked=True)
+        )
         async with self._sessions() as session:
-            oldest = (
-                select(func.min(OutboxMessage.id))
-                .where(OutboxMessage.status.in_((PENDING, SENDING)))
-                .group_by(OutboxMessage.chat_id)
-            )
-            query = (
-                select(OutboxMessage)
-                .where(
-                    OutboxMessage.id.in_(oldest),
-                    OutboxMessage.status == PENDING,
-                    OutboxMessage.due_at <= now,
-                )
-                .order_by(OutboxMessage.id)
-                .limit(limit + len(skip_chats))
-                .with_for_update(skip_locked=True)
-            )
             rows = [
                 r for r in (await session.execute(query)).scalars() if r.chat_id not in skip_chats
             ]
             rows = rows[:limit]
             if rows:
                 await session.execute(
-                    update(OutboxMessage)
-                    .where(OutboxMessage.id.in_([r.id for r in rows]))
-                    .values(status=SENDING)
+                    update(table)
+                    .where(table.id.in_([r.id for r in rows]))
+                    .values(status=SENDING, claimed_at=now)
                 )
             await session.commit()
         return rows
 
-    async def mark_sent(self, message_id: int, now: datetime) -> None:
-        await self._set(message_id, status=SENT, sent_at=now)
+    async def mark_sent(
+        self, message_id: int, now: datetime, *, telegram_id: int | None = None, paid: bool = False
+    ) -> None:
+        await self._set(message_id, status=SENT, sent_at=now, message_id=telegram_id, paid=paid)
+
+    async def thread_root(self, chat_id: int, thread: str) -> int | None:
+        """Telegram's id of the first message sent in this chat's thread, if any."""
+        async with self._sessions() as session:
+            return (
+                await session.execute(
+                    select(OutboxMessage.message_id)
+                    .where(
+                        OutboxMessage.chat_id == chat_id,
+                        OutboxMessage.thread == thread,
+                        OutboxMessage.message_id.is_not(None),
+                    )
+                    .order_by(OutboxMessage.id)
+                    .limit(1)
+                )
+            ).scalar_one_or_none()
+
+    async def paid_since(self, since: datetime) -> int:
+        """Messages sent with allow_paid_broadcast since then: the day's spent budget."""
+        async with self._sessions() as session:
+            return int(
+                (
+                    await session.execute(
+                        select(func.count()).where(
+                            OutboxMessage.paid.is_(True), OutboxMessage.sent_at >= since
+                        )
+                    )
+                ).scalar_one()
+            )
+
+    async def deliveries(self, since: datetime) -> list[Delivery]:
+        """Every alert Telegram accepted since then, with the time from evidence to accept."""
+        table = OutboxMessage
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(table.priority, table.seen_at, table.created_at, table.sent_at).where(
+                    table.status == SENT, table.sent_at >= since
+                )
+            )
+            return [
+                Delivery(Priority(priority), (sent - (seen or created)).total_seconds())
+                for priority, seen, created, sent in rows.all()
+            ]
 
     async def retry_later(self, message_id: int, due_at: datetime, error: str) -> None:
         async with self._sessions() as session:
@@ -195,7 +282,7 @@ class OutboxRepository:
                     OutboxMessage.chat_id == old_chat_id,
                     OutboxMessage.status.in_((PENDING, SENDING)),
                 )
-                .values(chat_id=new_chat_id, status=PENDING)
+                .values(chat_id=new_chat_id, status=PENDING, claimed_at=None)
             )
             await session.commit()
 
@@ -219,9 +306,9 @@ class OutboxRepository:
             query = select(OutboxMessage).where(OutboxMessage.chat_id == chat_id)
             return list((await session.execute(query.order_by(OutboxMessage.id))).scalars())
 
-    async def _set(self, message_id: int, **values: object) -> None:
+    async def _set(self, row_id: int, **values: object) -> None:
         async with self._sessions() as session:
             await session.execute(
-                update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values)
+                update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values)
             )
             await session.commit()

@@ -7,18 +7,37 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from telegram import Bot
 
 from bot.delivery.sender import Sender
-from storage.db import make_session_factory
+from storage.db import SessionFactory, make_engine, make_session_factory
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert
+from tests.conftest import POSTGRES_URL
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 TOKEN = "123456:TEST"
+
+
+class FlakySessions:
+    """The outbox's session factory with a switch: while `down`, every session fails the way
+    a busy or unreachable database does."""
+
+    def __init__(self, sessions: SessionFactory) -> None:
+        self.sessions = sessions
+        self.down = False
+        self.refused = 0
+
+    def __call__(self) -> AsyncSession:
+        if self.down:
+            self.refused += 1
+            raise OperationalError("SELECT 1", {}, Exception("database is locked"))
+        return self.sessions()
 
 
 @dataclass
@@ -54,7 +73,7 @@ async def harness(engine: AsyncEngine) -> AsyncIterator[Harness]:
     async with FakeTelegramAPI(TOKEN) as api:
         bot = Bot(TOKEN, base_url=api.base_url, base_file_url=api.base_file_url)
         await bot.initialize()
-        outbox = OutboxRepository(make_session_factory(engine))
+        outbox = OutboxRepository(FlakySessions(make_session_factory(engine)))  # type: ignore[arg-type]
         gone: list[int] = []
         migrated: list[tuple[int, int]] = []
 
@@ -145,3 +164,147 @@ async def test_stopping_finishes_the_send_in_flight(harness: Harness) -> None:
         ("in flight", "sent"),
         ("next", "pending"),
     ]
+
+
+def _switch(harness: Harness) -> FlakySessions:
+    sessions = harness.outbox._sessions
+    assert isinstance(sessions, FlakySessions)
+    return sessions
+
+
+async def _run_until_delivered(harness: Harness, count: int, timeout: float) -> None:
+    stop, wake = asyncio.Event(), asyncio.Event()
+    runner = asyncio.create_task(harness.sender.run(stop, wake))
+    try:
+        await harness.api.wait_for(
+            lambda: len(harness.api.sent_messages()) >= count, timeout=timeout
+        )
+        await asyncio.sleep(0.2)  # outcomes written, nothing more sent
+    finally:
+        stop.set()
+        await asyncio.wait_for(runner, 5)
+
+
+async def test_a_database_failing_at_start_delays_delivery_but_never_stops_it(
+    harness: Harness,
+) -> None:
+    """Issue 16: recover() ran outside the retry loop, so a database busy for a few seconds at
+    start killed the sender: 10 queued alerts, 0 delivered."""
+    await harness.enqueue(*((chat, f"alert {chat}") for chat in range(1, 11)))
+    database = _switch(harness)
+    database.down = True
+    stop, wake = asyncio.Event(), asyncio.Event()
+    runner = asyncio.create_task(harness.sender.run(stop, wake))
+    await asyncio.sleep(2.0)
+    assert database.refused >= 2 and not runner.done()  # tried again, still alive
+    assert harness.api.sent_messages() == []
+    database.down = False
+    await harness.api.wait_for(lambda: len(harness.api.sent_messages()) == 10, timeout=12)
+    stop.set()
+    await asyncio.wait_for(runner, 5)
+    assert sorted(m.chat_id for m in harness.api.sent_messages()) == list(range(1, 11))
+    assert await harness.outbox.counts() == {"sent": 10}
+
+
+async def test_a_database_failing_right_after_a_send_leaves_no_row_in_sending(
+    harness: Harness,
+) -> None:
+    """The send succeeds, writing `sent` fails: the outcome is kept and written once the
+    database answers, the chat's next alerts follow, and nothing is sent twice."""
+    harness.api.fail_next("sendMessage", status=200, delay_s=0.4, chat_id=7)
+    await harness.enqueue((7, "first"), (7, "second"), (7, "third"))
+    database = _switch(harness)
+    stop, wake = asyncio.Event(), asyncio.Event()
+    runner = asyncio.create_task(harness.sender.run(stop, wake))
+    await harness.api.wait_for("sendMessage")
+    database.down = True  # while "first" is in flight
+    await asyncio.sleep(1.5)
+    database.down = False
+    await harness.api.wait_for(lambda: len(harness.api.sent_messages(7)) == 3, timeout=10)
+    await asyncio.sleep(0.3)
+    stop.set()
+    await asyncio.wait_for(runner, 5)
+    assert database.refused >= 1
+    assert [m.text for m in harness.api.sent_messages(7)] == ["first", "second", "third"]
+    assert await harness.outbox.counts() == {"sent": 3}
+
+
+async def test_a_response_that_is_not_json_is_retried_not_stuck(harness: Harness) -> None:
+    harness.api.fail_next("sendMessage", status=200, delay_s=0.0, chat_id=7, garbage=True)
+    await harness.enqueue((7, "after garbage"))
+    await _run_until_delivered(harness, 1, timeout=6)
+    [row] = await harness.outbox.messages(7)
+    assert (row.status, row.attempts) == ("sent", 1)
+
+
+async def test_a_claim_older_than_the_lease_is_claimed_again_once(harness: Harness) -> None:
+    """A sender claimed the row, sent it or not, and its outcome never reached the database
+    (no restart follows): past the lease the row is claimed again, so the chat is not stuck."""
+    await harness.enqueue((7, "lost outcome"), (7, "next"))
+    claimed_at = datetime.now(UTC)
+    await harness.outbox.claim(claimed_at, limit=10)
+    harness.sender.lease = timedelta(seconds=1)
+    harness.sender.clock = lambda: datetime.now(UTC)
+    started = time.monotonic()
+    await harness.drain(until=0.5)
+    assert harness.api.sent_messages(7) == []  # within the lease: still someone else's
+    await harness.drain(until=6)
+    assert time.monotonic() - started >= 1.0
+    assert [m.text for m in harness.api.sent_messages(7)] == ["lost outcome", "next"]
+    assert await harness.outbox.counts() == {"sent": 2}
+
+
+async def test_connections_cut_under_the_sender_lose_no_alert(engine: AsyncEngine) -> None:
+    """Issue 16 on PostgreSQL: the pool's connections killed every 70 ms for 4 s while 120
+    alerts drain (40 chats, 3 each); every alert is delivered with no restart, in order per
+    chat, at most the in-flight one repeated."""
+    if POSTGRES_URL is None or engine.dialect.name != "postgresql":
+        pytest.skip("kills PostgreSQL backends")
+    admin = make_engine(POSTGRES_URL, pool_size=1)
+    async with FakeTelegramAPI(TOKEN) as api:
+        bot = Bot(TOKEN, base_url=api.base_url, base_file_url=api.base_file_url)
+        await bot.initialize()
+        outbox = OutboxRepository(make_session_factory(engine))
+
+        async def nothing(*_: int) -> None:
+            return None
+
+        sender = Sender(bot, outbox, on_chat_gone=nothing, on_chat_migrated=nothing)
+        chats = range(101, 141)
+        await outbox.enqueue(
+            [OutgoingAlert(c, f"k{c}-{n}", f"{c}:{n}") for n in range(3) for c in chats],
+            datetime.now(UTC),
+        )
+        stop, wake = asyncio.Event(), asyncio.Event()
+        runner = asyncio.create_task(sender.run(stop, wake, idle_s=0.1))
+        killed = 0
+        async with admin.connect() as conn:
+            deadline = time.monotonic() + 4.0
+            while time.monotonic() < deadline:
+                result = await conn.execute(
+                    text(
+                        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                        "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
+                )
+                killed += int(result.scalar_one())
+                await conn.commit()
+                await asyncio.sleep(0.07)
+        await api.wait_for(
+            lambda: (
+                {m.text for m in api.sent_messages()}
+                >= {f"{c}:{n}" for c in chats for n in range(3)}
+            ),
+            timeout=90,
+        )
+        await asyncio.sleep(0.5)
+        stop.set()
+        await asyncio.wait_for(runner, 10)
+        await bot.shutdown()
+        await admin.dispose()
+        assert killed >= 10 and not runner.exception()
+        for chat in chats:
+            texts = [m.text for m in api.sent_messages(chat)]
+            assert list(dict.fromkeys(texts)) == [f"{chat}:{n}" for n in range(3)]
+            assert len(texts) <= 4  # at most one repeat
+        assert await outbox.counts() == {"sent": 120}

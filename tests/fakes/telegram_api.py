@@ -2,7 +2,8 @@
 
 Speaks the real wire format: `POST /bot<token>/<method>`, form-encoded or multipart, values
 JSON-encoded except plain strings; answers `{"ok": true, "result": ...}` or the real error
-shapes (429 with `retry_after`, 403, 400 chat not found, 400 with `migrate_to_chat_id`).
+shapes (429 with `retry_after`, 403, 400 chat not found, 400 with `migrate_to_chat_id`, 400
+for a text over 4,096 characters).
 getUpdates long-polls a queue and honours `offset`, so PTB's own Updater runs unchanged.
 
     async with FakeTelegramAPI(token=TOKEN) as api:
@@ -54,6 +55,7 @@ STRING_PARAMS = frozenset(
 SEND_METHODS = frozenset(
     {"sendMessage", "sendPhoto", "editMessageText", "editMessageCaption", "sendDocument"}
 )
+TEXT_LIMIT = 4096  # Telegram's, for sendMessage and editMessageText
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,10 @@ class SentMessage:
     parse_mode: str | None
     reply_markup: dict[str, Any] | None
     photo: bytes | None = None
+    reply_to: int | None = None  # reply_parameters.message_id
+    silent: bool = False  # disable_notification
+    paid: bool = False  # allow_paid_broadcast
+    at: float = 0.0  # time.monotonic() when accepted
 
 
 @dataclass
@@ -83,16 +89,20 @@ class Fault:
     chat_id: int | None
     times: int
     delay_s: float = 0.0
+    garbage: bool = False  # a 200 whose body is not the Bot API's JSON (a broken proxy)
 
 
 @dataclass
 class _Limits:
-    """Telegram's documented budgets, enforced when `enforce_limits` is on."""
+    """Telegram's documented budgets, enforced when `enforce_limits` is on: paid messages
+    (allow_paid_broadcast) skip the 30/s but not the 1,000/s, per-chat or per-group ones."""
 
     per_bot_per_s: int = 30
+    paid_per_s: int = 1000
     private_gap_s: float = 1.0
     group_per_minute: int = 20
     bot_window: deque[float] = field(default_factory=deque)
+    paid_window: deque[float] = field(default_factory=deque)
     last_private: dict[int, float] = field(default_factory=dict)
     group_windows: dict[int, deque[float]] = field(default_factory=lambda: defaultdict(deque))
 
@@ -236,6 +246,7 @@ class FakeTelegramAPI:
         chat_id: int | None = None,
         times: int = 1,
         delay_s: float = 0.0,
+        garbage: bool = False,
     ) -> None:
         parameters: dict[str, Any] = {}
         if retry_after is not None:
@@ -252,7 +263,14 @@ class FakeTelegramAPI:
             default = "Bad Request: group chat was upgraded to a supergroup chat"
         self._faults.append(
             Fault(
-                method, status, description or default, parameters or None, chat_id, times, delay_s
+                method,
+                status,
+                description or default,
+                parameters or None,
+                chat_id,
+                times,
+                delay_s,
+                garbage,
             )
         )
 
@@ -409,14 +427,19 @@ class FakeTelegramAPI:
                 return fault
         return None
 
-    def _over_limit(self, chat_id: int) -> float:
+    def _over_limit(self, chat_id: int, paid: bool) -> float:
         """Seconds to wait if this send breaks a budget; 0 if it may go."""
         now = time.monotonic()
         limits = self.limits
-        window = limits.bot_window
-        while window and now - window[0] >= 1.0:
-            window.popleft()
-        if len(window) >= limits.per_bot_per_s:
+        for bucket in (limits.bot_window, limits.paid_window):
+            while bucket and now - bucket[0] >= 1.0:
+                bucket.popleft()
+        window, cap = (
+            (limits.paid_window, limits.paid_per_s)
+            if paid
+            else (limits.bot_window, limits.per_bot_per_s)
+        )
+        if len(window) >= cap:
             return 1.0 - (now - window[0])
         if chat_id > 0:
             last = limits.last_private.get(chat_id)
@@ -449,12 +472,18 @@ class FakeTelegramAPI:
         if fault is not None:
             if fault.delay_s:
                 await asyncio.sleep(fault.delay_s)
+            if fault.garbage:
+                return web.Response(text="<html>502 from a proxy</html>", content_type="text/html")
             if fault.status < 400:
                 fault = None
             else:
                 return self._error(fault.status, fault.description, fault.parameters)
+        text = params.get("text")
+        if method in ("sendMessage", "editMessageText") and len(str(text or "")) > TEXT_LIMIT:
+            return self._error(400, "Bad Request: message is too long", None)
         if self.enforce_limits and method in SEND_METHODS:
-            wait = self._over_limit(int(params.get("chat_id", 0)))
+            paid = bool(params.get("allow_paid_broadcast"))
+            wait = self._over_limit(int(self._chat(params.get("chat_id", 0))["id"]), paid)
             if wait > 0:
                 self.rate_limited += 1
                 retry = max(1, math.ceil(wait))
@@ -509,6 +538,7 @@ class FakeTelegramAPI:
             chat = self._chat(params.get("chat_id", 0))
             message_id = int(params.get("message_id") or next(self._message_ids))
             text = str(params.get("text", params.get("caption", "")))
+            reply = params.get("reply_parameters") or {}
             self._sent.append(
                 SentMessage(
                     method,
@@ -518,6 +548,10 @@ class FakeTelegramAPI:
                     params.get("parse_mode"),
                     params.get("reply_markup"),
                     photo,
+                    reply.get("message_id"),
+                    bool(params.get("disable_notification")),
+                    bool(params.get("allow_paid_broadcast")),
+                    time.monotonic(),
                 )
             )
             message: dict[str, Any] = {
