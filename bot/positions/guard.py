@@ -17,6 +17,7 @@ from decimal import Decimal
 
 import numpy as np
 
+from bot.delivery.priority import Priority
 from bot.market.models import Snapshot, TickResult
 from bot.market_service import FRESH
 from bot.positions import render
@@ -174,11 +175,20 @@ class PositionGuard:
         changed: dict[int, GuardedPosition] = {}
         stamp = now.strftime("%Y%m%dT%H%M%S")
 
-        def send(live: _Live, kind: str, text: str) -> None:
+        def send(live: _Live, kind: str, text: str, ev: Evaluation) -> None:
             p = live.position
             changed[p.id] = p
             if not p.snoozed(now):
-                alerts.append(OutgoingAlert(p.chat_id, f"pos:{p.id}:{kind}:{stamp}", text))
+                alerts.append(
+                    OutgoingAlert(
+                        p.chat_id,
+                        f"pos:{p.id}:{kind}:{stamp}",
+                        text,
+                        priority=Priority.URGENT,  # rings through quiet hours, claimed first
+                        thread=f"pos:{p.id}",  # one position's alerts reply to its first
+                        seen_at=now - timedelta(seconds=ev.data_age_s),
+                    )
+                )
 
         alerts += self._blind(tick, points, now, stamp)
         for live, reason in self._moves(tick, now):
@@ -191,7 +201,7 @@ class PositionGuard:
             moved = abs(ev.liquidation_price - before)
             if moved and moved >= MOVE_SHARE * abs(ev.mark - before):
                 state.liq_told = ev.liquidation_price
-                send(live, "moved", render.moved_alert(live.position, ev, before, reason))
+                send(live, "moved", render.moved_alert(live.position, ev, before, reason), ev)
         level_ids, funding_ids = self._scan(points)
         for pid in level_ids:
             live = self._live[pid]
@@ -204,7 +214,7 @@ class PositionGuard:
             )
             changed[pid] = live.position
             if level is not None:
-                send(live, f"level{level}", render.level_alert(live.position, ev, level))
+                send(live, f"level{level}", render.level_alert(live.position, ev, level), ev)
             self._retrigger(live)
         for pid in funding_ids:
             live = self._live[pid]
@@ -217,7 +227,7 @@ class PositionGuard:
             state, level = live.position.state, live.position.claim.funding_level
             if not state.funding_sent and paying > level:
                 state.funding_sent = True
-                send(live, "funding", render.funding_alert(live.position, ev, rate_8h))
+                send(live, "funding", render.funding_alert(live.position, ev, rate_8h), ev)
             elif state.funding_sent and paying < level / 2:
                 state.funding_sent = False
                 changed[pid] = live.position
@@ -230,7 +240,7 @@ class PositionGuard:
                 ev = self._evaluate(live, points, now)
                 if ev is not None:
                     text = render.squeeze_alert(live.position, ev, warning.kind, warning.summary)
-                    send(live, warning.kind, text)
+                    send(live, warning.kind, text, ev)
         await self.repository.save_states(changed.values())
         queued = await self.outbox.enqueue(alerts, now)
         if queued:
@@ -368,6 +378,7 @@ class PositionGuard:
                     chat_id,
                     f"pos:blind:{asset}:{chat_id}:{stamp}",
                     render.blind_notice(asset, reasons, ids),
+                    priority=Priority.URGENT,
                 )
                 for chat_id, ids in by_chat.items()
             ]

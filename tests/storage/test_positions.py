@@ -88,8 +88,11 @@ async def test_levels_alert_once_each_in_order_and_survive_a_restart(engine: Asy
         clock.now = NOW + timedelta(minutes=i + 1)
         await guard.after_poll(tick(clock.now, mark))
 
-    texts = [m.text for m in await outbox.messages(USER)]
+    sent = await outbox.messages(USER)
+    texts = [m.text for m in sent]
     assert len(texts) == 3
+    # Urgent (never held for quiet hours, claimed first), one thread per position.
+    assert {(m.priority, m.thread, m.status) for m in sent} == {("urgent", "pos:1", "pending")}
     assert texts[0].startswith("🚨 <b>BTC long: 5.00% from liquidation</b> (below your 5 % level)")
     assert "Mark 57,070.00 on binance" in texts[0] and "data 0s old" in texts[0]
     assert texts[1].startswith("🚨 <b>BTC long: 2.00% from liquidation</b> (below your 2 % level)")
