@@ -23,7 +23,7 @@ from bot.positions.service import Added, PositionService
 from bot.risk.models import LiqQuote, MarginMode, RiskInputError
 from bot.side import Side
 from handlers.context import BotContext
-from handlers.formatting import pct_points, plain, usage_text
+from handlers.formatting import money, pct_points, plain, usage_text
 from handlers.market import unknown_sentence
 from handlers.parsing import (
     UsageError,
@@ -38,11 +38,12 @@ from storage.repositories.positions import PositionCapReached
 
 ADD_USAGE = (
     "/pos add <asset> <long|short> <entry> <leverage>x size=<coins> "
-    "[binance|bybit|okx|hyperliquid] [isolated|cross balance=] [levels=5,2,1] [funding=0.05%]"
+    "[binance|bybit|okx|hyperliquid] [isolated|cross balance=] [levels=5,2,1] [funding=0.05%] "
+    "[cost=<USD per settlement>]"
 )
 ADD_EXAMPLE = "/pos add BTC long 50000 50x size=0.2 binance"
 POS_USAGE = "/pos [add …|close <id>|all|edit <id> levels=5,2,1|snooze <id> 1h]"
-EDIT_USAGE = "/pos edit <id> [levels=5,2,1] [funding=0.05%] [entry=] [size=] [lev=]"
+EDIT_USAGE = "/pos edit <id> [levels=5,2,1] [funding=0.05%] [cost=] [entry=] [size=] [lev=]"
 EDIT_EXAMPLE = "/pos edit 3 levels=10,5,2"
 PRIVATE_ONLY = "Positions are personal: /pos works in a private chat only."
 SNOOZES = {"1h": timedelta(hours=1), "8h": timedelta(hours=8), "24h": timedelta(hours=24)}
@@ -84,6 +85,8 @@ def _options(
             if rate is None or not Decimal(0) < rate < Decimal("0.05"):
                 raise _usage("funding is a rate per 8h, like funding=0.05%.", usage, example)
             out["funding_level"] = rate
+        elif key == "cost":
+            out["settlement_cost"] = _positive(parse_number(raw), "cost", usage, example)
         elif key == "size":
             out["size"] = _positive(parse_number(raw), "size", usage, example)
         elif key in ("balance", "wallet"):
@@ -155,7 +158,13 @@ def added_text(added: Added, verb: str = "Guarding") -> str:
         *summary_lines(ev),
         f"Alerts at {levels_text(c.levels)} from liquidation, each once (again after it "
         f"recovers), and when funding against you passes {pct_points(c.funding_level * 100, 3)} "
-        "per 8h. They ring through quiet hours.",
+        "per 8h"
+        + (
+            f" or the next settlement costs more than {money(c.settlement_cost)}"
+            if c.settlement_cost is not None
+            else ""
+        )
+        + ". They ring through quiet hours.",
     ]
     if added.crossed:
         inside = ", ".join(f"{plain(level)} %" for level in added.crossed)

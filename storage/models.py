@@ -210,6 +210,7 @@ class PositionRow(SQLModel, table=True):
     cross_balance: Decimal | None = Field(default=None, sa_column=Column(DecimalText))
     levels: str = Field(default="5,2,1", max_length=48)  # % from liquidation, widest first
     funding_level: Decimal = Field(sa_column=Column(DecimalText, nullable=False))
+    settlement_cost: Decimal | None = Field(default=None, sa_column=Column(DecimalText))
     active: bool = True  # closed positions stay as rows so other replicas see the close
     version: int = 1
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))

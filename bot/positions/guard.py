@@ -72,6 +72,7 @@ class PositionGuard:
     book: PositionBook = field(default_factory=PositionBook)
     _live: dict[int, _Live] = field(default_factory=dict)
     _by_asset: dict[str, dict[int, _Live]] = field(default_factory=dict)
+    _cost_watch: set[int] = field(default_factory=set)  # settlement cost limits: few, by hand
     _synced: datetime | None = None
     _tier_book: TierBook | None = None
     _blind_since: dict[str, datetime] = field(default_factory=dict)
@@ -118,10 +119,13 @@ class PositionGuard:
             return
         live = self._live[position.id] = _Live(position, base)
         self._by_asset.setdefault(position.claim.asset, {})[position.id] = live
+        if position.claim.settlement_cost is not None:
+            self._cost_watch.add(position.id)
         self._rebook(live)
 
     def _drop(self, position_id: int) -> None:
         live = self._live.pop(position_id, None)
+        self._cost_watch.discard(position_id)
         if live is not None:
             asset = live.position.claim.asset
             self._by_asset[asset].pop(position_id, None)
@@ -216,33 +220,49 @@ class PositionGuard:
             if level is not None:
                 send(live, f"level{level}", render.level_alert(live.position, ev, level), ev)
             self._retrigger(live)
-        for pid in funding_ids:
+        for pid in sorted(set(funding_ids) | self._cost_watch):
             live = self._live[pid]
-            ev = self._evaluate(live, points, now)
             point = self._resolve(points, live)
-            if ev is None or point is None or point.funding_rate is None:
+            if point is None or point.funding_rate is None:
                 continue
+            claim, state = live.position.claim, live.position.state
             rate_8h = point.funding_rate * EIGHT / (point.funding_interval_hours or 8)
-            paying = rate_8h * live.position.claim.side.sign
-            state, level = live.position.state, live.position.claim.funding_level
-            if not state.funding_sent and paying > level:
-                state.funding_sent = True
-                send(live, "funding", render.funding_alert(live.position, ev, rate_8h), ev)
-            elif state.funding_sent and paying < level / 2:
+            paying = rate_8h * claim.side.sign
+            cost = claim.side.sign * claim.size * point.mark * point.funding_rate
+            limit = claim.settlement_cost
+            if not state.funding_sent and (
+                paying > claim.funding_level or (limit is not None and cost > limit)
+            ):
+                ev = self._evaluate(live, points, now)
+                if ev is not None:
+                    state.funding_sent = True
+                    text = render.funding_alert(live.position, ev, rate_8h, cost)
+                    send(live, "funding", text, ev)
+            elif (
+                state.funding_sent
+                and paying < claim.funding_level / 2
+                and (limit is None or cost < limit / 2)
+            ):
                 state.funding_sent = False
                 changed[pid] = live.position
             self._retrigger(live)
         for warning in warnings:
             side = SQUEEZE_AGAINST.get(warning.kind)
+            stage = getattr(warning, "stage", None)  # the engine's cascade stage, when it has one
+            if stage == "over":
+                continue  # the cascade ended: the level alerts speak for the position now
             for live in self._by_asset.get(warning.asset, {}).values():
                 if side is None or live.position.claim.side is not side:
                     continue
                 ev = self._evaluate(live, points, now)
                 if ev is not None:
-                    text = render.squeeze_alert(live.position, ev, warning.kind, warning.summary)
+                    text = render.squeeze_alert(
+                        live.position, ev, warning.kind, stage, warning.summary
+                    )
                     send(live, warning.kind, text, ev)
-        await self.repository.save_states(changed.values())
+        # Outbox first: a crash between the two then repeats an alert rather than losing it.
         queued = await self.outbox.enqueue(alerts, now)
+        await self.repository.save_states(changed.values())
         if queued:
             log.info("position guard: %d alerts queued", queued)
             self.wake.set()

@@ -29,6 +29,7 @@ class PositionClaim:
     cross_balance: Decimal | None = None
     levels: tuple[Decimal, ...] = DEFAULT_LEVELS  # descending
     funding_level: Decimal = DEFAULT_FUNDING_LEVEL
+    settlement_cost: Decimal | None = None  # USD: alert when the next settlement costs more
 
     @property
     def symbol(self) -> str:

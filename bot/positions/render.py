@@ -81,23 +81,32 @@ def level_alert(position: GuardedPosition, ev: Evaluation, level: Decimal) -> st
     )
 
 
-def squeeze_alert(position: GuardedPosition, ev: Evaluation, kind: str, summary: str) -> str:
+def squeeze_alert(
+    position: GuardedPosition, ev: Evaluation, kind: str, stage: str | None, summary: str
+) -> str:
+    """`stage`: the engine's cascade stage (early, confirmed, escalated) when it gives one."""
     c = position.claim
     what = kind.replace("_", " ")
+    when = "starting" if stage in (None, "early") else str(stage)
     head = (
-        f"🚨 <b>{what} starting on {c.asset}: your {c.side.value} is "
+        f"🚨 <b>{what} {when} on {c.asset}: your {c.side.value} is "
         f"{pct_points(ev.distance_pct)} from liquidation</b>"
     )
     return "\n".join([head, escape(summary), *summary_lines(ev), f"#{position.id} {title(c)}"])
 
 
-def funding_alert(position: GuardedPosition, ev: Evaluation, rate_8h: Decimal) -> str:
+def funding_alert(
+    position: GuardedPosition, ev: Evaluation, rate_8h: Decimal, cost: Decimal
+) -> str:
+    """`cost`: what the next settlement takes from the position at the live rate (USD)."""
     c = position.claim
     head = (
         f"💸 <b>{c.asset} funding turned against your {c.side.value}</b>: "
         f"{pct_points(rate_8h * 100, 4)} per 8h (your level {pct_points(c.funding_level * 100, 4)})"
     )
-    return "\n".join([head, *summary_lines(ev), f"#{position.id} {title(c)}"])
+    limit = f" (your limit {money(c.settlement_cost)})" if c.settlement_cost is not None else ""
+    costs = f"The next settlement costs you {money(cost)}{limit}."
+    return "\n".join([head, costs, *summary_lines(ev), f"#{position.id} {title(c)}"])
 
 
 def moved_alert(position: GuardedPosition, ev: Evaluation, before: Decimal, reason: str) -> str:

@@ -39,6 +39,7 @@ def to_guarded(row: PositionRow) -> GuardedPosition:
         cross_balance=row.cross_balance,
         levels=tuple(Decimal(word) for word in row.levels.split(",")),
         funding_level=row.funding_level,
+        settlement_cost=row.settlement_cost,
     )
     state = GuardState(
         levels_sent=row.levels_sent,
@@ -65,6 +66,7 @@ def _claim_values(claim: PositionClaim) -> dict[str, object]:
         "cross_balance": claim.cross_balance,
         "levels": _levels_text(claim.levels),
         "funding_level": claim.funding_level,
+        "settlement_cost": claim.settlement_cost,
     }
 
 

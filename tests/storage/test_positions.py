@@ -212,3 +212,22 @@ async def test_positions_are_per_user_capped_and_closed_for_every_replica(
     assert sorted(guard._live) == [1, 3]
     assert guard._live[1].position.claim.levels == (D(10), D(5))
     assert await outbox.messages(USER) == []  # levels inside at the add or edit count as sent
+
+
+async def test_the_next_settlement_costing_more_than_the_limit_alerts_once_per_episode(
+    engine: AsyncEngine,
+) -> None:
+    clock = Clock()
+    snapshots, _market, service, outbox = await _setup(engine, clock)
+    await snapshots.save([snap(Venue.BINANCE, NOW, 60000, 90000)])
+    claim = replace(CLAIM, size=D(10), funding_level=D("0.01"), settlement_cost=D(50))
+    await service.add(USER, claim, NOW)
+    guard = _guard(service, outbox, clock)
+    await guard.load()
+    # 10 BTC × 60,000 × 0.01 % = 60 a settlement: over 50. Then 12 (re-armed below 25), then 60.
+    for minute, rate in ((1, "0.0001"), (2, "0.0001"), (3, "0.00002"), (4, "0.0001")):
+        clock.now = NOW + timedelta(minutes=minute)
+        await guard.after_poll(tick(clock.now, "60000", funding_rate=D(rate)))
+    texts = [m.text for m in await outbox.messages(USER)]
+    assert len(texts) == 2
+    assert texts[0].split("\n")[1] == "The next settlement costs you 60.00 (your limit 50.00)."

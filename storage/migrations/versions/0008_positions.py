@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("cross_balance", money, nullable=True),
         sa.Column("levels", sa.String(48), nullable=False),
         sa.Column("funding_level", money, nullable=False),
+        sa.Column("settlement_cost", money, nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
