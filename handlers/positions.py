@@ -169,6 +169,8 @@ def added_text(added: Added, verb: str = "Guarding") -> str:
     if added.crossed:
         inside = ", ".join(f"{plain(level)} %" for level in added.crossed)
         lines.append(f"Already inside {inside}: counted as sent, no separate alert.")
+    if p.state.funding_sent:
+        lines.append("Funding is already against you beyond your level: counted as sent.")
     lines.append(f"<i>{CLAIM_NOTE}</i>")
     return "\n".join(lines)
 

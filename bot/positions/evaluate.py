@@ -42,7 +42,35 @@ class Evaluation:
     roe_pct: Decimal  # PnL as % of the initial margin
     funding_paid: Decimal  # signed cash to the holder so far: negative when paying
     funding_per_day: Decimal | None  # signed, at the live rate
+    funding_rate_8h: Decimal | None  # the venue's live rate per 8 h, longs paying when positive
+    next_settlement: Decimal | None  # signed cash to the holder at the next settlement
     data_age_s: float
+
+    @property
+    def funding_against(self) -> Decimal | None:
+        """The live rate per 8 h the position pays (negative: it receives)."""
+        if self.funding_rate_8h is None:
+            return None
+        return self.funding_rate_8h * self.claim.side.sign
+
+    def funding_breached(self) -> bool:
+        """Funding against the position beyond its level, or the next settlement costing more
+        than its limit."""
+        against, limit = self.funding_against, self.claim.settlement_cost
+        if against is None or self.next_settlement is None:
+            return False
+        return against > self.claim.funding_level or (
+            limit is not None and -self.next_settlement > limit
+        )
+
+    def funding_calm(self) -> bool:
+        """Back below half of both: the funding alert re-arms."""
+        against, limit = self.funding_against, self.claim.settlement_cost
+        if against is None or self.next_settlement is None:
+            return False
+        return against < self.claim.funding_level / 2 and (
+            limit is None or -self.next_settlement < limit / 2
+        )
 
 
 def quote(
@@ -66,11 +94,10 @@ def distance_pct(claim: PositionClaim, liquidation: Decimal, mark: Decimal) -> D
     return (mark - liquidation) * claim.side.sign / mark * HUNDRED
 
 
-def funding_per_day(claim: PositionClaim, point: MarketPoint) -> Decimal | None:
+def next_settlement(claim: PositionClaim, point: MarketPoint) -> Decimal | None:
     if point.funding_rate is None or not point.funding_interval_hours:
         return None
-    per_settlement = -claim.side.sign * claim.size * point.mark * point.funding_rate
-    return per_settlement * 24 / point.funding_interval_hours
+    return -claim.side.sign * claim.size * point.mark * point.funding_rate
 
 
 def hourly_atr(marks: Iterable[tuple[datetime, float]]) -> Decimal | None:
@@ -103,6 +130,8 @@ def evaluate(
     liquidation = effective_liquidation(claim, base.liquidation_price, funding_paid)
     room = (point.mark - liquidation) * claim.side.sign
     pnl = claim.side.sign * claim.size * (point.mark - claim.entry)
+    settlement = next_settlement(claim, point)
+    interval = point.funding_interval_hours
     return Evaluation(
         claim=claim,
         quote=base,
@@ -114,6 +143,12 @@ def evaluate(
         pnl=pnl,
         roe_pct=pnl / base.margin * HUNDRED,
         funding_paid=funding_paid,
-        funding_per_day=funding_per_day(claim, point),
+        funding_per_day=None if settlement is None or not interval else settlement * 24 / interval,
+        funding_rate_8h=(
+            None
+            if point.funding_rate is None or not interval
+            else point.funding_rate * 8 / interval
+        ),
+        next_settlement=settlement,
         data_age_s=max(0.0, (now - point.ts).total_seconds()),
     )

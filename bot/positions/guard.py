@@ -46,7 +46,6 @@ SYNC_OVERLAP = timedelta(minutes=2)  # replicas' clocks differ a little: re-read
 # is not news.
 MOVE_SHARE = Decimal("0.05")
 SQUEEZE_AGAINST = {"long_squeeze": Side.LONG, "short_squeeze": Side.SHORT}
-EIGHT = Decimal(8)
 
 
 @dataclass
@@ -222,27 +221,14 @@ class PositionGuard:
             self._retrigger(live)
         for pid in sorted(set(funding_ids) | self._cost_watch):
             live = self._live[pid]
-            point = self._resolve(points, live)
-            if point is None or point.funding_rate is None:
+            ev = self._evaluate(live, points, now)
+            if ev is None:
                 continue
-            claim, state = live.position.claim, live.position.state
-            rate_8h = point.funding_rate * EIGHT / (point.funding_interval_hours or 8)
-            paying = rate_8h * claim.side.sign
-            cost = claim.side.sign * claim.size * point.mark * point.funding_rate
-            limit = claim.settlement_cost
-            if not state.funding_sent and (
-                paying > claim.funding_level or (limit is not None and cost > limit)
-            ):
-                ev = self._evaluate(live, points, now)
-                if ev is not None:
-                    state.funding_sent = True
-                    text = render.funding_alert(live.position, ev, rate_8h, cost)
-                    send(live, "funding", text, ev)
-            elif (
-                state.funding_sent
-                and paying < claim.funding_level / 2
-                and (limit is None or cost < limit / 2)
-            ):
+            state = live.position.state
+            if not state.funding_sent and ev.funding_breached():
+                state.funding_sent = True
+                send(live, "funding", render.funding_alert(live.position, ev), ev)
+            elif state.funding_sent and ev.funding_calm():
                 state.funding_sent = False
                 changed[pid] = live.position
             self._retrigger(live)

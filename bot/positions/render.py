@@ -95,11 +95,9 @@ def squeeze_alert(
     return "\n".join([head, escape(summary), *summary_lines(ev), f"#{position.id} {title(c)}"])
 
 
-def funding_alert(
-    position: GuardedPosition, ev: Evaluation, rate_8h: Decimal, cost: Decimal
-) -> str:
-    """`cost`: what the next settlement takes from the position at the live rate (USD)."""
+def funding_alert(position: GuardedPosition, ev: Evaluation) -> str:
     c = position.claim
+    rate_8h, cost = ev.funding_rate_8h or Decimal(0), -(ev.next_settlement or Decimal(0))
     head = (
         f"💸 <b>{c.asset} funding turned against your {c.side.value}</b>: "
         f"{pct_points(rate_8h * 100, 4)} per 8h (your level {pct_points(c.funding_level * 100, 4)})"

@@ -64,7 +64,9 @@ class PositionService:
         """Raises what evaluate_now raises, and PositionCapReached."""
         ev = await self.evaluate_now(claim, GuardState(), now)
         inside = crossed(claim.levels, ev.distance_pct)
-        state = GuardState(levels_sent=inside, liq_told=ev.liquidation_price)
+        state = GuardState(
+            levels_sent=inside, funding_sent=ev.funding_breached(), liq_told=ev.liquidation_price
+        )
         # A private chat's id is its user's id: alerts go there and nowhere else.
         position = await self.repository.add(user_id, user_id, claim, state, now, cap=self.cap)
         return Added(position, ev, claim.levels[:inside])
@@ -78,7 +80,12 @@ class PositionService:
         claim = replace(current.claim, **change)  # type: ignore[arg-type]
         ev = await self.evaluate_now(claim, current.state, now)
         inside = crossed(claim.levels, ev.distance_pct)
-        state = replace(current.state, levels_sent=inside, liq_told=ev.liquidation_price)
+        state = replace(
+            current.state,
+            levels_sent=inside,
+            funding_sent=ev.funding_breached(),
+            liq_told=ev.liquidation_price,
+        )
         if not await self.repository.edit(user_id, position_id, claim, state, now):
             return None
         updated = replace(current, claim=claim, state=state)

@@ -100,6 +100,7 @@ class PositionRepository:
                 created_at=now,
                 updated_at=now,
                 levels_sent=state.levels_sent,
+                funding_sent=state.funding_sent,
                 funding_paid=state.funding_paid,
                 liq_told=state.liq_told,
                 **_claim_values(claim),  # type: ignore[arg-type]
@@ -167,7 +168,7 @@ class PositionRepository:
                 position_id,
                 now,
                 levels_sent=state.levels_sent,
-                funding_sent=False,
+                funding_sent=state.funding_sent,
                 liq_told=state.liq_told,
                 **values,
             )

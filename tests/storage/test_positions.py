@@ -219,9 +219,14 @@ async def test_the_next_settlement_costing_more_than_the_limit_alerts_once_per_e
 ) -> None:
     clock = Clock()
     snapshots, _market, service, outbox = await _setup(engine, clock)
-    await snapshots.save([snap(Venue.BINANCE, NOW, 60000, 90000)])
+    calm = replace(snap(Venue.BINANCE, NOW, 60000, 90000), funding_rate=D("0.00002"))
+    await snapshots.save([calm])
     claim = replace(CLAIM, size=D(10), funding_level=D("0.01"), settlement_cost=D(50))
-    await service.add(USER, claim, NOW)
+    assert not (await service.add(USER, claim, NOW)).position.state.funding_sent
+    # Added while the next settlement already costs 60: that counts as sent, as levels do.
+    await snapshots.save([replace(calm, ts=NOW + timedelta(seconds=1), funding_rate=D("0.0001"))])
+    already = await service.add(2002, claim, NOW)
+    assert already.position.state.funding_sent
     guard = _guard(service, outbox, clock)
     await guard.load()
     # 10 BTC × 60,000 × 0.01 % = 60 a settlement: over 50. Then 12 (re-armed below 25), then 60.
@@ -231,3 +236,4 @@ async def test_the_next_settlement_costing_more_than_the_limit_alerts_once_per_e
     texts = [m.text for m in await outbox.messages(USER)]
     assert len(texts) == 2
     assert texts[0].split("\n")[1] == "The next settlement costs you 60.00 (your limit 50.00)."
+    assert len(await outbox.messages(2002)) == 1  # only after it re-armed
