@@ -48,6 +48,7 @@ EDIT_EXAMPLE = "/pos edit 3 levels=10,5,2"
 PRIVATE_ONLY = "Positions are personal: /pos works in a private chat only."
 SNOOZES = {"1h": timedelta(hours=1), "8h": timedelta(hours=8), "24h": timedelta(hours=24)}
 MAX_LEVELS = 5
+LIST_PAGE_CHARS = 3500
 
 
 class GuardOff(Exception):
@@ -253,15 +254,25 @@ async def _list(message: Message, context: BotContext, user_id: int) -> None:
         )
         return
     now = datetime.now(UTC)
-    blocks = []
+    pages: list[tuple[list[str], list[int]]] = [([], [])]
     for position, ev in rows:
         head = f"<b>#{position.id} {title(position.claim)}</b>"
         if position.snoozed(now) and position.state.snoozed_until is not None:
             head += f" (snoozed until {position.state.snoozed_until:%H:%M} UTC)"
         body = summary_lines(ev) if not isinstance(ev, str) else [f"No live data: {escape(ev)}"]
-        blocks.append("\n".join([head, *body]))
-    markup = InlineKeyboardMarkup([_buttons(p.id) for p, _ in rows[:20]])
-    await _reply(message, "\n\n".join(blocks) + f"\n\n<i>{CLAIM_NOTE}</i>", markup)
+        block = "\n".join([head, *body])
+        blocks, ids = pages[-1]
+        if blocks and sum(len(b) + 2 for b in blocks) + len(block) > LIST_PAGE_CHARS:
+            pages.append(([], []))
+            blocks, ids = pages[-1]
+        blocks.append(block)
+        ids.append(position.id)
+    pages[-1][0].append(f"<i>{CLAIM_NOTE}</i>")
+    # Telegram takes 4,096 characters a message: a long list comes as several, each with the
+    # buttons of its own positions.
+    for blocks, ids in pages:
+        markup = InlineKeyboardMarkup([_buttons(pid) for pid in ids])
+        await _reply(message, "\n\n".join(blocks), markup)
 
 
 async def _close(message: Message, context: BotContext, user_id: int, which: str) -> None:

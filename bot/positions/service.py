@@ -55,6 +55,7 @@ class PositionService:
         """Raises DataUnavailable, UnknownAsset or RiskInputError, each with a sentence."""
         if self.market is None:
             raise DataUnavailable("Market data is switched off on this bot: nothing to guard.")
+        self.market.resolve(claim.asset)  # an unknown asset is named, with suggestions
         row = pick(await self.market.fresh(claim.asset), claim.venue)
         point = point_of(row)
         base = quote(claim, tiers=self.tiers(), default_mmr=self.default_mmr, mark=point.mark)

@@ -89,6 +89,25 @@ async def test_the_mark_walks_to_liquidation_and_each_level_alerts_once(tmp_path
             assert edited.startswith("🛡 <b>Updated #2:")
             assert "Already inside 10 %, 5 %, 2 %: counted as sent" in edited
 
+            for entry in range(60000, 79000, 1000):  # 20 in all: more than one message holds
+                await bot.ask(f"/pos add BTC short {entry} 5x size=0.1 okx")
+            before = len(bot.api.sent_messages(ME))
+            bot.api.push_message(ME, "/pos")
+            await bot.api.wait_for(lambda: len(bot.api.sent_messages(ME)) >= before + 2)
+            await _polls(fx, 1)
+            pages = bot.api.sent_messages(ME)[before:]
+            assert len(pages) == 2 and all(len(p.text) <= 4096 for p in pages)
+            assert pages[1].text.endswith(
+                "cannot see your account. Alerts come to this private chat only.</i>"
+            )
+            buttons = [
+                row[0]["callback_data"] for p in pages for row in p.reply_markup["inline_keyboard"]
+            ]
+            assert buttons == [f"pos:close:{i}" for i in range(2, 22)]
+            assert "You guard 20 positions, the most allowed" in await bot.ask(
+                "/pos add BTC short 80000 5x size=0.1"
+            )
+
 
 async def test_the_guard_says_it_is_blind_once_while_the_venue_fails(tmp_path: Path) -> None:
     async with FakeExchange() as fx:
