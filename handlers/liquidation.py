@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from html import escape
 
-from telegram import Update
+from telegram import Chat, Update
 from telegram.constants import ParseMode
 
 from bot.market_service import DataUnavailable, MarketService, UnknownAsset
@@ -112,5 +112,8 @@ def format_liquidation(quote: LiqQuote) -> str:
 async def liq_command(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None
     text, quote = await liquidation_answer(list(context.args or []), context)
-    markup = guard_button(quote) if quote is not None and context.services.positions else None
+    chat = update.effective_chat
+    # Positions are personal: the guard's button only where the answer is the user's own.
+    guarded = chat is not None and chat.type == Chat.PRIVATE and context.services.positions
+    markup = guard_button(quote) if quote is not None and guarded else None
     await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)

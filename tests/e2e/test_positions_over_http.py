@@ -31,9 +31,12 @@ async def test_the_mark_walks_to_liquidation_and_each_level_alerts_once(tmp_path
             usage = await bot.ask("/pos add BTC long 60000 10x binance")
             assert usage.startswith("Give the position size in coins: size=0.2.\nUsage:")
 
-            # /liq's answer carries the button; pressing it guards that position.
+            # In a private chat /liq's answer carries the button; pressing it guards that position.
             await _ask_until(bot, "/liq BTC 10x long binance", "Entry = live mark")
             [[button]] = bot.api.sent_messages(ME)[-1].reply_markup["inline_keyboard"]
+            in_group = await bot.ask("/liq BTC 10x long binance", chat_id=GROUP, user_id=ME)
+            assert "Entry = live mark" in in_group  # a group gets the answer, not the button
+            assert bot.api.sent_messages(GROUP)[-1].reply_markup is None
             assert button == {
                 "text": "🛡 Guard this position",
                 "callback_data": "pos:add:BTC:long:60000:10:binance:1",
