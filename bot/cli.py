@@ -1,5 +1,5 @@
-"""`oiwatch run | liq | funding | pos check | ask | snapshot | replay | latency | db upgrade`: no
-Telegram needed."""
+"""`oiwatch run | liq | funding | pos check | ask | snapshot | replay | evaluate | latency |
+db upgrade`: no Telegram needed."""
 
 from __future__ import annotations
 
@@ -210,6 +210,8 @@ def _cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
                         "ts": w.ts.isoformat(),
                         "kind": w.kind,
                         "severity": w.severity,
+                        "stage": w.stage,
+                        "event_start": w.event_start.isoformat() if w.event_start else None,
                         "window": w.window,
                         "summary": w.summary,
                         "numbers": w.numbers,
@@ -222,10 +224,46 @@ def _cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     for w in warnings:
         print(
-            f"{w.ts:%Y-%m-%d %H:%M} UTC  {w.kind:<17} {w.severity:<8} {w.window:>3}  "
+            f"{w.ts:%Y-%m-%d %H:%M} UTC  {w.kind:<17} {w.stage or '':<9} {w.severity:<8} "
+            f"{w.window:>3}  "
             f"{w.summary}\n    evidence: {w.evidence()}"
         )
     print(f"{len(warnings)} warnings")
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    from pathlib import Path
+
+    from bot.signals.labels import windows, write_events
+    from bot.signals.scorecard import as_json, evaluate_folder, table
+
+    folder = Path(args.folder)
+    events = Path(args.events) if args.events else folder / "events.csv"
+    if not folder.is_dir() or not windows(folder):
+        print(
+            f"oiwatch: no *_metrics_5m_*.csv windows in {folder}; "
+            "e.g. oiwatch evaluate tests/data/real",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if args.write_events:
+        labelled = write_events(folder, events)
+        print(f"{len(labelled)} events written to {events}")
+        return 0
+    if not events.is_file():
+        print(
+            f"oiwatch: no events file {events}; write one from the onset rule first: "
+            f"oiwatch evaluate {folder} --write-events",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    try:
+        card = evaluate_folder(folder, events)
+    except (OSError, ValueError, KeyError) as error:
+        print(f"oiwatch: cannot evaluate: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    print(json.dumps(as_json(card)) if args.json else table(card))
     return 0
 
 
@@ -328,6 +366,18 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--levels", default="5,2,1", help="percent from liquidation")
     check.add_argument("--json", action="store_true")
 
+    evaluate = sub.add_parser(
+        "evaluate", help="score the signal engine on real windows against labelled events"
+    )
+    evaluate.add_argument("folder")
+    evaluate.add_argument("--events", help="events CSV (default: <folder>/events.csv)")
+    evaluate.add_argument(
+        "--write-events",
+        action="store_true",
+        help="label the onsets from the raw data by the flush-bar rule and write the events file",
+    )
+    evaluate.add_argument("--json", action="store_true")
+
     ask_parser = sub.add_parser("ask", help="print exactly what the bot would reply")
     ask_parser.add_argument("message")
 
@@ -349,6 +399,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "snapshot": _cmd_snapshot,
     "replay": _cmd_replay,
     "pos": _cmd_pos_check,
+    "evaluate": _cmd_evaluate,
 }
 
 

@@ -46,7 +46,21 @@ class DataUnavailable(RuntimeError):
 @dataclass
 class VenueHealth:
     last_good: datetime | None = None
-    last_error: str | None = None
+    last_error: str | None = None  # what a trader reads, without the venue's name
+    failing_since: datetime | None = None
+
+    def failed(self, venue: str, reason: str | None, now: datetime) -> None:
+        self.last_error = (reason or "no answer").removeprefix(f"{venue}: ")
+        if self.failing_since is None:
+            self.failing_since = now
+
+    def answered(self, now: datetime) -> None:
+        self.last_good, self.last_error, self.failing_since = now, None, None
+
+    def problem(self) -> str:
+        """'unreachable (connection refused) since 06:31 UTC'."""
+        since = f" since {self.failing_since:%H:%M} UTC" if self.failing_since else ""
+        return f"{self.last_error}{since}"
 
 
 @dataclass
@@ -67,9 +81,9 @@ class MarketService:
         for venue, result in tick.results.items():
             health = self.health.setdefault(str(venue), VenueHealth())
             if result.degraded:
-                health.last_error = result.reason
+                health.failed(str(venue), result.reason, now)
             else:
-                health.last_good, health.last_error = now, None
+                health.answered(now)
         stored = await self.snapshots.save(tick.snapshots())
         await self.flush_liquidations()
         self.known_assets.update(s.asset for s in tick.snapshots())
@@ -133,13 +147,17 @@ class MarketService:
         if rows:
             return rows
         last = await self.snapshots.latest(asset)
-        failing = {v: h.last_error for v, h in self.health.items() if h.last_error}
+        failing = [f"{v}: {h.problem()}" for v, h in self.health.items() if h.last_error]
         if last:
             age = int((now - max(r.ts for r in last)).total_seconds() // 60)
-            detail = f"last good data {age} min old"
+            detail = f"the last good data is {age} min old, too old to answer from"
+        elif self.collector is None:
+            detail = "market data is switched off on this bot (OIWATCH_VENUES is empty)"
+        elif self.last_tick is None:
+            detail = "no data yet: the first poll is still running"
         else:
-            detail = "no data yet (the first poll may still be running)"
-        venues = ", ".join(f"{v}: {e}" for v, e in failing.items()) or "no venue answered"
+            detail = "no venue has had data for it since the bot started"
+        venues = "; ".join(failing) or f"no venue lists {asset} right now"
         raise DataUnavailable(f"No fresh data for {asset} ({venues}); {detail}.")
 
     async def overview(self, asset: str) -> tuple[AssetOverview, dict[str, str]]:
@@ -147,7 +165,7 @@ class MarketService:
         latest = await self.fresh(asset)
         history = await self.snapshots.series(asset, now - timedelta(hours=24, minutes=30))
         flows = await self.snapshots.liquidations(asset, now - timedelta(hours=1))
-        degraded = {v: h.last_error or "" for v, h in self.health.items() if h.last_error}
+        degraded = {v: h.problem() for v, h in self.health.items() if h.last_error}
         return build_overview(asset, latest, history, flows, now), degraded
 
     def streams(self, endpoints: MarketEndpoints) -> list[StreamConsumer]:

@@ -1,9 +1,13 @@
-"""Per-user command budget: a sliding window, so a burst is refused but normal use never is."""
+"""Per-user budgets: a sliding window, so a burst is refused but normal use never is."""
 
 from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+
+# Telegram sends an inline query per keystroke: typing `50000 50x long` three times is ~40
+# queries, so inline gets its own, larger budget and never eats the command budget.
+INLINE_PER_COMMAND = 4
 
 
 @dataclass
@@ -18,18 +22,22 @@ class CommandLimiter:
         self.window_seconds = window_seconds
         self._windows: dict[int, _Window] = {}
 
-    def check(self, key: int, now: float) -> tuple[bool, bool]:
-        """(allowed, warn): `warn` is True once per burst, so the refusal itself is not spam."""
+    def allow(self, key: int, now: float) -> bool:
         window = self._windows.setdefault(key, _Window())
         while window.stamps and now - window.stamps[0] >= self.window_seconds:
             window.stamps.popleft()
         if len(window.stamps) < self.max_events:
             window.stamps.append(now)
             window.warned = False
-            return True, False
-        warn = not window.warned
+            return True
+        return False
+
+    def first_refusal(self, key: int) -> bool:
+        """True once per burst: the caller says so once, so the refusal itself is not spam."""
+        window = self._windows.setdefault(key, _Window())
+        first = not window.warned
         window.warned = True
-        return False, warn
+        return first
 
     def retry_in(self, key: int, now: float) -> float:
         window = self._windows.get(key)

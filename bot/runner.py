@@ -25,11 +25,11 @@ from bot.health import HealthCheck
 from bot.market.collector import Collector, make_fetchers
 from bot.market.models import Venue
 from bot.market.okx import OkxFetcher
-from bot.market.tier_refresh import bybit_tiers, okx_tiers
+from bot.market.tier_refresh import bybit_symbols, bybit_tiers, okx_tiers
 from bot.market_service import MarketService
 from bot.positions.job import position_guard
 from bot.positions.service import PositionService
-from bot.ratelimit import CommandLimiter
+from bot.ratelimit import INLINE_PER_COMMAND, CommandLimiter
 from bot.rules.matcher import Matcher
 from bot.scheduler.jobs import build_scheduler
 from bot.scheduler.leader import LeaderLock
@@ -81,6 +81,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             settings=settings,
             contacts=contacts,
             limiter=CommandLimiter(settings.command_rate_per_minute),
+            inline_limiter=CommandLimiter(settings.command_rate_per_minute * INLINE_PER_COMMAND),
             watch=watch,
             channels=ChannelRepository(sessions),
             market=market,
@@ -290,7 +291,7 @@ async def background(
             async def refresh_tiers() -> None:
                 tables = []
                 if bybit is not None:
-                    tables += await bybit_tiers(bybit.client, [f"{a}USDT" for a in assets])
+                    tables += await bybit_tiers(bybit.client, bybit_symbols(assets))
                 if isinstance(okx, OkxFetcher):
                     tables += await okx_tiers(okx, assets)
                 services.tiers = services.tiers.with_live(tables)

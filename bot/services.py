@@ -10,7 +10,7 @@ from bot.health import HealthCheck
 from bot.market_service import MarketService
 from bot.metrics import Metrics
 from bot.positions.service import PositionService
-from bot.ratelimit import CommandLimiter
+from bot.ratelimit import INLINE_PER_COMMAND, CommandLimiter
 from bot.risk.tiers import TierBook, load_default_tiers
 from bot.scheduler.leader import LeaderLock
 from bot.watch_service import WatchService
@@ -25,6 +25,9 @@ class Services:
     settings: Settings
     contacts: ContactRepository | None = None
     limiter: CommandLimiter = field(default_factory=lambda: CommandLimiter(30))
+    inline_limiter: CommandLimiter = field(
+        default_factory=lambda: CommandLimiter(30 * INLINE_PER_COMMAND)
+    )
     watch: WatchService | None = None
     positions: PositionService | None = None
     channels: ChannelRepository | None = None

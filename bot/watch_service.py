@@ -6,12 +6,13 @@ on the very next tick.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.rules.grammar import describe, parse_rule, with_new_threshold
+from bot.rules.grammar import RuleSyntaxError, describe, parse_rule, with_new_threshold
 from bot.rules.matcher import Matcher, RuleState, WatchRule
-from bot.rules.model import RuleSpec
+from bot.rules.model import ALL_ASSETS, RuleSpec
 from storage.models import WatchRuleRow
 from storage.repositories.rules import RuleRepository, RuleStateRow
 
@@ -101,9 +102,14 @@ class WatchService:
         text: str,
         now: datetime,
         cooldown: timedelta = DEFAULT_COOLDOWN,
+        known_assets: Collection[str] | None = None,
     ) -> StoredRule:
-        """Raises RuleSyntaxError or RuleCapReached; both carry a sentence for the user."""
+        """Raises RuleSyntaxError or RuleCapReached; both carry a sentence for the user. With
+        `known_assets`, a rule on any other asset is refused: it could never fire."""
         spec = parse_rule(text)
+        if known_assets is not None and spec.asset not in (ALL_ASSETS, *known_assets):
+            watched = ", ".join(sorted(known_assets)[:40]) or "none yet"
+            raise RuleSyntaxError(f"I don't watch {spec.asset}. I watch {watched}; * means all.")
         row = await self.rules.add(
             chat_id,
             user_id,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram import Update
+from telegram import Chat, Update
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -18,8 +19,15 @@ from telegram.ext import (
 
 from handlers.channels import channel_command
 from handlers.charts import chart_button, chart_command, levels_command, score_command
+from handlers.context import BotContext
 from handlers.errors import on_error
-from handlers.fallback import plain_text, unknown_command
+from handlers.fallback import (
+    command_words,
+    other_message,
+    plain_text,
+    stale_button,
+    unknown_command,
+)
 from handlers.funding import funding_command
 from handlers.gate import gate
 from handlers.inline import inline_query
@@ -39,29 +47,64 @@ from handlers.start import help_command, publish_command_menu
 
 __all__ = ["publish_command_menu", "register"]
 
+Command = Callable[[Update, BotContext], Awaitable[None]]
+
+COMMANDS: dict[str, Command] = {
+    "start": help_command,
+    "help": help_command,
+    "liq": liq_command,
+    "funding": funding_command,
+    "oi": oi_command,
+    "market": oi_command,
+    "watch": watch_command,
+    "watches": watches_command,
+    "unwatch": unwatch_command,
+    "edit": edit_command,
+    "pos": pos_command,
+    "settings": settings_command,
+    "channel": channel_command,
+    "chart": chart_command,
+    "levels": levels_command,
+    "score": score_command,
+}
+
+
+async def caption_command(update: Update, context: BotContext) -> None:
+    """A photo captioned '/liq 50000 50x long' is the command: the same handler answers it."""
+    message, chat = update.effective_message, update.effective_chat
+    assert message is not None and chat is not None
+    words = command_words(message)
+    assert words is not None
+    name, _, mention = words[0][1:].partition("@")
+    if mention and mention.lower() != (context.bot.username or "").lower():
+        return  # addressed to another bot in a group
+    command = COMMANDS.get(name.lower())
+    if command is None:
+        if chat.type == Chat.PRIVATE:
+            await unknown_command(update, context)
+        return
+    context.args = words[1:]
+    await command(update, context)
+
 
 def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(TypeHandler(Update, gate), group=-1)
-    app.add_handler(CommandHandler(["start", "help"], help_command))
-    app.add_handler(CommandHandler("liq", liq_command))
-    app.add_handler(CommandHandler("funding", funding_command))
-    app.add_handler(CommandHandler(["oi", "market"], oi_command))
-    app.add_handler(CommandHandler("watch", watch_command))
-    app.add_handler(CommandHandler("watches", watches_command))
-    app.add_handler(CommandHandler("unwatch", unwatch_command))
-    app.add_handler(CommandHandler("edit", edit_command))
-    app.add_handler(CommandHandler("pos", pos_command))
-    app.add_handler(CommandHandler("settings", settings_command))
-    app.add_handler(CommandHandler("channel", channel_command))
-    app.add_handler(CommandHandler("chart", chart_command))
-    app.add_handler(CommandHandler("levels", levels_command))
-    app.add_handler(CommandHandler("score", score_command))
+    for name, command in COMMANDS.items():
+        app.add_handler(CommandHandler(name, command))
     app.add_handler(CallbackQueryHandler(chart_button, pattern=r"^chart:"))
     app.add_handler(CallbackQueryHandler(rule_button, pattern=r"^rule:"))
     app.add_handler(CallbackQueryHandler(pos_button, pattern=r"^pos:"))
+    app.add_handler(CallbackQueryHandler(stale_button))
     app.add_handler(ChatMemberHandler(my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(InlineQueryHandler(inline_query))
+    captioned = filters.CaptionRegex(r"^/")
+    app.add_handler(MessageHandler(captioned, caption_command))
     private = filters.ChatType.PRIVATE
     app.add_handler(MessageHandler(filters.COMMAND & private, unknown_command))
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND & private, plain_text))
+    app.add_handler(
+        MessageHandler(
+            private & ~filters.TEXT & ~captioned & ~filters.StatusUpdate.ALL, other_message
+        )
+    )
     app.add_error_handler(on_error)

@@ -9,10 +9,10 @@ from telegram import Chat, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
+from bot.chat_input import UsageError
 from handlers.context import BotContext
 from handlers.formatting import usage_text
 from handlers.groups import ADMIN_STATUSES
-from handlers.parsing import UsageError
 
 USAGE = "/channel @yourchannel"
 EXAMPLE = "/channel @mydesk"

@@ -12,6 +12,7 @@ from telegram.constants import ChatAction, ParseMode
 
 from bot.charts.service import Levels, PictureService, Scorecard
 from bot.charts.theme import CHART_WINDOWS, THEMES
+from bot.chat_input import UsageError, asset_word
 from bot.market.overview_text import compact
 from bot.market_service import DataUnavailable, UnknownAsset
 from bot.risk.clusters import LEVERAGE_MIX, Cluster
@@ -19,7 +20,6 @@ from bot.signals.score import Outcome
 from handlers.context import BotContext
 from handlers.formatting import usage_text
 from handlers.market import unknown_sentence
-from handlers.parsing import UsageError, asset_word
 
 CHART_USAGE = "/chart <asset> [4h|24h|7d] [dark|light]"
 CHART_EXAMPLE = "/chart BTC 24h"

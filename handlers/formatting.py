@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from html import escape
 
-from handlers.parsing import UsageError
+from bot.chat_input import UsageError
 
 HUNDRED = Decimal(100)
 
@@ -26,7 +26,29 @@ def price(value: Decimal) -> str:
 
 
 def money(value: Decimal) -> str:
+    """2 dp; below a cent, four significant digits, so a tiny position never reads 0.00."""
+    if 0 < abs(value) < Decimal("0.01"):
+        return price(value)
     return _grouped(value, 2)
+
+
+def coins(value: Decimal) -> str:
+    """A coin quantity to the satoshi, no trailing zeros: 0.02, 1, 0.00012345."""
+    return f"{value.quantize(Decimal('1e-8'), rounding=ROUND_HALF_UP).normalize():,f}"
+
+
+def amount(value: Decimal, unit: str) -> str:
+    return f"{money(value)} {unit}"
+
+
+def duration(hours: Decimal) -> str:
+    """For people: 0.333.. h -> '20 min', 36 -> '1d 12h', 8 -> '8h'. 'm' typed is minutes."""
+    minutes = (hours * 60).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    days, minutes = divmod(minutes, 1440)
+    whole_hours, minutes = divmod(minutes, 60)
+    parts = [f"{days:f}d" if days else "", f"{whole_hours:f}h" if whole_hours else ""]
+    parts.append(f"{plain(minutes)} min" if minutes else "")
+    return " ".join(p for p in parts if p) or "0 min"
 
 
 def pct(fraction: Decimal, places: int = 2, *, signed: bool = False) -> str:

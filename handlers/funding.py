@@ -8,25 +8,30 @@ from html import escape
 from telegram import Update
 from telegram.constants import ParseMode
 
+from bot.chat_input import (
+    FUNDING_EXAMPLE,
+    FUNDING_USAGE,
+    MAX_MONEY,
+    UsageError,
+    asset_word,
+    parse_funding,
+    parse_hours,
+    parse_number,
+)
 from bot.market_service import DataUnavailable, MarketService, UnknownAsset
 from bot.risk.funding import quote_funding
 from bot.risk.models import FundingQuote, FundingRequest, RiskInputError
 from bot.side import Side
 from handlers.context import BotContext
-from handlers.formatting import money, pct, plain, price, usage_text
+from handlers.formatting import amount, duration, money, pct, price, usage_text
 from handlers.market import unknown_sentence
-from handlers.parsing import (
-    FUNDING_EXAMPLE,
-    FUNDING_USAGE,
-    UsageError,
-    parse_funding,
-    parse_hours,
-    parse_number,
-)
+
+# Funding settles in the margin currency: USDT for the perpetuals this bot polls.
+UNIT = "USDT"
 
 
 async def funding_reply(args: list[str], market: MarketService | None) -> str:
-    if args and parse_number(args[0].rstrip("%")) is None and args[0].isalnum():
+    if args and parse_number(args[0].rstrip("%")) is None and asset_word(args[0]):
         return await live_funding_reply(args, market)
     try:
         quote = quote_funding(parse_funding(args))
@@ -37,16 +42,12 @@ async def funding_reply(args: list[str], market: MarketService | None) -> str:
     return format_funding(quote)
 
 
-def _hours(value: Decimal) -> str:
-    return f"{plain(value)}h"
-
-
 def format_funding(quote: FundingQuote) -> str:
     req = quote.request
-    interval = _hours(req.interval_hours)
+    interval = duration(req.interval_hours)
     lines = [
-        f"<b>{req.side.value.capitalize()} {money(req.notional)} at "
-        f"{pct(req.rate, 4, signed=True)} per {interval}, held {_hours(req.hold_hours)}</b>"
+        f"<b>{req.side.value.capitalize()} {amount(req.notional, UNIT)} at "
+        f"{pct(req.rate, 4, signed=True)} per {interval}, held {duration(req.hold_hours)}</b>"
     ]
     if quote.payer is None:
         lines.append("Funding is zero: nobody pays.")
@@ -56,7 +57,7 @@ def format_funding(quote: FundingQuote) -> str:
         lines.append(f"{verb}: {who}.")
     lines.append(
         f"Settlements crossed: {quote.intervals} × {money(quote.per_interval)} = "
-        f"<b>{money(quote.total_cost)}</b>"
+        f"<b>{money(quote.total_cost)}</b> {UNIT}"
     )
     lines.append(
         f"Annualized: {pct(quote.apr_simple)} simple, {pct(quote.apr_compounded)} compounded "
@@ -65,7 +66,9 @@ def format_funding(quote: FundingQuote) -> str:
     if quote.liq_before is not None and quote.liq_after is not None:
         lines.append(
             f"Isolated liquidation moves {price(quote.liq_before.liquidation_price)} → "
-            f"{price(quote.liq_after)} once the funding is paid from margin"
+            f"{price(quote.liq_after)} {UNIT} once the funding is "
+            + ("paid from margin" if quote.you_pay else "received into margin")
+            + (" (no liquidation by price)" if quote.liq_after == 0 else "")
         )
     lines.append(f"Interval assumed: {interval}")
     if quote.assumptions:
@@ -79,7 +82,7 @@ async def funding_command(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)
 
 
-LIVE_USAGE = "/funding <asset> <notional> [long|short] <hold>"
+LIVE_USAGE = "/funding <asset> <notional> [long|short] <hold: 30m, 8h, 3d, 2w>"
 LIVE_EXAMPLE = "/funding BTC 10000 long 3d"
 
 
@@ -102,14 +105,15 @@ async def live_funding_reply(args: list[str], market: MarketService | None) -> s
             side = Side(lower)
         elif (hours := parse_hours(lower)) is not None:
             hold = hours
-        elif (number := parse_number(word)) is not None and number > 0:
+        elif (number := parse_number(word)) is not None and 0 < number <= MAX_MONEY:
             notional = number
         else:
             return usage_text(UsageError(f"I don't know what '{word[:20]}' means here.", *usage))
     if notional is None or hold is None:
         return usage_text(UsageError("I need a notional and a holding time.", *usage))
     lines = [
-        f"<b>{escape(asset)} {side.value} {money(notional)}, held {_hours(hold)}: live funding</b>"
+        f"<b>{escape(asset)} {side.value} {amount(notional, UNIT)}, held {duration(hold)}: "
+        "live funding</b>"
     ]
     for row in sorted(rows, key=lambda r: -r.oi_usd):
         if row.funding_rate is None or row.funding_interval_hours is None:
@@ -129,7 +133,7 @@ async def live_funding_reply(args: list[str], market: MarketService | None) -> s
         verb = "you pay" if quote.you_pay else ("you receive" if quote.payer else "nobody pays")
         lines.append(
             f"{row.venue} {pct(quote.request.rate, 4, signed=True)}/{row.funding_interval_hours}h: "
-            f"{verb} <b>{money(quote.total_cost)}</b> ({quote.intervals} × "
+            f"{verb} <b>{amount(quote.total_cost, UNIT)}</b> ({quote.intervals} × "
             f"{money(quote.per_interval)}), {pct(quote.apr_simple)} a year"
         )
     age = int((market.clock() - max(r.ts for r in rows)).total_seconds())

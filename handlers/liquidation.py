@@ -2,52 +2,59 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
 
 from telegram import Chat, Update
 from telegram.constants import ParseMode
 
-from bot.market_service import DataUnavailable, MarketService, UnknownAsset
-from bot.risk.models import Formula, LiqQuote, RiskInputError
-from bot.risk.quote import quote_liquidation
-from handlers.context import BotContext
-from handlers.formatting import money, pct_points, plain, price, usage_text
-from handlers.market import unknown_sentence
-from handlers.parsing import (
+from bot.chat_input import (
     KNOWN_VENUES,
     LIQ_EXAMPLE,
     LIQ_USAGE,
+    QUOTES,
     UsageError,
+    asset_word,
     parse_liq,
     parse_number,
 )
+from bot.market_service import DataUnavailable, MarketService, UnknownAsset
+from bot.risk.models import Formula, LiqQuote, LiqRequest, LiquidatedAtOnce, RiskInputError
+from bot.risk.quote import quote_liquidation
+from handlers.context import BotContext
+from handlers.formatting import amount, coins, pct_points, plain, usage_text
+from handlers.market import unknown_sentence
 from handlers.positions import guard_button
 
 FORMULA_NAMES = {
-    Formula.TEXTBOOK: "textbook isolated formula",
+    Formula.TEXTBOOK: "Textbook isolated formula",
+    Formula.GENERIC_CROSS: "Cross-margin formula (Binance form, no tiers)",
     Formula.BINANCE_USDM: "Binance USDⓈ-M formula",
     Formula.BINANCE_COINM: "Binance COIN-M formula",
     Formula.BYBIT_LINEAR: "Bybit USDT formula",
     Formula.BYBIT_INVERSE: "Bybit inverse formula",
+    Formula.INVERSE: "Coin-margined formula",
     Formula.OKX: "OKX isolated formula",
 }
 
 
-async def liquidation_reply(args: list[str], context: BotContext) -> str:
-    return (await liquidation_answer(args, context))[0]
+@dataclass(frozen=True)
+class LiqAnswer:
+    text: str
+    ok: bool  # False: the text says what was wrong (not worth sharing)
+    quote: LiqQuote | None = None  # what the guard's button would watch
 
 
-async def liquidation_answer(args: list[str], context: BotContext) -> tuple[str, LiqQuote | None]:
-    """The /liq text, and the quote when there is one."""
+async def liquidation_answer(args: list[str], context: BotContext) -> LiqAnswer:
     live_note = ""
-    if args and parse_number(args[0]) is None and args[0].isalnum() and len(args[0]) <= 20:
+    if args and parse_number(args[0]) is None and asset_word(args[0]):
         try:
             args, live_note = await _with_live_mark(args, context.services.market)
         except UnknownAsset as error:
-            return usage_text(UsageError(unknown_sentence(error), LIQ_USAGE, LIQ_EXAMPLE)), None
+            return _refused(UsageError(unknown_sentence(error), LIQ_USAGE, LIQ_EXAMPLE))
         except DataUnavailable as error:
-            return usage_text(UsageError(str(error), LIQ_USAGE, LIQ_EXAMPLE)), None
+            return _refused(UsageError(str(error), LIQ_USAGE, LIQ_EXAMPLE))
     try:
         request = parse_liq(args)
         quote = quote_liquidation(
@@ -56,10 +63,22 @@ async def liquidation_answer(args: list[str], context: BotContext) -> tuple[str,
             default_mmr=context.services.settings.default_mmr,
         )
     except UsageError as error:
-        return usage_text(error), None
+        return _refused(error)
+    except LiquidatedAtOnce as error:
+        return LiqAnswer(
+            f"<b>This position would be liquidated at once</b>, because {error}.", ok=True
+        )
     except RiskInputError as error:
-        return usage_text(UsageError(str(error), LIQ_USAGE, LIQ_EXAMPLE)), None
-    return format_liquidation(quote) + live_note, quote
+        return _refused(UsageError(str(error), LIQ_USAGE, LIQ_EXAMPLE))
+    return LiqAnswer(format_liquidation(quote) + live_note, True, quote)
+
+
+async def liquidation_reply(args: list[str], context: BotContext) -> str:
+    return (await liquidation_answer(args, context)).text
+
+
+def _refused(error: UsageError) -> LiqAnswer:
+    return LiqAnswer(usage_text(error), False)
 
 
 async def _with_live_mark(args: list[str], market: MarketService | None) -> tuple[list[str], str]:
@@ -78,32 +97,77 @@ async def _with_live_mark(args: list[str], market: MarketService | None) -> tupl
     return [format(mark, "f"), *args[1:3], asset.lower(), *args[3:]], note
 
 
+def units(req: LiqRequest) -> tuple[str, str]:
+    """(money unit, coin): USDT-margined unless the symbol says USDC; inverse is in USD."""
+    symbol = (req.symbol or "").upper()
+    if req.inverse:
+        return "USD", symbol.removesuffix("USD") or "coin"
+    quote = next((q for q in QUOTES if symbol.endswith(q)), "USDT")
+    return quote, symbol.removesuffix(quote) or "coin"
+
+
+def _size_line(quote: LiqQuote, unit: str, coin: str) -> str:
+    req = quote.request
+    assumed = " (assumed; add size= for yours)" if req.size is None else ""
+    if req.inverse:
+        contract = quote.notional / quote.size
+        return (
+            f"Size: {coins(quote.size)} contracts of {plain(contract)} USD = "
+            f"{amount(quote.notional, 'USD')} notional, {coins(quote.notional / req.entry)} "
+            f"{coin} at entry{assumed}"
+        )
+    return f"Size: {coins(quote.size)} {coin}{assumed} = {amount(quote.notional, unit)} notional"
+
+
+def _fees_line(quote: LiqQuote) -> str:
+    if quote.fee_rate:
+        return f"Fees: the {pct_points(quote.fee_rate * 100, 3)} taker fee to close is included."
+    if quote.formula is Formula.BYBIT_LINEAR:
+        return "Fees: the fee to close sits in both of Bybit's margins and cancels out."
+    return "Fees: not included."
+
+
 def format_liquidation(quote: LiqQuote) -> str:
     req = quote.request
+    unit, coin = units(req)
     what = " ".join(
         part for part in (req.symbol or "", req.side.value, f"{plain(req.leverage)}x") if part
     )
     reference = req.mark if req.mark is not None else req.entry
     from_what = "mark" if req.mark is not None else "entry"
-    lines = [f"<b>{escape(what)}: liquidation at {price(quote.liquidation_price)}</b>"]
+    lines = [f"<b>{escape(what)}: liquidation at {amount(quote.liquidation_price, unit)}</b>"]
     if quote.liquidation_price <= 0:
         lines.append("This position cannot be liquidated by a price move (price would reach 0).")
     else:
         lines.append(
-            f"Distance: {pct_points(quote.distance_pct)} ({price(quote.distance_price)}) "
-            f"from {from_what} {price(reference)}"
+            f"Distance: {pct_points(quote.distance_pct)} ({amount(quote.distance_price, unit)}) "
+            f"from {from_what} {amount(reference, unit)}"
         )
-    lines.append(f"Margin: {money(quote.margin)} on {money(quote.notional)} notional")
+    lines.append(_size_line(quote, unit, coin))
+    margin = amount(quote.margin, unit)
+    if req.inverse:
+        margin += f" ({coins(quote.margin / req.entry)} {coin})"
+    lines.append(f"Margin: {margin} on {amount(quote.notional, unit)} notional")
     lines.append(
-        f"Loss at liquidation: {money(quote.loss_at_liquidation)}; "
-        f"margin at risk: {money(quote.margin_at_risk)}"
+        f"Loss at liquidation: {amount(quote.loss_at_liquidation, unit)}; "
+        f"margin at risk: {amount(quote.margin_at_risk, unit)}"
     )
-    tier = f"tier {quote.tier.number}, " if quote.tier is not None else ""
-    fee = f", fee to close {pct_points(quote.fee_rate * 100, 3)}" if quote.fee_rate else ""
+    tier = quote.tier
+    if tier is not None:
+        used = f"tier {tier.number} of the {tier.venue} {tier.symbol} table of {tier.table_date}"
+    else:
+        used = "your mmr" if req.mmr is not None else "default mmr"
+    # Bybit inverse deductions are in coin; every other maintenance amount is in money.
+    cum = (
+        f"{coins(quote.maintenance_amount)} {coin}"
+        if req.inverse and tier is not None
+        else amount(quote.maintenance_amount, unit)
+    )
     lines.append(
-        f"Used: {FORMULA_NAMES[quote.formula]}, {tier}mmr {pct_points(quote.mmr * 100, 3)}, "
-        f"maintenance amount {money(quote.maintenance_amount)}{fee}"
+        f"{FORMULA_NAMES[quote.formula]}, {escape(used)}: mmr {pct_points(quote.mmr * 100, 3)}, "
+        f"maintenance amount {cum}"
     )
+    lines.append(_fees_line(quote))
     if quote.assumptions:
         lines.append("Assumes: " + escape("; ".join(quote.assumptions)))
     return "\n".join(lines)
@@ -111,9 +175,11 @@ def format_liquidation(quote: LiqQuote) -> str:
 
 async def liq_command(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None
-    text, quote = await liquidation_answer(list(context.args or []), context)
+    answer = await liquidation_answer(list(context.args or []), context)
     chat = update.effective_chat
     # Positions are personal: the guard's button only where the answer is the user's own.
     guarded = chat is not None and chat.type == Chat.PRIVATE and context.services.positions
-    markup = guard_button(quote) if quote is not None and guarded else None
-    await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    markup = guard_button(answer.quote) if answer.quote is not None and guarded else None
+    await update.effective_message.reply_text(
+        answer.text, parse_mode=ParseMode.HTML, reply_markup=markup
+    )

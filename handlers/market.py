@@ -7,11 +7,11 @@ from html import escape
 from telegram import Update
 from telegram.constants import ParseMode
 
+from bot.chat_input import UsageError, asset_word
 from bot.market.overview_text import render
 from bot.market_service import DataUnavailable, MarketService, UnknownAsset
 from handlers.context import BotContext
 from handlers.formatting import usage_text
-from handlers.parsing import UsageError, asset_word
 
 USAGE = "/oi <asset>"
 EXAMPLE = "/oi BTC"

@@ -16,6 +16,21 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 
+from bot.chat_input import (
+    MAX_LEVERAGE,
+    MAX_MESSAGE_CHARS,
+    MAX_MONEY,
+    MAX_PRICE,
+    MAX_SIZE,
+    UsageError,
+    _positive,
+    _split_options,
+    _usage,
+    asset_word,
+    parse_id,
+    parse_number,
+    parse_rate,
+)
 from bot.market_service import DataUnavailable, UnknownAsset
 from bot.positions.model import GUARD_VENUES, PositionClaim
 from bot.positions.render import CLAIM_NOTE, levels_text, summary_lines, title
@@ -25,15 +40,6 @@ from bot.side import Side
 from handlers.context import BotContext
 from handlers.formatting import money, pct_points, plain, usage_text
 from handlers.market import unknown_sentence
-from handlers.parsing import (
-    UsageError,
-    _check_length,
-    _positive,
-    _split_options,
-    _usage,
-    parse_number,
-    parse_rate,
-)
 from storage.repositories.positions import PositionCapReached
 
 ADD_USAGE = (
@@ -87,13 +93,15 @@ def _options(
                 raise _usage("funding is a rate per 8h, like funding=0.05%.", usage, example)
             out["funding_level"] = rate
         elif key == "cost":
-            out["settlement_cost"] = _positive(parse_number(raw), "cost", usage, example)
+            out["settlement_cost"] = _positive(parse_number(raw), "cost", usage, example, MAX_MONEY)
         elif key == "size":
-            out["size"] = _positive(parse_number(raw), "size", usage, example)
+            out["size"] = _positive(parse_number(raw), "size", usage, example, MAX_SIZE)
         elif key in ("balance", "wallet"):
-            out["cross_balance"] = _positive(parse_number(raw), "balance", usage, example)
+            out["cross_balance"] = _positive(
+                parse_number(raw), "balance", usage, example, MAX_MONEY
+            )
         elif allow_claim and key == "entry":
-            out["entry"] = _positive(parse_number(raw), "entry", usage, example)
+            out["entry"] = _positive(parse_number(raw), "entry", usage, example, MAX_PRICE)
         elif allow_claim and key in ("lev", "leverage"):
             out["leverage"] = _leverage(raw.lower(), usage, example)
         else:
@@ -103,25 +111,26 @@ def _options(
 
 def _leverage(word: str, usage: str, example: str) -> Decimal:
     value = parse_number(word.removesuffix("x"))
-    if value is None or not Decimal(1) <= value <= Decimal(200):
+    if value is None or not Decimal(1) <= value <= MAX_LEVERAGE:
         raise _usage("Leverage must be a number from 1 to 200, like 20x.", usage, example)
     return value
 
 
 def parse_position(args: list[str]) -> PositionClaim:
     u, e = ADD_USAGE, ADD_EXAMPLE
-    _check_length(args, u, e)
+    if sum(len(a) + 1 for a in args) > MAX_MESSAGE_CHARS:
+        raise _usage("That message is too long.", u, e)
     words, options = _split_options([a.strip() for a in args if a.strip()])
     if len(words) < 4:
         raise _usage("I need the asset, side, entry price and leverage.", u, e)
     asset = words[0].upper().removesuffix("USDT")
-    if not asset.isalnum() or len(asset) > 20:
+    if not asset_word(asset) or not asset.isalnum():
         raise _usage("Name the asset like BTC or ETH.", u, e)
     try:
         side = Side(words[1].lower())
     except ValueError:
         raise _usage("Side must be long or short.", u, e) from None
-    entry = _positive(parse_number(words[2]), "Entry price", u, e)
+    entry = _positive(parse_number(words[2]), "Entry price", u, e, MAX_PRICE)
     leverage = _leverage(words[3].lower(), u, e)
     venue: str | None = None
     mode = MarginMode.ISOLATED
@@ -238,10 +247,10 @@ async def pos_command(update: Update, context: BotContext) -> None:
 
 
 def _position_id(word: str) -> int:
-    digits = word.lstrip("#")
-    if not digits.isdigit() or len(digits) > 12:
+    position_id = parse_id(word)
+    if position_id is None:
         raise _usage("Which position? Give its number from /pos.", POS_USAGE, "/pos close 3")
-    return int(digits)
+    return position_id
 
 
 async def _list(message: Message, context: BotContext, user_id: int) -> None:
@@ -362,7 +371,7 @@ async def _on_button(query: CallbackQuery, context: BotContext, user_id: int) ->
         await add_position(message, context, user_id, claim)
         return
     service = _service(context)
-    pid = int(parts[-1]) if parts[-1].isdigit() else None
+    pid = parse_id(parts[-1])
     position = await service.repository.get(user_id, pid) if pid is not None else None
     if position is None or pid is None:
         await query.answer("That position is no longer guarded; see /pos.")
@@ -371,7 +380,7 @@ async def _on_button(query: CallbackQuery, context: BotContext, user_id: int) ->
     if parts[1] == "close":
         await service.repository.close(user_id, pid, now)
         await query.answer(f"Stopped guarding #{pid}.")
-    elif parts[1] == "snooze" and parts[2] in SNOOZES:
+    elif parts[1] == "snooze" and len(parts) == 4 and parts[2] in SNOOZES:
         await service.repository.snooze(user_id, pid, now + SNOOZES[parts[2]], now)
         await query.answer(f"#{pid} snoozed for {parts[2]}.")
     elif parts[1] == "edit" and message is not None:

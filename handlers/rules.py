@@ -2,26 +2,42 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from html import escape
+from zoneinfo import ZoneInfo
 
-from telegram import Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import (
+    CallbackQuery,
+    Chat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 
+from bot.chat_input import UsageError, parse_id
 from bot.delivery.channels import fast_path
+from bot.delivery.render import TELEGRAM_LIMIT
 from bot.rules.grammar import EXAMPLE, USAGE, RuleSyntaxError
 from bot.rules.model import Metric
 from bot.watch_service import DEFAULT_COOLDOWN, StoredRule, WatchService
 from handlers.context import BotContext
 from handlers.formatting import usage_text
 from handlers.groups import REFUSAL, may_manage
-from handlers.parsing import UsageError
+from handlers.replies import reply_html
 from storage.repositories.rules import RuleCapReached
 
 UNWATCH_USAGE = "/unwatch <rule id>|all"
 EDIT_USAGE = "/edit <rule id> [>|<] <new value>"
 EDIT_EXAMPLE = "/edit 12 0.08%"
 MUTES = {"1h": timedelta(hours=1), "24h": timedelta(hours=24)}
+LISTING_TITLE = "Watch rules"
+BUTTON_RULES = 20  # a keyboard of more rows is unwieldy on a phone
+
+log = logging.getLogger(__name__)
 
 
 def _service(context: BotContext) -> WatchService:
@@ -76,18 +92,26 @@ async def watch_command(update: Update, context: BotContext) -> None:
     if target is None:
         return
     chat_id, rest = target
+    market = context.services.market
     try:
         rule = await _service(context).add(
-            chat_id, user.id, " ".join(rest), datetime.now(UTC), await _cooldown(context, chat_id)
+            chat_id,
+            user.id,
+            " ".join(rest),
+            datetime.now(UTC),
+            await _cooldown(context, chat_id),
+            known_assets=market.known_assets if market is not None else None,
         )
     except RuleSyntaxError as error:
         reply = usage_text(UsageError(str(error), USAGE, EXAMPLE))
     except RuleCapReached as error:
         reply = f"This chat has {error.cap} rules, the most allowed. Remove one with /watches."
     else:
+        listing = "/watches" + (f" {args[0]}" if len(rest) < len(args) else "")
+        whose = "its" if len(rest) < len(args) else "your"
         reply = (
             f"Watching <b>{escape(rule.text)}</b> (rule #{rule.id}). "
-            "You'll get one alert when it crosses; /watches lists your rules."
+            f"You'll get one alert when it crosses; {escape(listing)} lists {whose} rules."
         )
         channel = fast_path(context.services.settings.broadcast_channels, rule.spec.asset)
         if channel and rule.spec.metric is Metric.SQUEEZE and chat_id > 0:
@@ -95,12 +119,24 @@ async def watch_command(update: Update, context: BotContext) -> None:
     await message.reply_text(reply, parse_mode=ParseMode.HTML)
 
 
-def _rule_line(rule: StoredRule, now: datetime) -> str:
+async def _zone(context: BotContext, chat_id: int) -> ZoneInfo:
+    """The chat's time zone from /settings (UTC until set)."""
+    repository = context.services.chat_settings
+    name = (await repository.get(chat_id)).timezone if repository is not None else "UTC"
+    return ZoneInfo(name)
+
+
+def local_time(moment: datetime, zone: ZoneInfo) -> str:
+    """'Tue 02 Dec 04:23 Europe/Berlin': a mute of a day needs the date, in the reader's zone."""
+    return f"{moment.astimezone(zone):%a %d %b %H:%M} {zone.key}"
+
+
+def _rule_line(rule: StoredRule, now: datetime, zone: ZoneInfo) -> str:
     line = f"#{rule.id} <code>{escape(rule.text)}</code>"
     if rule.paused:
         line += " (paused)"
     elif rule.muted_until is not None and rule.muted_until > now:
-        line += f" (muted until {rule.muted_until:%H:%M} UTC)"
+        line += f" (muted until {escape(local_time(rule.muted_until, zone))})"
     return line
 
 
@@ -115,6 +151,24 @@ def _buttons(rule: StoredRule) -> list[InlineKeyboardButton]:
     return buttons
 
 
+async def rules_listing(
+    context: BotContext, chat_id: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The /watches text and its buttons (None: no rules)."""
+    rules = await _service(context).list(chat_id)
+    if not rules:
+        return f"No rules here yet. Try <code>{escape(EXAMPLE)}</code>", None
+    now, zone = datetime.now(UTC), await _zone(context, chat_id)
+    lines = [f"<b>{LISTING_TITLE}</b>", *(_rule_line(r, now, zone) for r in rules)]
+    if len(rules) > BUTTON_RULES:
+        lines.append(
+            f"Buttons below are for the first {BUTTON_RULES} rules; for the others use "
+            f"<code>/unwatch {rules[BUTTON_RULES].id}</code> or "
+            f"<code>/edit {rules[BUTTON_RULES].id} 0.08%</code>."
+        )
+    return "\n".join(lines), InlineKeyboardMarkup([_buttons(r) for r in rules[:BUTTON_RULES]])
+
+
 async def watches_command(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None
@@ -122,16 +176,12 @@ async def watches_command(update: Update, context: BotContext) -> None:
     target = await target_chat(update, context, list(context.args or []), manage=False)
     if target is None:
         return
-    rules = await _service(context).list(target[0])
-    if not rules:
-        await message.reply_text(
-            f"No rules here yet. Try <code>{escape(EXAMPLE)}</code>", parse_mode=ParseMode.HTML
-        )
-        return
-    now = datetime.now(UTC)
-    text = "<b>Watch rules</b>\n" + "\n".join(_rule_line(r, now) for r in rules)
-    markup = InlineKeyboardMarkup([_buttons(r) for r in rules[:20]])
-    await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+    text, markup = await rules_listing(context, target[0])
+    await reply_html(message, text, markup, continued=f"<b>{LISTING_TITLE}</b>, continued")
+
+
+def _rule_id_usage(problem: str, usage: str, example: str) -> str:
+    return usage_text(UsageError(problem, usage, example))
 
 
 async def unwatch_command(update: Update, context: BotContext) -> None:
@@ -141,14 +191,17 @@ async def unwatch_command(update: Update, context: BotContext) -> None:
     if resolved is None:
         return
     chat_id, args = resolved
-    which = args[0].lstrip("#").lower() if len(args) == 1 else ""
-    if which != "all" and not which.isdigit():
+    everything = len(args) == 1 and args[0].lower() == "all"
+    rule_id = parse_id(args[0]) if len(args) == 1 else None
+    if not everything and rule_id is None:
         await message.reply_text(
-            usage_text(UsageError("Which rule?", UNWATCH_USAGE, "/unwatch 12")),
+            _rule_id_usage(
+                "Which rule? Give its number from /watches.", UNWATCH_USAGE, "/unwatch 12"
+            ),
             parse_mode=ParseMode.HTML,
         )
         return
-    removed = await _service(context).remove(chat_id, None if which == "all" else int(which))
+    removed = await _service(context).remove(chat_id, None if everything else rule_id)
     if removed:
         await message.reply_text(f"Removed {removed} rule{'s' if removed > 1 else ''}.")
     else:
@@ -162,17 +215,15 @@ async def edit_command(update: Update, context: BotContext) -> None:
     if resolved is None:
         return
     chat_id, args = resolved
-    rule_id = args[0].lstrip("#") if args else ""
-    if len(args) < 2 or not rule_id.isdigit():
+    rule_id = parse_id(args[0]) if args else None
+    if len(args) < 2 or rule_id is None:
         await message.reply_text(
-            usage_text(UsageError("Which rule, and its new threshold?", EDIT_USAGE, EDIT_EXAMPLE)),
+            _rule_id_usage("Which rule, and its new threshold?", EDIT_USAGE, EDIT_EXAMPLE),
             parse_mode=ParseMode.HTML,
         )
         return
     try:
-        rule = await _service(context).edit(
-            chat_id, int(rule_id), " ".join(args[1:]), datetime.now(UTC)
-        )
+        rule = await _service(context).edit(chat_id, rule_id, " ".join(args[1:]), datetime.now(UTC))
     except RuleSyntaxError as error:
         reply = usage_text(UsageError(str(error), EDIT_USAGE, EDIT_EXAMPLE))
     else:
@@ -184,6 +235,24 @@ async def edit_command(update: Update, context: BotContext) -> None:
     await message.reply_text(reply, parse_mode=ParseMode.HTML)
 
 
+async def _refresh_listing(query: CallbackQuery, context: BotContext, chat_id: int) -> None:
+    """The /watches message the button sat under (every part of a long one starts with the
+    title) shows the rules as they are now; a list too long for one message keeps its text
+    and gets the new buttons."""
+    message = query.message
+    if not isinstance(message, Message) or not (message.text or "").startswith(LISTING_TITLE):
+        return  # an alert's buttons: the alert stays as it was
+    text, markup = await rules_listing(context, chat_id)
+    try:
+        if len(text) <= TELEGRAM_LIMIT:
+            await message.edit_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        else:
+            await message.edit_reply_markup(reply_markup=markup)
+    except BadRequest as error:
+        # "message is not modified" and a message too old to edit: the answer said enough.
+        log.info("rule list not refreshed: %s", error.message)
+
+
 async def rule_button(update: Update, context: BotContext) -> None:
     """Buttons carry the rule id; the rule's own chat decides who may press them (a channel's
     rules are managed from a private chat)."""
@@ -191,9 +260,9 @@ async def rule_button(update: Update, context: BotContext) -> None:
     assert query is not None and user is not None
     parts = (query.data or "").split(":")
     service = _service(context)
-    rule_id = int(parts[-1]) if parts[-1].isdigit() else None
+    rule_id = parse_id(parts[-1])
     rule = await service.rules.get(rule_id) if rule_id is not None else None
-    if rule is None:
+    if rule is None or rule_id is None:
         await query.answer("That rule is already gone; see /watches.")
         return
     allowed = rule.chat_id == user.id or await context.admins.is_admin(
@@ -202,10 +271,12 @@ async def rule_button(update: Update, context: BotContext) -> None:
     if not allowed:
         await query.answer(REFUSAL, show_alert=True)
         return
-    if parts[1] == "del":
+    action = parts[1] if len(parts) > 2 else ""
+    if action == "del" and len(parts) == 3:
         await service.remove(rule.chat_id, rule_id)
         await query.answer("Rule removed.")
-    elif parts[1] == "edit" and isinstance(query.message, Message):
+        await _refresh_listing(query, context, rule.chat_id)
+    elif action == "edit" and len(parts) == 3 and isinstance(query.message, Message):
         # Stateless: no conversation to remember, just the command to send.
         await query.answer()
         await query.message.reply_text(
@@ -214,8 +285,11 @@ async def rule_button(update: Update, context: BotContext) -> None:
             f"<code>/edit {rule_id} &lt; -3%</code>",
             parse_mode=ParseMode.HTML,
         )
-    elif parts[1] == "mute" and parts[2] in MUTES:
-        await service.mute(rule.chat_id, rule_id, datetime.now(UTC) + MUTES[parts[2]])
-        await query.answer(f"Muted for {parts[2]}.")
+    elif action == "mute" and len(parts) == 4 and parts[2] in MUTES:
+        until = datetime.now(UTC) + MUTES[parts[2]]
+        await service.mute(rule.chat_id, rule_id, until)
+        zone = await _zone(context, rule.chat_id)
+        await query.answer(f"Muted until {local_time(until, zone)}.")
+        await _refresh_listing(query, context, rule.chat_id)
     else:
         await query.answer("That button is out of date; see /watches.")

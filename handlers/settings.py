@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from html import escape
 
 from telegram import Update
 from telegram.constants import ParseMode
 
 from bot.alerts.quiet import QuietHours, SettingError, parse_cooldown, parse_quiet, parse_zone
+from bot.chat_input import UsageError
 from handlers.context import BotContext
-from handlers.formatting import usage_text
-from handlers.parsing import UsageError
+from handlers.formatting import duration, usage_text
 from handlers.rules import target_chat
 from storage.models import ChatSettings
 
-USAGE = "/settings [quiet HH:MM-HH:MM <time zone>|quiet off|cooldown 15m]"
+USAGE = (
+    "/settings [quiet HH:MM-HH:MM <time zone>|quiet off|tz <time zone>|"
+    "cooldown 15m (m = minutes, h = hours, up to 24h)]"
+)
 EXAMPLE = "/settings quiet 23:00-07:00 Europe/Berlin"
+
+
+def cooldown_text(seconds: int) -> str:
+    return duration(Decimal(seconds) / 3600)
 
 
 def describe(settings: ChatSettings) -> str:
@@ -28,13 +36,13 @@ def describe(settings: ChatSettings) -> str:
         )
     else:
         quiet = "off"
-    minutes = settings.cooldown_s // 60
-    cooldown = f"{minutes // 60}h" if minutes and minutes % 60 == 0 else f"{minutes}m"
+    cooldown = cooldown_text(settings.cooldown_s)
     return (
         f"<b>Settings</b>\nQuiet hours: {quiet}\n"
+        f"Time zone: {escape(settings.timezone)} (quiet hours and mute times)\n"
         f"Cooldown: {cooldown} between repeats of one rule\n\n"
         f"Change: <code>{escape(EXAMPLE)}</code>, <code>/settings quiet off</code>, "
-        "<code>/settings cooldown 15m</code>"
+        "<code>/settings tz Asia/Tokyo</code>, <code>/settings cooldown 15m</code>"
     )
 
 
@@ -60,7 +68,7 @@ def apply(settings: ChatSettings, args: list[str]) -> str | None:
         return f"Time zone {settings.timezone}."
     if what == "cooldown" and len(args) == 2:
         settings.cooldown_s = parse_cooldown(args[1])
-        return f"Cooldown {args[1].lower()} for every rule here."
+        return f"Cooldown {cooldown_text(settings.cooldown_s)} for every rule here."
     raise SettingError("I don't know that setting.")
 
 

@@ -11,7 +11,15 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application
 
+from bot.chat_input import FUNDING_USAGE, LIQ_USAGE
+from bot.rules.grammar import USAGE as WATCH_USAGE
+from handlers.channels import USAGE as CHANNEL_USAGE
+from handlers.charts import CHART_USAGE
 from handlers.context import BotContext
+from handlers.market import USAGE as MARKET_USAGE
+from handlers.positions import ADD_USAGE
+from handlers.rules import EDIT_USAGE, UNWATCH_USAGE
+from handlers.settings import USAGE as SETTINGS_USAGE
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +29,8 @@ class CommandDoc:
     name: str
     summary: str
     examples: tuple[str, ...]
+    usage: str = ""
+    limits: str = ""
 
 
 COMMANDS: tuple[CommandDoc, ...] = (
@@ -34,7 +44,13 @@ COMMANDS: tuple[CommandDoc, ...] = (
             "/liq 50000 100x long binance btcusdt size=2",
             "/liq 50000 20x long binance cross balance=5000",
             "/liq 50000 50x long bybit btcusd inverse",
+            "/liq BTC 20x long binance",
         ),
+        LIQ_USAGE,
+        "entry and mark up to 10,000,000; size (coin, or contracts for inverse) up to "
+        "1,000,000,000; balance up to 1,000,000,000,000; leverage 1-200x and below 1/mmr; "
+        "mmr 0-50%; fee 0-1%. Tier tables: Binance BTCUSDT, Bybit BTCUSDT and BTCUSD "
+        "(inverse), OKX and other Bybit symbols when refreshed live; elsewhere give mmr=.",
     ),
     CommandDoc(
         "funding",
@@ -43,17 +59,48 @@ COMMANDS: tuple[CommandDoc, ...] = (
             "/funding 10000 0.01% 3d",
             "/funding 10000 0.01% 3d 4h short",
             "/funding 10000 0.03% 2d lev=20 entry=50000",
+            "/funding BTC 10000 long 3d",
         ),
+        FUNDING_USAGE,
+        "notional up to 1,000,000,000,000 USDT; rate up to ±5% per interval; hold up to 365d "
+        "(m = minutes, h, d, w); intervals 1h, 2h, 4h, 6h, 8h.",
     ),
     CommandDoc(
         "oi",
         "Open interest, funding, basis and liquidations per venue (alias /market)",
-        ("/oi BTC", "/liq BTC 20x long", "/funding BTC 10000 long 3d"),
+        ("/oi BTC",),
+        MARKET_USAGE,
     ),
     CommandDoc(
         "watch",
-        "Alert me when a rule crosses (then /watches, /unwatch)",
-        ("/watch BTC oi 1h > 5%", "/watch ETH funding > 0.05%", "/watch * squeeze"),
+        "Alert me when a rule crosses",
+        (
+            "/watch BTC oi 1h > 5%",
+            "/watch ETH funding > 0.05%",
+            "/watch * squeeze",
+            "/watch BTC liq 1h > 50M",
+        ),
+        WATCH_USAGE,
+        "assets: the ones this bot polls, or * for all; oi, oi$ and price up to ±100%, funding "
+        "up to ±5%, basis up to ±50%, liq a USD amount up to 1000B; percentiles p1-p99.",
+    ),
+    CommandDoc(
+        "chart",
+        "Price, OI, funding and liquidations as a picture",
+        ("/chart BTC", "/chart ETH 4h", "/chart BTC 7d light"),
+        CHART_USAGE,
+    ),
+    CommandDoc("watches", "This chat's rules, with delete, mute and edit buttons", ("/watches",)),
+    CommandDoc(
+        "edit", "Change a rule's threshold", ("/edit 12 0.08%", "/edit 12 < -3%"), EDIT_USAGE
+    ),
+    CommandDoc("unwatch", "Remove a rule, or all", ("/unwatch 12", "/unwatch all"), UNWATCH_USAGE),
+    CommandDoc(
+        "settings",
+        "Quiet hours (alerts wait for a digest; squeezes still ring), time zone, cooldown",
+        ("/settings", "/settings quiet 23:00-07:00 Europe/Berlin", "/settings cooldown 15m"),
+        SETTINGS_USAGE,
+        "time zones are IANA names like Europe/Berlin; cooldown up to 24h (m = minutes).",
     ),
     CommandDoc(
         "pos",
@@ -63,30 +110,44 @@ COMMANDS: tuple[CommandDoc, ...] = (
             "/pos add ETH short 3200 20x size=5 levels=10,5,2",
             "/pos",
         ),
-    ),
-    CommandDoc(
-        "settings",
-        "Quiet hours (alerts wait for a digest; squeezes still ring) and cooldown",
-        ("/settings", "/settings quiet 23:00-07:00 Europe/Berlin", "/settings cooldown 15m"),
-    ),
-    CommandDoc("edit", "Change a rule's threshold", ("/edit 12 0.08%", "/edit 12 < -3%")),
-    CommandDoc(
-        "chart",
-        "Price, OI, funding and liquidations as a picture",
-        ("/chart BTC", "/chart ETH 4h", "/chart BTC 7d light"),
+        ADD_USAGE,
+        "private chats only; levels up to 5 percentages; funding= a rate per 8h; cost= USD a "
+        "settlement; then /pos close|edit|snooze <id>. Your claim: no API keys.",
     ),
     CommandDoc("levels", "Where liquidation clusters probably sit (model)", ("/levels BTC",)),
     CommandDoc("score", "How past warnings played out", ("/score BTC",)),
-    CommandDoc("channel", "Link a channel you run, to post its alerts", ("/channel @mydesk",)),
-    CommandDoc("help", "Every command with an example", ("/help",)),
+    CommandDoc(
+        "channel",
+        "Link a channel you run, to post its alerts",
+        ("/channel @mydesk",),
+        CHANNEL_USAGE,
+    ),
+    CommandDoc("help", "This list; /help liq shows one command in full", ("/help", "/help liq")),
+)
+BY_NAME = {doc.name: doc for doc in COMMANDS}
+# The first screen: what people use most. The rest are grouped below it by name only.
+MOST_USED = ("liq", "funding", "oi", "watch", "chart")
+GROUPS = (
+    ("Risk math", ("liq", "funding")),
+    ("Market", ("oi", "chart", "levels", "score")),
+    ("Alerts", ("watch", "watches", "edit", "unwatch", "settings", "channel")),
+    ("Your positions", ("pos",)),
 )
 
 
-def help_text(bot_username: str | None) -> str:
+def help_text(bot_username: str | None, command: str | None = None) -> str:
+    doc = BY_NAME.get((command or "").lower().lstrip("/"))
+    if doc is not None:
+        return command_help(doc)
     lines = ["<b>oiwatch</b>: exact perp risk math for your phone.", ""]
-    for doc in COMMANDS:
-        lines.append(f"/{doc.name}: {escape(doc.summary)}")
-        lines.extend(f"  <code>{escape(example)}</code>" for example in doc.examples)
+    for name in MOST_USED:
+        used = BY_NAME[name]
+        summary = used.summary[0].lower() + used.summary[1:]
+        lines.append(f"<code>{escape(used.examples[0])}</code> – {escape(summary)}")
+    lines.append("")
+    for title, names in GROUPS:
+        lines.append(f"<b>{title}</b>: " + ", ".join(f"/{name}" for name in names))
+    lines.append("<code>/help liq</code> (or any command): every example, the usage and limits.")
     lines.append("")
     if bot_username:
         lines.append(
@@ -97,10 +158,21 @@ def help_text(bot_username: str | None) -> str:
     return "\n".join(lines)
 
 
+def command_help(doc: CommandDoc) -> str:
+    lines = [f"<b>/{doc.name}</b>: {escape(doc.summary)}"]
+    if doc.usage:
+        lines.append(f"Usage: <code>{escape(doc.usage)}</code>")
+    lines.extend(f"<code>{escape(example)}</code>" for example in doc.examples)
+    if doc.limits:
+        lines.append(f"Limits: {escape(doc.limits)}")
+    return "\n".join(lines)
+
+
 async def help_command(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None
+    args = context.args or []
     await update.effective_message.reply_text(
-        help_text(context.bot.username), parse_mode=ParseMode.HTML
+        help_text(context.bot.username, args[0] if args else None), parse_mode=ParseMode.HTML
     )
 
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
 
-_SPAN = re.compile(r"^(\d{1,2}):?(\d{2})-(\d{1,2}):?(\d{2})$")
+_SPAN = re.compile(r"^([0-9]{1,2}):?([0-9]{2})-([0-9]{1,2}):?([0-9]{2})$")
+_COOLDOWN = re.compile(r"^([0-9]{1,5})([mh])$")
 COOLDOWNS = {"m": 60, "h": 3600}
 MAX_COOLDOWN_S = 24 * 3600
 
@@ -50,13 +52,19 @@ def _clock(minute: int) -> str:
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
+@cache
+def _zones() -> dict[str, str]:
+    """IANA names by their lower case. Only names from this list reach ZoneInfo: a region
+    ('Europe') is a directory there, and a long string a file name error."""
+    return {name.lower(): name for name in available_timezones()}
+
+
 def parse_zone(word: str) -> str:
-    try:
-        ZoneInfo(word)
-    except (ZoneInfoNotFoundError, ValueError):
+    name = _zones().get(word.lower())
+    if name is None:
         hint = "use a name like Europe/Berlin or America/New_York"
-        raise SettingError(f"Unknown time zone {word[:40]}: {hint}.") from None
-    return word
+        raise SettingError(f"Unknown time zone {word[:40]}: {hint}.")
+    return name
 
 
 def parse_quiet(span: str, zone: str) -> QuietHours:
@@ -77,10 +85,10 @@ def parse_cooldown(word: str) -> int:
     lowered = word.lower()
     if lowered == "0":
         return 0
-    unit = COOLDOWNS.get(lowered[-1:])
-    if unit is None or not lowered[:-1].isdigit():
-        raise SettingError("Give the cooldown in minutes or hours, like 15m or 2h.")
-    seconds = int(lowered[:-1]) * unit
+    match = _COOLDOWN.match(lowered)
+    if match is None:
+        raise SettingError("Give the cooldown in minutes (m) or hours (h), like 15m or 2h.")
+    seconds = int(match.group(1)) * COOLDOWNS[match.group(2)]
     if seconds > MAX_COOLDOWN_S:
         raise SettingError("The longest cooldown is 24h.")
     return seconds

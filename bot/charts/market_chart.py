@@ -21,6 +21,7 @@ from matplotlib.ticker import FuncFormatter
 from bot.charts.theme import CHART_WINDOWS, DPI, HEIGHT_PX, WIDTH_PX, Theme
 from bot.market.overview_text import compact
 from bot.signals.engine import Warning
+from bot.signals.kinds import Stage
 from bot.signals.series import BAR, WINDOW_BARS, Point
 
 SHADED = {"long_squeeze", "short_squeeze", "overheating_long", "overheating_short"}
@@ -85,8 +86,8 @@ def _shade(ax: Axes, warnings: Sequence[Warning], theme: Theme) -> list[str]:
     }
     seen: list[str] = []
     for warning in warnings:
-        if warning.kind not in SHADED:
-            continue
+        if warning.kind not in SHADED or warning.stage is Stage.OVER:
+            continue  # an event's end is not a warning to shade
         span = BAR * WINDOW_BARS.get(warning.window, 1)
         ax.axvspan(
             warning.ts - span, warning.ts, color=colors[warning.kind], alpha=0.22, linewidth=0

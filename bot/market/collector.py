@@ -128,7 +128,8 @@ class Collector:
             degraded, reason = True, error.reason
         except (BadPayload, KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
             # The venue answered something other than what it documents: trust none of it.
-            degraded, reason = True, f"malformed payload ({type(error).__name__}: {error})"[:160]
+            log.warning("%s payload not as documented: %r", fetcher.venue, error)
+            degraded, reason = True, "answered in an unexpected format"
         if degraded:
             snapshots = []
             log.warning("%s degraded this tick: %s", fetcher.venue, reason)

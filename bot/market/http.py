@@ -25,6 +25,17 @@ log = logging.getLogger(__name__)
 EnvelopeCheck = Callable[[int, Any], None]
 
 
+def network_reason(error: aiohttp.ClientError) -> str:
+    """What a trader can act on; the exception's class name stays in the log."""
+    if isinstance(error, aiohttp.ClientConnectorDNSError):
+        return "unreachable (its address does not resolve)"
+    if isinstance(error, aiohttp.ClientConnectorError):
+        return "unreachable (connection refused)"
+    if isinstance(error, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
+        return "connection dropped mid-answer"
+    return "unreachable (network error)"
+
+
 class VenueError(Exception):
     def __init__(
         self,
@@ -170,7 +181,8 @@ class VenueClient:
         except TimeoutError:
             raise VenueError(f"{self.name}: timeout", retryable=True) from None
         except aiohttp.ClientError as error:
-            raise VenueError(f"{self.name}: {type(error).__name__}", retryable=True) from None
+            log.info("%s: %s", self.name, type(error).__name__)
+            raise VenueError(f"{self.name}: {network_reason(error)}", retryable=True) from None
         if status == 418:
             wait = _retry_after(headers) or 120.0
             raise VenueError(f"{self.name}: IP banned (418)", cool_off=wait)

@@ -19,13 +19,24 @@ from bot.risk.tiers import (
 log = logging.getLogger(__name__)
 
 
+# Coin-margined perpetuals whose tiers /liq uses (`bybit btcusd inverse`).
+INVERSE_ASSETS = ("BTC", "ETH")
+
+
+def bybit_symbols(assets: list[str]) -> list[str]:
+    """USDT perpetuals of every polled asset, and the inverse ones /liq knows."""
+    linear = [f"{asset}USDT" for asset in assets]
+    return linear + [f"{asset}USD" for asset in assets if asset in INVERSE_ASSETS]
+
+
 async def bybit_tiers(client: VenueClient, symbols: list[str]) -> list[TierTable]:
     date = f"live {datetime.now(UTC):%Y-%m-%d}"
     tables = []
     for symbol in symbols:
+        category = "linear" if symbol.endswith(("USDT", "USDC")) else "inverse"
         try:
             payload = await client.get(
-                "v5/market/risk-limit", {"category": "linear", "symbol": symbol}
+                "v5/market/risk-limit", {"category": category, "symbol": symbol}
             )
             tables.append(tiers_from_bybit_risk_limit(payload, symbol, date))
         except (VenueError, BadTierTable, KeyError, ValueError, ArithmeticError) as error:

@@ -88,11 +88,10 @@ def quote_funding(req: FundingRequest) -> FundingQuote:
     payer = None if req.rate == 0 else (Side.LONG if req.rate > 0 else Side.SHORT)
     you_pay = payer is req.side
     signed_total = -total if you_pay else (total if payer is not None else Decimal(0))
-    hold = req.hold_hours.normalize()
     interval = req.interval_hours.normalize()
     notes = [
         "constant rate and notional",
-        f"{intervals} settlements in {hold:f}h at {interval:f}h intervals "
+        f"{intervals} settlements at {interval:f}h intervals over the hold "
         "(one more if a settlement falls just inside your start)",
     ]
     liq_before = liq_after = None
@@ -103,7 +102,9 @@ def quote_funding(req: FundingRequest) -> FundingQuote:
                 entry=req.entry, leverage=req.leverage, side=req.side, size=size, mmr=req.mmr
             )
         )
-        liq_after = liq_after_funding(liq_before.liquidation_price, req.side, signed_total, size)
+        # Received funding can pay for any fall: a long is then not liquidated by price at all.
+        moved = liq_after_funding(liq_before.liquidation_price, req.side, signed_total, size)
+        liq_after = max(moved, Decimal(0))
         notes.append(f"isolated, textbook formula, mmr {liq_before.mmr * 100:.2f}%")
     return FundingQuote(
         request=req,

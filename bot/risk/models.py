@@ -21,11 +21,16 @@ class Formula(StrEnum):
     BINANCE_COINM = "binance-coinm"
     BYBIT_LINEAR = "bybit-linear"
     BYBIT_INVERSE = "bybit-inverse"
+    INVERSE = "inverse"  # no venue named: coin-margined, maintenance valued at entry
     OKX = "okx"
 
 
 class RiskInputError(ValueError):
     """A short sentence that is safe to show a user."""
+
+
+class LiquidatedAtOnce(RiskInputError):
+    """The position is below maintenance the moment it opens; the text says why."""
 
 
 @dataclass(frozen=True, slots=True)

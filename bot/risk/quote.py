@@ -11,7 +11,15 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from bot.risk import formulas
-from bot.risk.models import Formula, LiqQuote, LiqRequest, MarginMode, RiskInputError, TierInfo
+from bot.risk.models import (
+    Formula,
+    LiqQuote,
+    LiqRequest,
+    LiquidatedAtOnce,
+    MarginMode,
+    RiskInputError,
+    TierInfo,
+)
 from bot.risk.tiers import TierBook, TierTable, load_default_tiers
 
 MAX_LEVERAGE = Decimal(200)
@@ -51,6 +59,31 @@ def _validate(req: LiqRequest) -> None:
         )
     if req.margin_mode is MarginMode.CROSS and req.cross_balance is None:
         raise RiskInputError("cross margin needs the wallet balance")
+    if req.inverse and req.venue is None and req.size is not None:
+        raise RiskInputError(
+            "inverse contract sizes differ by venue (Binance 100 USD, Bybit 1 USD for BTC): "
+            "name the venue, e.g. bybit btcusd inverse size=50000"
+        )
+
+
+def _refuse_at_once(req: LiqRequest, mmr: Decimal, fee: Decimal | None = None) -> None:
+    """Margin that does not cover maintenance (plus the fee to close) is below the bar the
+    moment the position opens: there is no liquidation price to show."""
+    if req.margin_mode is MarginMode.CROSS:
+        return
+    need = mmr + (fee or ZERO)
+    if need * req.leverage >= ONE:
+        what = "maintenance margin" + (" plus the fee to close" if fee else "")
+        raise LiquidatedAtOnce(
+            f"at {_short(req.leverage)}x the margin is {_short(HUNDRED / req.leverage)}% of "
+            f"the position, not more than the {_short(need * HUNDRED)}% {what}; below "
+            f"{_short(ONE / need)}x it would hold"
+        )
+
+
+def _short(value: Decimal) -> str:
+    """At most 2 decimals, no trailing zeros, never exponent notation: 50, 33.33, 0.5."""
+    return format(value.quantize(Decimal("0.01")).normalize(), "f")
 
 
 def quote_liquidation(
@@ -69,18 +102,16 @@ def quote_liquidation(
         symbol = req.symbol or ("BTCUSD" if req.inverse else "BTCUSDT")
         table = book.get(req.venue, symbol, tier_date)
         if table is None:
+            have = ", ".join(book.symbols(req.venue)) or "none"
             raise RiskInputError(
-                f"I have no {req.venue} tier table for {symbol}; add your rate, e.g. mmr=0.5%"
+                f"I have no {req.venue} tier table for {symbol} (I have {req.venue} {have}); "
+                "add your rate, e.g. mmr=0.5%"
             )
     if req.inverse:
         if req.venue == "okx":
             raise RiskInputError("OKX inverse contracts are not supported yet; add mmr=0.5%")
         return _inverse(req, table, default_mmr)
     return _linear(req, table, default_mmr)
-
-
-def _tier_assumption(tier: TierInfo) -> str:
-    return f"{tier.venue} {tier.symbol} tiers as of {tier.table_date} ({tier.source})"
 
 
 def _check_leverage(tier: TierInfo, leverage: Decimal, notional: Decimal) -> None:
@@ -128,7 +159,7 @@ def _linear(req: LiqRequest, table: TierTable | None, default_mmr: Decimal) -> L
     if cross and wallet < margin:
         raise RiskInputError(f"balance {wallet:,.2f} is below the {margin:,.2f} initial margin")
     notes.append(
-        f"cross margin: the whole {wallet:,.2f} balance backs it, no other positions"
+        "cross margin: the whole balance backs it (margin at risk), no other positions"
         if cross
         else "isolated margin"
     )
@@ -152,7 +183,6 @@ def _linear(req: LiqRequest, table: TierTable | None, default_mmr: Decimal) -> L
             tier = table.for_notional(notional)
             mmr, cum = tier.mmr, tier.maintenance_amount
         price = formulas.bybit_linear(qty, req.entry, req.leverage, mmr, cum, side)
-        notes.append("fee to close cancels out (in both IM and MM on Bybit)")
     elif req.venue == "okx" and not cross:
         formula = Formula.OKX
         fee = req.fee_rate if req.fee_rate is not None else OKX_TAKER
@@ -162,8 +192,6 @@ def _linear(req: LiqRequest, table: TierTable | None, default_mmr: Decimal) -> L
         else:
             notes.append("no OKX tier table yet: mmr is yours or the default")
         price = formulas.okx(req.entry, margin, qty, mmr, fee, side)
-        if req.fee_rate is None:
-            notes.append("fee to close 0.05% (OKX standard taker)")
     elif cross:
         formula = Formula.GENERIC_CROSS
         price = formulas.binance_usdm(wallet, qty, req.entry, mmr, cum, side)
@@ -172,9 +200,9 @@ def _linear(req: LiqRequest, table: TierTable | None, default_mmr: Decimal) -> L
         price = formulas.textbook(req.entry, req.leverage, mmr, side)
     if tier is not None:
         _check_leverage(tier, req.leverage, notional)
-        notes.append(_tier_assumption(tier))
-    if fee is None:
-        notes.append("no fees")
+    _refuse_at_once(req, mmr, fee)
+    if cross and (price - req.entry) * side >= 0:
+        raise LiquidatedAtOnce("the balance does not cover the maintenance margin at this size")
 
     price = max(price, ZERO)
     loss = qty * abs(req.entry - price) if (price - req.entry) * side < 0 else ZERO
@@ -197,8 +225,6 @@ def _linear(req: LiqRequest, table: TierTable | None, default_mmr: Decimal) -> L
 
 
 def _inverse(req: LiqRequest, table: TierTable | None, default_mmr: Decimal) -> LiqQuote:
-    if table is not None:
-        raise RiskInputError("inverse tier tables are not bundled; add mmr=0.5%")
     if req.margin_mode is MarginMode.CROSS:
         raise RiskInputError("cross margin on inverse contracts is not supported yet")
     side = req.side.sign
@@ -208,21 +234,28 @@ def _inverse(req: LiqRequest, table: TierTable | None, default_mmr: Decimal) -> 
     notional = contracts * size_usd
     margin_usd = notional / req.leverage
     mmr = req.mmr if req.mmr is not None else default_mmr
-    notes = [
-        "one-way mode",
-        "isolated margin",
-        "no fees",
-        f"{contracts.normalize():f} contracts of {size_usd.normalize():f} USD",
-    ]
+    deduction = ZERO
+    tier: TierInfo | None = None
+    if table is not None:
+        # Bybit inverse tiers go by position value in coin at entry.
+        tier = table.for_notional(notional / req.entry)
+        _check_leverage(tier, req.leverage, notional)
+        mmr, deduction = tier.mmr, tier.maintenance_amount
+    _refuse_at_once(req, mmr)
+    notes = ["one-way mode", "isolated margin"]
+    if req.venue is None:
+        notes.append("no venue named: maintenance valued at entry")
     if req.venue == "binance":
         formula = Formula.BINANCE_COINM
         wallet_coin = notional / req.entry / req.leverage
         price = formulas.binance_coinm(contracts, size_usd, req.entry, wallet_coin, mmr, ZERO, side)
         notes.append("maintenance valued at the liquidation price")
-    else:
+    elif req.venue == "bybit":
         formula = Formula.BYBIT_INVERSE
+        price = formulas.bybit_inverse(notional, req.entry, req.leverage, mmr, deduction, side)
+    else:
+        formula = Formula.INVERSE
         price = formulas.bybit_inverse(notional, req.entry, req.leverage, mmr, ZERO, side)
-        notes.append("coin-margined: maintenance valued at entry (Bybit inverse)")
     price = max(price, ZERO)
     if price == 0 or (price - req.entry) * side >= 0:
         loss = ZERO
@@ -240,8 +273,8 @@ def _inverse(req: LiqRequest, table: TierTable | None, default_mmr: Decimal) -> 
         loss,
         margin_usd,
         mmr,
-        ZERO,
-        None,
+        deduction,
+        tier,
         None,
         contracts,
         notes,
@@ -264,6 +297,8 @@ def _quote(
     size: Decimal,
     notes: list[str],
 ) -> LiqQuote:
+    if price > 0 and (price - req.entry) * req.side.sign >= 0:
+        raise LiquidatedAtOnce("its liquidation price is at or beyond the entry")
     room = (mark - price) * req.side.sign
     if price == 0:
         notes.append("the price would have to reach 0: no liquidation by price")

@@ -10,7 +10,7 @@ from functools import cache
 from importlib import resources
 
 from bot.risk.formulas import cum_next
-from bot.risk.models import TierInfo
+from bot.risk.models import RiskInputError, TierInfo
 
 TOLERANCE = Decimal("0.01")  # published maintenance amounts are rounded to the cent
 
@@ -38,7 +38,12 @@ class TierTable:
         for tier in self.tiers:
             if notional <= tier.cap:
                 return tier
-        raise OverflowError(notional)
+        unit = "USD" if self.unit == "notional" else "coin"
+        raise RiskInputError(
+            f"{self.venue} {self.symbol}: a position of {notional:,.0f} {unit} is beyond the "
+            f"largest tier I have ({self.tiers[-1].cap:,.0f} {unit}, table of {self.date}); "
+            "add your rate, e.g. mmr=1%"
+        )
 
 
 def make_table(
@@ -142,7 +147,12 @@ def load_default_tiers() -> TierBook:
     for entry in raw["tables"]:
         tables.append(
             make_table(
-                entry["venue"], entry["symbol"], entry["date"], entry["source"], entry["rows"]
+                entry["venue"],
+                entry["symbol"],
+                entry["date"],
+                entry["source"],
+                entry["rows"],
+                unit=entry.get("unit", "notional"),
             )
         )
         if entry.get("default"):
@@ -150,10 +160,23 @@ def load_default_tiers() -> TierBook:
     return TierBook(tables, defaults)
 
 
+def _rate_scale(row: dict) -> Decimal:
+    """1 when rates are fractions (linear: "0.005"), 100 when percent (the inverse example
+    answers "0.5" with initialMargin "1" at 100x): the initial rate times the max leverage
+    is 1 in fractions, 100 in percent."""
+    initial = row.get("initialMargin")
+    if initial in (None, ""):
+        return Decimal(1)
+    product = Decimal(initial) * Decimal(row["maxLeverage"])
+    return Decimal(100) if abs(product - 100) < abs(product - 1) else Decimal(1)
+
+
 def tiers_from_bybit_risk_limit(payload: dict, symbol: str, date: str) -> TierTable:
-    """Bybit GET /v5/market/risk-limit?category=linear&symbol=...: one row per tier with its cap
-    (riskLimitValue), maintenance rate, max leverage and MM deduction ("" on tier 1, derived
-    by the recursion when absent). Raises BadTierTable when the ladder does not hold."""
+    """Bybit GET /v5/market/risk-limit?category=linear|inverse&symbol=...: one row per tier with
+    its cap (riskLimitValue: USDT for linear, coin for inverse), maintenance rate, max leverage
+    and MM deduction ("" on tier 1, derived by the recursion when absent). Raises BadTierTable
+    when the ladder does not hold."""
+    inverse = payload["result"].get("category") == "inverse"
     rows = sorted(
         (r for r in payload["result"]["list"] if r.get("symbol") == symbol),
         key=lambda r: Decimal(r["riskLimitValue"]),
@@ -163,7 +186,8 @@ def tiers_from_bybit_risk_limit(payload: dict, symbol: str, date: str) -> TierTa
     ladder: list[tuple[Decimal, Decimal, Decimal, Decimal, Decimal]] = []
     floor = prev_mmr = prev_cum = Decimal(0)
     for row in rows:
-        cap, mmr = Decimal(row["riskLimitValue"]), Decimal(row["maintenanceMargin"])
+        cap = Decimal(row["riskLimitValue"])
+        mmr = Decimal(row["maintenanceMargin"]) / _rate_scale(row)
         given = row.get("mmDeduction")
         cum = (
             Decimal(given)
@@ -172,7 +196,14 @@ def tiers_from_bybit_risk_limit(payload: dict, symbol: str, date: str) -> TierTa
         )
         ladder.append((floor, cap, Decimal(row["maxLeverage"]), mmr, cum))
         floor, prev_mmr, prev_cum = cap, mmr, cum
-    return make_table("bybit", symbol, date, "Bybit /v5/market/risk-limit (live)", ladder)
+    return make_table(
+        "bybit",
+        symbol,
+        date,
+        "Bybit /v5/market/risk-limit (live)",
+        ladder,
+        unit="coin" if inverse else "notional",
+    )
 
 
 def tiers_from_okx_position_tiers(

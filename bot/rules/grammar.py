@@ -23,11 +23,16 @@ from bot.rules.model import (
 )
 
 VENUES = ("binance", "bybit", "okx", "hyperliquid")
-USAGE = "/watch <asset|*> <oi|oi$|funding|basis|price|liq> [window] <>|<> <value> [on venue]"
+USAGE = (
+    "/watch <asset|*> <oi|oi$|funding|basis|price|liq|squeeze|overheating> "
+    "[5m|15m|1h|4h|24h] [> or <] [value] [on venue]"
+)
 EXAMPLE = "/watch BTC oi 1h > 5%"
 _ASSET = re.compile(r"^[A-Z0-9]{1,15}$")
-_AMOUNT = re.compile(r"^([+-]?\d+(?:\.\d+)?)([KMB])?$")
-_PERCENTILE = re.compile(r"^P(\d{1,3})$")
+_AMOUNT = re.compile(r"^([+-]?[0-9]{1,30}(?:\.[0-9]{1,8})?)([KMB])?$")
+_DIGITS = re.compile(r"^[+-]?[0-9.]+[KMB]?$")
+_PERCENTILE = re.compile(r"^P([0-9]{1,3})$")
+MAX_LIQ_USD = Decimal(10) ** 12  # more than any day's liquidations across every venue
 _SCALE = {"K": Decimal(1_000), "M": Decimal(1_000_000), "B": Decimal(1_000_000_000)}
 # Beyond these a rule can never fire (or always fires): almost surely a typo.
 _LIMITS = {
@@ -108,15 +113,21 @@ def _threshold(metric: Metric, word: str) -> Threshold:
         if abs(value) > _LIMITS[metric]:
             raise RuleSyntaxError(f"{word} is out of range for {metric}.")
         return Threshold(value=value)
+    if upper.endswith("%"):
+        raise RuleSyntaxError(
+            "Liquidation rules take a USD amount, not a percentage: /watch BTC liq 1h > 50M."
+        )
     value = _amount(upper)
-    if value <= 0:
-        raise RuleSyntaxError("Liquidations are a positive USD amount, like 50M.")
+    if not 0 < value <= MAX_LIQ_USD:
+        raise RuleSyntaxError("Liquidations are a positive USD amount up to 1000B, like 50M.")
     return Threshold(value=value)
 
 
 def _amount(word: str) -> Decimal:
     match = _AMOUNT.match(word)
     if not match:
+        if _DIGITS.match(word):
+            raise RuleSyntaxError("That number has too many digits.")
         raise RuleSyntaxError(f"'{word[:15]}' is not a number.")
     try:
         value = Decimal(match.group(1))

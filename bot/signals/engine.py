@@ -9,63 +9,32 @@ The traps found in the real data are handled where they bite:
 - OI keeps falling 20-40 min after the price low: the squeeze test looks back from the OI peak
   over the window plus a lag, and measures price by its range since that peak, not by a signed
   close-to-close move in the same bar.
-- One-sample OI glitches: OI is despiked (causal median of three) before any test.
+- One-sample OI glitches: OI is despiked (causal median of three) for the window readings and
+  the OI peaks; the newest sample is read raw only while price is running, so a broad drop
+  costs no bar of lag.
+- A cascade is announced early from price speed in the asset's own volatility, volume, taker
+  flow and OI (or, live, liquidations) already moving; OI then confirms it (bot.signals.cascade).
 - A lone volume spike fires nothing: every warning needs OI to move.
 - Funding was not stretched before the 2025 cascades: no warning requires extreme funding.
 """
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from bot.signals.series import BAR, WINDOW_BARS, DespikedOI, Point, despiked_oi
+from bot.signals.cascade import SQUEEZE_WINDOWS, confirmed, early, price_runs
+from bot.signals.kinds import Severity, Stage, WarningKind
+from bot.signals.series import WINDOW_BARS, DespikedOI, Point, despiked_oi
 from bot.signals.table import FlatBands, Row, read
 from bot.signals.thresholds import DEFAULT_SETTINGS, Robust, SignalSettings, robust
+from bot.signals.warning import Warning
 
 NEUTRAL_FUNDING = 0.0001  # 0.01 % per 8h: the venues' default interest component
-SQUEEZE_WINDOWS = ("15m", "1h", "4h")
 TREND_WINDOWS = ("1h", "4h")
-CHECKS = {
-    1: "price regime",
-    2: "OI contracts vs notional",
-    3: "OI vs volume",
-    4: "funding",
-    5: "liquidations with falling OI",
-    6: "same unit across venues",
-}
-
-
-@dataclass(frozen=True)
-class Warning:
-    kind: str  # long_squeeze, short_squeeze, overheating_long, overheating_short,
-    #            accumulation, divergence_closes, divergence_shorts, crowding_long, crowding_short
-    severity: str  # moderate | high | extreme
-    asset: str
-    window: str
-    ts: datetime
-    summary: str
-    numbers: dict[str, float]
-    checks: tuple[int, ...]
-    data_age_s: float
-
-    @property
-    def urgent(self) -> bool:
-        """Squeezes ring through quiet hours; the rest can wait for a digest."""
-        return self.kind.endswith("squeeze")
-
-    def evidence(self) -> str:
-        parts = [
-            f"{key} {value:+.2f}" if "pct" in key else f"{key} {value:.4g}"
-            for key, value in self.numbers.items()
-        ]
-        checks = ", ".join(f"{n} {CHECKS[n]}" for n in self.checks)
-        return (
-            f"{', '.join(parts)}; window {self.window}; checks: {checks}; "
-            f"data age {self.data_age_s / 60:.0f} min"
-        )
 
 
 @dataclass(frozen=True)
@@ -98,10 +67,24 @@ class Baselines:
     oi_drawdown: dict[str, Robust | None]  # % below the rolling peak over the squeeze span
     bar_volume: float | None
     funding: Robust | None
+    price_sigma_pct: float | None = None  # robust deviation of 5-minute closes, %
+    oi_sigma_pct: float | None = None  # robust deviation of 5-minute OI (contracts) changes, %
 
 
 def _pct(now: float, then: float) -> float:
     return (now / then - 1) * 100 if then else 0.0
+
+
+def _spread(moves: list[float], min_samples: int) -> float | None:
+    """A bar's usual move: the robust deviation, or the mean absolute one when more than half
+    the moves are alike (a ticking-over quiet market, where MAD reads zero)."""
+    found = robust(moves, min_samples)
+    if found is None:
+        return None
+    if found.scale > 0:
+        return found.scale
+    mean = sum(abs(m - found.median) for m in moves) / len(moves)
+    return 1.2533 * mean if mean > 0 else None
 
 
 def baselines(points: Sequence[Point], settings: SignalSettings = DEFAULT_SETTINGS) -> Baselines:
@@ -125,11 +108,21 @@ def baselines(points: Sequence[Point], settings: SignalSettings = DEFAULT_SETTIN
         drawdowns[window] = robust(samples, settings.baseline_min_samples)
     volumes = [p.volume for p in points if p.volume is not None]
     fundings = [p.funding for p in points if p.funding is not None]
+    moves = [_pct(b.close, a.close) for a, b in itertools.pairwise(points)]
+    oi_moves = [
+        _pct(b.oi, a.oi)
+        for a, b in itertools.pairwise(points)
+        if a.oi is not None and b.oi is not None
+    ]
+    price_sigma = _spread(moves, settings.volatility_min_samples)
+    oi_sigma = _spread(oi_moves, settings.volatility_min_samples)
     return Baselines(
         changes,
         drawdowns,
         statistics.median(volumes) if volumes else None,
         robust(fundings, settings.baseline_min_samples),
+        price_sigma,
+        oi_sigma,
     )
 
 
@@ -159,9 +152,33 @@ def evaluate(
                 window, n, series, ranges, oi, base, settings
             )
     warnings = readings.warnings
-    squeeze = _squeeze(asset, series, oi, base, settings, age)
-    if squeeze is not None:
-        warnings.append(squeeze)
+    runs = price_runs(series, base.price_sigma_pct, base.bar_volume, settings)
+    found_early = early(
+        asset,
+        series,
+        runs,
+        base.price_sigma_pct,
+        base.bar_volume,
+        base.oi_sigma_pct,
+        settings,
+        age,
+    )
+    found_confirmed = confirmed(
+        asset,
+        series,
+        oi,
+        base.oi_drawdown,
+        base.price_sigma_pct,
+        base.bar_volume,
+        bool(runs),
+        settings,
+        age,
+    )
+    # Both stages of one side go out together (a fresh shock that OI confirms at once is a
+    # new event, confirmed); of two sides, the one OI confirms.
+    squeezes = [w for w in (found_early, found_confirmed) if w is not None]
+    if len({w.kind for w in squeezes}) > 1:
+        squeezes = [w for w in squeezes if w.stage is Stage.CONFIRMED]
     for window in TREND_WINDOWS:
         reading = readings.windows.get(window)
         if reading is None:
@@ -190,9 +207,9 @@ def evaluate(
     ):
         if found is not None:
             warnings.append(found)
-    if squeeze is not None:
+    if squeezes:
         # A cascade in progress explains everything else this tick: say that one thing.
-        readings.warnings[:] = [squeeze]
+        readings.warnings[:] = squeezes
     else:
         readings.warnings[:] = _one_per_situation(warnings)
     return readings
@@ -274,14 +291,14 @@ def _oi_drop_cause(
     """Why OI fell sharply (domain §5); None when it did not."""
     if oi_pct > -settings.squeeze_oi_drop_pct / 2:
         return None
-    moved = ranges.pct(-1 - n) >= settings.squeeze_price_move_pct
+    moved = ranges.pct(-1 - n) >= settings.cascade_price_floor_pct
     # Unknown volume cannot veto (check 3 is then skipped, as in the squeeze test).
-    heavy = ratio is None or ratio >= settings.squeeze_volume_ratio
+    heavy = ratio is None or ratio >= settings.cascade_volume_ratio
     if heavy and moved:
         return "liquidation"
     impulse = (
         len(ranges.highs) > 2 * n
-        and ranges.pct(-1 - 2 * n, -n) >= 2 * settings.squeeze_price_move_pct
+        and ranges.pct(-1 - 2 * n, -n) >= 2 * settings.cascade_price_floor_pct
     )
     if impulse and (ratio is None or ratio < 1.0):
         return "post-impulse closing"
@@ -312,90 +329,6 @@ def _phase(
 
 def _required(change: Robust | None, floor: float, z: float) -> float:
     return max(floor, z * change.scale) if change is not None else floor
-
-
-def _severity(size: float, settings: SignalSettings) -> str:
-    if size >= settings.squeeze_extreme_pct:
-        return "extreme"
-    return "high" if size >= settings.squeeze_high_pct else "moderate"
-
-
-def _squeeze(
-    asset: str,
-    series: list[Point],
-    oi: list[float | None],
-    base: Baselines,
-    settings: SignalSettings,
-    age: float,
-) -> Warning | None:
-    for window in SQUEEZE_WINDOWS:
-        n = WINDOW_BARS[window]
-        span = n + settings.squeeze_lag_bars
-        if len(series) <= span:
-            continue
-        recent = [
-            (v, i)
-            for i, v in enumerate(oi.tail(span + 1), start=len(oi) - 1 - span)
-            if v is not None
-        ]
-        now_oi = oi.at(-1)
-        if not recent or now_oi is None:
-            continue
-        peak, peak_at = max(recent)
-        drop = -_pct(now_oi, peak)
-        usual = base.oi_drawdown.get(window)
-        need = settings.squeeze_oi_drop_pct
-        if usual is not None:
-            need = max(need, usual.median + settings.squeeze_oi_z * usual.scale)
-        if drop < need:
-            continue
-        since = series[peak_at:]
-        ref = series[peak_at].close
-        low = min(p.low if p.low is not None else p.close for p in since)
-        high = max(p.high if p.high is not None else p.close for p in since)
-        down, up = (1 - low / ref) * 100, (high / ref - 1) * 100
-        move = max(down, up)
-        ratio = _volume_ratio(series, peak_at + 1, base)
-        if move < settings.squeeze_price_move_pct:
-            continue
-        if ratio is not None and ratio < settings.squeeze_volume_ratio:
-            continue  # a quiet OI drop is closing, not a cascade (check 3 skipped if unknown)
-        long = down >= up
-        liq = [p for p in since if p.liq_long_usd is not None or p.liq_short_usd is not None]
-        numbers = {
-            "OI (contracts) from peak pct": -drop,
-            "price from OI peak pct": -down if long else up,
-            "minutes since OI peak": (len(series) - 1 - peak_at) * BAR.total_seconds() / 60,
-        }
-        checks = [1, 2]
-        if ratio is not None:
-            numbers["volume x usual"] = ratio
-            checks.append(3)
-        if series[-1].funding is not None:
-            numbers["funding 8h pct"] = series[-1].funding * 100
-            checks.append(4)
-        if liq:
-            side = sum((p.liq_long_usd if long else p.liq_short_usd) or 0 for p in liq)
-            numbers["longs liquidated USD" if long else "shorts liquidated USD"] = side
-            checks.append(5)
-        kind = "long_squeeze" if long else "short_squeeze"
-        who = "longs" if long else "shorts"
-        summary = (
-            f"{asset} {kind.replace('_', ' ')} in progress: OI {-drop:+.1f}% from its peak while "
-            f"price {'fell' if long else 'rose'} {move:.1f}%; {who} are being force-closed"
-        )
-        return Warning(
-            kind,
-            _severity(drop, settings),
-            asset,
-            window,
-            series[-1].ts,
-            summary,
-            numbers,
-            tuple(checks),
-            age,
-        )
-    return None
 
 
 def _overheating(
@@ -445,8 +378,8 @@ def _overheating(
         f"a sharp move against them can force closes"
     )
     return Warning(
-        "overheating_long" if long else "overheating_short",
-        "high" if oi_pct >= 2 * need else "moderate",
+        WarningKind.OVERHEATING_LONG if long else WarningKind.OVERHEATING_SHORT,
+        Severity.HIGH if oi_pct >= 2 * need else Severity.MODERATE,
         asset,
         window,
         last.ts,
@@ -471,8 +404,8 @@ def _divergence(
     numbers = {"price pct": price_pct, "OI (contracts) pct": oi_pct}
     if price_pct >= settings.divergence_price_pct and oi_pct <= -settings.divergence_oi_pct:
         return Warning(
-            "divergence_closes",
-            "moderate",
+            WarningKind.DIVERGENCE_CLOSES,
+            Severity.MODERATE,
             asset,
             window,
             ts,
@@ -484,8 +417,8 @@ def _divergence(
         )
     if price_pct <= -settings.divergence_price_pct and oi_pct >= settings.divergence_oi_pct:
         return Warning(
-            "divergence_shorts",
-            "moderate",
+            WarningKind.DIVERGENCE_SHORTS,
+            Severity.MODERATE,
             asset,
             window,
             ts,
@@ -517,8 +450,8 @@ def _accumulation(
     ):
         return None
     return Warning(
-        "accumulation",
-        "moderate",
+        WarningKind.ACCUMULATION,
+        Severity.MODERATE,
         asset,
         window,
         ts,
@@ -551,8 +484,8 @@ def _crowding(
     long = funding > NEUTRAL_FUNDING
     side = "longs" if long else "shorts"
     return Warning(
-        "crowding_long" if long else "crowding_short",
-        "moderate",
+        WarningKind.CROWDING_LONG if long else WarningKind.CROWDING_SHORT,
+        Severity.MODERATE,
         asset,
         "4h",
         series[-1].ts,
@@ -589,8 +522,8 @@ def _basis_widening(
         return None
     long = now > 0
     return Warning(
-        "basis_widening",
-        "moderate",
+        WarningKind.BASIS_WIDENING,
+        Severity.MODERATE,
         asset,
         "4h",
         series[-1].ts,

@@ -6,8 +6,10 @@ Formats:
   (t, interval_h, rate). Joined on time with the measured rule: metrics row `t` is the state at
   the close of the kline that opened at `t`, so the engine sees it at t + 5 min, never before.
   Without klines the price is oi_usd / oi (the mark proxy) and volume is unknown.
+  Klines also give taker buy volume (`tbv`), metrics the taker and long/short ratios; klines
+  before the first metrics row are history for the asset's normal (OI unknown there).
 - `oiwatch-csv`: ts (ISO or epoch ms), close, high, low, volume, oi, oi_usd, funding_8h,
-  basis_pct, liq_long_usd, liq_short_usd; empty cells are unknown.
+  basis_pct, liq_long_usd, liq_short_usd, taker_buy_volume; empty cells are unknown.
 """
 
 from __future__ import annotations
@@ -18,15 +20,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.signals.engine import Baselines, Warning, baselines, evaluate
+from bot.signals.events import CascadeTracker
 from bot.signals.series import BAR, Point
 from bot.signals.thresholds import DEFAULT_SETTINGS, SignalSettings
-from bot.signals.tracker import WarningTracker
 
 BASELINE_EVERY = 12  # bars: the asset's normal is recomputed hourly, as the bot does
-QUIET_BARS = 6  # a warning that has not fired for 30 min is over; the next one is new
+QUIET_BARS = 6  # 30 min without a reading: an event is over, another kind is new again
 
 
-def _time(text: str) -> datetime:
+def parse_time(text: str) -> datetime:
     text = text.strip()
     if text.isdigit():
         return datetime.fromtimestamp(int(text) / 1000, UTC)
@@ -56,33 +58,49 @@ def load_binance_metrics(paths: Iterable[Path]) -> list[Point]:
         if {"oi", "oi_usd"} <= columns:
             metrics += rows
         elif {"o", "h", "l", "c"} <= columns:
-            klines.update({_time(r["t"]): r for r in rows})
+            klines.update({parse_time(r["t"]): r for r in rows})
         elif {"interval_h", "rate"} <= columns:
             funding += [
-                (_time(r["t"]), float(r["rate"]) * 8 / float(r["interval_h"])) for r in rows
+                (parse_time(r["t"]), float(r["rate"]) * 8 / float(r["interval_h"])) for r in rows
             ]
         else:
             raise ValueError(f"{path.name}: not a metrics, klines or funding file")
     if not metrics:
         raise ValueError("binance-metrics replay needs a metrics file (t, oi, oi_usd)")
     funding.sort()
+    by_time = {parse_time(row["t"]): row for row in metrics}
+    # Klines before the first metrics row still give the engine the asset's normal price and
+    # volume (2025-10-10's metrics start 30 min before the crash, its klines 3 h before).
+    first = min(by_time)
+    stamps = sorted(by_time.keys() | {t for t in klines if t < first})
     points = []
-    for row in sorted(metrics, key=lambda r: r["t"]):
-        opened = _time(row["t"])
-        oi, oi_usd = float(row["oi"]), float(row["oi_usd"])
+    for opened in stamps:
+        row = by_time.get(opened)
         kline = klines.get(opened)
+        oi = float(row["oi"]) if row else None
+        oi_usd = float(row["oi_usd"]) if row else None
         ts = opened + BAR  # known at the bar's close, not at its open stamp
         rate = next((r for t, r in reversed(funding) if t <= ts), None)
+        if kline:
+            close = float(kline["c"])
+        elif oi and oi_usd:
+            close = oi_usd / oi
+        else:
+            continue
         points.append(
             Point(
                 ts=ts,
-                close=float(kline["c"]) if kline else oi_usd / oi,
+                close=close,
                 high=float(kline["h"]) if kline else None,
                 low=float(kline["l"]) if kline else None,
                 volume=float(kline["v"]) if kline else None,
                 oi=oi,
                 oi_usd=oi_usd,
                 funding=rate,
+                taker_buy_volume=_num(kline, "tbv") if kline else None,
+                taker_ratio=_num(row, "taker_ls") if row else None,
+                long_short_ratio=_num(row, "acct_ls") if row else None,
+                top_long_short_ratio=_num(row, "top_pos_ls") if row else None,
             )
         )
     return points
@@ -97,7 +115,7 @@ def load_oiwatch_csv(paths: Iterable[Path]) -> list[Point]:
                 raise ValueError(f"{path.name}: a row without close")
             points.append(
                 Point(
-                    ts=_time(row["ts"]),
+                    ts=parse_time(row["ts"]),
                     close=close,
                     high=_num(row, "high"),
                     low=_num(row, "low"),
@@ -108,6 +126,7 @@ def load_oiwatch_csv(paths: Iterable[Path]) -> list[Point]:
                     basis_pct=_num(row, "basis_pct"),
                     liq_long_usd=_num(row, "liq_long_usd"),
                     liq_short_usd=_num(row, "liq_short_usd"),
+                    taker_buy_volume=_num(row, "taker_buy_volume"),
                 )
             )
     return sorted(points, key=lambda p: p.ts)
@@ -124,20 +143,21 @@ def replay(
     lookback: int | None = None,
     start: int = 0,
 ) -> list[Warning]:
-    """Every warning as it starts (or escalates), evaluating bar by bar on the past only.
+    """Every message a chat would get, evaluating bar by bar on the past only: the stages of
+    each cascade event (bot.signals.events) and other kinds as they start or escalate.
 
     `lookback` bars limits what each step sees, as the live bot keeps 24 h: a week's replay
     then costs a week of steps, not a week squared. Steps begin at bar `start` (earlier bars
     are history only)."""
     reported: list[Warning] = []
-    tracker = WarningTracker(quiet=BAR * QUIET_BARS)
+    tracker = CascadeTracker(quiet=BAR * QUIET_BARS)
     base: Baselines | None = None
     for i in range(max(start, 0) + 1, len(points) + 1):
         seen = points[max(0, i - lookback) : i] if lookback else points[:i]
         if base is None or i % BASELINE_EVERY == 0:
             base = baselines(seen, settings)
         readings = evaluate(asset, seen, settings=settings, base=base)
-        reported += tracker.news(readings.warnings, points[i - 1].ts)
+        reported += tracker.update(asset, readings.warnings, points[i - 1].ts, points[i - 1])
     return reported
 
 

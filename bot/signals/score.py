@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.signals.engine import Warning
+from bot.signals.kinds import Stage
 from bot.signals.series import Point
 
 HORIZONS: dict[str, timedelta] = {"1h": timedelta(hours=1), "4h": timedelta(hours=4)}
@@ -51,7 +52,8 @@ def score(points: Sequence[Point], warnings: Sequence[Warning]) -> list[KindScor
     stamps = [p.ts for p in points]
     by_kind: dict[str, list[Warning]] = {}
     for warning in warnings:
-        by_kind.setdefault(warning.kind, []).append(warning)
+        if warning.stage is not Stage.OVER:  # an event's end predicts nothing
+            by_kind.setdefault(warning.kind, []).append(warning)
     rows = []
     for kind, fired in by_kind.items():
         outcomes = {}

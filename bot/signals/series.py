@@ -27,6 +27,19 @@ class Point:
     basis_pct: float | None = None
     liq_long_usd: float | None = None
     liq_short_usd: float | None = None
+    taker_buy_volume: float | None = None  # base coin bought by takers (klines `tbv`)
+    taker_ratio: float | None = None  # taker buy / sell volume (metrics `taker_ls`)
+    long_short_ratio: float | None = None  # all accounts (metrics `acct_ls`)
+    top_long_short_ratio: float | None = None  # top traders' positions (metrics `top_pos_ls`)
+
+    @property
+    def taker_sell_share(self) -> float | None:
+        """Share of the bar's volume sold by takers: 0.5 is balanced, a long cascade sells."""
+        if self.volume and self.taker_buy_volume is not None:
+            return 1 - self.taker_buy_volume / self.volume
+        if self.taker_ratio is not None and self.taker_ratio > 0:
+            return 1 / (1 + self.taker_ratio)
+        return None
 
 
 def despiked_oi(points: list[Point]) -> list[float | None]:
@@ -69,4 +82,13 @@ class DespikedOI:
 
     def tail(self, count: int) -> list[float | None]:
         start = max(0, len(self._points) - count)
-        return [self.at(i) for i in range(start, len(self._points))]
+        raw = [p.oi for p in self._points[max(0, start - 2) :]]
+        offset = start - max(0, start - 2)
+        out: list[float | None] = []
+        for j in range(offset, len(raw)):
+            if raw[j] is None:
+                out.append(None)
+                continue
+            window = sorted(v for v in raw[max(0, j - 2) : j + 1] if v is not None)
+            out.append(window[len(window) // 2])
+        return out

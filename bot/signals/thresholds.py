@@ -13,22 +13,38 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class SignalSettings:
-    # Squeeze / unwind (cascade in progress)
-    squeeze_oi_drop_pct: float = 3.0
-    """Floor: OI (contracts, despiked) at least this far below its recent peak."""
+    # Cascade (squeeze / unwind): price run, early stage
+    cascade_price_z: float = 4.0
+    """The run (1-3 bars) moves price this many of the asset's own 5-minute deviations
+    (x sqrt(bars)), from the close before it to its extreme."""
+    cascade_price_floor_pct: float = 1.0
+    """...and at least this far: smaller moves liquidate little, whatever the asset's calm."""
+    cascade_volume_ratio: float = 2.0
+    """Run (or since-peak) volume vs the usual bar (skipped if volume unknown)."""
+    taker_lean: float = 0.0
+    """Taker sell share minus one half, toward the move (skipped if the venue does not say)."""
+    early_oi_z: float = 3.0
+    """Early: OI already down this many of its own 5-minute deviations (x sqrt(bars))..."""
+    early_oi_floor_pct: float = 1.0
+    """...and at least this much: a 0.5 % dip is noise even for BTC (the onset rule's 1 %)."""
+    early_liq_oi_pct: float = 0.1
+    """Or, with liquidation streams: the move's side liquidated over the run at least this % of
+    OI notional (twice the other side's), while OI is not rising."""
+
+    # Cascade, confirmed stage
+    squeeze_oi_drop_pct: float = 2.0
+    """Floor: OI (contracts) at least this far below its recent peak: twice what the early
+    stage needs, so confirmation means more than the flush that announced it."""
     squeeze_oi_z: float = 4.0
     """...and beyond its usual drawdown from the rolling OI peak by this many robust deviations."""
     squeeze_lag_bars: int = 8
     """OI keeps falling 20-40 min after the price extreme: look back this much further."""
-    squeeze_price_move_pct: float = 1.5
-    """Price range since the OI peak must be at least this (the forced closes move price)."""
-    squeeze_volume_ratio: float = 2.5
-    """Window volume vs its median: a cascade trades heavily (skipped if volume unknown)."""
-    squeeze_high_pct: float = 6.0
-    squeeze_extreme_pct: float = 10.0
+    squeeze_high_x: float = 2.0
+    """Severity high at this multiple of the asset's own bar for the OI drop, extreme at..."""
+    squeeze_extreme_x: float = 4.0
 
     # Overheating (pre-cascade)
-    overheat_oi_growth_pct: float = 4.0
+    overheat_oi_growth_pct: float = 2.5
     """Floor: OI growth over the window."""
     overheat_oi_z: float = 3.0
     overheat_price_move_pct: float = 1.0
@@ -54,6 +70,8 @@ class SignalSettings:
     flat_oi_pct: float = 0.2
     baseline_min_samples: int = 48
     """Fewer samples than this: only the floors apply."""
+    volatility_min_samples: int = 12
+    """5-minute moves needed before the asset's own volatility is trusted (an hour)."""
 
 
 DEFAULT_SETTINGS = SignalSettings()

@@ -3,6 +3,7 @@ and the bot being removed from a chat."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from tests.e2e.conftest import RunningBot, start_bot
@@ -44,7 +45,8 @@ async def test_group_rules_need_an_admin(running_bot: RunningBot) -> None:
     # Anyone may read the list; only admins may press its buttons.
     assert "BTC squeeze" in await running_bot.ask("/watches", chat_id=GROUP, user_id=MEMBER)
     assert "admins" in await _answer_text(running_bot, GROUP, MEMBER, "rule:del:1")
-    assert await _answer_text(running_bot, GROUP, ADMIN, "rule:mute:1h:1") == "Muted for 1h."
+    muted = await _answer_text(running_bot, GROUP, ADMIN, "rule:mute:1h:1")
+    assert re.fullmatch(r"Muted until \w{3} \d\d \w{3} \d\d:\d\d UTC\.", muted), muted
     assert "muted until" in await running_bot.ask("/watches", chat_id=GROUP, user_id=ADMIN)
     assert await _answer_text(running_bot, GROUP, ADMIN, "rule:del:1") == "Rule removed."
 
@@ -71,7 +73,10 @@ async def _channel_linking(running_bot: RunningBot) -> None:
     assert "Only @mydesk's admins" in await running_bot.ask("/channel @mydesk")
     api.set_member(CHANNEL, 1001, "creator")
     assert "Linked @mydesk" in await running_bot.ask("/channel @mydesk")
-    assert "rule #1" in await running_bot.ask("/watch @mydesk BTC squeeze")
+    linked = await running_bot.ask("/watch @mydesk BTC squeeze")
+    assert "(rule #1). You'll get one alert when it crosses; /watches @mydesk lists its rules." in (
+        linked
+    )
     assert "BTC squeeze" in await running_bot.ask("/watches @mydesk")
     assert "No rules here yet" in await running_bot.ask("/watches")  # the private chat's own
     # Another user has no link; a demoted admin's link no longer grants anything.
@@ -129,7 +134,7 @@ async def test_edit_a_threshold_from_the_rule_list(running_bot: RunningBot) -> N
 async def test_settings_quiet_hours_and_cooldown(running_bot: RunningBot) -> None:
     bot = running_bot
     shown = await bot.ask("/settings")
-    assert "Quiet hours: off" in shown and "Cooldown: 30m between repeats" in shown
+    assert "Quiet hours: off" in shown and "Cooldown: 30 min between repeats" in shown
     changed = await bot.ask("/settings quiet 23:00-07:00 Europe/Berlin")
     assert changed.startswith("Quiet hours 23:00–07:00 Europe/Berlin.")
     assert "squeeze warnings always ring" in changed
@@ -143,4 +148,4 @@ async def test_settings_quiet_hours_and_cooldown(running_bot: RunningBot) -> Non
     assert "Quiet hours: off" in await bot.ask("/settings", chat_id=GROUP, user_id=MEMBER)
     refused = await bot.ask("/settings cooldown 5m", chat_id=GROUP, user_id=MEMBER)
     assert "Only this group's admins" in refused
-    assert "Cooldown 5m" in await bot.ask("/settings cooldown 5m", chat_id=GROUP, user_id=ADMIN)
+    assert "Cooldown 5 min" in await bot.ask("/settings cooldown 5m", chat_id=GROUP, user_id=ADMIN)

@@ -517,7 +517,7 @@ class FakeExchange:
             return {
                 "retCode": 0,
                 "retMsg": "OK",
-                "result": {"category": "linear", "list": rows},
+                "result": {"category": request.query.get("category", "linear"), "list": rows},
                 "retExtInfo": {},
                 "time": self.now_ms,
             }

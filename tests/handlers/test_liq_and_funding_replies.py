@@ -14,9 +14,9 @@ from tests.handlers.conftest import Reply
         (
             "/liq 50000 50x long",
             [
-                "liquidation at 49,250.00",
-                "Distance: 1.50% (750.00)",
-                "Margin: 1,000.00 on 50,000.00 notional",
+                "liquidation at 49,250.00 USDT",
+                "Distance: 1.50% (750.00 USDT)",
+                "Margin: 1,000.00 USDT on 50,000.00 USDT notional",
                 "mmr 0.500%",
             ],
         ),
@@ -45,9 +45,9 @@ async def test_liq_reply(reply: Reply, message: str, expected: list[str]) -> Non
 async def test_liq_reply_names_every_assumption(reply: Reply) -> None:
     text = await reply("/liq 50000 100x long binance btcusdt size=2")
     assert "liquidation at 49,698.80" in text  # 100k notional stays in tier 1 (0.4 %, cum 0)
-    assert "Loss at liquidation: 602.41" in text
-    assert "margin at risk: 1,000.00" in text
-    assert "Assumes:" in text and "no fees" in text
+    assert "Loss at liquidation: 602.41 USDT" in text
+    assert "margin at risk: 1,000.00 USDT" in text
+    assert "Fees: not included." in text and "Assumes: one-way mode; isolated margin" in text
 
 
 @pytest.mark.parametrize(
@@ -57,7 +57,7 @@ async def test_liq_reply_names_every_assumption(reply: Reply) -> None:
             "/funding 10000 0.01% 3d",
             [
                 "You pay: longs pay shorts.",
-                "9 × 1.00 = <b>9.00</b>",
+                "9 × 1.00 = <b>9.00</b> USDT",
                 "10.95% simple",
                 "11.57% compounded",
                 "Interval assumed: 8h",
@@ -82,7 +82,7 @@ async def test_funding_moves_the_liquidation_price(reply: Reply) -> None:
     # from margin moves it up by 18 / 0.2 = 90.
     text = await reply("/funding 10000 0.03% 2d lev=20 entry=50000")
     assert "6 × 3.00 = <b>18.00</b>" in text
-    assert "moves 47,750.00 → 47,840.00" in text
+    assert "moves 47,750.00 → 47,840.00 USDT" in text
 
 
 BAD_INPUTS = [

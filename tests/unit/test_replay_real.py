@@ -1,9 +1,9 @@
-"""The engine on real Binance history: fires during the real cascades, quiet on the calm day.
+"""The engine on real Binance history, scored against onsets labelled from the raw data.
 
-Onsets (first 5m bar of the move, from tests/data/real/README-analysis.md):
-- 2025-10-10: the 20:50 bar (last calm close 116,830 at 20:45), state known 20:55.
-- 2024-08-05: the sharp leg starts with the 00:55 bar (OI -6 % in 15 min), known 01:00.
-- 2025-11-21: the flush bar 07:30 (OI -3.1 % in 5 min), known 07:35.
+tests/data/real/events.csv holds the onsets found by the flush-bar rule of
+tests/data/real/README-analysis.md (bot.signals.labels), written before the engine was scored.
+A warning is stamped when its data is known: the onset bar's close (onset + 5 min) is the
+earliest possible.
 """
 
 from __future__ import annotations
@@ -14,75 +14,190 @@ from pathlib import Path
 import pytest
 
 from bot.signals.engine import evaluate
+from bot.signals.kinds import Stage
+from bot.signals.labels import label, read_events, windows, write_events
 from bot.signals.replay import load_binance_metrics, replay
+from bot.signals.scorecard import evaluate_folder
+from bot.signals.warning import Warning
 from tests.fakes.exchange import TEST_DATA
 
 REAL = TEST_DATA / "real"
-FUNDING = REAL / "ipf_binance_um_BTCUSDT_funding_8h_windows.csv"
-
-
-def window(name: str) -> list[Path]:
-    return [*sorted(REAL.glob(f"ipf_binance_um_BTCUSDT_*_{name}.csv")), FUNDING]
+SQUEEZES = ("long_squeeze", "short_squeeze")
 
 
 def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-def minutes(a: datetime, b: datetime) -> float:
-    return (a - b).total_seconds() / 60
+def window(name: str) -> list[Path]:
+    """A real window's files: metrics, klines when present, funding."""
+    [found] = [w for w in windows(REAL) if w.name == name]
+    return list(found.files)
 
 
-def test_2025_10_10_cascade_long_squeeze_within_35_minutes_of_onset() -> None:
-    warnings = replay(load_binance_metrics(window("2025-10-10_cascade")))
-    squeezes = [w for w in warnings if w.kind == "long_squeeze"]
-    first = squeezes[0]
-    assert first.ts == at("2025-10-10 21:30")
-    assert minutes(first.ts, at("2025-10-10 20:55")) == 35
-    assert [w.severity for w in squeezes[:3]] == ["moderate", "high", "extreme"]
-    assert squeezes[2].ts == at("2025-10-10 21:45")
-    assert 3 in first.checks and first.numbers["volume x usual"] > 5
-    assert all(w.ts >= at("2025-10-10 21:30") for w in warnings)  # nothing before the move
+def warnings_of(name: str) -> list[Warning]:
+    return replay(load_binance_metrics(window(name)))
 
 
-def test_2024_08_05_crash_long_squeeze_within_15_minutes_of_the_sharp_leg() -> None:
-    warnings = replay(load_binance_metrics(window("2024-08-05_crash")))
-    first = next(w for w in warnings if w.kind == "long_squeeze")
-    assert first.ts == at("2024-08-05 01:15")
-    assert minutes(first.ts, at("2024-08-05 01:00")) == 15
-    assert first.numbers["OI (contracts) from peak pct"] == pytest.approx(-4.0, abs=0.05)
-    assert 3 not in first.checks  # no 5m klines for this day: volume is unknown, and says so
+def squeezes(warnings: list[Warning]) -> list[tuple[datetime, str, str | None, str]]:
+    return [(w.ts, w.kind, w.stage, w.severity) for w in warnings if w.kind in SQUEEZES]
+
+
+@pytest.fixture(scope="module")
+def card():  # type: ignore[no-untyped-def]
+    return evaluate_folder(REAL)
+
+
+def test_events_file_is_the_onset_rule_applied_to_the_raw_windows(tmp_path: Path) -> None:
+    fresh = write_events(REAL, tmp_path / "events.csv")
+    assert (tmp_path / "events.csv").read_text() == (REAL / "events.csv").read_text()
+    assert len(fresh) == 33
+    # The README's checks of the rule: the calm days carry no flush bar, 2025-10-10's onset
+    # is 21:15 and, judged by the run rather than one bar, 2025-04-07 14:15 flushed longs.
+    assert all(label(w) == [] for w in windows(REAL) if w.calm)
+    by_onset = {e.onset: e for e in fresh}
+    assert by_onset[at("2025-10-10 21:15")].side == "longs"
+    assert by_onset[at("2025-04-07 14:15")].side == "longs"
+    assert by_onset[at("2023-10-23 22:35")].side == "shorts"
+
+
+# Minutes from each labelled onset to the first warning of its side (any stage) and to the
+# first confirmed one; None = not warned. Negative: warned on the first leg, before the bar
+# the rule marks (2025-10-10 fell from 20:50; the rule's first flush bar is 21:15).
+EXPECTED = {
+    "2022-05-11 13:40": (10, None),
+    "2022-05-11 20:55": (35, None),
+    "2022-05-12 04:25": (55, None),
+    "2022-05-12 07:15": (15, None),
+    "2022-05-12 17:05": (None, None),
+    "2022-06-18 06:50": (5, 10),
+    "2022-06-18 08:25": (10, None),
+    "2022-06-18 20:05": (5, None),
+    "2022-06-18 21:20": (5, 10),
+    "2022-06-19 03:10": (None, None),
+    "2023-03-09 18:30": (5, 5),
+    "2023-03-09 20:55": (None, None),  # its fall began 20:10, rang 20:25: 30 min before
+    "2023-03-10 01:15": (5, None),
+    "2023-03-12 17:25": (5, 10),
+    "2023-03-12 19:15": (None, None),  # retraces a larger short flush of the hour before
+    "2023-03-12 20:30": (5, None),
+    "2023-03-12 22:15": (5, 10),
+    "2023-03-12 23:45": (60, None),
+    "2023-03-13 13:00": (5, None),
+    "2023-03-13 14:05": (5, 15),
+    "2023-10-23 18:40": (None, None),
+    "2023-10-23 22:35": (10, 10),
+    "2023-10-24 02:05": (0, 0),
+    "2024-04-13 19:45": (10, 10),
+    "2024-08-05 01:05": (5, 5),
+    "2024-08-05 10:40": (None, None),
+    "2024-12-05 15:20": (5, None),
+    "2025-02-03 01:45": (10, 30),
+    "2025-04-07 14:15": (10, 10),
+    "2025-04-09 11:00": (10, None),
+    "2025-04-09 17:55": (5, None),
+    "2025-10-10 21:15": (-10, -5),
+    "2025-11-21 07:30": (5, 5),
+}
+
+
+def test_minutes_from_every_labelled_onset_to_early_and_confirmed(card) -> None:  # type: ignore[no-untyped-def]
+    found = {f"{e.event.onset:%Y-%m-%d %H:%M}": (e.early_min, e.confirmed_min) for e in card.events}
+    assert found == EXPECTED
+    totals = card.totals()
+    assert (totals["warned"], totals["warned_within_10_min"]) == (27, 23)
+    assert totals["early_median_min"] == 5
+
+
+def test_calm_days_have_no_squeeze_and_no_overheating(card) -> None:  # type: ignore[no-untyped-def]
+    calm = [w for w in card.windows if w.calm]
+    assert [w.window for w in calm] == ["2023-09-02_calm", "2024-10-06_calm", "2025-01-01_calm"]
+    for window in calm:
+        assert [(w.ts, w.kind) for w in window.warnings if w.kind in SQUEEZES] == []
+        assert window.overheating == []
+
+
+def test_wrong_side_and_off_event_warnings_are_counted_exactly(card) -> None:  # type: ignore[no-untyped-def]
+    totals = card.totals()
+    assert (totals["wrong_side"], totals["off_event"]) == (3, 10)
+    per_window = {w.window: (len(w.wrong_side), len(w.off_event)) for w in card.windows}
+    assert per_window["2024-08-05_crash"] == (0, 3)  # no 5m klines: volume unknown all day
+
+
+@pytest.mark.parametrize(
+    ("name", "start", "end"),
+    [
+        ("2022-05-12_luna", "2022-05-11 12:20", "2022-05-11 13:35"),  # CPI drop, OI +5 %
+        ("2025-04-09_pause-rally", "2025-04-09 17:15", "2025-04-09 17:50"),  # OI +3.9 % in a bar
+        ("2024-12-05_100k-flush", "2024-12-05 02:20", "2024-12-05 03:30"),  # breakout, OI +4 %
+        ("2024-12-05_100k-flush", "2024-12-05 22:20", "2024-12-05 23:30"),  # -8 % wick, OI -0.5 %
+    ],
+)
+def test_no_squeeze_on_moves_where_oi_rises_or_stays(name: str, start: str, end: str) -> None:
+    found = [
+        (w.ts, w.kind)
+        for w in warnings_of(name)
+        if w.kind in SQUEEZES and at(start) <= w.ts <= at(end)
+    ]
+    assert found == []
+
+
+def test_2025_10_10_cascade_rings_on_the_first_leg_then_escalates_then_ends() -> None:
+    warnings = warnings_of("2025-10-10_cascade")
+    assert squeezes(warnings) == [
+        (at("2025-10-10 21:05"), "long_squeeze", Stage.EARLY, "moderate"),
+        (at("2025-10-10 21:10"), "long_squeeze", Stage.CONFIRMED, "moderate"),
+        (at("2025-10-10 21:15"), "long_squeeze", Stage.ESCALATED, "high"),
+        (at("2025-10-10 21:35"), "long_squeeze", Stage.ESCALATED, "extreme"),
+        (at("2025-10-10 22:45"), "long_squeeze", Stage.OVER, "extreme"),
+    ]
+    longs = [w for w in warnings if w.kind == "long_squeeze"]
+    assert {w.event_start for w in longs} == {at("2025-10-10 20:50")}  # one event, one thread
+    over = longs[-1].numbers
+    assert over["duration min"] == 115
+    assert over["price extreme pct"] == pytest.approx(-13.11, abs=0.01)
+    assert over["OI (contracts) pct"] == pytest.approx(-21.02, abs=0.01)
+    assert over["OI notional change USD"] == pytest.approx(-2.534e9, rel=0.001)
+
+
+def test_2025_04_07_flush_after_the_false_headline_is_a_long_squeeze() -> None:
+    # The rule's onset bar rose (+headline); the OI drop belongs to the fall that followed.
+    found = squeezes(warnings_of("2025-04-07_tariff"))
+    assert (at("2025-04-07 14:25"), "long_squeeze", Stage.CONFIRMED, "moderate") in found
+    assert all(kind == "long_squeeze" for _, kind, _, _ in found)
+
+
+def test_early_stage_states_its_evidence_before_oi_confirms() -> None:
+    warnings = warnings_of("2024-12-05_100k-flush")
+    [first] = [w for w in warnings if w.kind == "long_squeeze" and w.stage is Stage.EARLY]
+    assert first.ts == at("2024-12-05 15:25")  # the 15:20 onset bar's close
+    assert first.event_start == at("2024-12-05 15:20")
+    assert first.summary.startswith("BTC likely long squeeze starting: price -1.0% in 5 min")
+    assert first.numbers["taker sell share pct"] == pytest.approx(65.11, abs=0.01)
+    assert first.numbers["volume x usual"] == pytest.approx(8.1, abs=0.01)
+    assert 7 in first.checks and 3 in first.checks
 
 
 def test_2025_11_20_selloff_shorts_building_then_the_flush() -> None:
     points = load_binance_metrics(window("2025-11-20_selloff"))
-    warnings = replay(points)
-    kinds = [(w.ts, w.kind) for w in warnings]
-    assert kinds[0] == (at("2025-11-20 16:50"), "divergence_shorts")
-    assert (at("2025-11-21 07:40"), "long_squeeze") in kinds
-    assert all(w.kind in ("divergence_shorts", "long_squeeze") for w in warnings)
-    # Before the flush the 24h reading is OI rising while price falls.
+    found = squeezes(replay(points))
+    assert found[0] == (at("2025-11-21 07:35"), "long_squeeze", Stage.CONFIRMED, "moderate")
     upto = [p for p in points if p.ts <= at("2025-11-21 02:15")]
     reading = evaluate("BTC", upto).windows["24h"]
     assert round(reading.price_pct, 1) == -6.7 and reading.oi_pct is not None
     assert round(reading.oi_pct, 1) == 5.7
     assert "shorts building" in reading.row.reading
-    flush = evaluate("BTC", [p for p in points if p.ts <= at("2025-11-21 07:40")])
-    assert [w.kind for w in flush.warnings] == ["long_squeeze"]
-    assert flush.windows["15m"].oi_drop_cause == "liquidation"
-    assert flush.windows["15m"].phase == "unwind"
-
-
-def test_2025_01_01_calm_day_is_quiet_despite_the_volume_spike() -> None:
-    points = load_binance_metrics(window("2025-01-01_calm"))
-    assert replay(points) == []
-    spike = [p for p in points if p.ts <= at("2025-01-01 09:30")]
-    assert spike[-1].volume == pytest.approx(2772, rel=0.01)  # the 12.5x bar is in the data
-    assert evaluate("BTC", spike).warnings == []
 
 
 def test_metrics_are_not_seen_before_their_bar_closes() -> None:
     points = load_binance_metrics(window("2025-10-10_cascade"))
-    first = points[0]
+    assert points[0].ts == at("2025-10-10 18:05") and points[0].oi is None  # klines only
+    first = next(p for p in points if p.oi is not None)
     assert first.ts == at("2025-10-10 20:25")  # metrics row stamped 20:20
     assert first.close == pytest.approx(116930.8)  # the close of the 20:20 kline
+    assert first.taker_buy_volume is not None and first.long_short_ratio == pytest.approx(1.3324)
+
+
+def test_events_csv_reads_back_as_labelled() -> None:
+    events = read_events(REAL / "events.csv")
+    assert events[0].onset == at("2022-05-11 13:40") and events[0].kind == "short_squeeze"

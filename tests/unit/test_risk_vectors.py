@@ -388,7 +388,7 @@ def test_bybit_risk_limit_payload_becomes_a_checked_table() -> None:
     )
     # Bybit linear: 3000 - (150 - 15) = 2865 (tier 1, 0.5 %)
     assert quote.liquidation_price == D(2865)
-    assert "tiers as of live 2026-11-24" in "; ".join(quote.assumptions)
+    assert quote.tier is not None and quote.tier.table_date == "live 2026-11-24"
     broken = {
         "result": {
             "list": [

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bot.signals.engine import Warning
+from bot.signals.kinds import Stage
 from bot.signals.score import score
 from bot.signals.series import BAR, Point
 
@@ -56,3 +58,11 @@ def test_a_gap_in_the_series_is_not_read_as_the_horizon() -> None:
     ]
     [row] = score(points, [_warning("short_squeeze", T0)])
     assert row.outcomes["1h"].count == 0
+
+
+def test_the_end_of_a_cascade_event_is_not_scored_as_a_warning() -> None:
+    points = [Point(ts=T0 + BAR * i, close=100 + i, oi=1000) for i in range(30)]
+    over = replace(_warning("long_squeeze", T0), stage=Stage.OVER)
+    assert score(points, [over]) == []
+    [row] = score(points, [_warning("long_squeeze", T0), over])
+    assert row.fired == 1

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
 
 from bot.signals.engine import evaluate
+from bot.signals.kinds import Stage
 from bot.signals.series import BAR, Point, despiked_oi
 from bot.signals.thresholds import SignalSettings, robust
 
@@ -43,7 +45,8 @@ def calm(n: int, price: float = 100.0, oi: float = 1000.0) -> tuple[list[float],
 
 
 def kinds(points: list[Point]) -> list[str]:
-    return [w.kind for w in evaluate("TEST", points).warnings]
+    """Each kind once: a cascade may report its early and confirmed stage in one tick."""
+    return list(dict.fromkeys(w.kind for w in evaluate("TEST", points).warnings))
 
 
 def test_long_squeeze_price_down_oi_down_heavy_volume() -> None:
@@ -52,12 +55,55 @@ def test_long_squeeze_price_down_oi_down_heavy_volume() -> None:
     ois += [990, 960, 930, 910]
     volumes = [100.0] * 100 + [800, 1500, 1500, 900]
     readings = evaluate("TEST", series(prices, ois, volumes))
-    [warning] = readings.warnings
-    assert (warning.kind, warning.severity, warning.window) == ("long_squeeze", "high", "15m")
-    assert warning.numbers["OI (contracts) from peak pct"] == pytest.approx(-7.0, abs=0.1)
-    assert warning.checks == (1, 2, 3, 4)
+    early, confirmed = readings.warnings
+    # The last bar alone: -2.2 % on 9x volume with OI -2.2 %, from the 92 close at 08:30.
+    assert (early.kind, early.stage, early.window) == ("long_squeeze", Stage.EARLY, "5m")
+    assert early.event_start == T0 + BAR * 102
+    assert early.numbers["price from onset pct"] == pytest.approx(-2.174, abs=0.001)
+    assert early.numbers["OI (contracts) from onset pct"] == pytest.approx(-2.151, abs=0.001)
+    assert early.numbers["volume x usual"] == 9.0
+    # OI 9 % below its peak, six times the 1.5 % floor: extreme; dated by the latest shock.
+    assert (confirmed.kind, confirmed.stage, confirmed.severity) == (
+        "long_squeeze",
+        Stage.CONFIRMED,
+        "extreme",
+    )
+    assert confirmed.numbers["OI (contracts) from peak pct"] == pytest.approx(-9.02, abs=0.01)
+    assert confirmed.checks == (1, 2, 3, 4)
     assert readings.windows["15m"].oi_drop_cause == "liquidation"
     assert readings.windows["15m"].phase == "unwind"
+
+
+def test_fall_with_oi_rising_is_not_a_long_squeeze() -> None:
+    # The same crash on the same volume, but OI climbs: shorts opening into it (LUNA's CPI bar).
+    prices, ois = calm(100)
+    prices += [99, 96, 92, 90]
+    ois += [1010, 1030, 1050, 1060]
+    volumes = [100.0] * 100 + [800, 1500, 1500, 900]
+    assert "long_squeeze" not in kinds(series(prices, ois, volumes))
+
+
+def test_side_is_the_move_since_the_onset_not_the_bar_before() -> None:
+    # The bar before the flush spiked up (a wick to 106) and closed at 100: the following fall
+    # with OI down is a long squeeze, whatever that wick says.
+    prices, ois = calm(100)
+    points = series(prices, ois)
+    points[-1] = Point(points[-1].ts, 100.0, 106.0, 99.9, 100.0, 1000.0, 100000.0, 0.0001)
+    crash = [(97.0, 985.0), (95.0, 970.0)]
+    points += [
+        Point(T0 + BAR * (100 + i), p, p, p, 1000.0, o, o * p, 0.0001)
+        for i, (p, o) in enumerate(crash)
+    ]
+    assert kinds(points) == ["long_squeeze"]
+
+
+def test_taker_buying_into_a_fall_vetoes_the_early_stage() -> None:
+    prices, ois = calm(100)
+    points = series([*prices, 97.0], [*ois, 985.0], [100.0] * 100 + [900.0])
+    sold = replace(points[-1], taker_buy_volume=300.0)  # 67 % sold by takers
+    bought = replace(points[-1], taker_buy_volume=700.0)  # takers bought the dip
+    assert [w.stage for w in evaluate("TEST", [*points[:-1], sold]).warnings] == [Stage.EARLY]
+    assert evaluate("TEST", [*points[:-1], bought]).warnings == []
 
 
 def test_short_squeeze_price_up_oi_down() -> None:
@@ -165,7 +211,7 @@ def test_accumulation_oi_up_in_a_flat_range() -> None:
 
 @pytest.mark.parametrize(
     ("price_end", "oi_end", "kind"),
-    [(103.0, 970.0, "divergence_closes"), (97.0, 1030.0, "divergence_shorts")],
+    [(103.0, 970.0, "divergence_closes"), (97.0, 1025.0, "divergence_shorts")],
 )
 def test_divergences(price_end: float, oi_end: float, kind: str) -> None:
     prices, ois = calm(100)
@@ -220,7 +266,7 @@ def test_custom_settings_are_honoured() -> None:
     prices += [99, 96, 92, 90]
     ois += [990, 960, 930, 910]
     volumes = [100.0] * 100 + [800, 1500, 1500, 900]
-    strict = SignalSettings(squeeze_oi_drop_pct=10.0)
+    strict = SignalSettings(squeeze_oi_drop_pct=10.0, early_oi_floor_pct=10.0)
     assert evaluate("TEST", series(prices, ois, volumes), settings=strict).warnings == []
 
 
@@ -264,3 +310,55 @@ def test_phases_acceleration_and_overheating() -> None:
     readings = evaluate("TEST", series(prices, ois, volumes))
     assert readings.windows["4h"].phase == "overheating"
     assert readings.windows["1h"].phase == "acceleration"  # new highs, volume and OI rising
+
+
+def test_bounce_inside_a_long_cascade_is_not_a_short_squeeze() -> None:
+    # -6 % on heavy volume with OI falling, then +3 % while OI keeps falling (lagging closes).
+    # OI confirmation is set out of reach so the early reading alone decides.
+    early_only = SignalSettings(squeeze_oi_drop_pct=50.0)
+    prices, ois = calm(100)
+    prices += [97, 94, 95.5, 97]
+    ois += [985, 970, 955, 940]
+    volumes = [100.0] * 100 + [900, 900, 900, 900]
+
+    def found(points: list[Point]) -> list[tuple[str, Stage | None]]:
+        return [(w.kind, w.stage) for w in evaluate("T", points, settings=early_only).warnings]
+
+    assert found(series(prices, ois, volumes)) == []
+    # The same +3 % after a fall on rising OI (shorts opened into it): those shorts are squeezed.
+    rising = [*ois[:100], 1010, 1030, 1015, 1000]
+    assert found(series(prices, rising, volumes)) == [("short_squeeze", Stage.EARLY)]
+
+
+def test_live_liquidation_burst_announces_the_early_stage_before_oi_moves() -> None:
+    # -3 % in one bar on 6x volume, OI -0.2 % (under the 1 % early floor); $2M of longs
+    # liquidated = 0.2 % of $1B OI notional (the floor is 0.1 %). Without the burst, with OI
+    # rising, or with both sides liquidated alike: nothing.
+    prices, ois = calm(100)
+    base = series(prices, ois)
+    crash = Point(T0 + BAR * 100, 97.0, 100.0, 96.8, 600.0, 999.0, 999.0 * 97, 0.0001)
+
+    def found(point: Point) -> list[tuple[str, Stage | None, str]]:
+        return [(w.kind, w.stage, w.summary) for w in evaluate("BTC", [*base, point]).warnings]
+
+    burst = replace(crash, oi_usd=1e9, liq_long_usd=2e6, liq_short_usd=1e5)
+    [(kind, stage, summary)] = found(burst)
+    assert (kind, stage) == ("long_squeeze", Stage.EARLY)
+    assert summary == (
+        "BTC likely long squeeze starting: price -3.2% in 5 min on 6x volume, OI -0.2%, "
+        "longs liquidated $2.0M; longs are being forced out"
+    )
+    assert found(crash) == []
+    assert found(replace(burst, oi=1012.0)) == []  # OI rising: shorts opening, not a squeeze
+    assert found(replace(burst, liq_short_usd=1.5e6)) == []  # both sides: not one-sided
+
+
+def test_a_gap_in_the_data_is_not_price_speed() -> None:
+    # Ten hours missing, then price 5 % higher and OI 3 % lower: no bar moved that fast.
+    prices, ois = calm(100)
+    points = series(prices, ois)
+    after = T0 + BAR * 220
+    points.append(Point(after, 105.0, 105.0, 105.0, 600.0, 970.0, 970.0 * 105, 0.0001))
+    assert [w for w in evaluate("TEST", points).warnings if w.kind.endswith("squeeze")] == []
+    contiguous = [*points[:-1], replace(points[-1], ts=T0 + BAR * 100)]
+    assert kinds(contiguous) == ["short_squeeze"]

@@ -1,4 +1,7 @@
-"""Chat arguments -> domain requests. Every failure is a UsageError with a line and an example."""
+"""Chat arguments -> domain requests. Every failure is a UsageError with a line and an example.
+
+One place for what a user may type: digits are ASCII only (`²` and `٣` are not numbers here),
+every number has a documented bound (LIMITS), and ids fit the database's 64-bit column."""
 
 from __future__ import annotations
 
@@ -13,8 +16,17 @@ MAX_MESSAGE_CHARS = 300
 KNOWN_VENUES = ("binance", "bybit", "okx")
 QUOTES = ("USDT", "USDC", "USD")
 _MULTIPLIERS = {"k": Decimal(1_000), "m": Decimal(1_000_000), "b": Decimal(1_000_000_000)}
-_NUMBER = re.compile(r"^([+-]?\d+(?:\.\d+)?|[+-]?\.\d+)([kmb])?$", re.IGNORECASE)
-_DURATION = re.compile(r"^(\d+(?:\.\d+)?)(m|min|h|d|w)$", re.IGNORECASE)
+_NUMBER = re.compile(r"^([+-]?[0-9]+(?:\.[0-9]+)?|[+-]?\.[0-9]+)([kmb])?$", re.IGNORECASE)
+_DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(m|min|h|d|w)$", re.IGNORECASE)
+_ASSET_WORD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,19}$")
+_ID = re.compile(r"^#?([0-9]{1,19})$")
+MAX_ID = 2**63 - 1  # the rules table's BIGINT
+MAX_WORD = 40  # longer words are never numbers we accept; stops huge Decimals early
+# Bounds on every number a user can type (README and `/help <command>` state them).
+MAX_PRICE = Decimal(10_000_000)
+MAX_SIZE = Decimal(1_000_000_000)
+MAX_MONEY = Decimal(1_000_000_000_000)
+MAX_LEVERAGE = Decimal(200)
 _DURATION_HOURS = {
     "m": Decimal(1) / 60,
     "min": Decimal(1) / 60,
@@ -28,7 +40,8 @@ LIQ_USAGE = (
 )
 LIQ_EXAMPLE = "/liq 50000 50x long"
 FUNDING_USAGE = (
-    "/funding <notional> <rate per interval %> <hold> [interval] [long|short] [lev= entry=]"
+    "/funding <notional> <rate per interval %> <hold: 30m, 8h, 3d, 2w (m = minutes)> "
+    "[interval] [long|short] [lev= entry=]"
 )
 FUNDING_EXAMPLE = "/funding 10000 0.01% 3d"
 
@@ -47,15 +60,26 @@ class UsageError(Exception):
 
 def asset_word(word: str) -> bool:
     """Could name an asset (BTC, 1000PEPE, BTC-USDT): worth looking up, safe to echo."""
-    return word.replace("-", "").isalnum() and len(word) <= 20
+    return _ASSET_WORD.match(word) is not None
 
 
 def _usage(problem: str, usage: str, example: str) -> UsageError:
     return UsageError(problem, usage, example)
 
 
+def parse_id(word: str) -> int | None:
+    """'12' or '#12' -> 12; None for anything else, '²' and ids past 64 bits included."""
+    match = _ID.match(word)
+    if not match:
+        return None
+    value = int(match.group(1))
+    return value if 0 < value <= MAX_ID else None
+
+
 def parse_number(word: str) -> Decimal | None:
     """'50000', '50,000', '50k', '1.5m' -> Decimal; anything else (NaN, 'abc', '1e999') -> None."""
+    if len(word) > MAX_WORD:
+        return None
     match = _NUMBER.match(word.replace(",", "").replace("_", ""))
     if not match:
         return None
@@ -82,9 +106,16 @@ def parse_hours(word: str) -> Decimal | None:
     return Decimal(match.group(1)) * _DURATION_HOURS[match.group(2).lower()]
 
 
-def _check_length(args: list[str], usage: str, example: str) -> None:
+def _three_words(
+    args: list[str], missing: str, usage: str, example: str
+) -> tuple[list[str], dict[str, str]]:
+    """(plain words, key=value options), at least three plain words."""
     if sum(len(a) + 1 for a in args) > MAX_MESSAGE_CHARS:
         raise _usage("That message is too long.", usage, example)
+    plain, options = _split_options([a.strip() for a in args if a.strip()])
+    if len(plain) < 3:
+        raise _usage(missing, usage, example)
+    return plain, options
 
 
 def _split_options(words: list[str]) -> tuple[list[str], dict[str, str]]:
@@ -99,9 +130,9 @@ def _split_options(words: list[str]) -> tuple[list[str], dict[str, str]]:
     return plain, options
 
 
-def _positive(value: Decimal | None, what: str, usage: str, example: str) -> Decimal:
-    if value is None or not value.is_finite() or value <= 0:
-        raise _usage(f"{what} must be a positive number.", usage, example)
+def _positive(value: Decimal | None, what: str, usage: str, example: str, most: Decimal) -> Decimal:
+    if value is None or not value.is_finite() or not 0 < value <= most:
+        raise _usage(f"{what} must be a positive number up to {most:,.0f}.", usage, example)
     return value
 
 
@@ -115,14 +146,11 @@ def symbol_for(asset: str, venue: str | None) -> str:
 
 def parse_liq(args: list[str]) -> LiqRequest:
     u, e = LIQ_USAGE, LIQ_EXAMPLE
-    _check_length(args, u, e)
-    plain, options = _split_options([a.strip() for a in args if a.strip()])
-    if len(plain) < 3:
-        raise _usage("I need an entry price, a leverage and a side.", u, e)
-    entry = _positive(parse_number(plain[0]), "Entry price", u, e)
+    plain, options = _three_words(args, "I need an entry price, a leverage and a side.", u, e)
+    entry = _positive(parse_number(plain[0]), "Entry price", u, e, MAX_PRICE)
     leverage_word = plain[1].lower().removesuffix("x")
     leverage = parse_number(leverage_word)
-    if leverage is None or not leverage.is_finite() or not Decimal(1) <= leverage <= Decimal(200):
+    if leverage is None or not leverage.is_finite() or not Decimal(1) <= leverage <= MAX_LEVERAGE:
         raise _usage("Leverage must be a number from 1 to 200, like 20x.", u, e)
     try:
         side = Side(plain[2].lower())
@@ -143,7 +171,7 @@ def parse_liq(args: list[str]) -> LiqRequest:
             mode = MarginMode.CROSS
         elif lower == "isolated":
             mode = MarginMode.ISOLATED
-        elif lower.isalnum() and len(lower) <= 20 and not lower.isdigit():
+        elif asset_word(lower) and "-" not in lower and not lower.isdigit():
             asset_words.append(lower)
         else:
             raise _usage(f"I don't know what '{word[:20]}' means here.", u, e)
@@ -155,19 +183,19 @@ def parse_liq(args: list[str]) -> LiqRequest:
     size = mmr = balance = fee = mark = None
     for key, raw in options.items():
         if key == "size":
-            size = _positive(parse_number(raw), "size", u, e)
+            size = _positive(parse_number(raw), "size", u, e, MAX_SIZE)
         elif key == "mmr":
             mmr = parse_rate(raw)
             if mmr is None or not Decimal(0) <= mmr < Decimal("0.5"):
                 raise _usage("mmr must be a rate like mmr=0.5%.", u, e)
         elif key in ("balance", "wallet"):
-            balance = _positive(parse_number(raw), "balance", u, e)
+            balance = _positive(parse_number(raw), "balance", u, e, MAX_MONEY)
         elif key == "fee":
             fee = parse_rate(raw)
             if fee is None or not Decimal(0) <= fee < Decimal("0.01"):
                 raise _usage("fee must be a rate like fee=0.05%.", u, e)
         elif key == "mark":
-            mark = _positive(parse_number(raw), "mark", u, e)
+            mark = _positive(parse_number(raw), "mark", u, e, MAX_PRICE)
         else:
             raise _usage(f"Unknown option '{key[:20]}='.", u, e)
     if mode is MarginMode.CROSS and balance is None:
@@ -199,11 +227,9 @@ def parse_liq(args: list[str]) -> LiqRequest:
 
 def parse_funding(args: list[str]) -> FundingRequest:
     u, e = FUNDING_USAGE, FUNDING_EXAMPLE
-    _check_length(args, u, e)
-    plain, options = _split_options([a.strip() for a in args if a.strip()])
-    if len(plain) < 3:
-        raise _usage("I need a notional, a funding rate and a holding time.", u, e)
-    notional = _positive(parse_number(plain[0]), "Notional", u, e)
+    missing = "I need a notional, a funding rate and a holding time."
+    plain, options = _three_words(args, missing, u, e)
+    notional = _positive(parse_number(plain[0]), "Notional", u, e, MAX_MONEY)
     rate = parse_rate(plain[1])
     if rate is None or not rate.is_finite():
         raise _usage("Rate must look like 0.01% (per funding interval).", u, e)
@@ -228,7 +254,7 @@ def parse_funding(args: list[str]) -> FundingRequest:
             if leverage is None or not Decimal(1) <= leverage <= Decimal(200):
                 raise _usage("lev must be from 1 to 200, like lev=20.", u, e)
         elif key == "entry":
-            entry = _positive(parse_number(raw), "entry", u, e)
+            entry = _positive(parse_number(raw), "entry", u, e, MAX_PRICE)
         else:
             raise _usage(f"Unknown option '{key[:20]}='.", u, e)
     return FundingRequest(

@@ -1,0 +1,234 @@
+"""A cascade as an event with stages, per asset and side: early -> confirmed -> escalated -> over.
+
+Stateful and pure (no I/O, no clock): feed it each tick's engine output and the time, get back
+the warnings worth announcing. The replay/evaluate CLI and the live pipeline both use it, so a
+replay shows exactly the messages a chat would have received.
+
+- A cascade warning (long or short squeeze) with no open event of that asset and side opens one:
+  announced at the engine's stage (`early` from price velocity and flow, `confirmed` when OI
+  already shows the forced closes), stamped with the engine's onset (`event_start`).
+- An open event announces `confirmed` once when OI confirms an early start, and `escalated`
+  each time the severity rises above the highest announced. Repeats are not news.
+- An event with no cascade reading for `quiet` is `over`, with a one-message summary: duration,
+  price move, OI change in contracts and notional, liquidations per side when known.
+- Other kinds are news when they start or escalate (the old WarningTracker rule).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from bot.signals.kinds import Severity, Stage, WarningKind
+from bot.signals.series import Point
+from bot.signals.tracker import WarningTracker
+from bot.signals.warning import Warning
+
+RECENT_POINTS = 48  # 4 h of 5-minute points: enough to find any onset the engine reports
+
+
+@dataclass
+class _Event:
+    first: Warning  # as announced: carries kind, asset, stage and event_start
+    start: datetime
+    stage: Stage
+    severity: Severity
+    last_seen: datetime
+    last: Warning
+    before: Point | None  # the market at the onset (last point at or before it)
+    points: dict[datetime, Point] = field(default_factory=dict)  # since the onset, by stamp
+
+
+@dataclass(frozen=True)
+class EventSummary:
+    minutes: float
+    price_pct: float | None  # onset -> now
+    extreme_pct: float | None  # onset -> the low (longs) or high (shorts) of the event
+    oi_pct: float | None  # contracts
+    oi_contracts: float | None
+    oi_usd: float | None  # notional change
+    liq_long_usd: float | None
+    liq_short_usd: float | None
+
+    def numbers(self) -> dict[str, float]:
+        named = {
+            "duration min": self.minutes,
+            "price pct": self.price_pct,
+            "price extreme pct": self.extreme_pct,
+            "OI (contracts) pct": self.oi_pct,
+            "OI contracts change": self.oi_contracts,
+            "OI notional change USD": self.oi_usd,
+            "longs liquidated USD": self.liq_long_usd,
+            "shorts liquidated USD": self.liq_short_usd,
+        }
+        return {key: value for key, value in named.items() if value is not None}
+
+
+def _pct(now: float | None, then: float | None) -> float | None:
+    return (now / then - 1) * 100 if now is not None and then else None
+
+
+def _diff(now: float | None, then: float | None) -> float | None:
+    return now - then if now is not None and then is not None else None
+
+
+def _summary(event: _Event, now: datetime) -> EventSummary:
+    points = [event.points[ts] for ts in sorted(event.points)]
+    before, last = event.before, points[-1] if points else None
+    long = event.first.kind == WarningKind.LONG_SQUEEZE
+    extreme = None
+    if before is not None and points:
+        lows = [p.low if p.low is not None else p.close for p in points]
+        highs = [p.high if p.high is not None else p.close for p in points]
+        extreme = _pct(min(lows) if long else max(highs), before.close)
+    liq_long = [p.liq_long_usd for p in points if p.liq_long_usd is not None]
+    liq_short = [p.liq_short_usd for p in points if p.liq_short_usd is not None]
+    return EventSummary(
+        minutes=(now - event.start).total_seconds() / 60,
+        price_pct=_pct(last.close, before.close) if last and before else None,
+        extreme_pct=extreme,
+        oi_pct=_pct(last.oi, before.oi) if last and before else None,
+        oi_contracts=_diff(last.oi, before.oi) if last and before else None,
+        oi_usd=_diff(last.oi_usd, before.oi_usd) if last and before else None,
+        liq_long_usd=sum(liq_long) if liq_long else None,
+        liq_short_usd=sum(liq_short) if liq_short else None,
+    )
+
+
+def _over_text(event: _Event, summary: EventSummary) -> str:
+    kind = event.first.kind.replace("_", " ")
+    parts = [f"{event.first.asset} {kind} over after {summary.minutes:.0f} min"]
+    if summary.price_pct is not None:
+        parts.append(f"price {summary.price_pct:+.1f}% since onset")
+    if summary.extreme_pct is not None:
+        parts.append(f"{'low' if kind.startswith('long') else 'high'} {summary.extreme_pct:+.1f}%")
+    if summary.oi_pct is not None and summary.oi_contracts is not None:
+        notional = (
+            f", {summary.oi_usd / 1e6:+,.1f}M USD notional" if summary.oi_usd is not None else ""
+        )
+        parts.append(
+            f"OI {summary.oi_pct:+.1f}% ({summary.oi_contracts:+,.0f} contracts{notional})"
+        )
+    if summary.liq_long_usd is not None or summary.liq_short_usd is not None:
+        parts.append(
+            f"liquidated: longs {(summary.liq_long_usd or 0) / 1e6:,.1f}M USD, "
+            f"shorts {(summary.liq_short_usd or 0) / 1e6:,.1f}M USD"
+        )
+    return "; ".join(parts)
+
+
+@dataclass
+class CascadeTracker:
+    quiet: timedelta = timedelta(minutes=30)
+    _events: dict[tuple[str, WarningKind], _Event] = field(default_factory=dict)
+    _closed: dict[tuple[str, WarningKind], datetime] = field(default_factory=dict)
+    """When each asset and side's last event was last seen: later readings of that event (its
+    OI still bleeding hours on) are not a new one."""
+    _recent: dict[str, deque[Point]] = field(default_factory=dict)
+    _others: WarningTracker = field(default_factory=WarningTracker)
+
+    def __post_init__(self) -> None:
+        self._others.quiet = self.quiet
+
+    def active(self, asset: str) -> list[Warning]:
+        """The open events of one asset, as last announced or seen."""
+        return [e.last for (a, _), e in self._events.items() if a == asset]
+
+    def update(
+        self,
+        asset: str,
+        warnings: Iterable[Warning],
+        now: datetime,
+        latest: Point | None = None,
+    ) -> list[Warning]:
+        """The transitions to announce this tick. `latest` (the asset's newest point) feeds the
+        `over` summary; without it the summary has the duration only."""
+        if latest is not None:
+            recent = self._recent.setdefault(asset, deque(maxlen=RECENT_POINTS))
+            if recent and recent[-1].ts == latest.ts:
+                recent.pop()  # a live bucket re-read within its 5 minutes: keep the newest
+            recent.append(latest)
+        ended: list[Warning] = []  # events closed this tick: their summaries go first
+        news: dict[WarningKind, Warning] = {}  # one message per event and tick: the latest stage
+        others: list[Warning] = []
+        for warning in warnings:
+            if WarningKind(warning.kind).cascade:
+                found = self._cascade(asset, warning, now, ended)
+                if found is not None:
+                    news[WarningKind(found.kind)] = found
+            else:
+                others.append(warning)
+        for key, event in list(self._events.items()):
+            if key[0] != asset:
+                continue
+            if latest is not None and latest.ts >= event.start:
+                event.points[latest.ts] = latest
+            if now - event.last_seen > self.quiet:
+                ended.append(self._over(event, now))
+                self._closed[key] = event.last_seen
+                del self._events[key]
+        return ended + list(news.values()) + self._others.news(others, now)
+
+    def _cascade(
+        self, asset: str, warning: Warning, now: datetime, ended: list[Warning]
+    ) -> Warning | None:
+        kind = WarningKind(warning.kind)
+        severity = Severity(warning.severity)
+        stage = warning.stage or Stage.CONFIRMED
+        event = self._events.get((asset, kind))
+        if event is not None and self._new_leg(event, warning):
+            ended.append(self._over(event, now))
+            self._closed[(asset, kind)] = event.last_seen
+            del self._events[(asset, kind)]
+            event = None
+        if event is None:
+            start = warning.event_start or warning.ts
+            closed = self._closed.get((asset, kind))
+            if closed is not None and start <= closed:
+                return None
+            recent = self._recent.get(asset, ())
+            before = next((p for p in reversed(recent) if p.ts <= start), None)
+            announced = replace(warning, stage=stage, event_start=start)
+            event = _Event(announced, start, stage, severity, now, announced, before)
+            event.points = {p.ts: p for p in recent if p.ts > start}
+            self._events[(asset, kind)] = event
+            return announced
+        event.last_seen = now
+        event.last = replace(warning, event_start=event.start)
+        if stage is Stage.CONFIRMED and event.stage is Stage.EARLY:
+            event.stage = Stage.CONFIRMED
+            event.severity = max(event.severity, severity, key=lambda s: s.rank)
+            return replace(event.last, stage=Stage.CONFIRMED, severity=event.severity)
+        if severity.rank > event.severity.rank:
+            was, event.severity = event.severity, severity
+            return replace(
+                event.last,
+                stage=Stage.ESCALATED,
+                summary=f"{warning.summary} (up from {was})",
+            )
+        return None
+
+    def _new_leg(self, event: _Event, warning: Warning) -> bool:
+        """A fresh price shock well after the event began is its own event (SVB's three steps):
+        the old one is over, the new one rings. Only the early reading dates a shock as it
+        happens; OI still falling later belongs to the event it came from."""
+        start = warning.event_start
+        return (
+            warning.stage is Stage.EARLY and start is not None and start - event.start > self.quiet
+        )
+
+    def _over(self, event: _Event, now: datetime) -> Warning:
+        summary = _summary(event, now)
+        return replace(
+            event.last,
+            severity=event.severity,
+            stage=Stage.OVER,
+            ts=now,
+            window="event",
+            summary=_over_text(event, summary),
+            numbers=summary.numbers(),
+            checks=(1, 2) + ((5,) if summary.liq_long_usd or summary.liq_short_usd else ()),
+            data_age_s=0.0,
+        )

@@ -1,0 +1,52 @@
+"""One warning as the engine states it: kind, severity, the numbers it rests on, the checks of
+the domain brief (§10) it used, and the data age, so a reader can verify it from the message.
+Cascade warnings also carry their stage and the onset that identifies their event."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.signals.kinds import Severity, Stage, WarningKind
+
+CHECKS = {
+    1: "price regime",
+    2: "OI contracts vs notional",
+    3: "OI vs volume",
+    4: "funding",
+    5: "liquidations with falling OI",
+    6: "same unit across venues",
+    7: "taker flow",
+}
+
+
+@dataclass(frozen=True)
+class Warning:
+    kind: WarningKind
+    severity: Severity
+    asset: str
+    window: str
+    ts: datetime
+    summary: str
+    numbers: dict[str, float]
+    checks: tuple[int, ...]
+    data_age_s: float
+    stage: Stage | None = None
+    event_start: datetime | None = None
+    """The onset of the cascade event (same value on every stage of one event)."""
+
+    @property
+    def urgent(self) -> bool:
+        """Squeezes ring through quiet hours; the rest can wait for a digest."""
+        return self.kind.endswith("squeeze")
+
+    def evidence(self) -> str:
+        parts = [
+            f"{key} {value:+.2f}" if "pct" in key else f"{key} {value:.4g}"
+            for key, value in self.numbers.items()
+        ]
+        checks = ", ".join(f"{n} {CHECKS[n]}" for n in self.checks)
+        return (
+            f"{', '.join(parts)}; window {self.window}; checks: {checks}; "
+            f"data age {self.data_age_s / 60:.0f} min"
+        )

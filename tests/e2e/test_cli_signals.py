@@ -1,0 +1,43 @@
+"""`oiwatch replay` keeps its JSON (one object per warning) with the stage added, and
+`oiwatch evaluate` prints the scorecard an operator checks a threshold change with."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.e2e.test_cli import oiwatch
+from tests.fakes.exchange import TEST_DATA
+
+REAL = TEST_DATA / "real"
+
+
+def test_replay_json_is_one_object_per_warning_with_its_stage() -> None:
+    files = [
+        REAL / "ipf_binance_um_BTCUSDT_metrics_5m_2025-11-20_selloff.csv",
+        REAL / "ipf_binance_um_BTCUSDT_klines_5m_2025-11-20_selloff.csv",
+        REAL / "ipf_binance_um_BTCUSDT_funding_8h_windows.csv",
+    ]
+    result = oiwatch("replay", *map(str, files), "--json")
+    assert result.returncode == 0, result.stderr
+    squeezes = [w for w in json.loads(result.stdout) if w["kind"].endswith("squeeze")]
+    assert [(w["ts"], w["kind"], w["severity"], w["stage"]) for w in squeezes] == [
+        ("2025-11-21T07:35:00+00:00", "long_squeeze", "moderate", "confirmed"),
+        ("2025-11-21T08:55:00+00:00", "long_squeeze", "moderate", "over"),
+    ]
+    assert squeezes[0]["event_start"] == "2025-11-21T07:30:00+00:00"
+
+
+def test_evaluate_prints_the_scorecard_and_refuses_a_folder_without_windows(
+    tmp_path: Path,
+) -> None:
+    result = oiwatch("evaluate", str(REAL), "--json")
+    assert result.returncode == 0, result.stderr
+    totals = json.loads(result.stdout)["totals"]
+    assert (totals["events"], totals["warned"], totals["warned_within_10_min"]) == (33, 27, 23)
+    assert totals["false_squeeze_per_calm_day"] == 0
+    table = oiwatch("evaluate", str(REAL)).stdout
+    assert "| 2024-04-13_iran | 1 | 1 (1) | 10 | 10 | 0 | 1 | - | 0 |" in table
+    empty = oiwatch("evaluate", str(tmp_path))
+    assert empty.returncode == 2
+    assert "e.g. oiwatch evaluate tests/data/real" in empty.stderr

@@ -1,0 +1,133 @@
+"""The real Application and handlers with the real services on a SQLite file, and the offline
+Bot API stand-in (no sockets): messages, photo captions, stickers, button presses and inline
+queries go in as Telegram's JSON, and every Bot API call the bot makes is recorded."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from telegram import Update
+
+from bot.app import TelegramApp, build_application
+from bot.config import Settings
+from bot.offline import BOT_USER, OFFLINE_TOKEN, OfflineRequest, RecordedCall
+from bot.runner import open_services
+from bot.services import Services
+
+USER = 100
+REPLY_METHODS = ("sendMessage", "sendPhoto", "editMessageText")
+
+
+class ChatHarness:
+    def __init__(self, app: TelegramApp, request: OfflineRequest, services: Services) -> None:
+        self.app, self.request, self.services = app, request, services
+        self._ids = itertools.count(1)
+
+    async def _process(self, update: dict[str, Any]) -> list[RecordedCall]:
+        before = len(self.request.calls)
+        await self.app.process_update(Update.de_json(update, self.app.bot))
+        return self.request.calls[before:]
+
+    def _message(
+        self, chat_id: int, user_id: int, chat_type: str, **content: Any
+    ) -> dict[str, Any]:
+        chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
+        chat.update({"first_name": "Trader"} if chat_type == "private" else {"title": "chat"})
+        return {
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "chat": chat,
+            "from": {"id": user_id, "is_bot": False, "first_name": "Trader"},
+            **content,
+        }
+
+    async def send(
+        self, text: str, *, user_id: int = USER, chat_id: int | None = None
+    ) -> list[RecordedCall]:
+        chat_id = user_id if chat_id is None else chat_id
+        kind = "private" if chat_id > 0 else "supergroup"
+        content: dict[str, Any] = {"text": text}
+        if text.startswith("/"):
+            length = len(text.split(maxsplit=1)[0])
+            content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        message = self._message(chat_id, user_id, kind, **content)
+        return await self._process({"update_id": next(self._ids), "message": message})
+
+    async def photo(self, caption: str | None, *, user_id: int = USER) -> list[RecordedCall]:
+        content: dict[str, Any] = {
+            "photo": [{"file_id": "p", "file_unique_id": "p", "width": 9, "height": 9}]
+        }
+        if caption is not None:
+            content["caption"] = caption
+        message = self._message(user_id, user_id, "private", **content)
+        return await self._process({"update_id": next(self._ids), "message": message})
+
+    async def sticker(self, *, user_id: int = USER) -> list[RecordedCall]:
+        sticker = {
+            "file_id": "s",
+            "file_unique_id": "s",
+            "type": "regular",
+            "width": 9,
+            "height": 9,
+            "is_animated": False,
+            "is_video": False,
+        }
+        message = self._message(user_id, user_id, "private", sticker=sticker)
+        return await self._process({"update_id": next(self._ids), "message": message})
+
+    async def press(
+        self, data: str, *, user_id: int = USER, message_text: str = "Watch rules"
+    ) -> list[RecordedCall]:
+        """A button under a bot message that reads `message_text`."""
+        message = self._message(user_id, user_id, "private", text=message_text)
+        message["from"] = BOT_USER
+        query = {
+            "id": str(next(self._ids)),
+            "from": {"id": user_id, "is_bot": False, "first_name": "Trader"},
+            "chat_instance": str(user_id),
+            "data": data,
+            "message": message,
+        }
+        return await self._process({"update_id": next(self._ids), "callback_query": query})
+
+    async def inline(self, query: str, *, user_id: int = USER) -> list[RecordedCall]:
+        inline = {
+            "id": str(next(self._ids)),
+            "from": {"id": user_id, "is_bot": False, "first_name": "Trader"},
+            "query": query,
+            "offset": "",
+        }
+        return await self._process({"update_id": next(self._ids), "inline_query": inline})
+
+    async def ask(self, text: str, *, user_id: int = USER) -> str:
+        """Every reply to one message, joined."""
+        return "\n\n".join(texts(await self.send(text, user_id=user_id)))
+
+
+def texts(calls: list[RecordedCall]) -> list[str]:
+    return [
+        str(call.params.get("text", call.params.get("caption", "")))
+        for call in calls
+        if call.method in REPLY_METHODS
+    ]
+
+
+@contextlib.asynccontextmanager
+async def chat_harness(tmp_path: Path, **overrides: Any) -> AsyncIterator[ChatHarness]:
+    values: dict[str, Any] = {
+        "database_url": f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}",
+        "venues": "",
+        "http_port": 0,
+        **overrides,
+    }
+    settings = Settings(**values)
+    async with open_services(settings) as services:
+        request = OfflineRequest()
+        app = build_application(settings, services, token=OFFLINE_TOKEN, request=request)
+        async with app:
+            yield ChatHarness(app, request, services)

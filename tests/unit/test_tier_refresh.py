@@ -1,0 +1,71 @@
+"""The daily tier refresh asks Bybit for the inverse category too, and a venue's network
+failure reads as something a trader can act on."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal as D
+from typing import Any
+
+import aiohttp
+
+from bot.market.http import VenueClient, network_reason
+from bot.market.tier_refresh import bybit_symbols, bybit_tiers
+from bot.market_service import VenueHealth
+from bot.risk.tiers import load_default_tiers, tiers_from_bybit_risk_limit
+from tests.fakes.exchange import fixture
+
+
+class RiskLimitStub:
+    """Answers risk-limit with the documented inverse example; linear symbols are unknown."""
+
+    def __init__(self) -> None:
+        self.asked: list[dict[str, str]] = []
+
+    async def get(self, path: str, params: dict[str, str]) -> Any:
+        self.asked.append(params)
+        if params["category"] == "inverse" and params["symbol"] == "BTCUSD":
+            return fixture("bybit/risk_limit_inverse_BTCUSD.json")
+        return {"retCode": 0, "result": {"category": params["category"], "list": []}}
+
+
+async def test_refresh_reads_the_inverse_category() -> None:
+    stub = RiskLimitStub()
+    symbols = bybit_symbols(["BTC", "SOL"])
+    assert symbols == ["BTCUSDT", "SOLUSDT", "BTCUSD"]
+    client: VenueClient = stub  # type: ignore[assignment]
+    [table] = await bybit_tiers(client, symbols)
+    assert [(p["category"], p["symbol"]) for p in stub.asked] == [
+        ("linear", "BTCUSDT"),
+        ("linear", "SOLUSDT"),
+        ("inverse", "BTCUSD"),
+    ]
+    [tier] = table.tiers
+    # Percent in the answer ("0.5" with "1" at 100x), a cap in coin.
+    assert (table.unit, tier.cap, tier.mmr, tier.max_leverage) == ("coin", 150, D("0.005"), 100)
+
+
+def test_bundled_btcusd_table_is_the_documented_tier() -> None:
+    payload = fixture("bybit/risk_limit_inverse_BTCUSD.json")
+    live = tiers_from_bybit_risk_limit(payload, "BTCUSD", "2022-12-26")
+    bundled = load_default_tiers().get("bybit", "BTCUSD")
+    assert bundled is not None and bundled.unit == "coin"
+    assert [(t.cap, t.mmr, t.max_leverage, t.maintenance_amount) for t in bundled.tiers] == [
+        (t.cap, t.mmr, t.max_leverage, t.maintenance_amount) for t in live.tiers
+    ]
+
+
+def test_network_failures_in_words_and_the_venue_named_once() -> None:
+    dns = aiohttp.ClientConnectorDNSError(
+        aiohttp.client_reqrep.ConnectionKey("x", 443, True, True, None, None, None),
+        OSError("no such host"),
+    )
+    assert network_reason(dns) == "unreachable (its address does not resolve)"
+    assert network_reason(aiohttp.ServerDisconnectedError()) == "connection dropped mid-answer"
+    health = VenueHealth()
+    first = datetime(2026, 12, 1, 6, 31, tzinfo=UTC)
+    health.failed("binance", "binance: unreachable (its address does not resolve)", first)
+    health.failed("binance", "binance: timeout", datetime(2026, 12, 1, 7, 0, tzinfo=UTC))
+    assert health.problem() == "timeout since 06:31 UTC"
+    health.answered(datetime(2026, 12, 1, 7, 1, tzinfo=UTC))
+    assert (health.last_error, health.failing_since) == (None, None)
