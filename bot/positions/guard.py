@@ -35,7 +35,8 @@ from bot.risk.funding import funding_cash_flow
 from bot.risk.models import LiqQuote, RiskInputError
 from bot.risk.tiers import TierBook
 from bot.side import Side
-from bot.signals.engine import Warning
+from bot.signals.kinds import Stage
+from bot.signals.warning import Warning
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert
 from storage.repositories.positions import PositionRepository
 
@@ -234,8 +235,8 @@ class PositionGuard:
             self._retrigger(live)
         for warning in warnings:
             side = SQUEEZE_AGAINST.get(warning.kind)
-            stage = getattr(warning, "stage", None)  # the engine's cascade stage, when it has one
-            if stage == "over":
+            stage = warning.stage
+            if stage is Stage.OVER:
                 continue  # the cascade ended: the level alerts speak for the position now
             for live in self._by_asset.get(warning.asset, {}).values():
                 if side is None or live.position.claim.side is not side:

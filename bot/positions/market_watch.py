@@ -1,6 +1,6 @@
-"""What the guard needs beyond this tick's marks: squeeze warnings on guarded assets (from the
-same signal engine the rules use, with the guard's own news tracker so neither steals the
-other's news) and each asset's hourly ATR, from the bot's stored history."""
+"""What the guard needs beyond this tick's marks: cascade stages on guarded assets (from the
+same signal engine and cascade tracker the rules use, with the guard's own tracker so neither
+steals the other's news) and each asset's hourly ATR, from the bot's stored history."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from decimal import Decimal
 from bot.alerts.observations import signal_series
 from bot.market_service import MarketService
 from bot.positions.evaluate import hourly_atr
-from bot.signals.engine import Baselines, Warning, baselines, evaluate
-from bot.signals.tracker import WarningTracker
+from bot.signals.engine import Baselines, baselines, evaluate
+from bot.signals.events import CascadeTracker
+from bot.signals.warning import Warning
 
 HISTORY = timedelta(hours=24, minutes=10)
 REFRESH = timedelta(hours=1)
@@ -22,11 +23,12 @@ REFRESH = timedelta(hours=1)
 @dataclass
 class MarketWatch:
     market: MarketService
-    tracker: WarningTracker = field(default_factory=WarningTracker)
+    tracker: CascadeTracker = field(default_factory=CascadeTracker)
     _hourly: dict[str, tuple[datetime, Baselines, Decimal | None]] = field(default_factory=dict)
 
     async def warnings(self, assets: Iterable[str], now: datetime) -> list[Warning]:
-        """New squeeze and overheating warnings on these assets, aggregated across venues."""
+        """This tick's cascade transitions (early, confirmed, escalated, over) and other new
+        warnings on these assets, aggregated across venues."""
         news: list[Warning] = []
         for asset in sorted(assets):
             data = await self.market.history(asset, now - HISTORY)
@@ -39,7 +41,7 @@ class MarketWatch:
                 cached = (now, baselines(series), hourly_atr(marks))
                 self._hourly[asset] = cached
             readings = evaluate(asset, series, now=now, base=cached[1])
-            news += self.tracker.news(readings.warnings, now)
+            news += self.tracker.update(asset, readings.warnings, now, latest=series[-1])
         return news
 
     def atr(self, asset: str) -> Decimal | None:

@@ -10,6 +10,7 @@ from html import escape
 from bot.market.overview_text import age_text
 from bot.positions.evaluate import Evaluation
 from bot.positions.model import GuardedPosition, PositionClaim
+from bot.signals.kinds import Stage
 
 CLAIM_NOTE = (
     "This is your claim, not exchange data: I hold no API keys and cannot see your account. "
@@ -82,12 +83,12 @@ def level_alert(position: GuardedPosition, ev: Evaluation, level: Decimal) -> st
 
 
 def squeeze_alert(
-    position: GuardedPosition, ev: Evaluation, kind: str, stage: str | None, summary: str
+    position: GuardedPosition, ev: Evaluation, kind: str, stage: Stage | None, summary: str
 ) -> str:
     """`stage`: the engine's cascade stage (early, confirmed, escalated) when it gives one."""
     c = position.claim
     what = kind.replace("_", " ")
-    when = "starting" if stage in (None, "early") else str(stage)
+    when = "starting" if stage in (None, Stage.EARLY) else str(stage)
     head = (
         f"🚨 <b>{what} {when} on {c.asset}: your {c.side.value} is "
         f"{pct_points(ev.distance_pct)} from liquidation</b>"

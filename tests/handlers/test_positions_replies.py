@@ -13,7 +13,10 @@ from tests.handlers.conftest import Reply
     [
         ("/pos add", "I need the asset, side, entry price and leverage."),
         ("/pos add BTC sideways 50000 50x size=1", "Side must be long or short."),
-        ("/pos add BTC long abc 50x size=1", "Entry price must be a positive number up to 10,000,000."),
+        (
+            "/pos add BTC long abc 50x size=1",
+            "Entry price must be a positive number up to 10,000,000.",
+        ),
         ("/pos add BTC long 50000 500x size=1", "Leverage must be a number from 1 to 200"),
         ("/pos add BTC long 50000 50x", "Give the position size in coins: size=0.2."),
         ("/pos add BTC long 50000 50x size=1 cross", "Cross margin needs your wallet balance"),

@@ -144,8 +144,11 @@ async def test_a_squeeze_against_the_side_names_the_position(engine: AsyncEngine
     )
     await guard.after_poll(market_tick, warnings)
     [alert] = await outbox.messages(USER)
-    assert alert.text.startswith("🚨 <b>long squeeze starting on BTC: your long is ")
-    assert "from liquidation</b>" in alert.text and f"Mark {mark:,.2f} on binance" in alert.text
+    # Early and confirmed came in one tick: one message, at the latest stage.
+    assert alert.text.startswith(
+        "🚨 <b>long squeeze confirmed on BTC: your long is 25.63% from liquidation</b>"
+    )
+    assert f"Mark {mark:,.2f} on binance" in alert.text
     assert " ATR" in alert.text
     assert await outbox.messages(2002) == []  # the short is not at risk from a long squeeze
 

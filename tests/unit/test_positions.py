@@ -11,11 +11,13 @@ import numpy as np
 from bot.positions.book import PositionBook, Thresholds
 from bot.positions.evaluate import MarketPoint, evaluate, hourly_atr, quote
 from bot.positions.levels import step
-from bot.positions.model import DEFAULT_LEVELS, PositionClaim
+from bot.positions.model import DEFAULT_LEVELS, GuardedPosition, PositionClaim
+from bot.positions.render import squeeze_alert
 from bot.risk.funding import funding_cash_flow
 from bot.risk.models import LiqRequest
 from bot.risk.quote import quote_liquidation
 from bot.side import Side
+from bot.signals.kinds import Stage
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 CENT = D("0.01")
@@ -127,3 +129,17 @@ def test_the_book_selects_only_positions_whose_trigger_crossed() -> None:
     book.remove(3)
     assert book.scan(marks, pays)[0] == [1]
     assert len(book) == 3
+
+
+def test_a_cascade_alert_says_its_stage_and_names_the_position() -> None:
+    c = claim(lev="10", size=D("0.2"), entry=D(60000))
+    ev = evaluate(c, quote(c), at("57000"), NOW)
+    position = GuardedPosition(7, 1001, 1001, c, NOW)
+    early = squeeze_alert(position, ev, "long_squeeze", Stage.EARLY, "price -2.1% in 15m")
+    assert early.startswith(
+        "🚨 <b>long squeeze starting on BTC: your long is 4.88% from liquidation</b>\n"
+        "price -2.1% in 15m\nLiquidation 54,216.87"
+    )
+    assert early.endswith("#7 BTC long 10x, 0.2 @ 60000 on binance")
+    escalated = squeeze_alert(position, ev, "long_squeeze", Stage.ESCALATED, "")
+    assert escalated.startswith("🚨 <b>long squeeze escalated on BTC: your long is 4.88%")
