@@ -154,7 +154,7 @@ def _cmd_snapshot(args: argparse.Namespace, settings: Settings) -> int:
     from bot.market.collector import Collector, make_fetchers
     from bot.market.models import Venue
     from bot.market.overview import build_overview
-    from bot.market.overview_text import render
+    from bot.market.overview_text import named, render
     from storage.models import MarketSnapshot
     from storage.repositories.snapshots import snapshot_row
 
@@ -181,14 +181,13 @@ def _cmd_snapshot(args: argparse.Namespace, settings: Settings) -> int:
                 )
             )
             return 0 if snapshots else 1
+        left_out = {venue: f"({reason})" for venue, reason in degraded.items()}
         if not snapshots:
-            print(
-                f"no data for {asset}: " + ("; ".join(degraded.values()) or "not listed"),
-                file=sys.stderr,
-            )
+            print(f"no data for {asset}: " + (named(left_out) or "not listed"), file=sys.stderr)
             return 1
         rows = [MarketSnapshot(**snapshot_row(s)) for s in snapshots]
-        print(render(build_overview(asset, rows, [], [], datetime.now(UTC)), degraded, html=False))
+        overview = build_overview(asset, rows, [], [], datetime.now(UTC))
+        print(render(overview, left_out, html=False))
         return 0
 
     return asyncio.run(poll())

@@ -96,10 +96,18 @@ class Settings(BaseSettings):
     okx_url: str = okx_defaults.DEFAULT_URL
     hyperliquid_url: str = hyperliquid_defaults.DEFAULT_URL
     binance_ws_url: str = MarketEndpoints.binance_ws
+    binance_kline_ws_url: str = MarketEndpoints.binance_kline_ws
     bybit_ws_url: str = MarketEndpoints.bybit_ws
     okx_ws_url: str = MarketEndpoints.okx_ws
     liquidation_streams: bool = Field(
-        default=True, description="Listen to Binance, Bybit and OKX liquidation websockets."
+        default=True,
+        description="Listen to Binance, Bybit and OKX liquidation websockets and Binance's "
+        "1-minute klines (each bar's range, volume and taker flow for the warnings).",
+    )
+    cascade_quiet_minutes: float = Field(
+        default=30.0,
+        description="Minutes without a cascade reading after which the event is over and its "
+        "summary is sent in its thread.",
     )
     snapshot_retention_days: int = Field(
         default=90, description="Market snapshots older than this are deleted."
@@ -158,6 +166,7 @@ class Settings(BaseSettings):
             okx=self.okx_url,
             hyperliquid=self.hyperliquid_url,
             binance_ws=self.binance_ws_url,
+            binance_kline_ws=self.binance_kline_ws_url,
             bybit_ws=self.bybit_ws_url,
             okx_ws=self.okx_ws_url,
         )

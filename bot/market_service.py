@@ -10,26 +10,32 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
 
 from bot.alerts.observations import AssetData
+from bot.market.binance import BinanceFetcher
 from bot.market.collector import Collector, MarketEndpoints
 from bot.market.history import backfill_venue
+from bot.market.klines import KlineBook, KlineMinute, binance_kline_stream
 from bot.market.liquidations import (
     LiquidationAggregator,
-    StreamConsumer,
     binance_stream,
     bybit_stream,
     okx_stream,
 )
-from bot.market.models import LiquidationEvent, TickResult, Venue
+from bot.market.models import LiquidationEvent, TickResult, Venue, VenueResult
 from bot.market.okx import OkxFetcher
 from bot.market.overview import AssetOverview, build_overview
+from bot.market.overview_text import named
+from bot.market.streams import StreamConsumer
 from storage.models import MarketSnapshot
 from storage.repositories.snapshots import LiquidationFlow, SnapshotRepository
 
 log = logging.getLogger(__name__)
 
 FRESH = timedelta(minutes=5)
+NAMED_FOR = timedelta(hours=6)  # a venue silent longer than this is no longer named per asset
+FIRST_POLL_GRACE = timedelta(minutes=2)
 
 
 class UnknownAsset(LookupError):
@@ -40,27 +46,43 @@ class UnknownAsset(LookupError):
 
 
 class DataUnavailable(RuntimeError):
-    """No fresh data: says which venues failed and how old the last good data is."""
+    """No fresh data: says which venues are left out since when, and why."""
 
 
 @dataclass
 class VenueHealth:
-    last_good: datetime | None = None
-    last_error: str | None = None  # what a trader reads, without the venue's name
-    failing_since: datetime | None = None
+    """What this replica's polls saw of one venue."""
 
-    def failed(self, venue: str, reason: str | None, now: datetime) -> None:
-        self.last_error = (reason or "no answer").removeprefix(f"{venue}: ")
+    last_good: datetime | None = None
+    failing_since: datetime | None = None  # the first failed poll of the current run
+    last_error: str | None = None  # what a trader reads, after the venue's name
+    assets: frozenset[str] = frozenset()  # what its last good answer held
+
+    def failed(self, reason: str | None, now: datetime) -> None:
+        self.last_error = reason or "no usable answer"
         if self.failing_since is None:
             self.failing_since = now
 
-    def answered(self, now: datetime) -> None:
+    def answered(self, now: datetime, assets: frozenset[str]) -> None:
         self.last_good, self.last_error, self.failing_since = now, None, None
+        self.assets = assets
 
-    def problem(self) -> str:
-        """'unreachable (connection refused) since 06:31 UTC'."""
-        since = f" since {self.failing_since:%H:%M} UTC" if self.failing_since else ""
-        return f"{self.last_error}{since}"
+    def problem(self, now: datetime) -> str:
+        """'since 06:31 UTC (server error 500)'."""
+        since = f"since {clock_time(self.failing_since, now)} " if self.failing_since else ""
+        return f"{since}({self.last_error})"
+
+
+class Current(NamedTuple):
+    rows: list[MarketSnapshot]  # the newest row of each venue instrument that may be used
+    left_out: dict[str, str]  # venue -> why not, and since when: "since 06:31 UTC (timeout)"
+
+
+def clock_time(moment: datetime, now: datetime) -> str:
+    """'06:31 UTC', with the date when that may be another day."""
+    if now - moment < timedelta(hours=20):
+        return f"{moment:%H:%M} UTC"
+    return f"{moment:%d %b %H:%M} UTC"
 
 
 @dataclass
@@ -71,25 +93,40 @@ class MarketService:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     health: dict[str, VenueHealth] = field(default_factory=dict)
     liquidations: LiquidationAggregator = field(default_factory=LiquidationAggregator)
+    klines: KlineBook = field(default_factory=KlineBook)
     last_tick: TickResult | None = None
+    polls: int = 0  # finished by this replica (a follower polls none)
+    polled_at: datetime | None = None  # this replica's last venue answer
+    started: datetime = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.started = self.clock()
 
     async def poll(self) -> TickResult | None:
         if self.collector is None:
             return None
-        tick = await self.collector.tick()
-        now = self.clock()
-        for venue, result in tick.results.items():
-            health = self.health.setdefault(str(venue), VenueHealth())
-            if result.degraded:
-                health.failed(str(venue), result.reason, now)
-            else:
-                health.answered(now)
-        stored = await self.snapshots.save(tick.snapshots())
+        tick = await self.collector.tick(on_result=self.take)
+        self.polls += 1
         await self.flush_liquidations()
-        self.known_assets.update(s.asset for s in tick.snapshots())
+        await self.snapshots.add_klines(self.klines.drain())
         self.last_tick = tick
-        log.info("poll: %d snapshots stored, degraded: %s", stored, tick.degraded() or "none")
+        log.info(
+            "poll: %d snapshots, degraded: %s", len(tick.snapshots()), tick.degraded() or "none"
+        )
         return tick
+
+    async def take(self, result: VenueResult) -> None:
+        """One venue's answer, as soon as it is in. A good one is stored before the venue
+        counts as good again, so no reply shows its numbers from before a failure as current."""
+        now = self.clock()
+        self.polled_at = now
+        health = self.health.setdefault(str(result.venue), VenueHealth())
+        if result.degraded:
+            health.failed(result.reason, now)
+            return
+        await self.snapshots.save(result.snapshots)
+        health.answered(now, frozenset(s.asset for s in result.snapshots))
+        self.known_assets.update(health.assets)
 
     async def backfill(self, now: datetime | None = None) -> int:
         """On a first start (no stored history for the polled assets), load what the venues keep
@@ -113,6 +150,9 @@ class MarketService:
     def record_liquidation(self, event: LiquidationEvent) -> None:
         self.liquidations.add(event)
 
+    def record_kline(self, kline: KlineMinute) -> None:
+        self.klines.add(kline)
+
     async def flush_liquidations(self) -> None:
         flows = self.liquidations.drain()
         await self.snapshots.add_liquidations(
@@ -125,13 +165,14 @@ class MarketService:
         )
 
     async def history(self, asset: str, since: datetime) -> AssetData:
-        """Every venue's stored snapshots and liquidation minutes of `asset` since `since`
-        (no `latest`: callers that alert pick the fresh ones themselves)."""
+        """Every venue's stored snapshots, liquidation minutes and kline minutes of `asset`
+        since `since` (no `latest`: callers that alert pick the fresh ones themselves)."""
         return AssetData(
             asset,
             [],
             await self.snapshots.series(asset, since),
             await self.snapshots.liquidations(asset, since),
+            await self.snapshots.klines(asset, since),
         )
 
     def resolve(self, word: str) -> str:
@@ -141,48 +182,110 @@ class MarketService:
         close = difflib.get_close_matches(asset, sorted(self.known_assets), n=3, cutoff=0.5)
         raise UnknownAsset(asset, close)
 
-    async def fresh(self, asset: str) -> list[MarketSnapshot]:
+    async def current(self, asset: str) -> Current:
+        """The one rule for every reply and every alert: a venue's newest row is used only if
+        it is younger than FRESH and, when this replica polls, the venue's last answer was good
+        and held the asset. Everything else is left out and named with since when."""
         now = self.clock()
-        rows = await self.snapshots.latest(asset, since=now - FRESH)
-        if rows:
-            return rows
-        last = await self.snapshots.latest(asset)
-        failing = [f"{v}: {h.problem()}" for v, h in self.health.items() if h.last_error]
-        if last:
-            age = int((now - max(r.ts for r in last)).total_seconds() // 60)
-            detail = f"the last good data is {age} min old, too old to answer from"
-        elif self.collector is None:
-            detail = "market data is switched off on this bot (OIWATCH_VENUES is empty)"
-        elif self.last_tick is None:
-            detail = "no data yet: the first poll is still running"
-        else:
-            detail = "no venue has had data for it since the bot started"
-        venues = "; ".join(failing) or f"no venue lists {asset} right now"
-        raise DataUnavailable(f"No fresh data for {asset} ({venues}); {detail}.")
+        return self._split(asset, await self.snapshots.latest(asset, since=now - FRESH), now)
+
+    async def fresh(self, asset: str) -> list[MarketSnapshot]:
+        """The rows a reply may use, or DataUnavailable saying which venues are left out."""
+        return (await self.usable(asset)).rows
 
     async def overview(self, asset: str) -> tuple[AssetOverview, dict[str, str]]:
         now = self.clock()
-        latest = await self.fresh(asset)
+        latest, left_out = await self.usable(asset)
         history = await self.snapshots.series(asset, now - timedelta(hours=24, minutes=30))
         flows = await self.snapshots.liquidations(asset, now - timedelta(hours=1))
-        degraded = {v: h.problem() for v, h in self.health.items() if h.last_error}
-        return build_overview(asset, latest, history, flows, now), degraded
+        return build_overview(asset, latest, history, flows, now), left_out
 
-    def streams(self, endpoints: MarketEndpoints) -> list[StreamConsumer]:
-        """One stream per polled venue that has one: a venue the operator left out of
-        OIWATCH_VENUES is not listened to either."""
+    async def usable(self, asset: str) -> Current:
+        """`current` for a reply, naming also the venues whose data aged out or that fail
+        before ever answering; DataUnavailable when nothing is left."""
+        current = await self._explained(asset)
+        if current.rows:
+            return current
+        if current.left_out:
+            raise DataUnavailable(
+                f"No fresh data for {asset}. Left out: {named(current.left_out)}."
+            )
+        now = self.clock()
+        if self.collector is None:
+            raise DataUnavailable(
+                "Market data is switched off on this bot (OIWATCH_VENUES is empty)."
+            )
+        if self.polls == 0 and now - self.started < FIRST_POLL_GRACE:
+            raise DataUnavailable(f"No data for {asset} yet: the first poll is still running.")
+        raise DataUnavailable(
+            f"No venue has sent data for {asset} since {clock_time(self.started, now)}."
+        )
+
+    async def _explained(self, asset: str) -> Current:
+        """`current`, and also the venues whose data aged out or that fail before ever
+        answering: a reply names every venue it cannot use."""
+        now = self.clock()
+        rows = await self.snapshots.latest(asset, since=now - NAMED_FOR)
+        current = self._split(asset, rows, now)
+        seen = {row.venue for row in rows}
+        for venue, health in self._polled(now).items():
+            if venue in seen or health.failing_since is None:
+                continue
+            if health.last_good is None or asset in health.assets:
+                current.left_out[venue] = health.problem(now)
+        return current
+
+    def _polled(self, now: datetime) -> dict[str, VenueHealth]:
+        """What this replica's own polls know, while it polls: a replica that lost the lead
+        goes by the stored rows and their age, as a follower does."""
+        if self.polled_at is None or now - self.polled_at > FRESH:
+            return {}
+        return self.health
+
+    def _split(self, asset: str, rows: list[MarketSnapshot], now: datetime) -> Current:
+        usable, left_out = [], {}
+        polled = self._polled(now)
+        for row in rows:
+            health = polled.get(row.venue)
+            if health is not None and health.failing_since is not None:
+                left_out[row.venue] = health.problem(now)
+            elif health is not None and asset not in health.assets:
+                left_out[row.venue] = f"(no {asset} in its answers since {clock_time(row.ts, now)})"
+            elif now - row.ts > FRESH:
+                age = int((now - row.ts).total_seconds() // 60)
+                left_out[row.venue] = f"(last data {age} min old)"
+            else:
+                usable.append(row)
+        return Current(usable, left_out)
+
+    def streams(self, endpoints: MarketEndpoints) -> list[StreamConsumer[Any]]:
+        """One liquidation stream per polled venue that has one (a venue the operator left out
+        of OIWATCH_VENUES is not listened to either), and Binance's klines when it is polled."""
         symbols = sorted(f"{asset}USDT" for asset in self.known_assets)
         fetchers = self.collector.fetchers if self.collector is not None else []
-        streams = []
+        consumers: list[StreamConsumer[Any]] = []
         for fetcher in fetchers:
             if fetcher.venue is Venue.BINANCE:
-                streams.append((binance_stream(), endpoints.binance_ws))
+                consumers.append(
+                    StreamConsumer(binance_stream(), endpoints.binance_ws, self.record_liquidation)
+                )
+                if isinstance(fetcher, BinanceFetcher):
+                    klines = binance_kline_stream(fetcher, lambda: self.known_assets)
+                    consumers.append(
+                        StreamConsumer(klines, endpoints.binance_kline_ws, self.record_kline)
+                    )
             elif fetcher.venue is Venue.BYBIT:
-                streams.append((bybit_stream(symbols), endpoints.bybit_ws))
+                consumers.append(
+                    StreamConsumer(
+                        bybit_stream(symbols), endpoints.bybit_ws, self.record_liquidation
+                    )
+                )
             elif isinstance(fetcher, OkxFetcher):
                 # OKX frames are in contracts: the polled instruments know their size.
-                streams.append((okx_stream(fetcher), endpoints.okx_ws))
-        return [StreamConsumer(stream, url, self.record_liquidation) for stream, url in streams]
+                consumers.append(
+                    StreamConsumer(okx_stream(fetcher), endpoints.okx_ws, self.record_liquidation)
+                )
+        return consumers
 
-    async def run_streams(self, consumers: list[StreamConsumer], stop: asyncio.Event) -> None:
+    async def run_streams(self, consumers: list[StreamConsumer[Any]], stop: asyncio.Event) -> None:
         await asyncio.gather(*(c.run(stop) for c in consumers))

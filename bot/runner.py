@@ -22,7 +22,7 @@ from bot.config import RunMode, Settings
 from bot.delivery.channels import resolve_channels
 from bot.delivery.sender import Sender
 from bot.health import HealthCheck
-from bot.market.collector import Collector, make_fetchers
+from bot.market.collector import Collector, make_fetchers, poll_deadline
 from bot.market.models import Venue
 from bot.market.okx import OkxFetcher
 from bot.market.tier_refresh import bybit_symbols, bybit_tiers, okx_tiers
@@ -34,6 +34,7 @@ from bot.rules.matcher import Matcher
 from bot.scheduler.jobs import build_scheduler
 from bot.scheduler.leader import LeaderLock
 from bot.services import Services
+from bot.signals.events import CascadeTracker
 from bot.watch_service import WatchService
 from bot.web import build_web_app
 from storage.db import make_engine, make_session_factory
@@ -66,6 +67,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             Collector(
                 make_fetchers(settings.endpoints, [Venue(v) for v in settings.venues]),
                 settings.symbols,
+                deadline_s=poll_deadline(settings.poll_seconds),
             )
             if settings.venues
             else None
@@ -266,6 +268,7 @@ async def background(
             outbox,
             wake,
             chat_settings=services.chat_settings,
+            tracker=CascadeTracker(quiet=timedelta(minutes=settings.cascade_quiet_minutes)),
             channels=await resolve_channels(bot, settings.broadcast_channels),
         )
         guard = await position_guard(services, wake)

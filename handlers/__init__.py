@@ -18,7 +18,13 @@ from telegram.ext import (
 )
 
 from handlers.channels import channel_command
-from handlers.charts import chart_button, chart_command, levels_command, score_command
+from handlers.charts import (
+    chart_button,
+    chart_command,
+    levels_button,
+    levels_command,
+    score_command,
+)
 from handlers.context import BotContext
 from handlers.errors import on_error
 from handlers.fallback import (
@@ -92,6 +98,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     for name, command in COMMANDS.items():
         app.add_handler(CommandHandler(name, command))
     app.add_handler(CallbackQueryHandler(chart_button, pattern=r"^chart:"))
+    app.add_handler(CallbackQueryHandler(levels_button, pattern=r"^levels:how$"))
     app.add_handler(CallbackQueryHandler(rule_button, pattern=r"^rule:"))
     app.add_handler(CallbackQueryHandler(pos_button, pattern=r"^pos:"))
     app.add_handler(CallbackQueryHandler(stale_button))

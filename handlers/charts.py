@@ -7,16 +7,18 @@ from collections.abc import Awaitable, Callable
 from html import escape
 from typing import TypeVar
 
-from telegram import Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ParseMode
 
+from bot.charts.clock import between
 from bot.charts.service import Levels, PictureService, Scorecard
 from bot.charts.theme import CHART_WINDOWS, THEMES
 from bot.chat_input import UsageError, asset_word
 from bot.market.overview_text import compact
 from bot.market_service import DataUnavailable, UnknownAsset
 from bot.risk.clusters import LEVERAGE_MIX, Cluster
-from bot.signals.score import Outcome
+from bot.signals.episodes import EPISODE_GAP
+from bot.signals.score import EXPECTED_DIRECTION, HORIZONS, MIN_EPISODES, Outcome
 from handlers.context import BotContext
 from handlers.formatting import usage_text
 from handlers.market import unknown_sentence
@@ -75,11 +77,18 @@ async def _fetch(
     return None
 
 
+async def _zone(context: BotContext, chat_id: int) -> str:
+    """The chat's time zone (set with its quiet hours), for the chart's clock."""
+    repository = context.services.chat_settings
+    return (await repository.get(chat_id)).timezone if repository is not None else "UTC"
+
+
 async def send_chart(
-    message: Message, pictures: PictureService | None, asset_word: str, window: str, theme: str
+    message: Message, context: BotContext, asset_word: str, window: str, theme: str
 ) -> None:
+    zone = await _zone(context, message.chat_id)
     found = await _fetch(
-        message, pictures, asset_word, lambda p, asset: p.chart(asset, window, theme)
+        message, _pictures(context), asset_word, lambda p, a: p.chart(a, window, theme, zone)
     )
     if found is None:
         return
@@ -98,7 +107,7 @@ async def chart_command(update: Update, context: BotContext) -> None:
         await _refuse(message, usage_text(error))
         return
     await message.reply_chat_action(ChatAction.UPLOAD_PHOTO)
-    await send_chart(message, _pictures(context), asset, window, theme)
+    await send_chart(message, context, asset, window, theme)
 
 
 async def chart_button(update: Update, context: BotContext) -> None:
@@ -108,14 +117,16 @@ async def chart_button(update: Update, context: BotContext) -> None:
     await query.answer()
     asset = (query.data or "").split(":", 1)[-1]
     if isinstance(query.message, Message) and asset_word(asset):
-        await send_chart(query.message, _pictures(context), asset, "24h", "dark")
+        await send_chart(query.message, context, asset, "24h", "dark")
 
 
-def cluster_line(cluster: Cluster) -> str:
-    sign = "-" if cluster.side == "long" else "+"
+def cluster_line(cluster: Cluster, bin_pct: float) -> str:
+    # The band's near and far edge: "0.0–0.5% below" reads as a range, "-0.0%" as "at price".
+    far = cluster.distance_pct + bin_pct
+    where = "below" if cluster.side == "long" else "above"
     return (
-        f"${cluster.low:,.6g}–{cluster.high:,.6g} ({sign}{cluster.distance_pct:.1f}%): "
-        f"~${compact(cluster.usd)}"
+        f"${cluster.low:,.6g}–{cluster.high:,.6g} "
+        f"({cluster.distance_pct:.1f}–{far:.1f}% {where}): ~${compact(cluster.usd)}"
     )
 
 
@@ -126,21 +137,27 @@ ASSUMPTIONS = (
     + f" (isolated, mmr {LEVERAGE_MIX[0].mmr:.1%}); falling OI closes all in proportion; "
     "levels that price has crossed are dropped."
 )
+HOW_BUTTON = InlineKeyboardMarkup(
+    [[InlineKeyboardButton("How is this estimated?", callback_data="levels:how")]]
+)
 
 
-def levels_text(asset: str, levels: Levels) -> str:
+def levels_text(asset: str, levels: Levels, zone: str = "UTC") -> str:
     model = levels.model
-    lines = [f"<b>{escape(asset)} liquidation clusters</b> · price ${model.price:,.6g}"]
+    lines = [
+        f"<b>{escape(asset)} liquidation levels</b> (model) · price ${model.price:,.6g}",
+        f"OI added {escape(between(levels.since, levels.until, zone))}"
+        f" · {escape(', '.join(levels.venues))}",
+    ]
     for side, title in (("short", "Shorts liquidate above"), ("long", "Longs liquidate below")):
         lines.append(f"<b>{title}</b>")
-        lines += [f"• {escape(cluster_line(c))}" for c in model.nearest(side)] or [
+        lines += [f"• {escape(cluster_line(c, model.bin_pct))}" for c in model.nearest(side)] or [
             "• none modelled"
         ]
     lines.append(
         f"Within 2%: longs ~${compact(model.within('long', 2))}, "
         f"shorts ~${compact(model.within('short', 2))}"
     )
-    lines.append(f"<i>{escape(ASSUMPTIONS)}</i>")
     return "\n".join(lines)
 
 
@@ -162,33 +179,64 @@ async def levels_command(update: Update, context: BotContext) -> None:
     except UsageError as error:
         await _refuse(message, usage_text(error))
         return
-    found = await _fetch(message, pictures, word, lambda p, asset: p.levels(asset, theme))
+    zone = await _zone(context, message.chat_id)
+    found = await _fetch(message, pictures, word, lambda p, asset: p.levels(asset, theme, zone))
     if found is None:
         return
     asset, levels = found
-    await message.reply_photo(levels.png, caption=f"{asset} liquidation clusters (model estimate)")
-    await message.reply_text(levels_text(asset, levels), parse_mode=ParseMode.HTML)
+    await message.reply_photo(levels.png, caption=f"{asset} liquidation levels (model estimate)")
+    await message.reply_text(
+        levels_text(asset, levels, zone), parse_mode=ParseMode.HTML, reply_markup=HOW_BUTTON
+    )
+
+
+async def levels_button(update: Update, _context: BotContext) -> None:
+    """`levels:how` under a /levels answer: the model's assumptions, once, when asked."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    if isinstance(query.message, Message):
+        await query.message.reply_text(ASSUMPTIONS)
 
 
 def _outcome_text(outcome: Outcome) -> str:
     if not outcome.count or outcome.price_pct is None:
-        return "n/a"
+        return "no outcome yet (no data that long after an episode)"
     oi = f", OI {outcome.oi_pct:+.1f}%" if outcome.oi_pct is not None else ""
-    hits = f", {outcome.hit_rate:.0%} as warned" if outcome.hit_rate is not None else ""
-    return f"price {outcome.price_pct:+.2f}%{oi}{hits}"
+    if outcome.count < MIN_EPISODES:
+        judged = f"too little history to judge ({MIN_EPISODES} episodes needed)"
+    elif outcome.hit_rate is not None:
+        judged = f"{outcome.hit_rate:.0%} as warned"
+    else:
+        judged = "no direction to judge"
+    return f"price {outcome.price_pct:+.2f}%{oi} (n={outcome.count}): {judged}"
 
 
-def score_text(asset: str, card: Scorecard) -> str:
-    span = f"{card.since:%d %b %H:%M} – {card.until:%d %b %H:%M} UTC"
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def score_text(asset: str, card: Scorecard, zone: str = "UTC") -> str:
+    span = escape(between(card.since, card.until, zone))
     if not card.rows:
         return f"No warnings for {escape(asset)} in the stored history ({span})."
-    lines = [f"<b>{escape(asset)} warning scorecard</b> · {span}", "median move after:"]
+    gap = int(EPISODE_GAP.total_seconds() // 60)
+    lines = [
+        f"<b>{escape(asset)} warning scorecard</b> · {span}",
+        f"One episode = every message of one move (repeats under {gap} min apart). "
+        f"Median move {' and '.join(HORIZONS)} after each episode's first message:",
+    ]
     for row in card.rows:
-        lines.append(f"<b>{escape(row.kind.replace('_', ' '))}</b> ×{row.fired}")
-        lines += [
-            f"  {label}: {escape(_outcome_text(outcome))} (n={outcome.count})"
-            for label, outcome in row.outcomes.items()
-        ]
+        lines.append(
+            f"<b>{escape(row.kind.replace('_', ' '))}</b>: {_plural(row.episodes, 'episode')}"
+            f" ({_plural(row.messages, 'message')})"
+        )
+        lines += [f"  {label}: {escape(_outcome_text(o))}" for label, o in row.outcomes.items()]
+    if any(row.kind in EXPECTED_DIRECTION for row in card.rows):
+        lines.append(
+            "<i>As warned: price moved the way the warning pointed (down after a long squeeze, "
+            "overheating or crowding of longs; up after the same on the short side).</i>"
+        )
     lines.append(
         "<i>From this bot's own stored history; past moves do not promise future ones.</i>"
     )
@@ -210,4 +258,5 @@ async def score_command(update: Update, context: BotContext) -> None:
     if found is None:
         return
     asset, card = found
-    await message.reply_text(score_text(asset, card), parse_mode=ParseMode.HTML)
+    zone = await _zone(context, message.chat_id)
+    await message.reply_text(score_text(asset, card, zone), parse_mode=ParseMode.HTML)

@@ -18,6 +18,7 @@ from bot.chat_input import (
     parse_hours,
     parse_number,
 )
+from bot.market.overview_text import named
 from bot.market_service import DataUnavailable, MarketService, UnknownAsset
 from bot.risk.funding import quote_funding
 from bot.risk.models import FundingQuote, FundingRequest, RiskInputError
@@ -93,7 +94,7 @@ async def live_funding_reply(args: list[str], market: MarketService | None) -> s
         return usage_text(UsageError("Live funding is off on this bot; give a rate.", *usage))
     try:
         asset = market.resolve(args[0])
-        rows = await market.fresh(asset)
+        rows, left_out = await market.usable(asset)
     except UnknownAsset as error:
         return usage_text(UsageError(unknown_sentence(error), *usage))
     except DataUnavailable as error:
@@ -138,4 +139,6 @@ async def live_funding_reply(args: list[str], market: MarketService | None) -> s
         )
     age = int((market.clock() - max(r.ts for r in rows)).total_seconds())
     lines.append(f"Assumes today's rates hold for the whole hold; data {age}s old.")
+    if left_out:
+        lines.append(f"Left out: {escape(named(left_out))}")
     return "\n".join(lines)

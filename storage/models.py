@@ -81,6 +81,23 @@ class LiquidationMinute(SQLModel, table=True):
     events: int = 0
 
 
+class KlineMinuteRow(SQLModel, table=True):
+    """One venue's 1-minute kline of an asset: the bar's range, volume and taker buy volume
+    (coins), which the poll does not give. The newest frame of a minute overwrites the row."""
+
+    __tablename__ = "kline_minutes"
+
+    venue: str = Field(max_length=24, primary_key=True)
+    asset: str = Field(max_length=24, primary_key=True)
+    minute: datetime = Field(sa_column=Column(UTCDateTime, primary_key=True))
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+    taker_buy: float
+
+
 class WatchRuleRow(SQLModel, table=True):
     """A chat's watch rule, with its matcher state persisted so restarts neither repeat nor
     drop alerts."""

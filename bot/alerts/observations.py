@@ -1,6 +1,7 @@
 """What rules are matched against: one number per (asset, metric, window, venue), in the units
 the rule grammar uses (fractions for %, USD for liquidations), plus the engine's 5-minute
-series rebuilt from stored snapshots. Pure.
+series rebuilt from stored snapshots, liquidation minutes and kline minutes, with the same
+fields a replayed point has. Pure.
 
 Aggregates compare only venues present at both ends of a window, so a venue that drops out (or
 is degraded this tick and left out) is never read as open interest vanishing.
@@ -9,9 +10,9 @@ is degraded this tick and left out) is never read as open interest vanishing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.market.overview import Flow, Point
 from bot.rules.matcher import ObservationKey
@@ -32,12 +33,23 @@ class TimedFlow(Flow, Protocol):
     minute: datetime
 
 
+class Kline(Protocol):
+    venue: str
+    minute: datetime  # open time of the minute
+    high: float
+    low: float
+    close: float
+    volume: float
+    taker_buy: float
+
+
 @dataclass(frozen=True)
 class AssetData:
     asset: str
     latest: Sequence[Point]  # newest point per venue, degraded venues already left out
     history: Sequence[Point]  # the last 24 h and a bit, every venue
     flows: Sequence[TimedFlow]  # liquidations per venue and minute, last 24 h
+    klines: Sequence[Kline] = ()  # 1-minute klines (Binance's stream), last 24 h
 
     def on_venue(self, venue: str) -> AssetData:
         return AssetData(
@@ -45,6 +57,7 @@ class AssetData:
             [p for p in self.latest if p.venue == venue],
             [p for p in self.history if p.venue == venue],
             [f for f in self.flows if f.venue == venue],
+            [k for k in self.klines if k.venue == venue],
         )
 
 
@@ -118,9 +131,49 @@ def observations(data: AssetData, now: datetime) -> dict[ObservationKey, float]:
     return out
 
 
-def signal_series(data: AssetData) -> list[SignalPoint]:
+# From a whole minute to the end of its 5-minute bar, by the minute's place in the bar.
+_TO_BAR_END = [BAR - timedelta(minutes=i) for i in range(5)]
+
+
+def _bucket(minute: datetime) -> datetime:
+    """The stamp (end) of the 5-minute bar a whole minute belongs to."""
+    return minute + _TO_BAR_END[minute.minute % 5]
+
+
+@dataclass(slots=True)
+class _BarKlines:
+    high: float
+    low: float
+    volume: float
+    taker_buy: float
+    close: float  # the bar's last kline close
+    minutes: int
+
+
+def _bar_klines(klines: Sequence[Kline]) -> dict[datetime, _BarKlines]:
+    """Per 5-minute bar, from kline minutes in minute order (as stored): range, volume, taker
+    buys, last close and how many minutes were seen."""
+    bars: dict[datetime, _BarKlines] = {}
+    for k in klines:
+        stamp = _bucket(k.minute)
+        bar = bars.get(stamp)
+        if bar is None:
+            bars[stamp] = _BarKlines(k.high, k.low, k.volume, k.taker_buy, k.close, 1)
+        else:
+            bar.high, bar.low = max(bar.high, k.high), min(bar.low, k.low)
+            bar.volume += k.volume
+            bar.taker_buy += k.taker_buy
+            bar.close = k.close
+            bar.minutes += 1
+    return bars
+
+
+def signal_series(data: AssetData, now: datetime | None = None) -> list[SignalPoint]:
     """The aggregate as 5-minute points for the engine: the last snapshot of every venue in
-    each bucket, OI-weighted price and funding, liquidations summed.
+    each bucket, OI-weighted price, funding and basis, liquidations summed, and from the
+    klines the bar's high and low, volume and taker buy volume (None where no kline was seen,
+    never 0). With `now`, the bar still open states its volume at the pace so far (volume
+    x 5 / minutes seen), so it compares with complete bars as replayed ones do.
 
     OI is chain-linked: each bucket's change is measured on the venues present in it and in
     the one before, then the chain is scaled so its last value is today's true total. A venue
@@ -128,15 +181,17 @@ def signal_series(data: AssetData) -> list[SignalPoint]:
     interest appearing or vanishing."""
     buckets: dict[datetime, dict[str, Point]] = {}
     for point in sorted(data.history, key=lambda p: p.ts):
-        stamp = point.ts.replace(second=0, microsecond=0)
-        stamp -= timedelta(minutes=stamp.minute % 5)
-        buckets.setdefault(stamp + BAR, {})[point.venue] = point
+        buckets.setdefault(_bucket(point.ts.replace(second=0, microsecond=0)), {})[point.venue] = (
+            point
+        )
     liq: dict[datetime, tuple[float, float]] = {}
     for flow in data.flows:
-        stamp = flow.minute - timedelta(minutes=flow.minute.minute % 5) + BAR
+        stamp = _bucket(flow.minute)
         long_usd, short_usd = liq.get(stamp, (0.0, 0.0))
         liq[stamp] = (long_usd + flow.long_usd, short_usd + flow.short_usd)
-    series: list[SignalPoint] = []
+    ranges = _bar_klines(data.klines)
+    # Each bar's fields and its OI chain; the points are built once the chain's scale is known.
+    rows: list[tuple[dict[str, Any], float, float]] = []
     previous: dict[str, Point] = {}
     coin_chain = usd_chain = 1.0
     for stamp in sorted(buckets):
@@ -148,39 +203,47 @@ def signal_series(data: AssetData) -> list[SignalPoint]:
             coin_chain *= sum(points[v].oi_coin for v in common) / coin_then
             usd_chain *= sum(points[v].oi_usd for v in common) / usd_then
         previous = points
-        oi_usd = sum(p.oi_usd for p in points.values())
-        price = sum(p.mark * p.oi_usd for p in points.values()) / oi_usd if oi_usd else 0.0
-        fundings = [
-            (p.funding_rate * 8 / p.funding_interval_hours, p.oi_usd)
-            for p in points.values()
-            if p.funding_rate is not None and p.funding_interval_hours
-        ]
+        # OI-weighted price, funding (per 8 h) and basis (%), in one pass: this runs for
+        # every bar of every watched asset each tick.
+        oi_usd = price_sum = funding_sum = funding_oi = basis_sum = basis_oi = 0.0
+        for p in points.values():
+            oi_usd += p.oi_usd
+            price_sum += p.mark * p.oi_usd
+            if p.funding_rate is not None and p.funding_interval_hours:
+                funding_sum += p.funding_rate * 8 / p.funding_interval_hours * p.oi_usd
+                funding_oi += p.oi_usd
+            if p.index_price:
+                basis_sum += (p.mark / p.index_price - 1) * 100 * p.oi_usd
+                basis_oi += p.oi_usd
+        price = price_sum / oi_usd if oi_usd else 0.0
         long_usd, short_usd = liq.get(stamp, (0.0, 0.0)) if data.flows else (None, None)
-        series.append(
-            SignalPoint(
-                ts=stamp,
-                close=price,
-                oi=coin_chain,
-                oi_usd=usd_chain,
-                funding=(
-                    sum(f * w for f, w in fundings) / sum(w for _, w in fundings)
-                    if fundings
-                    else None
-                ),
-                liq_long_usd=long_usd,
-                liq_short_usd=short_usd,
-            )
-        )
-    if not series:
-        return series
-    last = buckets[series[-1].ts].values()
+        bar = ranges.get(stamp)
+        pace = 1.0
+        if bar is not None and now is not None and stamp > now:
+            pace = 5 / min(5, bar.minutes)
+        # The klines' range as ratios to their close, applied to the bar's price: right
+        # whatever the quote (mark vs last trade, 1000PEPE vs PEPE).
+        high = price * bar.high / bar.close if bar and bar.close > 0 else None
+        low = price * bar.low / bar.close if bar and bar.close > 0 else None
+        fields = {
+            "ts": stamp,
+            "close": price,
+            "high": max(price, high) if high is not None else None,
+            "low": min(price, low) if low is not None else None,
+            "volume": bar.volume * pace if bar else None,
+            "funding": funding_sum / funding_oi if funding_oi else None,
+            "basis_pct": basis_sum / basis_oi if basis_oi else None,
+            "liq_long_usd": long_usd,
+            "liq_short_usd": short_usd,
+            "taker_buy_volume": bar.taker_buy * pace if bar else None,
+        }
+        rows.append((fields, coin_chain, usd_chain))
+    if not rows:
+        return []
+    last = buckets[rows[-1][0]["ts"]].values()
     coin_scale = sum(p.oi_coin for p in last) / coin_chain
     usd_scale = sum(p.oi_usd for p in last) / usd_chain
     return [
-        replace(
-            point,
-            oi=(point.oi or 0.0) * coin_scale,
-            oi_usd=(point.oi_usd or 0.0) * usd_scale,
-        )
-        for point in series
+        SignalPoint(**fields, oi=coin * coin_scale, oi_usd=usd * usd_scale)
+        for fields, coin, usd in rows
     ]

@@ -1,13 +1,20 @@
-"""After every poll: readings and rules -> one merged alert per chat, written to the outbox.
+"""After every poll: readings and rules -> alerts per chat, written to the outbox.
 
 Only venues that answered this tick count: a degraded venue's numbers are left out of every
 observation, and chats with rules on that venue get one "data degraded" notice per episode
 instead of an alert.
+
+A cascade is one event told in stages (early, confirmed, escalated, over) by the cascade
+tracker; each stage is its own message in the event's thread (the first rings, the later ones
+reply to it quietly), while everything else a chat gets in one tick is merged into one
+message. What the tracker has announced is kept only once the outbox holds it: a tick that
+fails to queue its alerts announces the same stages again on the next one.
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import logging
 from collections import defaultdict
 from collections.abc import Callable
@@ -20,17 +27,19 @@ from bot.alerts.observations import AssetData, observations, signal_series
 from bot.alerts.percentiles import HISTORY as PERCENTILE_HISTORY
 from bot.alerts.percentiles import percentile_levels
 from bot.alerts.quiet import QuietHours
-from bot.alerts.render import chat_alert, cluster_evidence
+from bot.alerts.render import WarningKey, chat_alert, cluster_evidence, warning_key
 from bot.delivery.channels import channel_posts
 from bot.delivery.priority import Priority
 from bot.delivery.render import whole_parts
 from bot.market.models import TickResult
-from bot.market_service import FRESH, MarketService
+from bot.market_service import MarketService
 from bot.risk.clusters import Bar
 from bot.rules.matcher import BuiltInEvent, Firing, ObservationKey
 from bot.rules.model import ALL_ASSETS, BUILT_IN, Metric
-from bot.signals.engine import Baselines, Warning, baselines, evaluate
-from bot.signals.tracker import WarningTracker
+from bot.signals.engine import Baselines, baselines, evaluate
+from bot.signals.events import CascadeTracker
+from bot.signals.kinds import Stage
+from bot.signals.warning import Warning
 from bot.watch_service import WatchService
 from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert
@@ -39,7 +48,6 @@ log = logging.getLogger(__name__)
 
 HISTORY = timedelta(hours=24, minutes=10)
 BASELINE_EVERY = timedelta(hours=1)
-WarningKey = tuple[str, Metric, str | None]  # asset, OVERHEATING or SQUEEZE, venue
 URGENT = frozenset({Metric.SQUEEZE})  # rings through quiet hours: a cascade will not wait
 KIND_METRIC = {
     "long_squeeze": Metric.SQUEEZE,
@@ -47,6 +55,21 @@ KIND_METRIC = {
     "overheating_long": Metric.OVERHEATING,
     "overheating_short": Metric.OVERHEATING,
 }
+
+
+def stage_key(warning: Warning) -> str:
+    """What a repeat is, for the rule cooldown: the same kind at the same stage, and for an
+    escalation (or a warning without stages) at the same severity."""
+    if warning.stage is None or warning.stage is Stage.ESCALATED:
+        return ":".join(filter(None, (warning.kind, warning.stage, warning.severity)))
+    return f"{warning.kind}:{warning.stage}"
+
+
+def thread_of(warning: Warning) -> str | None:
+    """Every stage of one cascade event shares this thread (asset label, kind, onset)."""
+    if warning.event_start is None:
+        return None
+    return f"{warning.asset}:{warning.kind}:{warning.event_start:%Y%m%dT%H%M}"
 
 
 @dataclass
@@ -57,8 +80,9 @@ class AlertPipeline:
     wake: asyncio.Event
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     chat_settings: ChatSettingsRepository | None = None
-    tracker: WarningTracker = field(default_factory=WarningTracker)
+    tracker: CascadeTracker = field(default_factory=CascadeTracker)
     channels: dict[str, int] = field(default_factory=dict)  # asset or * -> broadcast channel
+    _threads: set[str] = field(default_factory=set)  # cascade threads whose first message is out
     _baselines: dict[str, tuple[datetime, Baselines]] = field(default_factory=dict)
     _degraded: set[str] = field(default_factory=set)
     _levels: dict[
@@ -78,8 +102,10 @@ class AlertPipeline:
         warnings: dict[WarningKey, Warning] = {}
         ages: dict[str, float] = {}
         targets = self._built_in_targets()
+        # Worked on copies, kept once the alerts are in the outbox (see the module docstring).
+        tracker, threads = copy.deepcopy(self.tracker), set(self._threads)
         for asset in self._watched_assets():
-            data = await self._asset_data(asset, now, degraded)
+            data = await self._asset_data(asset, now)
             if data is None:
                 continue
             ages[asset] = max((now - p.ts).total_seconds() for p in data.latest)
@@ -88,17 +114,24 @@ class AlertPipeline:
                 view = data if venue is None else data.on_venue(venue)
                 if not view.latest:
                     continue  # that venue is degraded or does not list the asset
-                for warning in self._news(view, venue, now):
+                for warning in self._news(tracker, view, venue, now):
                     metric = KIND_METRIC.get(warning.kind)
                     if metric is not None:
-                        events.append(BuiltInEvent(asset, metric, venue))
-                        warnings[(asset, metric, venue)] = warning
-        firings = self.watch.matcher.evaluate(
+                        key = stage_key(warning)
+                        events.append(BuiltInEvent(asset, metric, venue, key))
+                        warnings[(asset, metric, venue, key)] = warning
+        matcher = self.watch.matcher
+        firings = matcher.evaluate(
             observed, now, events=events, percentiles=await self._percentiles(observed, now)
         )
         # Outbox first: a crash between the two then repeats an alert rather than losing it.
-        queued = await self._enqueue(firings, warnings, ages, now)
-        await self.watch.persist_states(self.watch.matcher.pop_changed())
+        try:
+            queued = await self._enqueue(firings, warnings, ages, now, threads)
+        except Exception:
+            matcher.retract(firings)  # not sent, so not a repeat when it comes again
+            raise
+        self.tracker, self._threads = tracker, threads
+        await self.watch.persist_states(matcher.pop_changed())
         return queued
 
     async def _percentiles(
@@ -146,18 +179,21 @@ class AlertPipeline:
             targets[asset].add(None)
         return targets
 
-    async def _asset_data(self, asset: str, now: datetime, degraded: set[str]) -> AssetData | None:
-        snapshots = self.market.snapshots
-        latest = [
-            r for r in await snapshots.latest(asset, since=now - FRESH) if r.venue not in degraded
-        ]
+    async def _asset_data(self, asset: str, now: datetime) -> AssetData | None:
+        # The same rule as every reply: nothing stale, failing or missing from its venue's
+        # last answer reaches an observation.
+        latest = (await self.market.current(asset)).rows
         if not latest:
             return None
         return replace(await self.market.history(asset, now - HISTORY), latest=latest)
 
-    def _news(self, data: AssetData, venue: str | None, now: datetime) -> list[Warning]:
-        """New warnings for the asset aggregated across venues, or on one venue."""
-        series = signal_series(data)
+    def _news(
+        self, tracker: CascadeTracker, data: AssetData, venue: str | None, now: datetime
+    ) -> list[Warning]:
+        """Stage transitions and new warnings for the asset aggregated across venues, or on
+        one venue. The open bar is re-read every poll, with the liquidations and klines
+        streamed into it, so the early stage does not wait for the bar to close."""
+        series = signal_series(data, now)
         if len(series) < 4:
             return []
         label = data.asset if venue is None else f"{data.asset} on {venue}"
@@ -166,7 +202,7 @@ class AlertPipeline:
             cached = (now, baselines(series))
             self._baselines[label] = cached
         readings = evaluate(label, series, now=now, base=cached[1])
-        news = self.tracker.news(readings.warnings, now)
+        news = tracker.update(label, readings.warnings, now, latest=series[-1])
         if not news:
             return news
         bars = [Bar(p.close, p.oi) for p in series if p.oi is not None]
@@ -174,6 +210,8 @@ class AlertPipeline:
 
     @staticmethod
     def _with_clusters(warning: Warning, bars: list[Bar]) -> Warning:
+        if warning.stage is Stage.OVER:
+            return warning  # a summary of what happened: where the next band was is moot
         evidence = cluster_evidence(warning.kind, bars)
         return (
             warning
@@ -187,6 +225,7 @@ class AlertPipeline:
         warnings: dict[WarningKey, Warning],
         ages: dict[str, float],
         now: datetime,
+        threads: set[str],
     ) -> int:
         by_chat: dict[int, list[Firing]] = defaultdict(list)
         for firing in firings:
@@ -195,13 +234,38 @@ class AlertPipeline:
         alerts = []
         quiet = await self._quiet_hours(list(by_chat))
         holds: list[tuple[OutgoingAlert, datetime, str]] = []
+        opened: set[str] = set()
+        closed: set[str] = set()
         for chat_id, chat_firings in by_chat.items():
             hours = quiet.get(chat_id)
             until = hours.until(now) if hours is not None else None
             ringing = [f for f in chat_firings if until is None or f.rule.spec.metric in URGENT]
             held = [f for f in chat_firings if f not in ringing]
-            if ringing:
-                alerts += self._chat_alerts(chat_id, ringing, warnings, ages, stamp, now)
+            merged = []
+            for firing in ringing:
+                warning = warnings.get(warning_key(firing))
+                thread = thread_of(warning) if warning is not None else None
+                if warning is None or thread is None:
+                    merged.append(firing)
+                    continue
+                text, markup = chat_alert([firing], warnings, ages)
+                alerts.append(
+                    OutgoingAlert(
+                        chat_id,
+                        f"{thread}:{firing.stage}:{chat_id}",
+                        text,
+                        markup,
+                        priority=Priority.URGENT,
+                        thread=thread,
+                        silent=thread in threads,  # the first message of an event rings
+                        seen_at=now - timedelta(seconds=ages.get(firing.asset, 0.0)),
+                    )
+                )
+                opened.add(thread)
+                if warning.stage is Stage.OVER:
+                    closed.add(thread)
+            if merged:
+                alerts += self._chat_alerts(chat_id, merged, warnings, ages, stamp, now)
             if held and hours is not None and until is not None:
                 text, _ = chat_alert(held, warnings, ages)
                 local = now.astimezone(ZoneInfo(hours.zone))
@@ -210,10 +274,14 @@ class AlertPipeline:
                 holds.append(
                     (OutgoingAlert(chat_id, digest, f"<i>{local:%H:%M}</i> {text}"), until, header)
                 )
-        alerts += channel_posts(self.channels, warnings, stamp, now)
+        # Channels get one post per tick, every stage of it, unthreaded.
+        market_wide = {key[:3]: warning for key, warning in warnings.items()}
+        alerts += channel_posts(self.channels, market_wide, stamp, now)
         queued = await self.outbox.enqueue(alerts, now)
         for alert, until, header in holds:
             await self.outbox.hold(alert, until, now, header=header)
+        threads |= opened
+        threads -= closed
         if queued:
             log.info("%d alerts queued for %d chats", queued, len(by_chat))
             self.wake.set()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 
 from bot.market.overview_text import age_text, compact
@@ -11,8 +11,11 @@ from bot.risk.clusters import Bar, liquidation_clusters
 from bot.rules.grammar import describe
 from bot.rules.matcher import Firing
 from bot.rules.model import ALL_ASSETS, Metric
-from bot.signals.engine import Warning
+from bot.signals.kinds import Stage
+from bot.signals.warning import Warning
 
+# asset, OVERHEATING or SQUEEZE, venue, stage key ("" for threshold rules)
+WarningKey = tuple[str, Metric, str | None, str]
 MAX_BUTTON_RULES = 3
 # Which side's liquidations a warning puts at risk: a long squeeze or crowded longs feed on
 # long liquidations below the price, and the reverse for shorts.
@@ -43,6 +46,11 @@ def cluster_evidence(kind: str, bars: Sequence[Bar]) -> str | None:
     )
 
 
+def warning_key(firing: Firing) -> WarningKey:
+    spec = firing.rule.spec
+    return (firing.asset, spec.metric, spec.venue, firing.stage or "")
+
+
 def value_text(metric: Metric, value: float) -> str:
     if metric is Metric.LIQ:
         return f"${compact(value)}"
@@ -57,9 +65,9 @@ def firing_lines(firing: Firing, warning: Warning | None, age_s: float) -> list[
     if spec.built_in:
         if warning is None:
             return [f"<b>{rule}</b> (#{firing.rule.id})"]
-        icon = "🚨" if warning.urgent else "⚠️"
+        icon = "✅" if warning.stage is Stage.OVER else "🚨" if warning.urgent else "⚠️"
         return [
-            f"{icon} <b>{escape(warning.summary)}</b>",
+            f"{icon} {stage_text(warning)}<b>{escape(warning.summary)}</b>",
             f"<i>{escape(warning.evidence())}</i> · rule #{firing.rule.id}",
         ]
     assert firing.value is not None
@@ -77,16 +85,25 @@ def firing_lines(firing: Firing, warning: Warning | None, age_s: float) -> list[
     ]
 
 
+def stage_text(warning: Warning) -> str:
+    """'Early · ' / 'Escalated to extreme · ': where in its event a cascade warning stands."""
+    if warning.stage is None:
+        return ""
+    label = warning.stage.capitalize()
+    if warning.stage is Stage.ESCALATED:
+        label += f" to {warning.severity}"
+    return f"<b>{label}</b> · "
+
+
 def chat_alert(
     firings: Sequence[Firing],
-    warnings: dict[tuple[str, Metric], Warning],
+    warnings: Mapping[WarningKey, Warning],
     ages: dict[str, float],
 ) -> tuple[str, str]:
     """(HTML text, reply_markup JSON) for one chat's firings of one tick."""
     lines: list[str] = []
     for firing in firings:
-        spec = firing.rule.spec
-        warning = warnings.get((firing.asset, spec.metric, spec.venue))
+        warning = warnings.get(warning_key(firing))
         lines += firing_lines(firing, warning, ages.get(firing.asset, 0.0))
     buttons = [
         [

@@ -2,25 +2,51 @@
 
 from __future__ import annotations
 
-import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from bot.charts.theme import DPI, HEIGHT_PX, WIDTH_PX, Theme
+from bot.charts.clock import between, span_words
+from bot.charts.market_chart import png, price_label
+from bot.charts.theme import DPI, HEIGHT_PX, TEXT_PT, TITLE_PT, WIDTH_PX, Theme
 from bot.market.overview_text import compact
 from bot.risk.clusters import ClusterMap
 
+# Share of a band's height drawn: the gap keeps the nearest band off the price line, since a
+# band reaching it would read as "liquidations at the current price".
+BAND_FILL = 0.8
+BANDS = "levels-band"  # artist id the tests read back
 
-def render_levels(asset: str, levels: ClusterMap, theme: Theme) -> bytes:
+
+@dataclass(frozen=True)
+class LevelsInput:
+    asset: str
+    model: ClusterMap
+    since: datetime  # the OI history the model placed
+    until: datetime
+    now: datetime
+    venues: Sequence[str]
+    zone: str = "UTC"
+
+
+def render_levels(source: LevelsInput, theme: Theme) -> bytes:
+    return png(draw_levels(source, theme))
+
+
+def draw_levels(source: LevelsInput, theme: Theme) -> Figure:
+    levels = source.model
     fig = Figure(figsize=(WIDTH_PX / DPI, HEIGHT_PX / DPI), dpi=DPI, facecolor=theme.background)
     FigureCanvasAgg(fig)
     ax = fig.subplots()
-    fig.subplots_adjust(left=0.2, right=0.95, top=0.88, bottom=0.07)
+    fig.subplots_adjust(left=0.2, right=0.95, top=0.8, bottom=0.08)
     ax.set_facecolor(theme.panel)
     ax.grid(True, axis="x", color=theme.grid, linewidth=0.6)
-    ax.tick_params(colors=theme.text, labelsize=9)
+    ax.set_axisbelow(True)
+    ax.tick_params(colors=theme.text, labelsize=TEXT_PT)
     for spine in ax.spines.values():
         spine.set_color(theme.grid)
     height = levels.price * levels.bin_pct / 100
@@ -29,23 +55,38 @@ def render_levels(asset: str, levels: ClusterMap, theme: Theme) -> bytes:
         ax.barh(
             [c.low + height / 2 for c in bands],
             [c.usd for c in bands],
-            height=height * 0.9,
+            height=height * BAND_FILL,
             color=color,
             label="longs liquidated below" if side == "long" else "shorts liquidated above",
+            gid=BANDS,
         )
+    # A halo of panel colour under the price line keeps the nearest bands visibly off it.
+    ax.axhline(levels.price, color=theme.panel, linewidth=7)
     ax.axhline(levels.price, color=theme.price, linewidth=1.5)
-    ax.text(1.0, levels.price, f" ${levels.price:,.6g}", transform=ax.get_yaxis_transform(),
-            color=theme.price, va="bottom", ha="right", fontsize=10, parse_math=False)  # fmt: skip
+    ax.text(1.0, levels.price, f" now ${price_label(levels.price)}", color=theme.price, va="bottom",
+            ha="right", fontsize=TEXT_PT, transform=ax.get_yaxis_transform())  # fmt: skip
+    ax.xaxis.set_major_locator(MaxNLocator(4))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"${compact(v)}"))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:,.6g}"))
-    ax.set_xlabel("position notional at entry (USD)", color=theme.text, fontsize=10)
-    legend = ax.legend(loc="lower right", fontsize=9, facecolor=theme.panel, edgecolor=theme.grid)
+    ax.yaxis.set_major_formatter(FuncFormatter(price_label))
+    ax.set_xlabel("position size at entry, USD", color=theme.text, fontsize=TEXT_PT)
+    ax.set_ylabel("liquidation price, USD", color=theme.text, fontsize=TEXT_PT)
+    legend = fig.legend(loc="center left", bbox_to_anchor=(0.02, 0.835), ncol=2, frameon=False,
+                        fontsize=TEXT_PT, handlelength=1.2)  # fmt: skip
     for text in legend.get_texts():
         text.set_color(theme.text)
-    fig.text(0.04, 0.965, f"{asset} liquidation clusters", color=theme.text, fontsize=16,
-             weight="bold", va="center")  # fmt: skip
-    fig.text(0.04, 0.925, "MODEL ESTIMATE from OI added by price and an assumed leverage mix",
-             color=theme.text, fontsize=9, va="center", alpha=0.8)  # fmt: skip
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", facecolor=theme.background)
-    return buffer.getvalue()
+    age = span_words(max(source.now - source.until, timedelta(0)))
+    covered = span_words(source.until - source.since)
+    lines = (
+        (f"{source.asset} liquidation levels", TITLE_PT, "bold"),
+        ("MODEL ESTIMATE, not venue data", TEXT_PT, "bold"),
+        (
+            f"OI added {between(source.since, source.until, source.zone)} ({covered})",
+            TEXT_PT,
+            "normal",
+        ),
+        (f"data {age} old · {', '.join(source.venues) or 'venue unknown'}", TEXT_PT, "normal"),
+    )
+    for row, (text, size, weight) in enumerate(lines):
+        fig.text(0.03, 0.972 - row * 0.031, text, color=theme.text, fontsize=size,
+                 weight=weight, va="center", parse_math=False)  # fmt: skip
+    return fig

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
-from bot.alerts.observations import signal_series
+from bot.alerts.observations import AssetData, signal_series
 from bot.charts.theme import CHART_WINDOWS, THEMES
 from bot.market_service import DataUnavailable, MarketService
 from bot.risk.clusters import Bar, ClusterMap, liquidation_clusters
+from bot.signals.engine import Warning
 from bot.signals.replay import replay
 from bot.signals.score import KindScore, score
 from bot.signals.series import WINDOW_BARS, Point
@@ -26,10 +27,24 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
+class Stored:
+    """The engine's series of one asset and what the picture must say about where it came
+    from."""
+
+    points: list[Point]
+    venues: tuple[str, ...]
+    # Backfilled history carries the last settled funding rate, live polls the predicted rate
+    # of the running period: the first live snapshot is where one turns into the other.
+    live_from: datetime | None
+
+
+@dataclass(frozen=True)
 class Levels:
     png: bytes
     model: ClusterMap
     since: datetime
+    until: datetime
+    venues: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -37,6 +52,20 @@ class Scorecard:
     rows: list[KindScore]
     since: datetime
     until: datetime
+
+
+def engine_warnings(points: list[Point], asset: str, start: int = 0) -> list[Warning]:
+    """What the engine reported bar by bar from `start` on, as the live pipeline would have:
+    the one place pictures and scores call the signal engine."""
+    return replay(points, asset, lookback=LOOKBACK, start=start)
+
+
+def stored(data: AssetData) -> Stored:
+    # Backfill rows carry neither an index price nor a 24 h volume; every live poll has one.
+    live = [p.ts for p in data.history if p.index_price is not None or p.volume_24h_usd]
+    return Stored(
+        signal_series(data), tuple(sorted({p.venue for p in data.history})), min(live, default=None)
+    )
 
 
 class PictureService:
@@ -52,59 +81,73 @@ class PictureService:
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
 
-    async def chart(self, asset: str, window: str, theme: str = "dark") -> bytes:
+    async def chart(self, asset: str, window: str, theme: str = "dark", zone: str = "UTC") -> bytes:
         async def build() -> bytes:
             span = CHART_WINDOWS[window][0]
-            points = await self._series(asset, span + timedelta(hours=24))
+            stored = await self._series(asset, span + timedelta(hours=24))
+            points = stored.points
             start = self._start(points, span)
             chart_points = points[start:]
             if len(chart_points) < 2:
                 raise DataUnavailable(f"Not enough stored history for {asset} to draw a chart yet.")
+            now = self.market.clock()
 
             def draw() -> bytes:
                 # matplotlib (about 50 MB) loads with the first picture, in the worker thread:
                 # a bot whose users never ask for one never pays for it.
                 from bot.charts.market_chart import ChartInput, render_market_chart
 
-                warnings = replay(points, asset, lookback=LOOKBACK, start=start)
-                return render_market_chart(
-                    ChartInput(asset, window, chart_points, warnings), THEMES[theme]
+                chart = ChartInput(
+                    asset,
+                    window,
+                    chart_points,
+                    engine_warnings(points, asset, start),
+                    venues=stored.venues,
+                    now=now,
+                    live_from=stored.live_from,
+                    zone=zone,
                 )
+                return render_market_chart(chart, THEMES[theme])
 
             return await self._run(draw)
 
-        return await self._cached(("chart", asset, window, theme), build)
+        return await self._cached(("chart", asset, window, theme, zone), build)
 
-    async def levels(self, asset: str, theme: str = "dark") -> Levels:
+    async def levels(self, asset: str, theme: str = "dark", zone: str = "UTC") -> Levels:
         async def build() -> Levels:
-            points = await self._series(asset, LEVELS_SPAN)
+            stored = await self._series(asset, LEVELS_SPAN)
+            points = stored.points
             bars = [Bar(p.close, p.oi) for p in points if p.oi is not None]
             if len(bars) < 2:
                 raise DataUnavailable(f"Not enough stored history for {asset} to place levels.")
             model = liquidation_clusters(bars)
 
-            def draw() -> bytes:
-                from bot.charts.levels_chart import render_levels  # lazily, as above
+            placed = [p.ts for p in points if p.oi is not None]
+            since, until, now = placed[0], placed[-1], self.market.clock()
 
-                return render_levels(asset, model, THEMES[theme])
+            def draw() -> bytes:
+                from bot.charts.levels_chart import LevelsInput, render_levels  # lazily
+
+                source = LevelsInput(asset, model, since, until, now, stored.venues, zone)
+                return render_levels(source, THEMES[theme])
 
             png = await self._run(draw)
-            return Levels(png, model, points[0].ts)
+            return Levels(png, model, since, until, stored.venues)
 
-        return await self._cached(("levels", asset, theme), build)
+        return await self._cached(("levels", asset, theme, zone), build)
 
     async def scorecard(self, asset: str) -> Scorecard:
         async def build() -> Scorecard:
-            points = await self._series(asset, SCORE_SPAN)
+            points = (await self._series(asset, SCORE_SPAN)).points
             if len(points) < 2:
                 raise DataUnavailable(f"No stored history for {asset} to score yet.")
-            rows = await self._run(lambda: score(points, replay(points, asset, lookback=LOOKBACK)))
+            rows = await self._run(lambda: score(points, engine_warnings(points, asset)))
             return Scorecard(rows, points[0].ts, points[-1].ts)
 
         return await self._cached(("score", asset), build)
 
-    async def _series(self, asset: str, span: timedelta) -> list[Point]:
-        return signal_series(await self.market.history(asset, self.market.clock() - span))
+    async def _series(self, asset: str, span: timedelta) -> Stored:
+        return stored(await self.market.history(asset, self.market.clock() - span))
 
     @staticmethod
     def _start(points: list[Point], span: timedelta) -> int:

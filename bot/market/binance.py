@@ -1,7 +1,8 @@
 """Binance USDⓈ-M: premiumIndex + ticker/24hr for all symbols, openInterest per symbol.
 
 OI is the only per-symbol call of any venue (one request per symbol per tick), so the fetcher
-paces it with a token bucket and stops asking when the used weight nears the 2400/min limit.
+paces it with a token bucket and stops asking when the used weight nears the 2400/min limit
+(that poll then fails: a venue near its limit is not healthy).
 Contracts are 1 base unit: OI arrives in coin.
 """
 
@@ -22,7 +23,8 @@ from bot.market.values import BadPayload, decimal, from_ms, optional_decimal, po
 
 DEFAULT_URL = "https://fapi.binance.com"
 COINM_URL = "https://dapi.binance.com"
-WEIGHT_CEILING = 1800  # of 2400 per minute: leave room for everyone else on this IP
+WEIGHT_LIMIT = 2400  # request weight per minute and IP
+WEIGHT_CEILING = 1800  # leave room for everyone else on this IP
 METADATA_TTL_S = 3600.0
 OI_CONCURRENCY = 16
 
@@ -31,10 +33,10 @@ def check_binance(status: int, body: Any) -> None:
     if status >= 400 and isinstance(body, dict) and "code" in body:
         code = body.get("code")
         if code == -1121:
-            raise VenueError("binance: invalid symbol", unknown_symbol=True)
+            raise VenueError("invalid symbol", unknown_symbol=True)
         if code == -1003:
-            raise VenueError("binance: too many requests", retryable=True)
-        raise VenueError(f"binance: error {code}")
+            raise VenueError("too many requests (-1003)", retryable=True)
+        raise VenueError(f"error {code}")
 
 
 @dataclass(frozen=True)
@@ -187,11 +189,13 @@ class BinanceFetcher:
         gate = asyncio.Semaphore(OI_CONCURRENCY)
         results: dict[str, dict[str, Any]] = {}
         notes: list[str] = []
+        skipped = 0
 
         async def one(symbol: str) -> None:
+            nonlocal skipped
             async with gate:
                 if self.client.used_weight > WEIGHT_CEILING:
-                    notes.append(f"{symbol}: skipped, request weight near the limit")
+                    skipped += 1
                     return
                 async with self._oi_limiter:  # type: ignore[union-attr]
                     try:
@@ -204,6 +208,13 @@ class BinanceFetcher:
                 results[symbol] = body
 
         await asyncio.gather(*(one(s) for s in symbols))
+        if skipped:
+            # The symbols left unasked would keep their last numbers: the poll is not whole.
+            raise VenueError(
+                f"request weight near the limit ({self.client.used_weight} of {WEIGHT_LIMIT} "
+                f"a minute used), open interest not asked for {skipped} "
+                + ("symbol" if skipped == 1 else "symbols")
+            )
         return results, notes
 
     async def aclose(self) -> None:

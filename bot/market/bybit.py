@@ -27,20 +27,20 @@ IP_BLOCK_COOL_OFF_S = 600.0
 
 def check_bybit(status: int, body: Any) -> None:
     if status == 403:
-        raise VenueError("bybit: IP rate limit (403)", cool_off=IP_BLOCK_COOL_OFF_S)
+        raise VenueError("IP rate limit (403)", cool_off=IP_BLOCK_COOL_OFF_S)
     if not isinstance(body, dict) or "retCode" not in body:
         if status < 400:
-            raise VenueError("bybit: response without retCode")
+            raise VenueError("answer without retCode")
         return
     code = body["retCode"]
     if code == 0:
         return
     message = str(body.get("retMsg", ""))[:80]
     if code == 10006:
-        raise VenueError(f"bybit: too many visits ({message})", retryable=True)
+        raise VenueError(f"too many visits ({message})", retryable=True)
     if code == 10001 and "symbol" in message.lower():
-        raise VenueError(f"bybit: {message}", unknown_symbol=True)
-    raise VenueError(f"bybit: retCode {code} {message}")
+        raise VenueError(message, unknown_symbol=True)
+    raise VenueError(f"retCode {code} {message}")
 
 
 def parse_instruments(body: Any, category: str = "linear") -> dict[str, str]:

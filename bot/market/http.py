@@ -37,6 +37,8 @@ def network_reason(error: aiohttp.ClientError) -> str:
 
 
 class VenueError(Exception):
+    """`reason` is shown to people after the venue's name: say what happened, in words."""
+
     def __init__(
         self,
         reason: str,
@@ -71,14 +73,19 @@ class RetryPolicy:
 
 @dataclass
 class CircuitBreaker:
-    """Closed -> open after `threshold` failed calls in a row -> half-open after `reset_s`
-    (one trial call) -> closed on success."""
+    """Closed -> open after `threshold` failed polls in a row, or at once for as long as the
+    venue asks (a ban, an IP block) -> half-open after `reset_s`: one trial poll -> closed on
+    success, open again on failure.
 
-    threshold: int = 5
+    Polls count, not requests: OKX makes five requests a poll, and one bad poll must not keep a
+    venue out for a minute after it has recovered. The collector reports each poll."""
+
+    threshold: int = 3
     reset_s: float = 60.0
     clock: Callable[[], float] = time.monotonic
     failures: int = 0
     open_until: float = 0.0
+    reason: str = ""  # why it opened, for the people reading "Left out"
 
     @property
     def state(self) -> str:
@@ -90,16 +97,24 @@ class CircuitBreaker:
         return self.state != "open"
 
     def success(self) -> None:
-        # A request that was already in flight when the breaker opened (a concurrent call
-        # during a ban) proves nothing: only a half-open trial may close it.
+        # A poll that was already in flight when a ban opened the breaker proves nothing:
+        # only a half-open trial may close it.
         if self.state == "open":
             return
         self.failures, self.open_until = 0, 0.0
 
-    def failure(self, cool_off: float | None = None) -> None:
+    def failure(self) -> None:
+        if self.state == "open":
+            return  # a ban during this poll already opened it, for as long as the venue said
         self.failures += 1
-        if cool_off is not None or self.failures >= self.threshold or self.state == "half-open":
-            self.open_until = self.clock() + max(self.reset_s, cool_off or 0.0)
+        if self.failures >= self.threshold or self.state == "half-open":
+            self._open(self.reset_s, f"{self.failures} failed polls in a row")
+
+    def hold(self, seconds: float, reason: str) -> None:
+        self._open(max(self.reset_s, seconds), reason)
+
+    def _open(self, seconds: float, reason: str) -> None:
+        self.open_until, self.reason = self.clock() + seconds, reason
 
 
 def _retry_after(headers: Any) -> float | None:
@@ -121,6 +136,7 @@ class VenueClient:
     limiter: AsyncLimiter | None = None
     requests: int = 0
     used_weight: int = 0  # Binance X-MBX-USED-WEIGHT-1M, last seen
+    _retrying: dict[object, str] = field(default_factory=dict)  # call -> why it is retried
     _session: aiohttp.ClientSession | None = None
 
     def session(self) -> aiohttp.ClientSession:
@@ -145,7 +161,19 @@ class VenueClient:
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         if not self.breaker.allow():
-            raise VenueError(f"{self.name}: circuit open after repeated failures")
+            raise VenueError(f"paused after {self.breaker.reason}")
+        call = object()
+        try:
+            return await self._attempts(call, method, path, **kwargs)
+        finally:
+            self._retrying.pop(call, None)
+
+    @property
+    def retrying(self) -> str | None:
+        """Why a request of this venue is being retried right now, if one is."""
+        return next(iter(self._retrying.values()), None)
+
+    async def _attempts(self, call: object, method: str, path: str, **kwargs: Any) -> Any:
         last: VenueError | None = None
         for attempt in range(self.retry.attempts):
             try:
@@ -159,12 +187,14 @@ class VenueClient:
                 wait = self.retry.delay(attempt, error.retry_after)
                 if wait > self.retry.max_retry_after_s:
                     break
+                self._retrying[call] = error.reason
                 await asyncio.sleep(wait)
             else:
-                self.breaker.success()
                 return body
         assert last is not None
-        self.breaker.failure(last.cool_off)
+        if last.cool_off is not None:
+            # Concurrent requests of this poll stop at once: the venue said to stay away.
+            self.breaker.hold(last.cool_off, last.reason)
         raise last
 
     async def _once(self, method: str, path: str, **kwargs: Any) -> Any:
@@ -179,21 +209,21 @@ class VenueClient:
                     self.used_weight = int(weight)
                 status, headers = response.status, response.headers
         except TimeoutError:
-            raise VenueError(f"{self.name}: timeout", retryable=True) from None
+            raise VenueError(f"timed out after {self.timeout_s:g}s", retryable=True) from None
         except aiohttp.ClientError as error:
-            log.info("%s: %s", self.name, type(error).__name__)
-            raise VenueError(f"{self.name}: {network_reason(error)}", retryable=True) from None
+            log.info("%s: %r", self.name, error)
+            raise VenueError(network_reason(error), retryable=True) from None
         if status == 418:
             wait = _retry_after(headers) or 120.0
-            raise VenueError(f"{self.name}: IP banned (418)", cool_off=wait)
+            raise VenueError(f"IP banned (418) for {wait:g}s", cool_off=wait)
         if status == 429:
             raise VenueError(
-                f"{self.name}: rate limited (429)",
+                "rate limited (429)",
                 retryable=True,
                 retry_after=_retry_after(headers),
             )
         if status >= 500:
-            raise VenueError(f"{self.name}: server error {status}", retryable=True)
+            raise VenueError(f"server error {status}", retryable=True)
         malformed = False
         try:
             body = orjson.loads(raw) if raw else None
@@ -202,8 +232,8 @@ class VenueClient:
         # The venue's own rules first: an error page (Bybit's 403) is not JSON either.
         self.check(status, body)
         if status >= 400:
-            raise VenueError(f"{self.name}: HTTP {status}")
+            raise VenueError(f"HTTP {status}")
         if malformed:
             # Usually a response cut short; the next attempt tends to be whole.
-            raise VenueError(f"{self.name}: malformed JSON", retryable=True)
+            raise VenueError("malformed JSON", retryable=True)
         return body

@@ -20,7 +20,7 @@ DEFAULT_URL = "https://api.hyperliquid.xyz"
 
 def check_hyperliquid(status: int, body: Any) -> None:
     if status >= 400:
-        raise VenueError(f"hyperliquid: HTTP {status}")
+        raise VenueError(f"HTTP {status}")
 
 
 def parse_meta_and_ctxs(body: Any, fetched_at: datetime) -> list[Snapshot]:

@@ -13,26 +13,18 @@ liquidations seen" never means calm.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-import logging
-import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-import aiohttp
-
-from bot.market.http import VenueError
 from bot.market.models import LiquidationEvent, Venue
 from bot.market.okx import Instrument, OkxFetcher
+from bot.market.streams import KeepAlive, VenueStream
 from bot.market.values import BadPayload, decimal, from_ms, unscale
 from bot.side import Side
-
-log = logging.getLogger(__name__)
 
 AssetResolver = Callable[[str], str | None]
 # OKX instId -> (asset, coin per contract); USD-margined swaps are absent, so they are skipped.
@@ -177,29 +169,7 @@ def bybit_subscriptions(symbols: list[str]) -> list[list[str]]:
     return [b for b in batches if b]
 
 
-@dataclass(frozen=True, slots=True)
-class KeepAlive:
-    """A text the venue wants every `every_s` or it drops the connection as idle."""
-
-    text: str
-    every_s: float
-    answer: str | None = None  # a reply that is not JSON (OKX's `pong`): dropped, not parsed
-
-
-@dataclass(frozen=True, slots=True)
-class VenueStream:
-    """What one venue's liquidation websocket needs; `StreamConsumer` does the rest."""
-
-    venue: Venue
-    parse: Callable[[dict[str, Any]], list[LiquidationEvent]]
-    subscribe: tuple[str, ...] = ()  # sent on every connect: subscriptions die with it
-    keepalive: KeepAlive | None = None
-    # Awaited before every connect, e.g. to load what `parse` needs; a VenueError from it counts
-    # as a failed connect, so it is retried with the same backoff.
-    prepare: Callable[[], Awaitable[None]] | None = None
-
-
-def binance_stream() -> VenueStream:
+def binance_stream() -> VenueStream[LiquidationEvent]:
     def parse(frame: dict[str, Any]) -> list[LiquidationEvent]:
         event = parse_binance_force_order(frame)
         return [event] if event is not None else []
@@ -207,7 +177,7 @@ def binance_stream() -> VenueStream:
     return VenueStream(Venue.BINANCE, parse)
 
 
-def bybit_stream(symbols: list[str], ping_s: float = PING_S) -> VenueStream:
+def bybit_stream(symbols: list[str], ping_s: float = PING_S) -> VenueStream[LiquidationEvent]:
     return VenueStream(
         Venue.BYBIT,
         parse_bybit_all_liquidation,
@@ -218,7 +188,7 @@ def bybit_stream(symbols: list[str], ping_s: float = PING_S) -> VenueStream:
     )
 
 
-def okx_stream(fetcher: OkxFetcher, ping_s: float = PING_S) -> VenueStream:
+def okx_stream(fetcher: OkxFetcher, ping_s: float = PING_S) -> VenueStream[LiquidationEvent]:
     """Contract values come from the fetcher on every frame, so its hourly instrument refresh
     (new listings) reaches the stream without a reconnect."""
 
@@ -233,103 +203,3 @@ def okx_stream(fetcher: OkxFetcher, ping_s: float = PING_S) -> VenueStream:
         keepalive=KeepAlive("ping", ping_s, answer="pong"),
         prepare=prepare,
     )
-
-
-@dataclass
-class StreamConsumer:
-    """Keeps one websocket alive: reconnects with backoff and jitter, treats `stall_s` without
-    any frame as a dead connection (silent stalls happen), pings where the venue wants it."""
-
-    stream: VenueStream
-    url: str
-    on_event: Callable[[LiquidationEvent], None]
-    stall_s: float = 90.0
-    backoff_s: float = 1.0
-    max_backoff_s: float = 60.0
-    connects: int = 0
-    stalls: int = 0
-    last_frame_at: datetime | None = None
-
-    @property
-    def venue(self) -> Venue:
-        return self.stream.venue
-
-    async def run(self, stop: asyncio.Event) -> None:
-        attempt = 0
-        async with aiohttp.ClientSession() as session:
-            while not stop.is_set():
-                try:
-                    if self.stream.prepare is not None:
-                        await self.stream.prepare()
-                    await self._connection(session, stop)
-                    attempt = 0
-                except (
-                    aiohttp.ClientError,
-                    TimeoutError,
-                    ConnectionError,
-                    VenueError,
-                    BadPayload,  # a malformed instruments answer in `prepare`: retry it too
-                    KeyError,
-                ) as error:
-                    log.warning("%s liquidation stream: %s", self.venue, type(error).__name__)
-                    attempt += 1
-                if stop.is_set():
-                    break
-                delay = min(self.max_backoff_s, self.backoff_s * 2 ** min(attempt, 10))
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), delay * random.uniform(0.5, 1.0))
-
-    async def _connection(self, session: aiohttp.ClientSession, stop: asyncio.Event) -> None:
-        async with session.ws_connect(self.url, heartbeat=None) as ws:
-            self.connects += 1
-            for message in self.stream.subscribe:
-                await ws.send_str(message)
-            keepalive = self.stream.keepalive
-            pinger = asyncio.create_task(self._ping(ws, keepalive)) if keepalive else None
-            stopping = asyncio.ensure_future(stop.wait())
-            try:
-                while True:
-                    receive = asyncio.ensure_future(ws.receive())
-                    done, _ = await asyncio.wait(
-                        {receive, stopping},
-                        timeout=self.stall_s,
-                        return_when=asyncio.FIRST_COMPLETED,
-                    )
-                    if receive not in done:
-                        receive.cancel()
-                        if stopping not in done:
-                            self.stalls += 1
-                            log.warning(
-                                "%s liquidation stream silent for %ss", self.venue, self.stall_s
-                            )
-                        return
-                    message = receive.result()
-                    if message.type in (
-                        aiohttp.WSMsgType.CLOSED,
-                        aiohttp.WSMsgType.ERROR,
-                        aiohttp.WSMsgType.CLOSING,
-                    ):
-                        return
-                    if message.type is aiohttp.WSMsgType.TEXT:
-                        self.last_frame_at = datetime.now(UTC)
-                        if keepalive is None or message.data != keepalive.answer:
-                            self._handle(message.data)
-            finally:
-                stopping.cancel()
-                if pinger is not None:
-                    pinger.cancel()
-
-    @staticmethod
-    async def _ping(ws: aiohttp.ClientWebSocketResponse, keepalive: KeepAlive) -> None:
-        while True:
-            await asyncio.sleep(keepalive.every_s)
-            await ws.send_str(keepalive.text)
-
-    def _handle(self, raw: str) -> None:
-        try:
-            events = self.stream.parse(json.loads(raw))
-        except (ValueError, KeyError, TypeError) as error:
-            log.warning("%s: unreadable liquidation frame (%s)", self.venue, error)
-            return
-        for event in events:
-            self.on_event(event)

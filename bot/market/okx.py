@@ -25,17 +25,17 @@ MS_PER_HOUR = 3_600_000
 def check_okx(status: int, body: Any) -> None:
     if not isinstance(body, dict) or "code" not in body:
         if status < 400:
-            raise VenueError("okx: response without code")
+            raise VenueError("answer without code")
         return
     code = str(body["code"])
     if code == "0":
         return
     message = str(body.get("msg", ""))[:80]
     if code in ("50011", "50013"):
-        raise VenueError(f"okx: rate limited ({code})", retryable=True)
+        raise VenueError(f"rate limited ({code})", retryable=True)
     if code == "51001":
-        raise VenueError(f"okx: {message}", unknown_symbol=True)
-    raise VenueError(f"okx: code {code} {message}")
+        raise VenueError(message, unknown_symbol=True)
+    raise VenueError(f"code {code} {message}")
 
 
 @dataclass(frozen=True)

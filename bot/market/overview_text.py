@@ -80,7 +80,9 @@ def _changes(line: VenueLine) -> str:
     return f"{name:<8} " + " ".join(f"{cell:>11}" for cell in cells)
 
 
-def render(overview: AssetOverview, degraded: dict[str, str], *, html: bool = True) -> str:
+def render(overview: AssetOverview, left_out: dict[str, str], *, html: bool = True) -> str:
+    """`left_out`: venue -> why and since when, as `MarketService` words it."""
+
     def pre(lines: list[str]) -> str:
         body = "\n".join(lines)
         return f"<pre>{escape(body)}</pre>" if html else body
@@ -120,7 +122,14 @@ def render(overview: AssetOverview, degraded: dict[str, str], *, html: bool = Tr
             )
         else:
             parts.append(f"{window}: not enough history yet for a reading")
-    if degraded:
-        left_out = "; ".join(f"{venue} ({reason})" for venue, reason in degraded.items())
-        parts.append("Left out: " + (escape(left_out) if html else left_out))
+    if left_out:
+        # Named once, with since when and why; nothing from them is in the rows or totals above.
+        text = named(left_out)
+        parts.append("Left out: " + (escape(text) if html else text))
     return "\n".join(parts)
+
+
+def named(left_out: dict[str, str]) -> str:
+    """{'okx': 'since 06:31 UTC (server error 500)'} -> 'okx since 06:31 UTC (server error
+    500)', venues joined by '; '."""
+    return "; ".join(f"{venue} {why}" for venue, why in sorted(left_out.items()))

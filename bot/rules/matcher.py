@@ -3,7 +3,8 @@
 A rule fires when its condition holds while it is *armed*; firing disarms it. It re-arms once
 the value falls back past the threshold by a margin (hysteresis), so a value hovering at the
 threshold does not ring every tick. Cooldown and mute only delay: an armed rule whose condition
-still holds fires when they end.
+still holds fires when they end. A built-in warning is news once, so the cooldown holds back
+only a repeat of the same stage: an escalation or the next stage of an event always passes.
 
 Cost per tick grows with what changes, not with the number of rules: rules of one
 (asset, metric, window, venue, direction) sit in one array sorted by threshold, and a new value
@@ -50,11 +51,15 @@ class RuleState:
     armed: bool = True
     last_fired: datetime | None = None
     muted_until: datetime | None = None
+    # When each built-in stage last fired (see BuiltInEvent.stage); kept in memory only, so
+    # after a restart one stage of an ongoing event may be said again, never one lost.
+    stages: dict[str, datetime] = field(default_factory=dict)
 
-    def blocked(self, rule: WatchRule, now: datetime) -> bool:
+    def blocked(self, rule: WatchRule, now: datetime, stage: str | None = None) -> bool:
         if self.muted_until is not None and now < self.muted_until:
             return True
-        return self.last_fired is not None and now - self.last_fired < rule.cooldown
+        last = self.last_fired if stage is None else self.stages.get(stage)
+        return last is not None and now - last < rule.cooldown
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +68,7 @@ class Firing:
     asset: str
     value: float | None  # None for built-in warnings
     threshold: float | None
+    stage: str | None = None  # the built-in event's stage (BuiltInEvent.stage)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +78,10 @@ class BuiltInEvent:
     asset: str
     metric: Metric  # OVERHEATING or SQUEEZE
     venue: str | None = None
+    # What a repeat is ("long_squeeze:early", "long_squeeze:escalated:high": the same kind at
+    # the same stage, at the same severity for escalations).
+    # A different stage is news and passes the rule's cooldown; None keeps the plain cooldown.
+    stage: str | None = None
 
 
 def _margin(metric: Metric, threshold: float) -> float:
@@ -192,6 +202,13 @@ class Matcher:
             group = self._groups[(spec.asset, spec.metric, spec.window, spec.venue, spec.op)]
             group.remove(rule_id, float(spec.threshold.value))
 
+    def retract(self, firings: Iterable[Firing]) -> None:
+        """Firings that never reached the outbox: their stages are not repeats next time."""
+        for firing in firings:
+            state = self.states.get(firing.rule.id)
+            if firing.stage is not None and state is not None:
+                state.stages.pop(firing.stage, None)
+
     def pop_changed(self) -> set[int]:
         """Rules to persist after a tick (fired or re-armed), then forgotten."""
         changed, self.changed = self.changed, set()
@@ -225,7 +242,7 @@ class Matcher:
         for event in events:
             for owner in (event.asset, ALL_ASSETS):
                 for rule_id in self._built_in.get((owner, event.metric, event.venue), ()):
-                    self._try_fire(rule_id, event.asset, None, None, now, firings)
+                    self._try_fire(rule_id, event.asset, None, None, now, firings, event.stage)
         return firings
 
     def _update_group(
@@ -289,14 +306,17 @@ class Matcher:
         threshold: float | None,
         now: datetime,
         firings: list[Firing],
+        stage: str | None = None,
     ) -> bool:
         rule, state = self.rules[rule_id], self.states.get(rule_id)
-        if state is not None and state.blocked(rule, now):
+        if state is not None and state.blocked(rule, now, stage):
             return False
         state = state or self.state(rule_id)
-        firings.append(Firing(rule, asset, value, threshold))
+        firings.append(Firing(rule, asset, value, threshold, stage))
         self.changed.add(rule_id)
         state.last_fired = now
+        if stage is not None:
+            state.stages[stage] = now
         if rule.spec.metric not in BUILT_IN:
             state.armed = False
         return True

@@ -20,6 +20,7 @@ from bot.market_service import MarketService
 log = logging.getLogger(__name__)
 
 TickHook = Callable[[], Awaitable[None]]
+KLINE_RETENTION = timedelta(days=2)  # the pipeline reads a day and ten minutes
 
 
 def build_scheduler(
@@ -53,6 +54,8 @@ def build_scheduler(
     async def prune() -> None:
         now = datetime.now(UTC)
         removed = await market.snapshots.prune(now - retention)
+        # Klines serve the alert pipeline's last day only.
+        await market.snapshots.prune_klines(now - KLINE_RETENTION)
         # The 6-hour job thins the day that just aged past full resolution (a day of overlap
         # so a missed run loses nothing).
         thinned = await market.snapshots.downsample(

@@ -6,24 +6,27 @@ asset's own 5-minute volatility (x sqrt(bars)) and at least `cascade_price_floor
 stands there; the bars traded at least `cascade_volume_ratio` times the usual volume; takers sold
 into a fall (bought into a rise), when the venue says; and OI is already falling, by `early_oi_z`
 of its own 5-minute noise and at least `early_oi_floor_pct`, or, live, one side's liquidations
-burst while OI is not rising. A fall with OI rising is shorts opening into it, never a long
-squeeze (that is the divergence reading); a bounce smaller than the cascade it follows is that
-cascade's, not a squeeze of the other side.
+burst while OI is not rising. OI answers a shock a row or two late, so a run that ended up to
+`early_oi_lag_bars` ago is read with its OI up to now. A fall with OI rising is shorts opening
+into it, never a long squeeze (that is the divergence reading); a bounce smaller than the cascade
+it follows is that cascade's, not a squeeze of the other side.
 
 *Confirmed*: OI (contracts) below its recent peak by more than the asset's usual drawdown
 (`squeeze_oi_z` robust deviations) and at least `squeeze_oi_drop_pct`, after a price shock of the
-side that price has moved since that peak (close to close: the move since the event began), on
-heavy volume. While price is still running the newest OI sample is read raw: the despiking median
-(kept against one-sample glitches) would cost a bar.
+side that price has moved since that peak (close to close: the move since the event began, and
+still standing), on heavy volume, the drop being that shock's own. While price is still running
+the newest OI sample is read raw: the despiking median (kept against one-sample glitches) would
+cost a bar.
 
 Each warning carries its onset as `event_start`; bot.signals.events makes the stages one event.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.signals.kinds import Severity, Stage, WarningKind
@@ -50,6 +53,8 @@ class Run:
     oi_pct: float | None  # raw OI over the run
     liq_pct: float | None = None  # the run's side liquidated, % of OI notional (live streams)
     liq_other_pct: float | None = None  # the other side's
+    onset: int = 0  # index of the close before the run
+    start_oi: float | None = None  # raw OI at that close
 
 
 def _pct(now: float, then: float) -> float:
@@ -123,6 +128,8 @@ def price_runs(
                 oi_pct,
                 flushed / notional * 100 if flushed is not None and notional else None,
                 other / notional * 100 if other is not None and notional else None,
+                end - 1 - bars,
+                before.oi,
             )
         )
     return runs
@@ -146,6 +153,12 @@ def _liquidated(series: Sequence[Point], long: bool) -> float | None:
     return sum(values) if values else None
 
 
+def _oi_need(bars: int, oi_sigma_pct: float | None, settings: SignalSettings) -> float:
+    """An OI move over `bars` bars that is more than the asset's own noise."""
+    scaled = settings.early_oi_z * oi_sigma_pct * math.sqrt(bars) if oi_sigma_pct else 0.0
+    return max(settings.early_oi_floor_pct, scaled)
+
+
 def _forced(run: Run, oi_sigma_pct: float | None, settings: SignalSettings) -> bool:
     """Heavy, one-sided, and OI already falling: positions closed, not opened."""
     if run.oi_pct is None:
@@ -154,11 +167,7 @@ def _forced(run: Run, oi_sigma_pct: float | None, settings: SignalSettings) -> b
         return False
     if not _flow_agrees(run, settings):
         return False
-    oi_need = max(
-        settings.early_oi_floor_pct,
-        settings.early_oi_z * oi_sigma_pct * math.sqrt(run.bars) if oi_sigma_pct else 0.0,
-    )
-    if run.oi_pct <= -oi_need:
+    if run.oi_pct <= -_oi_need(run.bars, oi_sigma_pct, settings):
         return True
     # Live, the liquidation streams say it before OI does: a one-sided burst of forced closes
     # stands in for the OI drop, as long as OI is not rising (then positions are being opened
@@ -182,14 +191,50 @@ def _rebound(
     """The run retraces a larger opposite cascade that ended within the OI lag before it: the
     bounce of a long cascade (OI still falling from it) is not a short squeeze. A bounce after
     a fall on rising OI is (LUNA's CPI drop, then shorts squeezed)."""
-    onset = len(series) - 1 - run.bars
-    return any(
-        other.long != run.long
-        and abs(other.move_pct) >= abs(run.move_pct)
-        and _forced(other, oi_sigma_pct, settings)
-        for end in range(max(1, onset - settings.squeeze_lag_bars), onset + 2)
+    last = len(series) - 1
+
+    def forced(other: Run) -> bool:
+        # OI answers a shock a row late (2023-10-23 18:45 fell 2 % with OI +0.6 %, then OI
+        # fell 2.2 % in the bounce bar): the earlier run's OI is read one row past its end.
+        next_row = series[min(other.onset + other.bars + 1, last)].oi
+        return _forced(_oi_until(other, next_row), oi_sigma_pct, settings)
+
+    others = [
+        other
+        for end in range(max(1, run.onset - settings.squeeze_lag_bars), run.onset + 2)
         for other in price_runs(series, sigma_pct, bar_volume, settings, end=end)
-    )
+        if other.long != run.long
+    ]
+    # The cascade's size is its deepest run, forced or not (its first bars may close before OI
+    # says so: 2023-03-10 01:05-01:20 fell 1.4 %, OI confirmed only the last 1 %).
+    deepest = max((abs(other.move_pct) for other in others), default=0.0)
+    return deepest >= abs(run.move_pct) and any(forced(other) for other in others)
+
+
+def _oi_until(run: Run, oi: float | None) -> Run:
+    """The run with its OI change read from its onset to a later sample, if lower."""
+    if oi is None or not run.start_oi:
+        return run
+    return replace(run, oi_pct=min(run.oi_pct or 0.0, _pct(oi, run.start_oi)))
+
+
+def _lagged_runs(
+    series: Sequence[Point],
+    runs: list[Run],
+    sigma_pct: float | None,
+    bar_volume: float | None,
+    settings: SignalSettings,
+) -> Iterator[Run]:
+    """OI answers a shock a row or two late (2022-05-11 20:55 fell 2.8 % with OI flat, then OI
+    fell 2.8 % over the next two rows): the runs that ended up to `early_oi_lag_bars` ago, and stood
+    when they ended, read with their OI up to now, unless price has run the other way since
+    (then the later OI drop may be that run's: 2022-05-12 04:30 bounced 2.4 % on it). Lazy: a
+    tick with a current flush never looks back."""
+    sides = {r.long for r in runs}
+    for end in range(len(series) - 1, len(series) - 1 - settings.early_oi_lag_bars, -1):
+        found = price_runs(series, sigma_pct, bar_volume, settings, end=end)
+        yield from (_oi_until(r, series[-1].oi) for r in found if not (sides - {r.long}))
+        sides |= {r.long for r in found}
 
 
 def early(
@@ -205,7 +250,9 @@ def early(
     run = next(
         (
             r
-            for r in runs
+            for r in itertools.chain(
+                runs, _lagged_runs(series, runs, sigma_pct, bar_volume, settings)
+            )
             if _forced(r, oi_sigma_pct, settings)
             and not _rebound(series, r, sigma_pct, bar_volume, oi_sigma_pct, settings)
         ),
@@ -214,7 +261,7 @@ def early(
     if run is None or run.oi_pct is None:
         return None
     who = "longs" if run.long else "shorts"
-    minutes = run.bars * BAR.total_seconds() / 60
+    minutes = (len(series) - 1 - run.onset) * BAR.total_seconds() / 60
     numbers = {
         "price from onset pct": run.move_pct,
         "OI (contracts) from onset pct": run.oi_pct,
@@ -229,7 +276,7 @@ def early(
     if run.sell_share is not None:
         numbers["taker sell share pct"] = run.sell_share * 100
         checks.append(7)
-    liquidated = _liquidated(series[-run.bars :], run.long)
+    liquidated = _liquidated(series[run.onset + 1 :], run.long)
     if liquidated is not None:
         numbers[f"{who} liquidated USD"] = liquidated
         checks.append(5)
@@ -308,6 +355,11 @@ def confirmed(
     if best is None:
         return None
     _, window, peak_at, drop, need = best
+    # The despiked peak is the median of three samples: the close that goes with it is the one
+    # of the raw sample it came from, not the bar that followed (2023-10-23 22:45, whose close
+    # is already 5 % up from the OI it is stamped with, made a long squeeze of the fade).
+    peak = oi.at(peak_at)
+    peak_at = next((i for i in range(peak_at, peak_at - 3, -1) if series[i].oi == peak), peak_at)
     ref = series[peak_at].close
     since = series[peak_at + 1 :]
     # The side is where price went since the event began (the OI peak), close to close: a wick
@@ -317,7 +369,10 @@ def confirmed(
         -_pct(min(_low(p) for p in since), ref) if long else _pct(max(_high(p) for p in since), ref)
     )
     elapsed = len(series) - 1 - peak_at
-    if move < price_need(elapsed, sigma_pct, settings):
+    need_move = price_need(elapsed, sigma_pct, settings)
+    # ...and still stands there, as a run must: a close back near the peak's says no side
+    # (2025-04-07 14:25, +4 % then -2.6 %, closed 0.3 % from the OI peak's close).
+    if move < need_move or abs(_pct(series[-1].close, ref)) < need_move / 2:
         return None
     volumes = [p.volume for p in since if p.volume is not None]
     ratio = sum(volumes) / (bar_volume * len(volumes)) if volumes and bar_volume else None
@@ -328,16 +383,21 @@ def confirmed(
     # (2023-09-02's slow bleed, or OI still bleeding hours after a crash). The latest shock dates
     # the event: an old OI peak is not when this cascade began.
     lag = settings.squeeze_lag_bars
-    onset = next(
+    shock = next(
         (
-            run.start
+            run
             for end in range(len(series), max(1, peak_at - lag, len(series) - lag) - 1, -1)
             for run in price_runs(series, sigma_pct, bar_volume, settings, end=end)
             if run.long == long
         ),
         None,
     )
-    if onset is None:
+    if shock is None:
+        return None
+    onset = shock.start
+    # The OI drop must be this shock's: most of it after the lag before the shock's onset.
+    recent = [v for v in tail[-(len(series) - shock.onset + lag) :] if v is not None]
+    if recent and -_pct(now_oi, max(recent)) < need:
         return None
     who = "longs" if long else "shorts"
     numbers = {

@@ -1,6 +1,7 @@
 """How past warnings played out: per kind, the median price move and OI change 1h and 4h after
-each one, and how often price went the way the warning pointed. Pure; the bot feeds it its own
-stored series and the warnings a replay of that series finds."""
+each episode (the first message of every move, not each escalation of it), and how often price
+went the way the warning pointed. Pure; the bot feeds it its own stored series and the warnings
+a replay of that series finds."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.signals.engine import Warning
+from bot.signals.episodes import episodes
 from bot.signals.kinds import Stage
 from bot.signals.series import Point
 
@@ -26,11 +28,13 @@ EXPECTED_DIRECTION = {
     "crowding_short": 1,
 }
 TOLERANCE = timedelta(minutes=10)  # a later bar this close to the horizon still counts
+# Fewer judged episodes than this and a median or a hit rate says nothing about the warning.
+MIN_EPISODES = 5
 
 
 @dataclass(frozen=True)
 class Outcome:
-    count: int  # warnings whose horizon has passed with data
+    count: int  # episodes whose horizon has passed with data
     price_pct: float | None  # median
     oi_pct: float | None  # median, contracts
     hit_rate: float | None  # share that moved the expected way
@@ -39,7 +43,8 @@ class Outcome:
 @dataclass(frozen=True)
 class KindScore:
     kind: str
-    fired: int
+    episodes: int
+    messages: int
     outcomes: dict[str, Outcome]
 
 
@@ -48,12 +53,15 @@ def _median(values: list[float]) -> float | None:
 
 
 def score(points: Sequence[Point], warnings: Sequence[Warning]) -> list[KindScore]:
-    """One row per warning kind seen, most frequent first."""
+    """One row per warning kind seen, most episodes first; each episode judged from its first
+    message."""
     stamps = [p.ts for p in points]
     by_kind: dict[str, list[Warning]] = {}
-    for warning in warnings:
-        if warning.stage is not Stage.OVER:  # an event's end predicts nothing
-            by_kind.setdefault(warning.kind, []).append(warning)
+    messages: dict[str, int] = {}
+    # An event's over message predicts nothing: it is neither judged nor counted.
+    for episode in episodes([w for w in warnings if w.stage is not Stage.OVER]):
+        by_kind.setdefault(episode.kind, []).append(episode.first)
+        messages[episode.kind] = messages.get(episode.kind, 0) + len(episode.messages)
     rows = []
     for kind, fired in by_kind.items():
         outcomes = {}
@@ -78,5 +86,5 @@ def score(points: Sequence[Point], warnings: Sequence[Warning]) -> list[KindScor
                 else None
             )
             outcomes[label] = Outcome(len(prices), _median(prices), _median(ois), hits)
-        rows.append(KindScore(kind, len(fired), outcomes))
-    return sorted(rows, key=lambda row: (-row.fired, row.kind))
+        rows.append(KindScore(kind, len(fired), messages[kind], outcomes))
+    return sorted(rows, key=lambda row: (-row.episodes, row.kind))

@@ -41,6 +41,10 @@ class Point:
             return 1 / (1 + self.taker_ratio)
         return None
 
+    def __deepcopy__(self, memo: dict[int, object]) -> Point:
+        # Immutable: the pipeline forks the cascade tracker every tick, 40x cheaper this way.
+        return self
+
 
 def despiked_oi(points: list[Point]) -> list[float | None]:
     """Median of the last three OI samples: one glitched sample (+8.7 % then -7.6 % seen on

@@ -27,6 +27,9 @@ class SignalSettings:
     """Early: OI already down this many of its own 5-minute deviations (x sqrt(bars))..."""
     early_oi_floor_pct: float = 1.0
     """...and at least this much: a 0.5 % dip is noise even for BTC (the onset rule's 1 %)."""
+    early_oi_lag_bars: int = 2
+    """OI answers a shock a row or two late: a run that ended up to this many bars ago is read
+    with its OI up to now."""
     early_liq_oi_pct: float = 0.1
     """Or, with liquidation streams: the move's side liquidated over the run at least this % of
     OI notional (twice the other side's), while OI is not rising."""

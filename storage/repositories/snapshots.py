@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from storage.db import SessionFactory
-from storage.models import LiquidationMinute, MarketSnapshot
+from storage.models import KlineMinuteRow, LiquidationMinute, MarketSnapshot
 
 
 class SnapshotLike(Protocol):
@@ -47,6 +47,23 @@ class LiquidationFlow:
     long_usd: float
     short_usd: float
     events: int
+
+
+class KlineLike(Protocol):
+    """The fields storage needs from bot.market.klines.KlineMinute."""
+
+    venue: str
+    asset: str
+    minute: datetime
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+    taker_buy: float
+
+
+KLINE_FIELDS = ("open", "high", "low", "close", "volume", "taker_buy")
 
 
 def _f(value: Any) -> float | None:
@@ -220,3 +237,38 @@ class SnapshotRepository:
                 LiquidationFlow(r.venue, r.asset, r.minute, r.long_usd, r.short_usd, r.events)
                 for r in rows
             ]
+
+    async def add_klines(self, klines: Sequence[KlineLike]) -> None:
+        """The newest state of each minute wins: a kline frame carries the minute so far."""
+        if not klines:
+            return
+        rows = [
+            {"venue": k.venue, "asset": k.asset, "minute": k.minute}
+            | {name: getattr(k, name) for name in KLINE_FIELDS}
+            for k in klines
+        ]
+        async with self._sessions() as session:
+            insert = _insert_for(session.bind.dialect.name)
+            statement = insert(KlineMinuteRow.__table__)
+            statement = statement.on_conflict_do_update(
+                index_elements=["venue", "asset", "minute"],
+                set_={name: statement.excluded[name] for name in KLINE_FIELDS},
+            )
+            for start in range(0, len(rows), 500):
+                await session.execute(statement, rows[start : start + 500])
+            await session.commit()
+
+    async def klines(self, asset: str, since: datetime) -> list[KlineMinuteRow]:
+        query = select(KlineMinuteRow).where(
+            KlineMinuteRow.asset == asset, KlineMinuteRow.minute >= since
+        )
+        async with self._sessions() as session:
+            return list((await session.execute(query.order_by(KlineMinuteRow.minute))).scalars())
+
+    async def prune_klines(self, before: datetime) -> int:
+        async with self._sessions() as session:
+            result = await session.execute(
+                delete(KlineMinuteRow).where(KlineMinuteRow.minute < before)
+            )
+            await session.commit()
+            return int(result.rowcount or 0)

@@ -24,6 +24,9 @@ def test_replay_json_is_one_object_per_warning_with_its_stage() -> None:
     assert [(w["ts"], w["kind"], w["severity"], w["stage"]) for w in squeezes] == [
         ("2025-11-21T07:35:00+00:00", "long_squeeze", "moderate", "confirmed"),
         ("2025-11-21T08:55:00+00:00", "long_squeeze", "moderate", "over"),
+        # -1.5 % in 10 min, OI -1.1 % over the next rows (the rule's per-row OI says -0.6 %)
+        ("2025-11-21T12:35:00+00:00", "long_squeeze", "moderate", "early"),
+        ("2025-11-21T13:10:00+00:00", "long_squeeze", "moderate", "over"),
     ]
     assert squeezes[0]["event_start"] == "2025-11-21T07:30:00+00:00"
 
@@ -34,7 +37,8 @@ def test_evaluate_prints_the_scorecard_and_refuses_a_folder_without_windows(
     result = oiwatch("evaluate", str(REAL), "--json")
     assert result.returncode == 0, result.stderr
     totals = json.loads(result.stdout)["totals"]
-    assert (totals["events"], totals["warned"], totals["warned_within_10_min"]) == (33, 27, 23)
+    assert (totals["events"], totals["warned"], totals["warned_within_10_min"]) == (33, 31, 27)
+    assert totals["wrong_side"] == 0
     assert totals["false_squeeze_per_calm_day"] == 0
     table = oiwatch("evaluate", str(REAL)).stdout
     assert "| 2024-04-13_iran | 1 | 1 (1) | 10 | 10 | 0 | 1 | - | 0 |" in table

@@ -5,20 +5,23 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from datetime import UTC, datetime
 
 import pytest
 
+from bot.market.binance import BinanceFetcher
 from bot.market.collector import Collector, MarketEndpoints, make_fetchers
+from bot.market.klines import KlineBook, KlineMinute, binance_kline_stream
 from bot.market.liquidations import (
     OKX_SUBSCRIBE,
     LiquidationAggregator,
-    StreamConsumer,
     binance_stream,
     bybit_stream,
     okx_stream,
 )
 from bot.market.models import LiquidationEvent, Venue
 from bot.market.okx import OkxFetcher
+from bot.market.streams import StreamConsumer
 from bot.market_service import MarketService
 from bot.side import Side
 from storage.db import make_engine, make_session_factory
@@ -153,20 +156,79 @@ async def test_okx_subscribes_pings_and_sizes_contracts_from_the_instruments(
 @pytest.mark.parametrize(
     ("venues", "streamed"),
     [
-        ([Venue.OKX], [Venue.OKX]),
+        ([Venue.OKX], ["okx liquidation"]),
         ([Venue.BINANCE_COINM, Venue.HYPERLIQUID], []),  # neither has a stream here
         (
             [Venue.BINANCE, Venue.BYBIT, Venue.OKX, Venue.HYPERLIQUID],
-            [Venue.BINANCE, Venue.BYBIT, Venue.OKX],
+            ["binance liquidation", "binance kline", "bybit liquidation", "okx liquidation"],
         ),
     ],
 )
-async def test_only_polled_venues_are_streamed(venues: list[Venue], streamed: list[Venue]) -> None:
+async def test_only_polled_venues_are_streamed(venues: list[Venue], streamed: list[str]) -> None:
     collector = Collector(make_fetchers(MarketEndpoints(), venues), ["BTC"])
     engine = make_engine("sqlite+aiosqlite://")  # never queried: streams() reads no history
     try:
         market = MarketService(SnapshotRepository(make_session_factory(engine)), collector, {"BTC"})
-        assert [c.venue for c in market.streams(MarketEndpoints())] == streamed
+        consumers = market.streams(MarketEndpoints())
+        assert [f"{c.venue} {c.stream.name}" for c in consumers] == streamed
     finally:
         await collector.aclose()
         await engine.dispose()
+
+
+async def test_binance_klines_subscribe_once_and_keep_the_newest_state_of_each_minute() -> None:
+    async with FakeExchange() as fx:
+        fx.set("BTC", mark=60000)
+        fx.set("PEPE", mark="0.00001")
+        fx.set("ETH", mark=3000)  # listed, not polled: not subscribed
+        fetcher = BinanceFetcher.create(fx.endpoints.binance)
+        klines: list[KlineMinute] = []
+        consumer = StreamConsumer(
+            binance_kline_stream(fetcher, lambda: {"BTC", "PEPE"}),
+            fx.endpoints.binance_kline_ws,
+            klines.append,
+        )
+        stop = asyncio.Event()
+        task = asyncio.create_task(consumer.run(stop))
+        await _until(lambda: consumer.connects == 1 and fx.ws_received)
+        # The instruments were loaded first: PEPE trades as 1000PEPEUSDT on Binance.
+        assert fx.requests["/binance/fapi/v1/exchangeInfo"] == 1
+        assert json.loads(fx.ws_received[0]) == {
+            "method": "SUBSCRIBE",
+            "params": ["1000pepeusdt@kline_1m", "btcusdt@kline_1m"],
+            "id": 1,
+        }
+        minute = 1764000000000
+        for close, low, volume, sold in ((59000, 59000, 40, 30), (58200, 58100, 95, 80)):
+            fx.push_kline(
+                "BTC",
+                minute,
+                open=60000,
+                high=60050,
+                low=low,
+                close=close,
+                volume=volume,
+                taker_buy=volume - sold,
+            )
+        fx.push_kline(
+            "PEPE", minute, open=10, high=11, low=9, close=10, volume=5, taker_buy=2, closed=True
+        )
+        await _until(lambda: len(klines) == 3)  # the subscription answer is no kline
+        stop.set()
+        fx.push_ws("binance-kline", {"e": "noise"})
+        await asyncio.wait_for(task, 3)
+        await fetcher.aclose()
+    book = KlineBook()
+    for kline in klines:
+        book.add(kline)
+    btc, pepe = book.drain()
+    assert (btc.asset, btc.low, btc.close, btc.volume, btc.taker_buy) == (
+        "BTC",
+        58100,
+        58200,
+        95,
+        15,
+    )
+    assert btc.minute == datetime(2025, 11, 24, 16, 0, tzinfo=UTC)
+    # 1000PEPEUSDT: prices as quoted (per 1000), volumes in coins.
+    assert (pepe.asset, pepe.close, pepe.volume, pepe.taker_buy) == ("PEPE", 10, 5000, 2000)

@@ -3,6 +3,7 @@ one tick and never crash or leak partial numbers, and the next good tick recover
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -12,7 +13,7 @@ import pytest
 
 from bot.market.collector import DEFAULT_VENUES, Collector, make_fetchers
 from bot.market.http import CircuitBreaker, RetryPolicy
-from bot.market.models import Venue
+from bot.market.models import Venue, VenueResult
 from tests.fakes.exchange import FakeExchange
 
 FAST = RetryPolicy(attempts=3, base_delay_s=0.01, max_delay_s=0.05)
@@ -109,7 +110,7 @@ async def test_a_slow_venue_does_not_hold_up_the_others(fx: FakeExchange) -> Non
     tick = await collector.tick()
     await collector.aclose()
     assert time.perf_counter() - started < 1.5
-    assert "timeout" in tick.degraded()[Venue.HYPERLIQUID]
+    assert tick.degraded() == {Venue.HYPERLIQUID: "timed out after 0.3s"}
     assert len(tick.snapshots()) == 6
 
 
@@ -117,11 +118,14 @@ async def test_binance_ban_opens_the_breaker_and_no_request_is_sent(fx: FakeExch
     collector = collector_for(fx)
     fx.fail("/binance/fapi/v1/premiumIndex", "418", retry_after=120)
     first = await collector.tick()
-    assert "banned" in first.degraded()[Venue.BINANCE]
+    assert first.degraded()[Venue.BINANCE] == "IP banned (418) for 120s"
     sent = fx.requests["/binance/fapi/v1/premiumIndex"]
     second = await collector.tick()
     await collector.aclose()
-    assert "circuit open" in second.degraded()[Venue.BINANCE]
+    # The pinned venue clock is 2025-11-24 16:00:00 UTC; the ban ends 120 s after it began.
+    assert second.degraded()[Venue.BINANCE] == (
+        "paused after IP banned (418) for 120s, next try at 16:02:00 UTC"
+    )
     assert fx.requests["/binance/fapi/v1/premiumIndex"] == sent  # left alone while banned
 
 
@@ -153,8 +157,9 @@ async def test_stale_venue_data_is_not_used(fx: FakeExchange) -> None:
     tick = await collector.tick()
     await collector.aclose()
     # Hyperliquid sends no time, so its data is as fresh as the answer.
-    assert set(tick.degraded()) == {Venue.BINANCE, Venue.BYBIT, Venue.OKX}
-    assert all("stale data" in reason for reason in tick.degraded().values())
+    assert tick.degraded() == {
+        v: "stale: the venue's data is 600s old" for v in (Venue.BINANCE, Venue.BYBIT, Venue.OKX)
+    }
 
 
 def test_breaker_half_opens_after_the_reset_and_closes_on_success() -> None:
@@ -176,7 +181,7 @@ def test_breaker_half_opens_after_the_reset_and_closes_on_success() -> None:
 def test_an_in_flight_success_does_not_close_an_open_breaker() -> None:
     now = [0.0]
     breaker = CircuitBreaker(threshold=5, reset_s=60, clock=lambda: now[0])
-    breaker.failure(cool_off=120)  # a ban
+    breaker.hold(120, "IP banned (418)")
     breaker.success()  # a concurrent request that started before the ban answered fine
     assert breaker.state == "open"
     now[0] = 121
@@ -215,3 +220,157 @@ async def test_bybit_inverse_is_fetched_in_the_same_units(fx: FakeExchange) -> N
     assert (inverse.oi_usd, inverse.oi_coin) == (D(5400000000), D(90000))
     assert inverse.oi_usd == by_venue[Venue.BYBIT].oi_usd
     assert (inverse.volume_24h_coin, inverse.volume_24h_usd) == (D(1000), D(60000000))
+
+
+OKX_BULK = (
+    "/okx/api/v5/public/open-interest",
+    "/okx/api/v5/public/funding-rate",
+    "/okx/api/v5/public/mark-price",
+    "/okx/api/v5/market/tickers",
+    "/okx/api/v5/market/index-tickers",
+)
+
+
+def on_clock(collector: Collector, now: list[float]) -> None:
+    for fetcher in collector.fetchers:
+        fetcher.client.breaker = CircuitBreaker(clock=lambda: now[0])
+
+
+async def test_one_bad_poll_does_not_keep_okx_out_after_it_recovered(fx: FakeExchange) -> None:
+    """OKX asks five endpoints a poll: all five failing once is one failed poll, not five."""
+    now = [1000.0]
+    collector = collector_for(fx)
+    on_clock(collector, now)
+    await collector.tick()
+    for path in OKX_BULK:
+        fx.fail(path, "500", times=3)  # every attempt of this poll
+    bad = await collector.tick()
+    assert bad.degraded() == {Venue.OKX: "server error 500"}
+    now[0] = 1004.0
+    recovered = await collector.tick()
+    await collector.aclose()
+    assert recovered.degraded() == {}
+    assert len(recovered.results[Venue.OKX].snapshots) == 2
+
+
+async def test_three_failed_polls_pause_a_venue_for_a_minute(fx: FakeExchange) -> None:
+    now = [1000.0]
+    collector = collector_for(fx)
+    on_clock(collector, now)
+    fx.fail("/okx/api/v5/public/open-interest", "500", times=9)  # three polls of 3 attempts
+    for second in (1000.0, 1004.0, 1008.0):
+        now[0] = second
+        assert (await collector.tick()).degraded() == {Venue.OKX: "server error 500"}
+    asked = fx.requests["/okx/api/v5/public/open-interest"]
+    # The breaker opened at 1008 for 60 s; the pinned venue clock reads 16:00:00 throughout.
+    for second, resume in ((1012.0, "16:00:56"), (1067.9, "16:00:01")):
+        now[0] = second
+        paused = await collector.tick()
+        assert paused.degraded() == {
+            Venue.OKX: f"paused after 3 failed polls in a row, next try at {resume} UTC"
+        }
+    assert fx.requests["/okx/api/v5/public/open-interest"] == asked  # left alone meanwhile
+    now[0] = 1068.0
+    trial = await collector.tick()
+    await collector.aclose()
+    assert trial.degraded() == {}
+    assert fx.requests["/okx/api/v5/public/open-interest"] == asked + 1
+
+
+async def test_binance_near_its_weight_limit_is_not_counted_healthy(fx: FakeExchange) -> None:
+    collector = collector_for(fx)
+    fx.binance_weight = 1900
+    tick = await collector.tick()
+    await collector.aclose()
+    assert tick.degraded() == {
+        Venue.BINANCE: "request weight near the limit (1900 of 2400 a minute used), "
+        "open interest not asked for 2 symbols"
+    }
+    assert fx.requests["/binance/fapi/v1/openInterest"] == 0
+    assert len(tick.snapshots()) == 6  # the other venues, whole
+
+
+@pytest.mark.parametrize(
+    ("path", "venue"),
+    [
+        ("/binance/fapi/v1/premiumIndex", Venue.BINANCE),
+        ("/bybit/v5/market/tickers", Venue.BYBIT),
+        ("/okx/api/v5/public/open-interest", Venue.OKX),
+        ("/hyperliquid/info", Venue.HYPERLIQUID),
+    ],
+)
+async def test_a_valid_empty_answer_is_not_healthy(
+    fx: FakeExchange, path: str, venue: Venue
+) -> None:
+    collector = collector_for(fx)
+    fx.fail(path, "empty")
+    tick = await collector.tick()
+    await collector.aclose()
+    assert tick.degraded() == {venue: "answered with no markets"}
+    assert tick.results[venue].snapshots == ()
+
+
+async def test_frozen_hyperliquid_is_left_out_until_it_moves_again(fx: FakeExchange) -> None:
+    """Hyperliquid's snapshots carry the bot's clock: only its numbers can tell it is stuck."""
+    collector = collector_for(fx)
+    await collector.tick()
+    fx.freeze("hyperliquid")
+    reasons = []
+    for step in range(1, 5):
+        fx.set("BTC", mark=60000 + step)
+        reasons.append((await collector.tick()).degraded().get(Venue.HYPERLIQUID))
+    frozen = "frozen: the same mark and open interest for {} polls while other venues moved"
+    assert reasons == [None, None, frozen.format(3), frozen.format(4)]
+    del fx.frozen["hyperliquid"]
+    fx.set("BTC", mark=60010)
+    thawed = await collector.tick()
+    await collector.aclose()
+    assert thawed.degraded() == {}
+    assert {s.mark for s in thawed.for_asset("BTC")} == {D(60010)}
+
+
+async def test_a_market_standing_still_is_not_called_frozen(fx: FakeExchange) -> None:
+    collector = collector_for(fx)
+    for _ in range(6):
+        tick = await collector.tick()
+    await collector.aclose()
+    assert tick.degraded() == {}
+
+
+async def test_a_hanging_venue_delays_only_itself(fx: FakeExchange) -> None:
+    """The poll waits 0.3 s for any venue; Hyperliquid answers after 1 s. Its answer is not
+    thrown away: the next poll takes it instead of asking again."""
+    collector = collector_for(fx, timeout_s=5.0)
+    collector.deadline_s = 0.3
+    fx.fail("/hyperliquid/info", "timeout", delay_s=1.0)
+    arrived: list[Venue] = []
+
+    async def on_result(result: VenueResult) -> None:
+        arrived.append(result.venue)
+
+    started = time.perf_counter()
+    first = await collector.tick(on_result)
+    took = time.perf_counter() - started
+    assert took < 0.9
+    [slow] = first.degraded().values()
+    assert set(first.degraded()) == {Venue.HYPERLIQUID} and slow.startswith("slow: no answer")
+    assert len(first.snapshots()) == 6
+    assert arrived[-1] == Venue.HYPERLIQUID and len(arrived) == 4  # the others came first
+    await asyncio.sleep(1.2 - took)
+    second = await collector.tick()
+    await collector.aclose()
+    assert second.degraded() == {}
+    assert fx.requests["/hyperliquid/info"] == 1
+
+
+async def test_a_venue_with_its_own_clock_goes_stale_by_it_not_by_repeats(
+    fx: FakeExchange,
+) -> None:
+    collector = collector_for(fx)
+    await collector.tick()
+    fx.freeze("binance")
+    for step in range(1, 5):
+        fx.set("BTC", mark=60000 + step)
+        tick = await collector.tick()
+    await collector.aclose()
+    assert tick.degraded() == {}

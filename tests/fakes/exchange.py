@@ -4,7 +4,8 @@ Every body is built from a real recorded response in tests/data/exchanges: a fix
 the template (same keys, same types, numbers as strings where the venue sends strings) and only
 the values are scripted. Faults are scripted per path: 429 with Retry-After, Binance 418, Bybit
 403, 5xx, delays past the client timeout, malformed JSON, HTTP-200 error envelopes from the
-*.CONSTRUCTED.json fixtures, and missing symbols.
+*.CONSTRUCTED.json fixtures, valid empty lists, and missing symbols. `binance_weight` sets
+Binance's X-MBX-USED-WEIGHT-1M header; `freeze(venue)` makes one venue repeat its answer.
 
     async with FakeExchange() as fx:
         fx.set("BTC", mark=60000, oi_coin=90000, funding=0.0001)
@@ -64,6 +65,18 @@ class Fault:
     delay_s: float = 0.0
 
 
+def _emptied(body: Any) -> Any:
+    """The same envelope with no rows: [] (Binance), result.list (Bybit), data (OKX),
+    [meta with an empty universe, []] (Hyperliquid)."""
+    if isinstance(body, list) and body and isinstance(body[0], dict) and "universe" in body[0]:
+        return [{**body[0], "universe": []}, []]
+    if isinstance(body, list):
+        return []
+    if "result" in body:
+        return {**body, "result": {**body["result"], "list": []}}
+    return {**body, "data": []}
+
+
 def _s(value: Decimal | float | int) -> str:
     return format(Decimal(str(value)).normalize(), "f")
 
@@ -76,13 +89,17 @@ class FakeExchange:
         self.requests: Counter[str] = Counter()
         self.faults: dict[str, list[Fault]] = {}
         self.hidden_symbols: set[str] = set()  # answer "unknown symbol" for these
+        self.binance_weight: int | None = None  # X-MBX-USED-WEIGHT-1M on Binance answers
+        self.frozen: dict[str, list[tuple[str, AssetState]]] = {}  # venue -> markets as frozen
         # Bybit risk-limit ladders per symbol: (cap, mmr, max leverage, MM deduction)
         self.bybit_tiers: dict[str, list[tuple[str, str, str, str]]] = {}
         # OKX position tiers per asset: (max contracts, mmr, max leverage)
         self.okx_tiers: dict[str, list[tuple[str, str, str]]] = {}
         self.history_drift = Decimal(0)  # OI change per 5-minute bar in backfilled history
+        self.history_on_grid = False
         self.ws_frames: dict[str, asyncio.Queue[str]] = {
             "binance": asyncio.Queue(),
+            "binance-kline": asyncio.Queue(),
             "bybit": asyncio.Queue(),
             "okx": asyncio.Queue(),
         }
@@ -100,6 +117,7 @@ class FakeExchange:
             "bn_funding_info": fixture("binance_usdm/fundingInfo.json")[0],
             "bn_invalid": fixture("binance_usdm/error_-1121_invalid_symbol.json"),
             "bn_too_many": fixture("binance_usdm/error_-1003_too_many_requests.CONSTRUCTED.json"),
+            "bn_ws_kline": fixture("binance_usdm/ws_kline_1m.json"),
             "cm_info": fixture("binance_coinm/exchangeInfo.json"),
             "cm_premium": fixture("binance_coinm/premiumIndex_BTCUSD_PERP.json")[0],
             "cm_ticker": fixture("binance_coinm/ticker_24hr_BTCUSD_PERP.json")[0],
@@ -156,7 +174,8 @@ class FakeExchange:
         retry_after: float | None = None,
         delay_s: float = 0.0,
     ) -> None:
-        """kind: 429, 418, 403, 500, 503, timeout, malformed, envelope-rate, unknown-symbol."""
+        """kind: 429, 418, 403, 500, 503, timeout (a delay, then the answer), malformed,
+        envelope-rate, empty (the venue's valid answer with an empty list)."""
         self.faults.setdefault(path, []).append(Fault(kind, times, retry_after, delay_s))
 
     @property
@@ -172,6 +191,7 @@ class FakeExchange:
             okx=f"{self.base_url}/okx",
             hyperliquid=f"{self.base_url}/hyperliquid",
             binance_ws=f"ws://127.0.0.1:{self.port}/binance-ws",
+            binance_kline_ws=f"ws://127.0.0.1:{self.port}/binance-kline-ws",
             bybit_ws=f"ws://127.0.0.1:{self.port}/bybit-ws",
             okx_ws=f"ws://127.0.0.1:{self.port}/okx-ws",
         )
@@ -181,6 +201,7 @@ class FakeExchange:
     async def __aenter__(self) -> FakeExchange:
         app = web.Application()
         app.router.add_get("/binance-ws", self._websocket)
+        app.router.add_get("/binance-kline-ws", self._websocket)
         app.router.add_get("/bybit-ws", self._websocket)
         app.router.add_get("/okx-ws", self._websocket)
         app.router.add_route("*", "/{tail:.*}", self._handle)
@@ -197,7 +218,13 @@ class FakeExchange:
 
     # -- symbols ---------------------------------------------------------------------------
 
+    def freeze(self, venue: str) -> None:
+        """From now on the venue answers with its markets as they are now, however they move."""
+        self.frozen[venue] = copy.deepcopy(self._on(venue))
+
     def _on(self, venue: str) -> list[tuple[str, AssetState]]:
+        if venue in self.frozen:
+            return self.frozen[venue]
         return [(a, s) for a, s in self.assets.items() if venue in s.venues]
 
     def _drift(self, back: int) -> Decimal:
@@ -205,6 +232,11 @@ class FakeExchange:
         return 1 - self.history_drift * back
 
     def _bar_ms(self, back: int) -> int:
+        """The stamp of the history bar `back` bars before now. Venues stamp bars on the
+        5-minute grid, as the recordings show (`history_on_grid`); anchored at now instead,
+        a test's 1h/4h/24h changes do not depend on where the wall clock sits in its bar."""
+        if self.history_on_grid:
+            return self.now_ms // BAR_MS * BAR_MS - back * BAR_MS
         return self.now_ms - back * BAR_MS
 
     @staticmethod
@@ -222,6 +254,41 @@ class FakeExchange:
         """Queue a frame for the venue's liquidation stream (a burst is many pushes)."""
         self.ws_frames[venue].put_nowait(json.dumps(frame))
 
+    def push_kline(
+        self,
+        asset: str,
+        minute_ms: int,
+        *,
+        open: Any,
+        high: Any,
+        low: Any,
+        close: Any,
+        volume: Any,
+        taker_buy: Any,
+        closed: bool = False,
+    ) -> None:
+        """Queue a Binance `@kline_1m` frame (combined-stream form): the minute starting at
+        `minute_ms` so far, volumes in coins as for an unscaled symbol."""
+        symbol = self.binance_symbol(asset)
+        frame = copy.deepcopy(self._templates["bn_ws_kline"])
+        frame["stream"] = f"{symbol.lower()}@kline_1m"
+        frame["data"].update(E=self.now_ms, s=symbol)
+        frame["data"]["k"].update(
+            t=minute_ms,
+            T=minute_ms + 59_999,
+            s=symbol,
+            o=_s(open),
+            h=_s(high),
+            l=_s(low),
+            c=_s(close),
+            v=_s(volume),
+            V=_s(taker_buy),
+            q=_s(Decimal(str(volume)) * Decimal(str(close))),
+            Q=_s(Decimal(str(taker_buy)) * Decimal(str(close))),
+            x=closed,
+        )
+        self.push_ws("binance-kline", frame)
+
     async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
         venue = request.path.strip("/").removesuffix("-ws")
         self.ws_connections[venue] += 1
@@ -233,6 +300,9 @@ class FakeExchange:
                 self.ws_received.append(message.data)
                 if message.data == "ping":  # OKX's keep-alive; others ping in JSON
                     await ws.send_str("pong")
+                elif '"SUBSCRIBE"' in message.data:  # Binance answers each subscription
+                    request_id = json.loads(message.data)["id"]
+                    await ws.send_str(json.dumps({"result": None, "id": request_id}))
 
         reader = asyncio.create_task(read())
         queue = self.ws_frames[venue]
@@ -262,7 +332,14 @@ class FakeExchange:
         self.requests[path] += 1
         if self.latency_s:
             await asyncio.sleep(self.latency_s)
-        faulted = await self._fault(path)
+        response = await self._respond(path, request)
+        if path.startswith("/binance/") and self.binance_weight is not None:
+            response.headers["X-MBX-USED-WEIGHT-1M"] = str(self.binance_weight)
+        return response
+
+    async def _respond(self, path: str, request: web.Request) -> web.Response:
+        fault = self._next_fault(path)
+        faulted = await self._fault(path, fault) if fault is not None else None
         if faulted is not None:
             return faulted
         venue = path.split("/")[1]
@@ -272,9 +349,11 @@ class FakeExchange:
             return web.json_response({"error": "no such path"}, status=404)
         if isinstance(body, web.Response):
             return body
+        if fault is not None and fault.kind == "empty":
+            body = _emptied(body)
         return web.json_response(body)
 
-    async def _fault(self, path: str) -> web.Response | None:
+    def _next_fault(self, path: str) -> Fault | None:
         queue = self.faults.get(path)
         if not queue:
             return None
@@ -282,6 +361,9 @@ class FakeExchange:
         fault.times -= 1
         if fault.times <= 0:
             queue.pop(0)
+        return fault
+
+    async def _fault(self, path: str, fault: Fault) -> web.Response | None:
         headers = {"Retry-After": _s(fault.retry_after)} if fault.retry_after is not None else {}
         if fault.kind == "timeout":
             await asyncio.sleep(fault.delay_s or 60)
@@ -298,6 +380,8 @@ class FakeExchange:
         if fault.kind == "envelope-rate":
             key = "by_rate" if path.startswith("/bybit") else "ok_rate"
             return web.json_response(self._templates[key])
+        if fault.kind == "empty":
+            return None  # the answer, emptied
         raise ValueError(f"unknown fault kind {fault.kind}")
 
     # -- Binance ---------------------------------------------------------------------------

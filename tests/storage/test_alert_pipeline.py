@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.alerts.pipeline import AlertPipeline
@@ -19,7 +20,7 @@ from storage.models import ChatSettings
 from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert
 from storage.repositories.rules import RuleRepository
-from storage.repositories.snapshots import SnapshotRepository
+from storage.repositories.snapshots import LiquidationFlow, SnapshotRepository
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -173,3 +174,69 @@ async def test_a_digest_collects_alerts_until_one_message_is_full(engine: AsyncE
     assert digest.text.startswith("alert 000") and "alert 090" in digest.text
     assert digest.text.endswith("/watches lists your rules.") and len(digest.text) <= 4096
     assert "alert 199" not in digest.text
+
+
+async def test_a_cascade_is_one_thread_and_a_failed_tick_announces_its_stage_again(
+    engine: AsyncEngine,
+) -> None:
+    """Two calm hours on Binance, then the open bar falls 3 % with $6M of longs liquidated
+    (0.11 % of OI) and OI not moved yet: the early stage. The first tick's outbox write fails:
+    nothing was announced, so the next tick says it, once. Then OI -3 % confirms it and OI
+    -10 % escalates it, each a quiet reply in the event's thread."""
+    sessions = make_session_factory(engine)
+    snapshots = SnapshotRepository(sessions)
+    calm = [
+        snap(Venue.BINANCE, NOW - timedelta(minutes=5 * (24 - i)), 60000, oi)
+        for i, oi in enumerate(90000 * (1 + 0.0004 * (i % 4 - 1.5)) for i in range(24))
+    ]
+    await snapshots.save([*calm, snap(Venue.BINANCE, NOW, 58200, 90000)])
+    await snapshots.add_liquidations([LiquidationFlow("binance", "BTC", NOW, 6_000_000, 0, 20)])
+    clock = [NOW + timedelta(seconds=30)]
+    market = MarketService(snapshots, None, {"BTC"}, clock=lambda: clock[0])
+    market.last_tick = TickResult(
+        {Venue.BINANCE: VenueResult(Venue.BINANCE, (), False, None, 1, 0.1, NOW)}
+    )
+    watch = WatchService(RuleRepository(sessions), Matcher(), cap=50)
+    await watch.add(401, 401, "BTC squeeze", NOW)
+    outbox = OutboxRepository(sessions)
+    pipeline = AlertPipeline(market, watch, outbox, asyncio.Event(), clock=lambda: clock[0])
+
+    async def tick(oi: float | None = None) -> int:
+        clock[0] += timedelta(seconds=30)
+        if oi is not None:
+            await snapshots.save([snap(Venue.BINANCE, clock[0], 58200, oi)])
+        return await pipeline.after_poll()
+
+    enqueue = outbox.enqueue
+
+    async def down(*args: object, **kwargs: object) -> int:
+        raise ConnectionError("database went away")
+
+    outbox.enqueue = down  # type: ignore[method-assign]
+    with pytest.raises(ConnectionError):
+        await pipeline.after_poll()
+    outbox.enqueue = enqueue  # type: ignore[method-assign]
+    assert await tick() == 1
+    [early] = await outbox.messages(401)
+    assert "🚨 <b>Early</b> · <b>BTC likely long squeeze starting: price -3.0% in 5 min" in (
+        early.text
+    )
+    assert "longs liquidated $6.0M" in early.text and "rule #1" in early.text
+    assert (early.thread, early.silent, early.priority) == (
+        "BTC:long_squeeze:20261124T1200",
+        False,
+        "urgent",
+    )
+    assert await tick() == 0  # the same stage again is not news
+
+    assert await tick(oi=87300) == 1
+    assert await tick(oi=81000) == 1
+    _, confirmed, escalated = await outbox.messages(401)
+    assert "<b>Confirmed</b> · <b>BTC long squeeze in progress: OI -3.0% from its peak" in (
+        confirmed.text
+    )
+    assert "<b>Escalated to extreme</b> · <b>BTC long squeeze in progress: OI -10.0%" in (
+        escalated.text
+    )
+    for reply in (confirmed, escalated):
+        assert (reply.thread, reply.silent) == (early.thread, True)

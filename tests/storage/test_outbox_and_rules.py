@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.delivery.priority import Priority
 from storage.db import make_session_factory
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert
 from storage.repositories.rules import RuleCapReached, RuleRepository, RuleStateRow
@@ -90,3 +91,24 @@ async def test_rules_cap_list_delete_and_state(engine: AsyncEngine) -> None:
     assert await rules.delete(-1000100, first.id) == [first.id]
     assert await rules.delete(-999, None) == []
     assert len(await rules.delete(-1000100)) == 1
+
+
+async def test_claim_puts_urgent_first_across_and_within_chats_then_age(
+    engine: AsyncEngine,
+) -> None:
+    outbox = OutboxRepository(make_session_factory(engine))
+    await outbox.enqueue(
+        [
+            OutgoingAlert(1, "n1", "chat 1 normal, oldest"),
+            OutgoingAlert(2, "n2", "chat 2 normal"),
+            OutgoingAlert(2, "u2", "chat 2 urgent", priority=Priority.URGENT),
+            OutgoingAlert(3, "u3", "chat 3 urgent", priority=Priority.URGENT),
+        ],
+        T0,
+    )
+    claimed = await outbox.claim(T0, limit=2)
+    assert [m.text for m in claimed] == ["chat 2 urgent", "chat 3 urgent"]
+    assert [m.text for m in await outbox.claim(T0, limit=10)] == ["chat 1 normal, oldest"]
+    for message in claimed:
+        await outbox.mark_sent(message.id, T0)
+    assert [m.text for m in await outbox.claim(T0, limit=10)] == ["chat 2 normal"]

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.market.klines import KlineMinute
 from storage.db import make_session_factory
 from storage.repositories.snapshots import LiquidationFlow, SnapshotRepository
 
@@ -77,3 +78,15 @@ async def test_downsample_keeps_one_snapshot_per_hour_in_the_span(engine: AsyncE
     kept = [r.oi_contracts for r in await repo.series("BTC", old - timedelta(hours=1))]
     assert removed == 33  # 36 five-minute rows over 3 hours -> 3 rows
     assert kept == [0.0, 12.0, 24.0, 99.0]
+
+
+async def test_kline_minutes_keep_the_newest_frame_and_prune(engine: AsyncEngine) -> None:
+    repo = SnapshotRepository(make_session_factory(engine))
+    first = KlineMinute("binance", "BTC", T0, 60000.0, 60010.0, 59990.0, 60000.0, 5.0, 2.0)
+    await repo.add_klines([first, replace(first, minute=T0 - timedelta(days=3))])
+    # The same minute, later in it: a lower low and more volume, mostly sold.
+    await repo.add_klines([replace(first, low=58200.0, close=58300.0, volume=80.0, taker_buy=9.0)])
+    [row] = await repo.klines("BTC", T0 - timedelta(minutes=1))
+    assert (row.low, row.close, row.volume, row.taker_buy) == (58200.0, 58300.0, 80.0, 9.0)
+    assert await repo.prune_klines(T0 - timedelta(days=2)) == 1
+    assert len(await repo.klines("BTC", T0 - timedelta(days=4))) == 1

@@ -73,9 +73,9 @@ def test_funding_is_compared_on_an_8h_basis() -> None:
         pytest.approx(0.0001),
     ]
     assert overview.total.funding_apr == pytest.approx(0.1095)
-    text = render(overview, {"okx": "okx: timeout"}, html=False)
+    text = render(overview, {"okx": "since 11:58 UTC (timed out after 10s)"}, html=False)
     assert "hyperliq +0.00125/1h" in text
-    assert "Left out: okx (okx: timeout)" in text
+    assert text.endswith("\nLeft out: okx since 11:58 UTC (timed out after 10s)")
 
 
 @pytest.mark.parametrize(

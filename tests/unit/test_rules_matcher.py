@@ -123,3 +123,22 @@ def test_changed_rules_are_reported_once_for_persisting() -> None:
     assert m.pop_changed() == set()
     _fired(m, 0.0001)  # both below their re-arm levels; only rule 1 was disarmed
     assert m.pop_changed() == {1}
+
+
+def test_cooldown_holds_back_a_repeated_stage_never_an_escalation_or_the_next_stage() -> None:
+    # The 2025-10-10 replay: moderate -> high -> extreme in 21 minutes, one alert queued.
+    m = _matcher("BTC squeeze", cooldown=timedelta(minutes=30))
+
+    def fired(stage: str, minute: int) -> bool:
+        event = BuiltInEvent("BTC", Metric.SQUEEZE, stage=stage)
+        return bool(m.evaluate({}, T0 + timedelta(minutes=minute), events=[event]))
+
+    assert fired("long_squeeze:early", 0)
+    assert fired("long_squeeze:confirmed", 4)
+    assert fired("long_squeeze:escalated:high", 9)
+    assert fired("long_squeeze:escalated:extreme", 21)
+    assert not fired("long_squeeze:early", 25)  # a new event's first stage, 25 min after
+    assert fired("short_squeeze:early", 26)  # the other side is another story
+    assert fired("long_squeeze:early", 31)  # the cooldown is over
+    m.state(1).muted_until = T0 + timedelta(hours=2)
+    assert not fired("long_squeeze:over", 40)  # muted means silent, stages or not

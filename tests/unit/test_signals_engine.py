@@ -330,6 +330,60 @@ def test_bounce_inside_a_long_cascade_is_not_a_short_squeeze() -> None:
     assert found(series(prices, rising, volumes)) == [("short_squeeze", Stage.EARLY)]
 
 
+def test_oi_answering_a_row_late_still_announces_the_flush() -> None:
+    # A wick to -3 % on 9x volume closing -0.55 % with OI flat in its row, then a quiet bar
+    # back near the start with OI -2 % (2023-10-23 18:40): the wick is read with its OI up to
+    # now, dated at its onset, its minutes counted to now. Read as one 2-bar run it would be
+    # a wick that closed back, and no flush.
+    early_only = SignalSettings(squeeze_oi_drop_pct=50.0)
+    prices, ois = calm(100)
+    points = series([*prices, 99.4, 99.9], [*ois, 1000.0, 980.0], [100.0] * 100 + [900.0, 150.0])
+    points[100] = replace(points[100], low=97.0)
+    assert evaluate("T", points[:101], settings=early_only).warnings == []
+    [early] = evaluate("T", points, settings=early_only).warnings
+    assert (early.kind, early.stage, early.event_start) == (
+        "long_squeeze",
+        Stage.EARLY,
+        T0 + BAR * 99,
+    )
+    assert early.numbers["price from onset pct"] == pytest.approx(-2.95, abs=0.01)
+    assert early.numbers["OI (contracts) from onset pct"] == pytest.approx(-2.05, abs=0.01)
+    assert early.numbers["minutes since onset"] == 10
+    # Had price run back up since, the later OI drop could be the bounce's as well: no side
+    # (and the bounce, smaller than the fall, is not a short squeeze either).
+    back = replace(points[101], close=102.0, high=102.0, low=99.4, volume=900.0)
+    bounced = [*points[:101], back]
+    assert evaluate("T", bounced, settings=early_only).warnings == []
+
+
+def test_a_bounce_carrying_the_flush_s_late_oi_drop_is_not_a_short_squeeze() -> None:
+    # -3 % with OI flat in its row, then +1.5 % while OI falls 2 %: OI answered the flush a row
+    # late, so the bounce is that flush's, not shorts being squeezed.
+    early_only = SignalSettings(squeeze_oi_drop_pct=50.0)
+    prices, ois = calm(100)
+    points = series([*prices, 97.0, 98.5], [*ois, 1000.0, 980.0], [100.0] * 100 + [900.0] * 2)
+    assert "short_squeeze" not in kinds_with(points, early_only)
+
+
+def kinds_with(points: list[Point], settings: SignalSettings) -> list[str]:
+    return [w.kind for w in evaluate("T", points, settings=settings).warnings]
+
+
+def test_a_fresh_dip_hours_after_a_crash_is_not_confirmed_by_the_crash_s_oi() -> None:
+    # A crash (-10 %, OI -9 %), two flat hours, then -1.5 % on 9x volume with OI flat: the 4h
+    # OI peak still stands before the crash, but that drop is not this dip's (2024-04-13 22:10
+    # read "OI -14.6 % from its peak" off the Iran crash two hours before).
+    prices, ois = calm(100)
+    prices += [97, 94, 92, 90] + [90.0] * 24 + [88.6]
+    ois += [985, 960, 930, 910] + [910.0] * 24 + [910.0]
+    volumes = [100.0] * 100 + [900.0] * 4 + [100.0] * 24 + [900.0]
+    assert [(w.kind, w.stage) for w in evaluate("T", series(prices, ois, volumes)).warnings] == []
+    # The same dip with OI -2 % in its bar is a flush of its own.
+    fresh = [*ois[:-1], 891.8]
+    found = [(w.kind, w.stage) for w in evaluate("T", series(prices, fresh, volumes)).warnings]
+    assert ("long_squeeze", Stage.EARLY) in found
+
+
 def test_live_liquidation_burst_announces_the_early_stage_before_oi_moves() -> None:
     # -3 % in one bar on 6x volume, OI -0.2 % (under the 1 % early floor); $2M of longs
     # liquidated = 0.2 % of $1B OI notional (the floor is 0.1 %). Without the burst, with OI

@@ -64,8 +64,9 @@ def test_network_failures_in_words_and_the_venue_named_once() -> None:
     assert network_reason(aiohttp.ServerDisconnectedError()) == "connection dropped mid-answer"
     health = VenueHealth()
     first = datetime(2026, 12, 1, 6, 31, tzinfo=UTC)
-    health.failed("binance", "binance: unreachable (its address does not resolve)", first)
-    health.failed("binance", "binance: timeout", datetime(2026, 12, 1, 7, 0, tzinfo=UTC))
-    assert health.problem() == "timeout since 06:31 UTC"
-    health.answered(datetime(2026, 12, 1, 7, 1, tzinfo=UTC))
+    health.failed("unreachable (its address does not resolve)", first)
+    later = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
+    health.failed("timed out after 10s", later)
+    assert health.problem(later) == "since 06:31 UTC (timed out after 10s)"
+    health.answered(datetime(2026, 12, 1, 7, 1, tzinfo=UTC), frozenset({"BTC"}))
     assert (health.last_error, health.failing_since) == (None, None)

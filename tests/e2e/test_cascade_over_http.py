@@ -1,0 +1,113 @@
+"""A cascade live, end to end: the fake venues crash, the liquidation and kline streams say who
+is forced out, and a `/watch BTC squeeze` chat gets one thread: the early warning rings within
+two polls, confirmation, escalation and the summary reply to it quietly."""
+
+from __future__ import annotations
+
+import re
+import time
+from decimal import Decimal
+from pathlib import Path
+
+from tests.e2e.test_alerts_over_http import _polls
+from tests.e2e.test_market_over_http import market_bot
+from tests.fakes.exchange import FakeExchange
+from tests.fakes.telegram_api import FakeTelegramAPI, SentMessage
+
+POLL_S = 1.0
+QUIET_S = 4.0  # the event is over after this long without a cascade reading
+CHAT = 1001
+
+
+def _long_liquidations(fx: FakeExchange, count: int, price: int = 58300) -> None:
+    """`count` Binance forced sells of 10 BTC: longs liquidated, as `!forceOrder@arr` sends."""
+    for i in range(count):
+        at = fx.now_ms + i
+        order = {"s": "BTCUSDT", "S": "SELL", "q": "10", "z": "10", "p": str(price)}
+        fx.push_ws(
+            "binance", {"e": "forceOrder", "E": at, "o": {**order, "ap": str(price), "T": at}}
+        )
+
+
+def _minute(fx: FakeExchange, minute: int, *, close: int, volume: int, taker_buy: int) -> None:
+    """The open minute so far: from 60,000 down to 58,100, and the close given."""
+    fx.push_kline(
+        "BTC",
+        minute,
+        open=60000,
+        high=60000,
+        low=58100,
+        close=close,
+        volume=volume,
+        taker_buy=taker_buy,
+    )
+
+
+def _alerts(api: FakeTelegramAPI, before: int) -> list[SentMessage]:
+    return [m for m in api.sent_messages(CHAT)[before:] if m.method == "sendMessage"]
+
+
+async def test_a_crash_with_long_liquidations_is_one_thread_from_early_to_over(
+    tmp_path: Path,
+) -> None:
+    async with FakeExchange() as fx:
+        fx.set("BTC", mark=60000, index=60000, oi_coin=90000)
+        fx.history_drift = Decimal("-0.0002")  # OI eased 0.02 % a bar into now: a calm day
+        fx.history_on_grid = True  # else a first start reads as a gap before the live bar
+        async with market_bot(
+            tmp_path, fx, poll_seconds=POLL_S, cascade_quiet_minutes=QUIET_S / 60
+        ) as bot:
+            assert "rule #1" in await bot.ask("/watch BTC squeeze")
+            await _polls(fx, 3)
+            before = len(bot.api.sent_messages(CHAT))
+            minute = fx.now_ms // 60_000 * 60_000
+
+            # -3 % in the open minute, 900 BTC traded (750 sold by takers), $23.3M of longs
+            # liquidated: 0.11 % of the $21B open interest. OI has not moved yet.
+            fx.set("BTC", mark=58200, index=58250)
+            _minute(fx, minute, close=58150, volume=900, taker_buy=150)
+            _long_liquidations(fx, 40)
+            polls_then = fx.requests["/hyperliquid/info"]
+            raised = time.monotonic()
+            await bot.api.wait_for(lambda: len(_alerts(bot.api, before)) >= 1, timeout=15)
+            seconds = time.monotonic() - raised
+            polls = fx.requests["/hyperliquid/info"] - polls_then
+            print(f"early warning in chat after {seconds:.2f} s, {polls} polls")
+            assert polls <= 2
+            [early] = _alerts(bot.api, before)
+            assert "🚨 <b>Early</b> · <b>BTC likely long squeeze starting: price -3.1% in" in (
+                early.text
+            )
+            # OI has not moved: -0.02 % against a backfilled bar, 0 against a live one (which of
+            # the two the run starts on depends on where the wall clock sits in its 5-min bar).
+            assert re.search(r"OI [+-]0\.0%, longs liquidated \$23\.3M", early.text)
+            assert "taker sell share pct +83.33" in early.text  # 750 of 900, from the klines
+            assert "data age 0 min" in early.text and "rule #1" in early.text
+            assert not early.silent and early.reply_to is None
+
+            # OI follows: -3 % (-4.1 % from its peak of 4 h ago, 91,008 a venue) confirms the
+            # event, -10 % (-11.0 %) escalates it, each in its thread.
+            fx.set("BTC", oi_coin=87300)
+            await bot.api.wait_for(lambda: len(_alerts(bot.api, before)) >= 2, timeout=15)
+            fx.set("BTC", oi_coin=81000)
+            await bot.api.wait_for(lambda: len(_alerts(bot.api, before)) >= 3, timeout=15)
+            _, confirmed, escalated = _alerts(bot.api, before)
+            assert (
+                "<b>Confirmed</b> · <b>BTC long squeeze in progress: OI -4.1% from"
+                in confirmed.text
+            )
+            assert "<b>Escalated to extreme</b> · <b>BTC long squeeze in progress: OI -11.0%" in (
+                escalated.text
+            )
+
+            # The market back where it was: no cascade reading, and after QUIET_S the summary.
+            fx.set("BTC", mark=60000, index=60000, oi_coin=90000)
+            _minute(fx, minute, close=60000, volume=950, taker_buy=180)
+            await bot.api.wait_for(lambda: len(_alerts(bot.api, before)) >= 4, timeout=QUIET_S + 15)
+            over = _alerts(bot.api, before)[3]
+            assert "✅ <b>Over</b> · <b>BTC long squeeze over after" in over.text
+            assert "liquidated: longs 23.3M USD, shorts 0.0M USD" in over.text
+            for reply in (confirmed, escalated, over):
+                assert reply.reply_to == early.message_id and reply.silent
+            await _polls(fx, 2)
+            assert len(_alerts(bot.api, before)) == 4  # nothing else, nothing twice

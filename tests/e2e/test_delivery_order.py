@@ -1,0 +1,225 @@
+"""Issue 17 against the fake Bot API: urgent alerts first, threads as replies, paid broadcast
+within its budget, broadcast channels; and issue 16's long merged alerts split whole."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram import Bot
+
+from bot.alerts.pipeline import AlertPipeline
+from bot.app import broadcast_bot
+from bot.config import Settings
+from bot.delivery.channels import resolve_channels
+from bot.delivery.priority import Priority
+from bot.delivery.sender import Sender
+from bot.market.models import TickResult, Venue, VenueResult
+from bot.market_service import MarketService
+from bot.metrics import Metrics
+from bot.rules.grammar import parse_rule
+from bot.rules.matcher import Firing, Matcher, WatchRule
+from bot.watch_service import WatchService
+from storage.db import make_session_factory
+from storage.repositories.outbox import OutboxRepository, OutgoingAlert
+from storage.repositories.rules import RuleRepository
+from storage.repositories.snapshots import SnapshotRepository
+from tests.e2e.conftest import start_bot
+from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.storage.test_alert_pipeline import NOW, history
+
+TOKEN = "123456:TEST"
+
+
+async def _nothing(*_: int) -> None:
+    return None
+
+
+@asynccontextmanager
+async def sending(
+    engine: AsyncEngine, *, limits: bool = False, **options: object
+) -> AsyncIterator[tuple[FakeTelegramAPI, OutboxRepository, Sender]]:
+    """The fake Bot API (enforcing Telegram's rates if `limits`), the outbox and a sender on
+    the bot `oiwatch run` gives it (behind the rate limiter)."""
+    async with FakeTelegramAPI(TOKEN, enforce_limits=limits) as api:
+        bot = broadcast_bot(Settings(telegram_token=TOKEN, telegram_api_url=api.base_url))
+        await bot.initialize()
+        outbox = OutboxRepository(make_session_factory(engine))
+        sender = Sender(bot, outbox, on_chat_gone=_nothing, on_chat_migrated=_nothing, **options)  # type: ignore[arg-type]
+        try:
+            yield api, outbox, sender
+        finally:
+            await bot.shutdown()
+
+
+async def _drain(sender: Sender, outbox: OutboxRepository, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        await sender.drain_once()
+        counts = await outbox.counts()
+        if not counts.get("pending") and not counts.get("sending"):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"still queued: {await outbox.counts()}")
+
+
+def _alert(chat: int, key: str, text: str, **fields: object) -> OutgoingAlert:
+    return OutgoingAlert(chat, key, text, **fields)  # type: ignore[arg-type]
+
+
+async def test_an_urgent_alert_queued_after_50_normal_ones_is_sent_first(
+    engine: AsyncEngine,
+) -> None:
+    async with sending(engine, batch=1) as (api, outbox, sender):
+        now = datetime.now(UTC)
+        await outbox.enqueue([_alert(c, f"n{c}", f"normal {c}") for c in range(1, 51)], now)
+        await outbox.enqueue([_alert(51, "u", "squeeze!", priority=Priority.URGENT)], now)
+        await sender.drain_once()
+        assert [m.text for m in api.sent_messages()] == ["squeeze!"]
+        await sender.drain_once()
+        assert [m.text for m in api.sent_messages()][1:] == ["normal 1"]  # then by age
+
+
+async def test_a_threads_second_message_is_a_reply_to_the_first(engine: AsyncEngine) -> None:
+    async with sending(engine) as (api, outbox, sender):
+        thread = "BTC:long_squeeze:2026-11-24T11:40"
+        await outbox.enqueue([_alert(7, "a", "early", thread=thread)], datetime.now(UTC))
+        await _drain(sender, outbox)
+    # A new sender (a restart, another leader) still finds the thread's first message.
+    async with sending(engine) as (api, outbox, sender):
+        await outbox.enqueue(
+            [
+                _alert(7, "b", "confirmed", thread=thread, silent=True),
+                _alert(7, "c", "other cascade", thread="ETH:short_squeeze:x"),
+            ],
+            datetime.now(UTC),
+        )
+        await _drain(sender, outbox)
+        confirmed, other = api.sent_messages(7)
+        [first] = [r for r in await outbox.messages(7) if r.text == "early"]
+        assert (confirmed.reply_to, confirmed.silent) == (first.message_id, True)
+        assert (other.reply_to, other.silent) == (None, False)
+        assert first.message_id is not None
+        assert api.calls("sendMessage")[-2].params["reply_parameters"] == {
+            "message_id": first.message_id,
+            "allow_sending_without_reply": True,
+        }
+
+
+async def test_a_paid_budget_that_runs_out_falls_back_to_the_free_rate_without_a_429(
+    engine: AsyncEngine,
+) -> None:
+    """150 urgent alerts, a budget of 60: 60 go paid (allow_paid_broadcast, past 30/s), 90 at
+    the free 30/s; the fake enforces both rates and answers no 429; the spent budget survives
+    a new sender. (How fast paid goes is bench/bench_fanout.py's figure, not a timed test.)"""
+    metrics = Metrics()
+    async with sending(
+        engine, limits=True, paid_per_day=60, on_delivered=metrics.observe_delivery
+    ) as (api, outbox, sender):
+        urgent = [
+            _alert(c, f"u{c}", f"squeeze {c}", priority=Priority.URGENT) for c in range(1, 151)
+        ]
+        await outbox.enqueue(urgent, datetime.now(UTC))
+        started = time.monotonic()
+        await _drain(sender, outbox, timeout=20)
+        elapsed = time.monotonic() - started
+        sent = api.sent_messages()
+        assert len({m.chat_id for m in sent}) == 150 and api.rate_limited == 0
+        assert [m.paid for m in sent] == [True] * 60 + [False] * 90  # paid first, then free
+        assert sender.stats.paid == 60 and sender.budget is not None
+        assert sender.budget.spent == 60
+        assert elapsed >= 90 / 30 - 0.2  # the rest at the free rate
+        scrape = metrics.render().decode()
+        assert 'oiwatch_alert_delivery_seconds_count{priority="urgent"} 150.0' in scrape
+    async with sending(engine, limits=True, paid_per_day=60) as (api, outbox, sender):
+        await outbox.enqueue(
+            [_alert(500, "late", "one more", priority=Priority.URGENT)], datetime.now(UTC)
+        )
+        await _drain(sender, outbox)
+        assert [m.paid for m in api.sent_messages()] == [False]  # today's budget is spent
+
+
+async def test_200_firings_for_one_chat_arrive_split_between_whole_alerts(
+    engine: AsyncEngine,
+) -> None:
+    """Issue 16: 200 firings in one tick made one 23,491-character message that Telegram
+    refused (400) and the sender marked dead. Now: messages under 4,096 characters, each
+    firing whole in exactly one of them, in order, all delivered."""
+    rule = parse_rule("BTC funding > 0.05% on bybit")
+    firings = [Firing(WatchRule(i, 7, rule), "BTC", 0.0008, 0.0005) for i in range(1, 201)]
+    alerts = AlertPipeline._chat_alerts(7, firings, {}, {"BTC": 30.0}, "20261124T120000", NOW)
+    steps = iter(range(10**6))
+
+    def fast_clock() -> datetime:  # per-chat pacing passes at once
+        return datetime.now(UTC) + timedelta(seconds=2 * next(steps))
+
+    async with sending(engine, clock=fast_clock) as (api, outbox, sender):
+        await outbox.enqueue(alerts, NOW)
+        await _drain(sender, outbox, timeout=30)
+        texts = [m.text for m in api.sent_messages(7)]
+    assert len(texts) == 6
+    assert all(len(t) <= 4096 for t in texts)
+    assert await outbox.counts() == {"sent": 6}
+    ids = [int(i) for t in texts for i in re.findall(r"crossed \(#(\d+)\)", t)]
+    assert ids == list(range(1, 201))
+    for t in texts:
+        lines = t.split("\n")
+        assert len(lines) % 2 == 0 and all("crossed" in line for line in lines[::2])
+        assert t.count("<b>") == t.count("</b>")
+
+
+async def test_a_warning_goes_once_to_the_broadcast_channel_and_privately_to_subscribers(
+    engine: AsyncEngine,
+) -> None:
+    sessions = make_session_factory(engine)
+    snapshots = SnapshotRepository(sessions)
+    await snapshots.save(history(crash_on={Venue.BINANCE, Venue.BYBIT}))
+    market = MarketService(snapshots, None, {"BTC"}, clock=lambda: NOW)
+    market.last_tick = TickResult(
+        {v: VenueResult(v, (), False, None, 1, 0.1, NOW) for v in (Venue.BINANCE, Venue.BYBIT)}
+    )
+    watch = WatchService(RuleRepository(sessions), Matcher(), cap=50)
+    await watch.add(101, 101, "* squeeze", NOW)
+    await watch.add(102, 102, "BTC squeeze", NOW)
+    async with sending(engine, limits=True) as (api, outbox, sender):
+        api.set_chat(-1001500, type="channel", title="oiwatch all", username="oiwatch_all")
+        bot: Bot = sender.bot
+        channels = await resolve_channels(bot, {"*": "@oiwatch_all", "ETH": "@no_such_chan"})
+        assert channels == {"*": -1001500, "ETH": -1000000000013}
+        pipeline = AlertPipeline(
+            market, watch, outbox, asyncio.Event(), clock=lambda: NOW, channels={"*": -1001500}
+        )
+        assert await pipeline.after_poll() == 3
+        assert await pipeline.after_poll() == 0  # the same cascade next tick: no news
+        await _drain(sender, outbox)
+        [post] = api.sent_messages(-1001500)
+        assert post.text.startswith("🚨 <b>BTC long squeeze in progress")
+        assert "rule #" not in post.text
+        for chat in (101, 102):
+            [private] = api.sent_messages(chat)
+            assert "BTC long squeeze in progress" in private.text
+        assert {r.priority for c in (-1001500, 101, 102) for r in await outbox.messages(c)} == {
+            "urgent"
+        }
+        assert api.rate_limited == 0
+
+
+async def test_watch_squeeze_in_private_names_the_channel_as_the_fast_path(
+    tmp_path: Path,
+) -> None:
+    async with start_bot(tmp_path, broadcast_channels="BTC=@oiwatch_btc,*=@oiwatch_all") as bot:
+        reply = await bot.ask("/watch * squeeze")
+        assert "rule #1" in reply
+        assert reply.endswith(
+            "Fast path: join @oiwatch_all: joins are instant; private alerts queue behind "
+            "Telegram's 30/s limit when many people subscribe. Your private alert stays on."
+        )
+        assert "join @oiwatch_btc:" in await bot.ask("/watch BTC squeeze")
+        assert "Fast path" not in await bot.ask("/watch BTC funding > 0.05%")
+        assert "Fast path" not in await bot.ask("/watch ETH squeeze", chat_id=-500, user_id=9)

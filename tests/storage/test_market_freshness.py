@@ -1,0 +1,193 @@
+"""One freshness rule for replies and alerts: a venue's numbers are used only while its last
+answer was good and held the asset; otherwise it is left out and named, with since when."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal as D
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.alerts.pipeline import AlertPipeline
+from bot.market.collector import Collector
+from bot.market.models import Snapshot, TickResult, Venue, VenueResult
+from bot.market.overview_text import render
+from bot.market_service import DataUnavailable, MarketService
+from bot.rules.matcher import Matcher
+from bot.watch_service import WatchService
+from storage.db import make_session_factory
+from storage.repositories.outbox import OutboxRepository
+from storage.repositories.rules import RuleRepository
+from storage.repositories.snapshots import SnapshotRepository
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def snap(venue: Venue, ts: datetime, asset: str = "BTC", funding: str = "0.0001") -> Snapshot:
+    price, oi = (D(60000), D(90000)) if asset == "BTC" else (D(3000), D(2000000))
+    return Snapshot(
+        venue=venue,
+        symbol=f"{asset}USDT",
+        asset=asset,
+        inverse=False,
+        ts=ts,
+        mark=price,
+        index=price,
+        last=price,
+        oi_contracts=oi,
+        oi_coin=oi,
+        oi_usd=oi * price,
+        funding_rate=D(funding),
+        funding_interval_hours=8,
+        next_funding_time=None,
+        volume_24h_coin=None,
+        volume_24h_usd=None,
+    )
+
+
+def answer(venue: Venue, *snapshots: Snapshot, failure: str | None = None) -> VenueResult:
+    return VenueResult(venue, snapshots, failure is not None, failure, 1, 0.1, NOW)
+
+
+async def refusal(market: MarketService) -> str:
+    with pytest.raises(DataUnavailable) as error:
+        await market.fresh("BTC")
+    return str(error.value)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def market(engine: AsyncEngine, clock: Clock) -> MarketService:
+    return MarketService(SnapshotRepository(make_session_factory(engine)), None, {"BTC"}, clock)
+
+
+async def test_a_failing_venue_leaves_the_rows_and_the_total_at_once(
+    market: MarketService, clock: Clock
+) -> None:
+    await market.take(answer(Venue.BINANCE, snap(Venue.BINANCE, NOW)))
+    await market.take(answer(Venue.OKX, snap(Venue.OKX, NOW)))
+    before, left_out = await market.overview("BTC")
+    assert ([v.venue for v in before.venues], before.total.oi_coin, left_out) == (
+        ["binance", "okx"],
+        180000.0,
+        {},
+    )
+    clock.now = NOW + timedelta(seconds=60)
+    await market.take(answer(Venue.BINANCE, snap(Venue.BINANCE, clock.now)))
+    await market.take(answer(Venue.OKX, failure="server error 500"))
+    after, left_out = await market.overview("BTC")
+    # OKX's row is one minute old, well inside FRESH: still it is out, of the rows and of ALL.
+    assert [v.venue for v in after.venues] == ["binance"]
+    assert (after.total.oi_coin, after.total.oi_usd) == (90000.0, 5.4e9)
+    assert left_out == {"okx": "since 12:01 UTC (server error 500)"}
+    text = render(after, left_out, html=False)
+    assert text.startswith("BTC perpetuals · 1 venues · data 0s old")
+    assert text.endswith("\nLeft out: okx since 12:01 UTC (server error 500)")
+    # The venue stays named with the time it started failing, whatever it says later.
+    clock.now = NOW + timedelta(minutes=3)
+    await market.take(answer(Venue.OKX, failure="slow: no answer after 45.0s"))
+    assert (await market.current("BTC")).left_out == {
+        "okx": "since 12:01 UTC (slow: no answer after 45.0s)"
+    }
+    clock.now = NOW + timedelta(minutes=4)
+    await market.take(answer(Venue.OKX, snap(Venue.OKX, clock.now)))
+    recovered = await market.current("BTC")
+    assert (sorted(r.venue for r in recovered.rows), recovered.left_out) == (["binance", "okx"], {})
+
+
+async def test_a_replica_that_stopped_polling_goes_by_the_rows(
+    market: MarketService, clock: Clock
+) -> None:
+    """It saw OKX fail, then lost the lead; the new leader stores OKX's good rows."""
+    await market.take(answer(Venue.OKX, failure="server error 500"))
+    clock.now = NOW + timedelta(minutes=5, seconds=1)
+    await market.snapshots.save([snap(Venue.OKX, clock.now)])
+    current = await market.current("BTC")
+    assert ([r.venue for r in current.rows], current.left_out) == (["okx"], {})
+
+
+async def test_an_asset_missing_from_the_venues_last_answer_is_not_current(
+    market: MarketService, clock: Clock
+) -> None:
+    await market.take(answer(Venue.OKX, snap(Venue.OKX, NOW)))
+    clock.now = NOW + timedelta(seconds=30)
+    await market.take(answer(Venue.OKX, snap(Venue.OKX, clock.now, "ETH")))
+    current = await market.current("BTC")
+    assert (current.rows, current.left_out) == (
+        [],
+        {"okx": "(no BTC in its answers since 12:00 UTC)"},
+    )
+    assert await refusal(market) == (
+        "No fresh data for BTC. Left out: okx (no BTC in its answers since 12:00 UTC)."
+    )
+
+
+async def test_no_data_says_which_venue_is_unreachable_since_when(
+    market: MarketService, clock: Clock
+) -> None:
+    off = "Market data is switched off on this bot (OIWATCH_VENUES is empty)."
+    assert await refusal(market) == off
+    market.collector = Collector([])
+    assert await refusal(market) == "No data for BTC yet: the first poll is still running."
+    clock.now = NOW + timedelta(minutes=3)
+    assert await refusal(market) == "No venue has sent data for BTC since 12:00 UTC."
+    for minute in range(3, 8):
+        clock.now = NOW + timedelta(minutes=minute)
+        await market.take(
+            answer(Venue.BINANCE, failure="unreachable (its address does not resolve)")
+        )
+    assert await refusal(market) == (
+        "No fresh data for BTC. "
+        "Left out: binance since 12:03 UTC (unreachable (its address does not resolve))."
+    )
+
+
+async def test_a_follower_names_a_venue_whose_data_aged_out(
+    market: MarketService, clock: Clock
+) -> None:
+    """A replica that does not poll knows only the stored rows and their age."""
+    await market.snapshots.save([snap(Venue.OKX, NOW), snap(Venue.BINANCE, NOW)])
+    clock.now = NOW + timedelta(minutes=4)
+    await market.snapshots.save([snap(Venue.BINANCE, clock.now)])
+    clock.now = NOW + timedelta(minutes=7)
+    current = await market.fresh("BTC")
+    assert [r.venue for r in current] == ["binance"]
+    _, left_out = await market.overview("BTC")
+    assert left_out == {"okx": "(last data 7 min old)"}
+
+
+@pytest.mark.parametrize(("with_btc", "alerts"), [(False, 0), (True, 1)])
+async def test_alerts_read_the_same_rule_as_replies(
+    engine: AsyncEngine, clock: Clock, with_btc: bool, alerts: int
+) -> None:
+    """OKX answered this poll but without BTC: its 4-minute-old BTC row (funding 0.08 %) is
+    within FRESH, yet no alert may rest on it. With BTC in the answer, the rule fires."""
+    sessions = make_session_factory(engine)
+    market = MarketService(SnapshotRepository(sessions), None, {"BTC", "ETH"}, clock)
+    old = snap(Venue.OKX, NOW - timedelta(minutes=4), funding="0.0008")
+    await market.snapshots.save([old])
+    rows = [snap(Venue.OKX, NOW, "ETH"), *([replace(old, ts=NOW)] if with_btc else [])]
+    result = answer(Venue.OKX, *rows)
+    await market.take(result)
+    market.last_tick = TickResult({Venue.OKX: result})
+    watch = WatchService(RuleRepository(sessions), Matcher(), cap=50)
+    await watch.add(401, 401, "BTC funding > 0.03% on okx", NOW)
+    pipeline = AlertPipeline(
+        market, watch, OutboxRepository(sessions), asyncio.Event(), clock=clock
+    )
+    assert await pipeline.after_poll() == alerts
