@@ -344,7 +344,9 @@ def confirmed(
         ]
         if not recent:
             continue
-        peak, peak_at = max(recent)
+        # Ties go to the earlier bar: with flat OI the despiked value of the newest bar can equal
+        # the peak, and a peak on the newest bar leaves no drop to confirm.
+        peak, peak_at = max(recent, key=lambda sample: (sample[0], -sample[1]))
         drop = -_pct(now_oi, peak)
         usual = drawdowns.get(window)
         need = settings.squeeze_oi_drop_pct
