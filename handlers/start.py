@@ -18,6 +18,7 @@ from handlers.channels import USAGE as CHANNEL_USAGE
 from handlers.charts import CHART_USAGE
 from handlers.context import BotContext
 from handlers.market import USAGE as MARKET_USAGE
+from handlers.positions import ADD_USAGE
 from handlers.rules import EDIT_USAGE, UNWATCH_USAGE
 from handlers.settings import USAGE as SETTINGS_USAGE
 
@@ -112,6 +113,20 @@ COMMANDS: tuple[CommandDoc, ...] = (
         SETTINGS_USAGE,
         N_("time zones are IANA names like Europe/Berlin; cooldown up to 24h (m = minutes)."),
     ),
+    CommandDoc(
+        "pos",
+        N_("Guard your position: alerts before liquidation, private chat only"),
+        (
+            "/pos add BTC long 50000 50x size=0.2 binance",
+            "/pos add ETH short 3200 20x size=5 levels=10,5,2",
+            "/pos",
+        ),
+        ADD_USAGE,
+        N_(
+            "private chats only; levels up to 5 percentages; funding= a rate per 8h; cost= USD a "
+            "settlement; then /pos close|edit|snooze <id>. Your claim: no API keys."
+        ),
+    ),
     CommandDoc("levels", N_("Where liquidation clusters probably sit (model)"), ("/levels BTC",)),
     CommandDoc("score", N_("How past warnings played out"), ("/score BTC",)),
     CommandDoc(
@@ -131,6 +146,7 @@ GROUPS = (
     (N_("Risk math"), ("liq", "funding")),
     (N_("Market"), ("oi", "chart", "levels", "score")),
     (N_("Alerts"), ("watch", "watches", "edit", "unwatch", "settings", "channel")),
+    (N_("Your positions"), ("pos",)),
 )
 
 
