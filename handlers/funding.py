@@ -18,7 +18,7 @@ from bot.chat_input import (
     parse_hours,
     parse_number,
 )
-from bot.market.overview_text import named
+from bot.market.overview_text import age_text, named
 from bot.market_service import DataUnavailable, MarketService, UnknownAsset
 from bot.risk.funding import quote_funding
 from bot.risk.models import FundingQuote, FundingRequest, RiskInputError
@@ -137,8 +137,8 @@ async def live_funding_reply(args: list[str], market: MarketService | None) -> s
             f"{verb} <b>{amount(quote.total_cost, UNIT)}</b> ({quote.intervals} × "
             f"{money(quote.per_interval)}), {pct(quote.apr_simple)} a year"
         )
-    age = int((market.clock() - max(r.ts for r in rows)).total_seconds())
-    lines.append(f"Assumes today's rates hold for the whole hold; data {age}s old.")
+    age = age_text((market.clock() - max(r.ts for r in rows)).total_seconds())
+    lines.append(f"Assumes today's rates hold for the whole hold; data {age} old.")
     if left_out:
         lines.append(f"Left out: {escape(named(left_out))}")
     return "\n".join(lines)

@@ -19,6 +19,7 @@ from bot.chat_input import (
     parse_liq,
     parse_number,
 )
+from bot.market.overview_text import age_text, named
 from bot.market_service import DataUnavailable, MarketService, UnknownAsset
 from bot.risk.models import Formula, LiqQuote, LiqRequest, LiquidatedAtOnce, RiskInputError
 from bot.risk.quote import quote_liquidation
@@ -85,13 +86,17 @@ async def _with_live_mark(args: list[str], market: MarketService | None) -> tupl
     if market is None:
         raise DataUnavailable("Market data is switched off on this bot: give an entry price.")
     asset = market.resolve(args[0])
-    rows = await market.fresh(asset)
+    rows, left_out = await market.usable(asset)
     venue = next((w.lower() for w in args if w.lower() in KNOWN_VENUES), None)
     chosen = [r for r in rows if r.venue == venue] or sorted(rows, key=lambda r: -r.oi_usd)
     row = chosen[0]
     mark = Decimal(str(row.mark))
-    age = int((market.clock() - row.ts).total_seconds())
-    note = f"\nEntry = live mark on {row.venue}, {age}s old."
+    age = age_text((market.clock() - row.ts).total_seconds())
+    note = f"\nEntry = live mark on {row.venue}, {age} old."
+    if venue is not None and row.venue != venue:
+        # The venue's formula and tiers with another venue's mark: say why, as /oi words it.
+        why = left_out.get(venue, f"(no live {asset} mark)")
+        note += f"\nLeft out: {escape(named({venue: why}))}"
     return [format(mark, "f"), *args[1:3], asset.lower(), *args[3:]], note
 
 

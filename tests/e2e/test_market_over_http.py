@@ -107,6 +107,12 @@ async def test_a_failing_venue_is_named_and_left_out(tmp_path: Path) -> None:
             assert "okx " not in table.split("Left out")[0]
             assert "3 venues" in table
 
+            # /liq on OKX's formula takes another venue's mark, and says why not OKX's.
+            liq = await bot.ask("/liq BTC 20x long okx mmr=0.4%")
+            # OKX with its 0.05 % taker fee: (3,000 - 60,000) / (0.004 + 0.0005 - 1) = 57,257.66
+            assert "BTCUSDT long 20x: liquidation at 57,257.66" in liq
+            assert re.search(r"Entry = live mark on \w+, \d+s old\.\n" + left_out, liq), liq
+
 
 async def test_no_fresh_data_says_which_venues_failed(tmp_path: Path) -> None:
     async with FakeExchange() as fx:
