@@ -70,6 +70,15 @@ async def target_chat(
     return None
 
 
+# A built-in warning has no threshold to cross: say what it sends instead.
+CROSSING = "You'll get one alert when it crosses"
+WHAT_YOU_GET = {
+    Metric.SQUEEZE: "You'll get one thread per squeeze: the early warning rings, its "
+    "confirmation, escalation and summary reply to it quietly",
+    Metric.OVERHEATING: "You'll get an alert when overheating starts or grows more severe",
+}
+
+
 async def _cooldown(context: BotContext, chat_id: int) -> timedelta:
     """New rules get the chat's cooldown from /settings."""
     repository = context.services.chat_settings
@@ -111,7 +120,8 @@ async def watch_command(update: Update, context: BotContext) -> None:
         whose = "its" if len(rest) < len(args) else "your"
         reply = (
             f"Watching <b>{escape(rule.text)}</b> (rule #{rule.id}). "
-            f"You'll get one alert when it crosses; {escape(listing)} lists {whose} rules."
+            f"{WHAT_YOU_GET.get(rule.spec.metric, CROSSING)}; "
+            f"{escape(listing)} lists {whose} rules."
         )
         channel = fast_path(context.services.settings.broadcast_channels, rule.spec.asset)
         if channel and rule.spec.metric is Metric.SQUEEZE and chat_id > 0:

@@ -403,3 +403,10 @@ async def test_cross_without_a_venue_is_answered(chat: ChatHarness) -> None:
     reply = await chat.ask("/liq 50000 20x long cross balance=5000")
     assert reply.startswith("<b>long 20x: liquidation at 45,226.13 USDT</b>")
     assert "Cross-margin formula (Binance form, no tiers), default mmr: mmr 0.500%" in reply
+
+
+async def test_a_built_in_warning_says_what_it_sends_not_that_it_crosses(chat: ChatHarness) -> None:
+    assert await chat.ask("/watch ETH overheating") == (
+        "Watching <b>ETH overheating</b> (rule #1). You'll get an alert when overheating starts "
+        "or grows more severe; /watches lists your rules."
+    )
