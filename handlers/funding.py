@@ -18,7 +18,7 @@ from bot.chat_input import (
     parse_hours,
     parse_number,
 )
-from bot.market.overview_text import age_text, named
+from bot.market.overview_text import age_text, named, rate_text
 from bot.market_service import DataUnavailable, MarketService, UnknownAsset
 from bot.risk.funding import quote_funding
 from bot.risk.models import FundingQuote, FundingRequest, RiskInputError
@@ -133,7 +133,7 @@ async def live_funding_reply(args: list[str], market: MarketService | None) -> s
             return usage_text(UsageError(str(error), *usage))
         verb = "you pay" if quote.you_pay else ("you receive" if quote.payer else "nobody pays")
         lines.append(
-            f"{row.venue} {pct(quote.request.rate, 4, signed=True)}/{row.funding_interval_hours}h: "
+            f"{row.venue} {rate_text(row.funding_rate)}%/{row.funding_interval_hours}h: "
             f"{verb} <b>{amount(quote.total_cost, UNIT)}</b> ({quote.intervals} × "
             f"{money(quote.per_interval)}), {pct(quote.apr_simple)} a year"
         )
