@@ -26,7 +26,7 @@ from bot.market.liquidations import (
 from bot.market.models import LiquidationEvent, TickResult, Venue, VenueResult
 from bot.market.okx import OkxFetcher
 from bot.market.overview import AssetOverview, build_overview
-from bot.market.overview_text import named
+from bot.market.overview_text import age_text, named
 from bot.market.streams import StreamConsumer
 from storage.models import MarketSnapshot
 from storage.repositories.snapshots import LiquidationFlow, SnapshotRepository
@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 FRESH = timedelta(minutes=5)
 NAMED_FOR = timedelta(hours=6)  # a venue silent longer than this is no longer named per asset
 FIRST_POLL_GRACE = timedelta(minutes=2)
+MARKET_OFF = "Market data is switched off on this bot (OIWATCH_VENUES is empty)."
 
 
 class UnknownAsset(LookupError):
@@ -208,9 +209,7 @@ class MarketService:
             )
         now = self.clock()
         if self.collector is None:
-            raise DataUnavailable(
-                "Market data is switched off on this bot (OIWATCH_VENUES is empty)."
-            )
+            raise DataUnavailable(MARKET_OFF)
         if self.polls == 0 and now - self.started < FIRST_POLL_GRACE:
             raise DataUnavailable(f"No data for {asset} yet: the first poll is still running.")
         raise DataUnavailable(
@@ -248,8 +247,8 @@ class MarketService:
             elif health is not None and asset not in health.assets:
                 left_out[row.venue] = f"(no {asset} in its answers since {clock_time(row.ts, now)})"
             elif now - row.ts > FRESH:
-                age = int((now - row.ts).total_seconds() // 60)
-                left_out[row.venue] = f"(last data {age} min old)"
+                age = age_text((now - row.ts).total_seconds())
+                left_out[row.venue] = f"(last data {age} old)"
             else:
                 usable.append(row)
         return Current(usable, left_out)

@@ -15,7 +15,7 @@ from bot.charts.service import Levels, PictureService, Scorecard
 from bot.charts.theme import CHART_WINDOWS, THEMES
 from bot.chat_input import UsageError, asset_word
 from bot.market.overview_text import compact
-from bot.market_service import DataUnavailable, UnknownAsset
+from bot.market_service import MARKET_OFF, DataUnavailable, UnknownAsset
 from bot.risk.clusters import LEVERAGE_MIX, Cluster
 from bot.signals.episodes import EPISODE_GAP
 from bot.signals.score import EXPECTED_DIRECTION, HORIZONS, MIN_EPISODES, Outcome
@@ -28,7 +28,6 @@ CHART_EXAMPLE = "/chart BTC 24h"
 LEVELS_USAGE = "/levels <asset> [dark|light]"
 SCORE_USAGE = "/score <asset>"
 T = TypeVar("T")
-OFF = "Market data is switched off on this bot (OIWATCH_VENUES is empty)."
 
 
 def _pictures(context: BotContext) -> PictureService | None:
@@ -65,7 +64,7 @@ async def _fetch(
 ) -> tuple[str, T] | None:
     """(asset, what `build` made), or None once the user has been told why not."""
     if pictures is None:
-        await message.reply_text(OFF)
+        await message.reply_text(MARKET_OFF)
         return None
     try:
         asset = pictures.market.resolve(word)

@@ -9,7 +9,7 @@ from telegram.constants import ParseMode
 
 from bot.chat_input import UsageError, asset_word
 from bot.market.overview_text import render
-from bot.market_service import DataUnavailable, MarketService, UnknownAsset
+from bot.market_service import MARKET_OFF, DataUnavailable, MarketService, UnknownAsset
 from handlers.context import BotContext
 from handlers.formatting import usage_text
 
@@ -25,7 +25,7 @@ def unknown_sentence(error: UnknownAsset) -> str:
 
 async def market_text(market: MarketService | None, args: list[str]) -> str:
     if market is None:
-        return "Market data is switched off on this bot (OIWATCH_VENUES is empty)."
+        return MARKET_OFF
     if len(args) != 1 or not asset_word(args[0]):
         return usage_text(UsageError("Which asset?", USAGE, EXAMPLE))
     try:
