@@ -82,7 +82,8 @@ class AlertPipeline:
     chat_settings: ChatSettingsRepository | None = None
     tracker: CascadeTracker = field(default_factory=CascadeTracker)
     channels: dict[str, int] = field(default_factory=dict)  # asset or * -> broadcast channel
-    _threads: set[str] = field(default_factory=set)  # cascade threads whose first message is out
+    # (chat, cascade thread) whose first message is out: a chat that joins mid-event rings once
+    _threads: set[tuple[int, str]] = field(default_factory=set)
     _baselines: dict[str, tuple[datetime, Baselines]] = field(default_factory=dict)
     _degraded: set[str] = field(default_factory=set)
     _levels: dict[
@@ -225,7 +226,7 @@ class AlertPipeline:
         warnings: dict[WarningKey, Warning],
         ages: dict[str, float],
         now: datetime,
-        threads: set[str],
+        threads: set[tuple[int, str]],
     ) -> int:
         by_chat: dict[int, list[Firing]] = defaultdict(list)
         for firing in firings:
@@ -234,7 +235,7 @@ class AlertPipeline:
         alerts = []
         quiet = await self._quiet_hours(list(by_chat))
         holds: list[tuple[OutgoingAlert, datetime, str]] = []
-        opened: set[str] = set()
+        opened: set[tuple[int, str]] = set()
         closed: set[str] = set()
         for chat_id, chat_firings in by_chat.items():
             hours = quiet.get(chat_id)
@@ -257,11 +258,11 @@ class AlertPipeline:
                         markup,
                         priority=Priority.URGENT,
                         thread=thread,
-                        silent=thread in threads,  # the first message of an event rings
+                        silent=(chat_id, thread) in threads,  # an event's first one rings
                         seen_at=now - timedelta(seconds=ages.get(firing.asset, 0.0)),
                     )
                 )
-                opened.add(thread)
+                opened.add((chat_id, thread))
                 if warning.stage is Stage.OVER:
                     closed.add(thread)
             if merged:
@@ -281,7 +282,7 @@ class AlertPipeline:
         for alert, until, header in holds:
             await self.outbox.hold(alert, until, now, header=header)
         threads |= opened
-        threads -= closed
+        threads -= {(chat, thread) for chat, thread in threads if thread in closed}
         if queued:
             log.info("%d alerts queued for %d chats", queued, len(by_chat))
             self.wake.set()

@@ -240,3 +240,17 @@ async def test_a_cascade_is_one_thread_and_a_failed_tick_announces_its_stage_aga
     )
     for reply in (confirmed, escalated):
         assert (reply.thread, reply.silent) == (early.thread, True)
+
+    # A chat that starts watching mid-event: its first message of the event rings.
+    await watch.add(402, 402, "BTC squeeze", NOW)
+    queued = []
+    for _ in range(9):  # calm again, 5 minutes a bar, until the quiet half hour has passed
+        clock[0] += timedelta(minutes=5)
+        await snapshots.save([snap(Venue.BINANCE, clock[0], 60000, 90000)])
+        queued.append(await pipeline.after_poll())
+    assert sum(queued) == 2 and max(queued) == 2  # the summary, once, to each chat
+    [*_, over] = await outbox.messages(401)
+    [joined] = await outbox.messages(402)
+    assert "<b>Over</b> · <b>BTC long squeeze over after" in joined.text
+    assert (over.thread, over.silent) == (early.thread, True)
+    assert (joined.thread, joined.silent) == (early.thread, False)
