@@ -76,16 +76,10 @@ async def _fetch(
     return None
 
 
-async def _zone(context: BotContext, chat_id: int) -> str:
-    """The chat's time zone (set with its quiet hours), for the chart's clock."""
-    repository = context.services.chat_settings
-    return (await repository.get(chat_id)).timezone if repository is not None else "UTC"
-
-
 async def send_chart(
     message: Message, context: BotContext, asset_word: str, window: str, theme: str
 ) -> None:
-    zone = await _zone(context, message.chat_id)
+    zone = await context.zone(message.chat_id)
     found = await _fetch(
         message, _pictures(context), asset_word, lambda p, a: p.chart(a, window, theme, zone)
     )
@@ -178,7 +172,7 @@ async def levels_command(update: Update, context: BotContext) -> None:
     except UsageError as error:
         await _refuse(message, usage_text(error))
         return
-    zone = await _zone(context, message.chat_id)
+    zone = await context.zone(message.chat_id)
     found = await _fetch(message, pictures, word, lambda p, asset: p.levels(asset, theme, zone))
     if found is None:
         return
@@ -257,5 +251,5 @@ async def score_command(update: Update, context: BotContext) -> None:
     if found is None:
         return
     asset, card = found
-    zone = await _zone(context, message.chat_id)
+    zone = await context.zone(message.chat_id)
     await message.reply_text(score_text(asset, card, zone), parse_mode=ParseMode.HTML)

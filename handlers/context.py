@@ -25,3 +25,8 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
             ttl = self.services.settings.admin_cache_seconds
             cache = self.application.bot_data[ADMINS_KEY] = AdminCache(ttl_s=ttl)
         return cache
+
+    async def zone(self, chat_id: int) -> str:
+        """The chat's time zone from /settings (UTC until set): mute times, charts, scores."""
+        repository = self.services.chat_settings
+        return (await repository.get(chat_id)).timezone if repository is not None else "UTC"

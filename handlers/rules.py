@@ -129,13 +129,6 @@ async def watch_command(update: Update, context: BotContext) -> None:
     await message.reply_text(reply, parse_mode=ParseMode.HTML)
 
 
-async def _zone(context: BotContext, chat_id: int) -> ZoneInfo:
-    """The chat's time zone from /settings (UTC until set)."""
-    repository = context.services.chat_settings
-    name = (await repository.get(chat_id)).timezone if repository is not None else "UTC"
-    return ZoneInfo(name)
-
-
 def local_time(moment: datetime, zone: ZoneInfo) -> str:
     """'Tue 02 Dec 04:23 Europe/Berlin': a mute of a day needs the date, in the reader's zone."""
     return f"{moment.astimezone(zone):%a %d %b %H:%M} {zone.key}"
@@ -168,7 +161,7 @@ async def rules_listing(
     rules = await _service(context).list(chat_id)
     if not rules:
         return f"No rules here yet. Try <code>{escape(EXAMPLE)}</code>", None
-    now, zone = datetime.now(UTC), await _zone(context, chat_id)
+    now, zone = datetime.now(UTC), ZoneInfo(await context.zone(chat_id))
     lines = [f"<b>{LISTING_TITLE}</b>", *(_rule_line(r, now, zone) for r in rules)]
     if len(rules) > BUTTON_RULES:
         lines.append(
@@ -298,7 +291,7 @@ async def rule_button(update: Update, context: BotContext) -> None:
     elif action == "mute" and len(parts) == 4 and parts[2] in MUTES:
         until = datetime.now(UTC) + MUTES[parts[2]]
         await service.mute(rule.chat_id, rule_id, until)
-        zone = await _zone(context, rule.chat_id)
+        zone = ZoneInfo(await context.zone(rule.chat_id))
         await query.answer(f"Muted until {local_time(until, zone)}.")
         await _refresh_listing(query, context, rule.chat_id)
     else:
