@@ -32,6 +32,14 @@ def money(value: Decimal) -> str:
     return _grouped(value, 2)
 
 
+def each(value: Decimal) -> str:
+    """A per-settlement amount: cents, unless cents would round it, so the count times it
+    multiplies back to the total shown (72 × 0.125, not 72 × 0.13, for 9.00)."""
+    if value == value.quantize(Decimal("0.01")):
+        return money(value)
+    return price(value)
+
+
 def coins(value: Decimal) -> str:
     """A coin quantity to the satoshi, no trailing zeros: 0.02, 1, 0.00012345."""
     return f"{value.quantize(Decimal('1e-8'), rounding=ROUND_HALF_UP).normalize():,f}"

@@ -24,7 +24,7 @@ from bot.risk.funding import quote_funding
 from bot.risk.models import FundingQuote, FundingRequest, RiskInputError
 from bot.side import Side
 from handlers.context import BotContext
-from handlers.formatting import amount, duration, money, pct, price, usage_text
+from handlers.formatting import amount, duration, each, money, pct, price, usage_text
 from handlers.market import unknown_sentence
 
 # Funding settles in the margin currency: USDT for the perpetuals this bot polls.
@@ -57,7 +57,7 @@ def format_funding(quote: FundingQuote) -> str:
         verb = "You pay" if quote.you_pay else "You receive"
         lines.append(f"{verb}: {who}.")
     lines.append(
-        f"Settlements crossed: {quote.intervals} × {money(quote.per_interval)} = "
+        f"Settlements crossed: {quote.intervals} × {each(quote.per_interval)} = "
         f"<b>{money(quote.total_cost)}</b> {UNIT}"
     )
     lines.append(
@@ -135,7 +135,7 @@ async def live_funding_reply(args: list[str], market: MarketService | None) -> s
         lines.append(
             f"{row.venue} {rate_text(row.funding_rate)}%/{row.funding_interval_hours}h: "
             f"{verb} <b>{amount(quote.total_cost, UNIT)}</b> ({quote.intervals} × "
-            f"{money(quote.per_interval)}), {pct(quote.apr_simple)} a year"
+            f"{each(quote.per_interval)}), {pct(quote.apr_simple)} a year"
         )
     age = age_text((market.clock() - max(r.ts for r in rows)).total_seconds())
     lines.append(f"Assumes today's rates hold for the whole hold; data {age} old.")

@@ -93,7 +93,7 @@ async def test_oi_live_liq_and_funding_from_polled_venues(tmp_path: Path) -> Non
             assert "hyperliquid +0.0050%/1h: you pay <b>36.00 USDT</b> (72 × 0.50)" in funding
             # Hyperliquid's 1h rate as /oi shows it: 0.00125 %, not rounded to 0.0013 %.
             btc = await bot.ask("/funding BTC 10000 long 3d")
-            assert "hyperliquid +0.00125%/1h: you pay <b>9.00 USDT</b>" in btc
+            assert "hyperliquid +0.00125%/1h: you pay <b>9.00 USDT</b> (72 × 0.1250)" in btc
             assert "hyperliq +0.00125/1h" in table
 
 
