@@ -32,6 +32,7 @@ from bot.delivery.channels import channel_posts
 from bot.delivery.priority import Priority
 from bot.delivery.render import whole_parts
 from bot.market.models import TickResult
+from bot.market.overview_text import named
 from bot.market_service import MarketService
 from bot.risk.clusters import Bar
 from bot.rules.matcher import BuiltInEvent, Firing, ObservationKey
@@ -327,16 +328,21 @@ class AlertPipeline:
         for rule in self.watch.matcher.rules.values():
             if rule.spec.venue in started:
                 chats[rule.chat_id].add(rule.spec.venue)
+        # Named as every reply names a left-out venue: since when, and why.
+        health = self.market.health
+        why = {
+            venue: health[venue].problem(now)
+            if venue in health and health[venue].failing_since is not None
+            else f"({reason})"
+            for venue, reason in reasons.items()
+        }
         stamp = now.strftime("%Y%m%dT%H%M%S")
         notices = [
             OutgoingAlert(
                 chat_id,
                 f"degraded:{stamp}:{chat_id}",
-                "⚠️ Data degraded: "
-                + "; ".join(
-                    f"{venue} ({reasons.get(venue, 'no answer')})" for venue in sorted(venues)
-                )
-                + ". Rules on it wait for good data; nothing is alerted from partial numbers.",
+                f"⚠️ Data degraded: {escape(named({v: why[v] for v in venues if v in why}))}. "
+                "Rules on it wait for good data; nothing is alerted from partial numbers.",
             )
             for chat_id, venues in chats.items()
         ]

@@ -122,6 +122,31 @@ async def test_percentile_rules_fire_against_the_assets_own_history(engine: Asyn
     assert await outbox.messages(203) == []
 
 
+async def test_a_degraded_venue_is_named_as_replies_name_it(engine: AsyncEngine) -> None:
+    """A chat with a rule on OKX hears once that OKX is failing, in /oi's 'Left out' words:
+    the venue, since when and why."""
+    sessions = make_session_factory(engine)
+    clock = [NOW]
+    market = MarketService(SnapshotRepository(sessions), None, {"BTC"}, clock=lambda: clock[0])
+    watch = WatchService(RuleRepository(sessions), Matcher(), cap=50)
+    await watch.add(301, 301, "BTC funding > 0.05% on okx", NOW)
+    await watch.add(302, 302, "BTC funding > 0.05% on binance", NOW)
+    outbox = OutboxRepository(sessions)
+    pipeline = AlertPipeline(market, watch, outbox, asyncio.Event(), clock=lambda: clock[0])
+    for minute in (0, 1):  # failing since 12:00, still failing at 12:01: one notice
+        clock[0] = NOW + timedelta(minutes=minute)
+        failed = VenueResult(Venue.OKX, (), True, "server error 500", 1, 0.1, clock[0])
+        await market.take(failed)
+        market.last_tick = TickResult({Venue.OKX: failed})
+        await pipeline.after_poll()
+    [notice] = await outbox.messages(301)
+    assert notice.text == (
+        "⚠️ Data degraded: okx since 12:00 UTC (server error 500). Rules on it wait for good "
+        "data; nothing is alerted from partial numbers."
+    )
+    assert await outbox.messages(302) == []
+
+
 async def test_quiet_hours_hold_all_but_squeezes_for_one_digest(engine: AsyncEngine) -> None:
     """NOW is 12:00 UTC = 13:00 in Berlin, inside quiet hours 12:30-14:00 local: the squeeze
     rings at once, the funding alert waits for the digest due at 14:00 local (13:00 UTC), and
