@@ -15,7 +15,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.config import MissingTokenError, RunMode, Settings, WebhookConfigError
+from bot.config import (
+    MissingTokenError,
+    RunMode,
+    Settings,
+    WebhookConfigError,
+    describe_errors,
+)
 from bot.logging_setup import configure_logging
 from bot.risk.funding import quote_funding
 from bot.risk.models import FundingRequest, LiqRequest, MarginMode, RiskInputError
@@ -106,8 +112,13 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         secrets.append(settings.require_webhook()[1])
     configure_logging(settings.log_level, secrets=secrets, json=settings.log_json)
     from bot.runner import run
+    from bot.startup import StartupError
 
-    run(settings)
+    try:
+        run(settings)
+    except StartupError as error:
+        print(f"oiwatch: {error}", file=sys.stderr)
+        return EXIT_USAGE
     return 0
 
 
@@ -352,10 +363,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings()
     except ValidationError as error:
-        print(
-            f"oiwatch: bad configuration: {error.errors()[0]['loc']}: {error.errors()[0]['msg']}",
-            file=sys.stderr,
-        )
+        for line in describe_errors(error):
+            print(f"oiwatch: {line}", file=sys.stderr)
         return EXIT_USAGE
     try:
         return COMMANDS[args.command](args, settings)

@@ -5,16 +5,20 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from bot.market import binance as binance_defaults
 from bot.market import bybit as bybit_defaults
 from bot.market import hyperliquid as hyperliquid_defaults
 from bot.market import okx as okx_defaults
 from bot.market.collector import DEFAULT_ASSETS, MarketEndpoints
+from bot.market.models import Venue
 
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
 
@@ -23,6 +27,10 @@ class RunMode(StrEnum):
     POLLING = "polling"
     WEBHOOK = "webhook"
 
+
+DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+SECRET_FIELDS = frozenset({"telegram_token", "webhook_secret"})
 
 CHANNEL_ENTRY = re.compile(r"(?P<asset>[A-Z0-9]{1,20}|\*)=(?P<channel>@[A-Za-z][A-Za-z0-9_]{4,31})")
 
@@ -47,6 +55,29 @@ def _split(value: object) -> object:
     return value
 
 
+def _seconds(default: float, at_least: float, description: str) -> Any:
+    """A finite duration from `at_least` to a day (nan and inf refused)."""
+    return Field(
+        default=default, ge=at_least, le=86_400, allow_inf_nan=False, description=description
+    )
+
+
+def _url(value: str, schemes: tuple[str, ...]) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in schemes or not parts.hostname:
+        starts = " or ".join(f"{scheme}://" for scheme in schemes)
+        raise ValueError(f"expected a URL starting with {starts} and naming a host")
+    return value
+
+
+def _http_url(value: str) -> str:
+    return _url(value, ("http", "https"))
+
+
+def _ws_url(value: str) -> str:
+    return _url(value, ("ws", "wss"))
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OIWATCH_", extra="ignore")
 
@@ -62,18 +93,27 @@ class Settings(BaseSettings):
         description="SQLAlchemy async URL; SQLite file in the working directory by default.",
     )
     mode: RunMode = RunMode.POLLING
-    log_level: str = "INFO"
+    log_level: LogLevel = "INFO"
     log_json: bool = Field(
         default=False, description="One JSON object per log line (ts, level, logger, msg, exc)."
     )
+    # Below 0.5 like the mmr= a user types: above it every /liq shows a nonsense price.
     default_mmr: Decimal = Field(
         default=Decimal("0.005"),
+        ge=0,
+        lt=Decimal("0.5"),
+        allow_inf_nan=False,
         description="Maintenance margin rate for /liq when no venue or mmr= is given.",
     )
     command_rate_per_minute: int = Field(
-        default=30, description="Commands one user may send per minute before a polite refusal."
+        default=30,
+        ge=1,
+        le=1_000_000,  # a test or a private bot may switch the budget off in effect
+        description="Commands one user may send per minute before a polite refusal.",
     )
-    rules_per_chat: int = Field(default=50, description="Most watch rules one chat may hold.")
+    rules_per_chat: int = Field(
+        default=50, ge=1, le=10_000, description="Most watch rules one chat may hold."
+    )
     venues: Annotated[list[str], NoDecode] = Field(
         default=["binance", "bybit", "okx", "hyperliquid"],
         description="Venues polled, comma-separated; empty turns market data off.",
@@ -81,7 +121,8 @@ class Settings(BaseSettings):
     symbols: Annotated[list[str], NoDecode] = Field(
         default=list(DEFAULT_ASSETS), description="Assets polled (BTC,ETH,...), comma-separated."
     )
-    poll_seconds: float = Field(default=60.0, description="Seconds between market polls.")
+    # At least half a second: a zero or negative interval would poll in a busy loop.
+    poll_seconds: float = _seconds(60.0, 0.5, "Seconds between market polls.")
     binance_url: str = binance_defaults.DEFAULT_URL
     binance_coinm_url: str = binance_defaults.COINM_URL
     bybit_url: str = bybit_defaults.DEFAULT_URL
@@ -98,21 +139,30 @@ class Settings(BaseSettings):
     )
     cascade_quiet_minutes: float = Field(
         default=30.0,
+        gt=0,
+        le=1_440,
+        allow_inf_nan=False,
         description="Minutes without a cascade reading after which the event is over and its "
         "summary is sent in its thread.",
     )
     snapshot_retention_days: int = Field(
-        default=90, description="Market snapshots older than this are deleted."
+        default=90, ge=1, le=36_500, description="Market snapshots older than this are deleted."
     )
     snapshot_full_resolution_days: int = Field(
-        default=7, description="Snapshots older than this are thinned to one per hour."
+        default=7,
+        ge=1,
+        le=36_500,
+        description="Snapshots older than this are thinned to one per hour.",
     )
-    admin_cache_seconds: float = Field(
-        default=60.0, description="How long a getChatMember answer is trusted."
+    admin_cache_seconds: float = _seconds(60.0, 0, "How long a getChatMember answer is trusted.")
+    http_host: str = Field(
+        default="0.0.0.0", min_length=1, description="Address of /healthz, /metrics, webhook."
     )
-    http_host: str = Field(default="0.0.0.0", description="Address of /healthz, /metrics, webhook.")
     http_port: int = Field(
-        default=8080, description="Port of /healthz, /metrics and the webhook; 0 turns it off."
+        default=8080,
+        ge=0,
+        le=65_535,
+        description="Port of /healthz, /metrics and the webhook; 0 turns it off.",
     )
     webhook_url: str | None = Field(
         default=None,
@@ -126,13 +176,23 @@ class Settings(BaseSettings):
     )
     leader_retry_seconds: float | None = Field(
         default=None,
+        gt=0,
+        le=3_600,
+        allow_inf_nan=False,
         description="How often a follower tries to become leader (PostgreSQL only); "
         "default half the poll interval, so takeover stays within two polls.",
+    )
+    stuck_seconds: float = _seconds(
+        180.0,
+        1,
+        "A leader whose sender (at least 3 s) or market poll (at least 3 poll "
+        "intervals) has not done its job for this long answers /healthz with 503.",
     )
 
     paid_broadcast_per_day: int = Field(
         default=0,
         ge=0,
+        le=10_000_000,
         description="Urgent alerts a day sent with allow_paid_broadcast (up to 1,000/s, paid "
         "in Stars); past it they fall back to the free 30/s. 0 turns paid broadcast off.",
     )
@@ -143,6 +203,56 @@ class Settings(BaseSettings):
     )
 
     _split_venues = field_validator("venues", "symbols", mode="before")(_split)
+    _http_urls = field_validator(
+        "telegram_api_url",
+        "binance_url",
+        "binance_coinm_url",
+        "bybit_url",
+        "okx_url",
+        "hyperliquid_url",
+    )(_http_url)
+    _ws_urls = field_validator(
+        "binance_ws_url", "binance_kline_ws_url", "bybit_ws_url", "okx_ws_url"
+    )(_ws_url)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        example = "e.g. sqlite+aiosqlite:///oiwatch.db or postgresql+asyncpg://u:p@host:5432/db"
+        try:
+            driver = make_url(value).drivername
+        except ArgumentError:
+            raise ValueError(f"expected an SQLAlchemy URL, {example}") from None
+        if driver not in DRIVERS:
+            raise ValueError(f"driver {driver!r} is not one of {', '.join(DRIVERS)}, {example}")
+        return value
+
+    @field_validator("venues")
+    @classmethod
+    def _known_venues(cls, value: list[str]) -> list[str]:
+        known = [str(v) for v in Venue]
+        unknown = [v for v in value if v.lower() not in known]
+        if unknown:
+            raise ValueError(f"unknown venue {unknown[0]!r}; allowed: {', '.join(known)}")
+        return [v.lower() for v in value]
+
+    @field_validator("symbols")
+    @classmethod
+    def _asset_words(cls, value: list[str]) -> list[str]:
+        bad = [s for s in value if not (s.isascii() and s.isalnum() and len(s) <= 20)]
+        if bad:
+            raise ValueError(f"{bad[0]!r} is no asset: use 1-20 letters or digits, e.g. BTC,ETH")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        return None if value is None else _url(value, ("https",))
 
     @field_validator("broadcast_channels", mode="before")
     @classmethod
@@ -199,3 +309,28 @@ class WebhookConfigError(RuntimeError):
             "OIWATCH_WEBHOOK_SECRET (1-256 of A-Z a-z 0-9 _ -) and OIWATCH_HTTP_PORT (not 0), "
             "e.g. OIWATCH_WEBHOOK_URL=https://bot.example.com/telegram"
         )
+
+
+def describe_errors(error: ValidationError) -> list[str]:
+    """One line per bad setting: the variable, its value (secrets and passwords hidden) and
+    what is allowed."""
+    lines: dict[str, str] = {}
+    for problem in error.errors():
+        name = str(problem["loc"][0]) if problem["loc"] else "?"
+        value = problem.get("input")
+        if name in SECRET_FIELDS:
+            shown = "<hidden>"
+        elif name == "database_url" and isinstance(value, str):
+            shown = _hide_password(value)
+        else:
+            shown = ",".join(map(str, value)) if isinstance(value, list) else str(value)
+        reason = problem["msg"].removeprefix("Value error, ")
+        lines.setdefault(name, f"OIWATCH_{name.upper()}={shown} is not allowed: {reason}")
+    return list(lines.values())
+
+
+def _hide_password(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url

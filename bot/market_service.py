@@ -281,6 +281,3 @@ class MarketService:
                     StreamConsumer(okx_stream(fetcher), endpoints.okx_ws, self.record_liquidation)
                 )
         return consumers
-
-    async def run_streams(self, consumers: list[StreamConsumer[Any]], stop: asyncio.Event) -> None:
-        await asyncio.gather(*(c.run(stop) for c in consumers))

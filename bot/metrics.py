@@ -19,6 +19,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from bot.market.models import TickResult
+from bot.supervisor import Supervisor
 
 disable_created_metrics()  # *_created series double the output and no dashboard reads them
 
@@ -33,6 +34,7 @@ class LiveState:
     is_leader: Callable[[], bool] = lambda: False
     sender_totals: Callable[[], dict[str, int]] = dict
     venue_last_good: Callable[[], dict[str, datetime | None]] = dict
+    tasks: Callable[[], Supervisor] = Supervisor
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
 
@@ -73,6 +75,25 @@ class _LiveCollector(Collector):
             if last is not None:
                 age.add_metric([venue], (now - last).total_seconds())
         yield age
+        yield from _task_metrics(self.state.tasks())
+
+
+def _task_metrics(supervisor: Supervisor) -> Iterable[Metric]:
+    up = GaugeMetricFamily("oiwatch_task_up", "1 while a background task runs", labels=["task"])
+    restarts = CounterMetricFamily(
+        "oiwatch_task_restarts", "Times a background task was restarted", labels=["task"]
+    )
+    success = GaugeMetricFamily(
+        "oiwatch_task_last_success_timestamp_seconds",
+        "When a background task last did its job (Unix time)",
+        labels=["task"],
+    )
+    for name, state in sorted(supervisor.states.items()):
+        up.add_metric([name], 1.0 if state.up else 0.0)
+        restarts.add_metric([name], state.restarts)
+        if state.last_success is not None:
+            success.add_metric([name], state.last_success.timestamp())
+    yield from (up, restarts, success)
 
 
 class Metrics:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import signal
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import Bot, Update
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.alerts.pipeline import AlertPipeline
 from bot.app import TelegramApp, broadcast_bot, build_application, publish_menu
@@ -29,10 +30,19 @@ from bot.market.tier_refresh import bybit_symbols, bybit_tiers, okx_tiers
 from bot.market_service import MarketService
 from bot.ratelimit import INLINE_PER_COMMAND, CommandLimiter
 from bot.rules.matcher import Matcher
-from bot.scheduler.jobs import build_scheduler
+from bot.scheduler.jobs import start_market_jobs
 from bot.scheduler.leader import LeaderLock
 from bot.services import Services
 from bot.signals.events import CascadeTracker
+from bot.startup import (
+    DATABASE_ERRORS,
+    bot_api_unreachable,
+    check_database_folder,
+    database_failed,
+    ptb_request_log_muted,
+    token_refused,
+)
+from bot.supervisor import Supervisor
 from bot.watch_service import WatchService
 from bot.web import build_web_app
 from storage.db import make_engine, make_session_factory
@@ -46,12 +56,19 @@ from storage.repositories.snapshots import SnapshotRepository
 
 log = logging.getLogger(__name__)
 
+TIER_REFRESH_TIMEOUT_S = 300.0
+SENDER_MIN_STALE = timedelta(seconds=3)
+
 
 @contextlib.asynccontextmanager
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
+    check_database_folder(settings.database_url)
     engine = make_engine(settings.database_url)
     try:
-        await upgrade_database(engine)
+        try:
+            await upgrade_database(engine)
+        except DATABASE_ERRORS as error:
+            raise database_failed(settings.database_url, error) from None
         sessions = make_session_factory(engine)
         watch = WatchService(RuleRepository(sessions), Matcher(), settings.rules_per_chat)
         leader = LeaderLock(engine, settings.leader_retry)
@@ -96,10 +113,12 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             list(settings.venues),
             is_leader=lambda: services.leading,
             clock=market.clock,
+            tasks=lambda: services.tasks,
         )
         live = services.metrics.live
         live.is_leader = lambda: services.leading
         live.venue_last_good = lambda: {v: h.last_good for v, h in market.health.items()}
+        live.tasks = lambda: services.tasks
         try:
             yield services
         finally:
@@ -118,6 +137,13 @@ async def serve(settings: Settings, stop: asyncio.Event, *, poll_timeout: int = 
     getUpdates) and serves /healthz and /metrics; the leader alone runs the jobs and sender."""
     async with open_services(settings) as services:
         app = build_application(settings, services, metrics=services.metrics)
+        try:
+            with ptb_request_log_muted():
+                await app.initialize()  # getMe: a refused token or a wrong URL shows here
+        except InvalidToken as error:
+            raise token_refused(settings.telegram_api_url, error) from None
+        except NetworkError as error:
+            raise bot_api_unreachable(settings.telegram_api_url, error) from None
         async with app:
             await app.start()
             try:
@@ -226,11 +252,13 @@ async def http_server(
 async def background(
     settings: Settings, services: Services, bot: Bot, stop: asyncio.Event
 ) -> AsyncIterator[None]:
-    """The outbox sender, the market poll schedule (with the alert pipeline after each poll)
-    and the liquidation streams, for as long as the bot runs."""
+    """The outbox sender, the market poll, the alert pipeline, pruning, the tier refresh and
+    the liquidation streams, each supervised, for as long as this replica leads."""
     watch, outbox, market = services.watch, services.outbox, services.market
     assert watch is not None and outbox is not None
     wake = asyncio.Event()
+    tasks = services.tasks = Supervisor()
+    stale_after = timedelta(seconds=settings.stuck_seconds)
 
     async def migrated(old_chat_id: int, new_chat_id: int) -> None:
         await watch.migrate_chat(old_chat_id, new_chat_id)
@@ -250,8 +278,14 @@ async def background(
         **vars(sender.stats),
         "paid_today": sender.budget.spent if sender.budget is not None else 0,
     }
-    tasks = [asyncio.create_task(sender.run(stop, wake))]
-    scheduler = None
+    tasks.spawn(
+        "sender",
+        lambda: sender.run(stop, wake),
+        stop,
+        # An idle sender looks at the outbox every second: three missed looks at least.
+        stale_after=max(stale_after, SENDER_MIN_STALE),
+        progress=lambda: sender.last_drained,
+    )
     if market is not None and market.collector is not None:
         pipeline = AlertPipeline(
             market,
@@ -266,10 +300,13 @@ async def background(
         async def after_poll() -> None:
             services.metrics.alerts_queued.inc(await pipeline.after_poll())
 
-        scheduler = build_scheduler(
+        start_market_jobs(
+            tasks,
             market,
-            settings.poll_seconds,
-            timedelta(days=settings.snapshot_retention_days),
+            stop,
+            poll_seconds=settings.poll_seconds,
+            retention=timedelta(days=settings.snapshot_retention_days),
+            stale_after=stale_after,
             after_poll=after_poll,
             on_tick=services.metrics.observe_tick,
             full_resolution=timedelta(days=settings.snapshot_full_resolution_days),
@@ -288,27 +325,23 @@ async def background(
                 services.tiers = services.tiers.with_live(tables)
                 log.info("tier tables refreshed: %d", len(tables))
 
-            scheduler.add_job(
-                refresh_tiers,
-                "interval",
-                hours=24,
-                next_run_time=datetime.now(UTC),
-                max_instances=1,
-                coalesce=True,
-                id="tiers",
-            )
-        scheduler.start()
+            day = timedelta(hours=24).total_seconds()
+            tasks.every("tiers", day, refresh_tiers, stop, timeout=TIER_REFRESH_TIMEOUT_S)
         if settings.liquidation_streams:
-            consumers = market.streams(settings.endpoints)
-            tasks.append(asyncio.create_task(market.run_streams(consumers, stop)))
+            for consumer in market.streams(settings.endpoints):
+                tasks.spawn(
+                    f"stream_{consumer.venue}_{consumer.stream.name}",
+                    functools.partial(consumer.run, stop),
+                    stop,
+                    progress=functools.partial(getattr, consumer, "last_frame_at"),
+                )
     try:
         yield
     finally:
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
         stop.set()
         # The sender finishes the message in flight; everything else stays in the outbox.
-        await asyncio.wait(tasks, timeout=10)
+        await tasks.wait(grace_s=10)
+        services.tasks = Supervisor()  # a follower runs nothing
 
 
 def run(settings: Settings) -> None:

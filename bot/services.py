@@ -12,6 +12,7 @@ from bot.metrics import Metrics
 from bot.ratelimit import INLINE_PER_COMMAND, CommandLimiter
 from bot.risk.tiers import TierBook, load_default_tiers
 from bot.scheduler.leader import LeaderLock
+from bot.supervisor import Supervisor
 from bot.watch_service import WatchService
 from storage.repositories.channels import ChannelRepository
 from storage.repositories.chat_settings import ChatSettingsRepository
@@ -37,5 +38,6 @@ class Services:
     health: HealthCheck | None = None
     leader: LeaderLock | None = None
     leading: bool = False  # this replica holds the leader lock (runs jobs and sender)
+    tasks: Supervisor = field(default_factory=Supervisor)  # the leader's background tasks
     # Bundled, dated tier tables, replaced per symbol by live ones once refreshed.
     tiers: TierBook = field(default_factory=load_default_tiers)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from asyncpg import InterfaceError, PostgresError
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -14,6 +16,11 @@ from sqlalchemy.ext.asyncio import (
 )
 
 SessionFactory = async_sessionmaker[AsyncSession]
+
+# What a database that is down, restarting or unreachable raises: SQLAlchemy's own errors, a
+# refused or cut connection (OSError), and asyncpg's when it connects ("the database system is
+# starting up" comes unwrapped).
+UNAVAILABLE: tuple[type[Exception], ...] = (SQLAlchemyError, OSError, PostgresError, InterfaceError)
 
 
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:

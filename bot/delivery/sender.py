@@ -9,7 +9,9 @@
 - Network errors, timeouts, any other failure to send: retried with exponential backoff.
 PTB's AIORateLimiter (on the bot) keeps the 30/s, the paid 1,000/s and 20/min-per-group
 budgets; per-chat pacing (1 message a second, 3 s in groups) is ours, because the limiter does
-not do it.
+not do it. Urgent alerts are claimed first and, while the day's paid budget lasts, sent with
+allow_paid_broadcast. A message of a thread replies to the thread's first message in that chat
+(allow_sending_without_reply, in case it was deleted); a silent one has no notification.
 
 The database may fail under the sender at any moment (busy at start, connections cut): every
 step is retried until it works, and an outcome the database refused is kept and written before
@@ -50,9 +52,10 @@ MAX_ATTEMPTS = 20
 RELEASE_EVERY = timedelta(seconds=10)  # how often digests whose quiet hours ended are let out
 MAX_OUTAGE_WAIT_S = 10.0  # longest pause between tries while the database fails
 PAID_BATCH = 500  # urgent alerts claimed at once while paid broadcast lasts (1,000/s)
-# Requests open at once: httpcore's pool scans every queued request on each event, so 500 at
-# once spent more CPU queueing than sending; 100 keep a 1,000/s pace at 100 ms round trips.
-IN_FLIGHT = 100
+# Requests open at once: httpcore's pool scans every connection and queued request on each
+# event, so 500 at once spent more CPU queueing than sending; 50 keep 1,000/s at 50 ms round
+# trips to Telegram.
+IN_FLIGHT = 50
 
 
 @dataclass
@@ -110,6 +113,7 @@ class Sender:
     on_delivered: DeliveredCallback = _ignore  # priority, seconds from evidence to accepted
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     stats: SenderStats = field(default_factory=SenderStats)
+    last_drained: datetime | None = None  # the supervisor's sign of life
     budget: PaidBudget | None = None  # loaded from the outbox on the first drain
     _next_allowed: dict[int, datetime] = field(default_factory=dict)
     _released_at: datetime | None = None
@@ -143,9 +147,13 @@ class Sender:
             # Paid first, on their own: a burst of them sharing the event loop with the free
             # stream bunched free sends into 429s at 30/s.
             await self._record(await asyncio.gather(*(self._send(m, paid=True) for m in paid)))
+            if len(paid) == PAID_BATCH:
+                # More urgent ones wait: a free batch (a second at 30/s) would hold them back.
+                return len(paid)
             paced = frozenset(self._next_allowed)  # the chats just sent to wait their turn
         free = await self.outbox.claim(now, limit=self.batch, skip_chats=paced, lease=self.lease)
         await self._record(await asyncio.gather(*(self._send(m) for m in free)))
+        self.last_drained = self.clock()
         return len(paid) + len(free)
 
     async def run(self, stop: asyncio.Event, wake: asyncio.Event, idle_s: float = 1.0) -> None:

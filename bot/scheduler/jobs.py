@@ -1,55 +1,65 @@
-"""The scheduler: one market poll every OIWATCH_POLL_SECONDS, never two at once.
+"""The leader's market jobs, each a supervised task: one market poll every
+OIWATCH_POLL_SECONDS (never two at once; a slow poll delays the next rather than piling up),
+the alert pipeline after each poll, and pruning every 6 hours.
 
-`max_instances=1` and `coalesce=True` mean a slow poll makes the next one wait (and missed runs
-collapse into one) rather than pile up; inside a poll every venue has its own time budget, so
-one slow venue never delays the others.
+The pipeline is a task of its own: a failing pipeline neither stops the polls nor is stopped by
+them, and if it falls behind it runs once on the newest poll. Inside a poll every venue has its
+own time budget, so one slow venue never delays the others.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-
 from bot.market.models import TickResult
 from bot.market_service import MarketService
+from bot.supervisor import Supervisor, woken
 
 log = logging.getLogger(__name__)
 
 TickHook = Callable[[], Awaitable[None]]
+PRUNE_EVERY = timedelta(hours=6)
+# A poll that takes longer than this is cancelled (and counted a failure) so the next can run.
+MIN_POLL_TIMEOUT_S = 120.0
 KLINE_RETENTION = timedelta(days=2)  # the pipeline reads a day and ten minutes
 
 
-def build_scheduler(
+def start_market_jobs(
+    supervisor: Supervisor,
     market: MarketService,
+    stop: asyncio.Event,
+    *,
     poll_seconds: float,
     retention: timedelta,
+    stale_after: timedelta,
     after_poll: TickHook | None = None,
     full_resolution: timedelta = timedelta(days=7),
     on_tick: Callable[[TickResult, float], None] | None = None,
-) -> AsyncIOScheduler:
-    scheduler = AsyncIOScheduler(timezone=UTC)
-
+) -> None:
+    polled = asyncio.Event()
     backfilled = False
 
     async def poll() -> None:
         nonlocal backfilled
-        try:
-            if not backfilled:
-                backfilled = True
-                await market.backfill()
-            started = time.perf_counter()
-            tick = await market.poll()
-            if tick is not None and on_tick is not None:
-                on_tick(tick, time.perf_counter() - started)
-            if after_poll is not None:
-                await after_poll()
-        except Exception:
-            # A failed poll must never stop the schedule; the next one tries again.
-            log.exception("market poll failed")
+        if not backfilled:
+            backfilled = True  # once: a failed backfill is not worth delaying the polls for
+            await market.backfill()
+        started = time.perf_counter()
+        tick = await market.poll()
+        if tick is not None and on_tick is not None:
+            on_tick(tick, time.perf_counter() - started)
+        polled.set()
+
+    async def pipeline() -> None:
+        assert after_poll is not None
+        while await woken(polled, stop):
+            polled.clear()
+            await after_poll()
+            supervisor.beat("pipeline")
 
     async def prune() -> None:
         now = datetime.now(UTC)
@@ -65,15 +75,15 @@ def build_scheduler(
             "pruned %d snapshots older than %s, thinned %d to hourly", removed, retention, thinned
         )
 
-    scheduler.add_job(
+    supervisor.every(
+        "poll",
+        poll_seconds,
         poll,
-        "interval",
-        seconds=poll_seconds,
-        next_run_time=datetime.now(UTC),
-        max_instances=1,
-        coalesce=True,
-        misfire_grace_time=max(1, int(poll_seconds)),
-        id="poll",
+        stop,
+        timeout=max(MIN_POLL_TIMEOUT_S, 2 * poll_seconds),
+        stale_after=max(stale_after, timedelta(seconds=3 * poll_seconds)),
     )
-    scheduler.add_job(prune, "interval", hours=6, max_instances=1, coalesce=True, id="prune")
-    return scheduler
+    if after_poll is not None:
+        supervisor.spawn("pipeline", pipeline, stop)
+    prune_s = PRUNE_EVERY.total_seconds()
+    supervisor.every("prune", prune_s, prune, stop, timeout=prune_s, first_after=prune_s)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 from pathlib import Path
 from typing import Any
@@ -71,11 +72,21 @@ async def test_webhook_checks_the_secret_and_answers_through_the_bot(tmp_path: P
         await bot.api.wait_for(lambda: bool(bot.api.sent_messages(1001)), timeout=5)
         assert "long 50x: liquidation at 49,250.00" in bot.api.sent_messages(1001)[0].text
 
-        async with http.get("/healthz") as response:
-            assert response.status == 200
-            health = await response.json()
-        # No venues configured: nothing to be stale; one process on SQLite always leads.
+        async with asyncio.timeout(5):
+            while True:  # until the sender's first pass over the outbox
+                async with http.get("/healthz") as response:
+                    assert response.status == 200
+                    health = await response.json()
+                if health["tasks"]["sender"]["last_success_age_s"] is not None:
+                    break
+                await asyncio.sleep(0.05)
+        # No venues configured: nothing to be stale; one process on SQLite always leads, so it
+        # runs the sender (and no market jobs).
+        tasks = health.pop("tasks")
         assert health == {"status": "ok", "db": "ok", "role": "leader", "venues": {}}
+        assert list(tasks) == ["sender"]
+        assert tasks["sender"]["up"] is True and tasks["sender"]["restarts"] == 0
+        assert tasks["sender"]["last_success_age_s"] < 5
 
         async with http.get("/metrics") as response:
             assert response.status == 200
@@ -84,6 +95,9 @@ async def test_webhook_checks_the_secret_and_answers_through_the_bot(tmp_path: P
         assert 'oiwatch_command_seconds_count{command="liq"} 1.0' in metrics
         assert "oiwatch_leader 1.0" in metrics
         assert "oiwatch_alerts_sent_total 0.0" in metrics
+        assert 'oiwatch_task_up{task="sender"} 1.0' in metrics
+        assert 'oiwatch_task_restarts_total{task="sender"} 0.0' in metrics
+        assert 'oiwatch_task_last_success_timestamp_seconds{task="sender"}' in metrics
 
 
 async def test_health_reports_stale_venues_without_failing(tmp_path: Path) -> None:

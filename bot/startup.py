@@ -1,0 +1,83 @@
+"""Start-up failures an operator fixes outside the bot (a database that cannot be opened, a
+token Telegram refuses): each becomes one line on stderr and exit code 2, never a traceback,
+and never the token. Telegram-free: the runner tells which Bot API failure it met."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+from alembic.util import CommandError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DBAPIError
+
+from bot.logging_setup import redact
+from storage.db import UNAVAILABLE
+
+DATABASE_ERRORS = (*UNAVAILABLE, CommandError)
+
+
+class StartupError(RuntimeError):
+    """Its message is the one line the operator reads."""
+
+
+def check_database_folder(database_url: str) -> None:
+    """Before any connection: a failed SQLite connect leaves aiosqlite's thread behind, which
+    then trips over the closed event loop and prints a traceback of its own."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        folder = Path(url.database).parent
+        if not folder.is_dir():
+            raise StartupError(
+                f"{_shown(url)}: no folder {folder}; create it or point the URL elsewhere"
+            )
+
+
+def database_failed(database_url: str, error: BaseException) -> StartupError:
+    # The driver's own words ("database or disk is full", "Connect call failed"), not
+    # SQLAlchemy's multi-line wrapper with the statement and a link.
+    reason = error.orig if isinstance(error, DBAPIError) else error
+    return StartupError(
+        f"{_shown(make_url(database_url))}: cannot use the database: {_one_line(reason)}"
+    )
+
+
+def _shown(url: URL) -> str:
+    return f"OIWATCH_DATABASE_URL={url.render_as_string(hide_password=True)}"
+
+
+def token_refused(api_url: str, error: Exception) -> StartupError:
+    """For the Bot API's 401 or 404 to getMe (PTB's InvalidToken)."""
+    # PTB rewrites the server's answer into a message holding the token; the answer itself
+    # is the cause: "Unauthorized" (401) for a revoked token, anything else is a 404.
+    if "unauthorized" in str(error.__cause__ or "").lower():
+        return StartupError(
+            "Telegram refused the token (401): check OIWATCH_TELEGRAM_TOKEN with @BotFather"
+        )
+    return StartupError(
+        f"no Bot API at {redact(api_url)} (404): check OIWATCH_TELEGRAM_API_URL and the "
+        "token's shape"
+    )
+
+
+def bot_api_unreachable(api_url: str, error: Exception) -> StartupError:
+    return StartupError(f"cannot reach the Bot API at {redact(api_url)}: {_one_line(error)}")
+
+
+@contextlib.contextmanager
+def ptb_request_log_muted() -> Iterator[None]:
+    """For the getMe at start: an answer that is not JSON (a wrong URL's HTML 404) makes PTB
+    log a traceback before it raises; the one line from `telegram_failed` says it better."""
+    logger = logging.getLogger("telegram.request.BaseRequest")
+    before, logger.disabled = logger.disabled, True
+    try:
+        yield
+    finally:
+        logger.disabled = before
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    return redact(text)

@@ -1,0 +1,155 @@
+"""`oiwatch run` with a bad setting, a database it cannot use or a token Telegram refuses: one
+line on stderr naming what to fix, exit code 2, no traceback, never the token. Real processes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import resource
+import signal
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import TOKEN
+from tests.fakes.telegram_api import FakeTelegramAPI
+
+EXIT_USAGE = 2
+
+
+@dataclass(frozen=True)
+class Outcome:
+    code: int
+    stdout: str
+    stderr: str
+
+
+async def oiwatch_run(env: dict[str, str], *, max_file_bytes: int | None = None) -> Outcome:
+    def limit_files() -> None:
+        # A full disk, as SQLite meets it: every write past this size fails (EFBIG, not a
+        # signal that would kill the process).
+        assert max_file_bytes is not None
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
+
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env={**os.environ, **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        preexec_fn=limit_files if max_file_bytes is not None else None,
+    )
+    stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode is not None
+    return Outcome(process.returncode, stdout.decode(), stderr.decode())
+
+
+def base_env(tmp_path: Path) -> dict[str, str]:
+    return {
+        "OIWATCH_TELEGRAM_TOKEN": TOKEN,
+        "OIWATCH_TELEGRAM_API_URL": "http://127.0.0.1:9/bot",  # never reached in these cases
+        "OIWATCH_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}",
+        "OIWATCH_VENUES": "",
+        "OIWATCH_HTTP_PORT": "0",
+        "OIWATCH_LOG_LEVEL": "WARNING",
+    }
+
+
+def assert_one_line(outcome: Outcome, *needles: str) -> str:
+    assert outcome.code == EXIT_USAGE, outcome.stderr
+    lines = outcome.stderr.splitlines()
+    assert len(lines) == 1, outcome.stderr
+    assert "Traceback" not in outcome.stderr and outcome.stdout == ""
+    for needle in needles:
+        assert needle in lines[0]
+    return lines[0]
+
+
+# (variable, value, words of the line that say what is allowed)
+BAD_SETTINGS = [
+    ("OIWATCH_DATABASE_URL", "garbage", "SQLAlchemy URL"),
+    ("OIWATCH_DATABASE_URL", "mysql://oiwatch:hunter2@db/oiwatch", "sqlite+aiosqlite"),
+    ("OIWATCH_HTTP_PORT", "99999", "65535"),
+    ("OIWATCH_LOG_LEVEL", "LOUD", "'WARNING'"),
+    ("OIWATCH_VENUES", "nonsense", "binance, binance_coinm, bybit"),
+    ("OIWATCH_SYMBOLS", "BTC,<b>", "letters or digits"),
+    ("OIWATCH_POLL_SECONDS", "nan", "finite"),
+    ("OIWATCH_POLL_SECONDS", "-1", "greater than or equal to 0.5"),
+    ("OIWATCH_POLL_SECONDS", "0", "greater than or equal to 0.5"),
+    ("OIWATCH_DEFAULT_MMR", "2", "less than 0.5"),
+    ("OIWATCH_RULES_PER_CHAT", "-1", "greater than or equal to 1"),
+    ("OIWATCH_COMMAND_RATE_PER_MINUTE", "0", "greater than or equal to 1"),
+    ("OIWATCH_ADMIN_CACHE_SECONDS", "inf", "finite"),
+    ("OIWATCH_SNAPSHOT_RETENTION_DAYS", "0", "greater than or equal to 1"),
+    ("OIWATCH_LEADER_RETRY_SECONDS", "-2", "greater than 0"),
+    ("OIWATCH_MODE", "push", "'polling' or 'webhook'"),
+    ("OIWATCH_TELEGRAM_API_URL", "api.telegram.org/bot", "https://"),
+    ("OIWATCH_OKX_WS_URL", "https://ws.okx.com", "wss://"),
+    ("OIWATCH_WEBHOOK_URL", "http://bot.example.com/hook", "https://"),
+    ("OIWATCH_CASCADE_QUIET_MINUTES", "0", "greater than 0"),
+    ("OIWATCH_BROADCAST_CHANNELS", "BTC=oiwatch_btc", "ASSET=@channel"),
+]
+
+
+@pytest.mark.parametrize(("name", "value", "allowed"), BAD_SETTINGS)
+async def test_a_bad_setting_is_one_line_and_exit_2(
+    tmp_path: Path, name: str, value: str, allowed: str
+) -> None:
+    outcome = await oiwatch_run({**base_env(tmp_path), name: value})
+    line = assert_one_line(outcome, f"{name}=", "is not allowed", allowed)
+    assert "hunter2" not in line  # a password in the URL is never echoed
+    assert not (tmp_path / "bot.db").exists()  # refused before anything was touched
+
+
+async def test_a_missing_folder_for_sqlite_is_named(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'bot.db'}"
+    outcome = await oiwatch_run({**base_env(tmp_path), "OIWATCH_DATABASE_URL": url})
+    assert_one_line(outcome, "OIWATCH_DATABASE_URL=", f"no folder {tmp_path / 'missing'};")
+
+
+async def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
+    url = "postgresql+asyncpg://oiwatch:hunter2@127.0.0.1:9/oiwatch"  # nothing listens on 9
+    outcome = await oiwatch_run({**base_env(tmp_path), "OIWATCH_DATABASE_URL": url})
+    line = assert_one_line(outcome, "OIWATCH_DATABASE_URL=", "cannot use the database")
+    assert "Connect call failed" in line and "hunter2" not in line
+
+
+async def test_a_full_disk_is_one_line(tmp_path: Path) -> None:
+    outcome = await oiwatch_run(base_env(tmp_path), max_file_bytes=16_384)
+    assert_one_line(outcome, "OIWATCH_DATABASE_URL=", "cannot use the database: disk I/O error")
+
+
+@pytest.mark.parametrize("refusal", ["revoked token", "wrong API URL"])
+@pytest.mark.parametrize("level", ["WARNING", "DEBUG"])
+async def test_a_refused_token_is_one_line_without_the_token(
+    tmp_path: Path, refusal: str, level: str
+) -> None:
+    # The fake answers 401 to any other token; a path it does not serve answers 404.
+    async with FakeTelegramAPI(token="987654321:" + "Z" * 35) as api:
+        url = api.base_url if refusal == "revoked token" else api.base_url.replace("/bot", "/x/bot")
+        env = {**base_env(tmp_path), "OIWATCH_TELEGRAM_API_URL": url, "OIWATCH_LOG_LEVEL": level}
+        outcome = await oiwatch_run(env)
+    assert TOKEN not in outcome.stdout + outcome.stderr
+    assert TOKEN.split(":")[1] not in outcome.stdout + outcome.stderr
+    expected = (
+        "oiwatch: Telegram refused the token (401)"
+        if refusal == "revoked token"
+        else f"oiwatch: no Bot API at {url} (404)"
+    )
+    assert outcome.code == EXIT_USAGE and "Traceback" not in outcome.stderr
+    # At DEBUG, worker threads may still log after it: the line is there once, not last.
+    ours = [line for line in outcome.stderr.splitlines() if line.startswith("oiwatch: ")]
+    assert len(ours) == 1 and ours[0].startswith(expected)
+    if level == "WARNING":
+        assert_one_line(outcome)
+
+
+async def test_an_unreachable_bot_api_is_one_line(tmp_path: Path) -> None:
+    outcome = await oiwatch_run(base_env(tmp_path))  # nothing listens on port 9
+    assert_one_line(outcome, "cannot reach the Bot API at http://127.0.0.1:9/bot: httpx.")
+    assert TOKEN not in outcome.stderr
