@@ -14,7 +14,7 @@ from telegram.ext import Application
 from bot.chat_input import FUNDING_USAGE, LIQ_USAGE
 from bot.rules.grammar import USAGE as WATCH_USAGE
 from handlers.channels import USAGE as CHANNEL_USAGE
-from handlers.charts import CHART_USAGE
+from handlers.charts import CHART_USAGE, LEVELS_USAGE, SCORE_USAGE
 from handlers.context import BotContext
 from handlers.market import USAGE as MARKET_USAGE
 from handlers.rules import EDIT_USAGE, UNWATCH_USAGE
@@ -101,8 +101,13 @@ COMMANDS: tuple[CommandDoc, ...] = (
         SETTINGS_USAGE,
         "time zones are IANA names like Europe/Berlin; cooldown up to 24h (m = minutes).",
     ),
-    CommandDoc("levels", "Where liquidation clusters probably sit (model)", ("/levels BTC",)),
-    CommandDoc("score", "How past warnings played out", ("/score BTC",)),
+    CommandDoc(
+        "levels",
+        "Where liquidation clusters probably sit (model)",
+        ("/levels BTC", "/levels ETH light"),
+        LEVELS_USAGE,
+    ),
+    CommandDoc("score", "How past warnings played out", ("/score BTC",), SCORE_USAGE),
     CommandDoc(
         "channel",
         "Link a channel you run, to post its alerts",

@@ -363,6 +363,13 @@ async def test_help_fits_a_phone_screen_and_groups_the_rest(chat: ChatHarness) -
     liq = await chat.ask("/help liq")
     assert "<code>/liq 50000 50x long bybit btcusd inverse</code>" in liq
     assert "Limits: entry and mark up to 10,000,000;" in liq
+    # Every command's page has its usage line, the pictures' too.
+    assert await chat.ask("/help levels") == (
+        "<b>/levels</b>: Where liquidation clusters probably sit (model)\n"
+        "Usage: <code>/levels &lt;asset&gt; [dark|light]</code>\n"
+        "<code>/levels BTC</code>\n<code>/levels ETH light</code>"
+    )
+    assert "Usage: <code>/score &lt;asset&gt;</code>" in await chat.ask("/help score")
 
 
 # -- 16 §3: what used to end in a traceback ---------------------------------------------------
