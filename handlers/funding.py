@@ -90,7 +90,7 @@ LIVE_EXAMPLE = "/funding BTC 10000 long 3d"
 async def live_funding_reply(args: list[str], market: MarketService | None) -> str:
     """Each venue's current rate and its own interval, applied to the position."""
     usage = (LIVE_USAGE, LIVE_EXAMPLE)
-    if market is None:
+    if market is None or market.collector is None:
         return usage_text(UsageError("Live funding is off on this bot; give a rate.", *usage))
     try:
         asset = market.resolve(args[0])
@@ -98,7 +98,7 @@ async def live_funding_reply(args: list[str], market: MarketService | None) -> s
     except UnknownAsset as error:
         return usage_text(UsageError(unknown_sentence(error), *usage))
     except DataUnavailable as error:
-        return usage_text(UsageError(str(error), *usage))
+        return escape(str(error))  # the venues' outage, not a mistake: no usage line
     notional, side, hold = None, Side.LONG, None
     for word in args[1:]:
         lower = word.lower()

@@ -52,8 +52,11 @@ async def liquidation_answer(args: list[str], context: BotContext) -> LiqAnswer:
             args, live_note = await _with_live_mark(args, context.services.market)
         except UnknownAsset as error:
             return _refused(UsageError(unknown_sentence(error), LIQ_USAGE, LIQ_EXAMPLE))
+        except UsageError as error:
+            return _refused(error)
         except DataUnavailable as error:
-            return _refused(UsageError(str(error), LIQ_USAGE, LIQ_EXAMPLE))
+            # The venues' outage, not the user's mistake: said as /oi says it, without usage.
+            return LiqAnswer(escape(str(error)), False)
     try:
         request = parse_liq(args)
         quote = quote_liquidation(
@@ -83,8 +86,10 @@ def _refused(error: UsageError) -> LiqAnswer:
 async def _with_live_mark(args: list[str], market: MarketService | None) -> tuple[list[str], str]:
     """'/liq BTC 20x long [venue]': the entry is the live mark, of that venue or of the venue
     with the most open interest."""
-    if market is None:
-        raise DataUnavailable("Market data is switched off on this bot: give an entry price.")
+    if market is None or market.collector is None:
+        raise UsageError(
+            "Market data is switched off on this bot: give an entry price.", LIQ_USAGE, LIQ_EXAMPLE
+        )
     asset = market.resolve(args[0])
     rows, left_out = await market.usable(asset)
     venue = next((w.lower() for w in args if w.lower() in KNOWN_VENUES), None)

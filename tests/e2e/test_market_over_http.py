@@ -134,6 +134,11 @@ async def test_no_fresh_data_says_which_venues_failed(tmp_path: Path) -> None:
             assert reply.startswith("No fresh data for BTC. Left out: binance since ")
             # After failed polls it no longer says the first poll may still be running.
             assert "first poll" not in reply and "binance: binance" not in reply
+            # Live /liq and /funding say the same, without a usage line: nothing was mistyped.
+            for command in ("/liq BTC 20x long", "/funding BTC 10000 long 3d"):
+                live = await bot.ask(command)
+                assert live.startswith("No fresh data for BTC. Left out: binance since "), live
+                assert "Usage:" not in live
 
 
 async def test_a_venue_failing_after_good_data_leaves_the_table_and_total_at_once(

@@ -417,3 +417,12 @@ async def test_a_built_in_warning_says_what_it_sends_not_that_it_crosses(chat: C
         "Watching <b>ETH overheating</b> (rule #1). You'll get an alert when overheating starts "
         "or grows more severe; /watches lists your rules."
     )
+
+
+async def test_a_live_entry_without_market_data_says_how_to_give_one(chat: ChatHarness) -> None:
+    assert await chat.ask("/liq BTC 20x long") == (
+        "Market data is switched off on this bot: give an entry price.\n" + USAGE_LIQ
+    )
+    assert (await chat.ask("/funding BTC 10000 long 3d")).startswith(
+        "Live funding is off on this bot; give a rate.\nUsage: "
+    )
