@@ -1,5 +1,5 @@
-"""`oiwatch run | liq | funding | ask | snapshot | replay | evaluate | latency | db upgrade`:
-no Telegram needed."""
+"""`oiwatch run | liq | funding | pos check | ask | snapshot | replay | evaluate | latency |
+db upgrade`: no Telegram needed."""
 
 from __future__ import annotations
 
@@ -55,8 +55,8 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _print_result(result: Any, as_json: bool) -> None:
-    data = _jsonable(result)
+def _print_result(result: Any, as_json: bool, **extra: Any) -> None:
+    data = {**_jsonable(result), **extra}
     if as_json:
         print(json.dumps(data))
         return
@@ -96,6 +96,41 @@ def _cmd_funding(args: argparse.Namespace, settings: Settings) -> int:
         entry=args.entry,
     )
     _print_result(quote_funding(request), args.json)
+    return 0
+
+
+def _cmd_pos_check(args: argparse.Namespace, settings: Settings) -> int:
+    """The guard's evaluation of one position at a given mark, for scripts."""
+    from datetime import UTC, datetime
+
+    from bot.positions.evaluate import MarketPoint, evaluate, quote
+    from bot.positions.levels import crossed
+    from bot.positions.model import PositionClaim
+
+    try:
+        levels = tuple(sorted((Decimal(w) for w in args.levels.split(",")), reverse=True))
+    except ArithmeticError:
+        raise RiskInputError("levels are percentages like 5,2,1") from None
+    claim = PositionClaim(
+        asset=args.asset.upper(),
+        side=Side(args.side),
+        entry=args.entry,
+        leverage=args.leverage,
+        size=args.size,
+        venue=args.venue,
+        margin_mode=MarginMode.CROSS if args.cross_balance else MarginMode.ISOLATED,
+        cross_balance=args.cross_balance,
+        levels=levels,
+    )
+    mark = args.mark or args.entry
+    now = datetime.now(UTC)
+    point = MarketPoint(
+        args.venue or "given", mark, now, args.funding_rate, int(args.interval_hours)
+    )
+    base = quote(claim, default_mmr=settings.default_mmr, mark=mark)
+    result = evaluate(claim, base, point, now, funding_paid=args.funding_paid, atr=args.atr)
+    inside = crossed(levels, result.distance_pct)
+    _print_result(result, args.json, levels_crossed=[_jsonable(v) for v in levels[:inside]])
     return 0
 
 
@@ -322,6 +357,25 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--asset", default="BTC")
     replay.add_argument("--json", action="store_true")
 
+    pos = sub.add_parser("pos", help="the position guard")
+    check = pos.add_subparsers(dest="pos_command", required=True).add_parser(
+        "check", help="evaluate one position as the guard does"
+    )
+    check.add_argument("--asset", default="BTC")
+    check.add_argument("--side", choices=["long", "short"], required=True)
+    check.add_argument("--entry", type=_decimal, required=True)
+    check.add_argument("--leverage", type=_decimal, required=True)
+    check.add_argument("--size", type=_decimal, default=Decimal(1), help="base coin")
+    check.add_argument("--venue", choices=["binance", "bybit", "okx", "hyperliquid"])
+    check.add_argument("--mark", type=_decimal, help="defaults to the entry")
+    check.add_argument("--cross-balance", type=_decimal, help="cross margin wallet balance")
+    check.add_argument("--funding-rate", type=_decimal, help="live rate per interval: 0.0001")
+    check.add_argument("--interval-hours", type=_decimal, default=Decimal(8))
+    check.add_argument("--funding-paid", type=_decimal, default=Decimal(0), help="signed, to you")
+    check.add_argument("--atr", type=_decimal, help="the asset's hourly ATR, in price")
+    check.add_argument("--levels", default="5,2,1", help="percent from liquidation")
+    check.add_argument("--json", action="store_true")
+
     evaluate = sub.add_parser(
         "evaluate", help="score the signal engine on real windows against labelled events"
     )
@@ -354,6 +408,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "latency": _cmd_latency,
     "snapshot": _cmd_snapshot,
     "replay": _cmd_replay,
+    "pos": _cmd_pos_check,
     "evaluate": _cmd_evaluate,
 }
 

@@ -114,6 +114,16 @@ class Settings(BaseSettings):
     rules_per_chat: int = Field(
         default=50, ge=1, le=10_000, description="Most watch rules one chat may hold."
     )
+    positions_per_user: int = Field(
+        default=20, ge=1, le=10_000, description="Most positions one user may have the guard watch."
+    )
+    position_blind_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        le=86_400,
+        description="Seconds with no venue answering for an asset before the guard says it "
+        "is blind.",
+    )
     venues: Annotated[list[str], NoDecode] = Field(
         default=["binance", "bybit", "okx", "hyperliquid"],
         description="Venues polled, comma-separated; empty turns market data off.",

@@ -28,6 +28,8 @@ from bot.market.models import Venue
 from bot.market.okx import OkxFetcher
 from bot.market.tier_refresh import bybit_symbols, bybit_tiers, okx_tiers
 from bot.market_service import MarketService
+from bot.positions.job import position_guard
+from bot.positions.service import PositionService
 from bot.ratelimit import INLINE_PER_COMMAND, CommandLimiter
 from bot.rules.matcher import Matcher
 from bot.scheduler.jobs import start_market_jobs
@@ -51,6 +53,7 @@ from storage.repositories.channels import ChannelRepository
 from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.contacts import ContactRepository
 from storage.repositories.outbox import OutboxRepository
+from storage.repositories.positions import PositionRepository
 from storage.repositories.rules import RuleRepository
 from storage.repositories.snapshots import SnapshotRepository
 
@@ -106,6 +109,13 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             pictures=pictures,
             chat_settings=ChatSettingsRepository(sessions),
             leader=leader,
+        )
+        services.positions = PositionService(
+            PositionRepository(sessions),
+            market,
+            lambda: services.tiers,
+            settings.default_mmr,
+            settings.positions_per_user,
         )
         services.health = HealthCheck(
             sessions,
@@ -296,9 +306,12 @@ async def background(
             tracker=CascadeTracker(quiet=timedelta(minutes=settings.cascade_quiet_minutes)),
             channels=await resolve_channels(bot, settings.broadcast_channels),
         )
+        guard = await position_guard(services, wake)
 
         async def after_poll() -> None:
             services.metrics.alerts_queued.inc(await pipeline.after_poll())
+            if guard is not None:
+                services.metrics.alerts_queued.inc(await guard.tick())
 
         start_market_jobs(
             tasks,

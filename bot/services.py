@@ -9,6 +9,7 @@ from bot.config import Settings
 from bot.health import HealthCheck
 from bot.market_service import MarketService
 from bot.metrics import Metrics
+from bot.positions.service import PositionService
 from bot.ratelimit import INLINE_PER_COMMAND, CommandLimiter
 from bot.risk.tiers import TierBook, load_default_tiers
 from bot.scheduler.leader import LeaderLock
@@ -29,6 +30,7 @@ class Services:
         default_factory=lambda: CommandLimiter(30 * INLINE_PER_COMMAND)
     )
     watch: WatchService | None = None
+    positions: PositionService | None = None
     channels: ChannelRepository | None = None
     market: MarketService | None = None
     outbox: OutboxRepository | None = None

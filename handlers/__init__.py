@@ -40,6 +40,7 @@ from handlers.inline import inline_query
 from handlers.liquidation import liq_command
 from handlers.market import oi_command
 from handlers.membership import my_chat_member
+from handlers.positions import pos_button, pos_command
 from handlers.rules import (
     edit_command,
     rule_button,
@@ -65,6 +66,7 @@ COMMANDS: dict[str, Command] = {
     "watches": watches_command,
     "unwatch": unwatch_command,
     "edit": edit_command,
+    "pos": pos_command,
     "settings": settings_command,
     "channel": channel_command,
     "chart": chart_command,
@@ -98,6 +100,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(chart_button, pattern=r"^chart:"))
     app.add_handler(CallbackQueryHandler(levels_button, pattern=r"^levels:how$"))
     app.add_handler(CallbackQueryHandler(rule_button, pattern=r"^rule:"))
+    app.add_handler(CallbackQueryHandler(pos_button, pattern=r"^pos:"))
     app.add_handler(CallbackQueryHandler(stale_button))
     app.add_handler(ChatMemberHandler(my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(InlineQueryHandler(inline_query))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from html import escape
 
-from telegram import Update
+from telegram import Chat, Update
 from telegram.constants import ParseMode
 
 from bot.chat_input import (
@@ -26,6 +26,7 @@ from bot.risk.quote import quote_liquidation
 from handlers.context import BotContext
 from handlers.formatting import amount, coins, pct_points, plain, usage_text
 from handlers.market import unknown_sentence
+from handlers.positions import guard_button
 
 FORMULA_NAMES = {
     Formula.TEXTBOOK: "Textbook isolated formula",
@@ -43,6 +44,7 @@ FORMULA_NAMES = {
 class LiqAnswer:
     text: str
     ok: bool  # False: the text says what was wrong (not worth sharing)
+    quote: LiqQuote | None = None  # what the guard's button would watch
 
 
 async def liquidation_answer(args: list[str], context: BotContext) -> LiqAnswer:
@@ -72,7 +74,7 @@ async def liquidation_answer(args: list[str], context: BotContext) -> LiqAnswer:
         )
     except RiskInputError as error:
         return _refused(UsageError(str(error), LIQ_USAGE, LIQ_EXAMPLE))
-    return LiqAnswer(format_liquidation(quote) + live_note, True)
+    return LiqAnswer(format_liquidation(quote) + live_note, True, quote)
 
 
 async def liquidation_reply(args: list[str], context: BotContext) -> str:
@@ -183,5 +185,11 @@ def format_liquidation(quote: LiqQuote) -> str:
 
 async def liq_command(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None
-    text = await liquidation_reply(list(context.args or []), context)
-    await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)
+    answer = await liquidation_answer(list(context.args or []), context)
+    chat = update.effective_chat
+    # Positions are personal: the guard's button only where the answer is the user's own.
+    guarded = chat is not None and chat.type == Chat.PRIVATE and context.services.positions
+    markup = guard_button(answer.quote) if answer.quote is not None and guarded else None
+    await update.effective_message.reply_text(
+        answer.text, parse_mode=ParseMode.HTML, reply_markup=markup
+    )

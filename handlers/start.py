@@ -17,6 +17,7 @@ from handlers.channels import USAGE as CHANNEL_USAGE
 from handlers.charts import CHART_USAGE, LEVELS_USAGE, SCORE_USAGE
 from handlers.context import BotContext
 from handlers.market import USAGE as MARKET_USAGE
+from handlers.positions import ADD_USAGE
 from handlers.rules import EDIT_USAGE, UNWATCH_USAGE
 from handlers.settings import USAGE as SETTINGS_USAGE
 
@@ -102,6 +103,18 @@ COMMANDS: tuple[CommandDoc, ...] = (
         "time zones are IANA names like Europe/Berlin; cooldown up to 24h (m = minutes).",
     ),
     CommandDoc(
+        "pos",
+        "Guard your position: alerts before liquidation, private chat only",
+        (
+            "/pos add BTC long 50000 50x size=0.2 binance",
+            "/pos add ETH short 3200 20x size=5 levels=10,5,2",
+            "/pos",
+        ),
+        ADD_USAGE,
+        "private chats only; levels up to 5 percentages; funding= a rate per 8h; cost= USD a "
+        "settlement; then /pos close|edit|snooze <id>. Your claim: no API keys.",
+    ),
+    CommandDoc(
         "levels",
         "Where liquidation clusters probably sit (model)",
         ("/levels BTC", "/levels ETH light"),
@@ -123,6 +136,7 @@ GROUPS = (
     ("Risk math", ("liq", "funding")),
     ("Market", ("oi", "chart", "levels", "score")),
     ("Alerts", ("watch", "watches", "edit", "unwatch", "settings", "channel")),
+    ("Your positions", ("pos",)),
 )
 
 

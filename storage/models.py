@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import BigInteger, Column, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.types import UTCDateTime
+from storage.types import DecimalText, UTCDateTime
 
 
 class User(SQLModel, table=True):
@@ -196,3 +197,44 @@ class ChatSettings(SQLModel, table=True):
     quiet_start: int | None = None  # minute of the day, local time
     quiet_end: int | None = None
     cooldown_s: int = 1800
+
+
+class PositionRow(SQLModel, table=True):
+    """A position a user asked the guard to watch: their claim, not exchange data, with the
+    guard's state (levels sent, funding counted) so a restart or failover repeats nothing."""
+
+    __tablename__ = "positions"
+    __table_args__ = (
+        Index("ix_position_user", "user_id", "active"),
+        Index("ix_position_updated", "updated_at"),
+    )
+
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(
+            BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+        ),
+    )
+    user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    asset: str = Field(max_length=24)
+    side: str = Field(max_length=8)
+    entry: Decimal = Field(sa_column=Column(DecimalText, nullable=False))
+    leverage: Decimal = Field(sa_column=Column(DecimalText, nullable=False))
+    size: Decimal = Field(sa_column=Column(DecimalText, nullable=False))
+    venue: str | None = Field(default=None, max_length=16)
+    margin_mode: str = Field(default="isolated", max_length=12)
+    cross_balance: Decimal | None = Field(default=None, sa_column=Column(DecimalText))
+    levels: str = Field(default="5,2,1", max_length=48)  # % from liquidation, widest first
+    funding_level: Decimal = Field(sa_column=Column(DecimalText, nullable=False))
+    settlement_cost: Decimal | None = Field(default=None, sa_column=Column(DecimalText))
+    active: bool = True  # closed positions stay as rows so other replicas see the close
+    version: int = 1
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    snoozed_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    levels_sent: int = 0
+    funding_sent: bool = False
+    funding_paid: Decimal = Field(sa_column=Column(DecimalText, nullable=False))
+    funding_seen: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
+    liq_told: Decimal | None = Field(default=None, sa_column=Column(DecimalText))

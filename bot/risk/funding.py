@@ -63,6 +63,12 @@ def funding_cash_flow(
     return sum((-side.sign * size * mark * rate for mark, rate in settlements), start=Decimal(0))
 
 
+def liq_after_funding(liq: Decimal, side: Side, signed_funding: Decimal, size: Decimal) -> Decimal:
+    """Isolated: paid funding comes out of the margin, received funding adds to it; either way
+    the liquidation price moves by that amount per coin held."""
+    return liq - side.sign * signed_funding / size
+
+
 def _validate(req: FundingRequest) -> None:
     if not req.notional.is_finite() or not 0 < req.notional <= MAX_NOTIONAL:
         raise RiskInputError("notional must be a positive amount")
@@ -96,10 +102,8 @@ def quote_funding(req: FundingRequest) -> FundingQuote:
                 entry=req.entry, leverage=req.leverage, side=req.side, size=size, mmr=req.mmr
             )
         )
-        # Paid funding comes out of the isolated margin, received funding adds to it; either
-        # way the liquidation price moves by that amount per coin held.
         # Received funding can pay for any fall: a long is then not liquidated by price at all.
-        moved = liq_before.liquidation_price - req.side.sign * signed_total / size
+        moved = liq_after_funding(liq_before.liquidation_price, req.side, signed_total, size)
         liq_after = max(moved, Decimal(0))
         notes.append(f"isolated, textbook formula, mmr {liq_before.mmr * 100:.2f}%")
     return FundingQuote(

@@ -52,6 +52,19 @@ def test_funding_json_has_numbers() -> None:
     assert (data["intervals"], data["payer"], data["apr_simple"]) == (9, "long", 0.1095)
 
 
+def test_pos_check_json_is_the_guards_evaluation() -> None:
+    """B9 and P2 of risk-math §8: 50x long at 50,000 on Binance, mark 49,800."""
+    args = ["--entry", "50000", "--leverage", "50", "--side", "long", "--venue", "binance"]
+    result = oiwatch("pos", "check", *args, "--mark", "49800", "--atr", "300", "--json")
+    data = json.loads(result.stdout)
+    assert round(data["liquidation_price"], 2) == 49196.79
+    assert round(data["distance_pct"], 4) == 1.2113
+    assert round(data["distance_atr"], 4) == 2.0107  # 603.21 of room / 300
+    assert (data["pnl"], data["levels_crossed"]) == (-200, [5, 2])
+    bad = oiwatch("pos", "check", *args[:3], "160", *args[4:])
+    assert bad.returncode == 2 and "binance BTCUSDT allows at most 150x" in bad.stderr
+
+
 def test_ask_prints_the_bot_reply_and_refusals_exit_2() -> None:
     assert "liquidation at 49,250.00" in oiwatch("ask", "/liq 50000 50x long").stdout
     bad = oiwatch("liq", "--entry", "50000", "--leverage", "0", "--side", "long")

@@ -1,7 +1,7 @@
 """kline minutes: each bar's range, volume and taker buy volume from the kline stream
 
 Revision ID: 0009
-Revises: 0007 (the shared plan chains 0007 -> 0008 -> 0009: relink to 0008 once it is merged)
+Revises: 0008
 Create Date: 2026-12-01
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 

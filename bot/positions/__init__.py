@@ -1,0 +1,1 @@
+"""The position guard: a trader's own position, claimed once, watched every tick."""

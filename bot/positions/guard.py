@@ -1,0 +1,392 @@
+"""The position guard's tick: after every poll the leader checks every guarded position against
+this tick's data (never older), and writes alerts to the owner's private chat through the outbox.
+
+Alerts are urgent: they are never held for quiet hours. One alert per level per episode; a venue
+outage long enough makes one "blind" notice per asset instead of silence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import numpy as np
+
+from bot.delivery.priority import Priority
+from bot.market.models import Snapshot, TickResult
+from bot.market_service import FRESH
+from bot.positions import render
+from bot.positions.book import Feed, PositionBook, Thresholds
+from bot.positions.evaluate import (
+    Evaluation,
+    MarketPoint,
+    effective_liquidation,
+    evaluate,
+    quote,
+)
+from bot.positions.levels import next_below, rearm_above, step
+from bot.positions.model import GuardedPosition
+from bot.risk.funding import funding_cash_flow
+from bot.risk.models import LiqQuote, RiskInputError
+from bot.risk.tiers import TierBook
+from bot.side import Side
+from bot.signals.kinds import Stage
+from bot.signals.warning import Warning
+from storage.repositories.outbox import OutboxRepository, OutgoingAlert
+from storage.repositories.positions import PositionRepository
+
+log = logging.getLogger(__name__)
+
+SYNC_OVERLAP = timedelta(minutes=2)  # replicas' clocks differ a little: re-read recent changes
+# A liquidation price moving by less than this share of the room left (mark to liquidation)
+# is not news.
+MOVE_SHARE = Decimal("0.05")
+SQUEEZE_AGAINST = {"long_squeeze": Side.LONG, "short_squeeze": Side.SHORT}
+
+
+@dataclass
+class _Live:
+    position: GuardedPosition
+    base: LiqQuote  # bot.risk's quote before funding
+
+
+def _point(s: Snapshot) -> MarketPoint:
+    return MarketPoint(str(s.venue), s.mark, s.ts, s.funding_rate, s.funding_interval_hours)
+
+
+@dataclass
+class PositionGuard:
+    repository: PositionRepository
+    outbox: OutboxRepository
+    wake: asyncio.Event
+    tiers: Callable[[], TierBook]
+    default_mmr: Decimal = Decimal("0.005")
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    atr: Callable[[str], Decimal | None] = field(default=lambda asset: None)
+    blind_after: timedelta = timedelta(minutes=1)
+    book: PositionBook = field(default_factory=PositionBook)
+    _live: dict[int, _Live] = field(default_factory=dict)
+    _by_asset: dict[str, dict[int, _Live]] = field(default_factory=dict)
+    _cost_watch: set[int] = field(default_factory=set)  # settlement cost limits: few, by hand
+    _synced: datetime | None = None
+    _tier_book: TierBook | None = None
+    _blind_since: dict[str, datetime] = field(default_factory=dict)
+    _blind_told: set[str] = field(default_factory=set)
+    _settles: dict[tuple[str, str], Snapshot] = field(default_factory=dict)
+
+    @property
+    def assets(self) -> set[str]:
+        return set(self._by_asset)
+
+    # -- keeping the book in step with the database --------------------------------------------
+
+    async def load(self) -> int:
+        """Every active position, with its state (a start or a takeover begins here)."""
+        self._synced = self.clock()
+        self._tier_book = self.tiers()
+        for position in await self.repository.active():
+            self._put(position)
+        return len(self._live)
+
+    async def sync(self, now: datetime) -> None:
+        """Positions a user added, changed or closed since the last tick, on any replica."""
+        since = (self._synced or now) - SYNC_OVERLAP
+        self._synced = now
+        changed = await self.repository.changed_since(since)
+        stale = [
+            pid
+            for pid, active, version in changed
+            if (pid in self._live) != active
+            or (active and self._live[pid].position.version != version)
+        ]
+        for pid in stale:
+            self._drop(pid)
+        for position in await self.repository.by_ids(
+            [pid for pid, active, _ in changed if active and pid in stale]
+        ):
+            self._put(position)
+
+    def _put(self, position: GuardedPosition) -> None:
+        try:
+            base = quote(position.claim, tiers=self.tiers(), default_mmr=self.default_mmr)
+        except RiskInputError as error:
+            log.warning("position #%d cannot be guarded: %s", position.id, error)
+            return
+        live = self._live[position.id] = _Live(position, base)
+        self._by_asset.setdefault(position.claim.asset, {})[position.id] = live
+        if position.claim.settlement_cost is not None:
+            self._cost_watch.add(position.id)
+        self._rebook(live)
+
+    def _drop(self, position_id: int) -> None:
+        live = self._live.pop(position_id, None)
+        self._cost_watch.discard(position_id)
+        if live is not None:
+            asset = live.position.claim.asset
+            self._by_asset[asset].pop(position_id, None)
+            if not self._by_asset[asset]:
+                del self._by_asset[asset]
+        self.book.remove(position_id)
+
+    def _liquidation(self, live: _Live) -> Decimal:
+        return effective_liquidation(
+            live.position.claim, live.base.liquidation_price, live.position.state.funding_paid
+        )
+
+    def _retrigger(self, live: _Live) -> None:
+        s, levels = live.position.state, live.position.claim.levels
+        below, above = next_below(levels, s.levels_sent), rearm_above(levels, s.levels_sent)
+        self.book.retrigger(
+            live.position.id,
+            None if below is None else float(below),
+            None if above is None else float(above),
+            s.funding_sent,
+        )
+
+    def _rebook(self, live: _Live) -> None:
+        p, s = live.position, live.position.state
+        levels = p.claim.levels
+        below, above = next_below(levels, s.levels_sent), rearm_above(levels, s.levels_sent)
+        self.book.put(
+            p.id,
+            (p.claim.asset, p.claim.venue or ""),
+            p.claim.side.sign,
+            Thresholds(
+                float(self._liquidation(live)),
+                None if below is None else float(below),
+                None if above is None else float(above),
+                float(p.claim.funding_level),
+                s.funding_sent,
+            ),
+        )
+
+    # -- the tick -----------------------------------------------------------------------------
+
+    async def after_poll(self, tick: TickResult | None, warnings: Sequence[Warning] = ()) -> int:
+        if tick is None:
+            return 0
+        now = self.clock()
+        await self.sync(now)
+        if not self._live:
+            return 0
+        points = self._points(tick, now)
+        alerts: list[OutgoingAlert] = []
+        changed: dict[int, GuardedPosition] = {}
+        stamp = now.strftime("%Y%m%dT%H%M%S")
+
+        def send(live: _Live, kind: str, text: str, ev: Evaluation) -> None:
+            p = live.position
+            changed[p.id] = p
+            if not p.snoozed(now):
+                alerts.append(
+                    OutgoingAlert(
+                        p.chat_id,
+                        f"pos:{p.id}:{kind}:{stamp}",
+                        text,
+                        priority=Priority.URGENT,  # rings through quiet hours, claimed first
+                        thread=f"pos:{p.id}",  # one position's alerts reply to its first
+                        seen_at=now - timedelta(seconds=ev.data_age_s),
+                    )
+                )
+
+        alerts += self._blind(tick, points, now, stamp)
+        for live, reason in self._moves(tick, now):
+            ev = self._evaluate(live, points, now)
+            state = live.position.state
+            changed[live.position.id] = live.position
+            before = state.liq_told
+            if ev is None or before is None:
+                continue
+            moved = abs(ev.liquidation_price - before)
+            if moved and moved >= MOVE_SHARE * abs(ev.mark - before):
+                state.liq_told = ev.liquidation_price
+                send(live, "moved", render.moved_alert(live.position, ev, before, reason), ev)
+        level_ids, funding_ids = self._scan(points)
+        for pid in level_ids:
+            live = self._live[pid]
+            ev = self._evaluate(live, points, now)
+            if ev is None:
+                continue
+            state = live.position.state
+            state.levels_sent, level = step(
+                live.position.claim.levels, state.levels_sent, ev.distance_pct
+            )
+            changed[pid] = live.position
+            if level is not None:
+                send(live, f"level{level}", render.level_alert(live.position, ev, level), ev)
+            self._retrigger(live)
+        for pid in sorted(set(funding_ids) | self._cost_watch):
+            live = self._live[pid]
+            ev = self._evaluate(live, points, now)
+            if ev is None:
+                continue
+            state = live.position.state
+            if not state.funding_sent and ev.funding_breached():
+                state.funding_sent = True
+                send(live, "funding", render.funding_alert(live.position, ev), ev)
+            elif state.funding_sent and ev.funding_calm():
+                state.funding_sent = False
+                changed[pid] = live.position
+            self._retrigger(live)
+        for warning in warnings:
+            side = SQUEEZE_AGAINST.get(warning.kind)
+            stage = warning.stage
+            if stage is Stage.OVER:
+                continue  # the cascade ended: the level alerts speak for the position now
+            for live in self._by_asset.get(warning.asset, {}).values():
+                if side is None or live.position.claim.side is not side:
+                    continue
+                ev = self._evaluate(live, points, now)
+                if ev is not None:
+                    text = render.squeeze_alert(
+                        live.position, ev, warning.kind, stage, warning.summary
+                    )
+                    send(live, warning.kind, text, ev)
+        # Outbox first: a crash between the two then repeats an alert rather than losing it.
+        queued = await self.outbox.enqueue(alerts, now)
+        await self.repository.save_states(changed.values())
+        if queued:
+            log.info("position guard: %d alerts queued", queued)
+            self.wake.set()
+        return queued
+
+    def _points(self, tick: TickResult, now: datetime) -> dict[Feed, MarketPoint]:
+        """This tick's linear snapshots only: (asset, venue) and (asset, "") for the venue with
+        the most open interest. A degraded venue is absent, and a venue serving old data is
+        left out too: nothing here is stale."""
+        best: dict[str, Snapshot] = {}
+        points: dict[Feed, MarketPoint] = {}
+        for s in tick.snapshots():
+            if s.inverse or s.ts < now - FRESH:
+                continue
+            points[(s.asset, str(s.venue))] = _point(s)
+            if s.asset not in best or s.oi_usd > best[s.asset].oi_usd:
+                best[s.asset] = s
+        for asset, s in best.items():
+            points[(asset, "")] = _point(s)
+        return points
+
+    def _resolve(self, points: dict[Feed, MarketPoint], live: _Live) -> MarketPoint | None:
+        claim = live.position.claim
+        return points.get((claim.asset, claim.venue or "")) or points.get((claim.asset, ""))
+
+    def _evaluate(
+        self, live: _Live, points: dict[Feed, MarketPoint], now: datetime
+    ) -> Evaluation | None:
+        point = self._resolve(points, live)
+        if point is None:
+            return None
+        return evaluate(
+            live.position.claim,
+            live.base,
+            point,
+            now,
+            funding_paid=live.position.state.funding_paid,
+            atr=self.atr(live.position.claim.asset),
+        )
+
+    def _scan(self, points: dict[Feed, MarketPoint]) -> tuple[list[int], list[int]]:
+        size = len(self.book.feeds)
+        marks = np.full(size, np.nan)
+        pays = np.zeros(size)
+        for (asset, venue), index in self.book.feeds.items():
+            point = points.get((asset, venue)) or points.get((asset, ""))
+            if point is None:
+                continue
+            marks[index] = float(point.mark)
+            if point.funding_rate is not None:
+                pays[index] = float(point.funding_rate) * 8 / (point.funding_interval_hours or 8)
+        return self.book.scan(marks, pays)
+
+    def _moves(self, tick: TickResult, now: datetime) -> list[tuple[_Live, str]]:
+        """Positions whose liquidation price may have moved: a new tier table, or a funding
+        settlement paid from (or into) the isolated margin."""
+        reasons: dict[int, str] = {}
+        book = self.tiers()
+        if book is not self._tier_book:
+            self._tier_book = book
+            for live in self._live.values():
+                try:
+                    live.base = quote(live.position.claim, tiers=book, default_mmr=self.default_mmr)
+                except RiskInputError:
+                    continue
+                reasons[live.position.id] = "new tier table"
+        for live, paid in self._settlements(tick, now):
+            live.position.state.funding_paid += paid
+            reasons[live.position.id] = "funding " + ("received" if paid > 0 else "paid")
+        for pid in reasons:
+            self._rebook(self._live[pid])
+        return [(self._live[pid], reason) for pid, reason in reasons.items()]
+
+    def _settlements(self, tick: TickResult, now: datetime) -> Iterable[tuple[_Live, Decimal]]:
+        """A venue's next funding time moving on means the previous one settled, at the rate
+        and mark seen before it: each position held through it pays or receives that once."""
+        for s in tick.snapshots():
+            key = (s.asset, str(s.venue))
+            previous = self._settles.get(key)
+            self._settles[key] = s
+            if s.inverse or previous is None or previous.next_funding_time is None:
+                continue
+            settled = previous.next_funding_time
+            if previous.funding_rate is None or s.next_funding_time in (None, settled):
+                continue
+            if settled > now:
+                continue
+            most_oi = self._most_oi_venue(s.asset)
+            holders = [
+                live
+                for live in self._by_asset.get(s.asset, {}).values()
+                if (live.position.claim.venue or most_oi) == str(s.venue)
+            ]
+            for live in holders:
+                state = live.position.state
+                if live.position.created_at >= settled or (
+                    state.funding_seen is not None and state.funding_seen >= settled
+                ):
+                    continue
+                state.funding_seen = settled
+                claim = live.position.claim
+                yield (
+                    live,
+                    funding_cash_flow(
+                        claim.side, claim.size, [(previous.mark, previous.funding_rate)]
+                    ),
+                )
+
+    def _most_oi_venue(self, asset: str) -> str | None:
+        """A position without a venue pays funding where the asset's most OI is."""
+        snapshots = [s for (a, _), s in self._settles.items() if a == asset and not s.inverse]
+        return str(max(snapshots, key=lambda s: s.oi_usd).venue) if snapshots else None
+
+    def _blind(
+        self, tick: TickResult, points: dict[Feed, MarketPoint], now: datetime, stamp: str
+    ) -> list[OutgoingAlert]:
+        reasons = {str(v): r for v, r in tick.degraded().items()}
+        notices = []
+        for asset, lives in self._by_asset.items():
+            if (asset, "") in points:
+                self._blind_since.pop(asset, None)
+                self._blind_told.discard(asset)
+                continue
+            since = self._blind_since.setdefault(asset, now)
+            if now - since < self.blind_after or asset in self._blind_told:
+                continue
+            self._blind_told.add(asset)
+            by_chat: dict[int, list[int]] = defaultdict(list)
+            for live in lives.values():
+                by_chat[live.position.chat_id].append(live.position.id)
+            notices += [
+                OutgoingAlert(
+                    chat_id,
+                    f"pos:blind:{asset}:{chat_id}:{stamp}",
+                    render.blind_notice(asset, reasons, ids),
+                    priority=Priority.URGENT,
+                )
+                for chat_id, ids in by_chat.items()
+            ]
+        return notices

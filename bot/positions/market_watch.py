@@ -1,0 +1,49 @@
+"""What the guard needs beyond this tick's marks: cascade stages on guarded assets (from the
+same signal engine and cascade tracker the rules use, with the guard's own tracker so neither
+steals the other's news) and each asset's hourly ATR, from the bot's stored history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from bot.alerts.observations import signal_series
+from bot.market_service import MarketService
+from bot.positions.evaluate import hourly_atr
+from bot.signals.engine import Baselines, baselines, evaluate
+from bot.signals.events import CascadeTracker
+from bot.signals.warning import Warning
+
+HISTORY = timedelta(hours=24, minutes=10)
+REFRESH = timedelta(hours=1)
+
+
+@dataclass
+class MarketWatch:
+    market: MarketService
+    tracker: CascadeTracker = field(default_factory=CascadeTracker)
+    _hourly: dict[str, tuple[datetime, Baselines, Decimal | None]] = field(default_factory=dict)
+
+    async def warnings(self, assets: Iterable[str], now: datetime) -> list[Warning]:
+        """This tick's cascade transitions (early, confirmed, escalated, over) and other new
+        warnings on these assets, aggregated across venues."""
+        news: list[Warning] = []
+        for asset in sorted(assets):
+            data = await self.market.history(asset, now - HISTORY)
+            series = signal_series(data)
+            if len(series) < 4:
+                continue
+            cached = self._hourly.get(asset)
+            if cached is None or now - cached[0] > REFRESH:
+                marks = ((p.ts, p.mark) for p in data.history)
+                cached = (now, baselines(series), hourly_atr(marks))
+                self._hourly[asset] = cached
+            readings = evaluate(asset, series, now=now, base=cached[1])
+            news += self.tracker.update(asset, readings.warnings, now, latest=series[-1])
+        return news
+
+    def atr(self, asset: str) -> Decimal | None:
+        cached = self._hourly.get(asset)
+        return cached[2] if cached is not None else None

@@ -1,0 +1,105 @@
+"""Adding, listing, editing and closing guarded positions: the core behind /pos."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+
+from bot.market_service import DataUnavailable, MarketService, UnknownAsset
+from bot.positions.evaluate import Evaluation, MarketPoint, evaluate, quote
+from bot.positions.levels import crossed
+from bot.positions.model import GuardedPosition, GuardState, PositionClaim
+from bot.risk.models import RiskInputError
+from bot.risk.tiers import TierBook
+from storage.models import MarketSnapshot
+from storage.repositories.positions import PositionRepository
+
+
+def point_of(row: MarketSnapshot) -> MarketPoint:
+    return MarketPoint(
+        venue=row.venue,
+        mark=Decimal(str(row.mark)),
+        ts=row.ts,
+        funding_rate=None if row.funding_rate is None else Decimal(str(row.funding_rate)),
+        funding_interval_hours=row.funding_interval_hours,
+    )
+
+
+def pick(rows: list[MarketSnapshot], venue: str | None) -> MarketSnapshot:
+    """The position's own venue, else the venue with the most open interest."""
+    linear = [r for r in rows if not r.inverse] or rows
+    own = [r for r in linear if r.venue == venue]
+    return own[0] if own else max(linear, key=lambda r: r.oi_usd)
+
+
+@dataclass(frozen=True, slots=True)
+class Added:
+    position: GuardedPosition
+    evaluation: Evaluation
+    crossed: tuple[Decimal, ...]  # levels already inside at the add: they count as sent
+
+
+@dataclass
+class PositionService:
+    repository: PositionRepository
+    market: MarketService | None
+    tiers: Callable[[], TierBook]
+    default_mmr: Decimal
+    cap: int
+
+    async def evaluate_now(
+        self, claim: PositionClaim, state: GuardState, now: datetime
+    ) -> Evaluation:
+        """Raises DataUnavailable, UnknownAsset or RiskInputError, each with a sentence."""
+        if self.market is None:
+            raise DataUnavailable("Market data is switched off on this bot: nothing to guard.")
+        self.market.resolve(claim.asset)  # an unknown asset is named, with suggestions
+        row = pick(await self.market.fresh(claim.asset), claim.venue)
+        point = point_of(row)
+        base = quote(claim, tiers=self.tiers(), default_mmr=self.default_mmr, mark=point.mark)
+        return evaluate(claim, base, point, now, funding_paid=state.funding_paid)
+
+    async def add(self, user_id: int, claim: PositionClaim, now: datetime) -> Added:
+        """Raises what evaluate_now raises, and PositionCapReached."""
+        ev = await self.evaluate_now(claim, GuardState(), now)
+        inside = crossed(claim.levels, ev.distance_pct)
+        state = GuardState(
+            levels_sent=inside, funding_sent=ev.funding_breached(), liq_told=ev.liquidation_price
+        )
+        # A private chat's id is its user's id: alerts go there and nowhere else.
+        position = await self.repository.add(user_id, user_id, claim, state, now, cap=self.cap)
+        return Added(position, ev, claim.levels[:inside])
+
+    async def edit(
+        self, user_id: int, position_id: int, change: dict[str, object], now: datetime
+    ) -> Added | None:
+        current = await self.repository.get(user_id, position_id)
+        if current is None:
+            return None
+        claim = replace(current.claim, **change)  # type: ignore[arg-type]
+        ev = await self.evaluate_now(claim, current.state, now)
+        inside = crossed(claim.levels, ev.distance_pct)
+        state = replace(
+            current.state,
+            levels_sent=inside,
+            funding_sent=ev.funding_breached(),
+            liq_told=ev.liquidation_price,
+        )
+        if not await self.repository.edit(user_id, position_id, claim, state, now):
+            return None
+        updated = replace(current, claim=claim, state=state)
+        return Added(updated, ev, claim.levels[:inside])
+
+    async def list(
+        self, user_id: int, now: datetime
+    ) -> list[tuple[GuardedPosition, Evaluation | str]]:
+        """Each position with its live evaluation, or why there is none."""
+        out: list[tuple[GuardedPosition, Evaluation | str]] = []
+        for position in await self.repository.for_user(user_id):
+            try:
+                out.append((position, await self.evaluate_now(position.claim, position.state, now)))
+            except (DataUnavailable, UnknownAsset, RiskInputError) as error:
+                out.append((position, str(error)))
+        return out

@@ -1,0 +1,395 @@
+"""/pos: the position guard in chat. Positions are personal: private chats only."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from html import escape
+
+from telegram import (
+    CallbackQuery,
+    Chat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from telegram.constants import ParseMode
+
+from bot.chat_input import (
+    MAX_LEVERAGE,
+    MAX_MESSAGE_CHARS,
+    MAX_MONEY,
+    MAX_PRICE,
+    MAX_SIZE,
+    UsageError,
+    _positive,
+    _split_options,
+    _usage,
+    asset_word,
+    parse_id,
+    parse_number,
+    parse_rate,
+)
+from bot.market_service import DataUnavailable, UnknownAsset
+from bot.positions.model import GUARD_VENUES, PositionClaim
+from bot.positions.render import CLAIM_NOTE, levels_text, summary_lines, title
+from bot.positions.service import Added, PositionService
+from bot.risk.models import LiqQuote, MarginMode, RiskInputError
+from bot.side import Side
+from handlers.context import BotContext
+from handlers.formatting import money, pct_points, plain, usage_text
+from handlers.market import unknown_sentence
+from storage.repositories.positions import PositionCapReached
+
+ADD_USAGE = (
+    "/pos add <asset> <long|short> <entry> <leverage>x size=<coins> "
+    "[binance|bybit|okx|hyperliquid] [isolated|cross balance=] [levels=5,2,1] [funding=0.05%] "
+    "[cost=<USD per settlement>]"
+)
+ADD_EXAMPLE = "/pos add BTC long 50000 50x size=0.2 binance"
+POS_USAGE = "/pos [add …|close <id>|all|edit <id> levels=5,2,1|snooze <id> 1h]"
+EDIT_USAGE = "/pos edit <id> [levels=5,2,1] [funding=0.05%] [cost=] [entry=] [size=] [lev=]"
+EDIT_EXAMPLE = "/pos edit 3 levels=10,5,2"
+PRIVATE_ONLY = "Positions are personal: /pos works in a private chat only."
+SNOOZES = {"1h": timedelta(hours=1), "8h": timedelta(hours=8), "24h": timedelta(hours=24)}
+MAX_LEVELS = 5
+LIST_PAGE_CHARS = 3500
+
+
+class GuardOff(Exception):
+    """No database or market data here (an offline answer): nothing can be guarded."""
+
+
+GUARD_OFF = "The position guard needs the bot's database and live market data; it is off here."
+
+
+def _service(context: BotContext) -> PositionService:
+    service = context.services.positions
+    if service is None:
+        raise GuardOff
+    return service
+
+
+def _levels(raw: str, usage: str, example: str) -> tuple[Decimal, ...]:
+    values = [parse_number(word.strip().removesuffix("%")) for word in raw.split(",")]
+    good = [v for v in values if v is not None and Decimal(0) < v < Decimal(100)]
+    if not good or len(good) != len(values) or len(good) > MAX_LEVELS:
+        raise _usage("levels are up to 5 percentages, like levels=5,2,1.", usage, example)
+    return tuple(sorted(set(good), reverse=True))
+
+
+def _options(
+    options: dict[str, str], usage: str, example: str, *, allow_claim: bool
+) -> dict[str, object]:
+    """levels=, funding= (and for an edit entry=, size=, lev=) as PositionClaim fields."""
+    out: dict[str, object] = {}
+    for key, raw in options.items():
+        if key == "levels":
+            out["levels"] = _levels(raw, usage, example)
+        elif key == "funding":
+            rate = parse_rate(raw)
+            if rate is None or not Decimal(0) < rate < Decimal("0.05"):
+                raise _usage("funding is a rate per 8h, like funding=0.05%.", usage, example)
+            out["funding_level"] = rate
+        elif key == "cost":
+            out["settlement_cost"] = _positive(parse_number(raw), "cost", usage, example, MAX_MONEY)
+        elif key == "size":
+            out["size"] = _positive(parse_number(raw), "size", usage, example, MAX_SIZE)
+        elif key in ("balance", "wallet"):
+            out["cross_balance"] = _positive(
+                parse_number(raw), "balance", usage, example, MAX_MONEY
+            )
+        elif allow_claim and key == "entry":
+            out["entry"] = _positive(parse_number(raw), "entry", usage, example, MAX_PRICE)
+        elif allow_claim and key in ("lev", "leverage"):
+            out["leverage"] = _leverage(raw.lower(), usage, example)
+        else:
+            raise _usage(f"Unknown option '{key[:20]}='.", usage, example)
+    return out
+
+
+def _leverage(word: str, usage: str, example: str) -> Decimal:
+    value = parse_number(word.removesuffix("x"))
+    if value is None or not Decimal(1) <= value <= MAX_LEVERAGE:
+        raise _usage("Leverage must be a number from 1 to 200, like 20x.", usage, example)
+    return value
+
+
+def parse_position(args: list[str]) -> PositionClaim:
+    u, e = ADD_USAGE, ADD_EXAMPLE
+    if sum(len(a) + 1 for a in args) > MAX_MESSAGE_CHARS:
+        raise _usage("That message is too long.", u, e)
+    words, options = _split_options([a.strip() for a in args if a.strip()])
+    if len(words) < 4:
+        raise _usage("I need the asset, side, entry price and leverage.", u, e)
+    asset = words[0].upper().removesuffix("USDT")
+    if not asset_word(asset) or not asset.isalnum():
+        raise _usage("Name the asset like BTC or ETH.", u, e)
+    try:
+        side = Side(words[1].lower())
+    except ValueError:
+        raise _usage("Side must be long or short.", u, e) from None
+    entry = _positive(parse_number(words[2]), "Entry price", u, e, MAX_PRICE)
+    leverage = _leverage(words[3].lower(), u, e)
+    venue: str | None = None
+    mode = MarginMode.ISOLATED
+    for word in words[4:]:
+        lower = word.lower()
+        if lower in GUARD_VENUES:
+            venue = lower
+        elif lower in ("cross", "isolated"):
+            mode = MarginMode(lower)
+        else:
+            raise _usage(f"I don't know what '{word[:20]}' means here.", u, e)
+    fields = _options(options, u, e, allow_claim=False)
+    if "size" not in fields:
+        raise _usage("Give the position size in coins: size=0.2.", u, e)
+    if mode is MarginMode.CROSS and "cross_balance" not in fields:
+        raise _usage("Cross margin needs your wallet balance: cross balance=5000.", u, e)
+    if mode is MarginMode.ISOLATED:
+        fields.pop("cross_balance", None)
+    return PositionClaim(
+        asset=asset,
+        side=side,
+        entry=entry,
+        leverage=leverage,
+        venue=venue,
+        margin_mode=mode,
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def added_text(added: Added, verb: str = "Guarding") -> str:
+    p, ev = added.position, added.evaluation
+    c = p.claim
+    lines = [
+        f"🛡 <b>{verb} #{p.id}: {title(c)}</b>",
+        *summary_lines(ev),
+        f"Alerts at {levels_text(c.levels)} from liquidation, each once (again after it "
+        f"recovers), and when funding against you passes {pct_points(c.funding_level * 100, 3)} "
+        "per 8h"
+        + (
+            f" or the next settlement costs more than {money(c.settlement_cost)}"
+            if c.settlement_cost is not None
+            else ""
+        )
+        + ". They ring through quiet hours.",
+    ]
+    if added.crossed:
+        inside = ", ".join(f"{plain(level)} %" for level in added.crossed)
+        lines.append(f"Already inside {inside}: counted as sent, no separate alert.")
+    if p.state.funding_sent:
+        lines.append("Funding is already against you beyond your level: counted as sent.")
+    lines.append(f"<i>{CLAIM_NOTE}</i>")
+    return "\n".join(lines)
+
+
+def _buttons(position_id: int) -> list[InlineKeyboardButton]:
+    return [
+        InlineKeyboardButton(f"✖️ close #{position_id}", callback_data=f"pos:close:{position_id}"),
+        InlineKeyboardButton("✏️ edit", callback_data=f"pos:edit:{position_id}"),
+        InlineKeyboardButton("💤 1h", callback_data=f"pos:snooze:1h:{position_id}"),
+    ]
+
+
+async def _reply(message: Message, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+def _problem(error: Exception, usage: str, example: str) -> str:
+    if isinstance(error, UnknownAsset):
+        return usage_text(UsageError(unknown_sentence(error), usage, example))
+    return usage_text(UsageError(str(error), usage, example))
+
+
+async def add_position(
+    message: Message, context: BotContext, user_id: int, claim: PositionClaim
+) -> None:
+    try:
+        added = await _service(context).add(user_id, claim, datetime.now(UTC))
+    except (DataUnavailable, UnknownAsset, RiskInputError) as error:
+        await _reply(message, _problem(error, ADD_USAGE, ADD_EXAMPLE))
+        return
+    except PositionCapReached as error:
+        await _reply(
+            message, f"You guard {error.cap} positions, the most allowed; /pos lists them."
+        )
+        return
+    await _reply(message, added_text(added), InlineKeyboardMarkup([_buttons(added.position.id)]))
+
+
+async def pos_command(update: Update, context: BotContext) -> None:
+    message, user, chat = update.effective_message, update.effective_user, update.effective_chat
+    assert message is not None and user is not None and chat is not None
+    if chat.type != Chat.PRIVATE:
+        await message.reply_text(PRIVATE_ONLY)
+        return
+    args = list(context.args or [])
+    verb = args[0].lower() if args else "list"
+    try:
+        if verb == "add":
+            await add_position(message, context, user.id, parse_position(args[1:]))
+        elif verb == "list":
+            await _list(message, context, user.id)
+        elif verb == "close" and len(args) == 2:
+            await _close(message, context, user.id, args[1])
+        elif verb == "edit" and len(args) >= 3:
+            await _edit(message, context, user.id, args[1], args[2:])
+        elif verb == "snooze" and len(args) == 3 and args[2].lower() in SNOOZES:
+            await _snooze(message, context, user.id, args[1], args[2].lower())
+        else:
+            raise _usage("What should I do with your positions?", POS_USAGE, ADD_EXAMPLE)
+    except UsageError as error:
+        await _reply(message, usage_text(error))
+    except GuardOff:
+        await _reply(message, GUARD_OFF)
+
+
+def _position_id(word: str) -> int:
+    position_id = parse_id(word)
+    if position_id is None:
+        raise _usage("Which position? Give its number from /pos.", POS_USAGE, "/pos close 3")
+    return position_id
+
+
+async def _list(message: Message, context: BotContext, user_id: int) -> None:
+    rows = await _service(context).list(user_id, datetime.now(UTC))
+    if not rows:
+        await _reply(
+            message,
+            f"No guarded positions. Add one: <code>{escape(ADD_EXAMPLE)}</code>\n"
+            f"<i>{CLAIM_NOTE}</i>",
+        )
+        return
+    now = datetime.now(UTC)
+    pages: list[tuple[list[str], list[int]]] = [([], [])]
+    for position, ev in rows:
+        head = f"<b>#{position.id} {title(position.claim)}</b>"
+        if position.snoozed(now) and position.state.snoozed_until is not None:
+            head += f" (snoozed until {position.state.snoozed_until:%H:%M} UTC)"
+        body = summary_lines(ev) if not isinstance(ev, str) else [f"No live data: {escape(ev)}"]
+        block = "\n".join([head, *body])
+        blocks, ids = pages[-1]
+        if blocks and sum(len(b) + 2 for b in blocks) + len(block) > LIST_PAGE_CHARS:
+            pages.append(([], []))
+            blocks, ids = pages[-1]
+        blocks.append(block)
+        ids.append(position.id)
+    pages[-1][0].append(f"<i>{CLAIM_NOTE}</i>")
+    # Telegram takes 4,096 characters a message: a long list comes as several, each with the
+    # buttons of its own positions.
+    for blocks, ids in pages:
+        markup = InlineKeyboardMarkup([_buttons(pid) for pid in ids])
+        await _reply(message, "\n\n".join(blocks), markup)
+
+
+async def _close(message: Message, context: BotContext, user_id: int, which: str) -> None:
+    everything = which.lower() == "all"
+    pid = None if everything else _position_id(which)
+    closed = await _service(context).repository.close(user_id, pid, datetime.now(UTC))
+    if closed:
+        await _reply(message, f"Stopped guarding {closed} position{'s' if closed > 1 else ''}.")
+    else:
+        await _reply(message, "No such position; /pos lists yours.")
+
+
+async def _edit(
+    message: Message, context: BotContext, user_id: int, which: str, words: list[str]
+) -> None:
+    pid = _position_id(which)
+    plain_words, options = _split_options(words)
+    if plain_words or not options:
+        raise _usage("Change it with options, like levels=10,5,2.", EDIT_USAGE, EDIT_EXAMPLE)
+    change = _options(options, EDIT_USAGE, EDIT_EXAMPLE, allow_claim=True)
+    try:
+        edited = await _service(context).edit(user_id, pid, change, datetime.now(UTC))
+    except (DataUnavailable, UnknownAsset, RiskInputError) as error:
+        await _reply(message, _problem(error, EDIT_USAGE, EDIT_EXAMPLE))
+        return
+    if edited is None:
+        await _reply(message, "No such position; /pos lists yours.")
+    else:
+        await _reply(message, added_text(edited, "Updated"))
+
+
+async def _snooze(
+    message: Message, context: BotContext, user_id: int, which: str, span: str
+) -> None:
+    pid = _position_id(which)
+    until = datetime.now(UTC) + SNOOZES[span]
+    if await _service(context).repository.snooze(user_id, pid, until, datetime.now(UTC)):
+        await _reply(message, f"#{pid} snoozed for {span}: no alerts until {until:%H:%M} UTC.")
+    else:
+        await _reply(message, "No such position; /pos lists yours.")
+
+
+def guard_button(quote: LiqQuote) -> InlineKeyboardMarkup | None:
+    """ "Guard this position" under a /liq answer that names an asset (isolated only: a cross
+    balance does not fit in a button)."""
+    req = quote.request
+    if req.symbol is None or req.inverse or req.margin_mode is not MarginMode.ISOLATED:
+        return None
+    asset = req.symbol.removesuffix("USDT")
+    fields = (req.side.value, plain(req.entry), plain(req.leverage), req.venue or "")
+    data = ":".join(("pos:add", asset, *fields, plain(quote.size)))
+    if len(data.encode()) > 64 or not asset.isalnum():
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton("🛡 Guard this position", callback_data=data)]]
+    )
+
+
+async def pos_button(update: Update, context: BotContext) -> None:
+    """Buttons carry the position id; only its owner's presses count."""
+    query, user = update.callback_query, update.effective_user
+    assert query is not None and user is not None
+    try:
+        await _on_button(query, context, user.id)
+    except GuardOff:
+        await query.answer(GUARD_OFF, show_alert=True)
+
+
+async def _on_button(query: CallbackQuery, context: BotContext, user_id: int) -> None:
+    parts = (query.data or "").split(":")
+    message = query.message if isinstance(query.message, Message) else None
+    if parts[1] == "add":
+        if message is None or message.chat.type != Chat.PRIVATE:
+            await query.answer(PRIVATE_ONLY, show_alert=True)
+            return
+        if len(parts) != 8:
+            await query.answer("That button is out of date; use /pos add.")
+            return
+        await query.answer()
+        asset, side, entry, leverage, venue, size = parts[2:]
+        words = [asset, side, entry, f"{leverage}x", f"size={size}"] + ([venue] if venue else [])
+        try:
+            claim = parse_position(words)
+        except UsageError as error:
+            await _reply(message, usage_text(error))
+            return
+        await add_position(message, context, user_id, claim)
+        return
+    service = _service(context)
+    pid = parse_id(parts[-1])
+    position = await service.repository.get(user_id, pid) if pid is not None else None
+    if position is None or pid is None:
+        await query.answer("That position is no longer guarded; see /pos.")
+        return
+    now = datetime.now(UTC)
+    if parts[1] == "close":
+        await service.repository.close(user_id, pid, now)
+        await query.answer(f"Stopped guarding #{pid}.")
+    elif parts[1] == "snooze" and len(parts) == 4 and parts[2] in SNOOZES:
+        await service.repository.snooze(user_id, pid, now + SNOOZES[parts[2]], now)
+        await query.answer(f"#{pid} snoozed for {parts[2]}.")
+    elif parts[1] == "edit" and message is not None:
+        await query.answer()
+        await _reply(
+            message,
+            f"Change #{pid} {title(position.claim)} with options, e.g.\n"
+            f"<code>/pos edit {pid} levels=10,5,2</code> or "
+            f"<code>/pos edit {pid} size=0.3 entry={plain(position.claim.entry)}</code>",
+        )
+    else:
+        await query.answer("That button is out of date; see /pos.")
