@@ -190,6 +190,10 @@ class MarketService:
         now = self.clock()
         return self._split(asset, await self.snapshots.latest(asset, since=now - FRESH), now)
 
+    async def fresh(self, asset: str) -> list[MarketSnapshot]:
+        """The rows a reply may use, or DataUnavailable saying which venues are left out."""
+        return (await self.usable(asset)).rows
+
     async def overview(self, asset: str) -> tuple[AssetOverview, dict[str, str]]:
         now = self.clock()
         latest, left_out = await self.usable(asset)
