@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from bot.alerts.observations import AssetData
-from bot.i18n import _
+from bot.i18n import N_, _
 from bot.market.binance import BinanceFetcher
 from bot.market.collector import Collector, MarketEndpoints
 from bot.market.history import backfill_venue
@@ -27,7 +27,7 @@ from bot.market.liquidations import (
 from bot.market.models import LiquidationEvent, TickResult, Venue, VenueResult
 from bot.market.okx import OkxFetcher
 from bot.market.overview import AssetOverview, build_overview
-from bot.market.overview_text import named
+from bot.market.overview_text import age_text, named
 from bot.market.streams import StreamConsumer
 from storage.models import MarketSnapshot
 from storage.repositories.snapshots import LiquidationFlow, SnapshotRepository
@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 FRESH = timedelta(minutes=5)
 NAMED_FOR = timedelta(hours=6)  # a venue silent longer than this is no longer named per asset
 FIRST_POLL_GRACE = timedelta(minutes=2)
+MARKET_OFF = N_("Market data is switched off on this bot (OIWATCH_VENUES is empty).")
 
 
 class UnknownAsset(LookupError):
@@ -219,9 +220,7 @@ class MarketService:
             )
         now = self.clock()
         if self.collector is None:
-            raise DataUnavailable(
-                _("Market data is switched off on this bot (OIWATCH_VENUES is empty).")
-            )
+            raise DataUnavailable(_(MARKET_OFF))
         if self.polls == 0 and now - self.started < FIRST_POLL_GRACE:
             raise DataUnavailable(
                 _("No data for {asset} yet: the first poll is still running.", asset=asset)
@@ -268,8 +267,8 @@ class MarketService:
                     "(no {asset} in its answers since {time})", asset=asset, time=since
                 )
             elif now - row.ts > FRESH:
-                age = int((now - row.ts).total_seconds() // 60)
-                left_out[row.venue] = _("(last data {age} min old)", age=age)
+                age = age_text((now - row.ts).total_seconds())
+                left_out[row.venue] = _("(last data {age} old)", age=age)
             else:
                 usable.append(row)
         return Current(usable, left_out)

@@ -94,7 +94,8 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             collector,
             {s.upper() for s in settings.symbols} | set(await snapshots.assets()),
         )
-        pictures = PictureService(market)
+        quiet = timedelta(minutes=settings.cascade_quiet_minutes)
+        pictures = PictureService(market, quiet=quiet)
         contacts = ContactRepository(sessions)
         services = Services(
             settings=settings,

@@ -18,7 +18,7 @@ from bot.chat_input import UsageError, asset_word
 from bot.i18n import N_, _, ngettext
 from bot.i18n.numbers import localize_digits, percent
 from bot.market.overview_text import compact, signed_percent
-from bot.market_service import DataUnavailable, UnknownAsset
+from bot.market_service import MARKET_OFF, DataUnavailable, UnknownAsset
 from bot.risk.clusters import LEVERAGE_MIX, Cluster
 from bot.signals.episodes import EPISODE_GAP
 from bot.signals.kinds import WarningKind
@@ -32,7 +32,6 @@ CHART_EXAMPLE = "/chart BTC 24h"
 LEVELS_USAGE = "/levels <asset> [dark|light]"
 SCORE_USAGE = "/score <asset>"
 T = TypeVar("T")
-OFF = N_("Market data is switched off on this bot (OIWATCH_VENUES is empty).")
 KIND_NAMES: dict[str, str] = {
     WarningKind.LONG_SQUEEZE: N_("long squeeze"),
     WarningKind.SHORT_SQUEEZE: N_("short squeeze"),
@@ -83,7 +82,7 @@ async def _fetch(
 ) -> tuple[str, T] | None:
     """(asset, what `build` made), or None once the user has been told why not."""
     if pictures is None:
-        await message.reply_text(_(OFF))
+        await message.reply_text(_(MARKET_OFF))
         return None
     try:
         asset = pictures.market.resolve(word)
@@ -95,16 +94,10 @@ async def _fetch(
     return None
 
 
-async def _zone(context: BotContext, chat_id: int) -> str:
-    """The chat's time zone (set with its quiet hours), for the chart's clock."""
-    repository = context.services.chat_settings
-    return (await repository.get(chat_id)).timezone if repository is not None else "UTC"
-
-
 async def send_chart(
     message: Message, context: BotContext, asset_word: str, window: str, theme: str
 ) -> None:
-    zone = await _zone(context, message.chat_id)
+    zone = await context.zone(message.chat_id)
     found = await _fetch(
         message, _pictures(context), asset_word, lambda p, a: p.chart(a, window, theme, zone)
     )
@@ -227,7 +220,7 @@ async def levels_command(update: Update, context: BotContext) -> None:
     except UsageError as error:
         await _refuse(message, usage_text(error))
         return
-    zone = await _zone(context, message.chat_id)
+    zone = await context.zone(message.chat_id)
     found = await _fetch(message, pictures, word, lambda p, asset: p.levels(asset, theme, zone))
     if found is None:
         return
@@ -325,5 +318,5 @@ async def score_command(update: Update, context: BotContext) -> None:
     if found is None:
         return
     asset, card = found
-    zone = await _zone(context, message.chat_id)
+    zone = await context.zone(message.chat_id)
     await message.reply_text(score_text(asset, card, zone), parse_mode=ParseMode.HTML)

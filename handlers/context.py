@@ -34,3 +34,8 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
         if cache is None:
             cache = self.application.bot_data[LANGUAGES_KEY] = LanguageCache()
         return cache
+
+    async def zone(self, chat_id: int) -> str:
+        """The chat's time zone from /settings (UTC until set): mute times, charts, scores."""
+        repository = self.services.chat_settings
+        return (await repository.get(chat_id)).timezone if repository is not None else "UTC"

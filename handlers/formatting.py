@@ -35,6 +35,14 @@ def money(value: Decimal) -> str:
     return grouped(value, 2)
 
 
+def each(value: Decimal) -> str:
+    """A per-settlement amount: cents, unless cents would round it, so the count times it
+    multiplies back to the total shown (72 × 0.125, not 72 × 0.13, for 9.00)."""
+    if value == value.quantize(Decimal("0.01")):
+        return money(value)
+    return price(value)
+
+
 def coins(value: Decimal) -> str:
     """A coin quantity to the satoshi, no trailing zeros: 0.02, 1, 0.00012345."""
     exact = value.quantize(Decimal("1e-8"), rounding=ROUND_HALF_UP).normalize()
@@ -61,6 +69,12 @@ def duration(hours: Decimal) -> str:
 def pct(fraction: Decimal, places: int = 2, *, signed: bool = False) -> str:
     """A fraction as percent: 0.0161 -> '1.61%' (ru '1,61 %', tr '%1,61')."""
     return percent(fraction, places, signed=signed)
+
+
+def rate_pct(rate: Decimal) -> str:
+    """A funding rate as /oi shows it: 4 decimals, 5 when needed (Hyperliquid's 0.00125 %/h)."""
+    places = 4 if (rate * HUNDRED) == (rate * HUNDRED).quantize(Decimal("0.0001")) else 5
+    return percent(rate, places, signed=True)
 
 
 def pct_points(percent_value: Decimal, places: int = 2) -> str:

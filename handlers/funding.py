@@ -26,7 +26,16 @@ from bot.risk.funding import quote_funding
 from bot.risk.models import FundingQuote, FundingRequest, RiskInputError
 from bot.side import Side
 from handlers.context import BotContext
-from handlers.formatting import amount, duration, money, pct, price, usage_text
+from handlers.formatting import (
+    amount,
+    duration,
+    each,
+    money,
+    pct,
+    price,
+    rate_pct,
+    usage_text,
+)
 from handlers.market import unknown_sentence
 
 # Funding settles in the margin currency: USDT for the perpetuals this bot polls.
@@ -80,7 +89,7 @@ def format_funding(quote: FundingQuote) -> str:
         _(
             "Settlements crossed: {count} × {each} = <b>{total}</b> {unit}",
             count=quote.intervals,
-            each=money(quote.per_interval),
+            each=each(quote.per_interval),
             total=money(quote.total_cost),
             unit=UNIT,
         )
@@ -133,7 +142,7 @@ LIVE_EXAMPLE = "/funding BTC 10000 long 3d"
 async def live_funding_reply(args: list[str], market: MarketService | None) -> str:
     """Each venue's current rate and its own interval, applied to the position."""
     usage = (LIVE_USAGE, LIVE_EXAMPLE)
-    if market is None:
+    if market is None or market.collector is None:
         return usage_text(UsageError(_("Live funding is off on this bot; give a rate."), *usage))
     try:
         asset = market.resolve(args[0])
@@ -141,7 +150,7 @@ async def live_funding_reply(args: list[str], market: MarketService | None) -> s
     except UnknownAsset as error:
         return usage_text(UsageError(unknown_sentence(error), *usage))
     except DataUnavailable as error:
-        return usage_text(UsageError(str(error), *usage))
+        return escape(str(error))  # the venues' outage, not a mistake: no usage line
     notional, side, hold = None, Side.LONG, None
     for word in join_digit_groups(args[1:]):
         lower = word.lower()
@@ -185,11 +194,11 @@ async def live_funding_reply(args: list[str], market: MarketService | None) -> s
                 "{venue} {rate}/{hours}h: {verb} <b>{total}</b> ({count} × {each}), {apr} a year",
                 venue=row.venue,
                 verb=verb,
-                rate=pct(quote.request.rate, 4, signed=True),
+                rate=rate_pct(quote.request.rate),
                 hours=row.funding_interval_hours,
                 total=amount(quote.total_cost, UNIT),
                 count=quote.intervals,
-                each=money(quote.per_interval),
+                each=each(quote.per_interval),
                 apr=pct(quote.apr_simple),
             )
         )

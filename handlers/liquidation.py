@@ -20,6 +20,7 @@ from bot.chat_input import (
     parse_number,
 )
 from bot.i18n import N_, _
+from bot.market.overview_text import named
 from bot.market_service import DataUnavailable, MarketService, UnknownAsset
 from bot.risk.models import Formula, LiqQuote, LiqRequest, LiquidatedAtOnce, RiskInputError
 from bot.risk.quote import quote_liquidation
@@ -54,8 +55,11 @@ async def liquidation_answer(args: list[str], context: BotContext) -> LiqAnswer:
             args, live_note = await _with_live_mark(args, context.services.market)
         except UnknownAsset as error:
             return _refused(UsageError(unknown_sentence(error), LIQ_USAGE, LIQ_EXAMPLE))
+        except UsageError as error:
+            return _refused(error)
         except DataUnavailable as error:
-            return _refused(UsageError(str(error), LIQ_USAGE, LIQ_EXAMPLE))
+            # The venues' outage, not the user's mistake: said as /oi says it, without usage.
+            return LiqAnswer(escape(str(error)), False)
     try:
         request = parse_liq(args)
         quote = quote_liquidation(
@@ -89,16 +93,24 @@ def _refused(error: UsageError) -> LiqAnswer:
 async def _with_live_mark(args: list[str], market: MarketService | None) -> tuple[list[str], str]:
     """'/liq BTC 20x long [venue]': the entry is the live mark, of that venue or of the venue
     with the most open interest."""
-    if market is None:
-        raise DataUnavailable(_("Market data is switched off on this bot: give an entry price."))
+    if market is None or market.collector is None:
+        raise UsageError(
+            _("Market data is switched off on this bot: give an entry price."),
+            LIQ_USAGE,
+            LIQ_EXAMPLE,
+        )
     asset = market.resolve(args[0])
-    rows = await market.fresh(asset)
+    rows, left_out = await market.usable(asset)
     venue = next((w.lower() for w in args if w.lower() in KNOWN_VENUES), None)
     chosen = [r for r in rows if r.venue == venue] or sorted(rows, key=lambda r: -r.oi_usd)
     row = chosen[0]
     mark = Decimal(str(row.mark))
     age = int((market.clock() - row.ts).total_seconds())
     note = "\n" + _("Entry = live mark on {venue}, {age}s old.", venue=row.venue, age=age)
+    if venue is not None and row.venue != venue:
+        # The venue's formula and tiers with another venue's mark: say why, as /oi words it.
+        why = left_out.get(venue) or _("(no live {asset} mark)", asset=asset)
+        note += "\n" + _("Left out: {venues}", venues=escape(named({venue: why})))
     return [format(mark, "f"), *args[1:3], asset.lower(), *args[3:]], note
 
 

@@ -10,7 +10,7 @@ from telegram.constants import ParseMode
 from bot.chat_input import UsageError, asset_word
 from bot.i18n import _
 from bot.market.overview_text import render
-from bot.market_service import DataUnavailable, MarketService, UnknownAsset
+from bot.market_service import MARKET_OFF, DataUnavailable, MarketService, UnknownAsset
 from handlers.context import BotContext
 from handlers.formatting import usage_text
 
@@ -31,7 +31,7 @@ def unknown_sentence(error: UnknownAsset) -> str:
 
 async def market_text(market: MarketService | None, args: list[str]) -> str:
     if market is None:
-        return _("Market data is switched off on this bot (OIWATCH_VENUES is empty).")
+        return _(MARKET_OFF)
     if len(args) != 1 or not asset_word(args[0]):
         return usage_text(UsageError(_("Which asset?"), USAGE, EXAMPLE))
     try:

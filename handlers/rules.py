@@ -25,7 +25,7 @@ from bot.i18n import N_, _, ngettext
 from bot.i18n.catalogs import in_every_language
 from bot.i18n.dates import weekday_time
 from bot.rules.grammar import EXAMPLE, USAGE, RuleSyntaxError
-from bot.rules.model import Metric
+from bot.rules.model import BUILT_IN, Metric
 from bot.watch_service import DEFAULT_COOLDOWN, StoredRule, WatchService
 from handlers.context import BotContext
 from handlers.formatting import usage_text
@@ -75,6 +75,38 @@ async def target_chat(
     return None
 
 
+# What a new rule sends, by whether it is another chat's (a linked channel) and its metric: a
+# built-in warning has no threshold to cross, so it says what it sends instead.
+FOLLOW_UP = {
+    (True, None): N_(
+        "Watching <b>{rule}</b> (rule #{id}). "
+        "You'll get one alert when it crosses; {listing} lists its rules."
+    ),
+    (False, None): N_(
+        "Watching <b>{rule}</b> (rule #{id}). "
+        "You'll get one alert when it crosses; {listing} lists your rules."
+    ),
+    (True, Metric.SQUEEZE): N_(
+        "Watching <b>{rule}</b> (rule #{id}). You'll get one thread per squeeze: the early "
+        "warning rings, its confirmation, escalation and summary reply to it quietly; "
+        "{listing} lists its rules."
+    ),
+    (False, Metric.SQUEEZE): N_(
+        "Watching <b>{rule}</b> (rule #{id}). You'll get one thread per squeeze: the early "
+        "warning rings, its confirmation, escalation and summary reply to it quietly; "
+        "{listing} lists your rules."
+    ),
+    (True, Metric.OVERHEATING): N_(
+        "Watching <b>{rule}</b> (rule #{id}). You'll get an alert when overheating starts or "
+        "grows more severe; {listing} lists its rules."
+    ),
+    (False, Metric.OVERHEATING): N_(
+        "Watching <b>{rule}</b> (rule #{id}). You'll get an alert when overheating starts or "
+        "grows more severe; {listing} lists your rules."
+    ),
+}
+
+
 async def _cooldown(context: BotContext, chat_id: int) -> timedelta:
     """New rules get the chat's cooldown from /settings."""
     repository = context.services.chat_settings
@@ -116,30 +148,14 @@ async def watch_command(update: Update, context: BotContext) -> None:
         )
     else:
         linked = len(rest) < len(args)
-        follow_up = (
-            N_(
-                "Watching <b>{rule}</b> (rule #{id}). "
-                "You'll get one alert when it crosses; {listing} lists its rules."
-            )
-            if linked
-            else N_(
-                "Watching <b>{rule}</b> (rule #{id}). "
-                "You'll get one alert when it crosses; {listing} lists your rules."
-            )
-        )
+        metric = rule.spec.metric if rule.spec.metric in BUILT_IN else None
+        follow_up = FOLLOW_UP[(linked, metric)]
         listing = "/watches" + (f" {args[0]}" if linked else "")
         reply = _(follow_up, rule=escape(rule.text), id=rule.id, listing=escape(listing))
         channel = fast_path(context.services.settings.broadcast_channels, rule.spec.asset)
         if channel and rule.spec.metric is Metric.SQUEEZE and chat_id > 0:
             reply += "\n\n" + channel
     await message.reply_text(reply, parse_mode=ParseMode.HTML)
-
-
-async def _zone(context: BotContext, chat_id: int) -> ZoneInfo:
-    """The chat's time zone from /settings (UTC until set)."""
-    repository = context.services.chat_settings
-    name = (await repository.get(chat_id)).timezone if repository is not None else "UTC"
-    return ZoneInfo(name)
 
 
 def local_time(moment: datetime, zone: ZoneInfo) -> str:
@@ -175,7 +191,7 @@ async def rules_listing(
     rules = await _service(context).list(chat_id)
     if not rules:
         return _("No rules here yet. Try <code>{example}</code>", example=escape(EXAMPLE)), None
-    now, zone = datetime.now(UTC), await _zone(context, chat_id)
+    now, zone = datetime.now(UTC), ZoneInfo(await context.zone(chat_id))
     lines = [f"<b>{_(LISTING_TITLE)}</b>", *(_rule_line(r, now, zone) for r in rules)]
     if len(rules) > BUTTON_RULES:
         lines.append(
@@ -318,7 +334,7 @@ async def rule_button(update: Update, context: BotContext) -> None:
     elif action == "mute" and len(parts) == 4 and parts[2] in MUTES:
         until = datetime.now(UTC) + MUTES[parts[2]]
         await service.mute(rule.chat_id, rule_id, until)
-        zone = await _zone(context, rule.chat_id)
+        zone = ZoneInfo(await context.zone(rule.chat_id))
         await query.answer(_("Muted until {time}.", time=local_time(until, zone)))
         await _refresh_listing(query, context, rule.chat_id)
     else:

@@ -15,7 +15,7 @@ from bot.chat_input import FUNDING_USAGE, LIQ_USAGE
 from bot.i18n import ENGLISH, LANGUAGES, N_, _, use_language
 from bot.rules.grammar import USAGE as WATCH_USAGE
 from handlers.channels import USAGE as CHANNEL_USAGE
-from handlers.charts import CHART_USAGE
+from handlers.charts import CHART_USAGE, LEVELS_USAGE, SCORE_USAGE
 from handlers.context import BotContext
 from handlers.market import USAGE as MARKET_USAGE
 from handlers.positions import ADD_USAGE
@@ -127,8 +127,13 @@ COMMANDS: tuple[CommandDoc, ...] = (
             "settlement; then /pos close|edit|snooze <id>. Your claim: no API keys."
         ),
     ),
-    CommandDoc("levels", N_("Where liquidation clusters probably sit (model)"), ("/levels BTC",)),
-    CommandDoc("score", N_("How past warnings played out"), ("/score BTC",)),
+    CommandDoc(
+        "levels",
+        N_("Where liquidation clusters probably sit (model)"),
+        ("/levels BTC", "/levels ETH light"),
+        LEVELS_USAGE,
+    ),
+    CommandDoc("score", N_("How past warnings played out"), ("/score BTC",), SCORE_USAGE),
     CommandDoc(
         "channel",
         N_("Link a channel you run, to post its alerts"),

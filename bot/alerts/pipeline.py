@@ -34,6 +34,7 @@ from bot.delivery.render import whole_parts
 from bot.i18n import ENGLISH, Language, _, set_language, use_language
 from bot.i18n.languages import reply_language
 from bot.market.models import TickResult
+from bot.market.overview_text import named
 from bot.market_service import MarketService
 from bot.risk.clusters import Bar
 from bot.rules.matcher import BuiltInEvent, Firing, ObservationKey
@@ -84,7 +85,8 @@ class AlertPipeline:
     chat_settings: ChatSettingsRepository | None = None
     tracker: CascadeTracker = field(default_factory=CascadeTracker)
     channels: dict[str, int] = field(default_factory=dict)  # asset or * -> broadcast channel
-    _threads: set[str] = field(default_factory=set)  # cascade threads whose first message is out
+    # (chat, cascade thread) whose first message is out: a chat that joins mid-event rings once
+    _threads: set[tuple[int, str]] = field(default_factory=set)
     _baselines: dict[str, tuple[datetime, Baselines]] = field(default_factory=dict)
     _degraded: set[str] = field(default_factory=set)
     _levels: dict[
@@ -239,7 +241,7 @@ class AlertPipeline:
         warnings: dict[WarningKey, Warning],
         ages: dict[str, float],
         now: datetime,
-        threads: set[str],
+        threads: set[tuple[int, str]],
     ) -> int:
         by_chat: dict[int, list[Firing]] = defaultdict(list)
         for firing in firings:
@@ -249,7 +251,7 @@ class AlertPipeline:
         quiet = await self._quiet_hours(list(by_chat))
         languages = await self._languages(list(by_chat))
         holds: list[tuple[OutgoingAlert, datetime, str]] = []
-        opened: set[str] = set()
+        opened: set[tuple[int, str]] = set()
         closed: set[str] = set()
         for chat_id, chat_firings in by_chat.items():
             set_language(languages.get(chat_id, ENGLISH))
@@ -273,11 +275,11 @@ class AlertPipeline:
                         markup,
                         priority=Priority.URGENT,
                         thread=thread,
-                        silent=thread in threads,  # the first message of an event rings
+                        silent=(chat_id, thread) in threads,  # an event's first one rings
                         seen_at=now - timedelta(seconds=ages.get(firing.asset, 0.0)),
                     )
                 )
-                opened.add(thread)
+                opened.add((chat_id, thread))
                 if warning.stage is Stage.OVER:
                     closed.add(thread)
             if merged:
@@ -300,7 +302,7 @@ class AlertPipeline:
         for alert, until, header in holds:
             await self.outbox.hold(alert, until, now, header=header)
         threads |= opened
-        threads -= closed
+        threads -= {(chat, thread) for chat, thread in threads if thread in closed}
         if queued:
             log.info("%d alerts queued for %d chats", queued, len(by_chat))
             self.wake.set()
@@ -345,13 +347,20 @@ class AlertPipeline:
         for rule in self.watch.matcher.rules.values():
             if rule.spec.venue in started:
                 chats[rule.chat_id].add(rule.spec.venue)
+        # Named as every reply names a left-out venue: since when, and why.
+        health = self.market.health
+        why = {
+            venue: health[venue].problem(now)
+            if venue in health and health[venue].failing_since is not None
+            else f"({reason})"
+            for venue, reason in reasons.items()
+        }
         stamp = now.strftime("%Y%m%dT%H%M%S")
         languages = await self._languages(list(chats))
         notices = []
         for chat_id, venues in chats.items():
             with use_language(languages.get(chat_id, ENGLISH)):
-                silent = _("no answer")
-                which = "; ".join(f"{v} ({reasons.get(v) or silent})" for v in sorted(venues))
+                which = escape(named({v: why[v] for v in venues if v in why}))
                 text = _(
                     "⚠️ Data degraded: {venues}. Rules on it wait for good data; nothing is "
                     "alerted from partial numbers.",

@@ -17,11 +17,12 @@ from bot.i18n import _
 from bot.market_service import DataUnavailable, MarketService
 from bot.risk.clusters import Bar, ClusterMap, liquidation_clusters
 from bot.signals.engine import Warning
-from bot.signals.replay import replay
+from bot.signals.replay import QUIET_BARS, replay
 from bot.signals.score import KindScore, score
-from bot.signals.series import WINDOW_BARS, Point
+from bot.signals.series import BAR, WINDOW_BARS, Point
 
 LOOKBACK = WINDOW_BARS["24h"] + 1  # what the live pipeline's engine sees each tick
+QUIET = BAR * QUIET_BARS
 LEVELS_SPAN = timedelta(days=7)
 SCORE_SPAN = timedelta(days=7)
 T = TypeVar("T")
@@ -55,10 +56,12 @@ class Scorecard:
     until: datetime
 
 
-def engine_warnings(points: list[Point], asset: str, start: int = 0) -> list[Warning]:
+def engine_warnings(
+    points: list[Point], asset: str, start: int = 0, quiet: timedelta = QUIET
+) -> list[Warning]:
     """What the engine reported bar by bar from `start` on, as the live pipeline would have:
     the one place pictures and scores call the signal engine."""
-    return replay(points, asset, lookback=LOOKBACK, start=start)
+    return replay(points, asset, lookback=LOOKBACK, start=start, quiet=quiet)
 
 
 def stored(data: AssetData) -> Stored:
@@ -70,9 +73,15 @@ def stored(data: AssetData) -> Stored:
 
 
 class PictureService:
-    def __init__(self, market: MarketService, ttl: timedelta = timedelta(seconds=60)) -> None:
+    def __init__(
+        self,
+        market: MarketService,
+        ttl: timedelta = timedelta(seconds=60),
+        quiet: timedelta = QUIET,
+    ) -> None:
         self.market = market
         self.ttl = ttl
+        self.quiet = quiet  # when a cascade event is over, as the live pipeline has it
         self._cache: dict[tuple[str, ...], tuple[datetime, Any]] = {}
         self._locks: dict[tuple[str, ...], asyncio.Lock] = {}
         # One worker: renders queue instead of taking every core, and matplotlib's text and
@@ -104,7 +113,7 @@ class PictureService:
                     asset,
                     window,
                     chart_points,
-                    engine_warnings(points, asset, start),
+                    engine_warnings(points, asset, start, self.quiet),
                     venues=stored.venues,
                     now=now,
                     live_from=stored.live_from,
@@ -146,7 +155,8 @@ class PictureService:
             points = (await self._series(asset, SCORE_SPAN)).points
             if len(points) < 2:
                 raise DataUnavailable(_("No stored history for {asset} to score yet.", asset=asset))
-            rows = await self._run(lambda: score(points, engine_warnings(points, asset)))
+            quiet = self.quiet
+            rows = await self._run(lambda: score(points, engine_warnings(points, asset, 0, quiet)))
             return Scorecard(rows, points[0].ts, points[-1].ts)
 
         return await self._cached(("score", asset), build)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bot.signals.engine import Baselines, Warning, baselines, evaluate
@@ -142,15 +142,17 @@ def replay(
     *,
     lookback: int | None = None,
     start: int = 0,
+    quiet: timedelta = BAR * QUIET_BARS,
 ) -> list[Warning]:
     """Every message a chat would get, evaluating bar by bar on the past only: the stages of
     each cascade event (bot.signals.events) and other kinds as they start or escalate.
 
     `lookback` bars limits what each step sees, as the live bot keeps 24 h: a week's replay
     then costs a week of steps, not a week squared. Steps begin at bar `start` (earlier bars
-    are history only)."""
+    are history only). `quiet`: the live bot's OIWATCH_CASCADE_QUIET_MINUTES, so a picture
+    ends each event where the chats' summary did."""
     reported: list[Warning] = []
-    tracker = CascadeTracker(quiet=BAR * QUIET_BARS)
+    tracker = CascadeTracker(quiet=quiet)
     base: Baselines | None = None
     for i in range(max(start, 0) + 1, len(points) + 1):
         seen = points[max(0, i - lookback) : i] if lookback else points[:i]

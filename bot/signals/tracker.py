@@ -7,9 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.signals.engine import Warning
-
-SEVERITY = {"moderate": 0, "high": 1, "extreme": 2}
+from bot.signals.kinds import Severity
+from bot.signals.warning import Warning
 
 
 @dataclass
@@ -21,7 +20,7 @@ class WarningTracker:
         fresh = []
         for warning in warnings:
             key = (warning.asset, warning.kind)
-            level = SEVERITY[warning.severity]
+            level = Severity(warning.severity).rank
             previous = self._active.get(key)
             if previous is None or now - previous[0] > self.quiet or level > previous[1]:
                 fresh.append(warning)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.market.overview_text import age_text
 from bot.signals.kinds import Severity, Stage, WarningKind
 
 CHECKS = {
@@ -48,5 +49,5 @@ class Warning:
         checks = ", ".join(f"{n} {CHECKS[n]}" for n in self.checks)
         return (
             f"{', '.join(parts)}; window {self.window}; checks: {checks}; "
-            f"data age {self.data_age_s / 60:.0f} min"
+            f"data {age_text(self.data_age_s)} old"
         )

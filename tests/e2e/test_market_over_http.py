@@ -91,6 +91,10 @@ async def test_oi_live_liq_and_funding_from_polled_venues(tmp_path: Path) -> Non
             funding = await bot.ask("/funding ETH 10000 long 3d")
             assert "binance +0.0200%/4h: you pay <b>36.00 USDT</b> (18 × 2.00)" in funding
             assert "hyperliquid +0.0050%/1h: you pay <b>36.00 USDT</b> (72 × 0.50)" in funding
+            # Hyperliquid's 1h rate as /oi shows it: 0.00125 %, not rounded to 0.0013 %.
+            btc = await bot.ask("/funding BTC 10000 long 3d")
+            assert "hyperliquid +0.00125%/1h: you pay <b>9.00 USDT</b> (72 × 0.1250)" in btc
+            assert "hyperliq +0.00125/1h" in table
 
 
 async def test_a_failing_venue_is_named_and_left_out(tmp_path: Path) -> None:
@@ -106,6 +110,12 @@ async def test_a_failing_venue_is_named_and_left_out(tmp_path: Path) -> None:
             assert re.search(left_out, table), table
             assert "okx " not in table.split("Left out")[0]
             assert "3 venues" in table
+
+            # /liq on OKX's formula takes another venue's mark, and says why not OKX's.
+            liq = await bot.ask("/liq BTC 20x long okx mmr=0.4%")
+            # OKX with its 0.05 % taker fee: (3,000 - 60,000) / (0.004 + 0.0005 - 1) = 57,257.66
+            assert "BTCUSDT long 20x: liquidation at 57,257.66" in liq
+            assert re.search(r"Entry = live mark on \w+, \d+s old\.\n" + left_out, liq), liq
 
 
 async def test_no_fresh_data_says_which_venues_failed(tmp_path: Path) -> None:
@@ -124,6 +134,11 @@ async def test_no_fresh_data_says_which_venues_failed(tmp_path: Path) -> None:
             assert reply.startswith("No fresh data for BTC. Left out: binance since ")
             # After failed polls it no longer says the first poll may still be running.
             assert "first poll" not in reply and "binance: binance" not in reply
+            # Live /liq and /funding say the same, without a usage line: nothing was mistyped.
+            for command in ("/liq BTC 20x long", "/funding BTC 10000 long 3d"):
+                live = await bot.ask(command)
+                assert live.startswith("No fresh data for BTC. Left out: binance since "), live
+                assert "Usage:" not in live
 
 
 async def test_a_venue_failing_after_good_data_leaves_the_table_and_total_at_once(

@@ -22,7 +22,10 @@ async def _answer_text(bot: RunningBot, chat_id: int, user_id: int, data: str) -
 
 async def test_private_watch_list_and_unwatch(running_bot: RunningBot) -> None:
     reply = await running_bot.ask("/watch btc funding > 0.05%")
-    assert "Watching <b>BTC funding &gt; 0.05%</b> (rule #1)" in reply
+    assert (
+        "Watching <b>BTC funding &gt; 0.05%</b> (rule #1). You'll get one alert when it crosses; "
+        "/watches lists your rules."
+    ) in reply
     assert "Usage:" in await running_bot.ask("/watch BTC moon > 5%")
     listing = await running_bot.ask("/watches")
     assert "#1 <code>BTC funding &gt; 0.05%</code>" in listing
@@ -74,9 +77,10 @@ async def _channel_linking(running_bot: RunningBot) -> None:
     api.set_member(CHANNEL, 1001, "creator")
     assert "Linked @mydesk" in await running_bot.ask("/channel @mydesk")
     linked = await running_bot.ask("/watch @mydesk BTC squeeze")
-    assert "(rule #1). You'll get one alert when it crosses; /watches @mydesk lists its rules." in (
-        linked
-    )
+    assert (
+        "(rule #1). You'll get one thread per squeeze: the early warning rings, its confirmation, "
+        "escalation and summary reply to it quietly; /watches @mydesk lists its rules."
+    ) in linked
     assert "BTC squeeze" in await running_bot.ask("/watches @mydesk")
     assert "No rules here yet" in await running_bot.ask("/watches")  # the private chat's own
     # Another user has no link; a demoted admin's link no longer grants anything.

@@ -85,6 +85,13 @@ async def test_funding_moves_the_liquidation_price(reply: Reply) -> None:
     assert "moves 47,750.00 → 47,840.00 USDT" in text
 
 
+async def test_a_settlement_below_a_cent_multiplies_back_to_the_total(reply: Reply) -> None:
+    # Hyperliquid's 0.00125 %/h on 10,000: 0.125 a settlement, 72 of them in 3 days = 9.00.
+    text = await reply("/funding 10000 0.00125% 3d 1h")
+    assert "72 × 0.1250 = <b>9.00</b> USDT" in text
+    assert "9 × 1.00 = <b>9.00</b>" in await reply("/funding 10000 0.01% 3d")
+
+
 BAD_INPUTS = [
     "/liq",
     "/liq 50000",

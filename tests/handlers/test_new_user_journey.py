@@ -363,6 +363,13 @@ async def test_help_fits_a_phone_screen_and_groups_the_rest(chat: ChatHarness) -
     liq = await chat.ask("/help liq")
     assert "<code>/liq 50000 50x long bybit btcusd inverse</code>" in liq
     assert "Limits: entry and mark up to 10,000,000;" in liq
+    # Every command's page has its usage line, the pictures' too.
+    assert await chat.ask("/help levels") == (
+        "<b>/levels</b>: Where liquidation clusters probably sit (model)\n"
+        "Usage: <code>/levels &lt;asset&gt; [dark|light]</code>\n"
+        "<code>/levels BTC</code>\n<code>/levels ETH light</code>"
+    )
+    assert "Usage: <code>/score &lt;asset&gt;</code>" in await chat.ask("/help score")
 
 
 # -- 16 §3: what used to end in a traceback ---------------------------------------------------
@@ -403,3 +410,19 @@ async def test_cross_without_a_venue_is_answered(chat: ChatHarness) -> None:
     reply = await chat.ask("/liq 50000 20x long cross balance=5000")
     assert reply.startswith("<b>long 20x: liquidation at 45,226.13 USDT</b>")
     assert "Cross-margin formula (Binance form, no tiers), default mmr: mmr 0.500%" in reply
+
+
+async def test_a_built_in_warning_says_what_it_sends_not_that_it_crosses(chat: ChatHarness) -> None:
+    assert await chat.ask("/watch ETH overheating") == (
+        "Watching <b>ETH overheating</b> (rule #1). You'll get an alert when overheating starts "
+        "or grows more severe; /watches lists your rules."
+    )
+
+
+async def test_a_live_entry_without_market_data_says_how_to_give_one(chat: ChatHarness) -> None:
+    assert await chat.ask("/liq BTC 20x long") == (
+        "Market data is switched off on this bot: give an entry price.\n" + USAGE_LIQ
+    )
+    assert (await chat.ask("/funding BTC 10000 long 3d")).startswith(
+        "Live funding is off on this bot; give a rate.\nUsage: "
+    )

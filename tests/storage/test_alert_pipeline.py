@@ -122,6 +122,31 @@ async def test_percentile_rules_fire_against_the_assets_own_history(engine: Asyn
     assert await outbox.messages(203) == []
 
 
+async def test_a_degraded_venue_is_named_as_replies_name_it(engine: AsyncEngine) -> None:
+    """A chat with a rule on OKX hears once that OKX is failing, in /oi's 'Left out' words:
+    the venue, since when and why."""
+    sessions = make_session_factory(engine)
+    clock = [NOW]
+    market = MarketService(SnapshotRepository(sessions), None, {"BTC"}, clock=lambda: clock[0])
+    watch = WatchService(RuleRepository(sessions), Matcher(), cap=50)
+    await watch.add(301, 301, "BTC funding > 0.05% on okx", NOW)
+    await watch.add(302, 302, "BTC funding > 0.05% on binance", NOW)
+    outbox = OutboxRepository(sessions)
+    pipeline = AlertPipeline(market, watch, outbox, asyncio.Event(), clock=lambda: clock[0])
+    for minute in (0, 1):  # failing since 12:00, still failing at 12:01: one notice
+        clock[0] = NOW + timedelta(minutes=minute)
+        failed = VenueResult(Venue.OKX, (), True, "server error 500", 1, 0.1, clock[0])
+        await market.take(failed)
+        market.last_tick = TickResult({Venue.OKX: failed})
+        await pipeline.after_poll()
+    [notice] = await outbox.messages(301)
+    assert notice.text == (
+        "⚠️ Data degraded: okx since 12:00 UTC (server error 500). Rules on it wait for good "
+        "data; nothing is alerted from partial numbers."
+    )
+    assert await outbox.messages(302) == []
+
+
 async def crash_with_funding_spike(sessions: SessionFactory) -> MarketService:
     """A cascade on both venues whose last Bybit snapshot also pays 0.08 % funding."""
     snapshots = SnapshotRepository(sessions)
@@ -156,7 +181,7 @@ async def test_quiet_hours_hold_all_but_squeezes_for_one_digest(engine: AsyncEng
     assert await pipeline.after_poll() == 1
     ringing, held = await outbox.messages(301)
     assert "long squeeze in progress" in ringing.text and "crossed" not in ringing.text
-    assert "data age 0 min" in ringing.text  # the live bar is fresh, never "-5 min"
+    assert "data 0s old" in ringing.text  # the live bar is fresh, never "-300s"
     assert held.status == "held" and held.due_at == NOW + timedelta(hours=1)
     assert held.text.startswith(
         "🌙 <b>Held during quiet hours</b> (12:30–14:00 Europe/Berlin)\n\n<i>13:00</i> 🔔"
@@ -246,3 +271,17 @@ async def test_a_cascade_is_one_thread_and_a_failed_tick_announces_its_stage_aga
     )
     for reply in (confirmed, escalated):
         assert (reply.thread, reply.silent) == (early.thread, True)
+
+    # A chat that starts watching mid-event: its first message of the event rings.
+    await watch.add(402, 402, "BTC squeeze", NOW)
+    queued = []
+    for _ in range(9):  # calm again, 5 minutes a bar, until the quiet half hour has passed
+        clock[0] += timedelta(minutes=5)
+        await snapshots.save([snap(Venue.BINANCE, clock[0], 60000, 90000)])
+        queued.append(await pipeline.after_poll())
+    assert sum(queued) == 2 and max(queued) == 2  # the summary, once, to each chat
+    [*_, over] = await outbox.messages(401)
+    [joined] = await outbox.messages(402)
+    assert "<b>Over</b> · <b>BTC long squeeze over after" in joined.text
+    assert (over.thread, over.silent) == (early.thread, True)
+    assert (joined.thread, joined.silent) == (early.thread, False)

@@ -54,7 +54,7 @@ def answer(venue: Venue, *snapshots: Snapshot, failure: str | None = None) -> Ve
 
 async def refusal(market: MarketService) -> str:
     with pytest.raises(DataUnavailable) as error:
-        await market.fresh("BTC")
+        await market.usable("BTC")
     return str(error.value)
 
 
@@ -165,10 +165,10 @@ async def test_a_follower_names_a_venue_whose_data_aged_out(
     clock.now = NOW + timedelta(minutes=4)
     await market.snapshots.save([snap(Venue.BINANCE, clock.now)])
     clock.now = NOW + timedelta(minutes=7)
-    current = await market.fresh("BTC")
+    current = (await market.usable("BTC")).rows
     assert [r.venue for r in current] == ["binance"]
     _, left_out = await market.overview("BTC")
-    assert left_out == {"okx": "(last data 7 min old)"}
+    assert left_out == {"okx": "(last data 7m old)"}  # as /oi words its own data age
 
 
 @pytest.mark.parametrize(("with_btc", "alerts"), [(False, 0), (True, 1)])

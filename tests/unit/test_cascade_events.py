@@ -119,3 +119,18 @@ def test_a_fresh_shock_is_a_new_event_and_late_readings_of_an_ended_one_are_not(
     assert feed(16, None) == [(16, Stage.OVER)]
     assert feed(17, squeeze(10, Stage.CONFIRMED)) == []
     assert feed(18, squeeze(18, Stage.CONFIRMED)) == [(18, Stage.CONFIRMED)]
+
+
+def test_other_kinds_ring_again_only_when_their_severity_rises() -> None:
+    tracker = CascadeTracker()
+
+    def hot(severity: Severity, i: int) -> Warning:
+        return Warning(
+            WarningKind.OVERHEATING_LONG, severity, "BTC", "1h", T0 + BAR * i, "hot", {}, (1,), 0.0
+        )
+
+    assert len(tracker.update("BTC", [hot(Severity.HIGH, 0)], T0)) == 1
+    assert tracker.update("BTC", [hot(Severity.MODERATE, 1)], T0 + BAR) == []
+    assert tracker.update("BTC", [hot(Severity.HIGH, 2)], T0 + BAR * 2) == []
+    [rose] = tracker.update("BTC", [hot(Severity.EXTREME, 3)], T0 + BAR * 3)
+    assert rose.severity is Severity.EXTREME

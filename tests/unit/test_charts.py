@@ -282,3 +282,14 @@ def test_the_clock_is_the_chats_time_zone(cascade) -> None:
 )  # fmt: skip
 def test_prices_read_as_plain_decimals(value, text) -> None:
     assert price_label(value) == text
+
+
+def test_pictures_end_an_event_where_the_live_quiet_setting_ends_it(cascade) -> None:
+    """OIWATCH_CASCADE_QUIET_MINUTES moves the chats' summary; the shading follows it."""
+
+    def over(quiet: timedelta) -> list[datetime]:
+        found = engine_warnings(cascade, "BTC", quiet=quiet)
+        return [w.ts for w in found if w.kind.endswith("squeeze") and w.stage is Stage.OVER]
+
+    assert over(timedelta(minutes=30)) == [at("2025-10-10 22:45")]
+    assert over(timedelta(minutes=60)) == [at("2025-10-10 23:15")]
