@@ -27,7 +27,8 @@ from bot.alerts.observations import AssetData, observations, signal_series
 from bot.alerts.percentiles import HISTORY as PERCENTILE_HISTORY
 from bot.alerts.percentiles import percentile_levels
 from bot.alerts.quiet import QuietHours
-from bot.alerts.render import WarningKey, chat_alert, cluster_evidence, warning_key
+from bot.alerts.render import WarningKey, chat_alert, next_band, warning_key
+from bot.alerts.warning_text import band_text
 from bot.delivery.channels import channel_posts
 from bot.delivery.priority import Priority
 from bot.delivery.render import whole_parts
@@ -226,12 +227,11 @@ class AlertPipeline:
     def _with_clusters(warning: Warning, bars: list[Bar]) -> Warning:
         if warning.stage is Stage.OVER:
             return warning  # a summary of what happened: where the next band was is moot
-        evidence = cluster_evidence(warning.kind, bars)
-        return (
-            warning
-            if evidence is None
-            else replace(warning, summary=f"{warning.summary}; {evidence}")
-        )
+        band = next_band(warning.kind, bars)
+        if band is None:
+            return warning
+        summary = f"{warning.summary}; {band_text(warning.kind, band)}"
+        return replace(warning, summary=summary, next_band=band)
 
     async def _enqueue(
         self,
