@@ -135,21 +135,22 @@ def test_a_russian_chat_reads_the_whole_event_in_russian() -> None:
 def test_a_spanish_chat_reads_the_whole_event_in_spanish() -> None:
     early, confirmed, escalated, over = alerts("es")
     assert early.split("\n")[0] == (
-        "🚨 <b>Temprano</b> · <b>BTC: probable long squeeze en marcha: precio -3,0\u00a0% en 10 min "
-        "con volumen 4x, OI -1,5\u00a0%, longs liquidados por $12,5M; los longs están siendo "
-        "liquidados</b>"
+        "🚨 <b>Temprano</b> · <b>BTC: probable long squeeze en marcha: precio -3,0\u00a0% en "
+        "10 min con volumen 4x, OI -1,5\u00a0%, longs liquidados por $12,5M; los longs están "
+        "siendo liquidados</b>"
     )
     assert confirmed.split("\n")[0] == (
-        "🚨 <b>Confirmado</b> · <b>BTC: long squeeze en curso: interés abierto -7,5\u00a0% desde su "
-        "máximo mientras el precio cayó 6,0\u00a0%; los longs se cierran por liquidación</b>"
+        "🚨 <b>Confirmado</b> · <b>BTC: long squeeze en curso: interés abierto -7,5\u00a0% "
+        "desde su máximo mientras el precio cayó 6,0\u00a0%; los longs se cierran por "
+        "liquidación</b>"
     )
     assert escalated.split("\n")[0].endswith(
         "los longs se cierran por liquidación (antes: moderado)</b>"
     )
     assert over.split("\n")[0] == (
         "✅ <b>Terminado</b> · <b>BTC: el long squeeze terminó tras 60 min; precio -5,0\u00a0% "
-        "desde el inicio; mínimo -6,7\u00a0%; interés abierto -7,0\u00a0% (-70 contratos, -7,0M USD "
-        "nocional); liquidado: longs 12,5M USD, shorts 0,0M USD</b>"
+        "desde el inicio; mínimo -6,7\u00a0%; interés abierto -7,0\u00a0% (-70 contratos, "
+        "-7,0M USD nocional); liquidado: longs 12,5M USD, shorts 0,0M USD</b>"
     )
 
 
