@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from html import escape
 from zoneinfo import ZoneInfo
 
+from bot.alerts.languages import chat_languages
 from bot.alerts.observations import AssetData, observations, signal_series
 from bot.alerts.percentiles import HISTORY as PERCENTILE_HISTORY
 from bot.alerts.percentiles import percentile_levels
@@ -33,7 +34,6 @@ from bot.delivery.channels import channel_posts
 from bot.delivery.priority import Priority
 from bot.delivery.render import whole_parts
 from bot.i18n import ENGLISH, Language, _, set_language, use_language
-from bot.i18n.languages import reply_language
 from bot.market.models import TickResult
 from bot.market_service import MarketService
 from bot.risk.clusters import Bar
@@ -166,15 +166,7 @@ class AlertPipeline:
         }
 
     async def _languages(self, chat_ids: list[int]) -> dict[int, Language]:
-        """Each chat's /settings lang: alerts go to groups and channels too, so Telegram's
-        language_code of one member never decides; English until an admin sets one."""
-        if self.chat_settings is None or not chat_ids:
-            return {}
-        rows = await self.chat_settings.for_chats(chat_ids)
-        return {
-            chat_id: reply_language(row.language, None, personal=False)
-            for chat_id, row in rows.items()
-        }
+        return await chat_languages(self.chat_settings, chat_ids)
 
     def _watched_assets(self) -> set[str]:
         assets = {rule.spec.asset for rule in self.watch.matcher.rules.values()} | set(

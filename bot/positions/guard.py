@@ -18,10 +18,10 @@ from functools import partial
 
 import numpy as np
 
+from bot.alerts.languages import chat_languages
 from bot.alerts.warning_text import summary_text
 from bot.delivery.priority import Priority
-from bot.i18n import ENGLISH, Language, use_language
-from bot.i18n.languages import reply_language
+from bot.i18n import ENGLISH, use_language
 from bot.market.models import Snapshot, TickResult
 from bot.market_service import FRESH
 from bot.positions import render
@@ -99,18 +99,6 @@ class PositionGuard:
         for position in await self.repository.active():
             self._put(position)
         return len(self._live)
-
-    async def _languages(self) -> dict[int, Language]:
-        """The owners' /settings lang (their own chats: English until they pick one, since the
-        guard never sees their Telegram language_code)."""
-        chat_ids = sorted({live.position.chat_id for live in self._live.values()})
-        if self.chat_settings is None or not chat_ids:
-            return {}
-        rows = await self.chat_settings.for_chats(chat_ids)
-        return {
-            chat_id: reply_language(row.language, None, personal=True)
-            for chat_id, row in rows.items()
-        }
 
     async def sync(self, now: datetime) -> None:
         """Positions a user added, changed or closed since the last tick, on any replica."""
@@ -198,7 +186,8 @@ class PositionGuard:
         changed: dict[int, GuardedPosition] = {}
         stamp = now.strftime("%Y%m%dT%H%M%S")
 
-        languages = await self._languages()
+        owners = sorted({live.position.chat_id for live in self._live.values()})
+        languages = await chat_languages(self.chat_settings, owners)
 
         def send(live: _Live, kind: str, write: Callable[[], str], ev: Evaluation) -> None:
             p = live.position
