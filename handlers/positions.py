@@ -76,7 +76,7 @@ def _levels(raw: str, usage: str, example: str) -> tuple[Decimal, ...]:
     values = [parse_number(word.strip().removesuffix("%")) for word in raw.split(",")]
     good = [v for v in values if v is not None and Decimal(0) < v < Decimal(100)]
     if not good or len(good) != len(values) or len(good) > MAX_LEVELS:
-        raise _usage("levels are up to 5 percentages, like levels=5,2,1.", usage, example)
+        raise _usage(_("levels are up to 5 percentages, like levels=5,2,1."), usage, example)
     return tuple(sorted(set(good), reverse=True))
 
 
@@ -91,47 +91,49 @@ def _options(
         elif key == "funding":
             rate = parse_rate(raw)
             if rate is None or not Decimal(0) < rate < Decimal("0.05"):
-                raise _usage("funding is a rate per 8h, like funding=0.05%.", usage, example)
+                raise _usage(_("funding is a rate per 8h, like funding=0.05%."), usage, example)
             out["funding_level"] = rate
         elif key == "cost":
-            out["settlement_cost"] = _positive(parse_number(raw), "cost", usage, example, MAX_MONEY)
+            out["settlement_cost"] = _positive(
+                parse_number(raw), N_("cost"), usage, example, MAX_MONEY
+            )
         elif key == "size":
-            out["size"] = _positive(parse_number(raw), "size", usage, example, MAX_SIZE)
+            out["size"] = _positive(parse_number(raw), N_("size"), usage, example, MAX_SIZE)
         elif key in ("balance", "wallet"):
             out["cross_balance"] = _positive(
-                parse_number(raw), "balance", usage, example, MAX_MONEY
+                parse_number(raw), N_("balance"), usage, example, MAX_MONEY
             )
         elif allow_claim and key == "entry":
-            out["entry"] = _positive(parse_number(raw), "entry", usage, example, MAX_PRICE)
+            out["entry"] = _positive(parse_number(raw), N_("entry"), usage, example, MAX_PRICE)
         elif allow_claim and key in ("lev", "leverage"):
             out["leverage"] = _leverage(raw.lower(), usage, example)
         else:
-            raise _usage(f"Unknown option '{key[:20]}='.", usage, example)
+            raise _usage(_("Unknown option '{option}='.", option=key[:20]), usage, example)
     return out
 
 
 def _leverage(word: str, usage: str, example: str) -> Decimal:
     value = parse_number(word.removesuffix("x"))
     if value is None or not Decimal(1) <= value <= MAX_LEVERAGE:
-        raise _usage("Leverage must be a number from 1 to 200, like 20x.", usage, example)
+        raise _usage(_("Leverage must be a number from 1 to 200, like 20x."), usage, example)
     return value
 
 
 def parse_position(args: list[str]) -> PositionClaim:
     u, e = ADD_USAGE, ADD_EXAMPLE
     if sum(len(a) + 1 for a in args) > MAX_MESSAGE_CHARS:
-        raise _usage("That message is too long.", u, e)
+        raise _usage(_("That message is too long."), u, e)
     words, options = _split_options([a.strip() for a in args if a.strip()])
     if len(words) < 4:
-        raise _usage("I need the asset, side, entry price and leverage.", u, e)
+        raise _usage(_("I need the asset, side, entry price and leverage."), u, e)
     asset = words[0].upper().removesuffix("USDT")
     if not asset_word(asset) or not asset.isalnum():
-        raise _usage("Name the asset like BTC or ETH.", u, e)
+        raise _usage(_("Name the asset like BTC or ETH."), u, e)
     try:
         side = Side(words[1].lower())
     except ValueError:
-        raise _usage("Side must be long or short.", u, e) from None
-    entry = _positive(parse_number(words[2]), "Entry price", u, e, MAX_PRICE)
+        raise _usage(_("Side must be long or short."), u, e) from None
+    entry = _positive(parse_number(words[2]), N_("Entry price"), u, e, MAX_PRICE)
     leverage = _leverage(words[3].lower(), u, e)
     venue: str | None = None
     mode = MarginMode.ISOLATED
@@ -142,12 +144,12 @@ def parse_position(args: list[str]) -> PositionClaim:
         elif lower in ("cross", "isolated"):
             mode = MarginMode(lower)
         else:
-            raise _usage(f"I don't know what '{word[:20]}' means here.", u, e)
+            raise _usage(_("I don't know what '{word}' means here.", word=word[:20]), u, e)
     fields = _options(options, u, e, allow_claim=False)
     if "size" not in fields:
-        raise _usage("Give the position size in coins: size=0.2.", u, e)
+        raise _usage(_("Give the position size in coins: size=0.2."), u, e)
     if mode is MarginMode.CROSS and "cross_balance" not in fields:
-        raise _usage("Cross margin needs your wallet balance: cross balance=5000.", u, e)
+        raise _usage(_("Cross margin needs your wallet balance: cross balance=5000."), u, e)
     if mode is MarginMode.ISOLATED:
         fields.pop("cross_balance", None)
     return PositionClaim(
@@ -249,7 +251,7 @@ async def pos_command(update: Update, context: BotContext) -> None:
         elif verb == "snooze" and len(args) == 3 and args[2].lower() in SNOOZES:
             await _snooze(message, context, user.id, args[1], args[2].lower())
         else:
-            raise _usage("What should I do with your positions?", POS_USAGE, ADD_EXAMPLE)
+            raise _usage(_("What should I do with your positions?"), POS_USAGE, ADD_EXAMPLE)
     except UsageError as error:
         await _reply(message, usage_text(error))
     except GuardOff:
@@ -259,7 +261,7 @@ async def pos_command(update: Update, context: BotContext) -> None:
 def _position_id(word: str) -> int:
     position_id = parse_id(word)
     if position_id is None:
-        raise _usage("Which position? Give its number from /pos.", POS_USAGE, "/pos close 3")
+        raise _usage(_("Which position? Give its number from /pos."), POS_USAGE, "/pos close 3")
     return position_id
 
 
@@ -313,7 +315,7 @@ async def _edit(
     pid = _position_id(which)
     plain_words, options = _split_options(words)
     if plain_words or not options:
-        raise _usage("Change it with options, like levels=10,5,2.", EDIT_USAGE, EDIT_EXAMPLE)
+        raise _usage(_("Change it with options, like levels=10,5,2."), EDIT_USAGE, EDIT_EXAMPLE)
     change = _options(options, EDIT_USAGE, EDIT_EXAMPLE, allow_claim=True)
     try:
         edited = await _service(context).edit(user_id, pid, change, datetime.now(UTC))
