@@ -31,6 +31,7 @@ from bot.chat_input import (
     parse_number,
     parse_rate,
 )
+from bot.i18n import N_, _, ngettext
 from bot.market_service import DataUnavailable, UnknownAsset
 from bot.positions.model import GUARD_VENUES, PositionClaim
 from bot.positions.render import CLAIM_NOTE, levels_text, summary_lines, title
@@ -51,7 +52,7 @@ ADD_EXAMPLE = "/pos add BTC long 50000 50x size=0.2 binance"
 POS_USAGE = "/pos [add …|close <id>|all|edit <id> levels=5,2,1|snooze <id> 1h]"
 EDIT_USAGE = "/pos edit <id> [levels=5,2,1] [funding=0.05%] [cost=] [entry=] [size=] [lev=]"
 EDIT_EXAMPLE = "/pos edit 3 levels=10,5,2"
-PRIVATE_ONLY = "Positions are personal: /pos works in a private chat only."
+PRIVATE_ONLY = N_("Positions are personal: /pos works in a private chat only.")
 SNOOZES = {"1h": timedelta(hours=1), "8h": timedelta(hours=8), "24h": timedelta(hours=24)}
 MAX_LEVELS = 5
 LIST_PAGE_CHARS = 3500
@@ -61,7 +62,7 @@ class GuardOff(Exception):
     """No database or market data here (an offline answer): nothing can be guarded."""
 
 
-GUARD_OFF = "The position guard needs the bot's database and live market data; it is off here."
+GUARD_OFF = N_("The position guard needs the bot's database and live market data; it is off here.")
 
 
 def _service(context: BotContext) -> PositionService:
@@ -75,7 +76,7 @@ def _levels(raw: str, usage: str, example: str) -> tuple[Decimal, ...]:
     values = [parse_number(word.strip().removesuffix("%")) for word in raw.split(",")]
     good = [v for v in values if v is not None and Decimal(0) < v < Decimal(100)]
     if not good or len(good) != len(values) or len(good) > MAX_LEVELS:
-        raise _usage("levels are up to 5 percentages, like levels=5,2,1.", usage, example)
+        raise _usage(_("levels are up to 5 percentages, like levels=5,2,1."), usage, example)
     return tuple(sorted(set(good), reverse=True))
 
 
@@ -90,47 +91,49 @@ def _options(
         elif key == "funding":
             rate = parse_rate(raw)
             if rate is None or not Decimal(0) < rate < Decimal("0.05"):
-                raise _usage("funding is a rate per 8h, like funding=0.05%.", usage, example)
+                raise _usage(_("funding is a rate per 8h, like funding=0.05%."), usage, example)
             out["funding_level"] = rate
         elif key == "cost":
-            out["settlement_cost"] = _positive(parse_number(raw), "cost", usage, example, MAX_MONEY)
+            out["settlement_cost"] = _positive(
+                parse_number(raw), N_("cost"), usage, example, MAX_MONEY
+            )
         elif key == "size":
-            out["size"] = _positive(parse_number(raw), "size", usage, example, MAX_SIZE)
+            out["size"] = _positive(parse_number(raw), N_("size"), usage, example, MAX_SIZE)
         elif key in ("balance", "wallet"):
             out["cross_balance"] = _positive(
-                parse_number(raw), "balance", usage, example, MAX_MONEY
+                parse_number(raw), N_("balance"), usage, example, MAX_MONEY
             )
         elif allow_claim and key == "entry":
-            out["entry"] = _positive(parse_number(raw), "entry", usage, example, MAX_PRICE)
+            out["entry"] = _positive(parse_number(raw), N_("entry"), usage, example, MAX_PRICE)
         elif allow_claim and key in ("lev", "leverage"):
             out["leverage"] = _leverage(raw.lower(), usage, example)
         else:
-            raise _usage(f"Unknown option '{key[:20]}='.", usage, example)
+            raise _usage(_("Unknown option '{option}='.", option=key[:20]), usage, example)
     return out
 
 
 def _leverage(word: str, usage: str, example: str) -> Decimal:
     value = parse_number(word.removesuffix("x"))
     if value is None or not Decimal(1) <= value <= MAX_LEVERAGE:
-        raise _usage("Leverage must be a number from 1 to 200, like 20x.", usage, example)
+        raise _usage(_("Leverage must be a number from 1 to 200, like 20x."), usage, example)
     return value
 
 
 def parse_position(args: list[str]) -> PositionClaim:
     u, e = ADD_USAGE, ADD_EXAMPLE
     if sum(len(a) + 1 for a in args) > MAX_MESSAGE_CHARS:
-        raise _usage("That message is too long.", u, e)
+        raise _usage(_("That message is too long."), u, e)
     words, options = _split_options([a.strip() for a in args if a.strip()])
     if len(words) < 4:
-        raise _usage("I need the asset, side, entry price and leverage.", u, e)
+        raise _usage(_("I need the asset, side, entry price and leverage."), u, e)
     asset = words[0].upper().removesuffix("USDT")
     if not asset_word(asset) or not asset.isalnum():
-        raise _usage("Name the asset like BTC or ETH.", u, e)
+        raise _usage(_("Name the asset like BTC or ETH."), u, e)
     try:
         side = Side(words[1].lower())
     except ValueError:
-        raise _usage("Side must be long or short.", u, e) from None
-    entry = _positive(parse_number(words[2]), "Entry price", u, e, MAX_PRICE)
+        raise _usage(_("Side must be long or short."), u, e) from None
+    entry = _positive(parse_number(words[2]), N_("Entry price"), u, e, MAX_PRICE)
     leverage = _leverage(words[3].lower(), u, e)
     venue: str | None = None
     mode = MarginMode.ISOLATED
@@ -141,12 +144,12 @@ def parse_position(args: list[str]) -> PositionClaim:
         elif lower in ("cross", "isolated"):
             mode = MarginMode(lower)
         else:
-            raise _usage(f"I don't know what '{word[:20]}' means here.", u, e)
+            raise _usage(_("I don't know what '{word}' means here.", word=word[:20]), u, e)
     fields = _options(options, u, e, allow_claim=False)
     if "size" not in fields:
-        raise _usage("Give the position size in coins: size=0.2.", u, e)
+        raise _usage(_("Give the position size in coins: size=0.2."), u, e)
     if mode is MarginMode.CROSS and "cross_balance" not in fields:
-        raise _usage("Cross margin needs your wallet balance: cross balance=5000.", u, e)
+        raise _usage(_("Cross margin needs your wallet balance: cross balance=5000."), u, e)
     if mode is MarginMode.ISOLATED:
         fields.pop("cross_balance", None)
     return PositionClaim(
@@ -160,28 +163,36 @@ def parse_position(args: list[str]) -> PositionClaim:
     )
 
 
-def added_text(added: Added, verb: str = "Guarding") -> str:
+def added_text(added: Added, *, updated: bool = False) -> str:
     p, ev = added.position, added.evaluation
     c = p.claim
+    values = {"id": p.id, "title": title(c)}
+    cost = (
+        _(" or the next settlement costs more than {cost}", cost=money(c.settlement_cost))
+        if c.settlement_cost is not None
+        else ""
+    )
     lines = [
-        f"🛡 <b>{verb} #{p.id}: {title(c)}</b>",
+        _("🛡 <b>Updated #{id}: {title}</b>", **values)
+        if updated
+        else _("🛡 <b>Guarding #{id}: {title}</b>", **values),
         *summary_lines(ev),
-        f"Alerts at {levels_text(c.levels)} from liquidation, each once (again after it "
-        f"recovers), and when funding against you passes {pct_points(c.funding_level * 100, 3)} "
-        "per 8h"
-        + (
-            f" or the next settlement costs more than {money(c.settlement_cost)}"
-            if c.settlement_cost is not None
-            else ""
-        )
-        + ". They ring through quiet hours.",
+        _(
+            "Alerts at {levels} from liquidation, each once (again after it recovers), and when "
+            "funding against you passes {funding} per 8h{cost}. They ring through quiet hours.",
+            levels=levels_text(c.levels),
+            funding=pct_points(c.funding_level * 100, 3),
+            cost=cost,
+        ),
     ]
     if added.crossed:
         inside = ", ".join(f"{plain(level)} %" for level in added.crossed)
-        lines.append(f"Already inside {inside}: counted as sent, no separate alert.")
+        lines.append(
+            _("Already inside {levels}: counted as sent, no separate alert.", levels=inside)
+        )
     if p.state.funding_sent:
-        lines.append("Funding is already against you beyond your level: counted as sent.")
-    lines.append(f"<i>{CLAIM_NOTE}</i>")
+        lines.append(_("Funding is already against you beyond your level: counted as sent."))
+    lines.append(f"<i>{_(CLAIM_NOTE)}</i>")
     return "\n".join(lines)
 
 
@@ -213,7 +224,8 @@ async def add_position(
         return
     except PositionCapReached as error:
         await _reply(
-            message, f"You guard {error.cap} positions, the most allowed; /pos lists them."
+            message,
+            _("You guard {cap} positions, the most allowed; /pos lists them.", cap=error.cap),
         )
         return
     await _reply(message, added_text(added), InlineKeyboardMarkup([_buttons(added.position.id)]))
@@ -223,7 +235,7 @@ async def pos_command(update: Update, context: BotContext) -> None:
     message, user, chat = update.effective_message, update.effective_user, update.effective_chat
     assert message is not None and user is not None and chat is not None
     if chat.type != Chat.PRIVATE:
-        await message.reply_text(PRIVATE_ONLY)
+        await message.reply_text(_(PRIVATE_ONLY))
         return
     args = list(context.args or [])
     verb = args[0].lower() if args else "list"
@@ -239,17 +251,17 @@ async def pos_command(update: Update, context: BotContext) -> None:
         elif verb == "snooze" and len(args) == 3 and args[2].lower() in SNOOZES:
             await _snooze(message, context, user.id, args[1], args[2].lower())
         else:
-            raise _usage("What should I do with your positions?", POS_USAGE, ADD_EXAMPLE)
+            raise _usage(_("What should I do with your positions?"), POS_USAGE, ADD_EXAMPLE)
     except UsageError as error:
         await _reply(message, usage_text(error))
     except GuardOff:
-        await _reply(message, GUARD_OFF)
+        await _reply(message, _(GUARD_OFF))
 
 
 def _position_id(word: str) -> int:
     position_id = parse_id(word)
     if position_id is None:
-        raise _usage("Which position? Give its number from /pos.", POS_USAGE, "/pos close 3")
+        raise _usage(_("Which position? Give its number from /pos."), POS_USAGE, "/pos close 3")
     return position_id
 
 
@@ -258,8 +270,8 @@ async def _list(message: Message, context: BotContext, user_id: int) -> None:
     if not rows:
         await _reply(
             message,
-            f"No guarded positions. Add one: <code>{escape(ADD_EXAMPLE)}</code>\n"
-            f"<i>{CLAIM_NOTE}</i>",
+            _("No guarded positions. Add one: <code>{example}</code>", example=escape(ADD_EXAMPLE))
+            + f"\n<i>{_(CLAIM_NOTE)}</i>",
         )
         return
     now = datetime.now(UTC)
@@ -276,7 +288,7 @@ async def _list(message: Message, context: BotContext, user_id: int) -> None:
             blocks, ids = pages[-1]
         blocks.append(block)
         ids.append(position.id)
-    pages[-1][0].append(f"<i>{CLAIM_NOTE}</i>")
+    pages[-1][0].append(f"<i>{_(CLAIM_NOTE)}</i>")
     # Telegram takes 4,096 characters a message: a long list comes as several, each with the
     # buttons of its own positions.
     for blocks, ids in pages:
@@ -289,9 +301,12 @@ async def _close(message: Message, context: BotContext, user_id: int, which: str
     pid = None if everything else _position_id(which)
     closed = await _service(context).repository.close(user_id, pid, datetime.now(UTC))
     if closed:
-        await _reply(message, f"Stopped guarding {closed} position{'s' if closed > 1 else ''}.")
+        await _reply(
+            message,
+            ngettext("Stopped guarding {n} position.", "Stopped guarding {n} positions.", closed),
+        )
     else:
-        await _reply(message, "No such position; /pos lists yours.")
+        await _reply(message, _("No such position; /pos lists yours."))
 
 
 async def _edit(
@@ -300,7 +315,7 @@ async def _edit(
     pid = _position_id(which)
     plain_words, options = _split_options(words)
     if plain_words or not options:
-        raise _usage("Change it with options, like levels=10,5,2.", EDIT_USAGE, EDIT_EXAMPLE)
+        raise _usage(_("Change it with options, like levels=10,5,2."), EDIT_USAGE, EDIT_EXAMPLE)
     change = _options(options, EDIT_USAGE, EDIT_EXAMPLE, allow_claim=True)
     try:
         edited = await _service(context).edit(user_id, pid, change, datetime.now(UTC))
@@ -308,9 +323,9 @@ async def _edit(
         await _reply(message, _problem(error, EDIT_USAGE, EDIT_EXAMPLE))
         return
     if edited is None:
-        await _reply(message, "No such position; /pos lists yours.")
+        await _reply(message, _("No such position; /pos lists yours."))
     else:
-        await _reply(message, added_text(edited, "Updated"))
+        await _reply(message, added_text(edited, updated=True))
 
 
 async def _snooze(
@@ -321,7 +336,7 @@ async def _snooze(
     if await _service(context).repository.snooze(user_id, pid, until, datetime.now(UTC)):
         await _reply(message, f"#{pid} snoozed for {span}: no alerts until {until:%H:%M} UTC.")
     else:
-        await _reply(message, "No such position; /pos lists yours.")
+        await _reply(message, _("No such position; /pos lists yours."))
 
 
 def guard_button(quote: LiqQuote) -> InlineKeyboardMarkup | None:
@@ -347,7 +362,7 @@ async def pos_button(update: Update, context: BotContext) -> None:
     try:
         await _on_button(query, context, user.id)
     except GuardOff:
-        await query.answer(GUARD_OFF, show_alert=True)
+        await query.answer(_(GUARD_OFF), show_alert=True)
 
 
 async def _on_button(query: CallbackQuery, context: BotContext, user_id: int) -> None:
@@ -355,7 +370,7 @@ async def _on_button(query: CallbackQuery, context: BotContext, user_id: int) ->
     message = query.message if isinstance(query.message, Message) else None
     if parts[1] == "add":
         if message is None or message.chat.type != Chat.PRIVATE:
-            await query.answer(PRIVATE_ONLY, show_alert=True)
+            await query.answer(_(PRIVATE_ONLY), show_alert=True)
             return
         if len(parts) != 8:
             await query.answer("That button is out of date; use /pos add.")

@@ -23,16 +23,17 @@ from datetime import UTC, datetime, timedelta
 from html import escape
 from zoneinfo import ZoneInfo
 
+from bot.alerts.languages import chat_languages
 from bot.alerts.observations import AssetData, observations, signal_series
 from bot.alerts.percentiles import HISTORY as PERCENTILE_HISTORY
 from bot.alerts.percentiles import percentile_levels
 from bot.alerts.quiet import QuietHours
-from bot.alerts.render import WarningKey, chat_alert, cluster_evidence, warning_key
+from bot.alerts.render import WarningKey, chat_alert, next_band, warning_key
+from bot.alerts.warning_text import band_text
 from bot.delivery.channels import channel_posts
 from bot.delivery.priority import Priority
 from bot.delivery.render import whole_parts
 from bot.i18n import ENGLISH, Language, _, set_language, use_language
-from bot.i18n.languages import reply_language
 from bot.market.models import TickResult
 from bot.market.overview_text import named
 from bot.market_service import MarketService
@@ -167,15 +168,7 @@ class AlertPipeline:
         }
 
     async def _languages(self, chat_ids: list[int]) -> dict[int, Language]:
-        """Each chat's /settings lang: alerts go to groups and channels too, so Telegram's
-        language_code of one member never decides; English until an admin sets one."""
-        if self.chat_settings is None or not chat_ids:
-            return {}
-        rows = await self.chat_settings.for_chats(chat_ids)
-        return {
-            chat_id: reply_language(row.language, None, personal=False)
-            for chat_id, row in rows.items()
-        }
+        return await chat_languages(self.chat_settings, chat_ids)
 
     def _watched_assets(self) -> set[str]:
         assets = {rule.spec.asset for rule in self.watch.matcher.rules.values()} | set(
@@ -228,12 +221,11 @@ class AlertPipeline:
     def _with_clusters(warning: Warning, bars: list[Bar]) -> Warning:
         if warning.stage is Stage.OVER:
             return warning  # a summary of what happened: where the next band was is moot
-        evidence = cluster_evidence(warning.kind, bars)
-        return (
-            warning
-            if evidence is None
-            else replace(warning, summary=f"{warning.summary}; {evidence}")
-        )
+        band = next_band(warning.kind, bars)
+        if band is None:
+            return warning
+        summary = f"{warning.summary}; {band_text(warning.kind, band)}"
+        return replace(warning, summary=summary, next_band=band)
 
     async def _enqueue(
         self,

@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping, Sequence
 from html import escape
 
+from bot.alerts.warning_text import AT_RISK, evidence_text, summary_text
 from bot.i18n import N_, _
 from bot.i18n.numbers import localize_digits
 from bot.market.overview_text import age_text, compact, signed_percent
@@ -19,14 +20,6 @@ from bot.signals.warning import Warning
 # asset, OVERHEATING or SQUEEZE, venue, stage key ("" for threshold rules)
 WarningKey = tuple[str, Metric, str | None, str]
 MAX_BUTTON_RULES = 3
-# Which side's liquidations a warning puts at risk: a long squeeze or crowded longs feed on
-# long liquidations below the price, and the reverse for shorts.
-AT_RISK = {
-    "long_squeeze": "long",
-    "overheating_long": "long",
-    "short_squeeze": "short",
-    "overheating_short": "short",
-}
 STAGES = {
     Stage.EARLY: N_("Early"),
     Stage.CONFIRMED: N_("Confirmed"),
@@ -41,21 +34,16 @@ CLUSTER_EVIDENCE_PCT = 5.0  # a band farther than this is not "next"
 MAX_CHARTS = 3
 
 
-def cluster_evidence(kind: str, bars: Sequence[Bar]) -> str | None:
-    """'next long liquidations -1.2% (~$40.5M, model estimate)' for warnings about one side,
-    when the cluster model (bot.risk.clusters) puts a band of that side within 5 %."""
+def next_band(kind: str, bars: Sequence[Bar]) -> tuple[float, float] | None:
+    """(distance %, USD) of the nearest band of the side a warning puts at risk, when the
+    cluster model (bot.risk.clusters) puts one within 5 %."""
     side = AT_RISK.get(kind)
     if side is None or len(bars) < 2:
         return None
     nearest = liquidation_clusters(bars).nearest(side, 1)
     if not nearest or nearest[0].distance_pct > CLUSTER_EVIDENCE_PCT:
         return None
-    band = nearest[0]
-    sign = "-" if side == "long" else "+"
-    return (
-        f"next {side} liquidations {sign}{band.distance_pct:.1f}% "
-        f"(~${compact(band.usd)}, model estimate)"
-    )
+    return nearest[0].distance_pct, nearest[0].usd
 
 
 def warning_key(firing: Firing) -> WarningKey:
@@ -79,10 +67,10 @@ def firing_lines(firing: Firing, warning: Warning | None, age_s: float) -> list[
             return [f"<b>{rule}</b> (#{firing.rule.id})"]
         icon = "✅" if warning.stage is Stage.OVER else "🚨" if warning.urgent else "⚠️"
         return [
-            f"{icon} {stage_text(warning)}<b>{escape(warning.summary)}</b>",
+            f"{icon} {stage_text(warning)}<b>{escape(summary_text(warning))}</b>",
             _(
                 "<i>{evidence}</i> · rule #{id}",
-                evidence=escape(warning.evidence()),
+                evidence=escape(evidence_text(warning)),
                 id=firing.rule.id,
             ),
         ]

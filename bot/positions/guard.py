@@ -14,10 +14,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 
 import numpy as np
 
+from bot.alerts.languages import chat_languages
+from bot.alerts.warning_text import summary_text
 from bot.delivery.priority import Priority
+from bot.i18n import ENGLISH, use_language
 from bot.market.models import Snapshot, TickResult
 from bot.market_service import FRESH
 from bot.positions import render
@@ -37,6 +41,7 @@ from bot.risk.tiers import TierBook
 from bot.side import Side
 from bot.signals.kinds import Stage
 from bot.signals.warning import Warning
+from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert
 from storage.repositories.positions import PositionRepository
 
@@ -69,6 +74,8 @@ class PositionGuard:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     atr: Callable[[str], Decimal | None] = field(default=lambda asset: None)
     blind_after: timedelta = timedelta(minutes=1)
+    chat_settings: ChatSettingsRepository | None = None
+    """For each owner's /settings lang; without it the alerts are English."""
     book: PositionBook = field(default_factory=PositionBook)
     _live: dict[int, _Live] = field(default_factory=dict)
     _by_asset: dict[str, dict[int, _Live]] = field(default_factory=dict)
@@ -179,10 +186,15 @@ class PositionGuard:
         changed: dict[int, GuardedPosition] = {}
         stamp = now.strftime("%Y%m%dT%H%M%S")
 
-        def send(live: _Live, kind: str, text: str, ev: Evaluation) -> None:
+        owners = sorted({live.position.chat_id for live in self._live.values()})
+        languages = await chat_languages(self.chat_settings, owners)
+
+        def send(live: _Live, kind: str, write: Callable[[], str], ev: Evaluation) -> None:
             p = live.position
             changed[p.id] = p
             if not p.snoozed(now):
+                with use_language(languages.get(p.chat_id, ENGLISH)):
+                    text = write()
                 alerts.append(
                     OutgoingAlert(
                         p.chat_id,
@@ -205,7 +217,12 @@ class PositionGuard:
             moved = abs(ev.liquidation_price - before)
             if moved and moved >= MOVE_SHARE * abs(ev.mark - before):
                 state.liq_told = ev.liquidation_price
-                send(live, "moved", render.moved_alert(live.position, ev, before, reason), ev)
+                send(
+                    live,
+                    "moved",
+                    partial(render.moved_alert, live.position, ev, before, reason),
+                    ev,
+                )
         level_ids, funding_ids = self._scan(points)
         for pid in level_ids:
             live = self._live[pid]
@@ -218,7 +235,9 @@ class PositionGuard:
             )
             changed[pid] = live.position
             if level is not None:
-                send(live, f"level{level}", render.level_alert(live.position, ev, level), ev)
+                send(
+                    live, f"level{level}", partial(render.level_alert, live.position, ev, level), ev
+                )
             self._retrigger(live)
         for pid in sorted(set(funding_ids) | self._cost_watch):
             live = self._live[pid]
@@ -228,7 +247,7 @@ class PositionGuard:
             state = live.position.state
             if not state.funding_sent and ev.funding_breached():
                 state.funding_sent = True
-                send(live, "funding", render.funding_alert(live.position, ev), ev)
+                send(live, "funding", partial(render.funding_alert, live.position, ev), ev)
             elif state.funding_sent and ev.funding_calm():
                 state.funding_sent = False
                 changed[pid] = live.position
@@ -243,10 +262,7 @@ class PositionGuard:
                     continue
                 ev = self._evaluate(live, points, now)
                 if ev is not None:
-                    text = render.squeeze_alert(
-                        live.position, ev, warning.kind, stage, warning.summary
-                    )
-                    send(live, warning.kind, text, ev)
+                    send(live, warning.kind, partial(_squeeze, live.position, ev, warning), ev)
         # Outbox first: a crash between the two then repeats an alert rather than losing it.
         queued = await self.outbox.enqueue(alerts, now)
         await self.repository.save_states(changed.values())
@@ -390,3 +406,9 @@ class PositionGuard:
                 for chat_id, ids in by_chat.items()
             ]
         return notices
+
+
+def _squeeze(position: GuardedPosition, ev: Evaluation, warning: Warning) -> str:
+    """The engine's sentence in the owner's language, under the position's own head."""
+    stage = warning.stage
+    return render.squeeze_alert(position, ev, warning.kind, stage, summary_text(warning))

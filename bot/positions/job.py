@@ -39,6 +39,7 @@ async def position_guard(services: Services, wake: asyncio.Event) -> GuardJob | 
         services.settings.default_mmr,
         clock=services.market.clock,
         blind_after=timedelta(seconds=services.settings.position_blind_seconds),
+        chat_settings=services.chat_settings,
     )
     watch = MarketWatch(services.market)
     guard.atr = watch.atr

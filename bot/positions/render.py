@@ -7,32 +7,58 @@ from collections.abc import Sequence
 from decimal import Decimal
 from html import escape
 
+from bot.i18n import N_, _
+from bot.i18n.numbers import grouped, localize_digits, percent, ungrouped
 from bot.market.overview_text import age_text
 from bot.positions.evaluate import Evaluation
 from bot.positions.model import GuardedPosition, PositionClaim
 from bot.signals.kinds import Stage
 
-CLAIM_NOTE = (
+CLAIM_NOTE = N_(
     "This is your claim, not exchange data: I hold no API keys and cannot see your account. "
     "Alerts come to this private chat only."
 )
 
 
+STAGE_WORDS = {
+    Stage.CONFIRMED: N_("confirmed"),
+    Stage.ESCALATED: N_("escalated"),
+    Stage.OVER: N_("over"),
+}
+
+
+# (long side, starting): the head of a squeeze alert for a position on the losing side.
+SQUEEZE_HEADS = {
+    (True, True): N_(
+        "🚨 <b>long squeeze starting on {asset}: your {side} is {distance} from liquidation</b>"
+    ),
+    (False, True): N_(
+        "🚨 <b>short squeeze starting on {asset}: your {side} is {distance} from liquidation</b>"
+    ),
+    (True, False): N_(
+        "🚨 <b>long squeeze {stage} on {asset}: your {side} is {distance} from liquidation</b>"
+    ),
+    (False, False): N_(
+        "🚨 <b>short squeeze {stage} on {asset}: your {side} is {distance} from liquidation</b>"
+    ),
+}
+
+
 def price(value: Decimal) -> str:
     places = 2 if abs(value) >= 100 else 4 if abs(value) >= 1 else 8
-    return f"{value:,.{places}f}"
+    return grouped(value, places)
 
 
 def money(value: Decimal) -> str:
-    return f"{value:,.2f}"
+    return grouped(value, 2)
 
 
-def pct_points(percent: Decimal, places: int = 2) -> str:
-    return f"{percent:,.{places}f}%"
+def pct_points(value: Decimal, places: int = 2) -> str:
+    return percent(value / 100, places)
 
 
 def plain(value: Decimal) -> str:
-    return format(value.normalize(), "f")
+    return ungrouped(value)
 
 
 def levels_text(levels: Sequence[Decimal]) -> str:
@@ -46,25 +72,46 @@ def _signed(value: Decimal) -> str:
 def summary_lines(ev: Evaluation) -> list[str]:
     """Mark, distance, PnL and funding: the body of /pos and of the add reply."""
     c = ev.claim
+    atr = "" if ev.distance_atr is None else f", {localize_digits(f'{ev.distance_atr:.1f}')} ATR"
     lines = [
-        f"Liquidation {price(ev.liquidation_price)}: <b>{pct_points(ev.distance_pct)}</b> away"
-        + (f", {ev.distance_atr:.1f} ATR" if ev.distance_atr is not None else ""),
-        f"Mark {price(ev.mark)} on {ev.venue} · PnL {_signed(ev.pnl)} "
-        f"({pct_points(ev.roe_pct, 1)} of margin) · data {age_text(ev.data_age_s)} old",
+        _(
+            "Liquidation {price}: <b>{distance}</b> away",
+            price=price(ev.liquidation_price),
+            distance=pct_points(ev.distance_pct),
+        )
+        + atr,
+        _(
+            "Mark {price} on {venue} · PnL {pnl} ({roe} of margin) · data {age} old",
+            price=price(ev.mark),
+            venue=ev.venue,
+            pnl=_signed(ev.pnl),
+            roe=pct_points(ev.roe_pct, 1),
+            age=age_text(ev.data_age_s),
+        ),
     ]
     if ev.funding_per_day is not None:
         lines.append(
-            f"Funding: {_signed(ev.funding_paid)} so far, {_signed(ev.funding_per_day)} a day "
-            "at the live rate"
+            _(
+                "Funding: {paid} so far, {per_day} a day at the live rate",
+                paid=_signed(ev.funding_paid),
+                per_day=_signed(ev.funding_per_day),
+            )
         )
     if ev.liquidation_price != ev.quote.liquidation_price:
         lines.append(
-            f"Liquidation before funding {price(ev.quote.liquidation_price)}; "
-            f"after the funding so far {price(ev.liquidation_price)}"
+            _(
+                "Liquidation before funding {before}; after the funding so far {after}",
+                before=price(ev.quote.liquidation_price),
+                after=price(ev.liquidation_price),
+            )
         )
     if c.venue == "hyperliquid" or c.venue is None:
-        lines.append(f"mmr {pct_points(ev.quote.mmr * 100, 3)} (generic formula)")
+        lines.append(_("mmr {mmr} (generic formula)", mmr=pct_points(ev.quote.mmr * 100, 3)))
     return lines
+
+
+def _footer(position: GuardedPosition) -> str:
+    return f"#{position.id} {title(position.claim)}"
 
 
 def title(claim: PositionClaim) -> str:
@@ -73,13 +120,15 @@ def title(claim: PositionClaim) -> str:
 
 def level_alert(position: GuardedPosition, ev: Evaluation, level: Decimal) -> str:
     c = position.claim
-    head = (
-        f"🚨 <b>{c.asset} {c.side.value}: {pct_points(ev.distance_pct)} from liquidation</b> "
-        f"(below your {plain(level)} % level)"
+    head = _(
+        "🚨 <b>{asset} {side}: {distance} from liquidation</b> (below your {level} % level)",
+        asset=c.asset,
+        side=c.side.value,
+        distance=pct_points(ev.distance_pct),
+        level=plain(level),
     )
-    return "\n".join(
-        [head, *summary_lines(ev), f"#{position.id} {title(c)} · /pos lists your positions"]
-    )
+    foot = _("#{id} {title} · /pos lists your positions", id=position.id, title=title(c))
+    return "\n".join([head, *summary_lines(ev), foot])
 
 
 def squeeze_alert(
@@ -87,41 +136,59 @@ def squeeze_alert(
 ) -> str:
     """`stage`: the engine's cascade stage (early, confirmed, escalated) when it gives one."""
     c = position.claim
-    what = kind.replace("_", " ")
-    when = "starting" if stage in (None, Stage.EARLY) else str(stage)
-    head = (
-        f"🚨 <b>{what} {when} on {c.asset}: your {c.side.value} is "
-        f"{pct_points(ev.distance_pct)} from liquidation</b>"
+    values = {
+        "asset": c.asset,
+        "side": c.side.value,
+        "distance": pct_points(ev.distance_pct),
+    }
+    started = stage in (None, Stage.EARLY)
+    head = _(
+        SQUEEZE_HEADS[(kind == "long_squeeze", started)],
+        stage="" if started else _(STAGE_WORDS[Stage(stage)]),
+        **values,
     )
-    return "\n".join([head, escape(summary), *summary_lines(ev), f"#{position.id} {title(c)}"])
+    return "\n".join([head, escape(summary), *summary_lines(ev), _footer(position)])
 
 
 def funding_alert(position: GuardedPosition, ev: Evaluation) -> str:
     c = position.claim
     rate_8h, cost = ev.funding_rate_8h or Decimal(0), -(ev.next_settlement or Decimal(0))
-    head = (
-        f"💸 <b>{c.asset} funding turned against your {c.side.value}</b>: "
-        f"{pct_points(rate_8h * 100, 4)} per 8h (your level {pct_points(c.funding_level * 100, 4)})"
+    head = _(
+        "💸 <b>{asset} funding turned against your {side}</b>: {rate} per 8h (your level {level})",
+        asset=c.asset,
+        side=c.side.value,
+        rate=pct_points(rate_8h * 100, 4),
+        level=pct_points(c.funding_level * 100, 4),
     )
-    limit = f" (your limit {money(c.settlement_cost)})" if c.settlement_cost is not None else ""
-    costs = f"The next settlement costs you {money(cost)}{limit}."
-    return "\n".join([head, costs, *summary_lines(ev), f"#{position.id} {title(c)}"])
+    limit = (
+        _(" (your limit {limit})", limit=money(c.settlement_cost))
+        if c.settlement_cost is not None
+        else ""
+    )
+    costs = _("The next settlement costs you {cost}{limit}.", cost=money(cost), limit=limit)
+    return "\n".join([head, costs, *summary_lines(ev), _footer(position)])
 
 
 def moved_alert(position: GuardedPosition, ev: Evaluation, before: Decimal, reason: str) -> str:
     c = position.claim
-    head = (
-        f"📍 <b>{c.asset} {c.side.value}: liquidation moved {price(before)} → "
-        f"{price(ev.liquidation_price)}</b> ({reason})"
+    head = _(
+        "📍 <b>{asset} {side}: liquidation moved {before} → {after}</b> ({reason})",
+        asset=c.asset,
+        side=c.side.value,
+        before=price(before),
+        after=price(ev.liquidation_price),
+        reason=reason,
     )
-    return "\n".join([head, *summary_lines(ev), f"#{position.id} {title(c)}"])
+    return "\n".join([head, *summary_lines(ev), _footer(position)])
 
 
 def blind_notice(asset: str, reasons: dict[str, str], ids: Sequence[int]) -> str:
-    why = "; ".join(f"{v} ({r})" for v, r in sorted(reasons.items())) or "no venue lists it"
-    which = ", ".join(f"#{i}" for i in ids)
-    return (
-        f"🙈 <b>Guard blind on {asset}</b>: no venue has answered for a minute: {escape(why)}. "
-        f"Positions {which} are not checked until data returns; nothing is alerted from "
-        "stale numbers."
+    why = "; ".join(f"{v} ({r})" for v, r in sorted(reasons.items())) or _("no venue lists it")
+    return _(
+        "🙈 <b>Guard blind on {asset}</b>: no venue has answered for a minute: {why}. "
+        "Positions {ids} are not checked until data returns; nothing is alerted from "
+        "stale numbers.",
+        asset=asset,
+        why=escape(why),
+        ids=", ".join(f"#{i}" for i in ids),
     )

@@ -207,6 +207,7 @@ class CascadeTracker:
                 event.last,
                 stage=Stage.ESCALATED,
                 summary=f"{warning.summary} (up from {was})",
+                escalated_from=was,
             )
         return None
 

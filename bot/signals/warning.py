@@ -7,17 +7,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.i18n import N_
 from bot.market.overview_text import age_text
 from bot.signals.kinds import Severity, Stage, WarningKind
 
 CHECKS = {
-    1: "price regime",
-    2: "OI contracts vs notional",
-    3: "OI vs volume",
-    4: "funding",
-    5: "liquidations with falling OI",
-    6: "same unit across venues",
-    7: "taker flow",
+    1: N_("price regime"),
+    2: N_("OI contracts vs notional"),
+    3: N_("OI vs volume"),
+    4: N_("funding"),
+    5: N_("liquidations with falling OI"),
+    6: N_("same unit across venues"),
+    7: N_("taker flow"),
 }
 
 
@@ -35,6 +36,10 @@ class Warning:
     stage: Stage | None = None
     event_start: datetime | None = None
     """The onset of the cascade event (same value on every stage of one event)."""
+    escalated_from: Severity | None = None
+    """On an escalation, the severity it rose from (the chat words it in its own language)."""
+    next_band: tuple[float, float] | None = None
+    """(distance %, USD) of the nearest modelled liquidation band of the side at risk."""
 
     @property
     def urgent(self) -> bool:

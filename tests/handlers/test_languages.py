@@ -249,3 +249,10 @@ async def test_russian_plurals_count_like_russian(chat: ChatHarness) -> None:
     assert await chat.ask("/unwatch all", language_code="ru") == "Удалено 2 правила."
     await chat.ask("/watch BTC funding > 0.05%", language_code="ru")
     assert await chat.ask("/unwatch all", language_code="ru") == "Удалено 1 правило."
+
+
+async def test_pos_mistakes_in_russian(chat: ChatHarness) -> None:
+    text = await chat.ask("/pos add BTC long 50000 50x", language_code="ru")
+    assert text.split("\n")[0] == "Укажите размер позиции в монетах: size=0.2."
+    text = await chat.ask("/pos moon", language_code="ru")
+    assert text.split("\n")[0] == "Что сделать с вашими позициями?"

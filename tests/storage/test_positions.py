@@ -21,6 +21,8 @@ from bot.positions.service import PositionService
 from bot.risk.tiers import load_default_tiers
 from bot.side import Side
 from storage.db import make_session_factory
+from storage.models import ChatSettings
+from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.positions import PositionCapReached, PositionRepository
 from storage.repositories.snapshots import SnapshotRepository
@@ -240,3 +242,32 @@ async def test_the_next_settlement_costing_more_than_the_limit_alerts_once_per_e
     assert len(texts) == 2
     assert texts[0].split("\n")[1] == "The next settlement costs you 60.00 (your limit 50.00)."
     assert len(await outbox.messages(2002)) == 1  # only after it re-armed
+
+
+async def test_an_owner_with_settings_lang_gets_guard_alerts_in_that_language(
+    engine: AsyncEngine,
+) -> None:
+    clock = Clock()
+    snapshots, _market, service, outbox = await _setup(engine, clock)
+    await ChatSettingsRepository(make_session_factory(engine)).save(
+        ChatSettings(chat_id=USER, language="ru")
+    )
+    await snapshots.save([snap(Venue.BINANCE, NOW, 60000, 90000)])
+    await service.add(USER, CLAIM, NOW)
+    guard = PositionGuard(
+        service.repository,
+        outbox,
+        asyncio.Event(),
+        lambda: TIERS,
+        clock=clock,
+        chat_settings=ChatSettingsRepository(make_session_factory(engine)),
+    )
+    await guard.load()
+    clock.now = NOW + timedelta(minutes=1)
+    await guard.after_poll(tick(clock.now, "57070"))
+    [alert] = await outbox.messages(USER)
+    assert alert.text.startswith(
+        "🚨 <b>BTC long: 5,00\u00a0% до ликвидации</b> (ниже вашего уровня 5 %)\n"
+        "Ликвидация 54\u00a0216,87: до неё <b>5,00\u00a0%</b>\n"
+        "Марк-цена 57\u00a0070,00 на binance"
+    )

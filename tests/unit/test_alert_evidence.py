@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from bot.alerts.render import cluster_evidence
+from bot.alerts.render import next_band
+from bot.alerts.warning_text import band_text
 from bot.risk.clusters import Bar
+
+
+def cluster_evidence(kind: str, bars: list[Bar]) -> str | None:
+    band = next_band(kind, bars)
+    return None if band is None else band_text(kind, band)
 
 
 def test_squeeze_warnings_name_the_next_cluster_of_their_side() -> None:

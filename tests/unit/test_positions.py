@@ -8,16 +8,20 @@ from decimal import Decimal as D
 
 import numpy as np
 
+from bot.i18n import use_language
+from bot.i18n.languages import BY_CODE
 from bot.positions.book import PositionBook, Thresholds
 from bot.positions.evaluate import MarketPoint, evaluate, hourly_atr, quote
 from bot.positions.levels import step
 from bot.positions.model import DEFAULT_LEVELS, GuardedPosition, PositionClaim
-from bot.positions.render import squeeze_alert
+from bot.positions.render import level_alert, squeeze_alert
+from bot.positions.service import Added
 from bot.risk.funding import funding_cash_flow
 from bot.risk.models import LiqRequest
 from bot.risk.quote import quote_liquidation
 from bot.side import Side
 from bot.signals.kinds import Stage
+from handlers.positions import added_text
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 CENT = D("0.01")
@@ -143,3 +147,32 @@ def test_a_cascade_alert_says_its_stage_and_names_the_position() -> None:
     assert early.endswith("#7 BTC long 10x, 0.2 @ 60000 on binance")
     escalated = squeeze_alert(position, ev, "long_squeeze", Stage.ESCALATED, "")
     assert escalated.startswith("🚨 <b>long squeeze escalated on BTC: your long is 4.88%")
+
+
+def test_a_russian_owner_reads_the_add_reply_and_a_level_alert_in_russian() -> None:
+    c = claim(lev="10", size=D("0.2"), entry=D(60000))
+    ev = evaluate(c, quote(c), at("57000"), NOW)
+    position = GuardedPosition(7, 1001, 1001, c, NOW)
+    with use_language(BY_CODE["ru"]):
+        reply = added_text(Added(position, ev, (D(5),)))
+        alert = level_alert(position, ev, D(5))
+    nb = "\u00a0"
+    body = [
+        f"Ликвидация 54{nb}216,87: до неё <b>4,88{nb}%</b>",
+        f"Марк-цена 57{nb}000,00 на binance · PnL -600,00 (-50,0{nb}% от маржи) · возраст "
+        "данных 3 с",
+    ]
+    assert reply.split("\n") == [
+        "🛡 <b>Охраняю #7: BTC long 10x, 0.2 @ 60000 on binance</b>",
+        *body,
+        "Оповещу на 5/2/1 % до ликвидации, по разу (снова — после восстановления), и когда "
+        f"фандинг против вас превысит 0,050{nb}% за 8 ч. Оповещения приходят и в тихие часы.",
+        "Уже внутри 5 %: считается отправленным, отдельного оповещения не будет.",
+        "<i>Это ваши данные, а не данные биржи: у меня нет API-ключей и я не вижу ваш счёт. "
+        "Оповещения приходят только в этот личный чат.</i>",
+    ]
+    assert alert.split("\n") == [
+        f"🚨 <b>BTC long: 4,88{nb}% до ликвидации</b> (ниже вашего уровня 5 %)",
+        *body,
+        "#7 BTC long 10x, 0.2 @ 60000 on binance · /pos — список ваших позиций",
+    ]
