@@ -111,3 +111,33 @@ async def test_a_crash_with_long_liquidations_is_one_thread_from_early_to_over(
                 assert reply.reply_to == early.message_id and reply.silent
             await _polls(fx, 2)
             assert len(_alerts(bot.api, before)) == 4  # nothing else, nothing twice
+
+
+async def test_a_crash_names_the_guarded_long_it_threatens(tmp_path: Path) -> None:
+    """The same live crash, seen by the position guard: the owner of a guarded long hears that a
+    long squeeze is starting and how far the position is from liquidation, within two polls."""
+    async with FakeExchange() as fx:
+        fx.set("BTC", mark=60000, index=60000, oi_coin=90000)
+        fx.history_drift = Decimal("-0.0002")
+        fx.history_on_grid = True
+        async with market_bot(
+            tmp_path, fx, poll_seconds=POLL_S, cascade_quiet_minutes=QUIET_S / 60
+        ) as bot:
+            added = await bot.ask("/pos add BTC long 60000 10x size=0.2 binance")
+            assert "Liquidation 54,216.87: <b>9.64%</b> away" in added
+            await _polls(fx, 3)
+            before = len(bot.api.sent_messages(CHAT))
+            minute = fx.now_ms // 60_000 * 60_000
+
+            fx.set("BTC", mark=58200, index=58250)
+            _minute(fx, minute, close=58150, volume=900, taker_buy=150)
+            _long_liquidations(fx, 40)
+            polls_then = fx.requests["/hyperliquid/info"]
+            await bot.api.wait_for(lambda: len(_alerts(bot.api, before)) >= 1, timeout=15)
+            assert fx.requests["/hyperliquid/info"] - polls_then <= 2
+            [alert] = _alerts(bot.api, before)
+            # (58,200 - 54,216.87) / 58,200 = 6.84 % from liquidation at binance's new mark.
+            assert alert.text.startswith(
+                "🚨 <b>long squeeze starting on BTC: your long is 6.84% from liquidation</b>"
+            ), alert.text
+            assert not alert.silent
