@@ -19,6 +19,16 @@ class ChatSettingsRepository:
             found = await session.get(ChatSettings, chat_id)
             return found if found is not None else ChatSettings(chat_id=chat_id)
 
+    async def languages(self) -> dict[int, str]:
+        """Every chat that chose a language with /settings lang."""
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(ChatSettings.chat_id, ChatSettings.language).where(
+                    ChatSettings.language.is_not(None)  # type: ignore[union-attr]
+                )
+            )
+            return {chat_id: language for chat_id, language in rows.all()}
+
     async def for_chats(self, chat_ids: Iterable[int]) -> dict[int, ChatSettings]:
         """Only chats with stored settings: the rest use the defaults."""
         wanted = list(chat_ids)
