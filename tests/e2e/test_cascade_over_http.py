@@ -43,6 +43,22 @@ def _minute(fx: FakeExchange, minute: int, *, close: int, volume: int, taker_buy
     )
 
 
+def _calm(fx: FakeExchange) -> None:
+    fx.set("BTC", mark=60000, index=60000, oi_coin=90000)
+    fx.history_drift = Decimal("-0.0002")  # OI eased 0.02 % a bar into now: a calm day
+    fx.history_on_grid = True  # else a first start reads as a gap before the live bar
+
+
+def _crash(fx: FakeExchange) -> int:
+    """-3 % in the open minute, 900 BTC traded (750 sold by takers), $23.3M of longs liquidated:
+    0.11 % of the $21B open interest. OI has not moved yet. Returns the minute's open (ms)."""
+    minute = fx.now_ms // 60_000 * 60_000
+    fx.set("BTC", mark=58200, index=58250)
+    _minute(fx, minute, close=58150, volume=900, taker_buy=150)
+    _long_liquidations(fx, 40)
+    return minute
+
+
 def _alerts(api: FakeTelegramAPI, before: int) -> list[SentMessage]:
     return [m for m in api.sent_messages(CHAT)[before:] if m.method == "sendMessage"]
 
@@ -51,22 +67,14 @@ async def test_a_crash_with_long_liquidations_is_one_thread_from_early_to_over(
     tmp_path: Path,
 ) -> None:
     async with FakeExchange() as fx:
-        fx.set("BTC", mark=60000, index=60000, oi_coin=90000)
-        fx.history_drift = Decimal("-0.0002")  # OI eased 0.02 % a bar into now: a calm day
-        fx.history_on_grid = True  # else a first start reads as a gap before the live bar
+        _calm(fx)
         async with market_bot(
             tmp_path, fx, poll_seconds=POLL_S, cascade_quiet_minutes=QUIET_S / 60
         ) as bot:
             assert "rule #1" in await bot.ask("/watch BTC squeeze")
             await _polls(fx, 3)
             before = len(bot.api.sent_messages(CHAT))
-            minute = fx.now_ms // 60_000 * 60_000
-
-            # -3 % in the open minute, 900 BTC traded (750 sold by takers), $23.3M of longs
-            # liquidated: 0.11 % of the $21B open interest. OI has not moved yet.
-            fx.set("BTC", mark=58200, index=58250)
-            _minute(fx, minute, close=58150, volume=900, taker_buy=150)
-            _long_liquidations(fx, 40)
+            minute = _crash(fx)
             polls_then = fx.requests["/hyperliquid/info"]
             raised = time.monotonic()
             await bot.api.wait_for(lambda: len(_alerts(bot.api, before)) >= 1, timeout=15)
@@ -117,9 +125,7 @@ async def test_a_crash_names_the_guarded_long_it_threatens(tmp_path: Path) -> No
     """The same live crash, seen by the position guard: the owner of a guarded long hears that a
     long squeeze is starting and how far the position is from liquidation, within two polls."""
     async with FakeExchange() as fx:
-        fx.set("BTC", mark=60000, index=60000, oi_coin=90000)
-        fx.history_drift = Decimal("-0.0002")
-        fx.history_on_grid = True
+        _calm(fx)
         async with market_bot(
             tmp_path, fx, poll_seconds=POLL_S, cascade_quiet_minutes=QUIET_S / 60
         ) as bot:
@@ -127,11 +133,7 @@ async def test_a_crash_names_the_guarded_long_it_threatens(tmp_path: Path) -> No
             assert "Liquidation 54,216.87: <b>9.64%</b> away" in added
             await _polls(fx, 3)
             before = len(bot.api.sent_messages(CHAT))
-            minute = fx.now_ms // 60_000 * 60_000
-
-            fx.set("BTC", mark=58200, index=58250)
-            _minute(fx, minute, close=58150, volume=900, taker_buy=150)
-            _long_liquidations(fx, 40)
+            _crash(fx)
             polls_then = fx.requests["/hyperliquid/info"]
             await bot.api.wait_for(lambda: len(_alerts(bot.api, before)) >= 1, timeout=15)
             assert fx.requests["/hyperliquid/info"] - polls_then <= 2
