@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.market.collector import DEFAULT_VENUES, Collector, make_fetchers, poll_deadline
-from bot.market_service import MarketService
+from bot.usecases.market_data import MarketService
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_database
 from storage.repositories.snapshots import SnapshotRepository

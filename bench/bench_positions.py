@@ -28,8 +28,8 @@ from bot.positions.evaluate import distance_pct, quote
 from bot.positions.guard import PositionGuard
 from bot.positions.levels import crossed
 from bot.positions.model import GuardedPosition, GuardState, PositionClaim
+from bot.risk.side import Side
 from bot.risk.tiers import load_default_tiers
-from bot.side import Side
 
 T0 = datetime(2026, 12, 1, tzinfo=UTC)
 VENUES = (Venue.BINANCE, Venue.BYBIT, Venue.OKX, Venue.HYPERLIQUID)

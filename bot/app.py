@@ -19,8 +19,8 @@ from telegram.request import BaseRequest
 import handlers
 from bot.config import Settings
 from bot.delivery.pace import EvenPace
-from bot.metrics import Metrics
-from bot.offline import OFFLINE_TOKEN, OfflineRequest, private_text_update
+from bot.runtime.metrics import Metrics
+from bot.runtime.offline import OFFLINE_TOKEN, OfflineRequest, private_text_update
 from bot.services import Services
 from handlers.context import SERVICES_KEY, BotContext
 

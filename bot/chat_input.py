@@ -12,7 +12,7 @@ from decimal import Decimal, InvalidOperation
 from bot.i18n import N_, _
 from bot.i18n.numbers import grouped
 from bot.risk.models import FundingRequest, LiqRequest, MarginMode
-from bot.side import Side
+from bot.risk.side import Side
 
 MAX_MESSAGE_CHARS = 300
 KNOWN_VENUES = ("binance", "bybit", "okx")

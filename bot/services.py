@@ -6,15 +6,15 @@ from dataclasses import dataclass, field
 
 from bot.charts.service import PictureService
 from bot.config import Settings
-from bot.health import HealthCheck
-from bot.market_service import MarketService
-from bot.metrics import Metrics
 from bot.positions.service import PositionService
-from bot.ratelimit import INLINE_PER_COMMAND, CommandLimiter
 from bot.risk.tiers import TierBook, load_default_tiers
+from bot.runtime.health import HealthCheck
+from bot.runtime.metrics import Metrics
+from bot.runtime.ratelimit import INLINE_PER_COMMAND, CommandLimiter
+from bot.runtime.supervisor import Supervisor
 from bot.scheduler.leader import LeaderLock
-from bot.supervisor import Supervisor
-from bot.watch_service import WatchService
+from bot.usecases.market_data import MarketService
+from bot.usecases.watches import WatchService
 from storage.repositories.channels import ChannelRepository
 from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.contacts import ContactRepository

@@ -18,11 +18,11 @@ from bot.chat_input import UsageError, asset_word
 from bot.i18n import N_, _, ngettext
 from bot.i18n.numbers import localize_digits, percent
 from bot.market.overview_text import compact, signed_percent
-from bot.market_service import MARKET_OFF, DataUnavailable, UnknownAsset
 from bot.risk.clusters import LEVERAGE_MIX, Cluster
 from bot.signals.episodes import EPISODE_GAP
 from bot.signals.kinds import WarningKind
 from bot.signals.score import EXPECTED_DIRECTION, HORIZONS, MIN_EPISODES, Outcome
+from bot.usecases.market_data import MARKET_OFF, DataUnavailable, UnknownAsset
 from handlers.context import BotContext
 from handlers.formatting import usage_text
 from handlers.market import unknown_sentence

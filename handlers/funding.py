@@ -21,10 +21,10 @@ from bot.chat_input import (
 )
 from bot.i18n import N_, _
 from bot.market.overview_text import named
-from bot.market_service import DataUnavailable, MarketService, UnknownAsset
 from bot.risk.funding import quote_funding
 from bot.risk.models import FundingQuote, FundingRequest, RiskInputError
-from bot.side import Side
+from bot.risk.side import Side
+from bot.usecases.market_data import DataUnavailable, MarketService, UnknownAsset
 from handlers.context import BotContext
 from handlers.formatting import (
     amount,

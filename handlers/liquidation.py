@@ -21,9 +21,9 @@ from bot.chat_input import (
 )
 from bot.i18n import N_, _
 from bot.market.overview_text import named
-from bot.market_service import DataUnavailable, MarketService, UnknownAsset
 from bot.risk.models import Formula, LiqQuote, LiqRequest, LiquidatedAtOnce, RiskInputError
 from bot.risk.quote import quote_liquidation
+from bot.usecases.market_data import DataUnavailable, MarketService, UnknownAsset
 from handlers.context import BotContext
 from handlers.formatting import amount, coins, pct_points, plain, usage_text
 from handlers.market import unknown_sentence

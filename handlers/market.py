@@ -10,7 +10,7 @@ from telegram.constants import ParseMode
 from bot.chat_input import UsageError, asset_word
 from bot.i18n import _
 from bot.market.overview_text import render
-from bot.market_service import MARKET_OFF, DataUnavailable, MarketService, UnknownAsset
+from bot.usecases.market_data import MARKET_OFF, DataUnavailable, MarketService, UnknownAsset
 from handlers.context import BotContext
 from handlers.formatting import usage_text
 

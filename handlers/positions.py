@@ -32,12 +32,12 @@ from bot.chat_input import (
     parse_rate,
 )
 from bot.i18n import N_, _, ngettext
-from bot.market_service import DataUnavailable, UnknownAsset
 from bot.positions.model import GUARD_VENUES, PositionClaim
 from bot.positions.render import CLAIM_NOTE, levels_text, summary_lines, title
 from bot.positions.service import Added, PositionService
 from bot.risk.models import LiqQuote, MarginMode, RiskInputError
-from bot.side import Side
+from bot.risk.side import Side
+from bot.usecases.market_data import DataUnavailable, UnknownAsset
 from handlers.context import BotContext
 from handlers.formatting import money, pct_points, plain, usage_text
 from handlers.market import unknown_sentence

@@ -26,7 +26,7 @@ from bot.i18n.catalogs import in_every_language
 from bot.i18n.dates import weekday_time
 from bot.rules.grammar import EXAMPLE, USAGE, RuleSyntaxError
 from bot.rules.model import BUILT_IN, Metric
-from bot.watch_service import DEFAULT_COOLDOWN, StoredRule, WatchService
+from bot.usecases.watches import DEFAULT_COOLDOWN, StoredRule, WatchService
 from handlers.context import BotContext
 from handlers.formatting import usage_text
 from handlers.groups import REFUSAL, may_manage

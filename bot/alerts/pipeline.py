@@ -36,7 +36,6 @@ from bot.delivery.render import whole_parts
 from bot.i18n import ENGLISH, Language, _, set_language, use_language
 from bot.market.models import TickResult
 from bot.market.overview_text import named
-from bot.market_service import MarketService
 from bot.risk.clusters import Bar
 from bot.rules.matcher import BuiltInEvent, Firing, ObservationKey
 from bot.rules.model import ALL_ASSETS, BUILT_IN, Metric
@@ -44,7 +43,8 @@ from bot.signals.engine import Baselines, baselines, evaluate
 from bot.signals.events import CascadeTracker
 from bot.signals.kinds import Stage
 from bot.signals.warning import Warning
-from bot.watch_service import WatchService
+from bot.usecases.market_data import MarketService
+from bot.usecases.watches import WatchService
 from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert
 

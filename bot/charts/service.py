@@ -14,12 +14,12 @@ from typing import Any, TypeVar
 from bot.alerts.observations import AssetData, signal_series
 from bot.charts.theme import CHART_WINDOWS, THEMES
 from bot.i18n import _
-from bot.market_service import DataUnavailable, MarketService
 from bot.risk.clusters import Bar, ClusterMap, liquidation_clusters
 from bot.signals.engine import Warning
 from bot.signals.replay import QUIET_BARS, replay
 from bot.signals.score import KindScore, score
 from bot.signals.series import BAR, WINDOW_BARS, Point
+from bot.usecases.market_data import DataUnavailable, MarketService
 
 LOOKBACK = WINDOW_BARS["24h"] + 1  # what the live pipeline's engine sees each tick
 QUIET = BAR * QUIET_BARS

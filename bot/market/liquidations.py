@@ -24,7 +24,7 @@ from bot.market.models import LiquidationEvent, Venue
 from bot.market.okx import Instrument, OkxFetcher
 from bot.market.streams import KeepAlive, VenueStream
 from bot.market.values import BadPayload, decimal, from_ms, unscale
-from bot.side import Side
+from bot.risk.side import Side
 
 AssetResolver = Callable[[str], str | None]
 # OKX instId -> (asset, coin per contract); USD-margined swaps are absent, so they are skipped.

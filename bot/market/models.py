@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from bot.side import Side
+from bot.risk.side import Side
 
 HUNDRED = Decimal(100)
 

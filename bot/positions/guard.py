@@ -23,7 +23,6 @@ from bot.alerts.warning_text import summary_text
 from bot.delivery.priority import Priority
 from bot.i18n import ENGLISH, use_language
 from bot.market.models import Snapshot, TickResult
-from bot.market_service import FRESH
 from bot.positions import render
 from bot.positions.book import Feed, PositionBook, Thresholds
 from bot.positions.evaluate import (
@@ -37,10 +36,11 @@ from bot.positions.levels import next_below, rearm_above, step
 from bot.positions.model import GuardedPosition
 from bot.risk.funding import funding_cash_flow
 from bot.risk.models import LiqQuote, RiskInputError
+from bot.risk.side import Side
 from bot.risk.tiers import TierBook
-from bot.side import Side
 from bot.signals.kinds import Stage
 from bot.signals.warning import Warning
+from bot.usecases.market_data import FRESH
 from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert
 from storage.repositories.positions import PositionRepository

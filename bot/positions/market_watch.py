@@ -10,11 +10,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from bot.alerts.observations import signal_series
-from bot.market_service import MarketService
 from bot.positions.evaluate import hourly_atr
 from bot.signals.engine import Baselines, baselines, evaluate
 from bot.signals.events import CascadeTracker
 from bot.signals.warning import Warning
+from bot.usecases.market_data import MarketService
 
 HISTORY = timedelta(hours=24, minutes=10)
 REFRESH = timedelta(hours=1)

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from bot.risk.models import LiqRequest, MarginMode
-from bot.side import Side
+from bot.risk.side import Side
 
 DEFAULT_LEVELS = (Decimal(5), Decimal(2), Decimal(1))  # % from liquidation
 DEFAULT_FUNDING_LEVEL = Decimal("0.0005")  # 0.05 % per 8 h paid by the position

@@ -7,12 +7,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-from bot.market_service import DataUnavailable, MarketService, UnknownAsset
 from bot.positions.evaluate import Evaluation, MarketPoint, evaluate, quote
 from bot.positions.levels import crossed
 from bot.positions.model import GuardedPosition, GuardState, PositionClaim
 from bot.risk.models import RiskInputError
 from bot.risk.tiers import TierBook
+from bot.usecases.market_data import DataUnavailable, MarketService, UnknownAsset
 from storage.models import MarketSnapshot
 from storage.repositories.positions import PositionRepository
 

@@ -15,7 +15,7 @@ from bot.i18n import _, ngettext
 from bot.i18n.numbers import percent, ungrouped
 from bot.risk.models import FundingQuote, FundingRequest, LiqRequest, RiskInputError
 from bot.risk.quote import quote_liquidation
-from bot.side import Side
+from bot.risk.side import Side
 
 HOURS_PER_YEAR = Decimal(24 * 365)
 ALLOWED_INTERVALS = (Decimal(1), Decimal(2), Decimal(4), Decimal(6), Decimal(8))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
-from bot.side import Side
+from bot.risk.side import Side
 
 
 class MarginMode(StrEnum):

@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from bot.market.models import TickResult
-from bot.market_service import MarketService
-from bot.supervisor import Supervisor, woken
+from bot.runtime.supervisor import Supervisor, woken
+from bot.usecases.market_data import MarketService
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ import logging
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.supervisor import stopped_within
+from bot.runtime.supervisor import stopped_within
 from storage.db import UNAVAILABLE
 
 log = logging.getLogger(__name__)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from bot.positions.model import GuardedPosition, GuardState, PositionClaim
 from bot.risk.models import MarginMode
-from bot.side import Side
+from bot.risk.side import Side
 from storage.db import SessionFactory
 from storage.models import PositionRow
 

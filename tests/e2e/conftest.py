@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import Settings
-from bot.runner import serve
+from bot.runtime.runner import serve
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 # Shaped like a real token (digits, colon, 35 characters) so redaction is tested on the real

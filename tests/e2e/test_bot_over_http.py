@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.logging_setup import configure_logging
+from bot.runtime.logging_setup import configure_logging
 from tests.e2e.conftest import TOKEN, RunningBot, start_bot
 
 

@@ -21,11 +21,11 @@ from bot.delivery.channels import resolve_channels
 from bot.delivery.priority import Priority
 from bot.delivery.sender import Sender
 from bot.market.models import TickResult, Venue, VenueResult
-from bot.market_service import MarketService
-from bot.metrics import Metrics
 from bot.rules.grammar import parse_rule
 from bot.rules.matcher import Firing, Matcher, WatchRule
-from bot.watch_service import WatchService
+from bot.runtime.metrics import Metrics
+from bot.usecases.market_data import MarketService
+from bot.usecases.watches import WatchService
 from storage.db import make_session_factory
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert
 from storage.repositories.rules import RuleRepository

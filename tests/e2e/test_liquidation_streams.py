@@ -22,8 +22,8 @@ from bot.market.liquidations import (
 from bot.market.models import LiquidationEvent, Venue
 from bot.market.okx import OkxFetcher
 from bot.market.streams import StreamConsumer
-from bot.market_service import MarketService
-from bot.side import Side
+from bot.risk.side import Side
+from bot.usecases.market_data import MarketService
 from storage.db import make_engine, make_session_factory
 from storage.repositories.snapshots import SnapshotRepository
 from tests.fakes.exchange import FakeExchange, fixture

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from bot.delivery.sender import Sender
-from bot.market_service import MarketService
+from bot.usecases.market_data import MarketService
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_database
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert

@@ -15,8 +15,8 @@ from telegram import Update
 
 from bot.app import TelegramApp, build_application
 from bot.config import Settings
-from bot.offline import BOT_USER, OFFLINE_TOKEN, OfflineRequest, RecordedCall
-from bot.runner import open_services
+from bot.runtime.offline import BOT_USER, OFFLINE_TOKEN, OfflineRequest, RecordedCall
+from bot.runtime.runner import open_services
 from bot.services import Services
 
 USER = 100

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.offline import RecordedCall
+from bot.runtime.offline import RecordedCall
 from handlers import COMMANDS
 from tests.handlers.harness import USER, ChatHarness, chat_harness
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.alerts.pipeline import AlertPipeline
 from bot.rules.matcher import Matcher
-from bot.watch_service import WatchService
+from bot.usecases.watches import WatchService
 from storage.db import make_session_factory
 from storage.models import ChatSettings
 from storage.repositories.chat_settings import ChatSettingsRepository

@@ -12,9 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.alerts.pipeline import AlertPipeline
 from bot.market.models import Snapshot, TickResult, Venue, VenueResult
-from bot.market_service import MarketService
 from bot.rules.matcher import Matcher
-from bot.watch_service import WatchService
+from bot.usecases.market_data import MarketService
+from bot.usecases.watches import WatchService
 from storage.db import SessionFactory, make_session_factory
 from storage.models import ChatSettings
 from storage.repositories.chat_settings import ChatSettingsRepository

@@ -15,9 +15,9 @@ from bot.alerts.pipeline import AlertPipeline
 from bot.market.collector import Collector
 from bot.market.models import Snapshot, TickResult, Venue, VenueResult
 from bot.market.overview_text import render
-from bot.market_service import DataUnavailable, MarketService
 from bot.rules.matcher import Matcher
-from bot.watch_service import WatchService
+from bot.usecases.market_data import DataUnavailable, MarketService
+from bot.usecases.watches import WatchService
 from storage.db import make_session_factory
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.rules import RuleRepository

@@ -13,13 +13,13 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.market.models import TickResult, Venue, VenueResult
-from bot.market_service import MarketService
 from bot.positions.guard import PositionGuard
 from bot.positions.market_watch import MarketWatch
 from bot.positions.model import PositionClaim
 from bot.positions.service import PositionService
+from bot.risk.side import Side
 from bot.risk.tiers import load_default_tiers
-from bot.side import Side
+from bot.usecases.market_data import MarketService
 from storage.db import make_session_factory
 from storage.models import ChatSettings
 from storage.repositories.chat_settings import ChatSettingsRepository

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.rules.matcher import Matcher
 from bot.scheduler.leader import LeaderLock
-from bot.watch_service import WatchService
+from bot.usecases.watches import WatchService
 from storage.db import make_engine, make_session_factory
 from storage.repositories.rules import RuleRepository
 

@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PURE_CORE = ("bot/market", "bot/risk", "bot/signals", "bot/rules")
 # Core modules allowed to touch Telegram: the composition root, the offline Bot API stand-in,
 # the process runner and delivery.
-TELEGRAM_IN_CORE = {"bot/app.py", "bot/offline.py", "bot/runner.py"}
+TELEGRAM_IN_CORE = {"bot/app.py", "bot/runtime/offline.py", "bot/runtime/runner.py"}
 
 
 def _imports(path: Path) -> set[str]:

@@ -16,7 +16,7 @@ from bot.market.liquidations import (
 )
 from bot.market.models import Venue
 from bot.market.okx import parse_instruments
-from bot.side import Side
+from bot.risk.side import Side
 from tests.fakes.exchange import FIXTURES, fixture
 
 # IOST-USDT-SWAP is not in the recorded instruments: assume OKX's 1,000 IOST per contract.

@@ -7,7 +7,7 @@ import sys
 
 import orjson
 
-from bot.logging_setup import JsonFormatter, add_secret, install_redaction
+from bot.runtime.logging_setup import JsonFormatter, add_secret, install_redaction
 from tests.e2e.conftest import TOKEN
 
 

@@ -19,7 +19,7 @@ from bot.positions.service import Added
 from bot.risk.funding import funding_cash_flow
 from bot.risk.models import LiqRequest
 from bot.risk.quote import quote_liquidation
-from bot.side import Side
+from bot.risk.side import Side
 from bot.signals.kinds import Stage
 from handlers.positions import added_text
 

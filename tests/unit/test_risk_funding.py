@@ -18,7 +18,7 @@ from bot.risk.funding import (
     quote_funding,
 )
 from bot.risk.models import FundingRequest, RiskInputError
-from bot.side import Side
+from bot.risk.side import Side
 
 
 def test_f1_constant_rate_three_days() -> None:

@@ -9,6 +9,7 @@ import pytest
 from bot.risk import formulas
 from bot.risk.models import Formula, LiqRequest, MarginMode, RiskInputError
 from bot.risk.quote import quote_liquidation
+from bot.risk.side import Side
 from bot.risk.tiers import (
     BadTierTable,
     load_default_tiers,
@@ -16,7 +17,6 @@ from bot.risk.tiers import (
     tiers_from_bybit_risk_limit,
     tiers_from_okx_position_tiers,
 )
-from bot.side import Side
 
 CENT = D("0.01")
 LONG, SHORT = Side.LONG, Side.SHORT

@@ -7,7 +7,7 @@ import asyncio
 import itertools
 from datetime import timedelta
 
-from bot.supervisor import Supervisor
+from bot.runtime.supervisor import Supervisor
 
 
 async def test_a_failing_task_restarts_with_doubling_backoff_until_it_works() -> None:

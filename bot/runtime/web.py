@@ -12,8 +12,8 @@ import orjson
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from bot.health import HealthCheck
-from bot.metrics import Metrics
+from bot.runtime.health import HealthCheck
+from bot.runtime.metrics import Metrics
 
 log = logging.getLogger(__name__)
 

@@ -22,11 +22,11 @@ from bot.config import (
     WebhookConfigError,
     describe_errors,
 )
-from bot.logging_setup import configure_logging
 from bot.risk.funding import quote_funding
 from bot.risk.models import FundingRequest, LiqRequest, MarginMode, RiskInputError
 from bot.risk.quote import quote_liquidation
-from bot.side import Side
+from bot.risk.side import Side
+from bot.runtime.logging_setup import configure_logging
 
 EXIT_USAGE = 2
 
@@ -146,8 +146,8 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if settings.mode is RunMode.WEBHOOK:
         secrets.append(settings.require_webhook()[1])
     configure_logging(settings.log_level, secrets=secrets, json=settings.log_json)
-    from bot.runner import run
-    from bot.startup import StartupError
+    from bot.runtime.runner import run
+    from bot.runtime.startup import StartupError
 
     try:
         run(settings)

@@ -13,7 +13,7 @@ from alembic.util import CommandError
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
 
-from bot.logging_setup import redact
+from bot.runtime.logging_setup import redact
 from storage.db import UNAVAILABLE
 
 DATABASE_ERRORS = (*UNAVAILABLE, CommandError)

@@ -19,7 +19,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.registry import Collector
 
 from bot.market.models import TickResult
-from bot.supervisor import Supervisor
+from bot.runtime.supervisor import Supervisor
 
 disable_created_metrics()  # *_created series double the output and no dashboard reads them
 

@@ -22,21 +22,16 @@ from bot.charts.service import PictureService
 from bot.config import RunMode, Settings
 from bot.delivery.channels import resolve_channels
 from bot.delivery.sender import Sender
-from bot.health import HealthCheck
 from bot.market.collector import Collector, make_fetchers, poll_deadline
 from bot.market.models import Venue
 from bot.market.okx import OkxFetcher
 from bot.market.tier_refresh import bybit_symbols, bybit_tiers, okx_tiers
-from bot.market_service import MarketService
 from bot.positions.job import position_guard
 from bot.positions.service import PositionService
-from bot.ratelimit import INLINE_PER_COMMAND, CommandLimiter
 from bot.rules.matcher import Matcher
-from bot.scheduler.jobs import start_market_jobs
-from bot.scheduler.leader import LeaderLock
-from bot.services import Services
-from bot.signals.events import CascadeTracker
-from bot.startup import (
+from bot.runtime.health import HealthCheck
+from bot.runtime.ratelimit import INLINE_PER_COMMAND, CommandLimiter
+from bot.runtime.startup import (
     DATABASE_ERRORS,
     bot_api_unreachable,
     check_database_folder,
@@ -44,9 +39,14 @@ from bot.startup import (
     ptb_request_log_muted,
     token_refused,
 )
-from bot.supervisor import Supervisor
-from bot.watch_service import WatchService
-from bot.web import build_web_app
+from bot.runtime.supervisor import Supervisor
+from bot.runtime.web import build_web_app
+from bot.scheduler.jobs import start_market_jobs
+from bot.scheduler.leader import LeaderLock
+from bot.services import Services
+from bot.signals.events import CascadeTracker
+from bot.usecases.market_data import MarketService
+from bot.usecases.watches import WatchService
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_database
 from storage.repositories.channels import ChannelRepository

@@ -14,8 +14,8 @@ from typing import Any
 
 from sqlalchemy import text
 
-from bot.market_service import FRESH
-from bot.supervisor import Supervisor
+from bot.runtime.supervisor import Supervisor
+from bot.usecases.market_data import FRESH
 from storage.db import UNAVAILABLE, SessionFactory
 from storage.repositories.snapshots import SnapshotRepository
 
