@@ -26,7 +26,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.alerts.observations import AssetData, signal_series
-from bot.market.klines import KlineBook, KlineMinute, parse_binance_kline
+from bot.market.klines import KlineBook, KlineMinute
+from bot.market.venues.binance import parse_binance_kline
 from bot.signals.events import CascadeTracker
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

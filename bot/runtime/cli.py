@@ -162,10 +162,11 @@ def _cmd_snapshot(args: argparse.Namespace, settings: Settings) -> int:
     changes or readings)."""
     from datetime import UTC, datetime
 
-    from bot.market.collector import Collector, make_fetchers
+    from bot.market.collector import Collector
     from bot.market.models import Venue
     from bot.market.overview import build_overview
     from bot.market.overview_text import named, render
+    from bot.market.venues.registry import make_fetchers
     from storage.models import MarketSnapshot
     from storage.repositories.snapshots import snapshot_row
 

@@ -14,18 +14,11 @@ from typing import Any, NamedTuple
 
 from bot.alerts.observations import AssetData
 from bot.i18n import N_, _
-from bot.market.binance import BinanceFetcher
-from bot.market.collector import Collector, MarketEndpoints
+from bot.market.collector import Collector
 from bot.market.history import backfill_venue
-from bot.market.klines import KlineBook, KlineMinute, binance_kline_stream
-from bot.market.liquidations import (
-    LiquidationAggregator,
-    binance_stream,
-    bybit_stream,
-    okx_stream,
-)
-from bot.market.models import LiquidationEvent, TickResult, Venue, VenueResult
-from bot.market.okx import OkxFetcher
+from bot.market.klines import KlineBook, KlineMinute
+from bot.market.liquidations import LiquidationAggregator
+from bot.market.models import LiquidationEvent, TickResult, VenueResult
 from bot.market.overview import AssetOverview, build_overview
 from bot.market.overview_text import age_text, named
 from bot.market.streams import StreamConsumer
@@ -273,31 +266,16 @@ class MarketService:
                 usable.append(row)
         return Current(usable, left_out)
 
-    def streams(self, endpoints: MarketEndpoints) -> list[StreamConsumer[Any]]:
+    def streams(self) -> list[StreamConsumer[Any]]:
         """One liquidation stream per polled venue that has one (a venue the operator left out
-        of OIWATCH_VENUES is not listened to either), and Binance's klines when it is polled."""
-        symbols = sorted(f"{asset}USDT" for asset in self.known_assets)
-        fetchers = self.collector.fetchers if self.collector is not None else []
+        of OIWATCH_VENUES is not listened to either), and klines where a polled venue has them."""
+        venues = self.collector.fetchers if self.collector is not None else []
         consumers: list[StreamConsumer[Any]] = []
-        for fetcher in fetchers:
-            if fetcher.venue is Venue.BINANCE:
-                consumers.append(
-                    StreamConsumer(binance_stream(), endpoints.binance_ws, self.record_liquidation)
-                )
-                if isinstance(fetcher, BinanceFetcher):
-                    klines = binance_kline_stream(fetcher, lambda: self.known_assets)
-                    consumers.append(
-                        StreamConsumer(klines, endpoints.binance_kline_ws, self.record_kline)
-                    )
-            elif fetcher.venue is Venue.BYBIT:
-                consumers.append(
-                    StreamConsumer(
-                        bybit_stream(symbols), endpoints.bybit_ws, self.record_liquidation
-                    )
-                )
-            elif isinstance(fetcher, OkxFetcher):
-                # OKX frames are in contracts: the polled instruments know their size.
-                consumers.append(
-                    StreamConsumer(okx_stream(fetcher), endpoints.okx_ws, self.record_liquidation)
-                )
+        for venue in venues:
+            if venue.has.liquidations:
+                feed = venue.liquidations(sorted(self.known_assets))
+                consumers.append(StreamConsumer(feed.stream, feed.url, self.record_liquidation))
+            if venue.has.klines:
+                klines = venue.klines(lambda: self.known_assets)
+                consumers.append(StreamConsumer(klines.stream, klines.url, self.record_kline))
         return consumers

@@ -27,7 +27,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.market.collector import MarketEndpoints
+from bot.market.venues.registry import MarketEndpoints
 from tests.fakes.local_server import serve_locally
 
 # Copied into the repository with their provenance (SOURCES.md beside them): a clone tests
