@@ -122,6 +122,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             list(settings.venues),
             is_leader=lambda: services.leading,
             clock=market.clock,
+            fresh=market.venue_fresh,
             tasks=lambda: services.tasks,
         )
         live = services.metrics.live

@@ -75,6 +75,22 @@ class Current(NamedTuple):
     left_out: dict[str, str]  # venue -> why not, and since when: "since 06:31 UTC (timeout)"
 
 
+def _left_out(
+    health: VenueHealth | None, ts: datetime, now: datetime, asset: str | None = None
+) -> str | None:
+    """Why a venue's row stamped `ts` may not be used, or None when it may. `health` is what
+    this replica's polls saw of the venue (None when it does not poll); `asset`, when given,
+    must be in the venue's last good answer."""
+    if health is not None and health.failing_since is not None:
+        return health.problem(now)
+    if health is not None and asset is not None and asset not in health.assets:
+        since = clock_time(ts, now)
+        return _("(no {asset} in its answers since {time})", asset=asset, time=since)
+    if now - ts > FRESH:
+        return _("(last data {age} old)", age=age_text((now - ts).total_seconds()))
+    return None
+
+
 def clock_time(moment: datetime, now: datetime) -> str:
     """'06:31 UTC', with the date when that may be another day."""
     if now - moment < timedelta(hours=20):
@@ -251,20 +267,20 @@ class MarketService:
         usable, left_out = [], {}
         polled = self._polled(now)
         for row in rows:
-            health = polled.get(row.venue)
-            if health is not None and health.failing_since is not None:
-                left_out[row.venue] = health.problem(now)
-            elif health is not None and asset not in health.assets:
-                since = clock_time(row.ts, now)
-                left_out[row.venue] = _(
-                    "(no {asset} in its answers since {time})", asset=asset, time=since
-                )
-            elif now - row.ts > FRESH:
-                age = age_text((now - row.ts).total_seconds())
-                left_out[row.venue] = _("(last data {age} old)", age=age)
-            else:
+            reason = _left_out(polled.get(row.venue), row.ts, now, asset)
+            if reason is None:
                 usable.append(row)
+            else:
+                left_out[row.venue] = reason
         return Current(usable, left_out)
+
+    def venue_fresh(self, venue: str, newest: datetime | None) -> bool:
+        """The rule of `current` for a venue as a whole (/healthz): its newest row is younger
+        than FRESH and, while this replica polls, its last poll answered."""
+        if newest is None:
+            return False
+        now = self.clock()
+        return _left_out(self._polled(now).get(venue), newest, now) is None
 
     def streams(self) -> list[StreamConsumer[Any]]:
         """One liquidation stream per polled venue that has one (a venue the operator left out
