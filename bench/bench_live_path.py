@@ -19,7 +19,7 @@ import json
 import random
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import field, make_dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,32 +27,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.alerts.observations import AssetData, signal_series
 from bot.market.klines import KlineBook, KlineMinute
+from bot.market.overview import Point
 from bot.market.venues.binance import parse_binance_kline
 from bot.signals.events import CascadeTracker
+from storage.repositories.snapshots import LiquidationFlow
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 MINUTES = 24 * 60
 
 
-@dataclass
-class Snap:
-    venue: str
-    ts: datetime
-    mark: float
-    index_price: float | None
-    oi_coin: float
-    oi_usd: float
-    funding_rate: float | None
-    funding_interval_hours: int | None
-    volume_24h_usd: float | None = None
-
-
-@dataclass
-class Flow:
-    venue: str
-    minute: datetime
-    long_usd: float
-    short_usd: float
+# A plain stand-in for the stored rows, with exactly the fields the overview and the series
+# read (bot.market.overview.Point), so the two cannot drift apart.
+Snap = make_dataclass(
+    "Snap",
+    [(name, kind) for name, kind in Point.__annotations__.items() if name != "volume_24h_usd"]
+    + [("volume_24h_usd", float | None, field(default=None))],
+)
 
 
 def frames(symbols: int) -> list[str]:
@@ -103,7 +93,8 @@ def asset_data(rng: random.Random, asset: str) -> AssetData:
             )
         )
         if rng.random() < 0.2:
-            flows.append(Flow("binance", ts, rng.uniform(0, 5e4), rng.uniform(0, 5e4)))
+            long_usd, short_usd = rng.uniform(0, 5e4), rng.uniform(0, 5e4)
+            flows.append(LiquidationFlow("binance", asset, ts, long_usd, short_usd, 1))
     return AssetData(asset, [], snaps, flows, klines)
 
 
