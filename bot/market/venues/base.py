@@ -6,13 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from bot.market.http import VenueClient
 from bot.market.klines import KlineMinute
 from bot.market.models import LiquidationEvent, Snapshot, Venue
 from bot.market.streams import VenueStream
-from bot.risk.tiers import TierTable
+
+if TYPE_CHECKING:  # at run time only a tier refresh loads it, with its translations
+    from bot.risk.tiers import TierTable
 
 E = TypeVar("E")
 

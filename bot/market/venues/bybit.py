@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.market.history import (
     Funding,
@@ -46,7 +46,9 @@ from bot.market.streams import KeepAlive, VenueStream
 from bot.market.values import BadPayload, decimal, from_ms, optional_decimal, positive, unscale
 from bot.market.venues.base import Feed, Has, Lacks
 from bot.risk.side import Side
-from bot.risk.tiers import BadTierTable, TierTable, tiers_from_bybit_risk_limit
+
+if TYPE_CHECKING:
+    from bot.risk.tiers import TierTable
 
 log = logging.getLogger(__name__)
 
@@ -339,6 +341,10 @@ def bybit_symbols(assets: list[str]) -> list[str]:
 
 
 async def bybit_tiers(client: VenueClient, symbols: list[str]) -> list[TierTable]:
+    # Loaded here: bot.risk.tiers brings the translation catalogs, which a process that only
+    # polls (the CLI snapshot, the benches) need not load.
+    from bot.risk.tiers import BadTierTable, tiers_from_bybit_risk_limit
+
     date = f"live {datetime.now(UTC):%Y-%m-%d}"
     tables = []
     for symbol in symbols:

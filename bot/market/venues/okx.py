@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.market.history import (
     Funding,
@@ -35,7 +35,9 @@ from bot.market.streams import KeepAlive, VenueStream
 from bot.market.values import BadPayload, decimal, from_ms, optional_decimal, positive, unscale
 from bot.market.venues.base import Feed, Has, Lacks
 from bot.risk.side import Side
-from bot.risk.tiers import BadTierTable, TierTable, tiers_from_okx_position_tiers
+
+if TYPE_CHECKING:
+    from bot.risk.tiers import TierTable
 
 log = logging.getLogger(__name__)
 
@@ -323,6 +325,9 @@ def okx_stream(fetcher: OkxFetcher, ping_s: float = PING_S) -> VenueStream[Liqui
 
 async def okx_tiers(fetcher: OkxFetcher, assets: list[str]) -> list[TierTable]:
     """Isolated-margin tiers per USDT swap; contract sizes from OKX's instrument list."""
+    # Loaded here, as in bybit_tiers: only a tier refresh needs bot.risk.tiers.
+    from bot.risk.tiers import BadTierTable, tiers_from_okx_position_tiers
+
     date = f"live {datetime.now(UTC):%Y-%m-%d}"
     tables = []
     try:
