@@ -19,7 +19,7 @@ import json
 import random
 import sys
 import time
-from dataclasses import field, make_dataclass
+from dataclasses import dataclass, field, make_dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -30,7 +30,6 @@ from bot.market.klines import KlineBook, KlineMinute
 from bot.market.overview import Point
 from bot.market.venues.binance import parse_binance_kline
 from bot.signals.events import CascadeTracker
-from storage.repositories.snapshots import LiquidationFlow
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 MINUTES = 24 * 60
@@ -43,6 +42,14 @@ Snap = make_dataclass(
     [(name, kind) for name, kind in Point.__annotations__.items() if name != "volume_24h_usd"]
     + [("volume_24h_usd", float | None, field(default=None))],
 )
+
+
+@dataclass
+class Flow:  # a stored liquidation minute (bot.alerts.observations.TimedFlow)
+    venue: str
+    minute: datetime
+    long_usd: float
+    short_usd: float
 
 
 def frames(symbols: int) -> list[str]:
@@ -93,8 +100,7 @@ def asset_data(rng: random.Random, asset: str) -> AssetData:
             )
         )
         if rng.random() < 0.2:
-            long_usd, short_usd = rng.uniform(0, 5e4), rng.uniform(0, 5e4)
-            flows.append(LiquidationFlow("binance", asset, ts, long_usd, short_usd, 1))
+            flows.append(Flow("binance", ts, rng.uniform(0, 5e4), rng.uniform(0, 5e4)))
     return AssetData(asset, [], snaps, flows, klines)
 
 
