@@ -147,7 +147,7 @@ def kline_frame(asset: str, minute_ms: int, now_ms: int, bar: Bar) -> dict[str, 
     """A `@kline_1m` frame in the combined-stream form, for the minute starting at
     `minute_ms`."""
     symbol = binance_symbol(asset)
-    frame = copy.deepcopy(recorded("binance_usdm/ws_kline_1m.json"))
+    frame: dict[str, Any] = copy.deepcopy(recorded("binance_usdm/ws_kline_1m.json"))
     frame["stream"] = f"{symbol.lower()}@kline_1m"
     frame["data"].update(E=now_ms, s=symbol)
     frame["data"]["k"].update(

@@ -29,7 +29,7 @@ def ct_val(asset: str) -> Decimal:
 
 
 def envelope(name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    body = copy.deepcopy(recorded(name))
+    body: dict[str, Any] = copy.deepcopy(recorded(name))
     body["data"] = rows
     return body
 
