@@ -118,8 +118,9 @@ def test_a_russian_chat_reads_the_whole_event_in_russian() -> None:
         "цена упала на 6,0\u00a0%; лонги закрывают принудительно</b>"
     )
     assert escalated.split("\n")[0] == (
-        "🚨 <b>Усилилось до высокого</b> · <b>BTC: идёт лонг-сквиз: открытый интерес -7,5\u00a0% "
-        "от пика, цена упала на 6,0\u00a0%; лонги закрывают принудительно (было: умеренный)</b>"
+        "🚨 <b>Усилилось до высокого</b> · <b>BTC: лонг-сквиз усиливается (умеренный → высокий): "
+        "открытый интерес -7,5\u00a0% от пика, цена упала на 6,0\u00a0%; принудительно "
+        "закрывают всё больше лонгов</b>"
     )
     assert over == (
         "✅ <b>Завершилось</b> · <b>BTC: лонг-сквиз закончился через 60 мин; цена -5,0\u00a0% с "
@@ -144,8 +145,10 @@ def test_a_spanish_chat_reads_the_whole_event_in_spanish() -> None:
         "desde su máximo mientras el precio cayó 6,0\u00a0%; los longs se cierran por "
         "liquidación</b>"
     )
-    assert escalated.split("\n")[0].endswith(
-        "los longs se cierran por liquidación (antes: moderado)</b>"
+    assert escalated.split("\n")[0] == (
+        "🚨 <b>Escaló a alto</b> · <b>BTC: el long squeeze se intensifica (moderado → alto): "
+        "interés abierto -7,5\u00a0% desde su máximo mientras el precio cayó 6,0\u00a0%; cada "
+        "vez más longs se cierran por liquidación</b>"
     )
     assert over.split("\n")[0] == (
         "✅ <b>Terminado</b> · <b>BTC: el long squeeze terminó tras 60 min; precio -5,0\u00a0% "
