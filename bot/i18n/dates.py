@@ -1,23 +1,63 @@
-"""Dates and times in the reader's language and the chat's time zone (Babel/CLDR)."""
+"""Every date, time and duration the bot writes, one function per use, in the reader's language
+(the current one) and the chat's time zone, from Babel's CLDR data. Traders read a 24-hour
+clock in every language, so times are `HH:mm`, never "3:35 PM"."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_datetime, format_timedelta
 
 from bot.i18n.catalogs import current_language
 
 
-def weekday_time(moment: datetime, zone: ZoneInfo) -> str:
-    """'Tue 02 Dec 04:23 Europe/Berlin' (ru 'вт 02 дек. 04:23 Europe/Berlin')."""
-    local = format_datetime(
-        moment, "EEE dd MMM HH:mm", tzinfo=zone, locale=current_language().locale
-    )
-    return f"{local} {zone.key}"
+def _format(moment: datetime, pattern: str, zone: ZoneInfo) -> str:
+    return format_datetime(moment, pattern, tzinfo=zone, locale=current_language().locale)
+
+
+def clock_time(moment: datetime, zone: ZoneInfo) -> str:
+    """'04:23' in the zone given: a time within the day (quiet-hours digest, snoozes)."""
+    return _format(moment, "HH:mm", zone)
 
 
 def day_time(moment: datetime, zone: ZoneInfo) -> str:
     """'02 Dec 04:23' (ru '02 дек. 04:23'), in the zone given."""
-    return format_datetime(moment, "dd MMM HH:mm", tzinfo=zone, locale=current_language().locale)
+    return _format(moment, "dd MMM HH:mm", zone)
+
+
+def weekday_time(moment: datetime, zone: ZoneInfo) -> str:
+    """'Tue 02 Dec 04:23 Europe/Berlin' (ru 'вт 02 дек. 04:23 Europe/Berlin')."""
+    return f"{_format(moment, 'EEE dd MMM HH:mm', zone)} {zone.key}"
+
+
+def day_time_span(since: datetime, until: datetime, zone: ZoneInfo) -> str:
+    """'10 Oct 20:25 – 11 Oct 15:35 UTC': what stored history a picture or score covers."""
+    return f"{day_time(since, zone)} – {day_time(until, zone)} {zone.key}"
+
+
+def axis_time(moment: datetime, zone: ZoneInfo) -> str:
+    """A chart's time tick: the day ('11 Oct') where one starts, else the clock ('20:00')."""
+    local = moment.astimezone(zone)
+    return _format(moment, "dd MMM" if local.hour == local.minute == 0 else "HH:mm", zone)
+
+
+def duration(span: timedelta) -> str:
+    """'21h', '1h 35m', '2d 3h' (ru '21 ч', zh '21小时'): to the minute below 4 hours, to the
+    hour above, so a picture's line stays short."""
+    minutes = round(span.total_seconds() / 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    if days:
+        parts = [timedelta(days=days), timedelta(hours=hours)]
+    elif hours:
+        parts = [timedelta(hours=hours), timedelta(minutes=mins if hours < 4 else 0)]
+    else:
+        parts = [timedelta(minutes=mins)]
+    locale = current_language().locale
+    # threshold=1: each part is whole in its own unit, never rounded up into the next one.
+    return " ".join(
+        format_timedelta(part, format="narrow", threshold=1, locale=locale)
+        for i, part in enumerate(parts)
+        if part or i == 0
+    )
