@@ -294,4 +294,6 @@ async def test_an_owner_without_settings_lang_gets_guard_alerts_in_telegrams_lan
         "🚨 <b>BTC long: a 5,00\u00a0% de la liquidación</b> (por debajo de tu nivel de 5 %)",
         "Liquidación 54.216,87: a <b>5,00\u00a0%</b>",
     ]
-    assert alert.text.endswith("#1 BTC long 10x, 0,2 @ 60000 en binance · /pos lista tus posiciones")
+    assert alert.text.endswith(
+        "#1 BTC long 10x, 0,2 @ 60000 en binance · /pos lista tus posiciones"
+    )
