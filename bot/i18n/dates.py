@@ -7,28 +7,29 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime, format_timedelta
+from babel.dates import format_datetime, format_skeleton, format_timedelta
 
 from bot.i18n.catalogs import current_language
 
 
-def _format(moment: datetime, pattern: str, zone: ZoneInfo) -> str:
-    return format_datetime(moment, pattern, tzinfo=zone, locale=current_language().locale)
+def _day(moment: datetime, zone: ZoneInfo, skeleton: str = "MMMd") -> str:
+    """The day as the locale writes it: '11 Oct', '11 окт.', '10月11日' (CLDR skeletons)."""
+    return format_skeleton(skeleton, moment, tzinfo=zone, locale=current_language().date_locale)
 
 
 def clock_time(moment: datetime, zone: ZoneInfo) -> str:
     """'04:23' in the zone given: a time within the day (quiet-hours digest, snoozes)."""
-    return _format(moment, "HH:mm", zone)
+    return format_datetime(moment, "HH:mm", tzinfo=zone, locale=current_language().date_locale)
 
 
 def day_time(moment: datetime, zone: ZoneInfo) -> str:
-    """'02 Dec 04:23' (ru '02 дек. 04:23'), in the zone given."""
-    return _format(moment, "dd MMM HH:mm", zone)
+    """'2 Dec 04:23' (ru '2 дек. 04:23', zh '12月2日 04:23'), in the zone given."""
+    return f"{_day(moment, zone)} {clock_time(moment, zone)}"
 
 
 def weekday_time(moment: datetime, zone: ZoneInfo) -> str:
-    """'Tue 02 Dec 04:23 Europe/Berlin' (ru 'вт 02 дек. 04:23 Europe/Berlin')."""
-    return f"{_format(moment, 'EEE dd MMM HH:mm', zone)} {zone.key}"
+    """'Tue 2 Dec 04:23 Europe/Berlin' (ru 'вт, 2 дек. 04:23 Europe/Berlin'): when a mute ends."""
+    return f"{_day(moment, zone, 'MMMEd')} {clock_time(moment, zone)} {zone.key}"
 
 
 def day_time_span(since: datetime, until: datetime, zone: ZoneInfo) -> str:
@@ -39,7 +40,7 @@ def day_time_span(since: datetime, until: datetime, zone: ZoneInfo) -> str:
 def axis_time(moment: datetime, zone: ZoneInfo) -> str:
     """A chart's time tick: the day ('11 Oct') where one starts, else the clock ('20:00')."""
     local = moment.astimezone(zone)
-    return _format(moment, "dd MMM" if local.hour == local.minute == 0 else "HH:mm", zone)
+    return _day(moment, zone) if local.hour == local.minute == 0 else clock_time(moment, zone)
 
 
 def duration(span: timedelta) -> str:
