@@ -279,7 +279,11 @@ def _time_axis(axes: Sequence[Axes], zone: ZoneInfo, theme: Theme) -> None:
     *upper, ax = axes
     locator = mdates.AutoDateLocator(minticks=3, maxticks=8, tz=zone)
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: axis_time(mdates.num2date(v), zone)))
+
+    def label(value: float, _pos: object) -> str:
+        return axis_time(mdates.num2date(value), zone)  # type: ignore[no-untyped-call]
+
+    ax.xaxis.set_major_formatter(FuncFormatter(label))
     ticks = [t for t in locator() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
     for panel in upper:
         panel.xaxis.set_major_locator(NullLocator())
