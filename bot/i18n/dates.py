@@ -11,6 +11,8 @@ from babel.dates import format_datetime, format_skeleton, format_timedelta
 
 from bot.i18n.catalogs import current_language
 
+UTC = ZoneInfo("UTC")
+
 
 def _day(moment: datetime, zone: ZoneInfo, skeleton: str = "MMMd") -> str:
     """The day as the locale writes it: '11 Oct', '11 окт.', '10月11日' (CLDR skeletons)."""
@@ -35,6 +37,13 @@ def weekday_time(moment: datetime, zone: ZoneInfo) -> str:
 def day_time_span(since: datetime, until: datetime, zone: ZoneInfo) -> str:
     """'10 Oct 20:25 – 11 Oct 15:35 UTC': what stored history a picture or score covers."""
     return f"{day_time(since, zone)} – {day_time(until, zone)} {zone.key}"
+
+
+def since_time(moment: datetime, now: datetime) -> str:
+    """'06:31 UTC', with the day when that may be another one ('10 Oct 06:31 UTC'): since
+    when a venue fails or a stream was started, in UTC as every reader's shared clock."""
+    text = clock_time(moment, UTC) if now - moment < timedelta(hours=20) else day_time(moment, UTC)
+    return f"{text} UTC"
 
 
 def axis_time(moment: datetime, zone: ZoneInfo) -> str:

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from bot.alerts.observations import AssetData
 from bot.i18n import N_, _
+from bot.i18n.dates import since_time
 from bot.market.binance import BinanceFetcher
 from bot.market.collector import Collector, MarketEndpoints
 from bot.market.history import backfill_venue
@@ -73,20 +74,13 @@ class VenueHealth:
         """'since 06:31 UTC (server error 500)'."""
         if self.failing_since is None:
             return f"({self.last_error})"
-        since = clock_time(self.failing_since, now)
+        since = since_time(self.failing_since, now)
         return _("since {time} ({reason})", time=since, reason=self.last_error)
 
 
 class Current(NamedTuple):
     rows: list[MarketSnapshot]  # the newest row of each venue instrument that may be used
     left_out: dict[str, str]  # venue -> why not, and since when: "since 06:31 UTC (timeout)"
-
-
-def clock_time(moment: datetime, now: datetime) -> str:
-    """'06:31 UTC', with the date when that may be another day."""
-    if now - moment < timedelta(hours=20):
-        return f"{moment:%H:%M} UTC"
-    return f"{moment:%d %b %H:%M} UTC"
 
 
 @dataclass
@@ -229,7 +223,7 @@ class MarketService:
             _(
                 "No venue has sent data for {asset} since {time}.",
                 asset=asset,
-                time=clock_time(self.started, now),
+                time=since_time(self.started, now),
             )
         )
 
@@ -262,7 +256,7 @@ class MarketService:
             if health is not None and health.failing_since is not None:
                 left_out[row.venue] = health.problem(now)
             elif health is not None and asset not in health.assets:
-                since = clock_time(row.ts, now)
+                since = since_time(row.ts, now)
                 left_out[row.venue] = _(
                     "(no {asset} in its answers since {time})", asset=asset, time=since
                 )
