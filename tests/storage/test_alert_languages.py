@@ -8,17 +8,14 @@ import asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.alerts.pipeline import AlertPipeline
-from bot.market.models import TickResult, Venue, VenueResult
 from bot.rules.matcher import Matcher
-from bot.usecases.market_data import MarketService
 from bot.usecases.watches import WatchService
 from storage.db import make_session_factory
 from storage.models import ChatSettings
 from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.rules import RuleRepository
-from storage.repositories.snapshots import SnapshotRepository
-from tests.storage.test_alert_pipeline import NOW, crash_with_funding_spike, history
+from tests.storage.test_alert_pipeline import NOW, crash_with_funding_spike
 
 NB = "\u00a0"  # Russian puts a no-break space before %
 
@@ -65,12 +62,7 @@ async def test_a_broadcast_channel_posts_in_the_language_its_admin_set(
     engine: AsyncEngine,
 ) -> None:
     sessions = make_session_factory(engine)
-    snapshots = SnapshotRepository(sessions)
-    await snapshots.save(history(crash_on={Venue.BINANCE, Venue.BYBIT}))
-    market = MarketService(snapshots, None, {"BTC"}, clock=lambda: NOW)
-    market.last_tick = TickResult(
-        {v: VenueResult(v, (), False, None, 1, 0.1, NOW) for v in (Venue.BINANCE, Venue.BYBIT)}
-    )
+    market = await crash_with_funding_spike(sessions)
     settings = ChatSettingsRepository(sessions)
     await settings.save(ChatSettings(chat_id=-1001501, language="ru"))
     outbox = OutboxRepository(sessions)
@@ -91,13 +83,13 @@ async def test_a_broadcast_channel_posts_in_the_language_its_admin_set(
         "🚨 <b>BTC long squeeze in progress: OI -12.6% from its peak while price fell 10.0%; "
         "longs are being force-closed</b>",
         "<i>OI (contracts) from peak pct -12.57, price from OI peak pct -9.95, minutes since OI "
-        "peak 110, funding 8h pct +0.01; window 1h; checks: 1 price regime, 2 OI contracts vs "
+        "peak 110, funding 8h pct +0.05; window 1h; checks: 1 price regime, 2 OI contracts vs "
         "notional, 4 funding; data 0s old</i>",
     ]
     assert russian.text.split("\n") == [
         f"🚨 <b>BTC: идёт лонг-сквиз: открытый интерес -12,6{NB}% от пика, цена упала на "
         f"10,0{NB}%; лонги закрывают принудительно</b>",
         "<i>ОИ (контракты) от пика % -12,57, цена от пика ОИ % -9,95, минут с пика ОИ 110, "
-        "фандинг 8 ч % +0,01; окно 1h; проверки: 1 режим цены, 2 ОИ в контрактах и в "
+        "фандинг 8 ч % +0,05; окно 1h; проверки: 1 режим цены, 2 ОИ в контрактах и в "
         "долларах, 4 фандинг; возраст данных 0 мин</i>",
     ]
