@@ -297,3 +297,12 @@ async def test_an_owner_without_settings_lang_gets_guard_alerts_in_telegrams_lan
     assert alert.text.endswith(
         "#1 BTC long 10x, 0,2 @ 60000 en binance · /pos lista tus posiciones"
     )
+    for seconds in (90, 120, 150, 180):  # then the venue goes quiet: the blind notice too
+        clock.now = NOW + timedelta(seconds=seconds)
+        await guard.after_poll(tick(clock.now, None))
+    blind = (await outbox.messages(USER))[-1]
+    assert blind.text == (
+        "🙈 <b>Vigilancia ciega en BTC</b>: ningún exchange responde desde hace un minuto: "
+        "binance (timeout). Las posiciones #1 no se revisan hasta que vuelvan los datos; nada "
+        "se avisa con cifras viejas."
+    )
