@@ -29,7 +29,7 @@ CLAIM = PositionClaim("BTC", Side.LONG, D(60000), D(10), D("0.2"), Venue.BINANCE
 
 class FrozenClock(datetime):
     @classmethod
-    def now(cls, tz: object = None) -> FrozenClock:  # type: ignore[override]
+    def now(cls, tz: object = None) -> FrozenClock:
         return cls.fromtimestamp(NOW.timestamp(), UTC)
 
 

@@ -19,8 +19,9 @@ from bot.charts.theme import DARK, LIGHT
 from bot.i18n import Language, use_language
 from bot.i18n.languages import BY_CODE
 from bot.signals.series import Point
-from tests.unit.test_charts import _levels, at, chart_of
+from tests.unit.test_charts import _levels, chart_of
 from tests.unit.test_charts import cascade as cascade_fixture
+from tests.unit.test_replay_real import at
 
 cascade = cascade_fixture  # the real 2025-10-10 series, read once per module
 
@@ -75,12 +76,12 @@ WORDS = {
 
 
 @pytest.mark.parametrize("code", list(WORDS))
-def test_the_market_chart_speaks_the_readers_language(cascade, code: str) -> None:
+def test_the_market_chart_speaks_the_readers_language(cascade: list[Point], code: str) -> None:
     texts = _market(cascade, BY_CODE[code])
     assert WORDS[code] <= texts, sorted(texts)
 
 
-def test_the_levels_strip_speaks_the_readers_language(cascade) -> None:
+def test_the_levels_strip_speaks_the_readers_language(cascade: list[Point]) -> None:
     russian = BY_CODE["ru"]
     with use_language(russian):
         texts = _texts(draw_levels(_levels(cascade), DARK), russian)
@@ -95,7 +96,9 @@ def test_the_levels_strip_speaks_the_readers_language(cascade) -> None:
 
 
 @pytest.mark.parametrize("code", ["zh", "ru", "tr"])
-def test_every_glyph_is_drawn_in_chinese_russian_and_turkish(cascade, code: str) -> None:
+def test_every_glyph_is_drawn_in_chinese_russian_and_turkish(
+    cascade: list[Point], code: str
+) -> None:
     with use_language(BY_CODE[code]), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         chart = chart_of(cascade, "24h", live_from=at("2025-10-10 23:00"))
@@ -104,7 +107,7 @@ def test_every_glyph_is_drawn_in_chinese_russian_and_turkish(cascade, code: str)
     assert all(Image.open(io.BytesIO(p)).size == (1080, 1350) for p in pictures)
 
 
-def test_without_the_cjk_font_chinese_would_be_missing_glyphs(cascade) -> None:
+def test_without_the_cjk_font_chinese_would_be_missing_glyphs(cascade: list[Point]) -> None:
     """The check above can fail: drawn without the bundled font, Chinese text warns."""
     with use_language(BY_CODE["zh"]), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
