@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from html import escape
+from zoneinfo import ZoneInfo
 
 from telegram import (
     CallbackQuery,
@@ -32,6 +33,7 @@ from bot.chat_input import (
     parse_rate,
 )
 from bot.i18n import N_, _, ngettext
+from bot.i18n.dates import clock_time
 from bot.positions.model import GUARD_VENUES, PositionClaim
 from bot.positions.render import CLAIM_NOTE, levels_text, summary_lines, title
 from bot.positions.service import Added, PositionService
@@ -198,8 +200,10 @@ def added_text(added: Added, *, updated: bool = False) -> str:
 
 def _buttons(position_id: int) -> list[InlineKeyboardButton]:
     return [
-        InlineKeyboardButton(f"✖️ close #{position_id}", callback_data=f"pos:close:{position_id}"),
-        InlineKeyboardButton("✏️ edit", callback_data=f"pos:edit:{position_id}"),
+        InlineKeyboardButton(
+            _("✖️ close #{id}", id=position_id), callback_data=f"pos:close:{position_id}"
+        ),
+        InlineKeyboardButton(_("✏️ edit"), callback_data=f"pos:edit:{position_id}"),
         InlineKeyboardButton("💤 1h", callback_data=f"pos:snooze:1h:{position_id}"),
     ]
 
@@ -275,12 +279,18 @@ async def _list(message: Message, context: BotContext, user_id: int) -> None:
         )
         return
     now = datetime.now(UTC)
+    zone = ZoneInfo(await context.zone(message.chat_id))
     pages: list[tuple[list[str], list[int]]] = [([], [])]
     for position, ev in rows:
         head = f"<b>#{position.id} {title(position.claim)}</b>"
-        if position.snoozed(now) and position.state.snoozed_until is not None:
-            head += f" (snoozed until {position.state.snoozed_until:%H:%M} UTC)"
-        body = summary_lines(ev) if not isinstance(ev, str) else [f"No live data: {escape(ev)}"]
+        until = position.state.snoozed_until
+        if position.snoozed(now) and until is not None:
+            head += _(" (snoozed until {time} {zone})", time=clock_time(until, zone), zone=zone.key)
+        body = (
+            summary_lines(ev)
+            if not isinstance(ev, str)
+            else [_("No live data: {reason}", reason=escape(ev))]
+        )
         block = "\n".join([head, *body])
         blocks, ids = pages[-1]
         if blocks and sum(len(b) + 2 for b in blocks) + len(block) > LIST_PAGE_CHARS:
@@ -334,7 +344,15 @@ async def _snooze(
     pid = _position_id(which)
     until = datetime.now(UTC) + SNOOZES[span]
     if await _service(context).repository.snooze(user_id, pid, until, datetime.now(UTC)):
-        await _reply(message, f"#{pid} snoozed for {span}: no alerts until {until:%H:%M} UTC.")
+        zone = ZoneInfo(await context.zone(message.chat_id))
+        text = _(
+            "#{id} snoozed for {span}: no alerts until {time} {zone}.",
+            id=pid,
+            span=span,
+            time=clock_time(until, zone),
+            zone=zone.key,
+        )
+        await _reply(message, text)
     else:
         await _reply(message, _("No such position; /pos lists yours."))
 
@@ -351,7 +369,7 @@ def guard_button(quote: LiqQuote) -> InlineKeyboardMarkup | None:
     if len(data.encode()) > 64 or not asset.isalnum():
         return None
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton("🛡 Guard this position", callback_data=data)]]
+        [[InlineKeyboardButton(_("🛡 Guard this position"), callback_data=data)]]
     )
 
 
@@ -373,7 +391,7 @@ async def _on_button(query: CallbackQuery, context: BotContext, user_id: int) ->
             await query.answer(_(PRIVATE_ONLY), show_alert=True)
             return
         if len(parts) != 8:
-            await query.answer("That button is out of date; use /pos add.")
+            await query.answer(_("That button is out of date; use /pos add."))
             return
         await query.answer()
         asset, side, entry, leverage, venue, size = parts[2:]
@@ -389,22 +407,27 @@ async def _on_button(query: CallbackQuery, context: BotContext, user_id: int) ->
     pid = parse_id(parts[-1])
     position = await service.repository.get(user_id, pid) if pid is not None else None
     if position is None or pid is None:
-        await query.answer("That position is no longer guarded; see /pos.")
+        await query.answer(_("That position is no longer guarded; see /pos."))
         return
     now = datetime.now(UTC)
     if parts[1] == "close":
         await service.repository.close(user_id, pid, now)
-        await query.answer(f"Stopped guarding #{pid}.")
+        await query.answer(_("Stopped guarding #{id}.", id=pid))
     elif parts[1] == "snooze" and len(parts) == 4 and parts[2] in SNOOZES:
         await service.repository.snooze(user_id, pid, now + SNOOZES[parts[2]], now)
-        await query.answer(f"#{pid} snoozed for {parts[2]}.")
+        await query.answer(_("#{id} snoozed for {span}.", id=pid, span=parts[2]))
     elif parts[1] == "edit" and message is not None:
         await query.answer()
         await _reply(
             message,
-            f"Change #{pid} {title(position.claim)} with options, e.g.\n"
-            f"<code>/pos edit {pid} levels=10,5,2</code> or "
-            f"<code>/pos edit {pid} size=0.3 entry={plain(position.claim.entry)}</code>",
+            _(
+                "Change #{id} {title} with options, e.g.\n<code>{levels}</code> or "
+                "<code>{claim}</code>",
+                id=pid,
+                title=title(position.claim),
+                levels=f"/pos edit {pid} levels=10,5,2",
+                claim=f"/pos edit {pid} size=0.3 entry={plain(position.claim.entry)}",
+            ),
         )
     else:
-        await query.answer("That button is out of date; see /pos.")
+        await query.answer(_("That button is out of date; see /pos."))

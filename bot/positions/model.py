@@ -55,13 +55,6 @@ class PositionClaim:
             cross_balance=self.cross_balance,
         )
 
-    def describe(self) -> str:
-        venue = f" on {self.venue}" if self.venue else ""
-        return (
-            f"{self.asset} {self.side.value} {self.leverage.normalize():f}x, "
-            f"{self.size.normalize():f} @ {self.entry.normalize():f}{venue}"
-        )
-
 
 @dataclass(slots=True)
 class GuardState:

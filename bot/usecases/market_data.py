@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from bot.alerts.observations import AssetData
 from bot.i18n import N_, _
+from bot.i18n.dates import since_time
 from bot.market.collector import Collector
 from bot.market.history import backfill_venue
 from bot.market.klines import KlineBook, KlineMinute
@@ -66,7 +67,7 @@ class VenueHealth:
         """'since 06:31 UTC (server error 500)'."""
         if self.failing_since is None:
             return f"({self.last_error})"
-        since = clock_time(self.failing_since, now)
+        since = since_time(self.failing_since, now)
         return _("since {time} ({reason})", time=since, reason=self.last_error)
 
 
@@ -84,18 +85,11 @@ def _left_out(
     if health is not None and health.failing_since is not None:
         return health.problem(now)
     if health is not None and asset is not None and asset not in health.assets:
-        since = clock_time(ts, now)
+        since = since_time(ts, now)
         return _("(no {asset} in its answers since {time})", asset=asset, time=since)
     if now - ts > FRESH:
         return _("(last data {age} old)", age=age_text((now - ts).total_seconds()))
     return None
-
-
-def clock_time(moment: datetime, now: datetime) -> str:
-    """'06:31 UTC', with the date when that may be another day."""
-    if now - moment < timedelta(hours=20):
-        return f"{moment:%H:%M} UTC"
-    return f"{moment:%d %b %H:%M} UTC"
 
 
 @dataclass
@@ -238,7 +232,7 @@ class MarketService:
             _(
                 "No venue has sent data for {asset} since {time}.",
                 asset=asset,
-                time=clock_time(self.started, now),
+                time=since_time(self.started, now),
             )
         )
 
