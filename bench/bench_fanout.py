@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import multiprocessing
 import sys
@@ -182,6 +183,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     # PTB logs every 429 with a traceback; the figures count them.
     logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
+    gc.freeze()  # as `oiwatch run` does (bot/runtime/runner.py)
     if args.scenario == "rate":
         asyncio.run(rate(args.alerts))
     else:

@@ -18,6 +18,7 @@ from telegram.request import BaseRequest
 
 import handlers
 from bot.config import Settings
+from bot.delivery.aiohttp_request import AiohttpRequest
 from bot.delivery.pace import EvenPace
 from bot.runtime.metrics import Metrics
 from bot.runtime.offline import OFFLINE_TOKEN, OfflineRequest, private_text_update
@@ -96,11 +97,13 @@ def broadcast_bot(settings: Settings) -> ExtBot[None]:
     """The bot the outbox sender uses: the only one behind the 30/s limiter. That budget is
     for bulk notifications; a reply to a user's command is not one, and queueing replies
     behind a broadcast (or 200 commands a second behind 29.5 sends) would make a chat feel
-    dead (bench/bench_load.py)."""
+    dead (bench/bench_load.py). Over aiohttp: httpx's pool cost more CPU than the sends at paid
+    broadcast's 1,000/s (bot/delivery/aiohttp_request.py)."""
     return ExtBot(
         settings.require_token(),
         base_url=settings.telegram_api_url,
         base_file_url=file_url_for(settings.telegram_api_url),
+        request=AiohttpRequest(),
         rate_limiter=EvenRateLimiter(),
     )
 

@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from telegram import Bot
 
+from bot.delivery.aiohttp_request import AiohttpRequest
 from bot.delivery.sender import Sender
 from storage.db import SessionFactory, make_engine, make_session_factory
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert
@@ -38,6 +39,13 @@ class FlakySessions:
             self.refused += 1
             raise OperationalError("SELECT 1", {}, Exception("database is locked"))
         return self.sessions()
+
+
+def _bot(api: FakeTelegramAPI) -> Bot:
+    """Over the transport the broadcast bot uses, so every fault below crosses it."""
+    return Bot(
+        TOKEN, base_url=api.base_url, base_file_url=api.base_file_url, request=AiohttpRequest()
+    )
 
 
 @dataclass
@@ -71,7 +79,7 @@ class Harness:
 @pytest.fixture
 async def harness(engine: AsyncEngine) -> AsyncIterator[Harness]:
     async with FakeTelegramAPI(TOKEN) as api:
-        bot = Bot(TOKEN, base_url=api.base_url, base_file_url=api.base_file_url)
+        bot = _bot(api)
         await bot.initialize()
         outbox = OutboxRepository(FlakySessions(make_session_factory(engine)))  # type: ignore[arg-type]
         gone: list[int] = []
@@ -262,7 +270,7 @@ async def test_connections_cut_under_the_sender_lose_no_alert(engine: AsyncEngin
         pytest.skip("kills PostgreSQL backends")
     admin = make_engine(POSTGRES_URL, pool_size=1)
     async with FakeTelegramAPI(TOKEN) as api:
-        bot = Bot(TOKEN, base_url=api.base_url, base_file_url=api.base_file_url)
+        bot = _bot(api)
         await bot.initialize()
         outbox = OutboxRepository(make_session_factory(engine))
 
