@@ -11,12 +11,14 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Bot
 
 from bot.alerts.pipeline import AlertPipeline
 from bot.app import broadcast_bot
 from bot.config import Settings
+from bot.delivery import sender as sender_module
 from bot.delivery.channels import resolve_channels
 from bot.delivery.priority import Priority
 from bot.delivery.sender import Sender
@@ -143,6 +145,26 @@ async def test_a_paid_budget_that_runs_out_falls_back_to_the_free_rate_without_a
         )
         await _drain(sender, outbox)
         assert [m.paid for m in api.sent_messages()] == [False]  # today's budget is spent
+
+
+async def test_a_slow_answer_holds_back_no_urgent_alert_of_the_next_paid_batch(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Paid urgent alerts in batches of 10: while one batch is in flight the next is already
+    claimed and sending, so Telegram taking 1 s over chat 1's alert delays only its own batch's
+    write, and chats 11-20 hear of the squeeze before chat 1 does."""
+    monkeypatch.setattr(sender_module, "PAID_BATCH", 10)
+    async with sending(engine, paid_per_day=1000) as (api, outbox, sender):
+        api.fail_next("sendMessage", status=200, delay_s=1.0, chat_id=1)
+        urgent = [
+            _alert(c, f"u{c}", f"squeeze {c}", priority=Priority.URGENT) for c in range(1, 31)
+        ]
+        await outbox.enqueue(urgent, datetime.now(UTC))
+        assert await sender.drain_once() == 30
+        at = {m.chat_id: m.at for m in api.sent_messages()}
+        assert sorted(at) == list(range(1, 31)) and all(m.paid for m in api.sent_messages())
+        assert max(at[c] for c in range(11, 21)) < at[1]
+        assert await outbox.counts() == {"sent": 30}
 
 
 async def test_200_firings_for_one_chat_arrive_split_between_whole_alerts(
