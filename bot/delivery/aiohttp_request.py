@@ -19,9 +19,8 @@ from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
-# Requests open at once to Telegram: enough for 1,000/s at 50 ms round trips; the sender's own
-# semaphore keeps it below this.
-CONNECTIONS = 64
+# Requests open at once to Telegram: 1,000/s at round trips up to 128 ms.
+CONNECTIONS = 128
 READ_TIMEOUT_S = 5.0
 WRITE_TIMEOUT_S = 5.0
 CONNECT_TIMEOUT_S = 5.0

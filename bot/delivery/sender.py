@@ -39,6 +39,7 @@ from telegram.error import (
     TelegramError,
 )
 
+from bot.delivery.aiohttp_request import CONNECTIONS
 from bot.delivery.priority import Priority
 from storage.models import OutboxMessage
 from storage.repositories.outbox import LEASE, Accepted, OutboxRepository
@@ -52,10 +53,10 @@ MAX_ATTEMPTS = 20
 RELEASE_EVERY = timedelta(seconds=10)  # how often digests whose quiet hours ended are let out
 MAX_OUTAGE_WAIT_S = 10.0  # longest pause between tries while the database fails
 PAID_BATCH = 500  # urgent alerts claimed at once while paid broadcast lasts (1,000/s)
-# Requests open at once: httpcore's pool scans every connection and queued request on each
-# event, so 500 at once spent more CPU queueing than sending; 50 keep 1,000/s at 50 ms round
-# trips to Telegram.
-IN_FLIGHT = 50
+# Sends under way at once (queued at the limiter or awaiting Telegram): no more than the
+# transport's connections, as one left waiting for a connection past the pool timeout fails.
+# 128 keep 1,000/s at round trips up to 128 ms; 50 let a slow spell of answers cut the rate.
+IN_FLIGHT = CONNECTIONS
 
 
 @dataclass
