@@ -119,6 +119,7 @@ class Sender:
     _next_allowed: dict[int, datetime] = field(default_factory=dict)
     _released_at: datetime | None = None
     _unrecorded: list[Record] = field(default_factory=list)
+    _stop: asyncio.Event | None = None  # run()'s: a long paid broadcast ends at a batch's end
     _in_flight: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(IN_FLIGHT))
 
     async def drain_once(self) -> int:
@@ -134,6 +135,8 @@ class Sender:
             spent = await self.outbox.paid_since(midnight) if self.paid_per_day else 0
             self.budget = PaidBudget(self.paid_per_day, now.date(), spent)
         paid = await self._drain_paid() if self.budget.left(now) > 0 else 0
+        if self._stopping():
+            return paid
         now = self.clock()
         free = await self.outbox.claim(
             now, limit=self.batch, skip_chats=self._paced(now), lease=self.lease
@@ -148,12 +151,13 @@ class Sender:
         is still sending, so the 1,000/s never waits on a claim or a write (claiming only after
         a batch was sent cost ~0.2 s of silence per 500). Only then a free batch: sharing the
         event loop with a paid burst bunched free sends into 429s at 30/s. The database keeps a
-        chat's next message out of a claim while one of its messages is `sending`."""
+        chat's next message out of a claim while one of its messages is `sending`. A stop ends
+        it once the batches under way are sent and written."""
         assert self.budget is not None
         attempted = 0
         sending: asyncio.Future[list[Record | Accepted]] | None = None
         try:
-            while True:
+            while not self._stopping():
                 now = self.clock()
                 batch = await self.outbox.claim(
                     now,
@@ -169,10 +173,14 @@ class Sender:
                     await self._record(await sent)
                     self.last_drained = self.clock()
                 if len(batch) < PAID_BATCH:
-                    return attempted
+                    break
         finally:
             if sending is not None:  # the last batch, or the one in flight when a claim failed
                 await self._record(await sending)
+        return attempted
+
+    def _stopping(self) -> bool:
+        return self._stop is not None and self._stop.is_set()
 
     def _paced(self, now: datetime) -> frozenset[int]:
         """Chats sent to less than their gap ago: not claimed now."""
@@ -184,6 +192,7 @@ class Sender:
         Database failures (at start too) are retried with backoff, never fatal."""
         recovered = False
         failures = 0
+        self._stop = stop
         while not stop.is_set():
             try:
                 if not recovered:

@@ -167,6 +167,28 @@ async def test_a_slow_answer_holds_back_no_urgent_alert_of_the_next_paid_batch(
         assert await outbox.counts() == {"sent": 30}
 
 
+async def test_stopping_mid_broadcast_ends_after_the_batches_under_way(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """100 paid urgent alerts in batches of 10, stopped while the second batch is out and the
+    first waits on a slow answer: those 20 are sent and written, the other 80 stay queued for
+    the next leader, nothing is left `sending`."""
+    monkeypatch.setattr(sender_module, "PAID_BATCH", 10)
+    async with sending(engine, paid_per_day=1000) as (api, outbox, sender):
+        api.fail_next("sendMessage", status=200, delay_s=1.0, chat_id=1)
+        urgent = [
+            _alert(c, f"u{c}", f"squeeze {c}", priority=Priority.URGENT) for c in range(1, 101)
+        ]
+        await outbox.enqueue(urgent, datetime.now(UTC))
+        stop = asyncio.Event()
+        running = asyncio.create_task(sender.run(stop, asyncio.Event()))
+        await api.wait_for(lambda: any(m.chat_id == 11 for m in api.sent_messages()), timeout=5)
+        stop.set()
+        await asyncio.wait_for(running, 5)
+        assert sorted(m.chat_id for m in api.sent_messages()) == list(range(1, 21))
+        assert await outbox.counts() == {"sent": 20, "pending": 80}
+
+
 async def test_200_firings_for_one_chat_arrive_split_between_whole_alerts(
     engine: AsyncEngine,
 ) -> None:
