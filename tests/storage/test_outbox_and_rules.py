@@ -143,3 +143,30 @@ async def test_latency_per_priority_from_evidence_seen_to_accepted(engine: Async
         "urgent: 2 sent, p50 42.0 s, p99 60.0 s, max 60.0 s\n"
         "normal: 1 sent, p50 300.0 s, p99 300.0 s, max 300.0 s"
     )
+
+
+async def test_claiming_urgent_only_waits_for_a_chats_alert_in_flight(engine: AsyncEngine) -> None:
+    """Paid broadcast claims urgent alerts only: a chat whose normal alert is in flight waits
+    for it, unless that claim is past the lease; one urgent alert per chat; a chat with none
+    gives nothing."""
+    outbox = OutboxRepository(make_session_factory(engine))
+    lease = timedelta(minutes=1)
+    await outbox.enqueue(
+        [OutgoingAlert(1, "n1", "1 normal"), OutgoingAlert(2, "n2", "2 normal")], T0 - 2 * lease
+    )
+    lost = await outbox.claim(T0 - 2 * lease, limit=10, skip_chats=frozenset({1}), lease=lease)
+    sending = await outbox.claim(T0, limit=10, skip_chats=frozenset({2}), lease=lease)
+    assert [m.text for m in lost + sending] == ["2 normal", "1 normal"]
+    await outbox.enqueue(
+        [
+            OutgoingAlert(1, "u1", "1 urgent", priority=Priority.URGENT),
+            OutgoingAlert(2, "u2", "2 urgent", priority=Priority.URGENT),
+            OutgoingAlert(3, "u3", "3 urgent", priority=Priority.URGENT),
+            OutgoingAlert(3, "v3", "3 second urgent", priority=Priority.URGENT),
+            OutgoingAlert(4, "n4", "4 normal"),
+        ],
+        T0,
+    )
+    urgent = await outbox.claim(T0, limit=10, only=Priority.URGENT, lease=lease)
+    assert [m.text for m in urgent] == ["2 urgent", "3 urgent"]
+    assert [m.text for m in await outbox.claim(T0, limit=10, lease=lease)] == ["4 normal"]
