@@ -74,11 +74,14 @@ class AiohttpRequest(BaseRequest):
                 body.add_field(name, content, filename=filename, content_type=mime)
         write = _seconds(write_timeout, MEDIA_WRITE_TIMEOUT_S if files else WRITE_TIMEOUT_S)
         read = _seconds(read_timeout, READ_TIMEOUT_S)
-        # aiohttp has no write timeout of its own: the whole request gets write + read.
+        pool = _seconds(pool_timeout, POOL_TIMEOUT_S)
+        connect = _seconds(connect_timeout, CONNECT_TIMEOUT_S)
+        # aiohttp has no write timeout of its own (the whole request gets write + read), and
+        # its `connect` covers waiting for a pooled connection and opening one.
         timeout = aiohttp.ClientTimeout(
             total=None if write is None or read is None else write + read,
-            connect=_seconds(pool_timeout, POOL_TIMEOUT_S),
-            sock_connect=_seconds(connect_timeout, CONNECT_TIMEOUT_S),
+            connect=None if pool is None or connect is None else pool + connect,
+            sock_connect=connect,
             sock_read=read,
         )
         try:
