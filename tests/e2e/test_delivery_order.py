@@ -147,19 +147,30 @@ async def test_a_paid_budget_that_runs_out_falls_back_to_the_free_rate_without_a
         assert [m.paid for m in api.sent_messages()] == [False]  # today's budget is spent
 
 
+@asynccontextmanager
+async def paid_batches_of_10(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch, chats: int
+) -> AsyncIterator[tuple[FakeTelegramAPI, OutboxRepository, Sender]]:
+    """An urgent alert queued for chats 1..`chats`, paid in batches of 10; Telegram takes 1 s
+    to answer chat 1's."""
+    monkeypatch.setattr(sender_module, "PAID_BATCH", 10)
+    async with sending(engine, paid_per_day=1000) as (api, outbox, sender):
+        api.fail_next("sendMessage", status=200, delay_s=1.0, chat_id=1)
+        urgent = [
+            _alert(c, f"u{c}", f"squeeze {c}", priority=Priority.URGENT)
+            for c in range(1, chats + 1)
+        ]
+        await outbox.enqueue(urgent, datetime.now(UTC))
+        yield api, outbox, sender
+
+
 async def test_a_slow_answer_holds_back_no_urgent_alert_of_the_next_paid_batch(
     engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Paid urgent alerts in batches of 10: while one batch is in flight the next is already
     claimed and sending, so Telegram taking 1 s over chat 1's alert delays only its own batch's
     write, and chats 11-20 hear of the squeeze before chat 1 does."""
-    monkeypatch.setattr(sender_module, "PAID_BATCH", 10)
-    async with sending(engine, paid_per_day=1000) as (api, outbox, sender):
-        api.fail_next("sendMessage", status=200, delay_s=1.0, chat_id=1)
-        urgent = [
-            _alert(c, f"u{c}", f"squeeze {c}", priority=Priority.URGENT) for c in range(1, 31)
-        ]
-        await outbox.enqueue(urgent, datetime.now(UTC))
+    async with paid_batches_of_10(engine, monkeypatch, 30) as (api, outbox, sender):
         assert await sender.drain_once() == 30
         at = {m.chat_id: m.at for m in api.sent_messages()}
         assert sorted(at) == list(range(1, 31)) and all(m.paid for m in api.sent_messages())
@@ -173,13 +184,7 @@ async def test_stopping_mid_broadcast_ends_after_the_batches_under_way(
     """100 paid urgent alerts in batches of 10, stopped while the second batch is out and the
     first waits on a slow answer: those 20 are sent and written, the other 80 stay queued for
     the next leader, nothing is left `sending`."""
-    monkeypatch.setattr(sender_module, "PAID_BATCH", 10)
-    async with sending(engine, paid_per_day=1000) as (api, outbox, sender):
-        api.fail_next("sendMessage", status=200, delay_s=1.0, chat_id=1)
-        urgent = [
-            _alert(c, f"u{c}", f"squeeze {c}", priority=Priority.URGENT) for c in range(1, 101)
-        ]
-        await outbox.enqueue(urgent, datetime.now(UTC))
+    async with paid_batches_of_10(engine, monkeypatch, 100) as (api, outbox, sender):
         stop = asyncio.Event()
         running = asyncio.create_task(sender.run(stop, asyncio.Event()))
         await api.wait_for(lambda: any(m.chat_id == 11 for m in api.sent_messages()), timeout=5)
