@@ -17,6 +17,7 @@ from bot.runtime.ratelimit import CommandLimiter
 from bot.runtime.supervisor import Supervisor
 from bot.scheduler.leader import LeaderLock
 from bot.usecases.market_data import MarketService
+from bot.usecases.quotes import QuoteService
 from bot.usecases.watches import WatchService
 from storage.repositories.channels import ChannelRepository
 from storage.repositories.chat_settings import ChatSettingsRepository
@@ -34,6 +35,7 @@ class Services:
     positions: PositionService
     channels: ChannelRepository
     market: MarketService
+    quotes: QuoteService
     outbox: OutboxRepository
     pictures: PictureService
     chat_settings: ChatSettingsRepository

@@ -37,5 +37,4 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
 
     async def zone(self, chat_id: int) -> str:
         """The chat's time zone from /settings (UTC until set): mute times, charts, scores."""
-        repository = self.services.chat_settings
-        return (await repository.get(chat_id)).timezone if repository is not None else "UTC"
+        return (await self.services.chat_settings.get(chat_id)).timezone

@@ -22,7 +22,6 @@ from bot.chat_input import (
     MAX_MONEY,
     MAX_PRICE,
     MAX_SIZE,
-    UsageError,
     _positive,
     _split_options,
     _usage,
@@ -31,16 +30,15 @@ from bot.chat_input import (
     parse_number,
     parse_rate,
 )
+from bot.errors import UserError
 from bot.i18n import N_, _, ngettext
 from bot.positions.model import GUARD_VENUES, PositionClaim
 from bot.positions.render import CLAIM_NOTE, levels_text, summary_lines, title
 from bot.positions.service import Added, PositionService
-from bot.risk.models import LiqQuote, MarginMode, RiskInputError
+from bot.risk.models import LiqQuote, MarginMode
 from bot.risk.side import Side
-from bot.usecases.market_data import DataUnavailable, UnknownAsset
 from handlers.context import BotContext
-from handlers.formatting import money, pct_points, plain, usage_text
-from handlers.market import unknown_sentence
+from handlers.formatting import money, pct_points, plain
 from storage.repositories.positions import PositionCapReached
 
 ADD_USAGE = (
@@ -59,17 +57,16 @@ LIST_PAGE_CHARS = 3500
 
 
 class GuardOff(Exception):
-    """No database or market data here (an offline answer): nothing can be guarded."""
+    """No market data on this bot (OIWATCH_VENUES is empty): nothing can be guarded."""
 
 
 GUARD_OFF = N_("The position guard needs the bot's database and live market data; it is off here.")
 
 
 def _service(context: BotContext) -> PositionService:
-    service = context.services.positions
-    if service is None:
+    if context.services.market.collector is None:
         raise GuardOff
-    return service
+    return context.services.positions
 
 
 def _levels(raw: str, usage: str, example: str) -> tuple[Decimal, ...]:
@@ -208,20 +205,14 @@ async def _reply(message: Message, text: str, markup: InlineKeyboardMarkup | Non
     await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
-def _problem(error: Exception, usage: str, example: str) -> str:
-    if isinstance(error, UnknownAsset):
-        return usage_text(UsageError(unknown_sentence(error), usage, example))
-    return usage_text(UsageError(str(error), usage, example))
-
-
 async def add_position(
     message: Message, context: BotContext, user_id: int, claim: PositionClaim
 ) -> None:
     try:
         added = await _service(context).add(user_id, claim, datetime.now(UTC))
-    except (DataUnavailable, UnknownAsset, RiskInputError) as error:
-        await _reply(message, _problem(error, ADD_USAGE, ADD_EXAMPLE))
-        return
+    except UserError as error:
+        # Told with the usage line even when the venues are down: /pos add then waits on them.
+        raise error.with_usage(ADD_USAGE, ADD_EXAMPLE) from None
     except PositionCapReached as error:
         await _reply(
             message,
@@ -252,8 +243,6 @@ async def pos_command(update: Update, context: BotContext) -> None:
             await _snooze(message, context, user.id, args[1], args[2].lower())
         else:
             raise _usage(_("What should I do with your positions?"), POS_USAGE, ADD_EXAMPLE)
-    except UsageError as error:
-        await _reply(message, usage_text(error))
     except GuardOff:
         await _reply(message, _(GUARD_OFF))
 
@@ -319,9 +308,8 @@ async def _edit(
     change = _options(options, EDIT_USAGE, EDIT_EXAMPLE, allow_claim=True)
     try:
         edited = await _service(context).edit(user_id, pid, change, datetime.now(UTC))
-    except (DataUnavailable, UnknownAsset, RiskInputError) as error:
-        await _reply(message, _problem(error, EDIT_USAGE, EDIT_EXAMPLE))
-        return
+    except UserError as error:
+        raise error.with_usage(EDIT_USAGE, EDIT_EXAMPLE) from None
     if edited is None:
         await _reply(message, _("No such position; /pos lists yours."))
     else:
@@ -378,12 +366,7 @@ async def _on_button(query: CallbackQuery, context: BotContext, user_id: int) ->
         await query.answer()
         asset, side, entry, leverage, venue, size = parts[2:]
         words = [asset, side, entry, f"{leverage}x", f"size={size}"] + ([venue] if venue else [])
-        try:
-            claim = parse_position(words)
-        except UsageError as error:
-            await _reply(message, usage_text(error))
-            return
-        await add_position(message, context, user_id, claim)
+        await add_position(message, context, user_id, parse_position(words))
         return
     service = _service(context)
     pid = parse_id(parts[-1])

@@ -11,12 +11,12 @@ from html import escape
 from telegram import Chat, Update
 from telegram.constants import ParseMode
 
-from bot.alerts.quiet import QuietHours, SettingError, parse_cooldown, parse_quiet, parse_zone
-from bot.chat_input import UsageError
+from bot.alerts.quiet import QuietHours, parse_cooldown, parse_quiet, parse_zone
+from bot.errors import UserError, usage_on_error
 from bot.i18n import LANGUAGES, _, language_for, set_language
 from bot.i18n.languages import reply_language
 from handlers.context import BotContext
-from handlers.formatting import duration, usage_text
+from handlers.formatting import duration
 from handlers.rules import target_chat
 from storage.models import ChatSettings
 
@@ -66,7 +66,7 @@ def apply(
     switch_language: Callable[[str | None], None] = lambda _code: None,
 ) -> str | None:
     """Changes `settings` from the words after /settings; returns what changed, or None when
-    there was nothing to change (a plain /settings). Raises SettingError. A new language is
+    there was nothing to change (a plain /settings). Raises UserError. A new language is
     passed to `switch_language` first, so the confirmation can speak it."""
     if not args:
         return None
@@ -92,7 +92,7 @@ def apply(
         )
     if what in ("lang", "language") and len(args) == 2:
         return _set_language(settings, args[1], switch_language)
-    raise SettingError(_("I don't know that setting."))
+    raise UserError(_("I don't know that setting."))
 
 
 def _set_language(
@@ -105,7 +105,7 @@ def _set_language(
     language = language_for(word)
     if language is None:
         codes = ", ".join(language.code for language in LANGUAGES)
-        raise SettingError(_("I speak {codes}.", codes=codes))
+        raise UserError(_("I speak {codes}.", codes=codes))
     settings.language = language.code
     switch_language(language.code)
     return _("Language: {language}.", language=language.name)
@@ -115,7 +115,6 @@ async def settings_command(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None
     repository, watch = context.services.chat_settings, context.services.watch
-    assert repository is not None and watch is not None, "settings need the database"
     args = list(context.args or [])
     wants_change = bool(args) and not (len(args) == 1 and args[0].startswith("@"))
     target = await target_chat(update, context, args, manage=wants_change)
@@ -134,13 +133,8 @@ async def settings_command(update: Update, context: BotContext) -> None:
             personal = chat.type == Chat.PRIVATE
             set_language(reply_language(code, telegram_code, personal=personal))
 
-    try:
+    with usage_on_error(USAGE, EXAMPLE):
         changed = apply(settings, rest, switch_language)
-    except SettingError as error:
-        await message.reply_text(
-            usage_text(UsageError(str(error), USAGE, EXAMPLE)), parse_mode=ParseMode.HTML
-        )
-        return
     if changed is None:
         await message.reply_text(describe(settings), parse_mode=ParseMode.HTML)
         return

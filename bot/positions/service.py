@@ -7,31 +7,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-from bot.positions.evaluate import Evaluation, MarketPoint, evaluate, quote
+from bot.positions.evaluate import Evaluation, evaluate, quote
 from bot.positions.levels import crossed
 from bot.positions.model import GuardedPosition, GuardState, PositionClaim
 from bot.risk.models import RiskInputError
 from bot.risk.tiers import TierBook
 from bot.usecases.market_data import DataUnavailable, MarketService, UnknownAsset
-from storage.models import MarketSnapshot
+from bot.usecases.marks import pick_mark
 from storage.repositories.positions import PositionRepository
-
-
-def point_of(row: MarketSnapshot) -> MarketPoint:
-    return MarketPoint(
-        venue=row.venue,
-        mark=Decimal(str(row.mark)),
-        ts=row.ts,
-        funding_rate=None if row.funding_rate is None else Decimal(str(row.funding_rate)),
-        funding_interval_hours=row.funding_interval_hours,
-    )
-
-
-def pick(rows: list[MarketSnapshot], venue: str | None) -> MarketSnapshot:
-    """The position's own venue, else the venue with the most open interest."""
-    linear = [r for r in rows if not r.inverse] or rows
-    own = [r for r in linear if r.venue == venue]
-    return own[0] if own else max(linear, key=lambda r: r.oi_usd)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +39,8 @@ class PositionService:
         if self.market is None:
             raise DataUnavailable("Market data is switched off on this bot: nothing to guard.")
         self.market.resolve(claim.asset)  # an unknown asset is named, with suggestions
-        row = pick(await self.market.fresh(claim.asset), claim.venue)
-        point = point_of(row)
+        marks, _left_out = await self.market.marks(claim.asset)
+        point = pick_mark(marks, claim.venue).point()
         base = quote(claim, tiers=self.tiers(), default_mmr=self.default_mmr, mark=point.mark)
         return evaluate(claim, base, point, now, funding_paid=state.funding_paid)
 

@@ -46,6 +46,7 @@ from bot.scheduler.leader import LeaderLock
 from bot.services import Services
 from bot.signals.events import CascadeTracker
 from bot.usecases.market_data import MarketService
+from bot.usecases.quotes import QuoteService
 from bot.usecases.watches import WatchService
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_database
@@ -123,6 +124,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             positions=positions,
             channels=ChannelRepository(sessions),
             market=market,
+            quotes=QuoteService(market, lambda: services.tiers, settings.default_mmr),
             outbox=OutboxRepository(sessions),
             pictures=pictures,
             chat_settings=ChatSettingsRepository(sessions),
