@@ -18,6 +18,7 @@ from bot.runtime.supervisor import Supervisor
 from bot.scheduler.leader import LeaderLock
 from bot.usecases.market_data import MarketService
 from bot.usecases.quotes import QuoteService
+from bot.usecases.settings import SettingsService
 from bot.usecases.watches import WatchService
 from storage.repositories.channels import ChannelRepository
 from storage.repositories.chat_settings import ChatSettingsRepository
@@ -39,6 +40,7 @@ class Services:
     outbox: OutboxRepository
     pictures: PictureService
     chat_settings: ChatSettingsRepository
+    chat_preferences: SettingsService  # /settings
     health: HealthCheck
     leader: LeaderLock
     metrics: Metrics = field(default_factory=Metrics)

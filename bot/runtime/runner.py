@@ -47,6 +47,7 @@ from bot.services import Services
 from bot.signals.events import CascadeTracker
 from bot.usecases.market_data import MarketService
 from bot.usecases.quotes import QuoteService
+from bot.usecases.settings import SettingsService
 from bot.usecases.watches import WatchService
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_database
@@ -98,6 +99,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         quiet = timedelta(minutes=settings.cascade_quiet_minutes)
         pictures = PictureService(market, quiet=quiet)
         contacts = ContactRepository(sessions)
+        chat_settings = ChatSettingsRepository(sessions)
         # The closures read the container built just below: tiers, leadership and tasks
         # change while the process runs.
         positions = PositionService(
@@ -127,7 +129,8 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             quotes=QuoteService(market, lambda: services.tiers, settings.default_mmr),
             outbox=OutboxRepository(sessions),
             pictures=pictures,
-            chat_settings=ChatSettingsRepository(sessions),
+            chat_settings=chat_settings,
+            chat_preferences=SettingsService(chat_settings, watch),
             health=health,
             leader=leader,
         )
