@@ -22,6 +22,7 @@ from bot.config import (
     WebhookConfigError,
     describe_errors,
 )
+from bot.errors import UserError
 from bot.risk.funding import quote_funding
 from bot.risk.models import FundingRequest, LiqRequest, MarginMode, RiskInputError
 from bot.risk.quote import quote_liquidation
@@ -440,7 +441,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (MissingTokenError, WebhookConfigError) as error:
         print(f"oiwatch: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except RiskInputError as error:
+    except UserError as error:
         print(f"oiwatch: {error}", file=sys.stderr)
         return EXIT_USAGE
 
