@@ -16,7 +16,6 @@ from bot.market.models import TickResult, Venue, VenueResult
 from bot.positions.guard import PositionGuard
 from bot.positions.market_watch import MarketWatch
 from bot.positions.model import PositionClaim
-from bot.positions.render import summary_lines
 from bot.positions.service import PositionService
 from bot.risk.side import Side
 from bot.risk.tiers import load_default_tiers
@@ -272,19 +271,3 @@ async def test_an_owner_with_settings_lang_gets_guard_alerts_in_that_language(
         "Ликвидация 54\u00a0216,87: до неё <b>5,00\u00a0%</b>\n"
         "Марк-цена 57\u00a0070,00 на binance"
     )
-
-
-async def test_a_position_on_a_venue_without_a_live_mark_says_whose_mark_it_uses(
-    engine: AsyncEngine,
-) -> None:
-    """OKX is not polled here: the guard prices the OKX position at Binance's mark (the venue
-    with the most open interest), and every /pos reply and alert says so."""
-    clock = Clock()
-    snapshots, _market, service, _outbox = await _setup(engine, clock)
-    await snapshots.save([snap(Venue.BINANCE, NOW, 60000, 90000)])
-    added = await service.add(USER, replace(CLAIM, venue="okx"), NOW)
-    lines = summary_lines(added.evaluation)
-    assert lines[1].startswith("Mark 60,000.00 on binance")
-    assert lines[2] == "Left out: okx (no live BTC mark)"
-    own = await service.add(USER, CLAIM, NOW)
-    assert not any(line.startswith("Left out") for line in summary_lines(own.evaluation))
