@@ -1,7 +1,7 @@
 """Chart render time: /chart for each window and theme, the /levels strip, and the work behind
 them (engine replay for the shading, cluster model), one core.
 
-Run: .venv/bin/python bench/bench_charts.py [--repeat 10]
+Run: .venv/bin/python bench/bench_charts.py [--repeat 10] [--lang zh]
 Series: 7 days + 1 of synthetic 5-minute bars (random walk with liquidation bursts), the most
 a chart reads, drawn with every label (venues, age, the funding join). Goal: under 300 ms per
 chart (render). Prints median and worst wall time and the median CPU time per case: on a
@@ -25,6 +25,8 @@ from bot.charts.levels_chart import LevelsInput, render_levels
 from bot.charts.market_chart import ChartInput, render_market_chart
 from bot.charts.service import engine_warnings
 from bot.charts.theme import CHART_WINDOWS, THEMES
+from bot.i18n import use_language
+from bot.i18n.languages import BY_CODE
 from bot.risk.clusters import Bar, liquidation_clusters
 from bot.signals.series import BAR, Point
 
@@ -73,7 +75,15 @@ def row(case: str, figures: tuple[float, float, float]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument(
+        "--lang", choices=sorted(BY_CODE), default="en", help="the labels' language"
+    )
     args = parser.parse_args()
+    with use_language(BY_CODE[args.lang]):
+        return measure(args.repeat)
+
+
+def measure(repeat: int) -> int:
     points = series(int(timedelta(days=8) / BAR))
     worst_render = 0.0
     print(f"{'case':<28}{'median ms':>10}{'worst ms':>10}{'CPU ms':>10}")
@@ -82,7 +92,7 @@ def main() -> int:
         shown = points[-bars:]
         start = len(points) - bars
         t_replay = timed(
-            max(1, args.repeat // 5),
+            max(1, repeat // 5),
             lambda s=start: engine_warnings(points, "BTC", s),
         )
         row(f"replay for {window}", t_replay)
@@ -97,14 +107,14 @@ def main() -> int:
                 now=shown[-1].ts,
                 live_from=shown[len(shown) // 2].ts,
             )
-            figures = timed(args.repeat, lambda c=chart, t=theme: render_market_chart(c, t))
+            figures = timed(repeat, lambda c=chart, t=theme: render_market_chart(c, t))
             worst_render = max(worst_render, figures[0])
             row(f"chart {window} {theme.name}", figures)
     bars = [Bar(p.close, p.oi or 0.0) for p in points[-int(timedelta(days=7) / BAR) :]]
-    row("cluster model 7d", timed(args.repeat, lambda: liquidation_clusters(bars)))
+    row("cluster model 7d", timed(repeat, lambda: liquidation_clusters(bars)))
     model = liquidation_clusters(bars)
     source = LevelsInput("BTC", model, points[0].ts, points[-1].ts, points[-1].ts, VENUES)
-    levels_ms = timed(args.repeat, lambda: render_levels(source, THEMES["dark"]))
+    levels_ms = timed(repeat, lambda: render_levels(source, THEMES["dark"]))
     worst_render = max(worst_render, levels_ms[0])
     row("levels strip", levels_ms)
     print(f"slowest render (median): {worst_render:.0f} ms (goal 300)")

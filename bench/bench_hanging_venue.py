@@ -20,7 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.market.collector import DEFAULT_VENUES, Collector, make_fetchers, poll_deadline
+from bot.market.collector import Collector, poll_deadline
+from bot.market.venues.registry import DEFAULT_VENUES, make_fetchers
 from bot.usecases.market_data import MarketService
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_database

@@ -19,35 +19,33 @@ import json
 import random
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, make_dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.alerts.observations import AssetData, signal_series
-from bot.market.klines import KlineBook, KlineMinute, parse_binance_kline
+from bot.market.klines import KlineBook, KlineMinute
+from bot.market.overview import Point
+from bot.market.venues.binance import parse_binance_kline
 from bot.signals.events import CascadeTracker
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 MINUTES = 24 * 60
 
 
-@dataclass
-class Snap:
-    venue: str
-    ts: datetime
-    mark: float
-    index_price: float | None
-    oi_coin: float
-    oi_usd: float
-    funding_rate: float | None
-    funding_interval_hours: int | None
-    volume_24h_usd: float | None = None
+# A plain stand-in for the stored rows, with exactly the fields the overview and the series
+# read (bot.market.overview.Point), so the two cannot drift apart.
+Snap = make_dataclass(
+    "Snap",
+    [(name, kind) for name, kind in Point.__annotations__.items() if name != "volume_24h_usd"]
+    + [("volume_24h_usd", float | None, field(default=None))],
+)
 
 
 @dataclass
-class Flow:
+class Flow:  # a stored liquidation minute (bot.alerts.observations.TimedFlow)
     venue: str
     minute: datetime
     long_usd: float

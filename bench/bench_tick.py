@@ -19,7 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bot.market.collector import DEFAULT_VENUES, Collector, make_fetchers
+from bot.market.collector import Collector
+from bot.market.venues.registry import DEFAULT_VENUES, make_fetchers
 from tests.fakes.exchange import FakeExchange
 
 

@@ -20,6 +20,10 @@ hours before onsets (6 h to 30 min), on the calm days, and in the other hours of
 windows. A feature that separates fires more before onsets than in the other hours; one that
 only fires on volatile days fires as often in both.
 
+Then the engine's own overheating warnings, replayed as `oiwatch evaluate` does: each with the
+first labelled onset within 6 h after it, whether that cascade flushed the side the warning
+named (a reversal) or the other (the move went on), and the warnings no cascade followed, per day.
+
     .venv/bin/python bench/overheating_features.py [folder]
 """
 
@@ -33,6 +37,7 @@ from pathlib import Path
 
 from bot.signals.labels import LabelledEvent, read_events, windows
 from bot.signals.replay import load_binance_metrics
+from bot.signals.scorecard import OVERHEATING_BEFORE, evaluate_folder
 from bot.signals.series import Point
 from bot.signals.thresholds import robust
 
@@ -193,5 +198,47 @@ def main(folder: Path) -> None:
             )
 
 
+def engine_warnings(folder: Path) -> None:
+    """What followed each overheating warning of the engine, by the events file."""
+    card = evaluate_folder(folder)
+    named = other = alone = 0
+    days = calm_days = 0.0
+    calm_alone = 0
+    print("\n| window | overheating | window read | next onset within 6 h | minutes | side |")
+    print("| --- | --- | --- | --- | --- | --- |")
+    for w in card.windows:
+        days += w.days
+        calm_days += w.days if w.calm else 0.0
+        onsets = [e.event for e in w.events]
+        for warning in w.overheating:
+            after = [e for e in onsets if warning.ts <= e.onset <= warning.ts + LEAD_MAX]
+            if not after:
+                alone += 1
+                calm_alone += w.calm
+                print(
+                    f"| {w.window} | {warning.ts:%m-%d %H:%M} {warning.kind} | {warning.window} "
+                    "| none | - | - |"
+                )
+                continue
+            first = after[0]
+            same = OVERHEATING_BEFORE[first.kind] == warning.kind
+            named += same
+            other += not same
+            minutes = (first.onset - warning.ts).total_seconds() / 60
+            print(
+                f"| {w.window} | {warning.ts:%m-%d %H:%M} {warning.kind} | {warning.window} | "
+                f"{first.onset:%m-%d %H:%M} {first.kind} | {minutes:.0f} | "
+                f"{'named side flushed' if same else 'other side flushed'} |"
+            )
+    print(
+        f"{named + other + alone} overheating warnings: {named} before a cascade of the side "
+        f"they named, {other} before one of the other side, {alone} before none "
+        f"({alone / days:.2f} a day over {days:.1f} days; "
+        f"{calm_alone} on {calm_days:.1f} calm days)"
+    )
+
+
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path("tests/data/real"))
+    chosen = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("tests/data/real")
+    main(chosen)
+    engine_warnings(chosen)

@@ -12,10 +12,11 @@ from bot.errors import UserError
 from bot.i18n import N_, _
 from bot.i18n.numbers import grouped
 from bot.risk.models import FundingRequest, LiqRequest, MarginMode
+from bot.risk.quote import SUPPORTED_VENUES
 from bot.risk.side import Side
 
 MAX_MESSAGE_CHARS = 300
-KNOWN_VENUES = ("binance", "bybit", "okx")
+KNOWN_VENUES = SUPPORTED_VENUES  # a venue word in /liq and /funding
 QUOTES = ("USDT", "USDC", "USD")
 _MULTIPLIERS = {"k": Decimal(1_000), "m": Decimal(1_000_000), "b": Decimal(1_000_000_000)}
 _NUMBER = re.compile(r"^([+-]?[0-9]+(?:\.[0-9]+)?|[+-]?\.[0-9]+)([kmb])?$", re.IGNORECASE)

@@ -13,12 +13,9 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from bot.market import binance as binance_defaults
-from bot.market import bybit as bybit_defaults
-from bot.market import hyperliquid as hyperliquid_defaults
-from bot.market import okx as okx_defaults
-from bot.market.collector import DEFAULT_ASSETS, MarketEndpoints
+from bot.market.collector import DEFAULT_ASSETS
 from bot.market.models import Venue
+from bot.market.venues.registry import DEFAULT_VENUES, MarketEndpoints
 
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
 
@@ -125,7 +122,7 @@ class Settings(BaseSettings):
         "is blind.",
     )
     venues: Annotated[list[str], NoDecode] = Field(
-        default=["binance", "bybit", "okx", "hyperliquid"],
+        default=[str(venue) for venue in DEFAULT_VENUES],
         description="Venues polled, comma-separated; empty turns market data off.",
     )
     symbols: Annotated[list[str], NoDecode] = Field(
@@ -133,11 +130,11 @@ class Settings(BaseSettings):
     )
     # At least half a second: a zero or negative interval would poll in a busy loop.
     poll_seconds: float = _seconds(60.0, 0.5, "Seconds between market polls.")
-    binance_url: str = binance_defaults.DEFAULT_URL
-    binance_coinm_url: str = binance_defaults.COINM_URL
-    bybit_url: str = bybit_defaults.DEFAULT_URL
-    okx_url: str = okx_defaults.DEFAULT_URL
-    hyperliquid_url: str = hyperliquid_defaults.DEFAULT_URL
+    binance_url: str = MarketEndpoints.binance
+    binance_coinm_url: str = MarketEndpoints.binance_coinm
+    bybit_url: str = MarketEndpoints.bybit
+    okx_url: str = MarketEndpoints.okx
+    hyperliquid_url: str = MarketEndpoints.hyperliquid
     binance_ws_url: str = MarketEndpoints.binance_ws
     binance_kline_ws_url: str = MarketEndpoints.binance_kline_ws
     bybit_ws_url: str = MarketEndpoints.bybit_ws

@@ -7,16 +7,17 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from html import escape
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatAction, ParseMode
 
-from bot.charts.clock import between
 from bot.charts.service import Levels, PictureService, Scorecard
 from bot.charts.theme import CHART_WINDOWS, THEMES
 from bot.chat_input import asset_word
 from bot.errors import UserError
 from bot.i18n import N_, _, ngettext
+from bot.i18n.dates import day_time_span
 from bot.i18n.numbers import localize_digits, percent
 from bot.market.overview_text import compact, signed_percent
 from bot.risk.clusters import LEVERAGE_MIX, Cluster
@@ -152,7 +153,7 @@ def levels_text(asset: str, levels: Levels, zone: str = "UTC") -> str:
         ),
         _(
             "OI added {span} · {venues}",
-            span=escape(between(levels.since, levels.until, zone)),
+            span=escape(day_time_span(levels.since, levels.until, ZoneInfo(zone))),
             venues=escape(", ".join(levels.venues)),
         ),
     ]
@@ -228,7 +229,7 @@ def _outcome_text(outcome: Outcome) -> str:
 
 
 def score_text(asset: str, card: Scorecard, zone: str = "UTC") -> str:
-    span = escape(between(card.since, card.until, zone))
+    span = escape(day_time_span(card.since, card.until, ZoneInfo(zone)))
     if not card.rows:
         return _(
             "No warnings for {asset} in the stored history ({span}).",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from html import escape
+from zoneinfo import ZoneInfo
 
 from telegram import (
     CallbackQuery,
@@ -32,6 +33,7 @@ from bot.chat_input import (
 )
 from bot.errors import UserError
 from bot.i18n import N_, _, ngettext
+from bot.i18n.dates import clock_time
 from bot.positions.model import GUARD_VENUES, PositionClaim
 from bot.positions.render import CLAIM_NOTE, levels_text, summary_lines, title
 from bot.positions.service import Added, PositionService
@@ -56,16 +58,7 @@ MAX_LEVELS = 5
 LIST_PAGE_CHARS = 3500
 
 
-class GuardOff(Exception):
-    """No market data on this bot (OIWATCH_VENUES is empty): nothing can be guarded."""
-
-
-GUARD_OFF = N_("The position guard needs the bot's database and live market data; it is off here.")
-
-
 def _service(context: BotContext) -> PositionService:
-    if context.services.market.collector is None:
-        raise GuardOff
     return context.services.positions
 
 
@@ -195,8 +188,10 @@ def added_text(added: Added, *, updated: bool = False) -> str:
 
 def _buttons(position_id: int) -> list[InlineKeyboardButton]:
     return [
-        InlineKeyboardButton(f"✖️ close #{position_id}", callback_data=f"pos:close:{position_id}"),
-        InlineKeyboardButton("✏️ edit", callback_data=f"pos:edit:{position_id}"),
+        InlineKeyboardButton(
+            _("✖️ close #{id}", id=position_id), callback_data=f"pos:close:{position_id}"
+        ),
+        InlineKeyboardButton(_("✏️ edit"), callback_data=f"pos:edit:{position_id}"),
         InlineKeyboardButton("💤 1h", callback_data=f"pos:snooze:1h:{position_id}"),
     ]
 
@@ -230,21 +225,18 @@ async def pos_command(update: Update, context: BotContext) -> None:
         return
     args = list(context.args or [])
     verb = args[0].lower() if args else "list"
-    try:
-        if verb == "add":
-            await add_position(message, context, user.id, parse_position(args[1:]))
-        elif verb == "list":
-            await _list(message, context, user.id)
-        elif verb == "close" and len(args) == 2:
-            await _close(message, context, user.id, args[1])
-        elif verb == "edit" and len(args) >= 3:
-            await _edit(message, context, user.id, args[1], args[2:])
-        elif verb == "snooze" and len(args) == 3 and args[2].lower() in SNOOZES:
-            await _snooze(message, context, user.id, args[1], args[2].lower())
-        else:
-            raise _usage(_("What should I do with your positions?"), POS_USAGE, ADD_EXAMPLE)
-    except GuardOff:
-        await _reply(message, _(GUARD_OFF))
+    if verb == "add":
+        await add_position(message, context, user.id, parse_position(args[1:]))
+    elif verb == "list":
+        await _list(message, context, user.id)
+    elif verb == "close" and len(args) == 2:
+        await _close(message, context, user.id, args[1])
+    elif verb == "edit" and len(args) >= 3:
+        await _edit(message, context, user.id, args[1], args[2:])
+    elif verb == "snooze" and len(args) == 3 and args[2].lower() in SNOOZES:
+        await _snooze(message, context, user.id, args[1], args[2].lower())
+    else:
+        raise _usage(_("What should I do with your positions?"), POS_USAGE, ADD_EXAMPLE)
 
 
 def _position_id(word: str) -> int:
@@ -264,12 +256,18 @@ async def _list(message: Message, context: BotContext, user_id: int) -> None:
         )
         return
     now = datetime.now(UTC)
+    zone = ZoneInfo(await context.zone(message.chat_id))
     pages: list[tuple[list[str], list[int]]] = [([], [])]
     for position, ev in rows:
         head = f"<b>#{position.id} {title(position.claim)}</b>"
-        if position.snoozed(now) and position.state.snoozed_until is not None:
-            head += f" (snoozed until {position.state.snoozed_until:%H:%M} UTC)"
-        body = summary_lines(ev) if not isinstance(ev, str) else [f"No live data: {escape(ev)}"]
+        until = position.state.snoozed_until
+        if position.snoozed(now) and until is not None:
+            head += _(" (snoozed until {time} {zone})", time=clock_time(until, zone), zone=zone.key)
+        body = (
+            summary_lines(ev)
+            if not isinstance(ev, str)
+            else [_("No live data: {reason}", reason=escape(ev))]
+        )
         block = "\n".join([head, *body])
         blocks, ids = pages[-1]
         if blocks and sum(len(b) + 2 for b in blocks) + len(block) > LIST_PAGE_CHARS:
@@ -322,7 +320,15 @@ async def _snooze(
     pid = _position_id(which)
     until = datetime.now(UTC) + SNOOZES[span]
     if await _service(context).repository.snooze(user_id, pid, until, datetime.now(UTC)):
-        await _reply(message, f"#{pid} snoozed for {span}: no alerts until {until:%H:%M} UTC.")
+        zone = ZoneInfo(await context.zone(message.chat_id))
+        text = _(
+            "#{id} snoozed for {span}: no alerts until {time} {zone}.",
+            id=pid,
+            span=span,
+            time=clock_time(until, zone),
+            zone=zone.key,
+        )
+        await _reply(message, text)
     else:
         await _reply(message, _("No such position; /pos lists yours."))
 
@@ -339,7 +345,7 @@ def guard_button(quote: LiqQuote) -> InlineKeyboardMarkup | None:
     if len(data.encode()) > 64 or not asset.isalnum():
         return None
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton("🛡 Guard this position", callback_data=data)]]
+        [[InlineKeyboardButton(_("🛡 Guard this position"), callback_data=data)]]
     )
 
 
@@ -347,10 +353,7 @@ async def pos_button(update: Update, context: BotContext) -> None:
     """Buttons carry the position id; only its owner's presses count."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
-    try:
-        await _on_button(query, context, user.id)
-    except GuardOff:
-        await query.answer(_(GUARD_OFF), show_alert=True)
+    await _on_button(query, context, user.id)
 
 
 async def _on_button(query: CallbackQuery, context: BotContext, user_id: int) -> None:
@@ -361,7 +364,7 @@ async def _on_button(query: CallbackQuery, context: BotContext, user_id: int) ->
             await query.answer(_(PRIVATE_ONLY), show_alert=True)
             return
         if len(parts) != 8:
-            await query.answer("That button is out of date; use /pos add.")
+            await query.answer(_("That button is out of date; use /pos add."))
             return
         await query.answer()
         asset, side, entry, leverage, venue, size = parts[2:]
@@ -372,22 +375,27 @@ async def _on_button(query: CallbackQuery, context: BotContext, user_id: int) ->
     pid = parse_id(parts[-1])
     position = await service.repository.get(user_id, pid) if pid is not None else None
     if position is None or pid is None:
-        await query.answer("That position is no longer guarded; see /pos.")
+        await query.answer(_("That position is no longer guarded; see /pos."))
         return
     now = datetime.now(UTC)
     if parts[1] == "close":
         await service.repository.close(user_id, pid, now)
-        await query.answer(f"Stopped guarding #{pid}.")
+        await query.answer(_("Stopped guarding #{id}.", id=pid))
     elif parts[1] == "snooze" and len(parts) == 4 and parts[2] in SNOOZES:
         await service.repository.snooze(user_id, pid, now + SNOOZES[parts[2]], now)
-        await query.answer(f"#{pid} snoozed for {parts[2]}.")
+        await query.answer(_("#{id} snoozed for {span}.", id=pid, span=parts[2]))
     elif parts[1] == "edit" and message is not None:
         await query.answer()
         await _reply(
             message,
-            f"Change #{pid} {title(position.claim)} with options, e.g.\n"
-            f"<code>/pos edit {pid} levels=10,5,2</code> or "
-            f"<code>/pos edit {pid} size=0.3 entry={plain(position.claim.entry)}</code>",
+            _(
+                "Change #{id} {title} with options, e.g.\n<code>{levels}</code> or "
+                "<code>{claim}</code>",
+                id=pid,
+                title=title(position.claim),
+                levels=f"/pos edit {pid} levels=10,5,2",
+                claim=f"/pos edit {pid} size=0.3 entry={plain(position.claim.entry)}",
+            ),
         )
     else:
-        await query.answer("That button is out of date; see /pos.")
+        await query.answer(_("That button is out of date; see /pos."))

@@ -1,4 +1,5 @@
-"""The language each alert's chat reads: its /settings lang, else English."""
+"""The language each alert's chat reads: its /settings lang, else English; a person's own
+alerts (the position guard's) fall back to their Telegram language first."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Sequence
 from bot.i18n import Language
 from bot.i18n.languages import reply_language
 from storage.repositories.chat_settings import ChatSettingsRepository
+from storage.repositories.contacts import ContactRepository
 
 
 async def chat_languages(
@@ -19,4 +21,22 @@ async def chat_languages(
     rows = await settings.for_chats(list(chat_ids))
     return {
         chat_id: reply_language(row.language, None, personal=False) for chat_id, row in rows.items()
+    }
+
+
+async def owner_languages(
+    settings: ChatSettingsRepository | None,
+    contacts: ContactRepository | None,
+    owners: Sequence[int],
+) -> dict[int, Language]:
+    """Private chats (a private chat's id is its user's): the owner's /settings lang, else the
+    language_code Telegram sent with their last message, else English, as replies have it."""
+    chosen = await settings.for_chats(list(owners)) if settings is not None and owners else {}
+    unset = [owner for owner in owners if owner not in chosen or not chosen[owner].language]
+    codes = await contacts.language_codes(unset) if contacts is not None and unset else {}
+    return {
+        owner: reply_language(
+            chosen[owner].language if owner in chosen else None, codes.get(owner), personal=True
+        )
+        for owner in owners
     }

@@ -34,6 +34,7 @@ from bot.delivery.channels import channel_posts
 from bot.delivery.priority import Priority
 from bot.delivery.render import whole_parts
 from bot.i18n import ENGLISH, Language, _, set_language, use_language
+from bot.i18n.dates import clock_time
 from bot.market.models import TickResult
 from bot.market.overview_text import named
 from bot.risk.clusters import Bar
@@ -278,18 +279,19 @@ class AlertPipeline:
                 alerts += self._chat_alerts(chat_id, merged, warnings, ages, stamp, now)
             if held and hours is not None and until is not None:
                 text, _markup = chat_alert(held, warnings, ages)
-                local = now.astimezone(ZoneInfo(hours.zone))
                 digest = f"digest:{chat_id}:{until:%Y%m%dT%H%M}"
+                held_at = clock_time(now, ZoneInfo(hours.zone))
                 header = _(
                     "🌙 <b>Held during quiet hours</b> ({hours})", hours=escape(hours.text())
                 )
                 holds.append(
-                    (OutgoingAlert(chat_id, digest, f"<i>{local:%H:%M}</i> {text}"), until, header)
+                    (OutgoingAlert(chat_id, digest, f"<i>{held_at}</i> {text}"), until, header)
                 )
         set_language(ENGLISH)
         # Channels get one post per tick, every stage of it, unthreaded.
         market_wide = {key[:3]: warning for key, warning in warnings.items()}
-        alerts += channel_posts(self.channels, market_wide, stamp, now)
+        channel_languages = await self._languages(sorted(set(self.channels.values())))
+        alerts += channel_posts(self.channels, market_wide, stamp, now, channel_languages)
         queued = await self.outbox.enqueue(alerts, now)
         for alert, until, header in holds:
             await self.outbox.hold(alert, until, now, header=header, full=DIGEST_FULL)

@@ -84,6 +84,24 @@ SENTENCES = {
         "{asset} short squeeze in progress: OI {oi} from its peak while price rose "
         "{move}; shorts are being force-closed"
     ),
+    # An escalation is its own sentence with the reading's current numbers: from the onset while
+    # only price and flow speak, from the OI peak once OI does.
+    "long_squeeze escalated early": N_(
+        "{asset} long squeeze intensifying ({was} → {severity}): price {price} in {minutes} "
+        "min{volume}, OI {oi}{forced}; more longs are being forced out"
+    ),
+    "short_squeeze escalated early": N_(
+        "{asset} short squeeze intensifying ({was} → {severity}): price {price} in {minutes} "
+        "min{volume}, OI {oi}{forced}; more shorts are being forced out"
+    ),
+    "long_squeeze escalated confirmed": N_(
+        "{asset} long squeeze intensifying ({was} → {severity}): OI {oi} from its peak while "
+        "price fell {move}; more longs are being force-closed"
+    ),
+    "short_squeeze escalated confirmed": N_(
+        "{asset} short squeeze intensifying ({was} → {severity}): OI {oi} from its peak while "
+        "price rose {move}; more shorts are being force-closed"
+    ),
     "long_squeeze over": N_("{asset} long squeeze over after {minutes} min"),
     "short_squeeze over": N_("{asset} short squeeze over after {minutes} min"),
     "long_squeeze forced": N_(", longs liquidated ${usd}M"),
@@ -129,30 +147,28 @@ SENTENCES = {
 }
 
 
-def _squeeze_early(w: Warning, long: bool) -> str:
+def _early_values(w: Warning, long: bool) -> dict[str, str]:
     n = w.numbers
     ratio = n.get("volume x usual")
     liquidated = n.get(f"{'longs' if long else 'shorts'} liquidated USD")
-    return _(
-        SENTENCES[f"{w.kind} early"],
-        asset=w.asset,
-        price=pct(n["price from onset pct"], 1, signed=True),
-        minutes=num(n["minutes since onset"], ".0f"),
-        volume="" if ratio is None else _(" on {ratio}x volume", ratio=num(ratio, ".0f")),
-        oi=pct(n["OI (contracts) from onset pct"], 1, signed=True),
-        forced=_(SENTENCES[f"{w.kind} forced"], usd=millions(liquidated)) if liquidated else "",
-    )
+    return {
+        "price": pct(n["price from onset pct"], 1, signed=True),
+        "minutes": num(n["minutes since onset"], ".0f"),
+        "volume": "" if ratio is None else _(" on {ratio}x volume", ratio=num(ratio, ".0f")),
+        "oi": pct(n["OI (contracts) from onset pct"], 1, signed=True),
+        "forced": (
+            _(SENTENCES[f"{w.kind} forced"], usd=millions(liquidated)) if liquidated else ""
+        ),
+    }
 
 
-def _squeeze_confirmed(w: Warning, long: bool) -> str:
+def _confirmed_values(w: Warning, long: bool) -> dict[str, str]:
     n = w.numbers
     moved = n["price from OI peak pct"]
-    return _(
-        SENTENCES[f"{w.kind} confirmed"],
-        asset=w.asset,
-        oi=pct(n["OI (contracts) from peak pct"], 1, signed=True),
-        move=pct(-moved if long else moved, 1),
-    )
+    return {
+        "oi": pct(n["OI (contracts) from peak pct"], 1, signed=True),
+        "move": pct(-moved if long else moved, 1),
+    }
 
 
 def _squeeze_over(w: Warning, long: bool) -> str:
@@ -191,14 +207,18 @@ def _squeeze(w: Warning) -> str:
     long = w.kind == WarningKind.LONG_SQUEEZE
     if "duration min" in w.numbers:
         return _squeeze_over(w, long)
-    text = (
-        _squeeze_early(w, long)
-        if "price from onset pct" in w.numbers
-        else _squeeze_confirmed(w, long)
+    early = "price from onset pct" in w.numbers
+    values = _early_values(w, long) if early else _confirmed_values(w, long)
+    stage = "early" if early else "confirmed"
+    if w.escalated_from is None:
+        return _(SENTENCES[f"{w.kind} {stage}"], asset=w.asset, **values)
+    return _(
+        SENTENCES[f"{w.kind} escalated {stage}"],
+        asset=w.asset,
+        was=_(SEVERITIES[w.escalated_from]),
+        severity=_(SEVERITIES[w.severity]),
+        **values,
     )
-    if w.escalated_from is not None:
-        text += _(" (up from {severity})", severity=_(SEVERITIES[w.escalated_from]))
-    return text
 
 
 def _other(w: Warning) -> str:

@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-from bot.charts.clock import between, span_words
+from bot.charts.fonts import typeface
 from bot.charts.market_chart import png, price_label
 from bot.charts.theme import DPI, HEIGHT_PX, TEXT_PT, TITLE_PT, WIDTH_PX, Theme
+from bot.i18n import _, current_language
+from bot.i18n.dates import day_time_span, duration
+from bot.i18n.numbers import localize_digits
 from bot.market.overview_text import compact
 from bot.risk.clusters import ClusterMap
 
@@ -34,7 +38,9 @@ class LevelsInput:
 
 
 def render_levels(source: LevelsInput, theme: Theme) -> bytes:
-    return png(draw_levels(source, theme))
+    """In the current language, with the glyphs it needs."""
+    with typeface(current_language()):
+        return png(draw_levels(source, theme))
 
 
 def draw_levels(source: LevelsInput, theme: Theme) -> Figure:
@@ -57,34 +63,40 @@ def draw_levels(source: LevelsInput, theme: Theme) -> Figure:
             [c.usd for c in bands],
             height=height * BAND_FILL,
             color=color,
-            label="longs liquidated below" if side == "long" else "shorts liquidated above",
+            label=_("longs liquidated below") if side == "long" else _("shorts liquidated above"),
             gid=BANDS,
         )
     # A halo of panel colour under the price line keeps the nearest bands visibly off it.
     ax.axhline(levels.price, color=theme.panel, linewidth=7)
     ax.axhline(levels.price, color=theme.price, linewidth=1.5)
-    ax.text(1.0, levels.price, f" now ${price_label(levels.price)}", color=theme.price, va="bottom",
+    now = _(" now {price}", price=f"${price_label(levels.price)}")
+    ax.text(1.0, levels.price, now, color=theme.price, va="bottom",
             ha="right", fontsize=TEXT_PT, transform=ax.get_yaxis_transform())  # fmt: skip
     ax.xaxis.set_major_locator(MaxNLocator(4))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"${compact(v)}"))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"${localize_digits(compact(v))}"))
     ax.yaxis.set_major_formatter(FuncFormatter(price_label))
-    ax.set_xlabel("position size at entry, USD", color=theme.text, fontsize=TEXT_PT)
-    ax.set_ylabel("liquidation price, USD", color=theme.text, fontsize=TEXT_PT)
+    ax.set_xlabel(_("position size at entry, USD"), color=theme.text, fontsize=TEXT_PT)
+    ax.set_ylabel(_("liquidation price, USD"), color=theme.text, fontsize=TEXT_PT)
     legend = fig.legend(loc="center left", bbox_to_anchor=(0.02, 0.835), ncol=2, frameon=False,
                         fontsize=TEXT_PT, handlelength=1.2)  # fmt: skip
     for text in legend.get_texts():
         text.set_color(theme.text)
-    age = span_words(max(source.now - source.until, timedelta(0)))
-    covered = span_words(source.until - source.since)
+    age = duration(max(source.now - source.until, timedelta(0)))
+    span = day_time_span(source.since, source.until, ZoneInfo(source.zone))
+    venues = ", ".join(source.venues) or _("venue unknown")
     lines = (
-        (f"{source.asset} liquidation levels", TITLE_PT, "bold"),
-        ("MODEL ESTIMATE, not venue data", TEXT_PT, "bold"),
+        (_("{asset} liquidation levels", asset=source.asset), TITLE_PT, "bold"),
+        (_("MODEL ESTIMATE, not venue data"), TEXT_PT, "bold"),
         (
-            f"OI added {between(source.since, source.until, source.zone)} ({covered})",
+            _(
+                "OI added {span} ({covered})",
+                span=span,
+                covered=duration(source.until - source.since),
+            ),
             TEXT_PT,
             "normal",
         ),
-        (f"data {age} old · {', '.join(source.venues) or 'venue unknown'}", TEXT_PT, "normal"),
+        (_("data {age} old · {venues}", age=age, venues=venues), TEXT_PT, "normal"),
     )
     for row, (text, size, weight) in enumerate(lines):
         fig.text(0.03, 0.972 - row * 0.031, text, color=theme.text, fontsize=size,

@@ -23,8 +23,11 @@ from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
 from PIL import Image
 
-from bot.charts.clock import span_words, stamp
+from bot.charts.fonts import typeface
 from bot.charts.theme import CHART_WINDOWS, DPI, HEIGHT_PX, TEXT_PT, TITLE_PT, WIDTH_PX, Theme
+from bot.i18n import N_, _, current_language
+from bot.i18n.dates import axis_time, day_time, duration
+from bot.i18n.numbers import localize_digits
 from bot.market.overview_text import compact
 from bot.signals.engine import Warning
 from bot.signals.episodes import Episode, episodes
@@ -33,7 +36,14 @@ from bot.signals.series import BAR, Point, despiked_oi
 
 SHADED = ("long_squeeze", "short_squeeze", "overheating_long", "overheating_short")
 NAN = math.nan
-JOIN_KEY = "settled ◂ ┆ ▸ predicted"  # either side of the dashed line
+JOIN_KEY = N_("settled ◂ ┆ ▸ predicted")  # either side of the dashed line
+# The same names /score gives the kinds.
+SHADED_NAMES = {
+    "long_squeeze": N_("long squeeze"),
+    "short_squeeze": N_("short squeeze"),
+    "overheating_long": N_("overheating long"),
+    "overheating_short": N_("overheating short"),
+}
 # Artist ids the tests read the drawn data back from.
 PRICE_RANGE, PRICE_BODY, WARNING_BAND, WARNING_MARK = "price-range", "price-body", "band", "mark"
 
@@ -115,7 +125,12 @@ def title(chart: ChartInput) -> str:
     window = CHART_WINDOWS[chart.window][0]
     covered = chart.points[-1].ts - chart.points[0].ts + BAR
     if covered < window - CHART_WINDOWS[chart.window][1]:
-        return f"{chart.asset} · last {span_words(covered)} of {chart.window}"
+        return _(
+            "{asset} · last {span} of {window}",
+            asset=chart.asset,
+            span=duration(covered),
+            window=chart.window,
+        )
     return f"{chart.asset} · {chart.window}"
 
 
@@ -139,21 +154,21 @@ def _label(ax: Axes, x: float, y: float, text: str, color: str, theme: Theme, **
     ax.text(x, y, text, color=color, fontsize=TEXT_PT, bbox=box, **kw)
 
 
-def _no_data(ax: Axes, theme: Theme, what: str) -> None:
+def _no_data(ax: Axes, theme: Theme, text: str) -> None:
     ax.set_yticks([])
-    ax.text(0.5, 0.5, f"No {what} data", transform=ax.transAxes, color=theme.text,
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, color=theme.text,
             ha="center", va="center", fontsize=TEXT_PT)  # fmt: skip
 
 
 def price_label(value: float, _pos: object = None) -> str:
     """Four significant digits in plain decimals: 0.00001020, not 1.02e-05."""
     if abs(value) >= 1000 or value == 0:
-        return f"{value:,.0f}"
-    return f"{value:.{max(0, 3 - math.floor(math.log10(abs(value))))}f}"
+        return localize_digits(f"{value:,.0f}")
+    return localize_digits(f"{value:.{max(0, 3 - math.floor(math.log10(abs(value))))}f}")
 
 
 def _money(value: float, _pos: object = None) -> str:
-    return f"${compact(value)}"
+    return f"${localize_digits(compact(value))}"
 
 
 def _colors(theme: Theme) -> dict[str, str]:
@@ -185,7 +200,7 @@ def _shade(ax: Axes, chart: ChartInput, candle: timedelta, theme: Theme) -> list
         fired = [w.ts for w in episode.messages if w.stage is not Stage.OVER]
         ax.plot(fired, [0.97] * len(fired), ls="", marker="v", ms=9, color=color,
                 transform=ax.get_xaxis_transform(), gid=WARNING_MARK)  # fmt: skip
-        name = episode.kind.replace("_", " ")
+        name = _(SHADED_NAMES[episode.kind])
         keys.setdefault(name, Patch(color=color, alpha=0.6, label=name))
     return list(keys.values())
 
@@ -213,12 +228,12 @@ def _candles(ax: Axes, bars: list[Candle], size: timedelta, theme: Theme) -> Non
 def _funding(ax: Axes, chart: ChartInput, bars: list[Candle], theme: Theme) -> None:
     rates = [c.funding * 100 if c.funding is not None else NAN for c in bars]
     if all(math.isnan(r) for r in rates):
-        _no_data(ax, theme, "funding")
+        _no_data(ax, theme, _("No funding data"))
         return
     ends = [c.end for c in bars]
     ax.step(ends, rates, where="pre", color=theme.funding, linewidth=1.6)
     ax.axhline(0, color=theme.grid, linewidth=0.8)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: f"{v:.3f}"))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: localize_digits(f"{v:.3f}")))
     known = [r for r in rates if not math.isnan(r)]
     low, high = min(*known, 0.0), max(*known, 0.0)
     span = high - low or 0.01
@@ -230,10 +245,10 @@ def _funding(ax: Axes, chart: ChartInput, bars: list[Candle], theme: Theme) -> N
         # The key goes on the wider side of the join, where it covers no step.
         left = (joined - ends[0]) < (ends[-1] - joined)
         x, ha = (0.99, "right") if left else (0.01, "left")
-        _label(ax, x, 0.95, JOIN_KEY, theme.text, theme, ha=ha, va="top", transform=ax.transAxes)
+        _label(ax, x, 0.95, _(JOIN_KEY), theme.text, theme, ha=ha, va="top", transform=ax.transAxes)
     else:
         live = joined is not None and joined <= ends[0]
-        kind = "predicted rate (live)" if live else "last settled rate"
+        kind = _("predicted rate (live)") if live else _("last settled rate")
         _label(ax, 0.01, 0.95, kind, theme.text, theme, transform=ax.transAxes, va="top")
 
 
@@ -243,7 +258,7 @@ def _has_liquidations(bars: list[Candle]) -> bool:
 
 def _liquidations(ax: Axes, bars: list[Candle], theme: Theme) -> None:
     if not _has_liquidations(bars):
-        _no_data(ax, theme, "liquidation")
+        _no_data(ax, theme, _("No liquidation data"))
         return
     mids = [c.end for c in bars]
     shorts = [c.liq_short_usd if c.liq_short_usd is not None else NAN for c in bars]
@@ -253,8 +268,8 @@ def _liquidations(ax: Axes, bars: list[Candle], theme: Theme) -> None:
     ax.fill_between(mids, 0, longs, step="pre", color=theme.down, lw=0)
     ax.axhline(0, color=theme.grid, linewidth=0.8)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: _money(abs(v))))
-    _label(ax, 0.01, 0.95, "shorts ▲", theme.up, theme, transform=ax.transAxes, va="top")
-    _label(ax, 0.01, 0.05, "longs ▼", theme.down, theme, transform=ax.transAxes, va="bottom")
+    _label(ax, 0.01, 0.95, _("shorts ▲"), theme.up, theme, transform=ax.transAxes, va="top")
+    _label(ax, 0.01, 0.05, _("longs ▼"), theme.down, theme, transform=ax.transAxes, va="bottom")
 
 
 def _time_axis(axes: Sequence[Axes], zone: ZoneInfo, theme: Theme) -> None:
@@ -263,15 +278,12 @@ def _time_axis(axes: Sequence[Axes], zone: ZoneInfo, theme: Theme) -> None:
     the render."""
     *upper, ax = axes
     locator = mdates.AutoDateLocator(minticks=3, maxticks=8, tz=zone)
-    formatter = mdates.ConciseDateFormatter(
-        locator,
-        tz=zone,
-        formats=["%Y", "%b", "%d %b", "%H:%M", "%H:%M", "%S"],
-        zero_formats=["", "%Y", "%b", "%d %b", "%d %b", "%H:%M"],
-        show_offset=False,
-    )
     ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(formatter)
+
+    def label(value: float, _pos: object) -> str:
+        return axis_time(mdates.num2date(value), zone)  # type: ignore[no-untyped-call]
+
+    ax.xaxis.set_major_formatter(FuncFormatter(label))
     ticks = [t for t in locator() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
     for panel in upper:
         panel.xaxis.set_major_locator(NullLocator())
@@ -283,12 +295,15 @@ def _time_axis(axes: Sequence[Axes], zone: ZoneInfo, theme: Theme) -> None:
 
 def _age(chart: ChartInput) -> str:
     last = chart.points[-1].ts
-    age = span_words(max((chart.now or last) - last, timedelta(0)))
-    return f"data to {stamp(last, chart.zone)} {chart.zone} ({age} old)"
+    age = duration(max((chart.now or last) - last, timedelta(0)))
+    stamp = day_time(last, ZoneInfo(chart.zone))
+    return _("data to {time} {zone} ({age} old)", time=stamp, zone=chart.zone, age=age)
 
 
 def render_market_chart(chart: ChartInput, theme: Theme) -> bytes:
-    return png(draw_market_chart(chart, theme))
+    """In the current language, with the glyphs it needs."""
+    with typeface(current_language()):
+        return png(draw_market_chart(chart, theme))
 
 
 def draw_market_chart(chart: ChartInput, theme: Theme) -> Figure:
@@ -304,21 +319,21 @@ def draw_market_chart(chart: ChartInput, theme: Theme) -> Figure:
     price_ax, oi_ax, funding_ax, liq_ax = panels
     fig.subplots_adjust(left=0.17, right=0.94, top=0.855, bottom=0.055)
 
-    _style(price_ax, theme, "price, USD")
+    _style(price_ax, theme, _("price, USD"))
     _candles(price_ax, bars, size, theme)
     keys = _shade(price_ax, chart, size, theme)
 
-    _style(oi_ax, theme, f"OI, {chart.asset}")
+    _style(oi_ax, theme, _("OI, {asset}", asset=chart.asset))
     ois = [c.oi if c.oi is not None else NAN for c in bars]
     if all(math.isnan(v) for v in ois):
-        _no_data(oi_ax, theme, "open interest")
+        _no_data(oi_ax, theme, _("No open interest data"))
     else:
         oi_ax.plot([c.end for c in bars], ois, color=theme.oi, linewidth=1.8)
-        oi_ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: compact(v)))
+        oi_ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: localize_digits(compact(v))))
 
-    _style(funding_ax, theme, "funding %/8h")
+    _style(funding_ax, theme, _("funding %/8h"))
     _funding(funding_ax, chart, bars, theme)
-    _style(liq_ax, theme, "liq., USD")
+    _style(liq_ax, theme, _("liq., USD"))
     _liquidations(liq_ax, bars, theme)
     for panel in panels:
         panel.set_xlim(bars[0].start, bars[-1].start + size)
@@ -330,14 +345,20 @@ def draw_market_chart(chart: ChartInput, theme: Theme) -> Figure:
     fig.text(0.97, 0.972, f"${price_label(last.close)}", color=theme.text, fontsize=TITLE_PT,
              weight="bold", ha="right", va="center")  # fmt: skip
     oi_text = (
-        f"OI {compact(last.oi)} {chart.asset} (${compact(last.oi_usd)})"
+        _(
+            "OI {oi} {asset} ({usd})",
+            oi=localize_digits(compact(last.oi)),
+            asset=chart.asset,
+            usd=_money(last.oi_usd),
+        )
         if last.oi is not None and last.oi_usd is not None
-        else "OI unknown"
+        else _("OI unknown")
     )
-    venues = ", ".join(chart.venues) if chart.venues else "venue unknown"
+    venues = ", ".join(chart.venues) if chart.venues else _("venue unknown")
     fig.text(0.03, 0.94, f"{oi_text} · {venues}", color=theme.text, fontsize=TEXT_PT,
              va="center", parse_math=False)  # fmt: skip
-    fig.text(0.03, 0.912, f"{span_words(size)} candles · {_age(chart)}", color=theme.text,
+    candle_line = _("{size} candles · {age}", size=duration(size), age=_age(chart))
+    fig.text(0.03, 0.912, candle_line, color=theme.text,
              fontsize=TEXT_PT, va="center", parse_math=False)  # fmt: skip
     if keys:
         legend = fig.legend(handles=keys, loc="center left", bbox_to_anchor=(0.02, 0.878),
@@ -346,7 +367,7 @@ def draw_market_chart(chart: ChartInput, theme: Theme) -> Figure:
         for text in legend.get_texts():
             text.set_color(theme.text)
     else:
-        fig.text(0.03, 0.878, "no squeeze or overheating warning in this span",
+        fig.text(0.03, 0.878, _("no squeeze or overheating warning in this span"),
                  color=theme.text, fontsize=TEXT_PT, va="center")  # fmt: skip
     return fig
 

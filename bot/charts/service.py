@@ -5,6 +5,7 @@ in a minute costs one render)."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ from typing import Any, TypeVar
 
 from bot.alerts.observations import AssetData, signal_series
 from bot.charts.theme import CHART_WINDOWS, THEMES
-from bot.i18n import _
+from bot.i18n import _, current_language
 from bot.risk.clusters import Bar, ClusterMap, liquidation_clusters
 from bot.signals.engine import Warning
 from bot.signals.replay import QUIET_BARS, replay
@@ -123,7 +124,8 @@ class PictureService:
 
             return await self._run(draw)
 
-        return await self._cached(("chart", asset, window, theme, zone), build)
+        language = current_language().code
+        return await self._cached(("chart", asset, window, theme, zone, language), build)
 
     async def levels(self, asset: str, theme: str = "dark", zone: str = "UTC") -> Levels:
         async def build() -> Levels:
@@ -148,7 +150,7 @@ class PictureService:
             png = await self._run(draw)
             return Levels(png, model, since, until, stored.venues)
 
-        return await self._cached(("levels", asset, theme, zone), build)
+        return await self._cached(("levels", asset, theme, zone, current_language().code), build)
 
     async def scorecard(self, asset: str) -> Scorecard:
         async def build() -> Scorecard:
@@ -172,7 +174,10 @@ class PictureService:
         return next((i for i, p in enumerate(points) if p.ts > cutoff), len(points))
 
     async def _run(self, work: Callable[[], T]) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, work)
+        """In the worker, with the caller's context: a picture is drawn in its reader's
+        language."""
+        context = contextvars.copy_context()
+        return await asyncio.get_running_loop().run_in_executor(self._executor, context.run, work)
 
     async def _cached(self, key: tuple[str, ...], build: Callable[[], Awaitable[T]]) -> T:
         lock = self._locks.setdefault(key, asyncio.Lock())

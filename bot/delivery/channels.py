@@ -2,7 +2,8 @@
 private alerts queue behind Telegram's 30 messages a second.
 
 `OIWATCH_BROADCAST_CHANNELS=BTC=@oiwatch_btc,*=@oiwatch_all`: BTC's warnings go to
-@oiwatch_btc, every asset's to @oiwatch_all."""
+@oiwatch_btc, every asset's to @oiwatch_all. A post is in the channel's language if an admin
+set one (/settings lang in the channel), else English."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from typing import TypeVar
 from telegram import Bot
 from telegram.error import TelegramError
 
+from bot.alerts.warning_text import evidence_text, summary_text
 from bot.delivery.priority import Priority
 from bot.delivery.render import whole_parts
-from bot.i18n import N_, _
+from bot.i18n import ENGLISH, N_, Language, _, use_language
 from bot.rules.model import Metric
 from bot.signals.engine import Warning
 from storage.repositories.outbox import OutgoingAlert
@@ -60,6 +62,7 @@ def channel_posts(
     warnings: Mapping[tuple[str, Metric, str | None], Warning],
     key: str,
     seen_at: datetime,
+    languages: Mapping[int, Language],
 ) -> list[OutgoingAlert]:
     """This tick's market-wide warnings as one post per channel (several past 4,096
     characters); a squeeze makes the post urgent. `key` makes a repeated tick a no-op."""
@@ -70,13 +73,16 @@ def channel_posts(
                 by_channel.setdefault(channel, []).append((metric, warning))
     posts = []
     for channel, found in by_channel.items():
-        for n, part in enumerate(whole_parts(found, _post_text)):
-            urgent = any(metric is Metric.SQUEEZE for metric, _ in part)
+        # Split in the channel's language too: Russian and Turkish run longer.
+        with use_language(languages.get(channel, ENGLISH)):
+            parts = [(part, _post_text(part)) for part in whole_parts(found, _post_text)]
+        for n, (part, text) in enumerate(parts):
+            urgent = any(metric is Metric.SQUEEZE for metric, _w in part)
             posts.append(
                 OutgoingAlert(
                     channel,
                     f"channel:{key}:{channel}:{n}",
-                    _post_text(part),
+                    text,
                     priority=Priority.URGENT if urgent else Priority.NORMAL,
                     seen_at=seen_at,
                 )
@@ -86,7 +92,7 @@ def channel_posts(
 
 def _post_text(part: Sequence[tuple[Metric, Warning]]) -> str:
     return "\n".join(
-        f"{'🚨' if warning.urgent else '⚠️'} <b>{escape(warning.summary)}</b>\n"
-        f"<i>{escape(warning.evidence())}</i>"
-        for _, warning in part
+        f"{'🚨' if warning.urgent else '⚠️'} <b>{escape(summary_text(warning))}</b>\n"
+        f"<i>{escape(evidence_text(warning))}</i>"
+        for _metric, warning in part
     )

@@ -10,9 +10,15 @@ class Language:
     code: str  # what /settings lang takes and Telegram's language_code starts with
     locale: str  # Babel's locale for numbers and dates
     name: str  # in the language itself, for /settings
+    dates: str = ""  # Babel's locale for dates when not `locale`
+
+    @property
+    def date_locale(self) -> str:
+        return self.dates or self.locale
 
 
-ENGLISH = Language("en", "en", "English")
+# English dates day first ("11 Oct"), as most of the world outside the US reads them.
+ENGLISH = Language("en", "en", "English", dates="en_GB")
 LANGUAGES: tuple[Language, ...] = (
     ENGLISH,
     Language("ru", "ru", "Русский"),

@@ -14,15 +14,13 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
 
-from bot.market import binance, bybit, hyperliquid, okx
 from bot.market.frozen import FrozenWatch
-from bot.market.http import VenueClient, VenueError
+from bot.market.http import VenueError
 from bot.market.models import Snapshot, TickResult, Venue, VenueResult
 from bot.market.values import BadPayload
+from bot.market.venues.base import MarketVenue
 
 log = logging.getLogger(__name__)
 
@@ -31,9 +29,6 @@ DEADLINE_SHARE = 0.75  # of the poll interval: the rest is for storing and the a
 ResultHook = Callable[[VenueResult], Awaitable[None]]
 CLOCKLESS = frozenset({Venue.HYPERLIQUID})  # its snapshots carry the bot's clock
 
-# COIN-M and Bybit inverse are opt-in (OIWATCH_VENUES); COIN-M costs ~35 more per-symbol
-# OI requests a tick.
-DEFAULT_VENUES = (Venue.BINANCE, Venue.BYBIT, Venue.OKX, Venue.HYPERLIQUID)
 DEFAULT_ASSETS = (
     "BTC",
     "ETH",
@@ -58,57 +53,16 @@ DEFAULT_ASSETS = (
 )
 
 
-class Fetcher(Protocol):
-    venue: Venue
-    client: VenueClient
-
-    async def tick(self, assets: frozenset[str] | None) -> tuple[list[Snapshot], list[str]]: ...
-
-    async def aclose(self) -> None: ...
-
-
-@dataclass(frozen=True)
-class MarketEndpoints:
-    # binance_coinm first: below the `binance` field the name means the field, not the module.
-    binance_coinm: str = binance.COINM_URL
-    binance: str = binance.DEFAULT_URL
-    bybit: str = bybit.DEFAULT_URL
-    okx: str = okx.DEFAULT_URL
-    hyperliquid: str = hyperliquid.DEFAULT_URL
-    binance_ws: str = "wss://fstream.binance.com/ws/!forceOrder@arr"
-    binance_kline_ws: str = "wss://fstream.binance.com/stream"
-    bybit_ws: str = "wss://stream.bybit.com/v5/public/linear"
-    okx_ws: str = "wss://ws.okx.com:8443/ws/v5/public"
-
-
 def poll_deadline(poll_seconds: float) -> float:
     """How long one poll waits for any venue: well inside the poll interval, so the next poll
     of the others is never late."""
     return min(VENUE_BUDGET_S, poll_seconds * DEADLINE_SHARE)
 
 
-def make_fetchers(
-    endpoints: MarketEndpoints, venues: Iterable[Venue], **client: Any
-) -> list[Fetcher]:
-    factories: dict[Venue, Callable[[], Fetcher]] = {
-        Venue.BINANCE: lambda: binance.BinanceFetcher.create(endpoints.binance, **client),
-        Venue.BINANCE_COINM: lambda: binance.BinanceFetcher.create_coinm(
-            endpoints.binance_coinm, **client
-        ),
-        Venue.BYBIT: lambda: bybit.BybitFetcher.create(endpoints.bybit, **client),
-        Venue.BYBIT_INVERSE: lambda: bybit.BybitFetcher.create_inverse(endpoints.bybit, **client),
-        Venue.OKX: lambda: okx.OkxFetcher.create(endpoints.okx, **client),
-        Venue.HYPERLIQUID: lambda: hyperliquid.HyperliquidFetcher.create(
-            endpoints.hyperliquid, **client
-        ),
-    }
-    return [factories[v]() for v in venues]
-
-
 class Collector:
     def __init__(
         self,
-        fetchers: list[Fetcher],
+        fetchers: list[MarketVenue],
         assets: Iterable[str] | None = DEFAULT_ASSETS,
         *,
         venue_budget_s: float = VENUE_BUDGET_S,
@@ -159,14 +113,14 @@ class Collector:
                 await on_result(results[venue])
         return TickResult({f.venue: results[f.venue] for f in self.fetchers})
 
-    def _task(self, fetcher: Fetcher) -> asyncio.Task[VenueResult]:
+    def _task(self, fetcher: MarketVenue) -> asyncio.Task[VenueResult]:
         running = self._running.get(fetcher.venue)
         if running is None:
             task = asyncio.create_task(self._venue(fetcher))
             running = self._running[fetcher.venue] = (task, asyncio.get_running_loop().time())
         return running[0]
 
-    async def _venue(self, fetcher: Fetcher) -> VenueResult:
+    async def _venue(self, fetcher: MarketVenue) -> VenueResult:
         started = time.perf_counter()
         requests_before = fetcher.client.requests
         breaker = fetcher.client.breaker

@@ -18,7 +18,7 @@ from functools import partial
 
 import numpy as np
 
-from bot.alerts.languages import chat_languages
+from bot.alerts.languages import owner_languages
 from bot.alerts.warning_text import summary_text
 from bot.delivery.priority import Priority
 from bot.i18n import ENGLISH, use_language
@@ -42,6 +42,7 @@ from bot.signals.kinds import Stage
 from bot.signals.warning import Warning
 from bot.usecases.market_data import FRESH
 from storage.repositories.chat_settings import ChatSettingsRepository
+from storage.repositories.contacts import ContactRepository
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert
 from storage.repositories.positions import PositionRepository
 
@@ -75,7 +76,8 @@ class PositionGuard:
     atr: Callable[[str], Decimal | None] = field(default=lambda asset: None)
     blind_after: timedelta = timedelta(minutes=1)
     chat_settings: ChatSettingsRepository | None = None
-    """For each owner's /settings lang; without it the alerts are English."""
+    """For each owner's /settings lang; without it and `contacts` the alerts are English."""
+    contacts: ContactRepository | None = None  # each owner's Telegram language_code
     book: PositionBook = field(default_factory=PositionBook)
     _live: dict[int, _Live] = field(default_factory=dict)
     _by_asset: dict[str, dict[int, _Live]] = field(default_factory=dict)
@@ -182,31 +184,27 @@ class PositionGuard:
         if not self._live:
             return 0
         points = self._points(tick, now)
-        alerts: list[OutgoingAlert] = []
+        # Written once the tick knows who is told anything: only those owners' languages
+        # are looked up.
+        pending: list[tuple[int, Callable[[], str], Callable[[str], OutgoingAlert]]] = []
         changed: dict[int, GuardedPosition] = {}
         stamp = now.strftime("%Y%m%dT%H%M%S")
-
-        owners = sorted({live.position.chat_id for live in self._live.values()})
-        languages = await chat_languages(self.chat_settings, owners)
 
         def send(live: _Live, kind: str, write: Callable[[], str], ev: Evaluation) -> None:
             p = live.position
             changed[p.id] = p
             if not p.snoozed(now):
-                with use_language(languages.get(p.chat_id, ENGLISH)):
-                    text = write()
-                alerts.append(
-                    OutgoingAlert(
-                        p.chat_id,
-                        f"pos:{p.id}:{kind}:{stamp}",
-                        text,
-                        priority=Priority.URGENT,  # rings through quiet hours, claimed first
-                        thread=f"pos:{p.id}",  # one position's alerts reply to its first
-                        seen_at=now - timedelta(seconds=ev.data_age_s),
-                    )
+                alert = partial(
+                    OutgoingAlert,
+                    p.chat_id,
+                    f"pos:{p.id}:{kind}:{stamp}",
+                    priority=Priority.URGENT,  # rings through quiet hours, claimed first
+                    thread=f"pos:{p.id}",  # one position's alerts reply to its first
+                    seen_at=now - timedelta(seconds=ev.data_age_s),
                 )
+                pending.append((p.chat_id, write, alert))
 
-        alerts += self._blind(tick, points, now, stamp)
+        pending += self._blind(tick, points, now, stamp)
         for live, reason in self._moves(tick, now):
             ev = self._evaluate(live, points, now)
             state = live.position.state
@@ -263,6 +261,12 @@ class PositionGuard:
                 ev = self._evaluate(live, points, now)
                 if ev is not None:
                     send(live, warning.kind, partial(_squeeze, live.position, ev, warning), ev)
+        owners = sorted({chat_id for chat_id, _write, _alert in pending})
+        languages = await owner_languages(self.chat_settings, self.contacts, owners)
+        alerts = []
+        for chat_id, write, alert in pending:
+            with use_language(languages.get(chat_id, ENGLISH)):
+                alerts.append(alert(write()))
         # Outbox first: a crash between the two then repeats an alert rather than losing it.
         queued = await self.outbox.enqueue(alerts, now)
         await self.repository.save_states(changed.values())
@@ -381,9 +385,9 @@ class PositionGuard:
 
     def _blind(
         self, tick: TickResult, points: dict[Feed, MarketPoint], now: datetime, stamp: str
-    ) -> list[OutgoingAlert]:
+    ) -> list[tuple[int, Callable[[], str], Callable[[str], OutgoingAlert]]]:
         reasons = {str(v): r for v, r in tick.degraded().items()}
-        notices = []
+        notices: list[tuple[int, Callable[[], str], Callable[[str], OutgoingAlert]]] = []
         for asset, lives in self._by_asset.items():
             if (asset, "") in points:
                 self._blind_since.pop(asset, None)
@@ -397,11 +401,15 @@ class PositionGuard:
             for live in lives.values():
                 by_chat[live.position.chat_id].append(live.position.id)
             notices += [
-                OutgoingAlert(
+                (
                     chat_id,
-                    f"pos:blind:{asset}:{chat_id}:{stamp}",
-                    render.blind_notice(asset, reasons, ids),
-                    priority=Priority.URGENT,
+                    partial(render.blind_notice, asset, reasons, ids),
+                    partial(
+                        OutgoingAlert,
+                        chat_id,
+                        f"pos:blind:{asset}:{chat_id}:{stamp}",
+                        priority=Priority.URGENT,
+                    ),
                 )
                 for chat_id, ids in by_chat.items()
             ]

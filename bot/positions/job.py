@@ -38,6 +38,7 @@ async def position_guard(services: Services, wake: asyncio.Event) -> GuardJob:
         clock=services.market.clock,
         blind_after=timedelta(seconds=services.settings.position_blind_seconds),
         chat_settings=services.chat_settings,
+        contacts=services.contacts,
     )
     watch = MarketWatch(services.market)
     guard.atr = watch.atr

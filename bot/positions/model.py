@@ -6,13 +6,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from bot.market.venues.registry import DEFAULT_VENUES
 from bot.risk.models import LiqRequest, MarginMode
+from bot.risk.quote import SUPPORTED_VENUES
 from bot.risk.side import Side
 
 DEFAULT_LEVELS = (Decimal(5), Decimal(2), Decimal(1))  # % from liquidation
 DEFAULT_FUNDING_LEVEL = Decimal("0.0005")  # 0.05 % per 8 h paid by the position
-GUARD_VENUES = ("binance", "bybit", "okx", "hyperliquid")
-RISK_VENUES = ("binance", "bybit", "okx")  # venues whose own formula and tiers bot.risk knows
+GUARD_VENUES = DEFAULT_VENUES
+RISK_VENUES = SUPPORTED_VENUES  # venues whose own formula and tiers bot.risk knows
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,13 +53,6 @@ class PositionClaim:
             size=self.size,
             margin_mode=self.margin_mode,
             cross_balance=self.cross_balance,
-        )
-
-    def describe(self) -> str:
-        venue = f" on {self.venue}" if self.venue else ""
-        return (
-            f"{self.asset} {self.side.value} {self.leverage.normalize():f}x, "
-            f"{self.size.normalize():f} @ {self.entry.normalize():f}{venue}"
         )
 
 

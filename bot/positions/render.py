@@ -119,7 +119,20 @@ def _footer(position: GuardedPosition) -> str:
 
 
 def title(claim: PositionClaim) -> str:
-    return escape(claim.describe())
+    """'BTC long 10x, 0.2 @ 60000 on binance': numbers as the owner typed them, in the
+    language's decimal sign."""
+    values = {
+        "asset": claim.asset,
+        "side": claim.side.value,
+        "leverage": plain(claim.leverage),
+        "size": plain(claim.size),
+        "entry": plain(claim.entry),
+    }
+    if claim.venue is None:
+        return escape(_("{asset} {side} {leverage}x, {size} @ {entry}", **values))
+    return escape(
+        _("{asset} {side} {leverage}x, {size} @ {entry} on {venue}", venue=claim.venue, **values)
+    )
 
 
 def level_alert(position: GuardedPosition, ev: Evaluation, level: Decimal) -> str:

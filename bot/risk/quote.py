@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from bot.i18n import N_, _
 from bot.i18n.numbers import grouped, ungrouped
+from bot.market.models import Venue
 from bot.risk import formulas
 from bot.risk.models import (
     Formula,
@@ -29,7 +30,8 @@ OKX_TAKER = Decimal("0.0005")  # OKX standard (VIP 0) taker fee for swaps
 HUNDRED = Decimal(100)
 ZERO = Decimal(0)
 ONE = Decimal(1)
-SUPPORTED_VENUES = ("binance", "bybit", "okx")
+# The venues whose own liquidation formula and tier tables this package knows.
+SUPPORTED_VENUES = (Venue.BINANCE, Venue.BYBIT, Venue.OKX)
 
 
 def _inverse_contract_size(req: LiqRequest) -> Decimal:
@@ -120,7 +122,7 @@ def quote_liquidation(
     table = None
     if req.venue == "okx" and req.mmr is None:
         table = book.get("okx", req.symbol or "BTCUSDT", tier_date)  # live only; may be None
-    elif req.venue in ("binance", "bybit") and req.mmr is None:
+    elif req.venue in (Venue.BINANCE, Venue.BYBIT) and req.mmr is None:
         symbol = req.symbol or ("BTCUSD" if req.inverse else "BTCUSDT")
         table = book.get(req.venue, symbol, tier_date)
         if table is None:

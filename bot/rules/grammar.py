@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 from bot.chat_input import decimal_point
 from bot.errors import UserError
 from bot.i18n import _
+from bot.market.venues.registry import DEFAULT_VENUES
 from bot.rules.model import (
     ALL_ASSETS,
     BUILT_IN,
@@ -25,7 +26,7 @@ from bot.rules.model import (
     Threshold,
 )
 
-VENUES = ("binance", "bybit", "okx", "hyperliquid")
+VENUES = DEFAULT_VENUES  # a rule names one of the venues polled by default
 USAGE = (
     "/watch <asset|*> <oi|oi$|funding|basis|price|liq|squeeze|overheating> "
     "[5m|15m|1h|4h|24h] [> or <] [value] [on venue]"

@@ -23,9 +23,10 @@ from bot.config import (
     describe_errors,
 )
 from bot.errors import UserError
+from bot.positions.model import GUARD_VENUES
 from bot.risk.funding import quote_funding
 from bot.risk.models import FundingRequest, LiqRequest, MarginMode, RiskInputError
-from bot.risk.quote import quote_liquidation
+from bot.risk.quote import SUPPORTED_VENUES, quote_liquidation
 from bot.risk.side import Side
 from bot.runtime.logging_setup import configure_logging
 
@@ -177,10 +178,11 @@ def _cmd_snapshot(args: argparse.Namespace, settings: Settings) -> int:
     changes or readings)."""
     from datetime import UTC, datetime
 
-    from bot.market.collector import Collector, make_fetchers
+    from bot.market.collector import Collector
     from bot.market.models import Venue
     from bot.market.overview import build_overview
     from bot.market.overview_text import named, render
+    from bot.market.venues.registry import make_fetchers
     from storage.models import MarketSnapshot
     from storage.repositories.snapshots import snapshot_row
 
@@ -342,7 +344,7 @@ def build_parser() -> argparse.ArgumentParser:
     liq.add_argument("--side", choices=["long", "short"], required=True)
     liq.add_argument("--mark", type=_decimal)
     liq.add_argument("--mmr", type=_decimal, help="maintenance margin rate as a fraction: 0.005")
-    liq.add_argument("--venue", choices=["binance", "bybit", "okx"])
+    liq.add_argument("--venue", choices=[str(v) for v in SUPPORTED_VENUES])
     liq.add_argument("--symbol")
     liq.add_argument("--size", type=_decimal, help="base coin (linear) or contracts (inverse)")
     liq.add_argument("--inverse", action="store_true")
@@ -381,7 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--entry", type=_decimal, required=True)
     check.add_argument("--leverage", type=_decimal, required=True)
     check.add_argument("--size", type=_decimal, default=Decimal(1), help="base coin")
-    check.add_argument("--venue", choices=["binance", "bybit", "okx", "hyperliquid"])
+    check.add_argument("--venue", choices=[str(v) for v in GUARD_VENUES])
     check.add_argument("--mark", type=_decimal, help="defaults to the entry")
     check.add_argument("--cross-balance", type=_decimal, help="cross margin wallet balance")
     check.add_argument("--funding-rate", type=_decimal, help="live rate per interval: 0.0001")

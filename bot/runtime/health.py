@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import text
 
 from bot.runtime.supervisor import Supervisor
-from bot.usecases.market_data import FRESH
 from storage.db import UNAVAILABLE, SessionFactory
 from storage.repositories.snapshots import SnapshotRepository
 
@@ -29,6 +28,9 @@ class HealthCheck:
     venues: list[str]
     is_leader: Callable[[], bool]
     clock: Callable[[], datetime]
+    # The replies' rule (MarketService.venue_fresh): a venue whose rows are young but whose
+    # polls fail is not fresh, as no reply would use its numbers.
+    fresh: Callable[[str, datetime | None], bool]
     tasks: Callable[[], Supervisor] = Supervisor
 
     async def report(self) -> tuple[int, dict[str, Any]]:
@@ -44,7 +46,8 @@ class HealthCheck:
         for venue in self.venues:
             last = latest.get(venue)
             age = (now - last).total_seconds() if last is not None else None
-            venues[venue] = {"age_s": None if age is None else round(age), "fresh": _fresh(age)}
+            fresh = self.fresh(venue, last)
+            venues[venue] = {"age_s": None if age is None else round(age), "fresh": fresh}
         stale = [v for v, state in venues.items() if not state["fresh"]]
         supervisor = self.tasks()
         tasks = _tasks(supervisor)
@@ -64,7 +67,3 @@ def _tasks(supervisor: Supervisor) -> dict[str, dict[str, Any]]:
         age = None if last is None else round((now - last).total_seconds(), 1)
         report[name] = {"up": state.up, "restarts": state.restarts, "last_success_age_s": age}
     return report
-
-
-def _fresh(age: float | None) -> bool:
-    return age is not None and age <= FRESH.total_seconds()

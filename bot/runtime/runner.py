@@ -22,10 +22,9 @@ from bot.charts.service import PictureService
 from bot.config import RunMode, Settings
 from bot.delivery.channels import resolve_channels
 from bot.delivery.sender import Sender
-from bot.market.collector import Collector, make_fetchers, poll_deadline
+from bot.market.collector import Collector, poll_deadline
 from bot.market.models import Venue
-from bot.market.okx import OkxFetcher
-from bot.market.tier_refresh import bybit_symbols, bybit_tiers, okx_tiers
+from bot.market.venues.registry import make_fetchers
 from bot.positions.job import position_guard
 from bot.positions.service import PositionService
 from bot.rules.matcher import Matcher
@@ -115,6 +114,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             list(settings.venues),
             is_leader=lambda: services.leading,
             clock=market.clock,
+            fresh=market.venue_fresh,
             tasks=lambda: services.tasks,
         )
         services = Services(
@@ -329,24 +329,21 @@ async def background(
             on_tick=services.metrics.observe_tick,
             full_resolution=timedelta(days=settings.snapshot_full_resolution_days),
         )
-        by_venue = {f.venue: f for f in market.collector.fetchers}
-        bybit, okx = by_venue.get(Venue.BYBIT), by_venue.get(Venue.OKX)
-        if bybit is not None or okx is not None:
+        tiered = [venue for venue in market.collector.fetchers if venue.has.tiers]
+        if tiered:
             assets = [asset.upper() for asset in settings.symbols]
 
             async def refresh_tiers() -> None:
                 tables = []
-                if bybit is not None:
-                    tables += await bybit_tiers(bybit.client, bybit_symbols(assets))
-                if isinstance(okx, OkxFetcher):
-                    tables += await okx_tiers(okx, assets)
+                for venue in tiered:
+                    tables += await venue.tiers(assets)
                 services.tiers = services.tiers.with_live(tables)
                 log.info("tier tables refreshed: %d", len(tables))
 
             day = timedelta(hours=24).total_seconds()
             tasks.every("tiers", day, refresh_tiers, stop, timeout=TIER_REFRESH_TIMEOUT_S)
         if settings.liquidation_streams:
-            for consumer in market.streams(settings.endpoints):
+            for consumer in market.streams():
                 tasks.spawn(
                     f"stream_{consumer.venue}_{consumer.stream.name}",
                     functools.partial(consumer.run, stop),

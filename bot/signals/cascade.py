@@ -237,6 +237,13 @@ def _lagged_runs(
         sides |= {r.long for r in found}
 
 
+def flow_texts(volume_ratio: float | None, who: str, liquidated: float | None) -> tuple[str, str]:
+    """The volume and liquidation clauses of a price-run sentence (empty when unknown)."""
+    volume = f" on {volume_ratio:.0f}x volume" if volume_ratio is not None else ""
+    forced = f", {who} liquidated ${liquidated / 1e6:,.1f}M" if liquidated else ""
+    return volume, forced
+
+
 def early(
     asset: str,
     series: Sequence[Point],
@@ -281,8 +288,7 @@ def early(
         numbers[f"{who} liquidated USD"] = liquidated
         checks.append(5)
     severity = Severity.HIGH if abs(run.move_pct) >= 3 * run.need_pct else Severity.MODERATE
-    volume = f" on {run.volume_ratio:.0f}x volume" if run.volume_ratio is not None else ""
-    forced = f", {who} liquidated ${liquidated / 1e6:,.1f}M" if liquidated else ""
+    volume, forced = flow_texts(run.volume_ratio, who, liquidated)
     summary = (
         f"{asset} likely {'long' if run.long else 'short'} squeeze starting: price "
         f"{run.move_pct:+.1f}% in {minutes:.0f} min{volume}, OI {run.oi_pct:+.1f}%{forced}; "

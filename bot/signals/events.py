@@ -21,6 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
+from bot.signals.cascade import flow_texts
 from bot.signals.kinds import Severity, Stage, WarningKind
 from bot.signals.series import Point
 from bot.signals.tracker import WarningTracker
@@ -94,6 +95,29 @@ def _summary(event: _Event, now: datetime) -> EventSummary:
         oi_usd=_diff(last.oi_usd, before.oi_usd) if last and before else None,
         liq_long_usd=sum(liq_long) if liq_long else None,
         liq_short_usd=sum(liq_short) if liq_short else None,
+    )
+
+
+def _escalated_text(warning: Warning, was: Severity, now: Severity) -> str:
+    """The escalation as its own sentence with the reading's current numbers: from the onset
+    while only price and flow speak (an early reading), from the OI peak once OI does."""
+    n = warning.numbers
+    side, who = (
+        ("long", "longs") if warning.kind == WarningKind.LONG_SQUEEZE else ("short", "shorts")
+    )
+    head = f"{warning.asset} {side} squeeze intensifying ({was} → {now}): "
+    if "price from onset pct" in n:
+        volume, forced = flow_texts(n.get("volume x usual"), who, n.get(f"{who} liquidated USD"))
+        return (
+            f"{head}price {n['price from onset pct']:+.1f}% in "
+            f"{n['minutes since onset']:.0f} min{volume}, "
+            f"OI {n['OI (contracts) from onset pct']:+.1f}%{forced}; "
+            f"more {who} are being forced out"
+        )
+    move = abs(n["price from OI peak pct"])
+    return (
+        f"{head}OI {n['OI (contracts) from peak pct']:+.1f}% from its peak while price "
+        f"{'fell' if side == 'long' else 'rose'} {move:.1f}%; more {who} are being force-closed"
     )
 
 
@@ -206,7 +230,7 @@ class CascadeTracker:
             return replace(
                 event.last,
                 stage=Stage.ESCALATED,
-                summary=f"{warning.summary} (up from {was})",
+                summary=_escalated_text(warning, was, severity),
                 escalated_from=was,
             )
         return None

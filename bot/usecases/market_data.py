@@ -15,18 +15,12 @@ from typing import Any, NamedTuple
 from bot.alerts.observations import AssetData
 from bot.errors import UserError
 from bot.i18n import N_, _
-from bot.market.binance import BinanceFetcher
-from bot.market.collector import Collector, MarketEndpoints
+from bot.i18n.dates import since_time
+from bot.market.collector import Collector
 from bot.market.history import backfill_venue
-from bot.market.klines import KlineBook, KlineMinute, binance_kline_stream
-from bot.market.liquidations import (
-    LiquidationAggregator,
-    binance_stream,
-    bybit_stream,
-    okx_stream,
-)
-from bot.market.models import LiquidationEvent, TickResult, Venue, VenueResult
-from bot.market.okx import OkxFetcher
+from bot.market.klines import KlineBook, KlineMinute
+from bot.market.liquidations import LiquidationAggregator
+from bot.market.models import LiquidationEvent, TickResult, VenueResult
 from bot.market.overview import AssetOverview, build_overview
 from bot.market.overview_text import age_text, named
 from bot.market.streams import StreamConsumer
@@ -88,7 +82,7 @@ class VenueHealth:
         """'since 06:31 UTC (server error 500)'."""
         if self.failing_since is None:
             return f"({self.last_error})"
-        since = clock_time(self.failing_since, now)
+        since = since_time(self.failing_since, now)
         return _("since {time} ({reason})", time=since, reason=self.last_error)
 
 
@@ -97,11 +91,20 @@ class Current(NamedTuple):
     left_out: dict[str, str]  # venue -> why not, and since when: "since 06:31 UTC (timeout)"
 
 
-def clock_time(moment: datetime, now: datetime) -> str:
-    """'06:31 UTC', with the date when that may be another day."""
-    if now - moment < timedelta(hours=20):
-        return f"{moment:%H:%M} UTC"
-    return f"{moment:%d %b %H:%M} UTC"
+def _left_out(
+    health: VenueHealth | None, ts: datetime, now: datetime, asset: str | None = None
+) -> str | None:
+    """Why a venue's row stamped `ts` may not be used, or None when it may. `health` is what
+    this replica's polls saw of the venue (None when it does not poll); `asset`, when given,
+    must be in the venue's last good answer."""
+    if health is not None and health.failing_since is not None:
+        return health.problem(now)
+    if health is not None and asset is not None and asset not in health.assets:
+        since = since_time(ts, now)
+        return _("(no {asset} in its answers since {time})", asset=asset, time=since)
+    if now - ts > FRESH:
+        return _("(last data {age} old)", age=age_text((now - ts).total_seconds()))
+    return None
 
 
 @dataclass
@@ -246,7 +249,7 @@ class MarketService:
             _(
                 "No venue has sent data for {asset} since {time}.",
                 asset=asset,
-                time=clock_time(self.started, now),
+                time=since_time(self.started, now),
             )
         )
 
@@ -275,46 +278,31 @@ class MarketService:
         usable, left_out = [], {}
         polled = self._polled(now)
         for row in rows:
-            health = polled.get(row.venue)
-            if health is not None and health.failing_since is not None:
-                left_out[row.venue] = health.problem(now)
-            elif health is not None and asset not in health.assets:
-                since = clock_time(row.ts, now)
-                left_out[row.venue] = _(
-                    "(no {asset} in its answers since {time})", asset=asset, time=since
-                )
-            elif now - row.ts > FRESH:
-                age = age_text((now - row.ts).total_seconds())
-                left_out[row.venue] = _("(last data {age} old)", age=age)
-            else:
+            reason = _left_out(polled.get(row.venue), row.ts, now, asset)
+            if reason is None:
                 usable.append(row)
+            else:
+                left_out[row.venue] = reason
         return Current(usable, left_out)
 
-    def streams(self, endpoints: MarketEndpoints) -> list[StreamConsumer[Any]]:
+    def venue_fresh(self, venue: str, newest: datetime | None) -> bool:
+        """The rule of `current` for a venue as a whole (/healthz): its newest row is younger
+        than FRESH and, while this replica polls, its last poll answered."""
+        if newest is None:
+            return False
+        now = self.clock()
+        return _left_out(self._polled(now).get(venue), newest, now) is None
+
+    def streams(self) -> list[StreamConsumer[Any]]:
         """One liquidation stream per polled venue that has one (a venue the operator left out
-        of OIWATCH_VENUES is not listened to either), and Binance's klines when it is polled."""
-        symbols = sorted(f"{asset}USDT" for asset in self.known_assets)
-        fetchers = self.collector.fetchers if self.collector is not None else []
+        of OIWATCH_VENUES is not listened to either), and klines where a polled venue has them."""
+        venues = self.collector.fetchers if self.collector is not None else []
         consumers: list[StreamConsumer[Any]] = []
-        for fetcher in fetchers:
-            if fetcher.venue is Venue.BINANCE:
-                consumers.append(
-                    StreamConsumer(binance_stream(), endpoints.binance_ws, self.record_liquidation)
-                )
-                if isinstance(fetcher, BinanceFetcher):
-                    klines = binance_kline_stream(fetcher, lambda: self.known_assets)
-                    consumers.append(
-                        StreamConsumer(klines, endpoints.binance_kline_ws, self.record_kline)
-                    )
-            elif fetcher.venue is Venue.BYBIT:
-                consumers.append(
-                    StreamConsumer(
-                        bybit_stream(symbols), endpoints.bybit_ws, self.record_liquidation
-                    )
-                )
-            elif isinstance(fetcher, OkxFetcher):
-                # OKX frames are in contracts: the polled instruments know their size.
-                consumers.append(
-                    StreamConsumer(okx_stream(fetcher), endpoints.okx_ws, self.record_liquidation)
-                )
+        for venue in venues:
+            if venue.has.liquidations:
+                feed = venue.liquidations(sorted(self.known_assets))
+                consumers.append(StreamConsumer(feed.stream, feed.url, self.record_liquidation))
+            if venue.has.klines:
+                klines = venue.klines(lambda: self.known_assets)
+                consumers.append(StreamConsumer(klines.stream, klines.url, self.record_kline))
         return consumers

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
 from storage.db import SessionFactory
 from storage.models import Chat, User
@@ -130,6 +131,19 @@ class ContactRepository:
     async def get_chat(self, chat_id: int) -> Chat | None:
         async with self._sessions() as session:
             return await session.get(Chat, chat_id)
+
+    async def language_codes(self, user_ids: Iterable[int]) -> dict[int, str]:
+        """Telegram's language_code of each user who sent one (the rest are left out)."""
+        wanted = list(user_ids)
+        found: dict[int, str] = {}
+        async with self._sessions() as session:
+            for start in range(0, len(wanted), 500):
+                query = select(User.id, User.language_code).where(
+                    User.id.in_(wanted[start : start + 500]),  # type: ignore[attr-defined]
+                    User.language_code.is_not(None),  # type: ignore[union-attr]
+                )
+                found.update((user_id, code) for user_id, code in (await session.execute(query)))
+        return found
 
 
 def _upsert(

@@ -104,8 +104,9 @@ async def test_a_crash_with_long_liquidations_is_one_thread_from_early_to_over(
                 "<b>Confirmed</b> · <b>BTC long squeeze in progress: OI -4.1% from"
                 in confirmed.text
             )
-            assert "<b>Escalated to extreme</b> · <b>BTC long squeeze in progress: OI -11.0%" in (
-                escalated.text
+            assert (
+                "<b>Escalated to extreme</b> · <b>BTC long squeeze intensifying (high → extreme): "
+                "OI -11.0% from its peak" in escalated.text
             )
 
             # The market back where it was: no cascade reading, and after QUIET_S the summary.

@@ -9,19 +9,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.market.binance import BinanceFetcher
-from bot.market.collector import Collector, MarketEndpoints, make_fetchers
-from bot.market.klines import KlineBook, KlineMinute, binance_kline_stream
-from bot.market.liquidations import (
-    OKX_SUBSCRIBE,
-    LiquidationAggregator,
-    binance_stream,
-    bybit_stream,
-    okx_stream,
-)
+from bot.market.collector import Collector
+from bot.market.klines import KlineBook, KlineMinute
+from bot.market.liquidations import LiquidationAggregator
 from bot.market.models import LiquidationEvent, Venue
-from bot.market.okx import OkxFetcher
 from bot.market.streams import StreamConsumer
+from bot.market.venues.binance import BinanceFetcher, binance_kline_stream, binance_stream
+from bot.market.venues.bybit import bybit_stream
+from bot.market.venues.okx import OKX_SUBSCRIBE, OkxFetcher, okx_stream
+from bot.market.venues.registry import MarketEndpoints, make_fetchers
 from bot.risk.side import Side
 from bot.usecases.market_data import MarketService
 from storage.db import make_engine, make_session_factory
@@ -169,7 +165,7 @@ async def test_only_polled_venues_are_streamed(venues: list[Venue], streamed: li
     engine = make_engine("sqlite+aiosqlite://")  # never queried: streams() reads no history
     try:
         market = MarketService(SnapshotRepository(make_session_factory(engine)), collector, {"BTC"})
-        consumers = market.streams(MarketEndpoints())
+        consumers = market.streams()
         assert [f"{c.venue} {c.stream.name}" for c in consumers] == streamed
     finally:
         await collector.aclose()

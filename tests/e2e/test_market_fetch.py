@@ -11,9 +11,10 @@ from decimal import Decimal as D
 
 import pytest
 
-from bot.market.collector import DEFAULT_VENUES, Collector, make_fetchers
+from bot.market.collector import Collector
 from bot.market.http import CircuitBreaker, RetryPolicy
 from bot.market.models import Venue, VenueResult
+from bot.market.venues.registry import DEFAULT_VENUES, make_fetchers
 from tests.fakes.exchange import FakeExchange
 
 FAST = RetryPolicy(attempts=3, base_delay_s=0.01, max_delay_s=0.05)

@@ -56,3 +56,40 @@ async def test_each_chat_gets_its_alert_and_digest_in_its_language(engine: Async
         "🔔 <b>BTC funding &gt; 0.03% on bybit</b> crossed (#3)",
         "now +0.0800% per 8h vs +0.0300% per 8h · bybit · data 0s old",
     ]
+
+
+async def test_a_broadcast_channel_posts_in_the_language_its_admin_set(
+    engine: AsyncEngine,
+) -> None:
+    sessions = make_session_factory(engine)
+    market = await crash_with_funding_spike(sessions)
+    settings = ChatSettingsRepository(sessions)
+    await settings.save(ChatSettings(chat_id=-1001501, language="ru"))
+    outbox = OutboxRepository(sessions)
+    pipeline = AlertPipeline(
+        market,
+        WatchService(RuleRepository(sessions), Matcher(), cap=50),
+        outbox,
+        asyncio.Event(),
+        clock=lambda: NOW,
+        chat_settings=settings,
+        channels={"*": -1001500, "BTC": -1001501},
+    )
+    await pipeline.after_poll()
+    [english] = await outbox.messages(-1001500)
+    [russian] = await outbox.messages(-1001501)
+    # The channel nobody set a language for gets the engine's English sentence.
+    assert english.text.split("\n") == [
+        "🚨 <b>BTC long squeeze in progress: OI -12.6% from its peak while price fell 10.0%; "
+        "longs are being force-closed</b>",
+        "<i>OI (contracts) from peak pct -12.57, price from OI peak pct -9.95, minutes since OI "
+        "peak 110, funding 8h pct +0.05; window 1h; checks: 1 price regime, 2 OI contracts vs "
+        "notional, 4 funding; data 0s old</i>",
+    ]
+    assert russian.text.split("\n") == [
+        f"🚨 <b>BTC: идёт лонг-сквиз: открытый интерес -12,6{NB}% от пика, цена упала на "
+        f"10,0{NB}%; лонги закрывают принудительно</b>",
+        "<i>ОИ (контракты) от пика % -12,57, цена от пика ОИ % -9,95, минут с пика ОИ 110, "
+        "фандинг 8 ч % +0,05; окно 1h; проверки: 1 режим цены, 2 ОИ в контрактах и в "
+        "долларах, 4 фандинг; возраст данных 0 мин</i>",
+    ]

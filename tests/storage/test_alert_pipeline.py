@@ -268,8 +268,9 @@ async def test_a_cascade_is_one_thread_and_a_failed_tick_announces_its_stage_aga
     assert "<b>Confirmed</b> · <b>BTC long squeeze in progress: OI -3.0% from its peak" in (
         confirmed.text
     )
-    assert "<b>Escalated to extreme</b> · <b>BTC long squeeze in progress: OI -10.0%" in (
-        escalated.text
+    assert (
+        "<b>Escalated to extreme</b> · <b>BTC long squeeze intensifying (high → extreme): "
+        "OI -10.0% from its peak" in escalated.text
     )
     for reply in (confirmed, escalated):
         assert (reply.thread, reply.silent) == (early.thread, True)

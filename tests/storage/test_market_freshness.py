@@ -16,6 +16,7 @@ from bot.market.collector import Collector
 from bot.market.models import Snapshot, TickResult, Venue, VenueResult
 from bot.market.overview_text import render
 from bot.rules.matcher import Matcher
+from bot.runtime.health import HealthCheck
 from bot.usecases.market_data import DataUnavailable, MarketService
 from bot.usecases.watches import WatchService
 from storage.db import make_session_factory
@@ -108,6 +109,34 @@ async def test_a_failing_venue_leaves_the_rows_and_the_total_at_once(
     await market.take(answer(Venue.OKX, snap(Venue.OKX, clock.now)))
     recovered = await market.current("BTC")
     assert (sorted(r.venue for r in recovered.rows), recovered.left_out) == (["binance", "okx"], {})
+
+
+async def test_healthz_calls_a_venue_stale_when_replies_leave_it_out(
+    engine: AsyncEngine, market: MarketService, clock: Clock
+) -> None:
+    """OKX's row is a minute old but its last poll failed: no reply uses it, so /healthz does not
+    call it fresh either; once it answers again, it is."""
+    health = HealthCheck(
+        make_session_factory(engine),
+        market.snapshots,
+        ["binance", "okx"],
+        is_leader=lambda: True,
+        clock=clock,
+        fresh=market.venue_fresh,
+    )
+    await market.take(answer(Venue.BINANCE, snap(Venue.BINANCE, NOW)))
+    await market.take(answer(Venue.OKX, snap(Venue.OKX, NOW)))
+    clock.now = NOW + timedelta(seconds=60)
+    await market.take(answer(Venue.OKX, failure="server error 500"))
+    status, body = await health.report()
+    assert (status, body["status"], body["venues"]) == (
+        200,
+        "degraded",
+        {"binance": {"age_s": 60, "fresh": True}, "okx": {"age_s": 60, "fresh": False}},
+    )
+    await market.take(answer(Venue.OKX, snap(Venue.OKX, clock.now)))
+    status, body = await health.report()
+    assert (body["status"], body["venues"]["okx"]) == ("ok", {"age_s": 0, "fresh": True})
 
 
 async def test_a_replica_that_stopped_polling_goes_by_the_rows(

@@ -23,6 +23,7 @@ from bot.usecases.market_data import MarketService
 from storage.db import make_session_factory
 from storage.models import ChatSettings
 from storage.repositories.chat_settings import ChatSettingsRepository
+from storage.repositories.contacts import ContactRepository, UserSeen
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.positions import PositionCapReached, PositionRepository
 from storage.repositories.snapshots import SnapshotRepository
@@ -270,4 +271,38 @@ async def test_an_owner_with_settings_lang_gets_guard_alerts_in_that_language(
         "🚨 <b>BTC long: 5,00\u00a0% до ликвидации</b> (ниже вашего уровня 5 %)\n"
         "Ликвидация 54\u00a0216,87: до неё <b>5,00\u00a0%</b>\n"
         "Марк-цена 57\u00a0070,00 на binance"
+    )
+
+
+async def test_an_owner_without_settings_lang_gets_guard_alerts_in_telegrams_language(
+    engine: AsyncEngine,
+) -> None:
+    clock = Clock()
+    snapshots, _market, service, outbox = await _setup(engine, clock)
+    contacts = ContactRepository(make_session_factory(engine))
+    await contacts.record(UserSeen(USER, language_code="es-ES"), None, NOW)
+    await contacts.flush()
+    await snapshots.save([snap(Venue.BINANCE, NOW, 60000, 90000)])
+    await service.add(USER, CLAIM, NOW)
+    guard = replace(_guard(service, outbox, clock), contacts=contacts)
+    await guard.load()
+    clock.now = NOW + timedelta(minutes=1)
+    await guard.after_poll(tick(clock.now, "57070"))
+    [alert] = await outbox.messages(USER)
+    # es-ES is Spanish; the title is localized too (es decimal comma, "en binance").
+    assert alert.text.split("\n")[:2] == [
+        "🚨 <b>BTC long: a 5,00\u00a0% de la liquidación</b> (por debajo de tu nivel de 5 %)",
+        "Liquidación 54.216,87: a <b>5,00\u00a0%</b>",
+    ]
+    assert alert.text.endswith(
+        "#1 BTC long 10x, 0,2 @ 60000 en binance · /pos lista tus posiciones"
+    )
+    for seconds in (90, 120, 150, 180):  # then the venue goes quiet: the blind notice too
+        clock.now = NOW + timedelta(seconds=seconds)
+        await guard.after_poll(tick(clock.now, None))
+    blind = (await outbox.messages(USER))[-1]
+    assert blind.text == (
+        "🙈 <b>Vigilancia ciega en BTC</b>: ningún exchange responde desde hace un minuto: "
+        "binance (timeout). Las posiciones #1 no se revisan hasta que vuelvan los datos; nada "
+        "se avisa con cifras viejas."
     )

@@ -118,8 +118,9 @@ def test_a_russian_chat_reads_the_whole_event_in_russian() -> None:
         "цена упала на 6,0\u00a0%; лонги закрывают принудительно</b>"
     )
     assert escalated.split("\n")[0] == (
-        "🚨 <b>Усилилось до высокого</b> · <b>BTC: идёт лонг-сквиз: открытый интерес -7,5\u00a0% "
-        "от пика, цена упала на 6,0\u00a0%; лонги закрывают принудительно (было: умеренный)</b>"
+        "🚨 <b>Усилилось до высокого</b> · <b>BTC: лонг-сквиз усиливается (умеренный → высокий): "
+        "открытый интерес -7,5\u00a0% от пика, цена упала на 6,0\u00a0%; принудительно "
+        "закрывают всё больше лонгов</b>"
     )
     assert over == (
         "✅ <b>Завершилось</b> · <b>BTC: лонг-сквиз закончился через 60 мин; цена -5,0\u00a0% с "
@@ -144,8 +145,10 @@ def test_a_spanish_chat_reads_the_whole_event_in_spanish() -> None:
         "desde su máximo mientras el precio cayó 6,0\u00a0%; los longs se cierran por "
         "liquidación</b>"
     )
-    assert escalated.split("\n")[0].endswith(
-        "los longs se cierran por liquidación (antes: moderado)</b>"
+    assert escalated.split("\n")[0] == (
+        "🚨 <b>Escaló a alto</b> · <b>BTC: el long squeeze se intensifica (moderado → alto): "
+        "interés abierto -7,5\u00a0% desde su máximo mientras el precio cayó 6,0\u00a0%; cada "
+        "vez más longs se cierran por liquidación</b>"
     )
     assert over.split("\n")[0] == (
         "✅ <b>Terminado</b> · <b>BTC: el long squeeze terminó tras 60 min; precio -5,0\u00a0% "
@@ -187,4 +190,31 @@ def test_other_warnings_take_their_own_numbers() -> None:
     with use_language(BY_CODE["zh"]):
         assert summary_text(replace(overheating, kind=WarningKind.CROWDING_SHORT)) == (
             "ETH 空头拥挤：4 小时持仓量 +8.0%，资金费率每 8 小时 -0.0125%，远离常态；有空头挤压风险"
+        )
+
+
+def test_an_early_reading_that_escalates_tells_its_own_numbers() -> None:
+    """Price keeps falling before OI has confirmed: the escalation is the early reading's own
+    sentence with the new numbers, not the first message repeated."""
+    tracker = CascadeTracker()
+    deeper = replace(
+        EARLY,
+        severity=Severity.HIGH,
+        ts=T0 + 3 * BAR,
+        numbers=EARLY.numbers
+        | {"price from onset pct": -6.2, "OI (contracts) from onset pct": -2.4}
+        | {"minutes since onset": 15.0, "volume x usual": 7.6},
+    )
+    tracker.update("BTC", [EARLY], T0 + 2 * BAR)
+    [escalated] = tracker.update("BTC", [deeper], T0 + 3 * BAR)
+    assert (escalated.stage, escalated.escalated_from) == (Stage.ESCALATED, Severity.MODERATE)
+    assert escalated.summary == (
+        "BTC long squeeze intensifying (moderate → high): price -6.2% in 15 min on 8x volume, "
+        "OI -2.4%, longs liquidated $12.5M; more longs are being forced out"
+    )
+    with use_language(BY_CODE["ru"]):
+        assert summary_text(escalated) == (
+            "BTC: лонг-сквиз усиливается (умеренный → высокий): цена -6,2\u00a0% за 15 мин на "
+            "объёме ×8 к обычному, ОИ -2,4\u00a0%, ликвидировано лонгов на $12,5M; "
+            "ликвидациями выбивает всё больше лонгов"
         )

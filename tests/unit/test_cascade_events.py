@@ -12,6 +12,9 @@ from bot.signals.series import BAR, Point
 from bot.signals.warning import Warning
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+EARLY_NUMBERS = {"price from onset pct": -3.0, "OI (contracts) from onset pct": 0.0}
+EARLY_NUMBERS |= {"minutes since onset": 5.0, "volume x usual": 4.2}
+CONFIRMED_NUMBERS = {"OI (contracts) from peak pct": -7.5, "price from OI peak pct": -6.0}
 
 
 def squeeze(
@@ -24,7 +27,7 @@ def squeeze(
         "15m",
         T0 + BAR * i,
         "BTC long squeeze",
-        {},
+        dict(EARLY_NUMBERS if stage is Stage.EARLY else CONFIRMED_NUMBERS),
         (1,),
         0.0,
         stage=stage,
@@ -58,12 +61,14 @@ def test_early_confirmed_escalated_over_with_one_onset_and_a_summary() -> None:
         6: [squeeze(6, Stage.CONFIRMED, "high")],
     }
     told: list[tuple[int, Stage | None, str]] = []
+    texts: dict[Stage | None, str] = {}
     last: Warning | None = None
     for i in range(len(prices)):
         for warning in tracker.update(
             "BTC", feed.get(i, []), T0 + BAR * i, point(i, prices[i], ois[i], liq_long=1e6)
         ):
             told.append((i, warning.stage, warning.severity))
+            texts[warning.stage] = warning.summary
             assert warning.event_start == T0 + BAR * 1  # the first stage's onset, always
             last = warning
     # 30 min without a reading after bar 6 -> over at bar 13.
@@ -73,6 +78,11 @@ def test_early_confirmed_escalated_over_with_one_onset_and_a_summary() -> None:
         (5, Stage.ESCALATED, "high"),
         (13, Stage.OVER, "high"),
     ]
+    # The escalation is its own sentence with the reading's numbers, not the earlier stage's.
+    assert texts[Stage.ESCALATED] == (
+        "BTC long squeeze intensifying (moderate → high): OI -7.5% from its peak while price "
+        "fell 6.0%; more longs are being force-closed"
+    )
     assert last is not None and last.kind == "long_squeeze"
     numbers = last.numbers
     assert numbers["duration min"] == 60  # onset bar 1 to bar 13

@@ -11,14 +11,11 @@ from typing import Any, cast
 
 import pytest
 
-from bot.market.bybit import BybitFetcher
-from bot.market.history import backfill_venue
-from bot.market.history.bybit import bybit_snapshots
-from bot.market.history.common import Funding, Market
-from bot.market.history.okx import okx_snapshots
+from bot.market.history import Funding, Market, backfill_venue
 from bot.market.http import VenueClient, VenueError
 from bot.market.models import Venue
-from bot.market.okx import OkxFetcher
+from bot.market.venues.bybit import BybitFetcher, bybit_snapshots
+from bot.market.venues.okx import OkxFetcher, okx_snapshots
 from tests.fakes.exchange import fixture
 
 BYBIT_BTC = Market(Venue.BYBIT, "BTCUSDT", "BTC", D(1))

@@ -1,4 +1,5 @@
-"""The layering in docs/ARCHITECTURE holds: checked on the source, not on good intentions."""
+"""The layering in docs/ARCHITECTURE holds, and a venue lives in one module (docs/venues.md):
+checked on the source, not on good intentions."""
 
 from __future__ import annotations
 
@@ -6,6 +7,10 @@ import ast
 from pathlib import Path
 
 import pytest
+
+from bot.market.models import Venue
+from bot.market.venues.registry import REGISTRY
+from tests.fakes.venues import FAKES
 
 ROOT = Path(__file__).resolve().parents[2]
 PURE_CORE = ("bot/market", "bot/risk", "bot/signals", "bot/rules")
@@ -59,4 +64,68 @@ def test_telegram_stays_in_handlers_app_and_delivery() -> None:
         and (rel := str(p.relative_to(ROOT))) not in TELEGRAM_IN_CORE
         and not rel.startswith("bot/delivery/")
     ]
+    assert offenders == []
+
+
+# -- venues: one module each (docs/venues.md) ------------------------------------------------
+
+VENUE_MODULES = {str(venue) for venue in Venue}
+VENUES_PACKAGE = "bot.market.venues"
+OUTSIDE_THE_VENUES = ("bot", "handlers", "storage")
+
+
+def _concrete_venue_imports(path: Path) -> set[str]:
+    """The venue modules (bot/market/venues/<venue>.py) that `path` names."""
+    named: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            modules = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            modules = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for module in modules:
+            parent, _, leaf = module.rpartition(".")
+            if parent == VENUES_PACKAGE and leaf in VENUE_MODULES:
+                named.add(leaf)
+    return named
+
+
+def test_no_module_outside_the_venues_package_names_a_venue_module() -> None:
+    """Everything else goes through the protocol (base) and the registry, so adding a venue
+    touches no caller and no caller picks a venue by its class."""
+    offenders = {
+        rel: sorted(named)
+        for folder in OUTSIDE_THE_VENUES
+        for p in _files(folder)
+        if not (rel := str(p.relative_to(ROOT))).startswith("bot/market/venues/")
+        and (named := _concrete_venue_imports(p))
+    }
+    assert offenders == {}
+
+
+def test_every_venue_has_a_module_a_registry_entry_and_a_fake() -> None:
+    assert sorted(p.stem for p in (ROOT / "bot/market/venues").glob("*.py")) == sorted(
+        VENUE_MODULES | {"__init__", "base", "registry"}
+    )
+    assert sorted(p.stem for p in (ROOT / "tests/fakes/venues").glob("*.py")) == sorted(
+        VENUE_MODULES | {"__init__", "base"}
+    )
+    assert set(REGISTRY) == set(FAKES) == set(Venue)
+
+
+def test_venue_names_are_listed_only_by_the_enum() -> None:
+    """A tuple, list or set of venue names anywhere else goes stale when a venue is added."""
+    offenders = []
+    for folder in OUTSIDE_THE_VENUES:
+        for p in _files(folder):
+            for node in ast.walk(ast.parse(p.read_text(), filename=str(p))):
+                if isinstance(node, ast.Tuple | ast.List | ast.Set):
+                    names = [
+                        e.value
+                        for e in node.elts
+                        if isinstance(e, ast.Constant) and e.value in VENUE_MODULES
+                    ]
+                    if len(names) >= 2:
+                        offenders.append(f"{p.relative_to(ROOT)}:{node.lineno} {names}")
     assert offenders == []

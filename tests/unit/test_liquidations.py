@@ -6,16 +6,11 @@ import json
 from datetime import UTC, datetime
 from decimal import Decimal as D
 
-from bot.market.liquidations import (
-    LiquidationAggregator,
-    bybit_subscriptions,
-    okx_contracts,
-    parse_binance_force_order,
-    parse_bybit_all_liquidation,
-    parse_okx_liquidation_orders,
-)
+from bot.market.liquidations import LiquidationAggregator
 from bot.market.models import Venue
-from bot.market.okx import parse_instruments
+from bot.market.venues.binance import parse_binance_force_order
+from bot.market.venues.bybit import bybit_subscriptions, parse_bybit_all_liquidation
+from bot.market.venues.okx import okx_contracts, parse_instruments, parse_okx_liquidation_orders
 from bot.risk.side import Side
 from tests.fakes.exchange import FIXTURES, fixture
 

@@ -7,9 +7,9 @@ from decimal import Decimal as D
 
 import pytest
 
-from bot.market import binance, bybit, hyperliquid, okx
 from bot.market.http import VenueError
 from bot.market.values import BadPayload, optional_decimal, unscale
+from bot.market.venues import binance, bybit, hyperliquid, okx
 from tests.fakes.exchange import fixture
 
 NOW = datetime(2026, 11, 24, tzinfo=UTC)

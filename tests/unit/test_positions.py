@@ -163,7 +163,7 @@ def test_a_russian_owner_reads_the_add_reply_and_a_level_alert_in_russian() -> N
         "данных 3 с",
     ]
     assert reply.split("\n") == [
-        "🛡 <b>Охраняю #7: BTC long 10x, 0.2 @ 60000 on binance</b>",
+        "🛡 <b>Охраняю #7: BTC long 10x, 0,2 @ 60000 на binance</b>",
         *body,
         "Оповещу на 5/2/1 % до ликвидации, по разу (снова — после восстановления), и когда "
         f"фандинг против вас превысит 0,050{nb}% за 8 ч. Оповещения приходят и в тихие часы.",
@@ -174,5 +174,5 @@ def test_a_russian_owner_reads_the_add_reply_and_a_level_alert_in_russian() -> N
     assert alert.split("\n") == [
         f"🚨 <b>BTC long: 4,88{nb}% до ликвидации</b> (ниже вашего уровня 5 %)",
         *body,
-        "#7 BTC long 10x, 0.2 @ 60000 on binance · /pos — список ваших позиций",
+        "#7 BTC long 10x, 0,2 @ 60000 на binance · /pos — список ваших позиций",
     ]

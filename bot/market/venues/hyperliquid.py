@@ -14,8 +14,10 @@ from typing import Any
 from bot.market.http import VenueClient, VenueError
 from bot.market.models import Snapshot, Venue
 from bot.market.values import BadPayload, decimal, optional_decimal, positive, unscale
+from bot.market.venues.base import Has, Lacks
 
 DEFAULT_URL = "https://api.hyperliquid.xyz"
+HAS = Has()  # the poll only
 
 
 def check_hyperliquid(status: int, body: Any) -> None:
@@ -61,13 +63,14 @@ def parse_meta_and_ctxs(body: Any, fetched_at: datetime) -> list[Snapshot]:
 
 
 @dataclass
-class HyperliquidFetcher:
+class HyperliquidFetcher(Lacks):
     client: VenueClient
     venue: Venue = Venue.HYPERLIQUID
+    has: Has = HAS
 
     @classmethod
     def create(cls, base_url: str = DEFAULT_URL, **client: Any) -> HyperliquidFetcher:
-        return cls(VenueClient("hyperliquid", base_url, check_hyperliquid, **client))
+        return cls(VenueClient(str(Venue.HYPERLIQUID), base_url, check_hyperliquid, **client))
 
     async def tick(self, assets: frozenset[str] | None) -> tuple[list[Snapshot], list[str]]:
         body = await self.client.post("info", {"type": "metaAndAssetCtxs"})

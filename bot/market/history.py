@@ -1,6 +1,10 @@
-"""What every venue's backfill shares: the markets to load, the settled funding rates, one
-Snapshot per 5-minute OI bar in the live fetchers' units, paging back from now, and skipping
-a symbol the venue will not give."""
+"""Backfill on first start: venues keep some history (Binance OI 30 days, OKX the last 1,440
+bars, Bybit since listing), so the bot's own series need not start empty and readings work from
+the first minute. Each venue's history lands in the units its live fetcher uses.
+
+A venue with `has.history` loads its own (docs/reference/exchanges.md §7); this module holds
+what they share: the markets to load, the settled funding rates, one Snapshot per 5-minute OI
+bar, paging back from now, and skipping a symbol the venue will not give."""
 
 from __future__ import annotations
 
@@ -9,11 +13,14 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.market.http import VenueError
 from bot.market.models import Snapshot, Venue
 from bot.market.values import BadPayload, decimal, from_ms
+
+if TYPE_CHECKING:  # the venues build on this module
+    from bot.market.venues.base import MarketVenue
 
 log = logging.getLogger(__name__)
 
@@ -133,3 +140,17 @@ async def each_market(
             # History is a head start, not a requirement: the live polls build it anyway.
             log.warning("no %s backfill for %s: %s", market.venue, market.symbol, error)
     return snapshots
+
+
+async def backfill_venue(
+    venue: MarketVenue, assets: Iterable[str], hours: int = 24
+) -> list[Snapshot]:
+    """The venue's history of `assets`; nothing for a venue without any, or when the venue
+    fails (the live polls build the series anyway)."""
+    if not venue.has.history:
+        return []
+    try:
+        return await venue.backfill(assets, hours)
+    except HISTORY_ERRORS as error:
+        log.warning("no %s backfill: %s", venue.venue, error)
+        return []

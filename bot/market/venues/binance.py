@@ -1,4 +1,6 @@
-"""Binance USDⓈ-M: premiumIndex + ticker/24hr for all symbols, openInterest per symbol.
+"""Binance USDⓈ-M: premiumIndex + ticker/24hr for all symbols, openInterest per symbol; OI
+history to backfill from, the liquidation stream and 1-minute klines. COIN-M shares the poll
+(bot/market/venues/binance_coinm.py).
 
 OI is the only per-symbol call of any venue (one request per symbol per tick), so the fetcher
 paces it with a token bucket and stops asking when the used weight nears the 2400/min limit
@@ -9,24 +11,40 @@ Contracts are 1 base unit: OI arrives in coin.
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from aiolimiter import AsyncLimiter
 
+from bot.market.history import Funding, Market, bars, each_market, snapshot, timestamp
 from bot.market.http import VenueClient, VenueError
-from bot.market.models import Snapshot, Venue
+from bot.market.klines import KlineMinute
+from bot.market.liquidations import AssetResolver, asset_from_usdt_symbol, liquidation_time
+from bot.market.models import LiquidationEvent, Snapshot, Venue
+from bot.market.streams import VenueStream
 from bot.market.values import BadPayload, decimal, from_ms, optional_decimal, positive, unscale
+from bot.market.venues.base import Feed, Has, Lacks
+from bot.risk.side import Side
+
+log = logging.getLogger(__name__)
 
 DEFAULT_URL = "https://fapi.binance.com"
-COINM_URL = "https://dapi.binance.com"
 WEIGHT_LIMIT = 2400  # request weight per minute and IP
 WEIGHT_CEILING = 1800  # leave room for everyone else on this IP
 METADATA_TTL_S = 3600.0
 OI_CONCURRENCY = 16
+LIQUIDATION_WS = "wss://fstream.binance.com/ws/!forceOrder@arr"
+KLINE_WS = "wss://fstream.binance.com/stream"
+MAX_ROWS = 500  # what openInterestHist serves at most
+KLINE_INTERVAL = "1m"
+MAX_STREAMS = 1024  # one Binance connection listens to at most this many streams
+PARAMS_PER_SUBSCRIBE = 200  # a few messages for every stream: under 10 messages a second
+HAS = Has(history=True, liquidations=True, klines=True)
 
 
 def check_binance(status: int, body: Any) -> None:
@@ -117,11 +135,14 @@ def build_snapshot(
 
 
 @dataclass
-class BinanceFetcher:
+class BinanceFetcher(Lacks):
     client: VenueClient
     oi_per_second: float = 40.0  # spreads 300 calls over ~8 s; the budget is per minute
     venue: Venue = Venue.BINANCE
     api: str = "fapi/v1"  # "dapi/v1" for COIN-M: the same endpoints, inverse contracts
+    has: Has = HAS
+    liquidation_ws: str = LIQUIDATION_WS
+    kline_ws: str = KLINE_WS
     _instruments: dict[str, Instrument] = field(default_factory=dict)
     _intervals: dict[str, int] = field(default_factory=dict)
     _metadata_at: float = 0.0
@@ -129,15 +150,7 @@ class BinanceFetcher:
 
     @classmethod
     def create(cls, base_url: str = DEFAULT_URL, **client: Any) -> BinanceFetcher:
-        return cls(VenueClient("binance", base_url, check_binance, **client))
-
-    @classmethod
-    def create_coinm(cls, base_url: str = COINM_URL, **client: Any) -> BinanceFetcher:
-        return cls(
-            VenueClient("binance_coinm", base_url, check_binance, **client),
-            venue=Venue.BINANCE_COINM,
-            api="dapi/v1",
-        )
+        return cls(VenueClient(str(Venue.BINANCE), base_url, check_binance, **client))
 
     @property
     def instruments(self) -> dict[str, Instrument]:
@@ -217,5 +230,152 @@ class BinanceFetcher:
             )
         return results, notes
 
+    async def backfill(self, assets: Iterable[str], hours: int) -> list[Snapshot]:
+        """`openInterestHist` gives coin and USD per 5 minutes (USD / coin is the mark proxy,
+        as in the real metrics files) and `fundingRate` the settled rates."""
+        if not self.instruments:
+            await self.refresh_metadata()
+        wanted = set(assets)
+        get = self.client.get
+
+        async def load(market: Market) -> list[Snapshot]:
+            limit = str(min(MAX_ROWS, bars(hours)))
+            history, funding = await asyncio.gather(
+                get(
+                    "futures/data/openInterestHist",
+                    {"symbol": market.symbol, "period": "5m", "limit": limit},
+                ),
+                get("fapi/v1/fundingRate", {"symbol": market.symbol, "limit": "100"}),
+            )
+            rates = Funding.settled(
+                ((row["fundingTime"], row["fundingRate"]) for row in funding),
+                self.funding_interval(market.symbol),
+            )
+            return binance_snapshots(market, history, rates)
+
+        return await each_market(
+            (
+                Market(self.venue, inst.symbol, inst.asset, inst.multiplier)
+                for inst in self.instruments.values()
+                if inst.asset in wanted
+            ),
+            load,
+        )
+
+    def liquidations(self, assets: Iterable[str]) -> Feed[LiquidationEvent]:
+        return Feed(binance_stream(), self.liquidation_ws)
+
+    def klines(self, assets: Callable[[], Iterable[str]]) -> Feed[KlineMinute]:
+        return Feed(binance_kline_stream(self, assets), self.kline_ws)
+
     async def aclose(self) -> None:
         await self.client.aclose()
+
+
+def binance_snapshots(
+    market: Market, oi_rows: list[dict[str, Any]], funding: Funding
+) -> list[Snapshot]:
+    snapshots = []
+    for row in oi_rows:
+        coin = decimal(row["sumOpenInterest"], "sumOpenInterest")
+        usd = decimal(row["sumOpenInterestValue"], "sumOpenInterestValue")
+        if coin <= 0:
+            continue  # no OI, so no USD / coin price: left out rather than guessed
+        ts = timestamp(row["timestamp"])
+        snapshots.append(
+            snapshot(market, ts, funding, mark=usd / coin, contracts=coin, coin=coin, usd=usd)
+        )
+    return snapshots
+
+
+def parse_binance_force_order(
+    frame: dict[str, Any], resolve: AssetResolver = asset_from_usdt_symbol
+) -> LiquidationEvent | None:
+    """A raw `/ws` frame or a `/stream` one wrapped as {"stream", "data"}; both carry one order."""
+    data = frame.get("data", frame)
+    if data.get("e") != "forceOrder":
+        return None
+    order = data["o"]
+    asset = resolve(order["s"])
+    if asset is None:
+        return None
+    qty = decimal(order.get("z") or order.get("q"), "filled quantity")
+    price = decimal(order.get("ap") or order.get("p"), "average price")
+    ts = liquidation_time(order.get("T") or data.get("E"))
+    side = Side.LONG if order["S"] == "SELL" else Side.SHORT
+    return LiquidationEvent(Venue.BINANCE, order["s"], asset, side, qty, price, qty * price, ts)
+
+
+def parse_binance_kline(frame: dict[str, Any]) -> KlineMinute | None:
+    """A combined-stream frame or a raw one; subscription replies ({"result", "id"}) are None."""
+    data = frame.get("data", frame)
+    if data.get("e") != "kline":
+        return None
+    k = data["k"]
+    symbol = str(k["s"])
+    if not symbol.endswith("USDT"):
+        return None
+    asset, multiplier = unscale(symbol.removesuffix("USDT"))
+    minute = from_ms(k["t"])
+    if minute is None:
+        raise BadPayload("kline without a start time")
+    return KlineMinute(
+        str(Venue.BINANCE),
+        asset,
+        minute,
+        float(decimal(k["o"], "o")),
+        float(decimal(k["h"], "h")),
+        float(decimal(k["l"], "l")),
+        float(decimal(k["c"], "c")),
+        float(decimal(k["v"], "v") * multiplier),
+        float(decimal(k["V"], "V") * multiplier),
+    )
+
+
+def kline_subscriptions(symbols: list[str]) -> tuple[str, ...]:
+    """SUBSCRIBE messages for `<symbol>@kline_1m` of each symbol, a few on one connection."""
+    if len(symbols) > MAX_STREAMS:
+        log.warning("kline stream: %d symbols, listening to %d", len(symbols), MAX_STREAMS)
+    names = [f"{s.lower()}@kline_{KLINE_INTERVAL}" for s in symbols[:MAX_STREAMS]]
+    return tuple(
+        json.dumps(
+            {
+                "method": "SUBSCRIBE",
+                "params": names[at : at + PARAMS_PER_SUBSCRIBE],
+                "id": at // PARAMS_PER_SUBSCRIBE + 1,
+            }
+        )
+        for at in range(0, len(names), PARAMS_PER_SUBSCRIBE)
+    )
+
+
+def binance_stream() -> VenueStream[LiquidationEvent]:
+    def parse(frame: dict[str, Any]) -> list[LiquidationEvent]:
+        event = parse_binance_force_order(frame)
+        return [event] if event is not None else []
+
+    return VenueStream(Venue.BINANCE, parse)
+
+
+def binance_kline_stream(
+    fetcher: BinanceFetcher, assets: Callable[[], Iterable[str]]
+) -> VenueStream[KlineMinute]:
+    """Klines of the polled assets, by the venue's own symbols (1000PEPEUSDT for PEPE): the
+    instruments are loaded before connecting, and each reconnect subscribes to the assets
+    known by then."""
+
+    async def prepare() -> None:
+        if not fetcher.instruments:
+            await fetcher.refresh_metadata()
+
+    def subscribe() -> tuple[str, ...]:
+        wanted = set(assets())
+        return kline_subscriptions(
+            sorted(s for s, i in fetcher.instruments.items() if i.asset in wanted)
+        )
+
+    def parse(frame: dict[str, Any]) -> list[KlineMinute]:
+        kline = parse_binance_kline(frame)
+        return [kline] if kline is not None else []
+
+    return VenueStream(Venue.BINANCE, parse, subscribe=subscribe, prepare=prepare, name="kline")

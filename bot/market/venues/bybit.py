@@ -1,0 +1,359 @@
+"""Bybit v5 linear: one tickers call gives OI, funding, interval, mark, index, volume for all;
+OI history, the liquidation stream and the risk-limit tiers. Inverse contracts share the poll
+(bot/market/venues/bybit_inverse.py).
+
+Errors arrive inside HTTP 200 (retCode); the IP limit answers HTTP 403 and wants 10 minutes of
+silence.
+
+OI convention: Bybit documents `openInterest` as "the sum of both sides" and since 2026-06 adds
+`singleOpenInterest` (half of it in its example). Binance and OKX count one side (a long and
+its matching short are one contract), so `singleOpenInterest` is used where present to keep
+venues in one unit; older responses without it are taken as they are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from bot.market.history import (
+    Funding,
+    Market,
+    Page,
+    bar_of,
+    bars,
+    each_market,
+    newest_first,
+    snapshot,
+    timestamp,
+)
+from bot.market.http import VenueClient, VenueError
+from bot.market.liquidations import (
+    PING_S,
+    AssetResolver,
+    asset_from_usdt_symbol,
+    liquidation_time,
+)
+from bot.market.models import LiquidationEvent, Snapshot, Venue
+from bot.market.streams import KeepAlive, VenueStream
+from bot.market.values import BadPayload, decimal, from_ms, optional_decimal, positive, unscale
+from bot.market.venues.base import Feed, Has, Lacks
+from bot.risk.side import Side
+
+if TYPE_CHECKING:
+    from bot.risk.tiers import TierTable
+
+log = logging.getLogger(__name__)
+
+DEFAULT_URL = "https://api.bybit.com"
+LIQUIDATION_WS = "wss://stream.bybit.com/v5/public/linear"
+BYBIT_ARGS_LIMIT = 21_000  # characters of `args` one Bybit connection accepts
+OI_PAGE = 200
+KLINE_START, KLINE_OPEN = 0, 1
+# Coin-margined perpetuals whose tiers /liq uses (`bybit btcusd inverse`).
+INVERSE_ASSETS = ("BTC", "ETH")
+METADATA_TTL_S = 3600.0
+IP_BLOCK_COOL_OFF_S = 600.0
+HAS = Has(history=True, liquidations=True, tiers=True)
+
+
+def check_bybit(status: int, body: Any) -> None:
+    if status == 403:
+        raise VenueError("IP rate limit (403)", cool_off=IP_BLOCK_COOL_OFF_S)
+    if not isinstance(body, dict) or "retCode" not in body:
+        if status < 400:
+            raise VenueError("answer without retCode")
+        return
+    code = body["retCode"]
+    if code == 0:
+        return
+    message = str(body.get("retMsg", ""))[:80]
+    if code == 10006:
+        raise VenueError(f"too many visits ({message})", retryable=True)
+    if code == 10001 and "symbol" in message.lower():
+        raise VenueError(message, unknown_symbol=True)
+    raise VenueError(f"retCode {code} {message}")
+
+
+def parse_instruments(body: Any, category: str = "linear") -> dict[str, str]:
+    """symbol -> base coin, for trading perpetuals (pre-listings out): USDT-quoted linear ones,
+    or USD inverse ones."""
+    kind, quote = (
+        ("LinearPerpetual", "USDT") if category == "linear" else ("InversePerpetual", "USD")
+    )
+    return {
+        row["symbol"]: row["baseCoin"]
+        for row in body["result"]["list"]
+        if row.get("contractType") == kind
+        and row.get("status") == "Trading"
+        and row.get("quoteCoin") == quote
+        and not row.get("isPreListing")
+    }
+
+
+def one_side_oi(row: dict[str, Any]) -> Decimal:
+    """Contracts counted once per long/short pair, as Binance and OKX count them."""
+    single = optional_decimal(row.get("singleOpenInterest"))
+    return single if single is not None else decimal(row.get("openInterest"), "openInterest")
+
+
+def build_snapshot(
+    row: dict[str, Any], base: str, ts_ms: Any, *, inverse: bool = False
+) -> Snapshot | None:
+    funding = optional_decimal(row.get("fundingRate"))
+    if funding is None:
+        return None  # an expiring future listed under linear: not a perpetual
+    asset, multiplier = unscale(base)
+    mark = positive(row.get("markPrice"), "markPrice")
+    contracts = one_side_oi(row)
+    ts = from_ms(ts_ms)
+    if ts is None:
+        raise BadPayload("tickers without time")
+    interval = row.get("fundingIntervalHour")
+    volume, turnover = (
+        optional_decimal(row.get("volume24h")),
+        optional_decimal(row.get("turnover24h")),
+    )
+    if inverse:
+        # 1 USD contracts: OI and volume arrive in USD, turnover in coin (vector I3).
+        oi_usd, oi_coin = inverse_oi(contracts, mark)
+        contracts, volume_coin, volume_usd = oi_usd, turnover, volume
+    else:
+        oi_coin, oi_usd = contracts * multiplier, contracts * mark
+        volume_coin = volume * multiplier if volume is not None else None
+        volume_usd = turnover
+    return Snapshot(
+        venue=Venue.BYBIT_INVERSE if inverse else Venue.BYBIT,
+        symbol=row["symbol"],
+        asset=asset,
+        inverse=inverse,
+        ts=ts,
+        mark=mark,
+        index=optional_decimal(row.get("indexPrice"), zero_is_absent=True),
+        last=optional_decimal(row.get("lastPrice")),
+        oi_contracts=contracts,
+        oi_coin=oi_coin,
+        oi_usd=oi_usd,
+        funding_rate=funding,
+        funding_interval_hours=int(interval) if interval not in (None, "") else None,
+        next_funding_time=from_ms(row.get("nextFundingTime")),
+        volume_24h_coin=volume_coin,
+        volume_24h_usd=volume_usd,
+    )
+
+
+def inverse_oi(open_interest_usd: Any, mark: Any) -> tuple[Any, Any]:
+    """Bybit inverse: OI is in USD (1 USD contracts); coin = USD / mark (vector I3)."""
+    usd = decimal(open_interest_usd, "openInterest")
+    return usd, usd / positive(mark, "markPrice")
+
+
+@dataclass
+class BybitFetcher(Lacks):
+    client: VenueClient
+    venue: Venue = Venue.BYBIT
+    category: str = "linear"  # or "inverse": the same calls, coin-margined contracts
+    has: Has = HAS
+    liquidation_ws: str = LIQUIDATION_WS
+    _bases: dict[str, str] = field(default_factory=dict)
+    _metadata_at: float = 0.0
+
+    @classmethod
+    def create(cls, base_url: str = DEFAULT_URL, **client: Any) -> BybitFetcher:
+        return cls(VenueClient(str(Venue.BYBIT), base_url, check_bybit, **client))
+
+    async def refresh_metadata(self) -> None:
+        bases: dict[str, str] = {}
+        cursor = ""
+        # More than 500 linear symbols exist: without limit=1000 and the cursor the list is
+        # silently cut.
+        for _ in range(10):
+            params = {"category": self.category, "limit": "1000"}
+            if cursor:
+                params["cursor"] = cursor
+            body = await self.client.get("v5/market/instruments-info", params)
+            bases.update(parse_instruments(body, self.category))
+            cursor = body["result"].get("nextPageCursor") or ""
+            if not cursor:
+                break
+        self._bases = bases
+        self._metadata_at = time.monotonic()
+
+    @property
+    def bases(self) -> dict[str, str]:
+        """symbol -> base coin of the listed perpetuals (after refresh_metadata)."""
+        return self._bases
+
+    async def tick(self, assets: frozenset[str] | None) -> tuple[list[Snapshot], list[str]]:
+        if not self._bases or time.monotonic() - self._metadata_at > METADATA_TTL_S:
+            await self.refresh_metadata()
+        body = await self.client.get("v5/market/tickers", {"category": self.category})
+        snapshots = []
+        for row in body["result"]["list"]:
+            base = self._bases.get(row.get("symbol", ""))
+            if base is None or (assets is not None and unscale(base)[0] not in assets):
+                continue
+            snapshot = build_snapshot(
+                row, base, body.get("time"), inverse=self.category == "inverse"
+            )
+            if snapshot is not None:
+                snapshots.append(snapshot)
+        return snapshots, []
+
+    async def backfill(self, assets: Iterable[str], hours: int) -> list[Snapshot]:
+        return await backfill_bybit(self, assets, hours)
+
+    def liquidations(self, assets: Iterable[str]) -> Feed[LiquidationEvent]:
+        symbols = sorted(f"{asset}USDT" for asset in assets)
+        return Feed(bybit_stream(symbols), self.liquidation_ws)
+
+    async def tiers(self, assets: list[str]) -> list[TierTable]:
+        """Linear tiers of every polled asset, and the inverse ones /liq knows."""
+        return await bybit_tiers(self.client, bybit_symbols(assets))
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+def bybit_snapshots(
+    market: Market, oi_rows: list[dict[str, Any]], klines: list[list[str]], funding: Funding
+) -> list[Snapshot]:
+    opens = {
+        bar_of(timestamp(row[KLINE_START])): positive(row[KLINE_OPEN], "kline open")
+        for row in klines
+    }
+    snapshots = []
+    for row in oi_rows:
+        ts = timestamp(row["timestamp"])
+        mark = opens.get(bar_of(ts))
+        if mark is None:
+            continue
+        contracts = one_side_oi(row)
+        snapshots.append(
+            snapshot(
+                market,
+                ts,
+                funding,
+                mark=mark,
+                contracts=contracts,
+                coin=contracts,
+                usd=contracts * mark,
+            )
+        )
+    return snapshots
+
+
+async def backfill_bybit(
+    fetcher: BybitFetcher, assets: Iterable[str], hours: int = 24
+) -> list[Snapshot]:
+    # The live ticks' own instrument list: history covers exactly the symbols they poll.
+    if not fetcher.bases:
+        await fetcher.refresh_metadata()
+    wanted = set(assets)
+    get = fetcher.client.get
+    rows = bars(hours)
+
+    async def load(market: Market) -> list[Snapshot]:
+        base = {"category": "linear", "symbol": market.symbol}
+
+        async def oi_page(limit: int, cursor: str | None) -> Page[dict[str, Any]]:
+            params = {**base, "intervalTime": "5min", "limit": str(limit)}
+            if cursor:
+                params["cursor"] = cursor
+            result = (await get("v5/market/open-interest", params))["result"]
+            return result["list"], result.get("nextPageCursor") or None
+
+        history, klines, funding = await asyncio.gather(
+            newest_first(oi_page, rows, OI_PAGE),
+            # One bar more: a new bar may open between the two requests.
+            get("v5/market/kline", {**base, "interval": "5", "limit": str(rows + 1)}),
+            get("v5/market/funding/history", {**base, "limit": "100"}),
+        )
+        rates = Funding.settled(
+            (row["fundingRateTimestamp"], row["fundingRate"]) for row in funding["result"]["list"]
+        )
+        return bybit_snapshots(market, history, klines["result"]["list"], rates)
+
+    markets = []
+    for symbol, base_coin in fetcher.bases.items():
+        asset, multiplier = unscale(base_coin)
+        if asset in wanted:
+            markets.append(Market(fetcher.venue, symbol, asset, multiplier))
+    return await each_market(markets, load)
+
+
+def parse_bybit_all_liquidation(
+    frame: dict[str, Any], resolve: AssetResolver = asset_from_usdt_symbol
+) -> list[LiquidationEvent]:
+    if not str(frame.get("topic", "")).startswith("allLiquidation."):
+        return []
+    events = []
+    for item in frame.get("data", []):
+        asset = resolve(item["s"])
+        if asset is None:
+            continue
+        qty, price = decimal(item["v"], "v"), decimal(item["p"], "p")
+        ts = liquidation_time(item.get("T") or frame.get("ts"))
+        side = Side.LONG if item["S"] == "Buy" else Side.SHORT
+        events.append(
+            LiquidationEvent(Venue.BYBIT, item["s"], asset, side, qty, price, qty * price, ts)
+        )
+    return events
+
+
+def bybit_subscriptions(symbols: list[str]) -> list[list[str]]:
+    """allLiquidation topics batched so no subscribe message passes the args limit."""
+    batches: list[list[str]] = [[]]
+    size = 2  # the brackets
+    for symbol in symbols:
+        topic = f"allLiquidation.{symbol}"
+        cost = len(json.dumps(topic)) + 2  # quoted, plus the ", " separator
+        if size + cost > BYBIT_ARGS_LIMIT and batches[-1]:
+            batches.append([])
+            size = 2
+        batches[-1].append(topic)
+        size += cost
+    return [b for b in batches if b]
+
+
+def bybit_stream(symbols: list[str], ping_s: float = PING_S) -> VenueStream[LiquidationEvent]:
+    return VenueStream(
+        Venue.BYBIT,
+        parse_bybit_all_liquidation,
+        subscribe=tuple(
+            json.dumps({"op": "subscribe", "args": batch}) for batch in bybit_subscriptions(symbols)
+        ),
+        keepalive=KeepAlive('{"op":"ping"}', ping_s),
+    )
+
+
+def bybit_symbols(assets: list[str]) -> list[str]:
+    """USDT perpetuals of every polled asset, and the inverse ones /liq knows."""
+    linear = [f"{asset}USDT" for asset in assets]
+    return linear + [f"{asset}USD" for asset in assets if asset in INVERSE_ASSETS]
+
+
+async def bybit_tiers(client: VenueClient, symbols: list[str]) -> list[TierTable]:
+    # Loaded here: bot.risk.tiers brings the translation catalogs, which a process that only
+    # polls (the CLI snapshot, the benches) need not load.
+    from bot.risk.tiers import BadTierTable, tiers_from_bybit_risk_limit
+
+    date = f"live {datetime.now(UTC):%Y-%m-%d}"
+    tables = []
+    for symbol in symbols:
+        category = "linear" if symbol.endswith(("USDT", "USDC")) else "inverse"
+        try:
+            payload = await client.get(
+                "v5/market/risk-limit", {"category": category, "symbol": symbol}
+            )
+            tables.append(tiers_from_bybit_risk_limit(payload, symbol, date))
+        except (VenueError, BadTierTable, KeyError, ValueError, ArithmeticError) as error:
+            log.warning("bybit tiers for %s not refreshed: %s", symbol, error)
+    return tables
