@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 
 from bot.charts.service import PictureService
 from bot.config import Settings
-from bot.positions.service import PositionService
 from bot.risk.tiers import TierBook, load_default_tiers
 from bot.runtime.health import HealthCheck
 from bot.runtime.metrics import Metrics
@@ -17,6 +16,7 @@ from bot.runtime.ratelimit import CommandLimiter
 from bot.runtime.supervisor import Supervisor
 from bot.scheduler.leader import LeaderLock
 from bot.usecases.market_data import MarketService
+from bot.usecases.positions import PositionService
 from bot.usecases.quotes import QuoteService
 from bot.usecases.settings import SettingsService
 from bot.usecases.watches import WatchService

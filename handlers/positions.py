@@ -36,9 +36,9 @@ from bot.i18n import N_, _, ngettext
 from bot.i18n.dates import clock_time
 from bot.positions.model import GUARD_VENUES, PositionClaim
 from bot.positions.render import CLAIM_NOTE, levels_text, summary_lines, title
-from bot.positions.service import Added, PositionService
 from bot.risk.models import LiqQuote, MarginMode
 from bot.risk.side import Side
+from bot.usecases.positions import Added, PositionService
 from handlers.context import BotContext
 from handlers.formatting import money, pct_points, plain
 from storage.repositories.positions import PositionCapReached

@@ -26,7 +26,6 @@ from bot.market.collector import Collector, poll_deadline
 from bot.market.models import Venue
 from bot.market.venues.registry import make_fetchers
 from bot.positions.job import position_guard
-from bot.positions.service import PositionService
 from bot.rules.matcher import Matcher
 from bot.runtime.health import HealthCheck
 from bot.runtime.ratelimit import INLINE_PER_COMMAND, CommandLimiter
@@ -45,6 +44,7 @@ from bot.scheduler.leader import LeaderLock
 from bot.services import Services
 from bot.signals.events import CascadeTracker
 from bot.usecases.market_data import MarketService
+from bot.usecases.positions import PositionService
 from bot.usecases.quotes import QuoteService
 from bot.usecases.settings import SettingsService
 from bot.usecases.watches import WatchService

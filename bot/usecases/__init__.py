@@ -8,4 +8,5 @@ Telegram objects; a mistake the user can fix is a `bot.errors.UserError`.
 - quotes: /liq and /funding, typed or from live marks and rates
 - watches: WatchService, the chats' watch rules
 - settings: /settings, a chat's quiet hours, zone, cooldown and language
+- positions: PositionService, /pos: add, list, edit and close guarded positions
 """

@@ -1,4 +1,5 @@
-"""Adding, listing, editing and closing guarded positions: the core behind /pos."""
+"""/pos as a use case: adding, listing, editing and closing guarded positions, each priced at
+the mark `pick_mark` chooses."""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
+from bot.errors import UserError
 from bot.positions.evaluate import Evaluation, evaluate, quote
 from bot.positions.levels import crossed
 from bot.positions.model import GuardedPosition, GuardState, PositionClaim
-from bot.risk.models import RiskInputError
 from bot.risk.tiers import TierBook
-from bot.usecases.market_data import DataUnavailable, MarketService, UnknownAsset
+from bot.usecases.market_data import MarketService
 from bot.usecases.marks import pick_mark
 from storage.repositories.positions import PositionRepository
 
@@ -27,7 +28,7 @@ class Added:
 @dataclass
 class PositionService:
     repository: PositionRepository
-    market: MarketService | None
+    market: MarketService
     tiers: Callable[[], TierBook]
     default_mmr: Decimal
     cap: int
@@ -35,9 +36,7 @@ class PositionService:
     async def evaluate_now(
         self, claim: PositionClaim, state: GuardState, now: datetime
     ) -> Evaluation:
-        """Raises DataUnavailable, UnknownAsset or RiskInputError, each with a sentence."""
-        if self.market is None:
-            raise DataUnavailable("Market data is switched off on this bot: nothing to guard.")
+        """Raises UserError (the asset unknown, no live data, impossible numbers)."""
         self.market.resolve(claim.asset)  # an unknown asset is named, with suggestions
         marks, _left_out = await self.market.marks(claim.asset)
         point = pick_mark(marks, claim.venue).point()
@@ -83,6 +82,6 @@ class PositionService:
         for position in await self.repository.for_user(user_id):
             try:
                 out.append((position, await self.evaluate_now(position.claim, position.state, now)))
-            except (DataUnavailable, UnknownAsset, RiskInputError) as error:
+            except UserError as error:
                 out.append((position, str(error)))
         return out
