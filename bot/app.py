@@ -137,10 +137,10 @@ async def publish_menu(app: TelegramApp) -> None:
     await handlers.publish_command_menu(app)
 
 
-async def ask(settings: Settings, text: str) -> str:
-    """What the bot would reply to `text` in a private chat, computed offline."""
+async def ask(services: Services, text: str) -> str:
+    """What the bot would reply to `text` in a private chat, with no Bot API."""
     request = OfflineRequest()
-    app = build_application(settings, Services(settings), token=OFFLINE_TOKEN, request=request)
+    app = build_application(services.settings, services, token=OFFLINE_TOKEN, request=request)
     async with app:
         await app.process_update(Update.de_json(private_text_update(text), app.bot))
     return "\n\n".join(request.sent_texts())

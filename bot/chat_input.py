@@ -1,4 +1,4 @@
-"""Chat arguments -> domain requests. Every failure is a UsageError with a line and an example.
+"""Chat arguments -> domain requests. Every failure is a UserError with a line and an example.
 
 One place for what a user may type: digits are ASCII only (`²` and `٣` are not numbers here),
 every number has a documented bound (LIMITS), and ids fit the database's 64-bit column."""
@@ -6,9 +6,9 @@ every number has a documented bound (LIMITS), and ids fit the database's 64-bit 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from bot.errors import UserError
 from bot.i18n import N_, _
 from bot.i18n.numbers import grouped
 from bot.risk.models import FundingRequest, LiqRequest, MarginMode
@@ -53,25 +53,13 @@ FUNDING_USAGE = (
 FUNDING_EXAMPLE = "/funding 10000 0.01% 3d"
 
 
-@dataclass(frozen=True)
-class UsageError(Exception):
-    """What went wrong, in one short sentence, plus how to say it right."""
-
-    problem: str
-    usage: str
-    example: str
-
-    def __str__(self) -> str:
-        return self.problem
-
-
 def asset_word(word: str) -> bool:
     """Could name an asset (BTC, 1000PEPE, BTC-USDT): worth looking up, safe to echo."""
     return _ASSET_WORD.match(word) is not None
 
 
-def _usage(problem: str, usage: str, example: str) -> UsageError:
-    return UsageError(problem, usage, example)
+def _usage(problem: str, usage: str, example: str) -> UserError:
+    return UserError(problem, usage, example)
 
 
 def parse_id(word: str) -> int | None:
@@ -141,17 +129,17 @@ def parse_hours(word: str) -> Decimal | None:
     return Decimal(match.group(1)) * _DURATION_HOURS[match.group(2).lower()]
 
 
-def _three_words(
-    args: list[str], missing: str, usage: str, example: str
+def _plain_words(
+    args: list[str], need: int, missing: str, usage: str, example: str
 ) -> tuple[list[str], dict[str, str]]:
-    """(plain words, key=value options), at least three plain words."""
+    """(plain words, key=value options), at least `need` plain words."""
     if sum(len(a) + 1 for a in args) > MAX_MESSAGE_CHARS:
         raise _usage(_("That message is too long."), usage, example)
     words = [a.strip() for a in args if a.strip()]
     plain, options = _split_options(join_digit_groups(words))
-    if len(plain) < 3:  # '/liq 100 200 long' is an entry and a leverage, not 100200
+    if len(plain) < need:  # '/liq 100 200 long' is an entry and a leverage, not 100200
         plain, options = _split_options(words)
-    if len(plain) < 3:
+    if len(plain) < need:
         raise _usage(missing, usage, example)
     return plain, options
 
@@ -186,16 +174,20 @@ def symbol_for(asset: str, venue: str | None) -> str:
     return f"{upper}USDT"
 
 
-def parse_liq(args: list[str]) -> LiqRequest:
+def parse_liq(args: list[str], entry: Decimal | None = None) -> LiqRequest:
+    """`entry` given (a live mark), the words start at the leverage."""
     u, e = LIQ_USAGE, LIQ_EXAMPLE
-    plain, options = _three_words(args, _("I need an entry price, a leverage and a side."), u, e)
-    entry = _positive(parse_number(plain[0]), N_("Entry price"), u, e, MAX_PRICE)
-    leverage_word = plain[1].lower().removesuffix("x")
+    missing = _("I need an entry price, a leverage and a side.")
+    plain, options = _plain_words(args, 3 if entry is None else 2, missing, u, e)
+    if entry is None:
+        entry = _positive(parse_number(plain[0]), N_("Entry price"), u, e, MAX_PRICE)
+        plain = plain[1:]
+    leverage_word = plain[0].lower().removesuffix("x")
     leverage = parse_number(leverage_word)
     if leverage is None or not leverage.is_finite() or not Decimal(1) <= leverage <= MAX_LEVERAGE:
         raise _usage(_("Leverage must be a number from 1 to 200, like 20x."), u, e)
     try:
-        side = Side(plain[2].lower())
+        side = Side(plain[1].lower())
     except ValueError:
         raise _usage(_("Side must be long or short."), u, e) from None
 
@@ -203,7 +195,7 @@ def parse_liq(args: list[str]) -> LiqRequest:
     asset_words: list[str] = []
     inverse = False
     mode = MarginMode.ISOLATED
-    for word in plain[3:]:
+    for word in plain[2:]:
         lower = word.lower()
         if lower in KNOWN_VENUES:
             venue = lower
@@ -270,7 +262,7 @@ def parse_liq(args: list[str]) -> LiqRequest:
 def parse_funding(args: list[str]) -> FundingRequest:
     u, e = FUNDING_USAGE, FUNDING_EXAMPLE
     missing = _("I need a notional, a funding rate and a holding time.")
-    plain, options = _three_words(args, missing, u, e)
+    plain, options = _plain_words(args, 3, missing, u, e)
     notional = _positive(parse_number(plain[0]), N_("Notional"), u, e, MAX_MONEY)
     rate = parse_rate(plain[1])
     if rate is None or not rate.is_finite():

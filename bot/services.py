@@ -1,4 +1,7 @@
-"""What handlers and jobs reach through the context: settings, repositories, limits."""
+"""What handlers and jobs reach through the context: settings, repositories, limits.
+
+Built complete, once, by `bot.runtime.runner.open_services` (the bot, `oiwatch ask` and the
+tests all use it), so no field is ever missing and no user checks for None."""
 
 from __future__ import annotations
 
@@ -6,14 +9,16 @@ from dataclasses import dataclass, field
 
 from bot.charts.service import PictureService
 from bot.config import Settings
-from bot.positions.service import PositionService
 from bot.risk.tiers import TierBook, load_default_tiers
 from bot.runtime.health import HealthCheck
 from bot.runtime.metrics import Metrics
-from bot.runtime.ratelimit import INLINE_PER_COMMAND, CommandLimiter
+from bot.runtime.ratelimit import CommandLimiter
 from bot.runtime.supervisor import Supervisor
 from bot.scheduler.leader import LeaderLock
 from bot.usecases.market_data import MarketService
+from bot.usecases.positions import PositionService
+from bot.usecases.quotes import QuoteService
+from bot.usecases.settings import SettingsService
 from bot.usecases.watches import WatchService
 from storage.repositories.channels import ChannelRepository
 from storage.repositories.chat_settings import ChatSettingsRepository
@@ -24,21 +29,21 @@ from storage.repositories.outbox import OutboxRepository
 @dataclass
 class Services:
     settings: Settings
-    contacts: ContactRepository | None = None
-    limiter: CommandLimiter = field(default_factory=lambda: CommandLimiter(30))
-    inline_limiter: CommandLimiter = field(
-        default_factory=lambda: CommandLimiter(30 * INLINE_PER_COMMAND)
-    )
-    watch: WatchService | None = None
-    positions: PositionService | None = None
-    channels: ChannelRepository | None = None
-    market: MarketService | None = None
-    outbox: OutboxRepository | None = None
-    pictures: PictureService | None = None
-    chat_settings: ChatSettingsRepository | None = None
+    contacts: ContactRepository
+    limiter: CommandLimiter
+    inline_limiter: CommandLimiter
+    watch: WatchService
+    positions: PositionService
+    channels: ChannelRepository
+    market: MarketService
+    quotes: QuoteService
+    outbox: OutboxRepository
+    pictures: PictureService
+    chat_settings: ChatSettingsRepository
+    chat_preferences: SettingsService  # /settings
+    health: HealthCheck
+    leader: LeaderLock
     metrics: Metrics = field(default_factory=Metrics)
-    health: HealthCheck | None = None
-    leader: LeaderLock | None = None
     leading: bool = False  # this replica holds the leader lock (runs jobs and sender)
     tasks: Supervisor = field(default_factory=Supervisor)  # the leader's background tasks
     # Bundled, dated tier tables, replaced per symbol by live ones once refreshed.

@@ -9,10 +9,9 @@ from telegram import Chat, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from bot.chat_input import UsageError
+from bot.errors import UserError
 from bot.i18n import _
 from handlers.context import BotContext
-from handlers.formatting import usage_text
 from handlers.groups import ADMIN_STATUSES
 
 USAGE = "/channel @yourchannel"
@@ -27,11 +26,8 @@ async def channel_command(update: Update, context: BotContext) -> None:
     if chat.type != Chat.PRIVATE:
         await message.reply_text(_("Link channels from a private chat with me."))
         return
-    if len(args) != 1 or not args[0].startswith("@") or len(args[0]) > 33 or channels is None:
-        await message.reply_text(
-            usage_text(UsageError(_("Which channel?"), USAGE, EXAMPLE)), parse_mode=ParseMode.HTML
-        )
-        return
+    if len(args) != 1 or not args[0].startswith("@") or len(args[0]) > 33:
+        raise UserError(_("Which channel?"), USAGE, EXAMPLE)
     name = args[0]
     try:
         target = await context.bot.get_chat(name)

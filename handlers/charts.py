@@ -14,7 +14,8 @@ from telegram.constants import ChatAction, ParseMode
 
 from bot.charts.service import Levels, PictureService, Scorecard
 from bot.charts.theme import CHART_WINDOWS, THEMES
-from bot.chat_input import UsageError, asset_word
+from bot.chat_input import asset_word
+from bot.errors import UserError
 from bot.i18n import N_, _, ngettext
 from bot.i18n.dates import day_time_span
 from bot.i18n.numbers import localize_digits, percent
@@ -23,10 +24,7 @@ from bot.risk.clusters import LEVERAGE_MIX, Cluster
 from bot.signals.episodes import EPISODE_GAP
 from bot.signals.kinds import WarningKind
 from bot.signals.score import EXPECTED_DIRECTION, HORIZONS, MIN_EPISODES, Outcome
-from bot.usecases.market_data import MARKET_OFF, DataUnavailable, UnknownAsset
 from handlers.context import BotContext
-from handlers.formatting import usage_text
-from handlers.market import unknown_sentence
 
 CHART_USAGE = "/chart <asset> [4h|24h|7d] [dark|light]"
 CHART_EXAMPLE = "/chart BTC 24h"
@@ -47,14 +45,10 @@ KIND_NAMES: dict[str, str] = {
 }
 
 
-def _pictures(context: BotContext) -> PictureService | None:
-    return context.services.pictures
-
-
 def parse_chart_args(args: list[str]) -> tuple[str, str, str]:
     """(asset, window, theme) in any order after the asset; defaults 24h, dark."""
     if not args or not asset_word(args[0]):
-        raise UsageError(_("Which asset?"), CHART_USAGE, CHART_EXAMPLE)
+        raise UserError(_("Which asset?"), CHART_USAGE, CHART_EXAMPLE)
     window, theme = "24h", "dark"
     for word in args[1:]:
         lowered = word.lower()
@@ -63,7 +57,7 @@ def parse_chart_args(args: list[str]) -> tuple[str, str, str]:
         elif lowered in THEMES:
             theme = lowered
         else:
-            raise UsageError(
+            raise UserError(
                 _("Unknown option {word}: windows are 4h, 24h, 7d.", word=word[:12]),
                 CHART_USAGE,
                 CHART_EXAMPLE,
@@ -71,40 +65,21 @@ def parse_chart_args(args: list[str]) -> tuple[str, str, str]:
     return args[0], window, theme
 
 
-async def _refuse(message: Message, text: str) -> None:
-    await message.reply_text(text, parse_mode=ParseMode.HTML)
-
-
 async def _fetch(
-    message: Message,
-    pictures: PictureService | None,
-    word: str,
-    build: Callable[[PictureService, str], Awaitable[T]],
-) -> tuple[str, T] | None:
-    """(asset, what `build` made), or None once the user has been told why not."""
-    if pictures is None:
-        await message.reply_text(_(MARKET_OFF))
-        return None
-    try:
-        asset = pictures.market.resolve(word)
-        return asset, await build(pictures, asset)
-    except UnknownAsset as error:
-        await message.reply_text(unknown_sentence(error))
-    except DataUnavailable as error:
-        await message.reply_text(str(error))
-    return None
+    pictures: PictureService, word: str, build: Callable[[PictureService, str], Awaitable[T]]
+) -> tuple[str, T]:
+    """(asset, what `build` made); UnknownAsset or DataUnavailable say why not."""
+    asset = pictures.market.resolve(word)
+    return asset, await build(pictures, asset)
 
 
 async def send_chart(
     message: Message, context: BotContext, asset_word: str, window: str, theme: str
 ) -> None:
     zone = await context.zone(message.chat_id)
-    found = await _fetch(
-        message, _pictures(context), asset_word, lambda p, a: p.chart(a, window, theme, zone)
+    asset, png = await _fetch(
+        context.services.pictures, asset_word, lambda p, a: p.chart(a, window, theme, zone)
     )
-    if found is None:
-        return
-    asset, png = found
     await message.reply_photo(
         png,
         caption=_(
@@ -118,11 +93,7 @@ async def send_chart(
 async def chart_command(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None
-    try:
-        asset, window, theme = parse_chart_args(list(context.args or []))
-    except UsageError as error:
-        await _refuse(message, usage_text(error))
-        return
+    asset, window, theme = parse_chart_args(list(context.args or []))
     await message.reply_chat_action(ChatAction.UPLOAD_PHOTO)
     await send_chart(message, context, asset, window, theme)
 
@@ -204,28 +175,22 @@ def levels_text(asset: str, levels: Levels, zone: str = "UTC") -> str:
 
 def _single_asset(args: list[str], usage: str, example: str) -> tuple[str, list[str]]:
     if not args or not asset_word(args[0]):
-        raise UsageError(_("Which asset?"), usage, example)
+        raise UserError(_("Which asset?"), usage, example)
     return args[0], args[1:]
 
 
 async def levels_command(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None
-    pictures = _pictures(context)
-    try:
-        word, rest = _single_asset(list(context.args or []), LEVELS_USAGE, "/levels BTC")
-        theme = rest[0].lower() if rest else "dark"
-        if len(rest) > 1 or theme not in THEMES:
-            problem = _("Only a theme may follow: dark or light.")
-            raise UsageError(problem, LEVELS_USAGE, "/levels BTC")
-    except UsageError as error:
-        await _refuse(message, usage_text(error))
-        return
+    word, rest = _single_asset(list(context.args or []), LEVELS_USAGE, "/levels BTC")
+    theme = rest[0].lower() if rest else "dark"
+    if len(rest) > 1 or theme not in THEMES:
+        problem = _("Only a theme may follow: dark or light.")
+        raise UserError(problem, LEVELS_USAGE, "/levels BTC")
     zone = await context.zone(message.chat_id)
-    found = await _fetch(message, pictures, word, lambda p, asset: p.levels(asset, theme, zone))
-    if found is None:
-        return
-    asset, levels = found
+    asset, levels = await _fetch(
+        context.services.pictures, word, lambda p, asset: p.levels(asset, theme, zone)
+    )
     caption = _("{asset} liquidation levels (model estimate)", asset=asset)
     await message.reply_photo(levels.png, caption=caption)
     await message.reply_text(
@@ -307,17 +272,9 @@ def score_text(asset: str, card: Scorecard, zone: str = "UTC") -> str:
 async def score_command(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None
-    pictures = _pictures(context)
-    try:
-        word, rest = _single_asset(list(context.args or []), SCORE_USAGE, "/score BTC")
-        if rest:
-            raise UsageError(_("Just the asset, please."), SCORE_USAGE, "/score BTC")
-    except UsageError as error:
-        await _refuse(message, usage_text(error))
-        return
-    found = await _fetch(message, pictures, word, lambda p, asset: p.scorecard(asset))
-    if found is None:
-        return
-    asset, card = found
+    word, rest = _single_asset(list(context.args or []), SCORE_USAGE, "/score BTC")
+    if rest:
+        raise UserError(_("Just the asset, please."), SCORE_USAGE, "/score BTC")
+    asset, card = await _fetch(context.services.pictures, word, lambda p, asset: p.scorecard(asset))
     zone = await context.zone(message.chat_id)
     await message.reply_text(score_text(asset, card, zone), parse_mode=ParseMode.HTML)

@@ -18,7 +18,8 @@ LANGUAGES_KEY = "languages"
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
     @property
     def services(self) -> Services:
-        return self.application.bot_data[SERVICES_KEY]
+        services: Services = self.application.bot_data[SERVICES_KEY]
+        return services
 
     @property
     def admins(self) -> AdminCache:
@@ -37,5 +38,4 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
 
     async def zone(self, chat_id: int) -> str:
         """The chat's time zone from /settings (UTC until set): mute times, charts, scores."""
-        repository = self.services.chat_settings
-        return (await repository.get(chat_id)).timezone if repository is not None else "UTC"
+        return (await self.services.chat_settings.get(chat_id)).timezone

@@ -9,7 +9,7 @@ from telegram.constants import ParseMode
 from bot.chat_input import parse_number
 from bot.i18n import N_, _
 from handlers.context import BotContext
-from handlers.liquidation import liquidation_reply
+from handlers.liquidation import liquidation_text
 
 HINT = N_("I answer commands: try <code>/liq 50000 50x long</code> or see /help.")
 OTHER_HINT = N_(
@@ -46,7 +46,7 @@ async def plain_text(update: Update, context: BotContext) -> None:
     assert message is not None and message.text is not None
     words = message.text.split()
     if words and parse_number(words[0]) is not None:
-        text = await liquidation_reply(words, context)
+        text, _quote = await liquidation_text(words, context)
     else:
         text = _(HINT)
     await message.reply_text(text, parse_mode=ParseMode.HTML)

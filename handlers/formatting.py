@@ -6,7 +6,7 @@ from __future__ import annotations
 from decimal import ROUND_HALF_UP, Decimal
 from html import escape
 
-from bot.chat_input import UsageError
+from bot.errors import UserError
 from bot.i18n import _
 from bot.i18n.numbers import grouped, percent, ungrouped
 
@@ -87,7 +87,7 @@ def plain(value: Decimal) -> str:
     return ungrouped(value)
 
 
-def usage_text(error: UsageError) -> str:
+def usage_text(error: UserError) -> str:
     return _(
         "{problem}\nUsage: <code>{usage}</code>\nExample: <code>{example}</code>",
         problem=escape(error.problem),

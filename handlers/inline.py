@@ -16,9 +16,12 @@ from telegram import (
 from telegram.constants import ParseMode
 
 from bot.chat_input import LIQ_EXAMPLE
+from bot.errors import UserError
 from bot.i18n import _
+from bot.risk.models import LiquidatedAtOnce
 from handlers.context import BotContext
-from handlers.liquidation import liquidation_answer
+from handlers.errors import user_error_text
+from handlers.liquidation import liquidation_text
 
 EXAMPLE = LIQ_EXAMPLE.removeprefix("/liq ")
 BUTTON_CHARS = 64  # what a phone shows of the button
@@ -41,16 +44,19 @@ async def inline_query(update: Update, context: BotContext) -> None:
             button=_button(_("Type: entry leverage side, e.g. {example}", example=EXAMPLE)),
         )
         return
-    answer = await liquidation_answer(words, context)
-    if not answer.ok:
-        problem = _plain(answer.text.split("\n", 1)[0])
-        await query.answer([], cache_time=60, button=_button(problem))
+    try:
+        text, _quote = await liquidation_text(words, context)
+    except LiquidatedAtOnce as error:
+        text = user_error_text(error)  # an answer worth sharing, not a mistake
+    except UserError as error:
+        # The problem sits on the button; there is nothing to share.
+        await query.answer([], cache_time=60, button=_button(error.problem.split("\n", 1)[0]))
         return
     result = InlineQueryResultArticle(
         id=hashlib.sha1(query.query.encode()).hexdigest()[:32],
-        title=_plain(answer.text.split("\n", 1)[0])[:120],
+        title=_plain(text.split("\n", 1)[0])[:120],
         description=_("Tap to send"),
-        input_message_content=InputTextMessageContent(answer.text, parse_mode=ParseMode.HTML),
+        input_message_content=InputTextMessageContent(text, parse_mode=ParseMode.HTML),
     )
     await query.answer([result], cache_time=60, is_personal=False)
 

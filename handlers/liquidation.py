@@ -1,32 +1,19 @@
-"""/liq and the inline answer: parse -> bot.risk -> text."""
+"""/liq and the inline answer: words -> the quote use case -> text."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal
 from html import escape
 
 from telegram import Chat, Update
 from telegram.constants import ParseMode
 
-from bot.chat_input import (
-    KNOWN_VENUES,
-    LIQ_EXAMPLE,
-    LIQ_USAGE,
-    QUOTES,
-    UsageError,
-    asset_word,
-    parse_liq,
-    parse_number,
-)
+from bot.chat_input import QUOTES
 from bot.i18n import N_, _
 from bot.market.overview_text import named
-from bot.risk.models import Formula, LiqQuote, LiqRequest, LiquidatedAtOnce, RiskInputError
-from bot.risk.quote import quote_liquidation
-from bot.usecases.market_data import DataUnavailable, MarketService, UnknownAsset
+from bot.risk.models import Formula, LiqQuote, LiqRequest
+from bot.usecases.quotes import LiveEntry
 from handlers.context import BotContext
-from handlers.formatting import amount, coins, pct_points, plain, usage_text
-from handlers.market import unknown_sentence
+from handlers.formatting import amount, coins, pct_points, plain
 from handlers.positions import guard_button
 
 FORMULA_NAMES = {
@@ -41,77 +28,20 @@ FORMULA_NAMES = {
 }
 
 
-@dataclass(frozen=True)
-class LiqAnswer:
-    text: str
-    ok: bool  # False: the text says what was wrong (not worth sharing)
-    quote: LiqQuote | None = None  # what the guard's button would watch
+async def liquidation_text(args: list[str], context: BotContext) -> tuple[str, LiqQuote]:
+    """The /liq answer and the quote the guard's button would watch; raises UserError."""
+    answer = await context.services.quotes.liquidation(args)
+    return format_liquidation(answer.quote) + _live_note(answer.live), answer.quote
 
 
-async def liquidation_answer(args: list[str], context: BotContext) -> LiqAnswer:
-    live_note = ""
-    if args and parse_number(args[0]) is None and asset_word(args[0]):
-        try:
-            args, live_note = await _with_live_mark(args, context.services.market)
-        except UnknownAsset as error:
-            return _refused(UsageError(unknown_sentence(error), LIQ_USAGE, LIQ_EXAMPLE))
-        except UsageError as error:
-            return _refused(error)
-        except DataUnavailable as error:
-            # The venues' outage, not the user's mistake: said as /oi says it, without usage.
-            return LiqAnswer(escape(str(error)), False)
-    try:
-        request = parse_liq(args)
-        quote = quote_liquidation(
-            request,
-            tiers=context.services.tiers,
-            default_mmr=context.services.settings.default_mmr,
-        )
-    except UsageError as error:
-        return _refused(error)
-    except LiquidatedAtOnce as error:
-        return LiqAnswer(
-            _(
-                "<b>This position would be liquidated at once</b>, because {reason}.",
-                reason=escape(str(error)),
-            ),
-            ok=True,
-        )
-    except RiskInputError as error:
-        return _refused(UsageError(str(error), LIQ_USAGE, LIQ_EXAMPLE))
-    return LiqAnswer(format_liquidation(quote) + live_note, True, quote)
-
-
-async def liquidation_reply(args: list[str], context: BotContext) -> str:
-    return (await liquidation_answer(args, context)).text
-
-
-def _refused(error: UsageError) -> LiqAnswer:
-    return LiqAnswer(usage_text(error), False)
-
-
-async def _with_live_mark(args: list[str], market: MarketService | None) -> tuple[list[str], str]:
-    """'/liq BTC 20x long [venue]': the entry is the live mark, of that venue or of the venue
-    with the most open interest."""
-    if market is None or market.collector is None:
-        raise UsageError(
-            _("Market data is switched off on this bot: give an entry price."),
-            LIQ_USAGE,
-            LIQ_EXAMPLE,
-        )
-    asset = market.resolve(args[0])
-    rows, left_out = await market.usable(asset)
-    venue = next((w.lower() for w in args if w.lower() in KNOWN_VENUES), None)
-    chosen = [r for r in rows if r.venue == venue] or sorted(rows, key=lambda r: -r.oi_usd)
-    row = chosen[0]
-    mark = Decimal(str(row.mark))
-    age = int((market.clock() - row.ts).total_seconds())
-    note = "\n" + _("Entry = live mark on {venue}, {age}s old.", venue=row.venue, age=age)
-    if venue is not None and row.venue != venue:
+def _live_note(live: LiveEntry | None) -> str:
+    if live is None:
+        return ""
+    note = "\n" + _("Entry = live mark on {venue}, {age}s old.", venue=live.venue, age=live.age_s)
+    if live.asked is not None and live.why_not is not None:
         # The venue's formula and tiers with another venue's mark: say why, as /oi words it.
-        why = left_out.get(venue) or _("(no live {asset} mark)", asset=asset)
-        note += "\n" + _("Left out: {venues}", venues=escape(named({venue: why})))
-    return [format(mark, "f"), *args[1:3], asset.lower(), *args[3:]], note
+        note += "\n" + _("Left out: {venues}", venues=escape(named({live.asked: live.why_not})))
+    return note
 
 
 def units(req: LiqRequest) -> tuple[str, str]:
@@ -240,11 +170,9 @@ def format_liquidation(quote: LiqQuote) -> str:
 
 async def liq_command(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None
-    answer = await liquidation_answer(list(context.args or []), context)
+    text, quote = await liquidation_text(list(context.args or []), context)
     chat = update.effective_chat
     # Positions are personal: the guard's button only where the answer is the user's own.
-    guarded = chat is not None and chat.type == Chat.PRIVATE and context.services.positions
-    markup = guard_button(answer.quote) if answer.quote is not None and guarded else None
-    await update.effective_message.reply_text(
-        answer.text, parse_mode=ParseMode.HTML, reply_markup=markup
-    )
+    guarded = chat is not None and chat.type == Chat.PRIVATE
+    markup = guard_button(quote) if guarded else None
+    await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)

@@ -16,7 +16,7 @@ GONE = {ChatMember.LEFT, ChatMember.BANNED}
 async def my_chat_member(update: Update, context: BotContext) -> None:
     change = update.my_chat_member
     service = context.services.watch
-    if change is None or service is None:
+    if change is None:
         return
     chat_id = change.chat.id
     was_gone = change.old_chat_member.status in GONE

@@ -23,7 +23,6 @@ from bot.chat_input import (
     MAX_MONEY,
     MAX_PRICE,
     MAX_SIZE,
-    UsageError,
     _positive,
     _split_options,
     _usage,
@@ -32,17 +31,16 @@ from bot.chat_input import (
     parse_number,
     parse_rate,
 )
+from bot.errors import UserError
 from bot.i18n import N_, _, ngettext
 from bot.i18n.dates import clock_time
 from bot.positions.model import GUARD_VENUES, PositionClaim
 from bot.positions.render import CLAIM_NOTE, levels_text, summary_lines, title
-from bot.positions.service import Added, PositionService
-from bot.risk.models import LiqQuote, MarginMode, RiskInputError
+from bot.risk.models import LiqQuote, MarginMode
 from bot.risk.side import Side
-from bot.usecases.market_data import DataUnavailable, UnknownAsset
+from bot.usecases.positions import Added, PositionService
 from handlers.context import BotContext
-from handlers.formatting import money, pct_points, plain, usage_text
-from handlers.market import unknown_sentence
+from handlers.formatting import money, pct_points, plain
 from storage.repositories.positions import PositionCapReached
 
 ADD_USAGE = (
@@ -60,18 +58,8 @@ MAX_LEVELS = 5
 LIST_PAGE_CHARS = 3500
 
 
-class GuardOff(Exception):
-    """No database or market data here (an offline answer): nothing can be guarded."""
-
-
-GUARD_OFF = N_("The position guard needs the bot's database and live market data; it is off here.")
-
-
 def _service(context: BotContext) -> PositionService:
-    service = context.services.positions
-    if service is None:
-        raise GuardOff
-    return service
+    return context.services.positions
 
 
 def _levels(raw: str, usage: str, example: str) -> tuple[Decimal, ...]:
@@ -212,20 +200,14 @@ async def _reply(message: Message, text: str, markup: InlineKeyboardMarkup | Non
     await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
 
 
-def _problem(error: Exception, usage: str, example: str) -> str:
-    if isinstance(error, UnknownAsset):
-        return usage_text(UsageError(unknown_sentence(error), usage, example))
-    return usage_text(UsageError(str(error), usage, example))
-
-
 async def add_position(
     message: Message, context: BotContext, user_id: int, claim: PositionClaim
 ) -> None:
     try:
         added = await _service(context).add(user_id, claim, datetime.now(UTC))
-    except (DataUnavailable, UnknownAsset, RiskInputError) as error:
-        await _reply(message, _problem(error, ADD_USAGE, ADD_EXAMPLE))
-        return
+    except UserError as error:
+        # Told with the usage line even when the venues are down: /pos add then waits on them.
+        raise error.with_usage(ADD_USAGE, ADD_EXAMPLE) from None
     except PositionCapReached as error:
         await _reply(
             message,
@@ -243,23 +225,18 @@ async def pos_command(update: Update, context: BotContext) -> None:
         return
     args = list(context.args or [])
     verb = args[0].lower() if args else "list"
-    try:
-        if verb == "add":
-            await add_position(message, context, user.id, parse_position(args[1:]))
-        elif verb == "list":
-            await _list(message, context, user.id)
-        elif verb == "close" and len(args) == 2:
-            await _close(message, context, user.id, args[1])
-        elif verb == "edit" and len(args) >= 3:
-            await _edit(message, context, user.id, args[1], args[2:])
-        elif verb == "snooze" and len(args) == 3 and args[2].lower() in SNOOZES:
-            await _snooze(message, context, user.id, args[1], args[2].lower())
-        else:
-            raise _usage(_("What should I do with your positions?"), POS_USAGE, ADD_EXAMPLE)
-    except UsageError as error:
-        await _reply(message, usage_text(error))
-    except GuardOff:
-        await _reply(message, _(GUARD_OFF))
+    if verb == "add":
+        await add_position(message, context, user.id, parse_position(args[1:]))
+    elif verb == "list":
+        await _list(message, context, user.id)
+    elif verb == "close" and len(args) == 2:
+        await _close(message, context, user.id, args[1])
+    elif verb == "edit" and len(args) >= 3:
+        await _edit(message, context, user.id, args[1], args[2:])
+    elif verb == "snooze" and len(args) == 3 and args[2].lower() in SNOOZES:
+        await _snooze(message, context, user.id, args[1], args[2].lower())
+    else:
+        raise _usage(_("What should I do with your positions?"), POS_USAGE, ADD_EXAMPLE)
 
 
 def _position_id(word: str) -> int:
@@ -329,9 +306,8 @@ async def _edit(
     change = _options(options, EDIT_USAGE, EDIT_EXAMPLE, allow_claim=True)
     try:
         edited = await _service(context).edit(user_id, pid, change, datetime.now(UTC))
-    except (DataUnavailable, UnknownAsset, RiskInputError) as error:
-        await _reply(message, _problem(error, EDIT_USAGE, EDIT_EXAMPLE))
-        return
+    except UserError as error:
+        raise error.with_usage(EDIT_USAGE, EDIT_EXAMPLE) from None
     if edited is None:
         await _reply(message, _("No such position; /pos lists yours."))
     else:
@@ -377,10 +353,7 @@ async def pos_button(update: Update, context: BotContext) -> None:
     """Buttons carry the position id; only its owner's presses count."""
     query, user = update.callback_query, update.effective_user
     assert query is not None and user is not None
-    try:
-        await _on_button(query, context, user.id)
-    except GuardOff:
-        await query.answer(_(GUARD_OFF), show_alert=True)
+    await _on_button(query, context, user.id)
 
 
 async def _on_button(query: CallbackQuery, context: BotContext, user_id: int) -> None:
@@ -396,12 +369,7 @@ async def _on_button(query: CallbackQuery, context: BotContext, user_id: int) ->
         await query.answer()
         asset, side, entry, leverage, venue, size = parts[2:]
         words = [asset, side, entry, f"{leverage}x", f"size={size}"] + ([venue] if venue else [])
-        try:
-            claim = parse_position(words)
-        except UsageError as error:
-            await _reply(message, usage_text(error))
-            return
-        await add_position(message, context, user_id, claim)
+        await add_position(message, context, user_id, parse_position(words))
         return
     service = _service(context)
     pid = parse_id(parts[-1])

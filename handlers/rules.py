@@ -18,24 +18,22 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 
-from bot.chat_input import UsageError, parse_id
+from bot.chat_input import parse_id
 from bot.delivery.channels import fast_path
 from bot.delivery.render import TELEGRAM_LIMIT
+from bot.errors import UserError
 from bot.i18n import N_, _, ngettext
 from bot.i18n.catalogs import in_every_language
 from bot.i18n.dates import weekday_time
-from bot.rules.grammar import EXAMPLE, USAGE, RuleSyntaxError
+from bot.rules.grammar import EXAMPLE, USAGE
 from bot.rules.model import BUILT_IN, Metric
-from bot.usecases.watches import DEFAULT_COOLDOWN, StoredRule, WatchService
+from bot.usecases.watches import EDIT_EXAMPLE, EDIT_USAGE, StoredRule, WatchService
 from handlers.context import BotContext
-from handlers.formatting import usage_text
 from handlers.groups import REFUSAL, may_manage
 from handlers.replies import reply_html
 from storage.repositories.rules import RuleCapReached
 
 UNWATCH_USAGE = "/unwatch <rule id>|all"
-EDIT_USAGE = "/edit <rule id> [>|<] <new value>"
-EDIT_EXAMPLE = "/edit 12 0.08%"
 MUTES = {"1h": timedelta(hours=1), "24h": timedelta(hours=24)}
 LISTING_TITLE = N_("Watch rules")
 BUTTON_RULES = 20  # a keyboard of more rows is unwieldy on a phone
@@ -44,9 +42,7 @@ log = logging.getLogger(__name__)
 
 
 def _service(context: BotContext) -> WatchService:
-    service = context.services.watch
-    assert service is not None, "watch rules need the database"
-    return service
+    return context.services.watch
 
 
 async def target_chat(
@@ -59,7 +55,7 @@ async def target_chat(
     assert chat is not None and user is not None and message is not None
     if args and args[0].startswith("@") and chat.type == Chat.PRIVATE:
         channels = context.services.channels
-        link = await channels.find(user.id, args[0]) if channels is not None else None
+        link = await channels.find(user.id, args[0])
         if link is None:
             await message.reply_text(_("Link it first: /channel {channel}", channel=args[0][:33]))
             return None
@@ -110,8 +106,6 @@ FOLLOW_UP = {
 async def _cooldown(context: BotContext, chat_id: int) -> timedelta:
     """New rules get the chat's cooldown from /settings."""
     repository = context.services.chat_settings
-    if repository is None:
-        return DEFAULT_COOLDOWN
     return timedelta(seconds=(await repository.get(chat_id)).cooldown_s)
 
 
@@ -120,11 +114,7 @@ async def watch_command(update: Update, context: BotContext) -> None:
     assert message is not None and user is not None
     args = list(context.args or [])
     if not args or (len(args) == 1 and args[0].startswith("@")):
-        await message.reply_text(
-            usage_text(UsageError(_("What should I watch?"), USAGE, EXAMPLE)),
-            parse_mode=ParseMode.HTML,
-        )
-        return
+        raise UserError(_("What should I watch?"), USAGE, EXAMPLE)
     target = await target_chat(update, context, args)
     if target is None:
         return
@@ -137,10 +127,8 @@ async def watch_command(update: Update, context: BotContext) -> None:
             " ".join(rest),
             datetime.now(UTC),
             await _cooldown(context, chat_id),
-            known_assets=market.known_assets if market is not None else None,
+            known_assets=market.known_assets,
         )
-    except RuleSyntaxError as error:
-        reply = usage_text(UsageError(str(error), USAGE, EXAMPLE))
     except RuleCapReached as error:
         reply = _(
             "This chat has {cap} rules, the most allowed. Remove one with /watches.",
@@ -217,10 +205,6 @@ async def watches_command(update: Update, context: BotContext) -> None:
     await reply_html(message, text, markup, continued=continued)
 
 
-def _rule_id_usage(problem: str, usage: str, example: str) -> str:
-    return usage_text(UsageError(problem, usage, example))
-
-
 async def unwatch_command(update: Update, context: BotContext) -> None:
     message = update.effective_message
     assert message is not None
@@ -231,13 +215,9 @@ async def unwatch_command(update: Update, context: BotContext) -> None:
     everything = len(args) == 1 and args[0].lower() == "all"
     rule_id = parse_id(args[0]) if len(args) == 1 else None
     if not everything and rule_id is None:
-        await message.reply_text(
-            _rule_id_usage(
-                _("Which rule? Give its number from /watches."), UNWATCH_USAGE, "/unwatch 12"
-            ),
-            parse_mode=ParseMode.HTML,
+        raise UserError(
+            _("Which rule? Give its number from /watches."), UNWATCH_USAGE, "/unwatch 12"
         )
-        return
     removed = await _service(context).remove(chat_id, None if everything else rule_id)
     if removed:
         await message.reply_text(ngettext("Removed {n} rule.", "Removed {n} rules.", removed))
@@ -254,25 +234,17 @@ async def edit_command(update: Update, context: BotContext) -> None:
     chat_id, args = resolved
     rule_id = parse_id(args[0]) if args else None
     if len(args) < 2 or rule_id is None:
-        await message.reply_text(
-            _rule_id_usage(_("Which rule, and its new threshold?"), EDIT_USAGE, EDIT_EXAMPLE),
-            parse_mode=ParseMode.HTML,
+        raise UserError(_("Which rule, and its new threshold?"), EDIT_USAGE, EDIT_EXAMPLE)
+    rule = await _service(context).edit(chat_id, rule_id, " ".join(args[1:]), datetime.now(UTC))
+    reply = (
+        _(
+            "Rule #{id} is now <b>{rule}</b>, armed again.",
+            id=rule.id,
+            rule=escape(rule.text),
         )
-        return
-    try:
-        rule = await _service(context).edit(chat_id, rule_id, " ".join(args[1:]), datetime.now(UTC))
-    except RuleSyntaxError as error:
-        reply = usage_text(UsageError(str(error), EDIT_USAGE, EDIT_EXAMPLE))
-    else:
-        reply = (
-            _(
-                "Rule #{id} is now <b>{rule}</b>, armed again.",
-                id=rule.id,
-                rule=escape(rule.text),
-            )
-            if rule is not None
-            else _("No such rule in this chat; /watches lists them.")
-        )
+        if rule is not None
+        else _("No such rule in this chat; /watches lists them.")
+    )
     await message.reply_text(reply, parse_mode=ParseMode.HTML)
 
 

@@ -28,7 +28,7 @@ from bot.alerts.observations import AssetData, observations, signal_series
 from bot.alerts.percentiles import HISTORY as PERCENTILE_HISTORY
 from bot.alerts.percentiles import percentile_levels
 from bot.alerts.quiet import QuietHours
-from bot.alerts.render import WarningKey, chat_alert, next_band, warning_key
+from bot.alerts.render import DIGEST_FULL, WarningKey, chat_alert, next_band, warning_key
 from bot.alerts.warning_text import band_text
 from bot.delivery.channels import channel_posts
 from bot.delivery.priority import Priority
@@ -294,7 +294,7 @@ class AlertPipeline:
         alerts += channel_posts(self.channels, market_wide, stamp, now, channel_languages)
         queued = await self.outbox.enqueue(alerts, now)
         for alert, until, header in holds:
-            await self.outbox.hold(alert, until, now, header=header)
+            await self.outbox.hold(alert, until, now, header=header, full=DIGEST_FULL)
         threads |= opened
         threads -= {(chat, thread) for chat, thread in threads if thread in closed}
         if queued:

@@ -12,16 +12,13 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
+from bot.errors import UserError
 from bot.i18n import _
 
 _SPAN = re.compile(r"^([0-9]{1,2}):?([0-9]{2})-([0-9]{1,2}):?([0-9]{2})$")
 _COOLDOWN = re.compile(r"^([0-9]{1,5})([mh])$")
 COOLDOWNS = {"m": 60, "h": 3600}
 MAX_COOLDOWN_S = 24 * 3600
-
-
-class SettingError(ValueError):
-    """One sentence for the user; the handler adds the usage line."""
 
 
 @dataclass(frozen=True)
@@ -64,7 +61,7 @@ def _zones() -> dict[str, str]:
 def parse_zone(word: str) -> str:
     name = _zones().get(word.lower())
     if name is None:
-        raise SettingError(
+        raise UserError(
             _(
                 "Unknown time zone {zone}: use a name like Europe/Berlin or America/New_York.",
                 zone=word[:40],
@@ -76,13 +73,13 @@ def parse_zone(word: str) -> str:
 def parse_quiet(span: str, zone: str) -> QuietHours:
     match = _SPAN.match(span)
     if not match:
-        raise SettingError(_("Give quiet hours as HH:MM-HH:MM, like 23:00-07:00."))
+        raise UserError(_("Give quiet hours as HH:MM-HH:MM, like 23:00-07:00."))
     h1, m1, h2, m2 = (int(g) for g in match.groups())
     if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
-        raise SettingError(_("Hours run 00-23 and minutes 00-59."))
+        raise UserError(_("Hours run 00-23 and minutes 00-59."))
     start, end = h1 * 60 + m1, h2 * 60 + m2
     if start == end:
-        raise SettingError(_("Quiet hours need a start and an end that differ."))
+        raise UserError(_("Quiet hours need a start and an end that differ."))
     return QuietHours(start, end, parse_zone(zone))
 
 
@@ -93,8 +90,8 @@ def parse_cooldown(word: str) -> int:
         return 0
     match = _COOLDOWN.match(lowered)
     if match is None:
-        raise SettingError(_("Give the cooldown in minutes (m) or hours (h), like 15m or 2h."))
+        raise UserError(_("Give the cooldown in minutes (m) or hours (h), like 15m or 2h."))
     seconds = int(match.group(1)) * COOLDOWNS[match.group(2)]
     if seconds > MAX_COOLDOWN_S:
-        raise SettingError(_("The longest cooldown is 24h."))
+        raise UserError(_("The longest cooldown is 24h."))
     return seconds

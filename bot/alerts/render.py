@@ -20,6 +20,8 @@ from bot.signals.warning import Warning
 # asset, OVERHEATING or SQUEEZE, venue, stage key ("" for threshold rules)
 WarningKey = tuple[str, Metric, str | None, str]
 MAX_BUTTON_RULES = 3
+# Closes a quiet-hours digest that outgrew one message (the outbox appends nothing after it).
+DIGEST_FULL = "\n\n…more alerts were held than one message holds; /watches lists your rules."
 STAGES = {
     Stage.EARLY: N_("Early"),
     Stage.CONFIRMED: N_("Confirmed"),

@@ -27,10 +27,8 @@ class GuardJob:
         return await self.guard.after_poll(self.watch.market.last_tick, warnings)
 
 
-async def position_guard(services: Services, wake: asyncio.Event) -> GuardJob | None:
+async def position_guard(services: Services, wake: asyncio.Event) -> GuardJob:
     """The leader's guard, loaded from the database: a restart or a takeover resumes it."""
-    if services.positions is None or services.outbox is None or services.market is None:
-        return None
     guard = PositionGuard(
         services.positions.repository,
         services.outbox,

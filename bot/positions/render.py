@@ -9,7 +9,7 @@ from html import escape
 
 from bot.i18n import N_, _
 from bot.i18n.numbers import grouped, localize_digits, percent, ungrouped
-from bot.market.overview_text import age_text
+from bot.market.overview_text import age_text, named
 from bot.positions.evaluate import Evaluation
 from bot.positions.model import GuardedPosition, PositionClaim
 from bot.signals.kinds import Stage
@@ -89,6 +89,10 @@ def summary_lines(ev: Evaluation) -> list[str]:
             age=age_text(ev.data_age_s),
         ),
     ]
+    if c.venue is not None and ev.venue != c.venue:
+        # The position's venue had no live mark: the numbers above are another venue's.
+        why = _("(no live {asset} mark)", asset=c.asset)
+        lines.append(_("Left out: {venues}", venues=escape(named({c.venue: why}))))
     if ev.funding_per_day is not None:
         lines.append(
             _(

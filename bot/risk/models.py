@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from bot.errors import UserError
 from bot.risk.side import Side
 
 
@@ -25,7 +26,7 @@ class Formula(StrEnum):
     OKX = "okx"
 
 
-class RiskInputError(ValueError):
+class RiskInputError(UserError, ValueError):
     """A short sentence that is safe to show a user."""
 
 

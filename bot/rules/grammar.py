@@ -11,6 +11,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 from bot.chat_input import decimal_point
+from bot.errors import UserError
 from bot.i18n import _
 from bot.market.venues.registry import DEFAULT_VENUES
 from bot.rules.model import (
@@ -47,8 +48,8 @@ _LIMITS = {
 }
 
 
-class RuleSyntaxError(ValueError):
-    """One short sentence; the handler adds USAGE and EXAMPLE."""
+class RuleSyntaxError(UserError, ValueError):
+    """One short sentence; the use case adds USAGE and EXAMPLE."""
 
 
 def _tokens(text: str) -> list[str]:

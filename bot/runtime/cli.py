@@ -22,6 +22,7 @@ from bot.config import (
     WebhookConfigError,
     describe_errors,
 )
+from bot.errors import UserError
 from bot.positions.model import GUARD_VENUES
 from bot.risk.funding import quote_funding
 from bot.risk.models import FundingRequest, LiqRequest, MarginMode, RiskInputError
@@ -136,9 +137,23 @@ def _cmd_pos_check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.app import ask
+    """The real services on a throwaway SQLite database: the reply a new user would get, with
+    one live poll of the configured venues first (OIWATCH_VENUES= for none)."""
+    import tempfile
+    from pathlib import Path
 
-    print(asyncio.run(ask(settings, args.message)))
+    from bot.app import ask
+    from bot.runtime.runner import open_services
+
+    async def answer(folder: str) -> str:
+        database = f"sqlite+aiosqlite:///{Path(folder) / 'ask.db'}"
+        scratch = settings.model_copy(update={"database_url": database, "http_port": 0})
+        async with open_services(scratch) as services:
+            await services.market.poll()
+            return await ask(services, args.message)
+
+    with tempfile.TemporaryDirectory(prefix="oiwatch-ask-") as folder:
+        print(asyncio.run(answer(folder)))
     return 0
 
 
@@ -428,7 +443,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (MissingTokenError, WebhookConfigError) as error:
         print(f"oiwatch: {error}", file=sys.stderr)
         return EXIT_USAGE
-    except RiskInputError as error:
+    except UserError as error:
         print(f"oiwatch: {error}", file=sys.stderr)
         return EXIT_USAGE
 

@@ -27,7 +27,6 @@ from bot.market.collector import Collector, poll_deadline
 from bot.market.models import Venue
 from bot.market.venues.registry import make_fetchers
 from bot.positions.job import position_guard
-from bot.positions.service import PositionService
 from bot.rules.matcher import Matcher
 from bot.runtime.health import HealthCheck
 from bot.runtime.ratelimit import INLINE_PER_COMMAND, CommandLimiter
@@ -46,6 +45,9 @@ from bot.scheduler.leader import LeaderLock
 from bot.services import Services
 from bot.signals.events import CascadeTracker
 from bot.usecases.market_data import MarketService
+from bot.usecases.positions import PositionService
+from bot.usecases.quotes import QuoteService
+from bot.usecases.settings import SettingsService
 from bot.usecases.watches import WatchService
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_database
@@ -97,27 +99,17 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         quiet = timedelta(minutes=settings.cascade_quiet_minutes)
         pictures = PictureService(market, quiet=quiet)
         contacts = ContactRepository(sessions)
-        services = Services(
-            settings=settings,
-            contacts=contacts,
-            limiter=CommandLimiter(settings.command_rate_per_minute),
-            inline_limiter=CommandLimiter(settings.command_rate_per_minute * INLINE_PER_COMMAND),
-            watch=watch,
-            channels=ChannelRepository(sessions),
-            market=market,
-            outbox=OutboxRepository(sessions),
-            pictures=pictures,
-            chat_settings=ChatSettingsRepository(sessions),
-            leader=leader,
-        )
-        services.positions = PositionService(
+        chat_settings = ChatSettingsRepository(sessions)
+        # The closures read the container built just below: tiers, leadership and tasks
+        # change while the process runs.
+        positions = PositionService(
             PositionRepository(sessions),
             market,
             lambda: services.tiers,
             settings.default_mmr,
             settings.positions_per_user,
         )
-        services.health = HealthCheck(
+        health = HealthCheck(
             sessions,
             snapshots,
             list(settings.venues),
@@ -125,6 +117,23 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             clock=market.clock,
             fresh=market.venue_fresh,
             tasks=lambda: services.tasks,
+        )
+        services = Services(
+            settings=settings,
+            contacts=contacts,
+            limiter=CommandLimiter(settings.command_rate_per_minute),
+            inline_limiter=CommandLimiter(settings.command_rate_per_minute * INLINE_PER_COMMAND),
+            watch=watch,
+            positions=positions,
+            channels=ChannelRepository(sessions),
+            market=market,
+            quotes=QuoteService(market, lambda: services.tiers, settings.default_mmr),
+            outbox=OutboxRepository(sessions),
+            pictures=pictures,
+            chat_settings=chat_settings,
+            chat_preferences=SettingsService(chat_settings, watch),
+            health=health,
+            leader=leader,
         )
         live = services.metrics.live
         live.is_leader = lambda: services.leading
@@ -170,7 +179,6 @@ async def lead(
 ) -> None:
     """Follower until the leader lock is ours, leader until it is lost or we stop; again."""
     lock, watch = services.leader, services.watch
-    assert lock is not None and watch is not None
     webhook = settings.mode is RunMode.WEBHOOK
     while await lock.acquire(stop):
         services.leading = True
@@ -218,7 +226,7 @@ async def http_server(
     settings: Settings, services: Services, app: TelegramApp
 ) -> AsyncIterator[None]:
     """/healthz, /metrics and the webhook on OIWATCH_HTTP_PORT (0: none)."""
-    if settings.http_port == 0 or services.health is None:
+    if settings.http_port == 0:
         yield
         return
     webhook_path = secret = None
@@ -266,15 +274,13 @@ async def background(
     """The outbox sender, the market poll, the alert pipeline, pruning, the tier refresh and
     the liquidation streams, each supervised, for as long as this replica leads."""
     watch, outbox, market = services.watch, services.outbox, services.market
-    assert watch is not None and outbox is not None
     wake = asyncio.Event()
     tasks = services.tasks = Supervisor()
     stale_after = timedelta(seconds=settings.stuck_seconds)
 
     async def migrated(old_chat_id: int, new_chat_id: int) -> None:
         await watch.migrate_chat(old_chat_id, new_chat_id)
-        if services.chat_settings is not None:
-            await services.chat_settings.rewrite_chat(old_chat_id, new_chat_id)
+        await services.chat_settings.rewrite_chat(old_chat_id, new_chat_id)
 
     sender = Sender(
         bot,
@@ -297,7 +303,7 @@ async def background(
         stale_after=max(stale_after, SENDER_MIN_STALE),
         progress=lambda: sender.last_drained,
     )
-    if market is not None and market.collector is not None:
+    if market.collector is not None:
         pipeline = AlertPipeline(
             market,
             watch,
@@ -311,8 +317,7 @@ async def background(
 
         async def after_poll() -> None:
             services.metrics.alerts_queued.inc(await pipeline.after_poll())
-            if guard is not None:
-                services.metrics.alerts_queued.inc(await guard.tick())
+            services.metrics.alerts_queued.inc(await guard.tick())
 
         start_market_jobs(
             tasks,

@@ -1,0 +1,12 @@
+"""The application layer: what a command does, once, for every caller (Telegram handlers,
+inline mode, `oiwatch ask`, the CLI). Each use case takes plain words or values, calls the core
+(bot.risk, bot.rules, bot.market, storage) and returns frozen dataclasses, never ORM rows or
+Telegram objects; a mistake the user can fix is a `bot.errors.UserError`.
+
+- market_data: MarketService, the venues' polled data and what a reply may use
+- marks: VenueMark and pick_mark, whose mark a quote or a guarded position uses
+- quotes: /liq and /funding, typed or from live marks and rates
+- watches: WatchService, the chats' watch rules
+- settings: /settings, a chat's quiet hours, zone, cooldown and language
+- positions: PositionService, /pos: add, list, edit and close guarded positions
+"""

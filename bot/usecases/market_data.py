@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, NamedTuple
 
 from bot.alerts.observations import AssetData
+from bot.errors import UserError
 from bot.i18n import N_, _
 from bot.i18n.dates import since_time
 from bot.market.collector import Collector
@@ -23,6 +24,7 @@ from bot.market.models import LiquidationEvent, TickResult, VenueResult
 from bot.market.overview import AssetOverview, build_overview
 from bot.market.overview_text import age_text, named
 from bot.market.streams import StreamConsumer
+from bot.usecases.marks import VenueMark
 from storage.models import MarketSnapshot
 from storage.repositories.snapshots import LiquidationFlow, SnapshotRepository
 
@@ -34,15 +36,28 @@ FIRST_POLL_GRACE = timedelta(minutes=2)
 MARKET_OFF = N_("Market data is switched off on this bot (OIWATCH_VENUES is empty).")
 
 
-class UnknownAsset(LookupError):
+class UnknownAsset(UserError, LookupError):
+    """'Unknown symbol BTX. Did you mean BTC?'"""
+
     def __init__(self, asset: str, suggestions: list[str]) -> None:
-        super().__init__(asset)
+        if suggestions:
+            problem = _(
+                "Unknown symbol {asset}. Did you mean {suggestions}?",
+                asset=asset[:20],
+                suggestions=", ".join(suggestions),
+            )
+        else:
+            problem = _("Unknown symbol {asset}.", asset=asset[:20])
+        super().__init__(problem)
         self.asset = asset
         self.suggestions = suggestions
 
 
-class DataUnavailable(RuntimeError):
-    """No fresh data: says which venues are left out since when, and why."""
+class DataUnavailable(UserError):
+    """No fresh data: says which venues are left out since when, and why. The venues' outage,
+    not the user's mistake: told without a usage line."""
+
+    shows_usage = False
 
 
 @dataclass
@@ -196,9 +211,11 @@ class MarketService:
         now = self.clock()
         return self._split(asset, await self.snapshots.latest(asset, since=now - FRESH), now)
 
-    async def fresh(self, asset: str) -> list[MarketSnapshot]:
-        """The rows a reply may use, or DataUnavailable saying which venues are left out."""
-        return (await self.usable(asset)).rows
+    async def marks(self, asset: str) -> tuple[list[VenueMark], dict[str, str]]:
+        """The live marks a reply may use, and the venues left out with why; DataUnavailable
+        saying which venues are left out when none is live."""
+        rows, left_out = await self.usable(asset)
+        return [VenueMark.of(row) for row in rows], left_out
 
     async def overview(self, asset: str) -> tuple[AssetOverview, dict[str, str]]:
         now = self.clock()

@@ -10,12 +10,23 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.errors import usage_on_error
 from bot.i18n import _
-from bot.rules.grammar import RuleSyntaxError, describe, parse_rule, with_new_threshold
+from bot.rules.grammar import (
+    EXAMPLE,
+    USAGE,
+    RuleSyntaxError,
+    describe,
+    parse_rule,
+    with_new_threshold,
+)
 from bot.rules.matcher import Matcher, RuleState, WatchRule
 from bot.rules.model import ALL_ASSETS, RuleSpec
 from storage.models import WatchRuleRow
 from storage.repositories.rules import RuleRepository, RuleStateRow
+
+EDIT_USAGE = "/edit <rule id> [>|<] <new value>"
+EDIT_EXAMPLE = "/edit 12 0.08%"
 
 DEFAULT_COOLDOWN = timedelta(minutes=30)
 # A replica that has not synced for a day reloads everything when it leads (see reload).
@@ -105,18 +116,19 @@ class WatchService:
         cooldown: timedelta = DEFAULT_COOLDOWN,
         known_assets: Collection[str] | None = None,
     ) -> StoredRule:
-        """Raises RuleSyntaxError or RuleCapReached; both carry a sentence for the user. With
+        """Raises RuleSyntaxError with /watch's usage, or RuleCapReached. With
         `known_assets`, a rule on any other asset is refused: it could never fire."""
-        spec = parse_rule(text)
-        if known_assets is not None and spec.asset not in (ALL_ASSETS, *known_assets):
-            watched = ", ".join(sorted(known_assets)[:40]) or _("none yet")
-            raise RuleSyntaxError(
-                _(
-                    "I don't watch {asset}. I watch {watched}; * means all.",
-                    asset=spec.asset,
-                    watched=watched,
+        with usage_on_error(USAGE, EXAMPLE):
+            spec = parse_rule(text)
+            if known_assets is not None and spec.asset not in (ALL_ASSETS, *known_assets):
+                watched = ", ".join(sorted(known_assets)[:40]) or _("none yet")
+                raise RuleSyntaxError(
+                    _(
+                        "I don't watch {asset}. I watch {watched}; * means all.",
+                        asset=spec.asset,
+                        watched=watched,
+                    )
                 )
-            )
         row = await self.rules.add(
             chat_id,
             user_id,
@@ -132,11 +144,12 @@ class WatchService:
         self, chat_id: int, rule_id: int, change: str, now: datetime
     ) -> StoredRule | None:
         """A new threshold for one of the chat's rules (None: no such rule there). Raises
-        RuleSyntaxError with a sentence for the user."""
+        RuleSyntaxError with /edit's usage."""
         row = await self.rules.get(rule_id)
         if row is None or row.chat_id != chat_id:
             return None
-        spec = with_new_threshold(parse_rule(row.text), change)
+        with usage_on_error(EDIT_USAGE, EDIT_EXAMPLE):
+            spec = with_new_threshold(parse_rule(row.text), change)
         if not await self.rules.rewrite(chat_id, rule_id, describe(spec)):
             return None
         if rule_id in self.matcher.rules:

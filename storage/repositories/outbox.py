@@ -29,7 +29,6 @@ PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
 # pending at its due time, so a held digest never blocks the chat's urgent alerts.
 HELD = "held"
 DIGEST_MAX_CHARS = 3900  # Telegram allows 4096
-DIGEST_FULL = "\n\n…more alerts were held than one message holds; /watches lists your rules."
 # Longer than any send takes (PTB's timeouts plus the limiter's queue): a claim older than this
 # lost its outcome, so the row is claimed again.
 LEASE = timedelta(seconds=60)
@@ -71,10 +70,17 @@ class OutboxRepository:
         self._sessions = sessions
 
     async def hold(
-        self, alert: OutgoingAlert, due_at: datetime, now: datetime, *, header: str = ""
+        self,
+        alert: OutgoingAlert,
+        due_at: datetime,
+        now: datetime,
+        *,
+        header: str = "",
+        full: str = "",
     ) -> None:
         """Adds `alert.text` to the chat's held digest with this dedup key (created, under
-        `header`, on first use). Past what one message holds, a closing line says so."""
+        `header`, on first use). Past what one message holds, the closing line `full` says so
+        (the caller words both)."""
         async with self._sessions() as session:
             row = (
                 await session.execute(
@@ -96,9 +102,12 @@ class OutboxRepository:
                         created_at=now,
                     )
                 )
-            elif row.status == HELD and not row.text.endswith(DIGEST_FULL):
+            elif row.status == HELD and not (full and row.text.endswith(full)):
                 more = "\n\n" + alert.text
-                row.text += more if len(row.text) + len(more) <= DIGEST_MAX_CHARS else DIGEST_FULL
+                if len(row.text) + len(more) <= DIGEST_MAX_CHARS:
+                    row.text += more
+                elif full:
+                    row.text += full
             await session.commit()
 
     async def release_held(self, now: datetime) -> int:

@@ -66,7 +66,8 @@ def test_pos_check_json_is_the_guards_evaluation() -> None:
 
 
 def test_ask_prints_the_bot_reply_and_refusals_exit_2() -> None:
-    assert "liquidation at 49,250.00" in oiwatch("ask", "/liq 50000 50x long").stdout
+    no_venues = {"OIWATCH_VENUES": ""}  # ask polls the configured venues once: none here
+    assert "liquidation at 49,250.00" in oiwatch("ask", "/liq 50000 50x long", env=no_venues).stdout
     bad = oiwatch("liq", "--entry", "50000", "--leverage", "0", "--side", "long")
     assert bad.returncode == 2 and "leverage must be between 1 and 200" in bad.stderr
     run = oiwatch("run", env={"OIWATCH_TELEGRAM_TOKEN": ""})

@@ -5,22 +5,16 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import ask
-from bot.config import Settings
 from tests.handlers.harness import ChatHarness, chat_harness
 
 Reply = Callable[[str], Awaitable[str]]
 
 
 @pytest.fixture
-def reply() -> Reply:
+async def reply(tmp_path: Path) -> AsyncIterator[Reply]:
     """The bot's reply to one private message, through the real Application and handlers."""
-    settings = Settings()
-
-    async def _reply(text: str) -> str:
-        return await ask(settings, text)
-
-    return _reply
+    async with chat_harness(tmp_path) as harness:
+        yield harness.ask
 
 
 @pytest.fixture

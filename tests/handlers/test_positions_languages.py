@@ -13,9 +13,9 @@ import pytest
 import handlers.positions
 from bot.market.models import Venue
 from bot.positions.model import GuardState, PositionClaim
-from bot.positions.service import PositionService
 from bot.risk.side import Side
 from bot.usecases.market_data import MarketService
+from bot.usecases.positions import PositionService
 from storage.db import make_engine, make_session_factory
 from storage.repositories.positions import PositionRepository
 from storage.repositories.snapshots import SnapshotRepository

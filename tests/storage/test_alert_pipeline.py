@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.alerts.pipeline import AlertPipeline
+from bot.alerts.render import DIGEST_FULL
 from bot.market.models import Snapshot, TickResult, Venue, VenueResult
 from bot.rules.matcher import Matcher
 from bot.usecases.market_data import MarketService
@@ -200,7 +201,8 @@ async def test_a_digest_collects_alerts_until_one_message_is_full(engine: AsyncE
     outbox = OutboxRepository(make_session_factory(engine))
     due = NOW + timedelta(hours=6)
     for n in range(200):
-        await outbox.hold(OutgoingAlert(5, "digest:5", f"alert {n:03d} " + "x" * 30), due, NOW)
+        alert = OutgoingAlert(5, "digest:5", f"alert {n:03d} " + "x" * 30)
+        await outbox.hold(alert, due, NOW, full=DIGEST_FULL)
     [digest] = await outbox.messages(5)
     assert digest.text.startswith("alert 000") and "alert 090" in digest.text
     assert digest.text.endswith("/watches lists your rules.") and len(digest.text) <= 4096

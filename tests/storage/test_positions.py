@@ -16,10 +16,10 @@ from bot.market.models import TickResult, Venue, VenueResult
 from bot.positions.guard import PositionGuard
 from bot.positions.market_watch import MarketWatch
 from bot.positions.model import PositionClaim
-from bot.positions.service import PositionService
 from bot.risk.side import Side
 from bot.risk.tiers import load_default_tiers
 from bot.usecases.market_data import MarketService
+from bot.usecases.positions import PositionService
 from storage.db import make_session_factory
 from storage.models import ChatSettings
 from storage.repositories.chat_settings import ChatSettingsRepository

@@ -15,12 +15,12 @@ from bot.positions.evaluate import MarketPoint, evaluate, hourly_atr, quote
 from bot.positions.levels import step
 from bot.positions.model import DEFAULT_LEVELS, GuardedPosition, PositionClaim
 from bot.positions.render import level_alert, squeeze_alert
-from bot.positions.service import Added
 from bot.risk.funding import funding_cash_flow
 from bot.risk.models import LiqRequest
 from bot.risk.quote import quote_liquidation
 from bot.risk.side import Side
 from bot.signals.kinds import Stage
+from bot.usecases.positions import Added
 from handlers.positions import added_text
 
 NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)

@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.alerts.quiet import QuietHours, SettingError, parse_cooldown, parse_quiet
+from bot.alerts.quiet import QuietHours, parse_cooldown, parse_quiet
+from bot.errors import UserError
 from bot.rules.grammar import RuleSyntaxError, describe, parse_rule, with_new_threshold
 
 
@@ -38,7 +39,7 @@ def test_a_daytime_span_and_bad_input() -> None:
         ("23:00-07:00", "Mars/Olympus", "Unknown time zone Mars/Olympus"),
         ("23:00-07:00", "../../etc/passwd", "Unknown time zone"),
     ]:
-        with pytest.raises(SettingError, match=problem):
+        with pytest.raises(UserError, match=problem):
             parse_quiet(span, zone)
 
 
@@ -47,7 +48,7 @@ def test_cooldowns() -> None:
     assert parse_cooldown("2H") == 7200
     assert parse_cooldown("0") == 0
     for word in ("15", "1d", "25h", "m"):
-        with pytest.raises(SettingError):
+        with pytest.raises(UserError):
             parse_cooldown(word)
 
 

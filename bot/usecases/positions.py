@@ -1,4 +1,5 @@
-"""Adding, listing, editing and closing guarded positions: the core behind /pos."""
+"""/pos as a use case: adding, listing, editing and closing guarded positions, each priced at
+the mark `pick_mark` chooses."""
 
 from __future__ import annotations
 
@@ -7,31 +8,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-from bot.positions.evaluate import Evaluation, MarketPoint, evaluate, quote
+from bot.errors import UserError
+from bot.positions.evaluate import Evaluation, evaluate, quote
 from bot.positions.levels import crossed
 from bot.positions.model import GuardedPosition, GuardState, PositionClaim
-from bot.risk.models import RiskInputError
 from bot.risk.tiers import TierBook
-from bot.usecases.market_data import DataUnavailable, MarketService, UnknownAsset
-from storage.models import MarketSnapshot
+from bot.usecases.market_data import MarketService
+from bot.usecases.marks import pick_mark
 from storage.repositories.positions import PositionRepository
-
-
-def point_of(row: MarketSnapshot) -> MarketPoint:
-    return MarketPoint(
-        venue=row.venue,
-        mark=Decimal(str(row.mark)),
-        ts=row.ts,
-        funding_rate=None if row.funding_rate is None else Decimal(str(row.funding_rate)),
-        funding_interval_hours=row.funding_interval_hours,
-    )
-
-
-def pick(rows: list[MarketSnapshot], venue: str | None) -> MarketSnapshot:
-    """The position's own venue, else the venue with the most open interest."""
-    linear = [r for r in rows if not r.inverse] or rows
-    own = [r for r in linear if r.venue == venue]
-    return own[0] if own else max(linear, key=lambda r: r.oi_usd)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +28,7 @@ class Added:
 @dataclass
 class PositionService:
     repository: PositionRepository
-    market: MarketService | None
+    market: MarketService
     tiers: Callable[[], TierBook]
     default_mmr: Decimal
     cap: int
@@ -52,12 +36,10 @@ class PositionService:
     async def evaluate_now(
         self, claim: PositionClaim, state: GuardState, now: datetime
     ) -> Evaluation:
-        """Raises DataUnavailable, UnknownAsset or RiskInputError, each with a sentence."""
-        if self.market is None:
-            raise DataUnavailable("Market data is switched off on this bot: nothing to guard.")
+        """Raises UserError (the asset unknown, no live data, impossible numbers)."""
         self.market.resolve(claim.asset)  # an unknown asset is named, with suggestions
-        row = pick(await self.market.fresh(claim.asset), claim.venue)
-        point = point_of(row)
+        marks, _left_out = await self.market.marks(claim.asset)
+        point = pick_mark(marks, claim.venue).point()
         base = quote(claim, tiers=self.tiers(), default_mmr=self.default_mmr, mark=point.mark)
         return evaluate(claim, base, point, now, funding_paid=state.funding_paid)
 
@@ -100,6 +82,6 @@ class PositionService:
         for position in await self.repository.for_user(user_id):
             try:
                 out.append((position, await self.evaluate_now(position.claim, position.state, now)))
-            except (DataUnavailable, UnknownAsset, RiskInputError) as error:
+            except UserError as error:
                 out.append((position, str(error)))
         return out

@@ -1,0 +1,170 @@
+"""Liquidation and funding quotes from a chat's words: typed numbers, or an asset whose live
+marks and funding rates the venues give. Handlers, inline mode and `oiwatch ask` all come
+here; what returns is plain data for a presenter to word."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from bot.chat_input import (
+    FUNDING_EXAMPLE,
+    FUNDING_USAGE,
+    KNOWN_VENUES,
+    LIQ_EXAMPLE,
+    LIQ_USAGE,
+    MAX_MONEY,
+    asset_word,
+    join_digit_groups,
+    parse_funding,
+    parse_hours,
+    parse_liq,
+    parse_number,
+)
+from bot.errors import UserError, usage_on_error
+from bot.i18n import _
+from bot.risk.funding import quote_funding
+from bot.risk.models import FundingQuote, FundingRequest, LiqQuote
+from bot.risk.quote import quote_liquidation
+from bot.risk.side import Side
+from bot.risk.tiers import TierBook
+from bot.usecases.market_data import MarketService
+from bot.usecases.marks import VenueMark, pick_mark
+
+LIVE_FUNDING_USAGE = "/funding <asset> <notional> [long|short] <hold: 30m, 8h, 3d, 2w>"
+LIVE_FUNDING_EXAMPLE = "/funding BTC 10000 long 3d"
+
+
+@dataclass(frozen=True, slots=True)
+class LiveEntry:
+    """The entry a '/liq BTC 20x long' took: a venue's live mark."""
+
+    venue: str
+    age_s: int
+    asked: str | None  # the venue the user named, when its mark was not live
+    why_not: str | None  # why not, as /oi words it
+
+
+@dataclass(frozen=True, slots=True)
+class LiquidationAnswer:
+    quote: LiqQuote
+    live: LiveEntry | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VenueFunding:
+    venue: str
+    interval_hours: int
+    quote: FundingQuote
+
+
+@dataclass(frozen=True, slots=True)
+class LiveFunding:
+    """One position priced at each venue's current rate and its own interval."""
+
+    asset: str
+    notional: Decimal
+    side: Side
+    hold_hours: Decimal
+    venues: tuple[VenueFunding, ...]  # most open interest first
+    age_s: int  # of the newest data used
+    left_out: dict[str, str]
+
+
+def live_words(words: list[str], *, rate: bool = False) -> bool:
+    """'/liq BTC 20x long', '/funding BTC 10000 3d': an asset comes first, not a number."""
+    if not words:
+        return False
+    first = words[0].rstrip("%") if rate else words[0]
+    return parse_number(first) is None and asset_word(words[0])
+
+
+@dataclass(frozen=True)
+class QuoteService:
+    market: MarketService
+    tiers: Callable[[], TierBook]
+    default_mmr: Decimal
+
+    async def liquidation(self, words: list[str]) -> LiquidationAnswer:
+        """Raises UserError (LiquidatedAtOnce among them) with /liq's usage where it helps."""
+        with usage_on_error(LIQ_USAGE, LIQ_EXAMPLE):
+            live = None
+            if live_words(words):
+                live, entry, words = await self._live_entry(words)
+                request = parse_liq(words, entry=entry)
+            else:
+                request = parse_liq(words)
+            quote = quote_liquidation(request, tiers=self.tiers(), default_mmr=self.default_mmr)
+        return LiquidationAnswer(quote, live)
+
+    async def _live_entry(self, words: list[str]) -> tuple[LiveEntry, Decimal, list[str]]:
+        """The venue named in the words, else the one with the most open interest; the words
+        left for the parser, the asset among them."""
+        if self.market.collector is None:
+            raise UserError(_("Market data is switched off on this bot: give an entry price."))
+        asset = self.market.resolve(words[0])
+        marks, left_out = await self.market.marks(asset)
+        venue = next((w.lower() for w in words if w.lower() in KNOWN_VENUES), None)
+        chosen = pick_mark(marks, venue)
+        age = int((self.market.clock() - chosen.ts).total_seconds())
+        asked = venue if venue is not None and chosen.venue != venue else None
+        why_not = None
+        if asked is not None:
+            why_not = left_out.get(asked) or _("(no live {asset} mark)", asset=asset)
+        rest = [*words[1:3], asset.lower(), *words[3:]]
+        return LiveEntry(chosen.venue, age, asked, why_not), chosen.mark, rest
+
+    def funding(self, words: list[str]) -> FundingQuote:
+        with usage_on_error(FUNDING_USAGE, FUNDING_EXAMPLE):
+            return quote_funding(parse_funding(words))
+
+    async def live_funding(self, words: list[str]) -> LiveFunding:
+        with usage_on_error(LIVE_FUNDING_USAGE, LIVE_FUNDING_EXAMPLE):
+            if self.market.collector is None:
+                raise UserError(_("Live funding is off on this bot; give a rate."))
+            asset = self.market.resolve(words[0])
+            marks, left_out = await self.market.marks(asset)
+            notional, side, hold = _position_words(words[1:])
+            venues = tuple(
+                VenueFunding(m.venue, m.funding_interval_hours, quote)
+                for m in sorted(marks, key=lambda m: -m.oi_usd)
+                if (quote := _at_venue_rate(m, notional, side, hold)) is not None
+                and m.funding_interval_hours is not None
+            )
+        age = int((self.market.clock() - max(m.ts for m in marks)).total_seconds())
+        return LiveFunding(asset, notional, side, hold, venues, age, left_out)
+
+
+def _position_words(words: list[str]) -> tuple[Decimal, Side, Decimal]:
+    """(notional, side, hold) from '10000 long 3d' in any order; long unless said."""
+    notional, side, hold = None, Side.LONG, None
+    for word in join_digit_groups(words):
+        lower = word.lower()
+        if lower in ("long", "short"):
+            side = Side(lower)
+        elif (hours := parse_hours(lower)) is not None:
+            hold = hours
+        elif (number := parse_number(word)) is not None and 0 < number <= MAX_MONEY:
+            notional = number
+        else:
+            raise UserError(_("I don't know what '{word}' means here.", word=word[:20]))
+    if notional is None or hold is None:
+        raise UserError(_("I need a notional and a holding time."))
+    return notional, side, hold
+
+
+def _at_venue_rate(
+    mark: VenueMark, notional: Decimal, side: Side, hold: Decimal
+) -> FundingQuote | None:
+    if mark.funding_rate is None or mark.funding_interval_hours is None:
+        return None
+    return quote_funding(
+        FundingRequest(
+            notional=notional,
+            rate=mark.funding_rate,
+            hold_hours=hold,
+            interval_hours=Decimal(mark.funding_interval_hours),
+            side=side,
+        )
+    )
