@@ -15,7 +15,7 @@ from bot.rules.grammar import describe
 from bot.rules.matcher import Firing
 from bot.rules.model import ALL_ASSETS, Metric
 from bot.signals.kinds import Severity, Stage
-from bot.signals.warning import Warning
+from bot.signals.warning import SignalWarning
 
 # asset, OVERHEATING or SQUEEZE, venue, stage key ("" for threshold rules)
 WarningKey = tuple[str, Metric, str | None, str]
@@ -59,7 +59,7 @@ def value_text(metric: Metric, value: float) -> str:
     return _("{rate} per 8h", rate=text) if metric is Metric.FUNDING else text
 
 
-def firing_lines(firing: Firing, warning: Warning | None, age_s: float) -> list[str]:
+def firing_lines(firing: Firing, warning: SignalWarning | None, age_s: float) -> list[str]:
     spec = firing.rule.spec
     rule = escape(describe(spec))
     if spec.built_in:
@@ -105,7 +105,7 @@ def firing_lines(firing: Firing, warning: Warning | None, age_s: float) -> list[
     ]
 
 
-def stage_text(warning: Warning) -> str:
+def stage_text(warning: SignalWarning) -> str:
     """'Early · ' / 'Escalated to extreme · ': where in its event a cascade warning stands."""
     if warning.stage is None:
         return ""
@@ -118,7 +118,7 @@ def stage_text(warning: Warning) -> str:
 
 def chat_alert(
     firings: Sequence[Firing],
-    warnings: Mapping[WarningKey, Warning],
+    warnings: Mapping[WarningKey, SignalWarning],
     ages: dict[str, float],
 ) -> tuple[str, str]:
     """(HTML text, reply_markup JSON) for one chat's firings of one tick."""

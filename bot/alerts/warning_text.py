@@ -10,7 +10,7 @@ from bot.i18n import ENGLISH, N_, _, current_language
 from bot.i18n.numbers import localize_digits, percent
 from bot.market.overview_text import compact
 from bot.signals.kinds import WarningKind
-from bot.signals.warning import CHECKS, Warning
+from bot.signals.warning import CHECKS, SignalWarning
 
 # Which side's liquidations a warning puts at risk: a long squeeze or crowded longs feed on
 # long liquidations below the price, and the reverse for shorts.
@@ -129,7 +129,7 @@ SENTENCES = {
 }
 
 
-def _squeeze_early(w: Warning, long: bool) -> str:
+def _squeeze_early(w: SignalWarning, long: bool) -> str:
     n = w.numbers
     ratio = n.get("volume x usual")
     liquidated = n.get(f"{'longs' if long else 'shorts'} liquidated USD")
@@ -144,7 +144,7 @@ def _squeeze_early(w: Warning, long: bool) -> str:
     )
 
 
-def _squeeze_confirmed(w: Warning, long: bool) -> str:
+def _squeeze_confirmed(w: SignalWarning, long: bool) -> str:
     n = w.numbers
     moved = n["price from OI peak pct"]
     return _(
@@ -155,7 +155,7 @@ def _squeeze_confirmed(w: Warning, long: bool) -> str:
     )
 
 
-def _squeeze_over(w: Warning, long: bool) -> str:
+def _squeeze_over(w: SignalWarning, long: bool) -> str:
     n = w.numbers
     minutes = num(n["duration min"], ".0f")
     parts = [_(SENTENCES[f"{w.kind} over"], asset=w.asset, minutes=minutes)]
@@ -187,7 +187,7 @@ def _squeeze_over(w: Warning, long: bool) -> str:
     return _("; ").join(parts)
 
 
-def _squeeze(w: Warning) -> str:
+def _squeeze(w: SignalWarning) -> str:
     long = w.kind == WarningKind.LONG_SQUEEZE
     if "duration min" in w.numbers:
         return _squeeze_over(w, long)
@@ -201,7 +201,7 @@ def _squeeze(w: Warning) -> str:
     return text
 
 
-def _other(w: Warning) -> str:
+def _other(w: SignalWarning) -> str:
     """Each kind's own numbers (the engine names them); a sentence takes the ones it needs."""
     n = w.numbers
     values = {
@@ -235,14 +235,14 @@ def band_text(kind: str, band: tuple[float, float]) -> str:
     )
 
 
-def summary_text(w: Warning) -> str:
+def summary_text(w: SignalWarning) -> str:
     if current_language() is ENGLISH:
         return w.summary
     text = _squeeze(w) if WarningKind(w.kind).cascade else _other(w)
     return text if w.next_band is None else f"{text}; {band_text(w.kind, w.next_band)}"
 
 
-def evidence_text(w: Warning) -> str:
+def evidence_text(w: SignalWarning) -> str:
     if current_language() is ENGLISH:
         return w.evidence()
     parts = [

@@ -26,10 +26,10 @@ from PIL import Image
 from bot.charts.clock import span_words, stamp
 from bot.charts.theme import CHART_WINDOWS, DPI, HEIGHT_PX, TEXT_PT, TITLE_PT, WIDTH_PX, Theme
 from bot.market.overview_text import compact
-from bot.signals.engine import Warning
 from bot.signals.episodes import Episode, episodes
 from bot.signals.kinds import Stage
 from bot.signals.series import BAR, Point, despiked_oi
+from bot.signals.warning import SignalWarning
 
 SHADED = ("long_squeeze", "short_squeeze", "overheating_long", "overheating_short")
 NAN = math.nan
@@ -43,7 +43,7 @@ class ChartInput:
     asset: str
     window: str
     points: Sequence[Point]  # the engine's 5-minute bars, oldest first
-    warnings: Sequence[Warning]  # what the engine reported in the window
+    warnings: Sequence[SignalWarning]  # what the engine reported in the window
     venues: Sequence[str] = ()
     now: datetime | None = None  # when the picture is asked for (data age); else the last bar
     # Backfilled history carries the last settled funding rate, live polls the rate venues

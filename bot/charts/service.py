@@ -15,10 +15,10 @@ from bot.alerts.observations import AssetData, signal_series
 from bot.charts.theme import CHART_WINDOWS, THEMES
 from bot.i18n import _
 from bot.risk.clusters import Bar, ClusterMap, liquidation_clusters
-from bot.signals.engine import Warning
 from bot.signals.replay import QUIET_BARS, replay
 from bot.signals.score import KindScore, score
 from bot.signals.series import BAR, WINDOW_BARS, Point
+from bot.signals.warning import SignalWarning
 from bot.usecases.market_data import DataUnavailable, MarketService
 
 LOOKBACK = WINDOW_BARS["24h"] + 1  # what the live pipeline's engine sees each tick
@@ -58,7 +58,7 @@ class Scorecard:
 
 def engine_warnings(
     points: list[Point], asset: str, start: int = 0, quiet: timedelta = QUIET
-) -> list[Warning]:
+) -> list[SignalWarning]:
     """What the engine reported bar by bar from `start` on, as the live pipeline would have:
     the one place pictures and scores call the signal engine."""
     return replay(points, asset, lookback=LOOKBACK, start=start, quiet=quiet)

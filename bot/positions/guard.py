@@ -39,7 +39,7 @@ from bot.risk.models import LiqQuote, RiskInputError
 from bot.risk.side import Side
 from bot.risk.tiers import TierBook
 from bot.signals.kinds import Stage
-from bot.signals.warning import Warning
+from bot.signals.warning import SignalWarning
 from bot.usecases.market_data import FRESH
 from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert
@@ -174,7 +174,9 @@ class PositionGuard:
 
     # -- the tick -----------------------------------------------------------------------------
 
-    async def after_poll(self, tick: TickResult | None, warnings: Sequence[Warning] = ()) -> int:
+    async def after_poll(
+        self, tick: TickResult | None, warnings: Sequence[SignalWarning] = ()
+    ) -> int:
         if tick is None:
             return 0
         now = self.clock()
@@ -408,7 +410,7 @@ class PositionGuard:
         return notices
 
 
-def _squeeze(position: GuardedPosition, ev: Evaluation, warning: Warning) -> str:
+def _squeeze(position: GuardedPosition, ev: Evaluation, warning: SignalWarning) -> str:
     """The engine's sentence in the owner's language, under the position's own head."""
     stage = warning.stage
     return render.squeeze_alert(position, ev, warning.kind, stage, summary_text(warning))

@@ -32,7 +32,7 @@ from datetime import datetime
 from bot.signals.kinds import Severity, Stage, WarningKind
 from bot.signals.series import BAR, WINDOW_BARS, DespikedOI, Point
 from bot.signals.thresholds import Robust, SignalSettings
-from bot.signals.warning import Warning
+from bot.signals.warning import SignalWarning
 
 SQUEEZE_WINDOWS = ("15m", "1h", "4h")
 RUN_BARS = (1, 2, 3)
@@ -246,7 +246,7 @@ def early(
     oi_sigma_pct: float | None,
     settings: SignalSettings,
     age: float,
-) -> Warning | None:
+) -> SignalWarning | None:
     run = next(
         (
             r
@@ -288,7 +288,7 @@ def early(
         f"{run.move_pct:+.1f}% in {minutes:.0f} min{volume}, OI {run.oi_pct:+.1f}%{forced}; "
         f"{who} are being forced out"
     )
-    return Warning(
+    return SignalWarning(
         _kind(run.long),
         severity,
         asset,
@@ -319,7 +319,7 @@ def confirmed(
     running: bool,
     settings: SignalSettings,
     age: float,
-) -> Warning | None:
+) -> SignalWarning | None:
     now_oi = oi.at(-1)
     raw = series[-1].oi
     if raw is not None and now_oi is not None and running:
@@ -423,7 +423,7 @@ def confirmed(
         f"{asset} {kind.replace('_', ' ')} in progress: OI {-drop:+.1f}% from its peak while "
         f"price {'fell' if long else 'rose'} {move:.1f}%; {who} are being force-closed"
     )
-    return Warning(
+    return SignalWarning(
         kind,
         _severity(drop, need, settings),
         asset,

@@ -31,7 +31,7 @@ from bot.signals.kinds import Severity, Stage, WarningKind
 from bot.signals.series import WINDOW_BARS, DespikedOI, Point, despiked_oi
 from bot.signals.table import FlatBands, Row, read
 from bot.signals.thresholds import DEFAULT_SETTINGS, Robust, SignalSettings, robust
-from bot.signals.warning import Warning
+from bot.signals.warning import SignalWarning
 
 NEUTRAL_FUNDING = 0.0001  # 0.01 % per 8h: the venues' default interest component
 TREND_WINDOWS = ("1h", "4h")
@@ -55,7 +55,7 @@ class AssetReadings:
     asset: str
     ts: datetime
     windows: dict[str, WindowReading] = field(default_factory=dict)
-    warnings: list[Warning] = field(default_factory=list)
+    warnings: list[SignalWarning] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -220,9 +220,9 @@ def evaluate(
 SUBSUMES = {"overheating_short": "divergence_shorts", "overheating_long": "divergence_closes"}
 
 
-def _one_per_situation(warnings: list[Warning]) -> list[Warning]:
+def _one_per_situation(warnings: list[SignalWarning]) -> list[SignalWarning]:
     """One warning per kind (the shortest window found it first), none that another covers."""
-    seen: dict[str, Warning] = {}
+    seen: dict[str, SignalWarning] = {}
     for warning in warnings:
         seen.setdefault(warning.kind, warning)
     covered = {SUBSUMES[kind] for kind in seen if kind in SUBSUMES}
@@ -341,7 +341,7 @@ def _overheating(
     base: Baselines,
     settings: SignalSettings,
     age: float,
-) -> Warning | None:
+) -> SignalWarning | None:
     oi_pct = reading.oi_pct
     need = _required(
         base.oi_change.get(window), settings.overheat_oi_growth_pct, settings.overheat_oi_z
@@ -377,7 +377,7 @@ def _overheating(
         f"{'rises' if long else 'falls'} {abs(reading.price_pct):.1f}%; {side} piling in, "
         f"a sharp move against them can force closes"
     )
-    return Warning(
+    return SignalWarning(
         WarningKind.OVERHEATING_LONG if long else WarningKind.OVERHEATING_SHORT,
         Severity.HIGH if oi_pct >= 2 * need else Severity.MODERATE,
         asset,
@@ -397,13 +397,13 @@ def _divergence(
     ts: datetime,
     settings: SignalSettings,
     age: float,
-) -> Warning | None:
+) -> SignalWarning | None:
     oi_pct, price_pct = reading.oi_pct, reading.price_pct
     if oi_pct is None:
         return None
     numbers = {"price pct": price_pct, "OI (contracts) pct": oi_pct}
     if price_pct >= settings.divergence_price_pct and oi_pct <= -settings.divergence_oi_pct:
-        return Warning(
+        return SignalWarning(
             WarningKind.DIVERGENCE_CLOSES,
             Severity.MODERATE,
             asset,
@@ -416,7 +416,7 @@ def _divergence(
             age,
         )
     if price_pct <= -settings.divergence_price_pct and oi_pct >= settings.divergence_oi_pct:
-        return Warning(
+        return SignalWarning(
             WarningKind.DIVERGENCE_SHORTS,
             Severity.MODERATE,
             asset,
@@ -440,7 +440,7 @@ def _accumulation(
     ts: datetime,
     settings: SignalSettings,
     age: float,
-) -> Warning | None:
+) -> SignalWarning | None:
     oi_pct = reading.oi_pct
     price_range = ranges.pct(-1 - n)
     if (
@@ -449,7 +449,7 @@ def _accumulation(
         or price_range >= settings.accumulation_price_range_pct
     ):
         return None
-    return Warning(
+    return SignalWarning(
         WarningKind.ACCUMULATION,
         Severity.MODERATE,
         asset,
@@ -471,7 +471,7 @@ def _crowding(
     base: Baselines,
     settings: SignalSettings,
     age: float,
-) -> Warning | None:
+) -> SignalWarning | None:
     funding = series[-1].funding
     if funding is None or reading is None or reading.oi_pct is None or base.funding is None:
         return None
@@ -483,7 +483,7 @@ def _crowding(
         return None
     long = funding > NEUTRAL_FUNDING
     side = "longs" if long else "shorts"
-    return Warning(
+    return SignalWarning(
         WarningKind.CROWDING_LONG if long else WarningKind.CROWDING_SHORT,
         Severity.MODERATE,
         asset,
@@ -508,7 +508,7 @@ def _basis_widening(
     reading: WindowReading | None,
     settings: SignalSettings,
     age: float,
-) -> Warning | None:
+) -> SignalWarning | None:
     """Derivatives piling up away from spot: |basis| widens while OI rises over 4h (domain §4).
     A basis move without OI growth is more likely arbitrage and stays quiet."""
     n = WINDOW_BARS["4h"]
@@ -521,7 +521,7 @@ def _basis_widening(
     if widening < settings.basis_widening_pct:
         return None
     long = now > 0
-    return Warning(
+    return SignalWarning(
         WarningKind.BASIS_WIDENING,
         Severity.MODERATE,
         asset,

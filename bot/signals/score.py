@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.signals.engine import Warning
 from bot.signals.episodes import episodes
 from bot.signals.kinds import Stage
 from bot.signals.series import Point
+from bot.signals.warning import SignalWarning
 
 HORIZONS: dict[str, timedelta] = {"1h": timedelta(hours=1), "4h": timedelta(hours=4)}
 # Which way price should go after the warning if it was right (+1 up, -1 down); kinds that
@@ -52,11 +52,11 @@ def _median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
-def score(points: Sequence[Point], warnings: Sequence[Warning]) -> list[KindScore]:
+def score(points: Sequence[Point], warnings: Sequence[SignalWarning]) -> list[KindScore]:
     """One row per warning kind seen, most episodes first; each episode judged from its first
     message."""
     stamps = [p.ts for p in points]
-    by_kind: dict[str, list[Warning]] = {}
+    by_kind: dict[str, list[SignalWarning]] = {}
     messages: dict[str, int] = {}
     # An event's over message predicts nothing: it is neither judged nor counted.
     for episode in episodes([w for w in warnings if w.stage is not Stage.OVER]):

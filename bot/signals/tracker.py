@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from bot.signals.kinds import Severity
-from bot.signals.warning import Warning
+from bot.signals.warning import SignalWarning
 
 
 @dataclass
@@ -16,7 +16,7 @@ class WarningTracker:
     quiet: timedelta = timedelta(minutes=30)
     _active: dict[tuple[str, str], tuple[datetime, int]] = field(default_factory=dict)
 
-    def news(self, warnings: Iterable[Warning], now: datetime) -> list[Warning]:
+    def news(self, warnings: Iterable[SignalWarning], now: datetime) -> list[SignalWarning]:
         fresh = []
         for warning in warnings:
             key = (warning.asset, warning.kind)

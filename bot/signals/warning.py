@@ -23,7 +23,7 @@ CHECKS = {
 
 
 @dataclass(frozen=True)
-class Warning:
+class SignalWarning:
     kind: WarningKind
     severity: Severity
     asset: str
