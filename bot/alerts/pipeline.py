@@ -41,7 +41,7 @@ from bot.rules.matcher import BuiltInEvent, Firing, ObservationKey
 from bot.rules.model import ALL_ASSETS, BUILT_IN, Metric
 from bot.signals.engine import Baselines, baselines, evaluate
 from bot.signals.events import CascadeTracker
-from bot.signals.kinds import Stage
+from bot.signals.kinds import Stage, WarningKind
 from bot.signals.warning import SignalWarning
 from bot.usecases.market_data import MarketService
 from bot.usecases.watches import WatchService
@@ -54,10 +54,10 @@ HISTORY = timedelta(hours=24, minutes=10)
 BASELINE_EVERY = timedelta(hours=1)
 URGENT = frozenset({Metric.SQUEEZE})  # rings through quiet hours: a cascade will not wait
 KIND_METRIC = {
-    "long_squeeze": Metric.SQUEEZE,
-    "short_squeeze": Metric.SQUEEZE,
-    "overheating_long": Metric.OVERHEATING,
-    "overheating_short": Metric.OVERHEATING,
+    WarningKind.LONG_SQUEEZE: Metric.SQUEEZE,
+    WarningKind.SHORT_SQUEEZE: Metric.SQUEEZE,
+    WarningKind.OVERHEATING_LONG: Metric.OVERHEATING,
+    WarningKind.OVERHEATING_SHORT: Metric.OVERHEATING,
 }
 
 

@@ -14,7 +14,7 @@ from bot.risk.clusters import Bar, liquidation_clusters
 from bot.rules.grammar import describe
 from bot.rules.matcher import Firing
 from bot.rules.model import ALL_ASSETS, Metric
-from bot.signals.kinds import Severity, Stage
+from bot.signals.kinds import Severity, Stage, WarningKind
 from bot.signals.warning import SignalWarning
 
 # asset, OVERHEATING or SQUEEZE, venue, stage key ("" for threshold rules)
@@ -34,7 +34,7 @@ CLUSTER_EVIDENCE_PCT = 5.0  # a band farther than this is not "next"
 MAX_CHARTS = 3
 
 
-def next_band(kind: str, bars: Sequence[Bar]) -> tuple[float, float] | None:
+def next_band(kind: WarningKind, bars: Sequence[Bar]) -> tuple[float, float] | None:
     """(distance %, USD) of the nearest band of the side a warning puts at risk, when the
     cluster model (bot.risk.clusters) puts one within 5 %."""
     side = AT_RISK.get(kind)
@@ -110,7 +110,7 @@ def stage_text(warning: SignalWarning) -> str:
     if warning.stage is None:
         return ""
     if warning.stage is Stage.ESCALATED:
-        label = _(ESCALATED[Severity(warning.severity)])
+        label = _(ESCALATED[warning.severity])
     else:
         label = _(STAGES[warning.stage])
     return f"<b>{label}</b> · "

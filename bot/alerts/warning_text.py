@@ -9,19 +9,24 @@ from decimal import Decimal
 from bot.i18n import ENGLISH, N_, _, current_language
 from bot.i18n.numbers import localize_digits, percent
 from bot.market.overview_text import compact
-from bot.signals.kinds import WarningKind
+from bot.risk.side import Side
+from bot.signals.kinds import Severity, WarningKind
 from bot.signals.warning import CHECKS, SignalWarning
 
 # Which side's liquidations a warning puts at risk: a long squeeze or crowded longs feed on
 # long liquidations below the price, and the reverse for shorts.
 AT_RISK = {
-    "long_squeeze": "long",
-    "overheating_long": "long",
-    "short_squeeze": "short",
-    "overheating_short": "short",
+    WarningKind.LONG_SQUEEZE: Side.LONG,
+    WarningKind.OVERHEATING_LONG: Side.LONG,
+    WarningKind.SHORT_SQUEEZE: Side.SHORT,
+    WarningKind.OVERHEATING_SHORT: Side.SHORT,
 }
 EVENT_WINDOW = N_("event")  # the window of an `over` summary: the whole event
-SEVERITIES = {"moderate": N_("moderate"), "high": N_("high"), "extreme": N_("extreme")}
+SEVERITIES = {
+    Severity.MODERATE: N_("moderate"),
+    Severity.HIGH: N_("high"),
+    Severity.EXTREME: N_("extreme"),
+}
 LABELS = {
     "OI (contracts) pct": N_("OI (contracts) %"),
     "OI first half pct": N_("OI first half %"),
@@ -225,7 +230,7 @@ def _other(w: SignalWarning) -> str:
     return _(SENTENCES[key], **values)
 
 
-def band_text(kind: str, band: tuple[float, float]) -> str:
+def band_text(kind: WarningKind, band: tuple[float, float]) -> str:
     """'next long liquidations -1.2% (~$40.5M, model estimate)'."""
     distance, usd = band
     return _(
@@ -238,7 +243,7 @@ def band_text(kind: str, band: tuple[float, float]) -> str:
 def summary_text(w: SignalWarning) -> str:
     if current_language() is ENGLISH:
         return w.summary
-    text = _squeeze(w) if WarningKind(w.kind).cascade else _other(w)
+    text = _squeeze(w) if w.kind.cascade else _other(w)
     return text if w.next_band is None else f"{text}; {band_text(w.kind, w.next_band)}"
 
 

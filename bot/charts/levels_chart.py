@@ -15,6 +15,7 @@ from bot.charts.market_chart import png, price_label
 from bot.charts.theme import DPI, HEIGHT_PX, TEXT_PT, TITLE_PT, WIDTH_PX, Theme
 from bot.market.overview_text import compact
 from bot.risk.clusters import ClusterMap
+from bot.risk.side import Side
 
 # Share of a band's height drawn: the gap keeps the nearest band off the price line, since a
 # band reaching it would read as "liquidations at the current price".
@@ -50,14 +51,14 @@ def draw_levels(source: LevelsInput, theme: Theme) -> Figure:
     for spine in ax.spines.values():
         spine.set_color(theme.grid)
     height = levels.price * levels.bin_pct / 100
-    for side, color in (("long", theme.down), ("short", theme.up)):
+    for side, color in ((Side.LONG, theme.down), (Side.SHORT, theme.up)):
         bands = [c for c in levels.clusters if c.side == side]
         ax.barh(
             [c.low + height / 2 for c in bands],
             [c.usd for c in bands],
             height=height * BAND_FILL,
             color=color,
-            label="longs liquidated below" if side == "long" else "shorts liquidated above",
+            label="longs liquidated below" if side is Side.LONG else "shorts liquidated above",
             gid=BANDS,
         )
     # A halo of panel colour under the price line keeps the nearest bands visibly off it.

@@ -27,11 +27,16 @@ from bot.charts.clock import span_words, stamp
 from bot.charts.theme import CHART_WINDOWS, DPI, HEIGHT_PX, TEXT_PT, TITLE_PT, WIDTH_PX, Theme
 from bot.market.overview_text import compact
 from bot.signals.episodes import Episode, episodes
-from bot.signals.kinds import Stage
+from bot.signals.kinds import Stage, WarningKind
 from bot.signals.series import BAR, Point, despiked_oi
 from bot.signals.warning import SignalWarning
 
-SHADED = ("long_squeeze", "short_squeeze", "overheating_long", "overheating_short")
+SHADED = (
+    WarningKind.LONG_SQUEEZE,
+    WarningKind.SHORT_SQUEEZE,
+    WarningKind.OVERHEATING_LONG,
+    WarningKind.OVERHEATING_SHORT,
+)
 NAN = math.nan
 JOIN_KEY = "settled ◂ ┆ ▸ predicted"  # either side of the dashed line
 # Artist ids the tests read the drawn data back from.
@@ -156,12 +161,12 @@ def _money(value: float, _pos: object = None) -> str:
     return f"${compact(value)}"
 
 
-def _colors(theme: Theme) -> dict[str, str]:
+def _colors(theme: Theme) -> dict[WarningKind, str]:
     return {
-        "long_squeeze": theme.down,
-        "short_squeeze": theme.up,
-        "overheating_long": theme.heat,
-        "overheating_short": theme.heat,
+        WarningKind.LONG_SQUEEZE: theme.down,
+        WarningKind.SHORT_SQUEEZE: theme.up,
+        WarningKind.OVERHEATING_LONG: theme.heat,
+        WarningKind.OVERHEATING_SHORT: theme.heat,
     }
 
 

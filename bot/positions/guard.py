@@ -38,7 +38,7 @@ from bot.risk.funding import funding_cash_flow
 from bot.risk.models import LiqQuote, RiskInputError
 from bot.risk.side import Side
 from bot.risk.tiers import TierBook
-from bot.signals.kinds import Stage
+from bot.signals.kinds import Stage, WarningKind
 from bot.signals.warning import SignalWarning
 from bot.usecases.market_data import FRESH
 from storage.repositories.chat_settings import ChatSettingsRepository
@@ -51,7 +51,7 @@ SYNC_OVERLAP = timedelta(minutes=2)  # replicas' clocks differ a little: re-read
 # A liquidation price moving by less than this share of the room left (mark to liquidation)
 # is not news.
 MOVE_SHARE = Decimal("0.05")
-SQUEEZE_AGAINST = {"long_squeeze": Side.LONG, "short_squeeze": Side.SHORT}
+SQUEEZE_AGAINST = {WarningKind.LONG_SQUEEZE: Side.LONG, WarningKind.SHORT_SQUEEZE: Side.SHORT}
 
 
 @dataclass

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.signals.cascade import SQUEEZE_WINDOWS, confirmed, early, price_runs
-from bot.signals.kinds import Severity, Stage, WarningKind
+from bot.signals.kinds import OIDropCause, Phase, Severity, Stage, WarningKind
 from bot.signals.series import WINDOW_BARS, DespikedOI, Point, despiked_oi
 from bot.signals.table import FlatBands, Row, read
 from bot.signals.thresholds import DEFAULT_SETTINGS, Robust, SignalSettings, robust
@@ -46,8 +46,8 @@ class WindowReading:
     volume_ratio: float | None  # window volume / usual volume for that span
     row: Row
     notional_mostly_price: bool
-    phase: str  # accumulation | acceleration | overheating | unwind | none
-    oi_drop_cause: str | None  # liquidation | voluntary closing | expiry | post-impulse closing
+    phase: Phase
+    oi_drop_cause: OIDropCause | None
 
 
 @dataclass(frozen=True)
@@ -190,8 +190,8 @@ def evaluate(
         ):
             if found is not None:
                 warnings.append(found)
-                if found.kind.startswith("overheating"):
-                    readings.windows[window] = replace(reading, phase="overheating")
+                if found.kind in (WarningKind.OVERHEATING_LONG, WarningKind.OVERHEATING_SHORT):
+                    readings.windows[window] = replace(reading, phase=Phase.OVERHEATING)
     for window in ("4h", "24h"):
         reading = readings.windows.get(window)
         if reading is not None:
@@ -217,12 +217,15 @@ def evaluate(
 
 # Overheating with price falling already says that shorts pile in; saying "shorts building"
 # beside it would be the same news twice.
-SUBSUMES = {"overheating_short": "divergence_shorts", "overheating_long": "divergence_closes"}
+SUBSUMES = {
+    WarningKind.OVERHEATING_SHORT: WarningKind.DIVERGENCE_SHORTS,
+    WarningKind.OVERHEATING_LONG: WarningKind.DIVERGENCE_CLOSES,
+}
 
 
 def _one_per_situation(warnings: list[SignalWarning]) -> list[SignalWarning]:
     """One warning per kind (the shortest window found it first), none that another covers."""
-    seen: dict[str, SignalWarning] = {}
+    seen: dict[WarningKind, SignalWarning] = {}
     for warning in warnings:
         seen.setdefault(warning.kind, warning)
     covered = {SUBSUMES[kind] for kind in seen if kind in SUBSUMES}
@@ -287,7 +290,7 @@ def _oi_drop_cause(
     price_pct: float,
     ratio: float | None,
     settings: SignalSettings,
-) -> str | None:
+) -> OIDropCause | None:
     """Why OI fell sharply (domain §5); None when it did not."""
     if oi_pct > -settings.squeeze_oi_drop_pct / 2:
         return None
@@ -295,16 +298,20 @@ def _oi_drop_cause(
     # Unknown volume cannot veto (check 3 is then skipped, as in the squeeze test).
     heavy = ratio is None or ratio >= settings.cascade_volume_ratio
     if heavy and moved:
-        return "liquidation"
+        return OIDropCause.LIQUIDATION
     impulse = (
         len(ranges.highs) > 2 * n
         and ranges.pct(-1 - 2 * n, -n) >= 2 * settings.cascade_price_floor_pct
     )
     if impulse and (ratio is None or ratio < 1.0):
-        return "post-impulse closing"
+        return OIDropCause.POST_IMPULSE
     if not moved and ratio is not None and ratio < 1.2:
-        return "expiry" if abs(price_pct) < settings.flat_price_pct else "voluntary closing"
-    return "voluntary closing"
+        return (
+            OIDropCause.EXPIRY
+            if abs(price_pct) < settings.flat_price_pct
+            else OIDropCause.VOLUNTARY
+        )
+    return OIDropCause.VOLUNTARY
 
 
 def _phase(
@@ -314,17 +321,17 @@ def _phase(
     ranges: PriceRanges,
     n: int,
     settings: SignalSettings,
-    cause: str | None,
-) -> str:
-    if cause == "liquidation":
-        return "unwind"
+    cause: OIDropCause | None,
+) -> Phase:
+    if cause is OIDropCause.LIQUIDATION:
+        return Phase.UNWIND
     ranging = ranges.pct(-1 - n) < settings.accumulation_price_range_pct
     if ranging and oi_pct >= settings.accumulation_oi_growth_pct / 2:
-        return "accumulation"
+        return Phase.ACCUMULATION
     moving = abs(price_pct) >= settings.overheat_price_move_pct and oi_pct > settings.flat_oi_pct
     if moving and (ratio is None or ratio >= 1.2):
-        return "acceleration"
-    return "none"
+        return Phase.ACCELERATION
+    return Phase.NONE
 
 
 def _required(change: Robust | None, floor: float, z: float) -> float:

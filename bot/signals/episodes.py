@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.signals.kinds import WarningKind
 from bot.signals.warning import SignalWarning
 
 # Flush bars less than an hour apart make one cascade (tests/data/real/README-analysis.md).
@@ -17,7 +18,7 @@ EPISODE_GAP = timedelta(hours=1)
 
 @dataclass(frozen=True)
 class Episode:
-    kind: str
+    kind: WarningKind
     messages: tuple[SignalWarning, ...]  # oldest first
 
     @property
@@ -36,8 +37,8 @@ class Episode:
 def episodes(warnings: Sequence[SignalWarning], gap: timedelta = EPISODE_GAP) -> list[Episode]:
     """Per kind: the stages of one event, or messages no more than `gap` apart; oldest
     episode first."""
-    events: dict[tuple[str, datetime], list[SignalWarning]] = {}
-    runs: dict[str, list[list[SignalWarning]]] = {}
+    events: dict[tuple[WarningKind, datetime], list[SignalWarning]] = {}
+    runs: dict[WarningKind, list[list[SignalWarning]]] = {}
     for warning in sorted(warnings, key=lambda w: w.ts):
         if warning.event_start is not None:
             events.setdefault((warning.kind, warning.event_start), []).append(warning)

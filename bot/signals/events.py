@@ -151,15 +151,14 @@ class CascadeTracker:
                 recent.pop()  # a live bucket re-read within its 5 minutes: keep the newest
             recent.append(latest)
         ended: list[SignalWarning] = []  # events closed this tick: their summaries go first
-        news: dict[
-            WarningKind, SignalWarning
-        ] = {}  # one message per event and tick: the latest stage
+        # One message per event and tick: the latest stage.
+        news: dict[WarningKind, SignalWarning] = {}
         others: list[SignalWarning] = []
         for warning in warnings:
-            if WarningKind(warning.kind).cascade:
+            if warning.kind.cascade:
                 found = self._cascade(asset, warning, now, ended)
                 if found is not None:
-                    news[WarningKind(found.kind)] = found
+                    news[found.kind] = found
             else:
                 others.append(warning)
         for key, event in list(self._events.items()):
@@ -176,8 +175,7 @@ class CascadeTracker:
     def _cascade(
         self, asset: str, warning: SignalWarning, now: datetime, ended: list[SignalWarning]
     ) -> SignalWarning | None:
-        kind = WarningKind(warning.kind)
-        severity = Severity(warning.severity)
+        kind, severity = warning.kind, warning.severity
         stage = warning.stage or Stage.CONFIRMED
         event = self._events.get((asset, kind))
         if event is not None and self._new_leg(event, warning):
