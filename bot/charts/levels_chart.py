@@ -73,8 +73,8 @@ def draw_levels(source: LevelsInput, theme: Theme) -> Figure:
     ax.set_ylabel("liquidation price, USD", color=theme.text, fontsize=TEXT_PT)
     legend = fig.legend(loc="center left", bbox_to_anchor=(0.02, 0.835), ncol=2, frameon=False,
                         fontsize=TEXT_PT, handlelength=1.2)  # fmt: skip
-    for text in legend.get_texts():
-        text.set_color(theme.text)
+    for entry in legend.get_texts():
+        entry.set_color(theme.text)
     age = span_words(max(source.now - source.until, timedelta(0)))
     covered = span_words(source.until - source.since)
     lines = (

@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar, cast
 
 from bot.alerts.observations import AssetData, signal_series
 from bot.charts.theme import CHART_WINDOWS, THEMES
@@ -82,7 +82,7 @@ class PictureService:
         self.market = market
         self.ttl = ttl
         self.quiet = quiet  # when a cascade event is over, as the live pipeline has it
-        self._cache: dict[tuple[str, ...], tuple[datetime, Any]] = {}
+        self._cache: dict[tuple[str, ...], tuple[datetime, object]] = {}
         self._locks: dict[tuple[str, ...], asyncio.Lock] = {}
         # One worker: renders queue instead of taking every core, and matplotlib's text and
         # font caches are never touched by two threads at once.
@@ -180,7 +180,8 @@ class PictureService:
             now = self.market.clock()
             hit = self._cache.get(key)
             if hit is not None and now - hit[0] < self.ttl:
-                return hit[1]
+                # A key names what its build returns: the charts' keys and types never mix.
+                return cast(T, hit[1])
             value = await build()
             self._cache = {k: v for k, v in self._cache.items() if now - v[0] < self.ttl}
             self._cache[key] = (now, value)
