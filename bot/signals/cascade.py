@@ -360,8 +360,10 @@ def confirmed(
     # The despiked peak is the median of three samples: the close that goes with it is the one
     # of the raw sample it came from, not the bar that followed (2023-10-23 22:45, whose close
     # is already 5 % up from the OI it is stamped with, made a long squeeze of the fade).
-    peak = oi.at(peak_at)
-    peak_at = next((i for i in range(peak_at, peak_at - 3, -1) if series[i].oi == peak), peak_at)
+    despiked_peak = oi.at(peak_at)
+    peak_at = next(
+        (i for i in range(peak_at, peak_at - 3, -1) if series[i].oi == despiked_peak), peak_at
+    )
     ref = series[peak_at].close
     since = series[peak_at + 1 :]
     # The side is where price went since the event began (the OI peak), close to close: a wick
@@ -398,8 +400,8 @@ def confirmed(
         return None
     onset = shock.start
     # The OI drop must be this shock's: most of it after the lag before the shock's onset.
-    recent = [v for v in tail[-(len(series) - shock.onset + lag) :] if v is not None]
-    if recent and -_pct(now_oi, max(recent)) < need:
+    after_lag = [v for v in tail[-(len(series) - shock.onset + lag) :] if v is not None]
+    if after_lag and -_pct(now_oi, max(after_lag)) < need:
         return None
     who = "longs" if long else "shorts"
     numbers = {

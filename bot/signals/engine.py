@@ -103,8 +103,9 @@ def baselines(points: Sequence[Point], settings: SignalSettings = DEFAULT_SETTIN
         samples = []
         for j in range(span, len(oi)):
             recent = [v for v in oi[j - span : j + 1] if v is not None]
-            if recent and oi[j] is not None:
-                samples.append(-_pct(oi[j], max(recent)))
+            value = oi[j]
+            if recent and value is not None:
+                samples.append(-_pct(value, max(recent)))
         drawdowns[window] = robust(samples, settings.baseline_min_samples)
     volumes = [p.volume for p in points if p.volume is not None]
     fundings = [p.funding for p in points if p.funding is not None]
@@ -279,8 +280,8 @@ class PriceRanges:
 
     def pct(self, start: int, end: int | None = None) -> float:
         """High-to-low range in % over points[start:end]."""
-        highs, lows = self.highs[start:end], self.lows[start:end]
-        return (max(highs) / min(lows) - 1) * 100 if lows and min(lows) else 0.0
+        low = min(self.lows[start:end], default=0.0)
+        return (max(self.highs[start:end]) / low - 1) * 100 if low else 0.0
 
 
 def _oi_drop_cause(
@@ -343,7 +344,7 @@ def _overheating(
     window: str,
     n: int,
     series: list[Point],
-    oi: list[float | None],
+    oi: DespikedOI,
     reading: WindowReading,
     base: Baselines,
     settings: SignalSettings,

@@ -131,7 +131,8 @@ def score_window(
                 _minutes(event.onset, before[0].ts) if before else None,
             )
         )
-    wrong, off = [], []
+    wrong: list[SignalWarning] = []
+    off: list[SignalWarning] = []
     for warning in squeezes:
         near = [e for e in events if _near(e, warning.ts)]
         if any(e.kind == warning.kind for e in near):
