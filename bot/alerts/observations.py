@@ -30,7 +30,8 @@ WINDOWS: dict[str, timedelta] = {
 
 
 class TimedFlow(Flow, Protocol):
-    minute: datetime
+    @property
+    def minute(self) -> datetime: ...
 
 
 class Kline(Protocol):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, SupportsFloat
 
 from sqlalchemy import delete, func, select
 from sqlmodel import col
@@ -20,24 +20,56 @@ from storage.statements import execute_count, table_of, upsert
 
 
 class SnapshotLike(Protocol):
-    """The fields storage needs from bot.market.models.Snapshot (kept structural on purpose)."""
+    """The fields storage needs from bot.market.models.Snapshot (kept structural on purpose;
+    read-only, as the frozen snapshot's are)."""
 
-    venue: Any
-    symbol: str
-    asset: str
-    inverse: bool
-    ts: datetime
-    mark: Any
-    index: Any
-    last: Any
-    oi_contracts: Any
-    oi_coin: Any
-    oi_usd: Any
-    funding_rate: Any
-    funding_interval_hours: int | None
-    next_funding_time: datetime | None
-    volume_24h_coin: Any
-    volume_24h_usd: Any
+    @property
+    def venue(self) -> object: ...
+
+    @property
+    def symbol(self) -> str: ...
+
+    @property
+    def asset(self) -> str: ...
+
+    @property
+    def inverse(self) -> bool: ...
+
+    @property
+    def ts(self) -> datetime: ...
+
+    @property
+    def mark(self) -> SupportsFloat: ...
+
+    @property
+    def index(self) -> SupportsFloat | None: ...
+
+    @property
+    def last(self) -> SupportsFloat | None: ...
+
+    @property
+    def oi_contracts(self) -> SupportsFloat: ...
+
+    @property
+    def oi_coin(self) -> SupportsFloat: ...
+
+    @property
+    def oi_usd(self) -> SupportsFloat: ...
+
+    @property
+    def funding_rate(self) -> SupportsFloat | None: ...
+
+    @property
+    def funding_interval_hours(self) -> int | None: ...
+
+    @property
+    def next_funding_time(self) -> datetime | None: ...
+
+    @property
+    def volume_24h_coin(self) -> SupportsFloat | None: ...
+
+    @property
+    def volume_24h_usd(self) -> SupportsFloat | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,23 +83,40 @@ class LiquidationFlow:
 
 
 class KlineLike(Protocol):
-    """The fields storage needs from bot.market.klines.KlineMinute."""
+    """The fields storage needs from bot.market.klines.KlineMinute (read-only)."""
 
-    venue: str
-    asset: str
-    minute: datetime
-    open: float
-    high: float
-    low: float
-    close: float
-    volume: float
-    taker_buy: float
+    @property
+    def venue(self) -> str: ...
+
+    @property
+    def asset(self) -> str: ...
+
+    @property
+    def minute(self) -> datetime: ...
+
+    @property
+    def open(self) -> float: ...
+
+    @property
+    def high(self) -> float: ...
+
+    @property
+    def low(self) -> float: ...
+
+    @property
+    def close(self) -> float: ...
+
+    @property
+    def volume(self) -> float: ...
+
+    @property
+    def taker_buy(self) -> float: ...
 
 
 KLINE_FIELDS = ("open", "high", "low", "close", "volume", "taker_buy")
 
 
-def _f(value: Any) -> float | None:
+def _f(value: SupportsFloat | None) -> float | None:
     return None if value is None else float(value)
 
 
