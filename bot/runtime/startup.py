@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from bot.runtime.logging_setup import redact
 from storage.db import UNAVAILABLE
 
-DATABASE_ERRORS = (*UNAVAILABLE, CommandError)
+DATABASE_ERRORS: tuple[type[Exception], ...] = (*UNAVAILABLE, CommandError)
 
 
 class StartupError(RuntimeError):
