@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram import Chat, Update
@@ -53,7 +53,7 @@ from handlers.start import help_command, publish_command_menu
 
 __all__ = ["publish_command_menu", "register"]
 
-Command = Callable[[Update, BotContext], Awaitable[None]]
+Command = Callable[[Update, BotContext], Coroutine[Any, Any, None]]
 
 COMMANDS: dict[str, Command] = {
     "start": help_command,

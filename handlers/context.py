@@ -18,7 +18,8 @@ LANGUAGES_KEY = "languages"
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
     @property
     def services(self) -> Services:
-        return self.application.bot_data[SERVICES_KEY]
+        services: Services = self.application.bot_data[SERVICES_KEY]
+        return services
 
     @property
     def admins(self) -> AdminCache:

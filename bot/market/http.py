@@ -67,7 +67,7 @@ class RetryPolicy:
     def delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return retry_after
-        base = min(self.max_delay_s, self.base_delay_s * 2**attempt)
+        base = min(self.max_delay_s, self.base_delay_s * 2.0**attempt)
         return base * (1 + random.uniform(-self.jitter, self.jitter))
 
 

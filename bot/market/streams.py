@@ -100,8 +100,8 @@ class StreamConsumer(Generic[E]):
         async with session.ws_connect(self.url, heartbeat=None) as ws:
             self.connects += 1
             subscribe = self.stream.subscribe
-            for message in subscribe() if callable(subscribe) else subscribe:
-                await ws.send_str(message)
+            for request in subscribe() if callable(subscribe) else subscribe:
+                await ws.send_str(request)
             keepalive = self.stream.keepalive
             pinger = asyncio.create_task(self._ping(ws, keepalive)) if keepalive else None
             stopping = asyncio.ensure_future(stop.wait())

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Executable
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import SQLModel
 
 from storage.db import SessionFactory
 from storage.models import Chat, User
+from storage.statements import upsert
 
 log = logging.getLogger(__name__)
 
@@ -105,9 +107,8 @@ class ContactRepository:
             return
         try:
             async with self._sessions() as session:
-                dialect = session.bind.dialect.name
                 for model, values, first, last in pending.values():
-                    await session.execute(_upsert(dialect, model, values, first, last))
+                    await session.execute(_upsert(session, model, values, first, last))
                 await session.commit()
         except (SQLAlchemyError, OSError):
             log.exception("contacts not written; retrying with the next batch")
@@ -133,10 +134,13 @@ class ContactRepository:
 
 
 def _upsert(
-    dialect: str, model: type[SQLModel], values: dict[str, Any], first: datetime, last: datetime
-) -> Any:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model.__table__).values(**values, first_seen=first, last_seen=last)  # type: ignore[attr-defined]
+    session: AsyncSession,
+    model: type[SQLModel],
+    values: dict[str, Any],
+    first: datetime,
+    last: datetime,
+) -> Executable:
+    statement = upsert(session, model).values(**values, first_seen=first, last_seen=last)
     # first_seen stays as it was; everything else follows the latest contact.
     return statement.on_conflict_do_update(
         index_elements=["id"],
