@@ -1,6 +1,6 @@
-"""The two statement helpers every repository needs and the libraries leave dialect-specific or
-untyped: the INSERT that can say ON CONFLICT on the session's database, and the number of rows an
-UPDATE or DELETE touched."""
+"""What the repositories need from SQLAlchemy and SQLModel that those leave dialect-specific or
+untyped: a model's table, a column that reads no NULL, the INSERT that can say ON CONFLICT on the
+session's database, and the number of rows an UPDATE or DELETE touched."""
 
 from __future__ import annotations
 
