@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check
 
-.PHONY: install run test lint format bench clean messages
+.PHONY: install run test typecheck lint format bench clean messages
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "oiwatch needs Python 3.11 or newer (set PYTHON=python3.11)")'
@@ -21,7 +21,12 @@ run: install
 
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/pytest
+
+# mypy --strict over bot/, handlers/ and storage/ (settings in pyproject.toml [tool.mypy]).
+typecheck: install
+	$(BIN)/mypy
 
 lint: install
 	$(BIN)/ruff check .

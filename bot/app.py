@@ -93,7 +93,7 @@ class EvenRateLimiter(AIORateLimiter):
         self._apb_limiter = EvenPace(PAID_PER_S, PAID_BURST)  # type: ignore[assignment]
 
 
-def broadcast_bot(settings: Settings) -> ExtBot[None]:
+def broadcast_bot(settings: Settings) -> ExtBot[int]:
     """The bot the outbox sender uses: the only one behind the 30/s limiter. That budget is
     for bulk notifications; a reply to a user's command is not one, and queueing replies
     behind a broadcast (or 200 commands a second behind 29.5 sends) would make a chat feel

@@ -21,6 +21,7 @@ from bot.i18n.dates import day_time_span
 from bot.i18n.numbers import localize_digits, percent
 from bot.market.overview_text import compact, signed_percent
 from bot.risk.clusters import LEVERAGE_MIX, Cluster
+from bot.risk.side import Side
 from bot.signals.episodes import EPISODE_GAP
 from bot.signals.kinds import WarningKind
 from bot.signals.score import EXPECTED_DIRECTION, HORIZONS, MIN_EPISODES, Outcome
@@ -113,7 +114,7 @@ def cluster_line(cluster: Cluster, bin_pct: float) -> str:
     far = cluster.distance_pct + bin_pct
     band = (
         N_("{low}–{high} ({near}–{far}% below): ~{usd}")
-        if cluster.side == "long"
+        if cluster.side == Side.LONG
         else N_("{low}–{high} ({near}–{far}% above): ~{usd}")
     )
     return _(
@@ -157,7 +158,7 @@ def levels_text(asset: str, levels: Levels, zone: str = "UTC") -> str:
             venues=escape(", ".join(levels.venues)),
         ),
     ]
-    titles = (("short", N_("Shorts liquidate above")), ("long", N_("Longs liquidate below")))
+    titles = ((Side.SHORT, N_("Shorts liquidate above")), (Side.LONG, N_("Longs liquidate below")))
     for side, title in titles:
         lines.append(f"<b>{_(title)}</b>")
         lines += [f"• {escape(cluster_line(c, model.bin_pct))}" for c in model.nearest(side)] or [
@@ -166,8 +167,8 @@ def levels_text(asset: str, levels: Levels, zone: str = "UTC") -> str:
     lines.append(
         _(
             "Within 2%: longs ~{longs}, shorts ~{shorts}",
-            longs="$" + localize_digits(compact(model.within("long", 2))),
-            shorts="$" + localize_digits(compact(model.within("short", 2))),
+            longs="$" + localize_digits(compact(model.within(Side.LONG, 2))),
+            shorts="$" + localize_digits(compact(model.within(Side.SHORT, 2))),
         )
     )
     return "\n".join(lines)

@@ -30,7 +30,8 @@ WINDOWS: dict[str, timedelta] = {
 
 
 class TimedFlow(Flow, Protocol):
-    minute: datetime
+    @property
+    def minute(self) -> datetime: ...
 
 
 class Kline(Protocol):
@@ -187,8 +188,8 @@ def signal_series(data: AssetData, now: datetime | None = None) -> list[SignalPo
     liq: dict[datetime, tuple[float, float]] = {}
     for flow in data.flows:
         stamp = _bucket(flow.minute)
-        long_usd, short_usd = liq.get(stamp, (0.0, 0.0))
-        liq[stamp] = (long_usd + flow.long_usd, short_usd + flow.short_usd)
+        longs, shorts = liq.get(stamp, (0.0, 0.0))
+        liq[stamp] = (longs + flow.long_usd, shorts + flow.short_usd)
     ranges = _bar_klines(data.klines)
     # Each bar's fields and its OI chain; the points are built once the chain's scale is known.
     rows: list[tuple[dict[str, Any], float, float]] = []

@@ -38,11 +38,12 @@ def samples(data: AssetData, metric: Metric, window: str | None) -> list[float]:
         if all(p.liq_long_usd is None for p in series):
             return []  # no liquidation stream: unknown, not zero
         return [sum(flows[i - n : i]) for i in range(n, len(flows) + 1)]
-    values = {
+    by_metric: dict[Metric, list[float | None]] = {
         Metric.OI: [p.oi for p in series],
         Metric.OI_USD: [p.oi_usd for p in series],
         Metric.PRICE: [p.close for p in series],
-    }[metric]
+    }
+    values = by_metric[metric]
     return [b / a - 1 for a, b in zip(values, values[n:], strict=False) if a and b is not None]
 
 

@@ -42,8 +42,8 @@ from bot.rules.matcher import BuiltInEvent, Firing, ObservationKey
 from bot.rules.model import ALL_ASSETS, BUILT_IN, Metric
 from bot.signals.engine import Baselines, baselines, evaluate
 from bot.signals.events import CascadeTracker
-from bot.signals.kinds import Stage
-from bot.signals.warning import Warning
+from bot.signals.kinds import Stage, WarningKind
+from bot.signals.warning import SignalWarning
 from bot.usecases.market_data import MarketService
 from bot.usecases.watches import WatchService
 from storage.repositories.chat_settings import ChatSettingsRepository
@@ -55,14 +55,14 @@ HISTORY = timedelta(hours=24, minutes=10)
 BASELINE_EVERY = timedelta(hours=1)
 URGENT = frozenset({Metric.SQUEEZE})  # rings through quiet hours: a cascade will not wait
 KIND_METRIC = {
-    "long_squeeze": Metric.SQUEEZE,
-    "short_squeeze": Metric.SQUEEZE,
-    "overheating_long": Metric.OVERHEATING,
-    "overheating_short": Metric.OVERHEATING,
+    WarningKind.LONG_SQUEEZE: Metric.SQUEEZE,
+    WarningKind.SHORT_SQUEEZE: Metric.SQUEEZE,
+    WarningKind.OVERHEATING_LONG: Metric.OVERHEATING,
+    WarningKind.OVERHEATING_SHORT: Metric.OVERHEATING,
 }
 
 
-def stage_key(warning: Warning) -> str:
+def stage_key(warning: SignalWarning) -> str:
     """What a repeat is, for the rule cooldown: the same kind at the same stage, and for an
     escalation (or a warning without stages) at the same severity."""
     if warning.stage is None or warning.stage is Stage.ESCALATED:
@@ -70,7 +70,7 @@ def stage_key(warning: Warning) -> str:
     return f"{warning.kind}:{warning.stage}"
 
 
-def thread_of(warning: Warning) -> str | None:
+def thread_of(warning: SignalWarning) -> str | None:
     """Every stage of one cascade event shares this thread (asset label, kind, onset)."""
     if warning.event_start is None:
         return None
@@ -105,7 +105,7 @@ class AlertPipeline:
         await self._degraded_notices(degraded, now, tick)
         observed: dict[ObservationKey, float] = {}
         events: list[BuiltInEvent] = []
-        warnings: dict[WarningKey, Warning] = {}
+        warnings: dict[WarningKey, SignalWarning] = {}
         ages: dict[str, float] = {}
         targets = self._built_in_targets()
         # Worked on copies, kept once the alerts are in the outbox (see the module docstring).
@@ -199,7 +199,7 @@ class AlertPipeline:
 
     def _news(
         self, tracker: CascadeTracker, data: AssetData, venue: str | None, now: datetime
-    ) -> list[Warning]:
+    ) -> list[SignalWarning]:
         """Stage transitions and new warnings for the asset aggregated across venues, or on
         one venue. The open bar is re-read every poll, with the liquidations and klines
         streamed into it, so the early stage does not wait for the bar to close."""
@@ -219,7 +219,7 @@ class AlertPipeline:
         return [self._with_clusters(warning, bars) for warning in news]
 
     @staticmethod
-    def _with_clusters(warning: Warning, bars: list[Bar]) -> Warning:
+    def _with_clusters(warning: SignalWarning, bars: list[Bar]) -> SignalWarning:
         if warning.stage is Stage.OVER:
             return warning  # a summary of what happened: where the next band was is moot
         band = next_band(warning.kind, bars)
@@ -231,7 +231,7 @@ class AlertPipeline:
     async def _enqueue(
         self,
         firings: list[Firing],
-        warnings: dict[WarningKey, Warning],
+        warnings: dict[WarningKey, SignalWarning],
         ages: dict[str, float],
         now: datetime,
         threads: set[tuple[int, str]],
@@ -306,7 +306,7 @@ class AlertPipeline:
     def _chat_alerts(
         chat_id: int,
         firings: list[Firing],
-        warnings: dict[WarningKey, Warning],
+        warnings: dict[WarningKey, SignalWarning],
         ages: dict[str, float],
         stamp: str,
         now: datetime,

@@ -14,8 +14,8 @@ from bot.risk.clusters import Bar, liquidation_clusters
 from bot.rules.grammar import describe
 from bot.rules.matcher import Firing
 from bot.rules.model import ALL_ASSETS, Metric
-from bot.signals.kinds import Severity, Stage
-from bot.signals.warning import Warning
+from bot.signals.kinds import Severity, Stage, WarningKind
+from bot.signals.warning import SignalWarning
 
 # asset, OVERHEATING or SQUEEZE, venue, stage key ("" for threshold rules)
 WarningKey = tuple[str, Metric, str | None, str]
@@ -36,7 +36,7 @@ CLUSTER_EVIDENCE_PCT = 5.0  # a band farther than this is not "next"
 MAX_CHARTS = 3
 
 
-def next_band(kind: str, bars: Sequence[Bar]) -> tuple[float, float] | None:
+def next_band(kind: WarningKind, bars: Sequence[Bar]) -> tuple[float, float] | None:
     """(distance %, USD) of the nearest band of the side a warning puts at risk, when the
     cluster model (bot.risk.clusters) puts one within 5 %."""
     side = AT_RISK.get(kind)
@@ -61,7 +61,7 @@ def value_text(metric: Metric, value: float) -> str:
     return _("{rate} per 8h", rate=text) if metric is Metric.FUNDING else text
 
 
-def firing_lines(firing: Firing, warning: Warning | None, age_s: float) -> list[str]:
+def firing_lines(firing: Firing, warning: SignalWarning | None, age_s: float) -> list[str]:
     spec = firing.rule.spec
     rule = escape(describe(spec))
     if spec.built_in:
@@ -107,12 +107,12 @@ def firing_lines(firing: Firing, warning: Warning | None, age_s: float) -> list[
     ]
 
 
-def stage_text(warning: Warning) -> str:
+def stage_text(warning: SignalWarning) -> str:
     """'Early · ' / 'Escalated to extreme · ': where in its event a cascade warning stands."""
     if warning.stage is None:
         return ""
     if warning.stage is Stage.ESCALATED:
-        label = _(ESCALATED[Severity(warning.severity)])
+        label = _(ESCALATED[warning.severity])
     else:
         label = _(STAGES[warning.stage])
     return f"<b>{label}</b> · "
@@ -120,7 +120,7 @@ def stage_text(warning: Warning) -> str:
 
 def chat_alert(
     firings: Sequence[Firing],
-    warnings: Mapping[WarningKey, Warning],
+    warnings: Mapping[WarningKey, SignalWarning],
     ages: dict[str, float],
 ) -> tuple[str, str]:
     """(HTML text, reply_markup JSON) for one chat's firings of one tick."""

@@ -9,19 +9,24 @@ from decimal import Decimal
 from bot.i18n import ENGLISH, N_, _, current_language
 from bot.i18n.numbers import localize_digits, percent
 from bot.market.overview_text import compact
-from bot.signals.kinds import WarningKind
-from bot.signals.warning import CHECKS, Warning
+from bot.risk.side import Side
+from bot.signals.kinds import Severity, WarningKind
+from bot.signals.warning import CHECKS, SignalWarning
 
 # Which side's liquidations a warning puts at risk: a long squeeze or crowded longs feed on
 # long liquidations below the price, and the reverse for shorts.
 AT_RISK = {
-    "long_squeeze": "long",
-    "overheating_long": "long",
-    "short_squeeze": "short",
-    "overheating_short": "short",
+    WarningKind.LONG_SQUEEZE: Side.LONG,
+    WarningKind.OVERHEATING_LONG: Side.LONG,
+    WarningKind.SHORT_SQUEEZE: Side.SHORT,
+    WarningKind.OVERHEATING_SHORT: Side.SHORT,
 }
 EVENT_WINDOW = N_("event")  # the window of an `over` summary: the whole event
-SEVERITIES = {"moderate": N_("moderate"), "high": N_("high"), "extreme": N_("extreme")}
+SEVERITIES = {
+    Severity.MODERATE: N_("moderate"),
+    Severity.HIGH: N_("high"),
+    Severity.EXTREME: N_("extreme"),
+}
 LABELS = {
     "OI (contracts) pct": N_("OI (contracts) %"),
     "OI first half pct": N_("OI first half %"),
@@ -147,7 +152,7 @@ SENTENCES = {
 }
 
 
-def _early_values(w: Warning, long: bool) -> dict[str, str]:
+def _early_values(w: SignalWarning, long: bool) -> dict[str, str]:
     n = w.numbers
     ratio = n.get("volume x usual")
     liquidated = n.get(f"{'longs' if long else 'shorts'} liquidated USD")
@@ -162,7 +167,7 @@ def _early_values(w: Warning, long: bool) -> dict[str, str]:
     }
 
 
-def _confirmed_values(w: Warning, long: bool) -> dict[str, str]:
+def _confirmed_values(w: SignalWarning, long: bool) -> dict[str, str]:
     n = w.numbers
     moved = n["price from OI peak pct"]
     return {
@@ -171,7 +176,7 @@ def _confirmed_values(w: Warning, long: bool) -> dict[str, str]:
     }
 
 
-def _squeeze_over(w: Warning, long: bool) -> str:
+def _squeeze_over(w: SignalWarning, long: bool) -> str:
     n = w.numbers
     minutes = num(n["duration min"], ".0f")
     parts = [_(SENTENCES[f"{w.kind} over"], asset=w.asset, minutes=minutes)]
@@ -203,7 +208,7 @@ def _squeeze_over(w: Warning, long: bool) -> str:
     return _("; ").join(parts)
 
 
-def _squeeze(w: Warning) -> str:
+def _squeeze(w: SignalWarning) -> str:
     long = w.kind == WarningKind.LONG_SQUEEZE
     if "duration min" in w.numbers:
         return _squeeze_over(w, long)
@@ -221,7 +226,7 @@ def _squeeze(w: Warning) -> str:
     )
 
 
-def _other(w: Warning) -> str:
+def _other(w: SignalWarning) -> str:
     """Each kind's own numbers (the engine names them); a sentence takes the ones it needs."""
     n = w.numbers
     values = {
@@ -245,7 +250,7 @@ def _other(w: Warning) -> str:
     return _(SENTENCES[key], **values)
 
 
-def band_text(kind: str, band: tuple[float, float]) -> str:
+def band_text(kind: WarningKind, band: tuple[float, float]) -> str:
     """'next long liquidations -1.2% (~$40.5M, model estimate)'."""
     distance, usd = band
     return _(
@@ -255,14 +260,14 @@ def band_text(kind: str, band: tuple[float, float]) -> str:
     )
 
 
-def summary_text(w: Warning) -> str:
+def summary_text(w: SignalWarning) -> str:
     if current_language() is ENGLISH:
         return w.summary
-    text = _squeeze(w) if WarningKind(w.kind).cascade else _other(w)
+    text = _squeeze(w) if w.kind.cascade else _other(w)
     return text if w.next_band is None else f"{text}; {band_text(w.kind, w.next_band)}"
 
 
-def evidence_text(w: Warning) -> str:
+def evidence_text(w: SignalWarning) -> str:
     if current_language() is ENGLISH:
         return w.evidence()
     parts = [

@@ -19,6 +19,7 @@ from bot.i18n.dates import day_time_span, duration
 from bot.i18n.numbers import localize_digits
 from bot.market.overview_text import compact
 from bot.risk.clusters import ClusterMap
+from bot.risk.side import Side
 
 # Share of a band's height drawn: the gap keeps the nearest band off the price line, since a
 # band reaching it would read as "liquidations at the current price".
@@ -56,14 +57,16 @@ def draw_levels(source: LevelsInput, theme: Theme) -> Figure:
     for spine in ax.spines.values():
         spine.set_color(theme.grid)
     height = levels.price * levels.bin_pct / 100
-    for side, color in (("long", theme.down), ("short", theme.up)):
+    for side, color in ((Side.LONG, theme.down), (Side.SHORT, theme.up)):
         bands = [c for c in levels.clusters if c.side == side]
         ax.barh(
             [c.low + height / 2 for c in bands],
             [c.usd for c in bands],
             height=height * BAND_FILL,
             color=color,
-            label=_("longs liquidated below") if side == "long" else _("shorts liquidated above"),
+            label=_("longs liquidated below")
+            if side is Side.LONG
+            else _("shorts liquidated above"),
             gid=BANDS,
         )
     # A halo of panel colour under the price line keeps the nearest bands visibly off it.
@@ -79,8 +82,8 @@ def draw_levels(source: LevelsInput, theme: Theme) -> Figure:
     ax.set_ylabel(_("liquidation price, USD"), color=theme.text, fontsize=TEXT_PT)
     legend = fig.legend(loc="center left", bbox_to_anchor=(0.02, 0.835), ncol=2, frameon=False,
                         fontsize=TEXT_PT, handlelength=1.2)  # fmt: skip
-    for text in legend.get_texts():
-        text.set_color(theme.text)
+    for entry in legend.get_texts():
+        entry.set_color(theme.text)
     age = duration(max(source.now - source.until, timedelta(0)))
     span = day_time_span(source.since, source.until, ZoneInfo(source.zone))
     venues = ", ".join(source.venues) or _("venue unknown")

@@ -12,6 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 import matplotlib.dates as mdates
@@ -21,6 +22,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, MaxNLocator, NullLocator
+from numpy.typing import ArrayLike
 from PIL import Image
 
 from bot.charts.fonts import typeface
@@ -29,12 +31,17 @@ from bot.i18n import N_, _, current_language
 from bot.i18n.dates import axis_time, day_time, duration
 from bot.i18n.numbers import localize_digits
 from bot.market.overview_text import compact
-from bot.signals.engine import Warning
 from bot.signals.episodes import Episode, episodes
-from bot.signals.kinds import Stage
+from bot.signals.kinds import Stage, WarningKind
 from bot.signals.series import BAR, Point, despiked_oi
+from bot.signals.warning import SignalWarning
 
-SHADED = ("long_squeeze", "short_squeeze", "overheating_long", "overheating_short")
+SHADED = (
+    WarningKind.LONG_SQUEEZE,
+    WarningKind.SHORT_SQUEEZE,
+    WarningKind.OVERHEATING_LONG,
+    WarningKind.OVERHEATING_SHORT,
+)
 NAN = math.nan
 JOIN_KEY = N_("settled ◂ ┆ ▸ predicted")  # either side of the dashed line
 # The same names /score gives the kinds.
@@ -53,7 +60,7 @@ class ChartInput:
     asset: str
     window: str
     points: Sequence[Point]  # the engine's 5-minute bars, oldest first
-    warnings: Sequence[Warning]  # what the engine reported in the window
+    warnings: Sequence[SignalWarning]  # what the engine reported in the window
     venues: Sequence[str] = ()
     now: datetime | None = None  # when the picture is asked for (data age); else the last bar
     # Backfilled history carries the last settled funding rate, live polls the rate venues
@@ -148,7 +155,7 @@ def _style(ax: Axes, theme: Theme, label: str) -> None:
     ax.yaxis.set_major_locator(MaxNLocator(4))
 
 
-def _label(ax: Axes, x: float, y: float, text: str, color: str, theme: Theme, **kw: object) -> None:
+def _label(ax: Axes, x: float, y: float, text: str, color: str, theme: Theme, **kw: Any) -> None:
     """A note inside a panel, on a patch of panel colour so the data under it cannot blur it."""
     box = {"facecolor": theme.panel, "edgecolor": "none", "alpha": 0.85, "pad": 1.5}
     ax.text(x, y, text, color=color, fontsize=TEXT_PT, bbox=box, **kw)
@@ -171,17 +178,28 @@ def _money(value: float, _pos: object = None) -> str:
     return f"${localize_digits(compact(value))}"
 
 
-def _colors(theme: Theme) -> dict[str, str]:
+def _colors(theme: Theme) -> dict[WarningKind, str]:
     return {
-        "long_squeeze": theme.down,
-        "short_squeeze": theme.up,
-        "overheating_long": theme.heat,
-        "overheating_short": theme.heat,
+        WarningKind.LONG_SQUEEZE: theme.down,
+        WarningKind.SHORT_SQUEEZE: theme.up,
+        WarningKind.OVERHEATING_LONG: theme.heat,
+        WarningKind.OVERHEATING_SHORT: theme.heat,
     }
 
 
 def shaded_episodes(chart: ChartInput) -> list[Episode]:
     return [e for e in episodes(chart.warnings) if e.kind in SHADED]
+
+
+def _times(stamps: Sequence[datetime]) -> ArrayLike:
+    """Datetimes as matplotlib takes them: its unit converters plot them, its type stubs
+    know only numbers."""
+    return cast(ArrayLike, stamps)
+
+
+def _time(stamp: datetime) -> float:
+    """One datetime as an axis position (see `_times`)."""
+    return cast(float, stamp)
 
 
 def band(episode: Episode, candle: timedelta) -> tuple[datetime, datetime]:
@@ -195,10 +213,11 @@ def _shade(ax: Axes, chart: ChartInput, candle: timedelta, theme: Theme) -> list
     keys: dict[str, Patch] = {}
     for episode in shaded_episodes(chart):
         color = colors[episode.kind]
-        ax.axvspan(*band(episode, candle), color=color, alpha=0.2, lw=0, gid=WARNING_BAND)
+        start, end = band(episode, candle)
+        ax.axvspan(_time(start), _time(end), color=color, alpha=0.2, lw=0, gid=WARNING_BAND)
         # A mark where each warning fired; the event's over message only ends the band.
         fired = [w.ts for w in episode.messages if w.stage is not Stage.OVER]
-        ax.plot(fired, [0.97] * len(fired), ls="", marker="v", ms=9, color=color,
+        ax.plot(_times(fired), [0.97] * len(fired), ls="", marker="v", ms=9, color=color,
                 transform=ax.get_xaxis_transform(), gid=WARNING_MARK)  # fmt: skip
         name = _(SHADED_NAMES[episode.kind])
         keys.setdefault(name, Patch(color=color, alpha=0.6, label=name))
@@ -214,13 +233,15 @@ def _candles(ax: Axes, bars: list[Candle], size: timedelta, theme: Theme) -> Non
     # A candle that did not move still shows: its body is at least 3 px tall.
     axis_px = ax.get_position().height * HEIGHT_PX
     least = (high - low + 2 * pad) * 3 / axis_px
-    ax.vlines(mids, [c.low for c in bars], [c.high for c in bars], colors=colors,
+    ax.vlines(_times(mids), [c.low for c in bars], [c.high for c in bars], colors=colors,
               linewidth=1.2, gid=PRICE_RANGE)  # fmt: skip
     # Bodies as thick lines, not bar() patches: one collection however many candles.
     width_px = 0.72 * WIDTH_PX / max(len(bars), 12) * 0.7
     bottoms = [min(c.open, c.close) for c in bars]
     tops = [max(c.open, c.close, bottom + least) for c, bottom in zip(bars, bottoms, strict=True)]
-    ax.vlines(mids, bottoms, tops, colors=colors, linewidth=width_px * 72 / DPI, gid=PRICE_BODY)
+    ax.vlines(
+        _times(mids), bottoms, tops, colors=colors, linewidth=width_px * 72 / DPI, gid=PRICE_BODY
+    )
     ax.axhline(bars[-1].close, color=theme.price, linewidth=0.8, ls=":")
     ax.yaxis.set_major_formatter(FuncFormatter(price_label))
 
@@ -231,7 +252,7 @@ def _funding(ax: Axes, chart: ChartInput, bars: list[Candle], theme: Theme) -> N
         _no_data(ax, theme, _("No funding data"))
         return
     ends = [c.end for c in bars]
-    ax.step(ends, rates, where="pre", color=theme.funding, linewidth=1.6)
+    ax.step(_times(ends), rates, where="pre", color=theme.funding, linewidth=1.6)
     ax.axhline(0, color=theme.grid, linewidth=0.8)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: localize_digits(f"{v:.3f}")))
     known = [r for r in rates if not math.isnan(r)]
@@ -241,7 +262,7 @@ def _funding(ax: Axes, chart: ChartInput, bars: list[Candle], theme: Theme) -> N
     ax.set_ylim(low - 0.1 * span, high + 0.6 * span)
     joined = chart.live_from
     if joined is not None and ends[0] < joined < ends[-1]:
-        ax.axvline(joined, color=theme.text, linewidth=1.0, ls="--")
+        ax.axvline(_time(joined), color=theme.text, linewidth=1.0, ls="--")
         # The key goes on the wider side of the join, where it covers no step.
         left = (joined - ends[0]) < (ends[-1] - joined)
         x, ha = (0.99, "right") if left else (0.01, "left")
@@ -264,8 +285,8 @@ def _liquidations(ax: Axes, bars: list[Candle], theme: Theme) -> None:
     shorts = [c.liq_short_usd if c.liq_short_usd is not None else NAN for c in bars]
     longs = [-c.liq_long_usd if c.liq_long_usd is not None else NAN for c in bars]
     # Stepped areas, not bar(): one polygon instead of hundreds of patches (4x faster).
-    ax.fill_between(mids, 0, shorts, step="pre", color=theme.up, lw=0)
-    ax.fill_between(mids, 0, longs, step="pre", color=theme.down, lw=0)
+    ax.fill_between(_times(mids), 0, shorts, step="pre", color=theme.up, lw=0)
+    ax.fill_between(_times(mids), 0, longs, step="pre", color=theme.down, lw=0)
     ax.axhline(0, color=theme.grid, linewidth=0.8)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _p: _money(abs(v))))
     _label(ax, 0.01, 0.95, _("shorts ▲"), theme.up, theme, transform=ax.transAxes, va="top")
@@ -281,7 +302,7 @@ def _time_axis(axes: Sequence[Axes], zone: ZoneInfo, theme: Theme) -> None:
     ax.xaxis.set_major_locator(locator)
 
     def label(value: float, _pos: object) -> str:
-        return axis_time(mdates.num2date(value), zone)  # type: ignore[no-untyped-call]
+        return axis_time(mdates.num2date(value), zone)
 
     ax.xaxis.set_major_formatter(FuncFormatter(label))
     ticks = [t for t in locator() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]

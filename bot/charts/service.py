@@ -10,16 +10,16 @@ from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import TypeVar, cast
 
 from bot.alerts.observations import AssetData, signal_series
 from bot.charts.theme import CHART_WINDOWS, THEMES
 from bot.i18n import _, current_language
 from bot.risk.clusters import Bar, ClusterMap, liquidation_clusters
-from bot.signals.engine import Warning
 from bot.signals.replay import QUIET_BARS, replay
 from bot.signals.score import KindScore, score
 from bot.signals.series import BAR, WINDOW_BARS, Point
+from bot.signals.warning import SignalWarning
 from bot.usecases.market_data import DataUnavailable, MarketService
 
 LOOKBACK = WINDOW_BARS["24h"] + 1  # what the live pipeline's engine sees each tick
@@ -59,7 +59,7 @@ class Scorecard:
 
 def engine_warnings(
     points: list[Point], asset: str, start: int = 0, quiet: timedelta = QUIET
-) -> list[Warning]:
+) -> list[SignalWarning]:
     """What the engine reported bar by bar from `start` on, as the live pipeline would have:
     the one place pictures and scores call the signal engine."""
     return replay(points, asset, lookback=LOOKBACK, start=start, quiet=quiet)
@@ -83,7 +83,7 @@ class PictureService:
         self.market = market
         self.ttl = ttl
         self.quiet = quiet  # when a cascade event is over, as the live pipeline has it
-        self._cache: dict[tuple[str, ...], tuple[datetime, Any]] = {}
+        self._cache: dict[tuple[str, ...], tuple[datetime, object]] = {}
         self._locks: dict[tuple[str, ...], asyncio.Lock] = {}
         # One worker: renders queue instead of taking every core, and matplotlib's text and
         # font caches are never touched by two threads at once.
@@ -185,7 +185,8 @@ class PictureService:
             now = self.market.clock()
             hit = self._cache.get(key)
             if hit is not None and now - hit[0] < self.ttl:
-                return hit[1]
+                # A key names what its build returns: the charts' keys and types never mix.
+                return cast(T, hit[1])
             value = await build()
             self._cache = {k: v for k, v in self._cache.items() if now - v[0] < self.ttl}
             self._cache[key] = (now, value)

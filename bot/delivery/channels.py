@@ -21,7 +21,7 @@ from bot.delivery.priority import Priority
 from bot.delivery.render import whole_parts
 from bot.i18n import ENGLISH, N_, Language, _, use_language
 from bot.rules.model import Metric
-from bot.signals.engine import Warning
+from bot.signals.warning import SignalWarning
 from storage.repositories.outbox import OutgoingAlert
 
 log = logging.getLogger(__name__)
@@ -59,14 +59,14 @@ async def resolve_channels(bot: Bot, channels: Mapping[str, str]) -> dict[str, i
 
 def channel_posts(
     channels: Mapping[str, int],
-    warnings: Mapping[tuple[str, Metric, str | None], Warning],
+    warnings: Mapping[tuple[str, Metric, str | None], SignalWarning],
     key: str,
     seen_at: datetime,
     languages: Mapping[int, Language],
 ) -> list[OutgoingAlert]:
     """This tick's market-wide warnings as one post per channel (several past 4,096
     characters); a squeeze makes the post urgent. `key` makes a repeated tick a no-op."""
-    by_channel: dict[int, list[tuple[Metric, Warning]]] = {}
+    by_channel: dict[int, list[tuple[Metric, SignalWarning]]] = {}
     for (asset, metric, venue), warning in sorted(warnings.items(), key=lambda kv: kv[0][:2]):
         if venue is None:
             for channel in channels_for(channels, asset):
@@ -90,7 +90,7 @@ def channel_posts(
     return posts
 
 
-def _post_text(part: Sequence[tuple[Metric, Warning]]) -> str:
+def _post_text(part: Sequence[tuple[Metric, SignalWarning]]) -> str:
     return "\n".join(
         f"{'🚨' if warning.urgent else '⚠️'} <b>{escape(summary_text(warning))}</b>\n"
         f"<i>{escape(evidence_text(warning))}</i>"

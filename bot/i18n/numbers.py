@@ -54,5 +54,8 @@ def localize_digits(text: str) -> str:
     """A number Python formatted the English way ('12.3M', '+0.0125', '87,412') with the
     locale's decimal and group signs; for tables where the width and rounding are fixed."""
     locale = current_language().locale
-    signs = {".": get_decimal_symbol(locale), ",": get_group_symbol(locale)}
+    signs: dict[str, str | int | None] = {
+        ".": get_decimal_symbol(locale),
+        ",": get_group_symbol(locale),
+    }
     return text.translate(str.maketrans(signs))

@@ -38,9 +38,16 @@ class Point(Protocol):
 
 
 class Flow(Protocol):
-    venue: str
-    long_usd: float
-    short_usd: float
+    """One venue's liquidations (read-only: storage hands frozen rows)."""
+
+    @property
+    def venue(self) -> str: ...
+
+    @property
+    def long_usd(self) -> float: ...
+
+    @property
+    def short_usd(self) -> float: ...
 
 
 @dataclass(frozen=True)

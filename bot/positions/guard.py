@@ -38,8 +38,8 @@ from bot.risk.funding import funding_cash_flow
 from bot.risk.models import LiqQuote, RiskInputError
 from bot.risk.side import Side
 from bot.risk.tiers import TierBook
-from bot.signals.kinds import Stage
-from bot.signals.warning import Warning
+from bot.signals.kinds import Stage, WarningKind
+from bot.signals.warning import SignalWarning
 from bot.usecases.market_data import FRESH
 from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.contacts import ContactRepository
@@ -52,7 +52,7 @@ SYNC_OVERLAP = timedelta(minutes=2)  # replicas' clocks differ a little: re-read
 # A liquidation price moving by less than this share of the room left (mark to liquidation)
 # is not news.
 MOVE_SHARE = Decimal("0.05")
-SQUEEZE_AGAINST = {"long_squeeze": Side.LONG, "short_squeeze": Side.SHORT}
+SQUEEZE_AGAINST = {WarningKind.LONG_SQUEEZE: Side.LONG, WarningKind.SHORT_SQUEEZE: Side.SHORT}
 
 
 @dataclass
@@ -176,7 +176,9 @@ class PositionGuard:
 
     # -- the tick -----------------------------------------------------------------------------
 
-    async def after_poll(self, tick: TickResult | None, warnings: Sequence[Warning] = ()) -> int:
+    async def after_poll(
+        self, tick: TickResult | None, warnings: Sequence[SignalWarning] = ()
+    ) -> int:
         if tick is None:
             return 0
         now = self.clock()
@@ -416,7 +418,7 @@ class PositionGuard:
         return notices
 
 
-def _squeeze(position: GuardedPosition, ev: Evaluation, warning: Warning) -> str:
+def _squeeze(position: GuardedPosition, ev: Evaluation, warning: SignalWarning) -> str:
     """The engine's sentence in the owner's language, under the position's own head."""
     stage = warning.stage
     return render.squeeze_alert(position, ev, warning.kind, stage, summary_text(warning))

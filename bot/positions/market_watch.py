@@ -13,7 +13,7 @@ from bot.alerts.observations import signal_series
 from bot.positions.evaluate import hourly_atr
 from bot.signals.engine import Baselines, baselines, evaluate
 from bot.signals.events import CascadeTracker
-from bot.signals.warning import Warning
+from bot.signals.warning import SignalWarning
 from bot.usecases.market_data import MarketService
 
 HISTORY = timedelta(hours=24, minutes=10)
@@ -26,10 +26,10 @@ class MarketWatch:
     tracker: CascadeTracker = field(default_factory=CascadeTracker)
     _hourly: dict[str, tuple[datetime, Baselines, Decimal | None]] = field(default_factory=dict)
 
-    async def warnings(self, assets: Iterable[str], now: datetime) -> list[Warning]:
+    async def warnings(self, assets: Iterable[str], now: datetime) -> list[SignalWarning]:
         """This tick's cascade transitions (early, confirmed, escalated, over) and other new
         warnings on these assets, aggregated across venues."""
-        news: list[Warning] = []
+        news: list[SignalWarning] = []
         for asset in sorted(assets):
             data = await self.market.history(asset, now - HISTORY)
             series = signal_series(data)

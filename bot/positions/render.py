@@ -12,7 +12,7 @@ from bot.i18n.numbers import grouped, localize_digits, percent, ungrouped
 from bot.market.overview_text import age_text, named
 from bot.positions.evaluate import Evaluation
 from bot.positions.model import GuardedPosition, PositionClaim
-from bot.signals.kinds import Stage
+from bot.signals.kinds import Stage, WarningKind
 
 CLAIM_NOTE = N_(
     "This is your claim, not exchange data: I hold no API keys and cannot see your account. "
@@ -149,7 +149,11 @@ def level_alert(position: GuardedPosition, ev: Evaluation, level: Decimal) -> st
 
 
 def squeeze_alert(
-    position: GuardedPosition, ev: Evaluation, kind: str, stage: Stage | None, summary: str
+    position: GuardedPosition,
+    ev: Evaluation,
+    kind: WarningKind,
+    stage: Stage | None,
+    summary: str,
 ) -> str:
     """`stage`: the engine's cascade stage (early, confirmed, escalated) when it gives one."""
     c = position.claim
@@ -160,8 +164,8 @@ def squeeze_alert(
     }
     started = stage in (None, Stage.EARLY)
     head = _(
-        SQUEEZE_HEADS[(kind == "long_squeeze", started)],
-        stage="" if started else _(STAGE_WORDS[Stage(stage)]),
+        SQUEEZE_HEADS[(kind == WarningKind.LONG_SQUEEZE, started)],
+        stage="" if started or stage is None else _(STAGE_WORDS[stage]),
         **values,
     )
     return "\n".join([head, escape(summary), *summary_lines(ev), _footer(position)])

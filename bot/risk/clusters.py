@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from bot.risk.formulas import textbook
+from bot.risk.side import Side
 
 
 @dataclass(frozen=True)
@@ -44,7 +45,7 @@ class Bar:
 
 @dataclass(frozen=True)
 class Cluster:
-    side: str  # "long" (liquidated below price) or "short" (above)
+    side: Side  # long: liquidated below price; short: above
     low: float
     high: float
     usd: float  # notional at entry that this band would liquidate
@@ -57,10 +58,10 @@ class ClusterMap:
     bin_pct: float
     clusters: list[Cluster]  # every non-empty band, nearest first per side
 
-    def nearest(self, side: str, count: int = 3) -> list[Cluster]:
+    def nearest(self, side: Side, count: int = 3) -> list[Cluster]:
         return [c for c in self.clusters if c.side == side][:count]
 
-    def within(self, side: str, pct: float) -> float:
+    def within(self, side: Side, pct: float) -> float:
         """USD that would liquidate if price moved `pct` % towards that side."""
         return sum(c.usd for c in self.clusters if c.side == side and c.distance_pct <= pct)
 
@@ -100,8 +101,9 @@ def liquidation_clusters(
         elif now < before:
             scale *= now / before
     sizes = [size * scale for size in sizes]
-    bands: dict[tuple[str, int], float] = {}
-    for side, sign in (("long", 1), ("short", -1)):
+    bands: dict[tuple[Side, int], float] = {}
+    for side in Side:
+        sign = side.sign
         for share in mix:
             factor = _factor(share, sign)
             for i, size in enumerate(sizes):
@@ -116,7 +118,7 @@ def liquidation_clusters(
     clusters = []
     for (side, index), usd in bands.items():
         low, high = price + index * width, price + (index + 1) * width
-        near = high if side == "long" else low
+        near = high if side is Side.LONG else low
         clusters.append(Cluster(side, low, high, usd, abs(near / price - 1) * 100))
     clusters.sort(key=lambda c: (c.side, c.distance_pct))
     return ClusterMap(price, bin_pct, clusters)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
 from importlib import resources
+from typing import Any
 
 from bot.i18n import _
 from bot.i18n.numbers import grouped
@@ -169,7 +170,7 @@ def load_default_tiers() -> TierBook:
     return TierBook(tables, defaults)
 
 
-def _rate_scale(row: dict) -> Decimal:
+def _rate_scale(row: dict[str, Any]) -> Decimal:
     """1 when rates are fractions (linear: "0.005"), 100 when percent (the inverse example
     answers "0.5" with initialMargin "1" at 100x): the initial rate times the max leverage
     is 1 in fractions, 100 in percent."""
@@ -180,7 +181,7 @@ def _rate_scale(row: dict) -> Decimal:
     return Decimal(100) if abs(product - 100) < abs(product - 1) else Decimal(1)
 
 
-def tiers_from_bybit_risk_limit(payload: dict, symbol: str, date: str) -> TierTable:
+def tiers_from_bybit_risk_limit(payload: dict[str, Any], symbol: str, date: str) -> TierTable:
     """Bybit GET /v5/market/risk-limit?category=linear|inverse&symbol=...: one row per tier with
     its cap (riskLimitValue: USDT for linear, coin for inverse), maintenance rate, max leverage
     and MM deduction ("" on tier 1, derived by the recursion when absent). Raises BadTierTable
@@ -216,7 +217,7 @@ def tiers_from_bybit_risk_limit(payload: dict, symbol: str, date: str) -> TierTa
 
 
 def tiers_from_okx_position_tiers(
-    payload: dict, symbol: str, ct_val: Decimal, date: str
+    payload: dict[str, Any], symbol: str, ct_val: Decimal, date: str
 ) -> TierTable:
     """OKX GET /api/v5/public/position-tiers (instType=SWAP, tdMode=isolated): tiers by
     position size in contracts (maxSz), converted to coin with the contract value, each with

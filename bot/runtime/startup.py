@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from bot.runtime.logging_setup import redact
 from storage.db import UNAVAILABLE
 
-DATABASE_ERRORS = (*UNAVAILABLE, CommandError)
+DATABASE_ERRORS: tuple[type[Exception], ...] = (*UNAVAILABLE, CommandError)
 
 
 class StartupError(RuntimeError):
@@ -38,7 +38,7 @@ def check_database_folder(database_url: str) -> None:
 def database_failed(database_url: str, error: BaseException) -> StartupError:
     # The driver's own words ("database or disk is full", "Connect call failed"), not
     # SQLAlchemy's multi-line wrapper with the statement and a link.
-    reason = error.orig if isinstance(error, DBAPIError) else error
+    reason = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
     return StartupError(
         f"{_shown(make_url(database_url))}: cannot use the database: {_one_line(reason)}"
     )

@@ -32,7 +32,7 @@ from datetime import datetime
 from bot.signals.kinds import Severity, Stage, WarningKind
 from bot.signals.series import BAR, WINDOW_BARS, DespikedOI, Point
 from bot.signals.thresholds import Robust, SignalSettings
-from bot.signals.warning import Warning
+from bot.signals.warning import SignalWarning
 
 SQUEEZE_WINDOWS = ("15m", "1h", "4h")
 RUN_BARS = (1, 2, 3)
@@ -253,7 +253,7 @@ def early(
     oi_sigma_pct: float | None,
     settings: SignalSettings,
     age: float,
-) -> Warning | None:
+) -> SignalWarning | None:
     run = next(
         (
             r
@@ -294,7 +294,7 @@ def early(
         f"{run.move_pct:+.1f}% in {minutes:.0f} min{volume}, OI {run.oi_pct:+.1f}%{forced}; "
         f"{who} are being forced out"
     )
-    return Warning(
+    return SignalWarning(
         _kind(run.long),
         severity,
         asset,
@@ -325,7 +325,7 @@ def confirmed(
     running: bool,
     settings: SignalSettings,
     age: float,
-) -> Warning | None:
+) -> SignalWarning | None:
     now_oi = oi.at(-1)
     raw = series[-1].oi
     if raw is not None and now_oi is not None and running:
@@ -366,8 +366,10 @@ def confirmed(
     # The despiked peak is the median of three samples: the close that goes with it is the one
     # of the raw sample it came from, not the bar that followed (2023-10-23 22:45, whose close
     # is already 5 % up from the OI it is stamped with, made a long squeeze of the fade).
-    peak = oi.at(peak_at)
-    peak_at = next((i for i in range(peak_at, peak_at - 3, -1) if series[i].oi == peak), peak_at)
+    despiked_peak = oi.at(peak_at)
+    peak_at = next(
+        (i for i in range(peak_at, peak_at - 3, -1) if series[i].oi == despiked_peak), peak_at
+    )
     ref = series[peak_at].close
     since = series[peak_at + 1 :]
     # The side is where price went since the event began (the OI peak), close to close: a wick
@@ -404,8 +406,8 @@ def confirmed(
         return None
     onset = shock.start
     # The OI drop must be this shock's: most of it after the lag before the shock's onset.
-    recent = [v for v in tail[-(len(series) - shock.onset + lag) :] if v is not None]
-    if recent and -_pct(now_oi, max(recent)) < need:
+    after_lag = [v for v in tail[-(len(series) - shock.onset + lag) :] if v is not None]
+    if after_lag and -_pct(now_oi, max(after_lag)) < need:
         return None
     who = "longs" if long else "shorts"
     numbers = {
@@ -429,7 +431,7 @@ def confirmed(
         f"{asset} {kind.replace('_', ' ')} in progress: OI {-drop:+.1f}% from its peak while "
         f"price {'fell' if long else 'rose'} {move:.1f}%; {who} are being force-closed"
     )
-    return Warning(
+    return SignalWarning(
         kind,
         _severity(drop, need, settings),
         asset,

@@ -27,11 +27,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.signals.cascade import SQUEEZE_WINDOWS, confirmed, early, price_runs
-from bot.signals.kinds import Severity, Stage, WarningKind
+from bot.signals.kinds import OIDropCause, Phase, Severity, Stage, WarningKind
 from bot.signals.series import WINDOW_BARS, DespikedOI, Point, despiked_oi
 from bot.signals.table import FlatBands, Row, read
 from bot.signals.thresholds import DEFAULT_SETTINGS, Robust, SignalSettings, robust
-from bot.signals.warning import Warning
+from bot.signals.warning import SignalWarning
 
 NEUTRAL_FUNDING = 0.0001  # 0.01 % per 8h: the venues' default interest component
 TREND_WINDOWS = ("1h", "4h")
@@ -46,8 +46,8 @@ class WindowReading:
     volume_ratio: float | None  # window volume / usual volume for that span
     row: Row
     notional_mostly_price: bool
-    phase: str  # accumulation | acceleration | overheating | unwind | none
-    oi_drop_cause: str | None  # liquidation | voluntary closing | expiry | post-impulse closing
+    phase: Phase
+    oi_drop_cause: OIDropCause | None
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class AssetReadings:
     asset: str
     ts: datetime
     windows: dict[str, WindowReading] = field(default_factory=dict)
-    warnings: list[Warning] = field(default_factory=list)
+    warnings: list[SignalWarning] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -103,8 +103,9 @@ def baselines(points: Sequence[Point], settings: SignalSettings = DEFAULT_SETTIN
         samples = []
         for j in range(span, len(oi)):
             recent = [v for v in oi[j - span : j + 1] if v is not None]
-            if recent and oi[j] is not None:
-                samples.append(-_pct(oi[j], max(recent)))
+            value = oi[j]
+            if recent and value is not None:
+                samples.append(-_pct(value, max(recent)))
         drawdowns[window] = robust(samples, settings.baseline_min_samples)
     volumes = [p.volume for p in points if p.volume is not None]
     fundings = [p.funding for p in points if p.funding is not None]
@@ -190,8 +191,8 @@ def evaluate(
         ):
             if found is not None:
                 warnings.append(found)
-                if found.kind.startswith("overheating"):
-                    readings.windows[window] = replace(reading, phase="overheating")
+                if found.kind in (WarningKind.OVERHEATING_LONG, WarningKind.OVERHEATING_SHORT):
+                    readings.windows[window] = replace(reading, phase=Phase.OVERHEATING)
     for window in ("4h", "24h"):
         reading = readings.windows.get(window)
         if reading is not None:
@@ -217,12 +218,15 @@ def evaluate(
 
 # Overheating with price falling already says that shorts pile in; saying "shorts building"
 # beside it would be the same news twice.
-SUBSUMES = {"overheating_short": "divergence_shorts", "overheating_long": "divergence_closes"}
+SUBSUMES = {
+    WarningKind.OVERHEATING_SHORT: WarningKind.DIVERGENCE_SHORTS,
+    WarningKind.OVERHEATING_LONG: WarningKind.DIVERGENCE_CLOSES,
+}
 
 
-def _one_per_situation(warnings: list[Warning]) -> list[Warning]:
+def _one_per_situation(warnings: list[SignalWarning]) -> list[SignalWarning]:
     """One warning per kind (the shortest window found it first), none that another covers."""
-    seen: dict[str, Warning] = {}
+    seen: dict[WarningKind, SignalWarning] = {}
     for warning in warnings:
         seen.setdefault(warning.kind, warning)
     covered = {SUBSUMES[kind] for kind in seen if kind in SUBSUMES}
@@ -276,8 +280,8 @@ class PriceRanges:
 
     def pct(self, start: int, end: int | None = None) -> float:
         """High-to-low range in % over points[start:end]."""
-        highs, lows = self.highs[start:end], self.lows[start:end]
-        return (max(highs) / min(lows) - 1) * 100 if lows and min(lows) else 0.0
+        low = min(self.lows[start:end], default=0.0)
+        return (max(self.highs[start:end]) / low - 1) * 100 if low else 0.0
 
 
 def _oi_drop_cause(
@@ -287,7 +291,7 @@ def _oi_drop_cause(
     price_pct: float,
     ratio: float | None,
     settings: SignalSettings,
-) -> str | None:
+) -> OIDropCause | None:
     """Why OI fell sharply (domain §5); None when it did not."""
     if oi_pct > -settings.squeeze_oi_drop_pct / 2:
         return None
@@ -295,16 +299,20 @@ def _oi_drop_cause(
     # Unknown volume cannot veto (check 3 is then skipped, as in the squeeze test).
     heavy = ratio is None or ratio >= settings.cascade_volume_ratio
     if heavy and moved:
-        return "liquidation"
+        return OIDropCause.LIQUIDATION
     impulse = (
         len(ranges.highs) > 2 * n
         and ranges.pct(-1 - 2 * n, -n) >= 2 * settings.cascade_price_floor_pct
     )
     if impulse and (ratio is None or ratio < 1.0):
-        return "post-impulse closing"
+        return OIDropCause.POST_IMPULSE
     if not moved and ratio is not None and ratio < 1.2:
-        return "expiry" if abs(price_pct) < settings.flat_price_pct else "voluntary closing"
-    return "voluntary closing"
+        return (
+            OIDropCause.EXPIRY
+            if abs(price_pct) < settings.flat_price_pct
+            else OIDropCause.VOLUNTARY
+        )
+    return OIDropCause.VOLUNTARY
 
 
 def _phase(
@@ -314,17 +322,17 @@ def _phase(
     ranges: PriceRanges,
     n: int,
     settings: SignalSettings,
-    cause: str | None,
-) -> str:
-    if cause == "liquidation":
-        return "unwind"
+    cause: OIDropCause | None,
+) -> Phase:
+    if cause is OIDropCause.LIQUIDATION:
+        return Phase.UNWIND
     ranging = ranges.pct(-1 - n) < settings.accumulation_price_range_pct
     if ranging and oi_pct >= settings.accumulation_oi_growth_pct / 2:
-        return "accumulation"
+        return Phase.ACCUMULATION
     moving = abs(price_pct) >= settings.overheat_price_move_pct and oi_pct > settings.flat_oi_pct
     if moving and (ratio is None or ratio >= 1.2):
-        return "acceleration"
-    return "none"
+        return Phase.ACCELERATION
+    return Phase.NONE
 
 
 def _required(change: Robust | None, floor: float, z: float) -> float:
@@ -336,12 +344,12 @@ def _overheating(
     window: str,
     n: int,
     series: list[Point],
-    oi: list[float | None],
+    oi: DespikedOI,
     reading: WindowReading,
     base: Baselines,
     settings: SignalSettings,
     age: float,
-) -> Warning | None:
+) -> SignalWarning | None:
     oi_pct = reading.oi_pct
     need = _required(
         base.oi_change.get(window), settings.overheat_oi_growth_pct, settings.overheat_oi_z
@@ -377,7 +385,7 @@ def _overheating(
         f"{'rises' if long else 'falls'} {abs(reading.price_pct):.1f}%; {side} piling in, "
         f"a sharp move against them can force closes"
     )
-    return Warning(
+    return SignalWarning(
         WarningKind.OVERHEATING_LONG if long else WarningKind.OVERHEATING_SHORT,
         Severity.HIGH if oi_pct >= 2 * need else Severity.MODERATE,
         asset,
@@ -397,13 +405,13 @@ def _divergence(
     ts: datetime,
     settings: SignalSettings,
     age: float,
-) -> Warning | None:
+) -> SignalWarning | None:
     oi_pct, price_pct = reading.oi_pct, reading.price_pct
     if oi_pct is None:
         return None
     numbers = {"price pct": price_pct, "OI (contracts) pct": oi_pct}
     if price_pct >= settings.divergence_price_pct and oi_pct <= -settings.divergence_oi_pct:
-        return Warning(
+        return SignalWarning(
             WarningKind.DIVERGENCE_CLOSES,
             Severity.MODERATE,
             asset,
@@ -416,7 +424,7 @@ def _divergence(
             age,
         )
     if price_pct <= -settings.divergence_price_pct and oi_pct >= settings.divergence_oi_pct:
-        return Warning(
+        return SignalWarning(
             WarningKind.DIVERGENCE_SHORTS,
             Severity.MODERATE,
             asset,
@@ -440,7 +448,7 @@ def _accumulation(
     ts: datetime,
     settings: SignalSettings,
     age: float,
-) -> Warning | None:
+) -> SignalWarning | None:
     oi_pct = reading.oi_pct
     price_range = ranges.pct(-1 - n)
     if (
@@ -449,7 +457,7 @@ def _accumulation(
         or price_range >= settings.accumulation_price_range_pct
     ):
         return None
-    return Warning(
+    return SignalWarning(
         WarningKind.ACCUMULATION,
         Severity.MODERATE,
         asset,
@@ -471,7 +479,7 @@ def _crowding(
     base: Baselines,
     settings: SignalSettings,
     age: float,
-) -> Warning | None:
+) -> SignalWarning | None:
     funding = series[-1].funding
     if funding is None or reading is None or reading.oi_pct is None or base.funding is None:
         return None
@@ -483,7 +491,7 @@ def _crowding(
         return None
     long = funding > NEUTRAL_FUNDING
     side = "longs" if long else "shorts"
-    return Warning(
+    return SignalWarning(
         WarningKind.CROWDING_LONG if long else WarningKind.CROWDING_SHORT,
         Severity.MODERATE,
         asset,
@@ -508,7 +516,7 @@ def _basis_widening(
     reading: WindowReading | None,
     settings: SignalSettings,
     age: float,
-) -> Warning | None:
+) -> SignalWarning | None:
     """Derivatives piling up away from spot: |basis| widens while OI rises over 4h (domain §4).
     A basis move without OI growth is more likely arbitrage and stays quiet."""
     n = WINDOW_BARS["4h"]
@@ -521,7 +529,7 @@ def _basis_widening(
     if widening < settings.basis_widening_pct:
         return None
     long = now > 0
-    return Warning(
+    return SignalWarning(
         WarningKind.BASIS_WIDENING,
         Severity.MODERATE,
         asset,

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.signals.engine import Warning
+from bot.signals.kinds import WarningKind
+from bot.signals.warning import SignalWarning
 
 # Flush bars less than an hour apart make one cascade (tests/data/real/README-analysis.md).
 EPISODE_GAP = timedelta(hours=1)
@@ -17,11 +18,11 @@ EPISODE_GAP = timedelta(hours=1)
 
 @dataclass(frozen=True)
 class Episode:
-    kind: str
-    messages: tuple[Warning, ...]  # oldest first
+    kind: WarningKind
+    messages: tuple[SignalWarning, ...]  # oldest first
 
     @property
-    def first(self) -> Warning:
+    def first(self) -> SignalWarning:
         return self.messages[0]
 
     @property
@@ -33,11 +34,11 @@ class Episode:
         return self.messages[-1].ts
 
 
-def episodes(warnings: Sequence[Warning], gap: timedelta = EPISODE_GAP) -> list[Episode]:
+def episodes(warnings: Sequence[SignalWarning], gap: timedelta = EPISODE_GAP) -> list[Episode]:
     """Per kind: the stages of one event, or messages no more than `gap` apart; oldest
     episode first."""
-    events: dict[tuple[str, datetime], list[Warning]] = {}
-    runs: dict[str, list[list[Warning]]] = {}
+    events: dict[tuple[WarningKind, datetime], list[SignalWarning]] = {}
+    runs: dict[WarningKind, list[list[SignalWarning]]] = {}
     for warning in sorted(warnings, key=lambda w: w.ts):
         if warning.event_start is not None:
             events.setdefault((warning.kind, warning.event_start), []).append(warning)

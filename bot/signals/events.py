@@ -25,19 +25,19 @@ from bot.signals.cascade import flow_texts
 from bot.signals.kinds import Severity, Stage, WarningKind
 from bot.signals.series import Point
 from bot.signals.tracker import WarningTracker
-from bot.signals.warning import Warning
+from bot.signals.warning import SignalWarning
 
 RECENT_POINTS = 48  # 4 h of 5-minute points: enough to find any onset the engine reports
 
 
 @dataclass
 class _Event:
-    first: Warning  # as announced: carries kind, asset, stage and event_start
+    first: SignalWarning  # as announced: carries kind, asset, stage and event_start
     start: datetime
     stage: Stage
     severity: Severity
     last_seen: datetime
-    last: Warning
+    last: SignalWarning
     before: Point | None  # the market at the onset (last point at or before it)
     points: dict[datetime, Point] = field(default_factory=dict)  # since the onset, by stamp
 
@@ -98,7 +98,7 @@ def _summary(event: _Event, now: datetime) -> EventSummary:
     )
 
 
-def _escalated_text(warning: Warning, was: Severity, now: Severity) -> str:
+def _escalated_text(warning: SignalWarning, was: Severity, now: Severity) -> str:
     """The escalation as its own sentence with the reading's current numbers: from the onset
     while only price and flow speak (an early reading), from the OI peak once OI does."""
     n = warning.numbers
@@ -156,17 +156,17 @@ class CascadeTracker:
     def __post_init__(self) -> None:
         self._others.quiet = self.quiet
 
-    def active(self, asset: str) -> list[Warning]:
+    def active(self, asset: str) -> list[SignalWarning]:
         """The open events of one asset, as last announced or seen."""
         return [e.last for (a, _), e in self._events.items() if a == asset]
 
     def update(
         self,
         asset: str,
-        warnings: Iterable[Warning],
+        warnings: Iterable[SignalWarning],
         now: datetime,
         latest: Point | None = None,
-    ) -> list[Warning]:
+    ) -> list[SignalWarning]:
         """The transitions to announce this tick. `latest` (the asset's newest point) feeds the
         `over` summary; without it the summary has the duration only."""
         if latest is not None:
@@ -174,14 +174,15 @@ class CascadeTracker:
             if recent and recent[-1].ts == latest.ts:
                 recent.pop()  # a live bucket re-read within its 5 minutes: keep the newest
             recent.append(latest)
-        ended: list[Warning] = []  # events closed this tick: their summaries go first
-        news: dict[WarningKind, Warning] = {}  # one message per event and tick: the latest stage
-        others: list[Warning] = []
+        ended: list[SignalWarning] = []  # events closed this tick: their summaries go first
+        # One message per event and tick: the latest stage.
+        news: dict[WarningKind, SignalWarning] = {}
+        others: list[SignalWarning] = []
         for warning in warnings:
-            if WarningKind(warning.kind).cascade:
+            if warning.kind.cascade:
                 found = self._cascade(asset, warning, now, ended)
                 if found is not None:
-                    news[WarningKind(found.kind)] = found
+                    news[found.kind] = found
             else:
                 others.append(warning)
         for key, event in list(self._events.items()):
@@ -196,10 +197,9 @@ class CascadeTracker:
         return ended + list(news.values()) + self._others.news(others, now)
 
     def _cascade(
-        self, asset: str, warning: Warning, now: datetime, ended: list[Warning]
-    ) -> Warning | None:
-        kind = WarningKind(warning.kind)
-        severity = Severity(warning.severity)
+        self, asset: str, warning: SignalWarning, now: datetime, ended: list[SignalWarning]
+    ) -> SignalWarning | None:
+        kind, severity = warning.kind, warning.severity
         stage = warning.stage or Stage.CONFIRMED
         event = self._events.get((asset, kind))
         if event is not None and self._new_leg(event, warning):
@@ -235,7 +235,7 @@ class CascadeTracker:
             )
         return None
 
-    def _new_leg(self, event: _Event, warning: Warning) -> bool:
+    def _new_leg(self, event: _Event, warning: SignalWarning) -> bool:
         """A fresh price shock well after the event began is its own event (SVB's three steps):
         the old one is over, the new one rings. Only the early reading dates a shock as it
         happens; OI still falling later belongs to the event it came from."""
@@ -244,7 +244,7 @@ class CascadeTracker:
             warning.stage is Stage.EARLY and start is not None and start - event.start > self.quiet
         )
 
-    def _over(self, event: _Event, now: datetime) -> Warning:
+    def _over(self, event: _Event, now: datetime) -> SignalWarning:
         summary = _summary(event, now)
         return replace(
             event.last,

@@ -44,3 +44,22 @@ class Severity(StrEnum):
 
 
 _RANK = {Severity.MODERATE: 0, Severity.HIGH: 1, Severity.EXTREME: 2}
+
+
+class Phase(StrEnum):
+    """Where one window of the market stands (domain brief §4)."""
+
+    ACCUMULATION = "accumulation"
+    ACCELERATION = "acceleration"
+    OVERHEATING = "overheating"
+    UNWIND = "unwind"
+    NONE = "none"
+
+
+class OIDropCause(StrEnum):
+    """Why OI fell sharply over a window (domain brief §5)."""
+
+    LIQUIDATION = "liquidation"
+    VOLUNTARY = "voluntary closing"
+    EXPIRY = "expiry"
+    POST_IMPULSE = "post-impulse closing"

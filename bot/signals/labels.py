@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 
 from bot.signals.kinds import WarningKind
@@ -42,18 +43,25 @@ class Window:
         return self.name.endswith("_calm")
 
 
+class Flushed(StrEnum):
+    """Who a cascade force-closed."""
+
+    LONGS = "longs"
+    SHORTS = "shorts"
+
+
 @dataclass(frozen=True)
 class LabelledEvent:
     window: str
     onset: datetime  # open stamp of the first flush bar
-    side: str  # longs | shorts: who was force-closed
+    side: Flushed
     last_flush: datetime
     price_pct: float  # the run's larger excursion from the onset's open, signed
     oi_pct: float  # OI from the row before the onset to the row after the last flush bar
 
     @property
     def kind(self) -> WarningKind:
-        return WarningKind.LONG_SQUEEZE if self.side == "longs" else WarningKind.SHORT_SQUEEZE
+        return WarningKind.LONG_SQUEEZE if self.side == Flushed.LONGS else WarningKind.SHORT_SQUEEZE
 
 
 def windows(folder: Path) -> list[Window]:
@@ -113,7 +121,7 @@ def label(window: Window) -> list[LabelledEvent]:
             LabelledEvent(
                 window.name,
                 first,
-                "longs" if -down >= up else "shorts",
+                Flushed.LONGS if -down >= up else Flushed.SHORTS,
                 last,
                 down if -down >= up else up,
                 (oi[last + STEP] / oi[first - STEP] - 1) * 100,
@@ -148,7 +156,7 @@ def read_events(path: Path) -> list[LabelledEvent]:
             LabelledEvent(
                 row["window"],
                 parse_time(row["onset"]),
-                row["side"],
+                Flushed(row["side"]),
                 parse_time(row["last_flush"]),
                 float(row["price_pct"]),
                 float(row["oi_pct"]),

@@ -19,10 +19,11 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bot.signals.engine import Baselines, Warning, baselines, evaluate
+from bot.signals.engine import Baselines, baselines, evaluate
 from bot.signals.events import CascadeTracker
 from bot.signals.series import BAR, Point
 from bot.signals.thresholds import DEFAULT_SETTINGS, SignalSettings
+from bot.signals.warning import SignalWarning
 
 BASELINE_EVERY = 12  # bars: the asset's normal is recomputed hourly, as the bot does
 QUIET_BARS = 6  # 30 min without a reading: an event is over, another kind is new again
@@ -143,7 +144,7 @@ def replay(
     lookback: int | None = None,
     start: int = 0,
     quiet: timedelta = BAR * QUIET_BARS,
-) -> list[Warning]:
+) -> list[SignalWarning]:
     """Every message a chat would get, evaluating bar by bar on the past only: the stages of
     each cascade event (bot.signals.events) and other kinds as they start or escalate.
 
@@ -151,7 +152,7 @@ def replay(
     then costs a week of steps, not a week squared. Steps begin at bar `start` (earlier bars
     are history only). `quiet`: the live bot's OIWATCH_CASCADE_QUIET_MINUTES, so a picture
     ends each event where the chats' summary did."""
-    reported: list[Warning] = []
+    reported: list[SignalWarning] = []
     tracker = CascadeTracker(quiet=quiet)
     base: Baselines | None = None
     for i in range(max(start, 0) + 1, len(points) + 1):
@@ -163,5 +164,5 @@ def replay(
     return reported
 
 
-def replay_files(paths: Sequence[str | Path], fmt: str, asset: str = "BTC") -> list[Warning]:
+def replay_files(paths: Sequence[str | Path], fmt: str, asset: str = "BTC") -> list[SignalWarning]:
     return replay(LOADERS[fmt]([Path(p) for p in paths]), asset)

@@ -11,21 +11,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from bot.signals.engine import Warning
 from bot.signals.episodes import episodes
-from bot.signals.kinds import Stage
+from bot.signals.kinds import Stage, WarningKind
 from bot.signals.series import Point
+from bot.signals.warning import SignalWarning
 
 HORIZONS: dict[str, timedelta] = {"1h": timedelta(hours=1), "4h": timedelta(hours=4)}
 # Which way price should go after the warning if it was right (+1 up, -1 down); kinds that
 # describe flow rather than predict a move have no direction.
 EXPECTED_DIRECTION = {
-    "long_squeeze": -1,
-    "short_squeeze": 1,
-    "overheating_long": -1,
-    "overheating_short": 1,
-    "crowding_long": -1,
-    "crowding_short": 1,
+    WarningKind.LONG_SQUEEZE: -1,
+    WarningKind.SHORT_SQUEEZE: 1,
+    WarningKind.OVERHEATING_LONG: -1,
+    WarningKind.OVERHEATING_SHORT: 1,
+    WarningKind.CROWDING_LONG: -1,
+    WarningKind.CROWDING_SHORT: 1,
 }
 TOLERANCE = timedelta(minutes=10)  # a later bar this close to the horizon still counts
 # Fewer judged episodes than this and a median or a hit rate says nothing about the warning.
@@ -42,7 +42,7 @@ class Outcome:
 
 @dataclass(frozen=True)
 class KindScore:
-    kind: str
+    kind: WarningKind
     episodes: int
     messages: int
     outcomes: dict[str, Outcome]
@@ -52,12 +52,12 @@ def _median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
-def score(points: Sequence[Point], warnings: Sequence[Warning]) -> list[KindScore]:
+def score(points: Sequence[Point], warnings: Sequence[SignalWarning]) -> list[KindScore]:
     """One row per warning kind seen, most episodes first; each episode judged from its first
     message."""
     stamps = [p.ts for p in points]
-    by_kind: dict[str, list[Warning]] = {}
-    messages: dict[str, int] = {}
+    by_kind: dict[WarningKind, list[SignalWarning]] = {}
+    messages: dict[WarningKind, int] = {}
     # An event's over message predicts nothing: it is neither judged nor counted.
     for episode in episodes([w for w in warnings if w.stage is not Stage.OVER]):
         by_kind.setdefault(episode.kind, []).append(episode.first)

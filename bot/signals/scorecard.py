@@ -27,7 +27,7 @@ from bot.signals.kinds import Stage, WarningKind
 from bot.signals.labels import LabelledEvent, Window, read_events, windows
 from bot.signals.replay import load_binance_metrics, replay
 from bot.signals.thresholds import DEFAULT_SETTINGS, SignalSettings
-from bot.signals.warning import Warning
+from bot.signals.warning import SignalWarning
 
 EARLY_SLACK = timedelta(minutes=15)  # a warning this soon before the onset still counts
 LATE_LIMIT = timedelta(minutes=60)  # after the last flush bar: still the same event
@@ -54,10 +54,10 @@ class WindowScore:
     calm: bool
     days: float
     events: list[EventScore]
-    wrong_side: list[Warning]
-    off_event: list[Warning]
-    overheating: list[Warning]  # every overheating warning announced in the window
-    warnings: list[Warning] = field(repr=False)
+    wrong_side: list[SignalWarning]
+    off_event: list[SignalWarning]
+    overheating: list[SignalWarning]  # every overheating warning announced in the window
+    warnings: list[SignalWarning] = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,8 @@ def score_window(
                 _minutes(event.onset, before[0].ts) if before else None,
             )
         )
-    wrong, off = [], []
+    wrong: list[SignalWarning] = []
+    off: list[SignalWarning] = []
     for warning in squeezes:
         near = [e for e in events if _near(e, warning.ts)]
         if any(e.kind == warning.kind for e in near):
@@ -157,7 +158,7 @@ def _minutes_text(values: list[float | None]) -> str:
     return ", ".join("-" if v is None else f"{v:.0f}" for v in values) or "-"
 
 
-def _stamp(warning: Warning) -> str:
+def _stamp(warning: SignalWarning) -> str:
     stage = f" {warning.stage}" if warning.stage else ""
     return f"{warning.ts:%m-%d %H:%M} {warning.kind}{stage}"
 

@@ -7,6 +7,7 @@ direction; they are named settings, not buried constants.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from bot.i18n import N_
 
@@ -18,64 +19,73 @@ class FlatBands:
     oi_pct: float = 0.2
 
 
+class Direction(StrEnum):
+    UP = "up"
+    DOWN = "down"
+    FLAT = "flat"
+
+
+UP, DOWN, FLAT = Direction.UP, Direction.DOWN, Direction.FLAT
+
+
 @dataclass(frozen=True)
 class Row:
-    price: str  # up | down | flat
-    volume: str | None
-    oi: str
+    price: Direction
+    volume: Direction | None
+    oi: Direction
     reading: str  # English; the catalog has it for other languages
     caveat: str
 
 
 # (price, volume, oi) -> (reading, what can go wrong); volume None = the short form.
-TABLE: dict[tuple[str, str | None, str], tuple[str, str]] = {
-    ("up", "up", "up"): (
+TABLE: dict[tuple[Direction, Direction | None, Direction], tuple[str, str]] = {
+    (UP, UP, UP): (
         N_("new positions opened into the rise"),
         N_("OI does not tell which side is aggressive"),
     ),
-    ("up", "up", "down"): (
+    (UP, UP, DOWN): (
         N_("rise driven by closes (short covering)"),
         N_("often stalls once closes are done"),
     ),
-    ("up", "down", "up"): (
+    (UP, DOWN, UP): (
         N_("positions added on thin turnover"),
         N_("a sharp pullback can force closes"),
     ),
-    ("down", "up", "up"): (
+    (DOWN, UP, UP): (
         N_("new positions opened into the fall (shorts building)"),
         N_("a reversal can squeeze shorts"),
     ),
-    ("down", "up", "down"): (
+    (DOWN, UP, DOWN): (
         N_("closes and liquidations dominate the fall"),
         N_("a bounce without a trend change"),
     ),
-    ("down", "down", "down"): (
+    (DOWN, DOWN, DOWN): (
         N_("turnover and positions both shrinking"),
         N_("momentum fading into a range"),
     ),
-    ("up", None, "up"): (N_("new longs entering"), N_("OI does not tell which side is aggressive")),
-    ("down", None, "up"): (N_("new shorts entering"), N_("a reversal can squeeze shorts")),
-    ("up", None, "down"): (
+    (UP, None, UP): (N_("new longs entering"), N_("OI does not tell which side is aggressive")),
+    (DOWN, None, UP): (N_("new shorts entering"), N_("a reversal can squeeze shorts")),
+    (UP, None, DOWN): (
         N_("short covering (weak rally)"),
         N_("often stalls once closes are done"),
     ),
-    ("down", None, "down"): (
+    (DOWN, None, DOWN): (
         N_("long exhaustion / capitulation"),
         N_("a bounce without a trend change"),
     ),
-    ("flat", None, "up"): (
+    (FLAT, None, UP): (
         N_("positions building in a range (accumulation)"),
         N_("the longer it lasts, the larger the forced-close wave on a breakout"),
     ),
 }
 
 
-def _direction(change: float, band: float) -> str:
+def _direction(change: float, band: float) -> Direction:
     if change > band:
-        return "up"
+        return UP
     if change < -band:
-        return "down"
-    return "flat"
+        return DOWN
+    return FLAT
 
 
 def read(
@@ -86,7 +96,7 @@ def read(
     volume = _direction(volume_pct, bands.volume_pct) if volume_pct is not None else None
     found = TABLE.get((price, volume, oi)) or TABLE.get((price, None, oi))
     if found is None:
-        if oi == "flat":
+        if oi is FLAT:
             reading, caveat = N_("positions unchanged"), N_("moves without OI are spot-led")
             return Row(price, volume, oi, reading, caveat)
         return Row(price, volume, oi, N_("no clear reading"), "")

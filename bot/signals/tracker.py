@@ -7,20 +7,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from bot.signals.kinds import Severity
-from bot.signals.warning import Warning
+from bot.signals.kinds import WarningKind
+from bot.signals.warning import SignalWarning
 
 
 @dataclass
 class WarningTracker:
     quiet: timedelta = timedelta(minutes=30)
-    _active: dict[tuple[str, str], tuple[datetime, int]] = field(default_factory=dict)
+    _active: dict[tuple[str, WarningKind], tuple[datetime, int]] = field(default_factory=dict)
 
-    def news(self, warnings: Iterable[Warning], now: datetime) -> list[Warning]:
+    def news(self, warnings: Iterable[SignalWarning], now: datetime) -> list[SignalWarning]:
         fresh = []
         for warning in warnings:
             key = (warning.asset, warning.kind)
-            level = Severity(warning.severity).rank
+            level = warning.severity.rank
             previous = self._active.get(key)
             if previous is None or now - previous[0] > self.quiet or level > previous[1]:
                 fresh.append(warning)

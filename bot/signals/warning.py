@@ -23,7 +23,7 @@ CHECKS = {
 
 
 @dataclass(frozen=True)
-class Warning:
+class SignalWarning:
     kind: WarningKind
     severity: Severity
     asset: str
@@ -41,10 +41,20 @@ class Warning:
     next_band: tuple[float, float] | None = None
     """(distance %, USD) of the nearest modelled liquidation band of the side at risk."""
 
+    def __post_init__(self) -> None:
+        # Callers that name a kind, severity or stage by its text get the member, so the
+        # properties of the enums hold for every warning.
+        object.__setattr__(self, "kind", WarningKind(self.kind))
+        object.__setattr__(self, "severity", Severity(self.severity))
+        if self.stage is not None:
+            object.__setattr__(self, "stage", Stage(self.stage))
+        if self.escalated_from is not None:
+            object.__setattr__(self, "escalated_from", Severity(self.escalated_from))
+
     @property
     def urgent(self) -> bool:
         """Squeezes ring through quiet hours; the rest can wait for a digest."""
-        return self.kind.endswith("squeeze")
+        return self.kind.cascade
 
     def evidence(self) -> str:
         parts = [

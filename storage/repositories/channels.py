@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col
 
 from storage.db import SessionFactory
 from storage.models import ChannelLink
+from storage.statements import execute_count, upsert
 
 
 class ChannelRepository:
@@ -24,10 +25,7 @@ class ChannelRepository:
         now: datetime,
     ) -> None:
         async with self._sessions() as session:
-            insert = (
-                postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-            )
-            statement = insert(ChannelLink.__table__).values(
+            statement = upsert(session, ChannelLink).values(
                 user_id=user_id,
                 channel_id=channel_id,
                 username=username,
@@ -46,7 +44,9 @@ class ChannelRepository:
         """The user's linked channel called @name (case-insensitive), if any."""
         wanted = name.lstrip("@").lower()
         async with self._sessions() as session:
-            rows = await session.execute(select(ChannelLink).where(ChannelLink.user_id == user_id))
+            rows = await session.execute(
+                select(ChannelLink).where(col(ChannelLink.user_id) == user_id)
+            )
             for link in rows.scalars():
                 if (link.username or "").lower() == wanted:
                     return link
@@ -54,10 +54,11 @@ class ChannelRepository:
 
     async def unlink(self, user_id: int, channel_id: int) -> bool:
         async with self._sessions() as session:
-            result = await session.execute(
+            count = await execute_count(
+                session,
                 delete(ChannelLink).where(
-                    ChannelLink.user_id == user_id, ChannelLink.channel_id == channel_id
-                )
+                    col(ChannelLink.user_id) == user_id, col(ChannelLink.channel_id) == channel_id
+                ),
             )
             await session.commit()
-            return bool(result.rowcount)
+            return bool(count)

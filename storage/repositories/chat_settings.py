@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from storage.db import SessionFactory
 from storage.models import ChatSettings
+from storage.statements import not_null
 
 
 class ChatSettingsRepository:
@@ -23,8 +25,8 @@ class ChatSettingsRepository:
         """Every chat that chose a language with /settings lang."""
         async with self._sessions() as session:
             rows = await session.execute(
-                select(ChatSettings.chat_id, ChatSettings.language).where(
-                    ChatSettings.language.is_not(None)  # type: ignore[union-attr]
+                select(col(ChatSettings.chat_id), not_null(ChatSettings.language)).where(
+                    col(ChatSettings.language).is_not(None)
                 )
             )
             return {chat_id: language for chat_id, language in rows.all()}
@@ -36,7 +38,7 @@ class ChatSettingsRepository:
         async with self._sessions() as session:
             for start in range(0, len(wanted), 500):
                 query = select(ChatSettings).where(
-                    ChatSettings.chat_id.in_(wanted[start : start + 500])
+                    col(ChatSettings.chat_id).in_(wanted[start : start + 500])
                 )
                 found.update((row.chat_id, row) for row in (await session.execute(query)).scalars())
         return found

@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Executable
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import SQLModel, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import SQLModel, col, select
 
 from storage.db import SessionFactory
 from storage.models import Chat, User
+from storage.statements import upsert
 
 log = logging.getLogger(__name__)
 
@@ -106,9 +108,8 @@ class ContactRepository:
             return
         try:
             async with self._sessions() as session:
-                dialect = session.bind.dialect.name
                 for model, values, first, last in pending.values():
-                    await session.execute(_upsert(dialect, model, values, first, last))
+                    await session.execute(_upsert(session, model, values, first, last))
                 await session.commit()
         except (SQLAlchemyError, OSError):
             log.exception("contacts not written; retrying with the next batch")
@@ -139,18 +140,21 @@ class ContactRepository:
         async with self._sessions() as session:
             for start in range(0, len(wanted), 500):
                 query = select(User.id, User.language_code).where(
-                    User.id.in_(wanted[start : start + 500]),  # type: ignore[attr-defined]
-                    User.language_code.is_not(None),  # type: ignore[union-attr]
+                    col(User.id).in_(wanted[start : start + 500]),
+                    col(User.language_code).is_not(None),
                 )
                 found.update((user_id, code) for user_id, code in (await session.execute(query)))
         return found
 
 
 def _upsert(
-    dialect: str, model: type[SQLModel], values: dict[str, Any], first: datetime, last: datetime
-) -> Any:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model.__table__).values(**values, first_seen=first, last_seen=last)  # type: ignore[attr-defined]
+    session: AsyncSession,
+    model: type[SQLModel],
+    values: dict[str, Any],
+    first: datetime,
+    last: datetime,
+) -> Executable:
+    statement = upsert(session, model).values(**values, first_seen=first, last_seen=last)
     # first_seen stays as it was; everything else follows the latest contact.
     return statement.on_conflict_do_update(
         index_elements=["id"],

@@ -8,12 +8,14 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select, update
+from sqlmodel import col
 
 from bot.positions.model import GuardedPosition, GuardState, PositionClaim
 from bot.risk.models import MarginMode
 from bot.risk.side import Side
 from storage.db import SessionFactory
 from storage.models import PositionRow
+from storage.statements import execute_count, not_null
 
 
 class PositionCapReached(Exception):
@@ -89,7 +91,7 @@ class PositionRepository:
                 await session.execute(
                     select(func.count())
                     .select_from(PositionRow)
-                    .where(PositionRow.user_id == user_id, PositionRow.active.is_(True))
+                    .where(col(PositionRow.user_id) == user_id, col(PositionRow.active).is_(True))
                 )
             ).scalar_one()
             if count >= cap:
@@ -113,9 +115,9 @@ class PositionRepository:
     async def for_user(self, user_id: int) -> list[GuardedPosition]:
         async with self._sessions() as session:
             query = select(PositionRow).where(
-                PositionRow.user_id == user_id, PositionRow.active.is_(True)
+                col(PositionRow.user_id) == user_id, col(PositionRow.active).is_(True)
             )
-            rows = (await session.execute(query.order_by(PositionRow.id))).scalars()
+            rows = (await session.execute(query.order_by(col(PositionRow.id)))).scalars()
             return [to_guarded(row) for row in rows]
 
     async def get(self, user_id: int, position_id: int) -> GuardedPosition | None:
@@ -127,16 +129,16 @@ class PositionRepository:
 
     async def active(self) -> list[GuardedPosition]:
         async with self._sessions() as session:
-            query = select(PositionRow).where(PositionRow.active.is_(True))
-            rows = (await session.execute(query.order_by(PositionRow.id))).scalars()
+            query = select(PositionRow).where(col(PositionRow.active).is_(True))
+            rows = (await session.execute(query.order_by(col(PositionRow.id)))).scalars()
             return [to_guarded(row) for row in rows]
 
     async def changed_since(self, since: datetime) -> list[tuple[int, bool, int]]:
         """(id, active, version) of rows a user changed at or after `since`."""
         async with self._sessions() as session:
-            query = select(PositionRow.id, PositionRow.active, PositionRow.version).where(
-                PositionRow.updated_at >= since
-            )
+            query = select(
+                not_null(PositionRow.id), col(PositionRow.active), col(PositionRow.version)
+            ).where(col(PositionRow.updated_at) >= since)
             return [(int(i), bool(a), int(v)) for i, a, v in (await session.execute(query)).all()]
 
     async def by_ids(self, ids: Iterable[int]) -> list[GuardedPosition]:
@@ -144,7 +146,9 @@ class PositionRepository:
         found: list[GuardedPosition] = []
         async with self._sessions() as session:
             for start in range(0, len(wanted), 500):
-                query = select(PositionRow).where(PositionRow.id.in_(wanted[start : start + 500]))
+                query = select(PositionRow).where(
+                    col(PositionRow.id).in_(wanted[start : start + 500])
+                )
                 found += [to_guarded(row) for row in (await session.execute(query)).scalars()]
         return found
 
@@ -184,16 +188,17 @@ class PositionRepository:
     ) -> int:
         """A user's change to their active position (None: all of them), seen by the leader."""
         query = update(PositionRow).where(
-            PositionRow.user_id == user_id, PositionRow.active.is_(True)
+            col(PositionRow.user_id) == user_id, col(PositionRow.active).is_(True)
         )
         if position_id is not None:
-            query = query.where(PositionRow.id == position_id)
+            query = query.where(col(PositionRow.id) == position_id)
         async with self._sessions() as session:
-            result = await session.execute(
-                query.values(version=PositionRow.version + 1, updated_at=now, **values)
+            count = await execute_count(
+                session,
+                query.values(version=col(PositionRow.version) + 1, updated_at=now, **values),
             )
             await session.commit()
-            return int(result.rowcount or 0)
+            return count
 
     async def save_states(self, positions: Iterable[GuardedPosition]) -> None:
         """The guard's state after a tick; not a user change, so `version` stays."""
@@ -202,7 +207,7 @@ class PositionRepository:
                 s = p.state
                 await session.execute(
                     update(PositionRow)
-                    .where(PositionRow.id == p.id)
+                    .where(col(PositionRow.id) == p.id)
                     .values(
                         levels_sent=s.levels_sent,
                         funding_sent=s.funding_sent,

@@ -8,9 +8,11 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Executable, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from storage.db import SessionFactory
 from storage.models import Chat, RuleChange, WatchRuleRow
+from storage.statements import execute_count, not_null
 
 
 class RuleCapReached(Exception):
@@ -46,7 +48,7 @@ class RuleRepository:
                 await session.execute(
                     select(func.count())
                     .select_from(WatchRuleRow)
-                    .where(WatchRuleRow.chat_id == chat_id)
+                    .where(col(WatchRuleRow.chat_id) == chat_id)
                 )
             ).scalar_one()
             if count >= cap:
@@ -68,8 +70,8 @@ class RuleRepository:
 
     async def for_chat(self, chat_id: int) -> list[WatchRuleRow]:
         async with self._sessions() as session:
-            query = select(WatchRuleRow).where(WatchRuleRow.chat_id == chat_id)
-            return list((await session.execute(query.order_by(WatchRuleRow.id))).scalars())
+            query = select(WatchRuleRow).where(col(WatchRuleRow.chat_id) == chat_id)
+            return list((await session.execute(query.order_by(col(WatchRuleRow.id)))).scalars())
 
     async def get(self, rule_id: int) -> WatchRuleRow | None:
         async with self._sessions() as session:
@@ -77,16 +79,16 @@ class RuleRepository:
 
     async def active(self) -> list[WatchRuleRow]:
         async with self._sessions() as session:
-            query = select(WatchRuleRow).where(WatchRuleRow.paused.is_(False))
-            return list((await session.execute(query.order_by(WatchRuleRow.id))).scalars())
+            query = select(WatchRuleRow).where(col(WatchRuleRow.paused).is_(False))
+            return list((await session.execute(query.order_by(col(WatchRuleRow.id)))).scalars())
 
     async def delete(self, chat_id: int, rule_id: int | None = None) -> list[int]:
         """Deletes one rule of the chat (or all of them); returns the ids removed."""
         async with self._sessions() as session:
-            query = delete(WatchRuleRow).where(WatchRuleRow.chat_id == chat_id)
+            query = delete(WatchRuleRow).where(col(WatchRuleRow.chat_id) == chat_id)
             if rule_id is not None:
-                query = query.where(WatchRuleRow.id == rule_id)
-            result = await session.execute(query.returning(WatchRuleRow.id))
+                query = query.where(col(WatchRuleRow.id) == rule_id)
+            result = await session.execute(query.returning(not_null(WatchRuleRow.id)))
             removed = [row[0] for row in result.fetchall()]
             _log(session, removed)
             await session.commit()
@@ -107,7 +109,7 @@ class RuleRepository:
             for state in states:
                 await session.execute(
                     update(WatchRuleRow)
-                    .where(WatchRuleRow.id == state.rule_id)
+                    .where(col(WatchRuleRow.id) == state.rule_id)
                     .values(
                         armed=state.armed,
                         last_fired=state.last_fired,
@@ -121,7 +123,7 @@ class RuleRepository:
         return await self._update_chat(
             chat_id,
             paused=paused,
-            also=update(Chat).where(Chat.id == chat_id).values(active=not paused),
+            also=update(Chat).where(col(Chat.id) == chat_id).values(active=not paused),
         )
 
     async def rewrite_chat(self, old_chat_id: int, new_chat_id: int) -> list[int]:
@@ -130,15 +132,16 @@ class RuleRepository:
 
     async def _update(self, chat_id: int, rule_id: int, **values: object) -> bool:
         async with self._sessions() as session:
-            result = await session.execute(
+            count = await execute_count(
+                session,
                 update(WatchRuleRow)
-                .where(WatchRuleRow.chat_id == chat_id, WatchRuleRow.id == rule_id)
-                .values(**values)
+                .where(col(WatchRuleRow.chat_id) == chat_id, col(WatchRuleRow.id) == rule_id)
+                .values(**values),
             )
-            if result.rowcount:
+            if count:
                 _log(session, [rule_id])
             await session.commit()
-            return bool(result.rowcount)
+            return bool(count)
 
     async def _update_chat(
         self, of_chat: int, *, also: Executable | None = None, **values: object
@@ -147,9 +150,9 @@ class RuleRepository:
         async with self._sessions() as session:
             result = await session.execute(
                 update(WatchRuleRow)
-                .where(WatchRuleRow.chat_id == of_chat)
+                .where(col(WatchRuleRow.chat_id) == of_chat)
                 .values(**values)
-                .returning(WatchRuleRow.id)
+                .returning(not_null(WatchRuleRow.id))
             )
             ids = [row[0] for row in result.fetchall()]
             if also is not None:
@@ -162,16 +165,16 @@ class RuleRepository:
 
     async def last_change(self) -> int:
         async with self._sessions() as session:
-            return (await session.execute(select(func.max(RuleChange.id)))).scalar_one() or 0
+            return (await session.execute(select(func.max(col(RuleChange.id))))).scalar_one() or 0
 
     async def changes_since(self, cursor: int, limit: int = 10_000) -> tuple[int, set[int]]:
         """(new cursor, ids of rules changed after `cursor`)."""
         async with self._sessions() as session:
             rows = (
                 await session.execute(
-                    select(RuleChange.id, RuleChange.rule_id)
-                    .where(RuleChange.id > cursor)
-                    .order_by(RuleChange.id)
+                    select(not_null(RuleChange.id), col(RuleChange.rule_id))
+                    .where(col(RuleChange.id) > cursor)
+                    .order_by(col(RuleChange.id))
                     .limit(limit)
                 )
             ).all()
@@ -184,15 +187,19 @@ class RuleRepository:
         found: list[WatchRuleRow] = []
         async with self._sessions() as session:
             for start in range(0, len(wanted), 500):
-                query = select(WatchRuleRow).where(WatchRuleRow.id.in_(wanted[start : start + 500]))
+                query = select(WatchRuleRow).where(
+                    col(WatchRuleRow.id).in_(wanted[start : start + 500])
+                )
                 found += (await session.execute(query)).scalars()
         return found
 
     async def prune_changes(self, before: datetime) -> int:
         async with self._sessions() as session:
-            result = await session.execute(delete(RuleChange).where(RuleChange.changed_at < before))
+            count = await execute_count(
+                session, delete(RuleChange).where(col(RuleChange.changed_at) < before)
+            )
             await session.commit()
-            return int(result.rowcount or 0)
+            return count
 
 
 def _log(session: AsyncSession, rule_ids: Iterable[int], now: datetime | None = None) -> None:

@@ -9,34 +9,67 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, SupportsFloat
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import col
 
 from storage.db import SessionFactory
 from storage.models import KlineMinuteRow, LiquidationMinute, MarketSnapshot
+from storage.statements import execute_count, table_of, upsert
 
 
 class SnapshotLike(Protocol):
-    """The fields storage needs from bot.market.models.Snapshot (kept structural on purpose)."""
+    """The fields storage needs from bot.market.models.Snapshot (kept structural on purpose;
+    read-only, as the frozen snapshot's are)."""
 
-    venue: Any
-    symbol: str
-    asset: str
-    inverse: bool
-    ts: datetime
-    mark: Any
-    index: Any
-    last: Any
-    oi_contracts: Any
-    oi_coin: Any
-    oi_usd: Any
-    funding_rate: Any
-    funding_interval_hours: int | None
-    next_funding_time: datetime | None
-    volume_24h_coin: Any
-    volume_24h_usd: Any
+    @property
+    def venue(self) -> object: ...
+
+    @property
+    def symbol(self) -> str: ...
+
+    @property
+    def asset(self) -> str: ...
+
+    @property
+    def inverse(self) -> bool: ...
+
+    @property
+    def ts(self) -> datetime: ...
+
+    @property
+    def mark(self) -> SupportsFloat: ...
+
+    @property
+    def index(self) -> SupportsFloat | None: ...
+
+    @property
+    def last(self) -> SupportsFloat | None: ...
+
+    @property
+    def oi_contracts(self) -> SupportsFloat: ...
+
+    @property
+    def oi_coin(self) -> SupportsFloat: ...
+
+    @property
+    def oi_usd(self) -> SupportsFloat: ...
+
+    @property
+    def funding_rate(self) -> SupportsFloat | None: ...
+
+    @property
+    def funding_interval_hours(self) -> int | None: ...
+
+    @property
+    def next_funding_time(self) -> datetime | None: ...
+
+    @property
+    def volume_24h_coin(self) -> SupportsFloat | None: ...
+
+    @property
+    def volume_24h_usd(self) -> SupportsFloat | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,23 +83,40 @@ class LiquidationFlow:
 
 
 class KlineLike(Protocol):
-    """The fields storage needs from bot.market.klines.KlineMinute."""
+    """The fields storage needs from bot.market.klines.KlineMinute (read-only)."""
 
-    venue: str
-    asset: str
-    minute: datetime
-    open: float
-    high: float
-    low: float
-    close: float
-    volume: float
-    taker_buy: float
+    @property
+    def venue(self) -> str: ...
+
+    @property
+    def asset(self) -> str: ...
+
+    @property
+    def minute(self) -> datetime: ...
+
+    @property
+    def open(self) -> float: ...
+
+    @property
+    def high(self) -> float: ...
+
+    @property
+    def low(self) -> float: ...
+
+    @property
+    def close(self) -> float: ...
+
+    @property
+    def volume(self) -> float: ...
+
+    @property
+    def taker_buy(self) -> float: ...
 
 
 KLINE_FIELDS = ("open", "high", "low", "close", "volume", "taker_buy")
 
 
-def _f(value: Any) -> float | None:
+def _f(value: SupportsFloat | None) -> float | None:
     return None if value is None else float(value)
 
 
@@ -91,10 +141,6 @@ def snapshot_row(snap: SnapshotLike) -> dict[str, Any]:
     }
 
 
-def _insert_for(dialect: str) -> Any:
-    return postgresql.insert if dialect == "postgresql" else sqlite.insert
-
-
 class SnapshotRepository:
     def __init__(self, sessions: SessionFactory) -> None:
         self._sessions = sessions
@@ -104,9 +150,8 @@ class SnapshotRepository:
         if not rows:
             return 0
         async with self._sessions() as session:
-            insert = _insert_for(session.bind.dialect.name)
             # A replayed tick (same venue time) is not an error: the first copy wins.
-            statement = insert(MarketSnapshot.__table__).on_conflict_do_nothing(
+            statement = upsert(session, MarketSnapshot).on_conflict_do_nothing(
                 index_elements=["venue", "symbol", "ts"]
             )
             for start in range(0, len(rows), 500):
@@ -118,22 +163,26 @@ class SnapshotRepository:
         """The newest snapshot of each venue instrument of `asset`."""
         newest = (
             select(
-                MarketSnapshot.venue, MarketSnapshot.symbol, func.max(MarketSnapshot.ts).label("ts")
+                col(MarketSnapshot.venue),
+                col(MarketSnapshot.symbol),
+                func.max(col(MarketSnapshot.ts)).label("ts"),
             )
-            .where(MarketSnapshot.asset == asset)
-            .group_by(MarketSnapshot.venue, MarketSnapshot.symbol)
+            .where(col(MarketSnapshot.asset) == asset)
+            .group_by(col(MarketSnapshot.venue), col(MarketSnapshot.symbol))
         )
         if since is not None:
-            newest = newest.where(MarketSnapshot.ts >= since)
+            newest = newest.where(col(MarketSnapshot.ts) >= since)
         sub = newest.subquery()
         query = select(MarketSnapshot).join(
             sub,
-            (MarketSnapshot.venue == sub.c.venue)
-            & (MarketSnapshot.symbol == sub.c.symbol)
-            & (MarketSnapshot.ts == sub.c.ts),
+            (col(MarketSnapshot.venue) == sub.c.venue)
+            & (col(MarketSnapshot.symbol) == sub.c.symbol)
+            & (col(MarketSnapshot.ts) == sub.c.ts),
         )
         async with self._sessions() as session:
-            return list((await session.execute(query.order_by(MarketSnapshot.venue))).scalars())
+            return list(
+                (await session.execute(query.order_by(col(MarketSnapshot.venue)))).scalars()
+            )
 
     async def series(
         self,
@@ -144,46 +193,51 @@ class SnapshotRepository:
         venue: str | None = None,
     ) -> list[MarketSnapshot]:
         query = select(MarketSnapshot).where(
-            MarketSnapshot.asset == asset, MarketSnapshot.ts >= since
+            col(MarketSnapshot.asset) == asset, col(MarketSnapshot.ts) >= since
         )
         if until is not None:
-            query = query.where(MarketSnapshot.ts <= until)
+            query = query.where(col(MarketSnapshot.ts) <= until)
         if venue is not None:
-            query = query.where(MarketSnapshot.venue == venue)
+            query = query.where(col(MarketSnapshot.venue) == venue)
         async with self._sessions() as session:
-            rows = await session.execute(query.order_by(MarketSnapshot.ts))
+            rows = await session.execute(query.order_by(col(MarketSnapshot.ts)))
             return list(rows.scalars())
 
     async def venue_latest(self, since: datetime) -> dict[str, datetime]:
         """Newest snapshot time per venue, among rows since `since` (health checks)."""
         query = (
-            select(MarketSnapshot.venue, func.max(MarketSnapshot.ts))
-            .where(MarketSnapshot.ts >= since)
-            .group_by(MarketSnapshot.venue)
+            select(col(MarketSnapshot.venue), func.max(col(MarketSnapshot.ts)))
+            .where(col(MarketSnapshot.ts) >= since)
+            .group_by(col(MarketSnapshot.venue))
         )
         async with self._sessions() as session:
             return {venue: ts for venue, ts in (await session.execute(query)).all()}
 
     async def assets(self) -> list[str]:
         async with self._sessions() as session:
-            rows = await session.execute(select(MarketSnapshot.asset).distinct())
+            rows = await session.execute(select(col(MarketSnapshot.asset)).distinct())
             return sorted(rows.scalars())
 
     async def prune(self, before: datetime) -> int:
         async with self._sessions() as session:
-            result = await session.execute(delete(MarketSnapshot).where(MarketSnapshot.ts < before))
+            count = await execute_count(
+                session, delete(MarketSnapshot).where(col(MarketSnapshot.ts) < before)
+            )
             await session.commit()
-            return int(result.rowcount or 0)
+            return count
 
     async def downsample(self, before: datetime, span: timedelta, bucket: timedelta) -> int:
         """Keep the first snapshot of each venue instrument per `bucket` for rows in
         [before - span, before); delete the rest. Run regularly, it walks old data once."""
         query = select(
-            MarketSnapshot.id, MarketSnapshot.venue, MarketSnapshot.symbol, MarketSnapshot.ts
-        ).where(MarketSnapshot.ts >= before - span, MarketSnapshot.ts < before)
+            col(MarketSnapshot.id),
+            col(MarketSnapshot.venue),
+            col(MarketSnapshot.symbol),
+            col(MarketSnapshot.ts),
+        ).where(col(MarketSnapshot.ts) >= before - span, col(MarketSnapshot.ts) < before)
         seconds = bucket.total_seconds()
         async with self._sessions() as session:
-            rows = (await session.execute(query.order_by(MarketSnapshot.ts))).all()
+            rows = (await session.execute(query.order_by(col(MarketSnapshot.ts)))).all()
             kept: set[tuple[str, str, int]] = set()
             doomed = []
             for row_id, venue, symbol, ts in rows:
@@ -194,7 +248,9 @@ class SnapshotRepository:
                     kept.add(key)
             for start in range(0, len(doomed), 500):
                 await session.execute(
-                    delete(MarketSnapshot).where(MarketSnapshot.id.in_(doomed[start : start + 500]))
+                    delete(MarketSnapshot).where(
+                        col(MarketSnapshot.id).in_(doomed[start : start + 500])
+                    )
                 )
             await session.commit()
         return len(doomed)
@@ -204,10 +260,9 @@ class SnapshotRepository:
         if not flows:
             return
         async with self._sessions() as session:
-            insert = _insert_for(session.bind.dialect.name)
-            table = LiquidationMinute.__table__
+            table = table_of(LiquidationMinute)
             for flow in flows:
-                statement = insert(table).values(
+                statement = upsert(session, LiquidationMinute).values(
                     venue=flow.venue,
                     asset=flow.asset,
                     minute=flow.minute,
@@ -229,10 +284,10 @@ class SnapshotRepository:
 
     async def liquidations(self, asset: str, since: datetime) -> list[LiquidationFlow]:
         query = select(LiquidationMinute).where(
-            LiquidationMinute.asset == asset, LiquidationMinute.minute >= since
+            col(LiquidationMinute.asset) == asset, col(LiquidationMinute.minute) >= since
         )
         async with self._sessions() as session:
-            rows = (await session.execute(query.order_by(LiquidationMinute.minute))).scalars()
+            rows = (await session.execute(query.order_by(col(LiquidationMinute.minute)))).scalars()
             return [
                 LiquidationFlow(r.venue, r.asset, r.minute, r.long_usd, r.short_usd, r.events)
                 for r in rows
@@ -248,8 +303,7 @@ class SnapshotRepository:
             for k in klines
         ]
         async with self._sessions() as session:
-            insert = _insert_for(session.bind.dialect.name)
-            statement = insert(KlineMinuteRow.__table__)
+            statement = upsert(session, KlineMinuteRow)
             statement = statement.on_conflict_do_update(
                 index_elements=["venue", "asset", "minute"],
                 set_={name: statement.excluded[name] for name in KLINE_FIELDS},
@@ -260,15 +314,17 @@ class SnapshotRepository:
 
     async def klines(self, asset: str, since: datetime) -> list[KlineMinuteRow]:
         query = select(KlineMinuteRow).where(
-            KlineMinuteRow.asset == asset, KlineMinuteRow.minute >= since
+            col(KlineMinuteRow.asset) == asset, col(KlineMinuteRow.minute) >= since
         )
         async with self._sessions() as session:
-            return list((await session.execute(query.order_by(KlineMinuteRow.minute))).scalars())
+            return list(
+                (await session.execute(query.order_by(col(KlineMinuteRow.minute)))).scalars()
+            )
 
     async def prune_klines(self, before: datetime) -> int:
         async with self._sessions() as session:
-            result = await session.execute(
-                delete(KlineMinuteRow).where(KlineMinuteRow.minute < before)
+            count = await execute_count(
+                session, delete(KlineMinuteRow).where(col(KlineMinuteRow.minute) < before)
             )
             await session.commit()
-            return int(result.rowcount or 0)
+            return count

@@ -16,10 +16,10 @@ from bot.rules.matcher import Firing, WatchRule
 from bot.signals.events import CascadeTracker
 from bot.signals.kinds import Severity, Stage, WarningKind
 from bot.signals.series import BAR, Point
-from bot.signals.warning import Warning
+from bot.signals.warning import SignalWarning
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-EARLY = Warning(
+EARLY = SignalWarning(
     WarningKind.LONG_SQUEEZE,
     Severity.MODERATE,
     "BTC",
@@ -41,8 +41,8 @@ EARLY = Warning(
 )
 
 
-def confirmed(severity: Severity) -> Warning:
-    return Warning(
+def confirmed(severity: Severity) -> SignalWarning:
+    return SignalWarning(
         WarningKind.LONG_SQUEEZE,
         severity,
         "BTC",
@@ -66,10 +66,10 @@ def point(i: int, close: float, oi: float, liq_long: float) -> Point:
     return Point(T0 + BAR * i, close, close, close, 10.0, oi, oi * close, liq_long_usd=liq_long)
 
 
-def event() -> list[Warning]:
+def event() -> list[SignalWarning]:
     """early, confirmed, escalated to high, over: what the tracker announces."""
     tracker = CascadeTracker()
-    told: list[Warning] = []
+    told: list[SignalWarning] = []
     told += tracker.update("BTC", [], T0, latest=point(0, 60_000, 1000, 0))
     told += tracker.update("BTC", [EARLY], T0 + 2 * BAR, latest=point(2, 58_200, 985, 5e6))
     told += tracker.update(
@@ -170,7 +170,7 @@ def test_the_next_liquidation_band_follows_the_chats_language() -> None:
 
 
 def test_other_warnings_take_their_own_numbers() -> None:
-    overheating = Warning(
+    overheating = SignalWarning(
         WarningKind.OVERHEATING_SHORT,
         Severity.MODERATE,
         "ETH",

@@ -9,7 +9,7 @@ import pytest
 from bot.signals.events import CascadeTracker
 from bot.signals.kinds import Severity, Stage, WarningKind
 from bot.signals.series import BAR, Point
-from bot.signals.warning import Warning
+from bot.signals.warning import SignalWarning
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 EARLY_NUMBERS = {"price from onset pct": -3.0, "OI (contracts) from onset pct": 0.0}
@@ -19,8 +19,8 @@ CONFIRMED_NUMBERS = {"OI (contracts) from peak pct": -7.5, "price from OI peak p
 
 def squeeze(
     i: int, stage: Stage, severity: str = "moderate", kind: str = "long_squeeze"
-) -> Warning:
-    return Warning(
+) -> SignalWarning:
+    return SignalWarning(
         WarningKind(kind),
         Severity(severity),
         "BTC",
@@ -62,7 +62,7 @@ def test_early_confirmed_escalated_over_with_one_onset_and_a_summary() -> None:
     }
     told: list[tuple[int, Stage | None, str]] = []
     texts: dict[Stage | None, str] = {}
-    last: Warning | None = None
+    last: SignalWarning | None = None
     for i in range(len(prices)):
         for warning in tracker.update(
             "BTC", feed.get(i, []), T0 + BAR * i, point(i, prices[i], ois[i], liq_long=1e6)
@@ -97,7 +97,7 @@ def test_early_confirmed_escalated_over_with_one_onset_and_a_summary() -> None:
 
 def test_sides_are_separate_events_and_other_kinds_pass_as_news() -> None:
     tracker = CascadeTracker()
-    overheating = Warning(
+    overheating = SignalWarning(
         WarningKind.OVERHEATING_LONG, Severity.MODERATE, "BTC", "1h", T0, "hot", {}, (1,), 0.0
     )
     first = tracker.update("BTC", [squeeze(1, Stage.CONFIRMED), overheating], T0)
@@ -114,7 +114,7 @@ def test_sides_are_separate_events_and_other_kinds_pass_as_news() -> None:
 def test_a_fresh_shock_is_a_new_event_and_late_readings_of_an_ended_one_are_not() -> None:
     tracker = CascadeTracker()
 
-    def feed(i: int, warning: Warning | None) -> list[tuple[int, Stage | None]]:
+    def feed(i: int, warning: SignalWarning | None) -> list[tuple[int, Stage | None]]:
         found = tracker.update("BTC", [warning] if warning else [], T0 + BAR * i)
         return [(i, w.stage) for w in found]
 
@@ -134,8 +134,8 @@ def test_a_fresh_shock_is_a_new_event_and_late_readings_of_an_ended_one_are_not(
 def test_other_kinds_ring_again_only_when_their_severity_rises() -> None:
     tracker = CascadeTracker()
 
-    def hot(severity: Severity, i: int) -> Warning:
-        return Warning(
+    def hot(severity: Severity, i: int) -> SignalWarning:
+        return SignalWarning(
             WarningKind.OVERHEATING_LONG, severity, "BTC", "1h", T0 + BAR * i, "hot", {}, (1,), 0.0
         )
 

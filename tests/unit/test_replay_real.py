@@ -18,7 +18,7 @@ from bot.signals.kinds import Stage
 from bot.signals.labels import label, read_events, windows, write_events
 from bot.signals.replay import load_binance_metrics, replay
 from bot.signals.scorecard import evaluate_folder
-from bot.signals.warning import Warning
+from bot.signals.warning import SignalWarning
 from tests.fakes.exchange import TEST_DATA
 
 REAL = TEST_DATA / "real"
@@ -35,11 +35,11 @@ def window(name: str) -> list[Path]:
     return list(found.files)
 
 
-def warnings_of(name: str) -> list[Warning]:
+def warnings_of(name: str) -> list[SignalWarning]:
     return replay(load_binance_metrics(window(name)))
 
 
-def squeezes(warnings: list[Warning]) -> list[tuple[datetime, str, str | None, str]]:
+def squeezes(warnings: list[SignalWarning]) -> list[tuple[datetime, str, str | None, str]]:
     return [(w.ts, w.kind, w.stage, w.severity) for w in warnings if w.kind in SQUEEZES]
 
 

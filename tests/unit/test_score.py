@@ -9,17 +9,17 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.charts.service import Scorecard
-from bot.signals.engine import Warning
 from bot.signals.kinds import Stage
 from bot.signals.score import KindScore, Outcome, score
 from bot.signals.series import BAR, Point
+from bot.signals.warning import SignalWarning
 from handlers.charts import score_text
 
 T0 = datetime(2026, 11, 1, tzinfo=UTC)
 
 
-def _warning(kind: str, at: datetime) -> Warning:
-    return Warning(kind, "high", "BTC", "1h", at, kind, {}, (), 0.0)
+def _warning(kind: str, at: datetime) -> SignalWarning:
+    return SignalWarning(kind, "high", "BTC", "1h", at, kind, {}, (), 0.0)
 
 
 def test_median_moves_and_hit_rate_per_episode() -> None:

@@ -1,0 +1,41 @@
+"""What the repositories need from SQLAlchemy and SQLModel that those leave dialect-specific or
+untyped: a model's table, a column that reads no NULL, the INSERT that can say ON CONFLICT on the
+session's database, and the number of rows an UPDATE or DELETE touched."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar, cast
+
+from sqlalchemy import CursorResult, Executable, Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped
+from sqlmodel import SQLModel, col
+
+T = TypeVar("T")
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a table model: SQLModel sets `__table__` but does not declare it."""
+    return cast(Table, model.__table__)  # type: ignore[attr-defined]
+
+
+def not_null(column: T | None) -> Mapped[T]:
+    """A model column as a query that cannot read NULL from it sees it: a primary key (SQLModel
+    types ids `int | None` for rows not yet inserted), or one the WHERE clause rules NULL out."""
+    return cast(Mapped[T], col(column))
+
+
+def upsert(session: AsyncSession, model: type[SQLModel]) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT into `model`'s table with ON CONFLICT, in the session's dialect."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(table_of(model))
+    return sqlite.insert(table_of(model))
+
+
+async def execute_count(session: AsyncSession, statement: Executable) -> int:
+    """Runs an UPDATE or DELETE without RETURNING; the rows it touched. The session types every
+    result as `Result`, though such a statement yields a `CursorResult` (the cast SQLAlchemy's
+    2.0.44 changelog recommends)."""
+    result = cast(CursorResult[Any], await session.execute(statement))
+    return int(result.rowcount or 0)
