@@ -4,20 +4,44 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 
 from babel import Locale
 from babel.numbers import (
+    NumberPattern,
     format_decimal,
     format_percent,
     get_decimal_symbol,
     get_group_symbol,
+    parse_pattern,
 )
 
 from bot.i18n.catalogs import current_language
 
+# Locales and patterns parsed once: a /liq reply formats ~15 numbers, and parsing both for
+# each number was most of the reply's own CPU (bench/bench_load.py).
 
-def _pattern(places: int) -> str:
-    return "#,##0" + ("." + "0" * places if places else "")
+
+@cache
+def _locale(code: str) -> Locale:
+    return Locale.parse(code)
+
+
+@cache
+def _grouped_pattern(places: int) -> NumberPattern:
+    return parse_pattern("#,##0" + ("." + "0" * places if places else ""))
+
+
+@cache
+def _ungrouped_pattern(places: int) -> NumberPattern:
+    return parse_pattern("0" + ("." + "0" * places if places else ""))
+
+
+@cache
+def _percent_pattern(code: str, places: int) -> NumberPattern:
+    base = _locale(code).percent_formats[None].pattern
+    digits = "#,##0" + ("." + "0" * places if places else "")
+    return parse_pattern(base.replace("#,##0", digits, 1))
 
 
 def _quantized(value: Decimal, places: int) -> Decimal:
@@ -27,32 +51,33 @@ def _quantized(value: Decimal, places: int) -> Decimal:
 
 def grouped(value: Decimal, places: int) -> str:
     """Exactly `places` decimals with the locale's group and decimal signs."""
-    locale = current_language().locale
-    return format_decimal(_quantized(value, places), _pattern(places), locale=locale)
+    locale = _locale(current_language().locale)
+    return format_decimal(_quantized(value, places), _grouped_pattern(places), locale=locale)
 
 
 def ungrouped(value: Decimal) -> str:
     """As written, without trailing zeros or grouping, in the locale's decimal sign: 0,5."""
-    locale = current_language().locale
+    locale = _locale(current_language().locale)
     text = format(value.normalize(), "f")
     places = len(text.partition(".")[2])
-    pattern = "0" + ("." + "0" * places if places else "")
-    return format_decimal(value, pattern, locale=locale)
+    return format_decimal(value, _ungrouped_pattern(places), locale=locale)
 
 
 def percent(fraction: Decimal, places: int = 2, *, signed: bool = False) -> str:
     """0.0161 -> '1.61%' (en), '1,61 %' (ru), '%1,61' (tr)."""
-    language = current_language()
-    base = Locale.parse(language.locale).percent_formats[None].pattern
-    pattern = base.replace("#,##0", _pattern(places), 1)
+    code = current_language().locale
     exact = _quantized(fraction * 100, places) / 100
-    text = format_percent(exact, pattern, locale=language.locale)
+    text = format_percent(exact, _percent_pattern(code, places), locale=_locale(code))
     return "+" + text if signed and fraction > 0 else text
 
 
 def localize_digits(text: str) -> str:
     """A number Python formatted the English way ('12.3M', '+0.0125', '87,412') with the
     locale's decimal and group signs; for tables where the width and rounding are fixed."""
-    locale = current_language().locale
-    signs = {".": get_decimal_symbol(locale), ",": get_group_symbol(locale)}
-    return text.translate(str.maketrans(signs))
+    return text.translate(_digit_signs(current_language().locale))
+
+
+@cache
+def _digit_signs(code: str) -> dict[int, str]:
+    locale = _locale(code)
+    return str.maketrans({".": get_decimal_symbol(locale), ",": get_group_symbol(locale)})
