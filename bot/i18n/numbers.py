@@ -9,17 +9,20 @@ from functools import cache
 from babel import Locale
 from babel.numbers import (
     NumberPattern,
-    format_decimal,
     format_percent,
     get_decimal_symbol,
     get_group_symbol,
+    get_minus_sign_symbol,
     parse_pattern,
 )
 
 from bot.i18n.catalogs import current_language
 
-# Locales and patterns parsed once: a /liq reply formats ~15 numbers, and parsing both for
-# each number was most of the reply's own CPU (bench/bench_load.py).
+# Money and plain numbers are Python's own formatting with the locale's signs swapped in, and
+# percents use a Babel pattern parsed once per locale and width: a /liq reply formats ~15
+# numbers, and Babel parsing its locale and pattern for each was most of the reply's own CPU
+# (bench/bench_load.py). Babel's output for these patterns is 3-digit groups with the locale's
+# signs, which tests/unit/test_i18n_formats.py checks against Babel itself.
 
 
 @cache
@@ -28,13 +31,15 @@ def _locale(code: str) -> Locale:
 
 
 @cache
-def _grouped_pattern(places: int) -> NumberPattern:
-    return parse_pattern("#,##0" + ("." + "0" * places if places else ""))
-
-
-@cache
-def _ungrouped_pattern(places: int) -> NumberPattern:
-    return parse_pattern("0" + ("." + "0" * places if places else ""))
+def _signs(code: str) -> dict[int, str]:
+    locale = _locale(code)
+    return str.maketrans(
+        {
+            ".": get_decimal_symbol(locale),
+            ",": get_group_symbol(locale),
+            "-": get_minus_sign_symbol(locale),
+        }
+    )
 
 
 @cache
@@ -51,16 +56,13 @@ def _quantized(value: Decimal, places: int) -> Decimal:
 
 def grouped(value: Decimal, places: int) -> str:
     """Exactly `places` decimals with the locale's group and decimal signs."""
-    locale = _locale(current_language().locale)
-    return format_decimal(_quantized(value, places), _grouped_pattern(places), locale=locale)
+    text = f"{_quantized(value, places):,.{places}f}"
+    return text.translate(_signs(current_language().locale))
 
 
 def ungrouped(value: Decimal) -> str:
     """As written, without trailing zeros or grouping, in the locale's decimal sign: 0,5."""
-    locale = _locale(current_language().locale)
-    text = format(value.normalize(), "f")
-    places = len(text.partition(".")[2])
-    return format_decimal(value, _ungrouped_pattern(places), locale=locale)
+    return format(value.normalize(), "f").translate(_signs(current_language().locale))
 
 
 def percent(fraction: Decimal, places: int = 2, *, signed: bool = False) -> str:
@@ -74,10 +76,4 @@ def percent(fraction: Decimal, places: int = 2, *, signed: bool = False) -> str:
 def localize_digits(text: str) -> str:
     """A number Python formatted the English way ('12.3M', '+0.0125', '87,412') with the
     locale's decimal and group signs; for tables where the width and rounding are fixed."""
-    return text.translate(_digit_signs(current_language().locale))
-
-
-@cache
-def _digit_signs(code: str) -> dict[int, str]:
-    locale = _locale(code)
-    return str.maketrans({".": get_decimal_symbol(locale), ",": get_group_symbol(locale)})
+    return text.translate(_signs(current_language().locale))
