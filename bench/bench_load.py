@@ -15,6 +15,12 @@ replies, no reply in time, replies nobody asked for), p50/p99/max latency, peak 
 and CPU seconds for both bots side by side, and oiwatch's overhead over the echo bot.
 Goal: no errors, /liq p99 under 50 ms. Exits 1 on any error.
 
+What the comparison holds: both bots answer from memory. The echo bot sends the text back
+(~30 bytes, no parsing); oiwatch parses the command, quotes it with the risk math and sends a
+~470-byte HTML reply with a button. Neither touches the database per command: /liq and /funding
+with numbers need no market snapshot, the reply language comes from an in-memory map, and the
+contacts are written in batches behind the replies.
+
 Command replies are not behind the bot's 30/s broadcast limiter (only the alert sender is),
 so 200 commands a second are answered as they come.
 """
