@@ -4,20 +4,49 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache
 
 from babel import Locale
 from babel.numbers import (
-    format_decimal,
+    NumberPattern,
     format_percent,
     get_decimal_symbol,
     get_group_symbol,
+    get_minus_sign_symbol,
+    parse_pattern,
 )
 
 from bot.i18n.catalogs import current_language
 
+# Money and plain numbers are Python's own formatting with the locale's signs swapped in, and
+# percents use a Babel pattern parsed once per locale and width: a /liq reply formats ~15
+# numbers, and Babel parsing its locale and pattern for each was most of the reply's own CPU
+# (bench/bench_load.py). Babel's output for these patterns is 3-digit groups with the locale's
+# signs, which tests/unit/test_i18n_formats.py checks against Babel itself.
 
-def _pattern(places: int) -> str:
-    return "#,##0" + ("." + "0" * places if places else "")
+
+@cache
+def _locale(code: str) -> Locale:
+    return Locale.parse(code)
+
+
+@cache
+def _signs(code: str) -> dict[int, str]:
+    locale = _locale(code)
+    return str.maketrans(
+        {
+            ".": get_decimal_symbol(locale),
+            ",": get_group_symbol(locale),
+            "-": get_minus_sign_symbol(locale),
+        }
+    )
+
+
+@cache
+def _percent_pattern(code: str, places: int) -> NumberPattern:
+    base = _locale(code).percent_formats[None].pattern
+    digits = "#,##0" + ("." + "0" * places if places else "")
+    return parse_pattern(base.replace("#,##0", digits, 1))
 
 
 def _quantized(value: Decimal, places: int) -> Decimal:
@@ -27,35 +56,24 @@ def _quantized(value: Decimal, places: int) -> Decimal:
 
 def grouped(value: Decimal, places: int) -> str:
     """Exactly `places` decimals with the locale's group and decimal signs."""
-    locale = current_language().locale
-    return format_decimal(_quantized(value, places), _pattern(places), locale=locale)
+    text = f"{_quantized(value, places):,.{places}f}"
+    return text.translate(_signs(current_language().locale))
 
 
 def ungrouped(value: Decimal) -> str:
     """As written, without trailing zeros or grouping, in the locale's decimal sign: 0,5."""
-    locale = current_language().locale
-    text = format(value.normalize(), "f")
-    places = len(text.partition(".")[2])
-    pattern = "0" + ("." + "0" * places if places else "")
-    return format_decimal(value, pattern, locale=locale)
+    return format(value.normalize(), "f").translate(_signs(current_language().locale))
 
 
 def percent(fraction: Decimal, places: int = 2, *, signed: bool = False) -> str:
     """0.0161 -> '1.61%' (en), '1,61 %' (ru), '%1,61' (tr)."""
-    language = current_language()
-    base = Locale.parse(language.locale).percent_formats[None].pattern
-    pattern = base.replace("#,##0", _pattern(places), 1)
+    code = current_language().locale
     exact = _quantized(fraction * 100, places) / 100
-    text = format_percent(exact, pattern, locale=language.locale)
+    text = format_percent(exact, _percent_pattern(code, places), locale=_locale(code))
     return "+" + text if signed and fraction > 0 else text
 
 
 def localize_digits(text: str) -> str:
     """A number Python formatted the English way ('12.3M', '+0.0125', '87,412') with the
     locale's decimal and group signs; for tables where the width and rounding are fixed."""
-    locale = current_language().locale
-    signs: dict[str, str | int | None] = {
-        ".": get_decimal_symbol(locale),
-        ",": get_group_symbol(locale),
-    }
-    return text.translate(str.maketrans(signs))
+    return text.translate(_signs(current_language().locale))

@@ -126,6 +126,7 @@ class Metrics:
         self.venue_errors = Counter(
             "oiwatch_venue_errors", "Polls a venue failed", ["venue"], registry=self.registry
         )
+        self._update_children: dict[tuple[str, str], tuple[Counter, Histogram]] = {}
         self.tick_seconds = Histogram(
             "oiwatch_tick_seconds",
             "Wall time of one market poll, all venues",
@@ -134,8 +135,18 @@ class Metrics:
         )
 
     def observe_update(self, kind: str, command: str, seconds: float) -> None:
-        self.updates.labels(kind).inc()
-        self.command_seconds.labels(command).observe(seconds)
+        # The labelled children once per (kind, command): `labels()` validates and locks on
+        # every call, and this runs on every update. Both label sets are closed (the app
+        # maps unknown commands to "other"), so the map stays small.
+        children = self._update_children.get((kind, command))
+        if children is None:
+            children = self._update_children[kind, command] = (
+                self.updates.labels(kind),
+                self.command_seconds.labels(command),
+            )
+        counter, histogram = children
+        counter.inc()
+        histogram.observe(seconds)
 
     def observe_delivery(self, priority: str, seconds: float) -> None:
         self.alert_delivery_seconds.labels(priority).observe(seconds)

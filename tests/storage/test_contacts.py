@@ -48,3 +48,33 @@ async def test_a_second_process_sees_the_same_rows(engine: AsyncEngine) -> None:
     await asyncio.sleep(0.2)  # written in the background, without a flush call
     fresh = ContactRepository(make_session_factory(engine))
     assert (await fresh.get_chat(5)) is not None
+
+
+async def test_a_batch_of_new_and_known_contacts_is_written_whole(engine: AsyncEngine) -> None:
+    repo = ContactRepository(make_session_factory(engine))
+    await repo.record(UserSeen(1, "first"), ChatSeen(1, "private"), T0)
+    await repo.flush()
+    later = T0 + timedelta(minutes=20)
+    for user_id in range(1, 301):  # user 1 known, 299 new: one batch
+        await repo.record(UserSeen(user_id, f"u{user_id}"), ChatSeen(-user_id, "group"), later)
+    await repo.flush()
+
+    known = await repo.get_user(1)
+    assert known is not None
+    assert (known.username, known.first_seen, known.last_seen) == ("u1", T0, later)
+    last = await repo.get_user(300)
+    assert last is not None and (last.username, last.first_seen) == ("u300", later)
+    group = await repo.get_chat(-300)
+    assert group is not None and group.type == "group" and group.active
+
+
+async def test_contacts_noted_before_shutdown_are_written_on_the_way_out(
+    engine: AsyncEngine,
+) -> None:
+    repo = ContactRepository(make_session_factory(engine), flush_after=60)
+    await repo.record(UserSeen(77, "late"), ChatSeen(77, "private"), T0)
+    await repo.aclose()  # long before the batch was due
+
+    fresh = ContactRepository(make_session_factory(engine))
+    assert await fresh.get_user(77) is not None
+    assert await fresh.get_chat(77) is not None

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,7 +13,7 @@ from bot.charts.service import Scorecard
 from bot.i18n import ENGLISH, LANGUAGES, language_for, use_language
 from bot.i18n.dates import weekday_time
 from bot.i18n.languages import BY_CODE, reply_language
-from bot.i18n.numbers import grouped, percent
+from bot.i18n.numbers import grouped, percent, ungrouped
 from bot.market.overview import build_overview
 from bot.market.overview_text import render
 from bot.signals.score import KindScore, Outcome
@@ -159,3 +160,29 @@ def test_the_scorecard_in_other_languages(code: str, row: str, line: str) -> Non
     with use_language(BY_CODE[code]):
         lines = score_text("BTC", card).split("\n")
     assert row in lines and line in lines, "\n".join(lines)
+
+
+def test_money_and_plain_numbers_read_as_babel_writes_them_in_every_locale() -> None:
+    """grouped/ungrouped swap the locale's signs into Python's own formatting (a /liq reply
+    formats ~15 numbers); what the reader sees must stay Babel's CLDR output, digit for digit."""
+    from babel.numbers import format_decimal
+
+    rng = random.Random(14)
+    values = [Decimal(v) for v in ("0", "-0.001", "-0.004", "0.005", "999.995", "-1234567.891")]
+    values += [
+        Decimal(rng.randint(-(10**12), 10**12)).scaleb(-rng.randint(0, 12)) for _ in range(300)
+    ]
+    for language in LANGUAGES:
+        with use_language(language):
+            for value in values:
+                for places in (0, 2, 4, 8):
+                    exact = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+                    pattern = "#,##0" + ("." + "0" * places if places else "")
+                    assert grouped(value, places) == format_decimal(
+                        exact, pattern, locale=language.locale
+                    ), (language.code, value, places)
+                digits = len(format(value.normalize(), "f").partition(".")[2])
+                plain_pattern = "0" + ("." + "0" * digits if digits else "")
+                assert ungrouped(value) == format_decimal(
+                    value, plain_pattern, locale=language.locale
+                ), (language.code, value)
