@@ -185,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     # PTB logs every 429 with a traceback; the figures count them.
     logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
-    gc.freeze()  # as `oiwatch run` does (bot/runtime/runner.py)
+    gc.freeze()  # as `oiwatch run` does once started (bot/runtime/runner.py)
     if args.scenario == "rate":
         asyncio.run(rate(args.alerts))
     else:

@@ -179,7 +179,8 @@ def _freeze_startup_heap() -> None:
     """What start-up built (modules, catalogs, tiers, the rule index) lives as long as the
     process: out of the collector's sight, so a full collection walks only what commands and
     ticks allocate since. Unfrozen, each full collection of the ~130 MB heap stopped the loop
-    for 200+ ms under bench/bench_load.py, and every command queued behind it."""
+    for 200+ ms under bench/bench_load.py, and every command queued behind it; the same pauses
+    held paid broadcast's 1,000/s back by a fifth (bench/bench_fanout.py --scenario urgent)."""
     gc.collect()
     gc.freeze()
 
@@ -378,8 +379,4 @@ def run(settings: Settings) -> None:
             loop.add_signal_handler(sig, stop.set)
         await serve(settings, stop)
 
-    # The startup heap (modules, PTB, SQLAlchemy) lives as long as the process: out of the
-    # collector's sight, a full collection no longer stops the event loop for ~0.2 s, which
-    # held paid broadcast's 1,000/s back by a fifth (bench/bench_fanout.py --scenario urgent).
-    gc.freeze()
     asyncio.run(main())
