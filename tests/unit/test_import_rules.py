@@ -1,4 +1,4 @@
-"""The layering in docs/ARCHITECTURE holds, and a venue lives in one module (docs/venues.md):
+"""The layering in docs/architecture.md holds, and a venue lives in one module (docs/venues.md):
 checked on the source, not on good intentions."""
 
 from __future__ import annotations
