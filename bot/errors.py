@@ -27,13 +27,19 @@ class UserError(Exception):
         return told
 
 
+class LimitReached(UserError):
+    """A per-chat or per-user cap: the message says what to remove; no usage line cures it."""
+
+    shows_usage = False
+
+
 @contextmanager
-def usage_on_error(usage: str, example: str) -> Iterator[None]:
+def usage_on_error(usage: str, example: str, always: bool = False) -> Iterator[None]:
     """A UserError raised inside, from a layer that does not know the command, leaves with the
-    command's usage line (unless it has one or needs none)."""
+    command's usage line (unless it has one, or needs none and `always` is False)."""
     try:
         yield
     except UserError as error:
-        if error.usage or not error.shows_usage:
+        if error.usage or not (error.shows_usage or always):
             raise
         raise error.with_usage(usage, example) from None

@@ -31,27 +31,24 @@ from bot.chat_input import (
     parse_number,
     parse_rate,
 )
-from bot.errors import UserError
 from bot.i18n import N_, _, ngettext
 from bot.i18n.dates import clock_time
 from bot.positions.model import GUARD_VENUES, PositionClaim
 from bot.positions.render import CLAIM_NOTE, levels_text, summary_lines, title
 from bot.risk.models import LiqQuote, MarginMode
 from bot.risk.side import Side
-from bot.usecases.positions import Added, PositionService
+from bot.usecases.positions import (
+    ADD_EXAMPLE,
+    ADD_USAGE,
+    EDIT_EXAMPLE,
+    EDIT_USAGE,
+    Added,
+    PositionService,
+)
 from handlers.context import BotContext
 from handlers.formatting import money, pct_points, plain
-from storage.repositories.positions import PositionCapReached
 
-ADD_USAGE = (
-    "/pos add <asset> <long|short> <entry> <leverage>x size=<coins> "
-    "[binance|bybit|okx|hyperliquid] [isolated|cross balance=] [levels=5,2,1] [funding=0.05%] "
-    "[cost=<USD per settlement>]"
-)
-ADD_EXAMPLE = "/pos add BTC long 50000 50x size=0.2 binance"
 POS_USAGE = "/pos [add …|close <id>|all|edit <id> levels=5,2,1|snooze <id> 1h]"
-EDIT_USAGE = "/pos edit <id> [levels=5,2,1] [funding=0.05%] [cost=] [entry=] [size=] [lev=]"
-EDIT_EXAMPLE = "/pos edit 3 levels=10,5,2"
 PRIVATE_ONLY = N_("Positions are personal: /pos works in a private chat only.")
 SNOOZES = {"1h": timedelta(hours=1), "8h": timedelta(hours=8), "24h": timedelta(hours=24)}
 MAX_LEVELS = 5
@@ -203,17 +200,7 @@ async def _reply(message: Message, text: str, markup: InlineKeyboardMarkup | Non
 async def add_position(
     message: Message, context: BotContext, user_id: int, claim: PositionClaim
 ) -> None:
-    try:
-        added = await _service(context).add(user_id, claim, datetime.now(UTC))
-    except UserError as error:
-        # Told with the usage line even when the venues are down: /pos add then waits on them.
-        raise error.with_usage(ADD_USAGE, ADD_EXAMPLE) from None
-    except PositionCapReached as error:
-        await _reply(
-            message,
-            _("You guard {cap} positions, the most allowed; /pos lists them.", cap=error.cap),
-        )
-        return
+    added = await _service(context).add(user_id, claim, datetime.now(UTC))
     await _reply(message, added_text(added), InlineKeyboardMarkup([_buttons(added.position.id)]))
 
 
@@ -304,10 +291,7 @@ async def _edit(
     if plain_words or not options:
         raise _usage(_("Change it with options, like levels=10,5,2."), EDIT_USAGE, EDIT_EXAMPLE)
     change = _options(options, EDIT_USAGE, EDIT_EXAMPLE, allow_claim=True)
-    try:
-        edited = await _service(context).edit(user_id, pid, change, datetime.now(UTC))
-    except UserError as error:
-        raise error.with_usage(EDIT_USAGE, EDIT_EXAMPLE) from None
+    edited = await _service(context).edit(user_id, pid, change, datetime.now(UTC))
     if edited is None:
         await _reply(message, _("No such position; /pos lists yours."))
     else:

@@ -31,7 +31,6 @@ from bot.usecases.watches import EDIT_EXAMPLE, EDIT_USAGE, StoredRule, WatchServ
 from handlers.context import BotContext
 from handlers.groups import REFUSAL, may_manage
 from handlers.replies import reply_html
-from storage.repositories.rules import RuleCapReached
 
 UNWATCH_USAGE = "/unwatch <rule id>|all"
 MUTES = {"1h": timedelta(hours=1), "24h": timedelta(hours=24)}
@@ -120,29 +119,22 @@ async def watch_command(update: Update, context: BotContext) -> None:
         return
     chat_id, rest = target
     market = context.services.market
-    try:
-        rule = await _service(context).add(
-            chat_id,
-            user.id,
-            " ".join(rest),
-            datetime.now(UTC),
-            await _cooldown(context, chat_id),
-            known_assets=market.known_assets,
-        )
-    except RuleCapReached as error:
-        reply = _(
-            "This chat has {cap} rules, the most allowed. Remove one with /watches.",
-            cap=error.cap,
-        )
-    else:
-        linked = len(rest) < len(args)
-        metric = rule.spec.metric if rule.spec.metric in BUILT_IN else None
-        follow_up = FOLLOW_UP[(linked, metric)]
-        listing = "/watches" + (f" {args[0]}" if linked else "")
-        reply = _(follow_up, rule=escape(rule.text), id=rule.id, listing=escape(listing))
-        channel = fast_path(context.services.settings.broadcast_channels, rule.spec.asset)
-        if channel and rule.spec.metric is Metric.SQUEEZE and chat_id > 0:
-            reply += "\n\n" + channel
+    rule = await _service(context).add(
+        chat_id,
+        user.id,
+        " ".join(rest),
+        datetime.now(UTC),
+        await _cooldown(context, chat_id),
+        known_assets=market.known_assets,
+    )
+    linked = len(rest) < len(args)
+    metric = rule.spec.metric if rule.spec.metric in BUILT_IN else None
+    follow_up = FOLLOW_UP[(linked, metric)]
+    listing = "/watches" + (f" {args[0]}" if linked else "")
+    reply = _(follow_up, rule=escape(rule.text), id=rule.id, listing=escape(listing))
+    channel = fast_path(context.services.settings.broadcast_channels, rule.spec.asset)
+    if channel and rule.spec.metric is Metric.SQUEEZE and chat_id > 0:
+        reply += "\n\n" + channel
     await message.reply_text(reply, parse_mode=ParseMode.HTML)
 
 

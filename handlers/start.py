@@ -14,13 +14,13 @@ from telegram.ext import Application
 from bot.chat_input import FUNDING_USAGE, LIQ_USAGE
 from bot.i18n import ENGLISH, LANGUAGES, N_, _, use_language
 from bot.rules.grammar import USAGE as WATCH_USAGE
+from bot.usecases.positions import ADD_USAGE
 from bot.usecases.settings import USAGE as SETTINGS_USAGE
 from bot.usecases.watches import EDIT_USAGE
 from handlers.channels import USAGE as CHANNEL_USAGE
 from handlers.charts import CHART_USAGE, LEVELS_USAGE, SCORE_USAGE
 from handlers.context import BotContext
 from handlers.market import USAGE as MARKET_USAGE
-from handlers.positions import ADD_USAGE
 from handlers.rules import UNWATCH_USAGE
 
 log = logging.getLogger(__name__)

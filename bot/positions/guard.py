@@ -41,6 +41,7 @@ from bot.risk.tiers import TierBook
 from bot.signals.kinds import Stage, WarningKind
 from bot.signals.warning import SignalWarning
 from bot.usecases.market_data import FRESH
+from bot.usecases.marks import mark_for, marks_by_venue
 from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.contacts import ContactRepository
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert
@@ -53,6 +54,8 @@ SYNC_OVERLAP = timedelta(minutes=2)  # replicas' clocks differ a little: re-read
 # is not news.
 MOVE_SHARE = Decimal("0.05")
 SQUEEZE_AGAINST = {WarningKind.LONG_SQUEEZE: Side.LONG, WarningKind.SHORT_SQUEEZE: Side.SHORT}
+# This tick's marks: asset -> marks_by_venue (each venue's own, and the fallback).
+Points = dict[str, dict[str, MarketPoint]]
 
 
 @dataclass
@@ -277,30 +280,26 @@ class PositionGuard:
             self.wake.set()
         return queued
 
-    def _points(self, tick: TickResult, now: datetime) -> dict[Feed, MarketPoint]:
-        """This tick's linear snapshots only: (asset, venue) and (asset, "") for the venue with
-        the most open interest. A degraded venue is absent, and a venue serving old data is
-        left out too: nothing here is stale."""
-        best: dict[str, Snapshot] = {}
-        points: dict[Feed, MarketPoint] = {}
+    def _points(self, tick: TickResult, now: datetime) -> Points:
+        """This tick's marks by the rule /liq and /pos use (`marks_by_venue`). A degraded venue
+        is absent, and a venue serving old data is left out too: nothing here is stale."""
+        fresh: dict[str, list[Snapshot]] = defaultdict(list)
         for s in tick.snapshots():
-            if s.inverse or s.ts < now - FRESH:
-                continue
-            points[(s.asset, str(s.venue))] = _point(s)
-            if s.asset not in best or s.oi_usd > best[s.asset].oi_usd:
-                best[s.asset] = s
-        for asset, s in best.items():
-            points[(asset, "")] = _point(s)
-        return points
+            if s.ts >= now - FRESH:
+                fresh[s.asset].append(s)
+        return {
+            asset: {venue: _point(s) for venue, s in marks_by_venue(snapshots).items()}
+            for asset, snapshots in fresh.items()
+        }
 
-    def _resolve(self, points: dict[Feed, MarketPoint], live: _Live) -> MarketPoint | None:
+    @staticmethod
+    def _mark(points: Points, feed: Feed) -> MarketPoint | None:
+        asset, venue = feed
+        return mark_for(points.get(asset, {}), venue)
+
+    def _evaluate(self, live: _Live, points: Points, now: datetime) -> Evaluation | None:
         claim = live.position.claim
-        return points.get((claim.asset, claim.venue or "")) or points.get((claim.asset, ""))
-
-    def _evaluate(
-        self, live: _Live, points: dict[Feed, MarketPoint], now: datetime
-    ) -> Evaluation | None:
-        point = self._resolve(points, live)
+        point = self._mark(points, (claim.asset, claim.venue or ""))
         if point is None:
             return None
         return evaluate(
@@ -312,12 +311,12 @@ class PositionGuard:
             atr=self.atr(live.position.claim.asset),
         )
 
-    def _scan(self, points: dict[Feed, MarketPoint]) -> tuple[list[int], list[int]]:
+    def _scan(self, points: Points) -> tuple[list[int], list[int]]:
         size = len(self.book.feeds)
         marks = np.full(size, np.nan)
         pays = np.zeros(size)
-        for (asset, venue), index in self.book.feeds.items():
-            point = points.get((asset, venue)) or points.get((asset, ""))
+        for feed, index in self.book.feeds.items():
+            point = self._mark(points, feed)
             if point is None:
                 continue
             marks[index] = float(point.mark)
@@ -382,16 +381,18 @@ class PositionGuard:
 
     def _most_oi_venue(self, asset: str) -> str | None:
         """A position without a venue pays funding where the asset's most OI is."""
-        snapshots = [s for (a, _), s in self._settles.items() if a == asset and not s.inverse]
-        return str(max(snapshots, key=lambda s: s.oi_usd).venue) if snapshots else None
+        best = mark_for(
+            marks_by_venue(s for (a, _), s in self._settles.items() if a == asset), None
+        )
+        return None if best is None else str(best.venue)
 
     def _blind(
-        self, tick: TickResult, points: dict[Feed, MarketPoint], now: datetime, stamp: str
+        self, tick: TickResult, points: Points, now: datetime, stamp: str
     ) -> list[tuple[int, Callable[[], str], Callable[[str], OutgoingAlert]]]:
         reasons = {str(v): r for v, r in tick.degraded().items()}
         notices: list[tuple[int, Callable[[], str], Callable[[str], OutgoingAlert]]] = []
         for asset, lives in self._by_asset.items():
-            if (asset, "") in points:
+            if asset in points:
                 self._blind_since.pop(asset, None)
                 self._blind_told.discard(asset)
                 continue

@@ -4,7 +4,8 @@ inline mode, `oiwatch ask`, the CLI). Each use case takes plain words or values,
 Telegram objects; a mistake the user can fix is a `bot.errors.UserError`.
 
 - market_data: MarketService, the venues' polled data and what a reply may use
-- marks: VenueMark and pick_mark, whose mark a quote or a guarded position uses
+- marks: VenueMark, and the one rule for whose mark a quote or a guarded position uses
+  (marks_by_venue for the guard's tick, pick_mark for one quote)
 - quotes: /liq and /funding, typed or from live marks and rates
 - watches: WatchService, the chats' watch rules
 - settings: /settings, a chat's quiet hours, zone, cooldown and language

@@ -3,10 +3,11 @@ position uses."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Protocol, TypeVar
 
 from bot.positions.evaluate import MarketPoint
 from storage.models import MarketSnapshot
@@ -40,10 +41,48 @@ class VenueMark:
         )
 
 
-def pick_mark(marks: Sequence[VenueMark], venue: str | None) -> VenueMark:
-    """The named venue's mark, else the one of the venue with the most open interest; linear
-    instruments first (an inverse one only when nothing else is live). Callers compare the
-    answer's venue with the one asked for, and say so when another venue's mark stood in."""
-    linear = [m for m in marks if not m.inverse] or list(marks)
-    own = [m for m in linear if m.venue == venue]
-    return own[0] if own else max(linear, key=lambda m: m.oi_usd)
+class Priced(Protocol):
+    """A live mark as the rule sees it: a VenueMark, or a poll's Snapshot."""
+
+    @property
+    def venue(self) -> str: ...
+    @property
+    def oi_usd(self) -> Decimal | float: ...
+    @property
+    def inverse(self) -> bool: ...
+
+
+P = TypeVar("P", bound=Priced)
+M = TypeVar("M")  # whatever stands for a mark once picked (the guard keeps MarketPoints)
+FALLBACK = ""  # marks_by_venue's key for the mark a quote or position without its own uses
+
+
+def marks_by_venue(marks: Iterable[P]) -> dict[str, P]:
+    """One asset's live marks by who uses them: each venue's own, and under FALLBACK the one of
+    the venue with the most open interest; linear instruments first (an inverse one only when
+    nothing else is live). Empty when nothing is live. The guard builds this once a tick for
+    every asset; `pick_mark` is the same rule for one quote."""
+    every = list(marks)
+    linear = [m for m in every if not m.inverse] or every
+    chosen: dict[str, P] = {}
+    for m in linear:
+        chosen.setdefault(str(m.venue), m)
+    if linear:
+        chosen[FALLBACK] = max(linear, key=lambda m: m.oi_usd)
+    return chosen
+
+
+def mark_for(by_venue: Mapping[str, M], venue: str | None) -> M | None:
+    """The mark a quote or position on `venue` (None: no venue named) uses; None when nothing
+    is live."""
+    return by_venue.get(venue or FALLBACK) or by_venue.get(FALLBACK)
+
+
+def pick_mark(marks: Iterable[VenueMark], venue: str | None) -> VenueMark:
+    """The named venue's mark, else the fallback (`marks_by_venue`). Callers compare the
+    answer's venue with the one asked for, and say so when another venue's mark stood in.
+    `marks` is never empty: MarketService.marks raises DataUnavailable first."""
+    chosen = mark_for(marks_by_venue(marks), venue)
+    if chosen is None:
+        raise ValueError("pick_mark needs at least one live mark")
+    return chosen

@@ -8,14 +8,24 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-from bot.errors import UserError
+from bot.errors import LimitReached, UserError, usage_on_error
+from bot.i18n import _
 from bot.positions.evaluate import Evaluation, evaluate, quote
 from bot.positions.levels import crossed
 from bot.positions.model import GuardedPosition, GuardState, PositionClaim
 from bot.risk.tiers import TierBook
 from bot.usecases.market_data import MarketService
 from bot.usecases.marks import pick_mark
-from storage.repositories.positions import PositionRepository
+from storage.repositories.positions import PositionCapReached, PositionRepository
+
+ADD_USAGE = (
+    "/pos add <asset> <long|short> <entry> <leverage>x size=<coins> "
+    "[binance|bybit|okx|hyperliquid] [isolated|cross balance=] [levels=5,2,1] [funding=0.05%] "
+    "[cost=<USD per settlement>]"
+)
+ADD_EXAMPLE = "/pos add BTC long 50000 50x size=0.2 binance"
+EDIT_USAGE = "/pos edit <id> [levels=5,2,1] [funding=0.05%] [cost=] [entry=] [size=] [lev=]"
+EDIT_EXAMPLE = "/pos edit 3 levels=10,5,2"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,24 +54,35 @@ class PositionService:
         return evaluate(claim, base, point, now, funding_paid=state.funding_paid)
 
     async def add(self, user_id: int, claim: PositionClaim, now: datetime) -> Added:
-        """Raises what evaluate_now raises, and PositionCapReached."""
-        ev = await self.evaluate_now(claim, GuardState(), now)
+        """Raises what evaluate_now raises with /pos add's usage (even when the venues are down:
+        the user then waits on them and should not have to look the grammar up again), and
+        LimitReached at the user's cap."""
+        with usage_on_error(ADD_USAGE, ADD_EXAMPLE, always=True):
+            ev = await self.evaluate_now(claim, GuardState(), now)
         inside = crossed(claim.levels, ev.distance_pct)
         state = GuardState(
             levels_sent=inside, funding_sent=ev.funding_breached(), liq_told=ev.liquidation_price
         )
         # A private chat's id is its user's id: alerts go there and nowhere else.
-        position = await self.repository.add(user_id, user_id, claim, state, now, cap=self.cap)
+        try:
+            position = await self.repository.add(user_id, user_id, claim, state, now, cap=self.cap)
+        except PositionCapReached as full:
+            raise LimitReached(
+                _("You guard {cap} positions, the most allowed; /pos lists them.", cap=full.cap)
+            ) from None
         return Added(position, ev, claim.levels[:inside])
 
     async def edit(
         self, user_id: int, position_id: int, change: dict[str, object], now: datetime
     ) -> Added | None:
+        """None: no such position of the user's. Raises what evaluate_now raises, with /pos
+        edit's usage."""
         current = await self.repository.get(user_id, position_id)
         if current is None:
             return None
         claim = replace(current.claim, **change)  # type: ignore[arg-type]
-        ev = await self.evaluate_now(claim, current.state, now)
+        with usage_on_error(EDIT_USAGE, EDIT_EXAMPLE, always=True):
+            ev = await self.evaluate_now(claim, current.state, now)
         inside = crossed(claim.levels, ev.distance_pct)
         state = replace(
             current.state,

@@ -10,7 +10,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.errors import usage_on_error
+from bot.errors import LimitReached, usage_on_error
 from bot.i18n import _
 from bot.rules.grammar import (
     EXAMPLE,
@@ -23,7 +23,7 @@ from bot.rules.grammar import (
 from bot.rules.matcher import Matcher, RuleState, WatchRule
 from bot.rules.model import ALL_ASSETS, RuleSpec
 from storage.models import WatchRuleRow
-from storage.repositories.rules import RuleRepository, RuleStateRow
+from storage.repositories.rules import RuleCapReached, RuleRepository, RuleStateRow
 
 EDIT_USAGE = "/edit <rule id> [>|<] <new value>"
 EDIT_EXAMPLE = "/edit 12 0.08%"
@@ -116,7 +116,7 @@ class WatchService:
         cooldown: timedelta = DEFAULT_COOLDOWN,
         known_assets: Collection[str] | None = None,
     ) -> StoredRule:
-        """Raises RuleSyntaxError with /watch's usage, or RuleCapReached. With
+        """Raises RuleSyntaxError with /watch's usage, or LimitReached at the chat's cap. With
         `known_assets`, a rule on any other asset is refused: it could never fire."""
         with usage_on_error(USAGE, EXAMPLE):
             spec = parse_rule(text)
@@ -129,14 +129,22 @@ class WatchService:
                         watched=watched,
                     )
                 )
-        row = await self.rules.add(
-            chat_id,
-            user_id,
-            describe(spec),
-            now,
-            cap=self.cap,
-            cooldown_s=int(cooldown.total_seconds()),
-        )
+        try:
+            row = await self.rules.add(
+                chat_id,
+                user_id,
+                describe(spec),
+                now,
+                cap=self.cap,
+                cooldown_s=int(cooldown.total_seconds()),
+            )
+        except RuleCapReached as full:
+            raise LimitReached(
+                _(
+                    "This chat has {cap} rules, the most allowed. Remove one with /watches.",
+                    cap=full.cap,
+                )
+            ) from None
         self.matcher.add(_to_watch_rule(row))
         return _to_stored(row)
 

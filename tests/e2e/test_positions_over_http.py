@@ -107,8 +107,8 @@ async def test_the_mark_walks_to_liquidation_and_each_level_alerts_once(tmp_path
                 row[0]["callback_data"] for p in pages for row in p.reply_markup["inline_keyboard"]
             ]
             assert buttons == [f"pos:close:{i}" for i in range(2, 22)]
-            assert "You guard 20 positions, the most allowed" in await bot.ask(
-                "/pos add BTC short 80000 5x size=0.1"
+            assert await bot.ask("/pos add BTC short 80000 5x size=0.1") == (
+                "You guard 20 positions, the most allowed; /pos lists them."
             )
 
 

@@ -58,7 +58,9 @@ async def test_rule_cap_is_enforced_with_a_clear_message(tmp_path: Path) -> None
     async with start_bot(tmp_path, rules_per_chat=2) as bot:
         await bot.ask("/watch BTC squeeze")
         await bot.ask("/watch ETH squeeze")
-        assert "has 2 rules, the most allowed" in await bot.ask("/watch SOL squeeze")
+        assert await bot.ask("/watch SOL squeeze") == (
+            "This chat has 2 rules, the most allowed. Remove one with /watches."
+        )
 
 
 async def test_channel_linking_requires_both_admins(tmp_path: Path) -> None:

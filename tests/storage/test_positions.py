@@ -12,6 +12,7 @@ from decimal import Decimal as D
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.errors import LimitReached
 from bot.market.models import TickResult, Venue, VenueResult
 from bot.positions.guard import PositionGuard
 from bot.positions.market_watch import MarketWatch
@@ -25,7 +26,7 @@ from storage.models import ChatSettings
 from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.contacts import ContactRepository, UserSeen
 from storage.repositories.outbox import OutboxRepository
-from storage.repositories.positions import PositionCapReached, PositionRepository
+from storage.repositories.positions import PositionRepository
 from storage.repositories.snapshots import SnapshotRepository
 from tests.storage.test_alert_pipeline import history, snap
 
@@ -201,8 +202,10 @@ async def test_positions_are_per_user_capped_and_closed_for_every_replica(
     inside = await service.add(USER, replace(CLAIM, leverage=D(50)), NOW)
     assert inside.crossed == (D(5), D(2))  # 50x at the mark: 1.61 % away
     await service.add(USER, CLAIM, NOW)
-    with pytest.raises(PositionCapReached):
+    with pytest.raises(LimitReached) as full:
         await service.add(USER, CLAIM, NOW)
+    assert str(full.value) == "You guard 2 positions, the most allowed; /pos lists them."
+    assert full.value.usage == ""  # no grammar cures a cap
     await service.add(2002, CLAIM, NOW)
     assert [p.id for p in await service.repository.for_user(USER)] == [1, 2]
     guard = _guard(service, outbox, clock)
