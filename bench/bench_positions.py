@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import random
 import statistics
 import sys
@@ -130,6 +131,8 @@ async def main() -> None:
         clock=lambda: now,
     )
     loaded = await guard.load()
+    gc.collect()
+    gc.freeze()  # as `oiwatch run` does once the leader has loaded the guard
     took = time.perf_counter() - started
     print(
         f"loaded {loaded:,} positions on {args.assets} assets in {took:.1f} s (quoted by bot.risk)"

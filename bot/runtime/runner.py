@@ -166,7 +166,7 @@ async def serve(settings: Settings, stop: asyncio.Event, *, poll_timeout: int = 
             raise bot_api_unreachable(settings.telegram_api_url, error) from None
         async with app:
             await app.start()
-            _freeze_startup_heap()
+            _freeze_long_lived()
             try:
                 async with http_server(settings, services, app):
                     await lead(settings, services, app, stop, poll_timeout)
@@ -175,12 +175,15 @@ async def serve(settings: Settings, stop: asyncio.Event, *, poll_timeout: int = 
         log.info("stopped")
 
 
-def _freeze_startup_heap() -> None:
+def _freeze_long_lived() -> None:
     """What start-up built (modules, catalogs, tiers, the rule index) lives as long as the
-    process: out of the collector's sight, so a full collection walks only what commands and
-    ticks allocate since. Unfrozen, each full collection of the ~130 MB heap stopped the loop
-    for 200+ ms under bench/bench_load.py, and every command queued behind it; the same pauses
-    held paid broadcast's 1,000/s back by a fifth (bench/bench_fanout.py --scenario urgent)."""
+    process, and what taking the lead loads (guarded positions) as long as the leadership: out
+    of the collector's sight, a full collection walks only what commands and ticks allocate
+    since. Frozen objects are still freed when their last reference goes; only cycles among
+    them would stay (the guard's positions are plain rows). Unfrozen, a full collection of the
+    ~130 MB start-up heap stopped the loop for 200+ ms (every command queued behind it,
+    bench/bench_load.py; paid broadcast held back by a fifth, bench/bench_fanout.py), and one
+    over 100,000 guarded positions made every ~16th guard tick 220 ms (bench/bench_positions.py)."""
     gc.collect()
     gc.freeze()
 
@@ -325,6 +328,7 @@ async def background(
             channels=await resolve_channels(bot, settings.broadcast_channels),
         )
         guard = await position_guard(services, wake)
+        _freeze_long_lived()
 
         async def after_poll() -> None:
             services.metrics.alerts_queued.inc(await pipeline.after_poll())
