@@ -149,7 +149,7 @@ async def test_unknown_symbol_drops_only_that_symbol(fx: FakeExchange) -> None:
     binance = tick.results[Venue.BINANCE]
     assert not binance.degraded
     assert [s.symbol for s in binance.snapshots] == ["BTCUSDT"]
-    assert "ETHUSDT: unknown to the venue" in (binance.reason or "")
+    assert "ETHUSDT: unknown to the venue" in (binance.note or "")
 
 
 async def test_stale_venue_data_is_not_used(fx: FakeExchange) -> None:
