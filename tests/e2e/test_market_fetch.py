@@ -15,9 +15,8 @@ from bot.market.collector import Collector
 from bot.market.http import CircuitBreaker, RetryPolicy
 from bot.market.models import TickResult, Venue, VenueResult
 from bot.market.venues.registry import DEFAULT_VENUES, make_fetchers
+from tests.fakes.collectors import FAST, collector_for
 from tests.fakes.exchange import FakeExchange
-
-FAST = RetryPolicy(attempts=3, base_delay_s=0.01, max_delay_s=0.05)
 
 
 @pytest.fixture
@@ -32,16 +31,6 @@ async def fx() -> AsyncIterator[FakeExchange]:
 def said(tick: TickResult) -> dict[Venue, str]:
     """Each left-out venue's reason as an English reply words it."""
     return {venue: str(reason) for venue, reason in tick.degraded().items()}
-
-
-def collector_for(fx: FakeExchange, **client: object) -> Collector:
-    client.setdefault("retry", FAST)
-    client.setdefault("timeout_s", 2.0)
-    return Collector(
-        make_fetchers(fx.endpoints, list(DEFAULT_VENUES), **client),
-        ["BTC", "ETH"],
-        clock=lambda: datetime.fromtimestamp(fx.now_ms / 1000, UTC),
-    )
 
 
 async def test_every_venue_reports_btc_in_the_same_units(fx: FakeExchange) -> None:
@@ -271,7 +260,7 @@ async def test_three_failed_polls_pause_a_venue_for_a_minute(fx: FakeExchange) -
     fx.fail("/okx/api/v5/public/open-interest", "500", times=9)  # three polls of 3 attempts
     for second in (1000.0, 1004.0, 1008.0):
         now[0] = second
-        assert said((await collector.tick())) == {Venue.OKX: "server error 500"}
+        assert said(await collector.tick()) == {Venue.OKX: "server error 500"}
     asked = fx.requests["/okx/api/v5/public/open-interest"]
     # The breaker opened at 1008 for 60 s; the pinned venue clock reads 16:00:00 throughout.
     for second, resume in ((1012.0, "16:00:56"), (1067.9, "16:00:01")):
@@ -329,7 +318,7 @@ async def test_frozen_hyperliquid_is_left_out_until_it_moves_again(fx: FakeExcha
     reasons = []
     for step in range(1, 5):
         fx.set("BTC", mark=60000 + step)
-        reasons.append(said((await collector.tick())).get(Venue.HYPERLIQUID))
+        reasons.append(said(await collector.tick()).get(Venue.HYPERLIQUID))
     frozen = "frozen: the same mark and open interest for {} polls while other venues moved"
     assert reasons == [None, None, frozen.format(3), frozen.format(4)]
     del fx.frozen["hyperliquid"]
