@@ -32,7 +32,7 @@ CHART_EXAMPLE = "/chart BTC 24h"
 LEVELS_USAGE = "/levels <asset> [dark|light]"
 SCORE_USAGE = "/score <asset>"
 T = TypeVar("T")
-KIND_NAMES: dict[str, str] = {
+KIND_NAMES: dict[WarningKind, str] = {
     WarningKind.LONG_SQUEEZE: N_("long squeeze"),
     WarningKind.SHORT_SQUEEZE: N_("short squeeze"),
     WarningKind.OVERHEATING_LONG: N_("overheating long"),
@@ -248,14 +248,18 @@ def score_text(asset: str, card: Scorecard, zone: str = "UTC") -> str:
         ),
     ]
     for row in card.rows:
-        kind = KIND_NAMES.get(row.kind)
-        episodes = ngettext("{n} episode", "{n} episodes", row.episodes)
-        messages = ngettext("{n} message", "{n} messages", row.messages)
         lines.append(
-            f"<b>{escape(_(kind) if kind else row.kind.replace('_', ' '))}</b>: "
-            f"{episodes} ({messages})"
+            _(
+                "<b>{kind}</b>: {episodes} ({messages})",
+                kind=escape(_(KIND_NAMES[row.kind])),
+                episodes=ngettext("{n} episode", "{n} episodes", row.episodes),
+                messages=ngettext("{n} message", "{n} messages", row.messages),
+            )
         )
-        lines += [f"  {label}: {escape(_outcome_text(o))}" for label, o in row.outcomes.items()]
+        lines += [
+            "  " + _("{horizon}: {outcome}", horizon=label, outcome=escape(_outcome_text(o)))
+            for label, o in row.outcomes.items()
+        ]
     if any(row.kind in EXPECTED_DIRECTION for row in card.rows):
         lines.append(
             _(

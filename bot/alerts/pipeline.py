@@ -343,18 +343,19 @@ class AlertPipeline:
                 chats[rule.chat_id].add(rule.spec.venue)
         # Named as every reply names a left-out venue: since when, and why.
         health = self.market.health
-        why = {
-            venue: health[venue].problem(now)
-            if venue in health and health[venue].failing_since is not None
-            else f"({reason})"
-            for venue, reason in reasons.items()
-        }
         stamp = now.strftime("%Y%m%dT%H%M%S")
         languages = await self._languages(list(chats))
         notices = []
         for chat_id, venues in chats.items():
             with use_language(languages.get(chat_id, ENGLISH)):
-                which = escape(named({v: why[v] for v in venues if v in why}))
+                why = {
+                    venue: health[venue].problem(now)
+                    if venue in health and health[venue].failing_since is not None
+                    else f"({reasons[venue]})"
+                    for venue in venues
+                    if venue in reasons
+                }
+                which = escape(named(why))
                 text = _(
                     "⚠️ Data degraded: {venues}. Rules on it wait for good data; nothing is "
                     "alerted from partial numbers.",

@@ -59,7 +59,7 @@ def set_language(language: Language) -> None:
     _current.set(language)
 
 
-def gettext(message: str, **values: object) -> str:
+def gettext(message: str, /, **values: object) -> str:
     text = translations(_current.get()).gettext(message)
     return text.format(**values) if values else text
 

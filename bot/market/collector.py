@@ -16,9 +16,11 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 
+from bot.i18n import N_
 from bot.market.frozen import FrozenWatch
 from bot.market.http import VenueError
 from bot.market.models import Snapshot, TickResult, Venue, VenueResult
+from bot.market.reasons import Reason, duration, reason
 from bot.market.values import BadPayload
 from bot.market.venues.base import MarketVenue
 
@@ -103,12 +105,13 @@ class Collector:
         clients = {f.venue: f.client for f in self.fetchers}
         for venue in tasks.keys() - results.keys():
             elapsed = loop.time() - self._running[venue][1]
-            reason = f"slow: no answer after {elapsed:.1f}s"
-            if clients[venue].retrying:
-                reason += f", retrying after {clients[venue].retrying}"
-            results[venue] = self._result(venue, (), reason)
+            slow = reason(N_("slow: no answer after {seconds}s"), seconds=duration(elapsed, 1))
+            retrying = clients[venue].retrying
+            if retrying is not None:
+                slow = reason(N_("{slow}, retrying after {reason}"), slow=slow, reason=retrying)
+            results[venue] = self._result(venue, (), slow)
             self.frozen.missed(venue)
-            log.warning("%s: %s", venue, reason)
+            log.warning("%s: %s", venue, slow)
             if on_result is not None:
                 await on_result(results[venue])
         return TickResult({f.venue: results[f.venue] for f in self.fetchers})
@@ -128,26 +131,31 @@ class Collector:
             # Left alone: no request until the breaker half-opens.
             wait = math.ceil(breaker.open_until - breaker.clock())
             resume = self.clock() + timedelta(seconds=wait)
-            reason = f"paused after {breaker.reason}, next try at {resume:%H:%M:%S} UTC"
+            paused = reason(
+                N_("paused after {reason}, next try at {time} UTC"),
+                reason=breaker.reason,
+                time=f"{resume:%H:%M:%S}",
+            )
             self.frozen.missed(fetcher.venue)
-            return self._result(fetcher.venue, (), reason)
+            return self._result(fetcher.venue, (), paused)
         snapshots: list[Snapshot] = []
         notes: list[str] = []
-        problem: str | None = None
+        problem: Reason | None = None
         try:
             async with asyncio.timeout(self.venue_budget_s):
                 snapshots, notes = await fetcher.tick(self.assets)
             if not snapshots:
                 # A valid but empty answer: never "healthy", whatever the status said.
-                raise VenueError("answered with no markets")
+                raise VenueError(reason(N_("answered with no markets")))
         except TimeoutError:
-            problem = f"no answer within {self.venue_budget_s:g}s"
+            budget = duration(self.venue_budget_s, 1)
+            problem = reason(N_("no answer within {seconds}s"), seconds=budget)
         except VenueError as error:
             problem = error.reason
         except (BadPayload, KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
             # The venue answered something other than what it documents: trust none of it.
             log.warning("%s payload not as documented: %r", fetcher.venue, error)
-            problem = "answered in an unexpected format"
+            problem = reason(N_("answered in an unexpected format"))
         if problem is not None:
             breaker.failure()
         else:
@@ -173,7 +181,7 @@ class Collector:
         self,
         venue: Venue,
         snapshots: tuple[Snapshot, ...],
-        problem: str | None,
+        problem: Reason | None,
         *,
         note: str | None = None,
         requests: int = 0,
@@ -183,17 +191,19 @@ class Collector:
             venue=venue,
             snapshots=snapshots,
             degraded=problem is not None,
-            reason=problem or note,
+            reason=problem,
+            note=note,
             requests=requests,
             elapsed_s=elapsed_s,
             fetched_at=self.clock(),
         )
 
-    def _stale(self, snapshots: list[Snapshot]) -> str | None:
+    def _stale(self, snapshots: list[Snapshot]) -> Reason | None:
         oldest = min(s.ts for s in snapshots)
         age = self.clock() - oldest
         if age > self.max_age:
-            return f"stale: the venue's data is {int(age.total_seconds())}s old"
+            old = int(age.total_seconds())
+            return reason(N_("stale: the venue's data is {seconds}s old"), seconds=old)
         return None
 
     async def aclose(self) -> None:

@@ -13,7 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from bot.i18n import N_
 from bot.market.models import Snapshot, Venue
+from bot.market.reasons import Reason, reason
 
 FROZEN_POLLS = 3
 
@@ -30,7 +32,7 @@ class FrozenWatch:
     polls: int = FROZEN_POLLS
     _seen: dict[Venue, _Seen] = field(default_factory=dict)
 
-    def observe(self, venue: Venue, snapshots: Sequence[Snapshot]) -> str | None:
+    def observe(self, venue: Venue, snapshots: Sequence[Snapshot]) -> Reason | None:
         """This venue's answer of this poll: the reason it is frozen, or None."""
         values = {s.symbol: (s.mark, s.oi_contracts) for s in snapshots}
         seen = self._seen.get(venue)
@@ -44,9 +46,9 @@ class FrozenWatch:
             seen.still += 1
         if seen.still < self.polls:
             return None
-        return (
-            f"frozen: the same mark and open interest for {seen.still} polls "
-            "while other venues moved"
+        return reason(
+            N_("frozen: the same mark and open interest for {n} polls while other venues moved"),
+            n=seen.still,
         )
 
     def missed(self, venue: Venue) -> None:

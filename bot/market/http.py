@@ -19,21 +19,24 @@ import aiohttp
 import orjson
 from aiolimiter import AsyncLimiter
 
+from bot.i18n import N_
+from bot.market.reasons import HTTP_STATUS, NO_ANSWER, RATE_LIMITED, Reason, duration, reason
+
 log = logging.getLogger(__name__)
 
 # (HTTP status, parsed body) -> raise VenueError if the body says "error" despite HTTP 200.
 EnvelopeCheck = Callable[[int, Any], None]
 
 
-def network_reason(error: aiohttp.ClientError) -> str:
+def network_reason(error: aiohttp.ClientError) -> Reason:
     """What a trader can act on; the exception's class name stays in the log."""
     if isinstance(error, aiohttp.ClientConnectorDNSError):
-        return "unreachable (its address does not resolve)"
+        return reason(N_("unreachable (its address does not resolve)"))
     if isinstance(error, aiohttp.ClientConnectorError):
-        return "unreachable (connection refused)"
+        return reason(N_("unreachable (connection refused)"))
     if isinstance(error, aiohttp.ServerDisconnectedError | aiohttp.ClientPayloadError):
-        return "connection dropped mid-answer"
-    return "unreachable (network error)"
+        return reason(N_("connection dropped mid-answer"))
+    return reason(N_("unreachable (network error)"))
 
 
 class VenueError(Exception):
@@ -41,14 +44,14 @@ class VenueError(Exception):
 
     def __init__(
         self,
-        reason: str,
+        reason: Reason,
         *,
         retryable: bool = False,
         retry_after: float | None = None,
         unknown_symbol: bool = False,
         cool_off: float | None = None,
     ) -> None:
-        super().__init__(reason)
+        super().__init__(str(reason))
         self.reason = reason
         self.retryable = retryable
         self.retry_after = retry_after
@@ -85,7 +88,7 @@ class CircuitBreaker:
     clock: Callable[[], float] = time.monotonic
     failures: int = 0
     open_until: float = 0.0
-    reason: str = ""  # why it opened, for the people reading "Left out"
+    reason: Reason = NO_ANSWER  # why it opened, for the people reading "Left out"
 
     @property
     def state(self) -> str:
@@ -108,13 +111,13 @@ class CircuitBreaker:
             return  # a ban during this poll already opened it, for as long as the venue said
         self.failures += 1
         if self.failures >= self.threshold or self.state == "half-open":
-            self._open(self.reset_s, f"{self.failures} failed polls in a row")
+            self._open(self.reset_s, reason(N_("{n} failed polls in a row"), n=self.failures))
 
-    def hold(self, seconds: float, reason: str) -> None:
-        self._open(max(self.reset_s, seconds), reason)
+    def hold(self, seconds: float, why: Reason) -> None:
+        self._open(max(self.reset_s, seconds), why)
 
-    def _open(self, seconds: float, reason: str) -> None:
-        self.open_until, self.reason = self.clock() + seconds, reason
+    def _open(self, seconds: float, why: Reason) -> None:
+        self.open_until, self.reason = self.clock() + seconds, why
 
 
 def _retry_after(headers: Any) -> float | None:
@@ -136,7 +139,7 @@ class VenueClient:
     limiter: AsyncLimiter | None = None
     requests: int = 0
     used_weight: int = 0  # Binance X-MBX-USED-WEIGHT-1M, last seen
-    _retrying: dict[object, str] = field(default_factory=dict)  # call -> why it is retried
+    _retrying: dict[object, Reason] = field(default_factory=dict)  # call -> why it is retried
     _session: aiohttp.ClientSession | None = None
 
     def session(self) -> aiohttp.ClientSession:
@@ -161,7 +164,7 @@ class VenueClient:
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         if not self.breaker.allow():
-            raise VenueError(f"paused after {self.breaker.reason}")
+            raise VenueError(reason(N_("paused after {reason}"), reason=self.breaker.reason))
         call = object()
         try:
             return await self._attempts(call, method, path, **kwargs)
@@ -169,7 +172,7 @@ class VenueClient:
             self._retrying.pop(call, None)
 
     @property
-    def retrying(self) -> str | None:
+    def retrying(self) -> Reason | None:
         """Why a request of this venue is being retried right now, if one is."""
         return next(iter(self._retrying.values()), None)
 
@@ -209,21 +212,25 @@ class VenueClient:
                     self.used_weight = int(weight)
                 status, headers = response.status, response.headers
         except TimeoutError:
-            raise VenueError(f"timed out after {self.timeout_s:g}s", retryable=True) from None
+            timeout = duration(self.timeout_s, 1)
+            raise VenueError(
+                reason(N_("timed out after {seconds}s"), seconds=timeout), retryable=True
+            ) from None
         except aiohttp.ClientError as error:
             log.info("%s: %r", self.name, error)
             raise VenueError(network_reason(error), retryable=True) from None
         if status == 418:
             wait = _retry_after(headers) or 120.0
-            raise VenueError(f"IP banned (418) for {wait:g}s", cool_off=wait)
+            banned = reason(N_("IP banned (418) for {seconds}s"), seconds=duration(wait))
+            raise VenueError(banned, cool_off=wait)
         if status == 429:
             raise VenueError(
-                "rate limited (429)",
+                reason(RATE_LIMITED, code=429),
                 retryable=True,
                 retry_after=_retry_after(headers),
             )
         if status >= 500:
-            raise VenueError(f"server error {status}", retryable=True)
+            raise VenueError(reason(N_("server error {status}"), status=status), retryable=True)
         malformed = False
         try:
             body = orjson.loads(raw) if raw else None
@@ -232,8 +239,8 @@ class VenueClient:
         # The venue's own rules first: an error page (Bybit's 403) is not JSON either.
         self.check(status, body)
         if status >= 400:
-            raise VenueError(f"HTTP {status}")
+            raise VenueError(reason(HTTP_STATUS, status=status))
         if malformed:
             # Usually a response cut short; the next attempt tends to be whole.
-            raise VenueError("malformed JSON", retryable=True)
+            raise VenueError(reason(N_("malformed JSON")), retryable=True)
         return body

@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from bot.market.reasons import NO_ANSWER, Reason
 from bot.risk.side import Side
 
 HUNDRED = Decimal(100)
@@ -52,10 +53,11 @@ class VenueResult:
     venue: Venue
     snapshots: tuple[Snapshot, ...]
     degraded: bool  # nothing from this venue may be used this tick
-    reason: str | None  # why degraded, or what was partial (e.g. symbols dropped)
+    reason: Reason | None  # why degraded
     requests: int
     elapsed_s: float
     fetched_at: datetime
+    note: str | None = None  # for the operator: what was partial (e.g. symbols dropped)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +70,8 @@ class TickResult:
     def for_asset(self, asset: str) -> list[Snapshot]:
         return [s for s in self.snapshots() if s.asset == asset]
 
-    def degraded(self) -> dict[Venue, str]:
-        return {v: r.reason or "degraded" for v, r in self.results.items() if r.degraded}
+    def degraded(self) -> dict[Venue, Reason]:
+        return {v: r.reason or NO_ANSWER for v, r in self.results.items() if r.degraded}
 
 
 @dataclass(frozen=True, slots=True)

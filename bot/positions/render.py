@@ -3,13 +3,14 @@ names the asset, the side and the distance, and says how old its data is."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from html import escape
 
 from bot.i18n import N_, _
 from bot.i18n.numbers import grouped, localize_digits, percent, ungrouped
 from bot.market.overview_text import age_text, named
+from bot.market.reasons import Reason
 from bot.positions.evaluate import Evaluation
 from bot.positions.model import GuardedPosition, PositionClaim
 from bot.signals.kinds import Stage, WarningKind
@@ -203,7 +204,7 @@ def moved_alert(position: GuardedPosition, ev: Evaluation, before: Decimal, reas
     return "\n".join([head, *summary_lines(ev), _footer(position)])
 
 
-def blind_notice(asset: str, reasons: dict[str, str], ids: Sequence[int]) -> str:
+def blind_notice(asset: str, reasons: Mapping[str, Reason], ids: Sequence[int]) -> str:
     why = "; ".join(f"{v} ({r})" for v, r in sorted(reasons.items())) or _("no venue lists it")
     return _(
         "🙈 <b>Guard blind on {asset}</b>: no venue has answered for a minute: {why}. "

@@ -23,6 +23,7 @@ from bot.market.liquidations import LiquidationAggregator
 from bot.market.models import LiquidationEvent, TickResult, VenueResult
 from bot.market.overview import AssetOverview, build_overview
 from bot.market.overview_text import age_text, named
+from bot.market.reasons import NO_ANSWER, Reason
 from bot.market.streams import StreamConsumer
 from bot.usecases.marks import VenueMark
 from storage.models import MarketSnapshot
@@ -66,11 +67,11 @@ class VenueHealth:
 
     last_good: datetime | None = None
     failing_since: datetime | None = None  # the first failed poll of the current run
-    last_error: str | None = None  # what a trader reads, after the venue's name
+    last_error: Reason | None = None  # what a trader reads, after the venue's name
     assets: frozenset[str] = frozenset()  # what its last good answer held
 
-    def failed(self, reason: str | None, now: datetime) -> None:
-        self.last_error = reason or "no usable answer"
+    def failed(self, reason: Reason | None, now: datetime) -> None:
+        self.last_error = reason or NO_ANSWER
         if self.failing_since is None:
             self.failing_since = now
 
@@ -79,7 +80,7 @@ class VenueHealth:
         self.assets = assets
 
     def problem(self, now: datetime) -> str:
-        """'since 06:31 UTC (server error 500)'."""
+        """'since 06:31 UTC (server error 500)', in the reader's language."""
         if self.failing_since is None:
             return f"({self.last_error})"
         since = since_time(self.failing_since, now)

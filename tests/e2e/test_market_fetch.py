@@ -13,11 +13,10 @@ import pytest
 
 from bot.market.collector import Collector
 from bot.market.http import CircuitBreaker, RetryPolicy
-from bot.market.models import Venue, VenueResult
+from bot.market.models import TickResult, Venue, VenueResult
 from bot.market.venues.registry import DEFAULT_VENUES, make_fetchers
+from tests.fakes.collectors import FAST, collector_for
 from tests.fakes.exchange import FakeExchange
-
-FAST = RetryPolicy(attempts=3, base_delay_s=0.01, max_delay_s=0.05)
 
 
 @pytest.fixture
@@ -29,21 +28,16 @@ async def fx() -> AsyncIterator[FakeExchange]:
         yield exchange
 
 
-def collector_for(fx: FakeExchange, **client: object) -> Collector:
-    client.setdefault("retry", FAST)
-    client.setdefault("timeout_s", 2.0)
-    return Collector(
-        make_fetchers(fx.endpoints, list(DEFAULT_VENUES), **client),
-        ["BTC", "ETH"],
-        clock=lambda: datetime.fromtimestamp(fx.now_ms / 1000, UTC),
-    )
+def said(tick: TickResult) -> dict[Venue, str]:
+    """Each left-out venue's reason as an English reply words it."""
+    return {venue: str(reason) for venue, reason in tick.degraded().items()}
 
 
 async def test_every_venue_reports_btc_in_the_same_units(fx: FakeExchange) -> None:
     collector = collector_for(fx)
     tick = await collector.tick()
     await collector.aclose()
-    assert tick.degraded() == {}
+    assert said(tick) == {}
     btc = {s.venue: s for s in tick.for_asset("BTC")}
     assert set(btc) == set(DEFAULT_VENUES)
     for snap in btc.values():
@@ -72,7 +66,12 @@ async def test_every_venue_reports_btc_in_the_same_units(fx: FakeExchange) -> No
     ("path", "kind", "venue", "reason"),
     [
         ("/okx/api/v5/public/open-interest", "500", Venue.OKX, "server error 500"),
-        ("/bybit/v5/market/tickers", "envelope-rate", Venue.BYBIT, "too many visits"),
+        (
+            "/bybit/v5/market/tickers",
+            "envelope-rate",
+            Venue.BYBIT,
+            "too many requests (Too many visits!)",
+        ),
         ("/hyperliquid/info", "malformed", Venue.HYPERLIQUID, "malformed JSON"),
         ("/binance/fapi/v1/premiumIndex", "503", Venue.BINANCE, "server error 503"),
     ],
@@ -83,12 +82,12 @@ async def test_a_failing_venue_is_degraded_alone_and_recovers(
     collector = collector_for(fx)
     fx.fail(path, kind, times=3)  # every retry of this tick fails
     tick = await collector.tick()
-    assert reason in tick.degraded()[venue]
+    assert reason in said(tick)[venue]
     assert tick.results[venue].snapshots == ()
     assert {s.venue for s in tick.snapshots()} == set(DEFAULT_VENUES) - {venue}
     recovered = await collector.tick()
     await collector.aclose()
-    assert recovered.degraded() == {}
+    assert said(recovered) == {}
     assert len(recovered.for_asset("BTC")) == 4
 
 
@@ -99,7 +98,7 @@ async def test_retry_after_is_honoured_and_the_tick_still_succeeds(fx: FakeExcha
     tick = await collector.tick()
     waited = time.perf_counter() - started
     await collector.aclose()
-    assert tick.degraded() == {}
+    assert said(tick) == {}
     assert waited >= 0.3
     assert fx.requests["/bybit/v5/market/tickers"] == 2
 
@@ -111,7 +110,7 @@ async def test_a_slow_venue_does_not_hold_up_the_others(fx: FakeExchange) -> Non
     tick = await collector.tick()
     await collector.aclose()
     assert time.perf_counter() - started < 1.5
-    assert tick.degraded() == {Venue.HYPERLIQUID: "timed out after 0.3s"}
+    assert said(tick) == {Venue.HYPERLIQUID: "timed out after 0.3s"}
     assert len(tick.snapshots()) == 6
 
 
@@ -119,12 +118,12 @@ async def test_binance_ban_opens_the_breaker_and_no_request_is_sent(fx: FakeExch
     collector = collector_for(fx)
     fx.fail("/binance/fapi/v1/premiumIndex", "418", retry_after=120)
     first = await collector.tick()
-    assert first.degraded()[Venue.BINANCE] == "IP banned (418) for 120s"
+    assert said(first)[Venue.BINANCE] == "IP banned (418) for 120s"
     sent = fx.requests["/binance/fapi/v1/premiumIndex"]
     second = await collector.tick()
     await collector.aclose()
     # The pinned venue clock is 2025-11-24 16:00:00 UTC; the ban ends 120 s after it began.
-    assert second.degraded()[Venue.BINANCE] == (
+    assert said(second)[Venue.BINANCE] == (
         "paused after IP banned (418) for 120s, next try at 16:02:00 UTC"
     )
     assert fx.requests["/binance/fapi/v1/premiumIndex"] == sent  # left alone while banned
@@ -149,7 +148,7 @@ async def test_unknown_symbol_drops_only_that_symbol(fx: FakeExchange) -> None:
     binance = tick.results[Venue.BINANCE]
     assert not binance.degraded
     assert [s.symbol for s in binance.snapshots] == ["BTCUSDT"]
-    assert "ETHUSDT: unknown to the venue" in (binance.reason or "")
+    assert "ETHUSDT: unknown to the venue" in (binance.note or "")
 
 
 async def test_stale_venue_data_is_not_used(fx: FakeExchange) -> None:
@@ -158,7 +157,7 @@ async def test_stale_venue_data_is_not_used(fx: FakeExchange) -> None:
     tick = await collector.tick()
     await collector.aclose()
     # Hyperliquid sends no time, so its data is as fresh as the answer.
-    assert tick.degraded() == {
+    assert said(tick) == {
         v: "stale: the venue's data is 600s old" for v in (Venue.BINANCE, Venue.BYBIT, Venue.OKX)
     }
 
@@ -198,7 +197,7 @@ async def test_binance_coinm_is_fetched_in_the_same_units(fx: FakeExchange) -> N
     )
     tick = await collector.tick()
     await collector.aclose()
-    assert tick.degraded() == {}
+    assert said(tick) == {}
     by_venue = {s.venue: s for s in tick.for_asset("BTC")}
     coinm = by_venue[Venue.BINANCE_COINM]
     assert coinm.inverse and coinm.oi_contracts == D(54000000)  # 5.4B USD / 100 USD
@@ -214,7 +213,7 @@ async def test_bybit_inverse_is_fetched_in_the_same_units(fx: FakeExchange) -> N
     )
     tick = await collector.tick()
     await collector.aclose()
-    assert tick.degraded() == {}
+    assert said(tick) == {}
     by_venue = {s.venue: s for s in tick.for_asset("BTC")}
     inverse = by_venue[Venue.BYBIT_INVERSE]
     assert (inverse.symbol, inverse.inverse) == ("BTCUSD", True)
@@ -246,11 +245,11 @@ async def test_one_bad_poll_does_not_keep_okx_out_after_it_recovered(fx: FakeExc
     for path in OKX_BULK:
         fx.fail(path, "500", times=3)  # every attempt of this poll
     bad = await collector.tick()
-    assert bad.degraded() == {Venue.OKX: "server error 500"}
+    assert said(bad) == {Venue.OKX: "server error 500"}
     now[0] = 1004.0
     recovered = await collector.tick()
     await collector.aclose()
-    assert recovered.degraded() == {}
+    assert said(recovered) == {}
     assert len(recovered.results[Venue.OKX].snapshots) == 2
 
 
@@ -261,20 +260,20 @@ async def test_three_failed_polls_pause_a_venue_for_a_minute(fx: FakeExchange) -
     fx.fail("/okx/api/v5/public/open-interest", "500", times=9)  # three polls of 3 attempts
     for second in (1000.0, 1004.0, 1008.0):
         now[0] = second
-        assert (await collector.tick()).degraded() == {Venue.OKX: "server error 500"}
+        assert said(await collector.tick()) == {Venue.OKX: "server error 500"}
     asked = fx.requests["/okx/api/v5/public/open-interest"]
     # The breaker opened at 1008 for 60 s; the pinned venue clock reads 16:00:00 throughout.
     for second, resume in ((1012.0, "16:00:56"), (1067.9, "16:00:01")):
         now[0] = second
         paused = await collector.tick()
-        assert paused.degraded() == {
+        assert said(paused) == {
             Venue.OKX: f"paused after 3 failed polls in a row, next try at {resume} UTC"
         }
     assert fx.requests["/okx/api/v5/public/open-interest"] == asked  # left alone meanwhile
     now[0] = 1068.0
     trial = await collector.tick()
     await collector.aclose()
-    assert trial.degraded() == {}
+    assert said(trial) == {}
     assert fx.requests["/okx/api/v5/public/open-interest"] == asked + 1
 
 
@@ -283,7 +282,7 @@ async def test_binance_near_its_weight_limit_is_not_counted_healthy(fx: FakeExch
     fx.binance_weight = 1900
     tick = await collector.tick()
     await collector.aclose()
-    assert tick.degraded() == {
+    assert said(tick) == {
         Venue.BINANCE: "request weight near the limit (1900 of 2400 a minute used), "
         "open interest not asked for 2 symbols"
     }
@@ -307,7 +306,7 @@ async def test_a_valid_empty_answer_is_not_healthy(
     fx.fail(path, "empty")
     tick = await collector.tick()
     await collector.aclose()
-    assert tick.degraded() == {venue: "answered with no markets"}
+    assert said(tick) == {venue: "answered with no markets"}
     assert tick.results[venue].snapshots == ()
 
 
@@ -319,14 +318,14 @@ async def test_frozen_hyperliquid_is_left_out_until_it_moves_again(fx: FakeExcha
     reasons = []
     for step in range(1, 5):
         fx.set("BTC", mark=60000 + step)
-        reasons.append((await collector.tick()).degraded().get(Venue.HYPERLIQUID))
+        reasons.append(said(await collector.tick()).get(Venue.HYPERLIQUID))
     frozen = "frozen: the same mark and open interest for {} polls while other venues moved"
     assert reasons == [None, None, frozen.format(3), frozen.format(4)]
     del fx.frozen["hyperliquid"]
     fx.set("BTC", mark=60010)
     thawed = await collector.tick()
     await collector.aclose()
-    assert thawed.degraded() == {}
+    assert said(thawed) == {}
     assert {s.mark for s in thawed.for_asset("BTC")} == {D(60010)}
 
 
@@ -335,7 +334,7 @@ async def test_a_market_standing_still_is_not_called_frozen(fx: FakeExchange) ->
     for _ in range(6):
         tick = await collector.tick()
     await collector.aclose()
-    assert tick.degraded() == {}
+    assert said(tick) == {}
 
 
 async def test_a_hanging_venue_delays_only_itself(fx: FakeExchange) -> None:
@@ -353,14 +352,14 @@ async def test_a_hanging_venue_delays_only_itself(fx: FakeExchange) -> None:
     first = await collector.tick(on_result)
     took = time.perf_counter() - started
     assert took < 0.9
-    [slow] = first.degraded().values()
-    assert set(first.degraded()) == {Venue.HYPERLIQUID} and slow.startswith("slow: no answer")
+    [slow] = said(first).values()
+    assert set(said(first)) == {Venue.HYPERLIQUID} and slow.startswith("slow: no answer")
     assert len(first.snapshots()) == 6
     assert arrived[-1] == Venue.HYPERLIQUID and len(arrived) == 4  # the others came first
     await asyncio.sleep(1.2 - took)
     second = await collector.tick()
     await collector.aclose()
-    assert second.degraded() == {}
+    assert said(second) == {}
     assert fx.requests["/hyperliquid/info"] == 1
 
 
@@ -374,4 +373,4 @@ async def test_a_venue_with_its_own_clock_goes_stale_by_it_not_by_repeats(
         fx.set("BTC", mark=60000 + step)
         tick = await collector.tick()
     await collector.aclose()
-    assert tick.degraded() == {}
+    assert said(tick) == {}

@@ -68,3 +68,9 @@ async def test_chart_levels_and_score_answer_from_stored_history(tmp_path: Path)
             assert "Unknown option 9d" in await bot.ask("/chart BTC 9d")
             assert "Which asset?" in await bot.ask("/levels")
             assert "Did you mean BTC?" in await bot.ask("/score BTX")
+
+            # The same card for a reader who chose Russian.
+            await bot.ask("/settings lang ru")
+            russian = await bot.ask("/score BTC")
+            assert "\n<b>накопление</b>: 1 эпизод (1 сообщение)\n" in russian
+            assert "(n=1): слишком мало истории для оценки (нужно эпизодов: 5)" in russian

@@ -256,3 +256,10 @@ async def test_pos_mistakes_in_russian(chat: ChatHarness) -> None:
     assert text.split("\n")[0] == "Укажите размер позиции в монетах: size=0.2."
     text = await chat.ask("/pos moon", language_code="ru")
     assert text.split("\n")[0] == "Что сделать с вашими позициями?"
+
+
+async def test_score_refusals_in_russian(chat: ChatHarness) -> None:
+    empty = await chat.ask("/score BTC", language_code="ru")
+    assert empty == "Для оценки BTC пока нет сохранённой истории."
+    extra = await chat.ask("/score BTC ETH", language_code="ru")
+    assert extra.split("\n")[0] == "Только актив, пожалуйста."

@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.alerts.pipeline import AlertPipeline
 from bot.alerts.render import DIGEST_FULL
+from bot.i18n import N_
 from bot.market.models import Snapshot, TickResult, Venue, VenueResult
+from bot.market.reasons import reason
 from bot.rules.matcher import Matcher
 from bot.usecases.market_data import MarketService
 from bot.usecases.watches import WatchService
@@ -125,18 +127,24 @@ async def test_percentile_rules_fire_against_the_assets_own_history(engine: Asyn
 
 async def test_a_degraded_venue_is_named_as_replies_name_it(engine: AsyncEngine) -> None:
     """A chat with a rule on OKX hears once that OKX is failing, in /oi's 'Left out' words:
-    the venue, since when and why."""
+    the venue, since when and why, in the chat's language."""
     sessions = make_session_factory(engine)
     clock = [NOW]
     market = MarketService(SnapshotRepository(sessions), None, {"BTC"}, clock=lambda: clock[0])
     watch = WatchService(RuleRepository(sessions), Matcher(), cap=50)
     await watch.add(301, 301, "BTC funding > 0.05% on okx", NOW)
     await watch.add(302, 302, "BTC funding > 0.05% on binance", NOW)
+    await watch.add(303, 303, "BTC funding > 0.05% on okx", NOW)
+    settings = ChatSettingsRepository(sessions)
+    await settings.save(ChatSettings(chat_id=303, language="ru"))
     outbox = OutboxRepository(sessions)
-    pipeline = AlertPipeline(market, watch, outbox, asyncio.Event(), clock=lambda: clock[0])
+    pipeline = AlertPipeline(
+        market, watch, outbox, asyncio.Event(), clock=lambda: clock[0], chat_settings=settings
+    )
     for minute in (0, 1):  # failing since 12:00, still failing at 12:01: one notice
         clock[0] = NOW + timedelta(minutes=minute)
-        failed = VenueResult(Venue.OKX, (), True, "server error 500", 1, 0.1, clock[0])
+        server_error = reason(N_("server error {status}"), status=500)
+        failed = VenueResult(Venue.OKX, (), True, server_error, 1, 0.1, clock[0])
         await market.take(failed)
         market.last_tick = TickResult({Venue.OKX: failed})
         await pipeline.after_poll()
@@ -146,6 +154,11 @@ async def test_a_degraded_venue_is_named_as_replies_name_it(engine: AsyncEngine)
         "data; nothing is alerted from partial numbers."
     )
     assert await outbox.messages(302) == []
+    [russian] = await outbox.messages(303)
+    assert russian.text == (
+        "⚠️ Данные неполные: okx с 12:00 UTC (ошибка сервера 500). Правила по ним ждут "
+        "нормальных данных; по неполным цифрам уведомлений не будет."
+    )
 
 
 async def crash_with_funding_spike(sessions: SessionFactory) -> MarketService:

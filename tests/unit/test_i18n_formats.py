@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
@@ -16,8 +16,9 @@ from bot.i18n.languages import BY_CODE, reply_language
 from bot.i18n.numbers import grouped, percent, ungrouped
 from bot.market.overview import build_overview
 from bot.market.overview_text import render
+from bot.signals.kinds import WarningKind
 from bot.signals.score import KindScore, Outcome
-from handlers.charts import score_text
+from handlers.charts import KIND_NAMES, score_text
 from handlers.formatting import amount, coins, duration
 from tests.unit.test_market_overview import NOW, F, P
 
@@ -150,8 +151,8 @@ def test_the_oi_overview_in_every_language(code: str) -> None:
          f"  1h: precio -1,25{NB}%, OI -3,0{NB}% (n=6): 83{NB}% como se avisó"),
         ("tr", "<b>long squeeze</b>: 6 olay (8 mesaj)",
          "  1h: fiyat -%1,25, açık pozisyon -%3,0 (n=6): %83 uyarıldığı gibi"),
-        ("zh", "<b>多头挤压（多杀多）</b>: 6 个事件 (8 条消息)",
-         "  1h: 价格 -1.25%，持仓量 -3.0%（n=6）：83% 符合预警"),
+        ("zh", "<b>多头挤压（多杀多）</b>：6 个事件（8 条消息）",
+         "  1h：价格 -1.25%，持仓量 -3.0%（n=6）：83% 符合预警"),
     ],
 )  # fmt: skip
 def test_the_scorecard_in_other_languages(code: str, row: str, line: str) -> None:
@@ -160,6 +161,39 @@ def test_the_scorecard_in_other_languages(code: str, row: str, line: str) -> Non
     with use_language(BY_CODE[code]):
         lines = score_text("BTC", card).split("\n")
     assert row in lines and line in lines, "\n".join(lines)
+
+
+def test_the_whole_scorecard_in_russian() -> None:
+    """Every line a /score reader sees, heading, rows, outcomes and footnotes, in Russian."""
+    rows = [
+        KindScore(
+            WarningKind.LONG_SQUEEZE,
+            6,
+            8,
+            {"1h": Outcome(6, -1.25, -3.0, 5 / 6), "4h": Outcome(0, None, None, None)},
+        ),
+        KindScore(WarningKind.ACCUMULATION, 3, 3, {"1h": Outcome(3, 0.5, None, None)}),
+    ]
+    card = Scorecard(rows, NOW, NOW + timedelta(days=7))
+    with use_language(BY_CODE["ru"]):
+        text = score_text("BTC", card, "Europe/Moscow")
+    assert text.split("\n") == [
+        "<b>BTC: как сработали предупреждения</b> · 24 нояб. 15:00 – 1 дек. 15:00 Europe/Moscow",
+        "Один эпизод — все сообщения об одном движении (повторы с разницей меньше 60 мин). "
+        "Медианное движение через 1h и 4h после первого сообщения эпизода:",
+        "<b>лонг-сквиз</b>: 6 эпизодов (8 сообщений)",
+        f"  1h: цена -1,25{NB}%, OI -3,0{NB}% (n=6): 83{NB}% — как предупреждали",
+        "  4h: результата пока нет (нет данных так долго после эпизода)",
+        "<b>накопление</b>: 3 эпизода (3 сообщения)",
+        f"  1h: цена +0,50{NB}% (n=3): слишком мало истории для оценки (нужно эпизодов: 5)",
+        "<i>«Как предупреждали»: цена пошла туда, куда указывало предупреждение (вниз после "
+        "лонг-сквиза, перегрева или скученности лонгов; вверх — после того же у шортов).</i>",
+        "<i>По собственной истории бота; прошлые движения не обещают будущих.</i>",
+    ]
+
+
+def test_every_warning_kind_has_a_name_on_the_scorecard() -> None:
+    assert set(KIND_NAMES) == set(WarningKind)
 
 
 def test_money_and_plain_numbers_read_as_babel_writes_them_in_every_locale() -> None:

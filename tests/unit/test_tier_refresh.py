@@ -9,7 +9,9 @@ from typing import Any
 
 import aiohttp
 
+from bot.i18n import N_
 from bot.market.http import VenueClient, network_reason
+from bot.market.reasons import duration, reason
 from bot.market.venues.bybit import bybit_symbols, bybit_tiers
 from bot.risk.tiers import load_default_tiers, tiers_from_bybit_risk_limit
 from bot.usecases.market_data import VenueHealth
@@ -60,13 +62,14 @@ def test_network_failures_in_words_and_the_venue_named_once() -> None:
         aiohttp.client_reqrep.ConnectionKey("x", 443, True, True, None, None, None),
         OSError("no such host"),
     )
-    assert network_reason(dns) == "unreachable (its address does not resolve)"
-    assert network_reason(aiohttp.ServerDisconnectedError()) == "connection dropped mid-answer"
+    assert str(network_reason(dns)) == "unreachable (its address does not resolve)"
+    dropped = network_reason(aiohttp.ServerDisconnectedError())
+    assert str(dropped) == "connection dropped mid-answer"
     health = VenueHealth()
     first = datetime(2026, 12, 1, 6, 31, tzinfo=UTC)
-    health.failed("unreachable (its address does not resolve)", first)
+    health.failed(network_reason(dns), first)
     later = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
-    health.failed("timed out after 10s", later)
+    health.failed(reason(N_("timed out after {seconds}s"), seconds=duration(10.0, 1)), later)
     assert health.problem(later) == "since 06:31 UTC (timed out after 10s)"
     health.answered(datetime(2026, 12, 1, 7, 1, tzinfo=UTC), frozenset({"BTC"}))
     assert (health.last_error, health.failing_since) == (None, None)

@@ -21,11 +21,13 @@ from typing import Any
 
 from aiolimiter import AsyncLimiter
 
+from bot.i18n import N_
 from bot.market.history import Funding, Market, bars, each_market, snapshot, timestamp
 from bot.market.http import VenueClient, VenueError
 from bot.market.klines import KlineMinute
 from bot.market.liquidations import AssetResolver, asset_from_usdt_symbol, liquidation_time
 from bot.market.models import LiquidationEvent, Snapshot, Venue
+from bot.market.reasons import TOO_MANY, UNKNOWN_SYMBOL, VENUE_ERROR, reason
 from bot.market.streams import VenueStream
 from bot.market.values import BadPayload, decimal, from_ms, optional_decimal, positive, unscale
 from bot.market.venues.base import Feed, Has, Lacks
@@ -45,16 +47,25 @@ KLINE_INTERVAL = "1m"
 MAX_STREAMS = 1024  # one Binance connection listens to at most this many streams
 PARAMS_PER_SUBSCRIBE = 200  # a few messages for every stream: under 10 messages a second
 HAS = Has(history=True, liquidations=True, klines=True)
+# Two texts rather than a plural form: a reason is worded later, where only N_ texts are kept.
+WEIGHT_NEAR_ONE = N_(
+    "request weight near the limit ({used} of {limit} a minute used), "
+    "open interest not asked for {n} symbol"
+)
+WEIGHT_NEAR_MANY = N_(
+    "request weight near the limit ({used} of {limit} a minute used), "
+    "open interest not asked for {n} symbols"
+)
 
 
 def check_binance(status: int, body: Any) -> None:
     if status >= 400 and isinstance(body, dict) and "code" in body:
         code = body.get("code")
         if code == -1121:
-            raise VenueError("invalid symbol", unknown_symbol=True)
+            raise VenueError(reason(UNKNOWN_SYMBOL, message=code), unknown_symbol=True)
         if code == -1003:
-            raise VenueError("too many requests (-1003)", retryable=True)
-        raise VenueError(f"error {code}")
+            raise VenueError(reason(TOO_MANY, message=code), retryable=True)
+        raise VenueError(reason(VENUE_ERROR, code=code))
 
 
 @dataclass(frozen=True)
@@ -223,10 +234,9 @@ class BinanceFetcher(Lacks):
         await asyncio.gather(*(one(s) for s in symbols))
         if skipped:
             # The symbols left unasked would keep their last numbers: the poll is not whole.
+            unasked = WEIGHT_NEAR_ONE if skipped == 1 else WEIGHT_NEAR_MANY
             raise VenueError(
-                f"request weight near the limit ({self.client.used_weight} of {WEIGHT_LIMIT} "
-                f"a minute used), open interest not asked for {skipped} "
-                + ("symbol" if skipped == 1 else "symbols")
+                reason(unasked, used=self.client.used_weight, limit=WEIGHT_LIMIT, n=skipped)
             )
         return results, notes
 

@@ -42,6 +42,14 @@ from bot.market.liquidations import (
     liquidation_time,
 )
 from bot.market.models import LiquidationEvent, Snapshot, Venue
+from bot.market.reasons import (
+    ANSWER_WITHOUT,
+    IP_LIMIT,
+    TOO_MANY,
+    UNKNOWN_SYMBOL,
+    VENUE_SAID,
+    reason,
+)
 from bot.market.streams import KeepAlive, VenueStream
 from bot.market.values import BadPayload, decimal, from_ms, optional_decimal, positive, unscale
 from bot.market.venues.base import Feed, Has, Lacks
@@ -66,20 +74,20 @@ HAS = Has(history=True, liquidations=True, tiers=True)
 
 def check_bybit(status: int, body: Any) -> None:
     if status == 403:
-        raise VenueError("IP rate limit (403)", cool_off=IP_BLOCK_COOL_OFF_S)
+        raise VenueError(reason(IP_LIMIT), cool_off=IP_BLOCK_COOL_OFF_S)
     if not isinstance(body, dict) or "retCode" not in body:
         if status < 400:
-            raise VenueError("answer without retCode")
+            raise VenueError(reason(ANSWER_WITHOUT, field="retCode"))
         return
     code = body["retCode"]
     if code == 0:
         return
     message = str(body.get("retMsg", ""))[:80]
     if code == 10006:
-        raise VenueError(f"too many visits ({message})", retryable=True)
+        raise VenueError(reason(TOO_MANY, message=message), retryable=True)
     if code == 10001 and "symbol" in message.lower():
-        raise VenueError(message, unknown_symbol=True)
-    raise VenueError(f"retCode {code} {message}")
+        raise VenueError(reason(UNKNOWN_SYMBOL, message=message), unknown_symbol=True)
+    raise VenueError(reason(VENUE_SAID, code=code, message=message))
 
 
 def parse_instruments(body: Any, category: str = "linear") -> dict[str, str]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.market.http import VenueClient, VenueError
 from bot.market.models import Snapshot, Venue
+from bot.market.reasons import HTTP_STATUS, reason
 from bot.market.values import BadPayload, decimal, optional_decimal, positive, unscale
 from bot.market.venues.base import Has, Lacks
 
@@ -22,7 +23,7 @@ HAS = Has()  # the poll only
 
 def check_hyperliquid(status: int, body: Any) -> None:
     if status >= 400:
-        raise VenueError(f"HTTP {status}")
+        raise VenueError(reason(HTTP_STATUS, status=status))
 
 
 def parse_meta_and_ctxs(body: Any, fetched_at: datetime) -> list[Snapshot]:

@@ -31,6 +31,7 @@ from bot.market.history import (
 from bot.market.http import VenueClient, VenueError
 from bot.market.liquidations import PING_S, liquidation_time
 from bot.market.models import LiquidationEvent, Snapshot, Venue
+from bot.market.reasons import ANSWER_WITHOUT, RATE_LIMITED, UNKNOWN_SYMBOL, VENUE_SAID, reason
 from bot.market.streams import KeepAlive, VenueStream
 from bot.market.values import BadPayload, decimal, from_ms, optional_decimal, positive, unscale
 from bot.market.venues.base import Feed, Has, Lacks
@@ -56,17 +57,17 @@ HAS = Has(history=True, liquidations=True, tiers=True)
 def check_okx(status: int, body: Any) -> None:
     if not isinstance(body, dict) or "code" not in body:
         if status < 400:
-            raise VenueError("answer without code")
+            raise VenueError(reason(ANSWER_WITHOUT, field="code"))
         return
     code = str(body["code"])
     if code == "0":
         return
     message = str(body.get("msg", ""))[:80]
     if code in ("50011", "50013"):
-        raise VenueError(f"rate limited ({code})", retryable=True)
+        raise VenueError(reason(RATE_LIMITED, code=code), retryable=True)
     if code == "51001":
-        raise VenueError(message, unknown_symbol=True)
-    raise VenueError(f"code {code} {message}")
+        raise VenueError(reason(UNKNOWN_SYMBOL, message=message), unknown_symbol=True)
+    raise VenueError(reason(VENUE_SAID, code=code, message=message))
 
 
 @dataclass(frozen=True)
