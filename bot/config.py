@@ -222,6 +222,15 @@ class Settings(BaseSettings):
         "binance_ws_url", "binance_kline_ws_url", "bybit_ws_url", "okx_ws_url"
     )(_ws_url)
 
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _bot_path(cls, value: str) -> str:
+        # PTB appends the token right after base_url and the Bot API (a local Bot API server
+        # too) serves under /bot<token>: a bare host would glue the token onto its port.
+        if urlsplit(value).path in ("", "/"):
+            return value.rstrip("/") + "/bot"
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: object) -> object:

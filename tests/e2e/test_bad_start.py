@@ -149,7 +149,11 @@ async def test_a_refused_token_is_one_line_without_the_token(
         assert_one_line(outcome)
 
 
-async def test_an_unreachable_bot_api_is_one_line(tmp_path: Path) -> None:
-    outcome = await oiwatch_run(base_env(tmp_path))  # nothing listens on port 9
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9/bot", "http://127.0.0.1:9"])
+async def test_an_unreachable_bot_api_is_one_line(tmp_path: Path, url: str) -> None:
+    # A local Bot API server's address given without /bot is read as its /bot endpoint, not
+    # glued to the token ("Invalid port: '9123:...'").
+    env = {**base_env(tmp_path), "OIWATCH_TELEGRAM_API_URL": url}
+    outcome = await oiwatch_run(env)  # nothing listens on port 9
     assert_one_line(outcome, "cannot reach the Bot API at http://127.0.0.1:9/bot: httpx.")
     assert TOKEN not in outcome.stderr
