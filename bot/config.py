@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import fields
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -65,6 +66,12 @@ def _url(value: str, schemes: tuple[str, ...]) -> str:
         starts = " or ".join(f"{scheme}://" for scheme in schemes)
         raise ValueError(f"expected a URL starting with {starts} and naming a host")
     return value
+
+
+# Each MarketEndpoints field is the setting OIWATCH_<FIELD>_URL; websocket ones end in _ws.
+_ENDPOINTS = tuple(f.name for f in fields(MarketEndpoints))
+_VENUE_WS = tuple(f"{name}_url" for name in _ENDPOINTS if name.endswith("_ws"))
+_VENUE_HTTP = tuple(f"{name}_url" for name in _ENDPOINTS if not name.endswith("_ws"))
 
 
 def _http_url(value: str) -> str:
@@ -210,17 +217,8 @@ class Settings(BaseSettings):
     )
 
     _split_venues = field_validator("venues", "symbols", mode="before")(_split)
-    _http_urls = field_validator(
-        "telegram_api_url",
-        "binance_url",
-        "binance_coinm_url",
-        "bybit_url",
-        "okx_url",
-        "hyperliquid_url",
-    )(_http_url)
-    _ws_urls = field_validator(
-        "binance_ws_url", "binance_kline_ws_url", "bybit_ws_url", "okx_ws_url"
-    )(_ws_url)
+    _http_urls = field_validator("telegram_api_url", *_VENUE_HTTP)(_http_url)
+    _ws_urls = field_validator(*_VENUE_WS)(_ws_url)
 
     @field_validator("telegram_api_url")
     @classmethod
@@ -277,17 +275,7 @@ class Settings(BaseSettings):
 
     @property
     def endpoints(self) -> MarketEndpoints:
-        return MarketEndpoints(
-            binance=self.binance_url,
-            binance_coinm=self.binance_coinm_url,
-            bybit=self.bybit_url,
-            okx=self.okx_url,
-            hyperliquid=self.hyperliquid_url,
-            binance_ws=self.binance_ws_url,
-            binance_kline_ws=self.binance_kline_ws_url,
-            bybit_ws=self.bybit_ws_url,
-            okx_ws=self.okx_ws_url,
-        )
+        return MarketEndpoints(**{name: getattr(self, f"{name}_url") for name in _ENDPOINTS})
 
     @property
     def leader_retry(self) -> float:
