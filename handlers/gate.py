@@ -25,12 +25,11 @@ log = logging.getLogger(__name__)
 async def gate(update: Update, context: BotContext) -> None:
     services = context.services
     user, chat = update.effective_user, update.effective_chat
-    if services.contacts is not None:
-        await services.contacts.record(
-            UserSeen(user.id, user.username, user.first_name, user.language_code) if user else None,
-            ChatSeen(chat.id, chat.type, chat.title, chat.username) if chat else None,
-            datetime.now(UTC),
-        )
+    await services.contacts.record(
+        UserSeen(user.id, user.username, user.first_name, user.language_code) if user else None,
+        ChatSeen(chat.id, chat.type, chat.title, chat.username) if chat else None,
+        datetime.now(UTC),
+    )
     await _choose_language(update, context)
     if user is None:
         return
