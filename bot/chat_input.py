@@ -300,3 +300,30 @@ def parse_funding(args: list[str]) -> FundingRequest:
         leverage=leverage,
         entry=entry,
     )
+
+
+def live_words(words: list[str], *, rate: bool = False) -> bool:
+    """'/liq BTC 20x long', '/funding BTC 10000 3d': an asset comes first, not a number."""
+    if not words:
+        return False
+    first = words[0].rstrip("%") if rate else words[0]
+    return parse_number(first) is None and asset_word(words[0])
+
+
+def parse_live_funding(words: list[str]) -> tuple[Decimal, Side, Decimal]:
+    """/funding BTC 10000 long 3d after the asset: (notional, side, hold) in any order; long
+    unless said."""
+    notional, side, hold = None, Side.LONG, None
+    for word in join_digit_groups(words):
+        lower = word.lower()
+        if lower in ("long", "short"):
+            side = Side(lower)
+        elif (hours := parse_hours(lower)) is not None:
+            hold = hours
+        elif (number := parse_number(word)) is not None and 0 < number <= MAX_MONEY:
+            notional = number
+        else:
+            raise UserError(_("I don't know what '{word}' means here.", word=word[:20]))
+    if notional is None or hold is None:
+        raise UserError(_("I need a notional and a holding time."))
+    return notional, side, hold

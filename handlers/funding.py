@@ -7,11 +7,12 @@ from html import escape
 from telegram import Update
 from telegram.constants import ParseMode
 
+from bot.chat_input import live_words
 from bot.i18n import N_, _
 from bot.market.overview_text import named
 from bot.risk.models import FundingQuote
 from bot.risk.side import Side
-from bot.usecases.quotes import LiveFunding, live_words
+from bot.usecases.quotes import LiveFunding
 from handlers.context import BotContext
 from handlers.formatting import (
     amount,

@@ -14,13 +14,10 @@ from bot.chat_input import (
     KNOWN_VENUES,
     LIQ_EXAMPLE,
     LIQ_USAGE,
-    MAX_MONEY,
-    asset_word,
-    join_digit_groups,
+    live_words,
     parse_funding,
-    parse_hours,
     parse_liq,
-    parse_number,
+    parse_live_funding,
 )
 from bot.errors import UserError, usage_on_error
 from bot.i18n import _
@@ -72,14 +69,6 @@ class LiveFunding:
     left_out: dict[str, str]
 
 
-def live_words(words: list[str], *, rate: bool = False) -> bool:
-    """'/liq BTC 20x long', '/funding BTC 10000 3d': an asset comes first, not a number."""
-    if not words:
-        return False
-    first = words[0].rstrip("%") if rate else words[0]
-    return parse_number(first) is None and asset_word(words[0])
-
-
 @dataclass(frozen=True)
 class QuoteService:
     market: MarketService
@@ -125,7 +114,7 @@ class QuoteService:
                 raise UserError(_("Live funding is off on this bot; give a rate."))
             asset = self.market.resolve(words[0])
             marks, left_out = await self.market.marks(asset)
-            notional, side, hold = _position_words(words[1:])
+            notional, side, hold = parse_live_funding(words[1:])
             venues = tuple(
                 VenueFunding(m.venue, m.funding_interval_hours, quote)
                 for m in sorted(marks, key=lambda m: -m.oi_usd)
@@ -134,24 +123,6 @@ class QuoteService:
             )
         age = int((self.market.clock() - max(m.ts for m in marks)).total_seconds())
         return LiveFunding(asset, notional, side, hold, venues, age, left_out)
-
-
-def _position_words(words: list[str]) -> tuple[Decimal, Side, Decimal]:
-    """(notional, side, hold) from '10000 long 3d' in any order; long unless said."""
-    notional, side, hold = None, Side.LONG, None
-    for word in join_digit_groups(words):
-        lower = word.lower()
-        if lower in ("long", "short"):
-            side = Side(lower)
-        elif (hours := parse_hours(lower)) is not None:
-            hold = hours
-        elif (number := parse_number(word)) is not None and 0 < number <= MAX_MONEY:
-            notional = number
-        else:
-            raise UserError(_("I don't know what '{word}' means here.", word=word[:20]))
-    if notional is None or hold is None:
-        raise UserError(_("I need a notional and a holding time."))
-    return notional, side, hold
 
 
 def _at_venue_rate(
