@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from bot.positions.model import PositionClaim
@@ -15,7 +15,6 @@ from bot.risk.quote import quote_liquidation
 from bot.risk.tiers import TierBook
 
 HUNDRED = Decimal(100)
-ATR_BAR = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,7 +50,6 @@ OkxContracts = Mapping[str, tuple[str, Decimal]]
 OI_PAGE = 100
 TS, OI_CONTRACTS, OI_COIN, OI_USD = 0, 1, 2, 3
 METADATA_TTL_S = 3600.0
-MS_PER_HOUR = 3_600_000
 HAS = Has(history=True, liquidations=True, tiers=True)
 
 
