@@ -47,7 +47,7 @@ from bot.signals.warning import SignalWarning
 from bot.usecases.market_data import MarketService
 from bot.usecases.watches import WatchService
 from storage.repositories.chat_settings import ChatSettingsRepository
-from storage.repositories.outbox import OutboxRepository, OutgoingAlert
+from storage.repositories.outbox import OutboxRepository, OutgoingAlert, tick_stamp
 
 log = logging.getLogger(__name__)
 
@@ -239,7 +239,7 @@ class AlertPipeline:
         by_chat: dict[int, list[Firing]] = defaultdict(list)
         for firing in firings:
             by_chat[firing.rule.chat_id].append(firing)
-        stamp = now.strftime("%Y%m%dT%H%M%S")
+        stamp = tick_stamp(now)
         alerts = []
         quiet = await self._quiet_hours(list(by_chat))
         languages = await self._languages(list(by_chat))
@@ -343,7 +343,7 @@ class AlertPipeline:
                 chats[rule.chat_id].add(rule.spec.venue)
         # Named as every reply names a left-out venue: since when, and why.
         health = self.market.health
-        stamp = now.strftime("%Y%m%dT%H%M%S")
+        stamp = tick_stamp(now)
         languages = await self._languages(list(chats))
         notices = []
         for chat_id, venues in chats.items():

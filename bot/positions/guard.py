@@ -44,7 +44,7 @@ from bot.usecases.market_data import FRESH
 from bot.usecases.marks import mark_for, marks_by_venue
 from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.contacts import ContactRepository
-from storage.repositories.outbox import OutboxRepository, OutgoingAlert
+from storage.repositories.outbox import OutboxRepository, OutgoingAlert, tick_stamp
 from storage.repositories.positions import PositionRepository
 
 log = logging.getLogger(__name__)
@@ -193,7 +193,7 @@ class PositionGuard:
         # are looked up.
         pending: list[tuple[int, Callable[[], str], Callable[[str], OutgoingAlert]]] = []
         changed: dict[int, GuardedPosition] = {}
-        stamp = now.strftime("%Y%m%dT%H%M%S")
+        stamp = tick_stamp(now)
 
         def send(live: _Live, kind: str, write: Callable[[], str], ev: Evaluation) -> None:
             p = live.position

@@ -47,6 +47,12 @@ class OutgoingAlert:
     seen_at: datetime | None = None  # when the evidence was seen; enqueue time if not given
 
 
+def tick_stamp(now: datetime) -> str:
+    """The tick in a dedup key ('20261201T112555'): the same tick enqueued again after a crash
+    builds the same keys, so its alerts are stored once."""
+    return now.strftime("%Y%m%dT%H%M%S")
+
+
 @dataclass(frozen=True, slots=True)
 class Accepted:
     """Telegram took this row's message at `at`, as its message `telegram_id`."""
