@@ -11,20 +11,34 @@ signed toward the side that builds up (+ longs piling in, - shorts):
 - funding: the 8h-equivalent rate, %;
 - ls_level, ls_1h: the accounts' long/short ratio against its 24 h median, and its 1 h change,
   in robust deviations; top_1h: the same change for top traders' positions;
-- taker_1h: taker buy share of the hour's volume minus one half, in points.
+- taker_1h: taker buy share of the hour's volume minus one half, in points;
+- relev_price, relev_ls, relev_flushed: re-leveraging after a flush. A flush bar is the events
+  file's rule (range >= 1 %, OI down >= 1 % from the row before to the row after it), read a
+  row late as it would be live; within `RELEV_HOURS` of the latest one, OI (median of three)
+  rebuilt from its lowest since that bar, in robust deviations of its own 1 h changes; the side
+  is the price since that low, the accounts' long/short ratio since that low, or the side the
+  flush had just flushed (the dip is bought again);
+- absorb1h, absorb4h: absorption, OI growing (oi1h / oi4h, own deviations) while price stalls
+  (the span's high-low range at most `STALL` x its own 5-minute deviation x sqrt(bars)); the
+  side is the accounts' long/short ratio over the span (price says nothing when it stalls);
+- oi1h_ls, oi1h_top, oi4h_ls: OI growth AND a crowding ratio moving the same span: the smaller
+  of the two in own deviations, the side taken from the ratio (accounts' long/short, top
+  traders' positions), not from price.
 
 A feature "fires" at a threshold when |value| >= threshold; an episode is a run of firing points
 on one side (30 quiet minutes end it). Printed per feature and threshold: the labelled onsets
 with an episode of the side later flushed 30 min to 6 h before, and the episodes per day in the
 hours before onsets (6 h to 30 min), on the calm days, and in the other hours of the event
-windows. A feature that separates fires more before onsets than in the other hours; one that
-only fires on volatile days fires as often in both.
+windows, and of the episodes before onsets the share whose side the next onset flushed. A
+feature that separates fires more before onsets than in the other hours and names the flushed
+side more often than not; one that only fires on volatile days fires as often in both.
 
 Then the engine's own overheating warnings, replayed as `oiwatch evaluate` does: each with the
 first labelled onset within 6 h after it, whether that cascade flushed the side the warning
 named (a reversal) or the other (the move went on), and the warnings no cascade followed, per day.
 
     .venv/bin/python bench/overheating_features.py [folder]
+    .venv/bin/python bench/overheating_features.py --episodes top_1h 6 [folder]
 """
 
 from __future__ import annotations
@@ -45,6 +59,10 @@ HISTORY = 288  # 24 h of 5-minute points
 QUIET = timedelta(minutes=30)
 LEAD_MIN, LEAD_MAX = timedelta(minutes=30), timedelta(hours=6)
 AFTER = timedelta(hours=1)
+CLASSES = ("before", "near", "other", "calm")
+RELEV_HOURS = 12
+STALL = 1.5  # a stalled span's range, in its own 5-minute deviations x sqrt(bars)
+FLUSH_PCT = 1.0  # the events file's flush bar: range and OI drop, %
 THRESHOLDS = {"funding": (0.01, 0.02, 0.03)}
 DEFAULT_THRESHOLDS = (2.0, 3.0, 4.0, 6.0)
 FEATURES = (
@@ -57,6 +75,14 @@ FEATURES = (
     "ls_1h",
     "top_1h",
     "taker_1h",
+    "relev_price",
+    "relev_ls",
+    "relev_flushed",
+    "absorb1h",
+    "absorb4h",
+    "oi1h_ls",
+    "oi1h_top",
+    "oi4h_ls",
 )
 
 
@@ -81,8 +107,90 @@ def _changes(
     return out
 
 
+def _sign(value: float) -> float:
+    return 1.0 if value >= 0 else -1.0
+
+
+def _despiked(points: list[Point], i: int) -> float | None:
+    known = [q.oi for q in points[max(0, i - 2) : i + 1] if q.oi is not None]
+    return sorted(known)[len(known) // 2] if known else None
+
+
+def _flush(points: list[Point], j: int) -> float:
+    """+1 when bar j flushed longs, -1 shorts, 0 when it was no flush bar (needs row j + 1)."""
+    before, bar, after = points[j - 1], points[j], points[j + 1]
+    oi = _pct(after.oi, before.oi)
+    if oi is None or oi > -FLUSH_PCT:
+        return 0.0
+    low = bar.low if bar.low is not None else min(bar.close, before.close)
+    high = bar.high if bar.high is not None else max(bar.close, before.close)
+    if (high / low - 1) * 100 < FLUSH_PCT:
+        return 0.0
+    return 1.0 if bar.close < before.close else -1.0
+
+
+def _releverage(points: list[Point], i: int, scale: float) -> dict[str, float]:
+    """OI rebuilt from its low since the latest flush bar within RELEV_HOURS, own deviations."""
+    for j in range(i - 1, max(0, i - RELEV_HOURS * 12), -1):
+        flushed = _flush(points, j)
+        if flushed:
+            break
+    else:
+        return {}
+    lows = [(oi, k) for k in range(j + 1, i + 1) if (oi := _despiked(points, k)) is not None]
+    now = _despiked(points, i)
+    if not lows or now is None:
+        return {}
+    low, at = min(lows)
+    rebuilt = max(_pct(now, low) or 0.0, 0.0) / scale
+    found = {
+        "relev_price": _sign(points[i].close - points[at].close) * rebuilt,
+        "relev_flushed": flushed * rebuilt,
+    }
+    ls_now, ls_then = points[i].long_short_ratio, points[at].long_short_ratio
+    if ls_now is not None and ls_then is not None:
+        found["relev_ls"] = _sign(ls_now - ls_then) * rebuilt
+    return found
+
+
+def _stalled(points: list[Point], i: int, bars: int) -> bool | None:
+    """Whether price's range over the span stayed within STALL of its own deviation."""
+    span = points[i - bars : i + 1]
+    found = robust(_changes(points, i, 1, lambda q: q.close), 48)
+    if found is None or found.scale <= 0:
+        return None
+    high = max(q.high if q.high is not None else q.close for q in span)
+    low = min(q.low if q.low is not None else q.close for q in span)
+    return (high / low - 1) * 100 <= STALL * found.scale * bars**0.5
+
+
+def _ratio_z(
+    points: list[Point], i: int, bars: int, field: Callable[[Point], float | None]
+) -> float | None:
+    change = _pct(field(points[i]), field(points[i - bars])) if i >= bars else None
+    return _z(change, _changes(points, i, bars, field)) if change is not None else None
+
+
+def _crowding(points: list[Point], i: int, growth: dict[str, float]) -> dict[str, float]:
+    """Absorption and OI growth with a crowding ratio; the side from the ratio, never price."""
+    found = {}
+    accounts, top = (lambda q: q.long_short_ratio), (lambda q: q.top_long_short_ratio)
+    for name, bars in (("1h", 12), ("4h", 48)):
+        oi = growth.get(name)
+        ls = _ratio_z(points, i, bars, accounts)
+        if oi is None or ls is None:
+            continue
+        if _stalled(points, i, bars):
+            found[f"absorb{name}"] = _sign(ls) * oi
+        found[f"oi{name}_ls"] = _sign(ls) * min(oi, abs(ls))
+    top_z = _ratio_z(points, i, 12, top)
+    if "1h" in growth and top_z is not None:
+        found["oi1h_top"] = _sign(top_z) * min(growth["1h"], abs(top_z))
+    return found
+
+
 def features(points: list[Point], i: int) -> dict[str, float]:
-    p, found = points[i], {}
+    p, found, growth = points[i], {}, {}
     for name, bars in (("1h", 12), ("4h", 48)):
         if i < bars:
             continue
@@ -90,9 +198,14 @@ def features(points: list[Point], i: int) -> dict[str, float]:
         if oi is None or price is None:
             continue
         side = 1.0 if price >= 0 else -1.0
-        z = _z(oi, _changes(points, i, bars, lambda q: q.oi))
+        changes = _changes(points, i, bars, lambda q: q.oi)
+        z = _z(oi, changes)
         if z is not None:
-            found[f"oi{name}"] = side * max(z, 0.0)
+            growth[name] = max(z, 0.0)
+            found[f"oi{name}"] = side * growth[name]
+        scale = robust(changes, 48)
+        if name == "1h" and scale and scale.scale > 0:
+            found.update(_releverage(points, i, scale.scale))
         found[f"lev{name}"] = side * max(oi, 0.0) / max(abs(price), 0.25)
     if p.funding is not None:
         found["funding"] = p.funding * 100
@@ -106,10 +219,10 @@ def features(points: list[Point], i: int) -> dict[str, float]:
         ("ls_1h", lambda q: q.long_short_ratio),
         ("top_1h", lambda q: q.top_long_short_ratio),
     ):
-        change = _pct(field(p), field(points[i - 12])) if i >= 12 else None
-        z = _z(change, _changes(points, i, 12, field)) if change is not None else None
+        z = _ratio_z(points, i, 12, field)
         if z is not None:
             found[name] = z
+    found.update(_crowding(points, i, growth))
     flow = [(q.taker_sell_share, q.volume or 1.0) for q in points[max(0, i - 11) : i + 1]]
     flow = [(s, v) for s, v in flow if s is not None]
     if flow:
@@ -144,11 +257,54 @@ def _before(event: LabelledEvent, ts: datetime) -> bool:
     return event.onset - LEAD_MAX <= ts <= event.onset - LEAD_MIN
 
 
-def _hours(window: Window, keep: Callable[[datetime], bool]) -> float:
-    return sum(1 for ts in window.stamps if keep(ts)) / 12
+def _side(event: LabelledEvent) -> int:
+    return 1 if event.kind == "long_squeeze" else -1
 
 
-def main(folder: Path) -> None:
+def _class(window: Window, ts: datetime) -> str:
+    """before (6 h to 30 min before an onset), near (the rest up to 1 h past its last flush
+    bar), other (the event window's remaining hours) or calm (a calm window)."""
+    if window.calm:
+        return "calm"
+    if any(_before(e, ts) for e in window.events):
+        return "before"
+    if any(e.onset - LEAD_MAX <= ts <= e.last_flush + AFTER for e in window.events):
+        return "near"
+    return "other"
+
+
+def _row(loaded: list[Window], feature: str, threshold: float) -> str:
+    led = named = 0
+    episodes = dict.fromkeys(CLASSES, 0)
+    hours = dict.fromkeys(CLASSES, 0.0)
+    defined = dict.fromkeys(CLASSES, 0)
+    firing = dict.fromkeys(CLASSES, 0)
+    for w in loaded:
+        found = _episodes(w, feature, threshold)
+        classes = [_class(w, ts) for ts in w.stamps]
+        for kind, values in zip(classes, w.values, strict=True):
+            hours[kind] += 1 / 12
+            if feature in values:
+                defined[kind] += 1
+                firing[kind] += abs(values[feature]) >= threshold
+        led += sum(any(s == _side(e) and _before(e, ts) for ts, s in found) for e in w.events)
+        for ts, side in found:
+            kind = _class(w, ts)
+            episodes[kind] += 1
+            if kind == "before":
+                following = next(e for e in w.events if _before(e, ts))
+                named += side == _side(following)
+    rates = [episodes[k] / hours[k] * 24 if hours[k] else 0.0 for k in ("before", "calm", "other")]
+    share = [firing[k] / defined[k] * 100 if defined[k] else 0.0 for k in ("before", "other")]
+    return (
+        f"| {feature} | {threshold:g} | {led} | "
+        + " | ".join(f"{r:.2f}" for r in rates)
+        + f" | {share[0]:.1f} % / {share[1]:.1f} % | "
+        + (f"{named}/{episodes['before']} |" if episodes["before"] else "- |")
+    )
+
+
+def _load(folder: Path) -> list[Window]:
     labelled = read_events(folder / "events.csv")
     loaded = []
     for found in windows(folder):
@@ -158,44 +314,30 @@ def main(folder: Path) -> None:
         days = (points[-1].ts - points[0].ts).total_seconds() / 86400
         events = [e for e in labelled if e.window == found.name]
         loaded.append(Window(found.calm, days, events, stamps, values))
-    print(f"{len(labelled)} onsets in {len(loaded)} windows; episodes per day in each class")
+    return loaded
+
+
+def list_episodes(loaded: list[Window], feature: str, threshold: float) -> None:
+    """Every episode of one feature, its class and the onset it came before."""
+    for w in loaded:
+        for ts, side in _episodes(w, feature, threshold):
+            kind = _class(w, ts)
+            following = next((e for e in w.events if _before(e, ts)), None)
+            then = f" {following.onset:%m-%d %H:%M} {following.kind}" if following else ""
+            print(f"{ts:%Y-%m-%d %H:%M} {'long' if side > 0 else 'short'} {kind}{then}")
+
+
+def main(loaded: list[Window]) -> None:
+    onsets = sum(len(w.events) for w in loaded)
+    print(f"{onsets} onsets in {len(loaded)} windows; episodes per day in each class")
     print(
-        "| feature | threshold | onsets led >= 30 min | before onsets | calm days | other hours |"
+        "| feature | threshold | onsets led >= 30 min | before onsets | calm days | other hours "
+        "| time firing, before / other | side flushed next |"
     )
-    print("| --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
     for feature in FEATURES:
         for threshold in THRESHOLDS.get(feature, DEFAULT_THRESHOLDS):
-            led = before = calm = other = 0
-            hours = {"before": 0.0, "calm": 0.0, "other": 0.0}
-            for w in loaded:
-                episodes = _episodes(w, feature, threshold)
-                if w.calm:
-                    calm += len(episodes)
-                    hours["calm"] += w.days * 24
-                    continue
-
-                def near(ts: datetime, w: Window = w) -> bool:
-                    return any(e.onset - LEAD_MAX <= ts <= e.last_flush + AFTER for e in w.events)
-
-                def ahead(ts: datetime, w: Window = w) -> bool:
-                    return any(_before(e, ts) for e in w.events)
-
-                for e in w.events:
-                    side = 1 if e.kind == "long_squeeze" else -1
-                    led += any(s == side and _before(e, ts) for ts, s in episodes)
-                before += sum(1 for ts, _ in episodes if ahead(ts))
-                other += sum(1 for ts, _ in episodes if not near(ts))
-                hours["before"] += _hours(w, ahead)
-                hours["other"] += _hours(w, lambda ts, near=near: not near(ts))
-            rates = [
-                n / (hours[k] / 24) if hours[k] else 0.0
-                for n, k in ((before, "before"), (calm, "calm"), (other, "other"))
-            ]
-            print(
-                f"| {feature} | {threshold:g} | {led} | "
-                + " | ".join(f"{r:.2f}" for r in rates)
-                + " |"
-            )
+            print(_row(loaded, feature, threshold))
 
 
 def engine_warnings(folder: Path) -> None:
@@ -239,6 +381,14 @@ def engine_warnings(folder: Path) -> None:
 
 
 if __name__ == "__main__":
-    chosen = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("tests/data/real")
-    main(chosen)
-    engine_warnings(chosen)
+    args = sys.argv[1:]
+    if "--episodes" in args:
+        at = args.index("--episodes")
+        feature, threshold = args[at + 1], float(args[at + 2])
+        del args[at : at + 3]
+        chosen = Path(args[0]) if args else Path("tests/data/real")
+        list_episodes(_load(chosen), feature, threshold)
+    else:
+        chosen = Path(args[0]) if args else Path("tests/data/real")
+        main(_load(chosen))
+        engine_warnings(chosen)
