@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from bot.charts.service import PictureService
 from bot.config import Settings
+from bot.feed.market_feed import MarketFeed
 from bot.risk.tiers import TierBook, load_default_tiers
 from bot.runtime.health import HealthCheck
 from bot.runtime.metrics import Metrics
@@ -35,7 +36,8 @@ class Services:
     watch: WatchService
     positions: PositionService
     channels: ChannelRepository
-    market: MarketService
+    feed: MarketFeed  # the core's market data: polls, streams, what is current
+    market: MarketService  # the lookups behind /oi, live /liq, /funding and /pos
     quotes: QuoteService
     outbox: OutboxRepository
     pictures: PictureService

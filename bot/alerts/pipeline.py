@@ -33,6 +33,7 @@ from bot.alerts.warning_text import band_text
 from bot.delivery.channels import channel_posts
 from bot.delivery.priority import Priority
 from bot.delivery.render import whole_parts
+from bot.feed.market_feed import MarketFeed
 from bot.i18n import ENGLISH, Language, _, set_language, use_language
 from bot.i18n.dates import clock_time
 from bot.market.models import TickResult
@@ -44,7 +45,6 @@ from bot.signals.engine import Baselines, baselines, evaluate
 from bot.signals.events import CascadeTracker
 from bot.signals.kinds import Stage, WarningKind
 from bot.signals.warning import SignalWarning
-from bot.usecases.market_data import MarketService
 from bot.usecases.watches import WatchService
 from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert, tick_stamp
@@ -79,7 +79,7 @@ def thread_of(warning: SignalWarning) -> str | None:
 
 @dataclass
 class AlertPipeline:
-    market: MarketService
+    market: MarketFeed
     watch: WatchService
     outbox: OutboxRepository
     wake: asyncio.Event

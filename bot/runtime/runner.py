@@ -23,6 +23,7 @@ from bot.charts.service import PictureService
 from bot.config import RunMode, Settings
 from bot.delivery.channels import resolve_channels
 from bot.delivery.sender import Sender
+from bot.feed.market_feed import MarketFeed
 from bot.market.collector import Collector, poll_deadline
 from bot.market.models import Venue
 from bot.market.venues.registry import make_fetchers
@@ -91,13 +92,14 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             if settings.venues
             else None
         )
-        market = MarketService(
+        feed = MarketFeed(
             snapshots,
             collector,
             {s.upper() for s in settings.symbols} | set(await snapshots.assets()),
         )
+        market = MarketService(feed)
         quiet = timedelta(minutes=settings.cascade_quiet_minutes)
-        pictures = PictureService(market, quiet=quiet)
+        pictures = PictureService(feed, quiet=quiet)
         contacts = ContactRepository(sessions)
         chat_settings = ChatSettingsRepository(sessions)
         # The closures read the container built just below: tiers, leadership and tasks
@@ -114,8 +116,8 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             snapshots,
             list(settings.venues),
             is_leader=lambda: services.leading,
-            clock=market.clock,
-            fresh=market.venue_fresh,
+            clock=feed.clock,
+            fresh=feed.venue_fresh,
             tasks=lambda: services.tasks,
         )
         services = Services(
@@ -126,6 +128,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             watch=watch,
             positions=positions,
             channels=ChannelRepository(sessions),
+            feed=feed,
             market=market,
             quotes=QuoteService(market, lambda: services.tiers, settings.default_mmr),
             outbox=OutboxRepository(sessions),
@@ -137,7 +140,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         )
         live = services.metrics.live
         live.is_leader = lambda: services.leading
-        live.venue_last_good = lambda: {v: h.last_good for v, h in market.health.items()}
+        live.venue_last_good = lambda: {v: h.last_good for v, h in feed.health.items()}
         live.tasks = lambda: services.tasks
         try:
             yield services
@@ -287,7 +290,7 @@ async def background(
 ) -> AsyncIterator[None]:
     """The outbox sender, the market poll, the alert pipeline, pruning, the tier refresh and
     the liquidation streams, each supervised, for as long as this replica leads."""
-    watch, outbox, market = services.watch, services.outbox, services.market
+    watch, outbox, feed = services.watch, services.outbox, services.feed
     wake = asyncio.Event()
     tasks = services.tasks = Supervisor()
     stale_after = timedelta(seconds=settings.stuck_seconds)
@@ -317,9 +320,9 @@ async def background(
         stale_after=max(stale_after, SENDER_MIN_STALE),
         progress=lambda: sender.last_drained,
     )
-    if market.collector is not None:
+    if feed.collector is not None:
         pipeline = AlertPipeline(
-            market,
+            feed,
             watch,
             outbox,
             wake,
@@ -336,7 +339,7 @@ async def background(
 
         start_market_jobs(
             tasks,
-            market,
+            feed,
             stop,
             poll_seconds=settings.poll_seconds,
             retention=timedelta(days=settings.snapshot_retention_days),
@@ -345,7 +348,7 @@ async def background(
             on_tick=services.metrics.observe_tick,
             full_resolution=timedelta(days=settings.snapshot_full_resolution_days),
         )
-        tiered = [venue for venue in market.collector.fetchers if venue.has.tiers]
+        tiered = [venue for venue in feed.collector.fetchers if venue.has.tiers]
         if tiered:
             assets = [asset.upper() for asset in settings.symbols]
 
@@ -359,7 +362,7 @@ async def background(
             day = timedelta(hours=24).total_seconds()
             tasks.every("tiers", day, refresh_tiers, stop, timeout=TIER_REFRESH_TIMEOUT_S)
         if settings.liquidation_streams:
-            for consumer in market.streams():
+            for consumer in feed.streams():
                 tasks.spawn(
                     f"stream_{consumer.venue}_{consumer.stream.name}",
                     functools.partial(consumer.run, stop),

@@ -90,13 +90,13 @@ class QuoteService:
     async def _live_entry(self, words: list[str]) -> tuple[LiveEntry, Decimal, list[str]]:
         """The venue named in the words, else the one with the most open interest; the words
         left for the parser, the asset among them."""
-        if self.market.collector is None:
+        if self.market.feed.collector is None:
             raise UserError(_("Market data is switched off on this bot: give an entry price."))
         asset = self.market.resolve(words[0])
         marks, left_out = await self.market.marks(asset)
         venue = next((w.lower() for w in words if w.lower() in KNOWN_VENUES), None)
         chosen = pick_mark(marks, venue)
-        age = int((self.market.clock() - chosen.ts).total_seconds())
+        age = int((self.market.feed.clock() - chosen.ts).total_seconds())
         asked = venue if venue is not None and chosen.venue != venue else None
         why_not = None
         if asked is not None:
@@ -110,7 +110,7 @@ class QuoteService:
 
     async def live_funding(self, words: list[str]) -> LiveFunding:
         with usage_on_error(LIVE_FUNDING_USAGE, LIVE_FUNDING_EXAMPLE):
-            if self.market.collector is None:
+            if self.market.feed.collector is None:
                 raise UserError(_("Live funding is off on this bot; give a rate."))
             asset = self.market.resolve(words[0])
             marks, left_out = await self.market.marks(asset)
@@ -121,7 +121,7 @@ class QuoteService:
                 if (quote := _at_venue_rate(m, notional, side, hold)) is not None
                 and m.funding_interval_hours is not None
             )
-        age = int((self.market.clock() - max(m.ts for m in marks)).total_seconds())
+        age = int((self.market.feed.clock() - max(m.ts for m in marks)).total_seconds())
         return LiveFunding(asset, notional, side, hold, venues, age, left_out)
 
 

@@ -22,11 +22,11 @@ from bot.delivery import sender as sender_module
 from bot.delivery.channels import resolve_channels
 from bot.delivery.priority import Priority
 from bot.delivery.sender import Sender
+from bot.feed.market_feed import MarketFeed
 from bot.market.models import TickResult, Venue, VenueResult
 from bot.rules.grammar import parse_rule
 from bot.rules.matcher import Firing, Matcher, WatchRule
 from bot.runtime.metrics import Metrics
-from bot.usecases.market_data import MarketService
 from bot.usecases.watches import WatchService
 from storage.db import make_session_factory
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert
@@ -229,7 +229,7 @@ async def test_a_warning_goes_once_to_the_broadcast_channel_and_privately_to_sub
     sessions = make_session_factory(engine)
     snapshots = SnapshotRepository(sessions)
     await snapshots.save(history(crash_on={Venue.BINANCE, Venue.BYBIT}))
-    market = MarketService(snapshots, None, {"BTC"}, clock=lambda: NOW)
+    market = MarketFeed(snapshots, None, {"BTC"}, clock=lambda: NOW)
     market.last_tick = TickResult(
         {v: VenueResult(v, (), False, None, 1, 0.1, NOW) for v in (Venue.BINANCE, Venue.BYBIT)}
     )

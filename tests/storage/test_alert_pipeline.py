@@ -12,11 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.alerts.pipeline import AlertPipeline
 from bot.alerts.render import DIGEST_FULL
+from bot.feed.market_feed import MarketFeed
 from bot.i18n import N_
 from bot.market.models import Snapshot, TickResult, Venue, VenueResult
 from bot.market.reasons import reason
 from bot.rules.matcher import Matcher
-from bot.usecases.market_data import MarketService
 from bot.usecases.watches import WatchService
 from storage.db import SessionFactory, make_session_factory
 from storage.models import ChatSettings
@@ -67,7 +67,7 @@ async def test_squeeze_rules_fire_aggregated_and_per_venue(engine: AsyncEngine) 
     sessions = make_session_factory(engine)
     snapshots = SnapshotRepository(sessions)
     await snapshots.save(history(crash_on={Venue.BYBIT}))
-    market = MarketService(snapshots, None, {"BTC"}, clock=lambda: NOW)
+    market = MarketFeed(snapshots, None, {"BTC"}, clock=lambda: NOW)
     market.last_tick = TickResult(
         {v: VenueResult(v, (), False, None, 1, 0.1, NOW) for v in (Venue.BINANCE, Venue.BYBIT)}
     )
@@ -106,7 +106,7 @@ async def test_percentile_rules_fire_against_the_assets_own_history(engine: Asyn
         week.append(replace(snap(Venue.BINANCE, ts, 60000, 90000), funding_rate=D(rate)))
     week.append(replace(snap(Venue.BINANCE, NOW, 60000, 90000), funding_rate=D("0.0003")))
     await snapshots.save(week)
-    market = MarketService(snapshots, None, {"BTC"}, clock=lambda: NOW)
+    market = MarketFeed(snapshots, None, {"BTC"}, clock=lambda: NOW)
     market.last_tick = TickResult(
         {Venue.BINANCE: VenueResult(Venue.BINANCE, (), False, None, 1, 0.1, NOW)}
     )
@@ -130,7 +130,7 @@ async def test_a_degraded_venue_is_named_as_replies_name_it(engine: AsyncEngine)
     the venue, since when and why, in the chat's language."""
     sessions = make_session_factory(engine)
     clock = [NOW]
-    market = MarketService(SnapshotRepository(sessions), None, {"BTC"}, clock=lambda: clock[0])
+    market = MarketFeed(SnapshotRepository(sessions), None, {"BTC"}, clock=lambda: clock[0])
     watch = WatchService(RuleRepository(sessions), Matcher(), cap=50)
     await watch.add(301, 301, "BTC funding > 0.05% on okx", NOW)
     await watch.add(302, 302, "BTC funding > 0.05% on binance", NOW)
@@ -161,13 +161,13 @@ async def test_a_degraded_venue_is_named_as_replies_name_it(engine: AsyncEngine)
     )
 
 
-async def crash_with_funding_spike(sessions: SessionFactory) -> MarketService:
+async def crash_with_funding_spike(sessions: SessionFactory) -> MarketFeed:
     """A cascade on both venues whose last Bybit snapshot also pays 0.08 % funding."""
     snapshots = SnapshotRepository(sessions)
     crash = history(crash_on={Venue.BINANCE, Venue.BYBIT})
     crash[-1] = replace(crash[-1], funding_rate=D("0.0008"))
     await snapshots.save(crash)
-    market = MarketService(snapshots, None, {"BTC"}, clock=lambda: NOW)
+    market = MarketFeed(snapshots, None, {"BTC"}, clock=lambda: NOW)
     market.last_tick = TickResult(
         {v: VenueResult(v, (), False, None, 1, 0.1, NOW) for v in (Venue.BINANCE, Venue.BYBIT)}
     )
@@ -238,7 +238,7 @@ async def test_a_cascade_is_one_thread_and_a_failed_tick_announces_its_stage_aga
     await snapshots.save([*calm, snap(Venue.BINANCE, NOW, 58200, 90000)])
     await snapshots.add_liquidations([LiquidationFlow("binance", "BTC", NOW, 6_000_000, 0, 20)])
     clock = [NOW + timedelta(seconds=30)]
-    market = MarketService(snapshots, None, {"BTC"}, clock=lambda: clock[0])
+    market = MarketFeed(snapshots, None, {"BTC"}, clock=lambda: clock[0])
     market.last_tick = TickResult(
         {Venue.BINANCE: VenueResult(Venue.BINANCE, (), False, None, 1, 0.1, NOW)}
     )
