@@ -34,6 +34,7 @@ from bot.positions.evaluate import (
     quote,
 )
 from bot.positions.levels import next_below, rearm_above, step
+from bot.positions.marks import mark_for, marks_by_venue
 from bot.positions.model import GuardedPosition
 from bot.risk.funding import funding_cash_flow
 from bot.risk.models import LiqQuote, RiskInputError
@@ -41,7 +42,6 @@ from bot.risk.side import Side
 from bot.risk.tiers import TierBook
 from bot.signals.kinds import Stage, WarningKind
 from bot.signals.warning import SignalWarning
-from bot.usecases.marks import mark_for, marks_by_venue
 from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.contacts import ContactRepository
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert, tick_stamp

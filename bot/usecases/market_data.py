@@ -12,7 +12,7 @@ from bot.errors import UserError
 from bot.feed.market_feed import MarketFeed
 from bot.i18n import _
 from bot.market.overview import AssetOverview, build_overview
-from bot.usecases.marks import VenueMark
+from bot.positions.marks import VenueMark
 
 
 class UnknownAsset(UserError, LookupError):

@@ -21,13 +21,13 @@ from bot.chat_input import (
 )
 from bot.errors import UserError, usage_on_error
 from bot.i18n import _
+from bot.positions.marks import VenueMark, pick_mark
 from bot.risk.funding import quote_funding
 from bot.risk.models import FundingQuote, FundingRequest, LiqQuote
 from bot.risk.quote import quote_liquidation
 from bot.risk.side import Side
 from bot.risk.tiers import TierBook
 from bot.usecases.market_data import MarketService
-from bot.usecases.marks import VenueMark, pick_mark
 
 LIVE_FUNDING_USAGE = "/funding <asset> <notional> [long|short] <hold: 30m, 8h, 3d, 2w>"
 LIVE_FUNDING_EXAMPLE = "/funding BTC 10000 long 3d"
