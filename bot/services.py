@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.alerts.watched_rules import WatchedRules
 from bot.charts.service import PictureService
 from bot.config import Settings
 from bot.feed.market_feed import MarketFeed
@@ -33,7 +34,8 @@ class Services:
     contacts: ContactRepository
     limiter: CommandLimiter
     inline_limiter: CommandLimiter
-    watch: WatchService
+    watched: WatchedRules  # the rules the pipeline evaluates, in step with the database
+    watch: WatchService  # /watch, /watches, /unwatch and the rest
     positions: PositionService
     channels: ChannelRepository
     feed: MarketFeed  # the core's market data: polls, streams, what is current

@@ -18,6 +18,7 @@ from telegram import Bot, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.alerts.pipeline import AlertPipeline
+from bot.alerts.watched_rules import WatchedRules
 from bot.app import TelegramApp, broadcast_bot, build_application, publish_menu
 from bot.charts.service import PictureService
 from bot.config import RunMode, Settings
@@ -28,7 +29,6 @@ from bot.market.collector import Collector, poll_deadline
 from bot.market.models import Venue
 from bot.market.venues.registry import make_fetchers
 from bot.positions.job import position_guard
-from bot.rules.matcher import Matcher
 from bot.runtime.health import HealthCheck
 from bot.runtime.ratelimit import INLINE_PER_COMMAND, CommandLimiter
 from bot.runtime.startup import (
@@ -76,12 +76,13 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         except DATABASE_ERRORS as error:
             raise database_failed(settings.database_url, error) from None
         sessions = make_session_factory(engine)
-        watch = WatchService(RuleRepository(sessions), Matcher(), settings.rules_per_chat)
+        watched = WatchedRules(RuleRepository(sessions))
+        watch = WatchService(watched, settings.rules_per_chat)
         leader = LeaderLock(engine, settings.leader_retry)
         if not leader.shared:
             # One process: it leads from the start. Replicas load rules when they take over,
             # so followers do not hold every rule in memory for nothing.
-            await watch.load()
+            await watched.load()
         snapshots = SnapshotRepository(sessions)
         collector = (
             Collector(
@@ -125,6 +126,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             contacts=contacts,
             limiter=CommandLimiter(settings.command_rate_per_minute),
             inline_limiter=CommandLimiter(settings.command_rate_per_minute * INLINE_PER_COMMAND),
+            watched=watched,
             watch=watch,
             positions=positions,
             channels=ChannelRepository(sessions),
@@ -195,13 +197,13 @@ async def lead(
     settings: Settings, services: Services, app: TelegramApp, stop: asyncio.Event, poll_timeout: int
 ) -> None:
     """Follower until the leader lock is ours, leader until it is lost or we stop; again."""
-    lock, watch = services.leader, services.watch
+    lock, watched = services.leader, services.watched
     webhook = settings.mode is RunMode.WEBHOOK
     while await lock.acquire(stop):
         services.leading = True
         try:
             if lock.shared:
-                await watch.reload()  # rules other replicas changed while we followed
+                await watched.reload()  # rules other replicas changed while we followed
             # Token-wide settings belong to the leader: the command menu and the webhook.
             await publish_menu(app)
             if webhook:
@@ -323,7 +325,7 @@ async def background(
     if feed.collector is not None:
         pipeline = AlertPipeline(
             feed,
-            watch,
+            services.watched,
             outbox,
             wake,
             chat_settings=services.chat_settings,

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.alerts.pipeline import AlertPipeline
+from bot.alerts.watched_rules import WatchedRules
 from bot.feed.market_feed import DataUnavailable, MarketFeed
 from bot.market.collector import Collector
 from bot.market.models import Snapshot, TickResult, Venue, VenueResult
 from bot.market.overview_text import render
-from bot.rules.matcher import Matcher
 from bot.runtime.health import HealthCheck
 from bot.usecases.market_data import MarketService
 from bot.usecases.watches import WatchService
@@ -215,9 +215,9 @@ async def test_alerts_read_the_same_rule_as_replies(
     result = answer(Venue.OKX, *rows)
     await market.take(result)
     market.last_tick = TickResult({Venue.OKX: result})
-    watch = WatchService(RuleRepository(sessions), Matcher(), cap=50)
+    watch = WatchService(WatchedRules(RuleRepository(sessions)), cap=50)
     await watch.add(401, 401, "BTC funding > 0.03% on okx", NOW)
     pipeline = AlertPipeline(
-        market, watch, OutboxRepository(sessions), asyncio.Event(), clock=clock
+        market, watch.watched, OutboxRepository(sessions), asyncio.Event(), clock=clock
     )
     assert await pipeline.after_poll() == alerts
