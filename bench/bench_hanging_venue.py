@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bot.feed.market_feed import MarketFeed
 from bot.market.collector import Collector, poll_deadline
 from bot.market.venues.registry import DEFAULT_VENUES, make_fetchers
-from bot.usecases.market_data import MarketService
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_database
 from storage.repositories.snapshots import SnapshotRepository
@@ -41,7 +41,7 @@ async def main(poll_s: float, seconds: float) -> None:
                 ["BTC"],
                 deadline_s=poll_deadline(poll_s),
             )
-            market = MarketService(
+            market = MarketFeed(
                 SnapshotRepository(make_session_factory(engine)), collector, {"BTC"}
             )
             ages: list[float] = []

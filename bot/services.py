@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot.alerts.watched_rules import WatchedRules
 from bot.charts.service import PictureService
 from bot.config import Settings
+from bot.feed.market_feed import MarketFeed
 from bot.risk.tiers import TierBook, load_default_tiers
 from bot.runtime.health import HealthCheck
 from bot.runtime.metrics import Metrics
@@ -32,10 +34,12 @@ class Services:
     contacts: ContactRepository
     limiter: CommandLimiter
     inline_limiter: CommandLimiter
-    watch: WatchService
+    watched: WatchedRules  # the rules the pipeline evaluates, in step with the database
+    watch: WatchService  # /watch, /watches, /unwatch and the rest
     positions: PositionService
     channels: ChannelRepository
-    market: MarketService
+    feed: MarketFeed  # the core's market data: polls, streams, what is current
+    market: MarketService  # the lookups behind /oi, live /liq, /funding and /pos
     quotes: QuoteService
     outbox: OutboxRepository
     pictures: PictureService

@@ -22,6 +22,7 @@ from bot.i18n.numbers import localize_digits, percent
 from bot.market.overview_text import compact, signed_percent
 from bot.risk.clusters import LEVERAGE_MIX, Cluster
 from bot.risk.side import Side
+from bot.services import Services
 from bot.signals.episodes import EPISODE_GAP
 from bot.signals.kinds import WarningKind
 from bot.signals.score import EXPECTED_DIRECTION, HORIZONS, MIN_EPISODES, Outcome
@@ -67,11 +68,11 @@ def parse_chart_args(args: list[str]) -> tuple[str, str, str]:
 
 
 async def _fetch(
-    pictures: PictureService, word: str, build: Callable[[PictureService, str], Awaitable[T]]
+    services: Services, word: str, build: Callable[[PictureService, str], Awaitable[T]]
 ) -> tuple[str, T]:
     """(asset, what `build` made); UnknownAsset or DataUnavailable say why not."""
-    asset = pictures.market.resolve(word)
-    return asset, await build(pictures, asset)
+    asset = services.market.resolve(word)
+    return asset, await build(services.pictures, asset)
 
 
 async def send_chart(
@@ -79,7 +80,7 @@ async def send_chart(
 ) -> None:
     zone = await context.zone(message.chat_id)
     asset, png = await _fetch(
-        context.services.pictures, asset_word, lambda p, a: p.chart(a, window, theme, zone)
+        context.services, asset_word, lambda p, a: p.chart(a, window, theme, zone)
     )
     await message.reply_photo(
         png,
@@ -190,7 +191,7 @@ async def levels_command(update: Update, context: BotContext) -> None:
         raise UserError(problem, LEVELS_USAGE, "/levels BTC")
     zone = await context.zone(message.chat_id)
     asset, levels = await _fetch(
-        context.services.pictures, word, lambda p, asset: p.levels(asset, theme, zone)
+        context.services, word, lambda p, asset: p.levels(asset, theme, zone)
     )
     caption = _("{asset} liquidation levels (model estimate)", asset=asset)
     await message.reply_photo(levels.png, caption=caption)
@@ -280,6 +281,6 @@ async def score_command(update: Update, context: BotContext) -> None:
     word, rest = _single_asset(list(context.args or []), SCORE_USAGE, "/score BTC")
     if rest:
         raise UserError(_("Just the asset, please."), SCORE_USAGE, "/score BTC")
-    asset, card = await _fetch(context.services.pictures, word, lambda p, asset: p.scorecard(asset))
+    asset, card = await _fetch(context.services, word, lambda p, asset: p.scorecard(asset))
     zone = await context.zone(message.chat_id)
     await message.reply_text(score_text(asset, card, zone), parse_mode=ParseMode.HTML)

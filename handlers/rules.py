@@ -118,14 +118,14 @@ async def watch_command(update: Update, context: BotContext) -> None:
     if target is None:
         return
     chat_id, rest = target
-    market = context.services.market
+    feed = context.services.feed
     rule = await _service(context).add(
         chat_id,
         user.id,
         " ".join(rest),
         datetime.now(UTC),
         await _cooldown(context, chat_id),
-        known_assets=market.known_assets,
+        known_assets=feed.known_assets,
     )
     linked = len(rest) < len(args)
     metric = rule.spec.metric if rule.spec.metric in BUILT_IN else None

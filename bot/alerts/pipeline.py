@@ -30,9 +30,11 @@ from bot.alerts.percentiles import percentile_levels
 from bot.alerts.quiet import QuietHours
 from bot.alerts.render import DIGEST_FULL, WarningKey, chat_alert, next_band, warning_key
 from bot.alerts.warning_text import band_text
+from bot.alerts.watched_rules import WatchedRules
 from bot.delivery.channels import channel_posts
 from bot.delivery.priority import Priority
 from bot.delivery.render import whole_parts
+from bot.feed.market_feed import MarketFeed
 from bot.i18n import ENGLISH, Language, _, set_language, use_language
 from bot.i18n.dates import clock_time
 from bot.market.models import TickResult
@@ -44,8 +46,6 @@ from bot.signals.engine import Baselines, baselines, evaluate
 from bot.signals.events import CascadeTracker
 from bot.signals.kinds import Stage, WarningKind
 from bot.signals.warning import SignalWarning
-from bot.usecases.market_data import MarketService
-from bot.usecases.watches import WatchService
 from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert, tick_stamp
 
@@ -79,8 +79,8 @@ def thread_of(warning: SignalWarning) -> str | None:
 
 @dataclass
 class AlertPipeline:
-    market: MarketService
-    watch: WatchService
+    market: MarketFeed
+    watched: WatchedRules
     outbox: OutboxRepository
     wake: asyncio.Event
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
@@ -100,7 +100,7 @@ class AlertPipeline:
         if tick is None:
             return 0
         now = self.clock()
-        await self.watch.sync(now)
+        await self.watched.sync(now)
         degraded = {str(v) for v in tick.degraded()}
         await self._degraded_notices(degraded, now, tick)
         observed: dict[ObservationKey, float] = {}
@@ -126,7 +126,7 @@ class AlertPipeline:
                         key = stage_key(warning)
                         events.append(BuiltInEvent(asset, metric, venue, key))
                         warnings[(asset, metric, venue, key)] = warning
-        matcher = self.watch.matcher
+        matcher = self.watched.matcher
         firings = matcher.evaluate(
             observed, now, events=events, percentiles=await self._percentiles(observed, now)
         )
@@ -138,7 +138,7 @@ class AlertPipeline:
             matcher.retract(firings)  # not sent, so not a repeat when it comes again
             raise
         self.tracker, self._threads = tracker, threads
-        await self.watch.persist_states(matcher.pop_changed())
+        await self.watched.persist_states(matcher.pop_changed())
         return queued
 
     async def _percentiles(
@@ -147,7 +147,7 @@ class AlertPipeline:
         """Levels for `p95`-style rules, from each asset's last week, refreshed hourly."""
         levels: dict[tuple[ObservationKey, int], float] = {}
         for asset in {key[0] for key in observed}:
-            wants = self.watch.matcher.percentile_wants(asset)
+            wants = self.watched.matcher.percentile_wants(asset)
             if not wants:
                 continue
             signature = frozenset((key, frozenset(ps)) for key, ps in wants.items())
@@ -172,7 +172,7 @@ class AlertPipeline:
         return await chat_languages(self.chat_settings, chat_ids)
 
     def _watched_assets(self) -> set[str]:
-        assets = {rule.spec.asset for rule in self.watch.matcher.rules.values()} | set(
+        assets = {rule.spec.asset for rule in self.watched.matcher.rules.values()} | set(
             self.channels
         )
         if ALL_ASSETS in assets:
@@ -182,7 +182,7 @@ class AlertPipeline:
     def _built_in_targets(self) -> dict[str, set[str | None]]:
         """asset -> the venues (None = aggregated) that built-in rules watch it on."""
         targets: dict[str, set[str | None]] = defaultdict(set)
-        for rule in self.watch.matcher.rules.values():
+        for rule in self.watched.matcher.rules.values():
             if rule.spec.metric in BUILT_IN:
                 targets[rule.spec.asset].add(rule.spec.venue)
         for asset in self.channels:
@@ -338,7 +338,7 @@ class AlertPipeline:
             return
         reasons = {str(v): reason for v, reason in tick.degraded().items()}
         chats: dict[int, set[str]] = defaultdict(set)
-        for rule in self.watch.matcher.rules.values():
+        for rule in self.watched.matcher.rules.values():
             if rule.spec.venue in started:
                 chats[rule.chat_id].add(rule.spec.venue)
         # Named as every reply names a left-out venue: since when, and why.

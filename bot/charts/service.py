@@ -14,13 +14,13 @@ from typing import TypeVar, cast
 
 from bot.alerts.observations import AssetData, signal_series
 from bot.charts.theme import CHART_WINDOWS, THEMES
+from bot.feed.market_feed import DataUnavailable, MarketFeed
 from bot.i18n import _, current_language
 from bot.risk.clusters import Bar, ClusterMap, liquidation_clusters
 from bot.signals.replay import QUIET_BARS, replay
 from bot.signals.score import KindScore, score
 from bot.signals.series import BAR, WINDOW_BARS, Point
 from bot.signals.warning import SignalWarning
-from bot.usecases.market_data import DataUnavailable, MarketService
 
 LOOKBACK = WINDOW_BARS["24h"] + 1  # what the live pipeline's engine sees each tick
 QUIET = BAR * QUIET_BARS
@@ -76,7 +76,7 @@ def stored(data: AssetData) -> Stored:
 class PictureService:
     def __init__(
         self,
-        market: MarketService,
+        market: MarketFeed,
         ttl: timedelta = timedelta(seconds=60),
         quiet: timedelta = QUIET,
     ) -> None:

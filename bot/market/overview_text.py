@@ -84,7 +84,7 @@ def _changes(line: VenueLine) -> str:
 
 
 def render(overview: AssetOverview, left_out: dict[str, str], *, html: bool = True) -> str:
-    """`left_out`: venue -> why and since when, as `MarketService` words it."""
+    """`left_out`: venue -> why and since when, as `MarketFeed` words it."""
 
     def pre(lines: list[str]) -> str:
         body = "\n".join(lines)

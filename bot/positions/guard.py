@@ -21,6 +21,7 @@ import numpy as np
 from bot.alerts.languages import owner_languages
 from bot.alerts.warning_text import summary_text
 from bot.delivery.priority import Priority
+from bot.feed.freshness import FRESH
 from bot.i18n import ENGLISH, use_language
 from bot.market.models import Snapshot, TickResult
 from bot.positions import render
@@ -33,6 +34,7 @@ from bot.positions.evaluate import (
     quote,
 )
 from bot.positions.levels import next_below, rearm_above, step
+from bot.positions.marks import mark_for, marks_by_venue
 from bot.positions.model import GuardedPosition
 from bot.risk.funding import funding_cash_flow
 from bot.risk.models import LiqQuote, RiskInputError
@@ -40,8 +42,6 @@ from bot.risk.side import Side
 from bot.risk.tiers import TierBook
 from bot.signals.kinds import Stage, WarningKind
 from bot.signals.warning import SignalWarning
-from bot.usecases.market_data import FRESH
-from bot.usecases.marks import mark_for, marks_by_venue
 from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.contacts import ContactRepository
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert, tick_stamp

@@ -35,12 +35,12 @@ async def position_guard(services: Services, wake: asyncio.Event) -> GuardJob:
         wake,
         lambda: services.tiers,
         services.settings.default_mmr,
-        clock=services.market.clock,
+        clock=services.feed.clock,
         blind_after=timedelta(seconds=services.settings.position_blind_seconds),
         chat_settings=services.chat_settings,
         contacts=services.contacts,
     )
-    watch = MarketWatch(services.market)
+    watch = MarketWatch(services.feed)
     guard.atr = watch.atr
     log.info("position guard: %d positions", await guard.load())
     return GuardJob(guard, watch)

@@ -10,11 +10,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from bot.alerts.observations import signal_series
+from bot.feed.market_feed import MarketFeed
 from bot.positions.evaluate import hourly_atr
 from bot.signals.engine import Baselines, baselines, evaluate
 from bot.signals.events import CascadeTracker
 from bot.signals.warning import SignalWarning
-from bot.usecases.market_data import MarketService
 
 HISTORY = timedelta(hours=24, minutes=10)
 REFRESH = timedelta(hours=1)
@@ -22,7 +22,7 @@ REFRESH = timedelta(hours=1)
 
 @dataclass
 class MarketWatch:
-    market: MarketService
+    market: MarketFeed
     tracker: CascadeTracker = field(default_factory=CascadeTracker)
     _hourly: dict[str, tuple[datetime, Baselines, Decimal | None]] = field(default_factory=dict)
 

@@ -149,7 +149,7 @@ def _cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         database = f"sqlite+aiosqlite:///{Path(folder) / 'ask.db'}"
         scratch = settings.model_copy(update={"database_url": database, "http_port": 0})
         async with open_services(scratch) as services:
-            await services.market.poll()
+            await services.feed.poll()
             return await ask(services, args.message)
 
     with tempfile.TemporaryDirectory(prefix="oiwatch-ask-") as folder:

@@ -28,7 +28,7 @@ class HealthCheck:
     venues: list[str]
     is_leader: Callable[[], bool]
     clock: Callable[[], datetime]
-    # The replies' rule (MarketService.venue_fresh): a venue whose rows are young but whose
+    # The replies' rule (MarketFeed.venue_fresh): a venue whose rows are young but whose
     # polls fail is not fresh, as no reply would use its numbers.
     fresh: Callable[[str, datetime | None], bool]
     tasks: Callable[[], Supervisor] = Supervisor

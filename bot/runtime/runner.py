@@ -18,16 +18,17 @@ from telegram import Bot, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
 from bot.alerts.pipeline import AlertPipeline
+from bot.alerts.watched_rules import WatchedRules
 from bot.app import TelegramApp, broadcast_bot, build_application, publish_menu
 from bot.charts.service import PictureService
 from bot.config import RunMode, Settings
 from bot.delivery.channels import resolve_channels
 from bot.delivery.sender import Sender
+from bot.feed.market_feed import MarketFeed
 from bot.market.collector import Collector, poll_deadline
 from bot.market.models import Venue
 from bot.market.venues.registry import make_fetchers
 from bot.positions.job import position_guard
-from bot.rules.matcher import Matcher
 from bot.runtime.health import HealthCheck
 from bot.runtime.ratelimit import INLINE_PER_COMMAND, CommandLimiter
 from bot.runtime.startup import (
@@ -75,12 +76,13 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         except DATABASE_ERRORS as error:
             raise database_failed(settings.database_url, error) from None
         sessions = make_session_factory(engine)
-        watch = WatchService(RuleRepository(sessions), Matcher(), settings.rules_per_chat)
+        watched = WatchedRules(RuleRepository(sessions))
+        watch = WatchService(watched, settings.rules_per_chat)
         leader = LeaderLock(engine, settings.leader_retry)
         if not leader.shared:
             # One process: it leads from the start. Replicas load rules when they take over,
             # so followers do not hold every rule in memory for nothing.
-            await watch.load()
+            await watched.load()
         snapshots = SnapshotRepository(sessions)
         collector = (
             Collector(
@@ -91,13 +93,14 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             if settings.venues
             else None
         )
-        market = MarketService(
+        feed = MarketFeed(
             snapshots,
             collector,
             {s.upper() for s in settings.symbols} | set(await snapshots.assets()),
         )
+        market = MarketService(feed)
         quiet = timedelta(minutes=settings.cascade_quiet_minutes)
-        pictures = PictureService(market, quiet=quiet)
+        pictures = PictureService(feed, quiet=quiet)
         contacts = ContactRepository(sessions)
         chat_settings = ChatSettingsRepository(sessions)
         # The closures read the container built just below: tiers, leadership and tasks
@@ -114,8 +117,8 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             snapshots,
             list(settings.venues),
             is_leader=lambda: services.leading,
-            clock=market.clock,
-            fresh=market.venue_fresh,
+            clock=feed.clock,
+            fresh=feed.venue_fresh,
             tasks=lambda: services.tasks,
         )
         services = Services(
@@ -123,9 +126,11 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             contacts=contacts,
             limiter=CommandLimiter(settings.command_rate_per_minute),
             inline_limiter=CommandLimiter(settings.command_rate_per_minute * INLINE_PER_COMMAND),
+            watched=watched,
             watch=watch,
             positions=positions,
             channels=ChannelRepository(sessions),
+            feed=feed,
             market=market,
             quotes=QuoteService(market, lambda: services.tiers, settings.default_mmr),
             outbox=OutboxRepository(sessions),
@@ -137,7 +142,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         )
         live = services.metrics.live
         live.is_leader = lambda: services.leading
-        live.venue_last_good = lambda: {v: h.last_good for v, h in market.health.items()}
+        live.venue_last_good = lambda: {v: h.last_good for v, h in feed.health.items()}
         live.tasks = lambda: services.tasks
         try:
             yield services
@@ -192,13 +197,13 @@ async def lead(
     settings: Settings, services: Services, app: TelegramApp, stop: asyncio.Event, poll_timeout: int
 ) -> None:
     """Follower until the leader lock is ours, leader until it is lost or we stop; again."""
-    lock, watch = services.leader, services.watch
+    lock, watched = services.leader, services.watched
     webhook = settings.mode is RunMode.WEBHOOK
     while await lock.acquire(stop):
         services.leading = True
         try:
             if lock.shared:
-                await watch.reload()  # rules other replicas changed while we followed
+                await watched.reload()  # rules other replicas changed while we followed
             # Token-wide settings belong to the leader: the command menu and the webhook.
             await publish_menu(app)
             if webhook:
@@ -287,7 +292,7 @@ async def background(
 ) -> AsyncIterator[None]:
     """The outbox sender, the market poll, the alert pipeline, pruning, the tier refresh and
     the liquidation streams, each supervised, for as long as this replica leads."""
-    watch, outbox, market = services.watch, services.outbox, services.market
+    watch, outbox, feed = services.watch, services.outbox, services.feed
     wake = asyncio.Event()
     tasks = services.tasks = Supervisor()
     stale_after = timedelta(seconds=settings.stuck_seconds)
@@ -317,10 +322,10 @@ async def background(
         stale_after=max(stale_after, SENDER_MIN_STALE),
         progress=lambda: sender.last_drained,
     )
-    if market.collector is not None:
+    if feed.collector is not None:
         pipeline = AlertPipeline(
-            market,
-            watch,
+            feed,
+            services.watched,
             outbox,
             wake,
             chat_settings=services.chat_settings,
@@ -336,7 +341,7 @@ async def background(
 
         start_market_jobs(
             tasks,
-            market,
+            feed,
             stop,
             poll_seconds=settings.poll_seconds,
             retention=timedelta(days=settings.snapshot_retention_days),
@@ -345,7 +350,7 @@ async def background(
             on_tick=services.metrics.observe_tick,
             full_resolution=timedelta(days=settings.snapshot_full_resolution_days),
         )
-        tiered = [venue for venue in market.collector.fetchers if venue.has.tiers]
+        tiered = [venue for venue in feed.collector.fetchers if venue.has.tiers]
         if tiered:
             assets = [asset.upper() for asset in settings.symbols]
 
@@ -359,7 +364,7 @@ async def background(
             day = timedelta(hours=24).total_seconds()
             tasks.every("tiers", day, refresh_tiers, stop, timeout=TIER_REFRESH_TIMEOUT_S)
         if settings.liquidation_streams:
-            for consumer in market.streams():
+            for consumer in feed.streams():
                 tasks.spawn(
                     f"stream_{consumer.venue}_{consumer.stream.name}",
                     functools.partial(consumer.run, stop),

@@ -15,9 +15,9 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
+from bot.feed.market_feed import MarketFeed
 from bot.market.models import TickResult
 from bot.runtime.supervisor import Supervisor, woken
-from bot.usecases.market_data import MarketService
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ KLINE_RETENTION = timedelta(days=2)  # the pipeline reads a day and ten minutes
 
 def start_market_jobs(
     supervisor: Supervisor,
-    market: MarketService,
+    market: MarketFeed,
     stop: asyncio.Event,
     *,
     poll_seconds: float,

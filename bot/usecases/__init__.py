@@ -3,9 +3,8 @@ inline mode, `oiwatch ask`, the CLI). Each use case takes plain words or values,
 (bot.risk, bot.rules, bot.market, storage) and returns frozen dataclasses, never ORM rows or
 Telegram objects; a mistake the user can fix is a `bot.errors.UserError`.
 
-- market_data: MarketService, the venues' polled data and what a reply may use
-- marks: VenueMark, and the one rule for whose mark a quote or a guarded position uses
-  (marks_by_venue for the guard's tick, pick_mark for one quote)
+- market_data: MarketService, an asset by the name a user typed, its live marks and the /oi
+  table, on top of the core's MarketFeed (bot.feed)
 - quotes: /liq and /funding, typed or from live marks and rates
 - watches: WatchService, the chats' watch rules
 - settings: /settings, a chat's quiet hours, zone, cooldown and language

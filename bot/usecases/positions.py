@@ -12,10 +12,10 @@ from bot.errors import LimitReached, UserError, usage_on_error
 from bot.i18n import _
 from bot.positions.evaluate import Evaluation, evaluate, quote
 from bot.positions.levels import crossed
+from bot.positions.marks import pick_mark
 from bot.positions.model import GuardedPosition, GuardState, PositionClaim
 from bot.risk.tiers import TierBook
 from bot.usecases.market_data import MarketService
-from bot.usecases.marks import pick_mark
 from storage.repositories.positions import PositionCapReached, PositionRepository
 
 ADD_USAGE = (

@@ -21,13 +21,13 @@ from bot.chat_input import (
 )
 from bot.errors import UserError, usage_on_error
 from bot.i18n import _
+from bot.positions.marks import VenueMark, pick_mark
 from bot.risk.funding import quote_funding
 from bot.risk.models import FundingQuote, FundingRequest, LiqQuote
 from bot.risk.quote import quote_liquidation
 from bot.risk.side import Side
 from bot.risk.tiers import TierBook
 from bot.usecases.market_data import MarketService
-from bot.usecases.marks import VenueMark, pick_mark
 
 LIVE_FUNDING_USAGE = "/funding <asset> <notional> [long|short] <hold: 30m, 8h, 3d, 2w>"
 LIVE_FUNDING_EXAMPLE = "/funding BTC 10000 long 3d"
@@ -90,13 +90,13 @@ class QuoteService:
     async def _live_entry(self, words: list[str]) -> tuple[LiveEntry, Decimal, list[str]]:
         """The venue named in the words, else the one with the most open interest; the words
         left for the parser, the asset among them."""
-        if self.market.collector is None:
+        if self.market.feed.collector is None:
             raise UserError(_("Market data is switched off on this bot: give an entry price."))
         asset = self.market.resolve(words[0])
         marks, left_out = await self.market.marks(asset)
         venue = next((w.lower() for w in words if w.lower() in KNOWN_VENUES), None)
         chosen = pick_mark(marks, venue)
-        age = int((self.market.clock() - chosen.ts).total_seconds())
+        age = int((self.market.feed.clock() - chosen.ts).total_seconds())
         asked = venue if venue is not None and chosen.venue != venue else None
         why_not = None
         if asked is not None:
@@ -110,7 +110,7 @@ class QuoteService:
 
     async def live_funding(self, words: list[str]) -> LiveFunding:
         with usage_on_error(LIVE_FUNDING_USAGE, LIVE_FUNDING_EXAMPLE):
-            if self.market.collector is None:
+            if self.market.feed.collector is None:
                 raise UserError(_("Live funding is off on this bot; give a rate."))
             asset = self.market.resolve(words[0])
             marks, left_out = await self.market.marks(asset)
@@ -121,7 +121,7 @@ class QuoteService:
                 if (quote := _at_venue_rate(m, notional, side, hold)) is not None
                 and m.funding_interval_hours is not None
             )
-        age = int((self.market.clock() - max(m.ts for m in marks)).total_seconds())
+        age = int((self.market.feed.clock() - max(m.ts for m in marks)).total_seconds())
         return LiveFunding(asset, notional, side, hold, venues, age, left_out)
 
 

@@ -1,7 +1,7 @@
-"""Adding, listing and removing watch rules: the core behind /watch, /watches and /unwatch.
+"""Adding, listing and removing watch rules: the use case behind /watch, /watches and /unwatch.
 
-Keeps the database (the truth) and the in-process matcher in step, so a new rule is evaluated
-on the very next tick.
+Every change goes to the database (the truth) and to the core's WatchedRules at once, so a new
+rule is evaluated on the very next tick.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from bot.alerts.watched_rules import WatchedRules, to_watch_rule
 from bot.errors import LimitReached, usage_on_error
 from bot.i18n import _
 from bot.rules.grammar import (
@@ -23,15 +24,12 @@ from bot.rules.grammar import (
 from bot.rules.matcher import Matcher, RuleState, WatchRule
 from bot.rules.model import ALL_ASSETS, RuleSpec
 from storage.models import WatchRuleRow
-from storage.repositories.rules import RuleCapReached, RuleRepository, RuleStateRow
+from storage.repositories.rules import RuleCapReached
 
 EDIT_USAGE = "/edit <rule id> [>|<] <new value>"
 EDIT_EXAMPLE = "/edit 12 0.08%"
 
 DEFAULT_COOLDOWN = timedelta(minutes=30)
-# A replica that has not synced for a day reloads everything when it leads (see reload).
-CHANGE_LOG_KEEP = timedelta(days=1)
-CHANGE_LOG_PRUNE_EVERY = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,11 +42,6 @@ class StoredRule:
     paused: bool
 
 
-def _to_watch_rule(row: WatchRuleRow) -> WatchRule:
-    assert row.id is not None
-    return WatchRule(row.id, row.chat_id, parse_rule(row.text), timedelta(seconds=row.cooldown_s))
-
-
 def _to_stored(row: WatchRuleRow) -> StoredRule:
     assert row.id is not None
     return StoredRule(
@@ -57,55 +50,15 @@ def _to_stored(row: WatchRuleRow) -> StoredRule:
 
 
 class WatchService:
-    def __init__(self, rules: RuleRepository, matcher: Matcher, cap: int) -> None:
-        self.rules = rules
-        self.matcher = matcher
+    def __init__(self, watched: WatchedRules, cap: int) -> None:
+        self.watched = watched
+        self.rules = watched.rules
         self.cap = cap
-        self._cursor = 0  # the last rule change this matcher reflects
-        self._pruned: datetime | None = None
 
-    async def load(self) -> int:
-        """Fill the matcher from the database, state included (after a start or a takeover)."""
-        # Cursor first: a change made while loading is replayed by the next sync, not lost.
-        self._cursor = await self.rules.last_change()
-        for row in await self.rules.active():
-            state = RuleState(row.armed, row.last_fired, row.muted_until)
-            self.matcher.add(_to_watch_rule(row), state)
-        return len(self.matcher)
-
-    async def reload(self) -> int:
-        """A fresh matcher from the database: a follower that becomes leader starts here."""
-        self.matcher = Matcher()
-        return await self.load()
-
-    async def sync(self, now: datetime) -> int:
-        """Apply rule changes made since the last sync, by this replica or another (each is
-        idempotent, so our own come back harmlessly). Returns how many rules changed."""
-        cursor, ids = await self.rules.changes_since(self._cursor)
-        if self._pruned is None or now - self._pruned > CHANGE_LOG_PRUNE_EVERY:
-            self._pruned = now
-            await self.rules.prune_changes(now - CHANGE_LOG_KEEP)
-        if not ids:
-            return 0
-        self._cursor = cursor
-        rows = {row.id: row for row in await self.rules.by_ids(ids)}
-        for rid in ids:
-            row = rows.get(rid)
-            current = self.matcher.rules.get(rid)
-            if row is None or row.paused:
-                if current is not None:
-                    self.matcher.remove(rid)
-                continue
-            rule = _to_watch_rule(row)
-            if current != rule:
-                # Keep what the matcher knows (armed, last fired): it is newer than the row.
-                state = self.matcher.states.get(rid) or RuleState(row.armed, row.last_fired)
-                if current is not None:
-                    self.matcher.remove(rid)
-                self.matcher.add(rule, state)
-            if row.muted_until is not None or rid in self.matcher.states:
-                self.matcher.state(rid).muted_until = row.muted_until
-        return len(ids)
+    @property
+    def matcher(self) -> Matcher:
+        """The watched rules' matcher, asked each time: a reload replaces it."""
+        return self.watched.matcher
 
     async def add(
         self,
@@ -145,7 +98,7 @@ class WatchService:
                     cap=full.cap,
                 )
             ) from None
-        self.matcher.add(_to_watch_rule(row))
+        self.matcher.add(to_watch_rule(row))
         return _to_stored(row)
 
     async def edit(
@@ -162,14 +115,14 @@ class WatchService:
             return None
         if rule_id in self.matcher.rules:
             self.matcher.remove(rule_id)  # re-added armed, with no history, by the sync
-        await self.sync(now)
+        await self.watched.sync(now)
         updated = await self.rules.get(rule_id)
         return _to_stored(updated) if updated is not None else None
 
     async def set_cooldown(self, chat_id: int, cooldown: timedelta, now: datetime) -> int:
         """Every rule of the chat gets the new cooldown; returns how many."""
         changed = await self.rules.set_cooldown(chat_id, int(cooldown.total_seconds()))
-        await self.sync(now)
+        await self.watched.sync(now)
         return len(changed)
 
     async def list(self, chat_id: int) -> list[StoredRule]:
@@ -199,7 +152,7 @@ class WatchService:
             for row in await self.rules.for_chat(chat_id):
                 if row.id not in self.matcher.rules:
                     state = RuleState(row.armed, row.last_fired, row.muted_until)
-                    self.matcher.add(_to_watch_rule(row), state)
+                    self.matcher.add(to_watch_rule(row), state)
 
     async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         await self.rules.rewrite_chat(old_chat_id, new_chat_id)
@@ -208,12 +161,3 @@ class WatchService:
                 state = self.matcher.states.get(rid)
                 self.matcher.remove(rid)
                 self.matcher.add(WatchRule(rid, new_chat_id, rule.spec, rule.cooldown), state)
-
-    async def persist_states(self, rule_ids: set[int]) -> None:
-        """After a tick: the states of rules that fired or re-armed, so a restart resumes."""
-        rows = [
-            RuleStateRow(rid, s.armed, s.last_fired, s.muted_until)
-            for rid in rule_ids
-            if (s := self.matcher.states.get(rid)) is not None
-        ]
-        await self.rules.save_states(rows)

@@ -16,17 +16,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Bot
 
 from bot.alerts.pipeline import AlertPipeline
+from bot.alerts.watched_rules import WatchedRules
 from bot.app import broadcast_bot
 from bot.config import Settings
 from bot.delivery import sender as sender_module
 from bot.delivery.channels import resolve_channels
 from bot.delivery.priority import Priority
 from bot.delivery.sender import Sender
+from bot.feed.market_feed import MarketFeed
 from bot.market.models import TickResult, Venue, VenueResult
 from bot.rules.grammar import parse_rule
-from bot.rules.matcher import Firing, Matcher, WatchRule
+from bot.rules.matcher import Firing, WatchRule
 from bot.runtime.metrics import Metrics
-from bot.usecases.market_data import MarketService
 from bot.usecases.watches import WatchService
 from storage.db import make_session_factory
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert
@@ -229,11 +230,11 @@ async def test_a_warning_goes_once_to_the_broadcast_channel_and_privately_to_sub
     sessions = make_session_factory(engine)
     snapshots = SnapshotRepository(sessions)
     await snapshots.save(history(crash_on={Venue.BINANCE, Venue.BYBIT}))
-    market = MarketService(snapshots, None, {"BTC"}, clock=lambda: NOW)
+    market = MarketFeed(snapshots, None, {"BTC"}, clock=lambda: NOW)
     market.last_tick = TickResult(
         {v: VenueResult(v, (), False, None, 1, 0.1, NOW) for v in (Venue.BINANCE, Venue.BYBIT)}
     )
-    watch = WatchService(RuleRepository(sessions), Matcher(), cap=50)
+    watch = WatchService(WatchedRules(RuleRepository(sessions)), cap=50)
     await watch.add(101, 101, "* squeeze", NOW)
     await watch.add(102, 102, "BTC squeeze", NOW)
     async with sending(engine, limits=True) as (api, outbox, sender):
@@ -242,7 +243,12 @@ async def test_a_warning_goes_once_to_the_broadcast_channel_and_privately_to_sub
         channels = await resolve_channels(bot, {"*": "@oiwatch_all", "ETH": "@no_such_chan"})
         assert channels == {"*": -1001500, "ETH": -1000000000013}
         pipeline = AlertPipeline(
-            market, watch, outbox, asyncio.Event(), clock=lambda: NOW, channels={"*": -1001500}
+            market,
+            watch.watched,
+            outbox,
+            asyncio.Event(),
+            clock=lambda: NOW,
+            channels={"*": -1001500},
         )
         assert await pipeline.after_poll() == 3
         assert await pipeline.after_poll() == 0  # the same cascade next tick: no news

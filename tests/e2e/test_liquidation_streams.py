@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bot.feed.market_feed import MarketFeed
 from bot.market.collector import Collector
 from bot.market.klines import KlineBook, KlineMinute
 from bot.market.liquidations import LiquidationAggregator
@@ -19,7 +20,6 @@ from bot.market.venues.bybit import bybit_stream
 from bot.market.venues.okx import OKX_SUBSCRIBE, OkxFetcher, okx_stream
 from bot.market.venues.registry import MarketEndpoints, make_fetchers
 from bot.risk.side import Side
-from bot.usecases.market_data import MarketService
 from storage.db import make_engine, make_session_factory
 from storage.repositories.snapshots import SnapshotRepository
 from tests.fakes.exchange import FakeExchange, fixture
@@ -164,7 +164,7 @@ async def test_only_polled_venues_are_streamed(venues: list[Venue], streamed: li
     collector = Collector(make_fetchers(MarketEndpoints(), venues), ["BTC"])
     engine = make_engine("sqlite+aiosqlite://")  # never queried: streams() reads no history
     try:
-        market = MarketService(SnapshotRepository(make_session_factory(engine)), collector, {"BTC"})
+        market = MarketFeed(SnapshotRepository(make_session_factory(engine)), collector, {"BTC"})
         consumers = market.streams()
         assert [f"{c.venue} {c.stream.name}" for c in consumers] == streamed
     finally:

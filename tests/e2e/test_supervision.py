@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 
 from bot.delivery.sender import Sender
-from bot.usecases.market_data import MarketService
+from bot.feed.market_feed import MarketFeed
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_database
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert
@@ -130,14 +130,14 @@ async def test_a_poll_that_keeps_failing_is_retried_and_turns_health_503(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     broken = {"on": True}
-    poll = MarketService.poll
+    poll = MarketFeed.poll
 
-    async def failing_poll(self: MarketService) -> Any:
+    async def failing_poll(self: MarketFeed) -> Any:
         if broken["on"]:
             raise OperationalError("INSERT snapshots", {}, Exception("database is locked"))
         return await poll(self)
 
-    monkeypatch.setattr(MarketService, "poll", failing_poll)
+    monkeypatch.setattr(MarketFeed, "poll", failing_poll)
     async with start_bot(
         tmp_path,
         http_host="127.0.0.1",

@@ -20,7 +20,7 @@ async def chat(tmp_path: Path) -> AsyncIterator[ChatHarness]:
         fx.now_ms = 1_764_000_000_000  # 2025-11-24 16:00 UTC
         fx.set("BTC", mark=60000, index=60000, oi_coin=90000)
         fx.fail("/okx/api/v5/public/open-interest", "500", times=10_000)
-        market = harness.services.market
+        market = harness.services.feed
         market.collector = collector_for(fx)
         market.clock = lambda: exchange_time(fx)
         await market.poll()
@@ -53,6 +53,6 @@ async def test_oi_and_liq_name_the_failing_venue_in_the_readers_language(
     liq = await chat.ask("/liq BTC 20x long okx mmr=0.4%", language_code=code)
     assert liq.split("\n")[-1] == LEFT_OUT[code], liq
     for _ in range(3):
-        await chat.services.market.poll()
+        await chat.services.feed.poll()
     table = await chat.ask("/oi BTC", language_code=code)
     assert table.split("\n")[-1] == PAUSED[code], table

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 import handlers.positions
+from bot.feed.market_feed import MarketFeed
 from bot.market.models import Venue
 from bot.positions.model import GuardState, PositionClaim
 from bot.risk.side import Side
@@ -41,7 +42,9 @@ async def chat(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator
         engine = make_engine(f"sqlite+aiosqlite:///{tmp_path / 'chat.db'}")
         sessions = make_session_factory(engine)
         repository = PositionRepository(sessions)
-        market = MarketService(SnapshotRepository(sessions), None, {"BTC"}, clock=lambda: NOW)
+        market = MarketService(
+            MarketFeed(SnapshotRepository(sessions), None, {"BTC"}, clock=lambda: NOW)
+        )
         tiers = harness.services.tiers
         harness.services.positions = PositionService(
             repository, market, lambda: tiers, D("0.005"), 20

@@ -8,7 +8,7 @@ import asyncio
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.alerts.pipeline import AlertPipeline
-from bot.rules.matcher import Matcher
+from bot.alerts.watched_rules import WatchedRules
 from bot.usecases.watches import WatchService
 from storage.db import make_session_factory
 from storage.models import ChatSettings
@@ -23,7 +23,7 @@ NB = "\u00a0"  # Russian puts a no-break space before %
 async def test_each_chat_gets_its_alert_and_digest_in_its_language(engine: AsyncEngine) -> None:
     sessions = make_session_factory(engine)
     market = await crash_with_funding_spike(sessions)
-    watch = WatchService(RuleRepository(sessions), Matcher(), cap=50)
+    watch = WatchService(WatchedRules(RuleRepository(sessions)), cap=50)
     for chat_id in (301, 302, -303):
         await watch.add(chat_id, 1, "BTC funding > 0.03% on bybit", NOW)
     settings = ChatSettingsRepository(sessions)
@@ -35,7 +35,7 @@ async def test_each_chat_gets_its_alert_and_digest_in_its_language(engine: Async
     await settings.save(ChatSettings(chat_id=302, language="tr"))
     outbox = OutboxRepository(sessions)
     pipeline = AlertPipeline(
-        market, watch, outbox, asyncio.Event(), clock=lambda: NOW, chat_settings=settings
+        market, watch.watched, outbox, asyncio.Event(), clock=lambda: NOW, chat_settings=settings
     )
     await pipeline.after_poll()
 
@@ -68,7 +68,7 @@ async def test_a_broadcast_channel_posts_in_the_language_its_admin_set(
     outbox = OutboxRepository(sessions)
     pipeline = AlertPipeline(
         market,
-        WatchService(RuleRepository(sessions), Matcher(), cap=50),
+        WatchedRules(RuleRepository(sessions)),
         outbox,
         asyncio.Event(),
         clock=lambda: NOW,

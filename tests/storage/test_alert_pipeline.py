@@ -12,11 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.alerts.pipeline import AlertPipeline
 from bot.alerts.render import DIGEST_FULL
+from bot.alerts.watched_rules import WatchedRules
+from bot.feed.market_feed import MarketFeed
 from bot.i18n import N_
 from bot.market.models import Snapshot, TickResult, Venue, VenueResult
 from bot.market.reasons import reason
-from bot.rules.matcher import Matcher
-from bot.usecases.market_data import MarketService
 from bot.usecases.watches import WatchService
 from storage.db import SessionFactory, make_session_factory
 from storage.models import ChatSettings
@@ -67,17 +67,17 @@ async def test_squeeze_rules_fire_aggregated_and_per_venue(engine: AsyncEngine) 
     sessions = make_session_factory(engine)
     snapshots = SnapshotRepository(sessions)
     await snapshots.save(history(crash_on={Venue.BYBIT}))
-    market = MarketService(snapshots, None, {"BTC"}, clock=lambda: NOW)
+    market = MarketFeed(snapshots, None, {"BTC"}, clock=lambda: NOW)
     market.last_tick = TickResult(
         {v: VenueResult(v, (), False, None, 1, 0.1, NOW) for v in (Venue.BINANCE, Venue.BYBIT)}
     )
-    watch = WatchService(RuleRepository(sessions), Matcher(), cap=50)
+    watch = WatchService(WatchedRules(RuleRepository(sessions)), cap=50)
     await watch.add(101, 101, "BTC squeeze on bybit", NOW)
     await watch.add(102, 102, "BTC squeeze on binance", NOW)
     await watch.add(103, 103, "* squeeze", NOW)
     outbox = OutboxRepository(sessions)
     wake = asyncio.Event()
-    pipeline = AlertPipeline(market, watch, outbox, wake, clock=lambda: NOW)
+    pipeline = AlertPipeline(market, watch.watched, outbox, wake, clock=lambda: NOW)
 
     queued = await pipeline.after_poll()
 
@@ -106,16 +106,16 @@ async def test_percentile_rules_fire_against_the_assets_own_history(engine: Asyn
         week.append(replace(snap(Venue.BINANCE, ts, 60000, 90000), funding_rate=D(rate)))
     week.append(replace(snap(Venue.BINANCE, NOW, 60000, 90000), funding_rate=D("0.0003")))
     await snapshots.save(week)
-    market = MarketService(snapshots, None, {"BTC"}, clock=lambda: NOW)
+    market = MarketFeed(snapshots, None, {"BTC"}, clock=lambda: NOW)
     market.last_tick = TickResult(
         {Venue.BINANCE: VenueResult(Venue.BINANCE, (), False, None, 1, 0.1, NOW)}
     )
-    watch = WatchService(RuleRepository(sessions), Matcher(), cap=50)
+    watch = WatchService(WatchedRules(RuleRepository(sessions)), cap=50)
     await watch.add(201, 201, "BTC funding > p95", NOW)
     await watch.add(202, 202, "BTC funding > p99", NOW)
     await watch.add(203, 203, "BTC funding < p5", NOW)
     outbox = OutboxRepository(sessions)
-    pipeline = AlertPipeline(market, watch, outbox, asyncio.Event(), clock=lambda: NOW)
+    pipeline = AlertPipeline(market, watch.watched, outbox, asyncio.Event(), clock=lambda: NOW)
 
     assert await pipeline.after_poll() == 2
     [p95] = await outbox.messages(201)
@@ -130,8 +130,8 @@ async def test_a_degraded_venue_is_named_as_replies_name_it(engine: AsyncEngine)
     the venue, since when and why, in the chat's language."""
     sessions = make_session_factory(engine)
     clock = [NOW]
-    market = MarketService(SnapshotRepository(sessions), None, {"BTC"}, clock=lambda: clock[0])
-    watch = WatchService(RuleRepository(sessions), Matcher(), cap=50)
+    market = MarketFeed(SnapshotRepository(sessions), None, {"BTC"}, clock=lambda: clock[0])
+    watch = WatchService(WatchedRules(RuleRepository(sessions)), cap=50)
     await watch.add(301, 301, "BTC funding > 0.05% on okx", NOW)
     await watch.add(302, 302, "BTC funding > 0.05% on binance", NOW)
     await watch.add(303, 303, "BTC funding > 0.05% on okx", NOW)
@@ -139,7 +139,12 @@ async def test_a_degraded_venue_is_named_as_replies_name_it(engine: AsyncEngine)
     await settings.save(ChatSettings(chat_id=303, language="ru"))
     outbox = OutboxRepository(sessions)
     pipeline = AlertPipeline(
-        market, watch, outbox, asyncio.Event(), clock=lambda: clock[0], chat_settings=settings
+        market,
+        watch.watched,
+        outbox,
+        asyncio.Event(),
+        clock=lambda: clock[0],
+        chat_settings=settings,
     )
     for minute in (0, 1):  # failing since 12:00, still failing at 12:01: one notice
         clock[0] = NOW + timedelta(minutes=minute)
@@ -161,13 +166,13 @@ async def test_a_degraded_venue_is_named_as_replies_name_it(engine: AsyncEngine)
     )
 
 
-async def crash_with_funding_spike(sessions: SessionFactory) -> MarketService:
+async def crash_with_funding_spike(sessions: SessionFactory) -> MarketFeed:
     """A cascade on both venues whose last Bybit snapshot also pays 0.08 % funding."""
     snapshots = SnapshotRepository(sessions)
     crash = history(crash_on={Venue.BINANCE, Venue.BYBIT})
     crash[-1] = replace(crash[-1], funding_rate=D("0.0008"))
     await snapshots.save(crash)
-    market = MarketService(snapshots, None, {"BTC"}, clock=lambda: NOW)
+    market = MarketFeed(snapshots, None, {"BTC"}, clock=lambda: NOW)
     market.last_tick = TickResult(
         {v: VenueResult(v, (), False, None, 1, 0.1, NOW) for v in (Venue.BINANCE, Venue.BYBIT)}
     )
@@ -180,7 +185,7 @@ async def test_quiet_hours_hold_all_but_squeezes_for_one_digest(engine: AsyncEng
     the held digest never blocks the chat's urgent alerts."""
     sessions = make_session_factory(engine)
     market = await crash_with_funding_spike(sessions)
-    watch = WatchService(RuleRepository(sessions), Matcher(), cap=50)
+    watch = WatchService(WatchedRules(RuleRepository(sessions)), cap=50)
     await watch.add(301, 301, "BTC squeeze", NOW)
     await watch.add(301, 301, "BTC funding > 0.03% on bybit", NOW)
     settings = ChatSettingsRepository(sessions)
@@ -189,7 +194,7 @@ async def test_quiet_hours_hold_all_but_squeezes_for_one_digest(engine: AsyncEng
     )
     outbox = OutboxRepository(sessions)
     pipeline = AlertPipeline(
-        market, watch, outbox, asyncio.Event(), clock=lambda: NOW, chat_settings=settings
+        market, watch.watched, outbox, asyncio.Event(), clock=lambda: NOW, chat_settings=settings
     )
 
     assert await pipeline.after_poll() == 1
@@ -238,14 +243,14 @@ async def test_a_cascade_is_one_thread_and_a_failed_tick_announces_its_stage_aga
     await snapshots.save([*calm, snap(Venue.BINANCE, NOW, 58200, 90000)])
     await snapshots.add_liquidations([LiquidationFlow("binance", "BTC", NOW, 6_000_000, 0, 20)])
     clock = [NOW + timedelta(seconds=30)]
-    market = MarketService(snapshots, None, {"BTC"}, clock=lambda: clock[0])
+    market = MarketFeed(snapshots, None, {"BTC"}, clock=lambda: clock[0])
     market.last_tick = TickResult(
         {Venue.BINANCE: VenueResult(Venue.BINANCE, (), False, None, 1, 0.1, NOW)}
     )
-    watch = WatchService(RuleRepository(sessions), Matcher(), cap=50)
+    watch = WatchService(WatchedRules(RuleRepository(sessions)), cap=50)
     await watch.add(401, 401, "BTC squeeze", NOW)
     outbox = OutboxRepository(sessions)
-    pipeline = AlertPipeline(market, watch, outbox, asyncio.Event(), clock=lambda: clock[0])
+    pipeline = AlertPipeline(market, watch.watched, outbox, asyncio.Event(), clock=lambda: clock[0])
 
     async def tick(oi: float | None = None) -> int:
         clock[0] += timedelta(seconds=30)

@@ -12,12 +12,13 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.alerts.pipeline import AlertPipeline
+from bot.alerts.watched_rules import WatchedRules
+from bot.feed.market_feed import DataUnavailable, MarketFeed
 from bot.market.collector import Collector
 from bot.market.models import Snapshot, TickResult, Venue, VenueResult
 from bot.market.overview_text import render
-from bot.rules.matcher import Matcher
 from bot.runtime.health import HealthCheck
-from bot.usecases.market_data import DataUnavailable, MarketService
+from bot.usecases.market_data import MarketService
 from bot.usecases.watches import WatchService
 from storage.db import make_session_factory
 from storage.repositories.outbox import OutboxRepository
@@ -53,7 +54,7 @@ def answer(venue: Venue, *snapshots: Snapshot, failure: str | None = None) -> Ve
     return VenueResult(venue, snapshots, failure is not None, failure, 1, 0.1, NOW)
 
 
-async def refusal(market: MarketService) -> str:
+async def refusal(market: MarketFeed) -> str:
     with pytest.raises(DataUnavailable) as error:
         await market.usable("BTC")
     return str(error.value)
@@ -73,16 +74,16 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def market(engine: AsyncEngine, clock: Clock) -> MarketService:
-    return MarketService(SnapshotRepository(make_session_factory(engine)), None, {"BTC"}, clock)
+def market(engine: AsyncEngine, clock: Clock) -> MarketFeed:
+    return MarketFeed(SnapshotRepository(make_session_factory(engine)), None, {"BTC"}, clock)
 
 
 async def test_a_failing_venue_leaves_the_rows_and_the_total_at_once(
-    market: MarketService, clock: Clock
+    market: MarketFeed, clock: Clock
 ) -> None:
     await market.take(answer(Venue.BINANCE, snap(Venue.BINANCE, NOW)))
     await market.take(answer(Venue.OKX, snap(Venue.OKX, NOW)))
-    before, left_out = await market.overview("BTC")
+    before, left_out = await MarketService(market).overview("BTC")
     assert ([v.venue for v in before.venues], before.total.oi_coin, left_out) == (
         ["binance", "okx"],
         180000.0,
@@ -91,7 +92,7 @@ async def test_a_failing_venue_leaves_the_rows_and_the_total_at_once(
     clock.now = NOW + timedelta(seconds=60)
     await market.take(answer(Venue.BINANCE, snap(Venue.BINANCE, clock.now)))
     await market.take(answer(Venue.OKX, failure="server error 500"))
-    after, left_out = await market.overview("BTC")
+    after, left_out = await MarketService(market).overview("BTC")
     # OKX's row is one minute old, well inside FRESH: still it is out, of the rows and of ALL.
     assert [v.venue for v in after.venues] == ["binance"]
     assert (after.total.oi_coin, after.total.oi_usd) == (90000.0, 5.4e9)
@@ -112,7 +113,7 @@ async def test_a_failing_venue_leaves_the_rows_and_the_total_at_once(
 
 
 async def test_healthz_calls_a_venue_stale_when_replies_leave_it_out(
-    engine: AsyncEngine, market: MarketService, clock: Clock
+    engine: AsyncEngine, market: MarketFeed, clock: Clock
 ) -> None:
     """OKX's row is a minute old but its last poll failed: no reply uses it, so /healthz does not
     call it fresh either; once it answers again, it is."""
@@ -140,7 +141,7 @@ async def test_healthz_calls_a_venue_stale_when_replies_leave_it_out(
 
 
 async def test_a_replica_that_stopped_polling_goes_by_the_rows(
-    market: MarketService, clock: Clock
+    market: MarketFeed, clock: Clock
 ) -> None:
     """It saw OKX fail, then lost the lead; the new leader stores OKX's good rows."""
     await market.take(answer(Venue.OKX, failure="server error 500"))
@@ -151,7 +152,7 @@ async def test_a_replica_that_stopped_polling_goes_by_the_rows(
 
 
 async def test_an_asset_missing_from_the_venues_last_answer_is_not_current(
-    market: MarketService, clock: Clock
+    market: MarketFeed, clock: Clock
 ) -> None:
     await market.take(answer(Venue.OKX, snap(Venue.OKX, NOW)))
     clock.now = NOW + timedelta(seconds=30)
@@ -167,7 +168,7 @@ async def test_an_asset_missing_from_the_venues_last_answer_is_not_current(
 
 
 async def test_no_data_says_which_venue_is_unreachable_since_when(
-    market: MarketService, clock: Clock
+    market: MarketFeed, clock: Clock
 ) -> None:
     off = "Market data is switched off on this bot (OIWATCH_VENUES is empty)."
     assert await refusal(market) == off
@@ -187,7 +188,7 @@ async def test_no_data_says_which_venue_is_unreachable_since_when(
 
 
 async def test_a_follower_names_a_venue_whose_data_aged_out(
-    market: MarketService, clock: Clock
+    market: MarketFeed, clock: Clock
 ) -> None:
     """A replica that does not poll knows only the stored rows and their age."""
     await market.snapshots.save([snap(Venue.OKX, NOW), snap(Venue.BINANCE, NOW)])
@@ -196,7 +197,7 @@ async def test_a_follower_names_a_venue_whose_data_aged_out(
     clock.now = NOW + timedelta(minutes=7)
     current = (await market.usable("BTC")).rows
     assert [r.venue for r in current] == ["binance"]
-    _, left_out = await market.overview("BTC")
+    _, left_out = await MarketService(market).overview("BTC")
     assert left_out == {"okx": "(last data 7m old)"}  # as /oi words its own data age
 
 
@@ -207,16 +208,16 @@ async def test_alerts_read_the_same_rule_as_replies(
     """OKX answered this poll but without BTC: its 4-minute-old BTC row (funding 0.08 %) is
     within FRESH, yet no alert may rest on it. With BTC in the answer, the rule fires."""
     sessions = make_session_factory(engine)
-    market = MarketService(SnapshotRepository(sessions), None, {"BTC", "ETH"}, clock)
+    market = MarketFeed(SnapshotRepository(sessions), None, {"BTC", "ETH"}, clock)
     old = snap(Venue.OKX, NOW - timedelta(minutes=4), funding="0.0008")
     await market.snapshots.save([old])
     rows = [snap(Venue.OKX, NOW, "ETH"), *([replace(old, ts=NOW)] if with_btc else [])]
     result = answer(Venue.OKX, *rows)
     await market.take(result)
     market.last_tick = TickResult({Venue.OKX: result})
-    watch = WatchService(RuleRepository(sessions), Matcher(), cap=50)
+    watch = WatchService(WatchedRules(RuleRepository(sessions)), cap=50)
     await watch.add(401, 401, "BTC funding > 0.03% on okx", NOW)
     pipeline = AlertPipeline(
-        market, watch, OutboxRepository(sessions), asyncio.Event(), clock=clock
+        market, watch.watched, OutboxRepository(sessions), asyncio.Event(), clock=clock
     )
     assert await pipeline.after_poll() == alerts

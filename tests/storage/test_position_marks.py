@@ -1,5 +1,5 @@
 """Whose mark a guarded position uses, and that the answer says so when it is not its own
-venue's (the one rule /liq, /pos and the guard share: bot.usecases.marks)."""
+venue's (the one rule /liq, /pos and the guard share: bot.positions.marks)."""
 
 from __future__ import annotations
 

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.errors import LimitReached
+from bot.feed.market_feed import MarketFeed
 from bot.market.models import TickResult, Venue, VenueResult
 from bot.positions.guard import PositionGuard
 from bot.positions.market_watch import MarketWatch
@@ -59,11 +60,11 @@ class Clock:
 async def _setup(engine: AsyncEngine, clock: Clock, cap: int = 20):
     sessions = make_session_factory(engine)
     snapshots = SnapshotRepository(sessions)
-    market = MarketService(snapshots, None, {"BTC", "ETH"}, clock=clock)
+    feed = MarketFeed(snapshots, None, {"BTC", "ETH"}, clock=clock)
     repo = PositionRepository(sessions)
-    service = PositionService(repo, market, lambda: TIERS, D("0.005"), cap)
+    service = PositionService(repo, MarketService(feed), lambda: TIERS, D("0.005"), cap)
     outbox = OutboxRepository(sessions)
-    return snapshots, market, service, outbox
+    return snapshots, feed, service, outbox
 
 
 def _guard(service: PositionService, outbox: OutboxRepository, clock: Clock) -> PositionGuard:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.rules.matcher import Matcher
+from bot.alerts.watched_rules import WatchedRules
 from bot.scheduler.leader import LeaderLock
 from bot.usecases.watches import WatchService
 from storage.db import make_engine, make_session_factory
@@ -19,44 +19,44 @@ NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
 
 def _replica(engine: AsyncEngine) -> WatchService:
-    return WatchService(RuleRepository(make_session_factory(engine)), Matcher(), cap=50)
+    return WatchService(WatchedRules(RuleRepository(make_session_factory(engine))), cap=50)
 
 
 async def test_the_leader_follows_rules_changed_on_another_replica(engine: AsyncEngine) -> None:
     leader, follower = _replica(engine), _replica(engine)
-    await leader.load()
-    await follower.load()
+    await leader.watched.load()
+    await follower.watched.load()
 
     rule = await follower.add(1001, 1001, "BTC funding > 0.05%", NOW)
     assert rule.id not in leader.matcher.rules
-    assert await leader.sync(NOW) == 1
+    assert await leader.watched.sync(NOW) == 1
     assert leader.matcher.rules[rule.id].chat_id == 1001
 
     leader.matcher.state(rule.id).armed = False  # it fired on the leader
     until = NOW + timedelta(hours=1)
     await follower.mute(1001, rule.id, until)
-    await leader.sync(NOW)
+    await leader.watched.sync(NOW)
     state = leader.matcher.states[rule.id]
     assert state.muted_until == until and state.armed is False  # the leader's own state kept
 
     await follower.pause_chat(1001, True)
-    await leader.sync(NOW)
+    await leader.watched.sync(NOW)
     assert rule.id not in leader.matcher.rules
     await follower.pause_chat(1001, False)
-    await leader.sync(NOW)
+    await leader.watched.sync(NOW)
     assert rule.id in leader.matcher.rules
 
     await follower.remove(1001, rule.id)
-    await leader.sync(NOW)
+    await leader.watched.sync(NOW)
     assert leader.matcher.rules == {}
-    assert await leader.sync(NOW) == 0  # nothing new
+    assert await leader.watched.sync(NOW) == 0  # nothing new
 
 
 async def test_a_takeover_starts_from_the_database(engine: AsyncEngine) -> None:
     old, new = _replica(engine), _replica(engine)
-    await new.load()
+    await new.watched.load()
     added = await old.add(-100, 7, "ETH squeeze", NOW)
-    assert await new.reload() == 1 and added.id in new.matcher.rules
+    assert await new.watched.reload() == 1 and added.id in new.matcher.rules
 
 
 async def test_exactly_one_leader_and_the_next_takes_over(database_url: str) -> None:

@@ -17,21 +17,32 @@ PURE_CORE = ("bot/market", "bot/risk", "bot/signals", "bot/rules")
 # Core modules allowed to touch Telegram: the composition root, the offline Bot API stand-in,
 # the process runner and delivery.
 TELEGRAM_IN_CORE = {"bot/app.py", "bot/runtime/offline.py", "bot/runtime/runner.py"}
-
-
-def _imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(), filename=str(path))
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
-    return names
+USECASES = "bot.usecases"
+# Under bot/ and storage/, the application layer is imported by itself, the process (runner,
+# CLI), the service container and the composition root, and by nothing else.
+USECASE_IMPORTERS = ("bot/usecases/", "bot/runtime/", "bot/services.py", "bot/app.py")
 
 
 def _files(folder: str) -> list[Path]:
     return sorted((ROOT / folder).rglob("*.py"))
+
+
+def _modules(path: Path) -> set[str]:
+    """Every module `path` imports, dotted in full (`from bot import usecases` names
+    bot.usecases)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def _imports(path: Path) -> set[str]:
+    """The top-level packages `path` imports."""
+    return {module.split(".")[0] for module in _modules(path)}
 
 
 @pytest.mark.parametrize("folder", PURE_CORE)
@@ -54,6 +65,19 @@ def test_storage_never_imports_telegram_or_handlers() -> None:
 def test_only_the_composition_root_imports_handlers() -> None:
     importers = {str(p.relative_to(ROOT)) for p in _files("bot") if "handlers" in _imports(p)}
     assert importers == {"bot/app.py"}
+
+
+def test_only_the_process_and_the_container_call_the_application_layer() -> None:
+    """The core's jobs (polls, pipeline, guard, pictures) must not lean on the use cases built
+    on top of them; handlers and the CLI call the use cases, the process wires them."""
+    offenders = {
+        rel: sorted(used)
+        for folder in ("bot", "storage")
+        for p in _files(folder)
+        if not (rel := str(p.relative_to(ROOT))).startswith(USECASE_IMPORTERS)
+        and (used := {m for m in _modules(p) if m == USECASES or m.startswith(USECASES + ".")})
+    }
+    assert offenders == {}
 
 
 def test_telegram_stays_in_handlers_app_and_delivery() -> None:

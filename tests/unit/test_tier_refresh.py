@@ -9,12 +9,12 @@ from typing import Any
 
 import aiohttp
 
+from bot.feed.freshness import VenueHealth
 from bot.i18n import N_
 from bot.market.http import VenueClient, network_reason
 from bot.market.reasons import duration, reason
 from bot.market.venues.bybit import bybit_symbols, bybit_tiers
 from bot.risk.tiers import load_default_tiers, tiers_from_bybit_risk_limit
-from bot.usecases.market_data import VenueHealth
 from tests.fakes.exchange import fixture
 
 
