@@ -28,7 +28,9 @@ from bot.feed.market_feed import MarketFeed
 from bot.market.collector import Collector, poll_deadline
 from bot.market.models import Venue
 from bot.market.venues.registry import make_fetchers
-from bot.positions.job import position_guard
+from bot.positions.guard import PositionGuard
+from bot.positions.job import GuardJob
+from bot.positions.market_watch import MarketWatch
 from bot.runtime.health import HealthCheck
 from bot.runtime.ratelimit import INLINE_PER_COMMAND, CommandLimiter
 from bot.runtime.startup import (
@@ -332,7 +334,20 @@ async def background(
             tracker=CascadeTracker(quiet=timedelta(minutes=settings.cascade_quiet_minutes)),
             channels=await resolve_channels(bot, settings.broadcast_channels),
         )
-        guard = await position_guard(services, wake)
+        guard = await GuardJob.loaded(
+            PositionGuard(
+                services.positions.repository,
+                outbox,
+                wake,
+                lambda: services.tiers,
+                settings.default_mmr,
+                clock=feed.clock,
+                blind_after=timedelta(seconds=settings.position_blind_seconds),
+                chat_settings=services.chat_settings,
+                contacts=services.contacts,
+            ),
+            MarketWatch(feed),
+        )
         _freeze_long_lived()
 
         async def after_poll() -> None:

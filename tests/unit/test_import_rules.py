@@ -17,7 +17,8 @@ PURE_CORE = ("bot/market", "bot/risk", "bot/signals", "bot/rules")
 # Core modules allowed to touch Telegram: the composition root, the offline Bot API stand-in,
 # the process runner and delivery.
 TELEGRAM_IN_CORE = {"bot/app.py", "bot/runtime/offline.py", "bot/runtime/runner.py"}
-USECASES = "bot.usecases"
+# The use cases, and the service container that holds them (importing it is importing them).
+APPLICATION_LAYER = ("bot.usecases", "bot.services")
 # Under bot/ and storage/, the application layer is imported by itself, the process (runner,
 # CLI), the service container and the composition root, and by nothing else.
 USECASE_IMPORTERS = ("bot/usecases/", "bot/runtime/", "bot/services.py", "bot/app.py")
@@ -75,7 +76,7 @@ def test_only_the_process_and_the_container_call_the_application_layer() -> None
         for folder in ("bot", "storage")
         for p in _files(folder)
         if not (rel := str(p.relative_to(ROOT))).startswith(USECASE_IMPORTERS)
-        and (used := {m for m in _modules(p) if m == USECASES or m.startswith(USECASES + ".")})
+        and (used := {m for m in _modules(p) if m.startswith(APPLICATION_LAYER)})
     }
     assert offenders == {}
 
