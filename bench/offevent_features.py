@@ -1,7 +1,8 @@
 """What sets the off-event squeeze warnings apart from the true events' first ones? (issue 11)
 
-Replays every real window of a folder (default tests/data/real) as `oiwatch evaluate` does, then
-takes two groups of messages: the first squeeze message of each labelled event (its side, near
+Replays every real window of a folder (default tests/data/real) as `oiwatch evaluate` does, with
+the engine as it was before the sharp-bar check (`cascade_bar_range_pct` 0), then takes two
+groups of messages: the first squeeze message of each labelled event (its side, near
 it) and every off-event squeeze message. For each, at its own tick and on the past only (the
 baselines as the replay had them, refreshed hourly), over the span from its `event_start` (the
 onset: the close before the run) to the tick:
@@ -9,9 +10,10 @@ onset: the close before the run) to the tick:
 - `move`: price from the onset's close to the span's extreme toward the side, %, and `sig`
   the same in the asset's own 5-minute deviations x sqrt(bars);
 - `bar`: the largest single-bar excursion toward the side, from the bar's previous close to its
-  low (longs) / high (shorts), %; `bar_sig` in 5-minute deviations; `range` the largest bar
-  range (high / low - 1; the proxy's close-to-close move without klines); `share` the part of
-  the move made by that one bar;
+  low (longs) / high (shorts), %; `bar_sig` in 5-minute deviations; `range` the largest bar's
+  true range (from the close before it to its high and low; the proxy's close-to-close move
+  without klines), as the engine's `cascade_bar_range_pct` reads it; `share` the part of the
+  move made by that one bar;
 - `oi`: raw OI (contracts) from the onset to now, %; `oi_sig` in the asset's own 5-minute OI
   deviations x sqrt(bars); `oi_bar` the largest one-row OI drop in the span (and the row after
   it when known), %;
@@ -27,7 +29,7 @@ from __future__ import annotations
 
 import math
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.signals.engine import Baselines, baselines
@@ -36,9 +38,11 @@ from bot.signals.labels import windows
 from bot.signals.replay import BASELINE_EVERY, load_binance_metrics
 from bot.signals.scorecard import EARLY_SLACK, LATE_LIMIT, evaluate_folder
 from bot.signals.series import Point
+from bot.signals.thresholds import DEFAULT_SETTINGS
 from bot.signals.warning import SignalWarning
 
 FLUSH_PCT = 1.0  # the labelling rule's range and OI marks
+WITHOUT_SHARP_BAR = replace(DEFAULT_SETTINGS, cascade_bar_range_pct=0.0)
 
 
 @dataclass(frozen=True)
@@ -94,10 +98,9 @@ def features(group: str, window: str, points: list[Point], warning: SignalWarnin
     for j in range(onset + 1, now + 1):
         prev, bar = points[j - 1], points[j]
         singles.append(sign * _pct(extreme(bar), prev.close))
-        if bar.high is not None and bar.low is not None:
-            ranges.append(_pct(bar.high, bar.low))
-        else:
-            ranges.append(abs(_pct(bar.close, prev.close)))
+        high = max(bar.high if bar.high is not None else bar.close, prev.close)
+        low = min(bar.low if bar.low is not None else bar.close, prev.close)
+        ranges.append(_pct(high, low))
         after = points[min(j + 1, now)].oi
         if prev.oi and bar.oi is not None and after is not None:
             drop = _pct(min(bar.oi, after), prev.oi)
@@ -130,7 +133,7 @@ def features(group: str, window: str, points: list[Point], warning: SignalWarnin
 
 
 def collect(folder: Path) -> list[Features]:
-    card = evaluate_folder(folder)
+    card = evaluate_folder(folder, settings=WITHOUT_SHARP_BAR)
     files = {w.name: w.files for w in windows(folder)}
     rows = []
     for w in card.windows:
@@ -169,6 +172,13 @@ def main(folder: Path) -> None:
             f"| {r.range_pct:.2f} | {r.share:.2f} | {r.oi:.2f} | {_f(r.oi_sig, 1)} "
             f"| {r.oi_bar:.2f} | {_f(r.vol, 1)} | {'yes' if r.flush else 'no'} |"
         )
+    mark = DEFAULT_SETTINGS.cascade_bar_range_pct
+    print(f"\nlargest bar range >= {mark:g} % (the default cascade_bar_range_pct), per group:")
+    for group in ("event", "off"):
+        for stage in ("early", "confirmed"):
+            mine = [r for r in rows if r.group == group and r.stage == stage]
+            sharp = sum(1 for r in mine if r.range_pct >= mark)
+            print(f"  {group} {stage}: {sharp} of {len(mine)}")
 
 
 if __name__ == "__main__":

@@ -416,3 +416,29 @@ def test_a_gap_in_the_data_is_not_price_speed() -> None:
     assert [w for w in evaluate("TEST", points).warnings if w.kind.endswith("squeeze")] == []
     contiguous = [*points[:-1], replace(points[-1], ts=T0 + BAR * 100)]
     assert kinds(contiguous) == ["short_squeeze"]
+
+
+def test_a_slide_of_small_bars_is_not_an_early_squeeze_one_sharp_bar_is() -> None:
+    # Both fall 1.2-1.7 % over the last two bars on 9x volume while OI falls 1.4 %. The slide's
+    # bars move 0.6 % each (SVB 2023-03-09 16:50: no bar of 1 %); the flush does it in one
+    # bar of 1.6 %, as the onset rule's flush bar does. OI confirmation is out of reach so the
+    # early reading alone decides.
+    early_only = SignalSettings(squeeze_oi_drop_pct=50.0)
+    prices, ois = calm(100)
+    volumes = [100.0] * 100 + [900.0] * 3
+    slide = series([*prices, 99.4, 98.8, 98.2], [*ois, 993.0, 986.0, 979.0], volumes)
+    sharp = series([*prices, 99.9, 99.8, 98.2], [*ois, 993.0, 986.0, 979.0], volumes)
+    assert evaluate("T", slide, settings=early_only).warnings == []
+    [early] = evaluate("T", sharp, settings=early_only).warnings
+    assert (early.kind, early.stage, early.event_start) == (
+        "long_squeeze",
+        Stage.EARLY,
+        T0 + BAR * 100,
+    )
+    assert early.numbers["price from onset pct"] == pytest.approx(-1.70, abs=0.01)
+    assert early.numbers["OI (contracts) from onset pct"] == pytest.approx(-1.41, abs=0.01)
+    # Without the one-bar mark the slide rang as the same early squeeze.
+    no_bar_mark = replace(early_only, cascade_bar_range_pct=0.0)
+    assert [(w.kind, w.stage) for w in evaluate("T", slide, settings=no_bar_mark).warnings] == [
+        ("long_squeeze", Stage.EARLY)
+    ]
