@@ -10,7 +10,7 @@ warned within 10 minutes, then fewest off-event warnings, then the fewest settin
 
     .venv/bin/python bench/signals_loo.py [folder]
 
-Each grid point replays every window once (about 2 s); the grid has 81 points.
+Each grid point replays every window once (about 3 s); the grid has 243 points.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ GRID = {
     "early_oi_z": (2.5, 3.0, 3.5),
     "squeeze_lag_bars": (6, 8, 10),
     "cascade_volume_ratio": (1.5, 2.0, 2.5),
+    "cascade_bar_range_pct": (0.8, 1.0, 1.2),
 }
 
 

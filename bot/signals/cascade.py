@@ -3,13 +3,15 @@
 *Early*: within a bar or two of the onset, before OI has said much. Over the last 1-3 bars, price
 ran from the close before the run (the onset) to its extreme by at least `cascade_price_z` of the
 asset's own 5-minute volatility (x sqrt(bars)) and at least `cascade_price_floor_pct`, and still
-stands there; the bars traded at least `cascade_volume_ratio` times the usual volume; takers sold
-into a fall (bought into a rise), when the venue says; and OI is already falling, by `early_oi_z`
-of its own 5-minute noise and at least `early_oi_floor_pct`, or, live, one side's liquidations
-burst while OI is not rising. OI answers a shock a row or two late, so a run that ended up to
-`early_oi_lag_bars` ago is read with its OI up to now. A fall with OI rising is shorts opening
-into it, never a long squeeze (that is the divergence reading); a bounce smaller than the cascade
-it follows is that cascade's, not a squeeze of the other side.
+stands there; one of its bars spans `cascade_bar_range_pct` by itself (a cascade is a sharp
+bar: a slide of small bars is selling, not forced closing); the bars traded at least
+`cascade_volume_ratio` times the usual volume; takers sold into a fall (bought into a rise), when
+the venue says; and OI is already falling, by `early_oi_z` of its own 5-minute noise and at least
+`early_oi_floor_pct`, or, live, one side's liquidations burst while OI is not rising. OI answers a
+shock a row or two late, so a run that ended up to `early_oi_lag_bars` ago is read with its OI up
+to now. A fall with OI rising is shorts opening into it, never a long squeeze (that is the
+divergence reading); a bounce smaller than the cascade it follows is that cascade's, not a
+squeeze of the other side.
 
 *Confirmed*: OI (contracts) below its recent peak by more than the asset's usual drawdown
 (`squeeze_oi_z` robust deviations) and at least `squeeze_oi_drop_pct`, after a price shock of the
@@ -55,6 +57,7 @@ class Run:
     liq_other_pct: float | None = None  # the other side's
     onset: int = 0  # index of the close before the run
     start_oi: float | None = None  # raw OI at that close
+    sharpest_pct: float = 0.0  # the run's largest single-bar true range, %
 
 
 def _pct(now: float, then: float) -> float:
@@ -67,6 +70,12 @@ def _low(p: Point) -> float:
 
 def _high(p: Point) -> float:
     return p.high if p.high is not None else p.close
+
+
+def _bar_range(bar: Point, before: Point) -> float:
+    """A bar's true range: from the close before it to its high and low (without a kline, the
+    move between the closes, as the onset rule reads the mark proxy)."""
+    return _pct(max(_high(bar), before.close), min(_low(bar), before.close))
 
 
 def price_need(bars: int, sigma_pct: float | None, settings: SignalSettings) -> float:
@@ -130,6 +139,7 @@ def price_runs(
                 other / notional * 100 if other is not None and notional else None,
                 end - 1 - bars,
                 before.oi,
+                max(_bar_range(p, q) for q, p in itertools.pairwise(series[end - 1 - bars : end])),
             )
         )
     return runs
@@ -260,7 +270,11 @@ def early(
             for r in itertools.chain(
                 runs, _lagged_runs(series, runs, sigma_pct, bar_volume, settings)
             )
-            if _forced(r, oi_sigma_pct, settings)
+            # One sharp bar, as the onset rule's flush bar: the slides of small bars that rang
+            # off-event (SVB 2023-03-09 16:50, 0.8 % at most per bar) are selling, not forced
+            # closing. Confirmation stays as it was: it rests on OI beyond its own drawdowns.
+            if r.sharpest_pct >= settings.cascade_bar_range_pct
+            and _forced(r, oi_sigma_pct, settings)
             and not _rebound(series, r, sigma_pct, bar_volume, oi_sigma_pct, settings)
         ),
         None,

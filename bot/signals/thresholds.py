@@ -19,6 +19,10 @@ class SignalSettings:
     (x sqrt(bars)), from the close before it to its extreme."""
     cascade_price_floor_pct: float = 1.0
     """...and at least this far: smaller moves liquidate little, whatever the asset's calm."""
+    cascade_bar_range_pct: float = 1.0
+    """Early: one bar of the run spans at least this much by itself (its true range, from the
+    close before it): a cascade is a sharp bar, a slide of small bars is selling, not forced
+    closing (the onset rule's flush bar spans 1 %)."""
     cascade_volume_ratio: float = 2.0
     """Run (or since-peak) volume vs the usual bar (skipped if volume unknown)."""
     taker_lean: float = 0.0

@@ -41,7 +41,7 @@ def test_evaluate_prints_the_scorecard_and_refuses_a_folder_without_windows(
     assert totals["wrong_side"] == 0
     assert totals["false_squeeze_per_calm_day"] == 0
     table = oiwatch("evaluate", str(REAL)).stdout
-    assert "| 2024-04-13_iran | 1 | 1 (1) | 10 | 10 | 0 | 1 | - | 0 |" in table
+    assert "| 2024-04-13_iran | 1 | 1 (1) | 10 | 10 | 0 | 0 | - | 0 |" in table
     empty = oiwatch("evaluate", str(tmp_path))
     assert empty.returncode == 2
     assert "e.g. oiwatch evaluate tests/data/real" in empty.stderr

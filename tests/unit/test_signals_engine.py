@@ -330,6 +330,23 @@ def test_bounce_inside_a_long_cascade_is_not_a_short_squeeze() -> None:
     assert found(series(prices, rising, volumes)) == [("short_squeeze", Stage.EARLY)]
 
 
+def early_reading(
+    points: list[Point], settings: SignalSettings
+) -> tuple[str, Stage | None, datetime | None, float, float, float]:
+    """The one warning, an early reading: kind, stage, onset, and its price and OI (%, to two
+    places) and minutes from the onset."""
+    [early] = evaluate("T", points, settings=settings).warnings
+    n = early.numbers
+    return (
+        early.kind,
+        early.stage,
+        early.event_start,
+        round(n["price from onset pct"], 2),
+        round(n["OI (contracts) from onset pct"], 2),
+        n["minutes since onset"],
+    )
+
+
 def test_oi_answering_a_row_late_still_announces_the_flush() -> None:
     # A wick to -3 % on 9x volume closing -0.55 % with OI flat in its row, then a quiet bar
     # back near the start with OI -2 % (2023-10-23 18:40): the wick is read with its OI up to
@@ -340,15 +357,14 @@ def test_oi_answering_a_row_late_still_announces_the_flush() -> None:
     points = series([*prices, 99.4, 99.9], [*ois, 1000.0, 980.0], [100.0] * 100 + [900.0, 150.0])
     points[100] = replace(points[100], low=97.0)
     assert evaluate("T", points[:101], settings=early_only).warnings == []
-    [early] = evaluate("T", points, settings=early_only).warnings
-    assert (early.kind, early.stage, early.event_start) == (
+    assert early_reading(points, early_only) == (
         "long_squeeze",
         Stage.EARLY,
         T0 + BAR * 99,
+        -2.95,
+        -2.06,
+        10,
     )
-    assert early.numbers["price from onset pct"] == pytest.approx(-2.95, abs=0.01)
-    assert early.numbers["OI (contracts) from onset pct"] == pytest.approx(-2.05, abs=0.01)
-    assert early.numbers["minutes since onset"] == 10
     # Had price run back up since, the later OI drop could be the bounce's as well: no side
     # (and the bounce, smaller than the fall, is not a short squeeze either).
     back = replace(points[101], close=102.0, high=102.0, low=99.4, volume=900.0)
@@ -416,3 +432,29 @@ def test_a_gap_in_the_data_is_not_price_speed() -> None:
     assert [w for w in evaluate("TEST", points).warnings if w.kind.endswith("squeeze")] == []
     contiguous = [*points[:-1], replace(points[-1], ts=T0 + BAR * 100)]
     assert kinds(contiguous) == ["short_squeeze"]
+
+
+def test_a_slide_of_small_bars_is_not_an_early_squeeze_one_sharp_bar_is() -> None:
+    # Both fall 1.2-1.7 % over the last two bars on 9x volume while OI falls 1.4 %. The slide's
+    # bars move 0.6 % each (SVB 2023-03-09 16:50: no bar of 1 %); the flush does it in one
+    # bar of 1.6 %, as the onset rule's flush bar does. OI confirmation is out of reach so the
+    # early reading alone decides.
+    early_only = SignalSettings(squeeze_oi_drop_pct=50.0)
+    prices, ois = calm(100)
+    volumes = [100.0] * 100 + [900.0] * 3
+    slide = series([*prices, 99.4, 98.8, 98.2], [*ois, 993.0, 986.0, 979.0], volumes)
+    sharp = series([*prices, 99.9, 99.8, 98.2], [*ois, 993.0, 986.0, 979.0], volumes)
+    assert evaluate("T", slide, settings=early_only).warnings == []
+    assert early_reading(sharp, early_only) == (
+        "long_squeeze",
+        Stage.EARLY,
+        T0 + BAR * 100,
+        -1.70,
+        -1.41,
+        10,
+    )
+    # Without the one-bar mark the slide rang as the same early squeeze.
+    no_bar_mark = replace(early_only, cascade_bar_range_pct=0.0)
+    assert [(w.kind, w.stage) for w in evaluate("T", slide, settings=no_bar_mark).warnings] == [
+        ("long_squeeze", Stage.EARLY)
+    ]
