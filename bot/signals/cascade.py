@@ -57,7 +57,7 @@ class Run:
     liq_other_pct: float | None = None  # the other side's
     onset: int = 0  # index of the close before the run
     start_oi: float | None = None  # raw OI at that close
-    sharpest_pct: float = 0.0  # the run's largest single-bar true range, %
+    sharpest_pct: float | None = None  # the run's largest single-bar true range, % (no kline: None)
 
 
 def _pct(now: float, then: float) -> float:
@@ -72,10 +72,16 @@ def _high(p: Point) -> float:
     return p.high if p.high is not None else p.close
 
 
-def _bar_range(bar: Point, before: Point) -> float:
-    """A bar's true range: from the close before it to its high and low (without a kline, the
-    move between the closes, as the onset rule reads the mark proxy)."""
-    return _pct(max(_high(bar), before.close), min(_low(bar), before.close))
+def _sharpest(bars: Sequence[Point]) -> float | None:
+    """The largest true range of a bar after the first: from the close before it to its high
+    and low. Unknown (None) when a bar has no kline: the closes of a mark proxy understate a
+    bar's range (on 2025-02-03 they would hide the whole flush), so they cannot veto."""
+    if any(bar.high is None or bar.low is None for bar in bars[1:]):
+        return None
+    return max(
+        _pct(max(_high(bar), before.close), min(_low(bar), before.close))
+        for before, bar in itertools.pairwise(bars)
+    )
 
 
 def price_need(bars: int, sigma_pct: float | None, settings: SignalSettings) -> float:
@@ -139,7 +145,7 @@ def price_runs(
                 other / notional * 100 if other is not None and notional else None,
                 end - 1 - bars,
                 before.oi,
-                max(_bar_range(p, q) for q, p in itertools.pairwise(series[end - 1 - bars : end])),
+                _sharpest(series[end - 1 - bars : end]),
             )
         )
     return runs
@@ -273,7 +279,7 @@ def early(
             # One sharp bar, as the onset rule's flush bar: the slides of small bars that rang
             # off-event (SVB 2023-03-09 16:50, 0.8 % at most per bar) are selling, not forced
             # closing. Confirmation stays as it was: it rests on OI beyond its own drawdowns.
-            if r.sharpest_pct >= settings.cascade_bar_range_pct
+            if (r.sharpest_pct is None or r.sharpest_pct >= settings.cascade_bar_range_pct)
             and _forced(r, oi_sigma_pct, settings)
             and not _rebound(series, r, sigma_pct, bar_volume, oi_sigma_pct, settings)
         ),

@@ -458,3 +458,10 @@ def test_a_slide_of_small_bars_is_not_an_early_squeeze_one_sharp_bar_is() -> Non
     assert [(w.kind, w.stage) for w in evaluate("T", slide, settings=no_bar_mark).warnings] == [
         ("long_squeeze", Stage.EARLY)
     ]
+    # Without klines (a mark proxy's closes, no high or low) a bar's range is unknown and does
+    # not veto, as unknown volume does not: 2025-02-03 replayed from its metrics alone would
+    # lose its flush, whose proxy moved 0.9-1.1 % a row.
+    no_klines = [replace(p, high=None, low=None) for p in slide]
+    assert [(w.kind, w.stage) for w in evaluate("T", no_klines, settings=early_only).warnings] == [
+        ("long_squeeze", Stage.EARLY)
+    ]
