@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlmodel import col
@@ -24,10 +25,19 @@ from storage.db import SessionFactory
 from storage.models import OutboxMessage
 from storage.statements import execute_count, not_null, table_of, upsert
 
-PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
-# Held for a digest (quiet hours): invisible to the sender until `release_held` makes it
-# pending at its due time, so a held digest never blocks the chat's urgent alerts.
-HELD = "held"
+
+class OutboxStatus(StrEnum):
+    """A row's place in its life (the stored strings of `outbox.status`)."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DEAD = "dead"
+    # Held for a digest (quiet hours): invisible to the sender until `release_held` makes it
+    # pending at its due time, so a held digest never blocks the chat's urgent alerts.
+    HELD = "held"
+
+
 DIGEST_MAX_CHARS = 3900  # Telegram allows 4096
 # Longer than any send takes (PTB's timeouts plus the limiter's queue): a claim older than this
 # lost its outcome, so the row is claimed again.
@@ -102,13 +112,13 @@ class OutboxRepository:
                         dedup_key=alert.dedup_key,
                         text=f"{header}\n\n{alert.text}" if header else alert.text,
                         reply_markup=None,
-                        status=HELD,
+                        status=OutboxStatus.HELD,
                         attempts=0,
                         due_at=due_at,
                         created_at=now,
                     )
                 )
-            elif row.status == HELD and not (full and row.text.endswith(full)):
+            elif row.status == OutboxStatus.HELD and not (full and row.text.endswith(full)):
                 more = "\n\n" + alert.text
                 if len(row.text) + len(more) <= DIGEST_MAX_CHARS:
                     row.text += more
@@ -122,8 +132,10 @@ class OutboxRepository:
             count = await execute_count(
                 session,
                 update(OutboxMessage)
-                .where(col(OutboxMessage.status) == HELD, col(OutboxMessage.due_at) <= now)
-                .values(status=PENDING),
+                .where(
+                    col(OutboxMessage.status) == OutboxStatus.HELD, col(OutboxMessage.due_at) <= now
+                )
+                .values(status=OutboxStatus.PENDING),
             )
             await session.commit()
             return count
@@ -137,7 +149,7 @@ class OutboxRepository:
                 "dedup_key": a.dedup_key,
                 "text": a.text,
                 "reply_markup": a.reply_markup,
-                "status": PENDING,
+                "status": OutboxStatus.PENDING,
                 "attempts": 0,
                 "due_at": now,
                 "created_at": now,
@@ -165,8 +177,8 @@ class OutboxRepository:
             count = await execute_count(
                 session,
                 update(OutboxMessage)
-                .where(col(OutboxMessage.status) == SENDING)
-                .values(status=PENDING),
+                .where(col(OutboxMessage.status) == OutboxStatus.SENDING)
+                .values(status=OutboxStatus.PENDING),
             )
             await session.commit()
             return count
@@ -184,8 +196,12 @@ class OutboxRepository:
         chats first, marked `sending`. SKIP LOCKED keeps two senders from claiming the same row
         on PostgreSQL. `only` claims just that priority."""
         table = OutboxMessage
-        stale = and_(col(table.status) == SENDING, col(table.claimed_at) <= now - lease)
-        in_flight = and_(col(table.status) == SENDING, or_(col(table.claimed_at).is_(None), ~stale))
+        stale = and_(
+            col(table.status) == OutboxStatus.SENDING, col(table.claimed_at) <= now - lease
+        )
+        in_flight = and_(
+            col(table.status) == OutboxStatus.SENDING, or_(col(table.claimed_at).is_(None), ~stale)
+        )
         # A chat's head: its message in flight if any (then nothing else of it goes), else its
         # most urgent, oldest message, due or not (a 429 keeps the chat's order).
         place = func.row_number().over(
@@ -198,7 +214,7 @@ class OutboxRepository:
         ranked = (
             select(col(table.id), place.label("place"))
             .where(
-                col(table.status).in_((PENDING, SENDING)),
+                col(table.status).in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
                 *(
                     [or_(col(table.priority) == only.value, in_flight)]
                     if only is Priority.URGENT
@@ -212,7 +228,9 @@ class OutboxRepository:
             select(table)
             .where(
                 col(table.id).in_(heads),
-                or_(and_(col(table.status) == PENDING, col(table.due_at) <= now), stale),
+                or_(
+                    and_(col(table.status) == OutboxStatus.PENDING, col(table.due_at) <= now), stale
+                ),
                 *([col(table.priority) == only.value] if only is not None else []),
             )
             .order_by(URGENT_FIRST, col(table.id))
@@ -228,7 +246,7 @@ class OutboxRepository:
                 await session.execute(
                     update(table)
                     .where(col(table.id).in_([r.id for r in rows]))
-                    .values(status=SENDING, claimed_at=now)
+                    .values(status=OutboxStatus.SENDING, claimed_at=now)
                 )
             await session.commit()
         return rows
@@ -247,7 +265,7 @@ class OutboxRepository:
                 [
                     {
                         "id": a.row_id,
-                        "status": SENT,
+                        "status": OutboxStatus.SENT,
                         "sent_at": a.at,
                         "message_id": a.telegram_id,
                         "paid": a.paid,
@@ -296,7 +314,7 @@ class OutboxRepository:
                     col(table.seen_at),
                     col(table.created_at),
                     not_null(table.sent_at),
-                ).where(col(table.status) == SENT, col(table.sent_at) >= since)
+                ).where(col(table.status) == OutboxStatus.SENT, col(table.sent_at) >= since)
             )
             return [
                 Delivery(Priority(priority), (sent - (seen or created)).total_seconds())
@@ -309,7 +327,7 @@ class OutboxRepository:
                 update(OutboxMessage)
                 .where(col(OutboxMessage.id) == message_id)
                 .values(
-                    status=PENDING,
+                    status=OutboxStatus.PENDING,
                     due_at=due_at,
                     last_error=error[:200],
                     attempts=col(OutboxMessage.attempts) + 1,
@@ -318,7 +336,7 @@ class OutboxRepository:
             await session.commit()
 
     async def mark_dead(self, message_id: int, error: str) -> None:
-        await self._set(message_id, status=DEAD, last_error=error[:200])
+        await self._set(message_id, status=OutboxStatus.DEAD, last_error=error[:200])
 
     async def drop_chat(self, chat_id: int, error: str) -> int:
         """The chat is gone (blocked us, deleted): nothing queued for it can be delivered."""
@@ -328,9 +346,9 @@ class OutboxRepository:
                 update(OutboxMessage)
                 .where(
                     col(OutboxMessage.chat_id) == chat_id,
-                    col(OutboxMessage.status).in_((PENDING, SENDING)),
+                    col(OutboxMessage.status).in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
                 )
-                .values(status=DEAD, last_error=error[:200]),
+                .values(status=OutboxStatus.DEAD, last_error=error[:200]),
             )
             await session.commit()
             return count
@@ -341,9 +359,9 @@ class OutboxRepository:
                 update(OutboxMessage)
                 .where(
                     col(OutboxMessage.chat_id) == old_chat_id,
-                    col(OutboxMessage.status).in_((PENDING, SENDING)),
+                    col(OutboxMessage.status).in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
                 )
-                .values(chat_id=new_chat_id, status=PENDING, claimed_at=None)
+                .values(chat_id=new_chat_id, status=OutboxStatus.PENDING, claimed_at=None)
             )
             await session.commit()
 
@@ -359,7 +377,7 @@ class OutboxRepository:
             return (
                 await session.execute(
                     select(func.min(col(OutboxMessage.due_at))).where(
-                        col(OutboxMessage.status) == PENDING
+                        col(OutboxMessage.status) == OutboxStatus.PENDING
                     )
                 )
             ).scalar_one_or_none()
