@@ -15,12 +15,12 @@ from bot.runtime.metrics import Metrics
 from bot.runtime.ratelimit import CommandLimiter
 from bot.runtime.supervisor import Supervisor
 from bot.scheduler.leader import LeaderLock
+from bot.usecases.channels import ChannelService
 from bot.usecases.market_data import MarketService
 from bot.usecases.positions import PositionService
 from bot.usecases.quotes import QuoteService
 from bot.usecases.settings import SettingsService
 from bot.usecases.watches import WatchService
-from storage.repositories.channels import ChannelRepository
 from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.contacts import ContactRepository
 from storage.repositories.outbox import OutboxRepository
@@ -34,7 +34,7 @@ class Services:
     inline_limiter: CommandLimiter
     watch: WatchService
     positions: PositionService
-    channels: ChannelRepository
+    channels: ChannelService  # /channel, and @channel in /watch and its kin
     market: MarketService
     quotes: QuoteService
     outbox: OutboxRepository

@@ -44,6 +44,7 @@ from bot.scheduler.jobs import start_market_jobs
 from bot.scheduler.leader import LeaderLock
 from bot.services import Services
 from bot.signals.events import CascadeTracker
+from bot.usecases.channels import ChannelService
 from bot.usecases.market_data import MarketService
 from bot.usecases.positions import PositionService
 from bot.usecases.quotes import QuoteService
@@ -99,6 +100,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         quiet = timedelta(minutes=settings.cascade_quiet_minutes)
         pictures = PictureService(market, quiet=quiet)
         contacts = ContactRepository(sessions)
+        outbox = OutboxRepository(sessions)
         chat_settings = ChatSettingsRepository(sessions)
         # The closures read the container built just below: tiers, leadership and tasks
         # change while the process runs.
@@ -125,10 +127,10 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             inline_limiter=CommandLimiter(settings.command_rate_per_minute * INLINE_PER_COMMAND),
             watch=watch,
             positions=positions,
-            channels=ChannelRepository(sessions),
+            channels=ChannelService(ChannelRepository(sessions), watch, outbox),
             market=market,
             quotes=QuoteService(market, lambda: services.tiers, settings.default_mmr),
-            outbox=OutboxRepository(sessions),
+            outbox=outbox,
             pictures=pictures,
             chat_settings=chat_settings,
             chat_preferences=SettingsService(chat_settings, watch),

@@ -322,10 +322,15 @@ class OutboxRepository:
             ]
 
     async def retry_later(self, message_id: int, due_at: datetime, error: str) -> None:
+        """Queued again, unless the row was dropped while it was being sent (its chat gone or
+        unlinked meanwhile): a dropped alert stays dropped."""
         async with self._sessions() as session:
             await session.execute(
                 update(OutboxMessage)
-                .where(col(OutboxMessage.id) == message_id)
+                .where(
+                    col(OutboxMessage.id) == message_id,
+                    col(OutboxMessage.status) == OutboxStatus.SENDING,
+                )
                 .values(
                     status=OutboxStatus.PENDING,
                     due_at=due_at,
@@ -339,14 +344,16 @@ class OutboxRepository:
         await self._set(message_id, status=OutboxStatus.DEAD, last_error=error[:200])
 
     async def drop_chat(self, chat_id: int, error: str) -> int:
-        """The chat is gone (blocked us, deleted): nothing queued for it can be delivered."""
+        """The chat is gone (blocked us, deleted) or unlinked: nothing queued for it may go,
+        held digests included."""
+        queued = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.HELD)
         async with self._sessions() as session:
             count = await execute_count(
                 session,
                 update(OutboxMessage)
                 .where(
                     col(OutboxMessage.chat_id) == chat_id,
-                    col(OutboxMessage.status).in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+                    col(OutboxMessage.status).in_(queued),
                 )
                 .values(status=OutboxStatus.DEAD, last_error=error[:200]),
             )

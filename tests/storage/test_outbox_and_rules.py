@@ -170,3 +170,16 @@ async def test_claiming_urgent_only_waits_for_a_chats_alert_in_flight(engine: As
     urgent = await outbox.claim(T0, limit=10, only=Priority.URGENT, lease=lease)
     assert [m.text for m in urgent] == ["2 urgent", "3 urgent"]
     assert [m.text for m in await outbox.claim(T0, limit=10, lease=lease)] == ["4 normal"]
+
+
+async def test_an_alert_dropped_while_in_flight_stays_dropped(engine: AsyncEngine) -> None:
+    """The chat was unlinked (or gone) while its message was being sent: a 429 written
+    afterwards does not queue it again."""
+    outbox = OutboxRepository(make_session_factory(engine))
+    await outbox.enqueue([OutgoingAlert(-5, "k1", "x")], T0)
+    [in_flight] = await outbox.claim(T0, limit=5)
+    assert await outbox.drop_chat(-5, "channel unlinked") == 1
+    await outbox.retry_later(in_flight.id, T0 + timedelta(seconds=3), "429 retry after 3")
+    assert await outbox.claim(T0 + timedelta(hours=1), limit=5) == []
+    [row] = await outbox.messages(-5)
+    assert (row.status, row.last_error, row.attempts) == ("dead", "channel unlinked", 0)
