@@ -8,6 +8,9 @@ again once its claim is older than the lease: again at most one repeat, and no c
 
 Claim order: urgent before normal across all chats, oldest first within a priority; within a
 chat, one message in flight at a time, urgent ones ahead of the chat's older normal ones.
+
+An alert whose watch rules were all removed while its tick ran (a channel unlinked meanwhile)
+is not stored, and a chat's drop finds every alert stored before it: see `_rules_gone`.
 """
 
 from __future__ import annotations
@@ -17,12 +20,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, delete, func, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.delivery.priority import Priority
 from storage.db import SessionFactory
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, WatchRuleRow
 from storage.statements import execute_count, not_null, table_of, upsert
 
 
@@ -42,6 +46,8 @@ DIGEST_MAX_CHARS = 3900  # Telegram allows 4096
 # Longer than any send takes (PTB's timeouts plus the limiter's queue): a claim older than this
 # lost its outcome, so the row is claimed again.
 LEASE = timedelta(seconds=60)
+# PostgreSQL: `drop_chat` holds it alone, storing alerts holds it shared (see `_rules_gone`).
+DROP_LOCK_KEY = 0x6F69776174636802
 URGENT_FIRST = case((col(OutboxMessage.priority) == Priority.URGENT.value, 0), else_=1)
 
 
@@ -55,6 +61,9 @@ class OutgoingAlert:
     thread: str | None = None  # same chat and thread: a reply to the thread's first message
     silent: bool = False  # no notification sound
     seen_at: datetime | None = None  # when the evidence was seen; enqueue time if not given
+    # The watch rules it is for: with all of them removed (a channel unlinked) while the tick
+    # ran, it is not stored. None given (a broadcast, a notice): always stored.
+    rules: tuple[int, ...] = ()
 
 
 def tick_stamp(now: datetime) -> str:
@@ -98,6 +107,7 @@ class OutboxRepository:
         `header`, on first use). Past what one message holds, the closing line `full` says so
         (the caller words both)."""
         async with self._sessions() as session:
+            await _drop_lock(session, shared=True)
             row = (
                 await session.execute(
                     select(OutboxMessage)
@@ -124,6 +134,10 @@ class OutboxRepository:
                     row.text += more
                 elif full:
                     row.text += full
+            await session.flush()
+            if alert.rules and await _rules_gone(session, set(alert.rules)) == set(alert.rules):
+                await session.rollback()
+                return
             await session.commit()
 
     async def release_held(self, now: datetime) -> int:
@@ -160,16 +174,25 @@ class OutboxRepository:
             }
             for a in alerts
         ]
+        table = table_of(OutboxMessage)
         async with self._sessions() as session:
+            await _drop_lock(session, shared=True)
             result = await session.execute(
                 upsert(session, OutboxMessage)
                 .on_conflict_do_nothing(index_elements=["dedup_key"])
-                .returning(table_of(OutboxMessage).c.id),
+                .returning(table.c.id, table.c.dedup_key),
                 rows,
             )
-            inserted = len(result.fetchall())
+            inserted = {key: row_id for row_id, key in result.all()}
+            stored = [a for a in alerts if a.dedup_key in inserted]
+            gone = await _rules_gone(session, {r for a in stored for r in a.rules})
+            unwanted = [inserted[a.dedup_key] for a in stored if a.rules and gone >= set(a.rules)]
+            if unwanted:
+                await session.execute(
+                    delete(OutboxMessage).where(col(OutboxMessage.id).in_(unwanted))
+                )
             await session.commit()
-        return inserted
+        return len(inserted) - len(unwanted)
 
     async def recover(self) -> int:
         """After a crash: messages that were in flight go back to the queue."""
@@ -348,6 +371,7 @@ class OutboxRepository:
         held digests included."""
         queued = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.HELD)
         async with self._sessions() as session:
+            await _drop_lock(session, shared=False)
             count = await execute_count(
                 session,
                 update(OutboxMessage)
@@ -400,3 +424,26 @@ class OutboxRepository:
                 update(OutboxMessage).where(col(OutboxMessage.id) == row_id).values(**values)
             )
             await session.commit()
+
+
+async def _drop_lock(session: AsyncSession, *, shared: bool) -> None:
+    """On PostgreSQL, alerts being stored hold this shared and a chat's drop holds it alone, so
+    a drop waits for the alerts under way. SQLite needs none: one writer at a time, and the
+    alerts are written before their rules are checked."""
+    if session.get_bind().dialect.name == "postgresql":
+        take = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+        await session.execute(text(f"SELECT {take}(:key)"), {"key": DROP_LOCK_KEY})
+
+
+async def _rules_gone(session: AsyncSession, rule_ids: set[int]) -> set[int]:
+    """Of these rules, the ones removed, asked in the transaction that stores their alerts.
+    Removing a chat's rules comes before dropping its queue (`drop_chat`), so an alert of a
+    tick that was under way when a channel was unlinked is either refused here (its rules
+    already gone) or stored before the drop, which then finds it."""
+    wanted = sorted(rule_ids)
+    found: set[int] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        query = select(not_null(WatchRuleRow.id)).where(col(WatchRuleRow.id).in_(chunk))
+        found.update((await session.execute(query)).scalars())
+    return rule_ids - found

@@ -3,17 +3,24 @@ admin who linked it and go, with its unsent alerts, when the last link does."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.alerts.pipeline import AlertPipeline
+from bot.market.models import TickResult, Venue, VenueResult
 from bot.rules.matcher import Matcher
 from bot.usecases.channels import ChannelService, Unlinked
+from bot.usecases.market_data import MarketService
 from bot.usecases.watches import WatchService
 from storage.db import make_session_factory
 from storage.repositories.channels import ChannelRepository
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert
 from storage.repositories.rules import RuleRepository
+from storage.repositories.snapshots import SnapshotRepository
+from tests.storage.test_alert_pipeline import NOW, history
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 CHANNEL, OTHER = -1009999, -1008888
@@ -92,3 +99,36 @@ async def test_unlinked_at_once_by_both_admins_the_last_one_out_clears_the_chann
     racing = ChannelService(BobLeavesMeanwhile(sessions), watch, channels.outbox)
     assert await racing.unlink(ALICE, "@mydesk") == Unlinked(1, shared=False)
     assert await watch.list(CHANNEL) == []
+
+
+async def test_a_channel_unlinked_while_a_tick_runs_gets_nothing_of_it(
+    engine: AsyncEngine,
+) -> None:
+    """The tick had matched the channel's rule when its admin unlinked it, before the tick's
+    alerts were stored: the channel's alert is not stored, a private chat's is."""
+    sessions = make_session_factory(engine)
+    snapshots = SnapshotRepository(sessions)
+    await snapshots.save(history(crash_on={Venue.BYBIT, Venue.BINANCE}))
+    now = NOW  # the history's end
+    market = MarketService(snapshots, None, {"BTC"}, clock=lambda: now)
+    market.last_tick = TickResult(
+        {v: VenueResult(v, (), False, None, 1, 0.1, now) for v in (Venue.BINANCE, Venue.BYBIT)}
+    )
+    watch = WatchService(RuleRepository(sessions), Matcher(), cap=50)
+    await watch.add(ALICE, ALICE, "BTC squeeze", now)
+    await watch.add(CHANNEL, ALICE, "BTC squeeze", now)
+    channels = ChannelService(ChannelRepository(sessions), watch, OutboxRepository(sessions))
+    await channels.link(ALICE, CHANNEL, "mydesk", "Desk", now)
+
+    class UnlinkedMeanwhile(OutboxRepository):
+        async def enqueue(self, alerts: Sequence[OutgoingAlert], at: datetime) -> int:
+            assert {a.chat_id for a in alerts} == {ALICE, CHANNEL}  # both matched
+            assert await channels.unlink(ALICE, "@mydesk") == Unlinked(1, shared=False)
+            return await super().enqueue(alerts, at)
+
+    outbox = UnlinkedMeanwhile(sessions)
+    pipeline = AlertPipeline(market, watch, outbox, asyncio.Event(), clock=lambda: now)
+    assert await pipeline.after_poll() == 1
+    assert await outbox.messages(CHANNEL) == []
+    [private] = await outbox.messages(ALICE)
+    assert "BTC long squeeze in progress" in private.text
