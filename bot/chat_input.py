@@ -6,6 +6,7 @@ every number has a documented bound (LIMITS), and ids fit the database's 64-bit 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
 from bot.errors import UserError
@@ -51,6 +52,10 @@ FUNDING_USAGE = (
     "[interval] [long|short] [lev= entry=]"
 )
 FUNDING_EXAMPLE = "/funding 10000 0.01% 3d"
+CHANNEL_USAGE = "/channel @yourchannel [off]"
+CHANNEL_EXAMPLE = "/channel @mydesk"
+UNLINK_EXAMPLE = "/channel @mydesk off"
+MAX_CHANNEL_NAME = 33  # @ and Telegram's 32-character usernames
 
 
 def asset_word(word: str) -> bool:
@@ -327,3 +332,22 @@ def parse_live_funding(words: list[str]) -> tuple[Decimal, Side, Decimal]:
     if notional is None or hold is None:
         raise UserError(_("I need a notional and a holding time."))
     return notional, side, hold
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRequest:
+    name: str  # as typed, with its @
+    unlink: bool
+
+
+def parse_channel(args: list[str]) -> ChannelRequest:
+    """'@mydesk' links the channel, '@mydesk off' unlinks it (as '/settings quiet off')."""
+    if not args or not args[0].startswith("@") or len(args[0]) > MAX_CHANNEL_NAME:
+        raise _usage(_("Which channel?"), CHANNEL_USAGE, CHANNEL_EXAMPLE)
+    if len(args) > 2 or (len(args) == 2 and args[1].lower() != "off"):
+        raise _usage(
+            _("Add off to unlink {channel}, or nothing to link it.", channel=args[0]),
+            CHANNEL_USAGE,
+            UNLINK_EXAMPLE,
+        )
+    return ChannelRequest(args[0], unlink=len(args) == 2)

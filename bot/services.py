@@ -17,12 +17,12 @@ from bot.runtime.metrics import Metrics
 from bot.runtime.ratelimit import CommandLimiter
 from bot.runtime.supervisor import Supervisor
 from bot.scheduler.leader import LeaderLock
+from bot.usecases.channels import ChannelService
 from bot.usecases.market_data import MarketService
 from bot.usecases.positions import PositionService
 from bot.usecases.quotes import QuoteService
 from bot.usecases.settings import SettingsService
 from bot.usecases.watches import WatchService
-from storage.repositories.channels import ChannelRepository
 from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.contacts import ContactRepository
 from storage.repositories.outbox import OutboxRepository
@@ -37,7 +37,7 @@ class Services:
     watched: WatchedRules  # the rules the pipeline evaluates, in step with the database
     watch: WatchService  # /watch, /watches, /unwatch and the rest
     positions: PositionService
-    channels: ChannelRepository
+    channels: ChannelService  # /channel, and @channel in /watch and its kin
     feed: MarketFeed  # the core's market data: polls, streams, what is current
     market: MarketService  # the lookups behind /oi, live /liq, /funding and /pos
     quotes: QuoteService

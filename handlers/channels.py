@@ -1,4 +1,5 @@
-"""/channel @name: link a channel after proving the user administers it (and the bot posts)."""
+"""/channel @name: link a channel after proving the user administers it (and the bot posts);
+/channel @name off: unlink it, its rules and queued alerts going with the last link."""
 
 from __future__ import annotations
 
@@ -9,26 +10,24 @@ from telegram import Chat, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from bot.errors import UserError
-from bot.i18n import _
+from bot.chat_input import parse_channel
+from bot.i18n import _, ngettext
 from handlers.context import BotContext
 from handlers.groups import ADMIN_STATUSES
-
-USAGE = "/channel @yourchannel"
-EXAMPLE = "/channel @mydesk"
 
 
 async def channel_command(update: Update, context: BotContext) -> None:
     message, chat, user = update.effective_message, update.effective_chat, update.effective_user
     assert message is not None and chat is not None and user is not None
-    args = context.args or []
     channels = context.services.channels
     if chat.type != Chat.PRIVATE:
-        await message.reply_text(_("Link channels from a private chat with me."))
+        await message.reply_text(_("Link and unlink channels from a private chat with me."))
         return
-    if len(args) != 1 or not args[0].startswith("@") or len(args[0]) > 33:
-        raise UserError(_("Which channel?"), USAGE, EXAMPLE)
-    name = args[0]
+    request = parse_channel(list(context.args or []))
+    name = request.name
+    if request.unlink:
+        await message.reply_text(await _unlink(context, user.id, name))
+        return
     try:
         target = await context.bot.get_chat(name)
         bot_member = await context.bot.get_chat_member(target.id, context.bot.id)
@@ -62,4 +61,25 @@ async def channel_command(update: Update, context: BotContext) -> None:
             channel=escape(name),
         ),
         parse_mode=ParseMode.HTML,
+    )
+
+
+async def _unlink(context: BotContext, user_id: int, name: str) -> str:
+    """Needs no word from Telegram: a channel that is closed, or that the user no longer
+    administers, is unlinked all the same."""
+    unlinked = await context.services.channels.unlink(user_id, name)
+    if unlinked is None:
+        return _("You have not linked {channel}.", channel=name)
+    if unlinked.shared:
+        return _(
+            "Unlinked {channel} for you; its rules stay with the other admins who linked it.",
+            channel=name,
+        )
+    if not unlinked.rules_removed:
+        return _("Unlinked {channel}.", channel=name)
+    return ngettext(
+        "Unlinked {channel}; its {n} rule is gone.",
+        "Unlinked {channel}; its {n} rules are gone.",
+        unlinked.rules_removed,
+        channel=name,
     )

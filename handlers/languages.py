@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from storage.db import UNAVAILABLE
@@ -18,24 +19,25 @@ from storage.repositories.chat_settings import ChatSettingsRepository
 @dataclass
 class LanguageCache:
     ttl_s: float = 60.0  # another replica's /settings lang shows here within this
+    clock: Callable[[], float] = time.monotonic
     _chosen: dict[int, str] = field(default_factory=dict)
     _fresh_until: float = float("-inf")
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     async def chosen(self, repository: ChatSettingsRepository | None, chat_id: int) -> str | None:
-        if repository is not None and time.monotonic() >= self._fresh_until:
+        if repository is not None and self.clock() >= self._fresh_until:
             await self._reload(repository)
         return self._chosen.get(chat_id)
 
     async def _reload(self, repository: ChatSettingsRepository) -> None:
         async with self._lock:
-            if time.monotonic() < self._fresh_until:
+            if self.clock() < self._fresh_until:
                 return  # another update reloaded it while this one waited
             try:
                 self._chosen = await repository.languages()
             except UNAVAILABLE:
                 return  # keep what was known; the next update asks again
-            self._fresh_until = time.monotonic() + self.ttl_s
+            self._fresh_until = self.clock() + self.ttl_s
 
     def remember(self, chat_id: int, language: str | None) -> None:
         if language is None:

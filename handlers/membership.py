@@ -1,16 +1,32 @@
-"""The bot's own membership: removed or blocked pauses a chat's rules, re-added resumes them."""
+"""The bot's own membership: removed or blocked pauses a chat's rules, re-added resumes them.
+
+In a channel the bot can only post as an admin allowed to post, so losing that pauses the
+channel's rules too, and getting it back resumes them. Channel links stay either way: they
+are the linked admins' proof, and what lets them see the paused rules (/watches @name) and
+unlink the channel (/channel @name off)."""
 
 from __future__ import annotations
 
 import logging
 
-from telegram import ChatMember, Update
+from telegram import Chat, ChatMember, ChatMemberAdministrator, Update
 
 from handlers.context import BotContext
+from handlers.groups import ADMIN_STATUSES
 
 log = logging.getLogger(__name__)
 
 GONE = {ChatMember.LEFT, ChatMember.BANNED}
+
+
+def cannot_post(chat: Chat, member: ChatMember) -> bool:
+    if member.status in GONE:
+        return True
+    if chat.type != Chat.CHANNEL:
+        return False
+    if isinstance(member, ChatMemberAdministrator):
+        return member.can_post_messages is False
+    return member.status not in ADMIN_STATUSES
 
 
 async def my_chat_member(update: Update, context: BotContext) -> None:
@@ -19,10 +35,10 @@ async def my_chat_member(update: Update, context: BotContext) -> None:
     if change is None:
         return
     chat_id = change.chat.id
-    was_gone = change.old_chat_member.status in GONE
-    now_gone = change.new_chat_member.status in GONE
+    was_gone = cannot_post(change.chat, change.old_chat_member)
+    now_gone = cannot_post(change.chat, change.new_chat_member)
     if now_gone and not was_gone:
-        log.info("removed from chat %s: pausing its rules", chat_id)
+        log.info("removed from chat %s or cannot post there: pausing its rules", chat_id)
         await service.pause_chat(chat_id, True)
         context.admins.forget(chat_id)
     elif was_gone and not now_gone:

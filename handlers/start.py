@@ -11,13 +11,12 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot.chat_input import FUNDING_USAGE, LIQ_USAGE
+from bot.chat_input import CHANNEL_USAGE, FUNDING_USAGE, LIQ_USAGE
 from bot.i18n import ENGLISH, LANGUAGES, N_, _, use_language
 from bot.rules.grammar import USAGE as WATCH_USAGE
 from bot.usecases.positions import ADD_USAGE
 from bot.usecases.settings import USAGE as SETTINGS_USAGE
 from bot.usecases.watches import EDIT_USAGE
-from handlers.channels import USAGE as CHANNEL_USAGE
 from handlers.charts import CHART_USAGE, LEVELS_USAGE, SCORE_USAGE
 from handlers.context import BotContext
 from handlers.market import USAGE as MARKET_USAGE
@@ -137,9 +136,13 @@ COMMANDS: tuple[CommandDoc, ...] = (
     CommandDoc("score", N_("How past warnings played out"), ("/score BTC",), SCORE_USAGE),
     CommandDoc(
         "channel",
-        N_("Link a channel you run, to post its alerts"),
-        ("/channel @mydesk",),
+        N_("Link a channel you run, to post its alerts; off unlinks it"),
+        ("/channel @mydesk", "/channel @mydesk off"),
         CHANNEL_USAGE,
+        N_(
+            "your channels only, from a private chat; unlinking removes the channel's rules and "
+            "its unsent alerts, unless other admins linked it too."
+        ),
     ),
     CommandDoc(
         "help", N_("This list; /help liq shows one command in full"), ("/help", "/help liq")

@@ -159,7 +159,7 @@ class OutboxMessage(SQLModel, table=True):
     dedup_key: str = Field(max_length=128)
     text: str
     reply_markup: str | None = None  # JSON, as the Bot API takes it
-    status: str = Field(default="pending", max_length=12)  # pending|sending|sent|dead|held
+    status: str = Field(default="pending", max_length=12)  # repositories.outbox.OutboxStatus
     attempts: int = 0
     due_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))

@@ -17,7 +17,7 @@ import asyncio
 import copy
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from html import escape
@@ -270,6 +270,7 @@ class AlertPipeline:
                         thread=thread,
                         silent=(chat_id, thread) in threads,  # an event's first one rings
                         seen_at=now - timedelta(seconds=ages.get(firing.asset, 0.0)),
+                        rules=(firing.rule.id,),
                     )
                 )
                 opened.add((chat_id, thread))
@@ -284,9 +285,10 @@ class AlertPipeline:
                 header = _(
                     "🌙 <b>Held during quiet hours</b> ({hours})", hours=escape(hours.text())
                 )
-                holds.append(
-                    (OutgoingAlert(chat_id, digest, f"<i>{held_at}</i> {text}"), until, header)
+                held_alert = OutgoingAlert(
+                    chat_id, digest, f"<i>{held_at}</i> {text}", rules=_rule_ids(held)
                 )
+                holds.append((held_alert, until, header))
         set_language(ENGLISH)
         # Channels get one post per tick, every stage of it, unthreaded.
         market_wide = {key[:3]: warning for key, warning in warnings.items()}
@@ -327,6 +329,7 @@ class AlertPipeline:
                     markup,
                     priority=Priority.URGENT if urgent else Priority.NORMAL,
                     seen_at=now - timedelta(seconds=max(ages.get(f.asset, 0.0) for f in part)),
+                    rules=_rule_ids(part),
                 )
             )
         return alerts
@@ -364,3 +367,7 @@ class AlertPipeline:
             notices.append(OutgoingAlert(chat_id, f"degraded:{stamp}:{chat_id}", text))
         if await self.outbox.enqueue(notices, now):
             self.wake.set()
+
+
+def _rule_ids(firings: Iterable[Firing]) -> tuple[int, ...]:
+    return tuple(f.rule.id for f in firings)

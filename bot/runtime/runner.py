@@ -47,6 +47,7 @@ from bot.scheduler.jobs import start_market_jobs
 from bot.scheduler.leader import LeaderLock
 from bot.services import Services
 from bot.signals.events import CascadeTracker
+from bot.usecases.channels import ChannelService
 from bot.usecases.market_data import MarketService
 from bot.usecases.positions import PositionService
 from bot.usecases.quotes import QuoteService
@@ -104,6 +105,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         quiet = timedelta(minutes=settings.cascade_quiet_minutes)
         pictures = PictureService(feed, quiet=quiet)
         contacts = ContactRepository(sessions)
+        outbox = OutboxRepository(sessions)
         chat_settings = ChatSettingsRepository(sessions)
         # The closures read the container built just below: tiers, leadership and tasks
         # change while the process runs.
@@ -131,11 +133,11 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             watched=watched,
             watch=watch,
             positions=positions,
-            channels=ChannelRepository(sessions),
+            channels=ChannelService(ChannelRepository(sessions), watch, outbox),
             feed=feed,
             market=market,
             quotes=QuoteService(market, lambda: services.tiers, settings.default_mmr),
-            outbox=OutboxRepository(sessions),
+            outbox=outbox,
             pictures=pictures,
             chat_settings=chat_settings,
             chat_preferences=SettingsService(chat_settings, watch),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlmodel import col
 
 from storage.db import SessionFactory
@@ -51,6 +51,17 @@ class ChannelRepository:
                 if (link.username or "").lower() == wanted:
                     return link
         return None
+
+    async def links_to(self, channel_id: int) -> int:
+        """How many users have this channel linked: its rules are shared by all of them."""
+        async with self._sessions() as session:
+            return int(
+                (
+                    await session.execute(
+                        select(func.count()).where(col(ChannelLink.channel_id) == channel_id)
+                    )
+                ).scalar_one()
+            )
 
     async def unlink(self, user_id: int, channel_id: int) -> bool:
         async with self._sessions() as session:

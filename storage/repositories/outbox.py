@@ -8,6 +8,9 @@ again once its claim is older than the lease: again at most one repeat, and no c
 
 Claim order: urgent before normal across all chats, oldest first within a priority; within a
 chat, one message in flight at a time, urgent ones ahead of the chat's older normal ones.
+
+An alert whose watch rules were all removed while its tick ran (a channel unlinked meanwhile)
+is not stored, and a chat's drop finds every alert stored before it: see `_rules_gone`.
 """
 
 from __future__ import annotations
@@ -15,23 +18,36 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import and_, case, delete, func, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from bot.delivery.priority import Priority
 from storage.db import SessionFactory
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, WatchRuleRow
 from storage.statements import execute_count, not_null, table_of, upsert
 
-PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
-# Held for a digest (quiet hours): invisible to the sender until `release_held` makes it
-# pending at its due time, so a held digest never blocks the chat's urgent alerts.
-HELD = "held"
+
+class OutboxStatus(StrEnum):
+    """A row's place in its life (the stored strings of `outbox.status`)."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    DEAD = "dead"
+    # Held for a digest (quiet hours): invisible to the sender until `release_held` makes it
+    # pending at its due time, so a held digest never blocks the chat's urgent alerts.
+    HELD = "held"
+
+
 DIGEST_MAX_CHARS = 3900  # Telegram allows 4096
 # Longer than any send takes (PTB's timeouts plus the limiter's queue): a claim older than this
 # lost its outcome, so the row is claimed again.
 LEASE = timedelta(seconds=60)
+# PostgreSQL: `drop_chat` holds it alone, storing alerts holds it shared (see `_rules_gone`).
+DROP_LOCK_KEY = 0x6F69776174636802
 URGENT_FIRST = case((col(OutboxMessage.priority) == Priority.URGENT.value, 0), else_=1)
 
 
@@ -45,6 +61,9 @@ class OutgoingAlert:
     thread: str | None = None  # same chat and thread: a reply to the thread's first message
     silent: bool = False  # no notification sound
     seen_at: datetime | None = None  # when the evidence was seen; enqueue time if not given
+    # The watch rules it is for: with all of them removed (a channel unlinked) while the tick
+    # ran, it is not stored. None given (a broadcast, a notice): always stored.
+    rules: tuple[int, ...] = ()
 
 
 def tick_stamp(now: datetime) -> str:
@@ -88,6 +107,7 @@ class OutboxRepository:
         `header`, on first use). Past what one message holds, the closing line `full` says so
         (the caller words both)."""
         async with self._sessions() as session:
+            await _drop_lock(session, shared=True)
             row = (
                 await session.execute(
                     select(OutboxMessage)
@@ -102,18 +122,22 @@ class OutboxRepository:
                         dedup_key=alert.dedup_key,
                         text=f"{header}\n\n{alert.text}" if header else alert.text,
                         reply_markup=None,
-                        status=HELD,
+                        status=OutboxStatus.HELD,
                         attempts=0,
                         due_at=due_at,
                         created_at=now,
                     )
                 )
-            elif row.status == HELD and not (full and row.text.endswith(full)):
+            elif row.status == OutboxStatus.HELD and not (full and row.text.endswith(full)):
                 more = "\n\n" + alert.text
                 if len(row.text) + len(more) <= DIGEST_MAX_CHARS:
                     row.text += more
                 elif full:
                     row.text += full
+            await session.flush()
+            if alert.rules and await _rules_gone(session, set(alert.rules)) == set(alert.rules):
+                await session.rollback()
+                return
             await session.commit()
 
     async def release_held(self, now: datetime) -> int:
@@ -122,8 +146,10 @@ class OutboxRepository:
             count = await execute_count(
                 session,
                 update(OutboxMessage)
-                .where(col(OutboxMessage.status) == HELD, col(OutboxMessage.due_at) <= now)
-                .values(status=PENDING),
+                .where(
+                    col(OutboxMessage.status) == OutboxStatus.HELD, col(OutboxMessage.due_at) <= now
+                )
+                .values(status=OutboxStatus.PENDING),
             )
             await session.commit()
             return count
@@ -137,7 +163,7 @@ class OutboxRepository:
                 "dedup_key": a.dedup_key,
                 "text": a.text,
                 "reply_markup": a.reply_markup,
-                "status": PENDING,
+                "status": OutboxStatus.PENDING,
                 "attempts": 0,
                 "due_at": now,
                 "created_at": now,
@@ -148,16 +174,25 @@ class OutboxRepository:
             }
             for a in alerts
         ]
+        table = table_of(OutboxMessage)
         async with self._sessions() as session:
+            await _drop_lock(session, shared=True)
             result = await session.execute(
                 upsert(session, OutboxMessage)
                 .on_conflict_do_nothing(index_elements=["dedup_key"])
-                .returning(table_of(OutboxMessage).c.id),
+                .returning(table.c.id, table.c.dedup_key),
                 rows,
             )
-            inserted = len(result.fetchall())
+            inserted = {key: row_id for row_id, key in result.all()}
+            stored = [a for a in alerts if a.dedup_key in inserted]
+            gone = await _rules_gone(session, {r for a in stored for r in a.rules})
+            unwanted = [inserted[a.dedup_key] for a in stored if a.rules and gone >= set(a.rules)]
+            if unwanted:
+                await session.execute(
+                    delete(OutboxMessage).where(col(OutboxMessage.id).in_(unwanted))
+                )
             await session.commit()
-        return inserted
+        return len(inserted) - len(unwanted)
 
     async def recover(self) -> int:
         """After a crash: messages that were in flight go back to the queue."""
@@ -165,8 +200,8 @@ class OutboxRepository:
             count = await execute_count(
                 session,
                 update(OutboxMessage)
-                .where(col(OutboxMessage.status) == SENDING)
-                .values(status=PENDING),
+                .where(col(OutboxMessage.status) == OutboxStatus.SENDING)
+                .values(status=OutboxStatus.PENDING),
             )
             await session.commit()
             return count
@@ -184,8 +219,12 @@ class OutboxRepository:
         chats first, marked `sending`. SKIP LOCKED keeps two senders from claiming the same row
         on PostgreSQL. `only` claims just that priority."""
         table = OutboxMessage
-        stale = and_(col(table.status) == SENDING, col(table.claimed_at) <= now - lease)
-        in_flight = and_(col(table.status) == SENDING, or_(col(table.claimed_at).is_(None), ~stale))
+        stale = and_(
+            col(table.status) == OutboxStatus.SENDING, col(table.claimed_at) <= now - lease
+        )
+        in_flight = and_(
+            col(table.status) == OutboxStatus.SENDING, or_(col(table.claimed_at).is_(None), ~stale)
+        )
         # A chat's head: its message in flight if any (then nothing else of it goes), else its
         # most urgent, oldest message, due or not (a 429 keeps the chat's order).
         place = func.row_number().over(
@@ -198,7 +237,7 @@ class OutboxRepository:
         ranked = (
             select(col(table.id), place.label("place"))
             .where(
-                col(table.status).in_((PENDING, SENDING)),
+                col(table.status).in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
                 *(
                     [or_(col(table.priority) == only.value, in_flight)]
                     if only is Priority.URGENT
@@ -212,7 +251,9 @@ class OutboxRepository:
             select(table)
             .where(
                 col(table.id).in_(heads),
-                or_(and_(col(table.status) == PENDING, col(table.due_at) <= now), stale),
+                or_(
+                    and_(col(table.status) == OutboxStatus.PENDING, col(table.due_at) <= now), stale
+                ),
                 *([col(table.priority) == only.value] if only is not None else []),
             )
             .order_by(URGENT_FIRST, col(table.id))
@@ -228,7 +269,7 @@ class OutboxRepository:
                 await session.execute(
                     update(table)
                     .where(col(table.id).in_([r.id for r in rows]))
-                    .values(status=SENDING, claimed_at=now)
+                    .values(status=OutboxStatus.SENDING, claimed_at=now)
                 )
             await session.commit()
         return rows
@@ -247,7 +288,7 @@ class OutboxRepository:
                 [
                     {
                         "id": a.row_id,
-                        "status": SENT,
+                        "status": OutboxStatus.SENT,
                         "sent_at": a.at,
                         "message_id": a.telegram_id,
                         "paid": a.paid,
@@ -296,7 +337,7 @@ class OutboxRepository:
                     col(table.seen_at),
                     col(table.created_at),
                     not_null(table.sent_at),
-                ).where(col(table.status) == SENT, col(table.sent_at) >= since)
+                ).where(col(table.status) == OutboxStatus.SENT, col(table.sent_at) >= since)
             )
             return [
                 Delivery(Priority(priority), (sent - (seen or created)).total_seconds())
@@ -304,12 +345,17 @@ class OutboxRepository:
             ]
 
     async def retry_later(self, message_id: int, due_at: datetime, error: str) -> None:
+        """Queued again, unless the row was dropped while it was being sent (its chat gone or
+        unlinked meanwhile): a dropped alert stays dropped."""
         async with self._sessions() as session:
             await session.execute(
                 update(OutboxMessage)
-                .where(col(OutboxMessage.id) == message_id)
+                .where(
+                    col(OutboxMessage.id) == message_id,
+                    col(OutboxMessage.status) == OutboxStatus.SENDING,
+                )
                 .values(
-                    status=PENDING,
+                    status=OutboxStatus.PENDING,
                     due_at=due_at,
                     last_error=error[:200],
                     attempts=col(OutboxMessage.attempts) + 1,
@@ -318,19 +364,22 @@ class OutboxRepository:
             await session.commit()
 
     async def mark_dead(self, message_id: int, error: str) -> None:
-        await self._set(message_id, status=DEAD, last_error=error[:200])
+        await self._set(message_id, status=OutboxStatus.DEAD, last_error=error[:200])
 
     async def drop_chat(self, chat_id: int, error: str) -> int:
-        """The chat is gone (blocked us, deleted): nothing queued for it can be delivered."""
+        """The chat is gone (blocked us, deleted) or unlinked: nothing queued for it may go,
+        held digests included."""
+        queued = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.HELD)
         async with self._sessions() as session:
+            await _drop_lock(session, shared=False)
             count = await execute_count(
                 session,
                 update(OutboxMessage)
                 .where(
                     col(OutboxMessage.chat_id) == chat_id,
-                    col(OutboxMessage.status).in_((PENDING, SENDING)),
+                    col(OutboxMessage.status).in_(queued),
                 )
-                .values(status=DEAD, last_error=error[:200]),
+                .values(status=OutboxStatus.DEAD, last_error=error[:200]),
             )
             await session.commit()
             return count
@@ -341,9 +390,9 @@ class OutboxRepository:
                 update(OutboxMessage)
                 .where(
                     col(OutboxMessage.chat_id) == old_chat_id,
-                    col(OutboxMessage.status).in_((PENDING, SENDING)),
+                    col(OutboxMessage.status).in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
                 )
-                .values(chat_id=new_chat_id, status=PENDING, claimed_at=None)
+                .values(chat_id=new_chat_id, status=OutboxStatus.PENDING, claimed_at=None)
             )
             await session.commit()
 
@@ -359,7 +408,7 @@ class OutboxRepository:
             return (
                 await session.execute(
                     select(func.min(col(OutboxMessage.due_at))).where(
-                        col(OutboxMessage.status) == PENDING
+                        col(OutboxMessage.status) == OutboxStatus.PENDING
                     )
                 )
             ).scalar_one_or_none()
@@ -375,3 +424,26 @@ class OutboxRepository:
                 update(OutboxMessage).where(col(OutboxMessage.id) == row_id).values(**values)
             )
             await session.commit()
+
+
+async def _drop_lock(session: AsyncSession, *, shared: bool) -> None:
+    """On PostgreSQL, alerts being stored hold this shared and a chat's drop holds it alone, so
+    a drop waits for the alerts under way. SQLite needs none: one writer at a time, and the
+    alerts are written before their rules are checked."""
+    if session.get_bind().dialect.name == "postgresql":
+        take = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+        await session.execute(text(f"SELECT {take}(:key)"), {"key": DROP_LOCK_KEY})
+
+
+async def _rules_gone(session: AsyncSession, rule_ids: set[int]) -> set[int]:
+    """Of these rules, the ones removed, asked in the transaction that stores their alerts.
+    Removing a chat's rules comes before dropping its queue (`drop_chat`), so an alert of a
+    tick that was under way when a channel was unlinked is either refused here (its rules
+    already gone) or stored before the drop, which then finds it."""
+    wanted = sorted(rule_ids)
+    found: set[int] = set()
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        query = select(not_null(WatchRuleRow.id)).where(col(WatchRuleRow.id).in_(chunk))
+        found.update((await session.execute(query)).scalars())
+    return rule_ids - found

@@ -201,8 +201,12 @@ async def test_200_firings_for_one_chat_arrive_split_between_whole_alerts(
     """Issue 16: 200 firings in one tick made one 23,491-character message that Telegram
     refused (400) and the sender marked dead. Now: messages under 4,096 characters, each
     firing whole in exactly one of them, in order, all delivered."""
-    rule = parse_rule("BTC funding > 0.05% on bybit")
-    firings = [Firing(WatchRule(i, 7, rule), "BTC", 0.0008, 0.0005) for i in range(1, 201)]
+    text = "BTC funding > 0.05% on bybit"
+    rules = RuleRepository(make_session_factory(engine))
+    stored = [await rules.add(7, 7, text, NOW, cap=200) for _ in range(200)]
+    firings = [
+        Firing(WatchRule(row.id, 7, parse_rule(text)), "BTC", 0.0008, 0.0005) for row in stored
+    ]
     alerts = AlertPipeline._chat_alerts(7, firings, {}, {"BTC": 30.0}, "20261124T120000", NOW)
     steps = iter(range(10**6))
 

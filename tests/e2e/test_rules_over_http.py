@@ -4,8 +4,11 @@ and the bot being removed from a chat."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from storage.db import make_engine, make_session_factory
+from storage.repositories.outbox import OutboxRepository, OutgoingAlert
 from tests.e2e.conftest import RunningBot, start_bot
 
 GROUP = -1001234
@@ -91,6 +94,112 @@ async def _channel_linking(running_bot: RunningBot) -> None:
     )
     api.set_member(CHANNEL, 1001, "member")
     assert "no longer an admin of @mydesk" in await running_bot.ask("/watch @mydesk ETH squeeze")
+
+
+def _linkable(running_bot: RunningBot, *admins: int) -> None:
+    api = running_bot.api
+    api.set_chat(CHANNEL, type="channel", title="Desk", username="mydesk")
+    api.set_member(CHANNEL, int(api.bot_user["id"]), "administrator")
+    for admin in admins:
+        api.set_member(CHANNEL, admin, "administrator")
+
+
+async def test_unlinking_a_channel_removes_its_rules_and_unsent_alerts(tmp_path: Path) -> None:
+    async with start_bot(tmp_path, admin_cache_seconds=0) as bot:
+        _linkable(bot, 1001)
+        assert "Linked @mydesk" in await bot.ask("/channel @mydesk")
+        for rule in ("BTC squeeze", "ETH squeeze", "BTC funding > 0.05%"):
+            assert "rule #" in await bot.ask(f"/watch @mydesk {rule}")
+        # An alert in flight (Telegram asks to wait) and a digest held for quiet hours.
+        bot.api.fail_next("sendMessage", retry_after=600, chat_id=CHANNEL)
+        engine = make_engine(bot.settings.database_url)
+        outbox = OutboxRepository(make_session_factory(engine))
+        now = datetime.now(UTC)
+        try:
+            await outbox.enqueue([OutgoingAlert(CHANNEL, "tick:1:channel", "BTC squeeze")], now)
+            await outbox.hold(
+                OutgoingAlert(CHANNEL, "digest:channel", "ETH"), now + timedelta(hours=1), now
+            )
+            await bot.api.wait_for(
+                lambda: any(
+                    c.params.get("chat_id") == CHANNEL for c in bot.api.calls("sendMessage")
+                )
+            )
+
+            assert await bot.ask("/channel @mydesk off") == (
+                "Unlinked @mydesk; its 3 rules are gone."
+            )
+            # Whether the 429 was written before the unlink or after, the alert stays dropped.
+            rows = await outbox.messages(CHANNEL)
+            assert [(r.status, r.last_error) for r in rows] == [
+                ("dead", "channel unlinked"),
+                ("dead", "channel unlinked"),
+            ]
+        finally:
+            await engine.dispose()
+        assert bot.api.sent_messages(CHANNEL) == []
+        assert await bot.ask("/watches @mydesk") == "Link it first: /channel @mydesk"
+        assert await bot.ask("/channel @mydesk off") == "You have not linked @mydesk."
+        assert await bot.ask("/channel @mydesk of") == (
+            "Add off to unlink @mydesk, or nothing to link it.\n"
+            "Usage: <code>/channel @yourchannel [off]</code>\n"
+            "Example: <code>/channel @mydesk off</code>"
+        )
+        assert await bot.ask("/channel @mydesk off", chat_id=GROUP, user_id=1001) == (
+            "Link and unlink channels from a private chat with me."
+        )
+        assert await bot.ask("/help channel") == (
+            "<b>/channel</b>: Link a channel you run, to post its alerts; off unlinks it\n"
+            "Usage: <code>/channel @yourchannel [off]</code>\n"
+            "<code>/channel @mydesk</code>\n"
+            "<code>/channel @mydesk off</code>\n"
+            "Limits: your channels only, from a private chat; unlinking removes the "
+            "channel&#x27;s rules and its unsent alerts, unless other admins linked it too."
+        )
+
+
+async def test_a_channel_linked_by_two_admins_keeps_its_rules_until_both_unlink(
+    tmp_path: Path,
+) -> None:
+    async with start_bot(tmp_path, admin_cache_seconds=0) as bot:
+        _linkable(bot, 1001, 77)
+        assert "Linked @mydesk" in await bot.ask("/channel @mydesk")
+        assert "Linked @mydesk" in await bot.ask("/channel @mydesk", chat_id=77, user_id=77)
+        await bot.ask("/watch @mydesk BTC squeeze")
+        await bot.ask("/watch @mydesk ETH squeeze", chat_id=77, user_id=77)
+        assert await bot.ask("/channel @mydesk off") == (
+            "Unlinked @mydesk for you; its rules stay with the other admins who linked it."
+        )
+        listing = await bot.ask("/watches @mydesk", chat_id=77, user_id=77)
+        assert "#1 <code>BTC squeeze</code>" in listing and "#2 <code>ETH squeeze</code>" in listing
+        assert await bot.ask("/channel @MyDesk off", chat_id=77, user_id=77) == (
+            "Unlinked @MyDesk; its 2 rules are gone."
+        )
+
+
+async def test_a_channel_that_demotes_the_bot_stays_linked_with_its_rules_paused(
+    tmp_path: Path,
+) -> None:
+    async with start_bot(tmp_path, admin_cache_seconds=0) as bot:
+        _linkable(bot, 1001)
+        await bot.ask("/channel @mydesk")
+        await bot.ask("/watch @mydesk BTC squeeze")
+        bot.api.push_my_chat_member(
+            CHANNEL, "member", old_status="administrator", chat_type="channel"
+        )
+        # Updates are handled in order: the listing asked after the change sees it.
+        assert "#1 <code>BTC squeeze</code> (paused)" in await bot.ask("/watches @mydesk")
+        bot.api.push_my_chat_member(
+            CHANNEL, "administrator", old_status="member", chat_type="channel"
+        )
+        listing = await bot.ask("/watches @mydesk")
+        assert "#1 <code>BTC squeeze</code>" in listing and "(paused)" not in listing
+        # Removed from the channel: paused again, and still the user's to unlink.
+        bot.api.push_my_chat_member(
+            CHANNEL, "left", old_status="administrator", chat_type="channel"
+        )
+        assert "(paused)" in await bot.ask("/watches @mydesk")
+        assert await bot.ask("/channel @mydesk off") == "Unlinked @mydesk; its 1 rule is gone."
 
 
 async def test_removal_from_a_group_pauses_its_rules(running_bot: RunningBot) -> None:

@@ -3,8 +3,6 @@ a ttl, so a new user's first command never waits on a read of its own."""
 
 from __future__ import annotations
 
-import asyncio
-
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from handlers.languages import LanguageCache
@@ -17,12 +15,14 @@ async def test_a_language_chosen_on_another_replica_shows_after_the_ttl(
     engine: AsyncEngine,
 ) -> None:
     repository = ChatSettingsRepository(make_session_factory(engine))
-    cache = LanguageCache(ttl_s=0.2)
+    now = [0.0]
+    cache = LanguageCache(ttl_s=60, clock=lambda: now[0])
     assert await cache.chosen(repository, 7) is None
     await repository.save(ChatSettings(chat_id=7, language="ru"))
     await repository.save(ChatSettings(chat_id=8, timezone="Asia/Tokyo"))
+    now[0] = 59.9
     assert await cache.chosen(repository, 7) is None  # within the ttl: what was read
-    await asyncio.sleep(0.25)
+    now[0] = 60.0
     assert await cache.chosen(repository, 7) == "ru"
     assert await cache.chosen(repository, 8) is None  # settings, but no language chosen
     assert await repository.languages() == {7: "ru"}

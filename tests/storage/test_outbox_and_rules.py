@@ -170,3 +170,38 @@ async def test_claiming_urgent_only_waits_for_a_chats_alert_in_flight(engine: As
     urgent = await outbox.claim(T0, limit=10, only=Priority.URGENT, lease=lease)
     assert [m.text for m in urgent] == ["2 urgent", "3 urgent"]
     assert [m.text for m in await outbox.claim(T0, limit=10, lease=lease)] == ["4 normal"]
+
+
+async def test_an_alert_dropped_while_in_flight_stays_dropped(engine: AsyncEngine) -> None:
+    """The chat was unlinked (or gone) while its message was being sent: a 429 written
+    afterwards does not queue it again."""
+    outbox = OutboxRepository(make_session_factory(engine))
+    await outbox.enqueue([OutgoingAlert(-5, "k1", "x")], T0)
+    [in_flight] = await outbox.claim(T0, limit=5)
+    assert await outbox.drop_chat(-5, "channel unlinked") == 1
+    await outbox.retry_later(in_flight.id, T0 + timedelta(seconds=3), "429 retry after 3")
+    assert await outbox.claim(T0 + timedelta(hours=1), limit=5) == []
+    [row] = await outbox.messages(-5)
+    assert (row.status, row.last_error, row.attempts) == ("dead", "channel unlinked", 0)
+
+
+async def test_an_alert_whose_rules_are_all_gone_is_not_stored(engine: AsyncEngine) -> None:
+    """Its rules were removed (a channel unlinked) while the tick that matched them ran."""
+    sessions = make_session_factory(engine)
+    rules, outbox = RuleRepository(sessions), OutboxRepository(sessions)
+    kept = await rules.add(-5, 7, "BTC squeeze", T0, cap=5)
+    removed = await rules.add(-5, 7, "ETH squeeze", T0, cap=5)
+    await rules.delete(-5, removed.id)
+    stored = await outbox.enqueue(
+        [
+            OutgoingAlert(-5, "both", "one rule left", rules=(kept.id, removed.id)),
+            OutgoingAlert(-5, "gone", "no rule left", rules=(removed.id,)),
+            OutgoingAlert(-5, "broadcast", "no rules behind it"),
+        ],
+        T0,
+    )
+    assert stored == 2
+    assert [m.text for m in await outbox.messages(-5)] == ["one rule left", "no rules behind it"]
+    held = OutgoingAlert(-5, "digest", "held", rules=(removed.id,))
+    await outbox.hold(held, T0 + timedelta(hours=1), T0)
+    assert await outbox.counts() == {"pending": 2}

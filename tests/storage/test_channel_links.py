@@ -1,0 +1,134 @@
+"""Channel links and unlinking, on SQLite and PostgreSQL: a channel's rules are shared by every
+admin who linked it and go, with its unsent alerts, when the last link does."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.alerts.pipeline import AlertPipeline
+from bot.alerts.watched_rules import WatchedRules
+from bot.feed.market_feed import MarketFeed
+from bot.market.models import TickResult, Venue, VenueResult
+from bot.usecases.channels import ChannelService, Unlinked
+from bot.usecases.watches import WatchService
+from storage.db import make_session_factory
+from storage.repositories.channels import ChannelRepository
+from storage.repositories.outbox import OutboxRepository, OutgoingAlert
+from storage.repositories.rules import RuleRepository
+from storage.repositories.snapshots import SnapshotRepository
+from tests.storage.test_alert_pipeline import NOW, history
+
+T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+CHANNEL, OTHER = -1009999, -1008888
+ALICE, BOB = 1001, 77
+
+
+async def test_links_are_per_user_and_found_by_name_in_any_case(engine: AsyncEngine) -> None:
+    links = ChannelRepository(make_session_factory(engine))
+    await links.link(ALICE, CHANNEL, "MyDesk", "Desk", T0)
+    await links.link(ALICE, CHANNEL, "MyDesk", "Desk renamed", T0)  # linking again: one link
+    await links.link(BOB, CHANNEL, "MyDesk", "Desk", T0)
+    await links.link(BOB, OTHER, "other", None, T0)
+    assert (await links.links_to(CHANNEL), await links.links_to(OTHER)) == (2, 1)
+    found = await links.find(ALICE, "@mydesk")
+    assert found is not None and (found.channel_id, found.title) == (CHANNEL, "Desk renamed")
+    assert await links.find(ALICE, "@other") is None  # Bob's, not Alice's
+
+    assert await links.unlink(ALICE, CHANNEL) is True
+    assert await links.unlink(ALICE, CHANNEL) is False
+    assert await links.find(ALICE, "@mydesk") is None
+    assert await links.links_to(CHANNEL) == 1
+
+
+async def test_the_last_link_takes_the_channels_rules_and_unsent_alerts(
+    engine: AsyncEngine,
+) -> None:
+    sessions = make_session_factory(engine)
+    links, outbox = ChannelRepository(sessions), OutboxRepository(sessions)
+    watch = WatchService(WatchedRules(RuleRepository(sessions)), cap=50)
+    channels = ChannelService(links, watch, outbox)
+    await channels.link(ALICE, CHANNEL, "mydesk", "Desk", T0)
+    await channels.link(BOB, CHANNEL, "mydesk", "Desk", T0)
+    for rule in ("BTC squeeze", "ETH squeeze"):
+        await watch.add(CHANNEL, ALICE, rule, T0)
+    await watch.add(OTHER, BOB, "BTC squeeze", T0)
+    await outbox.enqueue(
+        [OutgoingAlert(CHANNEL, "k1", "queued"), OutgoingAlert(OTHER, "k2", "elsewhere")], T0
+    )
+    await outbox.hold(OutgoingAlert(CHANNEL, "digest", "held"), T0 + timedelta(hours=1), T0)
+
+    assert await channels.unlink(ALICE, "@nosuch") is None
+    # Bob still manages the channel: its rules and alerts stay.
+    assert await channels.unlink(ALICE, "@mydesk") == Unlinked(0, shared=True)
+    assert await channels.unlink(ALICE, "@mydesk") is None
+    assert len(await watch.list(CHANNEL)) == 2
+    assert await outbox.counts() == {"pending": 2, "held": 1}
+
+    assert await channels.unlink(BOB, "@MyDesk") == Unlinked(2, shared=False)
+    assert await watch.list(CHANNEL) == []
+    assert {r.chat_id for r in watch.matcher.rules.values()} == {OTHER}
+    assert [(m.status, m.last_error) for m in await outbox.messages(CHANNEL)] == [
+        ("dead", "channel unlinked"),
+        ("dead", "channel unlinked"),
+    ]
+    assert [m.status for m in await outbox.messages(OTHER)] == ["pending"]
+
+
+async def test_unlinked_at_once_by_both_admins_the_last_one_out_clears_the_channel(
+    engine: AsyncEngine,
+) -> None:
+    """Both see the other's link before either removes theirs: the one removing last finds no
+    link left and removes the rules, so they never outlive every link."""
+    sessions = make_session_factory(engine)
+    links = ChannelRepository(sessions)
+    watch = WatchService(WatchedRules(RuleRepository(sessions)), cap=50)
+    channels = ChannelService(links, watch, OutboxRepository(sessions))
+    await links.link(ALICE, CHANNEL, "mydesk", "Desk", T0)
+    await links.link(BOB, CHANNEL, "mydesk", "Desk", T0)
+    await watch.add(CHANNEL, ALICE, "BTC squeeze", T0)
+
+    class BobLeavesMeanwhile(ChannelRepository):
+        async def unlink(self, user_id: int, channel_id: int) -> bool:
+            await links.unlink(BOB, channel_id)
+            return await super().unlink(user_id, channel_id)
+
+    racing = ChannelService(BobLeavesMeanwhile(sessions), watch, channels.outbox)
+    assert await racing.unlink(ALICE, "@mydesk") == Unlinked(1, shared=False)
+    assert await watch.list(CHANNEL) == []
+
+
+async def test_a_channel_unlinked_while_a_tick_runs_gets_nothing_of_it(
+    engine: AsyncEngine,
+) -> None:
+    """The tick had matched the channel's rule when its admin unlinked it, before the tick's
+    alerts were stored: the channel's alert is not stored, a private chat's is."""
+    sessions = make_session_factory(engine)
+    snapshots = SnapshotRepository(sessions)
+    await snapshots.save(history(crash_on={Venue.BYBIT, Venue.BINANCE}))
+    now = NOW  # the history's end
+    market = MarketFeed(snapshots, None, {"BTC"}, clock=lambda: now)
+    market.last_tick = TickResult(
+        {v: VenueResult(v, (), False, None, 1, 0.1, now) for v in (Venue.BINANCE, Venue.BYBIT)}
+    )
+    watch = WatchService(WatchedRules(RuleRepository(sessions)), cap=50)
+    await watch.add(ALICE, ALICE, "BTC squeeze", now)
+    await watch.add(CHANNEL, ALICE, "BTC squeeze", now)
+    channels = ChannelService(ChannelRepository(sessions), watch, OutboxRepository(sessions))
+    await channels.link(ALICE, CHANNEL, "mydesk", "Desk", now)
+
+    class UnlinkedMeanwhile(OutboxRepository):
+        async def enqueue(self, alerts: Sequence[OutgoingAlert], at: datetime) -> int:
+            assert {a.chat_id for a in alerts} == {ALICE, CHANNEL}  # both matched
+            assert await channels.unlink(ALICE, "@mydesk") == Unlinked(1, shared=False)
+            return await super().enqueue(alerts, at)
+
+    outbox = UnlinkedMeanwhile(sessions)
+    pipeline = AlertPipeline(market, watch.watched, outbox, asyncio.Event(), clock=lambda: now)
+    assert await pipeline.after_poll() == 1
+    assert await outbox.messages(CHANNEL) == []
+    [private] = await outbox.messages(ALICE)
+    assert "BTC long squeeze in progress" in private.text
