@@ -12,7 +12,12 @@ Two scenarios:
   processes (on a shared machine the wall-clock figures need that context). Goal: urgent p99
   under 15 s paid, the urgent queue fully ahead of the non-urgent one free, zero 429s.
 
-Run: .venv/bin/python bench/bench_fanout.py [--alerts 1000]
+Both run on a temporary SQLite file, or with `--database-url` on that database (PostgreSQL, as
+operators deploy): migrated, and its outbox table emptied before and after each run, so a rerun
+starts from the same empty queue. Point it at a database of its own: the outbox it empties is
+that database's whole alert queue.
+
+Run: .venv/bin/python bench/bench_fanout.py [--alerts 1000] [--database-url URL]
      .venv/bin/python bench/bench_fanout.py --scenario urgent [--chats 1000] [--full]
 (`--full` is the issue's scale, 10,000 chats behind 20,000 alerts: about 7 minutes free.)
 """
@@ -27,10 +32,14 @@ import multiprocessing
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -42,6 +51,7 @@ from bot.delivery.priority import Priority
 from bot.delivery.sender import Sender
 from storage.db import make_engine, make_session_factory
 from storage.migrate import upgrade_database
+from storage.models import OutboxMessage
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert
 from tests.fakes.telegram_api import FakeTelegramAPI
 
@@ -49,6 +59,29 @@ TOKEN = "123456:BENCH"
 ALLOWED_PER_S = 30
 FIRST_CHAT = 10_000
 URGENT = "🚨 squeeze"
+
+
+@asynccontextmanager
+async def bench_outbox(database_url: str | None) -> AsyncIterator[OutboxRepository]:
+    """The outbox the sender drains: a fresh SQLite file, or the given database, migrated and
+    its outbox emptied before and after."""
+    with tempfile.TemporaryDirectory() as folder:
+        engine = make_engine(database_url or f"sqlite+aiosqlite:///{folder}/bench.db")
+        await upgrade_database(engine)
+        await _empty_outbox(engine)
+        try:
+            yield OutboxRepository(make_session_factory(engine))
+        finally:
+            await _empty_outbox(engine)
+            await engine.dispose()
+
+
+async def _empty_outbox(engine: AsyncEngine) -> None:
+    # TRUNCATE leaves no dead rows behind for the next run's claims to step over; SQLite has
+    # no TRUNCATE, and a DELETE without WHERE is its equivalent.
+    verb = "DELETE FROM" if engine.dialect.name == "sqlite" else "TRUNCATE"
+    async with engine.begin() as connection:
+        await connection.execute(text(f"{verb} {OutboxMessage.__tablename__}"))
 
 
 async def _nothing(*_: int) -> None:
@@ -61,11 +94,8 @@ async def _drain_until(sender: Sender, done: asyncio.Event) -> None:
             await asyncio.sleep(0.02)
 
 
-async def rate(alerts: int) -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        engine = make_engine(f"sqlite+aiosqlite:///{folder}/bench.db")
-        await upgrade_database(engine)
-        outbox = OutboxRepository(make_session_factory(engine))
+async def rate(alerts: int, database_url: str | None) -> None:
+    async with bench_outbox(database_url) as outbox:
         await outbox.enqueue(
             [OutgoingAlert(FIRST_CHAT + i, f"k{i}", f"alert {i}") for i in range(alerts)],
             datetime.now(UTC),
@@ -83,7 +113,6 @@ async def rate(alerts: int) -> None:
             await bot.shutdown()
             delivered = len({m.chat_id for m in api.sent_messages()})
             rejected = api.rate_limited
-        await engine.dispose()
     achieved = alerts / elapsed
     print(f"alerts={alerts} delivered to {delivered} chats in {elapsed:.1f} s")
     print(
@@ -111,7 +140,7 @@ def _fake_in_child(conn: Connection) -> None:
     asyncio.run(serve())
 
 
-async def urgent_behind_backlog(chats: int, paid_per_day: int) -> None:
+async def urgent_behind_backlog(chats: int, paid_per_day: int, database_url: str | None) -> None:
     """One run: 2 non-urgent alerts per chat queued and draining, then one urgent each."""
     label = f"paid (budget {paid_per_day:,}/day)" if paid_per_day else "free"
     started, cpu_started = time.monotonic(), time.process_time()
@@ -119,10 +148,7 @@ async def urgent_behind_backlog(chats: int, paid_per_day: int) -> None:
     fake = multiprocessing.Process(target=_fake_in_child, args=(child,), daemon=True)
     fake.start()
     base_url = parent.recv()
-    with tempfile.TemporaryDirectory() as folder:
-        engine = make_engine(f"sqlite+aiosqlite:///{folder}/bench.db")
-        await upgrade_database(engine)
-        outbox = OutboxRepository(make_session_factory(engine))
+    async with bench_outbox(database_url) as outbox:
         ids = range(FIRST_CHAT, FIRST_CHAT + chats)
         await outbox.enqueue(
             [OutgoingAlert(c, f"n{n}-{c}", f"digest {n} for {c}") for n in (1, 2) for c in ids],
@@ -149,7 +175,6 @@ async def urgent_behind_backlog(chats: int, paid_per_day: int) -> None:
         done.set()
         await draining
         await bot.shutdown()
-        await engine.dispose()
     parent.send("stop")
     sent, rejected, fake_cpu = parent.recv()
     fake.join()
@@ -170,10 +195,10 @@ async def urgent_behind_backlog(chats: int, paid_per_day: int) -> None:
     )
 
 
-async def urgent(chats: int) -> None:
+async def urgent(chats: int, database_url: str | None) -> None:
     print(f"{chats:,} chats, an urgent warning each queued behind {2 * chats:,} alerts")
-    await urgent_behind_backlog(chats, paid_per_day=0)
-    await urgent_behind_backlog(chats, paid_per_day=10 * chats)
+    await urgent_behind_backlog(chats, 0, database_url)
+    await urgent_behind_backlog(chats, 10 * chats, database_url)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -182,14 +207,19 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--alerts", type=int, default=1000, help="rate: alerts to send")
     parser.add_argument("--chats", type=int, default=1000, help="urgent: subscribed chats")
     parser.add_argument("--full", action="store_true", help="urgent: 10,000 chats")
+    parser.add_argument(
+        "--database-url",
+        help="SQLAlchemy async URL of a database of the bench's own (its outbox is emptied); "
+        "default a temporary SQLite file",
+    )
     args = parser.parse_args(argv)
     # PTB logs every 429 with a traceback; the figures count them.
     logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
     gc.freeze()  # as `oiwatch run` does once started (bot/runtime/runner.py)
     if args.scenario == "rate":
-        asyncio.run(rate(args.alerts))
+        asyncio.run(rate(args.alerts, args.database_url))
     else:
-        asyncio.run(urgent(10_000 if args.full else args.chats))
+        asyncio.run(urgent(10_000 if args.full else args.chats, args.database_url))
 
 
 if __name__ == "__main__":

@@ -234,8 +234,17 @@ class OutboxRepository:
         # Claiming urgent ones only, a chat's head is its in-flight row or an urgent one (a
         # normal row never outranks an urgent one): ranking just those keeps each urgent batch
         # from sorting every normal row queued (0.6 s behind 200,000 of them, 0.2 s now).
+        claimable = or_(
+            and_(col(table.status) == OutboxStatus.PENDING, col(table.due_at) <= now), stale
+        )
+        wanted = [col(table.priority) == only.value] if only is not None else []
         ranked = (
-            select(col(table.id), place.label("place"))
+            select(
+                col(table.id),
+                place.label("place"),
+                and_(claimable, *wanted).label("wanted"),
+                URGENT_FIRST.label("urgency"),
+            )
             .where(
                 col(table.status).in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
                 *(
@@ -246,21 +255,25 @@ class OutboxRepository:
             )
             .subquery()
         )
-        heads = select(ranked.c.id).where(ranked.c.place == 1)
-        query = (
-            select(table)
-            .where(
-                col(table.id).in_(heads),
-                or_(
-                    and_(col(table.status) == OutboxStatus.PENDING, col(table.due_at) <= now), stale
-                ),
-                *([col(table.priority) == only.value] if only is not None else []),
-            )
-            .order_by(URGENT_FIRST, col(table.id))
+        # The batch's ids are picked first, then locked by id: one statement that joined the
+        # heads to the table let PostgreSQL, with statistics older than a burst (a table of
+        # `sent` rows guessed 1 pending), rescan the heads once per pending row: 0.3-0.5 s a
+        # claim behind 1,000 alerts, over 40 s behind 30,000.
+        heads = (
+            select(ranked.c.id)
+            .where(ranked.c.place == 1, ranked.c.wanted)
+            .order_by(ranked.c.urgency, ranked.c.id)
             .limit(limit + len(skip_chats))
-            .with_for_update(skip_locked=True)
         )
         async with self._sessions() as session:
+            ids = list((await session.execute(heads)).scalars())
+            # Checked again on the locked row: another sender may have claimed it meanwhile.
+            query = (
+                select(table)
+                .where(col(table.id).in_(ids), claimable, *wanted)
+                .order_by(URGENT_FIRST, col(table.id))
+                .with_for_update(skip_locked=True)
+            )
             rows = [
                 r for r in (await session.execute(query)).scalars() if r.chat_id not in skip_chats
             ]
