@@ -162,6 +162,13 @@ class Settings(BaseSettings):
     snapshot_retention_days: int = Field(
         default=90, ge=1, le=36_500, description="Market snapshots older than this are deleted."
     )
+    outbox_retention_days: int = Field(
+        default=30,
+        ge=1,
+        le=36_500,
+        description="Sent and undeliverable alerts older than this are deleted (threads and "
+        "`oiwatch latency` read days, not months).",
+    )
     snapshot_full_resolution_days: int = Field(
         default=7,
         ge=1,

@@ -362,6 +362,8 @@ async def background(
             stop,
             poll_seconds=settings.poll_seconds,
             retention=timedelta(days=settings.snapshot_retention_days),
+            outbox=outbox,
+            outbox_retention=timedelta(days=settings.outbox_retention_days),
             stale_after=stale_after,
             after_poll=after_poll,
             on_tick=services.metrics.observe_tick,

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from bot.feed.market_feed import MarketFeed
 from bot.market.models import TickResult
 from bot.runtime.supervisor import Supervisor, woken
+from storage.repositories.outbox import OutboxRepository
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,8 @@ def start_market_jobs(
     *,
     poll_seconds: float,
     retention: timedelta,
+    outbox: OutboxRepository,
+    outbox_retention: timedelta,
     stale_after: timedelta,
     after_poll: TickHook | None = None,
     full_resolution: timedelta = timedelta(days=7),
@@ -71,8 +74,15 @@ def start_market_jobs(
         thinned = await market.snapshots.downsample(
             now - full_resolution, timedelta(days=1), timedelta(hours=1)
         )
+        delivered = await outbox.prune(now - outbox_retention)
         log.info(
-            "pruned %d snapshots older than %s, thinned %d to hourly", removed, retention, thinned
+            "pruned %d snapshots older than %s, thinned %d to hourly; %d sent or dead alerts "
+            "older than %s",
+            removed,
+            retention,
+            thinned,
+            delivered,
+            outbox_retention,
         )
 
     supervisor.every(

@@ -379,6 +379,20 @@ class OutboxRepository:
     async def mark_dead(self, message_id: int, error: str) -> None:
         await self._set(message_id, status=OutboxStatus.DEAD, last_error=error[:200])
 
+    async def prune(self, before: datetime) -> int:
+        """Sent and dead rows created before `before`: their threads are over and their dedup
+        keys carry a tick long past, so nothing reads them again. Queued and held rows stay."""
+        async with self._sessions() as session:
+            count = await execute_count(
+                session,
+                delete(OutboxMessage).where(
+                    col(OutboxMessage.status).in_((OutboxStatus.SENT, OutboxStatus.DEAD)),
+                    col(OutboxMessage.created_at) < before,
+                ),
+            )
+            await session.commit()
+            return count
+
     async def drop_chat(self, chat_id: int, error: str) -> int:
         """The chat is gone (blocked us, deleted) or unlinked: nothing queued for it may go,
         held digests included."""

@@ -86,6 +86,7 @@ BAD_SETTINGS = [
     ("OIWATCH_COMMAND_RATE_PER_MINUTE", "0", "greater than or equal to 1"),
     ("OIWATCH_ADMIN_CACHE_SECONDS", "inf", "finite"),
     ("OIWATCH_SNAPSHOT_RETENTION_DAYS", "0", "greater than or equal to 1"),
+    ("OIWATCH_OUTBOX_RETENTION_DAYS", "0", "greater than or equal to 1"),
     ("OIWATCH_LEADER_RETRY_SECONDS", "-2", "greater than 0"),
     ("OIWATCH_MODE", "push", "'polling' or 'webhook'"),
     ("OIWATCH_TELEGRAM_API_URL", "api.telegram.org/bot", "https://"),

@@ -205,3 +205,21 @@ async def test_an_alert_whose_rules_are_all_gone_is_not_stored(engine: AsyncEngi
     held = OutgoingAlert(-5, "digest", "held", rules=(removed.id,))
     await outbox.hold(held, T0 + timedelta(hours=1), T0)
     assert await outbox.counts() == {"pending": 2}
+
+
+async def test_prune_deletes_only_old_sent_and_dead_alerts(engine: AsyncEngine) -> None:
+    """The outbox would otherwise keep every alert ever sent: a month-old delivered or dead
+    one goes; anything still queued or held stays, however old, and so does a recent one."""
+    outbox = OutboxRepository(make_session_factory(engine))
+    old, cutoff = T0 - timedelta(days=40), T0 - timedelta(days=30)
+    await outbox.enqueue([OutgoingAlert(chat, f"old{chat}", "a") for chat in (1, 2, 3)], old)
+    await outbox.hold(OutgoingAlert(4, "old-digest", "held"), T0, old)
+    await outbox.enqueue([OutgoingAlert(5, "new", "b")], T0)
+    sent, dead, _queued, recent = sorted(await outbox.claim(T0, limit=10), key=lambda m: m.chat_id)
+    await outbox.mark_sent(sent.id, old)
+    await outbox.mark_dead(dead.id, "403 blocked")
+    await outbox.mark_sent(recent.id, T0)
+
+    assert await outbox.prune(cutoff) == 2
+    assert await outbox.counts() == {"sending": 1, "held": 1, "sent": 1}
+    assert await outbox.prune(cutoff) == 0
