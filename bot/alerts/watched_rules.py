@@ -33,9 +33,12 @@ class WatchedRules:
         # Cursor first: a change made while loading is replayed by the next sync, not lost.
         self._cursor = await self.rules.last_change()
         for row in await self.rules.active():
-            state = RuleState(row.armed, row.last_fired, row.muted_until)
-            self.matcher.add(to_watch_rule(row), state)
+            self.add_stored(row)
         return len(self.matcher)
+
+    def add_stored(self, row: WatchRuleRow) -> None:
+        """A stored rule into the matcher with the state the database kept for it."""
+        self.matcher.add(to_watch_rule(row), RuleState(row.armed, row.last_fired, row.muted_until))
 
     async def reload(self) -> int:
         """A fresh matcher from the database: a follower that becomes leader starts here."""

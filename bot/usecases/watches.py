@@ -21,7 +21,7 @@ from bot.rules.grammar import (
     parse_rule,
     with_new_threshold,
 )
-from bot.rules.matcher import Matcher, RuleState, WatchRule
+from bot.rules.matcher import Matcher, WatchRule
 from bot.rules.model import ALL_ASSETS, RuleSpec
 from storage.models import WatchRuleRow
 from storage.repositories.rules import RuleCapReached
@@ -151,8 +151,7 @@ class WatchService:
         else:
             for row in await self.rules.for_chat(chat_id):
                 if row.id not in self.matcher.rules:
-                    state = RuleState(row.armed, row.last_fired, row.muted_until)
-                    self.matcher.add(to_watch_rule(row), state)
+                    self.watched.add_stored(row)
 
     async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         await self.rules.rewrite_chat(old_chat_id, new_chat_id)
