@@ -15,8 +15,11 @@ Formats:
 from __future__ import annotations
 
 import csv
+import math
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 from bot.signals.engine import Baselines, baselines, evaluate
@@ -37,14 +40,28 @@ def parse_time(text: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _num(row: dict[str, str], key: str) -> float | None:
-    value = (row.get(key) or "").strip()
-    return float(value) if value else None
+def _num(row: dict[str, str] | None, key: str) -> float | None:
+    """A cell's number; an empty, missing or non-finite cell is unknown (the source files keep
+    a field the exchange did not publish empty: LUNA's top-trader columns are blank)."""
+    value = ((row or {}).get(key) or "").strip()
+    if not value:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
 
 
-def _rows(path: Path) -> list[dict[str, str]]:
-    with path.open(newline="") as handle:
-        return list(csv.DictReader(handle))
+def _rows(path: Path, time: str = "t") -> list[dict[str, str]]:
+    """The file's rows that carry a time (a blank or cut-off line is not a bar)."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        return [row for row in csv.DictReader(handle) if (row.get(time) or "").strip()]
+
+
+def _five_minute(path: Path, stamps: Iterable[datetime]) -> None:
+    """Klines of another interval would put an hour's close on one 5-minute bar: refuse them."""
+    ordered = sorted(stamps)
+    gaps = Counter(b - a for a, b in pairwise(ordered))
+    if gaps and (usual := gaps.most_common(1)[0][0]) != BAR:
+        raise ValueError(f"{path.name}: klines {usual} apart; replay reads 5-minute klines")
 
 
 def load_binance_metrics(paths: Iterable[Path]) -> list[Point]:
@@ -59,10 +76,14 @@ def load_binance_metrics(paths: Iterable[Path]) -> list[Point]:
         if {"oi", "oi_usd"} <= columns:
             metrics += rows
         elif {"o", "h", "l", "c"} <= columns:
-            klines.update({parse_time(r["t"]): r for r in rows})
+            bars = {parse_time(r["t"]): r for r in rows}
+            _five_minute(path, bars)
+            klines.update(bars)
         elif {"interval_h", "rate"} <= columns:
             funding += [
-                (parse_time(r["t"]), float(r["rate"]) * 8 / float(r["interval_h"])) for r in rows
+                (parse_time(r["t"]), rate * 8 / hours)
+                for r in rows
+                if (rate := _num(r, "rate")) is not None and (hours := _num(r, "interval_h"))
             ]
         else:
             raise ValueError(f"{path.name}: not a metrics, klines or funding file")
@@ -78,30 +99,29 @@ def load_binance_metrics(paths: Iterable[Path]) -> list[Point]:
     for opened in stamps:
         row = by_time.get(opened)
         kline = klines.get(opened)
-        oi = float(row["oi"]) if row else None
-        oi_usd = float(row["oi_usd"]) if row else None
+        oi = _num(row, "oi")
+        oi_usd = _num(row, "oi_usd")
         ts = opened + BAR  # known at the bar's close, not at its open stamp
         rate = next((r for t, r in reversed(funding) if t <= ts), None)
-        if kline:
-            close = float(kline["c"])
-        elif oi and oi_usd:
+        close = _num(kline, "c")
+        if close is None and oi and oi_usd:
             close = oi_usd / oi
-        else:
-            continue
+        if not close:
+            continue  # neither a kline nor OI in both units: no price for this bar
         points.append(
             Point(
                 ts=ts,
                 close=close,
-                high=float(kline["h"]) if kline else None,
-                low=float(kline["l"]) if kline else None,
-                volume=float(kline["v"]) if kline else None,
+                high=_num(kline, "h"),
+                low=_num(kline, "l"),
+                volume=_num(kline, "v"),
                 oi=oi,
                 oi_usd=oi_usd,
                 funding=rate,
-                taker_buy_volume=_num(kline, "tbv") if kline else None,
-                taker_ratio=_num(row, "taker_ls") if row else None,
-                long_short_ratio=_num(row, "acct_ls") if row else None,
-                top_long_short_ratio=_num(row, "top_pos_ls") if row else None,
+                taker_buy_volume=_num(kline, "tbv"),
+                taker_ratio=_num(row, "taker_ls"),
+                long_short_ratio=_num(row, "acct_ls"),
+                top_long_short_ratio=_num(row, "top_pos_ls"),
             )
         )
     return points
@@ -110,7 +130,7 @@ def load_binance_metrics(paths: Iterable[Path]) -> list[Point]:
 def load_oiwatch_csv(paths: Iterable[Path]) -> list[Point]:
     points = []
     for path in paths:
-        for row in _rows(path):
+        for row in _rows(path, "ts"):
             close = _num(row, "close")
             if close is None:
                 raise ValueError(f"{path.name}: a row without close")
