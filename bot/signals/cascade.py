@@ -109,6 +109,10 @@ def price_runs(
     price beyond its own normal."""
     end = len(series) if end is None else end
     runs = []
+    # Every tick reads three to a dozen ends, and nearly all runs fail on price alone: the
+    # lows and highs of the longest run are extracted once, each run's are their tail.
+    longest = series[max(0, end - RUN_BARS[-1]) : end]
+    lows, highs = [_low(p) for p in longest], [_high(p) for p in longest]
     for bars in RUN_BARS:
         if end <= bars:
             break
@@ -116,10 +120,12 @@ def price_runs(
         if run[-1].ts - before.ts > BAR * bars:
             break  # a gap in the data is not speed (2024-08-05 lacks ten hours)
         ref = before.close
-        down = -_pct(min(_low(p) for p in run), ref)
-        up = _pct(max(_high(p) for p in run), ref)
+        down = -_pct(min(lows[-bars:]), ref)
+        up = _pct(max(highs[-bars:]), ref)
         long = down >= up
         move = down if long else up
+        if move < settings.cascade_price_floor_pct:
+            continue  # below the floor, below any need: skip the rest
         close = _pct(run[-1].close, ref)
         need = price_need(bars, sigma_pct, settings)
         # The run must still stand: a wick that closed back where it began is not a flush.
@@ -355,7 +361,7 @@ def confirmed(
     # The window whose OI drop stands furthest beyond its own normal holds the event.
     best: tuple[float, str, int, float, float] | None = None
     longest = max(WINDOW_BARS[w] for w in SQUEEZE_WINDOWS) + settings.squeeze_lag_bars
-    raw_peak = max((p.oi for p in series[-longest - 1 :] if p.oi is not None), default=None)
+    raw_peak = max([p.oi for p in series[-longest - 1 :] if p.oi is not None], default=None)
     if raw_peak is None or -_pct(now_oi, raw_peak) < settings.squeeze_oi_drop_pct:
         return None  # no despiked peak can stand further above now than the raw one
     tail = oi.tail(longest + 1)

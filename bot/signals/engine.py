@@ -147,10 +147,11 @@ def evaluate(
     oi = DespikedOI(series)
     ranges = PriceRanges(series)
     readings = AssetReadings(asset, last.ts)
+    bands = FlatBands(settings.flat_price_pct, 20.0, settings.flat_oi_pct)
     for window, n in WINDOW_BARS.items():
         if len(series) > n and oi.at(-1) is not None and oi.at(-1 - n) is not None:
             readings.windows[window] = _window_reading(
-                window, n, series, ranges, oi, base, settings
+                window, n, series, ranges, oi, base, settings, bands
             )
     warnings = readings.warnings
     runs = price_runs(series, base.price_sigma_pct, base.bar_volume, settings)
@@ -248,6 +249,7 @@ def _window_reading(
     oi: DespikedOI,
     base: Baselines,
     settings: SignalSettings,
+    bands: FlatBands,
 ) -> WindowReading:
     now, then = series[-1], series[-1 - n]
     price_pct = _pct(now.close, then.close)
@@ -257,12 +259,7 @@ def _window_reading(
     oi_usd_pct = _pct(now.oi_usd, then.oi_usd) if now.oi_usd and then.oi_usd else oi_pct + price_pct
     ratio = _volume_ratio(series, len(series) - n, base)
     volume_pct = (ratio - 1) * 100 if ratio is not None else None
-    row = read(
-        price_pct,
-        volume_pct,
-        oi_pct,
-        FlatBands(settings.flat_price_pct, 20.0, settings.flat_oi_pct),
-    )
+    row = read(price_pct, volume_pct, oi_pct, bands)
     mostly_price = oi_usd_pct > settings.flat_oi_pct and abs(oi_pct) < abs(oi_usd_pct) / 2
     cause = _oi_drop_cause(n, ranges, oi_pct, price_pct, ratio, settings)
     phase = _phase(price_pct, oi_pct, ratio, ranges, n, settings, cause)
@@ -272,16 +269,30 @@ def _window_reading(
 
 
 class PriceRanges:
-    """Highs and lows extracted once per evaluation; ranges over any tail are then slices."""
+    """High-to-low ranges over tails of one evaluation's points, each computed when a check
+    first reads it: most ticks read few or none, as the cheaper checks beside them fail first,
+    and extracting every high and low up front cost a tenth of the tick."""
 
     def __init__(self, points: Sequence[Point]) -> None:
-        self.highs = [p.high if p.high is not None else p.close for p in points]
-        self.lows = [p.low if p.low is not None else p.close for p in points]
+        self._points = points
+        self._found: dict[tuple[int, int | None], float] = {}
+
+    def __len__(self) -> int:
+        return len(self._points)
 
     def pct(self, start: int, end: int | None = None) -> float:
         """High-to-low range in % over points[start:end]."""
-        low = min(self.lows[start:end], default=0.0)
-        return (max(self.highs[start:end]) / low - 1) * 100 if low else 0.0
+        found = self._found.get((start, end))
+        if found is None:
+            bars = self._points[start:end]
+            low = min([p.low if p.low is not None else p.close for p in bars], default=0.0)
+            found = (
+                (max([p.high if p.high is not None else p.close for p in bars]) / low - 1) * 100
+                if low
+                else 0.0
+            )
+            self._found[(start, end)] = found
+        return found
 
 
 def _oi_drop_cause(
@@ -301,8 +312,7 @@ def _oi_drop_cause(
     if heavy and moved:
         return OIDropCause.LIQUIDATION
     impulse = (
-        len(ranges.highs) > 2 * n
-        and ranges.pct(-1 - 2 * n, -n) >= 2 * settings.cascade_price_floor_pct
+        len(ranges) > 2 * n and ranges.pct(-1 - 2 * n, -n) >= 2 * settings.cascade_price_floor_pct
     )
     if impulse and (ratio is None or ratio < 1.0):
         return OIDropCause.POST_IMPULSE
@@ -326,8 +336,9 @@ def _phase(
 ) -> Phase:
     if cause is OIDropCause.LIQUIDATION:
         return Phase.UNWIND
-    ranging = ranges.pct(-1 - n) < settings.accumulation_price_range_pct
-    if ranging and oi_pct >= settings.accumulation_oi_growth_pct / 2:
+    # OI first: the range costs a pass over the window's bars, and OI rarely grows enough.
+    growing = oi_pct >= settings.accumulation_oi_growth_pct / 2
+    if growing and ranges.pct(-1 - n) < settings.accumulation_price_range_pct:
         return Phase.ACCUMULATION
     moving = abs(price_pct) >= settings.overheat_price_move_pct and oi_pct > settings.flat_oi_pct
     if moving and (ratio is None or ratio >= 1.2):
@@ -450,12 +461,10 @@ def _accumulation(
     age: float,
 ) -> SignalWarning | None:
     oi_pct = reading.oi_pct
+    if oi_pct is None or oi_pct < settings.accumulation_oi_growth_pct:
+        return None
     price_range = ranges.pct(-1 - n)
-    if (
-        oi_pct is None
-        or oi_pct < settings.accumulation_oi_growth_pct
-        or price_range >= settings.accumulation_price_range_pct
-    ):
+    if price_range >= settings.accumulation_price_range_pct:
         return None
     return SignalWarning(
         WarningKind.ACCUMULATION,
