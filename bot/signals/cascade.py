@@ -116,9 +116,7 @@ def price_runs(
     for bars in RUN_BARS:
         if end <= bars:
             break
-        before, run = series[end - 1 - bars], series[end - bars : end]
-        if run[-1].ts - before.ts > BAR * bars:
-            break  # a gap in the data is not speed (2024-08-05 lacks ten hours)
+        before = series[end - 1 - bars]
         ref = before.close
         down = -_pct(min(lows[-bars:]), ref)
         up = _pct(max(highs[-bars:]), ref)
@@ -126,6 +124,11 @@ def price_runs(
         move = down if long else up
         if move < settings.cascade_price_floor_pct:
             continue  # below the floor, below any need: skip the rest
+        # A gap in the data is not speed (2024-08-05 lacks ten hours): no run reaches across
+        # one, so a gap inside a shorter run (skipped above on price) ends the search too.
+        if any(longest[-1].ts - series[end - 1 - k].ts > BAR * k for k in range(1, bars + 1)):
+            break
+        run = series[end - bars : end]
         close = _pct(run[-1].close, ref)
         need = price_need(bars, sigma_pct, settings)
         # The run must still stand: a wick that closed back where it began is not a flush.

@@ -306,22 +306,23 @@ def _oi_drop_cause(
     """Why OI fell sharply (domain §5); None when it did not."""
     if oi_pct > -settings.squeeze_oi_drop_pct / 2:
         return None
-    moved = ranges.pct(-1 - n) >= settings.cascade_price_floor_pct
+    floor = settings.cascade_price_floor_pct
+
+    # A range costs a pass over the window's bars: each is read only where it decides the cause
+    # (most drops on ordinary volume are voluntary whatever the range says).
+    def moved() -> bool:
+        return ranges.pct(-1 - n) >= floor
+
     # Unknown volume cannot veto (check 3 is then skipped, as in the squeeze test).
     heavy = ratio is None or ratio >= settings.cascade_volume_ratio
-    if heavy and moved:
+    if heavy and moved():
         return OIDropCause.LIQUIDATION
-    impulse = (
-        len(ranges) > 2 * n and ranges.pct(-1 - 2 * n, -n) >= 2 * settings.cascade_price_floor_pct
-    )
-    if impulse and (ratio is None or ratio < 1.0):
+    light = ratio is None or ratio < 1.0
+    if light and len(ranges) > 2 * n and ranges.pct(-1 - 2 * n, -n) >= 2 * floor:
         return OIDropCause.POST_IMPULSE
-    if not moved and ratio is not None and ratio < 1.2:
-        return (
-            OIDropCause.EXPIRY
-            if abs(price_pct) < settings.flat_price_pct
-            else OIDropCause.VOLUNTARY
-        )
+    flat = abs(price_pct) < settings.flat_price_pct
+    if flat and ratio is not None and ratio < 1.2 and not moved():
+        return OIDropCause.EXPIRY
     return OIDropCause.VOLUNTARY
 
 
