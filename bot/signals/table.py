@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 
 from bot.i18n import N_
 
@@ -94,6 +95,13 @@ def read(
     price = _direction(price_pct, bands.price_pct)
     oi = _direction(oi_pct, bands.oi_pct)
     volume = _direction(volume_pct, bands.volume_pct) if volume_pct is not None else None
+    return _row(price, volume, oi)
+
+
+@cache
+def _row(price: Direction, volume: Direction | None, oi: Direction) -> Row:
+    """One row per combination of directions, shared (a row is immutable): every tick reads
+    five windows of every asset, and building the row each time cost as much as choosing it."""
     found = TABLE.get((price, volume, oi)) or TABLE.get((price, None, oi))
     if found is None:
         if oi is FLAT:
