@@ -1,6 +1,6 @@
 """Linked channels as a use case: a user who proved they run a channel links it, to manage its
 rules from their private chat. The rules are the channel's, shared by every admin who linked
-it, so they go with the last link, and so does every alert still queued for the channel."""
+it, so they go with the last link, and so does every alert they still have queued."""
 
 from __future__ import annotations
 
@@ -60,8 +60,8 @@ class ChannelService:
         return Unlinked(removed, shared)
 
     async def _silence(self, channel_id: int) -> int:
-        """Removes the channel's rules and drops what is queued for it; returns the rules'
-        count."""
+        """Removes the channel's rules and drops what they queued (an operator's broadcast
+        posts to the channel stay); returns the rules' count."""
         removed = await self.watch.remove(channel_id, None)
-        await self.outbox.drop_chat(channel_id, UNLINKED)
+        await self.outbox.drop_gone_rules(channel_id, UNLINKED)
         return removed

@@ -7,7 +7,8 @@ import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.alerts.pipeline import AlertPipeline
 from bot.alerts.watched_rules import WatchedRules
@@ -15,7 +16,8 @@ from bot.feed.market_feed import MarketFeed
 from bot.market.models import TickResult, Venue, VenueResult
 from bot.usecases.channels import ChannelService, Unlinked
 from bot.usecases.watches import WatchService
-from storage.db import make_session_factory
+from storage.db import SessionFactory, make_session_factory
+from storage.repositories import outbox as outbox_module
 from storage.repositories.channels import ChannelRepository
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert
 from storage.repositories.rules import RuleRepository
@@ -25,6 +27,17 @@ from tests.storage.test_alert_pipeline import NOW, history
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 CHANNEL, OTHER = -1009999, -1008888
 ALICE, BOB = 1001, 77
+
+
+async def _btc_cascade(sessions: SessionFactory) -> MarketFeed:
+    """A market whose tick at NOW finds BTC in a long squeeze on both venues."""
+    snapshots = SnapshotRepository(sessions)
+    await snapshots.save(history(crash_on={Venue.BYBIT, Venue.BINANCE}))
+    market = MarketFeed(snapshots, None, {"BTC"}, clock=lambda: NOW)
+    market.last_tick = TickResult(
+        {v: VenueResult(v, (), False, None, 1, 0.1, NOW) for v in (Venue.BINANCE, Venue.BYBIT)}
+    )
+    return market
 
 
 async def test_links_are_per_user_and_found_by_name_in_any_case(engine: AsyncEngine) -> None:
@@ -53,13 +66,19 @@ async def test_the_last_link_takes_the_channels_rules_and_unsent_alerts(
     channels = ChannelService(links, watch, outbox)
     await channels.link(ALICE, CHANNEL, "mydesk", "Desk", T0)
     await channels.link(BOB, CHANNEL, "mydesk", "Desk", T0)
-    for rule in ("BTC squeeze", "ETH squeeze"):
-        await watch.add(CHANNEL, ALICE, rule, T0)
-    await watch.add(OTHER, BOB, "BTC squeeze", T0)
+    btc, eth = [
+        await watch.add(CHANNEL, ALICE, rule, T0) for rule in ("BTC squeeze", "ETH squeeze")
+    ]
+    other = await watch.add(OTHER, BOB, "BTC squeeze", T0)
     await outbox.enqueue(
-        [OutgoingAlert(CHANNEL, "k1", "queued"), OutgoingAlert(OTHER, "k2", "elsewhere")], T0
+        [
+            OutgoingAlert(CHANNEL, "k1", "queued", rules=(btc.id,)),
+            OutgoingAlert(OTHER, "k2", "elsewhere", rules=(other.id,)),
+        ],
+        T0,
     )
-    await outbox.hold(OutgoingAlert(CHANNEL, "digest", "held"), T0 + timedelta(hours=1), T0)
+    held = OutgoingAlert(CHANNEL, "digest", "held", rules=(eth.id,))
+    await outbox.hold(held, T0 + timedelta(hours=1), T0)
 
     assert await channels.unlink(ALICE, "@nosuch") is None
     # Bob still manages the channel: its rules and alerts stay.
@@ -107,13 +126,8 @@ async def test_a_channel_unlinked_while_a_tick_runs_gets_nothing_of_it(
     """The tick had matched the channel's rule when its admin unlinked it, before the tick's
     alerts were stored: the channel's alert is not stored, a private chat's is."""
     sessions = make_session_factory(engine)
-    snapshots = SnapshotRepository(sessions)
-    await snapshots.save(history(crash_on={Venue.BYBIT, Venue.BINANCE}))
     now = NOW  # the history's end
-    market = MarketFeed(snapshots, None, {"BTC"}, clock=lambda: now)
-    market.last_tick = TickResult(
-        {v: VenueResult(v, (), False, None, 1, 0.1, now) for v in (Venue.BINANCE, Venue.BYBIT)}
-    )
+    market = await _btc_cascade(sessions)
     watch = WatchService(WatchedRules(RuleRepository(sessions)), cap=50)
     await watch.add(ALICE, ALICE, "BTC squeeze", now)
     await watch.add(CHANNEL, ALICE, "BTC squeeze", now)
@@ -132,3 +146,71 @@ async def test_a_channel_unlinked_while_a_tick_runs_gets_nothing_of_it(
     assert await outbox.messages(CHANNEL) == []
     [private] = await outbox.messages(ALICE)
     assert "BTC long squeeze in progress" in private.text
+
+
+async def test_unlinking_a_channel_the_operator_broadcasts_to_keeps_the_operators_posts(
+    engine: AsyncEngine,
+) -> None:
+    """The operator broadcasts every asset's warnings to a channel whose admin also linked it
+    and watches BTC squeezes there: one tick queues both the rule's alert and the operator's
+    post. Unlinking drops the rule's alert; the operator's post still goes."""
+    sessions = make_session_factory(engine)
+    market = await _btc_cascade(sessions)
+    watch = WatchService(WatchedRules(RuleRepository(sessions)), cap=50)
+    rule = await watch.add(CHANNEL, ALICE, "BTC squeeze", NOW)
+    outbox = OutboxRepository(sessions)
+    channels = ChannelService(ChannelRepository(sessions), watch, outbox)
+    await channels.link(ALICE, CHANNEL, "mydesk", "Desk", NOW)
+    pipeline = AlertPipeline(
+        market, watch.watched, outbox, asyncio.Event(), clock=lambda: NOW, channels={"*": CHANNEL}
+    )
+    assert await pipeline.after_poll() == 2
+    assert [m.rules for m in await outbox.messages(CHANNEL)] == [(rule.id,), ()]
+
+    assert await channels.unlink(ALICE, "@mydesk") == Unlinked(1, shared=False)
+    alert, post = await outbox.messages(CHANNEL)
+    assert (alert.status, alert.last_error) == ("dead", "channel unlinked")
+    assert (post.status, post.last_error) == ("pending", None)
+    assert post.text.startswith("🚨 <b>BTC long squeeze in progress")
+
+
+async def test_an_unlink_waits_for_alerts_being_stored_and_drops_only_its_rules_ones(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tick has stored the channel's alert and the operator's post and found the rule still
+    there, but not committed, when the admin unlinks: the unlink waits for it (PostgreSQL: the
+    drop lock; SQLite: its one writer), so its drop finds the rule's alert, and leaves the
+    post."""
+    sessions = make_session_factory(engine)
+    watch = WatchService(WatchedRules(RuleRepository(sessions)), cap=50)
+    rule = await watch.add(CHANNEL, ALICE, "BTC squeeze", T0)
+    outbox = OutboxRepository(sessions)
+    channels = ChannelService(ChannelRepository(sessions), watch, outbox)
+    await channels.link(ALICE, CHANNEL, "mydesk", "Desk", T0)
+    checked, resume = asyncio.Event(), asyncio.Event()
+    check = outbox_module._rules_gone
+
+    async def paused_after_the_check(session: AsyncSession, rule_ids: set[int]) -> set[int]:
+        gone = await check(session, rule_ids)
+        checked.set()
+        await resume.wait()
+        return gone
+
+    monkeypatch.setattr(outbox_module, "_rules_gone", paused_after_the_check)
+    alerts = [
+        OutgoingAlert(CHANNEL, "tick", "the rule's alert", rules=(rule.id,)),
+        OutgoingAlert(CHANNEL, "channel:post", "the operator's post"),
+    ]
+    storing = asyncio.create_task(outbox.enqueue(alerts, T0))
+    await checked.wait()
+    monkeypatch.setattr(outbox_module, "_rules_gone", check)  # the drop's own check
+    unlinking = asyncio.create_task(channels.unlink(ALICE, "@mydesk"))
+    await asyncio.sleep(0.5)
+    assert not unlinking.done()
+    resume.set()
+    assert await storing == 2
+    assert await unlinking == Unlinked(1, shared=False)
+    assert [(m.text, m.status) for m in await outbox.messages(CHANNEL)] == [
+        ("the rule's alert", "dead"),
+        ("the operator's post", "pending"),
+    ]
