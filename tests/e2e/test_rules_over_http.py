@@ -148,6 +148,12 @@ async def test_unlinking_a_channel_removes_its_rules_and_unsent_alerts(tmp_path:
         assert bot.api.sent_messages(CHANNEL) == []
         assert await bot.ask("/watches @mydesk") == "Link it first: /channel @mydesk"
         assert await bot.ask("/channel @mydesk off") == "You have not linked @mydesk."
+        for which in ("/channel", "/channel mydesk", "/channel @" + "x" * 33):
+            assert await bot.ask(which) == (
+                "Which channel?\n"
+                "Usage: <code>/channel @yourchannel [off]</code>\n"
+                "Example: <code>/channel @mydesk</code>"
+            )
         assert await bot.ask("/channel @mydesk of") == (
             "Add off to unlink @mydesk, or nothing to link it.\n"
             "Usage: <code>/channel @yourchannel [off]</code>\n"
@@ -161,8 +167,9 @@ async def test_unlinking_a_channel_removes_its_rules_and_unsent_alerts(tmp_path:
             "Usage: <code>/channel @yourchannel [off]</code>\n"
             "<code>/channel @mydesk</code>\n"
             "<code>/channel @mydesk off</code>\n"
-            "Limits: your channels only, from a private chat; unlinking removes the "
-            "channel&#x27;s rules and its unsent alerts, unless other admins linked it too."
+            "Limits: your channels only, from a private chat, by their current name; unlinking "
+            "removes the channel&#x27;s rules and their unsent alerts, unless other admins "
+            "linked it too."
         )
 
 
@@ -212,6 +219,31 @@ async def test_a_channel_linked_by_two_admins_keeps_its_rules_until_both_unlink(
         assert await bot.ask("/channel @MyDesk off", chat_id=77, user_id=77) == (
             "Unlinked @MyDesk; its 2 rules are gone."
         )
+
+
+async def test_a_channel_renamed_since_it_was_linked_is_unlinked_by_its_new_name(
+    tmp_path: Path,
+) -> None:
+    """Linked by two admins as @mydesk, now @newdesk: getChat says @newdesk is the linked
+    channel, and from then on both links carry the new name, so the next command on it asks
+    Telegram nothing."""
+    async with start_bot(tmp_path, admin_cache_seconds=0) as bot:
+        _linkable(bot, 1001, 77)
+        assert "Linked @mydesk" in await bot.ask("/channel @mydesk")
+        assert "Linked @mydesk" in await bot.ask("/channel @mydesk", chat_id=77, user_id=77)
+        assert "rule #1" in await bot.ask("/watch @mydesk BTC squeeze")
+        bot.api.set_chat(CHANNEL, type="channel", title="Desk", username="newdesk")
+
+        assert await bot.ask("/channel @newdesk off") == (
+            "Unlinked @newdesk for you; its rules stay with the other admins who linked it."
+        )
+        asked = len(bot.api.calls("getChat"))
+        listing = await bot.ask("/watches @newdesk", chat_id=77, user_id=77)
+        assert "#1 <code>BTC squeeze</code>" in listing
+        assert await bot.ask("/channel @NewDesk off", chat_id=77, user_id=77) == (
+            "Unlinked @NewDesk; its 1 rule is gone."
+        )
+        assert len(bot.api.calls("getChat")) == asked
 
 
 async def test_a_channel_that_demotes_the_bot_stays_linked_with_its_rules_paused(
