@@ -45,6 +45,12 @@ class Telegram:
 NO_RENAMES = Telegram()  # knows no channel: every name is the one it was linked under
 
 
+def _channels(sessions: SessionFactory) -> ChannelService:
+    """Links, rules and the outbox on one database, wired as the bot wires them."""
+    watch = WatchService(WatchedRules(RuleRepository(sessions)), cap=50)
+    return ChannelService(ChannelRepository(sessions), watch, OutboxRepository(sessions))
+
+
 async def _btc_cascade(sessions: SessionFactory) -> MarketFeed:
     """A market whose tick at NOW finds BTC in a long squeeze on both venues."""
     snapshots = SnapshotRepository(sessions)
@@ -81,10 +87,7 @@ async def test_a_renamed_channel_is_found_by_its_new_name_which_its_links_then_k
     """Linked as @mydesk, the channel is @newdesk now and another took @mydesk. The new name
     finds the link through Telegram, once: then every admin's link says @newdesk. The old name
     finds only the channel that has it now."""
-    sessions = make_session_factory(engine)
-    links = ChannelRepository(sessions)
-    watch = WatchService(WatchedRules(RuleRepository(sessions)), cap=50)
-    channels = ChannelService(links, watch, OutboxRepository(sessions))
+    channels = _channels(make_session_factory(engine))
     await channels.link(ALICE, CHANNEL, "mydesk", "Desk", T0)
     await channels.link(BOB, CHANNEL, "mydesk", "Desk", T0)
     telegram = Telegram(
@@ -99,17 +102,15 @@ async def test_a_renamed_channel_is_found_by_its_new_name_which_its_links_then_k
     assert telegram.asked == ["@mydesk", "@nosuch", "@NewDesk"]
     assert await channels.unlink(BOB, "@newdesk", telegram) == Unlinked(0, shared=True)
     assert telegram.asked == ["@mydesk", "@nosuch", "@NewDesk"]  # Bob's link knew the name
-    link = await links.find(ALICE, "@newdesk")
+    link = await channels.links.find(ALICE, "@newdesk")
     assert link is not None and (link.channel_id, link.title) == (CHANNEL, "Desk 2")
 
 
 async def test_the_last_link_takes_the_channels_rules_and_unsent_alerts(
     engine: AsyncEngine,
 ) -> None:
-    sessions = make_session_factory(engine)
-    links, outbox = ChannelRepository(sessions), OutboxRepository(sessions)
-    watch = WatchService(WatchedRules(RuleRepository(sessions)), cap=50)
-    channels = ChannelService(links, watch, outbox)
+    channels = _channels(make_session_factory(engine))
+    watch, outbox = channels.watch, channels.outbox
     await channels.link(ALICE, CHANNEL, "mydesk", "Desk", T0)
     await channels.link(BOB, CHANNEL, "mydesk", "Desk", T0)
     btc, eth = [
@@ -149,9 +150,8 @@ async def test_unlinked_at_once_by_both_admins_the_last_one_out_clears_the_chann
     """Both see the other's link before either removes theirs: the one removing last finds no
     link left and removes the rules, so they never outlive every link."""
     sessions = make_session_factory(engine)
-    links = ChannelRepository(sessions)
-    watch = WatchService(WatchedRules(RuleRepository(sessions)), cap=50)
-    channels = ChannelService(links, watch, OutboxRepository(sessions))
+    channels = _channels(sessions)
+    links, watch = channels.links, channels.watch
     await links.link(ALICE, CHANNEL, "mydesk", "Desk", T0)
     await links.link(BOB, CHANNEL, "mydesk", "Desk", T0)
     await watch.add(CHANNEL, ALICE, "BTC squeeze", T0)
@@ -202,10 +202,9 @@ async def test_unlinking_a_channel_the_operator_broadcasts_to_keeps_the_operator
     post. Unlinking drops the rule's alert; the operator's post still goes."""
     sessions = make_session_factory(engine)
     market = await _btc_cascade(sessions)
-    watch = WatchService(WatchedRules(RuleRepository(sessions)), cap=50)
+    channels = _channels(sessions)
+    watch, outbox = channels.watch, channels.outbox
     rule = await watch.add(CHANNEL, ALICE, "BTC squeeze", NOW)
-    outbox = OutboxRepository(sessions)
-    channels = ChannelService(ChannelRepository(sessions), watch, outbox)
     await channels.link(ALICE, CHANNEL, "mydesk", "Desk", NOW)
     pipeline = AlertPipeline(
         market, watch.watched, outbox, asyncio.Event(), clock=lambda: NOW, channels={"*": CHANNEL}
@@ -227,11 +226,9 @@ async def test_an_unlink_waits_for_alerts_being_stored_and_drops_only_its_rules_
     there, but not committed, when the admin unlinks: the unlink waits for it (PostgreSQL: the
     drop lock; SQLite: its one writer), so its drop finds the rule's alert, and leaves the
     post."""
-    sessions = make_session_factory(engine)
-    watch = WatchService(WatchedRules(RuleRepository(sessions)), cap=50)
-    rule = await watch.add(CHANNEL, ALICE, "BTC squeeze", T0)
-    outbox = OutboxRepository(sessions)
-    channels = ChannelService(ChannelRepository(sessions), watch, outbox)
+    channels = _channels(make_session_factory(engine))
+    outbox = channels.outbox
+    rule = await channels.watch.add(CHANNEL, ALICE, "BTC squeeze", T0)
     await channels.link(ALICE, CHANNEL, "mydesk", "Desk", T0)
     checked, resume = asyncio.Event(), asyncio.Event()
     check = outbox_module._rules_gone
