@@ -11,7 +11,7 @@ from telegram import Bot, Chat, ChatFullInfo, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
-from bot.chat_input import parse_channel
+from bot.chat_input import MAX_CHANNEL_NAME, parse_channel
 from bot.i18n import _, ngettext
 from bot.usecases.channels import ChatName, NameLookup
 from handlers.context import BotContext
@@ -75,7 +75,11 @@ async def chat_called(bot: Bot, name: str) -> ChatFullInfo | None:
 
 
 def name_lookup(bot: Bot) -> NameLookup:
+    """How the channel use case asks Telegram what a name is now (`ChannelService.find`)."""
+
     async def lookup(name: str) -> ChatName | None:
+        if len(name) > MAX_CHANNEL_NAME:
+            return None  # no Telegram username is that long: not worth a request
         chat = await chat_called(bot, name)
         return None if chat is None else ChatName(chat.id, chat.username, chat.title)
 

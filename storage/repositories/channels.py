@@ -61,6 +61,7 @@ class ChannelRepository:
         return None
 
     async def linked(self, user_id: int, channel_id: int) -> bool:
+        """Whether the user has this channel linked, whatever its name."""
         async with self._sessions() as session:
             return await session.get(ChannelLink, (user_id, channel_id)) is not None
 

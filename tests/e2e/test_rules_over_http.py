@@ -226,7 +226,7 @@ async def test_a_channel_renamed_since_it_was_linked_is_unlinked_by_its_new_name
 ) -> None:
     """Linked by two admins as @mydesk, now @newdesk: getChat says @newdesk is the linked
     channel, and from then on both links carry the new name, so the next command on it asks
-    Telegram nothing."""
+    Telegram nothing (nor does a name no channel can have)."""
     async with start_bot(tmp_path, admin_cache_seconds=0) as bot:
         _linkable(bot, 1001, 77)
         assert "Linked @mydesk" in await bot.ask("/channel @mydesk")
@@ -243,6 +243,8 @@ async def test_a_channel_renamed_since_it_was_linked_is_unlinked_by_its_new_name
         assert await bot.ask("/channel @NewDesk off", chat_id=77, user_id=77) == (
             "Unlinked @NewDesk; its 1 rule is gone."
         )
+        # Longer than any Telegram username: not asked about either.
+        assert await bot.ask("/watches @" + "x" * 40) == "Link it first: /channel @" + "x" * 32
         assert len(bot.api.calls("getChat")) == asked
 
 
