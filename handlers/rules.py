@@ -28,6 +28,7 @@ from bot.i18n.dates import weekday_time
 from bot.rules.grammar import EXAMPLE, USAGE
 from bot.rules.model import BUILT_IN, Metric
 from bot.usecases.watches import EDIT_EXAMPLE, EDIT_USAGE, StoredRule, WatchService
+from handlers.channels import name_lookup
 from handlers.context import BotContext
 from handlers.groups import REFUSAL, may_manage
 from handlers.replies import reply_html
@@ -54,7 +55,7 @@ async def target_chat(
     assert chat is not None and user is not None and message is not None
     if args and args[0].startswith("@") and chat.type == Chat.PRIVATE:
         channels = context.services.channels
-        link = await channels.find(user.id, args[0])
+        link = await channels.find(user.id, args[0], name_lookup(context.bot))
         if link is None:
             await message.reply_text(_("Link it first: /channel {channel}", channel=args[0][:33]))
             return None

@@ -140,8 +140,8 @@ COMMANDS: tuple[CommandDoc, ...] = (
         ("/channel @mydesk", "/channel @mydesk off"),
         CHANNEL_USAGE,
         N_(
-            "your channels only, from a private chat; unlinking removes the channel's rules and "
-            "its unsent alerts, unless other admins linked it too."
+            "your channels only, from a private chat, by their current name; unlinking removes "
+            "the channel's rules and their unsent alerts, unless other admins linked it too."
         ),
     ),
     CommandDoc(

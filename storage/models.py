@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, Column, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.types import DecimalText, UTCDateTime
+from storage.types import DecimalText, IdList, UTCDateTime
 
 
 class User(SQLModel, table=True):
@@ -172,6 +172,9 @@ class OutboxMessage(SQLModel, table=True):
     claimed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))  # lease
     message_id: int | None = Field(default=None, sa_column=Column(BigInteger))  # Telegram's
     paid: bool = False  # sent with allow_paid_broadcast (counts against the daily budget)
+    # The watch rules it is for (NULL: none, as an operator's broadcast post): unlinking a
+    # channel drops the alerts of its rules and leaves the rest.
+    rules: tuple[int, ...] = Field(default=(), sa_column=Column(IdList))
 
 
 class ChannelLink(SQLModel, table=True):

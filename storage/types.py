@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import DateTime, String
+from sqlalchemy import DateTime, String, Text
 from sqlalchemy.types import TypeDecorator
 
 
@@ -40,3 +40,17 @@ class DecimalText(TypeDecorator[Decimal]):
 
     def process_result_value(self, value: str | None, dialect: Any) -> Decimal | None:
         return None if value is None else Decimal(value)
+
+
+class IdList(TypeDecorator[tuple[int, ...]]):
+    """A few ids as '12,15' on both databases; none is NULL, so a query can tell rows that
+    have ids from rows that have none."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: tuple[int, ...] | None, dialect: Any) -> str | None:
+        return ",".join(map(str, value)) if value else None
+
+    def process_result_value(self, value: str | None, dialect: Any) -> tuple[int, ...]:
+        return tuple(int(part) for part in value.split(",")) if value else ()

@@ -341,9 +341,12 @@ class AlertPipeline:
             return
         reasons = {str(v): reason for v, reason in tick.degraded().items()}
         chats: dict[int, set[str]] = defaultdict(set)
+        # The notice is about these rules: it goes with them (a channel unlinked).
+        rules: dict[int, list[int]] = defaultdict(list)
         for rule in self.watched.matcher.rules.values():
             if rule.spec.venue in started:
                 chats[rule.chat_id].add(rule.spec.venue)
+                rules[rule.chat_id].append(rule.id)
         # Named as every reply names a left-out venue: since when, and why.
         health = self.market.health
         stamp = tick_stamp(now)
@@ -364,7 +367,11 @@ class AlertPipeline:
                     "alerted from partial numbers.",
                     venues=which,
                 )
-            notices.append(OutgoingAlert(chat_id, f"degraded:{stamp}:{chat_id}", text))
+            notices.append(
+                OutgoingAlert(
+                    chat_id, f"degraded:{stamp}:{chat_id}", text, rules=tuple(rules[chat_id])
+                )
+            )
         if await self.outbox.enqueue(notices, now):
             self.wake.set()
 

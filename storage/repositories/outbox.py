@@ -9,8 +9,9 @@ again once its claim is older than the lease: again at most one repeat, and no c
 Claim order: urgent before normal across all chats, oldest first within a priority; within a
 chat, one message in flight at a time, urgent ones ahead of the chat's older normal ones.
 
-An alert whose watch rules were all removed while its tick ran (a channel unlinked meanwhile)
-is not stored, and a chat's drop finds every alert stored before it: see `_rules_gone`.
+A row keeps the ids of the watch rules it is for. An alert whose rules were all removed while
+its tick ran (a channel unlinked meanwhile) is not stored, and a drop finds every alert stored
+before it: see `_rules_gone`.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import and_, case, delete, func, or_, select, text, update
+from sqlalchemy import ColumnElement, and_, case, delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -46,8 +47,10 @@ DIGEST_MAX_CHARS = 3900  # Telegram allows 4096
 # Longer than any send takes (PTB's timeouts plus the limiter's queue): a claim older than this
 # lost its outcome, so the row is claimed again.
 LEASE = timedelta(seconds=60)
-# PostgreSQL: `drop_chat` holds it alone, storing alerts holds it shared (see `_rules_gone`).
+# PostgreSQL: a drop (`drop_chat`, `drop_gone_rules`) holds it alone, storing alerts holds it
+# shared (see `_rules_gone`).
 DROP_LOCK_KEY = 0x6F69776174636802
+QUEUED = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.HELD)  # not yet sent
 URGENT_FIRST = case((col(OutboxMessage.priority) == Priority.URGENT.value, 0), else_=1)
 
 
@@ -62,7 +65,8 @@ class OutgoingAlert:
     silent: bool = False  # no notification sound
     seen_at: datetime | None = None  # when the evidence was seen; enqueue time if not given
     # The watch rules it is for: with all of them removed (a channel unlinked) while the tick
-    # ran, it is not stored. None given (a broadcast, a notice): always stored.
+    # ran, it is not stored, and once stored it goes with them. None given (an operator's
+    # broadcast post, a position warning): always stored, and only a chat gone drops it.
     rules: tuple[int, ...] = ()
 
 
@@ -126,9 +130,11 @@ class OutboxRepository:
                         attempts=0,
                         due_at=due_at,
                         created_at=now,
+                        rules=alert.rules,
                     )
                 )
             elif row.status == OutboxStatus.HELD and not (full and row.text.endswith(full)):
+                row.rules = tuple(sorted({*row.rules, *alert.rules}))
                 more = "\n\n" + alert.text
                 if len(row.text) + len(more) <= DIGEST_MAX_CHARS:
                     row.text += more
@@ -171,6 +177,7 @@ class OutboxRepository:
                 "thread": a.thread,
                 "silent": a.silent,
                 "seen_at": a.seen_at or now,
+                "rules": a.rules,
             }
             for a in alerts
         ]
@@ -394,22 +401,29 @@ class OutboxRepository:
             return count
 
     async def drop_chat(self, chat_id: int, error: str) -> int:
-        """The chat is gone (blocked us, deleted) or unlinked: nothing queued for it may go,
-        held digests included."""
-        queued = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.HELD)
+        """The chat is gone (blocked us, deleted): nothing queued for it may go, held digests
+        included."""
         async with self._sessions() as session:
             await _drop_lock(session, shared=False)
-            count = await execute_count(
-                session,
-                update(OutboxMessage)
-                .where(
+            return await _drop(session, [col(OutboxMessage.chat_id) == chat_id], error)
+
+    async def drop_gone_rules(self, chat_id: int, error: str) -> int:
+        """The chat's rules were removed (a channel unlinked): nothing queued for it from those
+        rules may go, held digests included. What no rule made (an operator's broadcast post
+        to the same channel) still goes."""
+        async with self._sessions() as session:
+            await _drop_lock(session, shared=False)
+            rows = await session.execute(
+                select(not_null(OutboxMessage.id), col(OutboxMessage.rules)).where(
                     col(OutboxMessage.chat_id) == chat_id,
-                    col(OutboxMessage.status).in_(queued),
+                    col(OutboxMessage.status).in_(QUEUED),
+                    col(OutboxMessage.rules).is_not(None),
                 )
-                .values(status=OutboxStatus.DEAD, last_error=error[:200]),
             )
-            await session.commit()
-            return count
+            made_by = {row_id: set(rules) for row_id, rules in rows.all()}
+            gone = await _rules_gone(session, {r for rules in made_by.values() for r in rules})
+            unwanted = [row_id for row_id, rules in made_by.items() if rules <= gone]
+            return await _drop(session, [col(OutboxMessage.id).in_(unwanted)], error)
 
     async def rewrite_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         async with self._sessions() as session:
@@ -462,11 +476,23 @@ async def _drop_lock(session: AsyncSession, *, shared: bool) -> None:
         await session.execute(text(f"SELECT {take}(:key)"), {"key": DROP_LOCK_KEY})
 
 
+async def _drop(session: AsyncSession, which: list[ColumnElement[bool]], error: str) -> int:
+    """Marks the queued rows `which` picks dead, and commits."""
+    count = await execute_count(
+        session,
+        update(OutboxMessage)
+        .where(*which, col(OutboxMessage.status).in_(QUEUED))
+        .values(status=OutboxStatus.DEAD, last_error=error[:200]),
+    )
+    await session.commit()
+    return count
+
+
 async def _rules_gone(session: AsyncSession, rule_ids: set[int]) -> set[int]:
     """Of these rules, the ones removed, asked in the transaction that stores their alerts.
-    Removing a chat's rules comes before dropping its queue (`drop_chat`), so an alert of a
-    tick that was under way when a channel was unlinked is either refused here (its rules
-    already gone) or stored before the drop, which then finds it."""
+    Removing a chat's rules comes before dropping their alerts (`drop_gone_rules`), so an
+    alert of a tick that was under way when a channel was unlinked is either refused here (its
+    rules already gone) or stored, with its rules, before the drop, which then finds it."""
     wanted = sorted(rule_ids)
     found: set[int] = set()
     for start in range(0, len(wanted), 500):

@@ -3,7 +3,9 @@ and the bot being removed from a chat."""
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -104,28 +106,36 @@ def _linkable(running_bot: RunningBot, *admins: int) -> None:
         api.set_member(CHANNEL, admin, "administrator")
 
 
+@contextlib.asynccontextmanager
+async def _queued_behind_a_429(
+    bot: RunningBot, wait: int, alerts: list[OutgoingAlert], held: OutgoingAlert
+) -> AsyncIterator[OutboxRepository]:
+    """The channel's queue as an unlink finds it: `alerts` queued, the first in flight when
+    Telegram asks to wait `wait` seconds, and `held` held for quiet hours."""
+    bot.api.fail_next("sendMessage", retry_after=wait, chat_id=CHANNEL)
+    engine = make_engine(bot.settings.database_url)
+    outbox = OutboxRepository(make_session_factory(engine))
+    now = datetime.now(UTC)
+    try:
+        await outbox.enqueue(alerts, now)
+        await outbox.hold(held, now + timedelta(hours=1), now)
+        await bot.api.wait_for(
+            lambda: any(c.params.get("chat_id") == CHANNEL for c in bot.api.calls("sendMessage"))
+        )
+        yield outbox
+    finally:
+        await engine.dispose()
+
+
 async def test_unlinking_a_channel_removes_its_rules_and_unsent_alerts(tmp_path: Path) -> None:
     async with start_bot(tmp_path, admin_cache_seconds=0) as bot:
         _linkable(bot, 1001)
         assert "Linked @mydesk" in await bot.ask("/channel @mydesk")
         for rule in ("BTC squeeze", "ETH squeeze", "BTC funding > 0.05%"):
             assert "rule #" in await bot.ask(f"/watch @mydesk {rule}")
-        # An alert in flight (Telegram asks to wait) and a digest held for quiet hours.
-        bot.api.fail_next("sendMessage", retry_after=600, chat_id=CHANNEL)
-        engine = make_engine(bot.settings.database_url)
-        outbox = OutboxRepository(make_session_factory(engine))
-        now = datetime.now(UTC)
-        try:
-            await outbox.enqueue([OutgoingAlert(CHANNEL, "tick:1:channel", "BTC squeeze")], now)
-            await outbox.hold(
-                OutgoingAlert(CHANNEL, "digest:channel", "ETH"), now + timedelta(hours=1), now
-            )
-            await bot.api.wait_for(
-                lambda: any(
-                    c.params.get("chat_id") == CHANNEL for c in bot.api.calls("sendMessage")
-                )
-            )
-
+        alert = OutgoingAlert(CHANNEL, "tick:1:channel", "BTC squeeze", rules=(1,))
+        digest = OutgoingAlert(CHANNEL, "digest:channel", "ETH", rules=(2,))
+        async with _queued_behind_a_429(bot, 600, [alert], digest) as outbox:
             assert await bot.ask("/channel @mydesk off") == (
                 "Unlinked @mydesk; its 3 rules are gone."
             )
@@ -135,11 +145,15 @@ async def test_unlinking_a_channel_removes_its_rules_and_unsent_alerts(tmp_path:
                 ("dead", "channel unlinked"),
                 ("dead", "channel unlinked"),
             ]
-        finally:
-            await engine.dispose()
         assert bot.api.sent_messages(CHANNEL) == []
         assert await bot.ask("/watches @mydesk") == "Link it first: /channel @mydesk"
         assert await bot.ask("/channel @mydesk off") == "You have not linked @mydesk."
+        for which in ("/channel", "/channel mydesk", "/channel @" + "x" * 33):
+            assert await bot.ask(which) == (
+                "Which channel?\n"
+                "Usage: <code>/channel @yourchannel [off]</code>\n"
+                "Example: <code>/channel @mydesk</code>"
+            )
         assert await bot.ask("/channel @mydesk of") == (
             "Add off to unlink @mydesk, or nothing to link it.\n"
             "Usage: <code>/channel @yourchannel [off]</code>\n"
@@ -153,9 +167,39 @@ async def test_unlinking_a_channel_removes_its_rules_and_unsent_alerts(tmp_path:
             "Usage: <code>/channel @yourchannel [off]</code>\n"
             "<code>/channel @mydesk</code>\n"
             "<code>/channel @mydesk off</code>\n"
-            "Limits: your channels only, from a private chat; unlinking removes the "
-            "channel&#x27;s rules and its unsent alerts, unless other admins linked it too."
+            "Limits: your channels only, from a private chat, by their current name; unlinking "
+            "removes the channel&#x27;s rules and their unsent alerts, unless other admins "
+            "linked it too."
         )
+
+
+async def test_unlinking_a_channel_the_operator_broadcasts_to_leaves_the_operators_post(
+    tmp_path: Path,
+) -> None:
+    """The operator's broadcast post and the channel's rule alerts wait behind Telegram's 429
+    for the channel when its admin unlinks it: the rules' alerts never go, the post does."""
+    async with start_bot(tmp_path, admin_cache_seconds=0) as bot:
+        _linkable(bot, 1001)
+        assert "Linked @mydesk" in await bot.ask("/channel @mydesk")
+        for rule in ("BTC squeeze", "ETH funding > 0.05%"):
+            assert "rule #" in await bot.ask(f"/watch @mydesk {rule}")
+        alert = OutgoingAlert(CHANNEL, "tick:1:channel", "BTC squeeze (#1)", rules=(1,))
+        # As the pipeline queues a broadcast channel's post: no rule made it.
+        post = OutgoingAlert(CHANNEL, f"channel:1:{CHANNEL}:0", "🚨 BTC long squeeze")
+        digest = OutgoingAlert(CHANNEL, "digest:channel", "ETH funding (#2)", rules=(2,))
+        # Telegram asks to wait 5 s: long enough to unlink, short enough to see the post go.
+        async with _queued_behind_a_429(bot, 5, [alert, post], digest) as outbox:
+            assert await bot.ask("/channel @mydesk off") == (
+                "Unlinked @mydesk; its 2 rules are gone."
+            )
+            rows = await outbox.messages(CHANNEL)
+            assert [(r.text, r.status) for r in rows] == [
+                ("BTC squeeze (#1)", "dead"),
+                ("🚨 BTC long squeeze", "pending"),
+                ("ETH funding (#2)", "dead"),
+            ]
+        await bot.api.wait_for(lambda: bool(bot.api.sent_messages(CHANNEL)), timeout=15)
+        assert [m.text for m in bot.api.sent_messages(CHANNEL)] == ["🚨 BTC long squeeze"]
 
 
 async def test_a_channel_linked_by_two_admins_keeps_its_rules_until_both_unlink(
@@ -175,6 +219,33 @@ async def test_a_channel_linked_by_two_admins_keeps_its_rules_until_both_unlink(
         assert await bot.ask("/channel @MyDesk off", chat_id=77, user_id=77) == (
             "Unlinked @MyDesk; its 2 rules are gone."
         )
+
+
+async def test_a_channel_renamed_since_it_was_linked_is_unlinked_by_its_new_name(
+    tmp_path: Path,
+) -> None:
+    """Linked by two admins as @mydesk, now @newdesk: getChat says @newdesk is the linked
+    channel, and from then on both links carry the new name, so the next command on it asks
+    Telegram nothing (nor does a name no channel can have)."""
+    async with start_bot(tmp_path, admin_cache_seconds=0) as bot:
+        _linkable(bot, 1001, 77)
+        assert "Linked @mydesk" in await bot.ask("/channel @mydesk")
+        assert "Linked @mydesk" in await bot.ask("/channel @mydesk", chat_id=77, user_id=77)
+        assert "rule #1" in await bot.ask("/watch @mydesk BTC squeeze")
+        bot.api.set_chat(CHANNEL, type="channel", title="Desk", username="newdesk")
+
+        assert await bot.ask("/channel @newdesk off") == (
+            "Unlinked @newdesk for you; its rules stay with the other admins who linked it."
+        )
+        asked = len(bot.api.calls("getChat"))
+        listing = await bot.ask("/watches @newdesk", chat_id=77, user_id=77)
+        assert "#1 <code>BTC squeeze</code>" in listing
+        assert await bot.ask("/channel @NewDesk off", chat_id=77, user_id=77) == (
+            "Unlinked @NewDesk; its 1 rule is gone."
+        )
+        # Longer than any Telegram username: not asked about either.
+        assert await bot.ask("/watches @" + "x" * 40) == "Link it first: /channel @" + "x" * 32
+        assert len(bot.api.calls("getChat")) == asked
 
 
 async def test_a_channel_that_demotes_the_bot_stays_linked_with_its_rules_paused(

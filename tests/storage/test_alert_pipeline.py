@@ -132,7 +132,7 @@ async def test_a_degraded_venue_is_named_as_replies_name_it(engine: AsyncEngine)
     clock = [NOW]
     market = MarketFeed(SnapshotRepository(sessions), None, {"BTC"}, clock=lambda: clock[0])
     watch = WatchService(WatchedRules(RuleRepository(sessions)), cap=50)
-    await watch.add(301, 301, "BTC funding > 0.05% on okx", NOW)
+    okx = await watch.add(301, 301, "BTC funding > 0.05% on okx", NOW)
     await watch.add(302, 302, "BTC funding > 0.05% on binance", NOW)
     await watch.add(303, 303, "BTC funding > 0.05% on okx", NOW)
     settings = ChatSettingsRepository(sessions)
@@ -158,6 +158,7 @@ async def test_a_degraded_venue_is_named_as_replies_name_it(engine: AsyncEngine)
         "⚠️ Data degraded: okx since 12:00 UTC (server error 500). Rules on it wait for good "
         "data; nothing is alerted from partial numbers."
     )
+    assert notice.rules == (okx.id,)  # about that rule: unlinking its channel drops it
     assert await outbox.messages(302) == []
     [russian] = await outbox.messages(303)
     assert russian.text == (

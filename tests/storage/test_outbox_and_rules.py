@@ -173,16 +173,54 @@ async def test_claiming_urgent_only_waits_for_a_chats_alert_in_flight(engine: As
 
 
 async def test_an_alert_dropped_while_in_flight_stays_dropped(engine: AsyncEngine) -> None:
-    """The chat was unlinked (or gone) while its message was being sent: a 429 written
-    afterwards does not queue it again."""
+    """The chat was gone while its message was being sent: a 429 written afterwards does not
+    queue it again."""
     outbox = OutboxRepository(make_session_factory(engine))
     await outbox.enqueue([OutgoingAlert(-5, "k1", "x")], T0)
     [in_flight] = await outbox.claim(T0, limit=5)
-    assert await outbox.drop_chat(-5, "channel unlinked") == 1
+    assert await outbox.drop_chat(-5, "403 blocked") == 1
     await outbox.retry_later(in_flight.id, T0 + timedelta(seconds=3), "429 retry after 3")
     assert await outbox.claim(T0 + timedelta(hours=1), limit=5) == []
     [row] = await outbox.messages(-5)
-    assert (row.status, row.last_error, row.attempts) == ("dead", "channel unlinked", 0)
+    assert (row.status, row.last_error, row.attempts) == ("dead", "403 blocked", 0)
+
+
+async def test_dropping_a_chats_gone_rules_leaves_what_no_rule_made(engine: AsyncEngine) -> None:
+    """A channel unlinked, its rule removed: what the rule queued is dropped, the alert in
+    flight (a 429 written afterwards does not queue it again) and a held digest included.
+    A digest that also holds a kept rule's alert stays, and so does the operator's broadcast
+    post, which no rule made."""
+    sessions = make_session_factory(engine)
+    rules, outbox = RuleRepository(sessions), OutboxRepository(sessions)
+    kept = await rules.add(-5, 7, "BTC squeeze", T0, cap=5)
+    removed = await rules.add(-5, 7, "ETH squeeze", T0, cap=5)
+    await outbox.enqueue([OutgoingAlert(-5, "flight", "in flight", rules=(removed.id,))], T0)
+    [in_flight] = await outbox.claim(T0, limit=5)
+    await outbox.enqueue(
+        [
+            OutgoingAlert(-5, "gone", "its rule gone", rules=(removed.id,)),
+            OutgoingAlert(-5, "both", "one rule left", rules=(kept.id, removed.id)),
+            OutgoingAlert(-5, "channel:post", "operator's post"),
+        ],
+        T0,
+    )
+    later = T0 + timedelta(hours=1)
+    await outbox.hold(OutgoingAlert(-5, "digest", "held", rules=(removed.id,)), later, T0)
+    await outbox.hold(OutgoingAlert(-5, "mixed", "ETH", rules=(removed.id,)), later, T0)
+    await outbox.hold(OutgoingAlert(-5, "mixed", "BTC", rules=(kept.id,)), later, T0)
+    await rules.delete(-5, removed.id)
+
+    assert await outbox.drop_gone_rules(-5, "channel unlinked") == 3
+    await outbox.retry_later(in_flight.id, T0 + timedelta(seconds=3), "429 retry after 3")
+    assert [(m.text, m.status, m.rules) for m in await outbox.messages(-5)] == [
+        ("in flight", "dead", (removed.id,)),
+        ("its rule gone", "dead", (removed.id,)),
+        ("one rule left", "pending", (kept.id, removed.id)),
+        ("operator's post", "pending", ()),
+        ("held", "dead", (removed.id,)),
+        ("ETH\n\nBTC", "held", (kept.id, removed.id)),
+    ]
+    assert await outbox.drop_gone_rules(-5, "channel unlinked") == 0
 
 
 async def test_an_alert_whose_rules_are_all_gone_is_not_stored(engine: AsyncEngine) -> None:
