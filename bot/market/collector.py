@@ -147,6 +147,10 @@ class Collector:
             if not snapshots:
                 # A valid but empty answer: never "healthy", whatever the status said.
                 raise VenueError(reason(N_("answered with no markets")))
+            if len({s.symbol for s in snapshots}) < len(snapshots):
+                # A market listed twice: which row is right is unknowable, and both would count
+                # its OI twice in the venue's total.
+                raise BadPayload("one market answered twice")
         except TimeoutError:
             budget = duration(self.venue_budget_s, 1)
             problem = reason(N_("no answer within {seconds}s"), seconds=budget)

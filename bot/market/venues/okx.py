@@ -33,7 +33,17 @@ from bot.market.liquidations import PING_S, liquidation_time
 from bot.market.models import LiquidationEvent, Snapshot, Venue
 from bot.market.reasons import ANSWER_WITHOUT, RATE_LIMITED, UNKNOWN_SYMBOL, VENUE_SAID, reason
 from bot.market.streams import KeepAlive, VenueStream
-from bot.market.values import BadPayload, decimal, from_ms, optional_decimal, positive, unscale
+from bot.market.values import (
+    BadPayload,
+    decimal,
+    from_ms,
+    open_interest,
+    optional_amount,
+    optional_decimal,
+    optional_price,
+    positive,
+    unscale,
+)
 from bot.market.venues.base import Feed, Has, Lacks
 from bot.risk.side import Side
 
@@ -87,7 +97,7 @@ def parse_instruments(body: Any) -> dict[str, Instrument]:
         ):
             asset, multiplier = unscale(row.get("ctValCcy") or row["uly"].split("-")[0])
             instruments[row["instId"]] = Instrument(
-                row["instId"], asset, decimal(row.get("ctVal"), "ctVal"), multiplier
+                row["instId"], asset, positive(row.get("ctVal"), "ctVal"), multiplier
             )
     return instruments
 
@@ -107,15 +117,18 @@ def build_snapshot(
     mark_row: dict[str, Any],
     ticker: dict[str, Any] | None,
     index: dict[str, Any] | None,
-) -> Snapshot:
+) -> Snapshot | None:
+    """None for a market without open interest."""
     mark = positive(mark_row.get("markPx"), "markPx")
-    contracts = decimal(oi.get("oi"), "oi")
-    coin = contracts * inst.ct_val
+    contracts = open_interest(oi.get("oi"), "oi")
     ts = from_ms(mark_row.get("ts"))
     if ts is None:
         raise BadPayload("mark price without ts")
-    volume_coin = optional_decimal(ticker.get("volCcy24h")) if ticker else None
-    last = optional_decimal(ticker.get("last")) if ticker else None
+    if contracts is None:
+        return None
+    coin = contracts * inst.ct_val
+    volume_coin = optional_amount(ticker.get("volCcy24h"), "volCcy24h") if ticker else None
+    last = optional_price(ticker.get("last"), "last") if ticker else None
     return Snapshot(
         venue=Venue.OKX,
         symbol=inst.inst_id,
@@ -123,7 +136,7 @@ def build_snapshot(
         inverse=False,
         ts=ts,
         mark=mark,
-        index=optional_decimal(index.get("idxPx")) if index else None,
+        index=optional_price(index.get("idxPx"), "idxPx") if index else None,
         last=last,
         oi_contracts=contracts,
         oi_coin=coin * inst.multiplier,
@@ -185,16 +198,16 @@ class OkxFetcher(Lacks):
                 notes.append(f"{inst.inst_id}: no mark price")
                 continue
             index = index_by.get(inst.inst_id.removesuffix("-SWAP"))
-            snapshots.append(
-                build_snapshot(
-                    inst,
-                    row,
-                    funding_by.get(inst.inst_id),
-                    mark_row,
-                    ticker_by.get(inst.inst_id),
-                    index,
-                )
+            snap = build_snapshot(
+                inst,
+                row,
+                funding_by.get(inst.inst_id),
+                mark_row,
+                ticker_by.get(inst.inst_id),
+                index,
             )
+            if snap is not None:
+                snapshots.append(snap)
         return snapshots, notes
 
     @property
