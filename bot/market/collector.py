@@ -21,7 +21,7 @@ from bot.market.frozen import FrozenWatch
 from bot.market.http import VenueError
 from bot.market.models import Snapshot, TickResult, Venue, VenueResult
 from bot.market.reasons import Reason, duration, reason
-from bot.market.values import BadPayload
+from bot.market.values import NOT_AS_DOCUMENTED, BadPayload
 from bot.market.venues.base import MarketVenue
 
 log = logging.getLogger(__name__)
@@ -156,7 +156,7 @@ class Collector:
             problem = reason(N_("no answer within {seconds}s"), seconds=budget)
         except VenueError as error:
             problem = error.reason
-        except (BadPayload, KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+        except NOT_AS_DOCUMENTED as error:
             # The venue answered something other than what it documents: trust none of it.
             log.warning("%s payload not as documented: %r", fetcher.venue, error)
             problem = reason(N_("answered in an unexpected format"))

@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-
 # No venue quotes, counts or trades anything outside these magnitudes. A number beyond them is a
 # broken field; let in, "1e999999" overflows the Decimal context in the first product (an
 # ArithmeticError no caller expects) and reads inf as a float, "1e-999999" reads 0.0.
@@ -20,6 +19,11 @@ SMALLEST, LARGEST = Decimal("1e-30"), Decimal("1e30")
 
 class BadPayload(ValueError):
     """A required field is missing or not a number: the whole venue tick is untrustworthy."""
+
+
+# What reading an answer other than the documented one raises: a field missing (KeyError), of
+# another type (TypeError, AttributeError: null where an object was), not a number (BadPayload).
+NOT_AS_DOCUMENTED = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 
 
 def optional_decimal(value: Any, *, zero_is_absent: bool = False) -> Decimal | None:
@@ -65,6 +69,13 @@ def optional_amount(value: Any, name: str) -> Decimal | None:
     number = optional_decimal(value)
     if number is not None and number < 0:
         raise BadPayload(f"{name} is negative: {number}")
+    return number
+
+
+def amount(value: Any, name: str) -> Decimal:
+    number = optional_amount(value, name)
+    if number is None:
+        raise BadPayload(f"missing {name}")
     return number
 
 

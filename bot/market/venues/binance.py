@@ -31,6 +31,7 @@ from bot.market.reasons import TOO_MANY, UNKNOWN_SYMBOL, VENUE_ERROR, reason
 from bot.market.streams import VenueStream
 from bot.market.values import (
     BadPayload,
+    amount,
     decimal,
     from_ms,
     open_interest,
@@ -330,8 +331,8 @@ def parse_binance_force_order(
     asset = resolve(order["s"])
     if asset is None:
         return None
-    qty = decimal(order.get("z") or order.get("q"), "filled quantity")
-    price = decimal(order.get("ap") or order.get("p"), "average price")
+    qty = positive(order.get("z") or order.get("q"), "filled quantity")
+    price = positive(order.get("ap") or order.get("p"), "average price")
     ts = liquidation_time(order.get("T") or data.get("E"))
     side = Side.LONG if order["S"] == "SELL" else Side.SHORT
     return LiquidationEvent(Venue.BINANCE, order["s"], asset, side, qty, price, qty * price, ts)
@@ -354,12 +355,12 @@ def parse_binance_kline(frame: dict[str, Any]) -> KlineMinute | None:
         str(Venue.BINANCE),
         asset,
         minute,
-        float(decimal(k["o"], "o")),
-        float(decimal(k["h"], "h")),
-        float(decimal(k["l"], "l")),
-        float(decimal(k["c"], "c")),
-        float(decimal(k["v"], "v") * multiplier),
-        float(decimal(k["V"], "V") * multiplier),
+        float(positive(k["o"], "o")),
+        float(positive(k["h"], "h")),
+        float(positive(k["l"], "l")),
+        float(positive(k["c"], "c")),
+        float(amount(k["v"], "v") * multiplier),
+        float(amount(k["V"], "V") * multiplier),
     )
 
 

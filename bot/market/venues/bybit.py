@@ -325,7 +325,7 @@ def parse_bybit_all_liquidation(
         asset = resolve(item["s"])
         if asset is None:
             continue
-        qty, price = decimal(item["v"], "v"), decimal(item["p"], "p")
+        qty, price = positive(item["v"], "v"), positive(item["p"], "p")
         ts = liquidation_time(item.get("T") or frame.get("ts"))
         side = Side.LONG if item["S"] == "Buy" else Side.SHORT
         events.append(

@@ -294,8 +294,8 @@ def parse_okx_liquidation_orders(
             continue
         asset, ct_val = contract
         for detail in item.get("details", []):
-            qty = decimal(detail["sz"], "sz") * ct_val
-            price = decimal(detail["bkPx"], "bkPx")
+            qty = positive(detail["sz"], "sz") * ct_val
+            price = positive(detail["bkPx"], "bkPx")
             long = detail["posSide"] == "long" or (
                 detail["posSide"] == "net" and detail["side"] == "sell"
             )
