@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.market.collector import CLOCKLESS, Collector
+from bot.market.history import backfill_venue
 from bot.market.klines import KlineMinute
 from bot.market.models import Snapshot, Venue
 from bot.market.streams import StreamConsumer
@@ -347,3 +348,39 @@ def test_a_liquidation_or_kline_of_a_negative_amount_is_skipped() -> None:
     assert handled("bybit/ws_allLiquidation.json", json.dumps(negative)) == []
     kline = Mutation(("data", "k", "o"), "-1").apply(frames("binance_usdm/ws_kline_1m.json")[0])
     assert handled("binance_usdm/ws_kline_1m.json", json.dumps(kline)) == []
+
+
+# History to backfill from: a broken answer costs that market its head start, nothing more.
+
+HISTORY = [venue for venue in Venue if fresh(venue).has.history]
+
+
+@cache
+def histories() -> dict[Venue, Answers]:
+    return record(lambda fetcher: backfill_venue(fetcher, ASSETS, 1))
+
+
+@cache
+def history_mutations(venue: Venue) -> st.SearchStrategy[list[tuple[Key, Mutation]]]:
+    return mutations(histories()[venue])
+
+
+@pytest.mark.parametrize("venue", HISTORY)
+@settings(FUZZ, max_examples=100)
+@given(data=st.data())
+def test_a_broken_history_costs_the_head_start_never_a_wrong_number(
+    venue: Venue, data: st.DataObject
+) -> None:
+    answers, _ = changed(histories()[venue], data.draw(history_mutations(venue)), frozenset())
+    fetcher = replaying(fresh(venue), answers)
+    for snap in asyncio.run(backfill_venue(fetcher, ASSETS, 1)):  # nothing may raise
+        assert broken(snap) == [], snap
+
+
+def test_a_history_bar_of_no_contracts_costs_that_market_its_history() -> None:
+    # Was: an OKX bar of 0 contracts but 1000 BTC open, kept as an OI of 0 contracts.
+    answers = histories()[Venue.OKX]
+    call = next(c for c in sorted(answers) if "open-interest-history" in c[0] and "BTC" in c[1])
+    answers, _ = changed(answers, [(call, Mutation(("data", 0, 1), "0"))], frozenset())
+    snapshots = asyncio.run(backfill_venue(replaying(fresh(Venue.OKX), answers), ASSETS, 1))
+    assert {s.asset for s in snapshots} == {"ETH", "PEPE"}

@@ -310,9 +310,9 @@ def binance_snapshots(
     snapshots = []
     for row in oi_rows:
         coin = decimal(row["sumOpenInterest"], "sumOpenInterest")
-        usd = decimal(row["sumOpenInterestValue"], "sumOpenInterestValue")
         if coin <= 0:
             continue  # no OI, so no USD / coin price: left out rather than guessed
+        usd = positive(row["sumOpenInterestValue"], "sumOpenInterestValue")
         ts = timestamp(row["timestamp"])
         snapshots.append(
             snapshot(market, ts, funding, mark=usd / coin, contracts=coin, coin=coin, usd=usd)

@@ -240,7 +240,7 @@ def okx_snapshots(market: Market, oi_rows: list[list[str]], funding: Funding) ->
                 timestamp(row[TS]),
                 funding,
                 mark=usd / coin,
-                contracts=decimal(row[OI_CONTRACTS], "oi"),
+                contracts=positive(row[OI_CONTRACTS], "oi"),
                 coin=coin,
                 usd=usd,
             )
