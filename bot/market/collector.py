@@ -167,7 +167,9 @@ class Collector:
             frozen = self.frozen.observe(fetcher.venue, snapshots)
             # Venues that send their own time go stale by it; only the clockless can freeze
             # unseen (and a venue whose mark ticks every 3 s may repeat itself at short polls).
-            problem = self._stale(snapshots) or (frozen if fetcher.venue in CLOCKLESS else None)
+            problem = self._untimely(fetcher.venue, snapshots) or (
+                frozen if fetcher.venue in CLOCKLESS else None
+            )
         if problem is not None:
             self.frozen.missed(fetcher.venue)
             log.warning("%s left out of this poll: %s", fetcher.venue, problem)
@@ -202,12 +204,18 @@ class Collector:
             fetched_at=self.clock(),
         )
 
-    def _stale(self, snapshots: list[Snapshot]) -> Reason | None:
-        oldest = min(s.ts for s in snapshots)
-        age = self.clock() - oldest
+    def _untimely(self, venue: Venue, snapshots: list[Snapshot]) -> Reason | None:
+        now = self.clock()
+        age = now - min(s.ts for s in snapshots)
         if age > self.max_age:
             old = int(age.total_seconds())
             return reason(N_("stale: the venue's data is {seconds}s old"), seconds=old)
+        ahead = max(s.ts for s in snapshots) - now
+        if ahead > self.max_age and venue not in CLOCKLESS:
+            # Kept, a time ahead would stay the market's newest snapshot for as long, read in
+            # place of every fresh one. (The clockless carry our own clock.)
+            early = int(ahead.total_seconds())
+            return reason(N_("its clock is {seconds}s ahead of ours"), seconds=early)
         return None
 
     async def aclose(self) -> None:

@@ -30,6 +30,8 @@ REPLACEMENTS: tuple[Any, ...] = (
     "1e-999999",  # a finite Decimal that reads 0.0 as a float
     1e300,
     10**30,
+    4_102_444_800_000,  # 2100-01-01 in ms: a time far ahead
+    "4102444800000",
     True,
     [],
     {},

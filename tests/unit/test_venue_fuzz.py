@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -42,6 +42,7 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 NOW = datetime.fromtimestamp(NOW_MS / 1000, UTC)
+AHEAD = timedelta(minutes=5)
 PRICES = ("mark", "index", "last")
 OPEN_INTEREST = ("oi_contracts", "oi_coin", "oi_usd")
 VOLUMES = ("volume_24h_coin", "volume_24h_usd")
@@ -199,6 +200,8 @@ def test_a_broken_poll_leaves_out_the_venue_or_the_market_never_a_wrong_number(
     assert len(after) == len(snapshots), "one market, two snapshots"
     for symbol, snap in after.items():
         assert broken(snap) == [], snap
+        # A time ahead would stay the market's newest snapshot, shown in place of fresh ones.
+        assert snap.ts <= NOW + AHEAD, snap
         if symbol not in before:
             continue  # renamed by a change: what the venue said, checked as a number above
         if before[symbol].asset not in hit:
@@ -237,6 +240,25 @@ def test_a_negative_open_interest_or_price_leaves_the_venue_out() -> None:
     assert change(Venue.BINANCE, "fapi/v1/openInterest", oi) is None
     last = Mutation(("result", "list", 0, "lastPrice"), "-1")
     assert change(Venue.BYBIT_INVERSE, "v5/market/tickers", last) is None
+
+
+def test_a_venue_time_far_ahead_leaves_the_venue_out() -> None:
+    # Was: BTCUSDT stamped 2100-01-01, which would have stayed its newest snapshot until then.
+    ahead = Mutation((0, "time"), 4_102_444_800_000)
+    assert change(Venue.BINANCE, "fapi/v1/premiumIndex", ahead) is None
+
+
+def test_a_funding_interval_of_zero_is_unknown_and_a_negative_one_leaves_the_venue_out() -> None:
+    # Was: funding every 0 hours, and every -8 hours.
+    at = ("result", "list", 0, "fundingIntervalHour")
+    snapshots = change(Venue.BYBIT, "v5/market/tickers", Mutation(at, "0"))
+    assert snapshots is not None
+    assert {s.symbol: s.funding_interval_hours for s in snapshots} == {
+        "BTCUSDT": None,
+        "ETHUSDT": 4,
+        "1000PEPEUSDT": 8,
+    }
+    assert change(Venue.BYBIT, "v5/market/tickers", Mutation(at, "-8")) is None
 
 
 def test_a_market_without_open_interest_is_left_out_the_others_kept() -> None:
