@@ -1,52 +1,32 @@
-"""Broken venue answers through the real fetchers and parsers: every venue's poll, backfill and
-liquidation frames, built from the recorded fixtures, with one to three nodes deleted, nulled,
-emptied, turned to text, NaN, negative, zero, absurd or the wrong type, rows dropped or
-doubled. Whatever arrives, nothing but a venue left out comes of it: no exception escapes the
-collector or a stream, no snapshot carries a price or OI that is not a positive finite number,
-no field reads 0 where the venue did not say 0, and the markets the breakage did not touch
-come out exactly as without it. Fixed seed (derandomize) and bounded example counts, so the
-run is the same every time and takes seconds."""
+"""Broken venue answers through the real fetchers and parsers: every venue's poll and backfill,
+built by the fake exchange from the recorded fixtures, with one to three nodes deleted, nulled,
+emptied, turned to text, NaN, negative, zero, absurd, far ahead in time or the wrong type, rows
+dropped or doubled. Whatever arrives, nothing but a venue (or a market) left out comes of it:
+no exception escapes the collector or the backfill, no snapshot carries a price or OI that is
+not a positive finite number or a time ahead of ours, no field reads 0 where the venue did not
+say 0, and the markets the breakage did not touch come out exactly as without it."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from functools import cache
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.market.collector import CLOCKLESS, Collector
 from bot.market.history import backfill_venue
-from bot.market.klines import KlineMinute
 from bot.market.models import Snapshot, Venue
-from bot.market.streams import StreamConsumer
-from bot.market.venues import okx
-from bot.market.venues.binance import binance_kline_stream, binance_stream
-from bot.market.venues.bybit import bybit_stream
-from bot.market.venues.okx import okx_stream
-from tests.fakes.exchange import FIXTURES
-from tests.fakes.mutate import FIELD_OPS, ROW_OPS, Mutation, Path, fields, rows
+from tests.fakes.fuzzing import FUZZ, NUMBERS, broken, changes, reads_zero
+from tests.fakes.mutate import Mutation, Path
 from tests.fakes.replay import ASSETS, NOW_MS, Answers, Key, fresh, record, replaying
 
-FUZZ = settings(
-    derandomize=True,
-    deadline=None,
-    database=None,
-    max_examples=300,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
 NOW = datetime.fromtimestamp(NOW_MS / 1000, UTC)
 AHEAD = timedelta(minutes=5)
-PRICES = ("mark", "index", "last")
-OPEN_INTEREST = ("oi_contracts", "oi_coin", "oi_usd")
-VOLUMES = ("volume_24h_coin", "volume_24h_usd")
-NUMBERS = (*PRICES, *OPEN_INTEREST, *VOLUMES, "funding_rate", "funding_interval_hours")
 
 
 @cache
@@ -99,42 +79,9 @@ def lists(node: Any) -> list[list[Any]]:
     return found
 
 
-def reads_zero(value: Any) -> bool:
-    return value is not None and float(value) == 0
-
-
-def broken(snap: Snapshot) -> list[str]:
-    """The fields of a snapshot no market can have, as stored (floats) and as computed."""
-    bad = []
-    for name in NUMBERS:
-        value = getattr(snap, name)
-        if value is None:
-            if name == "mark" or name in OPEN_INTEREST:
-                bad.append(name)
-            continue
-        number = float(value)
-        if not (isinstance(value, Decimal | int) and number == number and abs(number) < 1e300):
-            bad.append(name)
-        elif name in PRICES or name in OPEN_INTEREST or name == "funding_interval_hours":
-            if number <= 0:
-                bad.append(name)
-        elif name in VOLUMES and number < 0:
-            bad.append(name)
-    return bad
-
-
 def mutations(answers: Answers) -> st.SearchStrategy[list[tuple[Key, Mutation]]]:
     """One to three changes, each in one of the venue's answers."""
-    one = st.one_of(
-        *(
-            st.tuples(
-                st.just(call), st.builds(Mutation, st.sampled_from(paths), st.sampled_from(ops))
-            )
-            for call in sorted(answers)
-            for paths, ops in ((fields(answers[call]), FIELD_OPS), (rows(answers[call]), ROW_OPS))
-            if paths
-        )
-    )
+    one = st.one_of(*(st.tuples(st.just(call), changes(answers[call])) for call in sorted(answers)))
     return st.lists(one, min_size=1, max_size=3)
 
 
@@ -278,98 +225,6 @@ def test_a_market_without_a_base_coin_leaves_the_venue_out() -> None:
     # Was: ETHUSDT polled as the asset "".
     nameless = Mutation(("result", "list", 1, "baseCoin"), "")
     assert change(Venue.BYBIT, "v5/market/instruments-info", nameless) is None
-
-
-# Websocket frames: the recorded ones, through the consumer's own frame handling.
-
-FRAMES = {
-    "binance_usdm/ws_forceOrder_arr.jsonl": lambda: binance_stream(),
-    "binance_usdm/ws_kline_1m.json": lambda: binance_kline_stream(fresh(Venue.BINANCE), list),
-    "bybit/ws_allLiquidation.json": lambda: bybit_stream(["ROSEUSDT"]),
-    "okx/ws_liquidation_orders.json": lambda: okx_stream(okx_with(IOST)),
-}
-IOST = okx.Instrument("IOST-USDT-SWAP", "IOST", Decimal(10), Decimal(1))
-
-
-def okx_with(instrument: okx.Instrument) -> okx.OkxFetcher:
-    fetcher = fresh(Venue.OKX)
-    assert isinstance(fetcher, okx.OkxFetcher)
-    fetcher._instruments = {instrument.inst_id: instrument}
-    return fetcher
-
-
-def frames(name: str) -> list[Any]:
-    text = (FIXTURES / name).read_text()
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
-
-
-def handled(name: str, raw: str) -> list[Any]:
-    """What the stream hands on for one text frame; nothing may raise."""
-    events: list[Any] = []
-    StreamConsumer(FRAMES[name](), "", events.append)._handle(raw)
-    return events
-
-
-def wrong(event: Any) -> list[str]:
-    if isinstance(event, KlineMinute):
-        values = {k: getattr(event, k) for k in ("open", "high", "low", "close")}
-        amounts = {"volume": event.volume, "taker_buy": event.taker_buy}
-    else:
-        values = {"qty": event.qty_coin, "price": event.price, "usd": event.usd}
-        amounts = {}
-    bad = [k for k, v in values.items() if not 0 < float(v) < 1e300]
-    return bad + [k for k, v in amounts.items() if not 0 <= float(v) < 1e300]
-
-
-@pytest.mark.parametrize("name", sorted(FRAMES))
-@FUZZ
-@given(data=st.data())
-def test_a_broken_frame_is_skipped_never_a_wrong_event(name: str, data: st.DataObject) -> None:
-    frame = data.draw(st.sampled_from(frames(name)))
-    changes = data.draw(
-        st.lists(
-            st.one_of(
-                st.builds(Mutation, st.sampled_from(fields(frame)), st.sampled_from(FIELD_OPS)),
-                st.builds(
-                    Mutation,
-                    st.sampled_from(rows(frame) or fields(frame)),
-                    st.sampled_from(ROW_OPS),
-                ),
-            ),
-            min_size=1,
-            max_size=3,
-        )
-    )
-    for mutation in changes:
-        frame = mutation.apply(frame)
-    raw = json.dumps(frame)
-    cut = data.draw(st.sampled_from([len(raw), len(raw) // 2, 1]))
-    for event in handled(name, raw[:cut]):
-        assert wrong(event) == [], event
-
-
-@pytest.mark.parametrize("name", sorted(FRAMES))
-def test_every_recorded_frame_is_handed_on_whole(name: str) -> None:
-    for frame in frames(name):
-        events = handled(name, json.dumps(frame))
-        assert len(events) == 1 and wrong(events[0]) == []
-
-
-def test_a_frame_of_null_data_is_skipped_not_the_end_of_the_connection() -> None:
-    # Was: AttributeError out of the frame handler, which dropped the connection and
-    # restarted the stream task.
-    assert handled("binance_usdm/ws_forceOrder_arr.jsonl", '{"stream": "x", "data": null}') == []
-    assert handled("okx/ws_liquidation_orders.json", '{"arg": null}') == []
-
-
-def test_a_liquidation_or_kline_of_a_negative_amount_is_skipped() -> None:
-    # Was: a liquidation of -0.04499 USD, which took from the minute's flow, and a kline
-    # opening at -1.
-    frame = frames("bybit/ws_allLiquidation.json")[0]
-    negative = Mutation(("data", 0, "v"), "-1").apply(frame)
-    assert handled("bybit/ws_allLiquidation.json", json.dumps(negative)) == []
-    kline = Mutation(("data", "k", "o"), "-1").apply(frames("binance_usdm/ws_kline_1m.json")[0])
-    assert handled("binance_usdm/ws_kline_1m.json", json.dumps(kline)) == []
 
 
 # History to backfill from: a broken answer costs that market its head start, nothing more.
