@@ -312,6 +312,7 @@ def binance_snapshots(
         coin = decimal(row["sumOpenInterest"], "sumOpenInterest")
         if coin <= 0:
             continue  # no OI, so no USD / coin price: left out rather than guessed
+        # The mark is USD / coin: never 0 or negative.
         usd = positive(row["sumOpenInterestValue"], "sumOpenInterestValue")
         ts = timestamp(row["timestamp"])
         snapshots.append(

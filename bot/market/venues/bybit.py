@@ -52,6 +52,7 @@ from bot.market.reasons import (
 )
 from bot.market.streams import KeepAlive, VenueStream
 from bot.market.values import (
+    NOT_AS_DOCUMENTED,
     BadPayload,
     decimal,
     from_ms,
@@ -369,7 +370,7 @@ def bybit_symbols(assets: list[str]) -> list[str]:
 async def bybit_tiers(client: VenueClient, symbols: list[str]) -> list[TierTable]:
     # Loaded here: bot.risk.tiers brings the translation catalogs, which a process that only
     # polls (the CLI snapshot, the benches) need not load.
-    from bot.risk.tiers import BadTierTable, tiers_from_bybit_risk_limit
+    from bot.risk.tiers import tiers_from_bybit_risk_limit
 
     date = f"live {datetime.now(UTC):%Y-%m-%d}"
     tables = []
@@ -380,6 +381,7 @@ async def bybit_tiers(client: VenueClient, symbols: list[str]) -> list[TierTable
                 "v5/market/risk-limit", {"category": category, "symbol": symbol}
             )
             tables.append(tiers_from_bybit_risk_limit(payload, symbol, date))
-        except (VenueError, BadTierTable, KeyError, ValueError, ArithmeticError) as error:
+        # A ladder that does not hold (BadTierTable) is a ValueError, one of NOT_AS_DOCUMENTED.
+        except (VenueError, ArithmeticError, *NOT_AS_DOCUMENTED) as error:
             log.warning("bybit tiers for %s not refreshed: %s", symbol, error)
     return tables

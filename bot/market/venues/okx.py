@@ -34,6 +34,7 @@ from bot.market.models import LiquidationEvent, Snapshot, Venue
 from bot.market.reasons import ANSWER_WITHOUT, RATE_LIMITED, UNKNOWN_SYMBOL, VENUE_SAID, reason
 from bot.market.streams import KeepAlive, VenueStream
 from bot.market.values import (
+    NOT_AS_DOCUMENTED,
     BadPayload,
     decimal,
     from_ms,
@@ -231,9 +232,10 @@ class OkxFetcher(Lacks):
 def okx_snapshots(market: Market, oi_rows: list[list[str]], funding: Funding) -> list[Snapshot]:
     snapshots = []
     for row in oi_rows:
-        coin, usd = decimal(row[OI_COIN], "oiCcy"), decimal(row[OI_USD], "oiUsd")
+        coin = decimal(row[OI_COIN], "oiCcy")
         if coin <= 0:
             continue  # no OI, so no USD / coin price: left out rather than guessed
+        usd = positive(row[OI_USD], "oiUsd")  # the mark is USD / coin: never 0 or negative
         snapshots.append(
             snapshot(
                 market,
@@ -339,7 +341,7 @@ def okx_stream(fetcher: OkxFetcher, ping_s: float = PING_S) -> VenueStream[Liqui
 async def okx_tiers(fetcher: OkxFetcher, assets: list[str]) -> list[TierTable]:
     """Isolated-margin tiers per USDT swap; contract sizes from OKX's instrument list."""
     # Loaded here, as in bybit_tiers: only a tier refresh needs bot.risk.tiers.
-    from bot.risk.tiers import BadTierTable, tiers_from_okx_position_tiers
+    from bot.risk.tiers import tiers_from_okx_position_tiers
 
     date = f"live {datetime.now(UTC):%Y-%m-%d}"
     tables = []
@@ -362,6 +364,7 @@ async def okx_tiers(fetcher: OkxFetcher, assets: list[str]) -> list[TierTable]:
                     payload, f"{asset}USDT", instrument.ct_val * instrument.multiplier, date
                 )
             )
-        except (VenueError, BadTierTable, KeyError, ValueError, ArithmeticError) as error:
+        # A ladder that does not hold (BadTierTable) is a ValueError, one of NOT_AS_DOCUMENTED.
+        except (VenueError, ArithmeticError, *NOT_AS_DOCUMENTED) as error:
             log.warning("okx tiers for %s not refreshed: %s", asset, error)
     return tables
