@@ -208,6 +208,18 @@ def test_a_funding_interval_of_zero_is_unknown_and_a_negative_one_leaves_the_ven
     assert change(Venue.BYBIT, "v5/market/tickers", Mutation(at, "-8")) is None
 
 
+def test_an_adjusted_funding_interval_of_zero_is_unknown_not_8_hours() -> None:
+    # Was: ETHUSDT funded every 0 hours; the symbol is listed as adjusted, so not 8 h either.
+    zero = Mutation((0, "fundingIntervalHours"), 0)
+    snapshots = change(Venue.BINANCE, "fapi/v1/fundingInfo", zero)
+    assert snapshots is not None
+    assert {s.symbol: s.funding_interval_hours for s in snapshots} == {
+        "BTCUSDT": 8,
+        "ETHUSDT": None,
+        "1000PEPEUSDT": 8,
+    }
+
+
 def test_a_market_without_open_interest_is_left_out_the_others_kept() -> None:
     # Was: OKX's PEPE with 0 OI, a market read as empty rather than unknown.
     snapshots = change(Venue.OKX, "api/v5/public/open-interest", Mutation(("data", 2, "oi"), "0"))

@@ -106,14 +106,13 @@ def parse_instruments(body: Any) -> dict[str, Instrument]:
     return instruments
 
 
-def parse_funding_intervals(body: Any) -> dict[str, int]:
-    """fundingInfo lists only symbols whose interval or cap was adjusted; the rest are 8 h."""
-    intervals = {}
-    for row in body or []:
-        hours = optional_hours(row["fundingIntervalHours"], "fundingIntervalHours")
-        if hours is not None:
-            intervals[row["symbol"]] = hours
-    return intervals
+def parse_funding_intervals(body: Any) -> dict[str, int | None]:
+    """fundingInfo lists only symbols whose interval or cap was adjusted; the rest are 8 h. A
+    listed symbol without an interval is unknown, not 8 h."""
+    return {
+        row["symbol"]: optional_hours(row["fundingIntervalHours"], "fundingIntervalHours")
+        for row in body or []
+    }
 
 
 def build_snapshot(
@@ -121,7 +120,7 @@ def build_snapshot(
     premium: dict[str, Any],
     ticker: dict[str, Any] | None,
     interest: dict[str, Any],
-    interval_hours: int,
+    interval_hours: int | None,
 ) -> Snapshot | None:
     """None for a market without open interest."""
     mark = positive(premium.get("markPrice"), "markPrice")
@@ -175,7 +174,7 @@ class BinanceFetcher(Lacks):
     liquidation_ws: str = LIQUIDATION_WS
     kline_ws: str = KLINE_WS
     _instruments: dict[str, Instrument] = field(default_factory=dict)
-    _intervals: dict[str, int] = field(default_factory=dict)
+    _intervals: dict[str, int | None] = field(default_factory=dict)
     _metadata_at: float = 0.0
     _oi_limiter: AsyncLimiter | None = None
 
@@ -187,7 +186,7 @@ class BinanceFetcher(Lacks):
     def instruments(self) -> dict[str, Instrument]:
         return self._instruments
 
-    def funding_interval(self, symbol: str) -> int:
+    def funding_interval(self, symbol: str) -> int | None:
         return self._intervals.get(symbol, 8)
 
     async def refresh_metadata(self) -> None:
