@@ -21,7 +21,7 @@ from bot.market.frozen import FrozenWatch
 from bot.market.http import VenueError
 from bot.market.models import Snapshot, TickResult, Venue, VenueResult
 from bot.market.reasons import Reason, duration, reason
-from bot.market.values import BadPayload
+from bot.market.values import NOT_AS_DOCUMENTED, BadPayload
 from bot.market.venues.base import MarketVenue
 
 log = logging.getLogger(__name__)
@@ -147,12 +147,16 @@ class Collector:
             if not snapshots:
                 # A valid but empty answer: never "healthy", whatever the status said.
                 raise VenueError(reason(N_("answered with no markets")))
+            if len({s.symbol for s in snapshots}) < len(snapshots):
+                # A market listed twice: which row is right is unknowable, and both would count
+                # its OI twice in the venue's total.
+                raise BadPayload("one market answered twice")
         except TimeoutError:
             budget = duration(self.venue_budget_s, 1)
             problem = reason(N_("no answer within {seconds}s"), seconds=budget)
         except VenueError as error:
             problem = error.reason
-        except (BadPayload, KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+        except NOT_AS_DOCUMENTED as error:
             # The venue answered something other than what it documents: trust none of it.
             log.warning("%s payload not as documented: %r", fetcher.venue, error)
             problem = reason(N_("answered in an unexpected format"))
@@ -163,7 +167,9 @@ class Collector:
             frozen = self.frozen.observe(fetcher.venue, snapshots)
             # Venues that send their own time go stale by it; only the clockless can freeze
             # unseen (and a venue whose mark ticks every 3 s may repeat itself at short polls).
-            problem = self._stale(snapshots) or (frozen if fetcher.venue in CLOCKLESS else None)
+            problem = self._untimely(fetcher.venue, snapshots) or (
+                frozen if fetcher.venue in CLOCKLESS else None
+            )
         if problem is not None:
             self.frozen.missed(fetcher.venue)
             log.warning("%s left out of this poll: %s", fetcher.venue, problem)
@@ -198,12 +204,18 @@ class Collector:
             fetched_at=self.clock(),
         )
 
-    def _stale(self, snapshots: list[Snapshot]) -> Reason | None:
-        oldest = min(s.ts for s in snapshots)
-        age = self.clock() - oldest
+    def _untimely(self, venue: Venue, snapshots: list[Snapshot]) -> Reason | None:
+        now = self.clock()
+        age = now - min(s.ts for s in snapshots)
         if age > self.max_age:
             old = int(age.total_seconds())
             return reason(N_("stale: the venue's data is {seconds}s old"), seconds=old)
+        ahead = max(s.ts for s in snapshots) - now
+        if ahead > self.max_age and venue not in CLOCKLESS:
+            # Kept, a time ahead would stay the market's newest snapshot for as long, read in
+            # place of every fresh one. (The clockless carry our own clock.)
+            early = int(ahead.total_seconds())
+            return reason(N_("its clock is {seconds}s ahead of ours"), seconds=early)
         return None
 
     async def aclose(self) -> None:

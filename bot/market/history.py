@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.market.http import VenueError
 from bot.market.models import Snapshot, Venue
-from bot.market.values import BadPayload, decimal, from_ms
+from bot.market.values import NOT_AS_DOCUMENTED, BadPayload, decimal, from_ms
 
 if TYPE_CHECKING:  # the venues build on this module
     from bot.market.venues.base import MarketVenue
@@ -28,7 +28,7 @@ T = TypeVar("T")
 Page = tuple[list[T], str | None]  # rows newest first, and where the next (older) page starts
 BAR = timedelta(minutes=5)
 # What a venue answering something else than it documents raises while its rows are read.
-HISTORY_ERRORS = (VenueError, BadPayload, KeyError, TypeError, ValueError, IndexError)
+HISTORY_ERRORS = (VenueError, *NOT_AS_DOCUMENTED)
 
 
 def bars(hours: int) -> int:

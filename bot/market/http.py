@@ -236,11 +236,12 @@ class VenueClient:
             body = orjson.loads(raw) if raw else None
         except orjson.JSONDecodeError:
             body, malformed = None, True
+        if malformed and status < 400:
+            # Usually a response cut short; the next attempt tends to be whole. Checked before
+            # the venue's envelope, which would call it an answer without its code, once.
+            raise VenueError(reason(N_("malformed JSON")), retryable=True)
         # The venue's own rules first: an error page (Bybit's 403) is not JSON either.
         self.check(status, body)
         if status >= 400:
             raise VenueError(reason(HTTP_STATUS, status=status))
-        if malformed:
-            # Usually a response cut short; the next attempt tends to be whole.
-            raise VenueError(reason(N_("malformed JSON")), retryable=True)
         return body

@@ -18,7 +18,7 @@ import aiohttp
 
 from bot.market.http import VenueError
 from bot.market.models import Venue
-from bot.market.values import BadPayload
+from bot.market.values import NOT_AS_DOCUMENTED, BadPayload
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +149,7 @@ class StreamConsumer(Generic[E]):
     def _handle(self, raw: str) -> None:
         try:
             events = self.stream.parse(json.loads(raw))
-        except (ValueError, KeyError, TypeError) as error:
+        except NOT_AS_DOCUMENTED as error:  # a frame of null where an object was too
             log.warning("%s: unreadable %s frame (%s)", self.venue, self.stream.name, error)
             return
         for event in events:

@@ -11,9 +11,19 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+# No venue quotes, counts or trades anything outside these magnitudes. A number beyond them is a
+# broken field; let in, "1e999999" overflows the Decimal context in the first product (an
+# ArithmeticError no caller expects) and reads inf as a float, "1e-999999" reads 0.0.
+SMALLEST, LARGEST = Decimal("1e-30"), Decimal("1e30")
+
 
 class BadPayload(ValueError):
     """A required field is missing or not a number: the whole venue tick is untrustworthy."""
+
+
+# What reading an answer other than the documented one raises: a field missing (KeyError), of
+# another type (TypeError, AttributeError: null where an object was), not a number (BadPayload).
+NOT_AS_DOCUMENTED = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 
 
 def optional_decimal(value: Any, *, zero_is_absent: bool = False) -> Decimal | None:
@@ -25,6 +35,8 @@ def optional_decimal(value: Any, *, zero_is_absent: bool = False) -> Decimal | N
         raise BadPayload(f"not a number: {str(value)[:40]!r}") from None
     if not number.is_finite():
         raise BadPayload(f"not a finite number: {value!r}")
+    if number and not SMALLEST <= abs(number) <= LARGEST:
+        raise BadPayload(f"not a plausible number: {str(value)[:40]!r}")
     if zero_is_absent and number == 0:
         return None
     return number
@@ -44,6 +56,48 @@ def positive(value: Any, name: str) -> Decimal:
     return number
 
 
+def optional_price(value: Any, name: str) -> Decimal | None:
+    """An index or last price: absent as "", null or "0" (none yet), never negative."""
+    number = optional_decimal(value, zero_is_absent=True)
+    if number is not None and number < 0:
+        raise BadPayload(f"{name} is negative: {number}")
+    return number
+
+
+def optional_amount(value: Any, name: str) -> Decimal | None:
+    """A traded volume: absent, or zero and up."""
+    number = optional_decimal(value)
+    if number is not None and number < 0:
+        raise BadPayload(f"{name} is negative: {number}")
+    return number
+
+
+def amount(value: Any, name: str) -> Decimal:
+    number = optional_amount(value, name)
+    if number is None:
+        raise BadPayload(f"missing {name}")
+    return number
+
+
+def open_interest(value: Any, name: str) -> Decimal | None:
+    """Contracts open, required. None when there are none: such a market (a listing a minute
+    old) has no position to watch and no OI to compare, so it is left out, never read as 0."""
+    number = decimal(value, name)
+    if number < 0:
+        raise BadPayload(f"{name} is negative: {number}")
+    return number or None
+
+
+def optional_hours(value: Any, name: str) -> int | None:
+    """A funding interval in whole hours: absent as "", null or 0, never negative."""
+    number = optional_decimal(value, zero_is_absent=True)
+    if number is None:
+        return None
+    if number < 0 or number != number.to_integral_value():
+        raise BadPayload(f"{name} is not whole hours: {number}")
+    return int(number)
+
+
 def from_ms(value: Any) -> datetime | None:
     """Epoch milliseconds (int or str) -> UTC datetime; 0 / "" are absent."""
     if value in (None, "", 0, "0"):
@@ -56,6 +110,8 @@ def from_ms(value: Any) -> datetime | None:
 
 def unscale(base: str) -> tuple[str, Decimal]:
     """'1000PEPE' / 'kPEPE' -> ('PEPE', 1000): venues list tiny coins per 1000 (or 1M) units."""
+    if not isinstance(base, str) or not base:
+        raise BadPayload(f"a market without a base coin: {base!r}")
     for prefix, factor in (("1000000", 1_000_000), ("1000", 1000), ("k", 1000)):
         rest = base[len(prefix) :]
         if base.startswith(prefix) and rest and rest[0].isalpha() and rest.isupper():

@@ -93,6 +93,15 @@ def validate(table: TierTable) -> None:
         raise BadTierTable(f"{table.venue} {table.symbol}: empty table")
     previous: TierInfo | None = None
     for tier in table.tiers:
+        numbers = (tier.floor, tier.cap, tier.max_leverage, tier.mmr, tier.maintenance_amount)
+        # A live answer can say "NaN" or "-1" as well as a typo can: no rate or leverage from it.
+        if not all(n.is_finite() for n in numbers):
+            raise BadTierTable(f"{table.venue} {table.symbol} tier {tier.number}: not a number")
+        if tier.max_leverage <= 0 or not 0 <= tier.mmr < 1:
+            raise BadTierTable(
+                f"{table.venue} {table.symbol} tier {tier.number}: leverage "
+                f"{tier.max_leverage} or maintenance rate {tier.mmr} out of range"
+            )
         if tier.cap <= tier.floor:
             raise BadTierTable(f"{table.venue} {table.symbol} tier {tier.number}: cap <= floor")
         if previous is None:

@@ -17,6 +17,7 @@ from bot.market.models import TickResult, Venue, VenueResult
 from bot.market.venues.registry import DEFAULT_VENUES, make_fetchers
 from tests.fakes.collectors import FAST, collector_for
 from tests.fakes.exchange import FakeExchange
+from tests.fakes.venues import FAKES
 
 
 @pytest.fixture
@@ -374,3 +375,22 @@ async def test_a_venue_with_its_own_clock_goes_stale_by_it_not_by_repeats(
         tick = await collector.tick()
     await collector.aclose()
     assert said(tick) == {}
+
+
+async def test_an_answer_cut_off_on_any_path_leaves_out_its_venue_alone(fx: FakeExchange) -> None:
+    """Every path a poll asks, in turn cut off halfway on every attempt: that venue is left
+    out as malformed JSON, the others are whole."""
+    first = collector_for(fx)
+    await first.tick()
+    await first.aclose()
+    paths = sorted(fx.requests)
+    venue_of = {f"/{fake.prefix}": fake.venue for fake in FAKES.values() if not fake.query}
+    for path in paths:
+        venue = venue_of["/" + path.split("/")[1]]
+        collector = collector_for(fx)  # a first poll: the metadata is asked again
+        fx.fail(path, "truncated", times=9)  # every attempt, of every symbol
+        tick = await collector.tick()
+        await collector.aclose()
+        fx.faults.clear()
+        assert said(tick) == {venue: "malformed JSON"}, path
+        assert {s.venue for s in tick.snapshots()} == set(DEFAULT_VENUES) - {venue}

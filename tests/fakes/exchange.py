@@ -132,7 +132,8 @@ class FakeExchange:
         delay_s: float = 0.0,
     ) -> None:
         """kind: 429, 418, 403, 500, 503, timeout (a delay, then the answer), malformed,
-        envelope-rate, empty (the venue's valid answer with an empty list)."""
+        envelope-rate, empty (the venue's valid answer with an empty list), truncated (the
+        answer cut off halfway, HTTP 200)."""
         self.faults.setdefault(path, []).append(Fault(kind, times, retry_after, delay_s))
 
     @property
@@ -281,6 +282,9 @@ class FakeExchange:
             return body
         if fault is not None and fault.kind == "empty":
             body = _emptied(body)
+        if fault is not None and fault.kind == "truncated":
+            whole = json.dumps(body).encode()
+            return web.Response(body=whole[: len(whole) // 2], content_type="application/json")
         return web.json_response(body)
 
     def _next_fault(self, path: str) -> Fault | None:
@@ -311,6 +315,6 @@ class FakeExchange:
             )
         if fault.kind == "envelope-rate" and venue is not None and venue.envelope_rate:
             return web.json_response(venue.envelope_rate())
-        if fault.kind == "empty":
-            return None  # the answer, emptied
+        if fault.kind in ("empty", "truncated"):
+            return None  # the answer, emptied or cut
         raise ValueError(f"fault {fault.kind} not known for {path}")

@@ -29,7 +29,19 @@ from bot.market.liquidations import AssetResolver, asset_from_usdt_symbol, liqui
 from bot.market.models import LiquidationEvent, Snapshot, Venue
 from bot.market.reasons import TOO_MANY, UNKNOWN_SYMBOL, VENUE_ERROR, reason
 from bot.market.streams import VenueStream
-from bot.market.values import BadPayload, decimal, from_ms, optional_decimal, positive, unscale
+from bot.market.values import (
+    BadPayload,
+    amount,
+    decimal,
+    from_ms,
+    open_interest,
+    optional_amount,
+    optional_decimal,
+    optional_hours,
+    optional_price,
+    positive,
+    unscale,
+)
 from bot.market.venues.base import Feed, Has, Lacks
 from bot.risk.side import Side
 
@@ -87,43 +99,50 @@ def parse_instruments(body: Any) -> dict[str, Instrument]:
             continue
         asset, multiplier = unscale(row["baseAsset"])
         if "contractSize" in row and row.get("marginAsset") != "USDT":
-            face = decimal(row["contractSize"], "contractSize")
+            face = positive(row["contractSize"], "contractSize")
             instruments[row["symbol"]] = Instrument(row["symbol"], asset, multiplier, face)
         elif row.get("quoteAsset") == "USDT":
             instruments[row["symbol"]] = Instrument(row["symbol"], asset, multiplier)
     return instruments
 
 
-def parse_funding_intervals(body: Any) -> dict[str, int]:
-    """fundingInfo lists only symbols whose interval or cap was adjusted; the rest are 8 h."""
-    return {row["symbol"]: int(row["fundingIntervalHours"]) for row in body or []}
+def parse_funding_intervals(body: Any) -> dict[str, int | None]:
+    """fundingInfo lists only symbols whose interval or cap was adjusted; the rest are 8 h. A
+    listed symbol without an interval is unknown, not 8 h."""
+    return {
+        row["symbol"]: optional_hours(row["fundingIntervalHours"], "fundingIntervalHours")
+        for row in body or []
+    }
 
 
 def build_snapshot(
     instrument: Instrument,
     premium: dict[str, Any],
     ticker: dict[str, Any] | None,
-    open_interest: dict[str, Any],
-    interval_hours: int,
-) -> Snapshot:
+    interest: dict[str, Any],
+    interval_hours: int | None,
+) -> Snapshot | None:
+    """None for a market without open interest."""
     mark = positive(premium.get("markPrice"), "markPrice")
-    contracts = decimal(open_interest.get("openInterest"), "openInterest")
-    ts = from_ms(premium.get("time")) or from_ms(open_interest.get("time"))
+    contracts = open_interest(interest.get("openInterest"), "openInterest")
+    ts = from_ms(premium.get("time")) or from_ms(interest.get("time"))
     if ts is None:
         raise BadPayload("premiumIndex without time")
-    volume = optional_decimal(ticker.get("volume")) if ticker else None
+    if contracts is None:
+        return None
+    volume = optional_amount(ticker.get("volume"), "volume") if ticker else None
     face = instrument.face_usd
     if face is not None:
         # COIN-M contracts are USD: OI in USD = contracts x face, in coin = that / mark (I4);
         # volume comes in contracts, and in coin as baseVolume.
         oi_usd = contracts * face
         oi_coin = oi_usd / mark
-        volume_coin = optional_decimal(ticker.get("baseVolume")) if ticker else None
+        volume_coin = optional_amount(ticker.get("baseVolume"), "baseVolume") if ticker else None
         volume_usd = volume * face if volume is not None else None
     else:
         oi_coin, oi_usd = contracts * instrument.multiplier, contracts * mark
         volume_coin = volume * instrument.multiplier if volume is not None else None
-        volume_usd = optional_decimal(ticker.get("quoteVolume")) if ticker else None
+        volume_usd = optional_amount(ticker.get("quoteVolume"), "quoteVolume") if ticker else None
     return Snapshot(
         venue=Venue.BINANCE_COINM if face is not None else Venue.BINANCE,
         symbol=instrument.symbol,
@@ -131,8 +150,8 @@ def build_snapshot(
         inverse=face is not None,
         ts=ts,
         mark=mark,
-        index=optional_decimal(premium.get("indexPrice"), zero_is_absent=True),
-        last=optional_decimal(ticker.get("lastPrice")) if ticker else None,
+        index=optional_price(premium.get("indexPrice"), "indexPrice"),
+        last=optional_price(ticker.get("lastPrice"), "lastPrice") if ticker else None,
         oi_contracts=contracts,
         oi_coin=oi_coin,
         oi_usd=oi_usd,
@@ -155,7 +174,7 @@ class BinanceFetcher(Lacks):
     liquidation_ws: str = LIQUIDATION_WS
     kline_ws: str = KLINE_WS
     _instruments: dict[str, Instrument] = field(default_factory=dict)
-    _intervals: dict[str, int] = field(default_factory=dict)
+    _intervals: dict[str, int | None] = field(default_factory=dict)
     _metadata_at: float = 0.0
     _oi_limiter: AsyncLimiter | None = None
 
@@ -167,7 +186,7 @@ class BinanceFetcher(Lacks):
     def instruments(self) -> dict[str, Instrument]:
         return self._instruments
 
-    def funding_interval(self, symbol: str) -> int:
+    def funding_interval(self, symbol: str) -> int | None:
         return self._intervals.get(symbol, 8)
 
     async def refresh_metadata(self) -> None:
@@ -192,17 +211,19 @@ class BinanceFetcher(Lacks):
             if sym in by_symbol and (assets is None or inst.asset in assets)
         ]
         interests, notes = await self._open_interest(i.symbol for i in wanted)
-        snapshots = [
-            build_snapshot(
+        snapshots = []
+        for inst in wanted:
+            if inst.symbol not in interests:
+                continue
+            snap = build_snapshot(
                 inst,
                 by_symbol[inst.symbol],
                 ticker_by_symbol.get(inst.symbol),
                 interests[inst.symbol],
                 self._intervals.get(inst.symbol, 8),
             )
-            for inst in wanted
-            if inst.symbol in interests
-        ]
+            if snap is not None:
+                snapshots.append(snap)
         return snapshots, notes
 
     async def _open_interest(
@@ -288,9 +309,10 @@ def binance_snapshots(
     snapshots = []
     for row in oi_rows:
         coin = decimal(row["sumOpenInterest"], "sumOpenInterest")
-        usd = decimal(row["sumOpenInterestValue"], "sumOpenInterestValue")
         if coin <= 0:
             continue  # no OI, so no USD / coin price: left out rather than guessed
+        # The mark is USD / coin: never 0 or negative.
+        usd = positive(row["sumOpenInterestValue"], "sumOpenInterestValue")
         ts = timestamp(row["timestamp"])
         snapshots.append(
             snapshot(market, ts, funding, mark=usd / coin, contracts=coin, coin=coin, usd=usd)
@@ -309,8 +331,8 @@ def parse_binance_force_order(
     asset = resolve(order["s"])
     if asset is None:
         return None
-    qty = decimal(order.get("z") or order.get("q"), "filled quantity")
-    price = decimal(order.get("ap") or order.get("p"), "average price")
+    qty = positive(order.get("z") or order.get("q"), "filled quantity")
+    price = positive(order.get("ap") or order.get("p"), "average price")
     ts = liquidation_time(order.get("T") or data.get("E"))
     side = Side.LONG if order["S"] == "SELL" else Side.SHORT
     return LiquidationEvent(Venue.BINANCE, order["s"], asset, side, qty, price, qty * price, ts)
@@ -333,12 +355,12 @@ def parse_binance_kline(frame: dict[str, Any]) -> KlineMinute | None:
         str(Venue.BINANCE),
         asset,
         minute,
-        float(decimal(k["o"], "o")),
-        float(decimal(k["h"], "h")),
-        float(decimal(k["l"], "l")),
-        float(decimal(k["c"], "c")),
-        float(decimal(k["v"], "v") * multiplier),
-        float(decimal(k["V"], "V") * multiplier),
+        float(positive(k["o"], "o")),
+        float(positive(k["h"], "h")),
+        float(positive(k["l"], "l")),
+        float(positive(k["c"], "c")),
+        float(amount(k["v"], "v") * multiplier),
+        float(amount(k["V"], "V") * multiplier),
     )
 
 

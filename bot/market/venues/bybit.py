@@ -51,7 +51,19 @@ from bot.market.reasons import (
     reason,
 )
 from bot.market.streams import KeepAlive, VenueStream
-from bot.market.values import BadPayload, decimal, from_ms, optional_decimal, positive, unscale
+from bot.market.values import (
+    NOT_AS_DOCUMENTED,
+    BadPayload,
+    decimal,
+    from_ms,
+    open_interest,
+    optional_amount,
+    optional_decimal,
+    optional_hours,
+    optional_price,
+    positive,
+    unscale,
+)
 from bot.market.venues.base import Feed, Has, Lacks
 from bot.risk.side import Side
 
@@ -106,10 +118,12 @@ def parse_instruments(body: Any, category: str = "linear") -> dict[str, str]:
     }
 
 
-def one_side_oi(row: dict[str, Any]) -> Decimal:
-    """Contracts counted once per long/short pair, as Binance and OKX count them."""
-    single = optional_decimal(row.get("singleOpenInterest"))
-    return single if single is not None else decimal(row.get("openInterest"), "openInterest")
+def one_side_oi(row: dict[str, Any]) -> Decimal | None:
+    """Contracts counted once per long/short pair, as Binance and OKX count them; None when
+    none are open."""
+    if row.get("singleOpenInterest") in (None, ""):
+        return open_interest(row.get("openInterest"), "openInterest")
+    return open_interest(row.get("singleOpenInterest"), "singleOpenInterest")
 
 
 def build_snapshot(
@@ -124,10 +138,11 @@ def build_snapshot(
     ts = from_ms(ts_ms)
     if ts is None:
         raise BadPayload("tickers without time")
-    interval = row.get("fundingIntervalHour")
+    if contracts is None:
+        return None  # nothing open: nothing to watch
     volume, turnover = (
-        optional_decimal(row.get("volume24h")),
-        optional_decimal(row.get("turnover24h")),
+        optional_amount(row.get("volume24h"), "volume24h"),
+        optional_amount(row.get("turnover24h"), "turnover24h"),
     )
     if inverse:
         # 1 USD contracts: OI and volume arrive in USD, turnover in coin (vector I3).
@@ -144,13 +159,15 @@ def build_snapshot(
         inverse=inverse,
         ts=ts,
         mark=mark,
-        index=optional_decimal(row.get("indexPrice"), zero_is_absent=True),
-        last=optional_decimal(row.get("lastPrice")),
+        index=optional_price(row.get("indexPrice"), "indexPrice"),
+        last=optional_price(row.get("lastPrice"), "lastPrice"),
         oi_contracts=contracts,
         oi_coin=oi_coin,
         oi_usd=oi_usd,
         funding_rate=funding,
-        funding_interval_hours=int(interval) if interval not in (None, "") else None,
+        funding_interval_hours=optional_hours(
+            row.get("fundingIntervalHour"), "fundingIntervalHour"
+        ),
         next_funding_time=from_ms(row.get("nextFundingTime")),
         volume_24h_coin=volume_coin,
         volume_24h_usd=volume_usd,
@@ -244,6 +261,8 @@ def bybit_snapshots(
         if mark is None:
             continue
         contracts = one_side_oi(row)
+        if contracts is None:
+            continue  # no OI, so nothing to read a change from: left out rather than guessed
         snapshots.append(
             snapshot(
                 market,
@@ -307,7 +326,7 @@ def parse_bybit_all_liquidation(
         asset = resolve(item["s"])
         if asset is None:
             continue
-        qty, price = decimal(item["v"], "v"), decimal(item["p"], "p")
+        qty, price = positive(item["v"], "v"), positive(item["p"], "p")
         ts = liquidation_time(item.get("T") or frame.get("ts"))
         side = Side.LONG if item["S"] == "Buy" else Side.SHORT
         events.append(
@@ -351,7 +370,7 @@ def bybit_symbols(assets: list[str]) -> list[str]:
 async def bybit_tiers(client: VenueClient, symbols: list[str]) -> list[TierTable]:
     # Loaded here: bot.risk.tiers brings the translation catalogs, which a process that only
     # polls (the CLI snapshot, the benches) need not load.
-    from bot.risk.tiers import BadTierTable, tiers_from_bybit_risk_limit
+    from bot.risk.tiers import tiers_from_bybit_risk_limit
 
     date = f"live {datetime.now(UTC):%Y-%m-%d}"
     tables = []
@@ -362,6 +381,7 @@ async def bybit_tiers(client: VenueClient, symbols: list[str]) -> list[TierTable
                 "v5/market/risk-limit", {"category": category, "symbol": symbol}
             )
             tables.append(tiers_from_bybit_risk_limit(payload, symbol, date))
-        except (VenueError, BadTierTable, KeyError, ValueError, ArithmeticError) as error:
+        # A ladder that does not hold (BadTierTable) is a ValueError, one of NOT_AS_DOCUMENTED.
+        except (VenueError, ArithmeticError, *NOT_AS_DOCUMENTED) as error:
             log.warning("bybit tiers for %s not refreshed: %s", symbol, error)
     return tables

@@ -14,7 +14,15 @@ from typing import Any
 from bot.market.http import VenueClient, VenueError
 from bot.market.models import Snapshot, Venue
 from bot.market.reasons import HTTP_STATUS, reason
-from bot.market.values import BadPayload, decimal, optional_decimal, positive, unscale
+from bot.market.values import (
+    BadPayload,
+    open_interest,
+    optional_amount,
+    optional_decimal,
+    optional_price,
+    positive,
+    unscale,
+)
 from bot.market.venues.base import Has, Lacks
 
 DEFAULT_URL = "https://api.hyperliquid.xyz"
@@ -38,8 +46,10 @@ def parse_meta_and_ctxs(body: Any, fetched_at: datetime) -> list[Snapshot]:
             continue
         asset, multiplier = unscale(meta["name"])
         mark = positive(ctx.get("markPx"), "markPx")
-        contracts = decimal(ctx.get("openInterest"), "openInterest")
-        volume_coin = optional_decimal(ctx.get("dayBaseVlm"))
+        contracts = open_interest(ctx.get("openInterest"), "openInterest")
+        if contracts is None:
+            continue  # nothing open: nothing to watch
+        volume_coin = optional_amount(ctx.get("dayBaseVlm"), "dayBaseVlm")
         snapshots.append(
             Snapshot(
                 venue=Venue.HYPERLIQUID,
@@ -48,8 +58,8 @@ def parse_meta_and_ctxs(body: Any, fetched_at: datetime) -> list[Snapshot]:
                 inverse=False,
                 ts=fetched_at,
                 mark=mark,
-                index=optional_decimal(ctx.get("oraclePx")),
-                last=optional_decimal(ctx.get("midPx")),
+                index=optional_price(ctx.get("oraclePx"), "oraclePx"),
+                last=optional_price(ctx.get("midPx"), "midPx"),
                 oi_contracts=contracts,
                 oi_coin=contracts * multiplier,
                 oi_usd=contracts * mark,
@@ -57,7 +67,7 @@ def parse_meta_and_ctxs(body: Any, fetched_at: datetime) -> list[Snapshot]:
                 funding_interval_hours=1,
                 next_funding_time=None,
                 volume_24h_coin=volume_coin * multiplier if volume_coin is not None else None,
-                volume_24h_usd=optional_decimal(ctx.get("dayNtlVlm")),
+                volume_24h_usd=optional_amount(ctx.get("dayNtlVlm"), "dayNtlVlm"),
             )
         )
     return snapshots

@@ -33,7 +33,18 @@ from bot.market.liquidations import PING_S, liquidation_time
 from bot.market.models import LiquidationEvent, Snapshot, Venue
 from bot.market.reasons import ANSWER_WITHOUT, RATE_LIMITED, UNKNOWN_SYMBOL, VENUE_SAID, reason
 from bot.market.streams import KeepAlive, VenueStream
-from bot.market.values import BadPayload, decimal, from_ms, optional_decimal, positive, unscale
+from bot.market.values import (
+    NOT_AS_DOCUMENTED,
+    BadPayload,
+    decimal,
+    from_ms,
+    open_interest,
+    optional_amount,
+    optional_decimal,
+    optional_price,
+    positive,
+    unscale,
+)
 from bot.market.venues.base import Feed, Has, Lacks
 from bot.risk.side import Side
 
@@ -87,7 +98,7 @@ def parse_instruments(body: Any) -> dict[str, Instrument]:
         ):
             asset, multiplier = unscale(row.get("ctValCcy") or row["uly"].split("-")[0])
             instruments[row["instId"]] = Instrument(
-                row["instId"], asset, decimal(row.get("ctVal"), "ctVal"), multiplier
+                row["instId"], asset, positive(row.get("ctVal"), "ctVal"), multiplier
             )
     return instruments
 
@@ -107,15 +118,18 @@ def build_snapshot(
     mark_row: dict[str, Any],
     ticker: dict[str, Any] | None,
     index: dict[str, Any] | None,
-) -> Snapshot:
+) -> Snapshot | None:
+    """None for a market without open interest."""
     mark = positive(mark_row.get("markPx"), "markPx")
-    contracts = decimal(oi.get("oi"), "oi")
-    coin = contracts * inst.ct_val
+    contracts = open_interest(oi.get("oi"), "oi")
     ts = from_ms(mark_row.get("ts"))
     if ts is None:
         raise BadPayload("mark price without ts")
-    volume_coin = optional_decimal(ticker.get("volCcy24h")) if ticker else None
-    last = optional_decimal(ticker.get("last")) if ticker else None
+    if contracts is None:
+        return None
+    coin = contracts * inst.ct_val
+    volume_coin = optional_amount(ticker.get("volCcy24h"), "volCcy24h") if ticker else None
+    last = optional_price(ticker.get("last"), "last") if ticker else None
     return Snapshot(
         venue=Venue.OKX,
         symbol=inst.inst_id,
@@ -123,7 +137,7 @@ def build_snapshot(
         inverse=False,
         ts=ts,
         mark=mark,
-        index=optional_decimal(index.get("idxPx")) if index else None,
+        index=optional_price(index.get("idxPx"), "idxPx") if index else None,
         last=last,
         oi_contracts=contracts,
         oi_coin=coin * inst.multiplier,
@@ -185,16 +199,16 @@ class OkxFetcher(Lacks):
                 notes.append(f"{inst.inst_id}: no mark price")
                 continue
             index = index_by.get(inst.inst_id.removesuffix("-SWAP"))
-            snapshots.append(
-                build_snapshot(
-                    inst,
-                    row,
-                    funding_by.get(inst.inst_id),
-                    mark_row,
-                    ticker_by.get(inst.inst_id),
-                    index,
-                )
+            snap = build_snapshot(
+                inst,
+                row,
+                funding_by.get(inst.inst_id),
+                mark_row,
+                ticker_by.get(inst.inst_id),
+                index,
             )
+            if snap is not None:
+                snapshots.append(snap)
         return snapshots, notes
 
     @property
@@ -218,16 +232,17 @@ class OkxFetcher(Lacks):
 def okx_snapshots(market: Market, oi_rows: list[list[str]], funding: Funding) -> list[Snapshot]:
     snapshots = []
     for row in oi_rows:
-        coin, usd = decimal(row[OI_COIN], "oiCcy"), decimal(row[OI_USD], "oiUsd")
+        coin = decimal(row[OI_COIN], "oiCcy")
         if coin <= 0:
             continue  # no OI, so no USD / coin price: left out rather than guessed
+        usd = positive(row[OI_USD], "oiUsd")  # the mark is USD / coin: never 0 or negative
         snapshots.append(
             snapshot(
                 market,
                 timestamp(row[TS]),
                 funding,
                 mark=usd / coin,
-                contracts=decimal(row[OI_CONTRACTS], "oi"),
+                contracts=positive(row[OI_CONTRACTS], "oi"),
                 coin=coin,
                 usd=usd,
             )
@@ -281,8 +296,8 @@ def parse_okx_liquidation_orders(
             continue
         asset, ct_val = contract
         for detail in item.get("details", []):
-            qty = decimal(detail["sz"], "sz") * ct_val
-            price = decimal(detail["bkPx"], "bkPx")
+            qty = positive(detail["sz"], "sz") * ct_val
+            price = positive(detail["bkPx"], "bkPx")
             long = detail["posSide"] == "long" or (
                 detail["posSide"] == "net" and detail["side"] == "sell"
             )
@@ -326,7 +341,7 @@ def okx_stream(fetcher: OkxFetcher, ping_s: float = PING_S) -> VenueStream[Liqui
 async def okx_tiers(fetcher: OkxFetcher, assets: list[str]) -> list[TierTable]:
     """Isolated-margin tiers per USDT swap; contract sizes from OKX's instrument list."""
     # Loaded here, as in bybit_tiers: only a tier refresh needs bot.risk.tiers.
-    from bot.risk.tiers import BadTierTable, tiers_from_okx_position_tiers
+    from bot.risk.tiers import tiers_from_okx_position_tiers
 
     date = f"live {datetime.now(UTC):%Y-%m-%d}"
     tables = []
@@ -349,6 +364,7 @@ async def okx_tiers(fetcher: OkxFetcher, assets: list[str]) -> list[TierTable]:
                     payload, f"{asset}USDT", instrument.ct_val * instrument.multiplier, date
                 )
             )
-        except (VenueError, BadTierTable, KeyError, ValueError, ArithmeticError) as error:
+        # A ladder that does not hold (BadTierTable) is a ValueError, one of NOT_AS_DOCUMENTED.
+        except (VenueError, ArithmeticError, *NOT_AS_DOCUMENTED) as error:
             log.warning("okx tiers for %s not refreshed: %s", asset, error)
     return tables
