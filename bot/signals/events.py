@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from bot.signals.cascade import flow_texts
 from bot.signals.kinds import Severity, Stage, WarningKind
-from bot.signals.series import Point
+from bot.signals.series import Point, bar_high, bar_low
 from bot.signals.tracker import WarningTracker
 from bot.signals.warning import SignalWarning
 
@@ -81,8 +81,8 @@ def _summary(event: _Event, now: datetime) -> EventSummary:
     long = event.first.kind == WarningKind.LONG_SQUEEZE
     extreme = None
     if before is not None and points:
-        lows = [p.low if p.low is not None else p.close for p in points]
-        highs = [p.high if p.high is not None else p.close for p in points]
+        lows = [bar_low(p) for p in points]
+        highs = [bar_high(p) for p in points]
         extreme = _pct(min(lows) if long else max(highs), before.close)
     liq_long = [p.liq_long_usd for p in points if p.liq_long_usd is not None]
     liq_short = [p.liq_short_usd for p in points if p.liq_short_usd is not None]
