@@ -220,7 +220,7 @@ class BinanceFetcher(Lacks):
                 by_symbol[inst.symbol],
                 ticker_by_symbol.get(inst.symbol),
                 interests[inst.symbol],
-                self._intervals.get(inst.symbol, 8),
+                self.funding_interval(inst.symbol),
             )
             if snap is not None:
                 snapshots.append(snap)
