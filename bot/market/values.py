@@ -56,20 +56,20 @@ def positive(value: Any, name: str) -> Decimal:
     return number
 
 
-def optional_price(value: Any, name: str) -> Decimal | None:
-    """An index or last price: absent as "", null or "0" (none yet), never negative."""
-    number = optional_decimal(value, zero_is_absent=True)
+def _not_negative(number: Decimal | None, name: str) -> Decimal | None:
     if number is not None and number < 0:
         raise BadPayload(f"{name} is negative: {number}")
     return number
+
+
+def optional_price(value: Any, name: str) -> Decimal | None:
+    """An index or last price: absent as "", null or "0" (none yet), never negative."""
+    return _not_negative(optional_decimal(value, zero_is_absent=True), name)
 
 
 def optional_amount(value: Any, name: str) -> Decimal | None:
     """A traded volume: absent, or zero and up."""
-    number = optional_decimal(value)
-    if number is not None and number < 0:
-        raise BadPayload(f"{name} is negative: {number}")
-    return number
+    return _not_negative(optional_decimal(value), name)
 
 
 def amount(value: Any, name: str) -> Decimal:
@@ -82,10 +82,7 @@ def amount(value: Any, name: str) -> Decimal:
 def open_interest(value: Any, name: str) -> Decimal | None:
     """Contracts open, required. None when there are none: such a market (a listing a minute
     old) has no position to watch and no OI to compare, so it is left out, never read as 0."""
-    number = decimal(value, name)
-    if number < 0:
-        raise BadPayload(f"{name} is negative: {number}")
-    return number or None
+    return _not_negative(decimal(value, name), name) or None
 
 
 def optional_hours(value: Any, name: str) -> int | None:
