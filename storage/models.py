@@ -8,7 +8,8 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, Column, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.types import DecimalText, IdList, UTCDateTime
+from storage.digest import Digest
+from storage.types import DecimalText, DigestAlerts, IdList, UTCDateTime
 
 
 class User(SQLModel, table=True):
@@ -175,6 +176,9 @@ class OutboxMessage(SQLModel, table=True):
     # The watch rules it is for (NULL: none, as an operator's broadcast post): unlinking a
     # channel drops the alerts of its rules and leaves the rest.
     rules: tuple[int, ...] = Field(default=(), sa_column=Column(IdList))
+    # A held digest's alerts one by one (`text` is them merged), so the alerts of removed
+    # rules can leave it; NULL for any other row and for digests held before migration 0012.
+    digest: Digest | None = Field(default=None, sa_column=Column(DigestAlerts))
 
 
 class ChannelLink(SQLModel, table=True):

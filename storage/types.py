@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import DateTime, String, Text
 from sqlalchemy.types import TypeDecorator
+
+from storage.digest import Digest, HeldAlert
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -54,3 +57,28 @@ class IdList(TypeDecorator[tuple[int, ...]]):
 
     def process_result_value(self, value: str | None, dialect: Any) -> tuple[int, ...]:
         return tuple(int(part) for part in value.split(",")) if value else ()
+
+
+class DigestAlerts(TypeDecorator[Digest]):
+    """A held digest's header, alerts and closing line as JSON text on both databases."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Digest | None, dialect: Any) -> str | None:
+        if value is None:
+            return None
+        alerts = [[a.text, None if a.rules is None else list(a.rules)] for a in value.alerts]
+        return json.dumps(
+            {"header": value.header, "alerts": alerts, "full": value.full}, ensure_ascii=False
+        )
+
+    def process_result_value(self, value: str | None, dialect: Any) -> Digest | None:
+        if value is None:
+            return None
+        stored = json.loads(value)
+        alerts = tuple(
+            HeldAlert(text, None if rules is None else tuple(rules))
+            for text, rules in stored["alerts"]
+        )
+        return Digest(stored["header"], alerts, stored["full"])

@@ -11,7 +11,8 @@ chat, one message in flight at a time, urgent ones ahead of the chat's older nor
 
 A row keeps the ids of the watch rules it is for. An alert whose rules were all removed while
 its tick ran (a channel unlinked meanwhile) is not stored, and a drop finds every alert stored
-before it: see `_rules_gone`.
+before it: see `_rules_gone`. A held digest is one row, one message, that also keeps the
+alerts it merged (storage/digest.py), so a drop can take some out and leave the rest.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from sqlmodel import col
 
 from bot.delivery.priority import Priority
 from storage.db import SessionFactory
+from storage.digest import Digest, HeldAlert
 from storage.models import OutboxMessage, WatchRuleRow
 from storage.statements import execute_count, not_null, table_of, upsert
 
@@ -43,7 +45,6 @@ class OutboxStatus(StrEnum):
     HELD = "held"
 
 
-DIGEST_MAX_CHARS = 3900  # Telegram allows 4096
 # Longer than any send takes (PTB's timeouts plus the limiter's queue): a claim older than this
 # lost its outcome, so the row is claimed again.
 LEASE = timedelta(seconds=60)
@@ -119,27 +120,26 @@ class OutboxRepository:
                     .with_for_update()
                 )
             ).scalar_one_or_none()
+            held = HeldAlert(alert.text, alert.rules)
             if row is None:
+                digest = Digest(header, (held,))
                 session.add(
                     OutboxMessage(
                         chat_id=alert.chat_id,
                         dedup_key=alert.dedup_key,
-                        text=f"{header}\n\n{alert.text}" if header else alert.text,
+                        text=digest.text,
                         reply_markup=None,
                         status=OutboxStatus.HELD,
                         attempts=0,
                         due_at=due_at,
                         created_at=now,
-                        rules=alert.rules,
+                        rules=digest.rules,
+                        digest=digest,
                     )
                 )
-            elif row.status == OutboxStatus.HELD and not (full and row.text.endswith(full)):
-                row.rules = tuple(sorted({*row.rules, *alert.rules}))
-                more = "\n\n" + alert.text
-                if len(row.text) + len(more) <= DIGEST_MAX_CHARS:
-                    row.text += more
-                elif full:
-                    row.text += full
+            elif row.status == OutboxStatus.HELD:
+                digest = _digest_of(row, full).add(held, full)
+                row.text, row.rules, row.digest = digest.text, digest.rules, digest
             await session.flush()
             if alert.rules and await _rules_gone(session, set(alert.rules)) == set(alert.rules):
                 await session.rollback()
@@ -409,21 +409,47 @@ class OutboxRepository:
 
     async def drop_gone_rules(self, chat_id: int, error: str) -> int:
         """The chat's rules were removed (a channel unlinked): nothing queued for it from those
-        rules may go, held digests included. What no rule made (an operator's broadcast post
-        to the same channel) still goes."""
+        rules may go. A held digest loses their alerts and keeps the rest; what no rule made
+        (an operator's broadcast post to the same channel) still goes. Returns how many
+        queued messages were dropped or cut."""
         async with self._sessions() as session:
             await _drop_lock(session, shared=False)
-            rows = await session.execute(
-                select(not_null(OutboxMessage.id), col(OutboxMessage.rules)).where(
-                    col(OutboxMessage.chat_id) == chat_id,
-                    col(OutboxMessage.status).in_(QUEUED),
-                    col(OutboxMessage.rules).is_not(None),
-                )
+            rows = list(
+                (
+                    await session.execute(
+                        select(OutboxMessage).where(
+                            col(OutboxMessage.chat_id) == chat_id,
+                            col(OutboxMessage.status).in_(QUEUED),
+                            or_(
+                                col(OutboxMessage.rules).is_not(None),
+                                col(OutboxMessage.status) == OutboxStatus.HELD,
+                            ),
+                        )
+                    )
+                ).scalars()
             )
-            made_by = {row_id: set(rules) for row_id, rules in rows.all()}
-            gone = await _rules_gone(session, {r for rules in made_by.values() for r in rules})
-            unwanted = [row_id for row_id, rules in made_by.items() if rules <= gone]
-            return await _drop(session, [col(OutboxMessage.id).in_(unwanted)], error)
+            removed = await _rules_gone(session, {r for row in rows for r in row.rules})
+            left = await session.execute(
+                select(func.count()).where(col(WatchRuleRow.chat_id) == chat_id)
+            )
+            no_rules_left = not left.scalar_one()
+            unwanted, cut = [], 0
+            for row in rows:
+                digest = _digest_of(row)
+                kept = digest.without(removed, no_rules_left=no_rules_left)
+                if kept is None:
+                    unwanted.append(row.id)
+                elif kept != digest:
+                    # Still queued: a send under way that Telegram took stays sent.
+                    cut += await execute_count(
+                        session,
+                        update(OutboxMessage)
+                        .where(
+                            col(OutboxMessage.id) == row.id, col(OutboxMessage.status).in_(QUEUED)
+                        )
+                        .values(text=kept.text, rules=kept.rules, digest=kept),
+                    )
+            return cut + await _drop(session, [col(OutboxMessage.id).in_(unwanted)], error)
 
     async def rewrite_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         async with self._sessions() as session:
@@ -465,6 +491,21 @@ class OutboxRepository:
                 update(OutboxMessage).where(col(OutboxMessage.id) == row_id).values(**values)
             )
             await session.commit()
+
+
+def _digest_of(row: OutboxMessage, full: str = "") -> Digest:
+    """The row as the alerts it holds: any row but a digest held since migration 0012 is one
+    alert (a digest held before it, its merged text, closed if it ends with `full`)."""
+    if row.digest is not None:
+        return row.digest
+    # Rows from before migration 0011 name no rules. A held one is a digest, and only rules'
+    # alerts were ever held: it goes with the chat's last rule (HeldAlert.gone). A queued one
+    # may be an operator's post, as like as a rule's alert: it stays, since a lost post is
+    # worse than one last alert, and it is sent within seconds unless Telegram holds it back.
+    rules = None if row.status == OutboxStatus.HELD and not row.rules else row.rules
+    if full and row.text.endswith(full):
+        return Digest("", (HeldAlert(row.text.removesuffix(full), rules),), full)
+    return Digest("", (HeldAlert(row.text, rules),))
 
 
 async def _drop_lock(session: AsyncSession, *, shared: bool) -> None:

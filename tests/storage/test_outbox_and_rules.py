@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.delivery.latency import latency_report
 from bot.delivery.priority import Priority
 from storage.db import make_session_factory
+from storage.models import OutboxMessage
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert
 from storage.repositories.rules import RuleCapReached, RuleRepository, RuleStateRow
 
@@ -188,8 +189,8 @@ async def test_an_alert_dropped_while_in_flight_stays_dropped(engine: AsyncEngin
 async def test_dropping_a_chats_gone_rules_leaves_what_no_rule_made(engine: AsyncEngine) -> None:
     """A channel unlinked, its rule removed: what the rule queued is dropped, the alert in
     flight (a 429 written afterwards does not queue it again) and a held digest included.
-    A digest that also holds a kept rule's alert stays, and so does the operator's broadcast
-    post, which no rule made."""
+    A digest that also holds a kept rule's alert stays without the removed rule's, and the
+    operator's broadcast post, which no rule made, stays as it was."""
     sessions = make_session_factory(engine)
     rules, outbox = RuleRepository(sessions), OutboxRepository(sessions)
     kept = await rules.add(-5, 7, "BTC squeeze", T0, cap=5)
@@ -210,7 +211,7 @@ async def test_dropping_a_chats_gone_rules_leaves_what_no_rule_made(engine: Asyn
     await outbox.hold(OutgoingAlert(-5, "mixed", "BTC", rules=(kept.id,)), later, T0)
     await rules.delete(-5, removed.id)
 
-    assert await outbox.drop_gone_rules(-5, "channel unlinked") == 3
+    assert await outbox.drop_gone_rules(-5, "channel unlinked") == 4
     await outbox.retry_later(in_flight.id, T0 + timedelta(seconds=3), "429 retry after 3")
     assert [(m.text, m.status, m.rules) for m in await outbox.messages(-5)] == [
         ("in flight", "dead", (removed.id,)),
@@ -218,9 +219,100 @@ async def test_dropping_a_chats_gone_rules_leaves_what_no_rule_made(engine: Asyn
         ("one rule left", "pending", (kept.id, removed.id)),
         ("operator's post", "pending", ()),
         ("held", "dead", (removed.id,)),
-        ("ETH\n\nBTC", "held", (kept.id, removed.id)),
+        ("BTC", "held", (kept.id,)),
     ]
     assert await outbox.drop_gone_rules(-5, "channel unlinked") == 0
+
+
+async def test_a_digest_loses_only_the_alerts_of_removed_rules(engine: AsyncEngine) -> None:
+    """Quiet hours held, in this order: an alert of a rule the unlink removes, an operator's
+    post no rule made, an alert of a rule that stays, the removed rule's next alert, and one
+    alert of both rules. The removed rule's two alerts leave the digest; the rest goes, in the
+    order held, as one message, once."""
+    sessions = make_session_factory(engine)
+    rules, outbox = RuleRepository(sessions), OutboxRepository(sessions)
+    kept = await rules.add(-5, 7, "BTC funding > 0.05%", T0, cap=5)
+    removed = await rules.add(-5, 7, "ETH funding > 0.05%", T0, cap=5)
+    due = T0 + timedelta(hours=1)
+    for text, ids in (
+        ("ETH 0.06%", (removed.id,)),
+        ("operator's post", ()),
+        ("BTC 0.07%", (kept.id,)),
+        ("ETH 0.08%", (removed.id,)),
+        ("BTC and ETH", (kept.id, removed.id)),
+    ):
+        alert = OutgoingAlert(-5, "digest:-5", text, rules=ids)
+        await outbox.hold(alert, due, T0, header="Held during quiet hours")
+    await rules.delete(-5, removed.id)
+
+    assert await outbox.drop_gone_rules(-5, "channel unlinked") == 1
+    assert await outbox.drop_gone_rules(-5, "channel unlinked") == 0
+    [row] = await outbox.messages(-5)
+    assert (row.status, row.text, row.rules) == (
+        "held",
+        "Held during quiet hours\n\noperator's post\n\nBTC 0.07%\n\nBTC and ETH",
+        (kept.id, removed.id),
+    )
+    assert await outbox.release_held(due) == 1
+    [sent] = await outbox.claim(due, limit=10)
+    assert sent.id == row.id and sent.text == row.text
+    await outbox.mark_sent(sent.id, due)
+    assert await outbox.claim(due + timedelta(hours=1), limit=10) == []
+
+
+async def test_a_digest_no_rule_made_survives_its_chats_rules(engine: AsyncEngine) -> None:
+    """An operator's post and a built-in warning held without a rule, with a rule's alert
+    between them: the chat's rules all gone, the rule's alert leaves, the two stay, and the
+    next alert held joins them."""
+    sessions = make_session_factory(engine)
+    rules, outbox = RuleRepository(sessions), OutboxRepository(sessions)
+    removed = await rules.add(-5, 7, "ETH funding > 0.05%", T0, cap=5)
+    due = T0 + timedelta(hours=1)
+    for text, ids in (
+        ("operator's post", ()),
+        ("ETH 0.06%", (removed.id,)),
+        ("BTC overheating", ()),
+    ):
+        await outbox.hold(OutgoingAlert(-5, "digest:-5", text, rules=ids), due, T0)
+    await rules.delete(-5, removed.id)
+
+    assert await outbox.drop_gone_rules(-5, "channel unlinked") == 1
+    await outbox.hold(OutgoingAlert(-5, "digest:-5", "ETH squeeze over"), due, T0)
+    assert [(m.status, m.text) for m in await outbox.messages(-5)] == [
+        ("held", "operator's post\n\nBTC overheating\n\nETH squeeze over"),
+    ]
+
+
+async def test_alerts_queued_before_rows_kept_their_rules(engine: AsyncEngine) -> None:
+    """Rows from before migration 0011 name no rules. Only rules' alerts were ever held, so a
+    digest of then goes once the chat has no rules left; a queued one may be an operator's
+    post, so it stays (and goes within seconds anyway)."""
+    sessions = make_session_factory(engine)
+    rules, outbox = RuleRepository(sessions), OutboxRepository(sessions)
+    kept = await rules.add(-5, 7, "BTC funding > 0.05%", T0, cap=5)
+    due = T0 + timedelta(hours=1)
+    async with sessions() as session:
+        for key, status in (("channel:old:-5:0", "pending"), ("digest:-5:old", "held")):
+            session.add(
+                OutboxMessage(
+                    chat_id=-5,
+                    dedup_key=key,
+                    text=f"before 0011 ({status})",
+                    status=status,
+                    due_at=due,
+                    created_at=T0,
+                )
+            )
+        await session.commit()
+
+    assert await outbox.drop_gone_rules(-5, "channel unlinked") == 0  # its rules may be there
+    await outbox.hold(OutgoingAlert(-5, "digest:-5:old", "after 0011"), due, T0)
+    await rules.delete(-5, kept.id)
+    assert await outbox.drop_gone_rules(-5, "channel unlinked") == 1
+    assert [(m.text, m.status) for m in await outbox.messages(-5)] == [
+        ("before 0011 (pending)", "pending"),
+        ("after 0011", "held"),
+    ]
 
 
 async def test_an_alert_whose_rules_are_all_gone_is_not_stored(engine: AsyncEngine) -> None:
