@@ -71,3 +71,16 @@ async def test_inline_mode_reads_any_order_too(chat: ChatHarness) -> None:
         [answer] = [call for call in calls if call.method == "answerInlineQuery"]
         [result] = answer.params["results"]
         assert result["title"] == title, query
+
+
+async def test_pos_add_reads_any_order(chat: ChatHarness) -> None:
+    canonical = await chat.ask("/pos add BTC long 60000 10x size=0.2 binance")
+    # Binance tier 1 on 0.2 BTC: 60,000 x 0.9 / 0.996.
+    assert canonical.startswith(
+        "🛡 <b>Guarding #1: BTC long 10x, 0.2 @ 60000 on binance</b>\n"
+        "Liquidation 54,216.87: <b>9.64%</b> away\n"
+    ), canonical
+    shuffled = await chat.ask("/pos add size=0.2 10x binance 60000 long btc")
+    assert shuffled == canonical.replace("#1", "#2")
+    plain_leverage = await chat.ask("/pos add binance 60000 10 long BTC size=0.2")
+    assert plain_leverage == canonical.replace("#1", "#3")
