@@ -179,28 +179,148 @@ def symbol_for(asset: str, venue: str | None) -> str:
     return f"{upper}USDT"
 
 
-def parse_liq(args: list[str], entry: Decimal | None = None) -> LiqRequest:
-    """`entry` given (a live mark), the words start at the leverage."""
+def _checked_leverage(value: Decimal | None, usage: str, example: str) -> Decimal:
+    if value is None or not _leverage_range(value):
+        raise _usage(_("Leverage must be a number from 1 to 200, like 20x."), usage, example)
+    return value
+
+
+def parse_leverage(word: str, usage: str, example: str) -> Decimal:
+    """'20x' or '20' -> 20; anything else gets the leverage line."""
+    return _checked_leverage(parse_number(word.lower().removesuffix("x")), usage, example)
+
+
+@dataclass(frozen=True, slots=True)
+class PositionWords:
+    """A position typed in any order (/liq, /pos add): its long/short word, a leverage typed
+    with its x, the plain numbers (an entry, then a leverage when there are two) and the other
+    words (asset, venue, margin mode) in the order typed."""
+
+    side: Side
+    leverage: Decimal | None
+    numbers: tuple[Decimal, ...]  # at most two, and at most one beside an x leverage
+    others: tuple[str, ...]
+
+    def entry_and_leverage(
+        self, usage: str, example: str, *, live_mark: bool
+    ) -> tuple[Decimal | None, Decimal]:
+        """(the entry as typed, unchecked, or None; the leverage, checked). `live_mark`: an
+        asset is named, whose live mark can be the entry; then a lone plain number that can be a
+        leverage is one ('/liq BTC 20 long'), as 60000 never can."""
+        numbers = list(self.numbers)
+        leverage = self.leverage
+        if leverage is None and (
+            len(numbers) == 2 or (live_mark and len(numbers) == 1 and _leverage_range(numbers[0]))
+        ):
+            leverage = numbers.pop()
+        if leverage is None:
+            raise _usage(_("I need a leverage too, like 20x."), usage, example)
+        return (numbers[0] if numbers else None), _checked_leverage(leverage, usage, example)
+
+
+def _leverage_range(value: Decimal) -> bool:
+    return value.is_finite() and Decimal(1) <= value <= MAX_LEVERAGE
+
+
+def position_words(
+    args: list[str], need: int, missing: str, usage: str, example: str
+) -> tuple[PositionWords, dict[str, str]]:
+    """A position's words in any order and its key=value options; at least `need` words. Two
+    sides, two leverages or a third number is a mistake named, never a guess."""
+    plain, options = _plain_words(args, need, missing, usage, example)
+    sides: list[Side] = []
+    leverages: list[str] = []
+    numbers: list[Decimal] = []
+    others: list[str] = []
+    for word in plain:
+        lower = word.lower()
+        if lower in ("long", "short"):
+            sides.append(Side(lower))
+        elif lower.endswith("x") and parse_number(lower[:-1]) is not None:
+            leverages.append(word)
+        elif (number := parse_number(word)) is not None:
+            numbers.append(number)
+        else:
+            others.append(word)
+    if len(sides) > 1:
+        raise _usage(_("Give one side, long or short."), usage, example)
+    if not sides:
+        raise _usage(_("Side must be long or short."), usage, example)
+    if len(leverages) > 1:
+        first, second = (w[:20] for w in leverages[:2])
+        raise _usage(
+            _("Give one leverage, not {first} and {second}.", first=first, second=second),
+            usage,
+            example,
+        )
+    if len(numbers) + len(leverages) > 2:
+        raise _usage(_("Too many numbers: give one entry price and one leverage."), usage, example)
+    leverage = parse_number(leverages[0][:-1]) if leverages else None
+    return PositionWords(sides[0], leverage, tuple(numbers), tuple(others)), options
+
+
+@dataclass(frozen=True, slots=True)
+class LiqWords:
+    """/liq's words read. `entry` None: no price was typed and `asset` is named, so the asset's
+    live mark is the entry ('/liq BTC 20x long')."""
+
+    entry: Decimal | None
+    leverage: Decimal
+    side: Side
+    asset: str | None  # as typed
+    venue: str | None
+    inverse: bool
+    margin_mode: MarginMode
+    size: Decimal | None
+    mmr: Decimal | None
+    cross_balance: Decimal | None
+    fee_rate: Decimal | None
+    mark: Decimal | None
+
+    @property
+    def live_asset(self) -> str | None:
+        """The asset whose live mark is the entry; None when an entry price was typed."""
+        return self.asset if self.entry is None else None
+
+    def request(self, live: tuple[str, Decimal] | None = None) -> LiqRequest:
+        """`live`: the asset as the market names it and its mark, for words without an entry."""
+        asset, entry = live if live is not None else (self.asset, self.entry)
+        if entry is None:
+            raise ValueError("no entry was typed: the request needs the asset's live mark")
+        symbol = symbol_for(asset, self.venue) if asset else None
+        if self.venue is not None and symbol is None:
+            symbol = "BTCUSD" if self.inverse else "BTCUSDT"
+        inverse = self.inverse or (
+            symbol is not None and symbol.endswith("USD") and not symbol.endswith(("USDT", "USDC"))
+        )
+        return LiqRequest(
+            entry=entry,
+            leverage=self.leverage,
+            side=self.side,
+            mark=self.mark,
+            mmr=self.mmr,
+            venue=self.venue,
+            symbol=symbol,
+            size=self.size,
+            inverse=inverse,
+            margin_mode=self.margin_mode,
+            cross_balance=self.cross_balance,
+            fee_rate=self.fee_rate,
+        )
+
+
+def parse_liq(args: list[str]) -> LiqWords:
+    """The words in any order (`position_words`); no entry price typed and an asset named, the
+    asset's live mark will be the entry."""
     u, e = LIQ_USAGE, LIQ_EXAMPLE
     missing = _("I need an entry price, a leverage and a side.")
-    plain, options = _plain_words(args, 3 if entry is None else 2, missing, u, e)
-    if entry is None:
-        entry = _positive(parse_number(plain[0]), N_("Entry price"), u, e, MAX_PRICE)
-        plain = plain[1:]
-    leverage_word = plain[0].lower().removesuffix("x")
-    leverage = parse_number(leverage_word)
-    if leverage is None or not leverage.is_finite() or not Decimal(1) <= leverage <= MAX_LEVERAGE:
-        raise _usage(_("Leverage must be a number from 1 to 200, like 20x."), u, e)
-    try:
-        side = Side(plain[1].lower())
-    except ValueError:
-        raise _usage(_("Side must be long or short."), u, e) from None
+    words, options = position_words(args, 3, missing, u, e)
 
     venue: str | None = None
     asset_words: list[str] = []
     inverse = False
     mode = MarginMode.ISOLATED
-    for word in plain[2:]:
+    for word in words.others:
         lower = word.lower()
         if lower in KNOWN_VENUES:
             venue = lower
@@ -218,6 +338,9 @@ def parse_liq(args: list[str], entry: Decimal | None = None) -> LiqRequest:
         raise _usage(_("Name one asset, not {assets}.", assets=", ".join(asset_words[:3])), u, e)
     if any(w in ("hyperliquid", "hl") for w in asset_words):
         raise _usage(_("Hyperliquid liquidation math is not supported yet: use mmr=."), u, e)
+    entry, leverage = words.entry_and_leverage(u, e, live_mark=bool(asset_words))
+    if entry is not None or not asset_words:
+        entry = _positive(entry, N_("Entry price"), u, e, MAX_PRICE)
 
     size = mmr = balance = fee = mark = None
     for key, raw in options.items():
@@ -243,24 +366,19 @@ def parse_liq(args: list[str], entry: Decimal | None = None) -> LiqRequest:
             u,
             "/liq 50000 50x long cross balance=5000",
         )
-    symbol = symbol_for(asset_words[0], venue) if asset_words else None
-    if venue is not None and symbol is None:
-        symbol = "BTCUSD" if inverse else "BTCUSDT"
-    if symbol is not None and symbol.endswith("USD") and not symbol.endswith(("USDT", "USDC")):
-        inverse = True
-    return LiqRequest(
+    return LiqWords(
         entry=entry,
         leverage=leverage,
-        side=side,
-        mark=mark,
-        mmr=mmr,
+        side=words.side,
+        asset=asset_words[0] if asset_words else None,
         venue=venue,
-        symbol=symbol,
-        size=size,
         inverse=inverse,
         margin_mode=mode,
+        size=size,
+        mmr=mmr,
         cross_balance=balance,
         fee_rate=fee,
+        mark=mark,
     )
 
 
@@ -307,12 +425,9 @@ def parse_funding(args: list[str]) -> FundingRequest:
     )
 
 
-def live_words(words: list[str], *, rate: bool = False) -> bool:
-    """'/liq BTC 20x long', '/funding BTC 10000 3d': an asset comes first, not a number."""
-    if not words:
-        return False
-    first = words[0].rstrip("%") if rate else words[0]
-    return parse_number(first) is None and asset_word(words[0])
+def live_words(words: list[str]) -> bool:
+    """'/funding BTC 10000 3d': an asset comes first, not a number or a rate."""
+    return bool(words) and parse_number(words[0].rstrip("%")) is None and asset_word(words[0])
 
 
 def parse_live_funding(words: list[str]) -> tuple[Decimal, Side, Decimal]:

@@ -106,7 +106,7 @@ def format_funding(quote: FundingQuote) -> str:
 async def funding_command(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None
     args, quotes = list(context.args or []), context.services.quotes
-    if live_words(args, rate=True):
+    if live_words(args):
         text = format_live_funding(await quotes.live_funding(args))
     else:
         text = format_funding(quotes.funding(args))

@@ -18,8 +18,6 @@ from telegram import (
 from telegram.constants import ParseMode
 
 from bot.chat_input import (
-    MAX_LEVERAGE,
-    MAX_MESSAGE_CHARS,
     MAX_MONEY,
     MAX_PRICE,
     MAX_SIZE,
@@ -28,15 +26,16 @@ from bot.chat_input import (
     _usage,
     asset_word,
     parse_id,
+    parse_leverage,
     parse_number,
     parse_rate,
+    position_words,
 )
 from bot.i18n import N_, _, ngettext
 from bot.i18n.dates import clock_time
 from bot.positions.model import GUARD_VENUES, PositionClaim
 from bot.positions.render import CLAIM_NOTE, levels_text, summary_lines, title
 from bot.risk.models import LiqQuote, MarginMode
-from bot.risk.side import Side
 from bot.usecases.positions import (
     ADD_EXAMPLE,
     ADD_USAGE,
@@ -93,45 +92,34 @@ def _options(
         elif allow_claim and key == "entry":
             out["entry"] = _positive(parse_number(raw), N_("entry"), usage, example, MAX_PRICE)
         elif allow_claim and key in ("lev", "leverage"):
-            out["leverage"] = _leverage(raw.lower(), usage, example)
+            out["leverage"] = parse_leverage(raw, usage, example)
         else:
             raise _usage(_("Unknown option '{option}='.", option=key[:20]), usage, example)
     return out
 
 
-def _leverage(word: str, usage: str, example: str) -> Decimal:
-    value = parse_number(word.removesuffix("x"))
-    if value is None or not Decimal(1) <= value <= MAX_LEVERAGE:
-        raise _usage(_("Leverage must be a number from 1 to 200, like 20x."), usage, example)
-    return value
-
-
 def parse_position(args: list[str]) -> PositionClaim:
+    """/pos add's words in any order, as /liq reads them (`position_words`)."""
     u, e = ADD_USAGE, ADD_EXAMPLE
-    if sum(len(a) + 1 for a in args) > MAX_MESSAGE_CHARS:
-        raise _usage(_("That message is too long."), u, e)
-    words, options = _split_options([a.strip() for a in args if a.strip()])
-    if len(words) < 4:
-        raise _usage(_("I need the asset, side, entry price and leverage."), u, e)
-    asset = words[0].upper().removesuffix("USDT")
-    if not asset_word(asset) or not asset.isalnum():
-        raise _usage(_("Name the asset like BTC or ETH."), u, e)
-    try:
-        side = Side(words[1].lower())
-    except ValueError:
-        raise _usage(_("Side must be long or short."), u, e) from None
-    entry = _positive(parse_number(words[2]), N_("Entry price"), u, e, MAX_PRICE)
-    leverage = _leverage(words[3].lower(), u, e)
+    missing = _("I need the asset, side, entry price and leverage.")
+    words, options = position_words(args, 4, missing, u, e)
+    typed, leverage = words.entry_and_leverage(u, e, live_mark=False)
+    entry = _positive(typed, N_("Entry price"), u, e, MAX_PRICE)
+    asset: str | None = None
     venue: str | None = None
     mode = MarginMode.ISOLATED
-    for word in words[4:]:
+    for word in words.others:
         lower = word.lower()
         if lower in GUARD_VENUES:
             venue = lower
         elif lower in ("cross", "isolated"):
             mode = MarginMode(lower)
+        elif asset is None:
+            asset = word.upper().removesuffix("USDT")
         else:
             raise _usage(_("I don't know what '{word}' means here.", word=word[:20]), u, e)
+    if asset is None or not asset_word(asset) or not asset.isalnum():
+        raise _usage(_("Name the asset like BTC or ETH."), u, e)
     fields = _options(options, u, e, allow_claim=False)
     if "size" not in fields:
         raise _usage(_("Give the position size in coins: size=0.2."), u, e)
@@ -141,7 +129,7 @@ def parse_position(args: list[str]) -> PositionClaim:
         fields.pop("cross_balance", None)
     return PositionClaim(
         asset=asset,
-        side=side,
+        side=words.side,
         entry=entry,
         leverage=leverage,
         venue=venue,

@@ -46,6 +46,7 @@ COMMANDS: tuple[CommandDoc, ...] = (
             "/liq 50000 20x long binance cross balance=5000",
             "/liq 50000 50x long bybit btcusd inverse",
             "/liq BTC 20x long binance",
+            "/liq BTC long 60000 10x",
         ),
         LIQ_USAGE,
         N_(

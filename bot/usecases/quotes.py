@@ -11,10 +11,8 @@ from decimal import Decimal
 from bot.chat_input import (
     FUNDING_EXAMPLE,
     FUNDING_USAGE,
-    KNOWN_VENUES,
     LIQ_EXAMPLE,
     LIQ_USAGE,
-    live_words,
     parse_funding,
     parse_liq,
     parse_live_funding,
@@ -78,31 +76,30 @@ class QuoteService:
     async def liquidation(self, words: list[str]) -> LiquidationAnswer:
         """Raises UserError (LiquidatedAtOnce among them) with /liq's usage where it helps."""
         with usage_on_error(LIQ_USAGE, LIQ_EXAMPLE):
+            read = parse_liq(words)
             live = None
-            if live_words(words):
-                live, entry, words = await self._live_entry(words)
-                request = parse_liq(words, entry=entry)
+            if (typed := read.live_asset) is not None:
+                live, asset, mark = await self._live_entry(typed, read.venue)
+                request = read.request((asset, mark))
             else:
-                request = parse_liq(words)
+                request = read.request()
             quote = quote_liquidation(request, tiers=self.tiers(), default_mmr=self.default_mmr)
         return LiquidationAnswer(quote, live)
 
-    async def _live_entry(self, words: list[str]) -> tuple[LiveEntry, Decimal, list[str]]:
-        """The venue named in the words, else the one with the most open interest; the words
-        left for the parser, the asset among them."""
+    async def _live_entry(self, typed: str, venue: str | None) -> tuple[LiveEntry, str, Decimal]:
+        """The mark of the venue named, else of the one with the most open interest; the asset
+        as the market names it."""
         if self.market.feed.collector is None:
             raise UserError(_("Market data is switched off on this bot: give an entry price."))
-        asset = self.market.resolve(words[0])
+        asset = self.market.resolve(typed)
         marks, left_out = await self.market.marks(asset)
-        venue = next((w.lower() for w in words if w.lower() in KNOWN_VENUES), None)
         chosen = pick_mark(marks, venue)
         age = int((self.market.feed.clock() - chosen.ts).total_seconds())
         asked = venue if venue is not None and chosen.venue != venue else None
         why_not = None
         if asked is not None:
             why_not = left_out.get(asked) or _("(no live {asset} mark)", asset=asset)
-        rest = [*words[1:3], asset.lower(), *words[3:]]
-        return LiveEntry(chosen.venue, age, asked, why_not), chosen.mark, rest
+        return LiveEntry(chosen.venue, age, asked, why_not), asset, chosen.mark
 
     def funding(self, words: list[str]) -> FundingQuote:
         with usage_on_error(FUNDING_USAGE, FUNDING_EXAMPLE):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,8 @@ from bot.config import Settings
 from bot.runtime.offline import BOT_USER, OFFLINE_TOKEN, OfflineRequest, RecordedCall
 from bot.runtime.runner import open_services
 from bot.services import Services
+from tests.fakes.collectors import collector_for, exchange_time
+from tests.fakes.exchange import FakeExchange
 
 USER = 100
 REPLY_METHODS = ("sendMessage", "sendPhoto", "editMessageText")
@@ -157,3 +159,21 @@ async def chat_harness(tmp_path: Path, **overrides: Any) -> AsyncIterator[ChatHa
         app = build_application(settings, services, token=OFFLINE_TOKEN, request=request)
         async with app:
             yield ChatHarness(app, request, services)
+
+
+@contextlib.asynccontextmanager
+async def live_chat_harness(
+    tmp_path: Path, prepare: Callable[[FakeExchange], None] = lambda fx: None
+) -> AsyncIterator[ChatHarness]:
+    """The bot after one poll of the fake venues at 2025-11-24 16:00 UTC, BTC marked 60,000 on
+    each; `prepare` changes the venues before that poll."""
+    async with FakeExchange() as fx, chat_harness(tmp_path) as harness:
+        fx.now_ms = 1_764_000_000_000
+        fx.set("BTC", mark=60000, index=60000, oi_coin=90000)
+        prepare(fx)
+        market = harness.services.feed
+        market.collector = collector_for(fx)
+        market.clock = lambda: exchange_time(fx)
+        await market.poll()
+        yield harness
+        await market.collector.aclose()

@@ -8,24 +8,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes.collectors import collector_for, exchange_time
 from tests.fakes.exchange import FakeExchange
-from tests.handlers.harness import ChatHarness, chat_harness
+from tests.handlers.harness import ChatHarness, live_chat_harness
 
 
 @pytest.fixture
 async def chat(tmp_path: Path) -> AsyncIterator[ChatHarness]:
     """The bot polling the fake venues once, OKX answering HTTP 500 to every request."""
-    async with FakeExchange() as fx, chat_harness(tmp_path) as harness:
-        fx.now_ms = 1_764_000_000_000  # 2025-11-24 16:00 UTC
-        fx.set("BTC", mark=60000, index=60000, oi_coin=90000)
+
+    def okx_fails(fx: FakeExchange) -> None:
         fx.fail("/okx/api/v5/public/open-interest", "500", times=10_000)
-        market = harness.services.feed
-        market.collector = collector_for(fx)
-        market.clock = lambda: exchange_time(fx)
-        await market.poll()
+
+    async with live_chat_harness(tmp_path, okx_fails) as harness:
         yield harness
-        await market.collector.aclose()
 
 
 LEFT_OUT = {

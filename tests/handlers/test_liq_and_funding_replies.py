@@ -126,6 +126,39 @@ async def test_bad_input_gets_usage_and_example(reply: Reply, message: str) -> N
     assert "Traceback" not in text and len(text) < 600
 
 
+@pytest.mark.parametrize(
+    ("message", "problem"),
+    [
+        ("/liq 50000 10x long short", "Give one side, long or short."),
+        ("/liq long 50000 10x long", "Give one side, long or short."),
+        ("/liq 50000 10x 20x long", "Give one leverage, not 10x and 20x."),
+        ("/liq 50000 20 10 long", "Too many numbers: give one entry price and one leverage."),
+        ("/liq 10x 50000 long 20", "Too many numbers: give one entry price and one leverage."),
+        # Without live data at hand 60000 is an entry missing its leverage, never a leverage.
+        ("/liq btc 60000 long", "I need a leverage too, like 20x."),
+        ("/liq 60000 long binance", "I need a leverage too, like 20x."),
+        ("/liq 50x long binance", "Entry price must be a positive number up to 10,000,000."),
+    ],
+)
+async def test_words_that_contradict_get_one_line_naming_the_problem(
+    reply: Reply, message: str, problem: str
+) -> None:
+    first, usage, example = (await reply(message)).split("\n")
+    assert first == problem
+    assert usage.startswith("Usage: <code>/liq ") and example.startswith("Example: <code>/liq ")
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["/liq 60000 long 10x", "/liq long 10x 60000", "/liq 10x long 60000", "/liq 60000 long 10"],
+)
+async def test_words_in_any_order_without_an_asset(reply: Reply, message: str) -> None:
+    assert (await reply(message)).startswith(
+        "<b>long 10x: liquidation at 54,300.00 USDT</b>\n"
+        "Distance: 9.50% (5,700.00 USDT) from entry 60,000.00 USDT\n"
+    )
+
+
 async def test_unknown_command_and_plain_text_are_answered(reply: Reply) -> None:
     assert "I don't know that command" in await reply("/moon")
     assert "/help" in await reply("hello")

@@ -13,6 +13,11 @@ from tests.handlers.conftest import Reply
     [
         ("/pos add", "I need the asset, side, entry price and leverage."),
         ("/pos add BTC sideways 50000 50x size=1", "Side must be long or short."),
+        ("/pos add BTC long 50000 50x short size=1", "Give one side, long or short."),
+        ("/pos add BTC long 50000 50x 20x size=1", "Give one leverage, not 50x and 20x."),
+        ("/pos add BTC long 50000 50 20 size=1", "Too many numbers: give one entry price"),
+        ("/pos add BTC long 50000 binance size=1", "I need a leverage too, like 20x."),
+        ("/pos add long 50000 50x binance size=1", "Name the asset like BTC or ETH."),
         (
             "/pos add BTC long abc 50x size=1",
             "Entry price must be a positive number up to 10,000,000.",

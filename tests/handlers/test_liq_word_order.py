@@ -1,0 +1,86 @@
+"""/liq and /pos add read their words in any order, as a trader types them on a phone: the
+long/short word is the side, a number with an x the leverage, a lone plain number beside one the
+entry; the live mark is the entry exactly when no price is typed and an asset is named."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from itertools import permutations
+from pathlib import Path
+
+import pytest
+
+from tests.handlers.harness import ChatHarness, live_chat_harness
+
+
+@pytest.fixture
+async def chat(tmp_path: Path) -> AsyncIterator[ChatHarness]:
+    """The bot with live BTC marks of 60,000 on every venue."""
+    async with live_chat_harness(tmp_path) as harness:
+        yield harness
+
+
+# 60,000 x (1 - 1/10 + 0.005): the textbook formula with the default mmr of 0.5 %.
+TYPED = "<b>BTCUSDT long 10x: liquidation at 54,300.00 USDT</b>"
+
+
+async def test_a_typed_entry_reads_the_same_in_every_order(chat: ChatHarness) -> None:
+    """With live marks at hand, a typed 60000 is still the entry, never a leverage."""
+    canonical = await chat.ask("/liq 60000 10x long btc")
+    assert canonical.startswith(TYPED + "\n"), canonical
+    assert "live mark" not in canonical
+    for words in permutations(["btc", "60000", "10x", "long"]):
+        assert await chat.ask("/liq " + " ".join(words)) == canonical, words
+
+
+# Leverage 20 at the live mark: 60,000 x (1 - 1/20 + 0.005).
+TEXTBOOK_20X = (
+    "<b>BTCUSDT long 20x: liquidation at 57,300.00 USDT</b>",
+    "Distance: 4.50% (2,700.00 USDT) from entry 60,000.00 USDT",
+)
+# Binance tier 1 (mmr 0.4 %, no maintenance amount): 60,000 x 0.95 / 0.996.
+BINANCE_20X = (
+    "<b>BTCUSDT long 20x: liquidation at 57,228.92 USDT</b>",
+    "Distance: 4.62% (2,771.08 USDT) from entry 60,000.00 USDT",
+)
+
+
+@pytest.mark.parametrize(
+    ("message", "head"),
+    [
+        ("/liq BTC 20 long", TEXTBOOK_20X),
+        ("/liq long 20x btc", TEXTBOOK_20X),
+        ("/liq 20 long btc", TEXTBOOK_20X),
+        ("/liq binance long 20x BTC", BINANCE_20X),
+    ],
+)
+async def test_no_entry_typed_and_an_asset_named_takes_the_live_mark(
+    chat: ChatHarness, message: str, head: tuple[str, str]
+) -> None:
+    lines = (await chat.ask(message)).split("\n")
+    assert tuple(lines[:2]) == head, lines
+    assert lines[-1] == "Entry = live mark on binance, 0s old.", lines
+
+
+async def test_inline_mode_reads_any_order_too(chat: ChatHarness) -> None:
+    for query, title in [
+        ("btc 60000 10x long", "BTCUSDT long 10x: liquidation at 54,300.00 USDT"),
+        ("long 20 btc", "BTCUSDT long 20x: liquidation at 57,300.00 USDT"),
+    ]:
+        calls = await chat.inline(query)
+        [answer] = [call for call in calls if call.method == "answerInlineQuery"]
+        [result] = answer.params["results"]
+        assert result["title"] == title, query
+
+
+async def test_pos_add_reads_any_order(chat: ChatHarness) -> None:
+    canonical = await chat.ask("/pos add BTC long 60000 10x size=0.2 binance")
+    # Binance tier 1 on 0.2 BTC: 60,000 x 0.9 / 0.996.
+    assert canonical.startswith(
+        "🛡 <b>Guarding #1: BTC long 10x, 0.2 @ 60000 on binance</b>\n"
+        "Liquidation 54,216.87: <b>9.64%</b> away\n"
+    ), canonical
+    shuffled = await chat.ask("/pos add size=0.2 10x binance 60000 long btc")
+    assert shuffled == canonical.replace("#1", "#2")
+    plain_leverage = await chat.ask("/pos add binance 60000 10 long BTC size=0.2")
+    assert plain_leverage == canonical.replace("#1", "#3")
