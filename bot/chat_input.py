@@ -6,6 +6,7 @@ every number has a documented bound (LIMITS), and ids fit the database's 64-bit 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -52,6 +53,8 @@ FUNDING_USAGE = (
     "[interval] [long|short] [lev= entry=]"
 )
 FUNDING_EXAMPLE = "/funding 10000 0.01% 3d"
+LIVE_FUNDING_USAGE = "/funding <asset> <notional> [long|short] <hold: 30m, 8h, 3d, 2w>"
+LIVE_FUNDING_EXAMPLE = "/funding BTC 10000 long 3d"
 CHANNEL_USAGE = "/channel @yourchannel [off]"
 CHANNEL_EXAMPLE = "/channel @mydesk"
 UNLINK_EXAMPLE = "/channel @mydesk off"
@@ -138,15 +141,61 @@ def _plain_words(
     args: list[str], need: int, missing: str, usage: str, example: str
 ) -> tuple[list[str], dict[str, str]]:
     """(plain words, key=value options), at least `need` plain words."""
+    plain, options = _read_words(args, need, usage, example)
+    if len(plain) < need:
+        raise _usage(missing, usage, example)
+    return plain, options
+
+
+def _read_words(
+    args: list[str], need: int, usage: str, example: str
+) -> tuple[list[str], dict[str, str]]:
+    """(plain words, key=value options); digit groups joined unless that leaves fewer than
+    `need` plain words."""
     if sum(len(a) + 1 for a in args) > MAX_MESSAGE_CHARS:
         raise _usage(_("That message is too long."), usage, example)
     words = [a.strip() for a in args if a.strip()]
     plain, options = _split_options(join_digit_groups(words))
     if len(plain) < need:  # '/liq 100 200 long' is an entry and a leverage, not 100200
         plain, options = _split_options(words)
-    if len(plain) < need:
-        raise _usage(missing, usage, example)
     return plain, options
+
+
+def _sorted_words(
+    words: list[str], kinds: Mapping[str, Callable[[str], bool]]
+) -> dict[str, list[str]]:
+    """Each word under the first kind that takes it ("other" when none does), in the order
+    typed: the words of /liq, /pos add and /funding go in any order."""
+    found: dict[str, list[str]] = {kind: [] for kind in (*kinds, "other")}
+    for word in words:
+        found[next((kind for kind, takes in kinds.items() if takes(word)), "other")].append(word)
+    return found
+
+
+def _is_side(word: str) -> bool:
+    return word.lower() in ("long", "short")
+
+
+def _is_number(word: str) -> bool:
+    return parse_number(word) is not None
+
+
+def _one_side(words: list[str], usage: str, example: str) -> Side | None:
+    if len(words) > 1:
+        raise _usage(_("Give one side, long or short."), usage, example)
+    return Side(words[0].lower()) if words else None
+
+
+def _at_most_one(words: list[str], problem: str, usage: str, example: str) -> None:
+    """`problem`, an N_ text with {first} and {second}, when two words give the one thing."""
+    if len(words) > 1:
+        first, second = (w[:20] for w in words[:2])
+        raise _usage(_(problem, first=first, second=second), usage, example)
+
+
+def _asset_name(word: str) -> bool:
+    """An asset as /liq and /funding take one: BTC, 1000pepe, btcusdt (no dash, not digits)."""
+    return asset_word(word) and "-" not in word and not word.isdigit()
 
 
 def _split_options(words: list[str]) -> tuple[list[str], dict[str, str]]:
@@ -228,35 +277,22 @@ def position_words(
     """A position's words in any order and its key=value options; at least `need` words. Two
     sides, two leverages or a third number is a mistake named, never a guess."""
     plain, options = _plain_words(args, need, missing, usage, example)
-    sides: list[Side] = []
-    leverages: list[str] = []
-    numbers: list[Decimal] = []
-    others: list[str] = []
-    for word in plain:
-        lower = word.lower()
-        if lower in ("long", "short"):
-            sides.append(Side(lower))
-        elif lower.endswith("x") and parse_number(lower[:-1]) is not None:
-            leverages.append(word)
-        elif (number := parse_number(word)) is not None:
-            numbers.append(number)
-        else:
-            others.append(word)
-    if len(sides) > 1:
-        raise _usage(_("Give one side, long or short."), usage, example)
-    if not sides:
+    kinds = {"side": _is_side, "leverage": _is_x_leverage, "number": _is_number}
+    words = _sorted_words(plain, kinds)
+    side = _one_side(words["side"], usage, example)
+    if side is None:
         raise _usage(_("Side must be long or short."), usage, example)
-    if len(leverages) > 1:
-        first, second = (w[:20] for w in leverages[:2])
-        raise _usage(
-            _("Give one leverage, not {first} and {second}.", first=first, second=second),
-            usage,
-            example,
-        )
-    if len(numbers) + len(leverages) > 2:
+    leverages = words["leverage"]
+    _at_most_one(leverages, N_("Give one leverage, not {first} and {second}."), usage, example)
+    if len(words["number"]) + len(leverages) > 2:
         raise _usage(_("Too many numbers: give one entry price and one leverage."), usage, example)
     leverage = parse_number(leverages[0][:-1]) if leverages else None
-    return PositionWords(sides[0], leverage, tuple(numbers), tuple(others)), options
+    numbers = tuple(n for w in words["number"] if (n := parse_number(w)) is not None)
+    return PositionWords(side, leverage, numbers, tuple(words["other"])), options
+
+
+def _is_x_leverage(word: str) -> bool:
+    return word.lower().endswith("x") and parse_number(word[:-1]) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,7 +366,7 @@ def parse_liq(args: list[str]) -> LiqWords:
             mode = MarginMode.CROSS
         elif lower == "isolated":
             mode = MarginMode.ISOLATED
-        elif asset_word(lower) and "-" not in lower and not lower.isdigit():
+        elif _asset_name(lower):
             asset_words.append(lower)
         else:
             raise _usage(_("I don't know what '{word}' means here.", word=word[:20]), u, e)
@@ -382,30 +418,141 @@ def parse_liq(args: list[str]) -> LiqWords:
     )
 
 
-def parse_funding(args: list[str]) -> FundingRequest:
-    u, e = FUNDING_USAGE, FUNDING_EXAMPLE
-    missing = _("I need a notional, a funding rate and a holding time.")
-    plain, options = _plain_words(args, 3, missing, u, e)
-    notional = _positive(parse_number(plain[0]), N_("Notional"), u, e, MAX_MONEY)
-    rate = parse_rate(plain[1])
-    if rate is None or not rate.is_finite():
+@dataclass(frozen=True, slots=True)
+class FundingWords:
+    """/funding's words read. `rate` None: no rate was typed and `asset` is named, so each
+    venue's live rate and interval price the hold; beside a typed rate the asset only labels."""
+
+    notional: Decimal
+    rate: Decimal | None
+    hold_hours: Decimal
+    interval_hours: Decimal
+    side: Side
+    asset: str | None  # as typed
+    leverage: Decimal | None
+    entry: Decimal | None
+
+    @property
+    def live_asset(self) -> str | None:
+        """The asset whose venues' live rates are priced; None when a rate was typed."""
+        return self.asset if self.rate is None else None
+
+    @property
+    def usage(self) -> tuple[str, str]:
+        """The usage line and example of the form the words took."""
+        return _funding_usage(live=self.live_asset is not None)
+
+    def request(self, venue: tuple[Decimal, Decimal] | None = None) -> FundingRequest:
+        """`venue`: a venue's live rate and interval, for words without a typed rate."""
+        rate, interval = venue if venue is not None else (self.rate, self.interval_hours)
+        if rate is None:
+            raise ValueError("no rate was typed: the request needs a venue's live rate")
+        return FundingRequest(
+            notional=self.notional,
+            rate=rate,
+            hold_hours=self.hold_hours,
+            interval_hours=interval,
+            side=self.side,
+            leverage=self.leverage,
+            entry=self.entry,
+        )
+
+
+def _funding_usage(*, live: bool) -> tuple[str, str]:
+    return (LIVE_FUNDING_USAGE, LIVE_FUNDING_EXAMPLE) if live else (FUNDING_USAGE, FUNDING_EXAMPLE)
+
+
+def _is_rate(word: str) -> bool:
+    return word.endswith("%")
+
+
+def _is_time(word: str) -> bool:
+    return parse_hours(word) is not None
+
+
+def parse_funding(args: list[str]) -> FundingWords:
+    """The words in any order: the number with % is the rate, a plain number the notional,
+    long/short the side (long unless said), the first time word the hold and a second one the
+    settlement interval, another word the asset. No rate typed and an asset named: each venue's
+    live rate. A bare second number could be either, so it is named, never guessed."""
+    plain, options = _read_words(args, 3, FUNDING_USAGE, FUNDING_EXAMPLE)
+    kinds = {"side": _is_side, "rate": _is_rate, "time": _is_time, "number": _is_number}
+    words = _sorted_words(plain, kinds)
+    rates, times, numbers, others = words["rate"], words["time"], words["number"], words["other"]
+    assets = [w for w in others if _asset_name(w.lower())]
+    live = bool(assets) and not rates
+    u, e = _funding_usage(live=live)
+
+    side = _one_side(words["side"], u, e) or Side.LONG
+    _at_most_one(rates, N_("Give one rate, not {first} and {second}."), u, e)
+    millions = [w for w in times if _is_number(w)]
+    if not numbers and millions:  # '10m' is ten minutes unless nothing else is the notional
+        if len(millions) > 1:
+            raise _usage(
+                _(
+                    "{word} could be millions or minutes: write minutes as {minutes}min.",
+                    word=millions[0][:20],
+                    minutes=millions[0][:-1][:20],
+                ),
+                u,
+                e,
+            )
+        numbers = millions
+        times = [w for w in times if w != millions[0]]
+    if len(times) > 2:
+        words_typed = ", ".join(w[:20] for w in times[:3])
+        raise _usage(
+            _("Give a holding time and at most one interval, not {words}.", words=words_typed),
+            u,
+            e,
+        )
+    if len(numbers) > 1 and not rates and not assets:
+        first, second = (w[:20] for w in numbers[:2])
+        raise _usage(
+            _(
+                "Mark the rate with %, like 0.01%: is it {first} or {second}?",
+                first=first,
+                second=second,
+            ),
+            u,
+            e,
+        )
+    _at_most_one(numbers, N_("Give one notional, not {first} and {second}."), u, e)
+    for word in others:
+        if word not in assets:
+            raise _usage(_("I don't know what '{word}' means here.", word=word[:20]), u, e)
+    if len(assets) > 1:
+        raise _usage(_("Name one asset, not {assets}.", assets=", ".join(assets[:3])), u, e)
+    if live and len(times) == 2:
+        raise _usage(
+            _(
+                "Live rates settle at each venue's own interval: leave out {interval}.",
+                interval=times[1][:20],
+            ),
+            u,
+            e,
+        )
+
+    if live and not (numbers and times):
+        raise _usage(_("I need a notional and a holding time."), u, e)
+    missing = [not numbers, not (rates or live), not times]
+    if sum(missing) > 1:
+        raise _usage(_("I need a notional, a funding rate and a holding time."), u, e)
+    notional = _positive(
+        parse_number(numbers[0]) if numbers else None, N_("Notional"), u, e, MAX_MONEY
+    )
+    rate = parse_rate(rates[0]) if rates else None
+    if not live and (rate is None or not rate.is_finite()):
         raise _usage(_("Rate must look like 0.01% (per funding interval)."), u, e)
-    hold = parse_hours(plain[2])
+    hold = parse_hours(times[0]) if times else None
     if hold is None or hold <= 0:
         raise _usage(_("Holding time must look like 8h, 3d or 2w."), u, e)
-    interval = Decimal(8)
-    side = Side.LONG
-    for word in plain[3:]:
-        lower = word.lower()
-        hours = parse_hours(lower)
-        if hours is not None:
-            interval = hours
-        elif lower in ("long", "short"):
-            side = Side(lower)
-        else:
-            raise _usage(_("I don't know what '{word}' means here.", word=word[:20]), u, e)
+    interval = parse_hours(times[1]) if len(times) == 2 else None
+
     leverage = entry = None
     for key, raw in options.items():
+        if live and key in ("lev", "leverage", "entry"):
+            raise _usage(_("lev= and entry= need a typed rate, like 0.01%."), u, e)
         if key in ("lev", "leverage"):
             leverage = parse_number(raw.lower().removesuffix("x"))
             if leverage is None or not Decimal(1) <= leverage <= Decimal(200):
@@ -414,39 +561,16 @@ def parse_funding(args: list[str]) -> FundingRequest:
             entry = _positive(parse_number(raw), N_("entry"), u, e, MAX_PRICE)
         else:
             raise _usage(_("Unknown option '{option}='.", option=key[:20]), u, e)
-    return FundingRequest(
+    return FundingWords(
         notional=notional,
         rate=rate,
         hold_hours=hold,
-        interval_hours=interval,
+        interval_hours=Decimal(8) if interval is None else interval,
         side=side,
+        asset=assets[0] if assets else None,
         leverage=leverage,
         entry=entry,
     )
-
-
-def live_words(words: list[str]) -> bool:
-    """'/funding BTC 10000 3d': an asset comes first, not a number or a rate."""
-    return bool(words) and parse_number(words[0].rstrip("%")) is None and asset_word(words[0])
-
-
-def parse_live_funding(words: list[str]) -> tuple[Decimal, Side, Decimal]:
-    """/funding BTC 10000 long 3d after the asset: (notional, side, hold) in any order; long
-    unless said."""
-    notional, side, hold = None, Side.LONG, None
-    for word in join_digit_groups(words):
-        lower = word.lower()
-        if lower in ("long", "short"):
-            side = Side(lower)
-        elif (hours := parse_hours(lower)) is not None:
-            hold = hours
-        elif (number := parse_number(word)) is not None and 0 < number <= MAX_MONEY:
-            notional = number
-        else:
-            raise UserError(_("I don't know what '{word}' means here.", word=word[:20]))
-    if notional is None or hold is None:
-        raise UserError(_("I need a notional and a holding time."))
-    return notional, side, hold
 
 
 @dataclass(frozen=True, slots=True)

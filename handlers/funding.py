@@ -7,12 +7,10 @@ from html import escape
 from telegram import Update
 from telegram.constants import ParseMode
 
-from bot.chat_input import live_words
 from bot.i18n import N_, _
 from bot.market.overview_text import named
-from bot.risk.models import FundingQuote
 from bot.risk.side import Side
-from bot.usecases.quotes import LiveFunding
+from bot.usecases.quotes import LiveFunding, TypedFunding
 from handlers.context import BotContext
 from handlers.formatting import (
     amount,
@@ -28,17 +26,27 @@ from handlers.formatting import (
 UNIT = "USDT"
 
 
-def format_funding(quote: FundingQuote) -> str:
+def format_funding(typed: TypedFunding) -> str:
+    quote = typed.quote
     req = quote.request
     interval = duration(req.interval_hours)
-    heading = (
-        N_("<b>Long {notional} at {rate} per {interval}, held {hold}</b>")
-        if req.side is Side.LONG
-        else N_("<b>Short {notional} at {rate} per {interval}, held {hold}</b>")
-    )
+    long = req.side is Side.LONG
+    if typed.asset is None:
+        heading = (
+            N_("<b>Long {notional} at {rate} per {interval}, held {hold}</b>")
+            if long
+            else N_("<b>Short {notional} at {rate} per {interval}, held {hold}</b>")
+        )
+    else:
+        heading = (
+            N_("<b>{asset} long {notional} at {rate} per {interval}, held {hold}</b>")
+            if long
+            else N_("<b>{asset} short {notional} at {rate} per {interval}, held {hold}</b>")
+        )
     lines = [
         _(
             heading,
+            asset=escape(typed.asset or ""),
             notional=amount(req.notional, UNIT),
             rate=pct(req.rate, 4, signed=True),
             interval=interval,
@@ -105,11 +113,10 @@ def format_funding(quote: FundingQuote) -> str:
 
 async def funding_command(update: Update, context: BotContext) -> None:
     assert update.effective_message is not None
-    args, quotes = list(context.args or []), context.services.quotes
-    if live_words(args):
-        text = format_live_funding(await quotes.live_funding(args))
-    else:
-        text = format_funding(quotes.funding(args))
+    answer = await context.services.quotes.funding(list(context.args or []))
+    text = (
+        format_live_funding(answer) if isinstance(answer, LiveFunding) else format_funding(answer)
+    )
     await update.effective_message.reply_text(text, parse_mode=ParseMode.HTML)
 
 

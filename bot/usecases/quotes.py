@@ -8,27 +8,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from bot.chat_input import (
-    FUNDING_EXAMPLE,
-    FUNDING_USAGE,
-    LIQ_EXAMPLE,
-    LIQ_USAGE,
-    parse_funding,
-    parse_liq,
-    parse_live_funding,
-)
+from bot.chat_input import LIQ_EXAMPLE, LIQ_USAGE, FundingWords, parse_funding, parse_liq
 from bot.errors import UserError, usage_on_error
 from bot.i18n import _
 from bot.positions.marks import VenueMark, pick_mark
 from bot.risk.funding import quote_funding
-from bot.risk.models import FundingQuote, FundingRequest, LiqQuote
+from bot.risk.models import FundingQuote, LiqQuote
 from bot.risk.quote import quote_liquidation
 from bot.risk.side import Side
 from bot.risk.tiers import TierBook
 from bot.usecases.market_data import MarketService
-
-LIVE_FUNDING_USAGE = "/funding <asset> <notional> [long|short] <hold: 30m, 8h, 3d, 2w>"
-LIVE_FUNDING_EXAMPLE = "/funding BTC 10000 long 3d"
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +34,15 @@ class LiveEntry:
 class LiquidationAnswer:
     quote: LiqQuote
     live: LiveEntry | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TypedFunding:
+    """A hold priced at the rate typed; an asset named beside it labels it, as the market
+    names it."""
+
+    quote: FundingQuote
+    asset: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,38 +99,31 @@ class QuoteService:
             why_not = left_out.get(asked) or _("(no live {asset} mark)", asset=asset)
         return LiveEntry(chosen.venue, age, asked, why_not), asset, chosen.mark
 
-    def funding(self, words: list[str]) -> FundingQuote:
-        with usage_on_error(FUNDING_USAGE, FUNDING_EXAMPLE):
-            return quote_funding(parse_funding(words))
+    async def funding(self, words: list[str]) -> TypedFunding | LiveFunding:
+        """The rate typed; with no rate and an asset named, each venue's live rate."""
+        read = parse_funding(words)
+        with usage_on_error(*read.usage):
+            if (typed := read.live_asset) is not None:
+                return await self._live_funding(typed, read)
+            asset = self.market.resolve(read.asset) if read.asset is not None else None
+            return TypedFunding(quote_funding(read.request()), asset)
 
-    async def live_funding(self, words: list[str]) -> LiveFunding:
-        with usage_on_error(LIVE_FUNDING_USAGE, LIVE_FUNDING_EXAMPLE):
-            if self.market.feed.collector is None:
-                raise UserError(_("Live funding is off on this bot; give a rate."))
-            asset = self.market.resolve(words[0])
-            marks, left_out = await self.market.marks(asset)
-            notional, side, hold = parse_live_funding(words[1:])
-            venues = tuple(
-                VenueFunding(m.venue, m.funding_interval_hours, quote)
-                for m in sorted(marks, key=lambda m: -m.oi_usd)
-                if (quote := _at_venue_rate(m, notional, side, hold)) is not None
-                and m.funding_interval_hours is not None
-            )
+    async def _live_funding(self, typed: str, read: FundingWords) -> LiveFunding:
+        if self.market.feed.collector is None:
+            raise UserError(_("Live funding is off on this bot; give a rate."))
+        asset = self.market.resolve(typed)
+        marks, left_out = await self.market.marks(asset)
+        venues = tuple(
+            VenueFunding(m.venue, m.funding_interval_hours, quote)
+            for m in sorted(marks, key=lambda m: -m.oi_usd)
+            if (quote := _at_venue_rate(m, read)) is not None
+            and m.funding_interval_hours is not None
+        )
         age = int((self.market.feed.clock() - max(m.ts for m in marks)).total_seconds())
-        return LiveFunding(asset, notional, side, hold, venues, age, left_out)
+        return LiveFunding(asset, read.notional, read.side, read.hold_hours, venues, age, left_out)
 
 
-def _at_venue_rate(
-    mark: VenueMark, notional: Decimal, side: Side, hold: Decimal
-) -> FundingQuote | None:
+def _at_venue_rate(mark: VenueMark, read: FundingWords) -> FundingQuote | None:
     if mark.funding_rate is None or mark.funding_interval_hours is None:
         return None
-    return quote_funding(
-        FundingRequest(
-            notional=notional,
-            rate=mark.funding_rate,
-            hold_hours=hold,
-            interval_hours=Decimal(mark.funding_interval_hours),
-            side=side,
-        )
-    )
+    return quote_funding(read.request((mark.funding_rate, Decimal(mark.funding_interval_hours))))
