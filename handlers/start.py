@@ -64,6 +64,8 @@ COMMANDS: tuple[CommandDoc, ...] = (
             "/funding 10000 0.01% 3d 4h short",
             "/funding 10000 0.03% 2d lev=20 entry=50000",
             "/funding BTC 10000 long 3d",
+            "/funding 3d 10000 0.01% short",
+            "/funding long 10000 3d BTC",
         ),
         FUNDING_USAGE,
         N_(
