@@ -485,20 +485,7 @@ def parse_funding(args: list[str]) -> FundingWords:
 
     side = _one_side(words["side"], u, e) or Side.LONG
     _at_most_one(rates, N_("Give one rate, not {first} and {second}."), u, e)
-    millions = [w for w in times if _is_number(w)]
-    if not numbers and millions:  # '10m' is ten minutes unless nothing else is the notional
-        if len(millions) > 1:
-            raise _usage(
-                _(
-                    "{word} could be millions or minutes: write minutes as {minutes}min.",
-                    word=millions[0][:20],
-                    minutes=millions[0][:-1][:20],
-                ),
-                u,
-                e,
-            )
-        numbers = millions
-        times = [w for w in times if w != millions[0]]
+    numbers, times = _millions_or_minutes(numbers, times, u, e)
     if len(times) > 2:
         words_typed = ", ".join(w[:20] for w in times[:3])
         raise _usage(
@@ -549,18 +536,7 @@ def parse_funding(args: list[str]) -> FundingWords:
         raise _usage(_("Holding time must look like 8h, 3d or 2w."), u, e)
     interval = parse_hours(times[1]) if len(times) == 2 else None
 
-    leverage = entry = None
-    for key, raw in options.items():
-        if live and key in ("lev", "leverage", "entry"):
-            raise _usage(_("lev= and entry= need a typed rate, like 0.01%."), u, e)
-        if key in ("lev", "leverage"):
-            leverage = parse_number(raw.lower().removesuffix("x"))
-            if leverage is None or not Decimal(1) <= leverage <= Decimal(200):
-                raise _usage(_("lev must be from 1 to 200, like lev=20."), u, e)
-        elif key == "entry":
-            entry = _positive(parse_number(raw), N_("entry"), u, e, MAX_PRICE)
-        else:
-            raise _usage(_("Unknown option '{option}='.", option=key[:20]), u, e)
+    leverage, entry = _funding_options(options, live, u, e)
     return FundingWords(
         notional=notional,
         rate=rate,
@@ -571,6 +547,44 @@ def parse_funding(args: list[str]) -> FundingWords:
         leverage=leverage,
         entry=entry,
     )
+
+
+def _millions_or_minutes(
+    numbers: list[str], times: list[str], usage: str, example: str
+) -> tuple[list[str], list[str]]:
+    """(notional words, time words): '10m' is ten minutes unless nothing else is the notional,
+    then ten million; two such words and no notional could be either."""
+    millions = [w for w in times if _is_number(w)]
+    if numbers or not millions:
+        return numbers, times
+    if len(millions) > 1:
+        word = millions[0][:20]
+        problem = _(
+            "{word} could be millions or minutes: write minutes as {minutes}min.",
+            word=word,
+            minutes=word[:-1],
+        )
+        raise _usage(problem, usage, example)
+    return millions, [w for w in times if w != millions[0]]
+
+
+def _funding_options(
+    options: dict[str, str], live: bool, usage: str, example: str
+) -> tuple[Decimal | None, Decimal | None]:
+    """(lev=, entry=): with live rates there is no one position to move a liquidation of."""
+    leverage = entry = None
+    for key, raw in options.items():
+        if live and key in ("lev", "leverage", "entry"):
+            raise _usage(_("lev= and entry= need a typed rate, like 0.01%."), usage, example)
+        if key in ("lev", "leverage"):
+            leverage = parse_number(raw.lower().removesuffix("x"))
+            if leverage is None or not Decimal(1) <= leverage <= Decimal(200):
+                raise _usage(_("lev must be from 1 to 200, like lev=20."), usage, example)
+        elif key == "entry":
+            entry = _positive(parse_number(raw), N_("entry"), usage, example, MAX_PRICE)
+        else:
+            raise _usage(_("Unknown option '{option}='.", option=key[:20]), usage, example)
+    return leverage, entry
 
 
 @dataclass(frozen=True, slots=True)
