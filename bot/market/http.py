@@ -20,12 +20,31 @@ import orjson
 from aiolimiter import AsyncLimiter
 
 from bot.i18n import N_
-from bot.market.reasons import HTTP_STATUS, NO_ANSWER, RATE_LIMITED, Reason, duration, reason
+from bot.market.reasons import (
+    ANSWER_WITH,
+    HTTP_STATUS,
+    NO_ANSWER,
+    RATE_LIMITED,
+    Reason,
+    duration,
+    reason,
+)
 
 log = logging.getLogger(__name__)
 
 # (HTTP status, parsed body) -> raise VenueError if the body says "error" despite HTTP 200.
 EnvelopeCheck = Callable[[int, Any], None]
+
+
+def envelope_code(body: dict[str, Any], field: str, kind: type[int | str]) -> Any:
+    """The venue's own status code in an answer's envelope, of the type it documents. A code of
+    null or of another type is said to be one, never shown as "error None"; a JSON true is no
+    0 either, though Python's True == 1."""
+    code = body[field]
+    if type(code) is not kind:
+        sent = orjson.dumps(code).decode()[:40]
+        raise VenueError(reason(ANSWER_WITH, field=field, value=sent))
+    return code
 
 
 def network_reason(error: aiohttp.ClientError) -> Reason:

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from bot.market.collector import CLOCKLESS, Collector
 from bot.market.history import backfill_venue
-from bot.market.models import Snapshot, Venue
+from bot.market.models import Snapshot, Venue, VenueResult
 from tests.fakes.fuzzing import FUZZ, NUMBERS, broken, changes, reads_zero
 from tests.fakes.mutate import Mutation, Path
 from tests.fakes.replay import ASSETS, NOW_MS, Answers, Key, fresh, record, replaying
@@ -102,15 +102,20 @@ def changed(
     return out, hit
 
 
-def poll(venue: Venue, answers: Answers) -> list[Snapshot] | None:
-    """One collector poll of the venue: its snapshots, or None when it is left out."""
+def polled(venue: Venue, answers: Answers) -> VenueResult:
+    """One collector poll of the venue."""
 
-    async def run() -> list[Snapshot] | None:
+    async def run() -> VenueResult:
         collector = Collector([replaying(fresh(venue), answers)], None, clock=lambda: NOW)
-        result = (await collector.tick()).results[venue]
-        return None if result.degraded else list(result.snapshots)
+        return (await collector.tick()).results[venue]
 
     return asyncio.run(run())
+
+
+def poll(venue: Venue, answers: Answers) -> list[Snapshot] | None:
+    """One collector poll of the venue: its snapshots, or None when it is left out."""
+    result = polled(venue, answers)
+    return None if result.degraded else list(result.snapshots)
 
 
 def by_symbol(venue: Venue, snapshots: list[Snapshot]) -> dict[str, Snapshot]:
@@ -164,10 +169,20 @@ def test_a_broken_poll_leaves_out_the_venue_or_the_market_never_a_wrong_number(
 # The cases the fuzz found, each as it came, with the answer expected now.
 
 
-def change(venue: Venue, path: str, *mutations: Mutation) -> list[Snapshot] | None:
+def with_changes(venue: Venue, path: str, *mutations: Mutation) -> Answers:
     answers = polls()[venue]
     call = next(c for c in sorted(answers) if c[0] == path)
-    return poll(venue, changed(answers, [(call, m) for m in mutations], frozenset())[0])
+    return changed(answers, [(call, m) for m in mutations], frozenset())[0]
+
+
+def change(venue: Venue, path: str, *mutations: Mutation) -> list[Snapshot] | None:
+    return poll(venue, with_changes(venue, path, *mutations))
+
+
+def left_out(venue: Venue, path: str, *mutations: Mutation) -> str | None:
+    """Why the venue is out of the poll after the changes, as the operator and /oi read it."""
+    why = polled(venue, with_changes(venue, path, *mutations)).reason
+    return None if why is None else str(why)
 
 
 def test_an_absurd_exponent_leaves_the_venue_out_instead_of_crashing_the_poll() -> None:
@@ -237,6 +252,24 @@ def test_a_market_without_a_base_coin_leaves_the_venue_out() -> None:
     # Was: ETHUSDT polled as the asset "".
     nameless = Mutation(("result", "list", 1, "baseCoin"), "")
     assert change(Venue.BYBIT, "v5/market/instruments-info", nameless) is None
+
+
+@pytest.mark.parametrize(
+    ("venue", "path", "code", "sent", "why"),
+    [
+        (Venue.BYBIT, "v5/market/tickers", "retCode", None, "retCode is null"),
+        (Venue.BYBIT, "v5/market/tickers", "retCode", "0", 'retCode is "0"'),
+        (Venue.BYBIT, "v5/market/tickers", "retCode", False, "retCode is false"),
+        (Venue.OKX, "api/v5/public/mark-price", "code", None, "code is null"),
+        (Venue.OKX, "api/v5/public/mark-price", "code", 0, "code is 0"),
+    ],
+)
+def test_an_envelope_code_not_as_documented_says_so(
+    venue: Venue, path: str, code: str, sent: object, why: str
+) -> None:
+    # Was: "error None: OK" for a Bybit answer of retCode null (OKX: "error None: "), and a
+    # retCode of false taken for 0, a success.
+    assert left_out(venue, path, Mutation((code,), sent)) == f"answer not as documented: {why}"
 
 
 # History to backfill from: a broken answer costs that market its head start, nothing more.

@@ -23,7 +23,7 @@ from aiolimiter import AsyncLimiter
 
 from bot.i18n import N_
 from bot.market.history import Funding, Market, bars, each_market, snapshot, timestamp
-from bot.market.http import VenueClient, VenueError
+from bot.market.http import VenueClient, VenueError, envelope_code
 from bot.market.klines import KlineMinute
 from bot.market.liquidations import AssetResolver, asset_from_usdt_symbol, liquidation_time
 from bot.market.models import LiquidationEvent, Snapshot, Venue
@@ -72,7 +72,7 @@ WEIGHT_NEAR_MANY = N_(
 
 def check_binance(status: int, body: Any) -> None:
     if status >= 400 and isinstance(body, dict) and "code" in body:
-        code = body.get("code")
+        code = envelope_code(body, "code", int)
         if code == -1121:
             raise VenueError(reason(UNKNOWN_SYMBOL, message=code), unknown_symbol=True)
         if code == -1003:

@@ -34,7 +34,7 @@ from bot.market.history import (
     snapshot,
     timestamp,
 )
-from bot.market.http import VenueClient, VenueError
+from bot.market.http import VenueClient, VenueError, envelope_code
 from bot.market.liquidations import (
     PING_S,
     AssetResolver,
@@ -91,7 +91,7 @@ def check_bybit(status: int, body: Any) -> None:
         if status < 400:
             raise VenueError(reason(ANSWER_WITHOUT, field="retCode"))
         return
-    code = body["retCode"]
+    code = envelope_code(body, "retCode", int)
     if code == 0:
         return
     message = str(body.get("retMsg", ""))[:80]

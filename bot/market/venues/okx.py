@@ -28,7 +28,7 @@ from bot.market.history import (
     snapshot,
     timestamp,
 )
-from bot.market.http import VenueClient, VenueError
+from bot.market.http import VenueClient, VenueError, envelope_code
 from bot.market.liquidations import PING_S, liquidation_time
 from bot.market.models import LiquidationEvent, Snapshot, Venue
 from bot.market.reasons import ANSWER_WITHOUT, RATE_LIMITED, UNKNOWN_SYMBOL, VENUE_SAID, reason
@@ -69,7 +69,7 @@ def check_okx(status: int, body: Any) -> None:
         if status < 400:
             raise VenueError(reason(ANSWER_WITHOUT, field="code"))
         return
-    code = str(body["code"])
+    code = envelope_code(body, "code", str)
     if code == "0":
         return
     message = str(body.get("msg", ""))[:80]
