@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.market.http import VenueError
 from bot.market.models import Snapshot, Venue
-from bot.market.values import NOT_AS_DOCUMENTED, BadPayload, decimal, from_ms
+from bot.market.values import NOT_AS_DOCUMENTED, BadPayload, from_ms, funding_rate
 
 if TYPE_CHECKING:  # the venues build on this module
     from bot.market.venues.base import MarketVenue
@@ -66,7 +66,7 @@ class Funding:
 
     @classmethod
     def settled(cls, rows: Iterable[tuple[Any, Any]], interval_hours: int | None = None) -> Funding:
-        rates = sorted((timestamp(at), decimal(rate, "fundingRate")) for at, rate in rows)
+        rates = sorted((timestamp(at), funding_rate(rate, "fundingRate")) for at, rate in rows)
         if interval_hours is None and len(rates) > 1:
             # Bybit and OKX history state no interval: the spacing of the last two settlements
             # is the one in force.

@@ -269,3 +269,12 @@ def test_a_history_bar_of_zero_usd_is_refused_not_a_mark_of_zero() -> None:
     doc["data"][0][3] = 0
     with pytest.raises(BadPayload):
         okx_history(oi=doc)
+
+
+def test_a_settled_funding_rate_beyond_every_venues_cap_is_refused() -> None:
+    # Was: a settled rate of -100 % carried by every history bar after it.
+    doc = fixture("okx/funding_rate_history.json")
+    doc["data"][0]["fundingRate"] = "-1"
+    with pytest.raises(BadPayload) as refused:
+        okx_history(funding=doc)
+    assert str(refused.value) == "fundingRate is beyond any venue's funding cap: -1"

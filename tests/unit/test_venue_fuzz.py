@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -252,6 +253,32 @@ def test_a_market_without_a_base_coin_leaves_the_venue_out() -> None:
     # Was: ETHUSDT polled as the asset "".
     nameless = Mutation(("result", "list", 1, "baseCoin"), "")
     assert change(Venue.BYBIT, "v5/market/instruments-info", nameless) is None
+
+
+# Where each venue's poll says a market's funding rate.
+FUNDING = {
+    Venue.BINANCE: ("fapi/v1/premiumIndex", (0, "lastFundingRate")),
+    Venue.BINANCE_COINM: ("dapi/v1/premiumIndex", (0, "lastFundingRate")),
+    Venue.BYBIT: ("v5/market/tickers", ("result", "list", 0, "fundingRate")),
+    Venue.BYBIT_INVERSE: ("v5/market/tickers", ("result", "list", 0, "fundingRate")),
+    Venue.OKX: ("api/v5/public/funding-rate", ("data", 0, "fundingRate")),
+    Venue.HYPERLIQUID: ("info", (1, 0, "funding")),
+}
+
+
+@pytest.mark.parametrize("venue", list(Venue))
+def test_a_funding_rate_beyond_every_venues_cap_leaves_the_venue_out(
+    venue: Venue, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Was: BTC paying -100 % a period, stored and read by every funding rule and reading.
+    path, at = FUNDING[venue]
+    assert left_out(venue, path, Mutation(at, "-1")) == "answered in an unexpected format"
+    assert f"{at[-1]} is beyond any venue's funding cap: -1" in caplog.text
+    assert left_out(venue, path, Mutation(at, "0.1")) == "answered in an unexpected format"
+    # Just inside the bound is still a market's rate (Hyperliquid's own cap is 0.04 an hour).
+    snapshots = change(venue, path, Mutation(at, "-0.0999"))
+    assert snapshots is not None
+    assert min(s.funding_rate or 0 for s in snapshots) == Decimal("-0.0999")
 
 
 @pytest.mark.parametrize(

@@ -36,7 +36,7 @@ from bot.market.values import (
     from_ms,
     open_interest,
     optional_amount,
-    optional_decimal,
+    optional_funding,
     optional_hours,
     optional_price,
     positive,
@@ -156,7 +156,7 @@ def build_snapshot(
         oi_coin=oi_coin,
         oi_usd=oi_usd,
         # Delivery contracts send "" here: absent, never a 0 % rate.
-        funding_rate=optional_decimal(premium.get("lastFundingRate")),
+        funding_rate=optional_funding(premium.get("lastFundingRate"), "lastFundingRate"),
         funding_interval_hours=interval_hours,
         next_funding_time=from_ms(premium.get("nextFundingTime")),
         volume_24h_coin=volume_coin,

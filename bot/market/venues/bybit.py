@@ -58,7 +58,7 @@ from bot.market.values import (
     from_ms,
     open_interest,
     optional_amount,
-    optional_decimal,
+    optional_funding,
     optional_hours,
     optional_price,
     positive,
@@ -129,7 +129,7 @@ def one_side_oi(row: dict[str, Any]) -> Decimal | None:
 def build_snapshot(
     row: dict[str, Any], base: str, ts_ms: Any, *, inverse: bool = False
 ) -> Snapshot | None:
-    funding = optional_decimal(row.get("fundingRate"))
+    funding = optional_funding(row.get("fundingRate"), "fundingRate")
     if funding is None:
         return None  # an expiring future listed under linear: not a perpetual
     asset, multiplier = unscale(base)

@@ -40,7 +40,7 @@ from bot.market.values import (
     from_ms,
     open_interest,
     optional_amount,
-    optional_decimal,
+    optional_funding,
     optional_price,
     positive,
     unscale,
@@ -130,6 +130,7 @@ def build_snapshot(
     coin = contracts * inst.ct_val
     volume_coin = optional_amount(ticker.get("volCcy24h"), "volCcy24h") if ticker else None
     last = optional_price(ticker.get("last"), "last") if ticker else None
+    rate = optional_funding(funding.get("fundingRate"), "fundingRate") if funding else None
     return Snapshot(
         venue=Venue.OKX,
         symbol=inst.inst_id,
@@ -142,7 +143,7 @@ def build_snapshot(
         oi_contracts=contracts,
         oi_coin=coin * inst.multiplier,
         oi_usd=coin * mark,
-        funding_rate=optional_decimal(funding.get("fundingRate")) if funding else None,
+        funding_rate=rate,
         funding_interval_hours=funding_interval_hours(funding) if funding else None,
         next_funding_time=from_ms(funding.get("fundingTime")) if funding else None,
         volume_24h_coin=volume_coin * inst.multiplier if volume_coin is not None else None,
