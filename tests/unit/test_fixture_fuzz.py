@@ -271,6 +271,17 @@ def test_a_history_bar_of_zero_usd_is_refused_not_a_mark_of_zero() -> None:
         okx_history(oi=doc)
 
 
+def test_a_history_kline_whose_high_is_below_its_open_is_refused() -> None:
+    # Was: the bar's open taken for the mark without a look at the rest of the bar.
+    doc = fixture("bybit/kline_inverse_BTCUSD.json")
+    doc["result"]["list"][0][2] = "17050"  # [start, open 17071, high, low 17027, close 17055.5]
+    with pytest.raises(BadPayload) as refused:
+        bybit_history(klines=doc)
+    assert str(refused.value) == (
+        "kline low 17027 and high 17050 do not hold open 17071 and close 17055.5"
+    )
+
+
 def test_a_settled_funding_rate_beyond_every_venues_cap_is_refused() -> None:
     # Was: a settled rate of -100 % carried by every history bar after it.
     doc = fixture("okx/funding_rate_history.json")

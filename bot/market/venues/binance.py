@@ -24,7 +24,7 @@ from aiolimiter import AsyncLimiter
 from bot.i18n import N_
 from bot.market.history import Funding, Market, bars, each_market, snapshot, timestamp
 from bot.market.http import VenueClient, VenueError, envelope_code
-from bot.market.klines import KlineMinute
+from bot.market.klines import KlineMinute, prices
 from bot.market.liquidations import AssetResolver, asset_from_usdt_symbol, liquidation_time
 from bot.market.models import LiquidationEvent, Snapshot, Venue
 from bot.market.reasons import TOO_MANY, UNKNOWN_SYMBOL, VENUE_ERROR, reason
@@ -351,14 +351,15 @@ def parse_binance_kline(frame: dict[str, Any]) -> KlineMinute | None:
     minute = from_ms(k["t"])
     if minute is None:
         raise BadPayload("kline without a start time")
+    open_, high, low, close = prices(k["o"], k["h"], k["l"], k["c"])
     return KlineMinute(
         str(Venue.BINANCE),
         asset,
         minute,
-        float(positive(k["o"], "o")),
-        float(positive(k["h"], "h")),
-        float(positive(k["l"], "l")),
-        float(positive(k["c"], "c")),
+        float(open_),
+        float(high),
+        float(low),
+        float(close),
         float(amount(k["v"], "v") * multiplier),
         float(amount(k["V"], "V") * multiplier),
     )

@@ -35,6 +35,7 @@ from bot.market.history import (
     timestamp,
 )
 from bot.market.http import VenueClient, VenueError, envelope_code
+from bot.market.klines import prices
 from bot.market.liquidations import (
     PING_S,
     AssetResolver,
@@ -76,7 +77,7 @@ DEFAULT_URL = "https://api.bybit.com"
 LIQUIDATION_WS = "wss://stream.bybit.com/v5/public/linear"
 BYBIT_ARGS_LIMIT = 21_000  # characters of `args` one Bybit connection accepts
 OI_PAGE = 200
-KLINE_START, KLINE_OPEN = 0, 1
+KLINE_START, KLINE_PRICES = 0, slice(1, 5)  # [start, open, high, low, close, ...]
 # Coin-margined perpetuals whose tiers /liq uses (`bybit btcusd inverse`).
 INVERSE_ASSETS = ("BTC", "ETH")
 METADATA_TTL_S = 3600.0
@@ -250,10 +251,7 @@ class BybitFetcher(Lacks):
 def bybit_snapshots(
     market: Market, oi_rows: list[dict[str, Any]], klines: list[list[str]], funding: Funding
 ) -> list[Snapshot]:
-    opens = {
-        bar_of(timestamp(row[KLINE_START])): positive(row[KLINE_OPEN], "kline open")
-        for row in klines
-    }
+    opens = {bar_of(timestamp(row[KLINE_START])): prices(*row[KLINE_PRICES])[0] for row in klines}
     snapshots = []
     for row in oi_rows:
         ts = timestamp(row["timestamp"])
