@@ -23,7 +23,7 @@ from bot.market.collector import CLOCKLESS, Collector
 from bot.market.history import backfill_venue
 from bot.market.models import Snapshot, Venue, VenueResult
 from tests.fakes.fuzzing import FUZZ, NUMBERS, broken, changes, reads_zero
-from tests.fakes.mutate import Mutation, Path
+from tests.fakes.mutate import DUPLICATE, Mutation, Path
 from tests.fakes.replay import ASSETS, NOW_MS, Answers, Key, fresh, record, replaying
 
 NOW = datetime.fromtimestamp(NOW_MS / 1000, UTC)
@@ -314,6 +314,10 @@ def history_mutations(venue: Venue) -> st.SearchStrategy[list[tuple[Key, Mutatio
     return mutations(histories()[venue])
 
 
+def backfill(venue: Venue, answers: Answers) -> list[Snapshot]:
+    return asyncio.run(backfill_venue(replaying(fresh(venue), answers), ASSETS, 1))
+
+
 @pytest.mark.parametrize("venue", HISTORY)
 @settings(FUZZ, max_examples=100)
 @given(data=st.data())
@@ -321,8 +325,7 @@ def test_a_broken_history_costs_the_head_start_never_a_wrong_number(
     venue: Venue, data: st.DataObject
 ) -> None:
     answers, _ = changed(histories()[venue], data.draw(history_mutations(venue)), frozenset())
-    fetcher = replaying(fresh(venue), answers)
-    for snap in asyncio.run(backfill_venue(fetcher, ASSETS, 1)):  # nothing may raise
+    for snap in backfill(venue, answers):  # nothing may raise
         assert broken(snap) == [], snap
 
 
@@ -331,5 +334,39 @@ def test_a_history_bar_of_no_contracts_costs_that_market_its_history() -> None:
     answers = histories()[Venue.OKX]
     call = next(c for c in sorted(answers) if "open-interest-history" in c[0] and "BTC" in c[1])
     answers, _ = changed(answers, [(call, Mutation(("data", 0, 1), "0"))], frozenset())
-    snapshots = asyncio.run(backfill_venue(replaying(fresh(Venue.OKX), answers), ASSETS, 1))
-    assert {s.asset for s in snapshots} == {"ETH", "PEPE"}
+    assert {s.asset for s in backfill(Venue.OKX, answers)} == {"ETH", "PEPE"}
+
+
+# Where each venue's OI history has BTC's first row, one value of that row, and its time.
+FIRST_ROW = {
+    Venue.BINANCE: ("openInterestHist", (0,), (0, "sumOpenInterest"), "2025-11-24 15:00:00"),
+    Venue.BYBIT: (
+        "open-interest",
+        ("result", "list", 0),
+        ("result", "list", 0, "singleOpenInterest"),
+        "2025-11-24 16:00:00",
+    ),
+    Venue.OKX: ("open-interest-history", ("data", 0), ("data", 0, 1), "2025-11-24 16:00:00"),
+}
+
+
+@pytest.mark.parametrize("venue", HISTORY)
+def test_a_history_row_sent_twice_is_one_bar_two_different_ones_cost_the_history(
+    venue: Venue, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Was: Binance's row sent twice read as two bars of one time, and two different rows of one
+    # time both kept, whichever the readings met first taken for the market's OI.
+    answers = histories()[venue]
+    path, row, value, at = FIRST_ROW[venue]
+    call = next(c for c in sorted(answers) if c[0].endswith(path) and "BTC" in c[1])
+    twice = changed(answers, [(call, Mutation(row, DUPLICATE))], frozenset())[0]
+    assert backfill(venue, twice) == backfill(venue, answers)
+    # The row twice, the first of the two with another value.
+    two = changed(
+        answers, [(call, Mutation(row, DUPLICATE)), (call, Mutation(value, "999"))], frozenset()
+    )[0]
+    assert {s.asset for s in backfill(venue, two)} == {"ETH", "PEPE"}
+    symbol = "BTC-USDT-SWAP" if venue is Venue.OKX else "BTCUSDT"
+    assert f"no {venue} backfill for {symbol}: two different history rows at {at} UTC" in (
+        caplog.messages
+    )

@@ -22,7 +22,7 @@ from typing import Any
 from aiolimiter import AsyncLimiter
 
 from bot.i18n import N_
-from bot.market.history import Funding, Market, bars, each_market, snapshot, timestamp
+from bot.market.history import Funding, Market, bars, by_time, each_market, snapshot
 from bot.market.http import VenueClient, VenueError, envelope_code
 from bot.market.klines import KlineMinute, prices
 from bot.market.liquidations import AssetResolver, asset_from_usdt_symbol, liquidation_time
@@ -307,13 +307,12 @@ def binance_snapshots(
     market: Market, oi_rows: list[dict[str, Any]], funding: Funding
 ) -> list[Snapshot]:
     snapshots = []
-    for row in oi_rows:
+    for ts, row in by_time(oi_rows, lambda row: row["timestamp"]):
         coin = decimal(row["sumOpenInterest"], "sumOpenInterest")
         if coin <= 0:
             continue  # no OI, so no USD / coin price: left out rather than guessed
         # The mark is USD / coin: never 0 or negative.
         usd = positive(row["sumOpenInterestValue"], "sumOpenInterestValue")
-        ts = timestamp(row["timestamp"])
         snapshots.append(
             snapshot(market, ts, funding, mark=usd / coin, contracts=coin, coin=coin, usd=usd)
         )

@@ -29,10 +29,10 @@ from bot.market.history import (
     Page,
     bar_of,
     bars,
+    by_time,
     each_market,
     newest_first,
     snapshot,
-    timestamp,
 )
 from bot.market.http import VenueClient, VenueError, envelope_code
 from bot.market.klines import prices
@@ -251,10 +251,12 @@ class BybitFetcher(Lacks):
 def bybit_snapshots(
     market: Market, oi_rows: list[dict[str, Any]], klines: list[list[str]], funding: Funding
 ) -> list[Snapshot]:
-    opens = {bar_of(timestamp(row[KLINE_START])): prices(*row[KLINE_PRICES])[0] for row in klines}
+    opens = {
+        bar_of(ts): prices(*row[KLINE_PRICES])[0]
+        for ts, row in by_time(klines, lambda row: row[KLINE_START])
+    }
     snapshots = []
-    for row in oi_rows:
-        ts = timestamp(row["timestamp"])
+    for ts, row in by_time(oi_rows, lambda row: row["timestamp"]):
         mark = opens.get(bar_of(ts))
         if mark is None:
             continue

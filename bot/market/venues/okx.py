@@ -23,10 +23,10 @@ from bot.market.history import (
     Market,
     Page,
     bars,
+    by_time,
     each_market,
     newest_first,
     snapshot,
-    timestamp,
 )
 from bot.market.http import VenueClient, VenueError, envelope_code
 from bot.market.liquidations import PING_S, liquidation_time
@@ -232,7 +232,7 @@ class OkxFetcher(Lacks):
 
 def okx_snapshots(market: Market, oi_rows: list[list[str]], funding: Funding) -> list[Snapshot]:
     snapshots = []
-    for row in oi_rows:
+    for ts, row in by_time(oi_rows, lambda row: row[TS]):
         coin = decimal(row[OI_COIN], "oiCcy")
         if coin <= 0:
             continue  # no OI, so no USD / coin price: left out rather than guessed
@@ -240,7 +240,7 @@ def okx_snapshots(market: Market, oi_rows: list[list[str]], funding: Funding) ->
         snapshots.append(
             snapshot(
                 market,
-                timestamp(row[TS]),
+                ts,
                 funding,
                 mark=usd / coin,
                 contracts=positive(row[OI_CONTRACTS], "oi"),
