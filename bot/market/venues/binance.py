@@ -23,7 +23,7 @@ from aiolimiter import AsyncLimiter
 
 from bot.i18n import N_
 from bot.market.history import Funding, Market, bars, by_time, each_market, snapshot
-from bot.market.http import VenueClient, VenueError, envelope_code
+from bot.market.http import VenueClient, VenueError, envelope_code, together
 from bot.market.klines import KlineMinute, prices
 from bot.market.liquidations import AssetResolver, asset_from_usdt_symbol, liquidation_time
 from bot.market.models import LiquidationEvent, Snapshot, Venue
@@ -190,7 +190,7 @@ class BinanceFetcher(Lacks):
         return self._intervals.get(symbol, 8)
 
     async def refresh_metadata(self) -> None:
-        info, funding = await asyncio.gather(
+        info, funding = await together(
             self.client.get(f"{self.api}/exchangeInfo"), self.client.get(f"{self.api}/fundingInfo")
         )
         self._instruments = parse_instruments(info)
@@ -200,7 +200,7 @@ class BinanceFetcher(Lacks):
     async def tick(self, assets: frozenset[str] | None) -> tuple[list[Snapshot], list[str]]:
         if not self._instruments or time.monotonic() - self._metadata_at > METADATA_TTL_S:
             await self.refresh_metadata()
-        premiums, tickers = await asyncio.gather(
+        premiums, tickers = await together(
             self.client.get(f"{self.api}/premiumIndex"), self.client.get(f"{self.api}/ticker/24hr")
         )
         by_symbol = {row["symbol"]: row for row in premiums}
@@ -252,7 +252,7 @@ class BinanceFetcher(Lacks):
                         return
                 results[symbol] = body
 
-        await asyncio.gather(*(one(s) for s in symbols))
+        await together(*(one(s) for s in symbols))
         if skipped:
             # The symbols left unasked would keep their last numbers: the poll is not whole.
             unasked = WEIGHT_NEAR_ONE if skipped == 1 else WEIGHT_NEAR_MANY
@@ -271,7 +271,7 @@ class BinanceFetcher(Lacks):
 
         async def load(market: Market) -> list[Snapshot]:
             limit = str(min(MAX_ROWS, bars(hours)))
-            history, funding = await asyncio.gather(
+            history, funding = await together(
                 get(
                     "futures/data/openInterestHist",
                     {"symbol": market.symbol, "period": "5m", "limit": limit},

@@ -13,7 +13,6 @@ venues in one unit; older responses without it are taken as they are.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -34,7 +33,7 @@ from bot.market.history import (
     newest_first,
     snapshot,
 )
-from bot.market.http import VenueClient, VenueError, envelope_code
+from bot.market.http import VenueClient, VenueError, envelope_code, together
 from bot.market.klines import prices
 from bot.market.liquidations import (
     PING_S,
@@ -297,7 +296,7 @@ async def backfill_bybit(
             result = (await get("v5/market/open-interest", params))["result"]
             return result["list"], result.get("nextPageCursor") or None
 
-        history, klines, funding = await asyncio.gather(
+        history, klines, funding = await together(
             newest_first(oi_page, rows, OI_PAGE),
             # One bar more: a new bar may open between the two requests.
             get("v5/market/kline", {**base, "interval": "5", "limit": str(rows + 1)}),

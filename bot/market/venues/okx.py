@@ -8,7 +8,6 @@ nextFundingTime - fundingTime: OKX symbols can run 8, 6, 4, 2 or 1 h.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -28,7 +27,7 @@ from bot.market.history import (
     newest_first,
     snapshot,
 )
-from bot.market.http import VenueClient, VenueError, envelope_code
+from bot.market.http import VenueClient, VenueError, envelope_code, together
 from bot.market.liquidations import PING_S, liquidation_time
 from bot.market.models import LiquidationEvent, Snapshot, Venue
 from bot.market.reasons import ANSWER_WITHOUT, RATE_LIMITED, UNKNOWN_SYMBOL, VENUE_SAID, reason
@@ -173,7 +172,7 @@ class OkxFetcher(Lacks):
         if not self._instruments or time.monotonic() - self._metadata_at > METADATA_TTL_S:
             await self.refresh_metadata()
         get = self.client.get
-        oi, funding, marks, tickers, indexes = await asyncio.gather(
+        oi, funding, marks, tickers, indexes = await together(
             get("api/v5/public/open-interest", {"instType": "SWAP"}),
             get("api/v5/public/funding-rate", {"instId": "ANY"}),
             get("api/v5/public/mark-price", {"instType": "SWAP"}),
@@ -267,7 +266,7 @@ async def backfill_okx(
             data = (await get("api/v5/rubik/stat/contracts/open-interest-history", params))["data"]
             return data, data[-1][TS] if data else None
 
-        history, funding = await asyncio.gather(
+        history, funding = await together(
             newest_first(oi_page, bars(hours), OI_PAGE),
             get("api/v5/public/funding-rate-history", {"instId": market.symbol, "limit": "100"}),
         )
