@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.market.http import VenueError
 from bot.market.models import Snapshot, Venue
-from bot.market.values import NOT_AS_DOCUMENTED, BadPayload, decimal, from_ms
+from bot.market.values import NOT_AS_DOCUMENTED, BadPayload, from_ms, funding_rate
 
 if TYPE_CHECKING:  # the venues build on this module
     from bot.market.venues.base import MarketVenue
@@ -43,6 +43,18 @@ def timestamp(value: Any) -> datetime:
     return ts
 
 
+def by_time(rows: Iterable[T], time_of: Callable[[T], Any]) -> list[tuple[datetime, T]]:
+    """Each row with its time, each time once. A row sent twice (pages that overlap, a venue
+    repeating itself) is one row; two different rows at one time are a bad payload: which one
+    is right is unknowable, and both read would make two bars of one."""
+    rows_at: dict[datetime, T] = {}
+    for row in rows:
+        ts = timestamp(time_of(row))
+        if rows_at.setdefault(ts, row) != row:
+            raise BadPayload(f"two different history rows at {ts:%Y-%m-%d %H:%M:%S} UTC")
+    return list(rows_at.items())
+
+
 def bar_of(ts: datetime) -> int:
     # Venue timestamps jitter by a few ms: rows of different endpoints meet on the nearest bar.
     return round(ts.timestamp() / BAR.total_seconds())
@@ -66,7 +78,10 @@ class Funding:
 
     @classmethod
     def settled(cls, rows: Iterable[tuple[Any, Any]], interval_hours: int | None = None) -> Funding:
-        rates = sorted((timestamp(at), decimal(rate, "fundingRate")) for at, rate in rows)
+        rates = sorted(
+            (at, funding_rate(rate, "fundingRate"))
+            for at, (_, rate) in by_time(rows, lambda row: row[0])
+        )
         if interval_hours is None and len(rates) > 1:
             # Bybit and OKX history state no interval: the spacing of the last two settlements
             # is the one in force.

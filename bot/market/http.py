@@ -11,7 +11,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,12 +20,31 @@ import orjson
 from aiolimiter import AsyncLimiter
 
 from bot.i18n import N_
-from bot.market.reasons import HTTP_STATUS, NO_ANSWER, RATE_LIMITED, Reason, duration, reason
+from bot.market.reasons import (
+    ANSWER_WITH,
+    HTTP_STATUS,
+    NO_ANSWER,
+    RATE_LIMITED,
+    Reason,
+    duration,
+    reason,
+)
 
 log = logging.getLogger(__name__)
 
 # (HTTP status, parsed body) -> raise VenueError if the body says "error" despite HTTP 200.
 EnvelopeCheck = Callable[[int, Any], None]
+
+
+def envelope_code(body: dict[str, Any], field: str, kind: type[int | str]) -> Any:
+    """The venue's own status code in an answer's envelope, of the type it documents. A code of
+    null or of another type is said to be one, never shown as "error None"; a JSON true is no
+    0 either, though Python's True == 1."""
+    code = body[field]
+    if type(code) is not kind:
+        sent = orjson.dumps(code).decode()[:40]
+        raise VenueError(reason(ANSWER_WITH, field=field, value=sent))
+    return code
 
 
 def network_reason(error: aiohttp.ClientError) -> Reason:
@@ -120,6 +139,20 @@ class CircuitBreaker:
         self.open_until, self.reason = self.clock() + seconds, why
 
 
+async def together(*calls: Awaitable[Any]) -> list[Any]:
+    """The answers of a venue's concurrent requests, in order. On the first failure the others
+    are cancelled, and waited for, before it is raised: left running (as asyncio.gather leaves
+    them) they kept asking, retries and all, after their poll had failed and after shutdown had
+    closed the venue's session, which they then opened again for nobody to close."""
+    tasks = [asyncio.ensure_future(call) for call in calls]
+    try:
+        return await asyncio.gather(*tasks)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
 def _retry_after(headers: Any) -> float | None:
     value = headers.get("Retry-After")
     try:
@@ -141,8 +174,12 @@ class VenueClient:
     used_weight: int = 0  # Binance X-MBX-USED-WEIGHT-1M, last seen
     _retrying: dict[object, Reason] = field(default_factory=dict)  # call -> why it is retried
     _session: aiohttp.ClientSession | None = None
+    _closed: bool = False
 
     def session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            # One session per venue: none is opened again after shutdown closed it.
+            raise VenueError(reason(N_("closed: the bot is shutting down")))
         if self._session is None or self._session.closed:
             self._session = aiohttp.ClientSession(
                 base_url=self.base_url.rstrip("/") + "/",
@@ -153,6 +190,7 @@ class VenueClient:
         return self._session
 
     async def aclose(self) -> None:
+        self._closed = True
         if self._session is not None:
             await self._session.close()
 

@@ -6,6 +6,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from bot.market.values import BadPayload, positive
+
+
+def prices(
+    open_: Any, high: Any, low: Any, close: Any
+) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+    """A kline's open, high, low and close as the venue sends them: each a price, and the high
+    and low the ends of the bar. A bar whose low is above its open or close (or whose high is
+    below) is no bar a market traded: the answer is not as documented."""
+    o, h, lo, c = (
+        positive(value, name)
+        for value, name in ((open_, "open"), (high, "high"), (low, "low"), (close, "close"))
+    )
+    if not lo <= min(o, c) <= max(o, c) <= h:
+        raise BadPayload(f"kline low {lo} and high {h} do not hold open {o} and close {c}")
+    return o, h, lo, c
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,6 +30,8 @@ def reason(message: str, /, **values: object) -> Reason:
 
 NO_ANSWER = reason(N_("no usable answer"))
 ANSWER_WITHOUT = N_("answer without {field}")
+# A field of the envelope there but not as the venue documents it (null, another type), as sent.
+ANSWER_WITH = N_("answer not as documented: {field} is {value}")
 HTTP_STATUS = N_("HTTP {status}")
 IP_LIMIT = N_("IP rate limit (403)")
 RATE_LIMITED = N_("rate limited ({code})")

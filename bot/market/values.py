@@ -15,6 +15,12 @@ from typing import Any
 # broken field; let in, "1e999999" overflows the Decimal context in the first product (an
 # ArithmeticError no caller expects) and reads inf as a float, "1e-999999" reads 0.0.
 SMALLEST, LARGEST = Decimal("1e-30"), Decimal("1e30")
+# Venues clamp the funding a market pays per interval to a few per cent: Hyperliquid to 4 % an
+# hour, Binance's widest adjusted cap is 3 % (fundingInfo), Bybit's and OKX's per-symbol caps
+# (fundingCap, maxFundingRate) are 0.5 % and 0.375 % in the recordings. A rate of 10 % or more
+# a period is more than twice any cap: a broken field, which read as real (a -100 % rate) would
+# fire every funding rule and crowding reading on a number no market paid.
+FUNDING_LIMIT = Decimal("0.1")
 
 
 class BadPayload(ValueError):
@@ -42,11 +48,14 @@ def optional_decimal(value: Any, *, zero_is_absent: bool = False) -> Decimal | N
     return number
 
 
-def decimal(value: Any, name: str = "value") -> Decimal:
-    number = optional_decimal(value)
+def required(number: Decimal | None, name: str) -> Decimal:
     if number is None:
         raise BadPayload(f"missing {name}")
     return number
+
+
+def decimal(value: Any, name: str = "value") -> Decimal:
+    return required(optional_decimal(value), name)
 
 
 def positive(value: Any, name: str) -> Decimal:
@@ -73,10 +82,20 @@ def optional_amount(value: Any, name: str) -> Decimal | None:
 
 
 def amount(value: Any, name: str) -> Decimal:
-    number = optional_amount(value, name)
-    if number is None:
-        raise BadPayload(f"missing {name}")
-    return number
+    return required(optional_amount(value, name), name)
+
+
+def optional_funding(value: Any, name: str) -> Decimal | None:
+    """A funding rate per interval: absent as "" or null (an expiring future has none), never
+    read as 0 %, and within any venue's cap."""
+    rate = optional_decimal(value)
+    if rate is not None and abs(rate) >= FUNDING_LIMIT:
+        raise BadPayload(f"{name} is beyond any venue's funding cap: {rate}")
+    return rate
+
+
+def funding_rate(value: Any, name: str) -> Decimal:
+    return required(optional_funding(value, name), name)
 
 
 def open_interest(value: Any, name: str) -> Decimal | None:

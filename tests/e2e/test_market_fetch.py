@@ -12,9 +12,10 @@ from decimal import Decimal as D
 import pytest
 
 from bot.market.collector import Collector
-from bot.market.http import CircuitBreaker, RetryPolicy
+from bot.market.http import CircuitBreaker, RetryPolicy, VenueError, together
 from bot.market.models import TickResult, Venue, VenueResult
-from bot.market.venues.registry import DEFAULT_VENUES, make_fetchers
+from bot.market.reasons import HTTP_STATUS, reason
+from bot.market.venues.registry import DEFAULT_VENUES, MarketEndpoints, make_fetchers
 from tests.fakes.collectors import FAST, collector_for
 from tests.fakes.exchange import FakeExchange
 from tests.fakes.venues import FAKES
@@ -394,3 +395,50 @@ async def test_an_answer_cut_off_on_any_path_leaves_out_its_venue_alone(fx: Fake
         fx.faults.clear()
         assert said(tick) == {venue: "malformed JSON"}, path
         assert {s.venue for s in tick.snapshots()} == set(DEFAULT_VENUES) - {venue}
+
+
+async def test_a_failed_poll_leaves_no_request_behind_to_reopen_the_session(
+    fx: FakeExchange,
+) -> None:
+    """One of OKX's five calls fails at once while another is still out: the poll ends with the
+    failure, and the other is cancelled. Was: it went on retrying past the poll and past
+    shutdown, opened the venue's closed session again and left it open ("Unclosed client
+    session" at the end of `oiwatch ask`)."""
+    collector = collector_for(fx)
+    await collector.tick()  # the instruments are in: the next poll is the five calls
+    tickers = "/okx/api/v5/market/tickers"
+    fx.fail(tickers, "timeout", delay_s=0.3)
+    fx.fail("/okx/api/v5/public/mark-price", "403")
+    asked = fx.requests[tickers]
+    tick = await collector.tick()
+    assert said(tick) == {Venue.OKX: "HTTP 403"}
+    await collector.aclose()
+    await asyncio.sleep(0.5)
+    assert fx.requests[tickers] - asked <= 1  # sent before the failure came back, or not
+    okx = next(f for f in collector.fetchers if f.venue is Venue.OKX)
+    assert okx.client._session is not None and okx.client._session.closed
+
+
+async def test_the_other_requests_of_a_failed_poll_stop_with_it() -> None:
+    answered: list[str] = []
+
+    async def slow() -> None:
+        await asyncio.sleep(0.2)
+        answered.append("slow")
+
+    async def failing() -> None:
+        raise VenueError(reason(HTTP_STATUS, status=403))
+
+    with pytest.raises(VenueError):
+        await together(slow(), failing())
+    await asyncio.sleep(0.3)
+    assert answered == []
+
+
+async def test_a_closed_venue_client_opens_no_new_session() -> None:
+    client = make_fetchers(MarketEndpoints(okx="http://127.0.0.1:9"), [Venue.OKX])[0].client
+    await client.aclose()
+    with pytest.raises(VenueError) as closed:
+        await client.get("api/v5/public/instruments")
+    assert str(closed.value.reason) == "closed: the bot is shutting down"
+    assert client._session is None

@@ -269,3 +269,36 @@ def test_a_history_bar_of_zero_usd_is_refused_not_a_mark_of_zero() -> None:
     doc["data"][0][3] = 0
     with pytest.raises(BadPayload):
         okx_history(oi=doc)
+
+
+def test_a_history_kline_whose_high_is_below_its_open_is_refused() -> None:
+    # Was: the bar's open taken for the mark without a look at the rest of the bar.
+    doc = fixture("bybit/kline_inverse_BTCUSD.json")
+    doc["result"]["list"][0][2] = "17050"  # [start, open 17071, high, low 17027, close 17055.5]
+    with pytest.raises(BadPayload) as refused:
+        bybit_history(klines=doc)
+    assert str(refused.value) == (
+        "kline low 17027 and high 17050 do not hold open 17071 and close 17055.5"
+    )
+
+
+def test_a_settled_funding_rate_sent_twice_is_one_and_two_of_one_time_are_refused() -> None:
+    # Was: the newest settlement twice read as settlements 0 hours apart (the interval lost),
+    # and two rates of one settlement both kept, the one sorted last taken as the rate.
+    doc = fixture("okx/funding_rate_history.json")
+    rows = doc["data"]  # newest first, 8 hours apart
+    assert {s.funding_interval_hours for s in okx_history(funding=doc)} == {8}
+    assert okx_history(funding={**doc, "data": [rows[0], *rows]}) == okx_history(funding=doc)
+    other = {**rows[0], "fundingRate": "0.0002"}
+    with pytest.raises(BadPayload) as refused:
+        okx_history(funding={**doc, "data": [other, *rows]})
+    assert str(refused.value) == "two different history rows at 2024-01-01 00:00:00 UTC"
+
+
+def test_a_settled_funding_rate_beyond_every_venues_cap_is_refused() -> None:
+    # Was: a settled rate of -100 % carried by every history bar after it.
+    doc = fixture("okx/funding_rate_history.json")
+    doc["data"][0]["fundingRate"] = "-1"
+    with pytest.raises(BadPayload) as refused:
+        okx_history(funding=doc)
+    assert str(refused.value) == "fundingRate is beyond any venue's funding cap: -1"

@@ -35,9 +35,16 @@ def okx_with(instrument: okx.Instrument) -> okx.OkxFetcher:
     return fetcher
 
 
+# Binance's docs example of a kline has placeholder prices: its low (0.0015) is above its open
+# (0.0010), a bar no market trades, so the stream refuses it as recorded. The tests below break
+# and read it with the low at the open.
+KLINES = "binance_usdm/ws_kline_1m.json"
+PLACEHOLDER_LOW = Mutation(("data", "k", "l"), "0.0010")
+
+
 FRAMES = {
     "binance_usdm/ws_forceOrder_arr.jsonl": lambda: binance_stream(),
-    "binance_usdm/ws_kline_1m.json": lambda: binance_kline_stream(fresh(Venue.BINANCE), list),
+    KLINES: lambda: binance_kline_stream(fresh(Venue.BINANCE), list),
     "bybit/ws_allLiquidation.json": lambda: bybit_stream(["ROSEUSDT"]),
     "okx/ws_liquidation_orders.json": lambda: okx_stream(okx_with(IOST)),
 }
@@ -46,6 +53,11 @@ FRAMES = {
 def frames(name: str) -> list[Any]:
     text = (FIXTURES / name).read_text()
     return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def whole(name: str) -> list[Any]:
+    """The recorded frames, each one a market could send."""
+    return [PLACEHOLDER_LOW.apply(f) if name == KLINES else f for f in frames(name)]
 
 
 def handled(name: str, raw: str) -> list[Any]:
@@ -70,7 +82,7 @@ def wrong(event: Any) -> list[str]:
 @FUZZ
 @given(data=st.data())
 def test_a_broken_frame_is_skipped_never_a_wrong_event(name: str, data: st.DataObject) -> None:
-    frame = data.draw(st.sampled_from(frames(name)))
+    frame = data.draw(st.sampled_from(whole(name)))
     for mutation in data.draw(st.lists(changes(frame), min_size=1, max_size=3)):
         frame = mutation.apply(frame)
     raw = json.dumps(frame)
@@ -81,7 +93,7 @@ def test_a_broken_frame_is_skipped_never_a_wrong_event(name: str, data: st.DataO
 
 @pytest.mark.parametrize("name", sorted(FRAMES))
 def test_every_recorded_frame_is_handed_on_whole(name: str) -> None:
-    for frame in frames(name):
+    for frame in whole(name):
         events = handled(name, json.dumps(frame))
         assert len(events) == 1 and wrong(events[0]) == []
 
@@ -99,5 +111,24 @@ def test_a_liquidation_or_kline_of_a_negative_amount_is_skipped() -> None:
     frame = frames("bybit/ws_allLiquidation.json")[0]
     negative = Mutation(("data", 0, "v"), "-1").apply(frame)
     assert handled("bybit/ws_allLiquidation.json", json.dumps(negative)) == []
-    kline = Mutation(("data", "k", "o"), "-1").apply(frames("binance_usdm/ws_kline_1m.json")[0])
-    assert handled("binance_usdm/ws_kline_1m.json", json.dumps(kline)) == []
+    kline = Mutation(("data", "k", "o"), "-1").apply(whole(KLINES)[0])
+    assert handled(KLINES, json.dumps(kline)) == []
+
+
+def test_a_kline_whose_low_and_high_do_not_hold_its_open_and_close_is_skipped(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Was: Binance's docs example handed on as a bar whose low (0.0015) is above its open.
+    assert handled(KLINES, json.dumps(frames(KLINES)[0])) == []
+    high_below_close = Mutation(("data", "k", "h"), "0.0019").apply(whole(KLINES)[0])
+    assert handled(KLINES, json.dumps(high_below_close)) == []
+    low_above_high = Mutation(("data", "k", "l"), "0.0030").apply(whole(KLINES)[0])
+    assert handled(KLINES, json.dumps(low_above_high)) == []
+    assert caplog.messages == [
+        "binance: unreadable kline frame (kline low 0.0015 and high 0.0025 do not hold open "
+        "0.0010 and close 0.0020)",
+        "binance: unreadable kline frame (kline low 0.0010 and high 0.0019 do not hold open "
+        "0.0010 and close 0.0020)",
+        "binance: unreadable kline frame (kline low 0.0030 and high 0.0025 do not hold open "
+        "0.0010 and close 0.0020)",
+    ]

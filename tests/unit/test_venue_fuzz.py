@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -20,9 +21,9 @@ from hypothesis import strategies as st
 
 from bot.market.collector import CLOCKLESS, Collector
 from bot.market.history import backfill_venue
-from bot.market.models import Snapshot, Venue
+from bot.market.models import Snapshot, Venue, VenueResult
 from tests.fakes.fuzzing import FUZZ, NUMBERS, broken, changes, reads_zero
-from tests.fakes.mutate import Mutation, Path
+from tests.fakes.mutate import DUPLICATE, Mutation, Path
 from tests.fakes.replay import ASSETS, NOW_MS, Answers, Key, fresh, record, replaying
 
 NOW = datetime.fromtimestamp(NOW_MS / 1000, UTC)
@@ -102,15 +103,20 @@ def changed(
     return out, hit
 
 
-def poll(venue: Venue, answers: Answers) -> list[Snapshot] | None:
-    """One collector poll of the venue: its snapshots, or None when it is left out."""
+def polled(venue: Venue, answers: Answers) -> VenueResult:
+    """One collector poll of the venue."""
 
-    async def run() -> list[Snapshot] | None:
+    async def run() -> VenueResult:
         collector = Collector([replaying(fresh(venue), answers)], None, clock=lambda: NOW)
-        result = (await collector.tick()).results[venue]
-        return None if result.degraded else list(result.snapshots)
+        return (await collector.tick()).results[venue]
 
     return asyncio.run(run())
+
+
+def poll(venue: Venue, answers: Answers) -> list[Snapshot] | None:
+    """One collector poll of the venue: its snapshots, or None when it is left out."""
+    result = polled(venue, answers)
+    return None if result.degraded else list(result.snapshots)
 
 
 def by_symbol(venue: Venue, snapshots: list[Snapshot]) -> dict[str, Snapshot]:
@@ -164,10 +170,20 @@ def test_a_broken_poll_leaves_out_the_venue_or_the_market_never_a_wrong_number(
 # The cases the fuzz found, each as it came, with the answer expected now.
 
 
-def change(venue: Venue, path: str, *mutations: Mutation) -> list[Snapshot] | None:
+def with_changes(venue: Venue, path: str, *mutations: Mutation) -> Answers:
     answers = polls()[venue]
     call = next(c for c in sorted(answers) if c[0] == path)
-    return poll(venue, changed(answers, [(call, m) for m in mutations], frozenset())[0])
+    return changed(answers, [(call, m) for m in mutations], frozenset())[0]
+
+
+def change(venue: Venue, path: str, *mutations: Mutation) -> list[Snapshot] | None:
+    return poll(venue, with_changes(venue, path, *mutations))
+
+
+def left_out(venue: Venue, path: str, *mutations: Mutation) -> str | None:
+    """Why the venue is out of the poll after the changes, as the operator and /oi read it."""
+    why = polled(venue, with_changes(venue, path, *mutations)).reason
+    return None if why is None else str(why)
 
 
 def test_an_absurd_exponent_leaves_the_venue_out_instead_of_crashing_the_poll() -> None:
@@ -239,6 +255,50 @@ def test_a_market_without_a_base_coin_leaves_the_venue_out() -> None:
     assert change(Venue.BYBIT, "v5/market/instruments-info", nameless) is None
 
 
+# Where each venue's poll says a market's funding rate.
+FUNDING = {
+    Venue.BINANCE: ("fapi/v1/premiumIndex", (0, "lastFundingRate")),
+    Venue.BINANCE_COINM: ("dapi/v1/premiumIndex", (0, "lastFundingRate")),
+    Venue.BYBIT: ("v5/market/tickers", ("result", "list", 0, "fundingRate")),
+    Venue.BYBIT_INVERSE: ("v5/market/tickers", ("result", "list", 0, "fundingRate")),
+    Venue.OKX: ("api/v5/public/funding-rate", ("data", 0, "fundingRate")),
+    Venue.HYPERLIQUID: ("info", (1, 0, "funding")),
+}
+
+
+@pytest.mark.parametrize("venue", list(Venue))
+def test_a_funding_rate_beyond_every_venues_cap_leaves_the_venue_out(
+    venue: Venue, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Was: BTC paying -100 % a period, stored and read by every funding rule and reading.
+    path, at = FUNDING[venue]
+    assert left_out(venue, path, Mutation(at, "-1")) == "answered in an unexpected format"
+    assert f"{at[-1]} is beyond any venue's funding cap: -1" in caplog.text
+    assert left_out(venue, path, Mutation(at, "0.1")) == "answered in an unexpected format"
+    # Just inside the bound is still a market's rate (Hyperliquid's own cap is 0.04 an hour).
+    snapshots = change(venue, path, Mutation(at, "-0.0999"))
+    assert snapshots is not None
+    assert min(s.funding_rate or 0 for s in snapshots) == Decimal("-0.0999")
+
+
+@pytest.mark.parametrize(
+    ("venue", "path", "code", "sent", "why"),
+    [
+        (Venue.BYBIT, "v5/market/tickers", "retCode", None, "retCode is null"),
+        (Venue.BYBIT, "v5/market/tickers", "retCode", "0", 'retCode is "0"'),
+        (Venue.BYBIT, "v5/market/tickers", "retCode", False, "retCode is false"),
+        (Venue.OKX, "api/v5/public/mark-price", "code", None, "code is null"),
+        (Venue.OKX, "api/v5/public/mark-price", "code", 0, "code is 0"),
+    ],
+)
+def test_an_envelope_code_not_as_documented_says_so(
+    venue: Venue, path: str, code: str, sent: object, why: str
+) -> None:
+    # Was: "error None: OK" for a Bybit answer of retCode null (OKX: "error None: "), and a
+    # retCode of false taken for 0, a success.
+    assert left_out(venue, path, Mutation((code,), sent)) == f"answer not as documented: {why}"
+
+
 # History to backfill from: a broken answer costs that market its head start, nothing more.
 
 HISTORY = [venue for venue in Venue if fresh(venue).has.history]
@@ -254,6 +314,10 @@ def history_mutations(venue: Venue) -> st.SearchStrategy[list[tuple[Key, Mutatio
     return mutations(histories()[venue])
 
 
+def backfill(venue: Venue, answers: Answers) -> list[Snapshot]:
+    return asyncio.run(backfill_venue(replaying(fresh(venue), answers), ASSETS, 1))
+
+
 @pytest.mark.parametrize("venue", HISTORY)
 @settings(FUZZ, max_examples=100)
 @given(data=st.data())
@@ -261,8 +325,7 @@ def test_a_broken_history_costs_the_head_start_never_a_wrong_number(
     venue: Venue, data: st.DataObject
 ) -> None:
     answers, _ = changed(histories()[venue], data.draw(history_mutations(venue)), frozenset())
-    fetcher = replaying(fresh(venue), answers)
-    for snap in asyncio.run(backfill_venue(fetcher, ASSETS, 1)):  # nothing may raise
+    for snap in backfill(venue, answers):  # nothing may raise
         assert broken(snap) == [], snap
 
 
@@ -271,5 +334,39 @@ def test_a_history_bar_of_no_contracts_costs_that_market_its_history() -> None:
     answers = histories()[Venue.OKX]
     call = next(c for c in sorted(answers) if "open-interest-history" in c[0] and "BTC" in c[1])
     answers, _ = changed(answers, [(call, Mutation(("data", 0, 1), "0"))], frozenset())
-    snapshots = asyncio.run(backfill_venue(replaying(fresh(Venue.OKX), answers), ASSETS, 1))
-    assert {s.asset for s in snapshots} == {"ETH", "PEPE"}
+    assert {s.asset for s in backfill(Venue.OKX, answers)} == {"ETH", "PEPE"}
+
+
+# Where each venue's OI history has BTC's first row, one value of that row, and its time.
+FIRST_ROW = {
+    Venue.BINANCE: ("openInterestHist", (0,), (0, "sumOpenInterest"), "2025-11-24 15:00:00"),
+    Venue.BYBIT: (
+        "open-interest",
+        ("result", "list", 0),
+        ("result", "list", 0, "singleOpenInterest"),
+        "2025-11-24 16:00:00",
+    ),
+    Venue.OKX: ("open-interest-history", ("data", 0), ("data", 0, 1), "2025-11-24 16:00:00"),
+}
+
+
+@pytest.mark.parametrize("venue", HISTORY)
+def test_a_history_row_sent_twice_is_one_bar_two_different_ones_cost_the_history(
+    venue: Venue, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Was: Binance's row sent twice read as two bars of one time, and two different rows of one
+    # time both kept, whichever the readings met first taken for the market's OI.
+    answers = histories()[venue]
+    path, row, value, at = FIRST_ROW[venue]
+    call = next(c for c in sorted(answers) if c[0].endswith(path) and "BTC" in c[1])
+    twice = changed(answers, [(call, Mutation(row, DUPLICATE))], frozenset())[0]
+    assert backfill(venue, twice) == backfill(venue, answers)
+    # The row twice, the first of the two with another value.
+    two = changed(
+        answers, [(call, Mutation(row, DUPLICATE)), (call, Mutation(value, "999"))], frozenset()
+    )[0]
+    assert {s.asset for s in backfill(venue, two)} == {"ETH", "PEPE"}
+    symbol = "BTC-USDT-SWAP" if venue is Venue.OKX else "BTCUSDT"
+    assert f"no {venue} backfill for {symbol}: two different history rows at {at} UTC" in (
+        caplog.messages
+    )

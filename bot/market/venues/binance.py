@@ -22,9 +22,9 @@ from typing import Any
 from aiolimiter import AsyncLimiter
 
 from bot.i18n import N_
-from bot.market.history import Funding, Market, bars, each_market, snapshot, timestamp
-from bot.market.http import VenueClient, VenueError
-from bot.market.klines import KlineMinute
+from bot.market.history import Funding, Market, bars, by_time, each_market, snapshot
+from bot.market.http import VenueClient, VenueError, envelope_code, together
+from bot.market.klines import KlineMinute, prices
 from bot.market.liquidations import AssetResolver, asset_from_usdt_symbol, liquidation_time
 from bot.market.models import LiquidationEvent, Snapshot, Venue
 from bot.market.reasons import TOO_MANY, UNKNOWN_SYMBOL, VENUE_ERROR, reason
@@ -36,7 +36,7 @@ from bot.market.values import (
     from_ms,
     open_interest,
     optional_amount,
-    optional_decimal,
+    optional_funding,
     optional_hours,
     optional_price,
     positive,
@@ -72,7 +72,7 @@ WEIGHT_NEAR_MANY = N_(
 
 def check_binance(status: int, body: Any) -> None:
     if status >= 400 and isinstance(body, dict) and "code" in body:
-        code = body.get("code")
+        code = envelope_code(body, "code", int)
         if code == -1121:
             raise VenueError(reason(UNKNOWN_SYMBOL, message=code), unknown_symbol=True)
         if code == -1003:
@@ -156,7 +156,7 @@ def build_snapshot(
         oi_coin=oi_coin,
         oi_usd=oi_usd,
         # Delivery contracts send "" here: absent, never a 0 % rate.
-        funding_rate=optional_decimal(premium.get("lastFundingRate")),
+        funding_rate=optional_funding(premium.get("lastFundingRate"), "lastFundingRate"),
         funding_interval_hours=interval_hours,
         next_funding_time=from_ms(premium.get("nextFundingTime")),
         volume_24h_coin=volume_coin,
@@ -190,7 +190,7 @@ class BinanceFetcher(Lacks):
         return self._intervals.get(symbol, 8)
 
     async def refresh_metadata(self) -> None:
-        info, funding = await asyncio.gather(
+        info, funding = await together(
             self.client.get(f"{self.api}/exchangeInfo"), self.client.get(f"{self.api}/fundingInfo")
         )
         self._instruments = parse_instruments(info)
@@ -200,7 +200,7 @@ class BinanceFetcher(Lacks):
     async def tick(self, assets: frozenset[str] | None) -> tuple[list[Snapshot], list[str]]:
         if not self._instruments or time.monotonic() - self._metadata_at > METADATA_TTL_S:
             await self.refresh_metadata()
-        premiums, tickers = await asyncio.gather(
+        premiums, tickers = await together(
             self.client.get(f"{self.api}/premiumIndex"), self.client.get(f"{self.api}/ticker/24hr")
         )
         by_symbol = {row["symbol"]: row for row in premiums}
@@ -252,7 +252,7 @@ class BinanceFetcher(Lacks):
                         return
                 results[symbol] = body
 
-        await asyncio.gather(*(one(s) for s in symbols))
+        await together(*(one(s) for s in symbols))
         if skipped:
             # The symbols left unasked would keep their last numbers: the poll is not whole.
             unasked = WEIGHT_NEAR_ONE if skipped == 1 else WEIGHT_NEAR_MANY
@@ -271,7 +271,7 @@ class BinanceFetcher(Lacks):
 
         async def load(market: Market) -> list[Snapshot]:
             limit = str(min(MAX_ROWS, bars(hours)))
-            history, funding = await asyncio.gather(
+            history, funding = await together(
                 get(
                     "futures/data/openInterestHist",
                     {"symbol": market.symbol, "period": "5m", "limit": limit},
@@ -307,13 +307,12 @@ def binance_snapshots(
     market: Market, oi_rows: list[dict[str, Any]], funding: Funding
 ) -> list[Snapshot]:
     snapshots = []
-    for row in oi_rows:
+    for ts, row in by_time(oi_rows, lambda row: row["timestamp"]):
         coin = decimal(row["sumOpenInterest"], "sumOpenInterest")
         if coin <= 0:
             continue  # no OI, so no USD / coin price: left out rather than guessed
         # The mark is USD / coin: never 0 or negative.
         usd = positive(row["sumOpenInterestValue"], "sumOpenInterestValue")
-        ts = timestamp(row["timestamp"])
         snapshots.append(
             snapshot(market, ts, funding, mark=usd / coin, contracts=coin, coin=coin, usd=usd)
         )
@@ -351,14 +350,15 @@ def parse_binance_kline(frame: dict[str, Any]) -> KlineMinute | None:
     minute = from_ms(k["t"])
     if minute is None:
         raise BadPayload("kline without a start time")
+    open_, high, low, close = prices(k["o"], k["h"], k["l"], k["c"])
     return KlineMinute(
         str(Venue.BINANCE),
         asset,
         minute,
-        float(positive(k["o"], "o")),
-        float(positive(k["h"], "h")),
-        float(positive(k["l"], "l")),
-        float(positive(k["c"], "c")),
+        float(open_),
+        float(high),
+        float(low),
+        float(close),
         float(amount(k["v"], "v") * multiplier),
         float(amount(k["V"], "V") * multiplier),
     )

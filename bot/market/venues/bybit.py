@@ -13,7 +13,6 @@ venues in one unit; older responses without it are taken as they are.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -29,12 +28,13 @@ from bot.market.history import (
     Page,
     bar_of,
     bars,
+    by_time,
     each_market,
     newest_first,
     snapshot,
-    timestamp,
 )
-from bot.market.http import VenueClient, VenueError
+from bot.market.http import VenueClient, VenueError, envelope_code, together
+from bot.market.klines import prices
 from bot.market.liquidations import (
     PING_S,
     AssetResolver,
@@ -58,7 +58,7 @@ from bot.market.values import (
     from_ms,
     open_interest,
     optional_amount,
-    optional_decimal,
+    optional_funding,
     optional_hours,
     optional_price,
     positive,
@@ -76,7 +76,7 @@ DEFAULT_URL = "https://api.bybit.com"
 LIQUIDATION_WS = "wss://stream.bybit.com/v5/public/linear"
 BYBIT_ARGS_LIMIT = 21_000  # characters of `args` one Bybit connection accepts
 OI_PAGE = 200
-KLINE_START, KLINE_OPEN = 0, 1
+KLINE_START, KLINE_PRICES = 0, slice(1, 5)  # [start, open, high, low, close, ...]
 # Coin-margined perpetuals whose tiers /liq uses (`bybit btcusd inverse`).
 INVERSE_ASSETS = ("BTC", "ETH")
 METADATA_TTL_S = 3600.0
@@ -91,7 +91,7 @@ def check_bybit(status: int, body: Any) -> None:
         if status < 400:
             raise VenueError(reason(ANSWER_WITHOUT, field="retCode"))
         return
-    code = body["retCode"]
+    code = envelope_code(body, "retCode", int)
     if code == 0:
         return
     message = str(body.get("retMsg", ""))[:80]
@@ -129,7 +129,7 @@ def one_side_oi(row: dict[str, Any]) -> Decimal | None:
 def build_snapshot(
     row: dict[str, Any], base: str, ts_ms: Any, *, inverse: bool = False
 ) -> Snapshot | None:
-    funding = optional_decimal(row.get("fundingRate"))
+    funding = optional_funding(row.get("fundingRate"), "fundingRate")
     if funding is None:
         return None  # an expiring future listed under linear: not a perpetual
     asset, multiplier = unscale(base)
@@ -251,12 +251,11 @@ def bybit_snapshots(
     market: Market, oi_rows: list[dict[str, Any]], klines: list[list[str]], funding: Funding
 ) -> list[Snapshot]:
     opens = {
-        bar_of(timestamp(row[KLINE_START])): positive(row[KLINE_OPEN], "kline open")
-        for row in klines
+        bar_of(ts): prices(*row[KLINE_PRICES])[0]
+        for ts, row in by_time(klines, lambda row: row[KLINE_START])
     }
     snapshots = []
-    for row in oi_rows:
-        ts = timestamp(row["timestamp"])
+    for ts, row in by_time(oi_rows, lambda row: row["timestamp"]):
         mark = opens.get(bar_of(ts))
         if mark is None:
             continue
@@ -297,7 +296,7 @@ async def backfill_bybit(
             result = (await get("v5/market/open-interest", params))["result"]
             return result["list"], result.get("nextPageCursor") or None
 
-        history, klines, funding = await asyncio.gather(
+        history, klines, funding = await together(
             newest_first(oi_page, rows, OI_PAGE),
             # One bar more: a new bar may open between the two requests.
             get("v5/market/kline", {**base, "interval": "5", "limit": str(rows + 1)}),

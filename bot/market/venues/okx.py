@@ -8,7 +8,6 @@ nextFundingTime - fundingTime: OKX symbols can run 8, 6, 4, 2 or 1 h.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -23,12 +22,12 @@ from bot.market.history import (
     Market,
     Page,
     bars,
+    by_time,
     each_market,
     newest_first,
     snapshot,
-    timestamp,
 )
-from bot.market.http import VenueClient, VenueError
+from bot.market.http import VenueClient, VenueError, envelope_code, together
 from bot.market.liquidations import PING_S, liquidation_time
 from bot.market.models import LiquidationEvent, Snapshot, Venue
 from bot.market.reasons import ANSWER_WITHOUT, RATE_LIMITED, UNKNOWN_SYMBOL, VENUE_SAID, reason
@@ -40,7 +39,7 @@ from bot.market.values import (
     from_ms,
     open_interest,
     optional_amount,
-    optional_decimal,
+    optional_funding,
     optional_price,
     positive,
     unscale,
@@ -69,7 +68,7 @@ def check_okx(status: int, body: Any) -> None:
         if status < 400:
             raise VenueError(reason(ANSWER_WITHOUT, field="code"))
         return
-    code = str(body["code"])
+    code = envelope_code(body, "code", str)
     if code == "0":
         return
     message = str(body.get("msg", ""))[:80]
@@ -130,6 +129,7 @@ def build_snapshot(
     coin = contracts * inst.ct_val
     volume_coin = optional_amount(ticker.get("volCcy24h"), "volCcy24h") if ticker else None
     last = optional_price(ticker.get("last"), "last") if ticker else None
+    rate = optional_funding(funding.get("fundingRate"), "fundingRate") if funding else None
     return Snapshot(
         venue=Venue.OKX,
         symbol=inst.inst_id,
@@ -142,7 +142,7 @@ def build_snapshot(
         oi_contracts=contracts,
         oi_coin=coin * inst.multiplier,
         oi_usd=coin * mark,
-        funding_rate=optional_decimal(funding.get("fundingRate")) if funding else None,
+        funding_rate=rate,
         funding_interval_hours=funding_interval_hours(funding) if funding else None,
         next_funding_time=from_ms(funding.get("fundingTime")) if funding else None,
         volume_24h_coin=volume_coin * inst.multiplier if volume_coin is not None else None,
@@ -172,7 +172,7 @@ class OkxFetcher(Lacks):
         if not self._instruments or time.monotonic() - self._metadata_at > METADATA_TTL_S:
             await self.refresh_metadata()
         get = self.client.get
-        oi, funding, marks, tickers, indexes = await asyncio.gather(
+        oi, funding, marks, tickers, indexes = await together(
             get("api/v5/public/open-interest", {"instType": "SWAP"}),
             get("api/v5/public/funding-rate", {"instId": "ANY"}),
             get("api/v5/public/mark-price", {"instType": "SWAP"}),
@@ -231,7 +231,7 @@ class OkxFetcher(Lacks):
 
 def okx_snapshots(market: Market, oi_rows: list[list[str]], funding: Funding) -> list[Snapshot]:
     snapshots = []
-    for row in oi_rows:
+    for ts, row in by_time(oi_rows, lambda row: row[TS]):
         coin = decimal(row[OI_COIN], "oiCcy")
         if coin <= 0:
             continue  # no OI, so no USD / coin price: left out rather than guessed
@@ -239,7 +239,7 @@ def okx_snapshots(market: Market, oi_rows: list[list[str]], funding: Funding) ->
         snapshots.append(
             snapshot(
                 market,
-                timestamp(row[TS]),
+                ts,
                 funding,
                 mark=usd / coin,
                 contracts=positive(row[OI_CONTRACTS], "oi"),
@@ -266,7 +266,7 @@ async def backfill_okx(
             data = (await get("api/v5/rubik/stat/contracts/open-interest-history", params))["data"]
             return data, data[-1][TS] if data else None
 
-        history, funding = await asyncio.gather(
+        history, funding = await together(
             newest_first(oi_page, bars(hours), OI_PAGE),
             get("api/v5/public/funding-rate-history", {"instId": market.symbol, "limit": "100"}),
         )
