@@ -105,28 +105,30 @@ class OutboxRepository:
         due_at: datetime,
         now: datetime,
         *,
+        into: str,
         header: str = "",
         full: str = "",
     ) -> None:
-        """Adds `alert.text` to the chat's held digest with this dedup key (created, under
-        `header`, on first use). Past what one message holds, the closing line `full` says so
-        (the caller words both)."""
+        """Adds `alert.text` to the chat's held digest whose dedup key is `into` (created, under
+        `header`, on first use), unless the digest holds the alert's dedup key already (its
+        tick run again after a crash). Past what one message holds, the closing line `full`
+        says so (the caller words both)."""
         async with self._sessions() as session:
             await _drop_lock(session, shared=True)
             row = (
                 await session.execute(
                     select(OutboxMessage)
-                    .where(col(OutboxMessage.dedup_key) == alert.dedup_key)
+                    .where(col(OutboxMessage.dedup_key) == into)
                     .with_for_update()
                 )
             ).scalar_one_or_none()
-            held = HeldAlert(alert.text, alert.rules)
+            held = HeldAlert(alert.text, alert.rules, alert.dedup_key)
             if row is None:
                 digest = Digest(header, (held,))
                 session.add(
                     OutboxMessage(
                         chat_id=alert.chat_id,
-                        dedup_key=alert.dedup_key,
+                        dedup_key=into,
                         text=digest.text,
                         reply_markup=None,
                         status=OutboxStatus.HELD,

@@ -220,8 +220,8 @@ async def test_a_digest_collects_alerts_until_one_message_is_full(engine: AsyncE
     outbox = OutboxRepository(make_session_factory(engine))
     due = NOW + timedelta(hours=6)
     for n in range(200):
-        alert = OutgoingAlert(5, "digest:5", f"alert {n:03d} " + "x" * 30)
-        await outbox.hold(alert, due, NOW, full=DIGEST_FULL)
+        alert = OutgoingAlert(5, f"held:{n}", f"alert {n:03d} " + "x" * 30)
+        await outbox.hold(alert, due, NOW, into="digest:5", full=DIGEST_FULL)
     [digest] = await outbox.messages(5)
     assert digest.text.startswith("alert 000") and "alert 090" in digest.text
     assert digest.text.endswith("/watches lists your rules.") and len(digest.text) <= 4096

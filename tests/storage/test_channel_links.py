@@ -124,8 +124,8 @@ async def test_the_last_link_takes_the_channels_rules_and_unsent_alerts(
         ],
         T0,
     )
-    held = OutgoingAlert(CHANNEL, "digest", "held", rules=(eth.id,))
-    await outbox.hold(held, T0 + timedelta(hours=1), T0)
+    held = OutgoingAlert(CHANNEL, "held", "held", rules=(eth.id,))
+    await outbox.hold(held, T0 + timedelta(hours=1), T0, into="digest")
 
     assert await channels.unlink(ALICE, "@nosuch", NO_RENAMES) is None
     # Bob still manages the channel: its rules and alerts stay.
