@@ -1,7 +1,7 @@
 """A quiet-hours digest kept as the alerts it was held from, not only as its merged text: an
-alert whose rules are removed (a channel unlinked) leaves it, and the rest still goes as one
-message in the order held; an alert it holds already (its tick run again after a crash) is not
-added twice. Pure."""
+alert whose rules are removed (/unwatch, a channel unlinked) leaves it, and the rest still goes
+as one message in the order held; an alert it holds already (its tick run again after a crash)
+is not added twice. Pure."""
 
 from __future__ import annotations
 

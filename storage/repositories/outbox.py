@@ -10,9 +10,9 @@ Claim order: urgent before normal across all chats, oldest first within a priori
 chat, one message in flight at a time, urgent ones ahead of the chat's older normal ones.
 
 A row keeps the ids of the watch rules it is for. An alert whose rules were all removed while
-its tick ran (a channel unlinked meanwhile) is not stored, and a drop finds every alert stored
-before it: see `_rules_gone`. A held digest is one row, one message, that also keeps the
-alerts it merged (storage/digest.py), so a drop can take some out and leave the rest.
+its tick ran (/unwatch or a channel unlinked meanwhile) is not stored, and a drop finds every
+alert stored before it: see `_rules_gone`. A held digest is one row, one message, that also
+keeps the alerts it merged (storage/digest.py), so a drop can take some out and leave the rest.
 """
 
 from __future__ import annotations
@@ -65,8 +65,8 @@ class OutgoingAlert:
     thread: str | None = None  # same chat and thread: a reply to the thread's first message
     silent: bool = False  # no notification sound
     seen_at: datetime | None = None  # when the evidence was seen; enqueue time if not given
-    # The watch rules it is for: with all of them removed (a channel unlinked) while the tick
-    # ran, it is not stored, and once stored it goes with them. None given (an operator's
+    # The watch rules it is for: with all of them removed (/unwatch, a channel unlinked) while
+    # the tick ran, it is not stored, and once stored it goes with them. None given (an operator's
     # broadcast post, a position warning): always stored, and only a chat gone drops it.
     rules: tuple[int, ...] = ()
 
@@ -367,8 +367,8 @@ class OutboxRepository:
             ]
 
     async def retry_later(self, message_id: int, due_at: datetime, error: str) -> None:
-        """Queued again, unless the row was dropped while it was being sent (its chat gone or
-        unlinked meanwhile): a dropped alert stays dropped."""
+        """Queued again, unless the row was dropped while it was being sent (its chat gone, its
+        rules removed meanwhile): a dropped alert stays dropped."""
         async with self._sessions() as session:
             await session.execute(
                 update(OutboxMessage)
@@ -410,9 +410,10 @@ class OutboxRepository:
             return await _drop(session, [col(OutboxMessage.chat_id) == chat_id], error)
 
     async def drop_gone_rules(self, chat_id: int, error: str) -> int:
-        """The chat's rules were removed (a channel unlinked): nothing queued for it from those
-        rules may go. A held digest loses their alerts and keeps the rest; what no rule made
-        (an operator's broadcast post to the same channel) still goes. Returns how many
+        """Some of the chat's rules were removed (/unwatch, a channel unlinked): nothing queued
+        for it from those rules may go (one being sent that Telegram takes stays sent). A held
+        digest loses their alerts and keeps the rest; what no rule made (an operator's
+        broadcast post to the same channel, a built-in warning) still goes. Returns how many
         queued messages were dropped or cut."""
         async with self._sessions() as session:
             await _drop_lock(session, shared=False)
@@ -534,7 +535,7 @@ async def _drop(session: AsyncSession, which: list[ColumnElement[bool]], error: 
 async def _rules_gone(session: AsyncSession, rule_ids: set[int]) -> set[int]:
     """Of these rules, the ones removed, asked in the transaction that stores their alerts.
     Removing a chat's rules comes before dropping their alerts (`drop_gone_rules`), so an
-    alert of a tick that was under way when a channel was unlinked is either refused here (its
+    alert of a tick that was under way when its rules were removed is either refused here (its
     rules already gone) or stored, with its rules, before the drop, which then finds it."""
     wanted = sorted(rule_ids)
     found: set[int] = set()
