@@ -455,14 +455,22 @@ class OutboxRepository:
             return cut + await _drop(session, [col(OutboxMessage.id).in_(unwanted)], error)
 
     async def rewrite_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+        """A group became a supergroup: what is queued for it goes to the new id, to be sent
+        again, and a held digest waits there for its hour, where the chat's rules and their
+        removal now are."""
+        held = col(OutboxMessage.status) == OutboxStatus.HELD
         async with self._sessions() as session:
             await session.execute(
                 update(OutboxMessage)
                 .where(
                     col(OutboxMessage.chat_id) == old_chat_id,
-                    col(OutboxMessage.status).in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+                    col(OutboxMessage.status).in_(QUEUED),
                 )
-                .values(chat_id=new_chat_id, status=OutboxStatus.PENDING, claimed_at=None)
+                .values(
+                    chat_id=new_chat_id,
+                    status=case((held, OutboxStatus.HELD), else_=OutboxStatus.PENDING),
+                    claimed_at=None,
+                )
             )
             await session.commit()
 
