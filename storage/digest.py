@@ -1,6 +1,7 @@
 """A quiet-hours digest kept as the alerts it was held from, not only as its merged text: an
-alert whose rules are removed (a channel unlinked) leaves it, and the rest still goes as one
-message in the order held. Pure."""
+alert whose rules are removed (/unwatch, a channel unlinked) leaves it, and the rest still goes
+as one message in the order held; an alert it holds already (its tick run again after a crash)
+is not added twice. Pure."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ class HeldAlert:
     # The watch rules it is for; () when no rule made it (an operator's post, a built-in
     # warning). None: held before outbox rows kept their rules (migration 0011), see `gone`.
     rules: tuple[int, ...] | None = ()
+    # Its dedup key: the same alert held again is held once. "" when held before digests kept
+    # keys: such an alert matches none.
+    key: str = ""
 
     def gone(self, removed: set[int], *, no_rules_left: bool) -> bool:
         """Its rules are all removed. Only rules' alerts were held before 0011, so one held
@@ -45,8 +49,9 @@ class Digest:
 
     def add(self, alert: HeldAlert, full: str) -> Digest:
         """With `alert` at the end if it fits in one message (the first always does), else
-        closed by `full` (kept open without one: a shorter alert may still fit)."""
-        if self.full:
+        closed by `full` (kept open without one: a shorter alert may still fit). An alert it
+        holds already (same key) leaves it as it is."""
+        if self.full or (alert.key and any(a.key == alert.key for a in self.alerts)):
             return self
         if not self.alerts or len(self.text) + len(SEPARATOR + alert.text) <= DIGEST_MAX_CHARS:
             return replace(self, alerts=(*self.alerts, alert))

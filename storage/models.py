@@ -173,8 +173,8 @@ class OutboxMessage(SQLModel, table=True):
     claimed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))  # lease
     message_id: int | None = Field(default=None, sa_column=Column(BigInteger))  # Telegram's
     paid: bool = False  # sent with allow_paid_broadcast (counts against the daily budget)
-    # The watch rules it is for (NULL: none, as an operator's broadcast post): unlinking a
-    # channel drops the alerts of its rules and leaves the rest.
+    # The watch rules it is for (NULL: none, as an operator's broadcast post): removing rules
+    # (/unwatch, a channel unlinked) drops their alerts and leaves the rest.
     rules: tuple[int, ...] = Field(default=(), sa_column=Column(IdList))
     # A held digest's alerts one by one (`text` is them merged), so the alerts of removed
     # rules can leave it; NULL for any other row and for digests held before migration 0012.

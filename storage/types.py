@@ -68,7 +68,7 @@ class DigestAlerts(TypeDecorator[Digest]):
     def process_bind_param(self, value: Digest | None, dialect: Any) -> str | None:
         if value is None:
             return None
-        alerts = [[a.text, None if a.rules is None else list(a.rules)] for a in value.alerts]
+        alerts = [[a.text, None if a.rules is None else list(a.rules), a.key] for a in value.alerts]
         return json.dumps(
             {"header": value.header, "alerts": alerts, "full": value.full}, ensure_ascii=False
         )
@@ -77,8 +77,9 @@ class DigestAlerts(TypeDecorator[Digest]):
         if value is None:
             return None
         stored = json.loads(value)
+        # An alert stored before digests kept keys is [text, rules]: it has none.
         alerts = tuple(
-            HeldAlert(text, None if rules is None else tuple(rules))
-            for text, rules in stored["alerts"]
+            HeldAlert(text, None if rules is None else tuple(rules), key[0] if key else "")
+            for text, rules, *key in stored["alerts"]
         )
         return Digest(stored["header"], alerts, stored["full"])

@@ -9,8 +9,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.db import make_engine
+from bot.alerts.watched_rules import WatchedRules
+from bot.usecases.watches import WatchService
+from storage.db import SessionFactory, make_engine
 from storage.migrate import upgrade_database
+from storage.repositories.outbox import OutboxRepository
+from storage.repositories.rules import RuleRepository
 
 os.environ.setdefault("PTB_TIMEDELTA", "1")
 
@@ -42,3 +46,8 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     await upgrade_database(engine)
     yield engine
     await engine.dispose()
+
+
+def watch_service(sessions: SessionFactory, cap: int = 50) -> WatchService:
+    """Rules, the matcher and the outbox on one database, wired as the bot wires them."""
+    return WatchService(WatchedRules(RuleRepository(sessions)), cap, OutboxRepository(sessions))

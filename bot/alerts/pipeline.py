@@ -243,7 +243,7 @@ class AlertPipeline:
         alerts = []
         quiet = await self._quiet_hours(list(by_chat))
         languages = await self._languages(list(by_chat))
-        holds: list[tuple[OutgoingAlert, datetime, str]] = []
+        holds: list[tuple[OutgoingAlert, str, datetime, str]] = []
         opened: set[tuple[int, str]] = set()
         closed: set[str] = set()
         for chat_id, chat_firings in by_chat.items():
@@ -279,24 +279,27 @@ class AlertPipeline:
             if merged:
                 alerts += self._chat_alerts(chat_id, merged, warnings, ages, stamp, now)
             if held and hours is not None and until is not None:
-                text, _markup = chat_alert(held, warnings, ages)
                 digest = f"digest:{chat_id}:{until:%Y%m%dT%H%M}"
                 held_at = clock_time(now, ZoneInfo(hours.zone))
                 header = _(
                     "🌙 <b>Held during quiet hours</b> ({hours})", hours=escape(hours.text())
                 )
-                held_alert = OutgoingAlert(
-                    chat_id, digest, f"<i>{held_at}</i> {text}", rules=_rule_ids(held)
-                )
-                holds.append((held_alert, until, header))
+                # One alert per firing, so a rule removed before the digest goes takes its
+                # own lines out of it and leaves the other rules' of the same tick.
+                for firing in held:
+                    text, _markup = chat_alert([firing], warnings, ages)
+                    rule, stage = firing.rule.id, firing.stage or ""
+                    key = f"held:{stamp}:{chat_id}:{rule}:{firing.asset}:{stage}"
+                    alert = OutgoingAlert(chat_id, key, f"<i>{held_at}</i> {text}", rules=(rule,))
+                    holds.append((alert, digest, until, header))
         set_language(ENGLISH)
         # Channels get one post per tick, every stage of it, unthreaded.
         market_wide = {key[:3]: warning for key, warning in warnings.items()}
         channel_languages = await self._languages(sorted(set(self.channels.values())))
         alerts += channel_posts(self.channels, market_wide, stamp, now, channel_languages)
         queued = await self.outbox.enqueue(alerts, now)
-        for alert, until, header in holds:
-            await self.outbox.hold(alert, until, now, header=header, full=DIGEST_FULL)
+        for alert, digest, until, header in holds:
+            await self.outbox.hold(alert, until, now, into=digest, header=header, full=DIGEST_FULL)
         threads |= opened
         threads -= {(chat, thread) for chat, thread in threads if thread in closed}
         if queued:

@@ -80,7 +80,8 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             raise database_failed(settings.database_url, error) from None
         sessions = make_session_factory(engine)
         watched = WatchedRules(RuleRepository(sessions))
-        watch = WatchService(watched, settings.rules_per_chat)
+        outbox = OutboxRepository(sessions)
+        watch = WatchService(watched, settings.rules_per_chat, outbox)
         leader = LeaderLock(engine, settings.leader_retry)
         if not leader.shared:
             # One process: it leads from the start. Replicas load rules when they take over,
@@ -105,7 +106,6 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         quiet = timedelta(minutes=settings.cascade_quiet_minutes)
         pictures = PictureService(feed, quiet=quiet)
         contacts = ContactRepository(sessions)
-        outbox = OutboxRepository(sessions)
         chat_settings = ChatSettingsRepository(sessions)
         # The closures read the container built just below: tiers, leadership and tasks
         # change while the process runs.
@@ -133,7 +133,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             watched=watched,
             watch=watch,
             positions=positions,
-            channels=ChannelService(ChannelRepository(sessions), watch, outbox),
+            channels=ChannelService(ChannelRepository(sessions), watch),
             feed=feed,
             market=market,
             quotes=QuoteService(market, lambda: services.tiers, settings.default_mmr),

@@ -10,7 +10,6 @@ from datetime import datetime
 
 from bot.usecases.watches import WatchService
 from storage.repositories.channels import ChannelRepository
-from storage.repositories.outbox import OutboxRepository
 
 UNLINKED = "channel unlinked"  # why its queued alerts were dropped (the outbox's last_error)
 
@@ -44,7 +43,6 @@ class Unlinked:
 class ChannelService:
     links: ChannelRepository
     watch: WatchService
-    outbox: OutboxRepository
 
     async def link(
         self, user_id: int, channel_id: int, username: str | None, title: str | None, now: datetime
@@ -85,6 +83,4 @@ class ChannelService:
     async def _silence(self, channel_id: int) -> int:
         """Removes the channel's rules and drops what they queued (an operator's broadcast
         posts to the channel stay); returns the rules' count."""
-        removed = await self.watch.remove(channel_id, None)
-        await self.outbox.drop_gone_rules(channel_id, UNLINKED)
-        return removed
+        return await self.watch.remove(channel_id, None, reason=UNLINKED)

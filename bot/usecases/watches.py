@@ -1,7 +1,7 @@
 """Adding, listing and removing watch rules: the use case behind /watch, /watches and /unwatch.
 
 Every change goes to the database (the truth) and to the core's WatchedRules at once, so a new
-rule is evaluated on the very next tick.
+rule is evaluated on the very next tick, and a removed rule's alerts not yet sent go with it.
 """
 
 from __future__ import annotations
@@ -24,12 +24,14 @@ from bot.rules.grammar import (
 from bot.rules.matcher import Matcher, WatchRule
 from bot.rules.model import ALL_ASSETS, RuleSpec
 from storage.models import WatchRuleRow
+from storage.repositories.outbox import OutboxRepository
 from storage.repositories.rules import RuleCapReached
 
 EDIT_USAGE = "/edit <rule id> [>|<] <new value>"
 EDIT_EXAMPLE = "/edit 12 0.08%"
 
 DEFAULT_COOLDOWN = timedelta(minutes=30)
+RULE_REMOVED = "rule removed"  # why its queued alerts were dropped (the outbox's last_error)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,10 +52,11 @@ def _to_stored(row: WatchRuleRow) -> StoredRule:
 
 
 class WatchService:
-    def __init__(self, watched: WatchedRules, cap: int) -> None:
+    def __init__(self, watched: WatchedRules, cap: int, outbox: OutboxRepository) -> None:
         self.watched = watched
         self.rules = watched.rules
         self.cap = cap
+        self.outbox = outbox
 
     @property
     def matcher(self) -> Matcher:
@@ -128,11 +131,17 @@ class WatchService:
     async def list(self, chat_id: int) -> list[StoredRule]:
         return [_to_stored(row) for row in await self.rules.for_chat(chat_id)]
 
-    async def remove(self, chat_id: int, rule_id: int | None) -> int:
+    async def remove(self, chat_id: int, rule_id: int | None, *, reason: str = RULE_REMOVED) -> int:
+        """Removes one rule of the chat (None: all of them) and every alert of theirs not yet
+        sent, their part of a held digest included (`reason` says why, in the outbox); returns
+        how many rules. Alerts go after the rules: an alert of a tick under way is then either
+        refused for its rules gone or stored in time to be dropped (see the outbox)."""
         removed = await self.rules.delete(chat_id, rule_id)
         for rid in removed:
             if rid in self.matcher.rules:
                 self.matcher.remove(rid)
+        if removed:
+            await self.outbox.drop_gone_rules(chat_id, reason)
         return len(removed)
 
     async def mute(self, chat_id: int, rule_id: int, until: datetime | None) -> bool:

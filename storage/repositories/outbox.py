@@ -10,9 +10,9 @@ Claim order: urgent before normal across all chats, oldest first within a priori
 chat, one message in flight at a time, urgent ones ahead of the chat's older normal ones.
 
 A row keeps the ids of the watch rules it is for. An alert whose rules were all removed while
-its tick ran (a channel unlinked meanwhile) is not stored, and a drop finds every alert stored
-before it: see `_rules_gone`. A held digest is one row, one message, that also keeps the
-alerts it merged (storage/digest.py), so a drop can take some out and leave the rest.
+its tick ran (/unwatch or a channel unlinked meanwhile) is not stored, and a drop finds every
+alert stored before it: see `_rules_gone`. A held digest is one row, one message, that also
+keeps the alerts it merged (storage/digest.py), so a drop can take some out and leave the rest.
 """
 
 from __future__ import annotations
@@ -65,8 +65,8 @@ class OutgoingAlert:
     thread: str | None = None  # same chat and thread: a reply to the thread's first message
     silent: bool = False  # no notification sound
     seen_at: datetime | None = None  # when the evidence was seen; enqueue time if not given
-    # The watch rules it is for: with all of them removed (a channel unlinked) while the tick
-    # ran, it is not stored, and once stored it goes with them. None given (an operator's
+    # The watch rules it is for: with all of them removed (/unwatch, a channel unlinked) while
+    # the tick ran, it is not stored, and once stored it goes with them. None given (an operator's
     # broadcast post, a position warning): always stored, and only a chat gone drops it.
     rules: tuple[int, ...] = ()
 
@@ -105,28 +105,30 @@ class OutboxRepository:
         due_at: datetime,
         now: datetime,
         *,
+        into: str,
         header: str = "",
         full: str = "",
     ) -> None:
-        """Adds `alert.text` to the chat's held digest with this dedup key (created, under
-        `header`, on first use). Past what one message holds, the closing line `full` says so
-        (the caller words both)."""
+        """Adds `alert.text` to the chat's held digest whose dedup key is `into` (created, under
+        `header`, on first use), unless the digest holds the alert's dedup key already (its
+        tick run again after a crash). Past what one message holds, the closing line `full`
+        says so (the caller words both)."""
         async with self._sessions() as session:
             await _drop_lock(session, shared=True)
             row = (
                 await session.execute(
                     select(OutboxMessage)
-                    .where(col(OutboxMessage.dedup_key) == alert.dedup_key)
+                    .where(col(OutboxMessage.dedup_key) == into)
                     .with_for_update()
                 )
             ).scalar_one_or_none()
-            held = HeldAlert(alert.text, alert.rules)
+            held = HeldAlert(alert.text, alert.rules, alert.dedup_key)
             if row is None:
                 digest = Digest(header, (held,))
                 session.add(
                     OutboxMessage(
                         chat_id=alert.chat_id,
-                        dedup_key=alert.dedup_key,
+                        dedup_key=into,
                         text=digest.text,
                         reply_markup=None,
                         status=OutboxStatus.HELD,
@@ -365,8 +367,8 @@ class OutboxRepository:
             ]
 
     async def retry_later(self, message_id: int, due_at: datetime, error: str) -> None:
-        """Queued again, unless the row was dropped while it was being sent (its chat gone or
-        unlinked meanwhile): a dropped alert stays dropped."""
+        """Queued again, unless the row was dropped while it was being sent (its chat gone, its
+        rules removed meanwhile): a dropped alert stays dropped."""
         async with self._sessions() as session:
             await session.execute(
                 update(OutboxMessage)
@@ -408,9 +410,10 @@ class OutboxRepository:
             return await _drop(session, [col(OutboxMessage.chat_id) == chat_id], error)
 
     async def drop_gone_rules(self, chat_id: int, error: str) -> int:
-        """The chat's rules were removed (a channel unlinked): nothing queued for it from those
-        rules may go. A held digest loses their alerts and keeps the rest; what no rule made
-        (an operator's broadcast post to the same channel) still goes. Returns how many
+        """Some of the chat's rules were removed (/unwatch, a channel unlinked): nothing queued
+        for it from those rules may go (one being sent that Telegram takes stays sent). A held
+        digest loses their alerts and keeps the rest; what no rule made (an operator's
+        broadcast post to the same channel, a built-in warning) still goes. Returns how many
         queued messages were dropped or cut."""
         async with self._sessions() as session:
             await _drop_lock(session, shared=False)
@@ -452,14 +455,22 @@ class OutboxRepository:
             return cut + await _drop(session, [col(OutboxMessage.id).in_(unwanted)], error)
 
     async def rewrite_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+        """A group became a supergroup: what is queued for it goes to the new id, to be sent
+        again, and a held digest waits there for its hour, where the chat's rules and their
+        removal now are."""
+        held = col(OutboxMessage.status) == OutboxStatus.HELD
         async with self._sessions() as session:
             await session.execute(
                 update(OutboxMessage)
                 .where(
                     col(OutboxMessage.chat_id) == old_chat_id,
-                    col(OutboxMessage.status).in_((OutboxStatus.PENDING, OutboxStatus.SENDING)),
+                    col(OutboxMessage.status).in_(QUEUED),
                 )
-                .values(chat_id=new_chat_id, status=OutboxStatus.PENDING, claimed_at=None)
+                .values(
+                    chat_id=new_chat_id,
+                    status=case((held, OutboxStatus.HELD), else_=OutboxStatus.PENDING),
+                    claimed_at=None,
+                )
             )
             await session.commit()
 
@@ -532,7 +543,7 @@ async def _drop(session: AsyncSession, which: list[ColumnElement[bool]], error: 
 async def _rules_gone(session: AsyncSession, rule_ids: set[int]) -> set[int]:
     """Of these rules, the ones removed, asked in the transaction that stores their alerts.
     Removing a chat's rules comes before dropping their alerts (`drop_gone_rules`), so an
-    alert of a tick that was under way when a channel was unlinked is either refused here (its
+    alert of a tick that was under way when its rules were removed is either refused here (its
     rules already gone) or stored, with its rules, before the drop, which then finds it."""
     wanted = sorted(rule_ids)
     found: set[int] = set()

@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram import Bot
 
 from bot.alerts.pipeline import AlertPipeline
-from bot.alerts.watched_rules import WatchedRules
 from bot.app import broadcast_bot
 from bot.config import Settings
 from bot.delivery import sender as sender_module
@@ -28,11 +27,11 @@ from bot.market.models import TickResult, Venue, VenueResult
 from bot.rules.grammar import parse_rule
 from bot.rules.matcher import Firing, WatchRule
 from bot.runtime.metrics import Metrics
-from bot.usecases.watches import WatchService
 from storage.db import make_session_factory
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert
 from storage.repositories.rules import RuleRepository
 from storage.repositories.snapshots import SnapshotRepository
+from tests.conftest import watch_service
 from tests.e2e.conftest import start_bot
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.storage.test_alert_pipeline import NOW, history
@@ -238,7 +237,7 @@ async def test_a_warning_goes_once_to_the_broadcast_channel_and_privately_to_sub
     market.last_tick = TickResult(
         {v: VenueResult(v, (), False, None, 1, 0.1, NOW) for v in (Venue.BINANCE, Venue.BYBIT)}
     )
-    watch = WatchService(WatchedRules(RuleRepository(sessions)), cap=50)
+    watch = watch_service(sessions)
     await watch.add(101, 101, "* squeeze", NOW)
     await watch.add(102, 102, "BTC squeeze", NOW)
     async with sending(engine, limits=True) as (api, outbox, sender):

@@ -125,7 +125,7 @@ async def _queued_behind_a_429(
     try:
         await outbox.enqueue(alerts, now)
         for alert in held:
-            await outbox.hold(alert, now + held_for, now, header="🌙 Held")
+            await outbox.hold(alert, now + held_for, now, into="digest:channel", header="🌙 Held")
         await bot.api.wait_for(
             lambda: any(c.params.get("chat_id") == CHANNEL for c in bot.api.calls("sendMessage"))
         )
@@ -141,7 +141,7 @@ async def test_unlinking_a_channel_removes_its_rules_and_unsent_alerts(tmp_path:
         for rule in ("BTC squeeze", "ETH squeeze", "BTC funding > 0.05%"):
             assert "rule #" in await bot.ask(f"/watch @mydesk {rule}")
         alert = OutgoingAlert(CHANNEL, "tick:1:channel", "BTC squeeze", rules=(1,))
-        digest = OutgoingAlert(CHANNEL, "digest:channel", "ETH", rules=(2,))
+        digest = OutgoingAlert(CHANNEL, "held:1", "ETH", rules=(2,))
         async with _queued_behind_a_429(bot, 600, [alert], [digest]) as outbox:
             assert await bot.ask("/channel @mydesk off") == (
                 "Unlinked @mydesk; its 3 rules are gone."
@@ -196,7 +196,7 @@ async def test_unlinking_a_channel_the_operator_broadcasts_to_leaves_the_operato
         # As the pipeline queues a broadcast channel's post: no rule made it.
         post = OutgoingAlert(CHANNEL, f"channel:1:{CHANNEL}:0", "🚨 BTC long squeeze")
         digest = [
-            OutgoingAlert(CHANNEL, "digest:channel", text, rules=rules)
+            OutgoingAlert(CHANNEL, f"held:{text}", text, rules=rules)
             for text, rules in (
                 ("ETH funding (#2)", (2,)),
                 ("⚠️ ETH overheating", ()),

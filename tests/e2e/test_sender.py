@@ -19,7 +19,7 @@ from bot.delivery.aiohttp_request import AiohttpRequest
 from bot.delivery.sender import Sender
 from storage.db import SessionFactory, make_engine, make_session_factory
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert
-from tests.conftest import POSTGRES_URL
+from tests.conftest import POSTGRES_URL, watch_service
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 TOKEN = "123456:TEST"
@@ -134,6 +134,49 @@ async def test_migrated_group_gets_the_message_under_its_new_id(harness: Harness
     await harness.drain()
     assert harness.migrated == [(-9, -1009)]
     assert [m.text for m in harness.api.sent_messages(-1009)] == ["to the supergroup"]
+
+
+async def test_a_digest_held_for_a_group_that_became_a_supergroup_goes_there(
+    harness: Harness, engine: AsyncEngine
+) -> None:
+    """Quiet hours hold a digest for group -9; a squeeze rings meanwhile and Telegram says the
+    group is now supergroup -1009 (and says so of every send to -9 from then on). An admin
+    removes a rule there before the digest is due: the digest goes to -1009, once, without
+    that rule's alert, and nothing more is tried at the old id."""
+    watch = watch_service(make_session_factory(engine))
+
+    async def migrated(old: int, new: int) -> None:
+        harness.migrated.append((old, new))
+        await watch.migrate_chat(old, new)
+
+    later = [timedelta(0)]  # the sender's clock runs ahead by this
+    harness.sender.on_chat_migrated = migrated
+    harness.sender.clock = lambda: datetime.now(UTC) + later[0]
+    now = datetime.now(UTC)
+    harness.api.fail_next("sendMessage", migrate_to_chat_id=-1009, chat_id=-9, times=10)
+    removed, kept = [
+        await watch.add(-9, 5, rule, now) for rule in ("BTC funding > 0.05%", "ETH oi 1h > 5%")
+    ]
+    due = now + timedelta(hours=1)
+    for key, words, rule in (
+        ("held:1", "BTC funding 0.08% crossed", removed),
+        ("held:2", "ETH OI +6% crossed", kept),
+    ):
+        alert = OutgoingAlert(-9, key, words, rules=(rule.id,))
+        await harness.outbox.hold(alert, due, now, into="digest:-9", header="🌙 Held")
+    await harness.enqueue((-9, "🚨 BTC long squeeze"))
+    await harness.drain()
+    assert harness.migrated == [(-9, -1009)]
+
+    assert await watch.remove(-1009, removed.id) == 1
+    later[0] = timedelta(hours=1)
+    await harness.drain()
+    assert [m.text for m in harness.api.sent_messages(-1009)] == [
+        "🚨 BTC long squeeze",
+        "🌙 Held\n\nETH OI +6% crossed",
+    ]
+    assert harness.migrated == [(-9, -1009)]
+    assert len(harness.api.calls("sendMessage")) == 3  # one refused at -9, two sent at -1009
 
 
 async def test_server_errors_are_retried_with_backoff(harness: Harness) -> None:

@@ -9,12 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.alerts.pipeline import AlertPipeline
 from bot.alerts.watched_rules import WatchedRules
-from bot.usecases.watches import WatchService
 from storage.db import make_session_factory
 from storage.models import ChatSettings
 from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.rules import RuleRepository
+from tests.conftest import watch_service
 from tests.storage.test_alert_pipeline import NOW, crash_with_funding_spike
 
 NB = "\u00a0"  # Russian puts a no-break space before %
@@ -23,7 +23,7 @@ NB = "\u00a0"  # Russian puts a no-break space before %
 async def test_each_chat_gets_its_alert_and_digest_in_its_language(engine: AsyncEngine) -> None:
     sessions = make_session_factory(engine)
     market = await crash_with_funding_spike(sessions)
-    watch = WatchService(WatchedRules(RuleRepository(sessions)), cap=50)
+    watch = watch_service(sessions)
     for chat_id in (301, 302, -303):
         await watch.add(chat_id, 1, "BTC funding > 0.03% on bybit", NOW)
     settings = ChatSettingsRepository(sessions)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
@@ -12,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.alerts.pipeline import AlertPipeline
 from bot.alerts.render import DIGEST_FULL
-from bot.alerts.watched_rules import WatchedRules
 from bot.feed.market_feed import MarketFeed
 from bot.i18n import N_
 from bot.market.models import Snapshot, TickResult, Venue, VenueResult
@@ -22,8 +22,8 @@ from storage.db import SessionFactory, make_session_factory
 from storage.models import ChatSettings
 from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert
-from storage.repositories.rules import RuleRepository
 from storage.repositories.snapshots import LiquidationFlow, SnapshotRepository
+from tests.conftest import watch_service
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -71,7 +71,7 @@ async def test_squeeze_rules_fire_aggregated_and_per_venue(engine: AsyncEngine) 
     market.last_tick = TickResult(
         {v: VenueResult(v, (), False, None, 1, 0.1, NOW) for v in (Venue.BINANCE, Venue.BYBIT)}
     )
-    watch = WatchService(WatchedRules(RuleRepository(sessions)), cap=50)
+    watch = watch_service(sessions)
     await watch.add(101, 101, "BTC squeeze on bybit", NOW)
     await watch.add(102, 102, "BTC squeeze on binance", NOW)
     await watch.add(103, 103, "* squeeze", NOW)
@@ -110,7 +110,7 @@ async def test_percentile_rules_fire_against_the_assets_own_history(engine: Asyn
     market.last_tick = TickResult(
         {Venue.BINANCE: VenueResult(Venue.BINANCE, (), False, None, 1, 0.1, NOW)}
     )
-    watch = WatchService(WatchedRules(RuleRepository(sessions)), cap=50)
+    watch = watch_service(sessions)
     await watch.add(201, 201, "BTC funding > p95", NOW)
     await watch.add(202, 202, "BTC funding > p99", NOW)
     await watch.add(203, 203, "BTC funding < p5", NOW)
@@ -131,7 +131,7 @@ async def test_a_degraded_venue_is_named_as_replies_name_it(engine: AsyncEngine)
     sessions = make_session_factory(engine)
     clock = [NOW]
     market = MarketFeed(SnapshotRepository(sessions), None, {"BTC"}, clock=lambda: clock[0])
-    watch = WatchService(WatchedRules(RuleRepository(sessions)), cap=50)
+    watch = watch_service(sessions)
     okx = await watch.add(301, 301, "BTC funding > 0.05% on okx", NOW)
     await watch.add(302, 302, "BTC funding > 0.05% on binance", NOW)
     await watch.add(303, 303, "BTC funding > 0.05% on okx", NOW)
@@ -180,23 +180,42 @@ async def crash_with_funding_spike(sessions: SessionFactory) -> MarketFeed:
     return market
 
 
+QUIET_HEADER = "🌙 <b>Held during quiet hours</b> (12:30–14:00 Europe/Berlin)"
+CROSSED_005, CROSSED_003 = [
+    f"<i>13:00</i> 🔔 <b>BTC funding &gt; 0.0{n}% on bybit</b> crossed (#{rule})\n"
+    f"now +0.0800% per 8h vs +0.0{n}00% per 8h · bybit · data 0s old"
+    for n, rule in ((5, 2), (3, 3))
+]
+
+
+async def _quiet_hours(sessions: SessionFactory) -> Callable[[WatchService], AlertPipeline]:
+    """Chat 301's quiet hours, 12:30-14:00 in Berlin, over the funding spike: a pipeline that
+    runs the tick at NOW (13:00 there) for these rules (a restarted bot builds another)."""
+    market = await crash_with_funding_spike(sessions)
+    settings = ChatSettingsRepository(sessions)
+    await settings.save(
+        ChatSettings(chat_id=301, timezone="Europe/Berlin", quiet_start=750, quiet_end=840)
+    )
+    return lambda watch: AlertPipeline(
+        market,
+        watch.watched,
+        watch.outbox,
+        asyncio.Event(),
+        clock=lambda: NOW,
+        chat_settings=settings,
+    )
+
+
 async def test_quiet_hours_hold_all_but_squeezes_for_one_digest(engine: AsyncEngine) -> None:
     """NOW is 12:00 UTC = 13:00 in Berlin, inside quiet hours 12:30-14:00 local: the squeeze
     rings at once, the funding alert waits for the digest due at 14:00 local (13:00 UTC), and
     the held digest never blocks the chat's urgent alerts."""
     sessions = make_session_factory(engine)
-    market = await crash_with_funding_spike(sessions)
-    watch = WatchService(WatchedRules(RuleRepository(sessions)), cap=50)
+    pipeline_for = await _quiet_hours(sessions)
+    watch = watch_service(sessions)
     await watch.add(301, 301, "BTC squeeze", NOW)
     await watch.add(301, 301, "BTC funding > 0.03% on bybit", NOW)
-    settings = ChatSettingsRepository(sessions)
-    await settings.save(
-        ChatSettings(chat_id=301, timezone="Europe/Berlin", quiet_start=750, quiet_end=840)
-    )
-    outbox = OutboxRepository(sessions)
-    pipeline = AlertPipeline(
-        market, watch.watched, outbox, asyncio.Event(), clock=lambda: NOW, chat_settings=settings
-    )
+    pipeline, outbox = pipeline_for(watch), watch.outbox
 
     assert await pipeline.after_poll() == 1
     ringing, held = await outbox.messages(301)
@@ -216,12 +235,66 @@ async def test_quiet_hours_hold_all_but_squeezes_for_one_digest(engine: AsyncEng
     assert digest.id == held.id
 
 
+async def test_a_rule_removed_in_quiet_hours_leaves_the_digest_and_the_rest_still_goes(
+    engine: AsyncEngine,
+) -> None:
+    """Two funding rules cross in the same quiet tick; one is removed before the digest is
+    due: its crossing leaves the digest, the other's goes. The squeeze that rang is being
+    sent when its rule is removed too, and Telegram takes it: it stays sent."""
+    sessions = make_session_factory(engine)
+    pipeline_for = await _quiet_hours(sessions)
+    watch = watch_service(sessions)
+    squeeze, high, _low = [
+        await watch.add(301, 301, rule, NOW)
+        for rule in ("BTC squeeze", "BTC funding > 0.05% on bybit", "BTC funding > 0.03% on bybit")
+    ]
+    outbox = watch.outbox
+    assert await pipeline_for(watch).after_poll() == 1
+    [ringing] = await outbox.claim(NOW, limit=10)
+    assert await watch.remove(301, squeeze.id) == 1
+    assert await watch.remove(301, high.id) == 1
+    await outbox.mark_sent(ringing.id, NOW)
+
+    assert await outbox.release_held(NOW + timedelta(hours=1)) == 1
+    [digest] = await outbox.claim(NOW + timedelta(hours=1), limit=10)
+    assert digest.text == f"{QUIET_HEADER}\n\n{CROSSED_003}"
+    assert [m.status for m in await outbox.messages(301)] == ["sent", "sending"]
+
+
+async def test_a_tick_run_again_after_a_crash_holds_its_alerts_once(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bot died after the tick's alerts were stored, before the rules' states were: the
+    restarted bot runs the same tick again. The squeeze is queued once, and the digest holds
+    each of the two crossings once."""
+    sessions = make_session_factory(engine)
+    pipeline_for = await _quiet_hours(sessions)
+    watch = watch_service(sessions)
+    for rule in ("BTC squeeze", "BTC funding > 0.05% on bybit", "BTC funding > 0.03% on bybit"):
+        await watch.add(301, 301, rule, NOW)
+
+    async def died(rule_ids: set[int]) -> None:
+        raise ConnectionResetError("the bot died here")
+
+    monkeypatch.setattr(watch.watched, "persist_states", died)
+    with pytest.raises(ConnectionResetError):
+        await pipeline_for(watch).after_poll()
+    first = [(m.status, m.text) for m in await watch.outbox.messages(301)]
+    assert [status for status, _text in first] == ["pending", "held"]
+    assert first[1][1] == f"{QUIET_HEADER}\n\n{CROSSED_005}\n\n{CROSSED_003}"
+    restarted = watch_service(sessions)
+    await restarted.watched.load()
+    assert await pipeline_for(restarted).after_poll() == 0
+
+    assert [(m.status, m.text) for m in await watch.outbox.messages(301)] == first
+
+
 async def test_a_digest_collects_alerts_until_one_message_is_full(engine: AsyncEngine) -> None:
     outbox = OutboxRepository(make_session_factory(engine))
     due = NOW + timedelta(hours=6)
     for n in range(200):
-        alert = OutgoingAlert(5, "digest:5", f"alert {n:03d} " + "x" * 30)
-        await outbox.hold(alert, due, NOW, full=DIGEST_FULL)
+        alert = OutgoingAlert(5, f"held:{n}", f"alert {n:03d} " + "x" * 30)
+        await outbox.hold(alert, due, NOW, into="digest:5", full=DIGEST_FULL)
     [digest] = await outbox.messages(5)
     assert digest.text.startswith("alert 000") and "alert 090" in digest.text
     assert digest.text.endswith("/watches lists your rules.") and len(digest.text) <= 4096
@@ -248,7 +321,7 @@ async def test_a_cascade_is_one_thread_and_a_failed_tick_announces_its_stage_aga
     market.last_tick = TickResult(
         {Venue.BINANCE: VenueResult(Venue.BINANCE, (), False, None, 1, 0.1, NOW)}
     )
-    watch = WatchService(WatchedRules(RuleRepository(sessions)), cap=50)
+    watch = watch_service(sessions)
     await watch.add(401, 401, "BTC squeeze", NOW)
     outbox = OutboxRepository(sessions)
     pipeline = AlertPipeline(market, watch.watched, outbox, asyncio.Event(), clock=lambda: clock[0])

@@ -12,17 +12,15 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.alerts.pipeline import AlertPipeline
-from bot.alerts.watched_rules import WatchedRules
 from bot.feed.market_feed import MarketFeed
 from bot.market.models import TickResult, Venue, VenueResult
 from bot.usecases.channels import ChannelService, ChatName, LinkedChannel, Unlinked
-from bot.usecases.watches import WatchService
 from storage.db import SessionFactory, make_session_factory
 from storage.repositories import outbox as outbox_module
 from storage.repositories.channels import ChannelRepository
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert
-from storage.repositories.rules import RuleRepository
 from storage.repositories.snapshots import SnapshotRepository
+from tests.conftest import watch_service
 from tests.storage.test_alert_pipeline import NOW, history
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -47,8 +45,8 @@ NO_RENAMES = Telegram()  # knows no channel: every name is the one it was linked
 
 def _channels(sessions: SessionFactory) -> ChannelService:
     """Links, rules and the outbox on one database, wired as the bot wires them."""
-    watch = WatchService(WatchedRules(RuleRepository(sessions)), cap=50)
-    return ChannelService(ChannelRepository(sessions), watch, OutboxRepository(sessions))
+    watch = watch_service(sessions)
+    return ChannelService(ChannelRepository(sessions), watch)
 
 
 async def _btc_cascade(sessions: SessionFactory) -> MarketFeed:
@@ -110,7 +108,7 @@ async def test_the_last_link_takes_the_channels_rules_and_unsent_alerts(
     engine: AsyncEngine,
 ) -> None:
     channels = _channels(make_session_factory(engine))
-    watch, outbox = channels.watch, channels.outbox
+    watch, outbox = channels.watch, channels.watch.outbox
     await channels.link(ALICE, CHANNEL, "mydesk", "Desk", T0)
     await channels.link(BOB, CHANNEL, "mydesk", "Desk", T0)
     btc, eth = [
@@ -124,8 +122,8 @@ async def test_the_last_link_takes_the_channels_rules_and_unsent_alerts(
         ],
         T0,
     )
-    held = OutgoingAlert(CHANNEL, "digest", "held", rules=(eth.id,))
-    await outbox.hold(held, T0 + timedelta(hours=1), T0)
+    held = OutgoingAlert(CHANNEL, "held", "held", rules=(eth.id,))
+    await outbox.hold(held, T0 + timedelta(hours=1), T0, into="digest")
 
     assert await channels.unlink(ALICE, "@nosuch", NO_RENAMES) is None
     # Bob still manages the channel: its rules and alerts stay.
@@ -161,7 +159,7 @@ async def test_unlinked_at_once_by_both_admins_the_last_one_out_clears_the_chann
             await links.unlink(BOB, channel_id)
             return await super().unlink(user_id, channel_id)
 
-    racing = ChannelService(BobLeavesMeanwhile(sessions), watch, channels.outbox)
+    racing = ChannelService(BobLeavesMeanwhile(sessions), watch)
     assert await racing.unlink(ALICE, "@mydesk", NO_RENAMES) == Unlinked(1, shared=False)
     assert await watch.list(CHANNEL) == []
 
@@ -174,10 +172,10 @@ async def test_a_channel_unlinked_while_a_tick_runs_gets_nothing_of_it(
     sessions = make_session_factory(engine)
     now = NOW  # the history's end
     market = await _btc_cascade(sessions)
-    watch = WatchService(WatchedRules(RuleRepository(sessions)), cap=50)
+    watch = watch_service(sessions)
     await watch.add(ALICE, ALICE, "BTC squeeze", now)
     await watch.add(CHANNEL, ALICE, "BTC squeeze", now)
-    channels = ChannelService(ChannelRepository(sessions), watch, OutboxRepository(sessions))
+    channels = ChannelService(ChannelRepository(sessions), watch)
     await channels.link(ALICE, CHANNEL, "mydesk", "Desk", now)
 
     class UnlinkedMeanwhile(OutboxRepository):
@@ -203,7 +201,7 @@ async def test_unlinking_a_channel_the_operator_broadcasts_to_keeps_the_operator
     sessions = make_session_factory(engine)
     market = await _btc_cascade(sessions)
     channels = _channels(sessions)
-    watch, outbox = channels.watch, channels.outbox
+    watch, outbox = channels.watch, channels.watch.outbox
     rule = await watch.add(CHANNEL, ALICE, "BTC squeeze", NOW)
     await channels.link(ALICE, CHANNEL, "mydesk", "Desk", NOW)
     pipeline = AlertPipeline(
@@ -227,7 +225,7 @@ async def test_an_unlink_waits_for_alerts_being_stored_and_drops_only_its_rules_
     drop lock; SQLite: its one writer), so its drop finds the rule's alert, and leaves the
     post."""
     channels = _channels(make_session_factory(engine))
-    outbox = channels.outbox
+    outbox = channels.watch.outbox
     rule = await channels.watch.add(CHANNEL, ALICE, "BTC squeeze", T0)
     await channels.link(ALICE, CHANNEL, "mydesk", "Desk", T0)
     checked, resume = asyncio.Event(), asyncio.Event()

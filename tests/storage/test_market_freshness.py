@@ -12,18 +12,16 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.alerts.pipeline import AlertPipeline
-from bot.alerts.watched_rules import WatchedRules
 from bot.feed.market_feed import DataUnavailable, MarketFeed
 from bot.market.collector import Collector
 from bot.market.models import Snapshot, TickResult, Venue, VenueResult
 from bot.market.overview_text import render
 from bot.runtime.health import HealthCheck
 from bot.usecases.market_data import MarketService
-from bot.usecases.watches import WatchService
 from storage.db import make_session_factory
 from storage.repositories.outbox import OutboxRepository
-from storage.repositories.rules import RuleRepository
 from storage.repositories.snapshots import SnapshotRepository
+from tests.conftest import watch_service
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -215,7 +213,7 @@ async def test_alerts_read_the_same_rule_as_replies(
     result = answer(Venue.OKX, *rows)
     await market.take(result)
     market.last_tick = TickResult({Venue.OKX: result})
-    watch = WatchService(WatchedRules(RuleRepository(sessions)), cap=50)
+    watch = watch_service(sessions)
     await watch.add(401, 401, "BTC funding > 0.03% on okx", NOW)
     pipeline = AlertPipeline(
         market, watch.watched, OutboxRepository(sessions), asyncio.Event(), clock=clock

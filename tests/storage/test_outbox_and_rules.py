@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.delivery.latency import latency_report
@@ -206,9 +208,11 @@ async def test_dropping_a_chats_gone_rules_leaves_what_no_rule_made(engine: Asyn
         T0,
     )
     later = T0 + timedelta(hours=1)
-    await outbox.hold(OutgoingAlert(-5, "digest", "held", rules=(removed.id,)), later, T0)
-    await outbox.hold(OutgoingAlert(-5, "mixed", "ETH", rules=(removed.id,)), later, T0)
-    await outbox.hold(OutgoingAlert(-5, "mixed", "BTC", rules=(kept.id,)), later, T0)
+    await outbox.hold(
+        OutgoingAlert(-5, "h1", "held", rules=(removed.id,)), later, T0, into="digest"
+    )
+    await outbox.hold(OutgoingAlert(-5, "h2", "ETH", rules=(removed.id,)), later, T0, into="mixed")
+    await outbox.hold(OutgoingAlert(-5, "h3", "BTC", rules=(kept.id,)), later, T0, into="mixed")
     await rules.delete(-5, removed.id)
 
     assert await outbox.drop_gone_rules(-5, "channel unlinked") == 4
@@ -241,8 +245,8 @@ async def test_a_digest_loses_only_the_alerts_of_removed_rules(engine: AsyncEngi
         ("ETH 0.08%", (removed.id,)),
         ("BTC and ETH", (kept.id, removed.id)),
     ):
-        alert = OutgoingAlert(-5, "digest:-5", text, rules=ids)
-        await outbox.hold(alert, due, T0, header="Held during quiet hours")
+        alert = OutgoingAlert(-5, text, text, rules=ids)
+        await outbox.hold(alert, due, T0, into="digest:-5", header="Held during quiet hours")
     await rules.delete(-5, removed.id)
 
     assert await outbox.drop_gone_rules(-5, "channel unlinked") == 1
@@ -273,14 +277,56 @@ async def test_a_digest_no_rule_made_survives_its_chats_rules(engine: AsyncEngin
         ("ETH 0.06%", (removed.id,)),
         ("BTC overheating", ()),
     ):
-        await outbox.hold(OutgoingAlert(-5, "digest:-5", text, rules=ids), due, T0)
+        await outbox.hold(OutgoingAlert(-5, text, text, rules=ids), due, T0, into="digest:-5")
     await rules.delete(-5, removed.id)
 
     assert await outbox.drop_gone_rules(-5, "channel unlinked") == 1
-    await outbox.hold(OutgoingAlert(-5, "digest:-5", "ETH squeeze over"), due, T0)
+    await outbox.hold(OutgoingAlert(-5, "over", "ETH squeeze over"), due, T0, into="digest:-5")
     assert [(m.status, m.text) for m in await outbox.messages(-5)] == [
         ("held", "operator's post\n\nBTC overheating\n\nETH squeeze over"),
     ]
+
+
+async def test_an_alert_held_again_is_in_the_digest_once(engine: AsyncEngine) -> None:
+    """A tick run again after a crash holds its alerts again: each stays in the digest once,
+    while another alert of the same words (another tick's) still joins it."""
+    outbox = OutboxRepository(make_session_factory(engine))
+    due = T0 + timedelta(hours=1)
+    for key, words in (
+        ("held:1", "BTC 0.06%"),
+        ("held:2", "ETH 0.07%"),
+        ("held:1", "BTC 0.06%"),
+        ("held:3", "BTC 0.06%"),
+        ("held:2", "ETH 0.07%"),
+    ):
+        await outbox.hold(OutgoingAlert(-5, key, words), due, T0, into="digest:-5", header="Held")
+    [row] = await outbox.messages(-5)
+    assert row.text == "Held\n\nBTC 0.06%\n\nETH 0.07%\n\nBTC 0.06%"
+
+
+async def test_a_digest_held_before_alerts_kept_their_keys_still_loads(
+    engine: AsyncEngine,
+) -> None:
+    """A digest written before its alerts kept their dedup keys (each alert [text, rules]):
+    it loads, takes new alerts once each, and still loses a removed rule's alert."""
+    sessions = make_session_factory(engine)
+    rules, outbox = RuleRepository(sessions), OutboxRepository(sessions)
+    removed = await rules.add(-5, 7, "ETH funding > 0.05%", T0, cap=5)
+    kept = await rules.add(-5, 7, "BTC funding > 0.05%", T0, cap=5)
+    due = T0 + timedelta(hours=1)
+    await outbox.hold(OutgoingAlert(-5, "held:1", "ETH 0.06%"), due, T0, into="digest:-5")
+    alerts = [["ETH 0.06%", [removed.id]], ["BTC 0.07%", [kept.id]]]
+    stored = json.dumps({"header": "Held", "alerts": alerts, "full": ""})
+    async with sessions() as session:
+        await session.execute(sqlalchemy.text("UPDATE outbox SET digest = :d"), {"d": stored})
+        await session.commit()
+    for _ in range(2):
+        alert = OutgoingAlert(-5, "held:2", "BTC 0.08%", rules=(kept.id,))
+        await outbox.hold(alert, due, T0, into="digest:-5")
+    await rules.delete(-5, removed.id)
+    assert await outbox.drop_gone_rules(-5, "rule removed") == 1
+    [row] = await outbox.messages(-5)
+    assert row.text == "Held\n\nBTC 0.07%\n\nBTC 0.08%"
 
 
 async def test_alerts_queued_before_rows_kept_their_rules(engine: AsyncEngine) -> None:
@@ -306,7 +352,7 @@ async def test_alerts_queued_before_rows_kept_their_rules(engine: AsyncEngine) -
         await session.commit()
 
     assert await outbox.drop_gone_rules(-5, "channel unlinked") == 0  # its rules may be there
-    await outbox.hold(OutgoingAlert(-5, "digest:-5:old", "after 0011"), due, T0)
+    await outbox.hold(OutgoingAlert(-5, "after", "after 0011"), due, T0, into="digest:-5:old")
     await rules.delete(-5, kept.id)
     assert await outbox.drop_gone_rules(-5, "channel unlinked") == 1
     assert [(m.text, m.status) for m in await outbox.messages(-5)] == [
@@ -333,7 +379,7 @@ async def test_an_alert_whose_rules_are_all_gone_is_not_stored(engine: AsyncEngi
     assert stored == 2
     assert [m.text for m in await outbox.messages(-5)] == ["one rule left", "no rules behind it"]
     held = OutgoingAlert(-5, "digest", "held", rules=(removed.id,))
-    await outbox.hold(held, T0 + timedelta(hours=1), T0)
+    await outbox.hold(held, T0 + timedelta(hours=1), T0, into="digest")
     assert await outbox.counts() == {"pending": 2}
 
 
@@ -343,7 +389,7 @@ async def test_prune_deletes_only_old_sent_and_dead_alerts(engine: AsyncEngine) 
     outbox = OutboxRepository(make_session_factory(engine))
     old, cutoff = T0 - timedelta(days=40), T0 - timedelta(days=30)
     await outbox.enqueue([OutgoingAlert(chat, f"old{chat}", "a") for chat in (1, 2, 3)], old)
-    await outbox.hold(OutgoingAlert(4, "old-digest", "held"), T0, old)
+    await outbox.hold(OutgoingAlert(4, "old-held", "held"), T0, old, into="old-digest")
     await outbox.enqueue([OutgoingAlert(5, "new", "b")], T0)
     sent, dead, _queued, recent = sorted(await outbox.claim(T0, limit=10), key=lambda m: m.chat_id)
     await outbox.mark_sent(sent.id, old)

@@ -9,17 +9,16 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.alerts.watched_rules import WatchedRules
 from bot.scheduler.leader import LeaderLock
 from bot.usecases.watches import WatchService
 from storage.db import make_engine, make_session_factory
-from storage.repositories.rules import RuleRepository
+from tests.conftest import watch_service
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
 
 def _replica(engine: AsyncEngine) -> WatchService:
-    return WatchService(WatchedRules(RuleRepository(make_session_factory(engine))), cap=50)
+    return watch_service(make_session_factory(engine))
 
 
 async def test_the_leader_follows_rules_changed_on_another_replica(engine: AsyncEngine) -> None:
