@@ -213,6 +213,15 @@ async def test_inline_answers_speak_the_users_language(chat: ChatHarness) -> Non
     assert answer.params["button"]["text"] == "Yazın: giriş kaldıraç yön, örn. 50000 50x long"
 
 
+async def test_inline_answers_are_cached_for_their_asker_only(chat: ChatHarness) -> None:
+    """Telegram hands a shared cached answer to anyone typing the same query: a Spanish
+    answer must not reach the next English user who types '50000 50x long'."""
+    for query in ("50000 50x long", "50000", ""):
+        calls = await chat.inline(query, language_code="es")
+        [answer] = [call for call in calls if call.method == "answerInlineQuery"]
+        assert answer.params["is_personal"] is True, query
+
+
 @pytest.mark.parametrize("language", LANGUAGES, ids=lambda language: language.code)
 def test_help_fits_one_message_in_every_language(language: Language) -> None:
     with use_language(language):
