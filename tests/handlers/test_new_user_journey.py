@@ -153,6 +153,39 @@ async def test_time_zone_names_in_any_case(chat: ChatHarness) -> None:
     assert (await chat.ask("/settings tz europe/berlin")).startswith("Time zone Europe/Berlin.")
 
 
+@pytest.mark.parametrize(
+    "span",
+    [
+        "23:00–07:00",  # as the bot itself writes it: copied back from its reply
+        "23:00 - 07:00",  # as a phone spaces it
+        "23:00 -07:00",
+        "23:00— 07:00",
+    ],
+)
+async def test_quiet_hours_as_people_write_them(chat: ChatHarness, span: str) -> None:
+    reply = await chat.ask(f"/settings quiet {span} Europe/Berlin")
+    assert reply.startswith("Quiet hours 23:00–07:00 Europe/Berlin.\n"), reply
+    assert (await chat.ask(f"/settings quiet {span}")).startswith(
+        "Quiet hours 23:00–07:00 Europe/Berlin.\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("message", "problem"),
+    [
+        ("/settings tz", "tz needs a value, like /settings tz Asia/Tokyo."),
+        ("/settings quiet", "quiet needs a value, like /settings quiet 23:00-07:00."),
+        ("/settings cooldown", "cooldown needs a value, like /settings cooldown 15m."),
+        ("/settings lang", "lang needs a value, like /settings lang ru."),
+    ],
+)
+async def test_a_setting_without_its_value_says_so(
+    chat: ChatHarness, message: str, problem: str
+) -> None:
+    """Not 'I don't know that setting': it does know it."""
+    assert await chat.ask(message) == f"{problem}\n{USAGE_SETTINGS}"
+
+
 # -- 12 §2.5 and 16 §3: impossible positions are said plainly --------------------------------
 
 
