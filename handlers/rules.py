@@ -46,7 +46,12 @@ def _service(context: BotContext) -> WatchService:
 
 
 async def target_chat(
-    update: Update, context: BotContext, args: list[str], *, manage: bool = True
+    update: Update,
+    context: BotContext,
+    args: list[str],
+    *,
+    manage: bool = True,
+    refusal: str = REFUSAL,
 ) -> tuple[int, list[str]] | None:
     """The chat whose rules this command changes, and the arguments left; None when refused
     (the user was told why). `@channel` as first argument, from a private chat, means a linked
@@ -67,7 +72,7 @@ async def target_chat(
         return link.channel_id, args[1:]
     if not manage or await may_manage(context.bot, context.admins, chat, user.id):
         return chat.id, args
-    await message.reply_text(_(REFUSAL))
+    await message.reply_text(_(refusal))
     return None
 
 

@@ -457,3 +457,15 @@ async def test_a_live_entry_without_market_data_says_how_to_give_one(chat: ChatH
     assert (await chat.ask("/funding BTC 10000 long 3d")).startswith(
         "Live funding is off on this bot; give a rate.\nUsage: "
     )
+
+
+async def test_a_group_member_is_told_what_only_admins_may_change(chat: ChatHarness) -> None:
+    """Not an admin: /settings refuses with its own words (it used to speak of watch rules)."""
+    group = -1002
+    assert await chat.ask("/settings quiet off", chat_id=group) == (
+        "Only this group's admins can change its settings."
+    )
+    assert await chat.ask("/watch BTC squeeze", chat_id=group) == (
+        "Only this group's admins can change its watch rules. You can watch privately: DM me."
+    )
+    assert (await chat.ask("/settings", chat_id=group)).startswith("<b>Settings</b>\n")
