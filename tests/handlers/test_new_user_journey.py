@@ -401,6 +401,9 @@ async def test_help_fits_a_phone_screen_and_groups_the_rest(chat: ChatHarness) -
         "<code>/levels BTC</code>\n<code>/levels ETH light</code>"
     )
     assert "Usage: <code>/score &lt;asset&gt;</code>" in await chat.ask("/help score")
+    # /market is /oi: its help is /oi's page, not the overview.
+    assert await chat.ask("/help market") == await chat.ask("/help oi")
+    assert (await chat.ask("/help market")).startswith("<b>/oi</b>: Open interest")
 
 
 # -- 16 §3: what used to end in a traceback ---------------------------------------------------
