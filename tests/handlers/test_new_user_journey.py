@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.handlers.harness import ChatHarness, chat_harness, texts
+from tests.handlers.harness import USER, ChatHarness, chat_harness, texts
 
 USAGE_WATCH = (
     "Usage: <code>/watch &lt;asset|*&gt; &lt;oi|oi$|funding|basis|price|liq|squeeze|overheating"
@@ -236,6 +236,19 @@ async def test_watch_refuses_unknown_assets_and_keeps_star(chat: ChatHarness) ->
         "LTC, NEAR, OP, PEPE, SOL, SUI, TON, TRX, WIF, XRP; * means all.\n" + USAGE_WATCH
     )
     assert "(rule #1)" in await chat.ask("/watch * squeeze")
+
+
+async def test_the_same_rule_twice_is_one_rule(chat: ChatHarness) -> None:
+    """A double tap on send, or the line pasted again, would ring every alert twice."""
+    assert "(rule #1)" in await chat.ask("/watch BTC oi 1h > 5%")
+    assert await chat.ask("/watch btc OI 1H >5%") == (
+        "Already watching BTC oi 1h &gt; 5% here as rule #1; /watches lists the rules."
+    )
+    assert "(rule #2)" in await chat.ask("/watch BTC oi 1h > 6%")
+    chat.request.admins.add((-1003, USER))
+    assert "(rule #3)" in await chat.ask("/watch BTC oi 1h > 5%", chat_id=-1003)  # another chat
+    listing = await chat.ask("/watches")
+    assert listing.count("<code>BTC oi 1h &gt; 5%</code>") == 1, listing
 
 
 # -- 12 §2.8: captions and stickers ----------------------------------------------------------
