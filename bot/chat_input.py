@@ -94,7 +94,9 @@ def parse_number(word: str) -> Decimal | None:
 
 
 def decimal_point(word: str) -> str:
-    """The number with a dot as its decimal sign and no grouping: 49.250,5 -> 49250.5."""
+    """The number with a dot as its decimal sign and no grouping: 49.250,5 -> 49250.5; the
+    minus sign (U+2212, as pages and some keyboards write it) is a minus."""
+    word = word.replace("\u2212", "-")
     if "," in word and "." in word:
         grouping = "," if word.rfind(",") < word.rfind(".") else "."
         return word.replace(grouping, "").replace(",", ".")

@@ -180,6 +180,19 @@ async def test_numbers_typed_the_russian_or_spanish_way(chat: ChatHarness) -> No
     assert "Cobros en el periodo: 9 × 1,00 = <b>9,00</b> USDT" in funding, funding
 
 
+async def test_a_typographic_minus_is_a_minus(chat: ChatHarness) -> None:
+    """'−0.05%' (U+2212) as a web page or a phone's math keyboard writes it."""
+    hyphen = await chat.ask("/funding 10000 -0.01% 3d short")
+    assert hyphen.startswith("<b>Short 10,000.00 USDT at -0.0100% per 8h, held 3d</b>"), hyphen
+    assert await chat.ask("/funding 10000 \u22120.01% 3d short") == hyphen
+    assert (await chat.ask("/watch BTC funding < \u22120.05%")).startswith(
+        "Watching <b>BTC funding &lt; -0.05%</b> (rule #1)."
+    )
+    assert (await chat.ask("/edit 1 \u22120.1%")).startswith(
+        "Rule #1 is now <b>BTC funding &lt; -0.1%</b>, armed again."
+    )
+
+
 async def test_the_command_menu_is_published_in_every_language(chat: ChatHarness) -> None:
     before = len(chat.request.calls)
     await publish_menu(chat.app)
