@@ -16,7 +16,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 
 from bot.chat_input import parse_id
 from bot.delivery.channels import fast_path
@@ -265,6 +265,19 @@ async def _refresh_listing(query: CallbackQuery, context: BotContext, chat_id: i
         log.info("rule list not refreshed: %s", error.message)
 
 
+async def _rule_target(context: BotContext, rule_chat: int, pressed_in: Message) -> str:
+    """'@mydesk ' for a linked channel's rule pressed in a private chat (a bare id there
+    names the private chat's own rule); '' for the chat's own."""
+    if rule_chat == pressed_in.chat_id:
+        return ""
+    try:
+        username = (await context.bot.get_chat(rule_chat)).username
+    except TelegramError as error:
+        log.info("channel name not found for the edit hint: %s", error.message)
+        return ""
+    return f"@{username} " if username else ""
+
+
 async def rule_button(update: Update, context: BotContext) -> None:
     """Buttons carry the rule id; the rule's own chat decides who may press them (a channel's
     rules are managed from a private chat)."""
@@ -291,13 +304,15 @@ async def rule_button(update: Update, context: BotContext) -> None:
     elif action == "edit" and len(parts) == 3 and isinstance(query.message, Message):
         # Stateless: no conversation to remember, just the command to send.
         await query.answer()
+        edit = f"/edit {await _rule_target(context, rule.chat_id, query.message)}{rule_id}"
         await query.message.reply_text(
             _(
                 "New threshold for #{id} <code>{rule}</code>? Send\n"
-                "<code>/edit {id} 0.08%</code> (same comparison) or "
-                "<code>/edit {id} &lt; -3%</code>",
+                "<code>{edit} 0.08%</code> (same comparison) or "
+                "<code>{edit} &lt; -3%</code>",
                 id=rule_id,
                 rule=escape(rule.text),
+                edit=escape(edit),
             ),
             parse_mode=ParseMode.HTML,
         )
