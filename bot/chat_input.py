@@ -52,6 +52,7 @@ FUNDING_USAGE = (
     "[interval] [long|short] [lev= entry=]"
 )
 FUNDING_EXAMPLE = "/funding 10000 0.01% 3d"
+FUNDING_LIQ = "/funding 10000 0.03% 2d lev=20 entry=50000"
 CHANNEL_USAGE = "/channel @yourchannel [off]"
 CHANNEL_EXAMPLE = "/channel @mydesk"
 UNLINK_EXAMPLE = "/channel @mydesk off"
@@ -298,6 +299,9 @@ def parse_funding(args: list[str]) -> FundingRequest:
             entry = _positive(parse_number(raw), N_("entry"), u, e, MAX_PRICE)
         else:
             raise _usage(_("Unknown option '{option}='.", option=key[:20]), u, e)
+    if (leverage is None) != (entry is None):
+        # Either alone moves no liquidation price: the answer would leave it out unsaid.
+        raise _usage(_("lev= and entry= go together, like lev=20 entry=50000."), u, FUNDING_LIQ)
     return FundingRequest(
         notional=notional,
         rate=rate,
