@@ -96,8 +96,11 @@ def parse_number(word: str) -> Decimal | None:
 
 def decimal_point(word: str) -> str:
     """The number with a dot as its decimal sign and no grouping: 49.250,5 -> 49250.5; the
-    minus sign (U+2212, as pages and some keyboards write it) is a minus."""
+    minus sign (U+2212, as pages and some keyboards write it) is a minus, and a dollar sign
+    before or after the digits ($50k, 50000$) is dropped: every amount here is in dollars."""
     word = word.replace("\u2212", "-")
+    sign = word[:1] if word[:1] in ("+", "-") else ""
+    word = sign + word[len(sign) :].removeprefix("$").removesuffix("$")
     if "," in word and "." in word:
         grouping = "," if word.rfind(",") < word.rfind(".") else "."
         return word.replace(grouping, "").replace(",", ".")

@@ -180,6 +180,17 @@ async def test_numbers_typed_the_russian_or_spanish_way(chat: ChatHarness) -> No
     assert "Cobros en el periodo: 9 × 1,00 = <b>9,00</b> USDT" in funding, funding
 
 
+async def test_a_dollar_sign_on_an_amount_is_read(chat: ChatHarness) -> None:
+    """'$50000' or '50000$', as traders write prices and sizes: every amount here is dollars."""
+    plain = await chat.ask("/liq 50000 50x long")
+    assert await chat.ask("/liq $50000 50x long") == plain
+    assert await chat.ask("/liq 50000$ 50x long") == plain
+    assert await chat.ask("/funding $10k 0.01% 3d") == await chat.ask("/funding 10k 0.01% 3d")
+    assert (await chat.ask("/watch BTC liq 1h > $50M")).startswith(
+        "Watching <b>BTC liq 1h &gt; 50M</b> (rule #1)."
+    )
+
+
 async def test_a_typographic_minus_is_a_minus(chat: ChatHarness) -> None:
     """'−0.05%' (U+2212) as a web page or a phone's math keyboard writes it."""
     hyphen = await chat.ask("/funding 10000 -0.01% 3d short")
