@@ -270,10 +270,22 @@ def parse_liq(args: list[str], entry: Decimal | None = None) -> LiqRequest:
     )
 
 
+def attach_percent(words: list[str]) -> list[str]:
+    """'0,01 %', as Russian, Spanish or Portuguese write a percent (the bot's own replies in
+    those languages too), arrives as two words: the sign belongs to the number."""
+    joined: list[str] = []
+    for word in words:
+        if word == "%" and joined:
+            joined[-1] += word
+        else:
+            joined.append(word)
+    return joined
+
+
 def parse_funding(args: list[str]) -> FundingRequest:
     u, e = FUNDING_USAGE, FUNDING_EXAMPLE
     missing = _("I need a notional, a funding rate and a holding time.")
-    plain, options = _plain_words(args, 3, missing, u, e)
+    plain, options = _plain_words(attach_percent(args), 3, missing, u, e)
     notional = _positive(parse_number(plain[0]), N_("Notional"), u, e, MAX_MONEY)
     rate = parse_rate(plain[1])
     if rate is None or not rate.is_finite():

@@ -191,6 +191,21 @@ async def test_a_dollar_sign_on_an_amount_is_read(chat: ChatHarness) -> None:
     )
 
 
+async def test_a_percent_written_apart_is_the_numbers(chat: ChatHarness) -> None:
+    """'0,01 %' as the Russian, Spanish and Portuguese replies themselves write it (with a
+    no-break space), copied back, or typed with a space."""
+    russian = await chat.ask("/funding 10000 0,01% 3d", language_code="ru")
+    assert f"ставка +0,0100{NB}% за 8 ч" in russian, russian
+    for typed in (f"0,01{NB}%", "0,01 %"):
+        assert await chat.ask(f"/funding 10000 {typed} 3d", language_code="ru") == russian
+    assert (await chat.ask(f"/watch ETH funding > 0,05{NB}%")).startswith(
+        "Watching <b>ETH funding &gt; 0.05%</b> (rule #1)."
+    )
+    assert (await chat.ask("/edit 1 0,08 %")).startswith(
+        "Rule #1 is now <b>ETH funding &gt; 0.08%</b>, armed again."
+    )
+
+
 async def test_a_typographic_minus_is_a_minus(chat: ChatHarness) -> None:
     """'−0.05%' (U+2212) as a web page or a phone's math keyboard writes it."""
     hyphen = await chat.ask("/funding 10000 -0.01% 3d short")
