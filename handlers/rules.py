@@ -36,6 +36,7 @@ from handlers.replies import reply_html
 UNWATCH_USAGE = "/unwatch <rule id>|all"
 MUTES = {"1h": timedelta(hours=1), "24h": timedelta(hours=24)}
 LISTING_TITLE = N_("Watch rules")
+NO_RULES = N_("No rules here yet. Try <code>{example}</code>")
 BUTTON_RULES = 20  # a keyboard of more rows is unwieldy on a phone
 
 log = logging.getLogger(__name__)
@@ -176,7 +177,7 @@ async def rules_listing(
     """The /watches text and its buttons (None: no rules)."""
     rules = await _service(context).list(chat_id)
     if not rules:
-        return _("No rules here yet. Try <code>{example}</code>", example=escape(EXAMPLE)), None
+        return _(NO_RULES, example=escape(EXAMPLE)), None
     now, zone = datetime.now(UTC), ZoneInfo(await context.zone(chat_id))
     lines = [f"<b>{_(LISTING_TITLE)}</b>", *(_rule_line(r, now, zone) for r in rules)]
     if len(rules) > BUTTON_RULES:
@@ -219,6 +220,8 @@ async def unwatch_command(update: Update, context: BotContext) -> None:
     removed = await _service(context).remove(chat_id, None if everything else rule_id)
     if removed:
         await message.reply_text(ngettext("Removed {n} rule.", "Removed {n} rules.", removed))
+    elif everything:
+        await message.reply_text(_(NO_RULES, example=escape(EXAMPLE)), parse_mode=ParseMode.HTML)
     else:
         await message.reply_text(_("No such rule in this chat; /watches lists them."))
 

@@ -297,6 +297,13 @@ async def test_russian_plurals_count_like_russian(chat: ChatHarness) -> None:
     assert await chat.ask("/unwatch all", language_code="ru") == "Удалено 2 правила."
     await chat.ask("/watch BTC funding > 0.05%", language_code="ru")
     assert await chat.ask("/unwatch all", language_code="ru") == "Удалено 1 правило."
+    # Nothing left: not "no such rule", which answers a rule id.
+    assert await chat.ask("/unwatch all", language_code="ru") == (
+        "Правил пока нет. Попробуйте <code>/watch BTC oi 1h &gt; 5%</code>"
+    )
+    assert await chat.ask("/unwatch all") == (
+        "No rules here yet. Try <code>/watch BTC oi 1h &gt; 5%</code>"
+    )
 
 
 async def test_pos_mistakes_in_russian(chat: ChatHarness) -> None:
