@@ -55,6 +55,7 @@ FUNDING_USAGE = (
 FUNDING_EXAMPLE = "/funding 10000 0.01% 3d"
 LIVE_FUNDING_USAGE = "/funding <asset> <notional> [long|short] <hold: 30m, 8h, 3d, 2w>"
 LIVE_FUNDING_EXAMPLE = "/funding BTC 10000 long 3d"
+FUNDING_LIQ = "/funding 10000 0.03% 2d lev=20 entry=50000"
 CHANNEL_USAGE = "/channel @yourchannel [off]"
 CHANNEL_EXAMPLE = "/channel @mydesk"
 UNLINK_EXAMPLE = "/channel @mydesk off"
@@ -97,7 +98,12 @@ def parse_number(word: str) -> Decimal | None:
 
 
 def decimal_point(word: str) -> str:
-    """The number with a dot as its decimal sign and no grouping: 49.250,5 -> 49250.5."""
+    """The number with a dot as its decimal sign and no grouping: 49.250,5 -> 49250.5; the
+    minus sign (U+2212, as pages and some keyboards write it) is a minus, and a dollar sign
+    before or after the digits ($50k, 50000$) is dropped: every amount here is in dollars."""
+    word = word.replace("\u2212", "-")
+    sign = word[:1] if word[:1] in ("+", "-") else ""
+    word = sign + word[len(sign) :].removeprefix("$").removesuffix("$")
     if "," in word and "." in word:
         grouping = "," if word.rfind(",") < word.rfind(".") else "."
         return word.replace(grouping, "").replace(",", ".")
@@ -418,6 +424,18 @@ def parse_liq(args: list[str]) -> LiqWords:
     )
 
 
+def attach_percent(words: list[str]) -> list[str]:
+    """'0,01 %', as Russian, Spanish or Portuguese write a percent (the bot's own replies in
+    those languages too), arrives as two words: the sign belongs to the number."""
+    joined: list[str] = []
+    for word in words:
+        if word == "%" and joined:
+            joined[-1] += word
+        else:
+            joined.append(word)
+    return joined
+
+
 @dataclass(frozen=True, slots=True)
 class FundingWords:
     """/funding's words read. `rate` None: no rate was typed and `asset` is named, so each
@@ -475,7 +493,7 @@ def parse_funding(args: list[str]) -> FundingWords:
     long/short the side (long unless said), the first time word the hold and a second one the
     settlement interval, another word the asset. No rate typed and an asset named: each venue's
     live rate. A bare second number could be either, so it is named, never guessed."""
-    plain, options = _read_words(args, 3, FUNDING_USAGE, FUNDING_EXAMPLE)
+    plain, options = _read_words(attach_percent(args), 3, FUNDING_USAGE, FUNDING_EXAMPLE)
     kinds = {"side": _is_side, "rate": _is_rate, "time": _is_time, "number": _is_number}
     words = _sorted_words(plain, kinds)
     rates, times, numbers, others = words["rate"], words["time"], words["number"], words["other"]
@@ -584,6 +602,9 @@ def _funding_options(
             entry = _positive(parse_number(raw), N_("entry"), usage, example, MAX_PRICE)
         else:
             raise _usage(_("Unknown option '{option}='.", option=key[:20]), usage, example)
+    if (leverage is None) != (entry is None):
+        # Either alone moves no liquidation price: the answer would leave it out unsaid.
+        raise _usage(_("lev= and entry= go together, like lev=20 entry=50000."), usage, FUNDING_LIQ)
     return leverage, entry
 
 

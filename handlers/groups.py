@@ -46,3 +46,4 @@ async def may_manage(bot: Bot, cache: AdminCache, chat: Chat, user_id: int) -> b
 
 
 REFUSAL = N_("Only this group's admins can change its watch rules. You can watch privately: DM me.")
+SETTINGS_REFUSAL = N_("Only this group's admins can change its settings.")

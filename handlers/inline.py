@@ -1,6 +1,10 @@
 """Inline mode: `@bot 50000 50x long` in any chat offers the /liq answer as a shareable result.
 A query that is not (yet) a position offers nothing to share: the hint sits on the button above
-the results, and tapping it opens the private chat's help."""
+the results, and tapping it opens the private chat's help.
+
+Every answer is worded in the asker's language (and number format), so Telegram may cache it for
+that user only: a shared cache would hand one user's Russian answer to the next who types the
+same query."""
 
 from __future__ import annotations
 
@@ -41,6 +45,7 @@ async def inline_query(update: Update, context: BotContext) -> None:
         await query.answer(
             [],
             cache_time=300,
+            is_personal=True,
             button=_button(_("Type: entry leverage side, e.g. {example}", example=EXAMPLE)),
         )
         return
@@ -50,7 +55,9 @@ async def inline_query(update: Update, context: BotContext) -> None:
         text = user_error_text(error)  # an answer worth sharing, not a mistake
     except UserError as error:
         # The problem sits on the button; there is nothing to share.
-        await query.answer([], cache_time=60, button=_button(error.problem.split("\n", 1)[0]))
+        await query.answer(
+            [], cache_time=60, is_personal=True, button=_button(error.problem.split("\n", 1)[0])
+        )
         return
     result = InlineQueryResultArticle(
         id=hashlib.sha1(query.query.encode()).hexdigest()[:32],
@@ -58,7 +65,7 @@ async def inline_query(update: Update, context: BotContext) -> None:
         description=_("Tap to send"),
         input_message_content=InputTextMessageContent(text, parse_mode=ParseMode.HTML),
     )
-    await query.answer([result], cache_time=60, is_personal=False)
+    await query.answer([result], cache_time=60, is_personal=True)
 
 
 def _button(text: str) -> InlineQueryResultsButton:

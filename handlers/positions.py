@@ -47,7 +47,8 @@ from bot.usecases.positions import (
 from handlers.context import BotContext
 from handlers.formatting import money, pct_points, plain
 
-POS_USAGE = "/pos [add …|close <id>|all|edit <id> levels=5,2,1|snooze <id> 1h]"
+POS_USAGE = "/pos [add …|close <id>|all|edit <id> levels=5,2,1|snooze <id> 1h|8h|24h]"
+SNOOZE_USAGE = "/pos snooze <id> 1h|8h|24h"
 PRIVATE_ONLY = N_("Positions are personal: /pos works in a private chat only.")
 SNOOZES = {"1h": timedelta(hours=1), "8h": timedelta(hours=8), "24h": timedelta(hours=24)}
 MAX_LEVELS = 5
@@ -204,12 +205,12 @@ async def pos_command(update: Update, context: BotContext) -> None:
         await add_position(message, context, user.id, parse_position(args[1:]))
     elif verb == "list":
         await _list(message, context, user.id)
-    elif verb == "close" and len(args) == 2:
-        await _close(message, context, user.id, args[1])
-    elif verb == "edit" and len(args) >= 3:
-        await _edit(message, context, user.id, args[1], args[2:])
-    elif verb == "snooze" and len(args) == 3 and args[2].lower() in SNOOZES:
-        await _snooze(message, context, user.id, args[1], args[2].lower())
+    elif verb == "close":
+        await _close(message, context, user.id, " ".join(args[1:]))
+    elif verb == "edit":
+        await _edit(message, context, user.id, " ".join(args[1:2]), args[2:])
+    elif verb == "snooze":
+        await _snooze(message, context, user.id, args[1:])
     else:
         raise _usage(_("What should I do with your positions?"), POS_USAGE, ADD_EXAMPLE)
 
@@ -286,10 +287,10 @@ async def _edit(
         await _reply(message, added_text(edited, updated=True))
 
 
-async def _snooze(
-    message: Message, context: BotContext, user_id: int, which: str, span: str
-) -> None:
-    pid = _position_id(which)
+async def _snooze(message: Message, context: BotContext, user_id: int, words: list[str]) -> None:
+    if len(words) != 2 or words[1].lower() not in SNOOZES:
+        raise _usage(_("Snooze for 1h, 8h or 24h."), SNOOZE_USAGE, "/pos snooze 3 8h")
+    pid, span = _position_id(words[0]), words[1].lower()
     until = datetime.now(UTC) + SNOOZES[span]
     if await _service(context).repository.snooze(user_id, pid, until, datetime.now(UTC)):
         zone = ZoneInfo(await context.zone(message.chat_id))

@@ -16,7 +16,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 
 from bot.chat_input import parse_id
 from bot.delivery.channels import fast_path
@@ -36,6 +36,7 @@ from handlers.replies import reply_html
 UNWATCH_USAGE = "/unwatch <rule id>|all"
 MUTES = {"1h": timedelta(hours=1), "24h": timedelta(hours=24)}
 LISTING_TITLE = N_("Watch rules")
+NO_RULES = N_("No rules here yet. Try <code>{example}</code>")
 BUTTON_RULES = 20  # a keyboard of more rows is unwieldy on a phone
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,12 @@ def _service(context: BotContext) -> WatchService:
 
 
 async def target_chat(
-    update: Update, context: BotContext, args: list[str], *, manage: bool = True
+    update: Update,
+    context: BotContext,
+    args: list[str],
+    *,
+    manage: bool = True,
+    refusal: str = REFUSAL,
 ) -> tuple[int, list[str]] | None:
     """The chat whose rules this command changes, and the arguments left; None when refused
     (the user was told why). `@channel` as first argument, from a private chat, means a linked
@@ -67,7 +73,7 @@ async def target_chat(
         return link.channel_id, args[1:]
     if not manage or await may_manage(context.bot, context.admins, chat, user.id):
         return chat.id, args
-    await message.reply_text(_(REFUSAL))
+    await message.reply_text(_(refusal))
     return None
 
 
@@ -171,7 +177,7 @@ async def rules_listing(
     """The /watches text and its buttons (None: no rules)."""
     rules = await _service(context).list(chat_id)
     if not rules:
-        return _("No rules here yet. Try <code>{example}</code>", example=escape(EXAMPLE)), None
+        return _(NO_RULES, example=escape(EXAMPLE)), None
     now, zone = datetime.now(UTC), ZoneInfo(await context.zone(chat_id))
     lines = [f"<b>{_(LISTING_TITLE)}</b>", *(_rule_line(r, now, zone) for r in rules)]
     if len(rules) > BUTTON_RULES:
@@ -214,6 +220,8 @@ async def unwatch_command(update: Update, context: BotContext) -> None:
     removed = await _service(context).remove(chat_id, None if everything else rule_id)
     if removed:
         await message.reply_text(ngettext("Removed {n} rule.", "Removed {n} rules.", removed))
+    elif everything:
+        await message.reply_text(_(NO_RULES, example=escape(EXAMPLE)), parse_mode=ParseMode.HTML)
     else:
         await message.reply_text(_("No such rule in this chat; /watches lists them."))
 
@@ -260,6 +268,19 @@ async def _refresh_listing(query: CallbackQuery, context: BotContext, chat_id: i
         log.info("rule list not refreshed: %s", error.message)
 
 
+async def _rule_target(context: BotContext, rule_chat: int, pressed_in: Message) -> str:
+    """'@mydesk ' for a linked channel's rule pressed in a private chat (a bare id there
+    names the private chat's own rule); '' for the chat's own."""
+    if rule_chat == pressed_in.chat_id:
+        return ""
+    try:
+        username = (await context.bot.get_chat(rule_chat)).username
+    except TelegramError as error:
+        log.info("channel name not found for the edit hint: %s", error.message)
+        return ""
+    return f"@{username} " if username else ""
+
+
 async def rule_button(update: Update, context: BotContext) -> None:
     """Buttons carry the rule id; the rule's own chat decides who may press them (a channel's
     rules are managed from a private chat)."""
@@ -286,13 +307,15 @@ async def rule_button(update: Update, context: BotContext) -> None:
     elif action == "edit" and len(parts) == 3 and isinstance(query.message, Message):
         # Stateless: no conversation to remember, just the command to send.
         await query.answer()
+        edit = f"/edit {await _rule_target(context, rule.chat_id, query.message)}{rule_id}"
         await query.message.reply_text(
             _(
                 "New threshold for #{id} <code>{rule}</code>? Send\n"
-                "<code>/edit {id} 0.08%</code> (same comparison) or "
-                "<code>/edit {id} &lt; -3%</code>",
+                "<code>{edit} 0.08%</code> (same comparison) or "
+                "<code>{edit} &lt; -3%</code>",
                 id=rule_id,
                 rule=escape(rule.text),
+                edit=escape(edit),
             ),
             parse_mode=ParseMode.HTML,
         )

@@ -14,6 +14,7 @@ from bot.i18n.languages import reply_language
 from bot.usecases.settings import EXAMPLE, Change, ChatPreferences
 from handlers.context import BotContext
 from handlers.formatting import duration
+from handlers.groups import SETTINGS_REFUSAL
 from handlers.rules import target_chat
 
 
@@ -70,7 +71,7 @@ async def settings_command(update: Update, context: BotContext) -> None:
     assert message is not None and chat is not None
     args = list(context.args or [])
     wants_change = bool(args) and not (len(args) == 1 and args[0].startswith("@"))
-    target = await target_chat(update, context, args, manage=wants_change)
+    target = await target_chat(update, context, args, manage=wants_change, refusal=SETTINGS_REFUSAL)
     if target is None:
         return
     chat_id, rest = target

@@ -152,6 +152,7 @@ COMMANDS: tuple[CommandDoc, ...] = (
     ),
 )
 BY_NAME = {doc.name: doc for doc in COMMANDS}
+ALIASES = {"market": "oi"}  # '/help market' is /oi's page, as /market is /oi
 # The first screen: what people use most. The rest are grouped below it by name only.
 MOST_USED = ("liq", "funding", "oi", "watch", "chart")
 GROUPS = (
@@ -163,7 +164,8 @@ GROUPS = (
 
 
 def help_text(bot_username: str | None, command: str | None = None) -> str:
-    doc = BY_NAME.get((command or "").lower().lstrip("/"))
+    name = (command or "").lower().lstrip("/")
+    doc = BY_NAME.get(ALIASES.get(name, name))
     if doc is not None:
         return command_help(doc)
     lines = [_("<b>oiwatch</b>: exact perp risk math for your phone."), ""]

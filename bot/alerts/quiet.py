@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo, available_timezones
 from bot.errors import UserError
 from bot.i18n import _
 
-_SPAN = re.compile(r"^([0-9]{1,2}):?([0-9]{2})-([0-9]{1,2}):?([0-9]{2})$")
+# The bot writes a span with an en dash (23:00–07:00): copied back, it must read the same.
+_SPAN = re.compile(r"^([0-9]{1,2}):?([0-9]{2})[-–—]([0-9]{1,2}):?([0-9]{2})$")
 _COOLDOWN = re.compile(r"^([0-9]{1,5})([mh])$")
 COOLDOWNS = {"m": 60, "h": 3600}
 MAX_COOLDOWN_S = 24 * 3600

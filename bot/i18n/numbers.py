@@ -56,19 +56,22 @@ def _quantized(value: Decimal, places: int) -> Decimal:
 
 def grouped(value: Decimal, places: int) -> str:
     """Exactly `places` decimals with the locale's group and decimal signs."""
-    text = f"{_quantized(value, places):,.{places}f}"
+    # 'z': a value that rounds to zero reads 0.00, not -0.00 (a short's PnL at its entry).
+    text = f"{_quantized(value, places):z,.{places}f}"
     return text.translate(_signs(current_language().locale))
 
 
 def ungrouped(value: Decimal) -> str:
     """As written, without trailing zeros or grouping, in the locale's decimal sign: 0,5."""
-    return format(value.normalize(), "f").translate(_signs(current_language().locale))
+    return format(value.normalize(), "zf").translate(_signs(current_language().locale))
 
 
 def percent(fraction: Decimal, places: int = 2, *, signed: bool = False) -> str:
     """0.0161 -> '1.61%' (en), '1,61 %' (ru), '%1,61' (tr)."""
     code = current_language().locale
     exact = _quantized(fraction * 100, places) / 100
+    if exact == 0:
+        exact = abs(exact)  # -0.0 % would read as a loss
     text = format_percent(exact, _percent_pattern(code, places), locale=_locale(code))
     return "+" + text if signed and fraction > 0 else text
 

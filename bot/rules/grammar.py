@@ -53,8 +53,9 @@ class RuleSyntaxError(UserError, ValueError):
 
 
 def _tokens(text: str) -> list[str]:
-    # "oi 1h>5%" and "oi 1h > 5%" mean the same.
-    spaced = re.sub(r"([<>]=?)", r" \1 ", text)
+    # "oi 1h>5%" and "oi 1h > 5%" mean the same; so do "5%" and "5 %", as Russian, Spanish or
+    # Portuguese write a percent (the bot's own replies in those languages too).
+    spaced = re.sub(r"([<>]=?)", r" \1 ", re.sub(r"\s+%", "%", text))
     return spaced.split()
 
 

@@ -57,6 +57,12 @@ class PositionService:
         """Raises what evaluate_now raises with /pos add's usage (even when the venues are down:
         the user then waits on them and should not have to look the grammar up again), and
         LimitReached at the user's cap."""
+        # The 🛡 button pressed twice (or the line sent again) would ring every alert twice.
+        for guarded in await self.repository.for_user(user_id):
+            if guarded.claim == claim:
+                raise UserError(
+                    _("You already guard this position as #{id}; /pos lists yours.", id=guarded.id)
+                )
         with usage_on_error(ADD_USAGE, ADD_EXAMPLE, always=True):
             ev = await self.evaluate_now(claim, GuardState(), now)
         inside = crossed(claim.levels, ev.distance_pct)

@@ -22,6 +22,15 @@ USAGE = (
 )
 EXAMPLE = "/settings quiet 23:00-07:00 Europe/Berlin"
 AUTOMATIC = ("auto", "off")
+# What each setting takes, for a setting named without its value.
+VALUES = {
+    "quiet": "23:00-07:00",
+    "tz": "Asia/Tokyo",
+    "timezone": "Asia/Tokyo",
+    "cooldown": "15m",
+    "lang": "ru",
+    "language": "ru",
+}
 
 
 class Change(StrEnum):
@@ -83,8 +92,20 @@ def _apply(row: ChatSettings, words: list[str]) -> Change:
     if what == "quiet" and len(words) == 2 and words[1].lower() == "off":
         row.quiet_start = row.quiet_end = None
         return Change.QUIET_OFF
-    if what == "quiet" and len(words) in (2, 3):
-        hours = parse_quiet(words[1], words[2] if len(words) == 3 else row.timezone)
+    if len(words) == 1 and what in VALUES:
+        raise UserError(
+            _(
+                "{setting} needs a value, like {example}.",
+                setting=what,
+                example=f"/settings {what} {VALUES[what]}",
+            )
+        )
+    if what == "quiet":
+        span, zone = words[1:], row.timezone
+        if len(span) > 1 and any(c.isalpha() for c in span[-1]):
+            zone = span.pop()
+        # '23:00 - 07:00', as phones space it, arrives as three words.
+        hours = parse_quiet("".join(span), zone)
         row.quiet_start, row.quiet_end, row.timezone = hours.start, hours.end, hours.zone
         return Change.QUIET
     if what in ("tz", "timezone") and len(words) == 2:

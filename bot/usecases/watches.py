@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from bot.alerts.watched_rules import WatchedRules, to_watch_rule
-from bot.errors import LimitReached, usage_on_error
+from bot.errors import LimitReached, UserError, usage_on_error
 from bot.i18n import _
 from bot.rules.grammar import (
     EXAMPLE,
@@ -85,11 +85,22 @@ class WatchService:
                         watched=watched,
                     )
                 )
+        text = describe(spec)
+        # A second tap on send (or the same line pasted again) would ring every alert twice.
+        same = next((r for r in await self.rules.for_chat(chat_id) if r.text == text), None)
+        if same is not None:
+            raise UserError(
+                _(
+                    "Already watching {rule} here as rule #{id}; /watches lists the rules.",
+                    rule=text,
+                    id=same.id,
+                )
+            )
         try:
             row = await self.rules.add(
                 chat_id,
                 user_id,
-                describe(spec),
+                text,
                 now,
                 cap=self.cap,
                 cooldown_s=int(cooldown.total_seconds()),

@@ -358,3 +358,28 @@ async def test_settings_quiet_hours_and_cooldown(running_bot: RunningBot) -> Non
     refused = await bot.ask("/settings cooldown 5m", chat_id=GROUP, user_id=MEMBER)
     assert "Only this group's admins" in refused
     assert "Cooldown 5 min" in await bot.ask("/settings cooldown 5m", chat_id=GROUP, user_id=ADMIN)
+
+
+async def test_the_edit_button_of_a_channels_rule_names_the_channel(
+    running_bot: RunningBot,
+) -> None:
+    """Pressed under '/watches @mydesk' in the private chat: a bare '/edit 1' there would edit
+    the private chat's own rule #1 (or find none), so the hint names the channel."""
+    _linkable(running_bot, 1001)
+    assert "Linked @mydesk" in await running_bot.ask("/channel @mydesk")
+    assert "(rule #1)" in await running_bot.ask("/watch @mydesk BTC funding > 0.05%")
+    before = len(running_bot.api.sent_messages(1001))
+    running_bot.api.push_callback_query(1001, 1001, "rule:edit:1")
+    await running_bot.api.wait_for(lambda: len(running_bot.api.sent_messages(1001)) > before)
+    assert running_bot.api.sent_messages(1001)[-1].text == (
+        "New threshold for #1 <code>BTC funding &gt; 0.05%</code>? Send\n"
+        "<code>/edit @mydesk 1 0.08%</code> (same comparison) or "
+        "<code>/edit @mydesk 1 &lt; -3%</code>"
+    )
+    assert "Rule #1 is now" in await running_bot.ask("/edit @mydesk 1 0.08%")
+    # The chat's own rule: no name.
+    assert "(rule #2)" in await running_bot.ask("/watch BTC funding > 0.05%")
+    before = len(running_bot.api.sent_messages(1001))
+    running_bot.api.push_callback_query(1001, 1001, "rule:edit:2")
+    await running_bot.api.wait_for(lambda: len(running_bot.api.sent_messages(1001)) > before)
+    assert "<code>/edit 2 0.08%</code>" in running_bot.api.sent_messages(1001)[-1].text

@@ -162,8 +162,8 @@ def test_every_command_answers_whatever_follows_it(tmp_path: Path) -> None:
 
 def test_every_button_is_answered(tmp_path: Path) -> None:
     with running(tmp_path) as (chat, run):
-        for _ in range(6):
-            run(chat.send("/watch BTC funding > 0.05%"))
+        for n in range(6):  # six rules to press on (a chat holds a rule once)
+            run(chat.send(f"/watch BTC funding > 0.0{n + 1}%"))
 
         @settings(FUZZ, max_examples=300)
         @given(button, st.sampled_from(["Watch rules", "BTC funding"]))

@@ -180,6 +180,45 @@ async def test_numbers_typed_the_russian_or_spanish_way(chat: ChatHarness) -> No
     assert "Cobros en el periodo: 9 × 1,00 = <b>9,00</b> USDT" in funding, funding
 
 
+async def test_a_dollar_sign_on_an_amount_is_read(chat: ChatHarness) -> None:
+    """'$50000' or '50000$', as traders write prices and sizes: every amount here is dollars."""
+    plain = await chat.ask("/liq 50000 50x long")
+    assert await chat.ask("/liq $50000 50x long") == plain
+    assert await chat.ask("/liq 50000$ 50x long") == plain
+    assert await chat.ask("/funding $10k 0.01% 3d") == await chat.ask("/funding 10k 0.01% 3d")
+    assert (await chat.ask("/watch BTC liq 1h > $50M")).startswith(
+        "Watching <b>BTC liq 1h &gt; 50M</b> (rule #1)."
+    )
+
+
+async def test_a_percent_written_apart_is_the_numbers(chat: ChatHarness) -> None:
+    """'0,01 %' as the Russian, Spanish and Portuguese replies themselves write it (with a
+    no-break space), copied back, or typed with a space."""
+    russian = await chat.ask("/funding 10000 0,01% 3d", language_code="ru")
+    assert f"ставка +0,0100{NB}% за 8 ч" in russian, russian
+    for typed in (f"0,01{NB}%", "0,01 %"):
+        assert await chat.ask(f"/funding 10000 {typed} 3d", language_code="ru") == russian
+    assert (await chat.ask(f"/watch ETH funding > 0,05{NB}%")).startswith(
+        "Watching <b>ETH funding &gt; 0.05%</b> (rule #1)."
+    )
+    assert (await chat.ask("/edit 1 0,08 %")).startswith(
+        "Rule #1 is now <b>ETH funding &gt; 0.08%</b>, armed again."
+    )
+
+
+async def test_a_typographic_minus_is_a_minus(chat: ChatHarness) -> None:
+    """'−0.05%' (U+2212) as a web page or a phone's math keyboard writes it."""
+    hyphen = await chat.ask("/funding 10000 -0.01% 3d short")
+    assert hyphen.startswith("<b>Short 10,000.00 USDT at -0.0100% per 8h, held 3d</b>"), hyphen
+    assert await chat.ask("/funding 10000 \u22120.01% 3d short") == hyphen
+    assert (await chat.ask("/watch BTC funding < \u22120.05%")).startswith(
+        "Watching <b>BTC funding &lt; -0.05%</b> (rule #1)."
+    )
+    assert (await chat.ask("/edit 1 \u22120.1%")).startswith(
+        "Rule #1 is now <b>BTC funding &lt; -0.1%</b>, armed again."
+    )
+
+
 async def test_the_command_menu_is_published_in_every_language(chat: ChatHarness) -> None:
     before = len(chat.request.calls)
     await publish_menu(chat.app)
@@ -211,6 +250,15 @@ async def test_inline_answers_speak_the_users_language(chat: ChatHarness) -> Non
     calls = await chat.inline("", language_code="tr")
     [answer] = [call for call in calls if call.method == "answerInlineQuery"]
     assert answer.params["button"]["text"] == "Yazın: giriş kaldıraç yön, örn. 50000 50x long"
+
+
+async def test_inline_answers_are_cached_for_their_asker_only(chat: ChatHarness) -> None:
+    """Telegram hands a shared cached answer to anyone typing the same query: a Spanish
+    answer must not reach the next English user who types '50000 50x long'."""
+    for query in ("50000 50x long", "50000", ""):
+        calls = await chat.inline(query, language_code="es")
+        [answer] = [call for call in calls if call.method == "answerInlineQuery"]
+        assert answer.params["is_personal"] is True, query
 
 
 @pytest.mark.parametrize("language", LANGUAGES, ids=lambda language: language.code)
@@ -249,6 +297,13 @@ async def test_russian_plurals_count_like_russian(chat: ChatHarness) -> None:
     assert await chat.ask("/unwatch all", language_code="ru") == "Удалено 2 правила."
     await chat.ask("/watch BTC funding > 0.05%", language_code="ru")
     assert await chat.ask("/unwatch all", language_code="ru") == "Удалено 1 правило."
+    # Nothing left: not "no such rule", which answers a rule id.
+    assert await chat.ask("/unwatch all", language_code="ru") == (
+        "Правил пока нет. Попробуйте <code>/watch BTC oi 1h &gt; 5%</code>"
+    )
+    assert await chat.ask("/unwatch all") == (
+        "No rules here yet. Try <code>/watch BTC oi 1h &gt; 5%</code>"
+    )
 
 
 async def test_pos_mistakes_in_russian(chat: ChatHarness) -> None:

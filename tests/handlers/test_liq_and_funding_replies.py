@@ -159,6 +159,19 @@ async def test_words_in_any_order_without_an_asset(reply: Reply, message: str) -
     )
 
 
+@pytest.mark.parametrize(
+    "message", ["/funding 10000 0.03% 2d lev=20", "/funding 10000 0.03% 2d entry=50000"]
+)
+async def test_lev_or_entry_alone_is_said_not_dropped(reply: Reply, message: str) -> None:
+    """Either alone moves no liquidation price: the answer used to leave it out unsaid."""
+    assert await reply(message) == (
+        "lev= and entry= go together, like lev=20 entry=50000.\n"
+        "Usage: <code>/funding &lt;notional&gt; &lt;rate per interval %&gt; &lt;hold: 30m, 8h, "
+        "3d, 2w (m = minutes)&gt; [interval] [long|short] [lev= entry=]</code>\n"
+        "Example: <code>/funding 10000 0.03% 2d lev=20 entry=50000</code>"
+    )
+
+
 async def test_unknown_command_and_plain_text_are_answered(reply: Reply) -> None:
     assert "I don't know that command" in await reply("/moon")
     assert "/help" in await reply("hello")

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.handlers.harness import ChatHarness, chat_harness, texts
+from tests.handlers.harness import USER, ChatHarness, chat_harness, texts
 
 USAGE_WATCH = (
     "Usage: <code>/watch &lt;asset|*&gt; &lt;oi|oi$|funding|basis|price|liq|squeeze|overheating"
@@ -153,6 +153,39 @@ async def test_time_zone_names_in_any_case(chat: ChatHarness) -> None:
     assert (await chat.ask("/settings tz europe/berlin")).startswith("Time zone Europe/Berlin.")
 
 
+@pytest.mark.parametrize(
+    "span",
+    [
+        "23:00–07:00",  # as the bot itself writes it: copied back from its reply
+        "23:00 - 07:00",  # as a phone spaces it
+        "23:00 -07:00",
+        "23:00— 07:00",
+    ],
+)
+async def test_quiet_hours_as_people_write_them(chat: ChatHarness, span: str) -> None:
+    reply = await chat.ask(f"/settings quiet {span} Europe/Berlin")
+    assert reply.startswith("Quiet hours 23:00–07:00 Europe/Berlin.\n"), reply
+    assert (await chat.ask(f"/settings quiet {span}")).startswith(
+        "Quiet hours 23:00–07:00 Europe/Berlin.\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("message", "problem"),
+    [
+        ("/settings tz", "tz needs a value, like /settings tz Asia/Tokyo."),
+        ("/settings quiet", "quiet needs a value, like /settings quiet 23:00-07:00."),
+        ("/settings cooldown", "cooldown needs a value, like /settings cooldown 15m."),
+        ("/settings lang", "lang needs a value, like /settings lang ru."),
+    ],
+)
+async def test_a_setting_without_its_value_says_so(
+    chat: ChatHarness, message: str, problem: str
+) -> None:
+    """Not 'I don't know that setting': it does know it."""
+    assert await chat.ask(message) == f"{problem}\n{USAGE_SETTINGS}"
+
+
 # -- 12 §2.5 and 16 §3: impossible positions are said plainly --------------------------------
 
 
@@ -203,6 +236,19 @@ async def test_watch_refuses_unknown_assets_and_keeps_star(chat: ChatHarness) ->
         "LTC, NEAR, OP, PEPE, SOL, SUI, TON, TRX, WIF, XRP; * means all.\n" + USAGE_WATCH
     )
     assert "(rule #1)" in await chat.ask("/watch * squeeze")
+
+
+async def test_the_same_rule_twice_is_one_rule(chat: ChatHarness) -> None:
+    """A double tap on send, or the line pasted again, would ring every alert twice."""
+    assert "(rule #1)" in await chat.ask("/watch BTC oi 1h > 5%")
+    assert await chat.ask("/watch btc OI 1H >5%") == (
+        "Already watching BTC oi 1h &gt; 5% here as rule #1; /watches lists the rules."
+    )
+    assert "(rule #2)" in await chat.ask("/watch BTC oi 1h > 6%")
+    chat.request.admins.add((-1003, USER))
+    assert "(rule #3)" in await chat.ask("/watch BTC oi 1h > 5%", chat_id=-1003)  # another chat
+    listing = await chat.ask("/watches")
+    assert listing.count("<code>BTC oi 1h &gt; 5%</code>") == 1, listing
 
 
 # -- 12 §2.8: captions and stickers ----------------------------------------------------------
@@ -368,6 +414,9 @@ async def test_help_fits_a_phone_screen_and_groups_the_rest(chat: ChatHarness) -
         "<code>/levels BTC</code>\n<code>/levels ETH light</code>"
     )
     assert "Usage: <code>/score &lt;asset&gt;</code>" in await chat.ask("/help score")
+    # /market is /oi: its help is /oi's page, not the overview.
+    assert await chat.ask("/help market") == await chat.ask("/help oi")
+    assert (await chat.ask("/help market")).startswith("<b>/oi</b>: Open interest")
 
 
 # -- 16 §3: what used to end in a traceback ---------------------------------------------------
@@ -424,3 +473,15 @@ async def test_a_live_entry_without_market_data_says_how_to_give_one(chat: ChatH
     assert (await chat.ask("/funding BTC 10000 long 3d")).startswith(
         "Live funding is off on this bot; give a rate.\nUsage: "
     )
+
+
+async def test_a_group_member_is_told_what_only_admins_may_change(chat: ChatHarness) -> None:
+    """Not an admin: /settings refuses with its own words (it used to speak of watch rules)."""
+    group = -1002
+    assert await chat.ask("/settings quiet off", chat_id=group) == (
+        "Only this group's admins can change its settings."
+    )
+    assert await chat.ask("/watch BTC squeeze", chat_id=group) == (
+        "Only this group's admins can change its watch rules. You can watch privately: DM me."
+    )
+    assert (await chat.ask("/settings", chat_id=group)).startswith("<b>Settings</b>\n")

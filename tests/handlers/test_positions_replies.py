@@ -35,6 +35,13 @@ from tests.handlers.conftest import Reply
         ("/pos close x", "Which position? Give its number from /pos."),
         ("/pos edit 3 bigger", "Change it with options, like levels=10,5,2."),
         ("/pos moon", "What should I do with your positions?"),
+        # A known verb with a missing or wrong part says which part, not "what should I do".
+        ("/pos snooze 1 2d", "Snooze for 1h, 8h or 24h."),
+        ("/pos snooze 1", "Snooze for 1h, 8h or 24h."),
+        ("/pos snooze x 1h", "Which position? Give its number from /pos."),
+        ("/pos close", "Which position? Give its number from /pos."),
+        ("/pos edit", "Which position? Give its number from /pos."),
+        ("/pos edit 3", "Change it with options, like levels=10,5,2."),
     ],
 )
 async def test_bad_pos_input_gets_one_line_usage_and_example(

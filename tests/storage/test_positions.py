@@ -12,7 +12,7 @@ from decimal import Decimal as D
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.errors import LimitReached
+from bot.errors import LimitReached, UserError
 from bot.feed.market_feed import MarketFeed
 from bot.market.models import TickResult, Venue, VenueResult
 from bot.positions.guard import PositionGuard
@@ -204,7 +204,7 @@ async def test_positions_are_per_user_capped_and_closed_for_every_replica(
     assert inside.crossed == (D(5), D(2))  # 50x at the mark: 1.61 % away
     await service.add(USER, CLAIM, NOW)
     with pytest.raises(LimitReached) as full:
-        await service.add(USER, CLAIM, NOW)
+        await service.add(USER, replace(CLAIM, size=D("0.3")), NOW)
     assert str(full.value) == "You guard 2 positions, the most allowed; /pos lists them."
     assert full.value.usage == ""  # no grammar cures a cap
     await service.add(2002, CLAIM, NOW)
@@ -222,6 +222,20 @@ async def test_positions_are_per_user_capped_and_closed_for_every_replica(
     assert sorted(guard._live) == [1, 3]
     assert guard._live[1].position.claim.levels == (D(10), D(5))
     assert await outbox.messages(USER) == []  # levels inside at the add or edit count as sent
+
+
+async def test_the_same_position_twice_is_guarded_once(engine: AsyncEngine) -> None:
+    """The 🛡 button pressed twice, or the line sent again, would ring every alert twice."""
+    clock = Clock()
+    snapshots, _market, service, _outbox = await _setup(engine, clock)
+    await snapshots.save([snap(Venue.BINANCE, NOW, 60000, 90000)])
+    await service.add(USER, CLAIM, NOW)
+    with pytest.raises(UserError) as again:
+        await service.add(USER, replace(CLAIM, size=D("0.20")), NOW)
+    assert str(again.value) == "You already guard this position as #1; /pos lists yours."
+    await service.add(USER, replace(CLAIM, size=D("0.3")), NOW)  # another size: another one
+    await service.add(2002, CLAIM, NOW)  # another user's
+    assert [p.id for p in await service.repository.for_user(USER)] == [1, 2]
 
 
 async def test_the_next_settlement_costing_more_than_the_limit_alerts_once_per_episode(

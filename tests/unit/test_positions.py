@@ -14,7 +14,7 @@ from bot.positions.book import PositionBook, Thresholds
 from bot.positions.evaluate import MarketPoint, evaluate, hourly_atr, quote
 from bot.positions.levels import step
 from bot.positions.model import DEFAULT_LEVELS, GuardedPosition, PositionClaim
-from bot.positions.render import level_alert, squeeze_alert
+from bot.positions.render import level_alert, squeeze_alert, summary_lines
 from bot.risk.funding import funding_cash_flow
 from bot.risk.models import LiqRequest
 from bot.risk.quote import quote_liquidation
@@ -176,3 +176,13 @@ def test_a_russian_owner_reads_the_add_reply_and_a_level_alert_in_russian() -> N
         *body,
         "#7 BTC long 10x, 0,2 @ 60000 на binance · /pos — список ваших позиций",
     ]
+
+
+def test_a_short_at_its_entry_reads_no_loss() -> None:
+    """A short's PnL at its entry is -1 × size × 0: it reads 0.00, not -0.00 (nor -0.0 %)."""
+    c = claim(Side.SHORT)
+    ev = evaluate(c, quote(c), at("50000"), NOW)
+    mark_line = summary_lines(ev)[1]
+    assert mark_line.startswith("Mark 50,000.00 on binance · PnL 0.00 (0.0% of margin) · data")
+    with use_language(BY_CODE["ru"]):
+        assert "PnL 0,00 (0,0\xa0% от маржи)" in summary_lines(ev)[1]
