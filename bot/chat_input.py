@@ -376,10 +376,12 @@ def parse_liq(args: list[str]) -> LiqWords:
             asset_words.append(lower)
         else:
             raise _usage(_("I don't know what '{word}' means here.", word=word[:20]), u, e)
-    if len(asset_words) > 1:
-        raise _usage(_("Name one asset, not {assets}.", assets=", ".join(asset_words[:3])), u, e)
+    # Before the one-asset check: 'hyperliquid' reads as an asset word, and '/liq BTC 20x long
+    # hyperliquid' names one asset and an unsupported venue, not two assets.
     if any(w in ("hyperliquid", "hl") for w in asset_words):
         raise _usage(_("Hyperliquid liquidation math is not supported yet: use mmr=."), u, e)
+    if len(asset_words) > 1:
+        raise _usage(_("Name one asset, not {assets}.", assets=", ".join(asset_words[:3])), u, e)
     entry, leverage = words.entry_and_leverage(u, e, live_mark=bool(asset_words))
     if entry is not None or not asset_words:
         entry = _positive(entry, N_("Entry price"), u, e, MAX_PRICE)

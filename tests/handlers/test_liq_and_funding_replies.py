@@ -138,6 +138,12 @@ async def test_bad_input_gets_usage_and_example(reply: Reply, message: str) -> N
         ("/liq btc 60000 long", "I need a leverage too, like 20x."),
         ("/liq 60000 long binance", "I need a leverage too, like 20x."),
         ("/liq 50x long binance", "Entry price must be a positive number up to 10,000,000."),
+        # A venue whose math is not built in is named as such, not taken for a second asset.
+        (
+            "/liq BTC 20x long hyperliquid",
+            "Hyperliquid liquidation math is not supported yet: use mmr=.",
+        ),
+        ("/liq 60000 20x long hl", "Hyperliquid liquidation math is not supported yet: use mmr=."),
     ],
 )
 async def test_words_that_contradict_get_one_line_naming_the_problem(
