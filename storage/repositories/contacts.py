@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -60,6 +61,7 @@ class ContactRepository:
             tuple[str, int], tuple[type[SQLModel], dict[str, Any], datetime, datetime]
         ] = {}
         self._flusher: asyncio.Task[None] | None = None
+        self._closing = asyncio.Event()
 
     async def record(self, user: UserSeen | None, chat: ChatSeen | None, now: datetime) -> None:
         if user is not None and self._due(("user", user.id), now):
@@ -98,7 +100,11 @@ class ContactRepository:
         self._recent[key] = now
 
     async def _flush_soon(self) -> None:
-        await asyncio.sleep(self._flush_after)
+        # Woken early by aclose, never cancelled: a write cancelled half-way lost its batch and
+        # left its session to unwind after the engine was gone, hanging the shutdown.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self._flush_after):
+                await self._closing.wait()
         await self.flush()
 
     async def flush(self) -> None:
@@ -120,8 +126,9 @@ class ContactRepository:
                 self._pending.setdefault(key, entry)
 
     async def aclose(self) -> None:
+        self._closing.set()
         if self._flusher is not None:
-            self._flusher.cancel()
+            await self._flusher
         await self.flush()
 
     def _due(self, key: tuple[str, int], now: datetime) -> bool:

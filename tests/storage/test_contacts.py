@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from storage.db import make_session_factory
+from storage.db import SessionFactory, make_session_factory
 from storage.repositories.contacts import ChatSeen, ContactRepository, UserSeen
 
 T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -78,3 +81,30 @@ async def test_contacts_noted_before_shutdown_are_written_on_the_way_out(
     fresh = ContactRepository(make_session_factory(engine))
     assert await fresh.get_user(77) is not None
     assert await fresh.get_chat(77) is not None
+
+
+async def test_shutdown_during_a_batch_write_waits_for_it(engine: AsyncEngine) -> None:
+    """Closing while the background batch is being written lets that write finish: cancelled
+    mid-write, the batch was lost and its half-done session outlived the engine (a shutdown
+    that hung in the event loop's last cancel)."""
+    real = make_session_factory(engine)
+    writing, release = asyncio.Event(), asyncio.Event()
+
+    @contextlib.asynccontextmanager
+    async def slow_session() -> AsyncIterator[AsyncSession]:
+        writing.set()
+        await release.wait()  # the database is slow right now
+        async with real() as session:
+            yield session
+
+    repo = ContactRepository(cast(SessionFactory, slow_session), flush_after=0.01)
+    await repo.record(UserSeen(88, "mid-write"), ChatSeen(88, "private"), T0)
+    await writing.wait()
+    closing = asyncio.create_task(repo.aclose())
+    await asyncio.sleep(0.05)
+    release.set()
+    await asyncio.wait_for(closing, 5)
+
+    fresh = ContactRepository(real)
+    assert await fresh.get_user(88) is not None
+    assert await fresh.get_chat(88) is not None
