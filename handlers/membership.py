@@ -11,7 +11,9 @@ from __future__ import annotations
 import logging
 
 from telegram import Chat, ChatMember, ChatMemberAdministrator, Update
+from telegram.error import TelegramError
 
+from bot.i18n import ngettext
 from handlers.context import BotContext
 from handlers.groups import ADMIN_STATUSES
 
@@ -44,7 +46,25 @@ async def my_chat_member(update: Update, context: BotContext) -> None:
         context.admins.forget(chat_id)
     elif was_gone and not now_gone:
         log.info("back in chat %s: resuming its rules", chat_id)
-        await service.pause_chat(chat_id, False)
+        resumed = await service.pause_chat(chat_id, False)
+        if resumed and change.chat.type != Chat.CHANNEL:  # a channel's subscribers: not theirs
+            await _tell_resumed(context, chat_id, resumed)
+
+
+async def _tell_resumed(context: BotContext, chat_id: int, resumed: int) -> None:
+    """Unblocked or added back, the chat hears that its rules ring again and how to stop them,
+    before an alert surprises someone who blocked the bot to silence it."""
+    text = ngettext(
+        "I'm back: this chat's {n} watch rule is on again. /watches lists it; "
+        "/unwatch all stops it.",
+        "I'm back: this chat's {n} watch rules are on again. /watches lists them; "
+        "/unwatch all stops them.",
+        resumed,
+    )
+    try:
+        await context.bot.send_message(chat_id, text)
+    except TelegramError as error:  # e.g. added back to a group where it may not write
+        log.info("chat %s not told its rules resumed: %s", chat_id, error.message)
 
 
 async def chat_migrated(update: Update, context: BotContext) -> None:

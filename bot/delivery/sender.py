@@ -71,7 +71,7 @@ class SenderStats:
     paid: int = 0  # sent with allow_paid_broadcast
 
 
-ChatCallback = Callable[[int], Awaitable[None]]
+ChatCallback = Callable[[int], Awaitable[object]]
 MigrateCallback = Callable[[int, int], Awaitable[None]]
 DeliveredCallback = Callable[[Priority, float], None]
 Record = Callable[[], Awaitable[None]]  # writes one send's outcome to the database

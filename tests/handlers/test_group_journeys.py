@@ -1,12 +1,14 @@
-"""Groups over their life, through the real handlers: Telegram turning a group into a
-supergroup while its rules, settings and queued alerts are kept."""
+"""Chats over their life, through the real handlers: Telegram turning a group into a
+supergroup while its rules, settings and queued alerts are kept; the bot blocked and unblocked,
+removed from a group and added back."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from tests.handlers.harness import ChatHarness
+from bot.runtime.offline import BOT_USER
+from tests.handlers.harness import USER, ChatHarness, texts
 
 OLD_GROUP, SUPERGROUP = -5551, -1005551
 ADMIN = 501
@@ -61,3 +63,48 @@ async def test_a_supergroup_set_up_before_its_old_rules_arrive_keeps_its_own_set
     assert "#1 <code>BTC squeeze</code>" in await chat.ask(
         "/watches", chat_id=SUPERGROUP, user_id=ADMIN
     )
+
+
+async def _bot_becomes(chat: ChatHarness, chat_id: int, kind: str, old: str, new: str) -> list[str]:
+    """Telegram's my_chat_member: the bot's status in the chat went from `old` to `new`."""
+
+    def member(status: str) -> dict[str, Any]:
+        return {"status": status, "user": BOT_USER} | (
+            {"until_date": 0} if status == "kicked" else {}
+        )
+
+    change = {
+        "chat": {"id": chat_id, "type": kind, "title": "desk", "first_name": "Trader"},
+        "from": {"id": USER, "is_bot": False, "first_name": "Trader"},
+        "date": int(time.time()),
+        "old_chat_member": member(old),
+        "new_chat_member": member(new),
+    }
+    return texts(await chat._process({"update_id": 5000 + len(new), "my_chat_member": change}))
+
+
+async def test_unblocking_the_bot_says_the_rules_ring_again(chat: ChatHarness) -> None:
+    """Blocked, the chat's rules pause; unblocked they resumed without a word, so a trader who
+    blocked the bot to silence it was surprised by the next alert."""
+    await chat.ask("/watch BTC squeeze")
+    await chat.ask("/watch ETH funding > 0.05%")
+    assert await _bot_becomes(chat, USER, "private", "member", "kicked") == []
+    assert "(paused)" in await chat.ask("/watches")
+    assert await _bot_becomes(chat, USER, "private", "kicked", "member") == [
+        "I'm back: this chat's 2 watch rules are on again. /watches lists them; "
+        "/unwatch all stops them."
+    ]
+    assert "(paused)" not in await chat.ask("/watches")
+
+
+async def test_a_group_that_adds_the_bot_back_hears_it_in_its_language(chat: ChatHarness) -> None:
+    chat.request.admins.add((OLD_GROUP, ADMIN))
+    await chat.ask("/watch BTC squeeze", chat_id=OLD_GROUP, user_id=ADMIN)
+    await chat.ask("/settings lang es", chat_id=OLD_GROUP, user_id=ADMIN)
+    assert await _bot_becomes(chat, OLD_GROUP, "group", "member", "left") == []
+    assert await _bot_becomes(chat, OLD_GROUP, "group", "left", "member") == [
+        "Estoy de vuelta: 1 regla de vigilancia de este chat vuelve a estar activa. /watches "
+        "la muestra; /unwatch all la detiene."
+    ]
+    # A chat with no rules hears nothing: there is nothing to stop.
+    assert await _bot_becomes(chat, -7, "group", "left", "member") == []
