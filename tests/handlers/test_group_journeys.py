@@ -108,3 +108,17 @@ async def test_a_group_that_adds_the_bot_back_hears_it_in_its_language(chat: Cha
     ]
     # A chat with no rules hears nothing: there is nothing to stop.
     assert await _bot_becomes(chat, -7, "group", "left", "member") == []
+
+
+async def test_a_channel_named_in_a_group_is_sent_to_the_private_chat(chat: ChatHarness) -> None:
+    """'/watch @mydesk BTC squeeze' typed in a group answered ''@mydesk' is not an asset name',
+    and '/watches @mydesk' listed the group's own rules as if they were the channel's."""
+    chat.request.admins.add((OLD_GROUP, ADMIN))
+    await chat.ask("/watch BTC squeeze", chat_id=OLD_GROUP, user_id=ADMIN)
+    for command in ("/watch @mydesk BTC squeeze", "/watches @mydesk", "/unwatch @mydesk 1"):
+        assert await chat.ask(command, chat_id=OLD_GROUP, user_id=ADMIN) == (
+            "Manage @mydesk from a private chat with me."
+        )
+    assert "#1 <code>BTC squeeze</code>" in await chat.ask(
+        "/watches", chat_id=OLD_GROUP, user_id=ADMIN
+    )
