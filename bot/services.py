@@ -52,3 +52,11 @@ class Services:
     tasks: Supervisor = field(default_factory=Supervisor)  # the leader's background tasks
     # Bundled, dated tier tables, replaced per symbol by live ones once refreshed.
     tiers: TierBook = field(default_factory=load_default_tiers)
+
+    async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+        """A group Telegram turned into a supergroup: its rules, settings and alerts not yet
+        sent live under the new id from now on. Told by the group's service message or by a
+        send refused for it; the second time finds nothing left to move."""
+        await self.watch.migrate_chat(old_chat_id, new_chat_id)
+        await self.chat_settings.rewrite_chat(old_chat_id, new_chat_id)
+        await self.outbox.rewrite_chat(old_chat_id, new_chat_id)

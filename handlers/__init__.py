@@ -39,7 +39,7 @@ from handlers.gate import gate
 from handlers.inline import inline_query
 from handlers.liquidation import liq_command
 from handlers.market import oi_command
-from handlers.membership import my_chat_member
+from handlers.membership import chat_migrated, my_chat_member
 from handlers.positions import pos_button, pos_command
 from handlers.rules import (
     edit_command,
@@ -103,6 +103,7 @@ def register(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     app.add_handler(CallbackQueryHandler(pos_button, pattern=r"^pos:"))
     app.add_handler(CallbackQueryHandler(stale_button))
     app.add_handler(ChatMemberHandler(my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_handler(MessageHandler(filters.StatusUpdate.MIGRATE, chat_migrated))
     app.add_handler(InlineQueryHandler(inline_query))
     captioned = filters.CaptionRegex(r"^/")
     app.add_handler(MessageHandler(captioned, caption_command))

@@ -59,7 +59,14 @@ async def target_chat(
     channel: the link is checked, and so is admin status again, since either can lapse."""
     chat, user, message = update.effective_chat, update.effective_user, update.effective_message
     assert chat is not None and user is not None and message is not None
-    if args and args[0].startswith("@") and chat.type == Chat.PRIVATE:
+    if args and args[0].startswith("@") and chat.type != Chat.PRIVATE:
+        # Read as this group's own rule, '@mydesk' was 'not an asset name' and /watches
+        # @mydesk listed the group's rules as if they were the channel's.
+        await message.reply_text(
+            _("Manage {channel} from a private chat with me.", channel=args[0][:33])
+        )
+        return None
+    if args and args[0].startswith("@"):
         channels = context.services.channels
         link = await channels.find(user.id, args[0], name_lookup(context.bot))
         if link is None:

@@ -11,7 +11,7 @@ from bot.i18n.numbers import localize_digits, percent
 from bot.market.overview_text import compact
 from bot.risk.side import Side
 from bot.signals.kinds import Severity, WarningKind
-from bot.signals.warning import CHECKS, SignalWarning
+from bot.signals.warning import CHECKS, SignalWarning, evidence_number
 
 # Which side's liquidations a warning puts at risk: a long squeeze or crowded longs feed on
 # long liquidations below the price, and the reverse for shorts.
@@ -272,7 +272,7 @@ def evidence_text(w: SignalWarning) -> str:
         return w.evidence()
     parts = [
         f"{_(LABELS[key]) if key in LABELS else key} "
-        + num(value, "+.2f" if "pct" in key else ".4g")
+        + localize_digits(evidence_number(key, value))
         for key, value in w.numbers.items()
     ]
     return _(

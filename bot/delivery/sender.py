@@ -11,7 +11,8 @@ PTB's AIORateLimiter (on the bot) keeps the 30/s, the paid 1,000/s and 20/min-pe
 budgets; per-chat pacing (1 message a second, 3 s in groups) is ours, because the limiter does
 not do it. Urgent alerts are claimed first and, while the day's paid budget lasts, sent with
 allow_paid_broadcast. A message of a thread replies to the thread's first message in that chat
-(allow_sending_without_reply, in case it was deleted); a silent one has no notification.
+(allow_sending_without_reply, in case it was deleted, and sent again without the reply if
+Telegram refuses it all the same); a silent one has no notification.
 
 The database may fail under the sender at any moment (busy at start, connections cut): every
 step is retried until it works, and an outcome the database refused is kept and written before
@@ -28,7 +29,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, ReplyParameters
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message, ReplyParameters
 from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
@@ -71,7 +72,7 @@ class SenderStats:
     paid: int = 0  # sent with allow_paid_broadcast
 
 
-ChatCallback = Callable[[int], Awaitable[None]]
+ChatCallback = Callable[[int], Awaitable[object]]
 MigrateCallback = Callable[[int, int], Awaitable[None]]
 DeliveredCallback = Callable[[Priority, float], None]
 Record = Callable[[], Awaitable[None]]  # writes one send's outcome to the database
@@ -275,19 +276,16 @@ class Sender:
             if message.thread
             else None
         )
+        reply = ReplyParameters(root, allow_sending_without_reply=True) if root else None
         try:
-            sent = await self.bot.send_message(
-                message.chat_id,
-                message.text,
-                parse_mode=ParseMode.HTML,
-                reply_markup=markup,
-                link_preview_options=NO_PREVIEW,
-                disable_notification=message.silent,
-                reply_parameters=(
-                    ReplyParameters(root, allow_sending_without_reply=True) if root else None
-                ),
-                allow_paid_broadcast=True if paid else None,
-            )
+            try:
+                sent = await self._send_text(message, markup, reply, paid)
+            except BadRequest as error:
+                if reply is None or "replied not found" not in error.message.lower():
+                    raise
+                # The thread's first message is gone and the reply was refused all the same:
+                # the stage itself matters more than its place in the thread.
+                sent = await self._send_text(message, markup, None, paid)
         except RetryAfter as error:
             wait = _retry_seconds(error)
             self._pace(message.chat_id, wait)
@@ -320,6 +318,24 @@ class Sender:
             (accepted - (message.seen_at or message.created_at)).total_seconds(),
         )
         return Accepted(row_id, accepted, sent.message_id, paid)
+
+    async def _send_text(
+        self,
+        message: OutboxMessage,
+        markup: InlineKeyboardMarkup | None,
+        reply: ReplyParameters | None,
+        paid: bool,
+    ) -> Message:
+        return await self.bot.send_message(
+            message.chat_id,
+            message.text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+            link_preview_options=NO_PREVIEW,
+            disable_notification=message.silent,
+            reply_parameters=reply,
+            allow_paid_broadcast=True if paid else None,
+        )
 
     def _pace(self, chat_id: int, retry_after: float | None) -> None:
         gap = PRIVATE_GAP if chat_id > 0 else GROUP_GAP

@@ -301,15 +301,11 @@ async def background(
     tasks = services.tasks = Supervisor()
     stale_after = timedelta(seconds=settings.stuck_seconds)
 
-    async def migrated(old_chat_id: int, new_chat_id: int) -> None:
-        await watch.migrate_chat(old_chat_id, new_chat_id)
-        await services.chat_settings.rewrite_chat(old_chat_id, new_chat_id)
-
     sender = Sender(
         bot,
         outbox,
         on_chat_gone=lambda chat_id: watch.pause_chat(chat_id, True),
-        on_chat_migrated=migrated,
+        on_chat_migrated=services.migrate_chat,
         paid_per_day=settings.paid_broadcast_per_day,
         on_delivered=services.metrics.observe_delivery,
     )

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.i18n import N_
-from bot.market.overview_text import age_text
+from bot.market.overview_text import age_text, compact
 from bot.signals.kinds import Severity, Stage, WarningKind
 
 CHECKS = {
@@ -57,12 +57,19 @@ class SignalWarning:
         return self.kind.cascade
 
     def evidence(self) -> str:
-        parts = [
-            f"{key} {value:+.2f}" if "pct" in key else f"{key} {value:.4g}"
-            for key, value in self.numbers.items()
-        ]
+        parts = [f"{key} {evidence_number(key, value)}" for key, value in self.numbers.items()]
         checks = ", ".join(f"{n} {CHECKS[n]}" for n in self.checks)
         return (
             f"{', '.join(parts)}; window {self.window}; checks: {checks}; "
             f"data {age_text(self.data_age_s)} old"
         )
+
+
+def evidence_number(key: str, value: float) -> str:
+    """One evidence number as a trader reads it, never in exponent notation: a percent to two
+    places, dollars as 23.3M, a count of contracts or minutes whole with its thousands."""
+    if "pct" in key:
+        return f"{value:+.2f}"
+    if key.endswith("USD"):
+        return compact(value)
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"

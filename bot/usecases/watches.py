@@ -162,7 +162,8 @@ class WatchService:
             self.matcher.state(rule_id).muted_until = until
         return True
 
-    async def pause_chat(self, chat_id: int, paused: bool) -> None:
+    async def pause_chat(self, chat_id: int, paused: bool) -> int:
+        """Pauses or resumes every rule of the chat; returns how many."""
         ids = await self.rules.pause_chat(chat_id, paused)
         if paused:
             for rid in ids:
@@ -172,6 +173,7 @@ class WatchService:
             for row in await self.rules.for_chat(chat_id):
                 if row.id not in self.matcher.rules:
                     self.watched.add_stored(row)
+        return len(ids)
 
     async def migrate_chat(self, old_chat_id: int, new_chat_id: int) -> None:
         await self.rules.rewrite_chat(old_chat_id, new_chat_id)

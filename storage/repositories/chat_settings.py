@@ -49,19 +49,22 @@ class ChatSettingsRepository:
             await session.commit()
 
     async def rewrite_chat(self, old_chat_id: int, new_chat_id: int) -> None:
+        """The old chat's settings go to the new id, unless an admin already set the new
+        chat's own (those are the newer word)."""
         async with self._sessions() as session:
             row = await session.get(ChatSettings, old_chat_id)
             if row is not None:
                 await session.delete(row)
                 await session.flush()
-                session.add(
-                    ChatSettings(
-                        chat_id=new_chat_id,
-                        timezone=row.timezone,
-                        quiet_start=row.quiet_start,
-                        quiet_end=row.quiet_end,
-                        cooldown_s=row.cooldown_s,
-                        language=row.language,
+                if await session.get(ChatSettings, new_chat_id) is None:
+                    session.add(
+                        ChatSettings(
+                            chat_id=new_chat_id,
+                            timezone=row.timezone,
+                            quiet_start=row.quiet_start,
+                            quiet_end=row.quiet_end,
+                            cooldown_s=row.cooldown_s,
+                            language=row.language,
+                        )
                     )
-                )
             await session.commit()

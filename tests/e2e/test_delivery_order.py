@@ -114,6 +114,25 @@ async def test_a_threads_second_message_is_a_reply_to_the_first(engine: AsyncEng
         }
 
 
+async def test_a_stage_whose_thread_start_is_gone_still_arrives(engine: AsyncEngine) -> None:
+    """The early warning deleted and Telegram refusing the reply to it ('message to be replied
+    not found'): the confirmation was marked dead, a trader in the squeeze never saw it."""
+    async with sending(engine) as (api, outbox, sender):
+        thread = "BTC:long_squeeze:2026-11-24T11:40"
+        await outbox.enqueue([_alert(7, "a", "early", thread=thread)], datetime.now(UTC))
+        await _drain(sender, outbox)
+        api.fail_next(
+            "sendMessage", status=400, description="Bad Request: message to be replied not found"
+        )
+        await outbox.enqueue([_alert(7, "b", "confirmed", thread=thread)], datetime.now(UTC))
+        await _drain(sender, outbox)
+        assert [(m.text, m.reply_to) for m in api.sent_messages(7)] == [
+            ("early", None),
+            ("confirmed", None),
+        ]
+        assert await outbox.counts() == {"sent": 2}
+
+
 async def test_a_paid_budget_that_runs_out_falls_back_to_the_free_rate_without_a_429(
     engine: AsyncEngine,
 ) -> None:

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 from bot.alerts.render import chat_alert, warning_key
-from bot.alerts.warning_text import summary_text
+from bot.alerts.warning_text import evidence_text, summary_text
 from bot.i18n import use_language
 from bot.i18n.languages import BY_CODE, ENGLISH
 from bot.rules.grammar import parse_rule
@@ -100,6 +100,27 @@ def test_english_alerts_keep_the_engines_sentences() -> None:
         assert warning.summary in text
 
 
+def test_evidence_numbers_are_never_written_with_an_exponent() -> None:
+    """Dollars read as on the sentence's line, a contract count whole with its thousands: the
+    evidence said 'longs liquidated USD 1.25e+07' and 'OI contracts change -8e+04'."""
+    early, *_, over = alerts("en")
+    assert early.split("\n")[1] == (
+        "<i>price from onset pct -3.00, OI (contracts) from onset pct -1.50, minutes since "
+        "onset 10, volume x usual 4.2, longs liquidated USD 12.5M; window 10m; checks: "
+        "1 price regime, 2 OI contracts vs notional, 3 OI vs volume, 5 liquidations with "
+        "falling OI; data 60s old</i> \u00b7 rule #3"
+    )
+    assert "OI contracts change -70, OI notional change USD -6.99M, longs liquidated USD 12.5M" in (
+        over
+    )
+    eth = replace(EARLY, numbers={"OI contracts change": -80_000.0, "shorts liquidated USD": 0.0})
+    assert eth.evidence().startswith("OI contracts change -80,000, shorts liquidated USD 0;")
+    with use_language(BY_CODE["es"]):
+        assert evidence_text(eth).startswith(
+            "cambio de OI en contratos -80.000, shorts liquidados USD 0;"
+        )
+
+
 def test_a_russian_chat_reads_the_whole_event_in_russian() -> None:
     early, confirmed, escalated, over = alerts("ru")
     assert early.split("\n")[0] == (
@@ -109,7 +130,7 @@ def test_a_russian_chat_reads_the_whole_event_in_russian() -> None:
     )
     assert early.split("\n")[1] == (
         "<i>цена от начала % -3,00, ОИ (контракты) от начала % -1,50, минут с начала 10, "
-        "объём × обычный 4,2, ликвидации лонгов USD 1,25e+07; окно 10m; проверки: "
+        "объём × обычный 4,2, ликвидации лонгов USD 12,5M; окно 10m; проверки: "
         "1 режим цены, 2 ОИ в контрактах и в долларах, 3 ОИ и объём, 5 ликвидации при "
         "падении ОИ; возраст данных 1 мин</i> · правило #3"
     )
@@ -127,8 +148,8 @@ def test_a_russian_chat_reads_the_whole_event_in_russian() -> None:
         "начала; минимум -6,7\u00a0%; открытый интерес -7,0\u00a0% (-70 контрактов, -7,0M USD в "
         "номинале); ликвидации: лонги 12,5M USD, шорты 0,0M USD</b>\n"
         "<i>длительность (мин) 60, цена % -5,00, экстремум цены % -6,67, ОИ (контракты) % "
-        "-7,00, изменение ОИ (контракты) -70, изменение ОИ (USD) -6,99e+06, ликвидации лонгов "
-        "USD 1,25e+07; окно событие; проверки: 1 режим цены, 2 ОИ в контрактах и в долларах, "
+        "-7,00, изменение ОИ (контракты) -70, изменение ОИ (USD) -6,99M, ликвидации лонгов "
+        "USD 12,5M; окно событие; проверки: 1 режим цены, 2 ОИ в контрактах и в долларах, "
         "5 ликвидации при падении ОИ; возраст данных 0 мин</i> · правило #3"
     )
 
