@@ -227,6 +227,15 @@ class Settings(BaseSettings):
     _http_urls = field_validator("telegram_api_url", *_VENUE_HTTP)(_http_url)
     _ws_urls = field_validator(*_VENUE_WS)(_ws_url)
 
+    @field_validator(
+        "telegram_token", "webhook_url", "webhook_secret", "leader_retry_seconds", mode="before"
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # docker-compose.yml passes `OIWATCH_WEBHOOK_URL: ${OIWATCH_WEBHOOK_URL:-}`: a variable
+        # the operator left out arrives empty, and means "not set", not a bad value.
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("telegram_api_url")
     @classmethod
     def _bot_path(cls, value: str) -> str:
