@@ -17,6 +17,7 @@ from sqlalchemy.exc import ArgumentError
 from bot.market.collector import DEFAULT_ASSETS
 from bot.market.models import Venue
 from bot.market.venues.registry import DEFAULT_VENUES, MarketEndpoints
+from bot.runtime.logging_setup import redact
 
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
 
@@ -256,7 +257,7 @@ class Settings(BaseSettings):
         example = "e.g. sqlite+aiosqlite:///oiwatch.db or postgresql+asyncpg://u:p@host:5432/db"
         try:
             driver = make_url(value).drivername
-        except ArgumentError:
+        except (ArgumentError, ValueError):  # ValueError: a port that is not a number
             raise ValueError(f"expected an SQLAlchemy URL, {example}") from None
         if driver not in DRIVERS:
             raise ValueError(f"driver {driver!r} is not one of {', '.join(DRIVERS)}, {example}")
@@ -345,12 +346,18 @@ def describe_errors(error: ValidationError) -> list[str]:
         else:
             shown = ",".join(map(str, value)) if isinstance(value, list) else str(value)
         reason = problem["msg"].removeprefix("Value error, ")
-        lines.setdefault(name, f"OIWATCH_{name.upper()}={shown} is not allowed: {reason}")
+        # A token pasted into the wrong variable (the Bot API URL with /bot<token>) is hidden too.
+        line = redact(f"OIWATCH_{name.upper()}={shown} is not allowed: {reason}")
+        lines.setdefault(name, line)
     return list(lines.values())
+
+
+URL_PASSWORD = re.compile(r"(?<=://)([^:/@]*):[^@/]*@")
 
 
 def _hide_password(url: str) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
+    except (ArgumentError, ValueError):
+        # Unparsable (a port that is not a number), yet it may hold user:password@.
+        return URL_PASSWORD.sub(r"\1:***@", url)
