@@ -22,7 +22,7 @@ from bot.config import (
     WebhookConfigError,
     describe_errors,
 )
-from bot.errors import UserError
+from bot.errors import StartupError, UserError
 from bot.positions.model import GUARD_VENUES
 from bot.risk.funding import quote_funding
 from bot.risk.models import FundingRequest, LiqRequest, MarginMode, RiskInputError
@@ -163,13 +163,8 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         secrets.append(settings.require_webhook()[1])
     configure_logging(settings.log_level, secrets=secrets, json=settings.log_json)
     from bot.runtime.runner import run
-    from bot.runtime.startup import StartupError
 
-    try:
-        run(settings)
-    except StartupError as error:
-        print(f"oiwatch: {error}", file=sys.stderr)
-        return EXIT_USAGE
+    run(settings)
     return 0
 
 
@@ -295,15 +290,11 @@ def _cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_db(args: argparse.Namespace, settings: Settings) -> int:
-    from storage.db import make_engine
-    from storage.migrate import upgrade_database
+    from bot.runtime.startup import migrated_engine
 
     async def upgrade() -> None:
-        engine = make_engine(settings.database_url)
-        try:
-            await upgrade_database(engine)
-        finally:
-            await engine.dispose()
+        async with migrated_engine(settings.database_url):
+            pass
 
     asyncio.run(upgrade())
     print("database is at the latest revision")
@@ -314,19 +305,15 @@ def _cmd_latency(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import UTC, datetime, timedelta
 
     from bot.delivery.latency import latency_report
-    from storage.db import make_engine, make_session_factory
-    from storage.migrate import upgrade_database
+    from bot.runtime.startup import migrated_engine
+    from storage.db import make_session_factory
     from storage.repositories.outbox import OutboxRepository
 
     async def report() -> str:
-        engine = make_engine(settings.database_url)
-        try:
-            await upgrade_database(engine)
+        async with migrated_engine(settings.database_url) as engine:
             outbox = OutboxRepository(make_session_factory(engine))
             since = datetime.now(UTC) - timedelta(hours=args.hours)
             return latency_report(await outbox.deliveries(since), args.hours)
-        finally:
-            await engine.dispose()
 
     print(asyncio.run(report()))
     return 0
@@ -440,7 +427,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return COMMANDS[args.command](args, settings)
-    except (MissingTokenError, WebhookConfigError) as error:
+    except (MissingTokenError, WebhookConfigError, StartupError) as error:
         print(f"oiwatch: {error}", file=sys.stderr)
         return EXIT_USAGE
     except UserError as error:

@@ -34,10 +34,8 @@ from bot.positions.market_watch import MarketWatch
 from bot.runtime.health import HealthCheck
 from bot.runtime.ratelimit import INLINE_PER_COMMAND, CommandLimiter
 from bot.runtime.startup import (
-    DATABASE_ERRORS,
     bot_api_unreachable,
-    check_database_folder,
-    database_failed,
+    migrated_engine,
     ptb_request_log_muted,
     token_refused,
 )
@@ -53,8 +51,7 @@ from bot.usecases.positions import PositionService
 from bot.usecases.quotes import QuoteService
 from bot.usecases.settings import SettingsService
 from bot.usecases.watches import WatchService
-from storage.db import make_engine, make_session_factory
-from storage.migrate import upgrade_database
+from storage.db import make_session_factory
 from storage.repositories.channels import ChannelRepository
 from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.contacts import ContactRepository
@@ -71,13 +68,7 @@ SENDER_MIN_STALE = timedelta(seconds=3)
 
 @contextlib.asynccontextmanager
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
-    check_database_folder(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        try:
-            await upgrade_database(engine)
-        except DATABASE_ERRORS as error:
-            raise database_failed(settings.database_url, error) from None
+    async with migrated_engine(settings.database_url) as engine:
         sessions = make_session_factory(engine)
         watched = WatchedRules(RuleRepository(sessions))
         outbox = OutboxRepository(sessions)
@@ -155,8 +146,6 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             pictures.close()
             if collector is not None:
                 await collector.aclose()
-    finally:
-        await engine.dispose()
 
 
 async def serve(settings: Settings, stop: asyncio.Event, *, poll_timeout: int = 10) -> None:
