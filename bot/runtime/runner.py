@@ -24,6 +24,7 @@ from bot.charts.service import PictureService
 from bot.config import RunMode, Settings
 from bot.delivery.channels import resolve_channels
 from bot.delivery.sender import Sender
+from bot.errors import StartupError
 from bot.feed.market_feed import MarketFeed
 from bot.market.collector import Collector, poll_deadline
 from bot.market.models import Venue
@@ -262,15 +263,21 @@ async def http_server(
         try:
             await web.TCPSite(runner, settings.http_host, settings.http_port).start()
         except OSError as error:
-            if webhook_path is not None:
-                raise  # without the port there is no way for updates to arrive
+            # asyncio's strerror repeats the address: "error while attempting to bind on ...: x"
+            reason = str(error.strerror or error).rsplit(": ", 1)[-1]
+            if webhook_path is not None:  # without the port no update can arrive
+                raise StartupError(
+                    f"cannot listen on {settings.http_host}:{settings.http_port} "
+                    f"({reason}): webhook mode needs it; set OIWATCH_HTTP_PORT to a "
+                    "free port"
+                ) from None
             # Polling still works: say so plainly rather than die over a busy port.
             log.error(
                 "cannot listen on %s:%d (%s): /healthz and /metrics are off; "
                 "set OIWATCH_HTTP_PORT to a free port or 0",
                 settings.http_host,
                 settings.http_port,
-                error.strerror,
+                reason,
             )
         else:
             log.info("http on %s:%d", settings.http_host, settings.http_port)

@@ -7,6 +7,7 @@ import asyncio
 import os
 import resource
 import signal
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -191,3 +192,26 @@ def test_db_commands_on_a_database_they_cannot_use_are_one_line(
     line = assert_one_line(outcome, "oiwatch: OIWATCH_DATABASE_URL=")
     assert "hunter2" not in line
     assert ("Connect call failed" if "hunter2" in url else "no folder") in line
+
+
+async def test_a_busy_webhook_port_is_one_line(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        async with FakeTelegramAPI(token=TOKEN) as api:
+            env = {
+                **base_env(tmp_path),
+                "OIWATCH_TELEGRAM_API_URL": api.base_url,
+                "OIWATCH_MODE": "webhook",
+                "OIWATCH_WEBHOOK_URL": "https://bot.example.test/telegram",
+                "OIWATCH_WEBHOOK_SECRET": "s3cret_token-for-tests",
+                "OIWATCH_HTTP_HOST": "127.0.0.1",
+                "OIWATCH_HTTP_PORT": str(port),
+            }
+            outcome = await oiwatch_run(env)
+    assert_one_line(
+        outcome,
+        f"oiwatch: cannot listen on 127.0.0.1:{port} (address already in use): webhook mode "
+        "needs it; set OIWATCH_HTTP_PORT to a free port",
+    )

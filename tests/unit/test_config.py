@@ -4,7 +4,6 @@ value is one line without the token or a password."""
 from __future__ import annotations
 
 import pytest
-
 from pydantic import ValidationError
 
 from bot.config import RunMode, Settings, describe_errors
