@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import dataclasses
 import json
+import math
 import sys
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -31,6 +32,7 @@ from bot.risk.side import Side
 from bot.runtime.logging_setup import configure_logging
 
 EXIT_USAGE = 2
+MAX_LOOKBACK_HOURS = 36_500 * 24  # the longest outbox retention
 
 
 def _decimal(text: str) -> Decimal:
@@ -40,6 +42,19 @@ def _decimal(text: str) -> Decimal:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if not value.is_finite():
         raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+    return value
+
+
+def _hours(text: str) -> float:
+    """A look-back for `latency`: the outbox keeps at most OIWATCH_OUTBOX_RETENTION_DAYS."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value <= MAX_LOOKBACK_HOURS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of hours from above 0 to {MAX_LOOKBACK_HOURS}, e.g. 24"
+        )
     return value
 
 
@@ -396,7 +411,7 @@ def build_parser() -> argparse.ArgumentParser:
     ask_parser.add_argument("message")
 
     latency = sub.add_parser("latency", help="alert delivery time per priority, from the outbox")
-    latency.add_argument("--hours", type=float, default=24.0, help="look back this far")
+    latency.add_argument("--hours", type=_hours, default=24.0, help="look back this far")
 
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument("action", choices=["upgrade"])

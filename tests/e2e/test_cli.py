@@ -96,3 +96,13 @@ async def test_snapshot_polls_the_venues(as_json: bool) -> None:
     else:
         assert "BTC perpetuals · 4 venues" in result.stdout
         assert "ALL         60,000   360k  21.6B" in result.stdout
+
+
+@pytest.mark.parametrize("hours", ["-5", "0", "inf", "nan", "1e12", "x"])
+def test_latency_refuses_a_look_back_that_is_no_span(hours: str) -> None:
+    result = oiwatch("latency", "--hours", hours)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines()[-1] == (
+        f"oiwatch latency: error: argument --hours: {hours!r} is not a number of hours from "
+        "above 0 to 876000, e.g. 24"
+    )
