@@ -29,6 +29,7 @@ class RunMode(StrEnum):
 
 DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+MIN_WEBHOOK_SECRET = 16
 SECRET_FIELDS = frozenset({"telegram_token", "webhook_secret"})
 
 CHANNEL_ENTRY = re.compile(r"(?P<asset>[A-Z0-9]{1,20}|\*)=(?P<channel>@[A-Za-z][A-Za-z0-9_]{4,31})")
@@ -194,7 +195,7 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(
         default=None,
         description="Secret Telegram echoes in X-Telegram-Bot-Api-Secret-Token (webhook mode; "
-        "1-256 of A-Z a-z 0-9 _ -). Requests without it get 403.",
+        "16-256 of A-Z a-z 0-9 _ -). Requests without it get 403.",
     )
     leader_retry_seconds: float | None = Field(
         default=None,
@@ -301,12 +302,25 @@ class Settings(BaseSettings):
     def require_webhook(self) -> tuple[str, str]:
         """(url, secret) for webhook mode, or a clear error naming what is missing."""
         secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
-        if not self.webhook_url or not secret:
-            raise WebhookConfigError
-        if not all(c.isalnum() or c in "_-" for c in secret) or len(secret) > 256:
-            raise WebhookConfigError
+        if not self.webhook_url:
+            raise WebhookConfigError(
+                "OIWATCH_WEBHOOK_URL, the public https URL Telegram posts to, "
+                "e.g. OIWATCH_WEBHOOK_URL=https://bot.example.com/telegram"
+            )
+        # Whoever knows the secret can post updates as any user (a group's admin included):
+        # a short one is guessed.
+        ascii_word = secret.isascii() and all(c.isalnum() or c in "_-" for c in secret)
+        if not (ascii_word and MIN_WEBHOOK_SECRET <= len(secret) <= 256):
+            raise WebhookConfigError(
+                f"OIWATCH_WEBHOOK_SECRET of {MIN_WEBHOOK_SECRET}-256 characters A-Z a-z 0-9 _ - "
+                "(anyone who has it can post updates), e.g. "
+                "OIWATCH_WEBHOOK_SECRET=$(openssl rand -hex 32)"
+            )
         if self.http_port == 0:
-            raise WebhookConfigError
+            raise WebhookConfigError(
+                "OIWATCH_HTTP_PORT other than 0: Telegram's updates arrive there, "
+                "e.g. OIWATCH_HTTP_PORT=8080"
+            )
         return self.webhook_url, secret
 
     def require_token(self) -> str:
@@ -324,12 +338,8 @@ class MissingTokenError(RuntimeError):
 
 
 class WebhookConfigError(RuntimeError):
-    def __init__(self) -> None:
-        super().__init__(
-            "OIWATCH_MODE=webhook needs OIWATCH_WEBHOOK_URL (public https URL), "
-            "OIWATCH_WEBHOOK_SECRET (1-256 of A-Z a-z 0-9 _ -) and OIWATCH_HTTP_PORT (not 0), "
-            "e.g. OIWATCH_WEBHOOK_URL=https://bot.example.com/telegram"
-        )
+    def __init__(self, needed: str) -> None:
+        super().__init__(f"OIWATCH_MODE=webhook needs {needed}")
 
 
 def describe_errors(error: ValidationError) -> list[str]:

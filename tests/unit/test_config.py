@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from bot.config import RunMode, Settings, describe_errors
+from bot.config import RunMode, Settings, WebhookConfigError, describe_errors
 
 
 def test_variables_compose_leaves_empty_are_unset(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -45,4 +45,44 @@ def test_a_token_pasted_into_a_bad_url_is_not_echoed(monkeypatch: pytest.MonkeyP
     assert line == (
         "OIWATCH_TELEGRAM_API_URL=api.telegram.org/bot<redacted> is not allowed: expected a "
         "URL starting with http:// or https:// and naming a host"
+    )
+
+
+WEBHOOK = {"mode": "webhook", "webhook_url": "https://bot.example.com/telegram"}
+
+
+@pytest.mark.parametrize(
+    ("values", "needed"),
+    [
+        (
+            {"mode": "webhook", "webhook_secret": "s" * 32},
+            "OIWATCH_WEBHOOK_URL, the public https URL Telegram posts to, "
+            "e.g. OIWATCH_WEBHOOK_URL=https://bot.example.com/telegram",
+        ),
+        *(
+            (
+                {**WEBHOOK, "webhook_secret": secret},
+                "OIWATCH_WEBHOOK_SECRET of 16-256 characters A-Z a-z 0-9 _ - (anyone who has it "
+                "can post updates), e.g. OIWATCH_WEBHOOK_SECRET=$(openssl rand -hex 32)",
+            )
+            for secret in (None, "abc", "s" * 15, "s" * 257, "sécret" * 4, "with space" * 2)
+        ),
+        (
+            {**WEBHOOK, "webhook_secret": "s" * 16, "http_port": 0},
+            "OIWATCH_HTTP_PORT other than 0: Telegram's updates arrive there, "
+            "e.g. OIWATCH_HTTP_PORT=8080",
+        ),
+    ],
+)
+def test_webhook_mode_names_the_one_thing_missing(values: dict[str, object], needed: str) -> None:
+    with pytest.raises(WebhookConfigError) as error:
+        Settings(**values).require_webhook()
+    assert str(error.value) == f"OIWATCH_MODE=webhook needs {needed}"
+
+
+def test_a_strong_webhook_secret_is_taken() -> None:
+    settings = Settings(**WEBHOOK, webhook_secret="s3cret_token-for-tests")
+    assert settings.require_webhook() == (
+        "https://bot.example.com/telegram",
+        "s3cret_token-for-tests",
     )
