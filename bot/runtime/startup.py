@@ -62,9 +62,14 @@ def database_failed(database_url: str, error: BaseException) -> StartupError:
     # The driver's own words ("database or disk is full", "Connect call failed"), not
     # SQLAlchemy's multi-line wrapper with the statement and a link.
     reason = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
-    return StartupError(
-        f"{_shown(make_url(database_url))}: cannot use the database: {_one_line(reason)}"
-    )
+    why = _one_line(reason)
+    if isinstance(error, CommandError) and "Can't locate revision" in str(error):
+        # An older version started on a database a newer one migrated (a rollback).
+        why += (
+            ": a newer oiwatch migrated it; run that version, or restore the backup taken "
+            "before the upgrade (docs/operations.md, Upgrade)"
+        )
+    return StartupError(f"{_shown(make_url(database_url))}: cannot use the database: {why}")
 
 
 def _shown(url: URL) -> str:

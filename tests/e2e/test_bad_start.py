@@ -8,6 +8,7 @@ import os
 import resource
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -214,4 +215,16 @@ async def test_a_busy_webhook_port_is_one_line(tmp_path: Path) -> None:
         outcome,
         f"oiwatch: cannot listen on 127.0.0.1:{port} (address already in use): webhook mode "
         "needs it; set OIWATCH_HTTP_PORT to a free port",
+    )
+
+
+async def test_a_database_a_newer_version_migrated_says_how_to_roll_back(tmp_path: Path) -> None:
+    env = base_env(tmp_path)
+    with sqlite3.connect(tmp_path / "bot.db") as db:
+        db.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
+        db.execute("INSERT INTO alembic_version VALUES ('0099')")
+    assert_one_line(
+        await oiwatch_run(env),
+        "cannot use the database: Can't locate revision identified by '0099': a newer oiwatch "
+        "migrated it; run that version, or restore the backup taken before the upgrade",
     )
