@@ -127,6 +127,7 @@ class Settings(BaseSettings):
         default=60.0,
         gt=0,
         le=86_400,
+        allow_inf_nan=False,
         description="Seconds with no venue answering for an asset before the guard says it "
         "is blind.",
     )
@@ -271,7 +272,8 @@ class Settings(BaseSettings):
         unknown = [v for v in value if v.lower() not in known]
         if unknown:
             raise ValueError(f"unknown venue {unknown[0]!r}; allowed: {', '.join(known)}")
-        return [v.lower() for v in value]
+        # Named twice is polled once: two pollers of one venue double its request weight.
+        return list(dict.fromkeys(v.lower() for v in value))
 
     @field_validator("symbols")
     @classmethod

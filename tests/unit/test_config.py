@@ -86,3 +86,19 @@ def test_a_strong_webhook_secret_is_taken() -> None:
         "https://bot.example.com/telegram",
         "s3cret_token-for-tests",
     )
+
+
+def test_a_venue_named_twice_is_polled_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OIWATCH_VENUES", "binance,OKX,Binance")
+    assert Settings().venues == ["binance", "okx"]
+
+
+@pytest.mark.parametrize("value", ["nan", "inf"])
+def test_a_blind_time_that_is_no_number_says_so(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    line = bad_setting(monkeypatch, "OIWATCH_POSITION_BLIND_SECONDS", value)
+    assert (
+        line
+        == f"OIWATCH_POSITION_BLIND_SECONDS={value} is not allowed: Input should be a finite number"
+    )
