@@ -1,5 +1,5 @@
-"""`oiwatch run | liq | funding | pos check | ask | snapshot | replay | evaluate | latency |
-db upgrade`: no Telegram needed."""
+"""`oiwatch run` runs the Telegram bot; `liq | funding | pos check | ask | snapshot | replay |
+evaluate | latency | db upgrade` need no Telegram."""
 
 from __future__ import annotations
 
@@ -414,7 +414,11 @@ def build_parser() -> argparse.ArgumentParser:
     latency.add_argument("--hours", type=_hours, default=24.0, help="look back this far")
 
     db = sub.add_parser("db", help="database maintenance")
-    db.add_argument("action", choices=["upgrade"])
+    db.add_argument(
+        "action",
+        choices=["upgrade"],
+        help="upgrade: migrate OIWATCH_DATABASE_URL to this version (run also does at start)",
+    )
     return parser
 
 
