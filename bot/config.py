@@ -17,6 +17,7 @@ from sqlalchemy.exc import ArgumentError
 from bot.market.collector import DEFAULT_ASSETS
 from bot.market.models import Venue
 from bot.market.venues.registry import DEFAULT_VENUES, MarketEndpoints
+from bot.runtime.logging_setup import redact
 
 DEFAULT_TELEGRAM_API_URL = "https://api.telegram.org/bot"
 
@@ -28,6 +29,7 @@ class RunMode(StrEnum):
 
 DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+MIN_WEBHOOK_SECRET = 16
 SECRET_FIELDS = frozenset({"telegram_token", "webhook_secret"})
 
 CHANNEL_ENTRY = re.compile(r"(?P<asset>[A-Z0-9]{1,20}|\*)=(?P<channel>@[A-Za-z][A-Za-z0-9_]{4,31})")
@@ -125,6 +127,7 @@ class Settings(BaseSettings):
         default=60.0,
         gt=0,
         le=86_400,
+        allow_inf_nan=False,
         description="Seconds with no venue answering for an asset before the guard says it "
         "is blind.",
     )
@@ -193,7 +196,7 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(
         default=None,
         description="Secret Telegram echoes in X-Telegram-Bot-Api-Secret-Token (webhook mode; "
-        "1-256 of A-Z a-z 0-9 _ -). Requests without it get 403.",
+        "16-256 of A-Z a-z 0-9 _ -). Requests without it get 403.",
     )
     leader_retry_seconds: float | None = Field(
         default=None,
@@ -227,6 +230,15 @@ class Settings(BaseSettings):
     _http_urls = field_validator("telegram_api_url", *_VENUE_HTTP)(_http_url)
     _ws_urls = field_validator(*_VENUE_WS)(_ws_url)
 
+    @field_validator(
+        "telegram_token", "webhook_url", "webhook_secret", "leader_retry_seconds", mode="before"
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # docker-compose.yml passes `OIWATCH_WEBHOOK_URL: ${OIWATCH_WEBHOOK_URL:-}`: a variable
+        # the operator left out arrives empty, and means "not set", not a bad value.
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("telegram_api_url")
     @classmethod
     def _bot_path(cls, value: str) -> str:
@@ -247,7 +259,7 @@ class Settings(BaseSettings):
         example = "e.g. sqlite+aiosqlite:///oiwatch.db or postgresql+asyncpg://u:p@host:5432/db"
         try:
             driver = make_url(value).drivername
-        except ArgumentError:
+        except (ArgumentError, ValueError):  # ValueError: a port that is not a number
             raise ValueError(f"expected an SQLAlchemy URL, {example}") from None
         if driver not in DRIVERS:
             raise ValueError(f"driver {driver!r} is not one of {', '.join(DRIVERS)}, {example}")
@@ -260,7 +272,8 @@ class Settings(BaseSettings):
         unknown = [v for v in value if v.lower() not in known]
         if unknown:
             raise ValueError(f"unknown venue {unknown[0]!r}; allowed: {', '.join(known)}")
-        return [v.lower() for v in value]
+        # Named twice is polled once: two pollers of one venue double its request weight.
+        return list(dict.fromkeys(v.lower() for v in value))
 
     @field_validator("symbols")
     @classmethod
@@ -291,12 +304,25 @@ class Settings(BaseSettings):
     def require_webhook(self) -> tuple[str, str]:
         """(url, secret) for webhook mode, or a clear error naming what is missing."""
         secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
-        if not self.webhook_url or not secret:
-            raise WebhookConfigError
-        if not all(c.isalnum() or c in "_-" for c in secret) or len(secret) > 256:
-            raise WebhookConfigError
+        if not self.webhook_url:
+            raise WebhookConfigError(
+                "OIWATCH_WEBHOOK_URL, the public https URL Telegram posts to, "
+                "e.g. OIWATCH_WEBHOOK_URL=https://bot.example.com/telegram"
+            )
+        # Whoever knows the secret can post updates as any user (a group's admin included):
+        # a short one is guessed.
+        ascii_word = secret.isascii() and all(c.isalnum() or c in "_-" for c in secret)
+        if not (ascii_word and MIN_WEBHOOK_SECRET <= len(secret) <= 256):
+            raise WebhookConfigError(
+                f"OIWATCH_WEBHOOK_SECRET of {MIN_WEBHOOK_SECRET}-256 characters A-Z a-z 0-9 _ - "
+                "(anyone who has it can post updates), e.g. "
+                "OIWATCH_WEBHOOK_SECRET=$(openssl rand -hex 32)"
+            )
         if self.http_port == 0:
-            raise WebhookConfigError
+            raise WebhookConfigError(
+                "OIWATCH_HTTP_PORT other than 0: Telegram's updates arrive there, "
+                "e.g. OIWATCH_HTTP_PORT=8080"
+            )
         return self.webhook_url, secret
 
     def require_token(self) -> str:
@@ -314,12 +340,8 @@ class MissingTokenError(RuntimeError):
 
 
 class WebhookConfigError(RuntimeError):
-    def __init__(self) -> None:
-        super().__init__(
-            "OIWATCH_MODE=webhook needs OIWATCH_WEBHOOK_URL (public https URL), "
-            "OIWATCH_WEBHOOK_SECRET (1-256 of A-Z a-z 0-9 _ -) and OIWATCH_HTTP_PORT (not 0), "
-            "e.g. OIWATCH_WEBHOOK_URL=https://bot.example.com/telegram"
-        )
+    def __init__(self, needed: str) -> None:
+        super().__init__(f"OIWATCH_MODE=webhook needs {needed}")
 
 
 def describe_errors(error: ValidationError) -> list[str]:
@@ -336,12 +358,18 @@ def describe_errors(error: ValidationError) -> list[str]:
         else:
             shown = ",".join(map(str, value)) if isinstance(value, list) else str(value)
         reason = problem["msg"].removeprefix("Value error, ")
-        lines.setdefault(name, f"OIWATCH_{name.upper()}={shown} is not allowed: {reason}")
+        # A token pasted into the wrong variable (the Bot API URL with /bot<token>) is hidden too.
+        line = redact(f"OIWATCH_{name.upper()}={shown} is not allowed: {reason}")
+        lines.setdefault(name, line)
     return list(lines.values())
+
+
+URL_PASSWORD = re.compile(r"(?<=://)([^:/@]*):[^@/]*@")
 
 
 def _hide_password(url: str) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
+    except (ArgumentError, ValueError):
+        # Unparsable (a port that is not a number), yet it may hold user:password@.
+        return URL_PASSWORD.sub(r"\1:***@", url)

@@ -27,6 +27,12 @@ class UserError(Exception):
         return told
 
 
+class StartupError(RuntimeError):
+    """What stops `oiwatch run` or `oiwatch db upgrade` that the operator fixes outside the bot
+    (a database that cannot be used, a token Telegram refuses, a busy webhook port): its message
+    is the one line they read."""
+
+
 class LimitReached(UserError):
     """A per-chat or per-user cap: the message says what to remove; no usage line cures it."""
 

@@ -1,5 +1,5 @@
-"""`oiwatch run | liq | funding | pos check | ask | snapshot | replay | evaluate | latency |
-db upgrade`: no Telegram needed."""
+"""`oiwatch run` runs the Telegram bot; `liq | funding | pos check | ask | snapshot | replay |
+evaluate | latency | db upgrade` need no Telegram."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import dataclasses
 import json
+import math
 import sys
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -22,7 +23,7 @@ from bot.config import (
     WebhookConfigError,
     describe_errors,
 )
-from bot.errors import UserError
+from bot.errors import StartupError, UserError
 from bot.positions.model import GUARD_VENUES
 from bot.risk.funding import quote_funding
 from bot.risk.models import FundingRequest, LiqRequest, MarginMode, RiskInputError
@@ -31,6 +32,7 @@ from bot.risk.side import Side
 from bot.runtime.logging_setup import configure_logging
 
 EXIT_USAGE = 2
+MAX_LOOKBACK_HOURS = 36_500 * 24  # the longest outbox retention
 
 
 def _decimal(text: str) -> Decimal:
@@ -40,6 +42,19 @@ def _decimal(text: str) -> Decimal:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if not value.is_finite():
         raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+    return value
+
+
+def _hours(text: str) -> float:
+    """A look-back for `latency`: the outbox keeps at most OIWATCH_OUTBOX_RETENTION_DAYS."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value <= MAX_LOOKBACK_HOURS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a number of hours from above 0 to {MAX_LOOKBACK_HOURS}, e.g. 24"
+        )
     return value
 
 
@@ -163,13 +178,8 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         secrets.append(settings.require_webhook()[1])
     configure_logging(settings.log_level, secrets=secrets, json=settings.log_json)
     from bot.runtime.runner import run
-    from bot.runtime.startup import StartupError
 
-    try:
-        run(settings)
-    except StartupError as error:
-        print(f"oiwatch: {error}", file=sys.stderr)
-        return EXIT_USAGE
+    run(settings)
     return 0
 
 
@@ -295,15 +305,11 @@ def _cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _cmd_db(args: argparse.Namespace, settings: Settings) -> int:
-    from storage.db import make_engine
-    from storage.migrate import upgrade_database
+    from bot.runtime.startup import migrated_engine
 
     async def upgrade() -> None:
-        engine = make_engine(settings.database_url)
-        try:
-            await upgrade_database(engine)
-        finally:
-            await engine.dispose()
+        async with migrated_engine(settings.database_url):
+            pass
 
     asyncio.run(upgrade())
     print("database is at the latest revision")
@@ -314,19 +320,15 @@ def _cmd_latency(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import UTC, datetime, timedelta
 
     from bot.delivery.latency import latency_report
-    from storage.db import make_engine, make_session_factory
-    from storage.migrate import upgrade_database
+    from bot.runtime.startup import migrated_engine
+    from storage.db import make_session_factory
     from storage.repositories.outbox import OutboxRepository
 
     async def report() -> str:
-        engine = make_engine(settings.database_url)
-        try:
-            await upgrade_database(engine)
+        async with migrated_engine(settings.database_url) as engine:
             outbox = OutboxRepository(make_session_factory(engine))
             since = datetime.now(UTC) - timedelta(hours=args.hours)
             return latency_report(await outbox.deliveries(since), args.hours)
-        finally:
-            await engine.dispose()
 
     print(asyncio.run(report()))
     return 0
@@ -409,10 +411,14 @@ def build_parser() -> argparse.ArgumentParser:
     ask_parser.add_argument("message")
 
     latency = sub.add_parser("latency", help="alert delivery time per priority, from the outbox")
-    latency.add_argument("--hours", type=float, default=24.0, help="look back this far")
+    latency.add_argument("--hours", type=_hours, default=24.0, help="look back this far")
 
     db = sub.add_parser("db", help="database maintenance")
-    db.add_argument("action", choices=["upgrade"])
+    db.add_argument(
+        "action",
+        choices=["upgrade"],
+        help="upgrade: migrate OIWATCH_DATABASE_URL to this version (run also does at start)",
+    )
     return parser
 
 
@@ -440,7 +446,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return COMMANDS[args.command](args, settings)
-    except (MissingTokenError, WebhookConfigError) as error:
+    except (MissingTokenError, WebhookConfigError, StartupError) as error:
         print(f"oiwatch: {error}", file=sys.stderr)
         return EXIT_USAGE
     except UserError as error:

@@ -24,6 +24,7 @@ from bot.charts.service import PictureService
 from bot.config import RunMode, Settings
 from bot.delivery.channels import resolve_channels
 from bot.delivery.sender import Sender
+from bot.errors import StartupError
 from bot.feed.market_feed import MarketFeed
 from bot.market.collector import Collector, poll_deadline
 from bot.market.models import Venue
@@ -34,10 +35,8 @@ from bot.positions.market_watch import MarketWatch
 from bot.runtime.health import HealthCheck
 from bot.runtime.ratelimit import INLINE_PER_COMMAND, CommandLimiter
 from bot.runtime.startup import (
-    DATABASE_ERRORS,
     bot_api_unreachable,
-    check_database_folder,
-    database_failed,
+    migrated_engine,
     ptb_request_log_muted,
     token_refused,
 )
@@ -53,8 +52,7 @@ from bot.usecases.positions import PositionService
 from bot.usecases.quotes import QuoteService
 from bot.usecases.settings import SettingsService
 from bot.usecases.watches import WatchService
-from storage.db import make_engine, make_session_factory
-from storage.migrate import upgrade_database
+from storage.db import make_session_factory
 from storage.repositories.channels import ChannelRepository
 from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.contacts import ContactRepository
@@ -71,13 +69,7 @@ SENDER_MIN_STALE = timedelta(seconds=3)
 
 @contextlib.asynccontextmanager
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
-    check_database_folder(settings.database_url)
-    engine = make_engine(settings.database_url)
-    try:
-        try:
-            await upgrade_database(engine)
-        except DATABASE_ERRORS as error:
-            raise database_failed(settings.database_url, error) from None
+    async with migrated_engine(settings.database_url) as engine:
         sessions = make_session_factory(engine)
         watched = WatchedRules(RuleRepository(sessions))
         outbox = OutboxRepository(sessions)
@@ -155,8 +147,6 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             pictures.close()
             if collector is not None:
                 await collector.aclose()
-    finally:
-        await engine.dispose()
 
 
 async def serve(settings: Settings, stop: asyncio.Event, *, poll_timeout: int = 10) -> None:
@@ -273,15 +263,21 @@ async def http_server(
         try:
             await web.TCPSite(runner, settings.http_host, settings.http_port).start()
         except OSError as error:
-            if webhook_path is not None:
-                raise  # without the port there is no way for updates to arrive
+            # asyncio's strerror repeats the address: "error while attempting to bind on ...: x"
+            reason = str(error.strerror or error).rsplit(": ", 1)[-1]
+            if webhook_path is not None:  # without the port no update can arrive
+                raise StartupError(
+                    f"cannot listen on {settings.http_host}:{settings.http_port} "
+                    f"({reason}): webhook mode needs it; set OIWATCH_HTTP_PORT to a "
+                    "free port"
+                ) from None
             # Polling still works: say so plainly rather than die over a busy port.
             log.error(
                 "cannot listen on %s:%d (%s): /healthz and /metrics are off; "
                 "set OIWATCH_HTTP_PORT to a free port or 0",
                 settings.http_host,
                 settings.http_port,
-                error.strerror,
+                reason,
             )
         else:
             log.info("http on %s:%d", settings.http_host, settings.http_port)

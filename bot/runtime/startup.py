@@ -6,42 +6,70 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 from alembic.util import CommandError
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.errors import StartupError
 from bot.runtime.logging_setup import redact
-from storage.db import UNAVAILABLE
+from storage.db import UNAVAILABLE, make_engine
+from storage.migrate import upgrade_database
 
 DATABASE_ERRORS: tuple[type[Exception], ...] = (*UNAVAILABLE, CommandError)
 
 
-class StartupError(RuntimeError):
-    """Its message is the one line the operator reads."""
+@contextlib.asynccontextmanager
+async def migrated_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """The database at the latest revision, or one StartupError saying why it cannot be used."""
+    check_sqlite_file(database_url)
+    engine = make_engine(database_url)
+    try:
+        try:
+            await upgrade_database(engine)
+        except DATABASE_ERRORS as error:
+            raise database_failed(database_url, error) from None
+        yield engine
+    finally:
+        await engine.dispose()
 
 
-def check_database_folder(database_url: str) -> None:
+def check_sqlite_file(database_url: str) -> None:
     """Before any connection: a failed SQLite connect leaves aiosqlite's thread behind, which
-    then trips over the closed event loop and prints a traceback of its own."""
+    then trips over the closed event loop and prints a traceback of its own. Plain sqlite3
+    finds out first (a missing folder, a path that is a folder or not writable)."""
     url = make_url(database_url)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        folder = Path(url.database).parent
-        if not folder.is_dir():
-            raise StartupError(
-                f"{_shown(url)}: no folder {folder}; create it or point the URL elsewhere"
-            )
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return
+    if url.query.get("uri"):
+        return  # a file: URI with its own mode=; sqlite3 would read it as a plain file name
+    folder = Path(url.database).parent
+    if not folder.is_dir():
+        raise StartupError(
+            f"{_shown(url)}: no folder {folder}; create it or point the URL elsewhere"
+        )
+    try:
+        sqlite3.connect(url.database).close()
+    except sqlite3.Error as error:
+        raise StartupError(f"{_shown(url)}: cannot use the database: {_one_line(error)}") from None
 
 
 def database_failed(database_url: str, error: BaseException) -> StartupError:
     # The driver's own words ("database or disk is full", "Connect call failed"), not
     # SQLAlchemy's multi-line wrapper with the statement and a link.
     reason = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
-    return StartupError(
-        f"{_shown(make_url(database_url))}: cannot use the database: {_one_line(reason)}"
-    )
+    why = _one_line(reason)
+    if isinstance(error, CommandError) and "Can't locate revision" in str(error):
+        # An older version started on a database a newer one migrated (a rollback).
+        why += (
+            ": a newer oiwatch migrated it; run that version, or restore the backup taken "
+            "before the upgrade (docs/operations.md, Upgrade)"
+        )
+    return StartupError(f"{_shown(make_url(database_url))}: cannot use the database: {why}")
 
 
 def _shown(url: URL) -> str:

@@ -7,6 +7,9 @@ import asyncio
 import os
 import resource
 import signal
+import socket
+import sqlite3
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -158,3 +161,70 @@ async def test_an_unreachable_bot_api_is_one_line(tmp_path: Path, url: str) -> N
     outcome = await oiwatch_run(env)  # nothing listens on port 9
     assert_one_line(outcome, "cannot reach the Bot API at http://127.0.0.1:9/bot: httpx.")
     assert TOKEN not in outcome.stderr
+
+
+async def test_a_sqlite_path_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
+    # The path is a folder: SQLite cannot open it. aiosqlite's worker thread used to outlive
+    # the loop and print its own traceback after the line (about every other start), so
+    # several starts at once.
+    env = {**base_env(tmp_path), "OIWATCH_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}"}
+    for outcome in await asyncio.gather(*(oiwatch_run(env) for _ in range(4))):
+        assert_one_line(
+            outcome, "cannot use the database: unable to open database file", str(tmp_path)
+        )
+
+
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["latency"]])
+@pytest.mark.parametrize(
+    "url", ["postgresql+asyncpg://oiwatch:hunter2@127.0.0.1:9/oiwatch", "sqlite+aiosqlite:///"]
+)
+def test_db_commands_on_a_database_they_cannot_use_are_one_line(
+    tmp_path: Path, command: list[str], url: str
+) -> None:
+    url = url if url.startswith("postgresql") else f"{url}{tmp_path / 'missing' / 'bot.db'}"
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", *command],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "OIWATCH_DATABASE_URL": url},
+    )
+    outcome = Outcome(result.returncode, result.stdout, result.stderr)
+    line = assert_one_line(outcome, "oiwatch: OIWATCH_DATABASE_URL=")
+    assert "hunter2" not in line
+    assert ("Connect call failed" if "hunter2" in url else "no folder") in line
+
+
+async def test_a_busy_webhook_port_is_one_line(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        async with FakeTelegramAPI(token=TOKEN) as api:
+            env = {
+                **base_env(tmp_path),
+                "OIWATCH_TELEGRAM_API_URL": api.base_url,
+                "OIWATCH_MODE": "webhook",
+                "OIWATCH_WEBHOOK_URL": "https://bot.example.test/telegram",
+                "OIWATCH_WEBHOOK_SECRET": "s3cret_token-for-tests",
+                "OIWATCH_HTTP_HOST": "127.0.0.1",
+                "OIWATCH_HTTP_PORT": str(port),
+            }
+            outcome = await oiwatch_run(env)
+    assert_one_line(
+        outcome,
+        f"oiwatch: cannot listen on 127.0.0.1:{port} (address already in use): webhook mode "
+        "needs it; set OIWATCH_HTTP_PORT to a free port",
+    )
+
+
+async def test_a_database_a_newer_version_migrated_says_how_to_roll_back(tmp_path: Path) -> None:
+    env = base_env(tmp_path)
+    with sqlite3.connect(tmp_path / "bot.db") as db:
+        db.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
+        db.execute("INSERT INTO alembic_version VALUES ('0099')")
+    assert_one_line(
+        await oiwatch_run(env),
+        "cannot use the database: Can't locate revision identified by '0099': a newer oiwatch "
+        "migrated it; run that version, or restore the backup taken before the upgrade",
+    )

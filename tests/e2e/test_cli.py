@@ -96,3 +96,21 @@ async def test_snapshot_polls_the_venues(as_json: bool) -> None:
     else:
         assert "BTC perpetuals · 4 venues" in result.stdout
         assert "ALL         60,000   360k  21.6B" in result.stdout
+
+
+@pytest.mark.parametrize("hours", ["-5", "0", "inf", "nan", "1e12", "x"])
+def test_latency_refuses_a_look_back_that_is_no_span(hours: str) -> None:
+    result = oiwatch("latency", "--hours", hours)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.splitlines()[-1] == (
+        f"oiwatch latency: error: argument --hours: {hours!r} is not a number of hours from "
+        "above 0 to 876000, e.g. 24"
+    )
+
+
+def test_help_says_which_commands_need_telegram_and_what_db_upgrade_does() -> None:
+    top = " ".join(oiwatch("--help").stdout.split())
+    assert "`oiwatch run` runs the Telegram bot; `liq | funding | pos check | ask" in top
+    assert "no Telegram needed" not in top  # it was said of run too
+    db = " ".join(oiwatch("db", "--help").stdout.split())
+    assert "upgrade: migrate OIWATCH_DATABASE_URL to this version (run also does at start)" in db

@@ -130,7 +130,7 @@ async def test_a_busy_port_turns_health_off_but_the_bot_answers(
         port = busy.getsockname()[1]
         async with start_bot(tmp_path, http_host="127.0.0.1", http_port=port) as bot:
             assert "liquidation at" in await bot.ask("/liq 50000 50x long")
-    assert f"cannot listen on 127.0.0.1:{port}" in caplog.text
+    assert f"cannot listen on 127.0.0.1:{port} (address already in use):" in caplog.text
 
 
 async def test_telegram_down_at_takeover_is_retried_not_fatal(tmp_path: Path) -> None:
