@@ -30,7 +30,7 @@ async def test_a_button_of_a_removed_rule_leaves_a_newer_rule_alone(
     chat: ChatHarness, action: str
 ) -> None:
     (old,) = [data for data in await _buttons_of_a_listed_rule(chat) if data.startswith(action)]
-    await chat.ask("/unwatch 1")
+    assert await chat.ask("/unwatch 1") == "Removed rule #1 <code>BTC funding &gt; 0.05%</code>."
     await chat.ask(f"/watch {NEW_RULE}")
     calls = await chat.press(old)
     assert [(c.method, c.params.get("text")) for c in calls] == [
