@@ -224,13 +224,27 @@ async def unwatch_command(update: Update, context: BotContext) -> None:
         raise UserError(
             _("Which rule? Give its number from /watches."), UNWATCH_USAGE, "/unwatch 12"
         )
-    removed = await _service(context).remove(chat_id, None if everything else rule_id)
-    if removed:
-        await message.reply_text(ngettext("Removed {n} rule.", "Removed {n} rules.", removed))
-    elif everything:
-        await message.reply_text(_(NO_RULES, example=escape(EXAMPLE)), parse_mode=ParseMode.HTML)
-    else:
+    service = _service(context)
+    if everything:
+        removed = await service.remove(chat_id, None)
+        reply = (
+            ngettext("Removed {n} rule.", "Removed {n} rules.", removed)
+            if removed
+            else _(NO_RULES, example=escape(EXAMPLE))
+        )
+        await message.reply_text(reply, parse_mode=ParseMode.HTML)
+        return
+    assert rule_id is not None
+    # A number typed from memory may now be another rule than the one meant: the reply names
+    # the rule that went.
+    rule = await service.rules.get(rule_id)
+    if rule is None or rule.chat_id != chat_id or not await service.remove(chat_id, rule_id):
         await message.reply_text(_("No such rule in this chat; /watches lists them."))
+        return
+    await message.reply_text(
+        _("Removed rule #{id} <code>{rule}</code>.", id=rule_id, rule=escape(rule.text)),
+        parse_mode=ParseMode.HTML,
+    )
 
 
 async def edit_command(update: Update, context: BotContext) -> None:

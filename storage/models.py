@@ -11,6 +11,10 @@ from sqlmodel import Field, SQLModel
 from storage.digest import Digest
 from storage.types import DecimalText, DigestAlerts, IdList, UTCDateTime
 
+# Buttons and the rule change log's cursor name rows by id long after they are gone: SQLite
+# must never hand a deleted row's id to a new one (see migration 0013).
+IDS_NEVER_REUSED = {"sqlite_autoincrement": True}
+
 
 class User(SQLModel, table=True):
     __tablename__ = "users"
@@ -104,7 +108,7 @@ class WatchRuleRow(SQLModel, table=True):
     drop alerts."""
 
     __tablename__ = "watch_rules"
-    __table_args__ = (Index("ix_rule_chat", "chat_id"),)
+    __table_args__ = (Index("ix_rule_chat", "chat_id"), IDS_NEVER_REUSED)
 
     id: int | None = Field(
         default=None,
@@ -128,6 +132,7 @@ class RuleChange(SQLModel, table=True):
     rules that other replicas added, removed, muted or paused."""
 
     __tablename__ = "rule_changes"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: int | None = Field(
         default=None,
@@ -215,6 +220,7 @@ class PositionRow(SQLModel, table=True):
     __table_args__ = (
         Index("ix_position_user", "user_id", "active"),
         Index("ix_position_updated", "updated_at"),
+        IDS_NEVER_REUSED,
     )
 
     id: int | None = Field(

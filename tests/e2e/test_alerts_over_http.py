@@ -56,7 +56,9 @@ async def test_funding_rule_fires_once_within_a_poll_and_unwatch_stops_it(tmp_pa
             await _polls(fx, 3)  # still above: no repeat
             assert len(bot.api.sent_messages(1001)) == before + 1
 
-            assert await bot.ask("/unwatch 1") == "Removed 1 rule."
+            assert await bot.ask("/unwatch 1") == (
+                "Removed rule #1 <code>BTC funding &gt; 0.05%</code>."
+            )
             fx.set("BTC", funding="0.0001")
             await _polls(fx, 2)
             fx.set("BTC", funding="0.0009")

@@ -37,7 +37,9 @@ async def test_private_watch_list_and_unwatch(running_bot: RunningBot) -> None:
     assert "#1 <code>BTC funding &gt; 0.05%</code>" in listing
     buttons = running_bot.api.sent_messages(1001)[-1].reply_markup
     assert buttons["inline_keyboard"][0][0]["callback_data"] == "rule:del:1"
-    assert await running_bot.ask("/unwatch 1") == "Removed 1 rule."
+    assert await running_bot.ask("/unwatch 1") == (
+        "Removed rule #1 <code>BTC funding &gt; 0.05%</code>."
+    )
     assert "No such rule" in await running_bot.ask("/unwatch 1")
     assert "No rules here yet" in await running_bot.ask("/watches")
 

@@ -13,6 +13,7 @@ from storage.repositories.outbox import OutgoingAlert
 from tests.handlers.harness import USER, ChatHarness
 
 GROUP, CHANNEL = -1001234, -1009999
+REMOVED = "Removed rule #1 <code>BTC funding &gt; 0.05%</code>."
 HEADER = "🌙 <b>Held during quiet hours</b> (23:00–07:00 UTC)"
 
 
@@ -30,11 +31,11 @@ async def _remove(chat: ChatHarness, how: str, target: int, rule_id: int) -> str
 @pytest.mark.parametrize(
     ("how", "target", "answer"),
     [
-        ("command", USER, "Removed 1 rule."),
+        ("command", USER, REMOVED),
         ("button", USER, "Rule removed."),
-        ("group", GROUP, "Removed 1 rule."),
+        ("group", GROUP, REMOVED),
         ("button", GROUP, "Rule removed."),
-        ("command", CHANNEL, "Removed 1 rule."),
+        ("command", CHANNEL, REMOVED),
         ("all", USER, "Removed 2 rules."),
     ],
 )

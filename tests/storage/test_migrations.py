@@ -64,3 +64,53 @@ async def test_replicas_starting_together_migrate_once(database_url: str) -> Non
     finally:
         for engine in engines:
             await engine.dispose()
+
+
+@pytest.mark.parametrize("remembered_by", ["the change log", "an alert's buttons"])
+async def test_0013_keeps_the_rows_and_never_reuses_a_removed_rules_id(
+    database_url: str, remembered_by: str
+) -> None:
+    """Rule #4 was removed before the upgrade, the newest: its id may still sit under a button
+    (the change log or a kept alert says so), so the next rule is #5, not #4 again."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.positions.model import GuardState
+    from storage.db import make_session_factory
+    from storage.repositories.outbox import OutboxRepository, OutgoingAlert
+    from storage.repositories.positions import PositionRepository
+    from storage.repositories.rules import RuleRepository
+    from tests.storage.test_positions import CLAIM
+
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    engine = make_engine(database_url)
+    try:
+        await upgrade_database(engine, "0012")
+        sessions = make_session_factory(engine)
+        rules, positions = RuleRepository(sessions), PositionRepository(sessions)
+        for asset in ("BTC", "ETH", "SOL", "XRP"):
+            await rules.add(-100, 7, f"{asset} funding > 0.05%", now, cap=50)
+        await rules.mute(-100, 2, now + timedelta(hours=1))
+        alert = OutgoingAlert(-100, "xrp", "XRP funding 0.06% crossed", rules=(4,))
+        await OutboxRepository(sessions).enqueue([alert], now)
+        assert await rules.delete(-100, 4) == [4]
+        if remembered_by != "the change log":
+            await rules.prune_changes(now + timedelta(days=2))
+        for _ in range(2):
+            await positions.add(7, 7, CLAIM, GuardState(), now, cap=20)
+        await positions.close(7, 2, now)
+
+        await upgrade_database(engine)
+
+        kept = [(r.id, r.text, r.muted_until) for r in await rules.for_chat(-100)]
+        assert kept == [
+            (1, "BTC funding > 0.05%", None),
+            (2, "ETH funding > 0.05%", now + timedelta(hours=1)),
+            (3, "SOL funding > 0.05%", None),
+        ]
+        assert (await rules.add(-100, 7, "ADA funding > 0.05%", now, cap=50)).id == 5
+        assert await rules.delete(-100, 5) == [5]
+        assert (await rules.add(-100, 7, "DOGE funding > 0.05%", now, cap=50)).id == 6
+        assert [(p.id, p.claim) for p in await positions.for_user(7)] == [(1, CLAIM)]
+        assert (await positions.add(7, 7, CLAIM, GuardState(), now, cap=20)).id == 3
+    finally:
+        await engine.dispose()
