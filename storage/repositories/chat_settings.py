@@ -57,14 +57,6 @@ class ChatSettingsRepository:
                 await session.delete(row)
                 await session.flush()
                 if await session.get(ChatSettings, new_chat_id) is None:
-                    session.add(
-                        ChatSettings(
-                            chat_id=new_chat_id,
-                            timezone=row.timezone,
-                            quiet_start=row.quiet_start,
-                            quiet_end=row.quiet_end,
-                            cooldown_s=row.cooldown_s,
-                            language=row.language,
-                        )
-                    )
+                    # Every column moves, including ones added after this was written.
+                    session.add(ChatSettings(**{**row.model_dump(), "chat_id": new_chat_id}))
             await session.commit()

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.delivery.latency import latency_report
 from bot.delivery.priority import Priority
 from storage.db import make_session_factory
-from storage.models import OutboxMessage
+from storage.models import ChatSettings, OutboxMessage
+from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert
 from storage.repositories.rules import RuleCapReached, RuleRepository, RuleStateRow
 
@@ -73,6 +74,32 @@ async def test_drop_and_rewrite_chat(engine: AsyncEngine) -> None:
     [message] = await outbox.claim(T0, limit=5)
     assert message.chat_id == -1005
     assert (await outbox.counts())["dead"] == 1
+
+
+async def test_group_upgrade_moves_every_setting_and_keeps_the_supergroups_own(
+    engine: AsyncEngine,
+) -> None:
+    settings = ChatSettingsRepository(make_session_factory(engine))
+    group = ChatSettings(
+        chat_id=-5,
+        timezone="Europe/Moscow",
+        quiet_start=1380,
+        quiet_end=420,
+        cooldown_s=600,
+        language="ru",
+    )
+    await settings.save(group)
+    await settings.rewrite_chat(-5, -1005)
+    moved = await settings.get(-1005)
+    assert moved.model_dump() == {**group.model_dump(), "chat_id": -1005}
+    assert await settings.for_chats([-5]) == {}
+
+    # An admin who already set the supergroup's own settings said the newer word.
+    await settings.save(ChatSettings(chat_id=-6, language="es"))
+    await settings.save(ChatSettings(chat_id=-1006, language="tr"))
+    await settings.rewrite_chat(-6, -1006)
+    assert (await settings.get(-1006)).language == "tr"
+    assert await settings.for_chats([-6]) == {}
 
 
 async def test_rules_cap_list_delete_and_state(engine: AsyncEngine) -> None:
