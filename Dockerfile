@@ -27,10 +27,9 @@ RUN mkdir -p /home/oiwatch/data /home/oiwatch/.matplotlib
 VOLUME ["/home/oiwatch/data"]
 EXPOSE 8080
 # /healthz answers 503 when the database is unreachable or the leader's sender or market poll
-# is stuck (stale exchanges are reported, not fatal: a restart cannot fix them); python's urllib
-# because the slim image has no curl. With OIWATCH_HTTP_PORT=0 there is nothing to check.
-HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ.get('OIWATCH_HTTP_PORT', '8080')}/healthz\", timeout=4)"]
+# is stuck (stale exchanges are reported, not fatal: a restart cannot fix them). `oiwatch health`
+# asks it where OIWATCH_HTTP_HOST and OIWATCH_HTTP_PORT say it listens (0: nothing to check).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 CMD ["oiwatch", "health"]
 # SIGTERM: stop taking updates, finish the message in flight, release the leader lock.
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["oiwatch"]

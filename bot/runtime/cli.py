@@ -307,6 +307,13 @@ def _cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
 def _cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runtime.startup import migrated_engine
 
+    if args.action == "downgrade":
+        return _db_downgrade(args.revision, settings)
+    if args.revision is not None:
+        raise UserError(
+            "db upgrade takes no revision: it goes to the latest; to go back, db downgrade 0012"
+        )
+
     async def upgrade() -> None:
         async with migrated_engine(settings.database_url):
             pass
@@ -314,6 +321,29 @@ def _cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     asyncio.run(upgrade())
     print("database is at the latest revision")
     return 0
+
+
+def _db_downgrade(revision: str | None, settings: Settings) -> int:
+    """For a rollback without a backup, run by the newer version, which knows how to undo its
+    own migrations; the older one cannot read them."""
+    from bot.runtime.startup import downgrade_to
+
+    if revision is None:
+        raise UserError(
+            "db downgrade needs the revision to go back to, e.g. "
+            "oiwatch db downgrade 0012 (revisions: storage/migrations/versions/NNNN_*.py)"
+        )
+    asyncio.run(downgrade_to(settings.database_url, revision))
+    print(f"database is at revision {revision}")
+    return 0
+
+
+def _cmd_health(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.runtime.health_probe import probe
+
+    healthy, line = probe(settings)
+    print(line, file=sys.stdout if healthy else sys.stderr)
+    return 0 if healthy else 1
 
 
 def _cmd_latency(args: argparse.Namespace, settings: Settings) -> int:
@@ -416,8 +446,14 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument(
         "action",
-        choices=["upgrade"],
-        help="upgrade: migrate OIWATCH_DATABASE_URL to this version (run also does at start)",
+        choices=["upgrade", "downgrade"],
+        help="upgrade: migrate OIWATCH_DATABASE_URL to this version (run also does at start); "
+        "downgrade REVISION: undo this version's migrations down to REVISION (rollback)",
+    )
+    db.add_argument("revision", nargs="?", help="with downgrade: e.g. 0012")
+
+    sub.add_parser(
+        "health", help="ask this replica's /healthz (exit 0 healthy, 1 not): the HEALTHCHECK"
     )
     return parser
 
@@ -428,6 +464,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "funding": _cmd_funding,
     "ask": _cmd_ask,
     "db": _cmd_db,
+    "health": _cmd_health,
     "latency": _cmd_latency,
     "snapshot": _cmd_snapshot,
     "replay": _cmd_replay,

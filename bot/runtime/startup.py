@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.errors import StartupError
 from bot.runtime.logging_setup import redact
 from storage.db import UNAVAILABLE, make_engine
-from storage.migrate import upgrade_database
+from storage.migrate import downgrade_database, upgrade_database
 
 DATABASE_ERRORS: tuple[type[Exception], ...] = (*UNAVAILABLE, CommandError)
 
@@ -34,6 +34,20 @@ async def migrated_engine(database_url: str) -> AsyncIterator[AsyncEngine]:
         except DATABASE_ERRORS as error:
             raise database_failed(database_url, error) from None
         yield engine
+    finally:
+        await engine.dispose()
+
+
+async def downgrade_to(database_url: str, revision: str) -> None:
+    """`oiwatch db downgrade`: undone down to `revision`, or one StartupError saying why."""
+    check_sqlite_file(database_url)
+    engine = make_engine(database_url)
+    try:
+        await downgrade_database(engine, revision)
+    except CommandError as error:  # an unknown revision, or one above the database's
+        raise StartupError(f"cannot downgrade to {revision}: {_one_line(error)}") from None
+    except UNAVAILABLE as error:
+        raise database_failed(database_url, error) from None
     finally:
         await engine.dispose()
 

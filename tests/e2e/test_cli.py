@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -114,3 +116,32 @@ def test_help_says_which_commands_need_telegram_and_what_db_upgrade_does() -> No
     assert "no Telegram needed" not in top  # it was said of run too
     db = " ".join(oiwatch("db", "--help").stdout.split())
     assert "upgrade: migrate OIWATCH_DATABASE_URL to this version (run also does at start)" in db
+
+
+def test_db_downgrade_rolls_back_to_a_revision_and_upgrade_comes_back(tmp_path: Path) -> None:
+    env = {"OIWATCH_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"}
+    assert oiwatch("db", "upgrade", env=env).stdout == "database is at the latest revision\n"
+    down = oiwatch("db", "downgrade", "0012", env=env)
+    assert (down.returncode, down.stdout) == (0, "database is at revision 0012\n")
+    with sqlite3.connect(tmp_path / "bot.db") as db:
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0012",)]
+    assert oiwatch("db", "upgrade", env=env).returncode == 0
+
+    for args, line in [
+        (
+            ("db", "downgrade"),
+            "oiwatch: db downgrade needs the revision to go back to, e.g. oiwatch db downgrade "
+            "0012 (revisions: storage/migrations/versions/NNNN_*.py)",
+        ),
+        (
+            ("db", "downgrade", "9999"),
+            "oiwatch: cannot downgrade to 9999: Can't locate revision identified by '9999'",
+        ),
+        (
+            ("db", "upgrade", "0012"),
+            "oiwatch: db upgrade takes no revision: it goes to the latest; to go back, "
+            "db downgrade 0012",
+        ),
+    ]:
+        result = oiwatch(*args, env=env)
+        assert (result.returncode, result.stderr) == (2, line + "\n")

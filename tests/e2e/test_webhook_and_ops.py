@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from tests.e2e.conftest import start_bot
 
@@ -119,6 +123,56 @@ async def test_health_reports_stale_venues_without_failing(tmp_path: Path) -> No
         health = await response.json()
     assert health["status"] == "degraded"
     assert health["venues"] == {"binance": {"age_s": None, "fresh": False}}
+
+
+def oiwatch_health(**settings: str) -> subprocess.CompletedProcess[str]:
+    """The image's HEALTHCHECK, as Docker runs it: the replica's settings in the environment."""
+    env = {**os.environ, **{f"OIWATCH_{k.upper()}": v for k, v in settings.items()}}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "health"], capture_output=True, text=True, timeout=60, env=env
+    )
+
+
+async def test_the_healthcheck_asks_where_the_settings_say_the_bot_listens(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    async with start_bot(tmp_path, http_host="127.0.0.1", http_port=port, poll_seconds=3600):
+        # A wildcard listen address is asked on loopback; a specific one, as it is.
+        for host in ("0.0.0.0", "127.0.0.1"):
+            result = await asyncio.to_thread(oiwatch_health, http_host=host, http_port=str(port))
+            assert result.returncode == 0
+            assert result.stdout.startswith('200 {"status":"ok","db":"ok","role":"leader"')
+    gone = await asyncio.to_thread(oiwatch_health, http_host="127.0.0.1", http_port=str(port))
+    assert gone.returncode == 1
+    assert f"http://127.0.0.1:{port}/healthz: [Errno 111] Connection refused" in gone.stderr
+
+
+async def test_the_healthcheck_fails_on_503_and_passes_with_the_port_off() -> None:
+    async def stuck(_request: web.Request) -> web.Response:
+        return web.json_response({"status": "stuck", "stuck": ["sender"]}, status=503)
+
+    app = web.Application()
+    app.router.add_get("/healthz", stuck)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        result = await asyncio.to_thread(oiwatch_health, http_host="::", http_port=str(port))
+        assert result.returncode == 1  # '::' is asked on ::1, where this server does not listen
+        result = await asyncio.to_thread(oiwatch_health, http_port=str(port))
+        assert (result.returncode, result.stderr) == (
+            1,
+            '503 {"status": "stuck", "stuck": ["sender"]}\n',
+        )
+    finally:
+        await runner.cleanup()
+    off = await asyncio.to_thread(oiwatch_health, http_port="0")
+    assert (off.returncode, off.stdout) == (
+        0,
+        "OIWATCH_HTTP_PORT=0: /healthz is off, nothing to check\n",
+    )
 
 
 async def test_a_busy_port_turns_health_off_but_the_bot_answers(
