@@ -38,12 +38,13 @@ format: install
 
 # After adding or changing texts: the catalogs gain the new ones (empty, for translators) and
 # drop the gone ones; tests/unit/test_i18n_catalogs.py fails until every one is translated.
-# Catalogs are read as .po at start: nothing to compile.
+# Catalogs are read as .po at start: nothing to compile. A catalog whose texts did not change
+# is left as it is (not even its POT-Creation-Date), so parallel branches do not conflict on it.
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output -o $(VENV)/messages.pot .
 	@for po in bot/i18n/locales/*.po; do \
 		lang=$$(basename $$po .po); \
-		$(BIN)/pybabel update -i $(VENV)/messages.pot -o $$po -l $$lang --no-fuzzy-matching --ignore-obsolete || exit 1; \
+		$(BIN)/pybabel update -i $(VENV)/messages.pot -o $$po -l $$lang --no-fuzzy-matching --ignore-obsolete --ignore-pot-creation-date || exit 1; \
 	done
 
 bench: install
