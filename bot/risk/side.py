@@ -13,7 +13,3 @@ class Side(StrEnum):
     def sign(self) -> int:
         """+1 for a long, -1 for a short: the `side` factor of the venue formulas."""
         return 1 if self is Side.LONG else -1
-
-    @property
-    def opposite(self) -> Side:
-        return Side.SHORT if self is Side.LONG else Side.LONG

@@ -58,6 +58,12 @@ class _LiveCollector(Collector):
         for outcome in ("retried", "dead"):
             failed.add_metric([outcome], totals.get(outcome, 0))
         yield failed
+        gone = CounterMetricFamily(
+            "oiwatch_chats_deactivated",
+            "Chats whose rules were paused because Telegram refused them (blocked, chat gone)",
+        )
+        gone.add_metric([], totals.get("chats_deactivated", 0))
+        yield gone
         paid = CounterMetricFamily(
             "oiwatch_paid_broadcast_sent",
             "Urgent alerts sent with allow_paid_broadcast (paid in Stars)",

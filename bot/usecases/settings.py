@@ -70,9 +70,6 @@ class SettingsService:
     watch: WatchService
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
-    async def show(self, chat_id: int) -> ChatPreferences:
-        return ChatPreferences.of(await self.repository.get(chat_id))
-
     async def change(self, chat_id: int, words: list[str]) -> SettingsAnswer:
         """Raises UserError with /settings' usage for words it cannot apply."""
         row = await self.repository.get(chat_id)

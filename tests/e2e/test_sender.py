@@ -123,6 +123,7 @@ async def test_blocked_and_missing_chats_are_deactivated(harness: Harness) -> No
     await harness.enqueue((7, "a"), (7, "b"), (9, "c"), (8, "fine"))
     await harness.drain()
     assert sorted(harness.gone) == [7, 9]
+    assert harness.sender.stats.chats_deactivated == 2  # /metrics shows it to the operator
     assert harness.api.sent_messages(7) == [] and harness.api.sent_messages(9) == []
     assert [m.text for m in harness.api.sent_messages(8)] == ["fine"]
     assert await harness.outbox.counts() == {"dead": 3, "sent": 1}

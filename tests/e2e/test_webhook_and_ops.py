@@ -99,6 +99,7 @@ async def test_webhook_checks_the_secret_and_answers_through_the_bot(tmp_path: P
         assert 'oiwatch_command_seconds_count{command="liq"} 1.0' in metrics
         assert "oiwatch_leader 1.0" in metrics
         assert "oiwatch_alerts_sent_total 0.0" in metrics
+        assert "oiwatch_chats_deactivated_total 0.0" in metrics
         assert 'oiwatch_task_up{task="sender"} 1.0' in metrics
         assert 'oiwatch_task_restarts_total{task="sender"} 0.0' in metrics
         assert 'oiwatch_task_last_success_timestamp_seconds{task="sender"}' in metrics
