@@ -87,8 +87,6 @@ class AlertPipeline:
     chat_settings: ChatSettingsRepository | None = None
     tracker: CascadeTracker = field(default_factory=CascadeTracker)
     channels: dict[str, int] = field(default_factory=dict)  # asset or * -> broadcast channel
-    # (chat, cascade thread) whose first message is out: a chat that joins mid-event rings once
-    _threads: set[tuple[int, str]] = field(default_factory=set)
     _baselines: dict[str, tuple[datetime, Baselines]] = field(default_factory=dict)
     _degraded: set[str] = field(default_factory=set)
     _levels: dict[
@@ -109,7 +107,7 @@ class AlertPipeline:
         ages: dict[str, float] = {}
         targets = self._built_in_targets()
         # Worked on copies, kept once the alerts are in the outbox (see the module docstring).
-        tracker, threads = copy.deepcopy(self.tracker), set(self._threads)
+        tracker = copy.deepcopy(self.tracker)
         for asset in self._watched_assets():
             data = await self._asset_data(asset, now)
             if data is None:
@@ -132,12 +130,12 @@ class AlertPipeline:
         )
         # Outbox first: a crash between the two then repeats an alert rather than losing it.
         try:
-            queued = await self._enqueue(firings, warnings, ages, now, threads)
+            queued = await self._enqueue(firings, warnings, ages, now)
         except Exception:
             set_language(ENGLISH)  # _enqueue sets each chat's; none may outlive a failed tick
             matcher.retract(firings)  # not sent, so not a repeat when it comes again
             raise
-        self.tracker, self._threads = tracker, threads
+        self.tracker = tracker
         await self.watched.persist_states(matcher.pop_changed())
         return queued
 
@@ -234,7 +232,6 @@ class AlertPipeline:
         warnings: dict[WarningKey, SignalWarning],
         ages: dict[str, float],
         now: datetime,
-        threads: set[tuple[int, str]],
     ) -> int:
         by_chat: dict[int, list[Firing]] = defaultdict(list)
         for firing in firings:
@@ -244,8 +241,7 @@ class AlertPipeline:
         quiet = await self._quiet_hours(list(by_chat))
         languages = await self._languages(list(by_chat))
         holds: list[tuple[OutgoingAlert, str, datetime, str]] = []
-        opened: set[tuple[int, str]] = set()
-        closed: set[str] = set()
+        staged: list[OutgoingAlert] = []  # cascade stages: silent once their thread has begun
         for chat_id, chat_firings in by_chat.items():
             set_language(languages.get(chat_id, ENGLISH))
             hours = quiet.get(chat_id)
@@ -260,7 +256,7 @@ class AlertPipeline:
                     merged.append(firing)
                     continue
                 text, markup = chat_alert([firing], warnings, ages)
-                alerts.append(
+                staged.append(
                     OutgoingAlert(
                         chat_id,
                         f"{thread}:{firing.stage}:{chat_id}",
@@ -268,14 +264,10 @@ class AlertPipeline:
                         markup,
                         priority=Priority.URGENT,
                         thread=thread,
-                        silent=(chat_id, thread) in threads,  # an event's first one rings
                         seen_at=now - timedelta(seconds=ages.get(firing.asset, 0.0)),
                         rules=(firing.rule.id,),
                     )
                 )
-                opened.add((chat_id, thread))
-                if warning.stage is Stage.OVER:
-                    closed.add(thread)
             if merged:
                 alerts += self._chat_alerts(chat_id, merged, warnings, ages, stamp, now)
             if held and hours is not None and until is not None:
@@ -293,6 +285,10 @@ class AlertPipeline:
                     alert = OutgoingAlert(chat_id, key, f"<i>{held_at}</i> {text}", rules=(rule,))
                     holds.append((alert, digest, until, header))
         set_language(ENGLISH)
+        # An event's first message in a chat rings (a chat that joins mid-event too), the later
+        # ones reply quietly: what the outbox holds decides, so a restart changes nothing.
+        begun = await self.outbox.threads_begun({(a.chat_id, a.thread) for a in staged if a.thread})
+        alerts += [replace(a, silent=(a.chat_id, a.thread) in begun) for a in staged]
         # Channels get one post per tick, every stage of it, unthreaded.
         market_wide = {key[:3]: warning for key, warning in warnings.items()}
         channel_languages = await self._languages(sorted(set(self.channels.values())))
@@ -300,8 +296,6 @@ class AlertPipeline:
         queued = await self.outbox.enqueue(alerts, now)
         for alert, digest, until, header in holds:
             await self.outbox.hold(alert, until, now, into=digest, header=header, full=DIGEST_FULL)
-        threads |= opened
-        threads -= {(chat, thread) for chat, thread in threads if thread in closed}
         if queued:
             log.info("%d alerts queued for %d chats", queued, len(by_chat))
             self.wake.set()
