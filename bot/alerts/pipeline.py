@@ -42,18 +42,21 @@ from bot.market.overview_text import named
 from bot.risk.clusters import Bar
 from bot.rules.matcher import BuiltInEvent, Firing, ObservationKey
 from bot.rules.model import ALL_ASSETS, BUILT_IN, Metric
+from bot.signals import event_state
 from bot.signals.engine import Baselines, baselines, evaluate
 from bot.signals.events import CascadeTracker
 from bot.signals.kinds import Stage, WarningKind
 from bot.signals.warning import SignalWarning
 from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert, tick_stamp
+from storage.repositories.saved_state import SavedStateRepository
 
 log = logging.getLogger(__name__)
 
 HISTORY = timedelta(hours=24, minutes=10)
 BASELINE_EVERY = timedelta(hours=1)
 URGENT = frozenset({Metric.SQUEEZE})  # rings through quiet hours: a cascade will not wait
+TRACKER_STATE = "cascade_tracker"  # the tracker's name in saved_state
 KIND_METRIC = {
     WarningKind.LONG_SQUEEZE: Metric.SQUEEZE,
     WarningKind.SHORT_SQUEEZE: Metric.SQUEEZE,
@@ -87,6 +90,11 @@ class AlertPipeline:
     chat_settings: ChatSettingsRepository | None = None
     tracker: CascadeTracker = field(default_factory=CascadeTracker)
     channels: dict[str, int] = field(default_factory=dict)  # asset or * -> broadcast channel
+    # Where the tracker is saved after each tick and loaded from on the first: a restart or a
+    # takeover mid-event continues it rather than announcing it anew. None: memory only.
+    saved: SavedStateRepository | None = None
+    _saved_state: str | None = None  # as last saved: an unchanged tracker is not written again
+    _restored: bool = False
     _baselines: dict[str, tuple[datetime, Baselines]] = field(default_factory=dict)
     _degraded: set[str] = field(default_factory=set)
     _levels: dict[
@@ -99,6 +107,10 @@ class AlertPipeline:
             return 0
         now = self.clock()
         await self.watched.sync(now)
+        if self.saved is not None and not self._restored:
+            self._saved_state = await self.saved.load(TRACKER_STATE)
+            self.tracker = event_state.loads(self._saved_state, self.tracker.quiet)
+            self._restored = True
         degraded = {str(v) for v in tick.degraded()}
         await self._degraded_notices(degraded, now, tick)
         observed: dict[ObservationKey, float] = {}
@@ -136,8 +148,19 @@ class AlertPipeline:
             matcher.retract(firings)  # not sent, so not a repeat when it comes again
             raise
         self.tracker = tracker
+        await self._save_tracker(now)
         await self.watched.persist_states(matcher.pop_changed())
         return queued
+
+    async def _save_tracker(self, now: datetime) -> None:
+        """After the outbox write: a crash between the two announces this tick's stages again,
+        which the outbox stores once (same dedup keys), rather than losing them."""
+        if self.saved is None:
+            return
+        state = event_state.dumps(self.tracker)
+        if state != self._saved_state:
+            await self.saved.save(TRACKER_STATE, state, now)
+            self._saved_state = state
 
     async def _percentiles(
         self, observed: dict[ObservationKey, float], now: datetime

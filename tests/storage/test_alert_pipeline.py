@@ -22,6 +22,7 @@ from storage.db import SessionFactory, make_session_factory
 from storage.models import ChatSettings
 from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.outbox import Accepted, OutboxRepository, OutgoingAlert
+from storage.repositories.saved_state import SavedStateRepository
 from storage.repositories.snapshots import LiquidationFlow, SnapshotRepository
 from tests.conftest import watch_service
 
@@ -307,6 +308,7 @@ class EarlyCascade:
     (0.11 % of OI) and OI not moved yet: the early stage, for chats watching `BTC squeeze`.
     Ticks come 30 s apart; a pipeline is the running bot (a restarted one builds another)."""
 
+    sessions: SessionFactory
     snapshots: SnapshotRepository
     market: MarketFeed
     clock: list[datetime]
@@ -326,11 +328,16 @@ class EarlyCascade:
         market.last_tick = TickResult(
             {Venue.BINANCE: VenueResult(Venue.BINANCE, (), False, None, 1, 0.1, NOW)}
         )
-        return cls(snapshots, market, clock)
+        return cls(sessions, snapshots, market, clock)
 
     def pipeline(self, watch: WatchService) -> AlertPipeline:
         return AlertPipeline(
-            self.market, watch.watched, watch.outbox, asyncio.Event(), clock=lambda: self.clock[0]
+            self.market,
+            watch.watched,
+            watch.outbox,
+            asyncio.Event(),
+            clock=lambda: self.clock[0],
+            saved=SavedStateRepository(self.sessions),
         )
 
     async def tick(self, pipeline: AlertPipeline, oi: float | None = None) -> int:
@@ -443,3 +450,36 @@ async def test_a_restart_mid_cascade_replies_quietly_in_the_same_thread(
             (THREAD, True),
         ]
     assert await watch.outbox.thread_root(401, THREAD) == 7001  # the reply goes to it
+
+
+async def test_a_restart_mid_cascade_continues_the_event_at_its_stage(
+    engine: AsyncEngine,
+) -> None:
+    """The bot restarts after the confirmed stage: OI -10 % is still an escalation of the same
+    event (high → extreme), not an event opening at its current severity, and the summary
+    comes when it is over; each a quiet reply in the event's thread."""
+    sessions = make_session_factory(engine)
+    cascade = await EarlyCascade.stored(sessions)
+    watch = watch_service(sessions)
+    await watch.add(401, 401, "BTC squeeze", NOW)
+    pipeline = cascade.pipeline(watch)
+    assert await cascade.tick(pipeline) == 1
+    assert await cascade.tick(pipeline, oi=87300) == 1
+
+    pipeline = cascade.pipeline(await restarted(sessions))
+    assert await cascade.tick(pipeline, oi=81000) == 1
+    assert sum(await cascade.calm(pipeline)) == 1
+
+    early, confirmed, escalated, over = await watch.outbox.messages(401)
+    assert EARLY in early.text and CONFIRMED in confirmed.text
+    assert ESCALATED in escalated.text
+    assert over.text.startswith(
+        "✅ <b>Over</b> · <b>BTC long squeeze over after 37 min; liquidated: longs 6.0M USD, "
+        "shorts 0.0M USD</b>"
+    )
+    assert [(m.thread, m.silent) for m in (early, confirmed, escalated, over)] == [
+        (THREAD, False),
+        (THREAD, True),
+        (THREAD, True),
+        (THREAD, True),
+    ]
