@@ -9,6 +9,10 @@ tracker; each stage is its own message in the event's thread (the first rings, t
 reply to it quietly), while everything else a chat gets in one tick is merged into one
 message. What the tracker has announced is kept only once the outbox holds it: a tick that
 fails to queue its alerts announces the same stages again on the next one.
+
+A restart mid-event is invisible in the chat: whether a stage rings is asked of the outbox (a
+message of that chat and thread already queued or sent: it replies quietly), and the tracker
+is saved after every tick and loaded on the first, so the event goes on at its stage.
 """
 
 from __future__ import annotations
