@@ -26,6 +26,7 @@ from bot.usecases.watches import WatchService
 from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.contacts import ContactRepository
 from storage.repositories.outbox import OutboxRepository
+from storage.repositories.saved_state import SavedStateRepository
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Services:
     pictures: PictureService
     chat_settings: ChatSettingsRepository
     chat_preferences: SettingsService  # /settings
+    saved_state: SavedStateRepository  # the leader's state between ticks (the cascade tracker)
     health: HealthCheck
     leader: LeaderLock
     metrics: Metrics = field(default_factory=Metrics)

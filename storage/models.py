@@ -252,3 +252,14 @@ class PositionRow(SQLModel, table=True):
     funding_paid: Decimal = Field(sa_column=Column(DecimalText, nullable=False))
     funding_seen: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     liq_told: Decimal | None = Field(default=None, sa_column=Column(DecimalText))
+
+
+class SavedState(SQLModel, table=True):
+    """State the leader keeps between ticks that a restart must not lose, as one JSON document
+    per name (the cascade tracker's open events: bot/signals/event_state.py)."""
+
+    __tablename__ = "saved_state"
+
+    name: str = Field(max_length=32, primary_key=True)
+    data: str
+    saved_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))

@@ -9,6 +9,10 @@ tracker; each stage is its own message in the event's thread (the first rings, t
 reply to it quietly), while everything else a chat gets in one tick is merged into one
 message. What the tracker has announced is kept only once the outbox holds it: a tick that
 fails to queue its alerts announces the same stages again on the next one.
+
+A restart mid-event is invisible in the chat: whether a stage rings is asked of the outbox (a
+message of that chat and thread already queued or sent: it replies quietly), and the tracker
+is saved after every tick and loaded on the first, so the event goes on at its stage.
 """
 
 from __future__ import annotations
@@ -42,18 +46,21 @@ from bot.market.overview_text import named
 from bot.risk.clusters import Bar
 from bot.rules.matcher import BuiltInEvent, Firing, ObservationKey
 from bot.rules.model import ALL_ASSETS, BUILT_IN, Metric
+from bot.signals import event_state
 from bot.signals.engine import Baselines, baselines, evaluate
 from bot.signals.events import CascadeTracker
 from bot.signals.kinds import Stage, WarningKind
 from bot.signals.warning import SignalWarning
 from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert, tick_stamp
+from storage.repositories.saved_state import SavedStateRepository
 
 log = logging.getLogger(__name__)
 
 HISTORY = timedelta(hours=24, minutes=10)
 BASELINE_EVERY = timedelta(hours=1)
 URGENT = frozenset({Metric.SQUEEZE})  # rings through quiet hours: a cascade will not wait
+TRACKER_STATE = "cascade_tracker"  # the tracker's name in saved_state
 KIND_METRIC = {
     WarningKind.LONG_SQUEEZE: Metric.SQUEEZE,
     WarningKind.SHORT_SQUEEZE: Metric.SQUEEZE,
@@ -87,8 +94,11 @@ class AlertPipeline:
     chat_settings: ChatSettingsRepository | None = None
     tracker: CascadeTracker = field(default_factory=CascadeTracker)
     channels: dict[str, int] = field(default_factory=dict)  # asset or * -> broadcast channel
-    # (chat, cascade thread) whose first message is out: a chat that joins mid-event rings once
-    _threads: set[tuple[int, str]] = field(default_factory=set)
+    # Where the tracker is saved after each tick and loaded from on the first: a restart or a
+    # takeover mid-event continues it rather than announcing it anew. None: memory only.
+    saved: SavedStateRepository | None = None
+    _saved_state: str | None = None  # as last saved: an unchanged tracker is not written again
+    _restored: bool = False
     _baselines: dict[str, tuple[datetime, Baselines]] = field(default_factory=dict)
     _degraded: set[str] = field(default_factory=set)
     _levels: dict[
@@ -101,6 +111,10 @@ class AlertPipeline:
             return 0
         now = self.clock()
         await self.watched.sync(now)
+        if self.saved is not None and not self._restored:
+            self._saved_state = await self.saved.load(TRACKER_STATE)
+            self.tracker = event_state.loads(self._saved_state, self.tracker.quiet)
+            self._restored = True
         degraded = {str(v) for v in tick.degraded()}
         await self._degraded_notices(degraded, now, tick)
         observed: dict[ObservationKey, float] = {}
@@ -109,7 +123,7 @@ class AlertPipeline:
         ages: dict[str, float] = {}
         targets = self._built_in_targets()
         # Worked on copies, kept once the alerts are in the outbox (see the module docstring).
-        tracker, threads = copy.deepcopy(self.tracker), set(self._threads)
+        tracker = copy.deepcopy(self.tracker)
         for asset in self._watched_assets():
             data = await self._asset_data(asset, now)
             if data is None:
@@ -132,14 +146,25 @@ class AlertPipeline:
         )
         # Outbox first: a crash between the two then repeats an alert rather than losing it.
         try:
-            queued = await self._enqueue(firings, warnings, ages, now, threads)
+            queued = await self._enqueue(firings, warnings, ages, now)
         except Exception:
             set_language(ENGLISH)  # _enqueue sets each chat's; none may outlive a failed tick
             matcher.retract(firings)  # not sent, so not a repeat when it comes again
             raise
-        self.tracker, self._threads = tracker, threads
+        self.tracker = tracker
+        await self._save_tracker(now)
         await self.watched.persist_states(matcher.pop_changed())
         return queued
+
+    async def _save_tracker(self, now: datetime) -> None:
+        """After the outbox write: a crash between the two announces this tick's stages again,
+        which the outbox stores once (same dedup keys), rather than losing them."""
+        if self.saved is None:
+            return
+        state = event_state.dumps(self.tracker)
+        if state != self._saved_state:
+            await self.saved.save(TRACKER_STATE, state, now)
+            self._saved_state = state
 
     async def _percentiles(
         self, observed: dict[ObservationKey, float], now: datetime
@@ -234,7 +259,6 @@ class AlertPipeline:
         warnings: dict[WarningKey, SignalWarning],
         ages: dict[str, float],
         now: datetime,
-        threads: set[tuple[int, str]],
     ) -> int:
         by_chat: dict[int, list[Firing]] = defaultdict(list)
         for firing in firings:
@@ -244,8 +268,7 @@ class AlertPipeline:
         quiet = await self._quiet_hours(list(by_chat))
         languages = await self._languages(list(by_chat))
         holds: list[tuple[OutgoingAlert, str, datetime, str]] = []
-        opened: set[tuple[int, str]] = set()
-        closed: set[str] = set()
+        staged: list[OutgoingAlert] = []  # cascade stages: silent once their thread has begun
         for chat_id, chat_firings in by_chat.items():
             set_language(languages.get(chat_id, ENGLISH))
             hours = quiet.get(chat_id)
@@ -260,7 +283,7 @@ class AlertPipeline:
                     merged.append(firing)
                     continue
                 text, markup = chat_alert([firing], warnings, ages)
-                alerts.append(
+                staged.append(
                     OutgoingAlert(
                         chat_id,
                         f"{thread}:{firing.stage}:{chat_id}",
@@ -268,14 +291,10 @@ class AlertPipeline:
                         markup,
                         priority=Priority.URGENT,
                         thread=thread,
-                        silent=(chat_id, thread) in threads,  # an event's first one rings
                         seen_at=now - timedelta(seconds=ages.get(firing.asset, 0.0)),
                         rules=(firing.rule.id,),
                     )
                 )
-                opened.add((chat_id, thread))
-                if warning.stage is Stage.OVER:
-                    closed.add(thread)
             if merged:
                 alerts += self._chat_alerts(chat_id, merged, warnings, ages, stamp, now)
             if held and hours is not None and until is not None:
@@ -293,6 +312,10 @@ class AlertPipeline:
                     alert = OutgoingAlert(chat_id, key, f"<i>{held_at}</i> {text}", rules=(rule,))
                     holds.append((alert, digest, until, header))
         set_language(ENGLISH)
+        # An event's first message in a chat rings (a chat that joins mid-event too), the later
+        # ones reply quietly: what the outbox holds decides, so a restart changes nothing.
+        begun = await self.outbox.threads_begun({(a.chat_id, a.thread) for a in staged if a.thread})
+        alerts += [replace(a, silent=(a.chat_id, a.thread) in begun) for a in staged]
         # Channels get one post per tick, every stage of it, unthreaded.
         market_wide = {key[:3]: warning for key, warning in warnings.items()}
         channel_languages = await self._languages(sorted(set(self.channels.values())))
@@ -300,8 +323,6 @@ class AlertPipeline:
         queued = await self.outbox.enqueue(alerts, now)
         for alert, digest, until, header in holds:
             await self.outbox.hold(alert, until, now, into=digest, header=header, full=DIGEST_FULL)
-        threads |= opened
-        threads -= {(chat, thread) for chat, thread in threads if thread in closed}
         if queued:
             log.info("%d alerts queued for %d chats", queued, len(by_chat))
             self.wake.set()

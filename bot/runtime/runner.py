@@ -59,6 +59,7 @@ from storage.repositories.contacts import ContactRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.positions import PositionRepository
 from storage.repositories.rules import RuleRepository
+from storage.repositories.saved_state import SavedStateRepository
 from storage.repositories.snapshots import SnapshotRepository
 
 log = logging.getLogger(__name__)
@@ -133,6 +134,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             pictures=pictures,
             chat_settings=chat_settings,
             chat_preferences=SettingsService(chat_settings, watch),
+            saved_state=SavedStateRepository(sessions),
             health=health,
             leader=leader,
         )
@@ -326,6 +328,7 @@ async def background(
             wake,
             chat_settings=services.chat_settings,
             tracker=CascadeTracker(quiet=timedelta(minutes=settings.cascade_quiet_minutes)),
+            saved=services.saved_state,
             channels=await resolve_channels(bot, settings.broadcast_channels),
         )
         guard = await GuardJob.loaded(

@@ -17,7 +17,7 @@ keeps the alerts it merged (storage/digest.py), so a drop can take some out and 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -335,6 +335,27 @@ class OutboxRepository:
                     .limit(1)
                 )
             ).scalar_one_or_none()
+
+    async def threads_begun(self, pairs: Iterable[tuple[int, str]]) -> set[tuple[int, str]]:
+        """Of these (chat, thread) pairs, the ones with a message queued or sent in that chat:
+        the thread has begun there, so its next message is a quiet reply. Asked of the outbox
+        rather than kept in memory, so a restart mid-event does not ring again."""
+        by_chat: dict[int, set[str]] = {}
+        for chat_id, thread in pairs:
+            by_chat.setdefault(chat_id, set()).add(thread)
+        chats = sorted(by_chat)
+        threads = set().union(*by_chat.values()) if by_chat else set()
+        begun: set[tuple[int, str]] = set()
+        async with self._sessions() as session:
+            for start in range(0, len(chats), 500):
+                query = select(col(OutboxMessage.chat_id), not_null(OutboxMessage.thread)).where(
+                    col(OutboxMessage.chat_id).in_(chats[start : start + 500]),
+                    col(OutboxMessage.thread).in_(sorted(threads)),
+                    col(OutboxMessage.status) != OutboxStatus.DEAD,
+                )
+                rows = await session.execute(query)
+                begun.update((c, t) for c, t in rows.all() if t in by_chat[c])
+        return begun
 
     async def paid_since(self, since: datetime) -> int:
         """Messages sent with allow_paid_broadcast since then: the day's spent budget."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
@@ -21,7 +21,8 @@ from bot.usecases.watches import WatchService
 from storage.db import SessionFactory, make_session_factory
 from storage.models import ChatSettings
 from storage.repositories.chat_settings import ChatSettingsRepository
-from storage.repositories.outbox import OutboxRepository, OutgoingAlert
+from storage.repositories.outbox import Accepted, OutboxRepository, OutgoingAlert
+from storage.repositories.saved_state import SavedStateRepository
 from storage.repositories.snapshots import LiquidationFlow, SnapshotRepository
 from tests.conftest import watch_service
 
@@ -301,36 +302,84 @@ async def test_a_digest_collects_alerts_until_one_message_is_full(engine: AsyncE
     assert "alert 199" not in digest.text
 
 
+@dataclass
+class EarlyCascade:
+    """Two calm hours on Binance, then the open bar falls 3 % with $6M of longs liquidated
+    (0.11 % of OI) and OI not moved yet: the early stage, for chats watching `BTC squeeze`.
+    Ticks come 30 s apart; a pipeline is the running bot (a restarted one builds another)."""
+
+    sessions: SessionFactory
+    snapshots: SnapshotRepository
+    market: MarketFeed
+    clock: list[datetime]
+
+    @classmethod
+    async def stored(cls, sessions: SessionFactory) -> EarlyCascade:
+        snapshots = SnapshotRepository(sessions)
+        calm = [
+            snap(Venue.BINANCE, NOW - timedelta(minutes=5 * (24 - i)), 60000, oi)
+            for i, oi in enumerate(90000 * (1 + 0.0004 * (i % 4 - 1.5)) for i in range(24))
+        ]
+        await snapshots.save([*calm, snap(Venue.BINANCE, NOW, 58200, 90000)])
+        flow = LiquidationFlow("binance", "BTC", NOW, 6_000_000, 0, 20)
+        await snapshots.add_liquidations([flow])
+        clock = [NOW + timedelta(seconds=30)]
+        market = MarketFeed(snapshots, None, {"BTC"}, clock=lambda: clock[0])
+        market.last_tick = TickResult(
+            {Venue.BINANCE: VenueResult(Venue.BINANCE, (), False, None, 1, 0.1, NOW)}
+        )
+        return cls(sessions, snapshots, market, clock)
+
+    def pipeline(self, watch: WatchService) -> AlertPipeline:
+        return AlertPipeline(
+            self.market,
+            watch.watched,
+            watch.outbox,
+            asyncio.Event(),
+            clock=lambda: self.clock[0],
+            saved=SavedStateRepository(self.sessions),
+        )
+
+    async def tick(self, pipeline: AlertPipeline, oi: float | None = None) -> int:
+        """30 s later; with `oi`, a new snapshot at the same price with that OI."""
+        self.clock[0] += timedelta(seconds=30)
+        if oi is not None:
+            await self.snapshots.save([snap(Venue.BINANCE, self.clock[0], 58200, oi)])
+        return await pipeline.after_poll()
+
+    async def calm(self, pipeline: AlertPipeline) -> list[int]:
+        """Calm again, 5 minutes a bar, until the quiet half hour has passed: what each of
+        the nine ticks queued."""
+        queued = []
+        for _ in range(9):
+            self.clock[0] += timedelta(minutes=5)
+            await self.snapshots.save([snap(Venue.BINANCE, self.clock[0], 60000, 90000)])
+            queued.append(await pipeline.after_poll())
+        return queued
+
+
+EARLY = "🚨 <b>Early</b> · <b>BTC likely long squeeze starting: price -3.0% in 5 min"
+CONFIRMED = "<b>Confirmed</b> · <b>BTC long squeeze in progress: OI -3.0% from its peak"
+ESCALATED = (
+    "<b>Escalated to extreme</b> · <b>BTC long squeeze intensifying (high → extreme): "
+    "OI -10.0% from its peak"
+)
+OVER = "<b>Over</b> · <b>BTC long squeeze over after"
+THREAD = "BTC:long_squeeze:20261124T1200"
+
+
 async def test_a_cascade_is_one_thread_and_a_failed_tick_announces_its_stage_again(
     engine: AsyncEngine,
 ) -> None:
-    """Two calm hours on Binance, then the open bar falls 3 % with $6M of longs liquidated
-    (0.11 % of OI) and OI not moved yet: the early stage. The first tick's outbox write fails:
-    nothing was announced, so the next tick says it, once. Then OI -3 % confirms it and OI
-    -10 % escalates it, each a quiet reply in the event's thread."""
+    """The first tick's outbox write fails: nothing was announced, so the next tick says the
+    early stage, once. Then OI -3 % confirms it and OI -10 % escalates it, each a quiet reply
+    in the event's thread."""
     sessions = make_session_factory(engine)
-    snapshots = SnapshotRepository(sessions)
-    calm = [
-        snap(Venue.BINANCE, NOW - timedelta(minutes=5 * (24 - i)), 60000, oi)
-        for i, oi in enumerate(90000 * (1 + 0.0004 * (i % 4 - 1.5)) for i in range(24))
-    ]
-    await snapshots.save([*calm, snap(Venue.BINANCE, NOW, 58200, 90000)])
-    await snapshots.add_liquidations([LiquidationFlow("binance", "BTC", NOW, 6_000_000, 0, 20)])
-    clock = [NOW + timedelta(seconds=30)]
-    market = MarketFeed(snapshots, None, {"BTC"}, clock=lambda: clock[0])
-    market.last_tick = TickResult(
-        {Venue.BINANCE: VenueResult(Venue.BINANCE, (), False, None, 1, 0.1, NOW)}
-    )
+    cascade = await EarlyCascade.stored(sessions)
     watch = watch_service(sessions)
     await watch.add(401, 401, "BTC squeeze", NOW)
-    outbox = OutboxRepository(sessions)
-    pipeline = AlertPipeline(market, watch.watched, outbox, asyncio.Event(), clock=lambda: clock[0])
-
-    async def tick(oi: float | None = None) -> int:
-        clock[0] += timedelta(seconds=30)
-        if oi is not None:
-            await snapshots.save([snap(Venue.BINANCE, clock[0], 58200, oi)])
-        return await pipeline.after_poll()
+    outbox = watch.outbox
+    pipeline = cascade.pipeline(watch)
 
     enqueue = outbox.enqueue
 
@@ -341,42 +390,96 @@ async def test_a_cascade_is_one_thread_and_a_failed_tick_announces_its_stage_aga
     with pytest.raises(ConnectionError):
         await pipeline.after_poll()
     outbox.enqueue = enqueue  # type: ignore[method-assign]
-    assert await tick() == 1
+    assert await cascade.tick(pipeline) == 1
     [early] = await outbox.messages(401)
-    assert "🚨 <b>Early</b> · <b>BTC likely long squeeze starting: price -3.0% in 5 min" in (
-        early.text
-    )
+    assert EARLY in early.text
     assert "longs liquidated $6.0M" in early.text and "rule #1" in early.text
-    assert (early.thread, early.silent, early.priority) == (
-        "BTC:long_squeeze:20261124T1200",
-        False,
-        "urgent",
-    )
-    assert await tick() == 0  # the same stage again is not news
+    assert (early.thread, early.silent, early.priority) == (THREAD, False, "urgent")
+    assert await cascade.tick(pipeline) == 0  # the same stage again is not news
 
-    assert await tick(oi=87300) == 1
-    assert await tick(oi=81000) == 1
+    assert await cascade.tick(pipeline, oi=87300) == 1
+    assert await cascade.tick(pipeline, oi=81000) == 1
     _, confirmed, escalated = await outbox.messages(401)
-    assert "<b>Confirmed</b> · <b>BTC long squeeze in progress: OI -3.0% from its peak" in (
-        confirmed.text
-    )
-    assert (
-        "<b>Escalated to extreme</b> · <b>BTC long squeeze intensifying (high → extreme): "
-        "OI -10.0% from its peak" in escalated.text
-    )
+    assert CONFIRMED in confirmed.text
+    assert ESCALATED in escalated.text
     for reply in (confirmed, escalated):
-        assert (reply.thread, reply.silent) == (early.thread, True)
+        assert (reply.thread, reply.silent) == (THREAD, True)
 
     # A chat that starts watching mid-event: its first message of the event rings.
     await watch.add(402, 402, "BTC squeeze", NOW)
-    queued = []
-    for _ in range(9):  # calm again, 5 minutes a bar, until the quiet half hour has passed
-        clock[0] += timedelta(minutes=5)
-        await snapshots.save([snap(Venue.BINANCE, clock[0], 60000, 90000)])
-        queued.append(await pipeline.after_poll())
+    queued = await cascade.calm(pipeline)
     assert sum(queued) == 2 and max(queued) == 2  # the summary, once, to each chat
     [*_, over] = await outbox.messages(401)
     [joined] = await outbox.messages(402)
-    assert "<b>Over</b> · <b>BTC long squeeze over after" in joined.text
-    assert (over.thread, over.silent) == (early.thread, True)
-    assert (joined.thread, joined.silent) == (early.thread, False)
+    assert OVER in joined.text
+    assert (over.thread, over.silent) == (THREAD, True)
+    assert (joined.thread, joined.silent) == (THREAD, False)
+
+
+async def restarted(sessions: SessionFactory) -> WatchService:
+    """The bot started again on the same database: its rules loaded, nothing else kept."""
+    watch = watch_service(sessions)
+    await watch.watched.load()
+    return watch
+
+
+async def test_a_restart_mid_cascade_replies_quietly_in_the_same_thread(
+    engine: AsyncEngine,
+) -> None:
+    """The bot restarts after the early stage rang in two chats, one of which had it sent
+    already: the confirmed stage is a quiet reply in the event's thread in both, and the
+    event is not announced again as starting."""
+    sessions = make_session_factory(engine)
+    cascade = await EarlyCascade.stored(sessions)
+    watch = watch_service(sessions)
+    for chat in (401, 402):
+        await watch.add(chat, chat, "BTC squeeze", NOW)
+    assert await cascade.tick(cascade.pipeline(watch)) == 2
+    now = cascade.clock[0]
+    [sent] = [m for m in await watch.outbox.claim(now, limit=10) if m.chat_id == 401]
+    await watch.outbox.mark_accepted([Accepted(sent.id, now, telegram_id=7001)])
+
+    pipeline = cascade.pipeline(await restarted(sessions))
+    assert await cascade.tick(pipeline, oi=87300) == 2
+
+    for chat in (401, 402):
+        early, confirmed = await watch.outbox.messages(chat)
+        assert EARLY in early.text and CONFIRMED in confirmed.text
+        assert [(m.thread, m.silent) for m in (early, confirmed)] == [
+            (THREAD, False),
+            (THREAD, True),
+        ]
+    assert await watch.outbox.thread_root(401, THREAD) == 7001  # the reply goes to it
+
+
+async def test_a_restart_mid_cascade_continues_the_event_at_its_stage(
+    engine: AsyncEngine,
+) -> None:
+    """The bot restarts after the confirmed stage: OI -10 % is still an escalation of the same
+    event (high → extreme), not an event opening at its current severity, and the summary
+    comes when it is over; each a quiet reply in the event's thread."""
+    sessions = make_session_factory(engine)
+    cascade = await EarlyCascade.stored(sessions)
+    watch = watch_service(sessions)
+    await watch.add(401, 401, "BTC squeeze", NOW)
+    pipeline = cascade.pipeline(watch)
+    assert await cascade.tick(pipeline) == 1
+    assert await cascade.tick(pipeline, oi=87300) == 1
+
+    pipeline = cascade.pipeline(await restarted(sessions))
+    assert await cascade.tick(pipeline, oi=81000) == 1
+    assert sum(await cascade.calm(pipeline)) == 1
+
+    early, confirmed, escalated, over = await watch.outbox.messages(401)
+    assert EARLY in early.text and CONFIRMED in confirmed.text
+    assert ESCALATED in escalated.text
+    assert over.text.startswith(
+        "✅ <b>Over</b> · <b>BTC long squeeze over after 37 min; liquidated: longs 6.0M USD, "
+        "shorts 0.0M USD</b>"
+    )
+    assert [(m.thread, m.silent) for m in (early, confirmed, escalated, over)] == [
+        (THREAD, False),
+        (THREAD, True),
+        (THREAD, True),
+        (THREAD, True),
+    ]

@@ -1,0 +1,115 @@
+"""The cascade tracker as plain JSON and back, so a restart resumes its events where they were.
+
+Kept: the open events (stage, severity, onset, the points since it), when each asset and
+side's last event was last seen (its later readings are not a new event), and what the other
+kinds last said (an ongoing warning is not news again). Left out: the last 4 hours of points
+per asset, which only date the market before an event that opens later; an event opening
+soon after a restart may lack its "before" numbers in the summary, as it did before.
+
+A document this version cannot read (another format) gives a fresh tracker: the events under
+way are then announced as new, as they were before the tracker was saved at all.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, fields
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.signals.events import CascadeTracker, _Event
+from bot.signals.kinds import Severity, Stage, WarningKind
+from bot.signals.series import Point
+from bot.signals.warning import SignalWarning
+
+log = logging.getLogger(__name__)
+
+VERSION = 1
+
+
+def dumps(tracker: CascadeTracker) -> str:
+    events = [
+        {
+            "asset": asset,
+            "kind": kind,
+            "first": _warning(event.first),
+            "start": event.start.isoformat(),
+            "stage": event.stage,
+            "severity": event.severity,
+            "last_seen": event.last_seen.isoformat(),
+            "last": _warning(event.last),
+            "before": _point(event.before) if event.before is not None else None,
+            "points": [_point(event.points[ts]) for ts in sorted(event.points)],
+        }
+        for (asset, kind), event in tracker._events.items()
+    ]
+    closed = [[asset, kind, seen.isoformat()] for (asset, kind), seen in tracker._closed.items()]
+    others = [
+        [asset, kind, seen.isoformat(), level]
+        for (asset, kind), (seen, level) in tracker._others._active.items()
+    ]
+    document = {"version": VERSION, "events": events, "closed": closed, "others": others}
+    return json.dumps(document, separators=(",", ":"))
+
+
+def loads(text: str | None, quiet: timedelta) -> CascadeTracker:
+    """The tracker saved as `text`, with this `quiet`; a fresh one if there is none."""
+    tracker = CascadeTracker(quiet=quiet)
+    if text is None:
+        return tracker
+    try:
+        document = json.loads(text)
+        if document.get("version") != VERSION:
+            raise ValueError(f"version {document.get('version')}")
+        for item in document["events"]:
+            event = _Event(
+                first=_warning_of(item["first"]),
+                start=datetime.fromisoformat(item["start"]),
+                stage=Stage(item["stage"]),
+                severity=Severity(item["severity"]),
+                last_seen=datetime.fromisoformat(item["last_seen"]),
+                last=_warning_of(item["last"]),
+                before=_point_of(item["before"]) if item["before"] is not None else None,
+            )
+            event.points = {p.ts: p for p in map(_point_of, item["points"])}
+            tracker._events[(item["asset"], WarningKind(item["kind"]))] = event
+        for asset, kind, seen in document["closed"]:
+            tracker._closed[(asset, WarningKind(kind))] = datetime.fromisoformat(seen)
+        for asset, kind, seen, level in document["others"]:
+            active = (datetime.fromisoformat(seen), int(level))
+            tracker._others._active[(asset, WarningKind(kind))] = active
+    except (ValueError, KeyError, TypeError) as error:
+        log.warning("cascade tracker state not readable (%s): starting afresh", error)
+        return CascadeTracker(quiet=quiet)
+    return tracker
+
+
+def _point(point: Point) -> dict[str, Any]:
+    return {**asdict(point), "ts": point.ts.isoformat()}
+
+
+def _point_of(data: dict[str, Any]) -> Point:
+    return Point(**{**data, "ts": datetime.fromisoformat(data["ts"])})
+
+
+def _warning(warning: SignalWarning) -> dict[str, Any]:
+    data = {f.name: getattr(warning, f.name) for f in fields(warning)}
+    data["ts"] = warning.ts.isoformat()
+    if warning.event_start is not None:
+        data["event_start"] = warning.event_start.isoformat()
+    return data
+
+
+def _warning_of(data: dict[str, Any]) -> SignalWarning:
+    start = data["event_start"]
+    band = data["next_band"]
+    return SignalWarning(
+        **{
+            **data,
+            "ts": datetime.fromisoformat(data["ts"]),
+            "event_start": datetime.fromisoformat(start) if start is not None else None,
+            "checks": tuple(data["checks"]),
+            "next_band": tuple(band) if band is not None else None,
+        }
+    )
