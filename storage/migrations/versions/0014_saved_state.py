@@ -1,7 +1,7 @@
 """saved_state: state a leader keeps between ticks that a restart must not lose (the cascade
 tracker's open events), one JSON document per name
 
-Revision ID: 0016
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-01
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016"
+revision = "0014"
 down_revision = "0013"
 branch_labels = None
 depends_on = None
