@@ -18,6 +18,7 @@ from bot.runtime.ratelimit import CommandLimiter
 from bot.runtime.supervisor import Supervisor
 from bot.scheduler.leader import LeaderLock
 from bot.usecases.channels import ChannelService
+from bot.usecases.edits import CommandOrigins
 from bot.usecases.market_data import MarketService
 from bot.usecases.positions import PositionService
 from bot.usecases.quotes import QuoteService
@@ -38,6 +39,7 @@ class Services:
     watched: WatchedRules  # the rules the pipeline evaluates, in step with the database
     watch: WatchService  # /watch, /watches, /unwatch and the rest
     positions: PositionService
+    origins: CommandOrigins  # what each /watch and /pos add made: an edit of it changes that
     channels: ChannelService  # /channel, and @channel in /watch and its kin
     feed: MarketFeed  # the core's market data: polls, streams, what is current
     market: MarketService  # the lookups behind /oi, live /liq, /funding and /pos

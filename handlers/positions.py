@@ -36,6 +36,7 @@ from bot.i18n.dates import clock_time
 from bot.positions.model import GUARD_VENUES, PositionClaim
 from bot.positions.render import CLAIM_NOTE, levels_text, summary_lines, title
 from bot.risk.models import LiqQuote, MarginMode
+from bot.usecases.edits import Command
 from bot.usecases.positions import (
     ADD_EXAMPLE,
     ADD_USAGE,
@@ -45,13 +46,19 @@ from bot.usecases.positions import (
     PositionService,
 )
 from handlers.context import BotContext
+from handlers.edits import command_of
 from handlers.formatting import money, pct_points, plain
+from storage.repositories.origins import Made
 
 POS_USAGE = "/pos [add …|close <id>|all|edit <id> levels=5,2,1|snooze <id> 1h|8h|24h]"
 SNOOZE_USAGE = "/pos snooze <id> 1h|8h|24h"
 PRIVATE_ONLY = N_("Positions are personal: /pos works in a private chat only.")
 SNOOZES = {"1h": timedelta(hours=1), "8h": timedelta(hours=8), "24h": timedelta(hours=24)}
 MAX_LEVELS = 5
+# An edited /pos add whose position was closed since: the edit guards it anew.
+CLOSED = N_(
+    "Position #{id}, which this message added, was already closed; this edit adds a new one."
+)
 LIST_PAGE_CHARS = 3500
 
 
@@ -187,10 +194,32 @@ async def _reply(message: Message, text: str, markup: InlineKeyboardMarkup | Non
 
 
 async def add_position(
-    message: Message, context: BotContext, user_id: int, claim: PositionClaim
+    message: Message,
+    context: BotContext,
+    user_id: int,
+    claim: PositionClaim,
+    command: Command | None = None,
 ) -> None:
-    added = await _service(context).add(user_id, claim, datetime.now(UTC))
-    await _reply(message, added_text(added), InlineKeyboardMarkup([_buttons(added.position.id)]))
+    """`command`: the /pos add message, whose edit changes the position it added (None: the
+    🛡 button under a /liq answer)."""
+    service, now = _service(context), datetime.now(UTC)
+
+    async def make() -> tuple[Added, int]:
+        added = await service.add(user_id, claim, now)
+        return added, added.position.id
+
+    outcome = await context.services.origins.make_or_change(
+        command,
+        Made.POSITION,
+        now,
+        make=make,
+        change=lambda position_id: service.replace_claim(user_id, position_id, claim, now),
+    )
+    added = outcome.made
+    text = added_text(added, updated=outcome.changed)
+    if outcome.gone is not None:
+        text = _(CLOSED, id=outcome.gone) + "\n" + text
+    await _reply(message, text, InlineKeyboardMarkup([_buttons(added.position.id)]))
 
 
 async def pos_command(update: Update, context: BotContext) -> None:
@@ -202,7 +231,7 @@ async def pos_command(update: Update, context: BotContext) -> None:
     args = list(context.args or [])
     verb = args[0].lower() if args else "list"
     if verb == "add":
-        await add_position(message, context, user.id, parse_position(args[1:]))
+        await add_position(message, context, user.id, parse_position(args[1:]), command_of(update))
     elif verb == "list":
         await _list(message, context, user.id)
     elif verb == "close":

@@ -30,13 +30,17 @@ from bot.rules.model import BUILT_IN, Metric
 from bot.usecases.watches import EDIT_EXAMPLE, EDIT_USAGE, StoredRule, WatchService
 from handlers.channels import name_lookup
 from handlers.context import BotContext
+from handlers.edits import command_of
 from handlers.groups import REFUSAL, may_manage
 from handlers.replies import reply_html
+from storage.repositories.origins import Made
 
 UNWATCH_USAGE = "/unwatch <rule id>|all"
 MUTES = {"1h": timedelta(hours=1), "24h": timedelta(hours=24)}
 LISTING_TITLE = N_("Watch rules")
 NO_RULES = N_("No rules here yet. Try <code>{example}</code>")
+# An edited /watch whose rule was removed since (/unwatch, 🗑): the edit watches anew.
+GONE = N_("Rule #{id}, which this message made, was already removed; this edit adds a new one.")
 BUTTON_RULES = 20  # a keyboard of more rows is unwieldy on a phone
 
 log = logging.getLogger(__name__)
@@ -132,15 +136,25 @@ async def watch_command(update: Update, context: BotContext) -> None:
     if target is None:
         return
     chat_id, rest = target
-    feed = context.services.feed
-    rule = await _service(context).add(
-        chat_id,
-        user.id,
-        " ".join(rest),
-        datetime.now(UTC),
-        await _cooldown(context, chat_id),
-        known_assets=feed.known_assets,
+    service, text, now = _service(context), " ".join(rest), datetime.now(UTC)
+    known = context.services.feed.known_assets
+
+    async def make() -> tuple[StoredRule, int]:
+        cooldown = await _cooldown(context, chat_id)
+        rule = await service.add(chat_id, user.id, text, now, cooldown, known_assets=known)
+        return rule, rule.id
+
+    outcome = await context.services.origins.make_or_change(
+        command_of(update),
+        Made.RULE,
+        now,
+        make=make,
+        change=lambda rule_id: service.replace(chat_id, rule_id, text, now, known),
     )
+    rule = outcome.made
+    if outcome.changed:
+        await message.reply_text(_changed_text(rule), parse_mode=ParseMode.HTML)
+        return
     linked = len(rest) < len(args)
     metric = rule.spec.metric if rule.spec.metric in BUILT_IN else None
     follow_up = FOLLOW_UP[(linked, metric)]
@@ -149,6 +163,8 @@ async def watch_command(update: Update, context: BotContext) -> None:
     channel = fast_path(context.services.settings.broadcast_channels, rule.spec.asset)
     if channel and rule.spec.metric is Metric.SQUEEZE and chat_id > 0:
         reply += "\n\n" + channel
+    if outcome.gone is not None:
+        reply = _(GONE, id=outcome.gone) + "\n" + reply
     await message.reply_text(reply, parse_mode=ParseMode.HTML)
 
 
@@ -259,15 +275,16 @@ async def edit_command(update: Update, context: BotContext) -> None:
         raise UserError(_("Which rule, and its new threshold?"), EDIT_USAGE, EDIT_EXAMPLE)
     rule = await _service(context).edit(chat_id, rule_id, " ".join(args[1:]), datetime.now(UTC))
     reply = (
-        _(
-            "Rule #{id} is now <b>{rule}</b>, armed again.",
-            id=rule.id,
-            rule=escape(rule.text),
-        )
+        _changed_text(rule)
         if rule is not None
         else _("No such rule in this chat; /watches lists them.")
     )
     await message.reply_text(reply, parse_mode=ParseMode.HTML)
+
+
+def _changed_text(rule: StoredRule) -> str:
+    """/edit's answer, and an edited /watch's: the rule keeps its number."""
+    return _("Rule #{id} is now <b>{rule}</b>, armed again.", id=rule.id, rule=escape(rule.text))
 
 
 async def _refresh_listing(query: CallbackQuery, context: BotContext, chat_id: int) -> None:

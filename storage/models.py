@@ -263,3 +263,19 @@ class SavedState(SQLModel, table=True):
     name: str = Field(max_length=32, primary_key=True)
     data: str
     saved_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+
+
+class CommandOrigin(SQLModel, table=True):
+    """What a user's command message made (a /watch's rule, a /pos add's position): Telegram
+    sends an edited message again, and the edit changes that rule or position instead of
+    adding another. Kept after the rule or position goes, so the edit can say it is gone."""
+
+    __tablename__ = "command_origins"
+
+    # The chat the message was sent in: not always the rule's (a linked channel's rules are
+    # made in a private chat). Message ids count per chat.
+    chat_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    message_id: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    kind: str = Field(max_length=8, primary_key=True)  # storage.repositories.origins.Made
+    made_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))

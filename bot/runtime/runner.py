@@ -47,6 +47,7 @@ from bot.scheduler.leader import LeaderLock
 from bot.services import Services
 from bot.signals.events import CascadeTracker
 from bot.usecases.channels import ChannelService
+from bot.usecases.edits import CommandOrigins
 from bot.usecases.market_data import MarketService
 from bot.usecases.positions import PositionService
 from bot.usecases.quotes import QuoteService
@@ -56,6 +57,7 @@ from storage.db import make_session_factory
 from storage.repositories.channels import ChannelRepository
 from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.contacts import ContactRepository
+from storage.repositories.origins import OriginRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.positions import PositionRepository
 from storage.repositories.rules import RuleRepository
@@ -126,6 +128,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             watched=watched,
             watch=watch,
             positions=positions,
+            origins=CommandOrigins(OriginRepository(sessions)),
             channels=ChannelService(ChannelRepository(sessions), watch),
             feed=feed,
             market=market,

@@ -57,12 +57,7 @@ class PositionService:
         """Raises what evaluate_now raises with /pos add's usage (even when the venues are down:
         the user then waits on them and should not have to look the grammar up again), and
         LimitReached at the user's cap."""
-        # The 🛡 button pressed twice (or the line sent again) would ring every alert twice.
-        for guarded in await self.repository.for_user(user_id):
-            if guarded.claim == claim:
-                raise UserError(
-                    _("You already guard this position as #{id}; /pos lists yours.", id=guarded.id)
-                )
+        await self._refuse_twice(user_id, claim)
         with usage_on_error(ADD_USAGE, ADD_EXAMPLE, always=True):
             ev = await self.evaluate_now(claim, GuardState(), now)
         inside = crossed(claim.levels, ev.distance_pct)
@@ -87,7 +82,40 @@ class PositionService:
         if current is None:
             return None
         claim = replace(current.claim, **change)  # type: ignore[arg-type]
-        with usage_on_error(EDIT_USAGE, EDIT_EXAMPLE, always=True):
+        return await self._rewrite(current, claim, now, EDIT_USAGE, EDIT_EXAMPLE)
+
+    async def replace_claim(
+        self, user_id: int, position_id: int, claim: PositionClaim, now: datetime
+    ) -> Added | None:
+        """An edited /pos add: the position its message added becomes `claim`, keeping its id.
+        None: it is closed. Raises what `add` raises, but for the cap."""
+        current = await self.repository.get(user_id, position_id)
+        if current is None:
+            return None
+        await self._refuse_twice(user_id, claim, position_id)
+        return await self._rewrite(current, claim, now, ADD_USAGE, ADD_EXAMPLE)
+
+    async def _refuse_twice(
+        self, user_id: int, claim: PositionClaim, replacing: int | None = None
+    ) -> None:
+        """The 🛡 button pressed twice (or the line sent again) would ring every alert twice."""
+        for guarded in await self.repository.for_user(user_id):
+            if guarded.claim == claim and guarded.id != replacing:
+                raise UserError(
+                    _("You already guard this position as #{id}; /pos lists yours.", id=guarded.id)
+                )
+
+    async def _rewrite(
+        self,
+        current: GuardedPosition,
+        claim: PositionClaim,
+        now: datetime,
+        usage: str,
+        example: str,
+    ) -> Added | None:
+        """A changed claim starts a new episode: levels already inside count as sent."""
+        user_id, position_id = current.user_id, current.id
+        with usage_on_error(usage, example, always=True):
             ev = await self.evaluate_now(claim, current.state, now)
         inside = crossed(claim.levels, ev.distance_pct)
         state = replace(

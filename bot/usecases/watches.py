@@ -74,28 +74,7 @@ class WatchService:
     ) -> StoredRule:
         """Raises RuleSyntaxError with /watch's usage, or LimitReached at the chat's cap. With
         `known_assets`, a rule on any other asset is refused: it could never fire."""
-        with usage_on_error(USAGE, EXAMPLE):
-            spec = parse_rule(text)
-            if known_assets is not None and spec.asset not in (ALL_ASSETS, *known_assets):
-                watched = ", ".join(sorted(known_assets)[:40]) or _("none yet")
-                raise RuleSyntaxError(
-                    _(
-                        "I don't watch {asset}. I watch {watched}; * means all.",
-                        asset=spec.asset,
-                        watched=watched,
-                    )
-                )
-        text = describe(spec)
-        # A second tap on send (or the same line pasted again) would ring every alert twice.
-        same = next((r for r in await self.rules.for_chat(chat_id) if r.text == text), None)
-        if same is not None:
-            raise UserError(
-                _(
-                    "Already watching {rule} here as rule #{id}; /watches lists the rules.",
-                    rule=text,
-                    id=same.id,
-                )
-            )
+        text = await self._checked(chat_id, text, known_assets)
         try:
             row = await self.rules.add(
                 chat_id,
@@ -115,6 +94,67 @@ class WatchService:
         self.matcher.add(to_watch_rule(row))
         return _to_stored(row)
 
+    async def replace(
+        self,
+        chat_id: int,
+        rule_id: int,
+        text: str,
+        now: datetime,
+        known_assets: Collection[str] | None = None,
+    ) -> StoredRule | None:
+        """An edited /watch: the rule its message made becomes `text`, armed again, keeping its
+        id (buttons under its alerts and lists still act on it). None: the rule is gone. Raises
+        what `add` raises, and UserError when the rule is another chat's (the edit added or
+        dropped an @channel)."""
+        row = await self.rules.get(rule_id)
+        if row is None:
+            return None
+        if row.chat_id != chat_id:
+            raise UserError(
+                _(
+                    "This message made rule #{id} in another chat; send a new /watch "
+                    "instead of editing it.",
+                    id=rule_id,
+                )
+            )
+        return await self._rewrite(
+            chat_id, rule_id, await self._checked(chat_id, text, known_assets, rule_id), now
+        )
+
+    async def _checked(
+        self,
+        chat_id: int,
+        text: str,
+        known_assets: Collection[str] | None,
+        replacing: int | None = None,
+    ) -> str:
+        """The rule's normal text; raises RuleSyntaxError with /watch's usage, or UserError when
+        the chat already has it (other than as rule `replacing`)."""
+        with usage_on_error(USAGE, EXAMPLE):
+            spec = parse_rule(text)
+            if known_assets is not None and spec.asset not in (ALL_ASSETS, *known_assets):
+                watched = ", ".join(sorted(known_assets)[:40]) or _("none yet")
+                raise RuleSyntaxError(
+                    _(
+                        "I don't watch {asset}. I watch {watched}; * means all.",
+                        asset=spec.asset,
+                        watched=watched,
+                    )
+                )
+        text = describe(spec)
+        # A second tap on send (or the same line pasted again) would ring every alert twice.
+        rules = await self.rules.for_chat(chat_id)
+        same = next((r for r in rules if r.text == text and r.id != replacing), None)
+        if same is not None:
+            raise UserError(
+                _(
+                    "Already watching {rule} here as rule #{id}; /watches lists the rules.",
+                    rule=text,
+                    id=same.id,
+                )
+            )
+        return text
+
     async def edit(
         self, chat_id: int, rule_id: int, change: str, now: datetime
     ) -> StoredRule | None:
@@ -125,7 +165,12 @@ class WatchService:
             return None
         with usage_on_error(EDIT_USAGE, EDIT_EXAMPLE):
             spec = with_new_threshold(parse_rule(row.text), change)
-        if not await self.rules.rewrite(chat_id, rule_id, describe(spec)):
+        return await self._rewrite(chat_id, rule_id, describe(spec), now)
+
+    async def _rewrite(
+        self, chat_id: int, rule_id: int, text: str, now: datetime
+    ) -> StoredRule | None:
+        if not await self.rules.rewrite(chat_id, rule_id, text):
             return None
         if rule_id in self.matcher.rules:
             self.matcher.remove(rule_id)  # re-added armed, with no history, by the sync

@@ -29,6 +29,7 @@ class ChatHarness:
     def __init__(self, app: TelegramApp, request: OfflineRequest, services: Services) -> None:
         self.app, self.request, self.services = app, request, services
         self._ids = itertools.count(1)
+        self.sent: list[dict[str, Any]] = []  # the user's text messages, as Telegram has them
 
     async def _process(self, update: dict[str, Any]) -> list[RecordedCall]:
         before = len(self.request.calls)
@@ -63,12 +64,19 @@ class ChatHarness:
     ) -> list[RecordedCall]:
         chat_id = user_id if chat_id is None else chat_id
         kind = "private" if chat_id > 0 else "supergroup"
-        content: dict[str, Any] = {"text": text}
-        if text.startswith("/"):
-            length = len(text.split(maxsplit=1)[0])
-            content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
-        message = self._message(chat_id, user_id, kind, language_code, **content)
+        message = self._message(chat_id, user_id, kind, language_code, **_text(text))
+        self.sent.append(message)
         return await self._process({"update_id": next(self._ids), "message": message})
+
+    async def edit(self, text: str, *, of: int = -1) -> list[RecordedCall]:
+        """The user edits a message they sent (`of`: its place in `sent`, the last by
+        default) to read `text`: Telegram sends it again, same id, as an edited_message."""
+        message = self.sent[of] = {
+            **{k: v for k, v in self.sent[of].items() if k not in ("text", "entities")},
+            **_text(text),
+            "edit_date": int(time.time()),
+        }
+        return await self._process({"update_id": next(self._ids), "edited_message": message})
 
     async def photo(self, caption: str | None, *, user_id: int = USER) -> list[RecordedCall]:
         content: dict[str, Any] = {
@@ -129,6 +137,19 @@ class ChatHarness:
         """Every reply to one message, joined."""
         calls = await self.send(text, user_id=user_id, chat_id=chat_id, language_code=language_code)
         return "\n\n".join(texts(calls))
+
+    async def ask_edited(self, text: str, *, of: int = -1) -> str:
+        """Every reply to an edit of a message sent before (see `edit`), joined."""
+        return "\n\n".join(texts(await self.edit(text, of=of)))
+
+
+def _text(text: str) -> dict[str, Any]:
+    """A text message's content: a leading /command is marked as Telegram marks it."""
+    content: dict[str, Any] = {"text": text}
+    if text.startswith("/"):
+        length = len(text.split(maxsplit=1)[0])
+        content["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+    return content
 
 
 def _user(user_id: int, language_code: str | None) -> dict[str, Any]:
