@@ -62,18 +62,25 @@ URGENT = "🚨 squeeze"
 
 
 @asynccontextmanager
-async def bench_outbox(database_url: str | None) -> AsyncIterator[OutboxRepository]:
-    """The outbox the sender drains: a fresh SQLite file, or the given database, migrated and
-    its outbox emptied before and after."""
+async def bench_database(database_url: str | None) -> AsyncIterator[AsyncEngine]:
+    """A fresh SQLite file, or the given database, migrated and its outbox emptied before and
+    after."""
     with tempfile.TemporaryDirectory() as folder:
         engine = make_engine(database_url or f"sqlite+aiosqlite:///{folder}/bench.db")
         await upgrade_database(engine)
         await _empty_outbox(engine)
         try:
-            yield OutboxRepository(make_session_factory(engine))
+            yield engine
         finally:
             await _empty_outbox(engine)
             await engine.dispose()
+
+
+@asynccontextmanager
+async def bench_outbox(database_url: str | None) -> AsyncIterator[OutboxRepository]:
+    """The outbox the sender drains, in `bench_database`."""
+    async with bench_database(database_url) as engine:
+        yield OutboxRepository(make_session_factory(engine))
 
 
 async def _empty_outbox(engine: AsyncEngine) -> None:
