@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, fields
 from datetime import datetime, timedelta
 from typing import Any
+
+import orjson
 
 from bot.signals.events import CascadeTracker, _Event
 from bot.signals.kinds import Severity, Stage, WarningKind
@@ -29,28 +30,31 @@ VERSION = 1
 
 
 def dumps(tracker: CascadeTracker) -> str:
+    # orjson writes the warnings and points (dataclasses), their datetimes (ISO 8601, as
+    # isoformat) and enums (their values) itself: the document json.dumps made of the same
+    # dicts, 15 x faster in a market-wide cascade (bench/bench_live_path.py).
     events = [
         {
             "asset": asset,
             "kind": kind,
-            "first": _warning(event.first),
-            "start": event.start.isoformat(),
+            "first": event.first,
+            "start": event.start,
             "stage": event.stage,
             "severity": event.severity,
-            "last_seen": event.last_seen.isoformat(),
-            "last": _warning(event.last),
-            "before": _point(event.before) if event.before is not None else None,
-            "points": [_point(event.points[ts]) for ts in sorted(event.points)],
+            "last_seen": event.last_seen,
+            "last": event.last,
+            "before": event.before,
+            "points": [event.points[ts] for ts in sorted(event.points)],
         }
         for (asset, kind), event in tracker._events.items()
     ]
-    closed = [[asset, kind, seen.isoformat()] for (asset, kind), seen in tracker._closed.items()]
+    closed = [[asset, kind, seen] for (asset, kind), seen in tracker._closed.items()]
     others = [
-        [asset, kind, seen.isoformat(), level]
+        [asset, kind, seen, level]
         for (asset, kind), (seen, level) in tracker._others._active.items()
     ]
     document = {"version": VERSION, "events": events, "closed": closed, "others": others}
-    return json.dumps(document, separators=(",", ":"))
+    return orjson.dumps(document).decode()
 
 
 def loads(text: str | None, quiet: timedelta) -> CascadeTracker:
@@ -85,20 +89,8 @@ def loads(text: str | None, quiet: timedelta) -> CascadeTracker:
     return tracker
 
 
-def _point(point: Point) -> dict[str, Any]:
-    return {**asdict(point), "ts": point.ts.isoformat()}
-
-
 def _point_of(data: dict[str, Any]) -> Point:
     return Point(**{**data, "ts": datetime.fromisoformat(data["ts"])})
-
-
-def _warning(warning: SignalWarning) -> dict[str, Any]:
-    data = {f.name: getattr(warning, f.name) for f in fields(warning)}
-    data["ts"] = warning.ts.isoformat()
-    if warning.event_start is not None:
-        data["event_start"] = warning.event_start.isoformat()
-    return data
 
 
 def _warning_of(data: dict[str, Any]) -> SignalWarning:
