@@ -18,7 +18,6 @@ is saved after every tick and loaded on the first, so the event goes on at its s
 from __future__ import annotations
 
 import asyncio
-import copy
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -123,7 +122,7 @@ class AlertPipeline:
         ages: dict[str, float] = {}
         targets = self._built_in_targets()
         # Worked on copies, kept once the alerts are in the outbox (see the module docstring).
-        tracker = copy.deepcopy(self.tracker)
+        tracker = self.tracker.fork()
         for asset in self._watched_assets():
             data = await self._asset_data(asset, now)
             if data is None:

@@ -60,3 +60,18 @@ def test_a_state_it_cannot_read_gives_a_fresh_tracker() -> None:
     for text in (None, '{"version": 0}', "{", '{"version": 1, "events": [{}]}'):
         tracker = event_state.loads(text, quiet)
         assert tracker.quiet == quiet and tracker.active("BTC") == []
+
+
+def test_a_tick_worked_on_a_fork_and_dropped_changes_nothing_said() -> None:
+    """Each bar first worked on a fork that is dropped, as the pipeline drops it when the
+    outbox write fails: the tracker then tells that bar's news, every stage and summary as
+    an uninterrupted one."""
+    tracker = CascadeTracker()
+    out = []
+    for i in range(len(PRICES)):
+        now = T0 + BAR * i
+        for worked in (tracker.fork(), tracker):
+            said = worked.update("BTC", FEED.get(i, []), now, point(i, PRICES[i], OIS[i], 1e6))
+            said += worked.update("ETH", [HOT], now)
+        out += said
+    assert out == told(None)
