@@ -32,7 +32,9 @@ VERSION = 1
 def dumps(tracker: CascadeTracker) -> str:
     # orjson writes the warnings and points (dataclasses), their datetimes (ISO 8601, as
     # isoformat) and enums (their values) itself: the document json.dumps made of the same
-    # dicts, 15 x faster in a market-wide cascade (bench/bench_live_path.py).
+    # dicts, 15 x faster in a market-wide cascade (bench/bench_live_path.py). A NaN or an
+    # infinity, which JSON cannot spell, is written as null (loaded as an unknown number),
+    # where json.dumps wrote a token only Python reads.
     events = [
         {
             "asset": asset,
