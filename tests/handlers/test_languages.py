@@ -318,3 +318,20 @@ async def test_score_refusals_in_russian(chat: ChatHarness) -> None:
     assert empty == "Для оценки BTC пока нет сохранённой истории."
     extra = await chat.ask("/score BTC ETH", language_code="ru")
     assert extra.split("\n")[0] == "Только актив, пожалуйста."
+
+
+async def test_a_size_in_coins_takes_the_russian_plural(chat: ChatHarness) -> None:
+    """No symbol, so the size is counted in 'coins': ru one/few/many, a fraction genitive."""
+    lines = []
+    for size in ("1", "2", "5", "21", "0,5"):
+        text = await chat.ask(f"/liq 50000 50x long size={size}", language_code="ru")
+        lines += [line for line in text.split("\n") if line.startswith("Размер")]
+    assert lines == [
+        f"Размер: 1 монета = позиция 50{NB}000,00 USDT",
+        f"Размер: 2 монеты = позиция 100{NB}000,00 USDT",
+        f"Размер: 5 монет = позиция 250{NB}000,00 USDT",
+        f"Размер: 21 монета = позиция 1{NB}050{NB}000,00 USDT",
+        f"Размер: 0,5 монеты = позиция 25{NB}000,00 USDT",
+    ]
+    inverse = await chat.ask("/liq 50000 50x long bybit btcusd inverse size=1", language_code="ru")
+    assert "Размер: 1 контракт по 1 USD = позиция 1,00 USD, 0,00002 BTC по цене входа" in inverse
