@@ -14,11 +14,14 @@ from bot.i18n import use_language
 from bot.i18n.languages import BY_CODE
 from bot.i18n.numbers import ungrouped
 from bot.i18n.quantities import coins_of, contracts_of
+from bot.market.overview import build_overview
+from bot.market.overview_text import render
 from bot.signals.change import signed_change
 from bot.signals.events import CascadeTracker
 from bot.signals.kinds import Severity, Stage, WarningKind
 from bot.signals.series import BAR, Point
 from bot.signals.warning import SignalWarning, evidence_number
+from tests.unit.test_market_overview import NOW, P
 
 AMOUNTS = ["1", "2", "5", "21", "0.5", "1.5", "2.5", "1000000"]
 COINS = {
@@ -107,3 +110,24 @@ def test_an_event_summary_says_a_tiny_oi_change_as_it_is(code: str) -> None:
     over = squeeze_over_with_oi_back_where_it_started()
     with use_language(BY_CODE[code]):
         assert summary_text(over) == OVER[code]
+
+
+VENUES = {
+    "en": ["1 venue", "2 venues", "5 venues", "21 venues"],
+    "ru": ["1 биржа", "2 биржи", "5 бирж", "21 биржа"],
+    "es": ["1 exchange", "2 exchanges", "5 exchanges", "21 exchanges"],
+    "tr": ["1 borsa", "2 borsa", "5 borsa", "21 borsa"],
+    "zh": ["1 家交易所", "2 家交易所", "5 家交易所", "21 家交易所"],
+}
+
+
+@pytest.mark.parametrize("code", list(VENUES))
+def test_the_oi_title_counts_its_venues(code: str) -> None:
+    """/oi's title: '1 venue', not '1 venues'; Russian one/few/many (21 is one again);
+    Turkish and Chinese nouns do not change after a number."""
+    titles = []
+    for count in (1, 2, 5, 21):
+        latest = [P(f"venue{i}", NOW, 87412.5, 1100.0) for i in range(count)]
+        with use_language(BY_CODE[code]):
+            titles.append(render(build_overview("BTC", latest, [], [], NOW), {}).split("\n")[0])
+    assert [title.split(" · ")[1] for title in titles] == VENUES[code]
