@@ -4,12 +4,16 @@ chosen by /settings lang, else Telegram's language_code, else English."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from bot.app import publish_menu
 from bot.i18n import LANGUAGES, Language, use_language
+from bot.runtime.ratelimit import CommandLimiter
 from handlers.start import BY_NAME, help_text
-from tests.handlers.harness import USER, ChatHarness
+from tests.handlers.harness import USER, ChatHarness, chat_harness
 
 NB = "\u00a0"  # CLDR's group sign and percent spacing in Russian and Spanish
 
@@ -335,3 +339,29 @@ async def test_a_size_in_coins_takes_the_russian_plural(chat: ChatHarness) -> No
     ]
     inverse = await chat.ask("/liq 50000 50x long bybit btcusd inverse size=1", language_code="ru")
     assert "Размер: 1 контракт по 1 USD = позиция 1,00 USD, 0,00002 BTC по цене входа" in inverse
+
+
+async def test_a_budget_of_one_command_is_said_in_the_singular(chat: ChatHarness) -> None:
+    chat.services.limiter = CommandLimiter(1)
+    said = []
+    for code, other_user in (("en", USER + 1), ("ru", USER + 2)):
+        await chat.ask("/liq 50000 50x long", user_id=other_user, language_code=code)
+        said.append(await chat.ask("/liq 50000 50x long", user_id=other_user, language_code=code))
+    assert [re.sub(r"\d+(?= ?[sс]\.$)", "N", line) for line in said] == [
+        "Easy there: 1 command a minute at most. Try again in Ns.",
+        "Не так быстро: не больше 1 команды в минуту. Попробуйте через N с.",
+    ]
+
+
+async def test_a_cap_of_one_rule_is_said_in_the_singular(tmp_path: Path) -> None:
+    said = []
+    async with chat_harness(tmp_path, rules_per_chat=1) as chat:
+        for code, user in (("en", USER + 1), ("ru", USER + 2)):
+            await chat.ask("/watch BTC squeeze", chat_id=user, user_id=user, language_code=code)
+            said.append(
+                await chat.ask("/watch ETH squeeze", chat_id=user, user_id=user, language_code=code)
+            )
+    assert said == [
+        "This chat has 1 rule, the most allowed. Remove it with /watches.",
+        "В этом чате уже 1 правило — это максимум. Удалите одно через /watches.",
+    ]
