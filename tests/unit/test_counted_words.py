@@ -4,7 +4,6 @@ rounds to zero never signed as a move ('OI -0.0%' read as a fall)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -18,9 +17,9 @@ from bot.market.overview import build_overview
 from bot.market.overview_text import render
 from bot.signals.change import signed_change
 from bot.signals.events import CascadeTracker
-from bot.signals.kinds import Severity, Stage, WarningKind
-from bot.signals.series import BAR, Point
+from bot.signals.series import BAR
 from bot.signals.warning import SignalWarning, evidence_number
+from tests.unit.test_alert_warning_text import EARLY, T0, point
 from tests.unit.test_market_overview import NOW, P
 
 AMOUNTS = ["1", "2", "5", "21", "0.5", "1.5", "2.5", "1000000"]
@@ -58,9 +57,6 @@ def test_a_counted_word_takes_the_form_its_number_wants(code: str) -> None:
     assert contracts == CONTRACTS[code]
 
 
-T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-
-
 def test_a_change_that_rounds_to_zero_shows_its_digit_or_reads_flat() -> None:
     assert [signed_change(v) for v in (1.24, -1.25, 0.04, -0.04, -0.004, -0.0)] == [
         "+1.2", "-1.2", "+0.04", "-0.04", "0.0", "0.0",
@@ -71,37 +67,21 @@ def test_a_change_that_rounds_to_zero_shows_its_digit_or_reads_flat() -> None:
     assert evidence_number("OI (contracts) pct", -0.0001) == "0.00"
 
 
-def point(i: int, close: float, oi: float) -> Point:
-    return Point(T0 + BAR * i, close, close, close, 10.0, oi, oi * close)
-
-
 def squeeze_over_with_oi_back_where_it_started() -> SignalWarning:
     """A long squeeze whose OI ends 0.04 % below its start: 'OI -0.0%' read as a fall."""
-    early = SignalWarning(
-        WarningKind.LONG_SQUEEZE,
-        Severity.MODERATE,
-        "BTC",
-        "10m",
-        T0 + 2 * BAR,
-        "BTC likely long squeeze starting",
-        {"price from onset pct": -3.0, "OI (contracts) from onset pct": -0.04},
-        (1, 2),
-        0.0,
-        stage=Stage.EARLY,
-        event_start=T0,
-    )
     tracker = CascadeTracker()
-    tracker.update("BTC", [], T0, latest=point(0, 60_000, 10_000))
-    tracker.update("BTC", [early], T0 + 2 * BAR, latest=point(2, 58_200, 9_996))
-    (over,) = tracker.update("BTC", [], T0 + 12 * BAR, latest=point(12, 58_800, 9_996))
+    tracker.update("BTC", [], T0, latest=point(0, 60_000, 10_000, 0))
+    tracker.update("BTC", [EARLY], T0 + 2 * BAR, latest=point(2, 58_200, 9_996, 0))
+    (over,) = tracker.update("BTC", [], T0 + 12 * BAR, latest=point(12, 58_800, 9_996, 0))
     return over
 
 
 OVER = {
     "en": "BTC long squeeze over after 60 min; price -2.0% since onset; low -3.0%; "
-    "OI -0.04% (-4 contracts, -12.2M USD notional)",
+    "OI -0.04% (-4 contracts, -12.2M USD notional); liquidated: longs 0.0M USD, shorts 0.0M USD",
     "ru": "BTC: лонг-сквиз закончился через 60 мин; цена -2,0\u00a0% с начала; минимум "
-    "-3,0\u00a0%; открытый интерес -0,04\u00a0% (-4 контракта, -12,2M USD в номинале)",
+    "-3,0\u00a0%; открытый интерес -0,04\u00a0% (-4 контракта, -12,2M USD в номинале); "
+    "ликвидации: лонги 0,0M USD, шорты 0,0M USD",
 }
 
 
