@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from bot.alerts.watched_rules import WatchedRules, to_watch_rule
 from bot.errors import LimitReached, UserError, usage_on_error
-from bot.i18n import _
+from bot.i18n import _, ngettext
 from bot.rules.grammar import (
     EXAMPLE,
     USAGE,
@@ -86,9 +86,10 @@ class WatchService:
             )
         except RuleCapReached as full:
             raise LimitReached(
-                _(
-                    "This chat has {cap} rules, the most allowed. Remove one with /watches.",
-                    cap=full.cap,
+                ngettext(
+                    "This chat has {n} rule, the most allowed. Remove it with /watches.",
+                    "This chat has {n} rules, the most allowed. Remove one with /watches.",
+                    full.cap,
                 )
             ) from None
         self.matcher.add(to_watch_rule(row))
