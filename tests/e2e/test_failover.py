@@ -162,8 +162,8 @@ async def test_a_cascade_under_way_is_closed_in_its_thread_by_the_new_leader(
 ) -> None:
     """The leader dies once the early warning is sent: the new one loads the cascade tracker
     the old one saved, so the event it never saw open is its own, and when the market is
-    quiet its summary is a quiet reply to that warning. With a fresh tracker the thread was
-    never closed, and a later reading of the event would have rung as new."""
+    quiet its summary is a quiet reply to that warning. With a fresh tracker (the new leader
+    not given the saved one) the thread was never closed."""
     if not database_url.startswith("postgresql"):
         pytest.skip("replicas need PostgreSQL (set OIWATCH_TEST_DATABASE_URL)")
     engine = make_engine(database_url)
