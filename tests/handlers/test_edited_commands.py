@@ -263,3 +263,21 @@ async def test_a_changed_rule_takes_its_unsent_alerts_out_of_the_queue_and_the_d
         (eth, "pending", None),
         ("\n\n".join([HEADER, *held]), "held", None),
     ]
+
+
+async def test_a_muted_rule_changed_stays_muted_and_the_reply_says_until_when(
+    chat: ChatHarness,
+) -> None:
+    await chat.ask("/watch BTC funding > 0.05%")
+    calls = await chat.press("rule:mute:24h:1")
+    muted = next(str(c.params["text"]) for c in calls if c.method == "answerCallbackQuery")
+    until = muted.removeprefix("Muted until ").removesuffix(".")
+    assert await chat.ask_edited("/watch BTC funding > 0.08%", of=0) == (
+        f"{CHANGED} It stays muted until {until}."
+    )
+    assert await chat.ask("/edit 1 0.09%") == (
+        f"Rule #1 is now <b>BTC funding &gt; 0.09%</b>, armed again. It stays muted until {until}."
+    )
+    assert await chat.ask("/watches") == (
+        f"<b>Watch rules</b>\n#1 <code>BTC funding &gt; 0.09%</code> (muted until {until})"
+    )
