@@ -9,6 +9,7 @@ from html import escape
 from bot.errors import UserError
 from bot.i18n import _
 from bot.i18n.numbers import grouped, percent, ungrouped
+from bot.i18n.quantities import coins_of, contracts_of
 
 HUNDRED = Decimal(100)
 
@@ -43,10 +44,21 @@ def each(value: Decimal) -> str:
     return price(value)
 
 
-def coins(value: Decimal) -> str:
-    """A coin quantity to the satoshi, no trailing zeros: 0.02, 1, 0.00012345."""
+def _to_satoshi(value: Decimal) -> tuple[Decimal, str]:
+    """(the quantity as shown, its text): to the satoshi, no trailing zeros: 0.02, 1, 0.00012345."""
     exact = value.quantize(Decimal("1e-8"), rounding=ROUND_HALF_UP).normalize()
-    return grouped(exact, max(0, -int(exact.as_tuple().exponent)))
+    return exact, grouped(exact, max(0, -int(exact.as_tuple().exponent)))
+
+
+def in_coin(value: Decimal, ticker: str) -> str:
+    """'0.02 BTC'; with no ticker known, the counted word: '1 coin', '0.5 coins'."""
+    exact, shown = _to_satoshi(value)
+    return f"{shown} {ticker}" if ticker else coins_of(exact, shown)
+
+
+def in_contracts(value: Decimal) -> str:
+    """'1 contract', '600 contracts' (ru '1 контракт', '0,5 контракта')."""
+    return contracts_of(*_to_satoshi(value))
 
 
 def amount(value: Decimal, unit: str) -> str:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from telegram import Chat, InlineQueryResultsButton, Update
 from telegram.ext import ApplicationHandlerStop
 
-from bot.i18n import _, set_language
+from bot.i18n import _, ngettext, set_language
 from bot.i18n.languages import reply_language
 from handlers.context import BotContext
 from handlers.fallback import answers
@@ -51,9 +51,10 @@ async def gate(update: Update, context: BotContext) -> None:
     if limiter.allow(user.id, now):
         return
     wait = int(limiter.retry_in(user.id, now)) + 1
-    line = _(
-        "Easy there: {most} commands a minute at most. Try again in {wait}s.",
-        most=limiter.max_events,
+    line = ngettext(
+        "Easy there: {n} command a minute at most. Try again in {wait}s.",
+        "Easy there: {n} commands a minute at most. Try again in {wait}s.",
+        limiter.max_events,
         wait=wait,
     )
     if query is not None:

@@ -13,7 +13,7 @@ from bot.market.overview_text import named
 from bot.risk.models import Formula, LiqQuote, LiqRequest
 from bot.usecases.quotes import LiveEntry
 from handlers.context import BotContext
-from handlers.formatting import amount, coins, pct_points, plain
+from handlers.formatting import amount, in_coin, in_contracts, pct_points, plain
 from handlers.positions import guard_button
 
 FORMULA_NAMES = {
@@ -45,12 +45,13 @@ def _live_note(live: LiveEntry | None) -> str:
 
 
 def units(req: LiqRequest) -> tuple[str, str]:
-    """(money unit, coin): USDT-margined unless the symbol says USDC; inverse is in USD."""
+    """(money unit, coin ticker or '' when no symbol names it): USDT-margined unless the symbol
+    says USDC; inverse is in USD."""
     symbol = (req.symbol or "").upper()
     if req.inverse:
-        return "USD", symbol.removesuffix("USD") or _("coin")
+        return "USD", symbol.removesuffix("USD")
     quote = next((q for q in QUOTES if symbol.endswith(q)), "USDT")
-    return quote, symbol.removesuffix(quote) or _("coin")
+    return quote, symbol.removesuffix(quote)
 
 
 def _size_line(quote: LiqQuote, unit: str, coin: str) -> str:
@@ -59,19 +60,16 @@ def _size_line(quote: LiqQuote, unit: str, coin: str) -> str:
     if req.inverse:
         contract = quote.notional / quote.size
         return _(
-            "Size: {contracts} contracts of {contract} USD = {notional} notional, "
-            "{coins} {coin} at entry{assumed}",
-            contracts=coins(quote.size),
+            "Size: {contracts} of {contract} USD = {notional} notional, {coins} at entry{assumed}",
+            contracts=in_contracts(quote.size),
             contract=plain(contract),
             notional=amount(quote.notional, "USD"),
-            coins=coins(quote.notional / req.entry),
-            coin=coin,
+            coins=in_coin(quote.notional / req.entry, coin),
             assumed=assumed,
         )
     return _(
-        "Size: {size} {coin}{assumed} = {notional} notional",
-        size=coins(quote.size),
-        coin=coin,
+        "Size: {size}{assumed} = {notional} notional",
+        size=in_coin(quote.size, coin),
         assumed=assumed,
         notional=amount(quote.notional, unit),
     )
@@ -121,7 +119,7 @@ def format_liquidation(quote: LiqQuote) -> str:
     lines.append(_size_line(quote, unit, coin))
     margin = amount(quote.margin, unit)
     if req.inverse:
-        margin += f" ({coins(quote.margin / req.entry)} {coin})"
+        margin += f" ({in_coin(quote.margin / req.entry, coin)})"
     lines.append(
         _(
             "Margin: {margin} on {notional} notional",
@@ -149,7 +147,7 @@ def format_liquidation(quote: LiqQuote) -> str:
         used = _("your mmr") if req.mmr is not None else _("default mmr")
     # Bybit inverse deductions are in coin; every other maintenance amount is in money.
     cum = (
-        f"{coins(quote.maintenance_amount)} {coin}"
+        in_coin(quote.maintenance_amount, coin)
         if req.inverse and tier is not None
         else amount(quote.maintenance_amount, unit)
     )

@@ -153,7 +153,7 @@ async def watch_command(update: Update, context: BotContext) -> None:
     )
     rule = outcome.made
     if outcome.changed:
-        await message.reply_text(_changed_text(rule), parse_mode=ParseMode.HTML)
+        await message.reply_text(await _changed_text(context, rule), parse_mode=ParseMode.HTML)
         return
     linked = len(rest) < len(args)
     metric = rule.spec.metric if rule.spec.metric in BUILT_IN else None
@@ -275,16 +275,23 @@ async def edit_command(update: Update, context: BotContext) -> None:
         raise UserError(_("Which rule, and its new threshold?"), EDIT_USAGE, EDIT_EXAMPLE)
     rule = await _service(context).edit(chat_id, rule_id, " ".join(args[1:]), datetime.now(UTC))
     reply = (
-        _changed_text(rule)
+        await _changed_text(context, rule)
         if rule is not None
         else _("No such rule in this chat; /watches lists them.")
     )
     await message.reply_text(reply, parse_mode=ParseMode.HTML)
 
 
-def _changed_text(rule: StoredRule) -> str:
-    """/edit's answer, and an edited /watch's: the rule keeps its number."""
-    return _("Rule #{id} is now <b>{rule}</b>, armed again.", id=rule.id, rule=escape(rule.text))
+async def _changed_text(context: BotContext, rule: StoredRule) -> str:
+    """/edit's answer, and an edited /watch's: the rule keeps its number, and a mute (a change
+    of threshold is no reason to end it; "armed again" alone read as if it would ring now)."""
+    text = _("Rule #{id} is now <b>{rule}</b>, armed again.", id=rule.id, rule=escape(rule.text))
+    now = datetime.now(UTC)
+    if rule.muted_until is not None and rule.muted_until > now:
+        zone = ZoneInfo(await context.zone(rule.chat_id))
+        until = escape(local_time(rule.muted_until, zone))
+        text += " " + _("It stays muted until {time}.", time=until)
+    return text
 
 
 async def _refresh_listing(query: CallbackQuery, context: BotContext, chat_id: int) -> None:

@@ -8,8 +8,10 @@ from decimal import Decimal
 
 from bot.i18n import ENGLISH, N_, _, current_language
 from bot.i18n.numbers import localize_digits, percent
+from bot.i18n.quantities import contracts_of
 from bot.market.overview_text import compact
 from bot.risk.side import Side
+from bot.signals.change import signed_change
 from bot.signals.kinds import Severity, WarningKind
 from bot.signals.warning import CHECKS, SignalWarning, evidence_number
 
@@ -62,12 +64,26 @@ def num(value: float, spec: str) -> str:
 
 
 def pct(value: float, places: int, *, signed: bool = False) -> str:
-    """A percent the engine counted (-2.36) as the locale writes it: '-2.4%', '-2,4 %', '-%2,4'."""
-    return percent(Decimal(repr(value)) / 100, places, signed=signed)
+    """A percent the engine counted (-2.36) as the locale writes it: '-2.4%', '-2,4 %', '-%2,4';
+    signed, with the engine's digits: '-0,04 %' for a tiny move, '0,0 %' for none."""
+    if not signed:
+        return percent(Decimal(repr(value)) / 100, places)
+    shown = Decimal(signed_change(value, places))
+    return percent(shown / 100, -int(shown.as_tuple().exponent), signed=True)
 
 
-def millions(usd: float, spec: str = ",.1f") -> str:
-    return num(usd / 1e6, spec)
+def millions(usd: float) -> str:
+    return num(usd / 1e6, ",.1f")
+
+
+def signed_millions(usd: float) -> str:
+    return localize_digits(signed_change(usd / 1e6, 1, group=True))
+
+
+def contracts_change(contracts: float) -> str:
+    """'+1 234 контракта', '-5 контрактов': a change of OI in contracts with its noun."""
+    text = signed_change(contracts, 0, group=True)
+    return contracts_of(Decimal(text.replace(",", "")), localize_digits(text))
 
 
 # One sentence per kind (and side or stage): a language words "longs" and "shorts" into the
@@ -187,12 +203,12 @@ def _squeeze_over(w: SignalWarning, long: bool) -> str:
         parts.append(_("low {pct}", pct=extreme) if long else _("high {pct}", pct=extreme))
     if "OI (contracts) pct" in n and "OI contracts change" in n:
         usd = n.get("OI notional change USD")
-        notional = "" if usd is None else _(", {usd}M USD notional", usd=millions(usd, "+,.1f"))
+        notional = "" if usd is None else _(", {usd}M USD notional", usd=signed_millions(usd))
         parts.append(
             _(
-                "OI {pct} ({contracts} contracts{notional})",
+                "OI {pct} ({contracts}{notional})",
                 pct=pct(n["OI (contracts) pct"], 1, signed=True),
-                contracts=num(n["OI contracts change"], "+,.0f"),
+                contracts=contracts_change(n["OI contracts change"]),
                 notional=notional,
             )
         )

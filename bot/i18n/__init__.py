@@ -5,6 +5,7 @@ from bot.i18n.catalogs import (
     current_language,
     gettext,
     ngettext,
+    npgettext,
     set_language,
     use_language,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "gettext",
     "language_for",
     "ngettext",
+    "npgettext",
     "set_language",
     "use_language",
 ]

@@ -70,6 +70,12 @@ def ngettext(singular: str, plural: str, n: int, **values: object) -> str:
     return text.format(n=n, **values)
 
 
+def npgettext(context: str, singular: str, plural: str, n: int, **values: object) -> str:
+    """ngettext for the same words in another use (context), translated on their own."""
+    text = translations(_current.get()).npgettext(context, singular, plural, n)
+    return text.format(n=n, **values)
+
+
 def in_every_language(message: str) -> tuple[str, ...]:
     """A text as every language writes it: to recognize the bot's own earlier message."""
     return tuple(translations(language).gettext(message) for language in LANGUAGES)

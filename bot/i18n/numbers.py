@@ -49,7 +49,7 @@ def _percent_pattern(code: str, places: int) -> NumberPattern:
     return parse_pattern(base.replace("#,##0", digits, 1))
 
 
-def _quantized(value: Decimal, places: int) -> Decimal:
+def quantized(value: Decimal, places: int) -> Decimal:
     # Half-up like the rest of the bot (Babel itself rounds half-even).
     return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
@@ -57,7 +57,7 @@ def _quantized(value: Decimal, places: int) -> Decimal:
 def grouped(value: Decimal, places: int) -> str:
     """Exactly `places` decimals with the locale's group and decimal signs."""
     # 'z': a value that rounds to zero reads 0.00, not -0.00 (a short's PnL at its entry).
-    text = f"{_quantized(value, places):z,.{places}f}"
+    text = f"{quantized(value, places):z,.{places}f}"
     return text.translate(_signs(current_language().locale))
 
 
@@ -69,7 +69,7 @@ def ungrouped(value: Decimal) -> str:
 def percent(fraction: Decimal, places: int = 2, *, signed: bool = False) -> str:
     """0.0161 -> '1.61%' (en), '1,61 %' (ru), '%1,61' (tr)."""
     code = current_language().locale
-    exact = _quantized(fraction * 100, places) / 100
+    exact = quantized(fraction * 100, places) / 100
     if exact == 0:
         exact = abs(exact)  # -0.0 % would read as a loss
     text = format_percent(exact, _percent_pattern(code, places), locale=_locale(code))

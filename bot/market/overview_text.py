@@ -7,7 +7,7 @@ from decimal import Decimal
 from html import escape
 from unicodedata import east_asian_width
 
-from bot.i18n import N_, _
+from bot.i18n import N_, _, ngettext
 from bot.i18n.numbers import localize_digits, percent
 from bot.market.overview import ALL, READING_WINDOWS, WINDOWS, AssetOverview, VenueLine
 
@@ -101,9 +101,9 @@ def render(overview: AssetOverview, left_out: dict[str, str], *, html: bool = Tr
     parts = [
         bold(
             _(
-                "{asset} perpetuals · {venues} venues · data {age} old",
+                "{asset} perpetuals · {venues} · data {age} old",
                 asset=overview.asset,
-                venues=len(overview.venues),
+                venues=ngettext("{n} venue", "{n} venues", len(overview.venues)),
                 age=age_text(total.age_s),
             )
         ),

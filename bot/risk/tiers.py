@@ -11,7 +11,8 @@ from importlib import resources
 from typing import Any
 
 from bot.i18n import _
-from bot.i18n.numbers import grouped
+from bot.i18n.numbers import grouped, quantized
+from bot.i18n.quantities import coins_of
 from bot.risk.formulas import cum_next
 from bot.risk.models import RiskInputError, TierInfo
 
@@ -41,19 +42,24 @@ class TierTable:
         for tier in self.tiers:
             if notional <= tier.cap:
                 return tier
-        unit = "USD" if self.unit == "notional" else _("coin")
         raise RiskInputError(
             _(
-                "{venue} {symbol}: a position of {notional} {unit} is beyond the largest tier "
-                "I have ({cap} {unit}, table of {date}); add your rate, e.g. mmr=1%",
+                "{venue} {symbol}: a position of {notional} is beyond the largest tier "
+                "I have ({cap}, table of {date}); add your rate, e.g. mmr=1%",
                 venue=self.venue,
                 symbol=self.symbol,
-                notional=grouped(notional, 0),
-                unit=unit,
-                cap=grouped(self.tiers[-1].cap, 0),
+                notional=self._in_unit(notional),
+                cap=self._in_unit(self.tiers[-1].cap),
                 date=self.date,
             )
         )
+
+    def _in_unit(self, size: Decimal) -> str:
+        """'1,500,000 USD', or in coin '1 coin', '5 coins' (ru '1 монета', '5 монет')."""
+        whole = quantized(size, 0)
+        if self.unit == "notional":
+            return f"{grouped(whole, 0)} USD"
+        return coins_of(whole, grouped(whole, 0))
 
 
 def make_table(

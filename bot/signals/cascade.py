@@ -31,6 +31,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from bot.signals.change import signed_change
 from bot.signals.kinds import Severity, Stage, WarningKind
 from bot.signals.series import BAR, WINDOW_BARS, DespikedOI, Point, bar_high, bar_low
 from bot.signals.thresholds import Robust, SignalSettings
@@ -312,8 +313,8 @@ def early(
     volume, forced = flow_texts(run.volume_ratio, who, liquidated)
     summary = (
         f"{asset} likely {'long' if run.long else 'short'} squeeze starting: price "
-        f"{run.move_pct:+.1f}% in {minutes:.0f} min{volume}, OI {run.oi_pct:+.1f}%{forced}; "
-        f"{who} are being forced out"
+        f"{signed_change(run.move_pct)}% in {minutes:.0f} min{volume}, "
+        f"OI {signed_change(run.oi_pct)}%{forced}; {who} are being forced out"
     )
     return SignalWarning(
         _kind(run.long),
@@ -451,8 +452,8 @@ def confirmed(
         checks.append(5)
     kind = _kind(long)
     summary = (
-        f"{asset} {kind.replace('_', ' ')} in progress: OI {-drop:+.1f}% from its peak while "
-        f"price {'fell' if long else 'rose'} {move:.1f}%; {who} are being force-closed"
+        f"{asset} {kind.replace('_', ' ')} in progress: OI {signed_change(-drop)}% from its peak "
+        f"while price {'fell' if long else 'rose'} {move:.1f}%; {who} are being force-closed"
     )
     return SignalWarning(
         kind,

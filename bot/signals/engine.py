@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from bot.signals.cascade import SQUEEZE_WINDOWS, confirmed, early, price_runs
+from bot.signals.change import signed_change
 from bot.signals.kinds import OIDropCause, Phase, Severity, Stage, WarningKind
 from bot.signals.series import WINDOW_BARS, DespikedOI, Point, despiked_oi
 from bot.signals.table import FlatBands, Row, read
@@ -392,8 +393,8 @@ def _overheating(
         numbers["basis pct"] = last.basis_pct
     side = "longs" if long else "shorts"
     summary = (
-        f"{asset} overheating: OI {oi_pct:+.1f}% in {window} and accelerating while price "
-        f"{'rises' if long else 'falls'} {abs(reading.price_pct):.1f}%; {side} piling in, "
+        f"{asset} overheating: OI {signed_change(oi_pct)}% in {window} and accelerating while "
+        f"price {'rises' if long else 'falls'} {abs(reading.price_pct):.1f}%; {side} piling in, "
         f"a sharp move against them can force closes"
     )
     return SignalWarning(
@@ -428,8 +429,8 @@ def _divergence(
             asset,
             window,
             ts,
-            f"{asset} rally made of closes: price {price_pct:+.1f}% while OI "
-            f"{oi_pct:+.1f}% in {window}; such rallies tend to stall",
+            f"{asset} rally made of closes: price {signed_change(price_pct)}% while OI "
+            f"{signed_change(oi_pct)}% in {window}; such rallies tend to stall",
             numbers,
             (1, 2),
             age,
@@ -441,8 +442,8 @@ def _divergence(
             asset,
             window,
             ts,
-            f"{asset} shorts building: price {price_pct:+.1f}% while OI "
-            f"{oi_pct:+.1f}% in {window}; a reversal can squeeze them",
+            f"{asset} shorts building: price {signed_change(price_pct)}% while OI "
+            f"{signed_change(oi_pct)}% in {window}; a reversal can squeeze them",
             numbers,
             (1, 2),
             age,
@@ -472,7 +473,7 @@ def _accumulation(
         asset,
         window,
         ts,
-        f"{asset} positions building in a range: OI {oi_pct:+.1f}% in {window} with "
+        f"{asset} positions building in a range: OI {signed_change(oi_pct)}% in {window} with "
         f"price inside {price_range:.1f}%; the longer it lasts, the larger the "
         f"forced-close wave on a breakout",
         {"OI (contracts) pct": oi_pct, "price range pct": price_range},
@@ -506,8 +507,8 @@ def _crowding(
         asset,
         "4h",
         series[-1].ts,
-        f"{asset} {side} crowding: OI {reading.oi_pct:+.1f}% in 4h with funding "
-        f"{funding * 100:+.4f}% per 8h, far from its usual level; "
+        f"{asset} {side} crowding: OI {signed_change(reading.oi_pct)}% in 4h with funding "
+        f"{signed_change(funding * 100, 4)}% per 8h, far from its usual level; "
         f"{'long' if long else 'short'}-squeeze risk",
         {
             "OI (contracts) pct": reading.oi_pct,
@@ -544,8 +545,9 @@ def _basis_widening(
         asset,
         "4h",
         series[-1].ts,
-        f"{asset} basis widening with OI: {then:+.2f}% -> {now:+.2f}% while OI "
-        f"{reading.oi_pct:+.1f}% in 4h; {'longs' if long else 'shorts'} pay up in derivatives",
+        f"{asset} basis widening with OI: {signed_change(then, 2)}% -> {signed_change(now, 2)}% "
+        f"while OI {signed_change(reading.oi_pct)}% in 4h; "
+        f"{'longs' if long else 'shorts'} pay up in derivatives",
         {"basis now pct": now, "basis 4h ago pct": then, "OI (contracts) pct": reading.oi_pct},
         (2,),
         age,

@@ -66,24 +66,26 @@ def loads(text: str | None, quiet: timedelta) -> CascadeTracker:
         return tracker
     try:
         document = json.loads(text)
+        if not isinstance(document, dict):
+            raise TypeError("not a JSON object")
         if document.get("version") != VERSION:
-            raise ValueError(f"version {document.get('version')}")
+            raise ValueError(f"version {document.get('version')!r}")
         for item in document["events"]:
             event = _Event(
                 first=_warning_of(item["first"]),
-                start=datetime.fromisoformat(item["start"]),
+                start=_moment(item["start"]),
                 stage=Stage(item["stage"]),
                 severity=Severity(item["severity"]),
-                last_seen=datetime.fromisoformat(item["last_seen"]),
+                last_seen=_moment(item["last_seen"]),
                 last=_warning_of(item["last"]),
                 before=_point_of(item["before"]) if item["before"] is not None else None,
             )
             event.points = {p.ts: p for p in map(_point_of, item["points"])}
             tracker._events[(item["asset"], WarningKind(item["kind"]))] = event
         for asset, kind, seen in document["closed"]:
-            tracker._closed[(asset, WarningKind(kind))] = datetime.fromisoformat(seen)
+            tracker._closed[(asset, WarningKind(kind))] = _moment(seen)
         for asset, kind, seen, level in document["others"]:
-            active = (datetime.fromisoformat(seen), int(level))
+            active = (_moment(seen), int(level))
             tracker._others._active[(asset, WarningKind(kind))] = active
     except (ValueError, KeyError, TypeError) as error:
         log.warning("cascade tracker state not readable (%s): starting afresh", error)
@@ -91,8 +93,17 @@ def loads(text: str | None, quiet: timedelta) -> CascadeTracker:
     return tracker
 
 
+def _moment(text: str) -> datetime:
+    """A saved time; one without its zone would make the next tick's comparisons raise, every
+    tick, since the tracker that holds it is kept."""
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError(f"time {text!r} has no zone")
+    return moment
+
+
 def _point_of(data: dict[str, Any]) -> Point:
-    return Point(**{**data, "ts": datetime.fromisoformat(data["ts"])})
+    return Point(**{**data, "ts": _moment(data["ts"])})
 
 
 def _warning_of(data: dict[str, Any]) -> SignalWarning:
@@ -101,8 +112,8 @@ def _warning_of(data: dict[str, Any]) -> SignalWarning:
     return SignalWarning(
         **{
             **data,
-            "ts": datetime.fromisoformat(data["ts"]),
-            "event_start": datetime.fromisoformat(start) if start is not None else None,
+            "ts": _moment(data["ts"]),
+            "event_start": _moment(start) if start is not None else None,
             "checks": tuple(data["checks"]),
             "next_band": tuple(band) if band is not None else None,
         }

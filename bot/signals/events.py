@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from bot.signals.cascade import flow_texts
+from bot.signals.change import signed_change
 from bot.signals.kinds import Severity, Stage, WarningKind
 from bot.signals.series import Point, bar_high, bar_low
 from bot.signals.tracker import WarningTracker
@@ -109,14 +110,14 @@ def _escalated_text(warning: SignalWarning, was: Severity, now: Severity) -> str
     if "price from onset pct" in n:
         volume, forced = flow_texts(n.get("volume x usual"), who, n.get(f"{who} liquidated USD"))
         return (
-            f"{head}price {n['price from onset pct']:+.1f}% in "
+            f"{head}price {signed_change(n['price from onset pct'])}% in "
             f"{n['minutes since onset']:.0f} min{volume}, "
-            f"OI {n['OI (contracts) from onset pct']:+.1f}%{forced}; "
+            f"OI {signed_change(n['OI (contracts) from onset pct'])}%{forced}; "
             f"more {who} are being forced out"
         )
     move = abs(n["price from OI peak pct"])
     return (
-        f"{head}OI {n['OI (contracts) from peak pct']:+.1f}% from its peak while price "
+        f"{head}OI {signed_change(n['OI (contracts) from peak pct'])}% from its peak while price "
         f"{'fell' if side == 'long' else 'rose'} {move:.1f}%; more {who} are being force-closed"
     )
 
@@ -125,15 +126,20 @@ def _over_text(event: _Event, summary: EventSummary) -> str:
     kind = event.first.kind.replace("_", " ")
     parts = [f"{event.first.asset} {kind} over after {summary.minutes:.0f} min"]
     if summary.price_pct is not None:
-        parts.append(f"price {summary.price_pct:+.1f}% since onset")
+        parts.append(f"price {signed_change(summary.price_pct)}% since onset")
     if summary.extreme_pct is not None:
-        parts.append(f"{'low' if kind.startswith('long') else 'high'} {summary.extreme_pct:+.1f}%")
+        parts.append(
+            f"{'low' if kind.startswith('long') else 'high'} {signed_change(summary.extreme_pct)}%"
+        )
     if summary.oi_pct is not None and summary.oi_contracts is not None:
         notional = (
-            f", {summary.oi_usd / 1e6:+,.1f}M USD notional" if summary.oi_usd is not None else ""
+            f", {signed_change(summary.oi_usd / 1e6, 1, group=True)}M USD notional"
+            if summary.oi_usd is not None
+            else ""
         )
         parts.append(
-            f"OI {summary.oi_pct:+.1f}% ({summary.oi_contracts:+,.0f} contracts{notional})"
+            f"OI {signed_change(summary.oi_pct)}% "
+            f"({signed_change(summary.oi_contracts, 0, group=True)} contracts{notional})"
         )
     if summary.liq_long_usd is not None or summary.liq_short_usd is not None:
         parts.append(

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from bot.i18n import N_
 from bot.market.overview_text import age_text, compact
+from bot.signals.change import signed_change
 from bot.signals.kinds import Severity, Stage, WarningKind
 
 CHECKS = {
@@ -69,7 +70,7 @@ def evidence_number(key: str, value: float) -> str:
     """One evidence number as a trader reads it, never in exponent notation: a percent to two
     places, dollars as 23.3M, a count of contracts or minutes whole with its thousands."""
     if "pct" in key:
-        return f"{value:+.2f}"
+        return signed_change(value, 2)
     if key.endswith("USD"):
         return compact(value)
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"

@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from bot.errors import LimitReached, UserError, usage_on_error
-from bot.i18n import _
+from bot.i18n import _, ngettext
 from bot.positions.evaluate import Evaluation, evaluate, quote
 from bot.positions.levels import crossed
 from bot.positions.marks import pick_mark
@@ -69,7 +69,11 @@ class PositionService:
             position = await self.repository.add(user_id, user_id, claim, state, now, cap=self.cap)
         except PositionCapReached as full:
             raise LimitReached(
-                _("You guard {cap} positions, the most allowed; /pos lists them.", cap=full.cap)
+                ngettext(
+                    "You guard {n} position, the most allowed; /pos lists it.",
+                    "You guard {n} positions, the most allowed; /pos lists them.",
+                    full.cap,
+                )
             ) from None
         return Added(position, ev, claim.levels[:inside])
 

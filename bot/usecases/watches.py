@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from bot.alerts.watched_rules import WatchedRules, to_watch_rule
 from bot.errors import LimitReached, UserError, usage_on_error
-from bot.i18n import _
+from bot.i18n import _, ngettext
 from bot.rules.grammar import (
     EXAMPLE,
     USAGE,
@@ -32,6 +32,7 @@ EDIT_EXAMPLE = "/edit 12 0.08%"
 
 DEFAULT_COOLDOWN = timedelta(minutes=30)
 RULE_REMOVED = "rule removed"  # why its queued alerts were dropped (the outbox's last_error)
+RULE_CHANGED = "rule changed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +87,10 @@ class WatchService:
             )
         except RuleCapReached as full:
             raise LimitReached(
-                _(
-                    "This chat has {cap} rules, the most allowed. Remove one with /watches.",
-                    cap=full.cap,
+                ngettext(
+                    "This chat has {n} rule, the most allowed. Remove it with /watches.",
+                    "This chat has {n} rules, the most allowed. Remove one with /watches.",
+                    full.cap,
                 )
             ) from None
         self.matcher.add(to_watch_rule(row))
@@ -118,7 +120,7 @@ class WatchService:
                 )
             )
         return await self._rewrite(
-            chat_id, rule_id, await self._checked(chat_id, text, known_assets, rule_id), now
+            row, await self._checked(chat_id, text, known_assets, rule_id), now
         )
 
     async def _checked(
@@ -165,16 +167,22 @@ class WatchService:
             return None
         with usage_on_error(EDIT_USAGE, EDIT_EXAMPLE):
             spec = with_new_threshold(parse_rule(row.text), change)
-        return await self._rewrite(chat_id, rule_id, describe(spec), now)
+        return await self._rewrite(row, describe(spec), now)
 
-    async def _rewrite(
-        self, chat_id: int, rule_id: int, text: str, now: datetime
-    ) -> StoredRule | None:
+    async def _rewrite(self, row: WatchRuleRow, text: str, now: datetime) -> StoredRule | None:
+        """The stored rule `row` reads `text` from now on, armed again."""
+        chat_id, rule_id = row.chat_id, row.id
+        assert rule_id is not None
         if not await self.rules.rewrite(chat_id, rule_id, text):
             return None
         if rule_id in self.matcher.rules:
             self.matcher.remove(rule_id)  # re-added armed, with no history, by the sync
         await self.watched.sync(now)
+        if text != row.text:
+            # What it queued speaks of the rule as it was (a threshold the trader just moved, a
+            # typo's asset); armed again, it rings on the next tick if it holds as it is now.
+            # The same rule retyped keeps them: a built-in warning would not come again.
+            await self.outbox.drop_gone_rules(chat_id, RULE_CHANGED, changed={rule_id})
         updated = await self.rules.get(rule_id)
         return _to_stored(updated) if updated is not None else None
 

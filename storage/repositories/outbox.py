@@ -17,7 +17,7 @@ keeps the alerts it merged (storage/digest.py), so a drop can take some out and 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -430,12 +430,14 @@ class OutboxRepository:
             await _drop_lock(session, shared=False)
             return await _drop(session, [col(OutboxMessage.chat_id) == chat_id], error)
 
-    async def drop_gone_rules(self, chat_id: int, error: str) -> int:
-        """Some of the chat's rules were removed (/unwatch, a channel unlinked): nothing queued
-        for it from those rules may go (one being sent that Telegram takes stays sent). A held
-        digest loses their alerts and keeps the rest; what no rule made (an operator's
-        broadcast post to the same channel, a built-in warning) still goes. Returns how many
-        queued messages were dropped or cut."""
+    async def drop_gone_rules(
+        self, chat_id: int, error: str, *, changed: Collection[int] = ()
+    ) -> int:
+        """Some of the chat's rules were removed (/unwatch, a channel unlinked), or `changed`
+        (/edit, an edited /watch): nothing queued for it from those rules may go (one being
+        sent that Telegram takes stays sent). A held digest loses their alerts and keeps the
+        rest; what no rule made (an operator's broadcast post to the same channel, a built-in
+        warning) still goes. Returns how many queued messages were dropped or cut."""
         async with self._sessions() as session:
             await _drop_lock(session, shared=False)
             rows = list(
@@ -453,6 +455,7 @@ class OutboxRepository:
                 ).scalars()
             )
             removed = await _rules_gone(session, {r for row in rows for r in row.rules})
+            removed |= set(changed)
             left = await session.execute(
                 select(func.count()).where(col(WatchRuleRow.chat_id) == chat_id)
             )

@@ -5,9 +5,12 @@ the other commands answer the new text, and none changes anything twice."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
+from storage.repositories.outbox import OutgoingAlert
 from tests.handlers.harness import USER, ChatHarness, chat_harness, live_chat_harness
 from tests.handlers.test_new_user_journey import keyboard
 
@@ -18,6 +21,7 @@ WATCHING = (
 )
 CHANGED = "Rule #1 is now <b>BTC funding &gt; 0.08%</b>, armed again."
 NO_RULES = "No rules here yet. Try <code>/watch BTC oi 1h &gt; 5%</code>"
+HEADER = "🌙 <b>Held during quiet hours</b> (23:00–07:00 UTC)"
 LISTED_CHANGED = "<b>Watch rules</b>\n#1 <code>BTC funding &gt; 0.08%</code>"
 
 
@@ -221,3 +225,59 @@ async def test_an_edited_pos_add_that_would_repeat_or_break_a_position_changes_n
         reply = await chat.ask_edited("/pos add BTC long 60000 10x")
         assert reply.split("\n")[0] == "Give the position size in coins: size=0.2."
         assert await _guarded(chat) == [(1, "0.1"), (2, "0.2")]
+
+
+@pytest.mark.parametrize(
+    ("how", "command", "answer", "dropped"),
+    [
+        ("edited", "/watch BTC funding > 0.08%", CHANGED, True),
+        ("sent", "/edit 1 0.08%", CHANGED, True),
+        ("edited", "/watch btc funding >0.05%", CHANGED.replace("0.08", "0.05"), False),
+    ],
+)
+async def test_a_changed_rule_takes_its_unsent_alerts_out_of_the_queue_and_the_digest(
+    chat: ChatHarness, how: str, command: str, answer: str, dropped: bool
+) -> None:
+    """Queued, or held for quiet hours, an alert of the rule as it was would arrive after the
+    trader moved its threshold, saying 0.06 % crossed a line now at 0.08 %: it goes, the other
+    rule's stay, and the rule, armed again, rings anew if it holds as it is now. The same
+    rule retyped keeps them."""
+    await chat.ask("/watch BTC funding > 0.05%")
+    await chat.ask("/watch ETH funding > 0.05%")
+    outbox, now = chat.services.outbox, datetime.now(UTC)
+    btc, eth = "BTC funding 0.06% crossed", "ETH funding 0.07% crossed"
+    await outbox.enqueue(
+        [OutgoingAlert(USER, "q1", btc, rules=(1,)), OutgoingAlert(USER, "q2", eth, rules=(2,))],
+        now,
+    )
+    for key, text, rule in (("h1", f"<i>01:00</i> {btc}", 1), ("h2", f"<i>02:00</i> {eth}", 2)):
+        alert = OutgoingAlert(USER, key, text, rules=(rule,))
+        await outbox.hold(alert, now + timedelta(hours=5), now, into="digest", header=HEADER)
+
+    reply = await (chat.ask_edited(command, of=0) if how == "edited" else chat.ask(command))
+    assert reply == answer
+
+    held = [f"<i>02:00</i> {eth}"] if dropped else [f"<i>01:00</i> {btc}", f"<i>02:00</i> {eth}"]
+    assert [(m.text, m.status, m.last_error) for m in await outbox.messages(USER)] == [
+        (btc, "dead", "rule changed") if dropped else (btc, "pending", None),
+        (eth, "pending", None),
+        ("\n\n".join([HEADER, *held]), "held", None),
+    ]
+
+
+async def test_a_muted_rule_changed_stays_muted_and_the_reply_says_until_when(
+    chat: ChatHarness,
+) -> None:
+    await chat.ask("/watch BTC funding > 0.05%")
+    calls = await chat.press("rule:mute:24h:1")
+    muted = next(str(c.params["text"]) for c in calls if c.method == "answerCallbackQuery")
+    until = muted.removeprefix("Muted until ").removesuffix(".")
+    assert await chat.ask_edited("/watch BTC funding > 0.08%", of=0) == (
+        f"{CHANGED} It stays muted until {until}."
+    )
+    assert await chat.ask("/edit 1 0.09%") == (
+        f"Rule #1 is now <b>BTC funding &gt; 0.09%</b>, armed again. It stays muted until {until}."
+    )
+    assert await chat.ask("/watches") == (
+        f"<b>Watch rules</b>\n#1 <code>BTC funding &gt; 0.09%</code> (muted until {until})"
+    )

@@ -4,12 +4,16 @@ chosen by /settings lang, else Telegram's language_code, else English."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 from bot.app import publish_menu
 from bot.i18n import LANGUAGES, Language, use_language
+from bot.runtime.ratelimit import CommandLimiter
 from handlers.start import BY_NAME, help_text
-from tests.handlers.harness import USER, ChatHarness
+from tests.handlers.harness import USER, ChatHarness, chat_harness
 
 NB = "\u00a0"  # CLDR's group sign and percent spacing in Russian and Spanish
 
@@ -318,3 +322,46 @@ async def test_score_refusals_in_russian(chat: ChatHarness) -> None:
     assert empty == "Для оценки BTC пока нет сохранённой истории."
     extra = await chat.ask("/score BTC ETH", language_code="ru")
     assert extra.split("\n")[0] == "Только актив, пожалуйста."
+
+
+async def test_a_size_in_coins_takes_the_russian_plural(chat: ChatHarness) -> None:
+    """No symbol, so the size is counted in 'coins': ru one/few/many, a fraction genitive."""
+    lines = []
+    for size in ("1", "2", "5", "21", "0,5"):
+        text = await chat.ask(f"/liq 50000 50x long size={size}", language_code="ru")
+        lines += [line for line in text.split("\n") if line.startswith("Размер")]
+    assert lines == [
+        f"Размер: 1 монета = позиция 50{NB}000,00 USDT",
+        f"Размер: 2 монеты = позиция 100{NB}000,00 USDT",
+        f"Размер: 5 монет = позиция 250{NB}000,00 USDT",
+        f"Размер: 21 монета = позиция 1{NB}050{NB}000,00 USDT",
+        f"Размер: 0,5 монеты = позиция 25{NB}000,00 USDT",
+    ]
+    inverse = await chat.ask("/liq 50000 50x long bybit btcusd inverse size=1", language_code="ru")
+    assert "Размер: 1 контракт по 1 USD = позиция 1,00 USD, 0,00002 BTC по цене входа" in inverse
+
+
+async def test_a_budget_of_one_command_is_said_in_the_singular(chat: ChatHarness) -> None:
+    chat.services.limiter = CommandLimiter(1)
+    said = []
+    for code, other_user in (("en", USER + 1), ("ru", USER + 2)):
+        await chat.ask("/liq 50000 50x long", user_id=other_user, language_code=code)
+        said.append(await chat.ask("/liq 50000 50x long", user_id=other_user, language_code=code))
+    assert [re.sub(r"\d+(?= ?[sс]\.$)", "N", line) for line in said] == [
+        "Easy there: 1 command a minute at most. Try again in Ns.",
+        "Не так быстро: не больше 1 команды в минуту. Попробуйте через N с.",
+    ]
+
+
+async def test_a_cap_of_one_rule_is_said_in_the_singular(tmp_path: Path) -> None:
+    said = []
+    async with chat_harness(tmp_path, rules_per_chat=1) as chat:
+        for code, user in (("en", USER + 1), ("ru", USER + 2)):
+            await chat.ask("/watch BTC squeeze", chat_id=user, user_id=user, language_code=code)
+            said.append(
+                await chat.ask("/watch ETH squeeze", chat_id=user, user_id=user, language_code=code)
+            )
+    assert said == [
+        "This chat has 1 rule, the most allowed. Remove it with /watches.",
+        "В этом чате уже 1 правило — это максимум. Удалите одно через /watches.",
+    ]

@@ -71,7 +71,7 @@ async def test_missing_tier_tables_say_what_is_there(chat: ChatHarness) -> None:
     # Past the one Bybit inverse tier it knows (150 BTC): said, with the way out.
     big = await chat.ask("/liq 50000 50x long bybit btcusd inverse size=10000000")
     assert big.startswith(
-        "bybit BTCUSD: a position of 200 coin is beyond the largest tier I have (150 coin, "
+        "bybit BTCUSD: a position of 200 coins is beyond the largest tier I have (150 coins, "
         "table of 2022-12-26); add your rate, e.g. mmr=1%"
     )
 
@@ -367,7 +367,7 @@ async def test_tiny_sizes_and_the_assumed_size(chat: ChatHarness) -> None:
     assumed = await chat.ask("/liq 3200 20 short eth")
     assert "Size: 1 ETH (assumed; add size= for yours) = 3,200.00 USDT notional" in assumed
     tiny = await chat.ask("/liq 50000 50x long size=0.000001")
-    assert "Size: 0.000001 coin = 0.05 USDT notional\nMargin: 0.001000 USDT on 0.05 USDT" in tiny
+    assert "Size: 0.000001 coins = 0.05 USDT notional\nMargin: 0.001000 USDT on 0.05 USDT" in tiny
 
 
 async def test_inverse_without_a_venue_says_so(chat: ChatHarness) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -11,7 +12,7 @@ from decimal import Decimal as D
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.alerts.pipeline import AlertPipeline
+from bot.alerts.pipeline import TRACKER_STATE, AlertPipeline
 from bot.alerts.render import DIGEST_FULL
 from bot.feed.market_feed import MarketFeed
 from bot.i18n import N_
@@ -482,4 +483,25 @@ async def test_a_restart_mid_cascade_continues_the_event_at_its_stage(
         (THREAD, True),
         (THREAD, True),
         (THREAD, True),
+    ]
+
+
+async def test_a_saved_tracker_it_cannot_read_is_one_log_line_and_alerts_go_on(
+    engine: AsyncEngine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A document that is no JSON object (written by hand, or by another program) made every
+    tick raise before it looked at the market, so no rule rang again until it was deleted."""
+    sessions = make_session_factory(engine)
+    cascade = await EarlyCascade.stored(sessions)
+    watch = watch_service(sessions)
+    await watch.add(401, 401, "BTC squeeze", NOW)
+    await SavedStateRepository(sessions).save(TRACKER_STATE, "null", NOW)
+    pipeline = cascade.pipeline(watch)
+    with caplog.at_level(logging.WARNING):
+        assert await cascade.tick(pipeline) == 1
+        assert await cascade.tick(pipeline, oi=87300) == 1
+    [early, confirmed] = await watch.outbox.messages(401)
+    assert EARLY in early.text and CONFIRMED in confirmed.text
+    assert [(r.getMessage(), r.exc_info) for r in caplog.records] == [
+        ("cascade tracker state not readable (not a JSON object): starting afresh", None)
     ]

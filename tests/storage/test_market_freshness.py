@@ -96,7 +96,7 @@ async def test_a_failing_venue_leaves_the_rows_and_the_total_at_once(
     assert (after.total.oi_coin, after.total.oi_usd) == (90000.0, 5.4e9)
     assert left_out == {"okx": "since 12:01 UTC (server error 500)"}
     text = render(after, left_out, html=False)
-    assert text.startswith("BTC perpetuals · 1 venues · data 0s old")
+    assert text.startswith("BTC perpetuals · 1 venue · data 0s old")
     assert text.endswith("\nLeft out: okx since 12:01 UTC (server error 500)")
     # The venue stays named with the time it started failing, whatever it says later.
     clock.now = NOW + timedelta(minutes=3)

@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.errors import LimitReached, UserError
 from bot.feed.market_feed import MarketFeed
+from bot.i18n import use_language
+from bot.i18n.languages import BY_CODE
 from bot.market.models import TickResult, Venue, VenueResult
 from bot.positions.guard import PositionGuard
 from bot.positions.market_watch import MarketWatch
@@ -324,3 +326,18 @@ async def test_an_owner_without_settings_lang_gets_guard_alerts_in_telegrams_lan
         "binance (timeout). Las posiciones #1 no se revisan hasta que vuelvan los datos; nada "
         "se avisa con cifras viejas."
     )
+
+
+async def test_a_cap_of_one_position_is_said_in_the_singular(engine: AsyncEngine) -> None:
+    snapshots, _market, service, _outbox = await _setup(engine, Clock(), cap=1)
+    await snapshots.save([snap(Venue.BINANCE, NOW, 60000, 90000)])
+    await service.add(USER, CLAIM, NOW)
+    said = []
+    for code in ("en", "ru"):
+        with use_language(BY_CODE[code]), pytest.raises(LimitReached) as full:
+            await service.add(USER, replace(CLAIM, size=D("0.3")), NOW)
+        said.append(str(full.value))
+    assert said == [
+        "You guard 1 position, the most allowed; /pos lists it.",
+        "Под охраной 1 позиция — это максимум; /pos покажет список.",
+    ]

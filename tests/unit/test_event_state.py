@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
+
+import pytest
 
 from bot.signals import event_state
 from bot.signals.events import CascadeTracker
@@ -57,7 +60,8 @@ def test_a_restart_after_every_bar_of_an_event_changes_nothing_said() -> None:
 
 def test_a_state_it_cannot_read_gives_a_fresh_tracker() -> None:
     quiet = timedelta(minutes=45)
-    for text in (None, '{"version": 0}', "{", '{"version": 1, "events": [{}]}'):
+    unreadable = (None, '{"version": 0}', "{", '{"version": 1, "events": [{}]}', "null", "[]")
+    for text in unreadable:
         tracker = event_state.loads(text, quiet)
         assert tracker.quiet == quiet and tracker.active("BTC") == []
 
@@ -75,3 +79,22 @@ def test_a_tick_worked_on_a_fork_and_dropped_changes_nothing_said() -> None:
             said += worked.update("ETH", [HOT], now)
         out += said
     assert out == told(None)
+
+
+def test_a_state_whose_times_lost_their_zone_gives_a_fresh_tracker(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Read as it is, such a tracker raised on its next update, and on every one after: the
+    pipeline keeps the tracker of its last good tick, so no alert went out again."""
+    tracker = CascadeTracker()
+    for i in range(4):
+        tracker.update("BTC", FEED.get(i, []), T0 + BAR * i, point(i, PRICES[i], OIS[i], 1e6))
+    zoneless = event_state.dumps(tracker).replace("+00:00", "")
+    with caplog.at_level(logging.WARNING):
+        tracker = event_state.loads(zoneless, tracker.quiet)
+    assert tracker.active("BTC") == []
+    assert [r.getMessage() for r in caplog.records] == [
+        "cascade tracker state not readable (time '2026-01-01T12:10:00' has no zone): "
+        "starting afresh"
+    ]
+    assert tracker.update("BTC", FEED[4], T0 + BAR * 4, point(4, PRICES[4], OIS[4], 1e6))

@@ -25,16 +25,20 @@ _TAG = re.compile(r"<(/?)([a-z-]+)[^<>]*>")
 _ENTITY = re.compile(r"&(?:lt|gt|amp|quot|#[0-9]+);")
 
 
+Key = str | tuple[str, str]
+
+
 @cache
-def source_messages() -> dict[str | tuple[str, str], None]:
-    """msgid (or singular, plural) of every _(), N_() and ngettext() in bot/ and handlers/."""
+def source_messages() -> dict[tuple[str | None, Key], None]:
+    """(context, msgid or (singular, plural)) of every _(), N_(), ngettext() and npgettext() in
+    bot/ and handlers/."""
     keywords = {**DEFAULT_KEYWORDS, "N_": None}
-    found: dict[str | tuple[str, str], None] = {}
+    found: dict[tuple[str | None, Key], None] = {}
     for folder in ("bot", "handlers"):
-        for _file, _line, message, _comments, _context in extract_from_dir(
+        for _file, _line, message, _comments, context in extract_from_dir(
             ROOT / folder, [("**.py", "python")], keywords=keywords
         ):
-            found[message if isinstance(message, str) else tuple(message)] = None
+            found[context, message if isinstance(message, str) else tuple(message)] = None
     return found
 
 
@@ -69,9 +73,9 @@ def singular(key: str | tuple[str, ...]) -> str:
     return key[0] if isinstance(key, tuple) else key
 
 
-def translations_of(language: Language, key: str | tuple[str, str]) -> list[tuple[str, str]]:
+def translations_of(language: Language, context: str | None, key: Key) -> list[tuple[str, str]]:
     """(English source, translation) pairs; a plural has one translation per plural form."""
-    message = catalog(language).get(singular(key))
+    message = catalog(language).get(singular(key), context=context)
     assert message is not None, f"{language.code}: no entry for {key!r}"
     assert not message.fuzzy, f"{language.code}: fuzzy {key!r}"
     if isinstance(key, tuple):
@@ -85,14 +89,14 @@ def translations_of(language: Language, key: str | tuple[str, str]) -> list[tupl
 
 def test_the_code_has_texts_to_translate() -> None:
     assert len(source_messages()) > 150
-    assert "Watch rules" in source_messages()
+    assert (None, "Watch rules") in source_messages()
 
 
 @pytest.mark.parametrize("language", OTHERS, ids=lambda language: language.code)
 def test_every_text_is_translated_with_its_placeholders_and_html(language: Language) -> None:
     problems = []
-    for key in source_messages():
-        for source, translated in translations_of(language, key):
+    for context, key in source_messages():
+        for source, translated in translations_of(language, context, key):
             if not translated.strip():
                 problems.append(f"untranslated: {source!r}")
                 continue
@@ -107,8 +111,8 @@ def test_every_text_is_translated_with_its_placeholders_and_html(language: Langu
 
 @pytest.mark.parametrize("language", OTHERS, ids=lambda language: language.code)
 def test_catalogs_hold_only_what_the_code_says(language: Language) -> None:
-    wanted = {singular(key) for key in source_messages()}
-    stale = [m.id for m in catalog(language) if m.id and singular(m.id) not in wanted]
+    wanted = {(context, singular(key)) for context, key in source_messages()}
+    stale = [m.id for m in catalog(language) if m.id and (m.context, singular(m.id)) not in wanted]
     assert not stale, f"{language.code}: run `make messages` to drop {stale}"
 
 

@@ -19,7 +19,7 @@ from bot.market.overview_text import render
 from bot.signals.kinds import WarningKind
 from bot.signals.score import KindScore, Outcome
 from handlers.charts import KIND_NAMES, score_text
-from handlers.formatting import amount, coins, duration
+from handlers.formatting import amount, duration, in_coin
 from tests.unit.test_market_overview import NOW, F, P
 
 NB = "\u00a0"
@@ -49,7 +49,7 @@ def test_numbers_percents_durations_and_dates_per_locale(
         assert amount(Decimal("49250"), "USDT") == money
         assert percent(Decimal("0.01606")) == rate  # half up, like the rest of the bot
         assert percent(Decimal("0.0001"), 4, signed=True) == signed
-        assert coins(Decimal("0.000123450")) == small
+        assert in_coin(Decimal("0.000123450"), "BTC") == f"{small} BTC"
         assert duration(Decimal(36)) == hold
         assert weekday_time(moment, ZoneInfo("Europe/Berlin")) == f"{muted} Europe/Berlin"
 
@@ -92,7 +92,7 @@ OI_HEADLINE = {
         "liquidations 1h: longs $5M, shorts $1.25M (feeds undercount)",
     ),
     "ru": (
-        "<b>Бессрочные фьючерсы BTC · бирж: 2 · данным 0 с</b>",
+        "<b>Бессрочные фьючерсы BTC · 2 биржи · данным 0 с</b>",
         f"binance     87{NB}412   1,1k  96,2M",
         f"Все биржи: фандинг +11,0{NB}% годовых (взвешено по OI, база 8 ч) · объём за 24 ч "
         "$12,3B · ликвидации за 1 ч: лонги $5M, шорты $1,25M (фиды показывают не всё)",
