@@ -12,7 +12,8 @@ fails to queue its alerts announces the same stages again on the next one.
 
 A restart mid-event is invisible in the chat: whether a stage rings is asked of the outbox (a
 message of that chat and thread already queued or sent: it replies quietly), and the tracker
-is saved after every tick and loaded on the first, so the event goes on at its stage.
+is saved after every tick and loaded on the first, so the event goes on at its stage, measured
+against the market's usual from before it, as the bot that saw it open measured it.
 """
 
 from __future__ import annotations
@@ -233,7 +234,10 @@ class AlertPipeline:
         label = data.asset if venue is None else f"{data.asset} on {venue}"
         cached = self._baselines.get(label)
         if cached is None or now - cached[0] > BASELINE_EVERY:
-            cached = (now, baselines(series))
+            # On a start or a takeover, the events resumed from the saved tracker are measured
+            # against the market before them, as by the bot that saw them open.
+            usual = tracker.before_events(label, series) if cached is None else series
+            cached = (now, baselines(usual))
             self._baselines[label] = cached
         readings = evaluate(label, series, now=now, base=cached[1])
         news = tracker.update(label, readings.warnings, now, latest=series[-1])

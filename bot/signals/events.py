@@ -17,7 +17,7 @@ replay shows exactly the messages a chat would have received.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
@@ -178,6 +178,17 @@ class CascadeTracker:
     def active(self, asset: str) -> list[SignalWarning]:
         """The open events of one asset, as last announced or seen."""
         return [e.last for (a, _), e in self._events.items() if a == asset]
+
+    def before_events(self, asset: str, points: Sequence[Point]) -> Sequence[Point]:
+        """`points` up to the onset of the asset's earliest event under way: the market an
+        event is measured against (usual volume, volatility, OI drawdowns) when a bot resumes
+        it. Measured on its own crash bars, a crash is its usual, and the OI that follows
+        confirms nothing a bot that ran through the calm would have confirmed."""
+        starts = [e.start for (a, _), e in self._events.items() if a == asset]
+        if not starts:
+            return points
+        onset = min(starts)
+        return [p for p in points if p.ts <= onset]
 
     def update(
         self,

@@ -22,7 +22,7 @@ from storage.migrate import upgrade_database
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert
 from tests.e2e.conftest import TOKEN, spawn_bot
 from tests.e2e.test_alerts_over_http import _polls
-from tests.e2e.test_cascade_over_http import CHAT, QUIET_S, _alerts, _calm, _crash
+from tests.e2e.test_cascade_over_http import CHAT, QUIET_S, _alerts, _calm, _crash, _minute
 from tests.e2e.test_webhook_and_ops import free_port
 from tests.fakes.exchange import FakeExchange
 from tests.fakes.telegram_api import FakeTelegramAPI
@@ -157,13 +157,15 @@ async def test_killing_the_leader_hands_over_without_losing_alerts(database_url:
     print(f"takeover after SIGKILL: {takeover:.2f} s (poll interval {POLL_S:g} s)")
 
 
-async def test_a_cascade_under_way_is_closed_in_its_thread_by_the_new_leader(
-    database_url: str,
+@pytest.mark.parametrize("kill", [True, False], ids=["leader killed", "no kill"])
+async def test_a_cascade_under_way_goes_on_in_its_thread_under_the_new_leader(
+    database_url: str, kill: bool
 ) -> None:
-    """The leader dies once the early warning is sent: the new one loads the cascade tracker
-    the old one saved, so the event it never saw open is its own, and when the market is
-    quiet its summary is a quiet reply to that warning. With a fresh tracker (the new leader
-    not given the saved one) the thread was never closed."""
+    """The leader dies once the early warning is sent; OI then falls 3 %, then 10 %. The new
+    leader loads the cascade tracker the old one saved, and measures the market's usual
+    before the event, as the old one did: it confirms and escalates the event it never saw
+    open, then sends its summary, each a quiet reply to the early warning. The chat reads
+    exactly what it reads when nobody is killed."""
     if not database_url.startswith("postgresql"):
         pytest.skip("replicas need PostgreSQL (set OIWATCH_TEST_DATABASE_URL)")
     engine = make_engine(database_url)
@@ -189,22 +191,36 @@ async def test_a_cascade_under_way_is_closed_in_its_thread_by_the_new_leader(
             await api.wait_for(lambda: bool(api.sent_messages(CHAT)), timeout=10)
             await _polls(fx, 3)
             before = len(api.sent_messages(CHAT))
-            _crash(fx)
+            minute = _crash(fx)
             await api.wait_for(lambda: len(_alerts(api, before)) >= 1, timeout=15)
-            # Killed once the warning is marked sent: one killed mid-send is sent again (at
-            # least once), which test_killing_the_leader_hands_over_without_losing_alerts shows.
-            async with asyncio.timeout(10):
-                while {m.status for m in await outbox.messages(CHAT)} != {"sent"}:
-                    await asyncio.sleep(0.05)
-            replicas.leader.send_signal(signal.SIGKILL)
-            await replicas.leader.wait()
-            await _until_role(http, replicas.follower_port, "leader", 4 * POLL_S)
-            await api.wait_for(lambda: len(_alerts(api, before)) >= 2, timeout=QUIET_S + 20)
+            if kill:
+                # Killed once the warning is marked sent: one killed mid-send is sent again (at
+                # least once), which test_killing_the_leader_hands_over_without_losing_alerts
+                # shows.
+                async with asyncio.timeout(10):
+                    while {m.status for m in await outbox.messages(CHAT)} != {"sent"}:
+                        await asyncio.sleep(0.05)
+                replicas.leader.send_signal(signal.SIGKILL)
+                await replicas.leader.wait()
+                await _until_role(http, replicas.follower_port, "leader", 4 * POLL_S)
+            fx.set("BTC", oi_coin=87300)
+            await api.wait_for(lambda: len(_alerts(api, before)) >= 2, timeout=15)
+            fx.set("BTC", oi_coin=81000)
+            await api.wait_for(lambda: len(_alerts(api, before)) >= 3, timeout=15)
+            fx.set("BTC", mark=60000, index=60000, oi_coin=90000)
+            _minute(fx, minute, close=60000, volume=950, taker_buy=180)
+            await api.wait_for(lambda: len(_alerts(api, before)) >= 4, timeout=QUIET_S + 20)
             await _polls(fx, 2)
     await engine.dispose()
 
-    early, over = _alerts(api, before)  # nothing else, nothing twice
+    early, confirmed, escalated, over = _alerts(api, before)  # nothing else, nothing twice
     assert "🚨 <b>Early</b> · <b>BTC likely long squeeze starting" in early.text
+    assert "<b>Confirmed</b> · <b>BTC long squeeze in progress: OI -4.1% from" in confirmed.text
+    assert (
+        "<b>Escalated to extreme</b> · <b>BTC long squeeze intensifying (high → extreme): "
+        "OI -11.0% from its peak" in escalated.text
+    )
     assert "✅ <b>Over</b> · <b>BTC long squeeze over after" in over.text
     assert "liquidated: longs 23.3M USD, shorts 0.0M USD" in over.text
-    assert over.reply_to == early.message_id and over.silent
+    for reply in (confirmed, escalated, over):
+        assert reply.reply_to == early.message_id and reply.silent

@@ -16,6 +16,7 @@ from bot.alerts.pipeline import TRACKER_STATE, AlertPipeline
 from bot.alerts.render import DIGEST_FULL
 from bot.feed.market_feed import MarketFeed
 from bot.i18n import N_
+from bot.market.klines import KlineMinute
 from bot.market.models import Snapshot, TickResult, Venue, VenueResult
 from bot.market.reasons import reason
 from bot.usecases.watches import WatchService
@@ -316,20 +317,35 @@ class EarlyCascade:
 
     @classmethod
     async def stored(cls, sessions: SessionFactory) -> EarlyCascade:
+        cascade = await cls.before_the_crash(sessions)
+        await cascade.crash()
+        return cascade
+
+    @classmethod
+    async def before_the_crash(cls, sessions: SessionFactory) -> EarlyCascade:
+        """The two calm hours only, 30 s after the last calm snapshot."""
         snapshots = SnapshotRepository(sessions)
         calm = [
             snap(Venue.BINANCE, NOW - timedelta(minutes=5 * (24 - i)), 60000, oi)
             for i, oi in enumerate(90000 * (1 + 0.0004 * (i % 4 - 1.5)) for i in range(24))
         ]
-        await snapshots.save([*calm, snap(Venue.BINANCE, NOW, 58200, 90000)])
-        flow = LiquidationFlow("binance", "BTC", NOW, 6_000_000, 0, 20)
-        await snapshots.add_liquidations([flow])
-        clock = [NOW + timedelta(seconds=30)]
+        await snapshots.save(calm)
+        clock = [calm[-1].ts + timedelta(seconds=30)]
         market = MarketFeed(snapshots, None, {"BTC"}, clock=lambda: clock[0])
         market.last_tick = TickResult(
             {Venue.BINANCE: VenueResult(Venue.BINANCE, (), False, None, 1, 0.1, NOW)}
         )
         return cls(sessions, snapshots, market, clock)
+
+    async def crash(self, *, kline: bool = False) -> None:
+        """The open bar falls; with `kline`, the Binance kline stream also gives the minute's
+        range and volume (900 BTC, 750 of it sold by takers). 30 s into the bar."""
+        await self.snapshots.save([snap(Venue.BINANCE, NOW, 58200, 90000)])
+        await self.snapshots.add_liquidations([LiquidationFlow("binance", "BTC", NOW, 6e6, 0, 20)])
+        if kline:
+            minute = KlineMinute("binance", "BTC", NOW, 60000, 60000, 58100, 58150, 900, 150)
+            await self.snapshots.add_klines([minute])
+        self.clock[0] = NOW + timedelta(seconds=30)
 
     def pipeline(self, watch: WatchService) -> AlertPipeline:
         return AlertPipeline(
@@ -504,4 +520,39 @@ async def test_a_saved_tracker_it_cannot_read_is_one_log_line_and_alerts_go_on(
     assert EARLY in early.text and CONFIRMED in confirmed.text
     assert [(r.getMessage(), r.exc_info) for r in caplog.records] == [
         ("cascade tracker state not readable (not a JSON object): starting afresh", None)
+    ]
+
+
+@pytest.mark.parametrize("restart", [False, True], ids=["uninterrupted", "restarted"])
+async def test_a_restart_mid_cascade_measures_it_against_the_market_before_it(
+    engine: AsyncEngine, restart: bool
+) -> None:
+    """The crash minute is the only one the kline stream gave volume for. The bot that ran
+    through the calm took its usual from it; one restarted after the early stage took its
+    usual from the series it found, the crash bar included, so the crash was its own usual
+    volume and OI -3 %, then -10 %, confirmed and escalated nothing. Both now say the same."""
+    sessions = make_session_factory(engine)
+    cascade = await EarlyCascade.before_the_crash(sessions)
+    watch = watch_service(sessions)
+    await watch.add(401, 401, "BTC squeeze", NOW)
+    pipeline = cascade.pipeline(watch)
+    assert await pipeline.after_poll() == 0  # calm
+    await cascade.crash(kline=True)
+    assert await pipeline.after_poll() == 1
+
+    if restart:
+        pipeline = cascade.pipeline(await restarted(sessions))
+    assert await cascade.tick(pipeline, oi=87300) == 1
+    assert await cascade.tick(pipeline, oi=81000) == 1
+
+    early, confirmed, escalated = await watch.outbox.messages(401)
+    assert (
+        "🚨 <b>Early</b> · <b>BTC likely long squeeze starting: price -3.1% in 5 min, OI -0.1%, "
+        "longs liquidated $6.0M; longs are being forced out" in early.text
+    )
+    assert CONFIRMED in confirmed.text and ESCALATED in escalated.text
+    assert [(m.thread, m.silent) for m in (early, confirmed, escalated)] == [
+        (THREAD, False),
+        (THREAD, True),
+        (THREAD, True),
     ]
