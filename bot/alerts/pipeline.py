@@ -33,6 +33,7 @@ from bot.alerts.percentiles import HISTORY as PERCENTILE_HISTORY
 from bot.alerts.percentiles import percentile_levels
 from bot.alerts.quiet import QuietHours
 from bot.alerts.render import DIGEST_FULL, WarningKey, chat_alert, next_band, warning_key
+from bot.alerts.saved_tracker import SavedTracker
 from bot.alerts.warning_text import band_text
 from bot.alerts.watched_rules import WatchedRules
 from bot.delivery.channels import channel_posts
@@ -46,14 +47,12 @@ from bot.market.overview_text import named
 from bot.risk.clusters import Bar
 from bot.rules.matcher import BuiltInEvent, Firing, ObservationKey
 from bot.rules.model import ALL_ASSETS, BUILT_IN, Metric
-from bot.signals import event_state
 from bot.signals.engine import Baselines, baselines, evaluate
 from bot.signals.events import CascadeTracker
 from bot.signals.kinds import Stage, WarningKind
 from bot.signals.warning import SignalWarning
 from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert, tick_stamp
-from storage.repositories.saved_state import SavedStateRepository
 
 log = logging.getLogger(__name__)
 
@@ -96,8 +95,7 @@ class AlertPipeline:
     channels: dict[str, int] = field(default_factory=dict)  # asset or * -> broadcast channel
     # Where the tracker is saved after each tick and loaded from on the first: a restart or a
     # takeover mid-event continues it rather than announcing it anew. None: memory only.
-    saved: SavedStateRepository | None = None
-    _saved_state: str | None = None  # as last saved: an unchanged tracker is not written again
+    saved: SavedTracker | None = None
     _restored: bool = False
     _baselines: dict[str, tuple[datetime, Baselines]] = field(default_factory=dict)
     _degraded: set[str] = field(default_factory=set)
@@ -112,8 +110,7 @@ class AlertPipeline:
         now = self.clock()
         await self.watched.sync(now)
         if self.saved is not None and not self._restored:
-            self._saved_state = await self.saved.load(TRACKER_STATE)
-            self.tracker = event_state.loads(self._saved_state, self.tracker.quiet)
+            self.tracker = await self.saved.load(self.tracker.quiet)
             self._restored = True
         degraded = {str(v) for v in tick.degraded()}
         await self._degraded_notices(degraded, now, tick)
@@ -152,19 +149,10 @@ class AlertPipeline:
             matcher.retract(firings)  # not sent, so not a repeat when it comes again
             raise
         self.tracker = tracker
-        await self._save_tracker(now)
+        if self.saved is not None:
+            await self.saved.save(tracker, now)
         await self.watched.persist_states(matcher.pop_changed())
         return queued
-
-    async def _save_tracker(self, now: datetime) -> None:
-        """After the outbox write: a crash between the two announces this tick's stages again,
-        which the outbox stores once (same dedup keys), rather than losing them."""
-        if self.saved is None:
-            return
-        state = event_state.dumps(self.tracker)
-        if state != self._saved_state:
-            await self.saved.save(TRACKER_STATE, state, now)
-            self._saved_state = state
 
     async def _percentiles(
         self, observed: dict[ObservationKey, float], now: datetime

@@ -28,4 +28,6 @@ class GuardJob:
         """Every tick, like rules: the positions' own squeeze warnings, then the guard."""
         now = self.guard.clock()
         warnings = await self.watch.warnings(self.guard.assets, now)
-        return await self.guard.after_poll(self.watch.market.last_tick, warnings)
+        queued = await self.guard.after_poll(self.watch.market.last_tick, warnings)
+        await self.watch.keep(now)
+        return queued

@@ -17,7 +17,8 @@ from aiohttp import web
 from telegram import Bot, Update
 from telegram.error import InvalidToken, NetworkError, TelegramError
 
-from bot.alerts.pipeline import AlertPipeline
+from bot.alerts.pipeline import TRACKER_STATE, AlertPipeline
+from bot.alerts.saved_tracker import SavedTracker
 from bot.alerts.watched_rules import WatchedRules
 from bot.app import TelegramApp, broadcast_bot, build_application, publish_menu
 from bot.charts.service import PictureService
@@ -31,6 +32,7 @@ from bot.market.models import Venue
 from bot.market.venues.registry import make_fetchers
 from bot.positions.guard import PositionGuard
 from bot.positions.job import GuardJob
+from bot.positions.market_watch import TRACKER_STATE as GUARD_TRACKER_STATE
 from bot.positions.market_watch import MarketWatch
 from bot.runtime.health import HealthCheck
 from bot.runtime.ratelimit import INLINE_PER_COMMAND, CommandLimiter
@@ -331,7 +333,7 @@ async def background(
             wake,
             chat_settings=services.chat_settings,
             tracker=CascadeTracker(quiet=timedelta(minutes=settings.cascade_quiet_minutes)),
-            saved=services.saved_state,
+            saved=SavedTracker(services.saved_state, TRACKER_STATE),
             channels=await resolve_channels(bot, settings.broadcast_channels),
         )
         guard = await GuardJob.loaded(
@@ -346,7 +348,7 @@ async def background(
                 chat_settings=services.chat_settings,
                 contacts=services.contacts,
             ),
-            MarketWatch(feed),
+            MarketWatch(feed, saved=SavedTracker(services.saved_state, GUARD_TRACKER_STATE)),
         )
         _freeze_long_lived()
 

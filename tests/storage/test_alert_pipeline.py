@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.alerts.pipeline import TRACKER_STATE, AlertPipeline
 from bot.alerts.render import DIGEST_FULL
+from bot.alerts.saved_tracker import SavedTracker
 from bot.feed.market_feed import MarketFeed
 from bot.i18n import N_
 from bot.market.klines import KlineMinute
@@ -354,7 +355,7 @@ class EarlyCascade:
             watch.outbox,
             asyncio.Event(),
             clock=lambda: self.clock[0],
-            saved=SavedStateRepository(self.sessions),
+            saved=SavedTracker(SavedStateRepository(self.sessions), TRACKER_STATE),
         )
 
     async def tick(self, pipeline: AlertPipeline, oi: float | None = None) -> int:

@@ -12,13 +12,14 @@ from decimal import Decimal as D
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.alerts.saved_tracker import SavedTracker
 from bot.errors import LimitReached, UserError
 from bot.feed.market_feed import MarketFeed
 from bot.i18n import use_language
 from bot.i18n.languages import BY_CODE
 from bot.market.models import TickResult, Venue, VenueResult
 from bot.positions.guard import PositionGuard
-from bot.positions.market_watch import MarketWatch
+from bot.positions.market_watch import TRACKER_STATE, MarketWatch
 from bot.positions.model import PositionClaim
 from bot.risk.side import Side
 from bot.risk.tiers import load_default_tiers
@@ -30,6 +31,7 @@ from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.contacts import ContactRepository, UserSeen
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.positions import PositionRepository
+from storage.repositories.saved_state import SavedStateRepository
 from storage.repositories.snapshots import SnapshotRepository
 from tests.storage.test_alert_pipeline import history, snap
 
@@ -130,25 +132,33 @@ async def test_stale_data_never_alerts_and_a_dead_venue_makes_one_blind_notice(
     assert len(texts) == 2 and "(below your 1 % level)" in texts[1]
 
 
+async def _squeeze_under_way(
+    engine: AsyncEngine, clock: Clock
+) -> tuple[MarketFeed, PositionService, OutboxRepository, TickResult, D]:
+    """A long squeeze on BTC, a 3x long (at risk) and a 3x short (not) guarded: the feed, the
+    positions, the outbox, the tick's Binance mark and its price."""
+    snapshots, market, service, outbox = await _setup(engine, clock)
+    crash = history(crash_on={Venue.BINANCE, Venue.BYBIT})
+    await snapshots.save(crash)
+    last = [s for s in crash if s.ts == NOW and s.venue is Venue.BINANCE]
+    long_pos = PositionClaim("BTC", Side.LONG, D(60000), D(3), D(1), "binance")
+    await service.add(USER, long_pos, NOW)
+    await service.add(2002, replace(long_pos, side=Side.SHORT), NOW)
+    market_tick = TickResult(
+        {Venue.BINANCE: VenueResult(Venue.BINANCE, tuple(last), False, None, 1, 0.1, NOW)}
+    )
+    return market, service, outbox, market_tick, last[0].mark
+
+
 async def test_a_squeeze_against_the_side_names_the_position(engine: AsyncEngine) -> None:
     clock = Clock()
-    snapshots, market, service, outbox = await _setup(engine, clock)
-    await snapshots.save(history(crash_on={Venue.BINANCE, Venue.BYBIT}))
-    last = [s for s in history(crash_on={Venue.BINANCE, Venue.BYBIT}) if s.ts == NOW]
-    mark = next(s.mark for s in last if s.venue is Venue.BINANCE)
-    long_pos = PositionClaim("BTC", Side.LONG, D(60000), D(3), D(1), "binance")
-    short_pos = replace(long_pos, side=Side.SHORT)
-    await service.add(USER, long_pos, NOW)
-    await service.add(2002, short_pos, NOW)
+    market, service, outbox, market_tick, mark = await _squeeze_under_way(engine, clock)
     guard = _guard(service, outbox, clock)
     watch = MarketWatch(market)
     guard.atr = watch.atr
     await guard.load()
     warnings = await watch.warnings(guard.assets, NOW)
     assert [w.kind for w in warnings] == ["long_squeeze"]
-    market_tick = TickResult(
-        {Venue.BINANCE: VenueResult(Venue.BINANCE, tuple(last[:1]), False, None, 1, 0.1, NOW)}
-    )
     await guard.after_poll(market_tick, warnings)
     [alert] = await outbox.messages(USER)
     # Early and confirmed came in one tick: one message, at the latest stage.
@@ -158,6 +168,24 @@ async def test_a_squeeze_against_the_side_names_the_position(engine: AsyncEngine
     assert f"Mark {mark:,.2f} on binance" in alert.text
     assert " ATR" in alert.text
     assert await outbox.messages(2002) == []  # the short is not at risk from a long squeeze
+
+
+async def test_a_restart_mid_squeeze_does_not_tell_the_owner_again(engine: AsyncEngine) -> None:
+    """The guard's own cascade tracker is saved as the rules' is: a fresh one after a restart
+    opened the squeeze under way anew, and its owner was told about it a second time."""
+    clock = Clock()
+    market, service, outbox, market_tick, _mark = await _squeeze_under_way(engine, clock)
+    saved = SavedStateRepository(make_session_factory(engine))
+    for minute in range(2):  # the second tick comes from a restarted guard
+        clock.now = NOW + timedelta(minutes=minute)
+        guard = _guard(service, outbox, clock)
+        watch = MarketWatch(market, saved=SavedTracker(saved, TRACKER_STATE))
+        guard.atr = watch.atr
+        await guard.load()
+        await guard.after_poll(market_tick, await watch.warnings(guard.assets, clock.now))
+        await watch.keep(clock.now)
+    [alert] = await outbox.messages(USER)
+    assert alert.text.startswith("🚨 <b>long squeeze confirmed on BTC: your long is")
 
 
 async def test_funding_settlement_moves_the_liquidation_and_turning_funding_alerts(
