@@ -96,7 +96,6 @@ class AlertPipeline:
     # Where the tracker is saved after each tick and loaded from on the first: a restart or a
     # takeover mid-event continues it rather than announcing it anew. None: memory only.
     saved: SavedTracker | None = None
-    _restored: bool = False
     _baselines: dict[str, tuple[datetime, Baselines]] = field(default_factory=dict)
     _degraded: set[str] = field(default_factory=set)
     _levels: dict[
@@ -109,9 +108,8 @@ class AlertPipeline:
             return 0
         now = self.clock()
         await self.watched.sync(now)
-        if self.saved is not None and not self._restored:
-            self.tracker = await self.saved.load(self.tracker.quiet)
-            self._restored = True
+        if self.saved is not None:
+            self.tracker = await self.saved.resumed(self.tracker)
         degraded = {str(v) for v in tick.degraded()}
         await self._degraded_notices(degraded, now, tick)
         observed: dict[ObservationKey, float] = {}

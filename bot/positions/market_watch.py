@@ -29,16 +29,14 @@ class MarketWatch:
     # As the rules' pipeline keeps its own: a restart or a takeover mid-cascade goes on with
     # the event rather than telling a position's owner about it again. None: memory only.
     saved: SavedTracker | None = None
-    _restored: bool = False
     _worked: CascadeTracker | None = None  # this tick's, kept once its alerts are queued
     _hourly: dict[str, tuple[datetime, Baselines, Decimal | None]] = field(default_factory=dict)
 
     async def warnings(self, assets: Iterable[str], now: datetime) -> list[SignalWarning]:
         """This tick's cascade transitions (early, confirmed, escalated, over) and other new
         warnings on these assets, aggregated across venues; `keep` once they are queued."""
-        if self.saved is not None and not self._restored:
-            self.tracker = await self.saved.load(self.tracker.quiet)
-            self._restored = True
+        if self.saved is not None:
+            self.tracker = await self.saved.resumed(self.tracker)
         tracker = self._worked = self.tracker.fork()
         news: list[SignalWarning] = []
         for asset in sorted(assets):

@@ -165,7 +165,7 @@ class CascadeTracker:
     def fork(self) -> CascadeTracker:
         """A copy to work a tick on, kept once that tick's alerts are stored (the pipeline).
         It copies what `update` changes and shares the points and warnings, which nothing
-        changes (frozen; a later stage is a `replace`): deepcopy took 70-140 ms a tick in a
+        changes (frozen; a later stage is a `replace`): deepcopy took 61-126 ms a tick in a
         market-wide cascade of 500 assets (bench/bench_live_path.py)."""
         return CascadeTracker(
             self.quiet,
