@@ -137,10 +137,9 @@ def _over_text(event: _Event, summary: EventSummary) -> str:
             if summary.oi_usd is not None
             else ""
         )
-        parts.append(
-            f"OI {signed_change(summary.oi_pct)}% "
-            f"({signed_change(summary.oi_contracts, 0, group=True)} contracts{notional})"
-        )
+        contracts = signed_change(summary.oi_contracts, 0, group=True)
+        noun = "contract" if abs(float(contracts.replace(",", ""))) == 1 else "contracts"
+        parts.append(f"OI {signed_change(summary.oi_pct)}% ({contracts} {noun}{notional})")
     if summary.liq_long_usd is not None or summary.liq_short_usd is not None:
         parts.append(
             f"liquidated: longs {(summary.liq_long_usd or 0) / 1e6:,.1f}M USD, "

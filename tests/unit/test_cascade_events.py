@@ -144,3 +144,19 @@ def test_other_kinds_ring_again_only_when_their_severity_rises() -> None:
     assert tracker.update("BTC", [hot(Severity.HIGH, 2)], T0 + BAR * 2) == []
     [rose] = tracker.update("BTC", [hot(Severity.EXTREME, 3)], T0 + BAR * 3)
     assert rose.severity is Severity.EXTREME
+
+
+@pytest.mark.parametrize(
+    ("last_oi", "contracts"),
+    [(999, "-1 contract,"), (998, "-2 contracts,"), (1001, "+1 contract,")],
+)
+def test_the_over_summary_counts_contracts_in_english(last_oi: float, contracts: str) -> None:
+    tracker = CascadeTracker()
+    over = []
+    for i in range(10):
+        ts = T0 + BAR * i
+        warnings = [squeeze(i, Stage.CONFIRMED)] if i == 2 else []
+        oi = last_oi if i > 1 else 1000
+        over += tracker.update("BTC", warnings, ts, point(i, 100 - (i > 1), oi))
+    [summary] = [w.summary for w in over if w.stage is Stage.OVER]
+    assert f"({contracts} " in summary
