@@ -241,8 +241,40 @@ def _checked_leverage(value: Decimal | None, usage: str, example: str) -> Decima
 
 
 def parse_leverage(word: str, usage: str, example: str) -> Decimal:
-    """'20x' or '20' -> 20; anything else gets the leverage line."""
-    return _checked_leverage(parse_number(word.lower().removesuffix("x")), usage, example)
+    """'20x', 'x20' or '20' -> 20; anything else gets the leverage line."""
+    return _checked_leverage(leverage_number(word), usage, example)
+
+
+# Latin x, the multiplication sign and the Cyrillic х a Russian keyboard types: all read "times".
+_X_MARKS = ("x", "\u00d7", "\u0445")
+LEVERAGE_KEYS = ("lev", "leverage")
+
+
+def _without_x(word: str) -> str | None:
+    """'50x', 'x50', '50×', '50х' -> '50' (traders write the x on either side); None: no x."""
+    lower = word.lower()
+    for mark in _X_MARKS:
+        if lower.endswith(mark):
+            return word[: -len(mark)]
+        if lower.startswith(mark):
+            return word[len(mark) :]
+    return None
+
+
+def leverage_number(word: str) -> Decimal | None:
+    """A leverage as typed, with or without its x; None: not a number."""
+    return parse_number(_without_x(word) or word)
+
+
+def _x_joined(words: list[str]) -> list[str]:
+    """'50 x' arrives as two words: a lone x after a number is that number's x."""
+    joined: list[str] = []
+    for word in words:
+        if joined and word.lower() in _X_MARKS and _is_number(joined[-1]):
+            joined[-1] += word
+        else:
+            joined.append(word)
+    return joined
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,23 +314,28 @@ def position_words(
 ) -> tuple[PositionWords, dict[str, str]]:
     """A position's words in any order and its key=value options; at least `need` words. Two
     sides, two leverages or a third number is a mistake named, never a guess."""
-    plain, options = _plain_words(args, need, missing, usage, example)
+    # lev=20 (as /funding and /pos edit take it) is the leverage word, typed as an option.
+    typed = {a.partition("=")[0].strip().lower() for a in args if "=" in a} & set(LEVERAGE_KEYS)
+    plain, options = _plain_words(args, need - bool(typed), missing, usage, example)
     kinds = {"side": _is_side, "leverage": _is_x_leverage, "number": _is_number}
-    words = _sorted_words(plain, kinds)
+    words = _sorted_words(_x_joined(plain), kinds)
     side = _one_side(words["side"], usage, example)
     if side is None:
         raise _usage(_("Side must be long or short."), usage, example)
-    leverages = words["leverage"]
+    leverages = words["leverage"] + [options.pop(key) for key in LEVERAGE_KEYS if key in options]
     _at_most_one(leverages, N_("Give one leverage, not {first} and {second}."), usage, example)
     if len(words["number"]) + len(leverages) > 2:
         raise _usage(_("Too many numbers: give one entry price and one leverage."), usage, example)
-    leverage = parse_number(leverages[0][:-1]) if leverages else None
+    leverage = (
+        _checked_leverage(leverage_number(leverages[0]), usage, example) if leverages else None
+    )
     numbers = tuple(n for w in words["number"] if (n := parse_number(w)) is not None)
     return PositionWords(side, leverage, numbers, tuple(words["other"])), options
 
 
 def _is_x_leverage(word: str) -> bool:
-    return word.lower().endswith("x") and parse_number(word[:-1]) is not None
+    bare = _without_x(word)
+    return bare is not None and parse_number(bare) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -597,7 +634,7 @@ def _funding_options(
         if live and key in ("lev", "leverage", "entry"):
             raise _usage(_("lev= and entry= need a typed rate, like 0.01%."), usage, example)
         if key in ("lev", "leverage"):
-            leverage = parse_number(raw.lower().removesuffix("x"))
+            leverage = leverage_number(raw)
             if leverage is None or not Decimal(1) <= leverage <= Decimal(200):
                 raise _usage(_("lev must be from 1 to 200, like lev=20."), usage, example)
         elif key == "entry":

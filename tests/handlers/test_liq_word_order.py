@@ -84,3 +84,30 @@ async def test_pos_add_reads_any_order(chat: ChatHarness) -> None:
     again = "You already guard this position as #1; /pos lists yours."
     assert await chat.ask("/pos add size=0.2 10x binance 60000 long btc") == again
     assert await chat.ask("/pos add binance 60000 10 long BTC size=0.2") == again
+    assert await chat.ask("/pos add BTC long 60000 x10 size=0.2 binance") == again
+    assert await chat.ask("/pos add BTC long 60000 lev=10 size=0.2 binance") == again
+
+
+@pytest.mark.parametrize(
+    "leverage",
+    ["10x", "10X", "x10", "X10", "10 x", "10×", "10х", "х10", "lev=10", "leverage=10x"],
+)
+async def test_leverage_reads_as_traders_write_it(chat: ChatHarness, leverage: str) -> None:
+    """x on either side, a space before it, the × sign, a Russian keyboard's х, or lev= as
+    /funding takes it: all one leverage, never an asset named X."""
+    reply = await chat.ask(f"/liq 60000 {leverage} long btc")
+    assert reply.startswith(TYPED + "\n"), reply
+
+
+@pytest.mark.parametrize(
+    ("message", "line"),
+    [
+        ("/liq 60000 10x long lev=20", "Give one leverage, not 10x and 20."),
+        ("/liq 60000 long lev=ten", "Leverage must be a number from 1 to 200, like 20x."),
+        ("/liq 60000 x long", "Leverage must be a number from 1 to 200, like 20x."),
+    ],
+)
+async def test_a_leverage_given_twice_or_unreadable_gets_its_line(
+    chat: ChatHarness, message: str, line: str
+) -> None:
+    assert (await chat.ask(message)).split("\n")[0] == line
