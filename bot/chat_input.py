@@ -178,8 +178,22 @@ def _sorted_words(
     return found
 
 
+# The side as traders write it: in English, and in the slang Russian and Chinese traders type
+# (лонг/шорт, 做多/做空 or 多/空) when the bot speaks their language.
+_SIDES = {
+    "long": Side.LONG,
+    "short": Side.SHORT,
+    "\u043b\u043e\u043d\u0433": Side.LONG,
+    "\u0448\u043e\u0440\u0442": Side.SHORT,
+    "\u505a\u591a": Side.LONG,
+    "\u505a\u7a7a": Side.SHORT,
+    "\u591a": Side.LONG,
+    "\u7a7a": Side.SHORT,
+}
+
+
 def _is_side(word: str) -> bool:
-    return word.lower() in ("long", "short")
+    return word.lower() in _SIDES
 
 
 def _is_number(word: str) -> bool:
@@ -189,7 +203,7 @@ def _is_number(word: str) -> bool:
 def _one_side(words: list[str], usage: str, example: str) -> Side | None:
     if len(words) > 1:
         raise _usage(_("Give one side, long or short."), usage, example)
-    return Side(words[0].lower()) if words else None
+    return _SIDES[words[0].lower()] if words else None
 
 
 def _at_most_one(words: list[str], problem: str, usage: str, example: str) -> None:

@@ -111,3 +111,19 @@ async def test_a_leverage_given_twice_or_unreadable_gets_its_line(
     chat: ChatHarness, message: str, line: str
 ) -> None:
     assert (await chat.ask(message)).split("\n")[0] == line
+
+
+@pytest.mark.parametrize("side", ["long", "LONG", "лонг", "Лонг", "做多", "多"])
+async def test_the_side_reads_in_traders_slang_too(chat: ChatHarness, side: str) -> None:
+    reply = await chat.ask(f"/liq 60000 10x {side} btc")
+    assert reply.startswith(TYPED + "\n"), reply
+
+
+async def test_a_short_in_slang_pays_or_receives_funding_as_a_short(chat: ChatHarness) -> None:
+    english = await chat.ask("/funding 10000 0.01% 3d short")
+    assert english.startswith("<b>Short 10,000.00 USDT"), english
+    for side in ("шорт", "做空", "空"):
+        assert await chat.ask(f"/funding 10000 0.01% 3d {side}") == english, side
+    assert (await chat.ask("/liq 60000 10x лонг шорт")).split("\n")[0] == (
+        "Give one side, long or short."
+    )
