@@ -29,6 +29,9 @@ _GROUP = re.compile(r"^[0-9]{3}(?:[.,][0-9]+)?%?$")
 _DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(m|min|h|d|w)$", re.IGNORECASE)
 _ASSET_WORD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,19}$")
 _ID = re.compile(r"^#?([0-9]{1,19})$")
+_CHANNEL_LINK = re.compile(r"^(?:https?://)?(?:t\.me|telegram\.me)/", re.IGNORECASE)
+# Telegram's public names: 5-32 letters, digits and underscores, starting with a letter.
+_USERNAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{4,31}$")
 MAX_ID = 2**63 - 1  # the rules table's BIGINT
 MAX_WORD = 40  # longer words are never numbers we accept; stops huge Decimals early
 # Bounds on every number a user can type (README and `/help <command>` state them).
@@ -669,12 +672,20 @@ class ChannelRequest:
 
 def parse_channel(args: list[str]) -> ChannelRequest:
     """'@mydesk' links the channel, '@mydesk off' unlinks it (as '/settings quiet off')."""
-    if not args or not args[0].startswith("@") or len(args[0]) > MAX_CHANNEL_NAME:
+    name = _channel_name(args[0]) if args else None
+    if name is None:
         raise _usage(_("Which channel?"), CHANNEL_USAGE, CHANNEL_EXAMPLE)
     if len(args) > 2 or (len(args) == 2 and args[1].lower() != "off"):
         raise _usage(
-            _("Add off to unlink {channel}, or nothing to link it.", channel=args[0]),
+            _("Add off to unlink {channel}, or nothing to link it.", channel=name),
             CHANNEL_USAGE,
             UNLINK_EXAMPLE,
         )
-    return ChannelRequest(args[0], unlink=len(args) == 2)
+    return ChannelRequest(name, unlink=len(args) == 2)
+
+
+def _channel_name(word: str) -> str | None:
+    """'@mydesk', 'mydesk' or the link a phone's share button copies (t.me/mydesk) -> '@mydesk';
+    None: not a public channel's name (a private invite link has none to ask Telegram about)."""
+    bare = _CHANNEL_LINK.sub("", word).removeprefix("@")
+    return f"@{bare}" if _USERNAME.match(bare) else None

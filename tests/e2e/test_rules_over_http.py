@@ -139,7 +139,11 @@ async def _queued_behind_a_429(
 async def test_unlinking_a_channel_removes_its_rules_and_unsent_alerts(tmp_path: Path) -> None:
     async with start_bot(tmp_path, admin_cache_seconds=0) as bot:
         _linkable(bot, 1001)
-        assert "Linked @mydesk" in await bot.ask("/channel @mydesk")
+        linked = await bot.ask("/channel @mydesk")
+        assert linked.startswith("Linked @mydesk. "), linked
+        # The name without its @, or the link a phone's share button copies, is the same one.
+        for spelled in ("mydesk", "https://t.me/mydesk", "t.me/mydesk"):
+            assert await bot.ask(f"/channel {spelled}") == linked, spelled
         for rule in ("BTC squeeze", "ETH squeeze", "BTC funding > 0.05%"):
             assert "rule #" in await bot.ask(f"/watch @mydesk {rule}")
         alert = OutgoingAlert(CHANNEL, "tick:1:channel", "BTC squeeze", rules=(1,))
@@ -157,7 +161,7 @@ async def test_unlinking_a_channel_removes_its_rules_and_unsent_alerts(tmp_path:
         assert bot.api.sent_messages(CHANNEL) == []
         assert await bot.ask("/watches @mydesk") == "Link it first: /channel @mydesk"
         assert await bot.ask("/channel @mydesk off") == "You have not linked @mydesk."
-        for which in ("/channel", "/channel mydesk", "/channel @" + "x" * 33):
+        for which in ("/channel", "/channel @" + "x" * 33, "/channel https://t.me/+AbCdEf12"):
             assert await bot.ask(which) == (
                 "Which channel?\n"
                 "Usage: <code>/channel @yourchannel [off]</code>\n"
@@ -191,7 +195,11 @@ async def test_unlinking_a_channel_the_operator_broadcasts_to_leaves_the_operato
     no rule made, as a broadcast warning, stays in it), in that order, once."""
     async with start_bot(tmp_path, admin_cache_seconds=0) as bot:
         _linkable(bot, 1001)
-        assert "Linked @mydesk" in await bot.ask("/channel @mydesk")
+        linked = await bot.ask("/channel @mydesk")
+        assert linked.startswith("Linked @mydesk. "), linked
+        # The name without its @, or the link a phone's share button copies, is the same one.
+        for spelled in ("mydesk", "https://t.me/mydesk", "t.me/mydesk"):
+            assert await bot.ask(f"/channel {spelled}") == linked, spelled
         for rule in ("BTC squeeze", "ETH funding > 0.05%"):
             assert "rule #" in await bot.ask(f"/watch @mydesk {rule}")
         alert = OutgoingAlert(CHANNEL, "tick:1:channel", "BTC squeeze (#1)", rules=(1,))
@@ -232,7 +240,11 @@ async def test_a_channel_linked_by_two_admins_keeps_its_rules_until_both_unlink(
 ) -> None:
     async with start_bot(tmp_path, admin_cache_seconds=0) as bot:
         _linkable(bot, 1001, 77)
-        assert "Linked @mydesk" in await bot.ask("/channel @mydesk")
+        linked = await bot.ask("/channel @mydesk")
+        assert linked.startswith("Linked @mydesk. "), linked
+        # The name without its @, or the link a phone's share button copies, is the same one.
+        for spelled in ("mydesk", "https://t.me/mydesk", "t.me/mydesk"):
+            assert await bot.ask(f"/channel {spelled}") == linked, spelled
         assert "Linked @mydesk" in await bot.ask("/channel @mydesk", chat_id=77, user_id=77)
         await bot.ask("/watch @mydesk BTC squeeze")
         await bot.ask("/watch @mydesk ETH squeeze", chat_id=77, user_id=77)
@@ -254,7 +266,11 @@ async def test_a_channel_renamed_since_it_was_linked_is_unlinked_by_its_new_name
     Telegram nothing (nor does a name no channel can have)."""
     async with start_bot(tmp_path, admin_cache_seconds=0) as bot:
         _linkable(bot, 1001, 77)
-        assert "Linked @mydesk" in await bot.ask("/channel @mydesk")
+        linked = await bot.ask("/channel @mydesk")
+        assert linked.startswith("Linked @mydesk. "), linked
+        # The name without its @, or the link a phone's share button copies, is the same one.
+        for spelled in ("mydesk", "https://t.me/mydesk", "t.me/mydesk"):
+            assert await bot.ask(f"/channel {spelled}") == linked, spelled
         assert "Linked @mydesk" in await bot.ask("/channel @mydesk", chat_id=77, user_id=77)
         assert "rule #1" in await bot.ask("/watch @mydesk BTC squeeze")
         bot.api.set_chat(CHANNEL, type="channel", title="Desk", username="newdesk")
