@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 
 from bot.errors import UserError
 from bot.i18n import N_, _
@@ -243,6 +243,44 @@ def _positive(value: Decimal | None, what: str, usage: str, example: str, most: 
     return value
 
 
+@dataclass(frozen=True, slots=True)
+class SizeWord:
+    """size= as typed: coins (0.2, 0.2btc), or with a $ or USD(T) a USD amount (size=$10000),
+    which the entry price turns into coins."""
+
+    amount: Decimal
+    usd: bool
+
+    def coins(self, entry: Decimal) -> Decimal:
+        # Ten digits: more than any venue's lot step, and short enough for a button's data.
+        return Context(prec=10).divide(self.amount, entry) if self.usd else self.amount
+
+
+def parse_size(raw: str, asset: str | None, usage: str, example: str) -> SizeWord:
+    """Size stays in coins unless marked as dollars: a $ read as nothing (as every other
+    amount here reads it) made size=$10000 ten thousand coins."""
+    word = raw.strip().lower()
+    usd = "$" in word
+    for mark in ("usdt", "usdc", "usd"):
+        if word.endswith(mark):
+            word, usd = word.removesuffix(mark), True
+            break
+    if asset is not None and not usd:
+        word = word.removesuffix(asset.lower().removesuffix("usdt"))
+    value = parse_number(word)
+    if value is None or not value.is_finite() or not 0 < value <= (MAX_MONEY if usd else MAX_SIZE):
+        raise _usage(
+            _("size is in coins, like size=0.2, or in USD, like size=$10000."), usage, example
+        )
+    return SizeWord(value, usd)
+
+
+def _inverse_symbol(asset_words: list[str], venue: str | None) -> bool:
+    """The asset typed as a coin-margined symbol ('btcusd'), which makes the request inverse."""
+    symbol = symbol_for(asset_words[0], venue) if asset_words else ""
+    return symbol.endswith("USD")
+
+
 def symbol_for(asset: str, venue: str | None) -> str:
     """'eth' -> 'ETHUSDT'; a full symbol ('btcusdt', 'BTCUSD') is kept as given."""
     upper = asset.upper().replace("-", "").replace("/", "")
@@ -367,7 +405,7 @@ class LiqWords:
     venue: str | None
     inverse: bool
     margin_mode: MarginMode
-    size: Decimal | None
+    size: SizeWord | None
     mmr: Decimal | None
     cross_balance: Decimal | None
     fee_rate: Decimal | None
@@ -397,7 +435,7 @@ class LiqWords:
             mmr=self.mmr,
             venue=self.venue,
             symbol=symbol,
-            size=self.size,
+            size=self.size.coins(entry) if self.size is not None else None,
             inverse=inverse,
             margin_mode=self.margin_mode,
             cross_balance=self.cross_balance,
@@ -443,7 +481,13 @@ def parse_liq(args: list[str]) -> LiqWords:
     size = mmr = balance = fee = mark = None
     for key, raw in options.items():
         if key == "size":
-            size = _positive(parse_number(raw), N_("size"), u, e, MAX_SIZE)
+            size = parse_size(raw, asset_words[0] if asset_words else None, u, e)
+            if size.usd and (inverse or _inverse_symbol(asset_words, venue)):
+                raise _usage(
+                    _("For inverse contracts size= is the number of contracts, like size=50000."),
+                    u,
+                    e,
+                )
         elif key == "mmr":
             mmr = parse_rate(raw)
             if mmr is None or not Decimal(0) <= mmr < Decimal("0.5"):

@@ -20,7 +20,7 @@ from telegram.constants import ParseMode
 from bot.chat_input import (
     MAX_MONEY,
     MAX_PRICE,
-    MAX_SIZE,
+    SizeWord,
     _positive,
     _split_options,
     _usage,
@@ -29,6 +29,7 @@ from bot.chat_input import (
     parse_leverage,
     parse_number,
     parse_rate,
+    parse_size,
     position_words,
 )
 from bot.i18n import N_, _, ngettext
@@ -75,9 +76,10 @@ def _levels(raw: str, usage: str, example: str) -> tuple[Decimal, ...]:
 
 
 def _options(
-    options: dict[str, str], usage: str, example: str, *, allow_claim: bool
+    options: dict[str, str], usage: str, example: str, *, allow_claim: bool, asset: str | None
 ) -> dict[str, object]:
-    """levels=, funding= (and for an edit entry=, size=, lev=) as PositionClaim fields."""
+    """levels=, funding= (and for an edit entry=, size=, lev=) as PositionClaim fields; size
+    as typed (a SizeWord: coins, or USD that the entry turns into coins)."""
     out: dict[str, object] = {}
     for key, raw in options.items():
         if key == "levels":
@@ -92,7 +94,7 @@ def _options(
                 parse_number(raw), N_("cost"), usage, example, MAX_MONEY
             )
         elif key == "size":
-            out["size"] = _positive(parse_number(raw), N_("size"), usage, example, MAX_SIZE)
+            out["size"] = parse_size(raw, asset, usage, example)
         elif key in ("balance", "wallet"):
             out["cross_balance"] = _positive(
                 parse_number(raw), N_("balance"), usage, example, MAX_MONEY
@@ -128,9 +130,11 @@ def parse_position(args: list[str]) -> PositionClaim:
             raise _usage(_("I don't know what '{word}' means here.", word=word[:20]), u, e)
     if asset is None or not asset_word(asset) or not asset.isalnum():
         raise _usage(_("Name the asset like BTC or ETH."), u, e)
-    fields = _options(options, u, e, allow_claim=False)
-    if "size" not in fields:
+    fields = _options(options, u, e, allow_claim=False, asset=asset)
+    size = fields.get("size")
+    if not isinstance(size, SizeWord):
         raise _usage(_("Give the position size in coins: size=0.2."), u, e)
+    fields["size"] = size.coins(entry)
     if mode is MarginMode.CROSS and "cross_balance" not in fields:
         raise _usage(_("Cross margin needs your wallet balance: cross balance=5000."), u, e)
     if mode is MarginMode.ISOLATED:
@@ -308,7 +312,7 @@ async def _edit(
     plain_words, options = _split_options(words)
     if plain_words or not options:
         raise _usage(_("Change it with options, like levels=10,5,2."), EDIT_USAGE, EDIT_EXAMPLE)
-    change = _options(options, EDIT_USAGE, EDIT_EXAMPLE, allow_claim=True)
+    change = _options(options, EDIT_USAGE, EDIT_EXAMPLE, allow_claim=True, asset=None)
     edited = await _service(context).edit(user_id, pid, change, datetime.now(UTC))
     if edited is None:
         await _reply(message, _("No such position; /pos lists yours."))

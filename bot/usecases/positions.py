@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
+from bot.chat_input import SizeWord
 from bot.errors import LimitReached, UserError, usage_on_error
 from bot.i18n import _, ngettext
 from bot.positions.evaluate import Evaluation, evaluate, quote
@@ -85,6 +86,11 @@ class PositionService:
         current = await self.repository.get(user_id, position_id)
         if current is None:
             return None
+        size = change.get("size")
+        if isinstance(size, SizeWord):  # a USD size buys coins at the entry, new or kept
+            entry = change.get("entry", current.claim.entry)
+            assert isinstance(entry, Decimal)
+            change = {**change, "size": size.coins(entry)}
         claim = replace(current.claim, **change)  # type: ignore[arg-type]
         return await self._rewrite(current, claim, now, EDIT_USAGE, EDIT_EXAMPLE)
 

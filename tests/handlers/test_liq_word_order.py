@@ -127,3 +127,24 @@ async def test_a_short_in_slang_pays_or_receives_funding_as_a_short(chat: ChatHa
     assert (await chat.ask("/liq 60000 10x лонг шорт")).split("\n")[0] == (
         "Give one side, long or short."
     )
+
+
+async def test_a_size_in_dollars_is_bought_at_the_entry(chat: ChatHarness) -> None:
+    """size=$12000 at 60,000 is 0.2 BTC: before, the $ was dropped and it read 12,000 coins."""
+    coins = await chat.ask("/liq 60000 10x long btc size=0.2")
+    assert "\nSize: 0.2 BTC = 12,000.00 USDT notional\n" in coins, coins
+    for size in ("$12000", "12000$", "12000usdt", "12k$", "0.2btc"):
+        assert await chat.ask(f"/liq 60000 10x long btc size={size}") == coins, size
+    inverse = await chat.ask("/liq 60000 10x long bybit btcusd size=$12000")
+    assert inverse.split("\n")[0] == (
+        "For inverse contracts size= is the number of contracts, like size=50000."
+    )
+    assert (await chat.ask("/liq 60000 10x long btc size=0.2eth")).split("\n")[0] == (
+        "size is in coins, like size=0.2, or in USD, like size=$10000."
+    )
+    added = await chat.ask("/pos add BTC long 60000 10x size=$12000 binance")
+    assert added.startswith("🛡 <b>Guarding #1: BTC long 10x, 0.2 @ 60000 on binance</b>\n")
+    edited = await chat.ask("/pos edit 1 size=$30000 entry=50000")
+    assert "BTC long 10x, 0.6 @ 50000 on binance" in edited, edited
+    kept_entry = await chat.ask("/pos edit 1 size=$5000")
+    assert "BTC long 10x, 0.1 @ 50000 on binance" in kept_entry, kept_entry

@@ -431,7 +431,7 @@ async def test_help_fits_a_phone_screen_and_groups_the_rest(chat: ChatHarness) -
         ),
         (
             "/liq 50000 2x long size=100000000000000000000000000",
-            "size must be a positive number up to 1,000,000,000.",
+            "size is in coins, like size=0.2, or in USD, like size=$10000.",
         ),
         (
             "/liq 50000 2x long mark=100000000000000000000000000",
