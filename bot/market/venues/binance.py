@@ -186,6 +186,12 @@ class BinanceFetcher(Lacks):
     def instruments(self) -> dict[str, Instrument]:
         return self._instruments
 
+    def markets(self) -> list[Market]:
+        return [
+            Market(self.venue, inst.symbol, inst.asset, inst.multiplier)
+            for inst in self._instruments.values()
+        ]
+
     def funding_interval(self, symbol: str) -> int | None:
         return self._intervals.get(symbol, 8)
 
@@ -264,9 +270,6 @@ class BinanceFetcher(Lacks):
     async def backfill(self, assets: Iterable[str], hours: int) -> list[Snapshot]:
         """`openInterestHist` gives coin and USD per 5 minutes (USD / coin is the mark proxy,
         as in the real metrics files) and `fundingRate` the settled rates."""
-        if not self.instruments:
-            await self.refresh_metadata()
-        wanted = set(assets)
         get = self.client.get
 
         async def load(market: Market) -> list[Snapshot]:
@@ -284,14 +287,7 @@ class BinanceFetcher(Lacks):
             )
             return binance_snapshots(market, history, rates)
 
-        return await each_market(
-            (
-                Market(self.venue, inst.symbol, inst.asset, inst.multiplier)
-                for inst in self.instruments.values()
-                if inst.asset in wanted
-            ),
-            load,
-        )
+        return await each_market(self, assets, load)
 
     def liquidations(self, assets: Iterable[str]) -> Feed[LiquidationEvent]:
         return Feed(binance_stream(), self.liquidation_ws)

@@ -215,6 +215,12 @@ class OkxFetcher(Lacks):
     def instruments(self) -> dict[str, Instrument]:
         return self._instruments
 
+    def markets(self) -> list[Market]:
+        return [
+            Market(self.venue, inst.inst_id, inst.asset, inst.multiplier)
+            for inst in self._instruments.values()
+        ]
+
     async def backfill(self, assets: Iterable[str], hours: int) -> list[Snapshot]:
         return await backfill_okx(self, assets, hours)
 
@@ -253,9 +259,6 @@ def okx_snapshots(market: Market, oi_rows: list[list[str]], funding: Funding) ->
 async def backfill_okx(
     fetcher: OkxFetcher, assets: Iterable[str], hours: int = 24
 ) -> list[Snapshot]:
-    if not fetcher.instruments:
-        await fetcher.refresh_metadata()
-    wanted = set(assets)
     get = fetcher.client.get
 
     async def load(market: Market) -> list[Snapshot]:
@@ -273,14 +276,7 @@ async def backfill_okx(
         rates = Funding.settled((row["fundingTime"], row["fundingRate"]) for row in funding["data"])
         return okx_snapshots(market, history, rates)
 
-    return await each_market(
-        (
-            Market(fetcher.venue, inst.inst_id, inst.asset, inst.multiplier)
-            for inst in fetcher.instruments.values()
-            if inst.asset in wanted
-        ),
-        load,
-    )
+    return await each_market(fetcher, assets, load)
 
 
 def parse_okx_liquidation_orders(
