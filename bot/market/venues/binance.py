@@ -42,7 +42,7 @@ from bot.market.values import (
     positive,
     unscale,
 )
-from bot.market.venues.base import Feed, Has, Lacks
+from bot.market.venues.base import Feed, Has, Lacks, metadata_due
 from bot.risk.side import Side
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,6 @@ log = logging.getLogger(__name__)
 DEFAULT_URL = "https://fapi.binance.com"
 WEIGHT_LIMIT = 2400  # request weight per minute and IP
 WEIGHT_CEILING = 1800  # leave room for everyone else on this IP
-METADATA_TTL_S = 3600.0
 OI_CONCURRENCY = 16
 LIQUIDATION_WS = "wss://fstream.binance.com/ws/!forceOrder@arr"
 KLINE_WS = "wss://fstream.binance.com/stream"
@@ -204,7 +203,7 @@ class BinanceFetcher(Lacks):
         self._metadata_at = time.monotonic()
 
     async def tick(self, assets: frozenset[str] | None) -> tuple[list[Snapshot], list[str]]:
-        if not self._instruments or time.monotonic() - self._metadata_at > METADATA_TTL_S:
+        if metadata_due(self._instruments, self._metadata_at):
             await self.refresh_metadata()
         premiums, tickers = await together(
             self.client.get(f"{self.api}/premiumIndex"), self.client.get(f"{self.api}/ticker/24hr")

@@ -64,7 +64,7 @@ from bot.market.values import (
     positive,
     unscale,
 )
-from bot.market.venues.base import Feed, Has, Lacks
+from bot.market.venues.base import Feed, Has, Lacks, metadata_due
 from bot.risk.side import Side
 
 if TYPE_CHECKING:
@@ -79,7 +79,6 @@ OI_PAGE = 200
 KLINE_START, KLINE_PRICES = 0, slice(1, 5)  # [start, open, high, low, close, ...]
 # Coin-margined perpetuals whose tiers /liq uses (`bybit btcusd inverse`).
 INVERSE_ASSETS = ("BTC", "ETH")
-METADATA_TTL_S = 3600.0
 IP_BLOCK_COOL_OFF_S = 600.0
 HAS = Has(history=True, liquidations=True, tiers=True)
 
@@ -218,7 +217,7 @@ class BybitFetcher(Lacks):
         ]
 
     async def tick(self, assets: frozenset[str] | None) -> tuple[list[Snapshot], list[str]]:
-        if not self._bases or time.monotonic() - self._metadata_at > METADATA_TTL_S:
+        if metadata_due(self._bases, self._metadata_at):
             await self.refresh_metadata()
         body = await self.client.get("v5/market/tickers", {"category": self.category})
         snapshots = []

@@ -44,7 +44,7 @@ from bot.market.values import (
     positive,
     unscale,
 )
-from bot.market.venues.base import Feed, Has, Lacks
+from bot.market.venues.base import Feed, Has, Lacks, metadata_due
 from bot.risk.side import Side
 
 if TYPE_CHECKING:
@@ -59,7 +59,6 @@ OKX_SUBSCRIBE = {"op": "subscribe", "args": [{"channel": "liquidation-orders", "
 OkxContracts = Mapping[str, tuple[str, Decimal]]
 OI_PAGE = 100
 TS, OI_CONTRACTS, OI_COIN, OI_USD = 0, 1, 2, 3
-METADATA_TTL_S = 3600.0
 HAS = Has(history=True, liquidations=True, tiers=True)
 
 
@@ -169,7 +168,7 @@ class OkxFetcher(Lacks):
         self._metadata_at = time.monotonic()
 
     async def tick(self, assets: frozenset[str] | None) -> tuple[list[Snapshot], list[str]]:
-        if not self._instruments or time.monotonic() - self._metadata_at > METADATA_TTL_S:
+        if metadata_due(self._instruments, self._metadata_at):
             await self.refresh_metadata()
         get = self.client.get
         oi, funding, marks, tickers, indexes = await together(
