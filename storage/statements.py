@@ -1,12 +1,13 @@
-"""What the repositories need from SQLAlchemy and SQLModel that those leave dialect-specific or
-untyped: a model's table, a column that reads no NULL, the INSERT that can say ON CONFLICT on the
-session's database, and the number of rows an UPDATE or DELETE touched."""
+"""What the repositories need from SQLAlchemy and SQLModel that those leave dialect-specific,
+untyped or long-winded: a model's table, a column that reads no NULL, the INSERT that can say ON
+CONFLICT on the session's database, the number of rows an UPDATE or DELETE touched, and the
+number of rows that match."""
 
 from __future__ import annotations
 
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import CursorResult, Executable, Table
+from sqlalchemy import ColumnElement, CursorResult, Executable, Table, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped
@@ -39,3 +40,11 @@ async def execute_count(session: AsyncSession, statement: Executable) -> int:
     2.0.44 changelog recommends)."""
     result = cast(CursorResult[Any], await session.execute(statement))
     return int(result.rowcount or 0)
+
+
+async def count_rows(
+    session: AsyncSession, model: type[SQLModel], *where: ColumnElement[bool]
+) -> int:
+    """How many rows of `model`'s table match all of `where`."""
+    query = select(func.count()).select_from(table_of(model)).where(*where)
+    return int((await session.execute(query)).scalar_one())

@@ -30,7 +30,7 @@ from bot.delivery.priority import Priority
 from storage.db import SessionFactory
 from storage.digest import Digest, HeldAlert
 from storage.models import OutboxMessage, WatchRuleRow
-from storage.statements import execute_count, not_null, table_of, upsert
+from storage.statements import count_rows, execute_count, not_null, table_of, upsert
 
 
 class OutboxStatus(StrEnum):
@@ -360,14 +360,11 @@ class OutboxRepository:
     async def paid_since(self, since: datetime) -> int:
         """Messages sent with allow_paid_broadcast since then: the day's spent budget."""
         async with self._sessions() as session:
-            return int(
-                (
-                    await session.execute(
-                        select(func.count()).where(
-                            col(OutboxMessage.paid).is_(True), col(OutboxMessage.sent_at) >= since
-                        )
-                    )
-                ).scalar_one()
+            return await count_rows(
+                session,
+                OutboxMessage,
+                col(OutboxMessage.paid).is_(True),
+                col(OutboxMessage.sent_at) >= since,
             )
 
     async def deliveries(self, since: datetime) -> list[Delivery]:
@@ -456,10 +453,8 @@ class OutboxRepository:
             )
             removed = await _rules_gone(session, {r for row in rows for r in row.rules})
             removed |= set(changed)
-            left = await session.execute(
-                select(func.count()).where(col(WatchRuleRow.chat_id) == chat_id)
-            )
-            no_rules_left = not left.scalar_one()
+            left = await count_rows(session, WatchRuleRow, col(WatchRuleRow.chat_id) == chat_id)
+            no_rules_left = not left
             unwanted, cut = [], 0
             for row in rows:
                 digest = _digest_of(row)

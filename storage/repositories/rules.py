@@ -12,7 +12,7 @@ from sqlmodel import col
 
 from storage.db import SessionFactory
 from storage.models import Chat, RuleChange, WatchRuleRow
-from storage.statements import execute_count, not_null
+from storage.statements import count_rows, execute_count, not_null
 
 
 class RuleCapReached(Exception):
@@ -44,13 +44,7 @@ class RuleRepository:
         cooldown_s: int = 1800,
     ) -> WatchRuleRow:
         async with self._sessions() as session:
-            count = (
-                await session.execute(
-                    select(func.count())
-                    .select_from(WatchRuleRow)
-                    .where(col(WatchRuleRow.chat_id) == chat_id)
-                )
-            ).scalar_one()
+            count = await count_rows(session, WatchRuleRow, col(WatchRuleRow.chat_id) == chat_id)
             if count >= cap:
                 raise RuleCapReached(cap)
             row = WatchRuleRow(
