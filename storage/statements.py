@@ -1,10 +1,11 @@
 """What the repositories need from SQLAlchemy and SQLModel that those leave dialect-specific,
 untyped or long-winded: a model's table, a column that reads no NULL, the INSERT that can say ON
-CONFLICT on the session's database, the number of rows an UPDATE or DELETE touched, and the
-number of rows that match."""
+CONFLICT on the session's database, the number of rows an UPDATE or DELETE touched, the number
+of rows that match, and long lists cut into batches."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, CursorResult, Executable, Table, func, select
@@ -14,6 +15,9 @@ from sqlalchemy.orm import Mapped
 from sqlmodel import SQLModel, col
 
 T = TypeVar("T")
+# Ids in one IN (...), rows in one executemany: a list of any length makes statements of a
+# bounded size (an IN list of 500 stays under SQLite's old limit of 999 bound parameters).
+BATCH = 500
 
 
 def table_of(model: type[SQLModel]) -> Table:
@@ -48,3 +52,9 @@ async def count_rows(
     """How many rows of `model`'s table match all of `where`."""
     query = select(func.count()).select_from(table_of(model)).where(*where)
     return int((await session.execute(query)).scalar_one())
+
+
+def batches(items: list[T]) -> Iterator[list[T]]:
+    """`items` in order, BATCH at a time (the last batch shorter)."""
+    for start in range(0, len(items), BATCH):
+        yield items[start : start + BATCH]

@@ -9,7 +9,7 @@ from sqlmodel import col
 
 from storage.db import SessionFactory
 from storage.models import ChatSettings
-from storage.statements import not_null
+from storage.statements import batches, not_null
 
 
 class ChatSettingsRepository:
@@ -36,10 +36,8 @@ class ChatSettingsRepository:
         wanted = list(chat_ids)
         found: dict[int, ChatSettings] = {}
         async with self._sessions() as session:
-            for start in range(0, len(wanted), 500):
-                query = select(ChatSettings).where(
-                    col(ChatSettings.chat_id).in_(wanted[start : start + 500])
-                )
+            for batch in batches(wanted):
+                query = select(ChatSettings).where(col(ChatSettings.chat_id).in_(batch))
                 found.update((row.chat_id, row) for row in (await session.execute(query)).scalars())
         return found
 

@@ -15,7 +15,7 @@ from bot.risk.models import MarginMode
 from bot.risk.side import Side
 from storage.db import SessionFactory
 from storage.models import PositionRow
-from storage.statements import count_rows, execute_count, not_null
+from storage.statements import batches, count_rows, execute_count, not_null
 
 
 class PositionCapReached(Exception):
@@ -144,10 +144,8 @@ class PositionRepository:
         wanted = list(ids)
         found: list[GuardedPosition] = []
         async with self._sessions() as session:
-            for start in range(0, len(wanted), 500):
-                query = select(PositionRow).where(
-                    col(PositionRow.id).in_(wanted[start : start + 500])
-                )
+            for batch in batches(wanted):
+                query = select(PositionRow).where(col(PositionRow.id).in_(batch))
                 found += [to_guarded(row) for row in (await session.execute(query)).scalars()]
         return found
 

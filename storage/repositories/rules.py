@@ -12,7 +12,7 @@ from sqlmodel import col
 
 from storage.db import SessionFactory
 from storage.models import Chat, RuleChange, WatchRuleRow
-from storage.statements import count_rows, execute_count, not_null
+from storage.statements import batches, count_rows, execute_count, not_null
 
 
 class RuleCapReached(Exception):
@@ -180,10 +180,8 @@ class RuleRepository:
         wanted = list(ids)
         found: list[WatchRuleRow] = []
         async with self._sessions() as session:
-            for start in range(0, len(wanted), 500):
-                query = select(WatchRuleRow).where(
-                    col(WatchRuleRow.id).in_(wanted[start : start + 500])
-                )
+            for batch in batches(wanted):
+                query = select(WatchRuleRow).where(col(WatchRuleRow.id).in_(batch))
                 found += (await session.execute(query)).scalars()
         return found
 
