@@ -1,11 +1,11 @@
 """What the repositories need from SQLAlchemy and SQLModel that those leave dialect-specific,
 untyped or long-winded: a model's table, a column that reads no NULL, the INSERT that can say ON
 CONFLICT on the session's database, the number of rows an UPDATE or DELETE touched, the number
-of rows that match, and long lists cut into batches."""
+of rows that match, and long lists cut into batches (the rows whose key is one of many)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, CursorResult, Executable, Table, func, select
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Mapped
 from sqlmodel import SQLModel, col
 
 T = TypeVar("T")
+M = TypeVar("M", bound=SQLModel)
 # Ids in one IN (...), rows in one executemany: a list of any length makes statements of a
 # bounded size (an IN list of 500 stays under SQLite's old limit of 999 bound parameters).
 BATCH = 500
@@ -58,3 +59,13 @@ def batches(items: list[T]) -> Iterator[list[T]]:
     """`items` in order, BATCH at a time (the last batch shorter)."""
     for start in range(0, len(items), BATCH):
         yield items[start : start + BATCH]
+
+
+async def rows_where_in(
+    session: AsyncSession, model: type[M], column: T | None, values: Iterable[T]
+) -> list[M]:
+    """The rows of `model` whose `column` is one of `values`, asked a batch at a time."""
+    found: list[M] = []
+    for batch in batches(list(values)):
+        found += (await session.execute(select(model).where(col(column).in_(batch)))).scalars()
+    return found

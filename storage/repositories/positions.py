@@ -15,7 +15,7 @@ from bot.risk.models import MarginMode
 from bot.risk.side import Side
 from storage.db import SessionFactory
 from storage.models import PositionRow
-from storage.statements import batches, count_rows, execute_count, not_null
+from storage.statements import count_rows, execute_count, not_null, rows_where_in
 
 
 class PositionCapReached(Exception):
@@ -141,13 +141,9 @@ class PositionRepository:
             return [(int(i), bool(a), int(v)) for i, a, v in (await session.execute(query)).all()]
 
     async def by_ids(self, ids: Iterable[int]) -> list[GuardedPosition]:
-        wanted = list(ids)
-        found: list[GuardedPosition] = []
         async with self._sessions() as session:
-            for batch in batches(wanted):
-                query = select(PositionRow).where(col(PositionRow.id).in_(batch))
-                found += [to_guarded(row) for row in (await session.execute(query)).scalars()]
-        return found
+            rows = await rows_where_in(session, PositionRow, PositionRow.id, ids)
+            return [to_guarded(row) for row in rows]
 
     async def close(self, user_id: int, position_id: int | None, now: datetime) -> int:
         """Stops guarding one of the user's positions (or all); returns how many."""

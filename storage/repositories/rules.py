@@ -12,7 +12,7 @@ from sqlmodel import col
 
 from storage.db import SessionFactory
 from storage.models import Chat, RuleChange, WatchRuleRow
-from storage.statements import batches, count_rows, execute_count, not_null
+from storage.statements import count_rows, execute_count, not_null, rows_where_in
 
 
 class RuleCapReached(Exception):
@@ -177,13 +177,8 @@ class RuleRepository:
         return rows[-1][0], {rule_id for _, rule_id in rows}
 
     async def by_ids(self, ids: Iterable[int]) -> list[WatchRuleRow]:
-        wanted = list(ids)
-        found: list[WatchRuleRow] = []
         async with self._sessions() as session:
-            for batch in batches(wanted):
-                query = select(WatchRuleRow).where(col(WatchRuleRow.id).in_(batch))
-                found += (await session.execute(query)).scalars()
-        return found
+            return await rows_where_in(session, WatchRuleRow, WatchRuleRow.id, ids)
 
     async def prune_changes(self, before: datetime) -> int:
         async with self._sessions() as session:
