@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from bot.market.http import VenueError
 from bot.market.models import Snapshot, Venue
@@ -66,6 +66,14 @@ class Market:
     symbol: str
     asset: str
     multiplier: Decimal  # base units per contract unit (1000 for 1000PEPEUSDT)
+
+
+class Listing(Protocol):
+    """A venue with history: the instruments its live ticks poll, as markets to load."""
+
+    def markets(self) -> list[Market]: ...
+
+    async def refresh_metadata(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -145,10 +153,15 @@ async def newest_first(
 
 
 async def each_market(
-    markets: Iterable[Market], load: Callable[[Market], Awaitable[list[Snapshot]]]
+    venue: Listing, assets: Iterable[str], load: Callable[[Market], Awaitable[list[Snapshot]]]
 ) -> list[Snapshot]:
+    """`load` on each of the venue's markets of `assets`. The live ticks' own instrument list
+    (loaded here if no tick has yet): history covers exactly the symbols they poll."""
+    if not venue.markets():
+        await venue.refresh_metadata()
+    wanted = set(assets)
     snapshots: list[Snapshot] = []
-    for market in markets:
+    for market in [market for market in venue.markets() if market.asset in wanted]:
         try:
             snapshots.extend(await load(market))
         except HISTORY_ERRORS as error:

@@ -10,7 +10,7 @@ from sqlmodel import col
 
 from storage.db import SessionFactory
 from storage.models import ChannelLink
-from storage.statements import execute_count, upsert
+from storage.statements import count_rows, execute_count, upsert
 
 
 class ChannelRepository:
@@ -68,13 +68,7 @@ class ChannelRepository:
     async def links_to(self, channel_id: int) -> int:
         """How many users have this channel linked: its rules are shared by all of them."""
         async with self._sessions() as session:
-            return int(
-                (
-                    await session.execute(
-                        select(func.count()).where(col(ChannelLink.channel_id) == channel_id)
-                    )
-                ).scalar_one()
-            )
+            return await count_rows(session, ChannelLink, col(ChannelLink.channel_id) == channel_id)
 
     async def unlink(self, user_id: int, channel_id: int) -> bool:
         async with self._sessions() as session:

@@ -9,7 +9,7 @@ from sqlmodel import col
 
 from storage.db import SessionFactory
 from storage.models import ChatSettings
-from storage.statements import not_null
+from storage.statements import not_null, rows_where_in
 
 
 class ChatSettingsRepository:
@@ -33,15 +33,9 @@ class ChatSettingsRepository:
 
     async def for_chats(self, chat_ids: Iterable[int]) -> dict[int, ChatSettings]:
         """Only chats with stored settings: the rest use the defaults."""
-        wanted = list(chat_ids)
-        found: dict[int, ChatSettings] = {}
         async with self._sessions() as session:
-            for start in range(0, len(wanted), 500):
-                query = select(ChatSettings).where(
-                    col(ChatSettings.chat_id).in_(wanted[start : start + 500])
-                )
-                found.update((row.chat_id, row) for row in (await session.execute(query)).scalars())
-        return found
+            rows = await rows_where_in(session, ChatSettings, ChatSettings.chat_id, chat_ids)
+            return {row.chat_id: row for row in rows}
 
     async def save(self, settings: ChatSettings) -> None:
         async with self._sessions() as session:

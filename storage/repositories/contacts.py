@@ -17,7 +17,7 @@ from sqlmodel import SQLModel, col, select
 
 from storage.db import SessionFactory
 from storage.models import Chat, User
-from storage.statements import upsert
+from storage.statements import batches, upsert
 
 log = logging.getLogger(__name__)
 
@@ -148,9 +148,9 @@ class ContactRepository:
         wanted = list(user_ids)
         found: dict[int, str] = {}
         async with self._sessions() as session:
-            for start in range(0, len(wanted), 500):
+            for batch in batches(wanted):
                 query = select(User.id, User.language_code).where(
-                    col(User.id).in_(wanted[start : start + 500]),
+                    col(User.id).in_(batch),
                     col(User.language_code).is_not(None),
                 )
                 found.update((user_id, code) for user_id, code in (await session.execute(query)))

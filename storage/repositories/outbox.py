@@ -30,7 +30,7 @@ from bot.delivery.priority import Priority
 from storage.db import SessionFactory
 from storage.digest import Digest, HeldAlert
 from storage.models import OutboxMessage, WatchRuleRow
-from storage.statements import execute_count, not_null, table_of, upsert
+from storage.statements import batches, count_rows, execute_count, not_null, table_of, upsert
 
 
 class OutboxStatus(StrEnum):
@@ -347,9 +347,9 @@ class OutboxRepository:
         threads = set().union(*by_chat.values()) if by_chat else set()
         begun: set[tuple[int, str]] = set()
         async with self._sessions() as session:
-            for start in range(0, len(chats), 500):
+            for batch in batches(chats):
                 query = select(col(OutboxMessage.chat_id), not_null(OutboxMessage.thread)).where(
-                    col(OutboxMessage.chat_id).in_(chats[start : start + 500]),
+                    col(OutboxMessage.chat_id).in_(batch),
                     col(OutboxMessage.thread).in_(sorted(threads)),
                     col(OutboxMessage.status) != OutboxStatus.DEAD,
                 )
@@ -360,14 +360,11 @@ class OutboxRepository:
     async def paid_since(self, since: datetime) -> int:
         """Messages sent with allow_paid_broadcast since then: the day's spent budget."""
         async with self._sessions() as session:
-            return int(
-                (
-                    await session.execute(
-                        select(func.count()).where(
-                            col(OutboxMessage.paid).is_(True), col(OutboxMessage.sent_at) >= since
-                        )
-                    )
-                ).scalar_one()
+            return await count_rows(
+                session,
+                OutboxMessage,
+                col(OutboxMessage.paid).is_(True),
+                col(OutboxMessage.sent_at) >= since,
             )
 
     async def deliveries(self, since: datetime) -> list[Delivery]:
@@ -456,10 +453,8 @@ class OutboxRepository:
             )
             removed = await _rules_gone(session, {r for row in rows for r in row.rules})
             removed |= set(changed)
-            left = await session.execute(
-                select(func.count()).where(col(WatchRuleRow.chat_id) == chat_id)
-            )
-            no_rules_left = not left.scalar_one()
+            left = await count_rows(session, WatchRuleRow, col(WatchRuleRow.chat_id) == chat_id)
+            no_rules_left = not left
             unwanted, cut = [], 0
             for row in rows:
                 digest = _digest_of(row)
@@ -571,8 +566,7 @@ async def _rules_gone(session: AsyncSession, rule_ids: set[int]) -> set[int]:
     rules already gone) or stored, with its rules, before the drop, which then finds it."""
     wanted = sorted(rule_ids)
     found: set[int] = set()
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        query = select(not_null(WatchRuleRow.id)).where(col(WatchRuleRow.id).in_(chunk))
+    for batch in batches(wanted):
+        query = select(not_null(WatchRuleRow.id)).where(col(WatchRuleRow.id).in_(batch))
         found.update((await session.execute(query)).scalars())
     return rule_ids - found

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlmodel import col
 
 from bot.positions.model import GuardedPosition, GuardState, PositionClaim
@@ -15,7 +15,7 @@ from bot.risk.models import MarginMode
 from bot.risk.side import Side
 from storage.db import SessionFactory
 from storage.models import PositionRow
-from storage.statements import execute_count, not_null
+from storage.statements import count_rows, execute_count, not_null, rows_where_in
 
 
 class PositionCapReached(Exception):
@@ -87,13 +87,12 @@ class PositionRepository:
         cap: int,
     ) -> GuardedPosition:
         async with self._sessions() as session:
-            count = (
-                await session.execute(
-                    select(func.count())
-                    .select_from(PositionRow)
-                    .where(col(PositionRow.user_id) == user_id, col(PositionRow.active).is_(True))
-                )
-            ).scalar_one()
+            count = await count_rows(
+                session,
+                PositionRow,
+                col(PositionRow.user_id) == user_id,
+                col(PositionRow.active).is_(True),
+            )
             if count >= cap:
                 raise PositionCapReached(cap)
             row = PositionRow(
@@ -142,15 +141,9 @@ class PositionRepository:
             return [(int(i), bool(a), int(v)) for i, a, v in (await session.execute(query)).all()]
 
     async def by_ids(self, ids: Iterable[int]) -> list[GuardedPosition]:
-        wanted = list(ids)
-        found: list[GuardedPosition] = []
         async with self._sessions() as session:
-            for start in range(0, len(wanted), 500):
-                query = select(PositionRow).where(
-                    col(PositionRow.id).in_(wanted[start : start + 500])
-                )
-                found += [to_guarded(row) for row in (await session.execute(query)).scalars()]
-        return found
+            rows = await rows_where_in(session, PositionRow, PositionRow.id, ids)
+            return [to_guarded(row) for row in rows]
 
     async def close(self, user_id: int, position_id: int | None, now: datetime) -> int:
         """Stops guarding one of the user's positions (or all); returns how many."""

@@ -12,7 +12,7 @@ from sqlmodel import col
 
 from storage.db import SessionFactory
 from storage.models import Chat, RuleChange, WatchRuleRow
-from storage.statements import execute_count, not_null
+from storage.statements import count_rows, execute_count, not_null, rows_where_in
 
 
 class RuleCapReached(Exception):
@@ -44,13 +44,7 @@ class RuleRepository:
         cooldown_s: int = 1800,
     ) -> WatchRuleRow:
         async with self._sessions() as session:
-            count = (
-                await session.execute(
-                    select(func.count())
-                    .select_from(WatchRuleRow)
-                    .where(col(WatchRuleRow.chat_id) == chat_id)
-                )
-            ).scalar_one()
+            count = await count_rows(session, WatchRuleRow, col(WatchRuleRow.chat_id) == chat_id)
             if count >= cap:
                 raise RuleCapReached(cap)
             row = WatchRuleRow(
@@ -183,15 +177,8 @@ class RuleRepository:
         return rows[-1][0], {rule_id for _, rule_id in rows}
 
     async def by_ids(self, ids: Iterable[int]) -> list[WatchRuleRow]:
-        wanted = list(ids)
-        found: list[WatchRuleRow] = []
         async with self._sessions() as session:
-            for start in range(0, len(wanted), 500):
-                query = select(WatchRuleRow).where(
-                    col(WatchRuleRow.id).in_(wanted[start : start + 500])
-                )
-                found += (await session.execute(query)).scalars()
-        return found
+            return await rows_where_in(session, WatchRuleRow, WatchRuleRow.id, ids)
 
     async def prune_changes(self, before: datetime) -> int:
         async with self._sessions() as session:

@@ -16,7 +16,7 @@ from sqlmodel import col
 
 from storage.db import SessionFactory
 from storage.models import KlineMinuteRow, LiquidationMinute, MarketSnapshot
-from storage.statements import execute_count, table_of, upsert
+from storage.statements import batches, execute_count, table_of, upsert
 
 
 class SnapshotLike(Protocol):
@@ -154,8 +154,8 @@ class SnapshotRepository:
             statement = upsert(session, MarketSnapshot).on_conflict_do_nothing(
                 index_elements=["venue", "symbol", "ts"]
             )
-            for start in range(0, len(rows), 500):
-                await session.execute(statement, rows[start : start + 500])
+            for batch in batches(rows):
+                await session.execute(statement, batch)
             await session.commit()
         return len(rows)
 
@@ -246,11 +246,9 @@ class SnapshotRepository:
                     doomed.append(row_id)
                 else:
                     kept.add(key)
-            for start in range(0, len(doomed), 500):
+            for batch in batches(doomed):
                 await session.execute(
-                    delete(MarketSnapshot).where(
-                        col(MarketSnapshot.id).in_(doomed[start : start + 500])
-                    )
+                    delete(MarketSnapshot).where(col(MarketSnapshot.id).in_(batch))
                 )
             await session.commit()
         return len(doomed)
@@ -308,8 +306,8 @@ class SnapshotRepository:
                 index_elements=["venue", "asset", "minute"],
                 set_={name: statement.excluded[name] for name in KLINE_FIELDS},
             )
-            for start in range(0, len(rows), 500):
-                await session.execute(statement, rows[start : start + 500])
+            for batch in batches(rows):
+                await session.execute(statement, batch)
             await session.commit()
 
     async def klines(self, asset: str, since: datetime) -> list[KlineMinuteRow]:

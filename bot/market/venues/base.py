@@ -4,7 +4,8 @@ the flag instead of the venue's class."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable, Iterable, Sized
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
@@ -17,6 +18,7 @@ if TYPE_CHECKING:  # at run time only a tier refresh loads it, with its translat
     from bot.risk.tiers import TierTable
 
 E = TypeVar("E")
+METADATA_TTL_S = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,12 @@ class MarketVenue(Protocol):
     async def tiers(self, assets: list[str]) -> list[TierTable]: ...
 
     async def aclose(self) -> None: ...
+
+
+def metadata_due(listed: Sized, loaded_at: float) -> bool:
+    """Whether a tick reads the venue's instrument list first: none yet, or an hour old (new
+    listings and delistings)."""
+    return not listed or time.monotonic() - loaded_at > METADATA_TTL_S
 
 
 class Lacks:

@@ -42,7 +42,7 @@ from bot.market.values import (
     positive,
     unscale,
 )
-from bot.market.venues.base import Feed, Has, Lacks
+from bot.market.venues.base import Feed, Has, Lacks, metadata_due
 from bot.risk.side import Side
 
 log = logging.getLogger(__name__)
@@ -50,7 +50,6 @@ log = logging.getLogger(__name__)
 DEFAULT_URL = "https://fapi.binance.com"
 WEIGHT_LIMIT = 2400  # request weight per minute and IP
 WEIGHT_CEILING = 1800  # leave room for everyone else on this IP
-METADATA_TTL_S = 3600.0
 OI_CONCURRENCY = 16
 LIQUIDATION_WS = "wss://fstream.binance.com/ws/!forceOrder@arr"
 KLINE_WS = "wss://fstream.binance.com/stream"
@@ -186,6 +185,12 @@ class BinanceFetcher(Lacks):
     def instruments(self) -> dict[str, Instrument]:
         return self._instruments
 
+    def markets(self) -> list[Market]:
+        return [
+            Market(self.venue, inst.symbol, inst.asset, inst.multiplier)
+            for inst in self._instruments.values()
+        ]
+
     def funding_interval(self, symbol: str) -> int | None:
         return self._intervals.get(symbol, 8)
 
@@ -198,7 +203,7 @@ class BinanceFetcher(Lacks):
         self._metadata_at = time.monotonic()
 
     async def tick(self, assets: frozenset[str] | None) -> tuple[list[Snapshot], list[str]]:
-        if not self._instruments or time.monotonic() - self._metadata_at > METADATA_TTL_S:
+        if metadata_due(self._instruments, self._metadata_at):
             await self.refresh_metadata()
         premiums, tickers = await together(
             self.client.get(f"{self.api}/premiumIndex"), self.client.get(f"{self.api}/ticker/24hr")
@@ -264,9 +269,6 @@ class BinanceFetcher(Lacks):
     async def backfill(self, assets: Iterable[str], hours: int) -> list[Snapshot]:
         """`openInterestHist` gives coin and USD per 5 minutes (USD / coin is the mark proxy,
         as in the real metrics files) and `fundingRate` the settled rates."""
-        if not self.instruments:
-            await self.refresh_metadata()
-        wanted = set(assets)
         get = self.client.get
 
         async def load(market: Market) -> list[Snapshot]:
@@ -284,14 +286,7 @@ class BinanceFetcher(Lacks):
             )
             return binance_snapshots(market, history, rates)
 
-        return await each_market(
-            (
-                Market(self.venue, inst.symbol, inst.asset, inst.multiplier)
-                for inst in self.instruments.values()
-                if inst.asset in wanted
-            ),
-            load,
-        )
+        return await each_market(self, assets, load)
 
     def liquidations(self, assets: Iterable[str]) -> Feed[LiquidationEvent]:
         return Feed(binance_stream(), self.liquidation_ws)

@@ -64,7 +64,7 @@ from bot.market.values import (
     positive,
     unscale,
 )
-from bot.market.venues.base import Feed, Has, Lacks
+from bot.market.venues.base import Feed, Has, Lacks, metadata_due
 from bot.risk.side import Side
 
 if TYPE_CHECKING:
@@ -79,7 +79,6 @@ OI_PAGE = 200
 KLINE_START, KLINE_PRICES = 0, slice(1, 5)  # [start, open, high, low, close, ...]
 # Coin-margined perpetuals whose tiers /liq uses (`bybit btcusd inverse`).
 INVERSE_ASSETS = ("BTC", "ETH")
-METADATA_TTL_S = 3600.0
 IP_BLOCK_COOL_OFF_S = 600.0
 HAS = Has(history=True, liquidations=True, tiers=True)
 
@@ -187,7 +186,7 @@ class BybitFetcher(Lacks):
     category: str = "linear"  # or "inverse": the same calls, coin-margined contracts
     has: Has = HAS
     liquidation_ws: str = LIQUIDATION_WS
-    _bases: dict[str, str] = field(default_factory=dict)
+    _bases: dict[str, str] = field(default_factory=dict)  # symbol -> base coin of each perpetual
     _metadata_at: float = 0.0
 
     @classmethod
@@ -211,13 +210,14 @@ class BybitFetcher(Lacks):
         self._bases = bases
         self._metadata_at = time.monotonic()
 
-    @property
-    def bases(self) -> dict[str, str]:
-        """symbol -> base coin of the listed perpetuals (after refresh_metadata)."""
-        return self._bases
+    def markets(self) -> list[Market]:
+        return [
+            Market(self.venue, symbol, *unscale(base_coin))
+            for symbol, base_coin in self._bases.items()
+        ]
 
     async def tick(self, assets: frozenset[str] | None) -> tuple[list[Snapshot], list[str]]:
-        if not self._bases or time.monotonic() - self._metadata_at > METADATA_TTL_S:
+        if metadata_due(self._bases, self._metadata_at):
             await self.refresh_metadata()
         body = await self.client.get("v5/market/tickers", {"category": self.category})
         snapshots = []
@@ -279,10 +279,6 @@ def bybit_snapshots(
 async def backfill_bybit(
     fetcher: BybitFetcher, assets: Iterable[str], hours: int = 24
 ) -> list[Snapshot]:
-    # The live ticks' own instrument list: history covers exactly the symbols they poll.
-    if not fetcher.bases:
-        await fetcher.refresh_metadata()
-    wanted = set(assets)
     get = fetcher.client.get
     rows = bars(hours)
 
@@ -307,12 +303,7 @@ async def backfill_bybit(
         )
         return bybit_snapshots(market, history, klines["result"]["list"], rates)
 
-    markets = []
-    for symbol, base_coin in fetcher.bases.items():
-        asset, multiplier = unscale(base_coin)
-        if asset in wanted:
-            markets.append(Market(fetcher.venue, symbol, asset, multiplier))
-    return await each_market(markets, load)
+    return await each_market(fetcher, assets, load)
 
 
 def parse_bybit_all_liquidation(

@@ -44,7 +44,7 @@ from bot.market.values import (
     positive,
     unscale,
 )
-from bot.market.venues.base import Feed, Has, Lacks
+from bot.market.venues.base import Feed, Has, Lacks, metadata_due
 from bot.risk.side import Side
 
 if TYPE_CHECKING:
@@ -59,7 +59,6 @@ OKX_SUBSCRIBE = {"op": "subscribe", "args": [{"channel": "liquidation-orders", "
 OkxContracts = Mapping[str, tuple[str, Decimal]]
 OI_PAGE = 100
 TS, OI_CONTRACTS, OI_COIN, OI_USD = 0, 1, 2, 3
-METADATA_TTL_S = 3600.0
 HAS = Has(history=True, liquidations=True, tiers=True)
 
 
@@ -169,7 +168,7 @@ class OkxFetcher(Lacks):
         self._metadata_at = time.monotonic()
 
     async def tick(self, assets: frozenset[str] | None) -> tuple[list[Snapshot], list[str]]:
-        if not self._instruments or time.monotonic() - self._metadata_at > METADATA_TTL_S:
+        if metadata_due(self._instruments, self._metadata_at):
             await self.refresh_metadata()
         get = self.client.get
         oi, funding, marks, tickers, indexes = await together(
@@ -215,6 +214,12 @@ class OkxFetcher(Lacks):
     def instruments(self) -> dict[str, Instrument]:
         return self._instruments
 
+    def markets(self) -> list[Market]:
+        return [
+            Market(self.venue, inst.inst_id, inst.asset, inst.multiplier)
+            for inst in self._instruments.values()
+        ]
+
     async def backfill(self, assets: Iterable[str], hours: int) -> list[Snapshot]:
         return await backfill_okx(self, assets, hours)
 
@@ -253,9 +258,6 @@ def okx_snapshots(market: Market, oi_rows: list[list[str]], funding: Funding) ->
 async def backfill_okx(
     fetcher: OkxFetcher, assets: Iterable[str], hours: int = 24
 ) -> list[Snapshot]:
-    if not fetcher.instruments:
-        await fetcher.refresh_metadata()
-    wanted = set(assets)
     get = fetcher.client.get
 
     async def load(market: Market) -> list[Snapshot]:
@@ -273,14 +275,7 @@ async def backfill_okx(
         rates = Funding.settled((row["fundingTime"], row["fundingRate"]) for row in funding["data"])
         return okx_snapshots(market, history, rates)
 
-    return await each_market(
-        (
-            Market(fetcher.venue, inst.inst_id, inst.asset, inst.multiplier)
-            for inst in fetcher.instruments.values()
-            if inst.asset in wanted
-        ),
-        load,
-    )
+    return await each_market(fetcher, assets, load)
 
 
 def parse_okx_liquidation_orders(
