@@ -126,9 +126,9 @@ def _zoned(value: _Saved) -> _Saved:
 _SavedPoint = Annotated[Point, AfterValidator(_zoned)]
 _SavedWarning = Annotated[SignalWarning, AfterValidator(_zoned)]
 # Strict: a string, a list or a bool is no number, nor a number a severity; JSON's 5 still
-# reads as the float 5.0 (orjson writes a float that holds an int, e.g. a test's price 100,
-# as 100). The points and warnings, plain dataclasses, are checked under the same config.
-# Forbidden extras: a field this version does not know is another format.
+# reads as the float 5.0 (orjson writes an int held where a float is typed, a test's price
+# 100, as 100). The points and warnings, plain dataclasses, are checked under the same
+# config. Forbidden extras: a field this version does not know is another format.
 _STRICT = ConfigDict(strict=True, extra="forbid")
 
 
