@@ -12,10 +12,11 @@ Run: .venv/bin/python bench/bench_live_path.py [--symbols 300] [--assets 100]
   snapshots, 1-minute klines and liquidation minutes each. The engine has its own bench.
 - what a tick keeps across a restart, for `cascade-assets` assets in a market-wide cascade
   (each asset's long squeeze open for two hours, its short squeeze just over, four other kinds
-  active): the tracker fork, `event_state.dumps`, the `saved_state` write and the outbox's
-  `threads_begun` for 100 and 10,000 chats among `outbox-rows` old rows, on a SQLite file in a
-  temporary folder and, when OIWATCH_TEST_DATABASE_URL is set, on that database too (its
-  outbox is emptied before and after). Medians of `runs`, in ms.
+  active): the tracker fork, `event_state.dumps` and `loads` (on a start or a takeover), the
+  `saved_state` write and the outbox's `threads_begun` for 100 and 10,000 chats among
+  `outbox-rows` old rows, on a SQLite file in a temporary folder and, when
+  OIWATCH_TEST_DATABASE_URL is set, on that database too (its outbox is emptied before and
+  after). Medians of `runs`, in ms.
 """
 
 from __future__ import annotations
@@ -238,11 +239,12 @@ def bench_saved_state(assets: int, runs: int, outbox_rows: int) -> None:
     points = sum(len(e.points) for e in tracker._events.values())
     fork_ms = median_ms(runs, lambda: tracker.fork())
     dumps_ms = median_ms(runs, lambda: event_state.dumps(tracker))
+    loads_ms = median_ms(runs, lambda: event_state.loads(state, tracker.quiet))
     print(
         f"market-wide cascade, {assets} assets ({events} open events, {points} points, "
         f"{closed} over, {len(tracker._others._active)} other warnings): tracker fork "
-        f"{fork_ms:.1f} ms, dumps {dumps_ms:.1f} ms ({len(state) / 1000:.0f} KB); "
-        f"medians of {runs}"
+        f"{fork_ms:.1f} ms, dumps {dumps_ms:.1f} ms ({len(state) / 1000:.0f} KB), loads "
+        f"{loads_ms:.1f} ms; medians of {runs}"
     )
     threads = [f"A{i}:{WarningKind.LONG_SQUEEZE}:{T0:%Y%m%dT%H%M}" for i in range(assets)]
     postgres = os.environ.get("OIWATCH_TEST_DATABASE_URL")

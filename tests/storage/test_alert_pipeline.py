@@ -522,7 +522,11 @@ async def test_a_saved_tracker_it_cannot_read_is_one_log_line_and_alerts_go_on(
     # Warnings only: a test before this one may have turned on aiosqlite's debug lines.
     warned = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert [(r.getMessage(), r.exc_info) for r in warned] == [
-        ("cascade tracker state not readable (not a JSON object): starting afresh", None)
+        (
+            "cascade tracker state not readable (document: Input should be an object): "
+            "starting afresh",
+            None,
+        )
     ]
 
 
