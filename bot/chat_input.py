@@ -26,7 +26,10 @@ _COMMA_GROUPS = re.compile(r"^[+-]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?[kmb]?$"
 _GROUP_HEAD = re.compile(r"^[+-]?[0-9]{1,3}$")
 _BARE_GROUP = re.compile(r"^[0-9]{3}$")
 _GROUP = re.compile(r"^[0-9]{3}(?:[.,][0-9]+)?%?$")
-_DURATION = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(m|min|h|d|w)$", re.IGNORECASE)
+_DURATION = re.compile(
+    r"^([0-9]+(?:\.[0-9]+)?)(m|mins?|minutes?|h|hrs?|hours?|d|days?|w|wks?|weeks?)$",
+    re.IGNORECASE,
+)
 _ASSET_WORD = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,19}$")
 _ID = re.compile(r"^#?([0-9]{1,19})$")
 _CHANNEL_LINK = re.compile(r"^(?:https?://)?(?:t\.me|telegram\.me)/", re.IGNORECASE)
@@ -143,7 +146,8 @@ def parse_hours(word: str) -> Decimal | None:
     match = _DURATION.match(word)
     if not match:
         return None
-    return Decimal(match.group(1)) * _DURATION_HOURS[match.group(2).lower()]
+    unit = match.group(2).lower()
+    return Decimal(match.group(1)) * _DURATION_HOURS["min" if unit.startswith("mi") else unit[0]]
 
 
 def _plain_words(
@@ -321,17 +325,6 @@ def leverage_number(word: str) -> Decimal | None:
     return parse_number(_without_x(word) or word)
 
 
-def _x_joined(words: list[str]) -> list[str]:
-    """'50 x' arrives as two words: a lone x after a number is that number's x."""
-    joined: list[str] = []
-    for word in words:
-        if joined and word.lower() in _X_MARKS and _is_number(joined[-1]):
-            joined[-1] += word
-        else:
-            joined.append(word)
-    return joined
-
-
 @dataclass(frozen=True, slots=True)
 class PositionWords:
     """A position typed in any order (/liq, /pos add): its long/short word, a leverage typed
@@ -373,7 +366,7 @@ def position_words(
     typed = {a.partition("=")[0].strip().lower() for a in args if "=" in a} & set(LEVERAGE_KEYS)
     plain, options = _plain_words(args, need - bool(typed), missing, usage, example)
     kinds = {"side": _is_side, "leverage": _is_x_leverage, "number": _is_number}
-    words = _sorted_words(_x_joined(plain), kinds)
+    words = _sorted_words(attach_units(plain), kinds)
     side = _one_side(words["side"], usage, example)
     if side is None:
         raise _usage(_("Side must be long or short."), usage, example)
@@ -524,16 +517,21 @@ def parse_liq(args: list[str]) -> LiqWords:
     )
 
 
-def attach_percent(words: list[str]) -> list[str]:
-    """'0,01 %', as Russian, Spanish or Portuguese write a percent (the bot's own replies in
-    those languages too), arrives as two words: the sign belongs to the number."""
+def attach_units(words: list[str]) -> list[str]:
+    """A unit typed apart from its number arrives as a word of its own: '0,01 %' (as Russian,
+    Spanish or Portuguese write a percent, the bot's own replies in those languages too),
+    '50 x', '3 days'. It belongs to the number before it."""
     joined: list[str] = []
     for word in words:
-        if word == "%" and joined:
+        if joined and _is_number(joined[-1]) and _is_unit(word):
             joined[-1] += word
         else:
             joined.append(word)
     return joined
+
+
+def _is_unit(word: str) -> bool:
+    return word == "%" or word.lower() in _X_MARKS or (word.isalpha() and _is_time("1" + word))
 
 
 @dataclass(frozen=True, slots=True)
@@ -593,7 +591,7 @@ def parse_funding(args: list[str]) -> FundingWords:
     long/short the side (long unless said), the first time word the hold and a second one the
     settlement interval, another word the asset. No rate typed and an asset named: each venue's
     live rate. A bare second number could be either, so it is named, never guessed."""
-    plain, options = _read_words(attach_percent(args), 3, FUNDING_USAGE, FUNDING_EXAMPLE)
+    plain, options = _read_words(attach_units(args), 3, FUNDING_USAGE, FUNDING_EXAMPLE)
     kinds = {"side": _is_side, "rate": _is_rate, "time": _is_time, "number": _is_number}
     words = _sorted_words(plain, kinds)
     rates, times, numbers, others = words["rate"], words["time"], words["number"], words["other"]

@@ -41,6 +41,20 @@ async def test_a_typed_rate_reads_the_same_in_every_order(chat: ChatHarness) -> 
             assert answer == canonical, words
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        "/funding 10000 0.01% 3 days 4 hours short",
+        "/funding 10000 0.01% 72 hours 4 h short",
+        "/funding 10000 0.01% 3days 4hrs short",
+        "/funding 10000 0,01 % 3 d 4h short",
+    ],
+)
+async def test_a_hold_in_words_reads_as_its_short_form(chat: ChatHarness, message: str) -> None:
+    """'3 days' typed apart, or spelled out, is 3d; before, '3' read as a second notional."""
+    assert (await chat.ask(message)).startswith(SHORT_4H)
+
+
 # Every venue's live 0.01 %/8h (Hyperliquid 0.00125 %/1h) on 10,000 for 3 days: 9.00 paid.
 LIVE_BTC = (
     "<b>BTC long 10,000.00 USDT, held 3d: live funding</b>\n"
