@@ -16,7 +16,8 @@ from bot.errors import UserError
 from bot.i18n import _
 
 # The bot writes a span with an en dash (23:00–07:00): copied back, it must read the same.
-_SPAN = re.compile(r"^([0-9]{1,2}):?([0-9]{2})[-–—]([0-9]{1,2}):?([0-9]{2})$")
+# 23:00-07:00, 2300-0700, or the hours alone as a phone types them: 23-7.
+_SPAN = re.compile(r"^([0-9]{1,2})(?::?([0-9]{2}))?[-–—]([0-9]{1,2})(?::?([0-9]{2}))?$")
 _COOLDOWN = re.compile(r"^([0-9]{1,5})([mh])$")
 COOLDOWNS = {"m": 60, "h": 3600}
 MAX_COOLDOWN_S = 24 * 3600
@@ -54,9 +55,26 @@ def _clock(minute: int) -> str:
 
 @cache
 def _zones() -> dict[str, str]:
-    """IANA names by their lower case. Only names from this list reach ZoneInfo: a region
-    ('Europe') is a directory there, and a long string a file name error."""
-    return {name.lower(): name for name in available_timezones()}
+    """IANA names by their lower case, and by their city alone where only one zone has it
+    ('moscow', 'new_york': what a trader types). Only names from this list reach ZoneInfo: a
+    region ('Europe') is a directory there, and a long string a file name error."""
+    names = sorted(available_timezones())
+    cities: dict[str, list[str]] = {}
+    for name in names:
+        if "/" in name:
+            cities.setdefault(name.rsplit("/", 1)[1].lower(), []).append(name)
+    unique = {
+        city: found[0] for city, found in cities.items() if len(set(map(_offsets, found))) == 1
+    }
+    return unique | {name.lower(): name for name in names}
+
+
+def _offsets(name: str) -> tuple[timedelta | None, ...]:
+    """A zone's winter and summer offsets: a city under two names (Europe/Istanbul and
+    Asia/Istanbul) is one zone, 'Central' (US/Central, Canada/Central) two that happen to agree
+    and 'West' (Australia, Brazil) two that do not."""
+    zone = ZoneInfo(name)
+    return tuple(datetime(2026, month, 1, tzinfo=zone).utcoffset() for month in (1, 7))
 
 
 def parse_zone(word: str) -> str:
@@ -75,7 +93,7 @@ def parse_quiet(span: str, zone: str) -> QuietHours:
     match = _SPAN.match(span)
     if not match:
         raise UserError(_("Give quiet hours as HH:MM-HH:MM, like 23:00-07:00."))
-    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    h1, m1, h2, m2 = (int(g or 0) for g in match.groups())
     if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
         raise UserError(_("Hours run 00-23 and minutes 00-59."))
     start, end = h1 * 60 + m1, h2 * 60 + m2

@@ -33,14 +33,33 @@ def test_a_daytime_span_and_bad_input() -> None:
     assert lunch.until(at("2026-11-29T12:45")) == at("2026-11-29T13:30")
     assert lunch.until(at("2026-11-29T13:30")) is None
     for span, zone, problem in [
-        ("23-07", "UTC", "HH:MM-HH:MM"),
+        ("23-", "UTC", "HH:MM-HH:MM"),
+        ("23:0-07", "UTC", "HH:MM-HH:MM"),
         ("25:00-07:00", "UTC", "Hours run 00-23"),
         ("07:00-07:00", "UTC", "differ"),
         ("23:00-07:00", "Mars/Olympus", "Unknown time zone Mars/Olympus"),
         ("23:00-07:00", "../../etc/passwd", "Unknown time zone"),
+        # Two zones with the city's name and different clocks: Australia/West, Brazil/West.
+        ("23:00-07:00", "West", "Unknown time zone West"),
     ]:
         with pytest.raises(UserError, match=problem):
             parse_quiet(span, zone)
+
+
+@pytest.mark.parametrize(
+    ("span", "zone", "hours"),
+    [
+        ("23-7", "moscow", QuietHours(23 * 60, 7 * 60, "Europe/Moscow")),
+        ("23-07", "Tokyo", QuietHours(23 * 60, 7 * 60, "Asia/Tokyo")),
+        ("22:30-7", "new_york", QuietHours(22 * 60 + 30, 7 * 60, "America/New_York")),
+        # Europe/Istanbul and Asia/Istanbul are one clock under two names.
+        ("0-8", "Istanbul", QuietHours(0, 8 * 60, "Asia/Istanbul")),
+    ],
+)
+def test_hours_alone_and_a_city_alone_read_as_a_phone_types_them(
+    span: str, zone: str, hours: QuietHours
+) -> None:
+    assert parse_quiet(span, zone) == hours
 
 
 def test_cooldowns() -> None:
