@@ -96,54 +96,22 @@ LEVEL_HELP = (
 )
 
 
+def _level(op: Op, value: str, venue: str | None = None) -> RuleSpec:
+    return RuleSpec("BTC", Metric.PRICE_LEVEL, None, op, Threshold(Decimal(value)), venue)
+
+
 @pytest.mark.parametrize(
     ("text", "spec", "normal"),
     [
-        (
-            "BTC price > 100k",
-            RuleSpec("BTC", Metric.PRICE_LEVEL, None, Op.ABOVE, Threshold(Decimal(100_000))),
-            "BTC price > 100K",
-        ),
-        (
-            "btc price>100000",
-            RuleSpec("BTC", Metric.PRICE_LEVEL, None, Op.ABOVE, Threshold(Decimal(100_000))),
-            "BTC price > 100K",
-        ),
-        (
-            "BTC price > 100,000",
-            RuleSpec("BTC", Metric.PRICE_LEVEL, None, Op.ABOVE, Threshold(Decimal(100_000))),
-            "BTC price > 100K",
-        ),
-        (
-            "BTC price < $100k",
-            RuleSpec("BTC", Metric.PRICE_LEVEL, None, Op.BELOW, Threshold(Decimal(100_000))),
-            "BTC price < 100K",
-        ),
-        (
-            "BTC price < 100 000",  # as Russian groups thousands
-            RuleSpec("BTC", Metric.PRICE_LEVEL, None, Op.BELOW, Threshold(Decimal(100_000))),
-            "BTC price < 100K",
-        ),
-        (
-            "DOGE price > 0.5",
-            RuleSpec("DOGE", Metric.PRICE_LEVEL, None, Op.ABOVE, Threshold(Decimal("0.5"))),
-            "DOGE price > 0.5",
-        ),
-        (
-            "BTC price > 1.5M",
-            RuleSpec("BTC", Metric.PRICE_LEVEL, None, Op.ABOVE, Threshold(Decimal(1_500_000))),
-            "BTC price > 1.5M",
-        ),
-        (
-            "ETH price < 3000 on bybit",
-            RuleSpec("ETH", Metric.PRICE_LEVEL, None, Op.BELOW, Threshold(Decimal(3000)), "bybit"),
-            "ETH price < 3K on bybit",
-        ),
-        (
-            "BTC price > 99,999.5",
-            RuleSpec("BTC", Metric.PRICE_LEVEL, None, Op.ABOVE, Threshold(Decimal("99999.5"))),
-            "BTC price > 99999.5",
-        ),
+        ("BTC price > 100k", _level(Op.ABOVE, "100000"), "BTC price > 100K"),
+        ("btc price>100000", _level(Op.ABOVE, "100000"), "BTC price > 100K"),
+        ("BTC price > 100,000", _level(Op.ABOVE, "100000"), "BTC price > 100K"),
+        ("BTC price < $100k", _level(Op.BELOW, "100000"), "BTC price < 100K"),
+        ("BTC price < 100 000", _level(Op.BELOW, "100000"), "BTC price < 100K"),  # Russian
+        ("BTC price > 0.5", _level(Op.ABOVE, "0.5"), "BTC price > 0.5"),
+        ("BTC price > 1.5M", _level(Op.ABOVE, "1500000"), "BTC price > 1.5M"),
+        ("BTC price < 3000 on bybit", _level(Op.BELOW, "3000", "bybit"), "BTC price < 3K on bybit"),
+        ("BTC price > 99,999.5", _level(Op.ABOVE, "99999.5"), "BTC price > 99999.5"),
         (  # with a window, price stays the % change
             "BTC price 1h < -3%",
             RuleSpec("BTC", Metric.PRICE, "1h", Op.BELOW, Threshold(Decimal("-0.03"))),
