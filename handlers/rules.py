@@ -172,8 +172,9 @@ async def watch_command(update: Update, context: BotContext) -> None:
 
 
 async def _rings_at_once(context: BotContext, spec: RuleSpec) -> str:
-    """A new rule is judged against the market as it is: a price level already crossed rings
-    on the next poll, which the trader should not take for a crossing that just happened."""
+    """A new or edited rule is judged against the market as it is: a price level already
+    crossed rings with the next poll, which the trader should not take for a crossing that
+    just happened. (A muted rule says so instead: it will not ring then.)"""
     if spec.metric is not Metric.PRICE_LEVEL:
         return ""
     point = level_already_crossed(spec, (await context.services.feed.current(spec.asset)).rows)
@@ -309,8 +310,8 @@ async def _changed_text(context: BotContext, rule: StoredRule) -> str:
     if rule.muted_until is not None and rule.muted_until > now:
         zone = ZoneInfo(await context.zone(rule.chat_id))
         until = escape(local_time(rule.muted_until, zone))
-        text += " " + _("It stays muted until {time}.", time=until)
-    return text
+        return text + " " + _("It stays muted until {time}.", time=until)
+    return text + await _rings_at_once(context, rule.spec)
 
 
 async def _refresh_listing(query: CallbackQuery, context: BotContext, chat_id: int) -> None:

@@ -520,3 +520,7 @@ async def test_a_price_level_is_watched_listed_and_edited(tmp_path: Path) -> Non
         )
         assert await chat.ask("/edit 1 5%") == f"{level_help}\n{USAGE_EDIT}"
         assert "#1 <code>BTC price &gt; 105K</code>" in await chat.ask("/watches")
+        assert await chat.ask("/edit 1 > 55k") == (
+            "Rule #1 is now <b>BTC price &gt; 55K</b>, armed again.\n"
+            "BTC is already at 60,000.00 (binance): the first alert comes with the next poll."
+        )
