@@ -18,6 +18,8 @@ from telegram import (
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, TelegramError
 
+from bot.alerts.observations import level_already_crossed
+from bot.alerts.render import value_text
 from bot.chat_input import parse_id
 from bot.delivery.channels import fast_path
 from bot.delivery.render import TELEGRAM_LIMIT
@@ -26,7 +28,7 @@ from bot.i18n import N_, _, ngettext
 from bot.i18n.catalogs import in_every_language
 from bot.i18n.dates import weekday_time
 from bot.rules.grammar import EXAMPLE, USAGE
-from bot.rules.model import BUILT_IN, Metric
+from bot.rules.model import BUILT_IN, Metric, RuleSpec
 from bot.usecases.watches import EDIT_EXAMPLE, EDIT_USAGE, StoredRule, WatchService
 from handlers.channels import name_lookup
 from handlers.context import BotContext
@@ -163,9 +165,27 @@ async def watch_command(update: Update, context: BotContext) -> None:
     channel = fast_path(context.services.settings.broadcast_channels, rule.spec.asset)
     if channel and rule.spec.metric is Metric.SQUEEZE and chat_id > 0:
         reply += "\n\n" + channel
+    reply += await _rings_at_once(context, rule.spec)
     if outcome.gone is not None:
         reply = _(GONE, id=outcome.gone) + "\n" + reply
     await message.reply_text(reply, parse_mode=ParseMode.HTML)
+
+
+async def _rings_at_once(context: BotContext, spec: RuleSpec) -> str:
+    """A new or edited rule is judged against the market as it is: a price level already
+    crossed rings with the next poll, which the trader should not take for a crossing that
+    just happened. (A muted rule says so instead: it will not ring then.)"""
+    if spec.metric is not Metric.PRICE_LEVEL:
+        return ""
+    point = level_already_crossed(spec, (await context.services.feed.current(spec.asset)).rows)
+    if point is None:
+        return ""
+    return "\n" + _(
+        "{asset} is already at {price} ({venue}): the first alert comes with the next poll.",
+        asset=spec.asset,
+        price=value_text(Metric.PRICE_LEVEL, point.mark),
+        venue=point.venue,
+    )
 
 
 def local_time(moment: datetime, zone: ZoneInfo) -> str:
@@ -290,8 +310,8 @@ async def _changed_text(context: BotContext, rule: StoredRule) -> str:
     if rule.muted_until is not None and rule.muted_until > now:
         zone = ZoneInfo(await context.zone(rule.chat_id))
         until = escape(local_time(rule.muted_until, zone))
-        text += " " + _("It stays muted until {time}.", time=until)
-    return text
+        return text + " " + _("It stays muted until {time}.", time=until)
+    return text + await _rings_at_once(context, rule.spec)
 
 
 async def _refresh_listing(query: CallbackQuery, context: BotContext, chat_id: int) -> None:

@@ -84,6 +84,7 @@ COMMANDS: tuple[CommandDoc, ...] = (
         N_("Alert me when a rule crosses"),
         (
             "/watch BTC oi 1h > 5%",
+            "/watch BTC price > 100k",
             "/watch ETH funding > 0.05%",
             "/watch * squeeze",
             "/watch BTC liq 1h > 50M",
@@ -91,7 +92,8 @@ COMMANDS: tuple[CommandDoc, ...] = (
         WATCH_USAGE,
         N_(
             "assets: the ones this bot polls, or * for all; oi, oi$ and price up to ±100%, funding "
-            "up to ±5%, basis up to ±50%, liq a USD amount up to 1000B; percentiles p1-p99."
+            "up to ±5%, basis up to ±50%, liq a USD amount up to 1000B; percentiles p1-p99; "
+            "price with no window is a USD level up to 10M, for one asset."
         ),
     ),
     CommandDoc(

@@ -3,6 +3,10 @@ the rule grammar uses (fractions for %, USD for liquidations), plus the engine's
 series rebuilt from stored snapshots, liquidation minutes and kline minutes, with the same
 fields a replayed point has. Pure.
 
+A price level is compared with the mark every other answer calls the asset's price (a quote or
+a guarded position without a venue: the linear venue with the most open interest), or with the
+venue's own mark for `on venue`; a venue left out this tick gives no price, not another's.
+
 Aggregates compare only venues present at both ends of a window, so a venue that drops out (or
 is degraded this tick and left out) is never read as open interest vanishing.
 """
@@ -15,8 +19,9 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from bot.market.overview import Flow, Point
+from bot.positions.marks import marks_by_venue
 from bot.rules.matcher import ObservationKey
-from bot.rules.model import Metric
+from bot.rules.model import Metric, Op, RuleSpec
 from bot.signals.series import BAR
 from bot.signals.series import Point as SignalPoint
 
@@ -34,6 +39,10 @@ class TimedFlow(Flow, Protocol):
     def minute(self) -> datetime: ...
 
 
+class LivePoint(Point, Protocol):
+    inverse: bool  # coin-margined: a quote or a guard takes its mark only when nothing else is live
+
+
 class Kline(Protocol):
     venue: str
     minute: datetime  # open time of the minute
@@ -47,7 +56,7 @@ class Kline(Protocol):
 @dataclass(frozen=True)
 class AssetData:
     asset: str
-    latest: Sequence[Point]  # newest point per venue, degraded venues already left out
+    latest: Sequence[LivePoint]  # newest point per venue, degraded venues already left out
     history: Sequence[Point]  # the last 24 h and a bit, every venue
     flows: Sequence[TimedFlow]  # liquidations per venue and minute, last 24 h
     klines: Sequence[Kline] = ()  # 1-minute klines (Binance's stream), last 24 h
@@ -68,8 +77,32 @@ def _nearest(points: Sequence[Point], target: datetime, window: timedelta) -> Po
     return best if best is not None and abs(best.ts - target) <= tolerance else None
 
 
+def level_marks(latest: Sequence[LivePoint]) -> dict[str | None, LivePoint]:
+    """The point whose mark a price level is compared with, by venue; None: the asset's price."""
+    chosen = marks_by_venue(latest)
+    for point in latest:
+        chosen.setdefault(point.venue, point)  # an inverse venue's own, when linear ones live
+    return {venue or None: point for venue, point in chosen.items()}
+
+
+def level_already_crossed(spec: RuleSpec, latest: Sequence[LivePoint]) -> LivePoint | None:
+    """The point whose mark already stands past a new price level rule's level (so, judged on
+    the next tick like any new rule, it rings then); None when it does not, or is no level."""
+    if spec.metric is not Metric.PRICE_LEVEL or spec.threshold is None:
+        return None
+    point = level_marks(latest).get(spec.venue)
+    level = spec.threshold.value
+    if point is None or level is None:
+        return None
+    crossed = point.mark > float(level) if spec.op is Op.ABOVE else point.mark < float(level)
+    return point if crossed else None
+
+
 def observations(data: AssetData, now: datetime) -> dict[ObservationKey, float]:
-    out: dict[ObservationKey, float] = {}
+    out: dict[ObservationKey, float] = {
+        (data.asset, Metric.PRICE_LEVEL, None, venue): point.mark
+        for venue, point in level_marks(data.latest).items()
+    }
     by_venue: dict[str, list[Point]] = {}
     for point in data.history:
         by_venue.setdefault(point.venue, []).append(point)

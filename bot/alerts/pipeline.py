@@ -28,7 +28,7 @@ from html import escape
 from zoneinfo import ZoneInfo
 
 from bot.alerts.languages import chat_languages
-from bot.alerts.observations import AssetData, observations, signal_series
+from bot.alerts.observations import AssetData, level_marks, observations, signal_series
 from bot.alerts.percentiles import HISTORY as PERCENTILE_HISTORY
 from bot.alerts.percentiles import percentile_levels
 from bot.alerts.quiet import QuietHours
@@ -116,6 +116,7 @@ class AlertPipeline:
         events: list[BuiltInEvent] = []
         warnings: dict[WarningKey, SignalWarning] = {}
         ages: dict[str, float] = {}
+        level_venues: dict[str, str] = {}  # whose mark is each asset's price, for the alert
         targets = self._built_in_targets()
         # Worked on copies, kept once the alerts are in the outbox (see the module docstring).
         tracker = self.tracker.fork()
@@ -124,6 +125,8 @@ class AlertPipeline:
             if data is None:
                 continue
             ages[asset] = max((now - p.ts).total_seconds() for p in data.latest)
+            if (mark := level_marks(data.latest).get(None)) is not None:
+                level_venues[asset] = mark.venue
             observed.update(observations(data, now))
             for venue in targets.get(asset, set()) | targets.get(ALL_ASSETS, set()):
                 view = data if venue is None else data.on_venue(venue)
@@ -141,7 +144,7 @@ class AlertPipeline:
         )
         # Outbox first: a crash between the two then repeats an alert rather than losing it.
         try:
-            queued = await self._enqueue(firings, warnings, ages, now)
+            queued = await self._enqueue(firings, warnings, ages, now, level_venues)
         except Exception:
             set_language(ENGLISH)  # _enqueue sets each chat's; none may outlive a failed tick
             matcher.retract(firings)  # not sent, so not a repeat when it comes again
@@ -248,6 +251,7 @@ class AlertPipeline:
         warnings: dict[WarningKey, SignalWarning],
         ages: dict[str, float],
         now: datetime,
+        level_venues: dict[str, str],
     ) -> int:
         by_chat: dict[int, list[Firing]] = defaultdict(list)
         for firing in firings:
@@ -271,7 +275,7 @@ class AlertPipeline:
                 if warning is None or thread is None:
                     merged.append(firing)
                     continue
-                text, markup = chat_alert([firing], warnings, ages)
+                text, markup = chat_alert([firing], warnings, ages, level_venues)
                 staged.append(
                     OutgoingAlert(
                         chat_id,
@@ -285,7 +289,9 @@ class AlertPipeline:
                     )
                 )
             if merged:
-                alerts += self._chat_alerts(chat_id, merged, warnings, ages, stamp, now)
+                alerts += self._chat_alerts(
+                    chat_id, merged, warnings, ages, stamp, now, level_venues
+                )
             if held and hours is not None and until is not None:
                 digest = f"digest:{chat_id}:{until:%Y%m%dT%H%M}"
                 held_at = clock_time(now, ZoneInfo(hours.zone))
@@ -295,7 +301,7 @@ class AlertPipeline:
                 # One alert per firing, so a rule removed before the digest goes takes its
                 # own lines out of it and leaves the other rules' of the same tick.
                 for firing in held:
-                    text, _markup = chat_alert([firing], warnings, ages)
+                    text, _markup = chat_alert([firing], warnings, ages, level_venues)
                     rule, stage = firing.rule.id, firing.stage or ""
                     key = f"held:{stamp}:{chat_id}:{rule}:{firing.asset}:{stage}"
                     alert = OutgoingAlert(chat_id, key, f"<i>{held_at}</i> {text}", rules=(rule,))
@@ -325,14 +331,15 @@ class AlertPipeline:
         ages: dict[str, float],
         stamp: str,
         now: datetime,
+        level_venues: dict[str, str] | None = None,
     ) -> list[OutgoingAlert]:
         """One message, or several split between whole alerts past Telegram's 4,096
         characters; urgent when it carries a squeeze; seen when its oldest data was."""
         alerts = []
         for n, part in enumerate(
-            whole_parts(firings, lambda group: chat_alert(group, warnings, ages)[0])
+            whole_parts(firings, lambda group: chat_alert(group, warnings, ages, level_venues)[0])
         ):
-            text, markup = chat_alert(part, warnings, ages)
+            text, markup = chat_alert(part, warnings, ages, level_venues)
             urgent = any(f.rule.spec.metric in URGENT for f in part)
             alerts.append(
                 OutgoingAlert(

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from html import escape
 
 from bot.alerts.warning_text import AT_RISK, evidence_text, summary_text
 from bot.i18n import N_, _
 from bot.i18n.numbers import localize_digits
 from bot.market.overview_text import age_text, compact, signed_percent
+from bot.positions.render import price
 from bot.risk.clusters import Bar, liquidation_clusters
 from bot.rules.grammar import describe
 from bot.rules.matcher import Firing
@@ -56,12 +58,19 @@ def warning_key(firing: Firing) -> WarningKey:
 def value_text(metric: Metric, value: float) -> str:
     if metric is Metric.LIQ:
         return "$" + localize_digits(compact(value))
+    if metric is Metric.PRICE_LEVEL:
+        # Exact, as a guarded position's mark: near its level, 100,000 rounded says nothing.
+        return price(Decimal(str(value)))
     places = 4 if metric is Metric.FUNDING else 2
     text = signed_percent(value * 100, places)
     return _("{rate} per 8h", rate=text) if metric is Metric.FUNDING else text
 
 
-def firing_lines(firing: Firing, warning: SignalWarning | None, age_s: float) -> list[str]:
+def firing_lines(
+    firing: Firing, warning: SignalWarning | None, age_s: float, level_venue: str | None = None
+) -> list[str]:
+    """`level_venue`: the venue whose mark is the asset's price, what a price level on all
+    venues was compared with."""
     spec = firing.rule.spec
     rule = escape(describe(spec))
     if spec.built_in:
@@ -77,7 +86,8 @@ def firing_lines(firing: Firing, warning: SignalWarning | None, age_s: float) ->
             ),
         ]
     assert firing.value is not None
-    where = firing.rule.spec.venue or _("all venues")
+    where = spec.venue or (level_venue if spec.metric is Metric.PRICE_LEVEL else None)
+    where = where or _("all venues")
     level = value_text(spec.metric, firing.threshold or 0.0)
     threshold = (
         _("its p{percentile} {level}", percentile=spec.threshold.percentile, level=level)
@@ -122,12 +132,15 @@ def chat_alert(
     firings: Sequence[Firing],
     warnings: Mapping[WarningKey, SignalWarning],
     ages: dict[str, float],
+    level_venues: Mapping[str, str] | None = None,
 ) -> tuple[str, str]:
-    """(HTML text, reply_markup JSON) for one chat's firings of one tick."""
+    """(HTML text, reply_markup JSON) for one chat's firings of one tick; `level_venues`: per
+    asset, the venue whose mark is its price (see observations.level_marks)."""
     lines: list[str] = []
     for firing in firings:
         warning = warnings.get(warning_key(firing))
-        lines += firing_lines(firing, warning, ages.get(firing.asset, 0.0))
+        venue = (level_venues or {}).get(firing.asset)
+        lines += firing_lines(firing, warning, ages.get(firing.asset, 0.0), venue)
     buttons = [
         [
             {"text": f"🔕 1h #{f.rule.id}", "callback_data": f"rule:mute:1h:{f.rule.id}"},

@@ -3,6 +3,10 @@
 /watch BTC oi 1h > 5%         /watch ETH funding > 0.05%     /watch SOL basis > 0.5%
 /watch BTC price 1h < -3%     /watch BTC liq 1h > 50M        /watch BTC overheating
 /watch * squeeze              /watch BTC funding > p95 on bybit
+/watch BTC price > 100k       /watch ETH price < 3,000 on bybit
+
+`price` with a window is the % change over it; with none, a USD level (Metric.PRICE_LEVEL)
+that the asset's price crosses: 100000, 100k, 100,000, $100k, 1.5M, 0.5.
 """
 
 from __future__ import annotations
@@ -10,9 +14,9 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from bot.chat_input import decimal_point
+from bot.chat_input import decimal_point, join_digit_groups
 from bot.errors import UserError
-from bot.i18n import _
+from bot.i18n import N_, _
 from bot.market.venues.registry import DEFAULT_VENUES
 from bot.rules.model import (
     ALL_ASSETS,
@@ -31,12 +35,18 @@ USAGE = (
     "/watch <asset|*> <oi|oi$|funding|basis|price|liq|squeeze|overheating> "
     "[5m|15m|1h|4h|24h] [> or <] [value] [on venue]"
 )
+# Whatever goes wrong with a `price` rule that has no window, this says what to type.
+LEVEL_HELP = N_(
+    "A price level is a USD amount, like /watch BTC price > 100k; a % change needs a window: "
+    "/watch BTC price 1h < -3%."
+)
 EXAMPLE = "/watch BTC oi 1h > 5%"
 _ASSET = re.compile(r"^[A-Z0-9]{1,15}$")
 _AMOUNT = re.compile(r"^([+-]?[0-9]{1,30}(?:\.[0-9]{1,8})?)([KMB])?$")
 _DIGITS = re.compile(r"^[+-]?[0-9.]+[KMB]?$")
 _PERCENTILE = re.compile(r"^P([0-9]{1,3})$")
 MAX_LIQ_USD = Decimal(10) ** 12  # more than any day's liquidations across every venue
+MAX_PRICE_USD = Decimal(10) ** 7  # the most an entry or a mark may be in /liq
 _SCALE = {"K": Decimal(1_000), "M": Decimal(1_000_000), "B": Decimal(1_000_000_000)}
 # Beyond these a rule can never fire (or always fires): almost surely a typo.
 _LIMITS = {
@@ -88,6 +98,8 @@ def parse_rule(text: str) -> RuleSpec:
             )
         return RuleSpec(asset=asset, metric=metric, venue=venue)
     window = None
+    if metric is Metric.PRICE and (not rest or rest[0].lower() not in WINDOWS):
+        return _level(asset, join_digit_groups(rest), venue)
     if metric in WINDOWED:
         if not rest or rest[0].lower() not in WINDOWS:
             windows = ", ".join(WINDOWS)
@@ -107,6 +119,29 @@ def parse_rule(text: str) -> RuleSpec:
         window=window,
         op=op,
         threshold=_threshold(metric, value_word),
+        venue=venue,
+    )
+
+
+def _level(asset: str, rest: list[str], venue: str | None) -> RuleSpec:
+    """`price > 100k`: the price crossing a USD level, for one asset (each has its own)."""
+    if len(rest) != 2 or rest[0] not in (">", "<", ">=", "<="):
+        raise RuleSyntaxError(_(LEVEL_HELP))
+    if asset == ALL_ASSETS:
+        raise RuleSyntaxError(
+            _("A price level is for one asset, like /watch BTC price > 100k: each has its own.")
+        )
+    upper = decimal_point(rest[1].upper())
+    if upper.endswith("%") or _PERCENTILE.match(upper):
+        raise RuleSyntaxError(_(LEVEL_HELP))
+    value = _amount(upper)
+    if not 0 < value <= MAX_PRICE_USD:
+        raise RuleSyntaxError(_("A price level is a positive USD amount up to 10M, like 100k."))
+    return RuleSpec(
+        asset=asset,
+        metric=Metric.PRICE_LEVEL,
+        op=Op(rest[0][0]),
+        threshold=Threshold(value=value),
         venue=venue,
     )
 
@@ -151,7 +186,7 @@ def _amount(word: str) -> Decimal:
 
 def describe(spec: RuleSpec) -> str:
     """The rule as the user would type it, normalized: 'BTC oi 1h > 5%'."""
-    parts = [spec.asset, str(spec.metric)]
+    parts = [spec.asset, spec.metric.word]
     if spec.window:
         parts.append(spec.window)
     if spec.op is not None and spec.threshold is not None:
@@ -181,9 +216,11 @@ def with_new_threshold(spec: RuleSpec, change: str) -> RuleSpec:
             _("'{metric}' is a built-in warning: it has no threshold.", metric=spec.metric)
         )
     words = _tokens(change)
+    if spec.metric is Metric.PRICE_LEVEL:
+        words = join_digit_groups(words)  # '105 000', as Russian groups thousands
     if len(words) == 1 and spec.op is not None:
         words = [str(spec.op), words[0]]
     if len(words) != 2:
         raise RuleSyntaxError(_("Give the new value, like 0.08% or < -3%."))
-    parts = [spec.asset, str(spec.metric), *([spec.window] if spec.window else []), *words]
+    parts = [spec.asset, spec.metric.word, *([spec.window] if spec.window else []), *words]
     return parse_rule(" ".join(parts + (["on", spec.venue] if spec.venue else [])))

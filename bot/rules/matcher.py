@@ -26,10 +26,15 @@ from bot.rules.model import ALL_ASSETS, BUILT_IN, Metric, Op, RuleSpec
 # Re-arm once the value is back past threshold by this share of |threshold|, or by the floor
 # (in the metric's own units) for thresholds near zero.
 REARM_SHARE = 0.1
+# A price level rings once per crossing: 10 % would re-arm `BTC price > 100k` only below 90k,
+# days of moves later. Half a percent (500 at 100k) is still wider than the mark's tick-to-tick
+# wobble, so a price hovering at the level does not ring every poll.
+REARM_SHARE_OF = {Metric.PRICE_LEVEL: 0.005}
 REARM_FLOOR = {
     Metric.OI: 0.002,
     Metric.OI_USD: 0.002,
     Metric.PRICE: 0.002,
+    Metric.PRICE_LEVEL: 0.0,  # a level is always above zero, so its share is never zero
     Metric.FUNDING: 0.00002,
     Metric.BASIS: 0.0005,
     Metric.LIQ: 1_000_000.0,
@@ -85,7 +90,7 @@ class BuiltInEvent:
 
 
 def _margin(metric: Metric, threshold: float) -> float:
-    return max(abs(threshold) * REARM_SHARE, REARM_FLOOR[metric])
+    return max(abs(threshold) * REARM_SHARE_OF.get(metric, REARM_SHARE), REARM_FLOOR[metric])
 
 
 @dataclass

@@ -13,9 +13,17 @@ class Metric(StrEnum):
     FUNDING = "funding"  # current rate, normalized to its 8h equivalent
     BASIS = "basis"  # (mark - index) / index, %
     PRICE = "price"  # price change % over a window
+    # The price itself, in USD: typed `price` with no window (`BTC price > 100k`). The value
+    # has a space so no typed word names it; `word` gives back the one the user types.
+    PRICE_LEVEL = "price level"
     LIQ = "liq"  # USD force-closed over a window (both sides)
     OVERHEATING = "overheating"  # built-in warning from the signal engine
     SQUEEZE = "squeeze"  # built-in warning: long or short squeeze in progress
+
+    @property
+    def word(self) -> str:
+        """The metric as a rule spells it."""
+        return "price" if self is Metric.PRICE_LEVEL else str(self)
 
 
 WINDOWED = frozenset({Metric.OI, Metric.OI_USD, Metric.PRICE, Metric.LIQ})

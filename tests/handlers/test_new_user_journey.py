@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.handlers.harness import USER, ChatHarness, chat_harness, texts
+from tests.handlers.harness import USER, ChatHarness, chat_harness, live_chat_harness, texts
 
 USAGE_WATCH = (
     "Usage: <code>/watch &lt;asset|*&gt; &lt;oi|oi$|funding|basis|price|liq|squeeze|overheating"
@@ -485,3 +485,42 @@ async def test_a_group_member_is_told_what_only_admins_may_change(chat: ChatHarn
         "Only this group's admins can change its watch rules. You can watch privately: DM me."
     )
     assert (await chat.ask("/settings", chat_id=group)).startswith("<b>Settings</b>\n")
+
+
+async def test_a_price_level_is_watched_listed_and_edited(tmp_path: Path) -> None:
+    """`price` without a window is a USD level; BTC is marked 60,000, so `< 70k` already holds
+    and the reply says it rings with the next poll, as every new rule already true does."""
+    level_help = (
+        "A price level is a USD amount, like /watch BTC price &gt; 100k; a % change needs a "
+        "window: /watch BTC price 1h &lt; -3%."
+    )
+    async with live_chat_harness(tmp_path) as chat:
+        assert await chat.ask("/watch BTC price > 100k") == (
+            "Watching <b>BTC price &gt; 100K</b> (rule #1). "
+            "You'll get one alert when it crosses; /watches lists your rules."
+        )
+        assert await chat.ask("/watch BTC price < $70,000") == (
+            "Watching <b>BTC price &lt; 70K</b> (rule #2). "
+            "You'll get one alert when it crosses; /watches lists your rules.\n"
+            "BTC is already at 60,000.00 (binance): the first alert comes with the next poll."
+        )
+        assert await chat.ask("/watch BTC price > 5%") == f"{level_help}\n{USAGE_WATCH}"
+        assert await chat.ask("/watch * price > 100k") == (
+            "A price level is for one asset, like /watch BTC price &gt; 100k: each has its "
+            f"own.\n{USAGE_WATCH}"
+        )
+        listing = await chat.ask("/watches")
+        assert listing.split("\n")[1:] == [
+            "#1 <code>BTC price &gt; 100K</code>",
+            "#2 <code>BTC price &lt; 70K</code>",
+        ]
+        assert (
+            await chat.ask("/edit 1 105k")
+            == "Rule #1 is now <b>BTC price &gt; 105K</b>, armed again."
+        )
+        assert await chat.ask("/edit 1 5%") == f"{level_help}\n{USAGE_EDIT}"
+        assert "#1 <code>BTC price &gt; 105K</code>" in await chat.ask("/watches")
+        assert await chat.ask("/edit 1 > 55k") == (
+            "Rule #1 is now <b>BTC price &gt; 55K</b>, armed again.\n"
+            "BTC is already at 60,000.00 (binance): the first alert comes with the next poll."
+        )

@@ -563,3 +563,47 @@ async def test_a_restart_mid_cascade_measures_it_against_the_market_before_it(
         (THREAD, True),
         (THREAD, True),
     ]
+
+
+async def test_a_price_level_rings_with_the_mark_it_crossed(engine: AsyncEngine) -> None:
+    """`BTC price > 100k` reads the price every answer uses (the venue with the most open
+    interest: binance), `on bybit` bybit's own mark; a venue with no fresh mark rings nothing,
+    and neither does a mark older than five minutes."""
+    sessions = make_session_factory(engine)
+    snapshots = SnapshotRepository(sessions)
+    seen = NOW - timedelta(seconds=12)
+    await snapshots.save(
+        [snap(Venue.BINANCE, seen, 100250.5, 90000), snap(Venue.BYBIT, seen, 99800, 40000)]
+    )
+    clock = [NOW]
+    market = MarketFeed(snapshots, None, {"BTC"}, clock=lambda: clock[0])
+    market.last_tick = TickResult(
+        {v: VenueResult(v, (), False, None, 1, 0.1, NOW) for v in (Venue.BINANCE, Venue.BYBIT)}
+    )
+    watch = watch_service(sessions)
+    above = await watch.add(401, 401, "BTC price > 100k", NOW)
+    await watch.add(402, 402, "BTC price > 100k on bybit", NOW)
+    below = await watch.add(403, 403, "BTC price < 99,900 on bybit", NOW)
+    await watch.add(404, 404, "BTC price > 100k on okx", NOW)
+    outbox = OutboxRepository(sessions)
+    pipeline = AlertPipeline(market, watch.watched, outbox, asyncio.Event(), clock=lambda: NOW)
+
+    assert await pipeline.after_poll() == 2
+    [aggregated] = await outbox.messages(401)
+    assert aggregated.text == (
+        f"🔔 <b>BTC price &gt; 100K</b> crossed (#{above.id})\n"
+        "now 100,250.50 vs 100,000.00 · binance · data 12s old"
+    )
+    assert await outbox.messages(402) == []
+    [on_bybit] = await outbox.messages(403)
+    assert on_bybit.text == (
+        f"🔔 <b>BTC price &lt; 99.9K on bybit</b> crossed (#{below.id})\n"
+        "now 99,800.00 vs 99,900.00 · bybit · data 12s old"
+    )
+    assert await outbox.messages(404) == []
+
+    late = await watch.add(405, 405, "BTC price > 90k", NOW)
+    clock[0] = NOW + timedelta(minutes=5)  # the marks are now 5 min 12 s old
+    stale = AlertPipeline(market, watch.watched, outbox, asyncio.Event(), clock=lambda: clock[0])
+    assert await stale.after_poll() == 0
+    assert late.id and await outbox.messages(405) == []

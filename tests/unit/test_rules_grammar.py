@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from bot.rules.grammar import RuleSyntaxError, describe, parse_rule
+from bot.rules.grammar import RuleSyntaxError, describe, parse_rule, with_new_threshold
 from bot.rules.model import Metric, Op, RuleSpec, Threshold
 
 
@@ -88,3 +88,72 @@ def test_describe_gives_back_the_normal_form(text: str, normal: str) -> None:
 def test_bad_rules_say_what_is_wrong(text: str, problem: str) -> None:
     with pytest.raises(RuleSyntaxError, match=problem):
         parse_rule(text)
+
+
+LEVEL_HELP = (
+    "A price level is a USD amount, like /watch BTC price > 100k; a % change needs a window: "
+    "/watch BTC price 1h < -3%."
+)
+
+
+def _level(op: Op, value: str, venue: str | None = None) -> RuleSpec:
+    return RuleSpec("BTC", Metric.PRICE_LEVEL, None, op, Threshold(Decimal(value)), venue)
+
+
+@pytest.mark.parametrize(
+    ("text", "spec", "normal"),
+    [
+        ("BTC price > 100k", _level(Op.ABOVE, "100000"), "BTC price > 100K"),
+        ("btc price>100000", _level(Op.ABOVE, "100000"), "BTC price > 100K"),
+        ("BTC price > 100,000", _level(Op.ABOVE, "100000"), "BTC price > 100K"),
+        ("BTC price < $100k", _level(Op.BELOW, "100000"), "BTC price < 100K"),
+        ("BTC price < 100 000", _level(Op.BELOW, "100000"), "BTC price < 100K"),  # Russian
+        ("BTC price > 0.5", _level(Op.ABOVE, "0.5"), "BTC price > 0.5"),
+        ("BTC price > 1.5M", _level(Op.ABOVE, "1500000"), "BTC price > 1.5M"),
+        ("BTC price < 3000 on bybit", _level(Op.BELOW, "3000", "bybit"), "BTC price < 3K on bybit"),
+        ("BTC price > 99,999.5", _level(Op.ABOVE, "99999.5"), "BTC price > 99999.5"),
+        (  # with a window, price stays the % change
+            "BTC price 1h < -3%",
+            RuleSpec("BTC", Metric.PRICE, "1h", Op.BELOW, Threshold(Decimal("-0.03"))),
+            "BTC price 1h < -3%",
+        ),
+    ],
+)
+def test_price_without_a_window_is_a_usd_level(text: str, spec: RuleSpec, normal: str) -> None:
+    assert parse_rule(text) == spec
+    assert describe(spec) == normal
+    assert parse_rule(normal) == spec
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("BTC price > 5%", LEVEL_HELP),
+        ("BTC price > p95", LEVEL_HELP),
+        ("BTC price 100k", LEVEL_HELP),
+        ("BTC price", LEVEL_HELP),
+        ("BTC price = 100k", LEVEL_HELP),
+        (
+            "* price > 100k",
+            "A price level is for one asset, like /watch BTC price > 100k: each has its own.",
+        ),
+        ("BTC price > -5", "A price level is a positive USD amount up to 10M, like 100k."),
+        ("BTC price > 20M", "A price level is a positive USD amount up to 10M, like 100k."),
+        ("BTC price > 0", "A price level is a positive USD amount up to 10M, like 100k."),
+    ],
+)
+def test_price_level_mistakes_say_what_to_type(text: str, problem: str) -> None:
+    with pytest.raises(RuleSyntaxError) as refused:
+        parse_rule(text)
+    assert str(refused.value) == problem
+
+
+def test_editing_a_level_keeps_it_a_level() -> None:
+    level = parse_rule("BTC price > 100k on bybit")
+    assert describe(with_new_threshold(level, "105k")) == "BTC price > 105K on bybit"
+    assert describe(with_new_threshold(level, "< 95 000")) == "BTC price < 95K on bybit"
+    with pytest.raises(RuleSyntaxError) as refused:
+        with_new_threshold(level, "5%")
+    assert str(refused.value) == LEVEL_HELP
+    change = parse_rule("BTC price 1h < -3%")
+    assert describe(with_new_threshold(change, "-5%")) == "BTC price 1h < -5%"

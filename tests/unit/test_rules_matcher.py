@@ -142,3 +142,30 @@ def test_cooldown_holds_back_a_repeated_stage_never_an_escalation_or_the_next_st
     assert fired("long_squeeze:early", 31)  # the cooldown is over
     m.state(1).muted_until = T0 + timedelta(hours=2)
     assert not fired("long_squeeze:over", 40)  # muted means silent, stages or not
+
+
+LEVEL = ("BTC", Metric.PRICE_LEVEL, None, None)
+
+
+def test_a_price_level_rings_once_per_crossing() -> None:
+    """`> 100k` re-arms 0.5 % under the level (99,500), not 10 % (90,000): a price hovering
+    at the level rings once, a real pull-back and a new break ring again."""
+    m = _matcher("BTC price > 100k", "BTC price < 95k")
+    assert _fired(m, 99_000.0, key=LEVEL) == []
+    assert _fired(m, 100_250.0, key=LEVEL) == [1]
+    assert _fired(m, 99_900.0, key=LEVEL) == []  # back under, within the margin
+    assert _fired(m, 100_100.0, key=LEVEL) == []  # hovering: no second ring
+    assert _fired(m, 99_400.0, key=LEVEL) == []  # past the margin: re-armed
+    assert _fired(m, 100_050.0, key=LEVEL) == [1]
+    assert _fired(m, 94_000.0, key=LEVEL) == [2]
+    assert _fired(m, 95_400.0, key=LEVEL) == []  # 95k + 0.5 % is 95,475
+    assert _fired(m, 94_900.0, key=LEVEL) == []
+    assert _fired(m, 95_500.0, key=LEVEL) == []
+    assert _fired(m, 94_900.0, key=LEVEL) == [2]
+
+
+def test_a_price_level_is_not_a_price_change() -> None:
+    m = _matcher("BTC price > 100k", "BTC price 1h > 5%")
+    assert _fired(m, 0.06, key=("BTC", Metric.PRICE, "1h", None)) == [2]
+    assert _fired(m, 100_001.0, key=("BTC", Metric.PRICE_LEVEL, None, "bybit")) == []
+    assert _fired(m, 100_001.0, key=LEVEL) == [1]
