@@ -58,6 +58,16 @@ _LIMITS = {
 }
 
 
+# A usual size for each: '5%' is an ordinary OI move and an extreme funding rate.
+_PERCENT_EXAMPLES = {
+    Metric.OI: "5%",
+    Metric.OI_USD: "5%",
+    Metric.PRICE: "-3%",
+    Metric.FUNDING: "0.05%",
+    Metric.BASIS: "0.5%",
+}
+
+
 class RuleSyntaxError(UserError, ValueError):
     """One short sentence; the use case adds USAGE and EXAMPLE."""
 
@@ -155,7 +165,13 @@ def _threshold(metric: Metric, word: str) -> Threshold:
         return Threshold(percentile=percentile)
     if metric in PERCENT:
         if not upper.endswith("%"):
-            raise RuleSyntaxError(_("Give {metric} as a percentage, like 0.05%.", metric=metric))
+            raise RuleSyntaxError(
+                _(
+                    "Give {metric} as a percentage, like {example}.",
+                    metric=metric,
+                    example=_PERCENT_EXAMPLES[metric],
+                )
+            )
         value = _amount(upper[:-1]) / 100
         if abs(value) > _LIMITS[metric]:
             problem = _("{word} is out of range for {metric}.", word=word, metric=metric)
