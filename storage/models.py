@@ -268,7 +268,8 @@ class SavedState(SQLModel, table=True):
 class CommandOrigin(SQLModel, table=True):
     """What a user's command message made (a /watch's rule, a /pos add's position): Telegram
     sends an edited message again, and the edit changes that rule or position instead of
-    adding another. Kept after the rule or position goes, so the edit can say it is gone."""
+    adding another. Kept after the rule or position goes, so the edit can say it is gone, until
+    the prune job forgets it (bot.scheduler.jobs.ORIGIN_RETENTION)."""
 
     __tablename__ = "command_origins"
 
