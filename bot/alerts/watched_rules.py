@@ -18,7 +18,8 @@ CHANGE_LOG_PRUNE_EVERY = timedelta(hours=1)
 
 def to_watch_rule(row: WatchRuleRow) -> WatchRule:
     assert row.id is not None
-    return WatchRule(row.id, row.chat_id, parse_rule(row.text), timedelta(seconds=row.cooldown_s))
+    cooldown = timedelta(seconds=row.cooldown_s)
+    return WatchRule(row.id, row.chat_id, parse_rule(row.text), cooldown, row.revision)
 
 
 class WatchedRules:

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Executable, delete, func, select, update
+from sqlalchemy import Executable, case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -95,8 +95,17 @@ class RuleRepository:
             return removed
 
     async def rewrite(self, chat_id: int, rule_id: int, text: str) -> bool:
-        """A new threshold: the rule starts armed again, as if just added."""
-        return await self._update(chat_id, rule_id, text=text, armed=True, last_fired=None)
+        """A new threshold: the rule starts armed again, as if just added, in a new revision
+        unless its text stays the same (retyped, its alerts still hold)."""
+        revision = col(WatchRuleRow.revision)
+        return await self._update(
+            chat_id,
+            rule_id,
+            text=text,
+            armed=True,
+            last_fired=None,
+            revision=case((col(WatchRuleRow.text) != text, revision + 1), else_=revision),
+        )
 
     async def mute(self, chat_id: int, rule_id: int, until: datetime | None) -> bool:
         return await self._update(chat_id, rule_id, muted_until=until)

@@ -229,22 +229,22 @@ async def test_an_unlink_waits_for_alerts_being_stored_and_drops_only_its_rules_
     rule = await channels.watch.add(CHANNEL, ALICE, "BTC squeeze", T0)
     await channels.link(ALICE, CHANNEL, "mydesk", "Desk", T0)
     checked, resume = asyncio.Event(), asyncio.Event()
-    check = outbox_module._rules_gone
+    check = outbox_module._revisions
 
-    async def paused_after_the_check(session: AsyncSession, rule_ids: set[int]) -> set[int]:
-        gone = await check(session, rule_ids)
+    async def paused_after_the_check(session: AsyncSession, rule_ids: set[int]) -> dict[int, int]:
+        there = await check(session, rule_ids)
         checked.set()
         await resume.wait()
-        return gone
+        return there
 
-    monkeypatch.setattr(outbox_module, "_rules_gone", paused_after_the_check)
+    monkeypatch.setattr(outbox_module, "_revisions", paused_after_the_check)
     alerts = [
         OutgoingAlert(CHANNEL, "tick", "the rule's alert", rules=(rule.id,)),
         OutgoingAlert(CHANNEL, "channel:post", "the operator's post"),
     ]
     storing = asyncio.create_task(outbox.enqueue(alerts, T0))
     await checked.wait()
-    monkeypatch.setattr(outbox_module, "_rules_gone", check)  # the drop's own check
+    monkeypatch.setattr(outbox_module, "_revisions", check)  # the drop's own check
     unlinking = asyncio.create_task(channels.unlink(ALICE, "@mydesk", NO_RENAMES))
     await asyncio.sleep(0.5)
     assert not unlinking.done()
