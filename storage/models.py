@@ -125,8 +125,9 @@ class WatchRuleRow(SQLModel, table=True):
     muted_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     cooldown_s: int = 1800
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
-    # One more each time its text changes: an alert matched on an older one speaks of a
-    # threshold the trader moved, and the outbox refuses it (OutgoingAlert.revisions).
+    # One more each time its text changes: what a tick made of an older one (its alerts, its
+    # armed state) is of a threshold the trader moved, and is not stored (OutgoingAlert.revisions,
+    # RuleStateRow.revision).
     revision: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 

@@ -27,6 +27,7 @@ class RuleStateRow:
     armed: bool
     last_fired: datetime | None
     muted_until: datetime | None
+    revision: int  # of the rule the state is of: a rule changed since keeps its own
 
 
 class RuleRepository:
@@ -118,7 +119,10 @@ class RuleRepository:
             for state in states:
                 await session.execute(
                     update(WatchRuleRow)
-                    .where(col(WatchRuleRow.id) == state.rule_id)
+                    .where(
+                        col(WatchRuleRow.id) == state.rule_id,
+                        col(WatchRuleRow.revision) == state.revision,
+                    )
                     .values(
                         armed=state.armed,
                         last_fired=state.last_fired,

@@ -110,7 +110,7 @@ async def test_rules_cap_list_delete_and_state(engine: AsyncEngine) -> None:
         await rules.add(-100, 7, "ETH squeeze", T0, cap=2)
     assert [r.text for r in await rules.for_chat(-100)] == ["BTC oi 1h > 5%", "BTC squeeze"]
 
-    await rules.save_states([RuleStateRow(first.id, False, T0, None)])
+    await rules.save_states([RuleStateRow(first.id, False, T0, None, first.revision)])
     stored = await rules.get(first.id)
     assert stored is not None and (stored.armed, stored.last_fired) == (False, T0)
 
