@@ -125,6 +125,10 @@ class WatchRuleRow(SQLModel, table=True):
     muted_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime))
     cooldown_s: int = 1800
     created_at: datetime = Field(sa_column=Column(UTCDateTime, nullable=False))
+    # One more each time its text changes: what a tick made of an older one (its alerts, its
+    # armed state) is of a threshold the trader moved, and is not stored (OutgoingAlert.revisions,
+    # RuleStateRow.revision).
+    revision: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class RuleChange(SQLModel, table=True):
@@ -268,7 +272,8 @@ class SavedState(SQLModel, table=True):
 class CommandOrigin(SQLModel, table=True):
     """What a user's command message made (a /watch's rule, a /pos add's position): Telegram
     sends an edited message again, and the edit changes that rule or position instead of
-    adding another. Kept after the rule or position goes, so the edit can say it is gone."""
+    adding another. Kept after the rule or position goes, so the edit can say it is gone, until
+    the prune job forgets it (bot.scheduler.jobs.ORIGIN_RETENTION)."""
 
     __tablename__ = "command_origins"
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from html import escape
@@ -286,6 +286,7 @@ class AlertPipeline:
                         thread=thread,
                         seen_at=now - timedelta(seconds=ages.get(firing.asset, 0.0)),
                         rules=(firing.rule.id,),
+                        revisions=(firing.rule.revision,),
                     )
                 )
             if merged:
@@ -304,7 +305,13 @@ class AlertPipeline:
                     text, _markup = chat_alert([firing], warnings, ages, level_venues)
                     rule, stage = firing.rule.id, firing.stage or ""
                     key = f"held:{stamp}:{chat_id}:{rule}:{firing.asset}:{stage}"
-                    alert = OutgoingAlert(chat_id, key, f"<i>{held_at}</i> {text}", rules=(rule,))
+                    alert = OutgoingAlert(
+                        chat_id,
+                        key,
+                        f"<i>{held_at}</i> {text}",
+                        rules=(rule,),
+                        revisions=(firing.rule.revision,),
+                    )
                     holds.append((alert, digest, until, header))
         set_language(ENGLISH)
         # An event's first message in a chat rings (a chat that joins mid-event too), the later
@@ -349,7 +356,8 @@ class AlertPipeline:
                     markup,
                     priority=Priority.URGENT if urgent else Priority.NORMAL,
                     seen_at=now - timedelta(seconds=max(ages.get(f.asset, 0.0) for f in part)),
-                    rules=_rule_ids(part),
+                    rules=tuple(f.rule.id for f in part),
+                    revisions=tuple(f.rule.revision for f in part),
                 )
             )
         return alerts
@@ -394,7 +402,3 @@ class AlertPipeline:
             )
         if await self.outbox.enqueue(notices, now):
             self.wake.set()
-
-
-def _rule_ids(firings: Iterable[Firing]) -> tuple[int, ...]:
-    return tuple(f.rule.id for f in firings)

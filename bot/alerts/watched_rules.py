@@ -18,7 +18,8 @@ CHANGE_LOG_PRUNE_EVERY = timedelta(hours=1)
 
 def to_watch_rule(row: WatchRuleRow) -> WatchRule:
     assert row.id is not None
-    return WatchRule(row.id, row.chat_id, parse_rule(row.text), timedelta(seconds=row.cooldown_s))
+    cooldown = timedelta(seconds=row.cooldown_s)
+    return WatchRule(row.id, row.chat_id, parse_rule(row.text), cooldown, row.revision)
 
 
 class WatchedRules:
@@ -65,8 +66,11 @@ class WatchedRules:
                 continue
             rule = to_watch_rule(row)
             if current != rule:
-                # Keep what the matcher knows (armed, last fired): it is newer than the row.
-                state = self.matcher.states.get(rid) or RuleState(row.armed, row.last_fired)
+                # Keep what the matcher knows (armed, last fired): it is newer than the row. A
+                # new revision (/edit on another replica) starts as its rewrite left it, armed.
+                state = self.matcher.states.get(rid)
+                if state is None or (current is not None and current.revision != rule.revision):
+                    state = RuleState(row.armed, row.last_fired)
                 if current is not None:
                     self.matcher.remove(rid)
                 self.matcher.add(rule, state)
@@ -77,8 +81,9 @@ class WatchedRules:
     async def persist_states(self, rule_ids: set[int]) -> None:
         """After a tick: the states of rules that fired or re-armed, so a restart resumes."""
         rows = [
-            RuleStateRow(rid, s.armed, s.last_fired, s.muted_until)
+            RuleStateRow(rid, s.armed, s.last_fired, s.muted_until, rule.revision)
             for rid in rule_ids
             if (s := self.matcher.states.get(rid)) is not None
+            and (rule := self.matcher.rules.get(rid)) is not None
         ]
         await self.rules.save_states(rows)

@@ -49,6 +49,7 @@ class WatchRule:
     chat_id: int
     spec: RuleSpec
     cooldown: timedelta = timedelta(minutes=30)
+    revision: int = 0  # the stored rule's (WatchRuleRow.revision): its alerts carry it
 
 
 @dataclass(slots=True)

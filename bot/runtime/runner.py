@@ -364,6 +364,7 @@ async def background(
             retention=timedelta(days=settings.snapshot_retention_days),
             outbox=outbox,
             outbox_retention=timedelta(days=settings.outbox_retention_days),
+            origins=services.origins.repository,
             stale_after=stale_after,
             after_poll=after_poll,
             on_tick=services.metrics.observe_tick,

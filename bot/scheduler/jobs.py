@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from bot.feed.market_feed import MarketFeed
 from bot.market.models import TickResult
 from bot.runtime.supervisor import Supervisor, woken
+from storage.repositories.origins import OriginRepository
 from storage.repositories.outbox import OutboxRepository
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,10 @@ PRUNE_EVERY = timedelta(hours=6)
 # A poll that takes longer than this is cancelled (and counted a failure) so the next can run.
 MIN_POLL_TIMEOUT_S = 120.0
 KLINE_RETENTION = timedelta(days=2)  # the pipeline reads a day and ten minutes
+# Telegram lets a user edit a message for 48 hours (a group admin who may pin, for ever): a
+# month covers every edit but an admin's late one, which then makes a new rule or position as
+# an edit of a message never seen does, and keeps the table to a month of commands.
+ORIGIN_RETENTION = timedelta(days=30)
 
 
 def start_market_jobs(
@@ -38,6 +43,7 @@ def start_market_jobs(
     retention: timedelta,
     outbox: OutboxRepository,
     outbox_retention: timedelta,
+    origins: OriginRepository,
     stale_after: timedelta,
     after_poll: TickHook | None = None,
     full_resolution: timedelta = timedelta(days=7),
@@ -75,14 +81,17 @@ def start_market_jobs(
             now - full_resolution, timedelta(days=1), timedelta(hours=1)
         )
         delivered = await outbox.prune(now - outbox_retention)
+        forgotten = await origins.prune(now - ORIGIN_RETENTION)
         log.info(
             "pruned %d snapshots older than %s, thinned %d to hourly; %d sent or dead alerts "
-            "older than %s",
+            "older than %s; %d command messages older than %s",
             removed,
             retention,
             thinned,
             delivered,
             outbox_retention,
+            forgotten,
+            ORIGIN_RETENTION,
         )
 
     supervisor.every(

@@ -7,7 +7,7 @@ rule is evaluated on the very next tick, and a removed rule's alerts not yet sen
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.alerts.watched_rules import WatchedRules, to_watch_rule
@@ -21,7 +21,7 @@ from bot.rules.grammar import (
     parse_rule,
     with_new_threshold,
 )
-from bot.rules.matcher import Matcher, WatchRule
+from bot.rules.matcher import Matcher
 from bot.rules.model import ALL_ASSETS, RuleSpec
 from storage.models import WatchRuleRow
 from storage.repositories.outbox import OutboxRepository
@@ -234,4 +234,4 @@ class WatchService:
             if rule.chat_id == old_chat_id:
                 state = self.matcher.states.get(rid)
                 self.matcher.remove(rid)
-                self.matcher.add(WatchRule(rid, new_chat_id, rule.spec, rule.cooldown), state)
+                self.matcher.add(replace(rule, chat_id=new_chat_id), state)

@@ -6,8 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from sqlalchemy import delete
+from sqlmodel import col
+
 from storage.db import SessionFactory
 from storage.models import CommandOrigin
+from storage.statements import execute_count
 
 
 class Made(StrEnum):
@@ -46,3 +50,13 @@ class OriginRepository:
                 )
             )
             await session.commit()
+
+    async def prune(self, before: datetime) -> int:
+        """Messages that made their rule or position before `before`: an edit of one of them
+        makes a new one, as an edit of a message never seen does."""
+        async with self._sessions() as session:
+            count = await execute_count(
+                session, delete(CommandOrigin).where(col(CommandOrigin.created_at) < before)
+            )
+            await session.commit()
+            return count

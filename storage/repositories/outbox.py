@@ -9,15 +9,16 @@ again once its claim is older than the lease: again at most one repeat, and no c
 Claim order: urgent before normal across all chats, oldest first within a priority; within a
 chat, one message in flight at a time, urgent ones ahead of the chat's older normal ones.
 
-A row keeps the ids of the watch rules it is for. An alert whose rules were all removed while
-its tick ran (/unwatch or a channel unlinked meanwhile) is not stored, and a drop finds every
-alert stored before it: see `_rules_gone`. A held digest is one row, one message, that also
-keeps the alerts it merged (storage/digest.py), so a drop can take some out and leave the rest.
+A row keeps the ids of the watch rules it is for. An alert whose rules were all removed or
+changed while its tick ran (/unwatch, a channel unlinked, /edit meanwhile) is not stored, and a
+drop finds every alert stored before it: see `_revisions`. A held digest is one row, one
+message, that also keeps the alerts it merged (storage/digest.py), so a drop can take some out
+and leave the rest.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -49,7 +50,7 @@ class OutboxStatus(StrEnum):
 # lost its outcome, so the row is claimed again.
 LEASE = timedelta(seconds=60)
 # PostgreSQL: a drop (`drop_chat`, `drop_gone_rules`) holds it alone, storing alerts holds it
-# shared (see `_rules_gone`).
+# shared (see `_revisions`).
 DROP_LOCK_KEY = 0x6F69776174636802
 QUEUED = (OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.HELD)  # not yet sent
 URGENT_FIRST = case((col(OutboxMessage.priority) == Priority.URGENT.value, 0), else_=1)
@@ -69,6 +70,20 @@ class OutgoingAlert:
     # the tick ran, it is not stored, and once stored it goes with them. None given (an operator's
     # broadcast post, a position warning): always stored, and only a chat gone drops it.
     rules: tuple[int, ...] = ()
+    # Each of `rules`' revision (WatchRuleRow.revision) the tick matched: a rule changed since
+    # (/edit) counts as removed, its alert speaking of a threshold the trader moved. None given
+    # (a notice about the rules, not matched on them): only their removal counts.
+    revisions: tuple[int, ...] = ()
+
+    def outdated(self, revisions: Mapping[int, int]) -> bool:
+        """Its rules are all removed or changed since it was made, given the revisions of those
+        still there: it speaks of none of them as they are."""
+        seen = dict(zip(self.rules, self.revisions, strict=True)) if self.revisions else {}
+        return bool(self.rules) and not any(
+            seen.get(rule, revision) == revision
+            for rule in self.rules
+            if (revision := revisions.get(rule)) is not None
+        )
 
 
 def tick_stamp(now: datetime) -> str:
@@ -143,7 +158,7 @@ class OutboxRepository:
                 digest = _digest_of(row, full).add(held, full)
                 row.text, row.rules, row.digest = digest.text, digest.rules, digest
             await session.flush()
-            if alert.rules and await _rules_gone(session, set(alert.rules)) == set(alert.rules):
+            if alert.outdated(await _revisions(session, set(alert.rules))):
                 await session.rollback()
                 return
             await session.commit()
@@ -194,8 +209,8 @@ class OutboxRepository:
             )
             inserted = {key: row_id for row_id, key in result.all()}
             stored = [a for a in alerts if a.dedup_key in inserted]
-            gone = await _rules_gone(session, {r for a in stored for r in a.rules})
-            unwanted = [inserted[a.dedup_key] for a in stored if a.rules and gone >= set(a.rules)]
+            revisions = await _revisions(session, {r for a in stored for r in a.rules})
+            unwanted = [inserted[a.dedup_key] for a in stored if a.outdated(revisions)]
             if unwanted:
                 await session.execute(
                     delete(OutboxMessage).where(col(OutboxMessage.id).in_(unwanted))
@@ -451,8 +466,8 @@ class OutboxRepository:
                     )
                 ).scalars()
             )
-            removed = await _rules_gone(session, {r for row in rows for r in row.rules})
-            removed |= set(changed)
+            named = {r for row in rows for r in row.rules}
+            removed = (named - (await _revisions(session, named)).keys()) | set(changed)
             left = await count_rows(session, WatchRuleRow, col(WatchRuleRow.chat_id) == chat_id)
             no_rules_left = not left
             unwanted, cut = [], 0
@@ -559,14 +574,17 @@ async def _drop(session: AsyncSession, which: list[ColumnElement[bool]], error: 
     return count
 
 
-async def _rules_gone(session: AsyncSession, rule_ids: set[int]) -> set[int]:
-    """Of these rules, the ones removed, asked in the transaction that stores their alerts.
-    Removing a chat's rules comes before dropping their alerts (`drop_gone_rules`), so an
-    alert of a tick that was under way when its rules were removed is either refused here (its
-    rules already gone) or stored, with its rules, before the drop, which then finds it."""
+async def _revisions(session: AsyncSession, rule_ids: set[int]) -> dict[int, int]:
+    """Of these rules, the revision of each still there (one missing is removed), asked in the
+    transaction that stores their alerts. Removing or changing a chat's rules comes before
+    dropping their alerts (`drop_gone_rules`), so an alert of a tick that was under way then is
+    either refused here (its rules already gone or changed, see OutgoingAlert.outdated) or
+    stored, with its rules, before the drop, which then finds it."""
     wanted = sorted(rule_ids)
-    found: set[int] = set()
+    found: dict[int, int] = {}
     for batch in batches(wanted):
-        query = select(not_null(WatchRuleRow.id)).where(col(WatchRuleRow.id).in_(batch))
-        found.update((await session.execute(query)).scalars())
-    return rule_ids - found
+        query = select(not_null(WatchRuleRow.id), col(WatchRuleRow.revision)).where(
+            col(WatchRuleRow.id).in_(batch)
+        )
+        found.update((rule, revision) for rule, revision in (await session.execute(query)).all())
+    return found

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Executable, delete, func, select, update
+from sqlalchemy import Executable, case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
@@ -27,6 +27,7 @@ class RuleStateRow:
     armed: bool
     last_fired: datetime | None
     muted_until: datetime | None
+    revision: int  # of the rule the state is of: a rule changed since keeps its own
 
 
 class RuleRepository:
@@ -89,8 +90,17 @@ class RuleRepository:
             return removed
 
     async def rewrite(self, chat_id: int, rule_id: int, text: str) -> bool:
-        """A new threshold: the rule starts armed again, as if just added."""
-        return await self._update(chat_id, rule_id, text=text, armed=True, last_fired=None)
+        """A new threshold: the rule starts armed again, as if just added, in a new revision
+        unless its text stays the same (retyped, its alerts still hold)."""
+        revision = col(WatchRuleRow.revision)
+        return await self._update(
+            chat_id,
+            rule_id,
+            text=text,
+            armed=True,
+            last_fired=None,
+            revision=case((col(WatchRuleRow.text) != text, revision + 1), else_=revision),
+        )
 
     async def mute(self, chat_id: int, rule_id: int, until: datetime | None) -> bool:
         return await self._update(chat_id, rule_id, muted_until=until)
@@ -103,7 +113,10 @@ class RuleRepository:
             for state in states:
                 await session.execute(
                     update(WatchRuleRow)
-                    .where(col(WatchRuleRow.id) == state.rule_id)
+                    .where(
+                        col(WatchRuleRow.id) == state.rule_id,
+                        col(WatchRuleRow.revision) == state.revision,
+                    )
                     .values(
                         armed=state.armed,
                         last_fired=state.last_fired,

@@ -265,6 +265,45 @@ async def test_a_rule_removed_in_quiet_hours_leaves_the_digest_and_the_rest_stil
     assert [m.status for m in await outbox.messages(301)] == ["sent", "sending"]
 
 
+async def test_a_rule_changed_while_its_tick_runs_gets_no_alert_of_its_old_threshold(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tick matched funding 0.08 % over rules at 0.05 %, and before it stored its alerts the
+    traders moved two of them to 0.09 % (/edit, an edited /watch), which dropped what was
+    queued of them: the tick's alerts of the old thresholds, queued or held for the digest,
+    come too late and are not stored. The rules it matched as they still are get theirs, a
+    rule retyped as it was too."""
+    sessions = make_session_factory(engine)
+    pipeline_for = await _quiet_hours(sessions)  # chat 301 is in quiet hours
+    watch = watch_service(sessions)
+    held_edited, held_kept = [
+        await watch.add(301, 301, f"BTC funding > 0.0{n}% on bybit", NOW) for n in (5, 3)
+    ]
+    queued_edited = await watch.add(302, 302, "BTC funding > 0.05% on bybit", NOW)
+    retyped = await watch.add(303, 303, "BTC funding > 0.05% on bybit", NOW)
+    pipeline, outbox = pipeline_for(watch), watch.outbox
+    enqueue = outbox.enqueue
+
+    async def rules_changed_first(alerts: list[OutgoingAlert], now: datetime) -> int:
+        if alerts:  # the tick's alerts, matched on the rules as they were
+            assert await watch.edit(301, held_edited.id, "0.09%", NOW) is not None
+            assert await watch.replace(302, queued_edited.id, "btc funding >0.09% on bybit", NOW)
+            assert await watch.replace(303, retyped.id, "btc funding >0.05% on bybit", NOW)
+        return await enqueue(alerts, now)
+
+    monkeypatch.setattr(outbox, "enqueue", rules_changed_first)
+    assert await pipeline.after_poll() == 1
+
+    assert await outbox.messages(302) == []
+    [kept] = await outbox.messages(303)
+    assert (kept.status, kept.rules) == ("pending", (retyped.id,))
+    assert "BTC funding &gt; 0.05% on bybit</b> crossed" in kept.text
+    [digest] = await outbox.messages(301)
+    assert (digest.status, digest.rules) == ("held", (held_kept.id,))
+    assert digest.text == f"{QUIET_HEADER}\n\n" + CROSSED_003.replace("(#3)", "(#2)")
+    assert [r.text for r in await watch.list(302)] == ["BTC funding > 0.09% on bybit"]
+
+
 async def test_a_tick_run_again_after_a_crash_holds_its_alerts_once(
     engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -9,19 +9,19 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.alerts.pipeline import AlertPipeline
 from bot.feed.market_feed import MarketFeed
 from bot.market.models import TickResult, Venue, VenueResult
 from bot.usecases.channels import ChannelService, ChatName, LinkedChannel, Unlinked
 from storage.db import SessionFactory, make_session_factory
-from storage.repositories import outbox as outbox_module
 from storage.repositories.channels import ChannelRepository
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert
 from storage.repositories.snapshots import SnapshotRepository
 from tests.conftest import watch_service
 from tests.storage.test_alert_pipeline import NOW, history
+from tests.storage.test_outbox_and_rules import paused_after_the_rule_check
 
 T0 = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 CHANNEL, OTHER = -1009999, -1008888
@@ -228,23 +228,13 @@ async def test_an_unlink_waits_for_alerts_being_stored_and_drops_only_its_rules_
     outbox = channels.watch.outbox
     rule = await channels.watch.add(CHANNEL, ALICE, "BTC squeeze", T0)
     await channels.link(ALICE, CHANNEL, "mydesk", "Desk", T0)
-    checked, resume = asyncio.Event(), asyncio.Event()
-    check = outbox_module._rules_gone
-
-    async def paused_after_the_check(session: AsyncSession, rule_ids: set[int]) -> set[int]:
-        gone = await check(session, rule_ids)
-        checked.set()
-        await resume.wait()
-        return gone
-
-    monkeypatch.setattr(outbox_module, "_rules_gone", paused_after_the_check)
+    checked, resume = paused_after_the_rule_check(monkeypatch)
     alerts = [
         OutgoingAlert(CHANNEL, "tick", "the rule's alert", rules=(rule.id,)),
         OutgoingAlert(CHANNEL, "channel:post", "the operator's post"),
     ]
     storing = asyncio.create_task(outbox.enqueue(alerts, T0))
     await checked.wait()
-    monkeypatch.setattr(outbox_module, "_rules_gone", check)  # the drop's own check
     unlinking = asyncio.create_task(channels.unlink(ALICE, "@mydesk", NO_RENAMES))
     await asyncio.sleep(0.5)
     assert not unlinking.done()

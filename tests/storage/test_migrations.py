@@ -74,12 +74,22 @@ async def test_0013_keeps_the_rows_and_never_reuses_a_removed_rules_id(
     (the change log or a kept alert says so), so the next rule is #5, not #4 again."""
     from datetime import UTC, datetime, timedelta
 
+    import sqlalchemy as sa
+
     from bot.positions.model import GuardState
     from storage.db import make_session_factory
-    from storage.repositories.outbox import OutboxRepository, OutgoingAlert
+    from storage.models import OutboxMessage, WatchRuleRow
     from storage.repositories.positions import PositionRepository
     from storage.repositories.rules import RuleRepository
+    from storage.statements import table_of
     from tests.storage.test_positions import CLAIM
+
+    # The rules and the alert are written as 0012's schema had them: the repositories of today
+    # write the columns added since (0016's rule revision).
+    rules_then = sa.table(
+        "watch_rules",
+        *(sa.column(c.name, c.type) for c in table_of(WatchRuleRow).c if c.name != "revision"),
+    )
 
     now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
     engine = make_engine(database_url)
@@ -87,11 +97,18 @@ async def test_0013_keeps_the_rows_and_never_reuses_a_removed_rules_id(
         await upgrade_database(engine, "0012")
         sessions = make_session_factory(engine)
         rules, positions = RuleRepository(sessions), PositionRepository(sessions)
-        for asset in ("BTC", "ETH", "SOL", "XRP"):
-            await rules.add(-100, 7, f"{asset} funding > 0.05%", now, cap=50)
+        async with sessions() as session:
+            for asset in ("BTC", "ETH", "SOL", "XRP"):
+                rule = {"text": f"{asset} funding > 0.05%", "cooldown_s": 1800, "created_at": now}
+                await session.execute(
+                    sa.insert(rules_then).values(
+                        chat_id=-100, created_by=7, paused=False, armed=True, **rule
+                    )
+                )
+            alert = {"text": "XRP funding 0.06% crossed", "due_at": now, "created_at": now}
+            session.add(OutboxMessage(chat_id=-100, dedup_key="xrp", rules=(4,), **alert))
+            await session.commit()
         await rules.mute(-100, 2, now + timedelta(hours=1))
-        alert = OutgoingAlert(-100, "xrp", "XRP funding 0.06% crossed", rules=(4,))
-        await OutboxRepository(sessions).enqueue([alert], now)
         assert await rules.delete(-100, 4) == [4]
         if remembered_by != "the change log":
             await rules.prune_changes(now + timedelta(days=2))

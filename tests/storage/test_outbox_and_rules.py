@@ -1,21 +1,43 @@
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.delivery.latency import latency_report
 from bot.delivery.priority import Priority
 from storage.db import make_session_factory
 from storage.models import ChatSettings, OutboxMessage
+from storage.repositories import outbox as outbox_module
 from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert
 from storage.repositories.rules import RuleCapReached, RuleRepository, RuleStateRow
+from tests.conftest import watch_service
 
 T0 = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def paused_after_the_rule_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> tuple[asyncio.Event, asyncio.Event]:
+    """(checked, resume): the next alerts stored stop once they have found their rules as they
+    were matched, uncommitted, until `resume` is set; the check after it (a drop's) is as ever."""
+    checked, resume = asyncio.Event(), asyncio.Event()
+    check = outbox_module._revisions
+
+    async def paused(session: AsyncSession, rule_ids: set[int]) -> dict[int, int]:
+        monkeypatch.setattr(outbox_module, "_revisions", check)
+        there = await check(session, rule_ids)
+        checked.set()
+        await resume.wait()
+        return there
+
+    monkeypatch.setattr(outbox_module, "_revisions", paused)
+    return checked, resume
 
 
 async def test_enqueue_is_idempotent_per_dedup_key(engine: AsyncEngine) -> None:
@@ -110,7 +132,7 @@ async def test_rules_cap_list_delete_and_state(engine: AsyncEngine) -> None:
         await rules.add(-100, 7, "ETH squeeze", T0, cap=2)
     assert [r.text for r in await rules.for_chat(-100)] == ["BTC oi 1h > 5%", "BTC squeeze"]
 
-    await rules.save_states([RuleStateRow(first.id, False, T0, None)])
+    await rules.save_states([RuleStateRow(first.id, False, T0, None, first.revision)])
     stored = await rules.get(first.id)
     assert stored is not None and (stored.armed, stored.last_fired) == (False, T0)
 
@@ -408,6 +430,70 @@ async def test_an_alert_whose_rules_are_all_gone_is_not_stored(engine: AsyncEngi
     held = OutgoingAlert(-5, "digest", "held", rules=(removed.id,))
     await outbox.hold(held, T0 + timedelta(hours=1), T0, into="digest")
     assert await outbox.counts() == {"pending": 2}
+
+
+async def test_an_alert_of_rules_all_changed_since_it_was_matched_is_not_stored(
+    engine: AsyncEngine,
+) -> None:
+    """A rule's threshold moved (/edit) while the tick that matched it ran: its alert of the
+    old threshold is refused, queued or held; one that also speaks of a rule still as matched
+    stays (as a drop of the changed rule leaves it), and so does a notice about the rule that
+    was not matched on it, and an alert matched on the rule as it is now."""
+    sessions = make_session_factory(engine)
+    rules, outbox = RuleRepository(sessions), OutboxRepository(sessions)
+    kept = await rules.add(-5, 7, "BTC funding > 0.05%", T0, cap=5)
+    changed = await rules.add(-5, 7, "ETH funding > 0.05%", T0, cap=5)
+    assert await rules.rewrite(-5, changed.id, "ETH funding > 0.08%")
+    was, now = changed.revision, changed.revision + 1
+    stored = await outbox.enqueue(
+        [
+            OutgoingAlert(-5, "old", "ETH 0.06% > 0.05%", rules=(changed.id,), revisions=(was,)),
+            OutgoingAlert(
+                -5, "both", "BTC and ETH", rules=(kept.id, changed.id), revisions=(0, was)
+            ),
+            OutgoingAlert(-5, "notice", "bybit degraded", rules=(changed.id,)),
+            OutgoingAlert(-5, "new", "ETH 0.09% > 0.08%", rules=(changed.id,), revisions=(now,)),
+        ],
+        T0,
+    )
+    assert stored == 3
+    assert [m.text for m in await outbox.messages(-5)] == [
+        "BTC and ETH",
+        "bybit degraded",
+        "ETH 0.09% > 0.08%",
+    ]
+    held = OutgoingAlert(-5, "held", "ETH 0.06% > 0.05%", rules=(changed.id,), revisions=(was,))
+    await outbox.hold(held, T0 + timedelta(hours=1), T0, into="digest")
+    assert await outbox.counts() == {"pending": 3}
+
+
+async def test_an_edit_waits_for_alerts_being_stored_and_drops_its_rules_old_ones(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A tick has stored its alerts and found their rules as it matched them, but not
+    committed, when a trader moves a threshold (/edit): the edit's drop waits for the tick
+    (PostgreSQL: the drop lock; SQLite: its one writer), then finds the old threshold's alert
+    and drops it; the other rule's alert stays."""
+    watch = watch_service(make_session_factory(engine))
+    edited = await watch.add(-5, 7, "BTC funding > 0.05%", T0)
+    other = await watch.add(-6, 7, "BTC funding > 0.05%", T0)
+    checked, resume = paused_after_the_rule_check(monkeypatch)
+    alerts = [
+        OutgoingAlert(chat, f"tick:{chat}", "BTC funding 0.06% crossed", rules=(r,), revisions=(0,))
+        for chat, r in ((-5, edited.id), (-6, other.id))
+    ]
+    storing = asyncio.create_task(watch.outbox.enqueue(alerts, T0))
+    await checked.wait()
+    editing = asyncio.create_task(watch.edit(-5, edited.id, "0.08%", T0))
+    await asyncio.sleep(0.5)
+    assert not editing.done()
+    resume.set()
+    assert await storing == 2
+    assert (await editing) is not None
+    assert [(m.status, m.last_error) for m in await watch.outbox.messages(-5)] == [
+        ("dead", "rule changed")
+    ]
+    assert [m.status for m in await watch.outbox.messages(-6)] == ["pending"]
 
 
 async def test_prune_deletes_only_old_sent_and_dead_alerts(engine: AsyncEngine) -> None:

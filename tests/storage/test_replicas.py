@@ -51,6 +51,39 @@ async def test_the_leader_follows_rules_changed_on_another_replica(engine: Async
     assert await leader.watched.sync(NOW) == 0  # nothing new
 
 
+async def test_a_rule_changed_on_another_replica_is_armed_again_on_the_leader(
+    engine: AsyncEngine,
+) -> None:
+    """The rule fired on the leader, then its trader moved its threshold through another
+    replica while the leader's tick was under way: the leader evaluates it armed again, as
+    /edit says, not waiting out the old threshold's firing, and the tick's state of the old
+    threshold does not overwrite the new one's. The same rule retyped keeps the leader's
+    state."""
+    leader, follower = _replica(engine), _replica(engine)
+    rule = await follower.add(1001, 1001, "BTC funding > 0.05%", NOW)
+    await leader.watched.load()
+    fired = leader.matcher.state(rule.id)
+    fired.armed, fired.last_fired = False, NOW
+
+    def on_the_leader() -> tuple[int, bool, datetime | None]:
+        state = leader.matcher.states[rule.id]
+        return leader.matcher.rules[rule.id].revision, state.armed, state.last_fired
+
+    await follower.replace(1001, rule.id, "btc funding >0.05%", NOW)
+    await leader.watched.sync(NOW)
+    assert on_the_leader() == (0, False, NOW)
+    await follower.edit(1001, rule.id, "0.08%", NOW)
+    await leader.watched.persist_states({rule.id})  # the end of the tick under way
+    await leader.watched.sync(NOW)
+    assert on_the_leader() == (1, True, None)
+    stored = await leader.rules.get(rule.id)
+    assert stored is not None and (stored.revision, stored.armed, stored.last_fired) == (
+        1,
+        True,
+        None,
+    )
+
+
 async def test_a_takeover_starts_from_the_database(engine: AsyncEngine) -> None:
     old, new = _replica(engine), _replica(engine)
     await new.watched.load()
