@@ -136,7 +136,7 @@ def bench_tick(assets: int) -> None:
     started = time.perf_counter()
     for d in data:
         series = signal_series(d, now)
-        tracker.update(d.asset, [], now, latest=series[-1])
+        tracker.update(d.asset, [], now, series)
     live_s = time.perf_counter() - started
     started = time.perf_counter()
     tracker.fork()
@@ -210,7 +210,7 @@ def cascade_tracker(assets: int) -> CascadeTracker:
             if bar == 0:
                 kinds.append(WarningKind.SHORT_SQUEEZE)
             warnings = [reading(rng, asset, kind, now, bar) for kind in kinds]
-            tracker.update(asset, warnings, now, latest=signal_point(rng, now))
+            tracker.update(asset, warnings, now, [signal_point(rng, now)])
     return tracker
 
 

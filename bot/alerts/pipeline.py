@@ -229,7 +229,7 @@ class AlertPipeline:
             cached = (now, baselines(usual))
             self._baselines[label] = cached
         readings = evaluate(label, series, now=now, base=cached[1])
-        news = tracker.update(label, readings.warnings, now, latest=series[-1])
+        news = tracker.update(label, readings.warnings, now, series)
         if not news:
             return news
         bars = [Bar(p.close, p.oi) for p in series if p.oi is not None]

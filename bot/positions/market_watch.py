@@ -52,7 +52,7 @@ class MarketWatch:
                 cached = (now, baselines(usual), hourly_atr(marks))
                 self._hourly[asset] = cached
             readings = evaluate(asset, series, now=now, base=cached[1])
-            news += tracker.update(asset, readings.warnings, now, latest=series[-1])
+            news += tracker.update(asset, readings.warnings, now, series)
         return news
 
     async def keep(self, now: datetime) -> None:

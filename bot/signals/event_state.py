@@ -3,8 +3,8 @@
 Kept: the open events (stage, severity, onset, the points since it), when each asset and
 side's last event was last seen (its later readings are not a new event), and what the other
 kinds last said (an ongoing warning is not news again). Left out: the last 4 hours of points
-per asset, which only date the market before an event that opens later; an event opening
-soon after a restart may lack its "before" numbers in the summary, as it did before.
+per asset, which only date the market before an event that opens later: the first tick after
+a restart takes them from the stored series (`CascadeTracker.update`).
 
 A document this version cannot read (another format, a field of another type or missing or
 unknown, a time without its zone) gives one log line and a fresh tracker: the events under

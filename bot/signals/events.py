@@ -194,15 +194,21 @@ class CascadeTracker:
         asset: str,
         warnings: Iterable[SignalWarning],
         now: datetime,
-        latest: Point | None = None,
+        series: Sequence[Point] = (),
     ) -> list[SignalWarning]:
-        """The transitions to announce this tick. `latest` (the asset's newest point) feeds the
-        `over` summary; without it the summary has the duration only."""
+        """The transitions to announce this tick. `series`, the asset's points up to now
+        (oldest first), feeds the `over` summary: its newest point each tick, and on the
+        asset's first tick (a start, a takeover) its last 4 hours, so an event that opens soon
+        after has the market before it. Without it the summary has the duration only."""
+        latest = series[-1] if series else None
         if latest is not None:
-            recent = self._recent.setdefault(asset, deque(maxlen=RECENT_POINTS))
-            if recent and recent[-1].ts == latest.ts:
-                recent.pop()  # a live bucket re-read within its 5 minutes: keep the newest
-            recent.append(latest)
+            recent = self._recent.get(asset)
+            if recent is None:
+                recent = self._recent[asset] = deque(series[-RECENT_POINTS:], RECENT_POINTS)
+            elif recent[-1].ts == latest.ts:
+                recent[-1] = latest  # a live bucket re-read within its 5 minutes: the newest
+            else:
+                recent.append(latest)
         ended: list[SignalWarning] = []  # events closed this tick: their summaries go first
         # One message per event and tick: the latest stage.
         news: dict[WarningKind, SignalWarning] = {}

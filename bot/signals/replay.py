@@ -180,7 +180,7 @@ def replay(
         if base is None or i % BASELINE_EVERY == 0:
             base = baselines(seen, settings)
         readings = evaluate(asset, seen, settings=settings, base=base)
-        reported += tracker.update(asset, readings.warnings, points[i - 1].ts, points[i - 1])
+        reported += tracker.update(asset, readings.warnings, points[i - 1].ts, seen)
     return reported
 
 

@@ -530,8 +530,11 @@ async def test_a_restart_mid_cascade_continues_the_event_at_its_stage(
     early, confirmed, escalated, over = await watch.outbox.messages(401)
     assert EARLY in early.text and CONFIRMED in confirmed.text
     assert ESCALATED in escalated.text
+    # The whole move, measured from the stored calm bars the first tick took in: price back
+    # at 60,000, OI 90,000 against 90,054 before the onset.
     assert over.text.startswith(
-        "✅ <b>Over</b> · <b>BTC long squeeze over after 37 min; liquidated: longs 6.0M USD, "
+        "✅ <b>Over</b> · <b>BTC long squeeze over after 37 min; price 0.0% since onset; "
+        "low -3.0%; OI -0.1% (-54 contracts, -3.2M USD notional); liquidated: longs 6.0M USD, "
         "shorts 0.0M USD</b>"
     )
     assert [(m.thread, m.silent) for m in (early, confirmed, escalated, over)] == [

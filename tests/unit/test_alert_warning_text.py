@@ -70,18 +70,18 @@ def event() -> list[SignalWarning]:
     """early, confirmed, escalated to high, over: what the tracker announces."""
     tracker = CascadeTracker()
     told: list[SignalWarning] = []
-    told += tracker.update("BTC", [], T0, latest=point(0, 60_000, 1000, 0))
-    told += tracker.update("BTC", [EARLY], T0 + 2 * BAR, latest=point(2, 58_200, 985, 5e6))
+    told += tracker.update("BTC", [], T0, [point(0, 60_000, 1000, 0)])
+    told += tracker.update("BTC", [EARLY], T0 + 2 * BAR, [point(2, 58_200, 985, 5e6)])
     told += tracker.update(
         "BTC",
         [confirmed(Severity.MODERATE)],
         T0 + 4 * BAR,
-        latest=point(4, 56_400, 925, 7.5e6),
+        [point(4, 56_400, 925, 7.5e6)],
     )
     told += tracker.update(
-        "BTC", [confirmed(Severity.HIGH)], T0 + 5 * BAR, latest=point(5, 56_000, 920, 0)
+        "BTC", [confirmed(Severity.HIGH)], T0 + 5 * BAR, [point(5, 56_000, 920, 0)]
     )
-    told += tracker.update("BTC", [], T0 + 12 * BAR, latest=point(12, 57_000, 930, 0))
+    told += tracker.update("BTC", [], T0 + 12 * BAR, [point(12, 57_000, 930, 0)])
     return told
 
 

@@ -65,7 +65,7 @@ def test_early_confirmed_escalated_over_with_one_onset_and_a_summary() -> None:
     last: SignalWarning | None = None
     for i in range(len(prices)):
         for warning in tracker.update(
-            "BTC", feed.get(i, []), T0 + BAR * i, point(i, prices[i], ois[i], liq_long=1e6)
+            "BTC", feed.get(i, []), T0 + BAR * i, [point(i, prices[i], ois[i], liq_long=1e6)]
         ):
             told.append((i, warning.stage, warning.severity))
             texts[warning.stage] = warning.summary
@@ -157,6 +157,25 @@ def test_the_over_summary_counts_contracts_in_english(last_oi: float, contracts:
         ts = T0 + BAR * i
         warnings = [squeeze(i, Stage.CONFIRMED)] if i == 2 else []
         oi = last_oi if i > 1 else 1000
-        over += tracker.update("BTC", warnings, ts, point(i, 100 - (i > 1), oi))
+        over += tracker.update("BTC", warnings, ts, [point(i, 100 - (i > 1), oi)])
     [summary] = [w.summary for w in over if w.stage is Stage.OVER]
     assert f"({contracts} " in summary
+
+
+def test_an_event_seen_first_after_a_start_is_measured_from_the_points_before_it() -> None:
+    """A bot (re)started mid-fall has the stored series, not its own ticks: an event it opens
+    on its first tick has the market before its onset, so its summary says the whole move."""
+    prices = [100, 100, 100, 97, 95, 94] + [94] * 8
+    ois = [1000, 1000, 1000, 990, 960, 950] + [950] * 8
+    series = [point(i, prices[i], ois[i]) for i in range(len(prices))]
+    tracker = CascadeTracker()
+    told = tracker.update("BTC", [squeeze(5, Stage.EARLY)], T0 + BAR * 5, series[:6])
+    assert [w.stage for w in told] == [Stage.EARLY]
+    for i in range(6, len(series)):
+        told += tracker.update("BTC", [], T0 + BAR * i, series[: i + 1])
+    over = told[-1]
+    assert over.stage is Stage.OVER
+    # Measured from the point stamped at the onset (bar 4: 95, 960 contracts), which only the
+    # stored series holds: the tracker's own first point is bar 5.
+    assert over.numbers["price pct"] == pytest.approx(94 / 95 * 100 - 100)
+    assert over.numbers["OI contracts change"] == pytest.approx(-10)

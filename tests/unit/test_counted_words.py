@@ -70,9 +70,9 @@ def test_a_change_that_rounds_to_zero_shows_its_digit_or_reads_flat() -> None:
 def squeeze_over_with_oi_back_where_it_started() -> SignalWarning:
     """A long squeeze whose OI ends 0.04 % below its start: 'OI -0.0%' read as a fall."""
     tracker = CascadeTracker()
-    tracker.update("BTC", [], T0, latest=point(0, 60_000, 10_000, 0))
-    tracker.update("BTC", [EARLY], T0 + 2 * BAR, latest=point(2, 58_200, 9_996, 0))
-    (over,) = tracker.update("BTC", [], T0 + 12 * BAR, latest=point(12, 58_800, 9_996, 0))
+    tracker.update("BTC", [], T0, [point(0, 60_000, 10_000, 0)])
+    tracker.update("BTC", [EARLY], T0 + 2 * BAR, [point(2, 58_200, 9_996, 0)])
+    (over,) = tracker.update("BTC", [], T0 + 12 * BAR, [point(12, 58_800, 9_996, 0)])
     return over
 
 

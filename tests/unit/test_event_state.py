@@ -40,7 +40,7 @@ def told(restart_from: int | None) -> list[SignalWarning]:
     out = []
     for i in range(len(PRICES)):
         now = T0 + BAR * i
-        out += tracker.update("BTC", FEED.get(i, []), now, point(i, PRICES[i], OIS[i], 1e6))
+        out += tracker.update("BTC", FEED.get(i, []), now, [point(i, PRICES[i], OIS[i], 1e6)])
         out += tracker.update("ETH", [HOT], now)
         if restart_from is not None and i >= restart_from:
             tracker = event_state.loads(event_state.dumps(tracker), tracker.quiet)
@@ -79,7 +79,7 @@ def test_a_tick_worked_on_a_fork_and_dropped_changes_nothing_said() -> None:
     for i in range(len(PRICES)):
         now = T0 + BAR * i
         for worked in (tracker.fork(), tracker):
-            said = worked.update("BTC", FEED.get(i, []), now, point(i, PRICES[i], OIS[i], 1e6))
+            said = worked.update("BTC", FEED.get(i, []), now, [point(i, PRICES[i], OIS[i], 1e6)])
             said += worked.update("ETH", [HOT], now)
         out += said
     assert out == told(None)
@@ -92,7 +92,7 @@ def test_a_state_whose_times_lost_their_zone_gives_a_fresh_tracker(
     pipeline keeps the tracker of its last good tick, so no alert went out again."""
     tracker = CascadeTracker()
     for i in range(4):
-        tracker.update("BTC", FEED.get(i, []), T0 + BAR * i, point(i, PRICES[i], OIS[i], 1e6))
+        tracker.update("BTC", FEED.get(i, []), T0 + BAR * i, [point(i, PRICES[i], OIS[i], 1e6)])
     zoneless = event_state.dumps(tracker).replace("+00:00", "")
     with caplog.at_level(logging.WARNING):
         tracker = event_state.loads(zoneless, tracker.quiet)
@@ -101,7 +101,7 @@ def test_a_state_whose_times_lost_their_zone_gives_a_fresh_tracker(
         "cascade tracker state not readable (events.0.first: Value error, ts "
         "2026-01-01T12:10:00 has no zone (and 6 more)): starting afresh"
     ]
-    assert tracker.update("BTC", FEED[4], T0 + BAR * 4, point(4, PRICES[4], OIS[4], 1e6))
+    assert tracker.update("BTC", FEED[4], T0 + BAR * 4, [point(4, PRICES[4], OIS[4], 1e6)])
 
 
 def mid_cascade() -> CascadeTracker:
@@ -121,7 +121,7 @@ def mid_cascade() -> CascadeTracker:
             long_short_ratio=1.8,
             top_long_short_ratio=2.1,
         )
-        tracker.update("BTC", feed.get(i, []), T0 + BAR * i, full)
+        tracker.update("BTC", feed.get(i, []), T0 + BAR * i, [full])
         tracker.update("ETH", [HOT], T0 + BAR * i)
     return tracker
 
@@ -129,7 +129,7 @@ def mid_cascade() -> CascadeTracker:
 def next_tick(tracker: CascadeTracker) -> list[tuple[str, WarningKind, Stage | None]]:
     """What bar 9 tells: BTC's squeeze still confirmed at high, ETH still overheating."""
     now = T0 + BAR * 9
-    said = tracker.update("BTC", [squeeze(9, Stage.CONFIRMED, "high")], now, point(9, 95, 925))
+    said = tracker.update("BTC", [squeeze(9, Stage.CONFIRMED, "high")], now, [point(9, 95, 925)])
     said += tracker.update("ETH", [HOT], now)
     return [(w.asset, w.kind, w.stage) for w in said]
 
