@@ -206,8 +206,17 @@ async def test_binance_klines_subscribe_once_and_keep_the_newest_state_of_each_m
                 volume=volume,
                 taker_buy=volume - sold,
             )
+        # As 1000PEPEUSDT trades: the price of 1000 PEPE, volumes in 1000 PEPE.
         fx.push_kline(
-            "PEPE", minute, open=10, high=11, low=9, close=10, volume=5, taker_buy=2, closed=True
+            "PEPE",
+            minute,
+            open="0.0100",
+            high="0.0110",
+            low="0.0090",
+            close="0.0105",
+            volume=5,
+            taker_buy=2,
+            closed=True,
         )
         await _until(lambda: len(klines) == 3)  # the subscription answer is no kline
         stop.set()
@@ -226,5 +235,6 @@ async def test_binance_klines_subscribe_once_and_keep_the_newest_state_of_each_m
         15,
     )
     assert btc.minute == datetime(2025, 11, 24, 16, 0, tzinfo=UTC)
-    # 1000PEPEUSDT: prices as quoted (per 1000), volumes in coins.
-    assert (pepe.asset, pepe.close, pepe.volume, pepe.taker_buy) == ("PEPE", 10, 5000, 2000)
+    # 1000PEPEUSDT: prices and volumes of one PEPE, as the snapshots and the other venues.
+    assert (pepe.asset, pepe.volume, pepe.taker_buy) == ("PEPE", 5000, 2000)
+    assert (pepe.open, pepe.high, pepe.low, pepe.close) == (0.00001, 0.000011, 0.000009, 0.0000105)

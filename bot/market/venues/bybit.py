@@ -38,8 +38,9 @@ from bot.market.klines import prices
 from bot.market.liquidations import (
     PING_S,
     AssetResolver,
-    asset_from_usdt_symbol,
+    forced_close,
     liquidation_time,
+    market_of_usdt_symbol,
 )
 from bot.market.models import LiquidationEvent, Snapshot, Venue
 from bot.market.reasons import (
@@ -61,6 +62,7 @@ from bot.market.values import (
     optional_funding,
     optional_hours,
     optional_price,
+    per_coin,
     positive,
     unscale,
 )
@@ -157,9 +159,9 @@ def build_snapshot(
         asset=asset,
         inverse=inverse,
         ts=ts,
-        mark=mark,
-        index=optional_price(row.get("indexPrice"), "indexPrice"),
-        last=optional_price(row.get("lastPrice"), "lastPrice"),
+        mark=per_coin(mark, multiplier),
+        index=per_coin(optional_price(row.get("indexPrice"), "indexPrice"), multiplier),
+        last=per_coin(optional_price(row.get("lastPrice"), "lastPrice"), multiplier),
         oi_contracts=contracts,
         oi_coin=oi_coin,
         oi_usd=oi_usd,
@@ -307,21 +309,19 @@ async def backfill_bybit(
 
 
 def parse_bybit_all_liquidation(
-    frame: dict[str, Any], resolve: AssetResolver = asset_from_usdt_symbol
+    frame: dict[str, Any], resolve: AssetResolver = market_of_usdt_symbol
 ) -> list[LiquidationEvent]:
     if not str(frame.get("topic", "")).startswith("allLiquidation."):
         return []
     events = []
     for item in frame.get("data", []):
-        asset = resolve(item["s"])
-        if asset is None:
+        market = resolve(item["s"])
+        if market is None:
             continue
         qty, price = positive(item["v"], "v"), positive(item["p"], "p")
         ts = liquidation_time(item.get("T") or frame.get("ts"))
         side = Side.LONG if item["S"] == "Buy" else Side.SHORT
-        events.append(
-            LiquidationEvent(Venue.BYBIT, item["s"], asset, side, qty, price, qty * price, ts)
-        )
+        events.append(forced_close(Venue.BYBIT, item["s"], market, side, qty, price, ts))
     return events
 
 
