@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -238,8 +238,19 @@ class BybitFetcher(Lacks):
         return await backfill_bybit(self, assets, hours)
 
     def liquidations(self, assets: Iterable[str]) -> Feed[LiquidationEvent]:
-        symbols = sorted(f"{asset}USDT" for asset in assets)
-        return Feed(bybit_stream(symbols), self.liquidation_ws)
+        """Topics by the venue's own symbols, 1000PEPEUSDT for PEPE (PEPEUSDT is no Bybit
+        symbol, so its liquidations never came): the instruments are loaded before
+        connecting."""
+        wanted = frozenset(assets)
+
+        async def prepare() -> None:
+            if not self._bases:
+                await self.refresh_metadata()
+
+        def symbols() -> list[str]:
+            return sorted(s for s, base in self._bases.items() if unscale(base)[0] in wanted)
+
+        return Feed(bybit_stream(symbols, prepare=prepare), self.liquidation_ws)
 
     async def tiers(self, assets: list[str]) -> list[TierTable]:
         """Linear tiers of every polled asset, and the inverse ones /liq knows."""
@@ -340,14 +351,25 @@ def bybit_subscriptions(symbols: list[str]) -> list[list[str]]:
     return [b for b in batches if b]
 
 
-def bybit_stream(symbols: list[str], ping_s: float = PING_S) -> VenueStream[LiquidationEvent]:
+def bybit_stream(
+    symbols: list[str] | Callable[[], list[str]],
+    ping_s: float = PING_S,
+    prepare: Callable[[], Awaitable[None]] | None = None,
+) -> VenueStream[LiquidationEvent]:
+    """`symbols` as they are, or asked on every connect (after `prepare`)."""
+
+    def subscribe() -> tuple[str, ...]:
+        listed = symbols() if callable(symbols) else symbols
+        return tuple(
+            json.dumps({"op": "subscribe", "args": batch}) for batch in bybit_subscriptions(listed)
+        )
+
     return VenueStream(
         Venue.BYBIT,
         parse_bybit_all_liquidation,
-        subscribe=tuple(
-            json.dumps({"op": "subscribe", "args": batch}) for batch in bybit_subscriptions(symbols)
-        ),
+        subscribe=subscribe,
         keepalive=KeepAlive('{"op":"ping"}', ping_s),
+        prepare=prepare,
     )
 
 
