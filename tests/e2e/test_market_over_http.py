@@ -301,6 +301,9 @@ async def test_first_start_backfills_bybit_and_okx_history(tmp_path: Path) -> No
     # Scaled contracts (1000PEPE) come back in PEPE, as the live ticks count them.
     for venue in ("bybit", "okx  "):
         assert f"{venue}      +1.2/+1.2   +5.0/+5.0 +40.4/+40.4" in pepe, pepe
+    # ... and at the price of one PEPE on both.
+    for row in ("bybit        1e-05     5T    50M", "okx          1e-05     5T    50M"):
+        assert row in pepe, pepe
 
 
 async def test_scaled_contracts_show_the_price_of_one_coin_on_every_venue(tmp_path: Path) -> None:
