@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from bot.market.http import VenueError
 from bot.market.models import Snapshot, Venue
-from bot.market.values import NOT_AS_DOCUMENTED, BadPayload, from_ms, funding_rate
+from bot.market.values import NOT_AS_DOCUMENTED, BadPayload, from_ms, funding_rate, per_coin
 
 if TYPE_CHECKING:  # the venues build on this module
     from bot.market.venues.base import MarketVenue
@@ -116,7 +116,9 @@ def snapshot(
     coin: Decimal,
     usd: Decimal,
 ) -> Snapshot:
-    """One history bar; `coin` in the venue's (possibly scaled) base units, as the live rows."""
+    """One history bar; `coin` in the venue's (possibly scaled) base units and `mark` per such
+    unit, as the venue quotes them: the bar holds coins and the price of one coin, as the live
+    rows."""
     rate, next_funding = funding.at(ts)
     return Snapshot(
         venue=market.venue,
@@ -124,7 +126,7 @@ def snapshot(
         asset=market.asset,
         inverse=False,
         ts=ts,
-        mark=mark,
+        mark=per_coin(mark, market.multiplier),
         index=None,
         last=None,
         oi_contracts=contracts,

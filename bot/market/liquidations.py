@@ -14,10 +14,11 @@ from decimal import Decimal
 from typing import Any
 
 from bot.market.models import LiquidationEvent, Venue
-from bot.market.values import BadPayload, from_ms, unscale
+from bot.market.values import BadPayload, from_ms, per_coin, unscale
 from bot.risk.side import Side
 
-AssetResolver = Callable[[str], str | None]
+# A venue symbol -> its asset and the coins per contract unit (1000PEPEUSDT: PEPE, 1000).
+AssetResolver = Callable[[str], tuple[str, Decimal] | None]
 PING_S = 20.0  # Bybit asks for 20 s; OKX closes connections idle for 30 s
 
 
@@ -28,10 +29,35 @@ def liquidation_time(value: Any) -> datetime:
     return ts
 
 
-def asset_from_usdt_symbol(symbol: str) -> str | None:
+def market_of_usdt_symbol(symbol: str) -> tuple[str, Decimal] | None:
     if not symbol.endswith("USDT"):
         return None
-    return unscale(symbol.removesuffix("USDT"))[0]
+    return unscale(symbol.removesuffix("USDT"))
+
+
+def forced_close(
+    venue: Venue,
+    symbol: str,
+    market: tuple[str, Decimal],
+    side: Side,
+    quantity: Decimal,
+    price: Decimal,
+    ts: datetime,
+) -> LiquidationEvent:
+    """One liquidation from the quantity and price as quoted, in contract units (1000PEPE and
+    its price): the event holds coins and the price of one coin, as the snapshots do, and the
+    same USD."""
+    asset, multiplier = market
+    return LiquidationEvent(
+        venue,
+        symbol,
+        asset,
+        side,
+        quantity * multiplier,
+        per_coin(price, multiplier),
+        quantity * price,
+        ts,
+    )
 
 
 @dataclass(frozen=True, slots=True)

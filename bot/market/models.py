@@ -29,7 +29,7 @@ class Snapshot:
     asset: str  # base asset, scaled tickers unscaled: 1000PEPEUSDT and kPEPE -> PEPE
     inverse: bool
     ts: datetime  # the venue's time of the data (UTC)
-    mark: Decimal  # per contract unit as quoted by the venue
+    mark: Decimal  # USD per coin: a 1000PEPEUSDT or kPEPE quote / 1000, as every venue of PEPE
     index: Decimal | None
     last: Decimal | None
     oi_contracts: Decimal

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, overload
 
 # No venue quotes, counts or trades anything outside these magnitudes. A number beyond them is a
 # broken field; let in, "1e999999" overflows the Decimal context in the first product (an
@@ -133,3 +133,15 @@ def unscale(base: str) -> tuple[str, Decimal]:
         if base.startswith(prefix) and rest and rest[0].isalpha() and rest.isupper():
             return rest, Decimal(factor)
     return base, Decimal(1)
+
+
+@overload
+def per_coin(price: Decimal, multiplier: Decimal) -> Decimal: ...
+@overload
+def per_coin(price: Decimal | None, multiplier: Decimal) -> Decimal | None: ...
+def per_coin(price: Decimal | None, multiplier: Decimal) -> Decimal | None:
+    """A price quoted per contract unit (per 1000 PEPE on 1000PEPEUSDT and kPEPE) as the price
+    of one coin, which every venue's rows of an asset must share: one venue's PEPE 1000 times
+    another's would make /oi, /liq, a position's distance to liquidation and price rules wrong.
+    Only prices: a USD amount (contracts x the quoted price) is the same in either unit."""
+    return price / multiplier if price is not None else None

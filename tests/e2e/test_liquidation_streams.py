@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 
@@ -16,7 +17,7 @@ from bot.market.liquidations import LiquidationAggregator
 from bot.market.models import LiquidationEvent, Venue
 from bot.market.streams import StreamConsumer
 from bot.market.venues.binance import BinanceFetcher, binance_kline_stream, binance_stream
-from bot.market.venues.bybit import bybit_stream
+from bot.market.venues.bybit import BybitFetcher, bybit_stream
 from bot.market.venues.okx import OKX_SUBSCRIBE, OkxFetcher, okx_stream
 from bot.market.venues.registry import MarketEndpoints, make_fetchers
 from bot.risk.side import Side
@@ -96,6 +97,42 @@ async def test_bybit_subscribes_pings_and_reconnects_after_a_stall() -> None:
         stop.set()
         await asyncio.wait_for(task, 3)
     assert events[0].side_liquidated is Side.LONG and events[0].usd == 120000
+
+
+async def test_bybit_listens_to_scaled_symbols_and_counts_their_coins() -> None:
+    """PEPE trades as 1000PEPEUSDT on Bybit: its topic is that symbol's, and a liquidation of
+    400 contracts at 0.0123 is 400,000 PEPE at 0.0000123, 4.92 USD."""
+    async with FakeExchange() as fx:
+        fx.set("BTC", mark=60000)
+        fx.set("PEPE", mark="0.0000123")
+        fx.set("ETH", mark=3000)  # listed, not asked for
+        fetcher = BybitFetcher.create(fx.endpoints.bybit)
+        feed = fetcher.liquidations(["BTC", "PEPE"])
+        events: list[LiquidationEvent] = []
+        consumer = StreamConsumer(feed.stream, fx.endpoints.bybit_ws, events.append)
+        stop = asyncio.Event()
+        task = asyncio.create_task(consumer.run(stop))
+        await _until(lambda: consumer.connects == 1 and fx.ws_received)
+        assert json.loads(fx.ws_received[0]) == {
+            "op": "subscribe",
+            "args": ["allLiquidation.1000PEPEUSDT", "allLiquidation.BTCUSDT"],
+        }
+        item = {"T": 1764000000000, "s": "1000PEPEUSDT", "S": "Sell", "v": "400", "p": "0.0123"}
+        fx.push_ws(
+            "bybit",
+            {"topic": "allLiquidation.1000PEPEUSDT", "ts": 1764000000000, "data": [item]},
+        )
+        await _until(lambda: len(events) == 1)
+        stop.set()
+        await asyncio.wait_for(task, 3)
+        await fetcher.aclose()
+    [pepe] = events
+    assert (pepe.asset, pepe.side_liquidated) == ("PEPE", Side.SHORT)
+    assert (pepe.qty_coin, pepe.price, pepe.usd) == (
+        Decimal(400000),
+        Decimal("0.0000123"),
+        Decimal("4.92"),
+    )
 
 
 async def test_a_closed_connection_is_reopened() -> None:
@@ -206,8 +243,17 @@ async def test_binance_klines_subscribe_once_and_keep_the_newest_state_of_each_m
                 volume=volume,
                 taker_buy=volume - sold,
             )
+        # As 1000PEPEUSDT trades: the price of 1000 PEPE, volumes in 1000 PEPE.
         fx.push_kline(
-            "PEPE", minute, open=10, high=11, low=9, close=10, volume=5, taker_buy=2, closed=True
+            "PEPE",
+            minute,
+            open="0.0100",
+            high="0.0110",
+            low="0.0090",
+            close="0.0105",
+            volume=5,
+            taker_buy=2,
+            closed=True,
         )
         await _until(lambda: len(klines) == 3)  # the subscription answer is no kline
         stop.set()
@@ -226,5 +272,6 @@ async def test_binance_klines_subscribe_once_and_keep_the_newest_state_of_each_m
         15,
     )
     assert btc.minute == datetime(2025, 11, 24, 16, 0, tzinfo=UTC)
-    # 1000PEPEUSDT: prices as quoted (per 1000), volumes in coins.
-    assert (pepe.asset, pepe.close, pepe.volume, pepe.taker_buy) == ("PEPE", 10, 5000, 2000)
+    # 1000PEPEUSDT: prices and volumes of one PEPE, as the snapshots and the other venues.
+    assert (pepe.asset, pepe.volume, pepe.taker_buy) == ("PEPE", 5000, 2000)
+    assert (pepe.open, pepe.high, pepe.low, pepe.close) == (0.00001, 0.000011, 0.000009, 0.0000105)

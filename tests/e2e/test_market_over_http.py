@@ -15,13 +15,17 @@ from tests.fakes.exchange import FakeExchange
 
 @contextlib.asynccontextmanager
 async def market_bot(
-    tmp_path: Path, fx: FakeExchange, poll_seconds: float = 0.5, **overrides: object
+    tmp_path: Path,
+    fx: FakeExchange,
+    poll_seconds: float = 0.5,
+    symbols: str = "BTC,ETH",
+    **overrides: object,
 ) -> AsyncIterator[RunningBot]:
     e = fx.endpoints
     async with start_bot(
         tmp_path,
         venues="binance,bybit,okx,hyperliquid",
-        symbols="BTC,ETH",
+        symbols=symbols,
         poll_seconds=poll_seconds,
         binance_url=e.binance,
         bybit_url=e.bybit,
@@ -297,3 +301,23 @@ async def test_first_start_backfills_bybit_and_okx_history(tmp_path: Path) -> No
     # Scaled contracts (1000PEPE) come back in PEPE, as the live ticks count them.
     for venue in ("bybit", "okx  "):
         assert f"{venue}      +1.2/+1.2   +5.0/+5.0 +40.4/+40.4" in pepe, pepe
+    # ... and at the price of one PEPE on both.
+    for row in ("bybit        1e-05     5T    50M", "okx          1e-05     5T    50M"):
+        assert row in pepe, pepe
+
+
+async def test_scaled_contracts_show_the_price_of_one_coin_on_every_venue(tmp_path: Path) -> None:
+    """Binance and Bybit trade PEPE as 1000PEPEUSDT and Hyperliquid as kPEPE, quoting 1000 PEPE;
+    OKX quotes one. /oi PEPE shows one PEPE's price on each, and /liq the same entry."""
+    async with FakeExchange() as fx:
+        fx.set("PEPE", mark="0.0000123", index="0.0000123", oi_coin=5e12)
+        async with market_bot(tmp_path, fx, symbols="PEPE") as bot:
+            table = await _ask_until(bot, "/oi PEPE", "4 venues")
+            liq = await bot.ask("/liq PEPE 10x long")
+    for row in ("binance", "bybit  ", "hyperliq", "okx    ", "ALL    "):
+        assert re.search(rf"\n{row} +1\.23e-05 ", table), table
+    assert "ALL       1.23e-05    20T   246M" in table  # 4 x 5T PEPE x 0.0000123
+    # The venue with the most open interest (binance first among equals) quotes 1000 PEPE.
+    assert "Distance: 9.50% (0.000001169 USDT) from entry 0.00001230 USDT" in liq, liq
+    assert "Size: 1 PEPE (assumed; add size= for yours) = 0.00001230 USDT notional" in liq
+    assert "Entry = live mark on binance" in liq

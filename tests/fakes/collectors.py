@@ -3,6 +3,7 @@ fast: for tests that make venues fail."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from bot.market.collector import Collector
@@ -17,11 +18,13 @@ def exchange_time(fx: FakeExchange) -> datetime:
     return datetime.fromtimestamp(fx.now_ms / 1000, UTC)
 
 
-def collector_for(fx: FakeExchange, **client: object) -> Collector:
+def collector_for(
+    fx: FakeExchange, assets: Sequence[str] = ("BTC", "ETH"), **client: object
+) -> Collector:
     client.setdefault("retry", FAST)
     client.setdefault("timeout_s", 2.0)
     return Collector(
         make_fetchers(fx.endpoints, list(DEFAULT_VENUES), **client),
-        ["BTC", "ETH"],
+        list(assets),
         clock=lambda: exchange_time(fx),
     )

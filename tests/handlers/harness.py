@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -184,16 +184,18 @@ async def chat_harness(tmp_path: Path, **overrides: Any) -> AsyncIterator[ChatHa
 
 @contextlib.asynccontextmanager
 async def live_chat_harness(
-    tmp_path: Path, prepare: Callable[[FakeExchange], None] = lambda fx: None
+    tmp_path: Path,
+    prepare: Callable[[FakeExchange], None] = lambda fx: None,
+    assets: Sequence[str] = ("BTC", "ETH"),
 ) -> AsyncIterator[ChatHarness]:
-    """The bot after one poll of the fake venues at 2025-11-24 16:00 UTC, BTC marked 60,000 on
-    each; `prepare` changes the venues before that poll."""
+    """The bot after one poll of the fake venues' `assets` at 2025-11-24 16:00 UTC, BTC marked
+    60,000 on each; `prepare` changes the venues before that poll."""
     async with FakeExchange() as fx, chat_harness(tmp_path) as harness:
         fx.now_ms = 1_764_000_000_000
         fx.set("BTC", mark=60000, index=60000, oi_coin=90000)
         prepare(fx)
         market = harness.services.feed
-        market.collector = collector_for(fx)
+        market.collector = collector_for(fx, assets)
         market.clock = lambda: exchange_time(fx)
         await market.poll()
         yield harness

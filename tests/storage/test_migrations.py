@@ -131,3 +131,71 @@ async def test_0013_keeps_the_rows_and_never_reuses_a_removed_rules_id(
         assert (await positions.add(7, 7, CLAIM, GuardState(), now, cap=20)).id == 3
     finally:
         await engine.dispose()
+
+
+async def test_0016_prices_stored_scaled_rows_per_coin_and_back(database_url: str) -> None:
+    """Rows stored before the parsers priced one coin: Binance's and Bybit's 1000PEPEUSDT,
+    Hyperliquid's kPEPE and Binance's 1000000MOGUSDT at the price of a contract unit, OKX's PEPE
+    and BTC at the price of one coin. After the upgrade each is priced per coin, its USD as it
+    was, and Binance's PEPE klines too; the downgrade gives back what was stored."""
+    from datetime import UTC, datetime
+    from decimal import Decimal
+
+    from bot.market.klines import KlineMinute
+    from bot.market.models import Snapshot, Venue
+    from storage.db import make_session_factory
+    from storage.repositories.snapshots import SnapshotRepository
+
+    ts = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+    def stored(venue: Venue, symbol: str, asset: str, price: str) -> Snapshot:
+        p = Decimal(price)
+        return Snapshot(
+            venue, symbol, asset, False, ts, p, p, p, Decimal(1), Decimal(1), Decimal(12300),
+            None, None, None, None, None,
+        )  # fmt: skip
+
+    before = [
+        stored(Venue.BINANCE, "1000PEPEUSDT", "PEPE", "0.015625"),  # 1/64 a 1000 PEPE
+        stored(Venue.BYBIT, "1000PEPEUSDT", "PEPE", "0.015625"),
+        stored(Venue.HYPERLIQUID, "kPEPE", "PEPE", "0.015625"),
+        stored(Venue.OKX, "PEPE-USDT-SWAP", "PEPE", "0.000015625"),
+        stored(Venue.BINANCE, "1000000MOGUSDT", "MOG", "1.5"),
+        stored(Venue.BINANCE, "BTCUSDT", "BTC", "60000"),
+        stored(Venue.HYPERLIQUID, "BTC", "BTC", "60000"),
+    ]
+    kline = KlineMinute("binance", "PEPE", ts, 0.015625, 0.03125, 0.0078125, 0.015625, 5000, 2000)
+    btc_kline = KlineMinute("binance", "BTC", ts, 60000, 60100, 59900, 60050, 90, 40)
+    engine = make_engine(database_url)
+    try:
+        await upgrade_database(engine, "0015")
+        repository = SnapshotRepository(make_session_factory(engine))
+        await repository.save(before)
+        await repository.add_klines([kline, btc_kline])
+
+        async def prices() -> dict[tuple[str, str], tuple[float, ...]]:
+            rows = [r for asset in ("PEPE", "MOG", "BTC") for r in await repository.latest(asset)]
+            bars = [k for asset in ("PEPE", "BTC") for k in await repository.klines(asset, ts)]
+            return {
+                (r.venue, r.symbol): (r.mark, r.index_price, r.last, r.oi_usd) for r in rows
+            } | {(k.venue, k.asset): (k.open, k.high, k.low, k.close, k.volume) for k in bars}
+
+        as_stored = await prices()
+        await upgrade_database(engine, "0016")
+        pepe = (0.000015625, 0.000015625, 0.000015625, 12300.0)
+        btc = (60000.0, 60000.0, 60000.0, 12300.0)
+        assert await prices() == {
+            ("binance", "1000PEPEUSDT"): pepe,
+            ("bybit", "1000PEPEUSDT"): pepe,
+            ("hyperliquid", "kPEPE"): pepe,
+            ("okx", "PEPE-USDT-SWAP"): pepe,
+            ("binance", "1000000MOGUSDT"): (0.0000015, 0.0000015, 0.0000015, 12300.0),
+            ("binance", "BTCUSDT"): btc,
+            ("hyperliquid", "BTC"): btc,
+            ("binance", "PEPE"): (0.000015625, 0.00003125, 0.0000078125, 0.000015625, 5000.0),
+            ("binance", "BTC"): (60000.0, 60100.0, 59900.0, 60050.0, 90.0),
+        }
+        await downgrade_database(engine, "0015")
+        assert await prices() == as_stored
+    finally:
+        await engine.dispose()

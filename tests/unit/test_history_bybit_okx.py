@@ -75,7 +75,8 @@ def test_bybit_rows_before_single_oi_and_scaled_symbols() -> None:
     # Without singleOpenInterest the row is taken as it is, as the live tickers do.
     assert snap.oi_contracts == D(63910691)
     assert snap.oi_coin == D(63910691000)  # 1000PEPE contracts x 1,000
-    assert snap.oi_usd == D(63910691) * D(17071)  # the price is per 1000PEPE
+    assert snap.oi_usd == D(63910691) * D(17071)  # the kline's 17,071 is per 1000PEPE
+    assert snap.mark == D("17.071")  # per PEPE, as OKX quotes it
     assert snap.funding_rate is None and snap.funding_interval_hours is None
 
 

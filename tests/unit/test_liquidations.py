@@ -15,7 +15,7 @@ from bot.risk.side import Side
 from tests.fakes.exchange import FIXTURES, fixture
 
 # IOST-USDT-SWAP is not in the recorded instruments: assume OKX's 1,000 IOST per contract.
-IOST = {"IOST-USDT-SWAP": ("IOST", D(1000))}
+IOST = {"IOST-USDT-SWAP": ("IOST", D(1000), D(1))}
 
 
 def _jsonl(name: str) -> list[dict]:
@@ -45,6 +45,31 @@ def test_bybit_sell_means_a_short_was_liquidated() -> None:
     assert event.usd == D(20000) * D("0.04499")
     buy = dict(frame, data=[dict(frame["data"][0], S="Buy")])
     assert parse_bybit_all_liquidation(buy)[0].side_liquidated is Side.LONG
+
+
+def test_scaled_contracts_are_liquidated_in_coins_at_the_price_of_one_coin() -> None:
+    """1000PEPEUSDT quotes quantity in 1000 PEPE and the price of 1000 PEPE: the event holds
+    PEPE and the PEPE price, as the snapshots and OKX do, and the USD is the venue's."""
+    order = {"s": "1000PEPEUSDT", "S": "SELL", "q": "250", "z": "250", "p": "0.0123"}
+    binance = parse_binance_force_order(
+        {"e": "forceOrder", "E": 1764000001000, "o": dict(order, ap="0.0124", T=1764000001000)}
+    )
+    assert binance is not None
+    assert (binance.asset, binance.qty_coin, binance.price, binance.usd) == (
+        "PEPE",
+        D(250000),
+        D("0.0000124"),
+        D("3.1"),  # 250 x 0.0124
+    )
+    frame = json.loads((FIXTURES / "bybit/ws_allLiquidation.json").read_text())
+    item = dict(frame["data"][0], s="1000PEPEUSDT", v="400", p="0.01")
+    [bybit] = parse_bybit_all_liquidation(dict(frame, data=[item]))
+    assert (bybit.asset, bybit.qty_coin, bybit.price, bybit.usd) == (
+        "PEPE",
+        D(400000),
+        D("0.00001"),
+        D(4),
+    )
 
 
 def test_okx_short_side_liquidated_sized_in_contracts() -> None:
@@ -79,7 +104,7 @@ def test_okx_net_mode_sell_means_a_long_was_liquidated() -> None:
 def test_okx_skips_unknown_instruments_and_other_frames() -> None:
     # The recorded instruments: BTC-USD-SWAP (USD-margined, ctVal in USD) and ETH-USDT-SWAP.
     contracts = okx_contracts(parse_instruments(fixture("okx/instruments_SWAP.json")))
-    assert contracts == {"ETH-USDT-SWAP": ("ETH", D("0.1"))}
+    assert contracts == {"ETH-USDT-SWAP": ("ETH", D("0.1"), D(1))}
     frame = fixture("okx/ws_liquidation_orders.json")
     assert parse_okx_liquidation_orders(frame, contracts) == []
     inverse = dict(frame, data=[dict(frame["data"][0], instId="BTC-USD-SWAP")])

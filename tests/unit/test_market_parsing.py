@@ -7,7 +7,9 @@ from decimal import Decimal as D
 
 import pytest
 
+from bot.market.history import Funding, Market
 from bot.market.http import VenueError
+from bot.market.models import Venue
 from bot.market.values import BadPayload, optional_decimal, unscale
 from bot.market.venues import binance, bybit, hyperliquid, okx
 from tests.fakes.exchange import fixture
@@ -107,6 +109,84 @@ def test_hyperliquid_zips_universe_with_contexts() -> None:
         1,
     )
     assert btc.oi_usd == D("688.11") * D("14.3161") and btc.index == D("14.32")
+
+
+def test_scaled_contracts_carry_the_price_of_one_coin_on_every_venue() -> None:
+    """Binance and Bybit quote 1000PEPEUSDT and Hyperliquid kPEPE per 1000 PEPE, OKX per PEPE:
+    each venue's PEPE row holds the price of one PEPE and the same open interest, in coins and
+    in USD (contracts x the price quoted)."""
+    at = 1764000000000
+    per_1000 = {"mark": "0.0123", "index": "0.01231", "last": "0.01229"}
+    binance_pepe = binance.build_snapshot(
+        binance.Instrument("1000PEPEUSDT", "PEPE", D(1000)),
+        {"markPrice": per_1000["mark"], "indexPrice": per_1000["index"], "time": at},
+        {"lastPrice": per_1000["last"], "volume": "2000", "quoteVolume": "24.6"},
+        {"openInterest": "1000000"},
+        8,
+    )
+    bybit_pepe = bybit.build_snapshot(
+        {
+            "symbol": "1000PEPEUSDT",
+            "markPrice": per_1000["mark"],
+            "indexPrice": per_1000["index"],
+            "lastPrice": per_1000["last"],
+            "openInterest": "1000000",
+            "fundingRate": "0.0001",
+            "volume24h": "2000",
+            "turnover24h": "24.6",
+        },
+        "1000PEPE",
+        at,
+    )
+    [hyperliquid_pepe] = hyperliquid.parse_meta_and_ctxs(
+        [
+            {"universe": [{"name": "kPEPE"}]},
+            [
+                {
+                    "markPx": per_1000["mark"],
+                    "oraclePx": per_1000["index"],
+                    "midPx": per_1000["last"],
+                    "openInterest": "1000000",
+                    "dayBaseVlm": "2000",
+                }
+            ],
+        ],
+        NOW,
+    )
+    okx_pepe = okx.build_snapshot(
+        okx.Instrument("PEPE-USDT-SWAP", "PEPE", D(10000000), D(1)),
+        {"oi": "100"},
+        None,
+        {"markPx": "0.0000123", "ts": str(at)},
+        {"last": "0.00001229", "volCcy24h": "2000000"},
+        {"idxPx": "0.00001231"},
+    )
+    for snap in (binance_pepe, bybit_pepe, hyperliquid_pepe, okx_pepe):
+        assert snap is not None
+        assert (snap.asset, snap.mark, snap.index, snap.last) == (
+            "PEPE",
+            D("0.0000123"),
+            D("0.00001231"),
+            D("0.00001229"),
+        ), snap.venue
+        # 1,000,000 contracts of 1,000 PEPE (OKX: 100 of 10,000,000) at 0.0123 a contract
+        assert (snap.oi_coin, snap.oi_usd, snap.volume_24h_coin) == (
+            D(1_000_000_000),
+            D(12300),
+            D(2_000_000),
+        ), snap.venue
+
+
+def test_scaled_history_bars_carry_the_price_of_one_coin() -> None:
+    """Binance's OI history of 1000PEPEUSDT: 1,000,000 contracts worth 12,300 USD."""
+    market = Market(Venue.BINANCE, "1000PEPEUSDT", "PEPE", D(1000))
+    row = {
+        "timestamp": 1764000000000,
+        "sumOpenInterest": "1000000",
+        "sumOpenInterestValue": "12300",
+    }
+    [bar] = binance.binance_snapshots(market, [row], Funding.settled([]))
+    assert (bar.mark, bar.oi_coin, bar.oi_usd) == (D("0.0000123"), D(1_000_000_000), D(12300))
 
 
 def test_hyperliquid_length_mismatch_is_refused() -> None:

@@ -25,7 +25,12 @@ from bot.i18n import N_
 from bot.market.history import Funding, Market, bars, by_time, each_market, snapshot
 from bot.market.http import VenueClient, VenueError, envelope_code, together
 from bot.market.klines import KlineMinute, prices
-from bot.market.liquidations import AssetResolver, asset_from_usdt_symbol, liquidation_time
+from bot.market.liquidations import (
+    AssetResolver,
+    forced_close,
+    liquidation_time,
+    market_of_usdt_symbol,
+)
 from bot.market.models import LiquidationEvent, Snapshot, Venue
 from bot.market.reasons import TOO_MANY, UNKNOWN_SYMBOL, VENUE_ERROR, reason
 from bot.market.streams import VenueStream
@@ -39,6 +44,7 @@ from bot.market.values import (
     optional_funding,
     optional_hours,
     optional_price,
+    per_coin,
     positive,
     unscale,
 )
@@ -131,6 +137,7 @@ def build_snapshot(
         return None
     volume = optional_amount(ticker.get("volume"), "volume") if ticker else None
     face = instrument.face_usd
+    unit = instrument.multiplier
     if face is not None:
         # COIN-M contracts are USD: OI in USD = contracts x face, in coin = that / mark (I4);
         # volume comes in contracts, and in coin as baseVolume.
@@ -139,8 +146,8 @@ def build_snapshot(
         volume_coin = optional_amount(ticker.get("baseVolume"), "baseVolume") if ticker else None
         volume_usd = volume * face if volume is not None else None
     else:
-        oi_coin, oi_usd = contracts * instrument.multiplier, contracts * mark
-        volume_coin = volume * instrument.multiplier if volume is not None else None
+        oi_coin, oi_usd = contracts * unit, contracts * mark
+        volume_coin = volume * unit if volume is not None else None
         volume_usd = optional_amount(ticker.get("quoteVolume"), "quoteVolume") if ticker else None
     return Snapshot(
         venue=Venue.BINANCE_COINM if face is not None else Venue.BINANCE,
@@ -148,9 +155,11 @@ def build_snapshot(
         asset=instrument.asset,
         inverse=face is not None,
         ts=ts,
-        mark=mark,
-        index=optional_price(premium.get("indexPrice"), "indexPrice"),
-        last=optional_price(ticker.get("lastPrice"), "lastPrice") if ticker else None,
+        mark=per_coin(mark, unit),
+        index=per_coin(optional_price(premium.get("indexPrice"), "indexPrice"), unit),
+        last=per_coin(optional_price(ticker.get("lastPrice"), "lastPrice"), unit)
+        if ticker
+        else None,
         oi_contracts=contracts,
         oi_coin=oi_coin,
         oi_usd=oi_usd,
@@ -315,21 +324,21 @@ def binance_snapshots(
 
 
 def parse_binance_force_order(
-    frame: dict[str, Any], resolve: AssetResolver = asset_from_usdt_symbol
+    frame: dict[str, Any], resolve: AssetResolver = market_of_usdt_symbol
 ) -> LiquidationEvent | None:
     """A raw `/ws` frame or a `/stream` one wrapped as {"stream", "data"}; both carry one order."""
     data = frame.get("data", frame)
     if data.get("e") != "forceOrder":
         return None
     order = data["o"]
-    asset = resolve(order["s"])
-    if asset is None:
+    market = resolve(order["s"])
+    if market is None:
         return None
     qty = positive(order.get("z") or order.get("q"), "filled quantity")
     price = positive(order.get("ap") or order.get("p"), "average price")
     ts = liquidation_time(order.get("T") or data.get("E"))
     side = Side.LONG if order["S"] == "SELL" else Side.SHORT
-    return LiquidationEvent(Venue.BINANCE, order["s"], asset, side, qty, price, qty * price, ts)
+    return forced_close(Venue.BINANCE, order["s"], market, side, qty, price, ts)
 
 
 def parse_binance_kline(frame: dict[str, Any]) -> KlineMinute | None:
@@ -345,7 +354,9 @@ def parse_binance_kline(frame: dict[str, Any]) -> KlineMinute | None:
     minute = from_ms(k["t"])
     if minute is None:
         raise BadPayload("kline without a start time")
-    open_, high, low, close = prices(k["o"], k["h"], k["l"], k["c"])
+    open_, high, low, close = (
+        per_coin(price, multiplier) for price in prices(k["o"], k["h"], k["l"], k["c"])
+    )
     return KlineMinute(
         str(Venue.BINANCE),
         asset,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -38,8 +38,9 @@ from bot.market.klines import prices
 from bot.market.liquidations import (
     PING_S,
     AssetResolver,
-    asset_from_usdt_symbol,
+    forced_close,
     liquidation_time,
+    market_of_usdt_symbol,
 )
 from bot.market.models import LiquidationEvent, Snapshot, Venue
 from bot.market.reasons import (
@@ -61,6 +62,7 @@ from bot.market.values import (
     optional_funding,
     optional_hours,
     optional_price,
+    per_coin,
     positive,
     unscale,
 )
@@ -157,9 +159,9 @@ def build_snapshot(
         asset=asset,
         inverse=inverse,
         ts=ts,
-        mark=mark,
-        index=optional_price(row.get("indexPrice"), "indexPrice"),
-        last=optional_price(row.get("lastPrice"), "lastPrice"),
+        mark=per_coin(mark, multiplier),
+        index=per_coin(optional_price(row.get("indexPrice"), "indexPrice"), multiplier),
+        last=per_coin(optional_price(row.get("lastPrice"), "lastPrice"), multiplier),
         oi_contracts=contracts,
         oi_coin=oi_coin,
         oi_usd=oi_usd,
@@ -236,8 +238,19 @@ class BybitFetcher(Lacks):
         return await backfill_bybit(self, assets, hours)
 
     def liquidations(self, assets: Iterable[str]) -> Feed[LiquidationEvent]:
-        symbols = sorted(f"{asset}USDT" for asset in assets)
-        return Feed(bybit_stream(symbols), self.liquidation_ws)
+        """Topics by the venue's own symbols, 1000PEPEUSDT for PEPE (PEPEUSDT is no Bybit
+        symbol, so its liquidations never came): the instruments are loaded before
+        connecting."""
+        wanted = frozenset(assets)
+
+        async def prepare() -> None:
+            if not self._bases:
+                await self.refresh_metadata()
+
+        def symbols() -> list[str]:
+            return sorted(s for s, base in self._bases.items() if unscale(base)[0] in wanted)
+
+        return Feed(bybit_stream(symbols, prepare=prepare), self.liquidation_ws)
 
     async def tiers(self, assets: list[str]) -> list[TierTable]:
         """Linear tiers of every polled asset, and the inverse ones /liq knows."""
@@ -307,21 +320,19 @@ async def backfill_bybit(
 
 
 def parse_bybit_all_liquidation(
-    frame: dict[str, Any], resolve: AssetResolver = asset_from_usdt_symbol
+    frame: dict[str, Any], resolve: AssetResolver = market_of_usdt_symbol
 ) -> list[LiquidationEvent]:
     if not str(frame.get("topic", "")).startswith("allLiquidation."):
         return []
     events = []
     for item in frame.get("data", []):
-        asset = resolve(item["s"])
-        if asset is None:
+        market = resolve(item["s"])
+        if market is None:
             continue
         qty, price = positive(item["v"], "v"), positive(item["p"], "p")
         ts = liquidation_time(item.get("T") or frame.get("ts"))
         side = Side.LONG if item["S"] == "Buy" else Side.SHORT
-        events.append(
-            LiquidationEvent(Venue.BYBIT, item["s"], asset, side, qty, price, qty * price, ts)
-        )
+        events.append(forced_close(Venue.BYBIT, item["s"], market, side, qty, price, ts))
     return events
 
 
@@ -340,14 +351,25 @@ def bybit_subscriptions(symbols: list[str]) -> list[list[str]]:
     return [b for b in batches if b]
 
 
-def bybit_stream(symbols: list[str], ping_s: float = PING_S) -> VenueStream[LiquidationEvent]:
+def bybit_stream(
+    symbols: list[str] | Callable[[], list[str]],
+    ping_s: float = PING_S,
+    prepare: Callable[[], Awaitable[None]] | None = None,
+) -> VenueStream[LiquidationEvent]:
+    """`symbols` as they are, or asked on every connect (after `prepare`)."""
+
+    def subscribe() -> tuple[str, ...]:
+        listed = symbols() if callable(symbols) else symbols
+        return tuple(
+            json.dumps({"op": "subscribe", "args": batch}) for batch in bybit_subscriptions(listed)
+        )
+
     return VenueStream(
         Venue.BYBIT,
         parse_bybit_all_liquidation,
-        subscribe=tuple(
-            json.dumps({"op": "subscribe", "args": batch}) for batch in bybit_subscriptions(symbols)
-        ),
+        subscribe=subscribe,
         keepalive=KeepAlive('{"op":"ping"}', ping_s),
+        prepare=prepare,
     )
 
 

@@ -28,7 +28,7 @@ from bot.market.history import (
     snapshot,
 )
 from bot.market.http import VenueClient, VenueError, envelope_code, together
-from bot.market.liquidations import PING_S, liquidation_time
+from bot.market.liquidations import PING_S, forced_close, liquidation_time
 from bot.market.models import LiquidationEvent, Snapshot, Venue
 from bot.market.reasons import ANSWER_WITHOUT, RATE_LIMITED, UNKNOWN_SYMBOL, VENUE_SAID, reason
 from bot.market.streams import KeepAlive, VenueStream
@@ -41,6 +41,7 @@ from bot.market.values import (
     optional_amount,
     optional_funding,
     optional_price,
+    per_coin,
     positive,
     unscale,
 )
@@ -55,8 +56,9 @@ log = logging.getLogger(__name__)
 DEFAULT_URL = "https://www.okx.com"
 LIQUIDATION_WS = "wss://ws.okx.com:8443/ws/v5/public"
 OKX_SUBSCRIBE = {"op": "subscribe", "args": [{"channel": "liquidation-orders", "instType": "SWAP"}]}
-# OKX instId -> (asset, coin per contract); USD-margined swaps are absent, so they are skipped.
-OkxContracts = Mapping[str, tuple[str, Decimal]]
+# OKX instId -> (asset, ctValCcy units per contract, coins per such unit); USD-margined swaps
+# are absent, so they are skipped.
+OkxContracts = Mapping[str, tuple[str, Decimal, Decimal]]
 OI_PAGE = 100
 TS, OI_CONTRACTS, OI_COIN, OI_USD = 0, 1, 2, 3
 HAS = Has(history=True, liquidations=True, tiers=True)
@@ -135,9 +137,11 @@ def build_snapshot(
         asset=inst.asset,
         inverse=False,
         ts=ts,
-        mark=mark,
-        index=optional_price(index.get("idxPx"), "idxPx") if index else None,
-        last=last,
+        mark=per_coin(mark, inst.multiplier),
+        index=per_coin(optional_price(index.get("idxPx"), "idxPx"), inst.multiplier)
+        if index
+        else None,
+        last=per_coin(last, inst.multiplier),
         oi_contracts=contracts,
         oi_coin=coin * inst.multiplier,
         oi_usd=coin * mark,
@@ -289,7 +293,7 @@ def parse_okx_liquidation_orders(
         contract = contracts.get(item["instId"])
         if contract is None:
             continue
-        asset, ct_val = contract
+        asset, ct_val, multiplier = contract
         for detail in item.get("details", []):
             qty = positive(detail["sz"], "sz") * ct_val
             price = positive(detail["bkPx"], "bkPx")
@@ -298,14 +302,13 @@ def parse_okx_liquidation_orders(
             )
             side = Side.LONG if long else Side.SHORT
             events.append(
-                LiquidationEvent(
+                forced_close(
                     Venue.OKX,
                     item["instId"],
-                    asset,
+                    (asset, multiplier),
                     side,
                     qty,
                     price,
-                    qty * price,
                     liquidation_time(detail["ts"]),
                 )
             )
@@ -313,7 +316,7 @@ def parse_okx_liquidation_orders(
 
 
 def okx_contracts(instruments: Mapping[str, Instrument]) -> OkxContracts:
-    return {i.inst_id: (i.asset, i.ct_val) for i in instruments.values()}
+    return {i.inst_id: (i.asset, i.ct_val, i.multiplier) for i in instruments.values()}
 
 
 def okx_stream(fetcher: OkxFetcher, ping_s: float = PING_S) -> VenueStream[LiquidationEvent]:

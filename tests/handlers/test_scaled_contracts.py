@@ -1,0 +1,72 @@
+"""PEPE trades as 1000PEPEUSDT on Binance and Bybit and as kPEPE on Hyperliquid, each quoting
+the price of 1000 PEPE; OKX quotes one PEPE. A live entry, a guarded position and its distance
+to liquidation are in the price of one PEPE whichever venue's mark they take."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.exchange import FakeExchange
+from tests.handlers.harness import ChatHarness, live_chat_harness
+
+
+def pepe(fx: FakeExchange) -> None:
+    fx.set("PEPE", mark="0.0000123", index="0.0000123", oi_coin=5e12)
+
+
+@pytest.fixture
+async def chat(tmp_path: Path) -> AsyncIterator[ChatHarness]:
+    async with live_chat_harness(tmp_path, pepe, assets=("BTC", "PEPE")) as harness:
+        yield harness
+
+
+# 0.0000123 x (1 - 1/10 + 0.005): the textbook long 10x at the default mmr of 0.5 %.
+LIVE_ENTRY = (
+    "<b>PEPEUSDT long 10x: liquidation at 0.00001113 USDT</b>",
+    "Distance: 9.50% (0.000001169 USDT) from entry 0.00001230 USDT",
+    "Size: 1 PEPE (assumed; add size= for yours) = 0.00001230 USDT notional",
+)
+
+
+@pytest.mark.parametrize(
+    ("message", "venue"),
+    [
+        ("/liq PEPE 10x long", "binance"),  # the most open interest, first among equals
+        ("/liq PEPE 10x long bybit mmr=0.5%", "bybit"),
+        ("/liq PEPE 10x long okx", "okx"),
+    ],
+)
+async def test_a_live_entry_is_the_price_of_one_coin(
+    chat: ChatHarness, message: str, venue: str
+) -> None:
+    lines = (await chat.ask(message)).split("\n")
+    assert tuple(lines[:3]) == LIVE_ENTRY, lines
+    assert lines[-1] == f"Entry = live mark on {venue}, 0s old.", lines
+
+
+async def test_a_guarded_position_is_measured_against_one_coin_s_mark(chat: ChatHarness) -> None:
+    """1,000,000 PEPE long 10x from 0.000012, marked 0.0000123 on Binance's 1000PEPEUSDT:
+    0.30 up on a margin of 1.20, nowhere near liquidation."""
+    reply = await chat.ask("/pos add PEPE long 0.000012 10x size=1000000")
+    lines = reply.split("\n")
+    assert lines[:2] == [
+        "🛡 <b>Guarding #1: PEPE long 10x, 1000000 @ 0.000012</b>",
+        "Liquidation 0.00001086: <b>11.71%</b> away",  # 0.000012 x (1 - 1/10 + 0.005)
+    ], reply
+    assert lines[2].startswith("Mark 0.00001230 on binance · PnL +0.30 (25.0% of margin) · "), reply
+
+
+async def test_a_price_level_is_read_against_one_coin_s_mark(chat: ChatHarness) -> None:
+    """PEPE at 0.0000123: a level of 0.00002 is ahead, one of 0.00001 already passed."""
+    ahead = await chat.ask("/watch PEPE price > 0.00002")
+    assert ahead == (
+        "Watching <b>PEPE price &gt; 0.00002</b> (rule #1). You'll get one alert when it "
+        "crosses; /watches lists your rules."
+    )
+    passed = await chat.ask("/watch PEPE price > 0.00001")
+    assert passed.endswith(
+        "\nPEPE is already at 0.00001230 (binance): the first alert comes with the next poll."
+    ), passed
