@@ -133,7 +133,7 @@ async def test_0013_keeps_the_rows_and_never_reuses_a_removed_rules_id(
         await engine.dispose()
 
 
-async def test_0016_prices_stored_scaled_rows_per_coin_and_back(database_url: str) -> None:
+async def test_0017_prices_stored_scaled_rows_per_coin_and_back(database_url: str) -> None:
     """Rows stored before the parsers priced one coin: Binance's and Bybit's 1000PEPEUSDT,
     Hyperliquid's kPEPE and Binance's 1000000MOGUSDT at the price of a contract unit, OKX's PEPE
     and BTC at the price of one coin. After the upgrade each is priced per coin, its USD as it
@@ -168,7 +168,7 @@ async def test_0016_prices_stored_scaled_rows_per_coin_and_back(database_url: st
     btc_kline = KlineMinute("binance", "BTC", ts, 60000, 60100, 59900, 60050, 90, 40)
     engine = make_engine(database_url)
     try:
-        await upgrade_database(engine, "0015")
+        await upgrade_database(engine, "0016")
         repository = SnapshotRepository(make_session_factory(engine))
         await repository.save(before)
         await repository.add_klines([kline, btc_kline])
@@ -181,7 +181,7 @@ async def test_0016_prices_stored_scaled_rows_per_coin_and_back(database_url: st
             } | {(k.venue, k.asset): (k.open, k.high, k.low, k.close, k.volume) for k in bars}
 
         as_stored = await prices()
-        await upgrade_database(engine, "0016")
+        await upgrade_database(engine, "0017")
         pepe = (0.000015625, 0.000015625, 0.000015625, 12300.0)
         btc = (60000.0, 60000.0, 60000.0, 12300.0)
         assert await prices() == {
@@ -195,7 +195,7 @@ async def test_0016_prices_stored_scaled_rows_per_coin_and_back(database_url: st
             ("binance", "PEPE"): (0.000015625, 0.00003125, 0.0000078125, 0.000015625, 5000.0),
             ("binance", "BTC"): (60000.0, 60100.0, 59900.0, 60050.0, 90.0),
         }
-        await downgrade_database(engine, "0015")
+        await downgrade_database(engine, "0016")
         assert await prices() == as_stored
     finally:
         await engine.dispose()

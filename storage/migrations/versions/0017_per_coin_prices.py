@@ -12,8 +12,8 @@ asset's klines are scaled when its Binance snapshots are of a scaled symbol (kep
 the snapshots are kept far longer). OKX lists no scaled contracts. USD amounts (OI, volume,
 liquidations) are the same in either unit and stay.
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-02
 """
 
@@ -24,8 +24,8 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016"
-down_revision = "0015"
+revision = "0017"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
