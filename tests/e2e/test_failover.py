@@ -22,7 +22,15 @@ from storage.migrate import upgrade_database
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert
 from tests.e2e.conftest import TOKEN, spawn_bot
 from tests.e2e.test_alerts_over_http import _polls
-from tests.e2e.test_cascade_over_http import CHAT, QUIET_S, _alerts, _calm, _crash, _minute
+from tests.e2e.test_cascade_over_http import (
+    CHAT,
+    QUIET_S,
+    _alerts,
+    _calm,
+    _clear_of_a_bar_end,
+    _crash,
+    _minute,
+)
 from tests.e2e.test_webhook_and_ops import free_port
 from tests.fakes.exchange import FakeExchange
 from tests.fakes.telegram_api import FakeTelegramAPI
@@ -190,6 +198,7 @@ async def test_a_cascade_under_way_goes_on_in_its_thread_under_the_new_leader(
             api.push_message(CHAT, "/watch BTC squeeze")
             await api.wait_for(lambda: bool(api.sent_messages(CHAT)), timeout=10)
             await _polls(fx, 3)
+            await _clear_of_a_bar_end()
             before = len(api.sent_messages(CHAT))
             minute = _crash(fx)
             await api.wait_for(lambda: len(_alerts(api, before)) >= 1, timeout=15)

@@ -140,10 +140,14 @@ def test_every_venue_has_a_module_a_registry_entry_and_a_fake() -> None:
 
 
 def test_venue_names_are_listed_only_by_the_enum() -> None:
-    """A tuple, list or set of venue names anywhere else goes stale when a venue is added."""
+    """A tuple, list or set of venue names anywhere else goes stale when a venue is added. A
+    migration is the exception: it rewrites the rows of the venues that were there when it was
+    written, and stays right when one is added."""
     offenders = []
     for folder in OUTSIDE_THE_VENUES:
         for p in _files(folder):
+            if p.is_relative_to(ROOT / "storage" / "migrations"):
+                continue
             for node in ast.walk(ast.parse(p.read_text(), filename=str(p))):
                 if isinstance(node, ast.Tuple | ast.List | ast.Set):
                     names = [
