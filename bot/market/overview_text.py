@@ -3,6 +3,7 @@ for the terminal. Shared by /oi and `oiwatch snapshot`, so both say the same thi
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from html import escape
 from unicodedata import east_asian_width
@@ -39,7 +40,15 @@ def compact(value: float) -> str:
 
 
 def price_text(value: float) -> str:
-    return localize_digits(f"{value:,.0f}" if value >= 1000 else f"{value:.4g}")
+    """Four significant digits, never an exponent: a trader reads PEPE as 0.0000123, not
+    1.23e-05; from 1,000 up, whole and grouped."""
+    if value >= 1000:
+        return localize_digits(f"{value:,.0f}")
+    if value <= 0 or not math.isfinite(value):
+        return localize_digits(f"{value:.4g}")
+    places = max(0, 3 - math.floor(math.log10(value)))
+    text = f"{value:.{places}f}"
+    return localize_digits(text.rstrip("0").rstrip(".") if "." in text else text)
 
 
 def signed(value: float | None, places: int = 1) -> str:

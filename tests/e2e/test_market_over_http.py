@@ -302,7 +302,7 @@ async def test_first_start_backfills_bybit_and_okx_history(tmp_path: Path) -> No
     for venue in ("bybit", "okx  "):
         assert f"{venue}      +1.2/+1.2   +5.0/+5.0 +40.4/+40.4" in pepe, pepe
     # ... and at the price of one PEPE on both.
-    for row in ("bybit        1e-05     5T    50M", "okx          1e-05     5T    50M"):
+    for row in ("bybit      0.00001     5T    50M", "okx        0.00001     5T    50M"):
         assert row in pepe, pepe
 
 
@@ -315,8 +315,8 @@ async def test_scaled_contracts_show_the_price_of_one_coin_on_every_venue(tmp_pa
             table = await _ask_until(bot, "/oi PEPE", "4 venues")
             liq = await bot.ask("/liq PEPE 10x long")
     for row in ("binance", "bybit  ", "hyperliq", "okx    ", "ALL    "):
-        assert re.search(rf"\n{row} +1\.23e-05 ", table), table
-    assert "ALL       1.23e-05    20T   246M" in table  # 4 x 5T PEPE x 0.0000123
+        assert re.search(rf"\n{row} +0\.0000123 ", table), table
+    assert "ALL      0.0000123    20T   246M" in table  # 4 x 5T PEPE x 0.0000123
     # The venue with the most open interest (binance first among equals) quotes 1000 PEPE.
     assert "Distance: 9.50% (0.000001169 USDT) from entry 0.00001230 USDT" in liq, liq
     assert "Size: 1 PEPE (assumed; add size= for yours) = 0.00001230 USDT notional" in liq

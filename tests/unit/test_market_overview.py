@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.market.overview import build_overview
-from bot.market.overview_text import compact, rate_text, render
+from bot.market.overview_text import compact, price_text, rate_text, render
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 
@@ -92,3 +92,21 @@ def test_rate_text_keeps_the_digit_that_matters() -> None:
         "+0.00125",
         "-0.0300",
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (0.0000123, "0.0000123"),  # PEPE: never 1.23e-05
+        (0.00001, "0.00001"),
+        (0.5, "0.5"),
+        (0.12345, "0.1235"),
+        (123.456, "123.5"),
+        (999.4, "999.4"),
+        (60000, "60,000"),
+    ],
+)
+def test_a_price_reads_with_four_significant_digits_and_no_exponent(
+    value: float, text: str
+) -> None:
+    assert price_text(value) == text
