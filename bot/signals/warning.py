@@ -58,12 +58,20 @@ class SignalWarning:
         return self.kind.cascade
 
     def evidence(self) -> str:
-        parts = [f"{key} {evidence_number(key, value)}" for key, value in self.numbers.items()]
+        parts = [
+            f"{evidence_label(key)} {evidence_number(key, value)}"
+            for key, value in self.numbers.items()
+        ]
         checks = ", ".join(f"{n} {CHECKS[n]}" for n in self.checks)
         return (
             f"{', '.join(parts)}; window {self.window}; checks: {checks}; "
             f"data {age_text(self.data_age_s)} old"
         )
+
+
+def evidence_label(key: str) -> str:
+    """A number's key as a trader reads it: 'price from onset %', not '... pct'."""
+    return key.removesuffix(" pct") + " %" if key.endswith(" pct") else key
 
 
 def evidence_number(key: str, value: float) -> str:

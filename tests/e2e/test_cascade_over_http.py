@@ -102,7 +102,7 @@ async def test_a_crash_with_long_liquidations_is_one_thread_from_early_to_over(
             # OI has not moved: -0.02 % against a backfilled bar, 0 against a live one (which of
             # the two the run starts on depends on where the wall clock sits in its 5-min bar).
             assert re.search(r"OI (-0\.02|0\.0)%, longs liquidated \$23\.3M", early.text)
-            assert "taker sell share pct +83.33" in early.text  # 750 of 900, from the klines
+            assert "taker sell share % +83.33" in early.text  # 750 of 900, from the klines
             assert "data 0s old" in early.text and "rule #1" in early.text
             assert not early.silent and early.reply_to is None
 

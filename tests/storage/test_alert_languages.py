@@ -82,8 +82,8 @@ async def test_a_broadcast_channel_posts_in_the_language_its_admin_set(
     assert english.text.split("\n") == [
         "🚨 <b>BTC long squeeze in progress: OI -12.6% from its peak while price fell 10.0%; "
         "longs are being force-closed</b>",
-        "<i>OI (contracts) from peak pct -12.57, price from OI peak pct -9.95, minutes since OI "
-        "peak 110, funding 8h pct +0.05; window 1h; checks: 1 price regime, 2 OI contracts vs "
+        "<i>OI (contracts) from peak % -12.57, price from OI peak % -9.95, minutes since OI "
+        "peak 110, funding 8h % +0.05; window 1h; checks: 1 price regime, 2 OI contracts vs "
         "notional, 4 funding; data 0s old</i>",
     ]
     assert russian.text.split("\n") == [

@@ -105,7 +105,7 @@ def test_evidence_numbers_are_never_written_with_an_exponent() -> None:
     evidence said 'longs liquidated USD 1.25e+07' and 'OI contracts change -8e+04'."""
     early, *_, over = alerts("en")
     assert early.split("\n")[1] == (
-        "<i>price from onset pct -3.00, OI (contracts) from onset pct -1.50, minutes since "
+        "<i>price from onset % -3.00, OI (contracts) from onset % -1.50, minutes since "
         "onset 10, volume x usual 4.2, longs liquidated USD 12.5M; window 10m; checks: "
         "1 price regime, 2 OI contracts vs notional, 3 OI vs volume, 5 liquidations with "
         "falling OI; data 60s old</i> \u00b7 rule #3"
