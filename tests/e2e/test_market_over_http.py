@@ -276,6 +276,9 @@ async def test_a_scaled_contract_s_tiers_are_refreshed_by_the_venue_s_symbol(
         fx.okx_tiers["PEPE"] = [("1000000000", "0.01", "50")]  # OKX lists PEPE-USDT-SWAP
         async with market_bot(tmp_path, fx, symbols="PEPE") as bot:
             reply = await _ask_until(bot, "/liq PEPE 10x long bybit", "liquidation at")
+            guard = await bot.ask("/pos add PEPE long 0.000012 10x size=1000000 bybit")
+    # A guarded position takes the same table: 0.000012 x (1 - 1/10 + 0.01), not 0.00001086.
+    assert "Liquidation 0.00001092: <b>11.22%</b> away" in guard, guard
     # 0.0000123 x (1 - 1/10 + 0.01): tier 1's 1 %, not the default 0.5 % (0.00001113).
     assert "liquidation at 0.00001119 USDT" in reply, reply
     assert "tier 1 of the bybit PEPEUSDT table of live 20" in reply, reply
