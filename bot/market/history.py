@@ -172,6 +172,19 @@ async def each_market(
     return snapshots
 
 
+def market_per_asset(markets: Iterable[Market], assets: Iterable[str]) -> dict[str, Market]:
+    """asset -> the market a venue's tier table of it comes from: the venue's own symbol
+    (1000PEPEUSDT for PEPE), the unscaled contract where a venue lists both, so each asset has
+    one table per venue."""
+    wanted = set(assets)
+    chosen: dict[str, Market] = {}
+    for market in markets:
+        held = chosen.get(market.asset)
+        if market.asset in wanted and (held is None or market.multiplier < held.multiplier):
+            chosen[market.asset] = market
+    return chosen
+
+
 async def backfill_venue(
     venue: MarketVenue, assets: Iterable[str], hours: int = 24
 ) -> list[Snapshot]:

@@ -196,11 +196,14 @@ def _rate_scale(row: dict[str, Any]) -> Decimal:
     return Decimal(100) if abs(product - 100) < abs(product - 1) else Decimal(1)
 
 
-def tiers_from_bybit_risk_limit(payload: dict[str, Any], symbol: str, date: str) -> TierTable:
+def tiers_from_bybit_risk_limit(
+    payload: dict[str, Any], symbol: str, date: str, *, name: str | None = None
+) -> TierTable:
     """Bybit GET /v5/market/risk-limit?category=linear|inverse&symbol=...: one row per tier with
     its cap (riskLimitValue: USDT for linear, coin for inverse), maintenance rate, max leverage
     and MM deduction ("" on tier 1, derived by the recursion when absent). Raises BadTierTable
-    when the ladder does not hold."""
+    when the ladder does not hold. `name`: the table's symbol when not the venue's own
+    (PEPEUSDT for 1000PEPEUSDT)."""
     inverse = payload["result"].get("category") == "inverse"
     rows = sorted(
         (r for r in payload["result"]["list"] if r.get("symbol") == symbol),
@@ -223,7 +226,7 @@ def tiers_from_bybit_risk_limit(payload: dict[str, Any], symbol: str, date: str)
         floor, prev_mmr, prev_cum = cap, mmr, cum
     return make_table(
         "bybit",
-        symbol,
+        name or symbol,
         date,
         "Bybit /v5/market/risk-limit (live)",
         ladder,

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
+
+import pytest
 
 from tests.e2e.conftest import RunningBot, start_bot
 from tests.fakes.exchange import FakeExchange
@@ -256,6 +259,31 @@ async def test_tiers_are_refreshed_from_bybit_and_okx(tmp_path: Path) -> None:
             assert "no bybit tier table for SOLUSDT (I have bybit BTCUSD, BTCUSDT, ETHUSDT)" in (
                 await bot.ask("/liq 100 10x long bybit sol")
             )
+
+
+async def test_a_scaled_contract_s_tiers_are_refreshed_by_the_venue_s_symbol(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bybit lists PEPE as 1000PEPEUSDT: its risk limits are asked under that symbol and
+    answer /liq PEPE bybit, in USD notional as the per-coin size and entry make it."""
+    caplog.set_level(logging.WARNING)
+    async with FakeExchange() as fx:
+        fx.set("PEPE", mark="0.0000123", index="0.0000123", oi_coin=5e12)
+        fx.bybit_tiers["1000PEPEUSDT"] = [
+            ("200000", "0.01", "50", ""),
+            ("400000", "0.015", "25", "1000"),
+        ]
+        fx.okx_tiers["PEPE"] = [("1000000000", "0.01", "50")]  # OKX lists PEPE-USDT-SWAP
+        async with market_bot(tmp_path, fx, symbols="PEPE") as bot:
+            reply = await _ask_until(bot, "/liq PEPE 10x long bybit", "liquidation at")
+            guard = await bot.ask("/pos add PEPE long 0.000012 10x size=1000000 bybit")
+    # A guarded position takes the same table: 0.000012 x (1 - 1/10 + 0.01), not 0.00001086.
+    assert "Liquidation 0.00001092: <b>11.22%</b> away" in guard, guard
+    # 0.0000123 x (1 - 1/10 + 0.01): tier 1's 1 %, not the default 0.5 % (0.00001113).
+    assert "liquidation at 0.00001119 USDT" in reply, reply
+    assert "tier 1 of the bybit PEPEUSDT table of live 20" in reply, reply
+    warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert not [m for m in warned if "not refreshed" in m and "PEPE" in m], warned
 
 
 async def test_first_start_backfills_binance_history(tmp_path: Path) -> None:

@@ -70,3 +70,18 @@ async def test_a_price_level_is_read_against_one_coin_s_mark(chat: ChatHarness) 
     assert passed.endswith(
         "\nPEPE is already at 0.00001230 (binance): the first alert comes with the next poll."
     ), passed
+
+
+async def test_the_venue_s_scaled_symbol_is_refused_with_the_asset_to_type(
+    chat: ChatHarness,
+) -> None:
+    """0.012 typed for 1000PEPEUSDT is the price of 1000 PEPE, a thousand times PEPE's mark and
+    the other venues' prices: read as one PEPE's it would quote a wrong liquidation."""
+    reply = await chat.ask("/liq 0.012 10x long bybit 1000pepeusdt size=1000")
+    assert reply.split("\n") == [
+        "1000PEPEUSDT is priced per 1,000 PEPE, but here prices and sizes are per PEPE: type "
+        "the asset, pepe, with any price or size for one PEPE.",
+        "Usage: <code>/liq &lt;entry&gt; &lt;leverage&gt;x &lt;long|short&gt; [asset] "
+        "[venue symbol size=] [mmr=] [cross balance=]</code>",
+        "Example: <code>/liq pepe 10x long bybit</code>",
+    ], reply

@@ -116,7 +116,7 @@ def bybit_tiers(doc: Any) -> list[Any]:
     client.answers[
         key("v5/market/risk-limit", {"params": {"category": "inverse", "symbol": "BTCUSD"}})
     ] = doc
-    return asyncio.run(bybit.bybit_tiers(client, ["BTCUSD"]))
+    return asyncio.run(bybit.bybit_tiers(client, {"BTCUSD": "BTCUSD"}))
 
 
 def checked(check: Callable[[int, Any], None], status: int) -> Reader:

@@ -11,7 +11,9 @@ import aiohttp
 
 from bot.feed.freshness import VenueHealth
 from bot.i18n import N_
+from bot.market.history import Market
 from bot.market.http import VenueClient, network_reason
+from bot.market.models import Venue
 from bot.market.reasons import duration, reason
 from bot.market.venues.bybit import bybit_symbols, bybit_tiers
 from bot.risk.tiers import load_default_tiers, tiers_from_bybit_risk_limit
@@ -33,8 +35,9 @@ class RiskLimitStub:
 
 async def test_refresh_reads_the_inverse_category() -> None:
     stub = RiskLimitStub()
-    symbols = bybit_symbols(["BTC", "SOL"])
-    assert symbols == ["BTCUSDT", "SOLUSDT", "BTCUSD"]
+    markets = [Market(Venue.BYBIT, f"{a}USDT", a, D(1)) for a in ("BTC", "SOL", "ETH")]
+    symbols = bybit_symbols(markets, ["BTC", "SOL"])
+    assert list(symbols) == ["BTCUSDT", "SOLUSDT", "BTCUSD"]
     client: VenueClient = stub  # type: ignore[assignment]
     [table] = await bybit_tiers(client, symbols)
     assert [(p["category"], p["symbol"]) for p in stub.asked] == [
@@ -45,6 +48,19 @@ async def test_refresh_reads_the_inverse_category() -> None:
     [tier] = table.tiers
     # Percent in the answer ("0.5" with "1" at 100x), a cap in coin.
     assert (table.unit, tier.cap, tier.mmr, tier.max_leverage) == ("coin", 150, D("0.005"), 100)
+
+
+def test_a_scaled_contract_is_asked_by_its_symbol_and_kept_under_the_asset() -> None:
+    """Bybit lists PEPE as 1000PEPEUSDT only: asking for PEPEUSDT got "unknown symbol" every
+    day and /liq PEPE bybit had no table."""
+    markets = [
+        Market(Venue.BYBIT, "1000PEPEUSDT", "PEPE", D(1000)),
+        Market(Venue.BYBIT, "BTCUSDT", "BTC", D(1)),
+    ]
+    assert bybit_symbols(markets, ["PEPE"]) == {"1000PEPEUSDT": "PEPEUSDT"}
+    # Where a venue lists both, the unscaled contract's table is the asset's one.
+    both = [*markets, Market(Venue.BYBIT, "PEPEUSDT", "PEPE", D(1))]
+    assert bybit_symbols(both, ["PEPE"]) == {"PEPEUSDT": "PEPEUSDT"}
 
 
 def test_bundled_btcusd_table_is_the_documented_tier() -> None:

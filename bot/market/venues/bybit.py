@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -30,6 +30,7 @@ from bot.market.history import (
     bars,
     by_time,
     each_market,
+    market_per_asset,
     newest_first,
     snapshot,
 )
@@ -254,7 +255,13 @@ class BybitFetcher(Lacks):
 
     async def tiers(self, assets: list[str]) -> list[TierTable]:
         """Linear tiers of every polled asset, and the inverse ones /liq knows."""
-        return await bybit_tiers(self.client, bybit_symbols(assets))
+        try:
+            if metadata_due(self._bases, self._metadata_at):
+                await self.refresh_metadata()
+        except (VenueError, *NOT_AS_DOCUMENTED) as error:
+            log.warning("bybit tiers not refreshed: %s", error)
+            return []
+        return await bybit_tiers(self.client, bybit_symbols(self.markets(), assets))
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -373,26 +380,30 @@ def bybit_stream(
     )
 
 
-def bybit_symbols(assets: list[str]) -> list[str]:
-    """USDT perpetuals of every polled asset, and the inverse ones /liq knows."""
-    linear = [f"{asset}USDT" for asset in assets]
-    return linear + [f"{asset}USD" for asset in assets if asset in INVERSE_ASSETS]
+def bybit_symbols(markets: list[Market], assets: list[str]) -> dict[str, str]:
+    """Bybit's symbol -> the name its tier table is kept under, for the USDT perpetual of every
+    polled asset and the inverse ones /liq knows. Asked by the venue's own symbol (PEPEUSDT is
+    no Bybit symbol, 1000PEPEUSDT is) and kept as <ASSET>USDT, the name /liq and a guarded
+    position look up whichever venue they name: one name per asset and venue, and the brackets
+    (USD notional) need no scaling. Inverse contracts are never scaled."""
+    linear = {m.symbol: f"{asset}USDT" for asset, m in market_per_asset(markets, assets).items()}
+    return linear | {f"{asset}USD": f"{asset}USD" for asset in assets if asset in INVERSE_ASSETS}
 
 
-async def bybit_tiers(client: VenueClient, symbols: list[str]) -> list[TierTable]:
+async def bybit_tiers(client: VenueClient, symbols: Mapping[str, str]) -> list[TierTable]:
     # Loaded here: bot.risk.tiers brings the translation catalogs, which a process that only
     # polls (the CLI snapshot, the benches) need not load.
     from bot.risk.tiers import tiers_from_bybit_risk_limit
 
     date = f"live {datetime.now(UTC):%Y-%m-%d}"
     tables = []
-    for symbol in symbols:
+    for symbol, name in symbols.items():
         category = "linear" if symbol.endswith(("USDT", "USDC")) else "inverse"
         try:
             payload = await client.get(
                 "v5/market/risk-limit", {"category": category, "symbol": symbol}
             )
-            tables.append(tiers_from_bybit_risk_limit(payload, symbol, date))
+            tables.append(tiers_from_bybit_risk_limit(payload, symbol, date, name=name))
         # A ladder that does not hold (BadTierTable) is a ValueError, one of NOT_AS_DOCUMENTED.
         except (VenueError, ArithmeticError, *NOT_AS_DOCUMENTED) as error:
             log.warning("bybit tiers for %s not refreshed: %s", symbol, error)

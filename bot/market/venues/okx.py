@@ -24,6 +24,7 @@ from bot.market.history import (
     bars,
     by_time,
     each_market,
+    market_per_asset,
     newest_first,
     snapshot,
 )
@@ -348,14 +349,19 @@ async def okx_tiers(fetcher: OkxFetcher, assets: list[str]) -> list[TierTable]:
     except VenueError as error:
         log.warning("okx tiers not refreshed: %s", error)
         return []
-    for asset in assets:
-        instrument = fetcher.instruments.get(f"{asset}-USDT-SWAP")
-        if instrument is None:
-            continue
+    # By the instrument OKX lists (its family, as for Bybit's 1000PEPEUSDT), kept as
+    # <ASSET>USDT; the caps turn from contracts into coins of the asset (ctVal x multiplier),
+    # the unit /liq's per-coin sizes are in.
+    for asset, market in market_per_asset(fetcher.markets(), assets).items():
+        instrument = fetcher.instruments[market.symbol]
         try:
             payload = await fetcher.client.get(
                 "api/v5/public/position-tiers",
-                {"instType": "SWAP", "tdMode": "isolated", "instFamily": f"{asset}-USDT"},
+                {
+                    "instType": "SWAP",
+                    "tdMode": "isolated",
+                    "instFamily": market.symbol.removesuffix("-SWAP"),
+                },
             )
             tables.append(
                 tiers_from_okx_position_tiers(
