@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from bot.chat_input import decimal_point, join_digit_groups
+from bot.chat_input import MAX_PRICE, decimal_point, join_digit_groups
 from bot.errors import UserError
 from bot.i18n import N_, _
 from bot.market.venues.registry import DEFAULT_VENUES
@@ -46,7 +46,6 @@ _AMOUNT = re.compile(r"^([+-]?[0-9]{1,30}(?:\.[0-9]{1,8})?)([KMB])?$")
 _DIGITS = re.compile(r"^[+-]?[0-9.]+[KMB]?$")
 _PERCENTILE = re.compile(r"^P([0-9]{1,3})$")
 MAX_LIQ_USD = Decimal(10) ** 12  # more than any day's liquidations across every venue
-MAX_PRICE_USD = Decimal(10) ** 7  # the most an entry or a mark may be in /liq
 _SCALE = {"K": Decimal(1_000), "M": Decimal(1_000_000), "B": Decimal(1_000_000_000)}
 # Beyond these a rule can never fire (or always fires): almost surely a typo.
 _LIMITS = {
@@ -145,7 +144,7 @@ def _level(asset: str, rest: list[str], venue: str | None) -> RuleSpec:
     if upper.endswith("%") or _PERCENTILE.match(upper):
         raise RuleSyntaxError(_(LEVEL_HELP))
     value = _amount(upper)
-    if not 0 < value <= MAX_PRICE_USD:
+    if not 0 < value <= MAX_PRICE:  # the most an entry or a mark may be in /liq
         raise RuleSyntaxError(_("A price level is a positive USD amount up to 10M, like 100k."))
     return RuleSpec(
         asset=asset,
