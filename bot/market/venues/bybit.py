@@ -249,7 +249,7 @@ class BybitFetcher(Lacks):
                 await self.refresh_metadata()
 
         def symbols() -> list[str]:
-            return sorted(s for s, base in self._bases.items() if unscale(base)[0] in wanted)
+            return sorted(m.symbol for m in self.markets() if m.asset in wanted)
 
         return Feed(bybit_stream(symbols, prepare=prepare), self.liquidation_ws)
 
