@@ -168,7 +168,7 @@ def _read_words(
     `need` plain words."""
     if sum(len(a) + 1 for a in args) > MAX_MESSAGE_CHARS:
         raise _usage(_("That message is too long."), usage, example)
-    words = [a.strip() for a in args if a.strip()]
+    words = join_options([a.strip() for a in args if a.strip()])
     plain, options = _split_options(join_digit_groups(words))
     if len(plain) < need:  # '/liq 100 200 long' is an entry and a leverage, not 100200
         plain, options = _split_options(words)
@@ -224,6 +224,28 @@ def _at_most_one(words: list[str], problem: str, usage: str, example: str) -> No
 def _asset_name(word: str) -> bool:
     """An asset as /liq and /funding take one: BTC, 1000pepe, btcusdt (no dash, not digits)."""
     return asset_word(word) and "-" not in word and not word.isdigit()
+
+
+def join_options(words: list[str]) -> list[str]:
+    """An option typed with spaces is one word again: 'size 0.5', 'size: 0.5', 'size = 0.5',
+    'size= 0.5' and 'size =0.5' all read as size=0.5. A named option takes the next word only
+    when that is a value (a digit, or a $ before one): anything else is left as typed."""
+    joined: list[str] = []
+    for word in words:
+        last = joined[-1] if joined else ""
+        key = last.removesuffix(":").lower()
+        if last.endswith("=") and last.count("=") == 1:
+            joined[-1] += word.removeprefix("=") if word != "=" else ""
+        elif key in OPTION_WORDS and word in ("=", ":"):
+            joined[-1] = key + "="
+        elif key in OPTION_WORDS and (word.startswith("=") or _VALUE_HEAD.match(word)):
+            joined[-1] = key + "=" + word.removeprefix("=")
+        else:
+            joined.append(word)
+    return joined
+
+
+_VALUE_HEAD = re.compile(r"^\$?[0-9.,]")
 
 
 def _split_options(words: list[str]) -> tuple[list[str], dict[str, str]]:
@@ -329,6 +351,11 @@ def parse_leverage(word: str, usage: str, example: str) -> Decimal:
 # Latin x, the multiplication sign and the Cyrillic х a Russian keyboard types: all read "times".
 _X_MARKS = ("x", "\u00d7", "\u0445")
 LEVERAGE_KEYS = ("lev", "leverage")
+# The options whose name a trader may type as a word of its own before the value ('size 0.5',
+# 'mmr: 0.4%'): none of them can mean anything else in a command.
+OPTION_WORDS = frozenset(
+    (*LEVERAGE_KEYS, "size", "mmr", "balance", "wallet", "fee", "mark", "entry", "levels")
+) | {"funding", "cost"}
 
 
 def _without_x(word: str) -> str | None:
@@ -384,6 +411,7 @@ def position_words(
 ) -> tuple[PositionWords, dict[str, str]]:
     """A position's words in any order and its key=value options; at least `need` words. Two
     sides, two leverages or a third number is a mistake named, never a guess."""
+    args = _entry_first(join_options(args))
     # lev=20 (as /funding and /pos edit take it) is the leverage word, typed as an option.
     typed = {a.partition("=")[0].strip().lower() for a in args if "=" in a} & set(LEVERAGE_KEYS)
     plain, options = _plain_words(args, need - bool(typed), missing, usage, example)
@@ -401,6 +429,26 @@ def position_words(
     )
     numbers = tuple(n for w in words["number"] if (n := parse_number(w)) is not None)
     return PositionWords(side, leverage, numbers, tuple(words["other"])), options
+
+
+def _entry_first(words: list[str]) -> list[str]:
+    """The entry as traders also mark it, 'entry=60000', '@60000', '@ 60000' or 'at 60000',
+    becomes the first plain number, the place a bare entry takes: '/liq BTC 20 long @ 60000'
+    is entry 60,000 at 20x, never the other way round."""
+    entries: list[str] = []
+    rest: list[str] = []
+    for word in words:
+        key, equals, value = word.partition("=")
+        if rest and rest[-1].lower() in ("@", "at") and _VALUE_HEAD.match(word):
+            rest.pop()
+            entries.append(word)
+        elif equals and key.lower() == "entry":
+            entries.append(value)
+        elif word.startswith("@") and _VALUE_HEAD.match(word[1:]):
+            entries.append(word[1:])
+        else:
+            rest.append(word)
+    return entries + rest
 
 
 def _is_x_leverage(word: str) -> bool:

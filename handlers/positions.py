@@ -25,6 +25,7 @@ from bot.chat_input import (
     _split_options,
     _usage,
     asset_word,
+    join_options,
     parse_id,
     parse_leverage,
     parse_number,
@@ -309,7 +310,7 @@ async def _edit(
     message: Message, context: BotContext, user_id: int, which: str, words: list[str]
 ) -> None:
     pid = _position_id(which)
-    plain_words, options = _split_options(words)
+    plain_words, options = _split_options(join_options(words))
     if plain_words or not options:
         raise _usage(_("Change it with options, like levels=10,5,2."), EDIT_USAGE, EDIT_EXAMPLE)
     change = _options(options, EDIT_USAGE, EDIT_EXAMPLE, allow_claim=True, asset=None)

@@ -148,3 +148,46 @@ async def test_a_size_in_dollars_is_bought_at_the_entry(chat: ChatHarness) -> No
     assert "BTC long 10x, 0.6 @ 50000 on binance" in edited, edited
     kept_entry = await chat.ask("/pos edit 1 size=$5000")
     assert "BTC long 10x, 0.1 @ 50000 on binance" in kept_entry, kept_entry
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "/liq btc 10x long entry=60000",
+        "/liq btc 10x long entry 60000",
+        "/liq btc 10x long entry: 60000",
+        "/liq btc long 10 @ 60000",
+        "/liq btc 10 long @60000",
+        "/liq btc long 10x at 60000",
+        "/liq 60000 long btc lev 10",
+        "/liq 60000 long btc leverage = 10",
+    ],
+)
+async def test_an_entry_or_leverage_named_with_a_word_reads_as_typed_bare(
+    chat: ChatHarness, message: str
+) -> None:
+    """'entry 60000', '@ 60000', 'lev 10': before, 'entry' read as a second asset and '@' or
+    'at' as words nobody knew. A marked entry stays the entry beside a bare leverage of 10."""
+    reply = await chat.ask(message)
+    assert reply.startswith(TYPED + "\n"), reply
+
+
+async def test_options_typed_with_spaces_read_as_with_an_equals_sign(chat: ChatHarness) -> None:
+    """'size 0.2' was 'Too many numbers'; a phone's keyboard puts spaces where = belongs."""
+    canonical = await chat.ask("/liq 60000 10x long btc size=0.2 mmr=1%")
+    # 60,000 x (1 - 1/10 + 0.01).
+    assert canonical.startswith("<b>BTCUSDT long 10x: liquidation at 54,600.00 USDT</b>\n")
+    for options in (
+        "size 0.2 mmr 1%",
+        "size: 0.2 mmr: 1%",
+        "size = 0.2 mmr= 1%",
+        "size =0.2 mmr 1%",
+    ):
+        assert await chat.ask(f"/liq 60000 10x long btc {options}") == canonical, options
+    assert (await chat.ask("/liq 60000 10x long entry 61000")).split("\n")[0] == (
+        "Too many numbers: give one entry price and one leverage."
+    )
+    added = await chat.ask("/pos add BTC long 60000 10x size 0.2 binance")
+    assert added.startswith("🛡 <b>Guarding #1: BTC long 10x, 0.2 @ 60000 on binance</b>\n")
+    edited = await chat.ask("/pos edit 1 entry 50000 levels 10,5")
+    assert "BTC long 10x, 0.2 @ 50000 on binance" in edited, edited
