@@ -3,6 +3,8 @@ else in a private chat. Never silence in a private chat."""
 
 from __future__ import annotations
 
+from difflib import get_close_matches
+
 from telegram import Chat, Message, Update
 from telegram.constants import ParseMode
 
@@ -10,6 +12,7 @@ from bot.chat_input import parse_number
 from bot.i18n import N_, _
 from handlers.context import BotContext
 from handlers.liquidation import liquidation_text
+from handlers.start import BY_NAME
 
 HINT = N_("I answer commands: try <code>/liq 50000 50x long</code> or see /help.")
 OTHER_HINT = N_(
@@ -33,10 +36,53 @@ def answers(update: Update) -> bool:
     return command_words(message) is not None or chat.type == Chat.PRIVATE
 
 
+# What traders type first, from other bots and from the words on exchanges' own screens, and
+# the command here that does it.
+LIKELY: dict[str, str] = {
+    "rules": "watches",
+    "alerts": "watches",
+    "list": "watches",
+    "mywatches": "watches",
+    "subscriptions": "watches",
+    "alert": "watch",
+    "subscribe": "watch",
+    "add": "watch",
+    "unsubscribe": "unwatch",
+    "delete": "unwatch",
+    "remove": "unwatch",
+    "positions": "pos",
+    "position": "pos",
+    "guard": "pos",
+    "price": "oi",
+    "openinterest": "oi",
+    "liquidation": "liq",
+    "liqprice": "liq",
+    "calc": "liq",
+    "lang": "settings",
+    "language": "settings",
+    "quiet": "settings",
+    "mute": "settings",
+}
+
+
+def likely_command(name: str) -> str | None:
+    """The command a mistyped or borrowed name most likely means: /rules is /watches, /wacth
+    is /watch; None when nothing is close."""
+    name = name.lower()
+    if name in LIKELY:
+        return LIKELY[name]
+    close = get_close_matches(name, [*BY_NAME, "market"], n=1, cutoff=0.75)
+    return close[0] if close else None
+
+
 async def unknown_command(update: Update, context: BotContext) -> None:
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(
-        _("I don't know that command.") + " " + _(HINT), parse_mode=ParseMode.HTML
+    message = update.effective_message
+    assert message is not None
+    words = command_words(message) or ["/"]
+    likely = likely_command(words[0][1:].partition("@")[0])
+    hint = _("Did you mean /{command}?", command=likely) if likely else _(HINT)
+    await message.reply_text(
+        _("I don't know that command.") + " " + hint, parse_mode=ParseMode.HTML
     )
 
 

@@ -179,9 +179,32 @@ async def test_lev_or_entry_alone_is_said_not_dropped(reply: Reply, message: str
 
 
 async def test_unknown_command_and_plain_text_are_answered(reply: Reply) -> None:
-    assert "I don't know that command" in await reply("/moon")
+    assert await reply("/moon") == (
+        "I don't know that command. I answer commands: try <code>/liq 50000 50x long</code> "
+        "or see /help."
+    )
     assert "/help" in await reply("hello")
     assert "liquidation at 49,250.00" in await reply("50000 50x long")
+
+
+@pytest.mark.parametrize(
+    ("message", "likely"),
+    [
+        ("/rules", "/watches"),
+        ("/alerts@oiwatch_bot", "/watches"),
+        ("/wacth BTC oi 1h > 5%", "/watch"),
+        ("/fundng 10000 0.01% 3d", "/funding"),
+        ("/positions", "/pos"),
+        ("/price BTC", "/oi"),
+        ("/Language", "/settings"),
+    ],
+)
+async def test_a_mistyped_or_borrowed_command_names_the_one_that_does_it(
+    reply: Reply, message: str, likely: str
+) -> None:
+    """Other bots' names (/rules, /alerts) and typos: a trader learns the right command at once
+    instead of reading the whole /help."""
+    assert await reply(message) == f"I don't know that command. Did you mean {likely}?"
 
 
 async def test_help_lists_every_command_with_an_example(reply: Reply) -> None:
