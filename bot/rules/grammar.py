@@ -84,7 +84,7 @@ def parse_rule(text: str) -> RuleSpec:
         raise RuleSyntaxError(_("Say which asset and what to watch."))
     if len(text) > 120:
         raise RuleSyntaxError(_("That rule is too long."))
-    asset = words[0].upper()
+    asset = ALL_ASSETS if words[0].lower() in _EVERY_ASSET else words[0].upper()
     if asset != ALL_ASSETS and not _ASSET.match(asset):
         raise RuleSyntaxError(_("'{word}' is not an asset name like BTC.", word=words[0][:15]))
     try:
@@ -108,7 +108,7 @@ def parse_rule(text: str) -> RuleSpec:
         return RuleSpec(asset=asset, metric=metric, venue=venue)
     window = None
     if metric is Metric.PRICE and (not rest or rest[0].lower() not in WINDOWS):
-        return _level(asset, join_digit_groups(rest), venue)
+        return _level(asset, _comparison(join_digit_groups(rest)), venue)
     if metric in WINDOWED:
         if not rest or rest[0].lower() not in WINDOWS:
             windows = ", ".join(WINDOWS)
@@ -116,6 +116,7 @@ def parse_rule(text: str) -> RuleSpec:
                 _("'{metric}' needs a window: {windows}.", metric=metric, windows=windows)
             )
         window, rest = rest[0].lower(), rest[1:]
+    rest = _comparison(rest)
     if len(rest) != 2:
         raise RuleSyntaxError(_("Give a comparison and a value, like > 5%."))
     op_word, value_word = rest
@@ -130,6 +131,23 @@ def parse_rule(text: str) -> RuleSpec:
         threshold=_threshold(metric, value_word),
         venue=venue,
     )
+
+
+# 'all' and 'any' as traders say '*'; comparisons in words, and '≥'/'≤' as phones offer them.
+_EVERY_ASSET = ("all", "any", "every")
+_OP_WORDS = {"above": ">", "over": ">", "≥": ">", "below": "<", "under": "<", "≤": "<"}
+
+
+def _comparison(rest: list[str]) -> list[str]:
+    """The comparison as > or <: 'above 100k', 'under 3000'; 'up 5%' is > 5% and 'down 3%'
+    < -3%; a signed value alone says its own side ('+5%' is > 5%, '-3%' < -3%)."""
+    if len(rest) == 2 and rest[0].lower() in _OP_WORDS:
+        return [_OP_WORDS[rest[0].lower()], rest[1]]
+    if len(rest) == 2 and rest[0].lower() in ("up", "down") and rest[1][:1].isdigit():
+        return [">", rest[1]] if rest[0].lower() == "up" else ["<", "-" + rest[1]]
+    if len(rest) == 1 and rest[0][:1] in ("+", "-") and rest[0][1:2].isdigit():
+        return [">" if rest[0][0] == "+" else "<", rest[0].removeprefix("+")]
+    return rest
 
 
 def _level(asset: str, rest: list[str], venue: str | None) -> RuleSpec:

@@ -65,9 +65,35 @@ def test_describe_gives_back_the_normal_form(text: str, normal: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "normal"),
+    [
+        ("btc funding above 0.05%", "BTC funding > 0.05%"),
+        ("btc funding over 0.05%", "BTC funding > 0.05%"),
+        ("btc funding below -0.03%", "BTC funding < -0.03%"),
+        ("btc oi 1h up 5%", "BTC oi 1h > 5%"),
+        ("btc price 1h down 3%", "BTC price 1h < -3%"),
+        ("btc oi 1h +5%", "BTC oi 1h > 5%"),
+        ("btc price 1h -3%", "BTC price 1h < -3%"),
+        ("btc oi 4h ≥ 10%", "BTC oi 4h > 10%"),
+        ("btc price above 100k", "BTC price > 100K"),
+        ("eth price under 3 000 on bybit", "ETH price < 3K on bybit"),
+        ("all squeeze", "* squeeze"),
+        ("Any overheating", "* overheating"),
+    ],
+)
+def test_comparisons_in_words_and_signed_values_read_as_traders_mean_them(
+    text: str, normal: str
+) -> None:
+    """Before, each of these was 'The comparison is > or <' or 'I don't watch ALL'."""
+    assert describe(parse_rule(text)) == normal
+
+
+@pytest.mark.parametrize(
     ("text", "problem"),
     [
         ("", "Say which asset"),
+        ("BTC oi 1h up -5%", "The comparison is > or <"),
+        ("BTC price -100", "positive USD amount"),
         ("BTC", "Say which asset"),
         ("BTC moon > 5%", "I can't watch 'moon'"),
         ("BTC oi > 5%", "needs a window"),
