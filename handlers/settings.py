@@ -9,6 +9,7 @@ from html import escape
 from telegram import Chat, Update
 from telegram.constants import ParseMode
 
+from bot.alerts.quiet import zone_label
 from bot.i18n import LANGUAGES, _, language_for, set_language
 from bot.i18n.languages import reply_language
 from bot.usecases.settings import EXAMPLE, Change, ChatPreferences
@@ -41,7 +42,7 @@ def describe(settings: ChatPreferences) -> str:
         "<code>/settings tz Asia/Tokyo</code>, <code>/settings cooldown 15m</code>, "
         "<code>/settings lang {codes}</code>",
         quiet=quiet,
-        zone=escape(settings.timezone),
+        zone=escape(zone_label(settings.timezone)),
         cooldown=cooldown_text(settings.cooldown_s),
         language=chosen.name if chosen else _("automatic (Telegram's language, else English)"),
         example=escape(EXAMPLE),
@@ -55,7 +56,7 @@ def changed_text(change: Change, settings: ChatPreferences) -> str:
     if change is Change.QUIET and settings.quiet is not None:
         return _("Quiet hours {hours}.", hours=settings.quiet.text())
     if change is Change.ZONE:
-        return _("Time zone {zone}.", zone=settings.timezone)
+        return _("Time zone {zone}.", zone=zone_label(settings.timezone))
     if change is Change.COOLDOWN:
         return _(
             "Cooldown {cooldown} for every rule here.", cooldown=cooldown_text(settings.cooldown_s)

@@ -18,8 +18,9 @@ from bot.i18n import _
 # The bot writes a span with an en dash (23:00–07:00): copied back, it must read the same.
 # 23:00-07:00, 2300-0700, or the hours alone as a phone types them: 23-7.
 _SPAN = re.compile(r"^([0-9]{1,2})(?::?([0-9]{2}))?[-–—]([0-9]{1,2})(?::?([0-9]{2}))?$")
-_COOLDOWN = re.compile(r"^([0-9]{1,5})([mh])$")
-COOLDOWNS = {"m": 60, "h": 3600}
+_COOLDOWN = re.compile(r"^([0-9]{1,5})([a-z]+)$")
+COOLDOWNS = {"m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60}
+COOLDOWNS |= {"h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600}
 MAX_COOLDOWN_S = 24 * 3600
 
 
@@ -46,7 +47,7 @@ class QuietHours:
         return end.astimezone(UTC)
 
     def text(self) -> str:
-        return f"{_clock(self.start)}–{_clock(self.end)} {self.zone}"
+        return f"{_clock(self.start)}–{_clock(self.end)} {zone_label(self.zone)}"
 
 
 def _clock(minute: int) -> str:
@@ -61,7 +62,8 @@ def _zones() -> dict[str, str]:
     names = sorted(available_timezones())
     cities: dict[str, list[str]] = {}
     for name in names:
-        if "/" in name:
+        # Etc/GMT+3 is UTC-3 (POSIX signs): its 'city' GMT+3 must not read as what a trader means.
+        if "/" in name and not name.startswith("Etc/"):
             cities.setdefault(name.rsplit("/", 1)[1].lower(), []).append(name)
     unique = {
         city: found[0] for city, found in cities.items() if len(set(map(_offsets, found))) == 1
@@ -77,7 +79,39 @@ def _offsets(name: str) -> tuple[timedelta | None, ...]:
     return tuple(datetime(2026, month, 1, tzinfo=zone).utcoffset() for month in (1, 7))
 
 
+# An offset as traders type it: UTC+3, GMT+3, +3, +03:00. East of Greenwich is +, as everyone
+# but POSIX writes it; IANA names a fixed UTC+3 Etc/GMT-3.
+_OFFSET = re.compile(r"^(?:utc|gmt)?([+-])([0-9]{1,2})(?::?([0-9]{2}))?$")
+_ETC = re.compile(r"^Etc/GMT([+-])([0-9]{1,2})$")
+
+
+def zone_label(name: str) -> str:
+    """A zone as a trader reads it: the fixed Etc/GMT-3 is UTC+3; a named zone is its name."""
+    match = _ETC.match(name)
+    if match is None or match.group(2) == "0":
+        return name
+    return f"UTC{'-' if match.group(1) == '+' else '+'}{match.group(2)}"
+
+
+def _offset_zone(sign: str, hours: str, minutes: str | None, word: str) -> str:
+    if minutes and int(minutes):
+        raise UserError(
+            _(
+                "Offsets are whole hours, like UTC+3; for {offset} name your city, like "
+                "Asia/Kolkata.",
+                offset=word[:10],
+            )
+        )
+    east, value = sign == "+", int(hours)
+    if value > (14 if east else 12):
+        raise UserError(_("Offsets run from UTC-12 to UTC+14."))
+    return f"Etc/GMT{'-' if east else '+'}{value}" if value else "UTC"
+
+
 def parse_zone(word: str) -> str:
+    if offset := _OFFSET.match(word.lower()):
+        sign, hours, minutes = offset.groups()
+        return _offset_zone(sign, hours, minutes, word)
     name = _zones().get(word.lower())
     if name is None:
         raise UserError(
@@ -103,12 +137,12 @@ def parse_quiet(span: str, zone: str) -> QuietHours:
 
 
 def parse_cooldown(word: str) -> int:
-    """'15m', '2h', '0' -> seconds, up to a day."""
+    """'15m', '2h', '2hours', '0' -> seconds, up to a day."""
     lowered = word.lower()
     if lowered == "0":
         return 0
     match = _COOLDOWN.match(lowered)
-    if match is None:
+    if match is None or match.group(2) not in COOLDOWNS:
         raise UserError(_("Give the cooldown in minutes (m) or hours (h), like 15m or 2h."))
     seconds = int(match.group(1)) * COOLDOWNS[match.group(2)]
     if seconds > MAX_COOLDOWN_S:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
 
-from bot.alerts.quiet import QuietHours, parse_cooldown, parse_quiet
+from bot.alerts.quiet import QuietHours, parse_cooldown, parse_quiet, parse_zone, zone_label
 from bot.errors import UserError
 from bot.rules.grammar import RuleSyntaxError, describe, parse_rule, with_new_threshold
 
@@ -62,11 +63,53 @@ def test_hours_alone_and_a_city_alone_read_as_a_phone_types_them(
     assert parse_quiet(span, zone) == hours
 
 
+@pytest.mark.parametrize(
+    ("word", "zone", "label"),
+    [
+        ("GMT+3", "Etc/GMT-3", "UTC+3"),
+        ("UTC+3", "Etc/GMT-3", "UTC+3"),
+        ("+3", "Etc/GMT-3", "UTC+3"),
+        ("+03:00", "Etc/GMT-3", "UTC+3"),
+        ("utc-5", "Etc/GMT+5", "UTC-5"),
+        ("UTC+14", "Etc/GMT-14", "UTC+14"),
+        ("GMT+0", "UTC", "UTC"),
+        # The IANA name typed in full keeps IANA's POSIX sign, and is shown as what it is.
+        ("Etc/GMT+3", "Etc/GMT+3", "UTC-3"),
+    ],
+)
+def test_an_offset_is_east_of_greenwich_as_traders_write_it(
+    word: str, zone: str, label: str
+) -> None:
+    """Before, GMT+3 matched the zone Etc/GMT+3, which is UTC-3: a Moscow or Istanbul trader's
+    quiet hours ran six hours off."""
+    assert parse_zone(word) == zone
+    assert zone_label(zone) == label
+    night = parse_quiet("23-7", word)
+    assert night.text() == f"23:00–07:00 {label}"
+    if label == "UTC+3":  # 23:00 at UTC+3 is 20:00 UTC
+        assert night.until(at("2026-11-29T20:00")) == at("2026-11-30T04:00")
+
+
+@pytest.mark.parametrize(
+    ("word", "problem"),
+    [
+        ("+05:30", "Offsets are whole hours, like UTC+3; for +05:30 name your city"),
+        ("UTC+15", "Offsets run from UTC-12 to UTC+14."),
+        ("UTC-13", "Offsets run from UTC-12 to UTC+14."),
+    ],
+)
+def test_an_offset_the_bot_cannot_keep_says_what_to_type(word: str, problem: str) -> None:
+    with pytest.raises(UserError, match=re.escape(problem)):
+        parse_zone(word)
+
+
 def test_cooldowns() -> None:
     assert parse_cooldown("15m") == 900
     assert parse_cooldown("2H") == 7200
+    assert parse_cooldown("2hours") == 7200
+    assert parse_cooldown("45min") == 2700
     assert parse_cooldown("0") == 0
-    for word in ("15", "1d", "25h", "m"):
+    for word in ("15", "1d", "25h", "m", "2days", "5mo"):
         with pytest.raises(UserError):
             parse_cooldown(word)
 
