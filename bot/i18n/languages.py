@@ -10,6 +10,7 @@ class Language:
     code: str  # what /settings lang takes and Telegram's language_code starts with
     locale: str  # Babel's locale for numbers and dates
     name: str  # in the language itself, for /settings
+    words: tuple[str, ...] = ()  # its names as typed in /settings lang, lower case
     dates: str = ""  # Babel's locale for dates when not `locale`
 
     @property
@@ -18,14 +19,14 @@ class Language:
 
 
 # English dates day first ("11 Oct"), as most of the world outside the US reads them.
-ENGLISH = Language("en", "en", "English", dates="en_GB")
+ENGLISH = Language("en", "en", "English", ("english",), dates="en_GB")
 LANGUAGES: tuple[Language, ...] = (
     ENGLISH,
-    Language("ru", "ru", "Русский"),
-    Language("es", "es", "Español"),
-    Language("pt", "pt_BR", "Português (Brasil)"),
-    Language("tr", "tr", "Türkçe"),
-    Language("zh", "zh_Hans", "简体中文"),
+    Language("ru", "ru", "Русский", ("russian", "русский")),
+    Language("es", "es", "Español", ("spanish", "español", "espanol")),
+    Language("pt", "pt_BR", "Português (Brasil)", ("portuguese", "português", "portugues")),
+    Language("tr", "tr", "Türkçe", ("turkish", "türkçe", "turkce")),
+    Language("zh", "zh_Hans", "简体中文", ("chinese", "中文", "简体中文")),
 )
 BY_CODE = {language.code: language for language in LANGUAGES}
 

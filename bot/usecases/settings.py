@@ -108,8 +108,8 @@ def _apply(row: ChatSettings, words: list[str]) -> Change:
     if what in ("tz", "timezone") and len(words) == 2:
         row.timezone = parse_zone(words[1])
         return Change.ZONE
-    if what == "cooldown" and len(words) == 2:
-        row.cooldown_s = parse_cooldown(words[1])
+    if what == "cooldown" and len(words) in (2, 3):
+        row.cooldown_s = parse_cooldown("".join(words[1:]))  # '2 hours', as typed apart
         return Change.COOLDOWN
     if what in ("lang", "language") and len(words) == 2:
         row.language = _language(words[1])
@@ -118,9 +118,12 @@ def _apply(row: ChatSettings, words: list[str]) -> Change:
 
 
 def _language(word: str) -> str | None:
+    """A code ('ru'), or the language's name in English or in itself ('russian', 'русский')."""
     if word.lower() in AUTOMATIC:
         return None
-    language = language_for(word)
+    typed = word.lower()
+    language = next((lang for lang in LANGUAGES if typed in lang.words), None)
+    language = language or language_for(word)
     if language is None:
         codes = ", ".join(language.code for language in LANGUAGES)
         raise UserError(_("I speak {codes}.", codes=codes))

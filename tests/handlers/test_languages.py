@@ -161,6 +161,25 @@ async def test_settings_lang_wins_over_telegram_and_auto_gives_it_back(chat: Cha
     assert refused.startswith("I speak en, ru, es, pt, tr, zh.\nUsage: <code>/settings"), refused
 
 
+@pytest.mark.parametrize(
+    ("word", "answer"),
+    [
+        ("Russian", "Язык: Русский."),
+        ("русский", "Язык: Русский."),
+        ("español", "Idioma: Español."),
+        ("portugues", "Idioma: Português (Brasil)."),
+        ("Turkish", "Dil: Türkçe."),
+        ("中文", "语言：简体中文。"),
+    ],
+)
+async def test_a_language_named_in_english_or_in_itself_is_chosen(
+    chat: ChatHarness, word: str, answer: str
+) -> None:
+    """Before, only the two-letter code was taken: 'русский' got 'I speak en, ru, ...'."""
+    reply = await chat.ask(f"/settings lang {word}")
+    assert reply.split("\n")[0] == answer, reply
+
+
 async def test_a_group_speaks_english_until_an_admin_sets_its_language(
     chat: ChatHarness,
 ) -> None:
