@@ -13,7 +13,7 @@ from decimal import Context, Decimal, InvalidOperation
 from bot.errors import UserError
 from bot.i18n import N_, _
 from bot.i18n.numbers import grouped
-from bot.market.values import unscale
+from bot.market.values import typed_unscale
 from bot.risk.models import FundingRequest, LiqRequest, MarginMode
 from bot.risk.quote import SUPPORTED_VENUES
 from bot.risk.side import Side
@@ -287,12 +287,14 @@ def _inverse_symbol(asset_words: list[str], venue: str | None) -> bool:
 
 
 def refuse_scaled_symbol(word: str, usage: str, example: Callable[[str], str]) -> None:
-    """'1000pepeusdt' is priced per 1000 PEPE on the venue while every price here (live marks,
-    tiers, guarded positions) is per coin: read either way, a typed entry or size would be off
-    by 1000 against the other, so the trader is asked for the asset instead. `example`: the
-    command's example for the asset to type ('pepe')."""
+    """'1000pepeusdt' (Hyperliquid's 'kpepe' too) is priced per 1000 PEPE on the venue while
+    every price here (live marks, tiers, guarded positions) is per coin: read either way, a
+    typed entry or size would be off by 1000 against the other, so the trader is asked for the
+    asset instead. `example`: the command's example for the asset to type ('pepe')."""
     symbol = symbol_for(word, None)
-    asset, multiplier = unscale(symbol.removesuffix(next(q for q in QUOTES if symbol.endswith(q))))
+    asset, multiplier = typed_unscale(
+        symbol.removesuffix(next(q for q in QUOTES if symbol.endswith(q)))
+    )
     if multiplier != 1:
         raise _usage(
             _(
