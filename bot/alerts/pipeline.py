@@ -125,9 +125,10 @@ class AlertPipeline:
             if data is None:
                 continue
             ages[asset] = max((now - p.ts).total_seconds() for p in data.latest)
-            if (mark := level_marks(data.latest).get(None)) is not None:
+            marks = level_marks(data.latest)
+            if (mark := marks.get(None)) is not None:
                 level_venues[asset] = mark.venue
-            observed.update(observations(data, now))
+            observed.update(observations(data, now, marks))
             for venue in targets.get(asset, set()) | targets.get(ALL_ASSETS, set()):
                 view = data if venue is None else data.on_venue(venue)
                 if not view.latest:
