@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -304,6 +305,43 @@ async def test_a_rule_changed_while_its_tick_runs_gets_no_alert_of_its_old_thres
     assert (digest.status, digest.rules) == ("held", (held_kept.id,))
     assert digest.text == f"{QUIET_HEADER}\n\n" + CROSSED_003.replace("(#3)", "(#2)")
     assert [r.text for r in await watch.list(302)] == ["BTC funding > 0.09% on bybit"]
+
+
+async def test_a_rule_changed_while_its_tick_runs_leaves_the_message_it_shares(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One tick matched two rules of a chat, one message of both; before it was stored the
+    trader moved one to 0.09 %: the message goes with the other's line and buttons only."""
+    sessions = make_session_factory(engine)
+    pipeline_for = await _quiet_hours(sessions)
+    watch = watch_service(sessions)
+    edited, kept = [
+        await watch.add(304, 304, f"BTC funding > 0.0{n}% on bybit", NOW) for n in (5, 3)
+    ]
+    pipeline, outbox = pipeline_for(watch), watch.outbox
+    enqueue = outbox.enqueue
+
+    async def rule_changed_first(alerts: list[OutgoingAlert], now: datetime) -> int:
+        if alerts:
+            assert await watch.edit(304, edited.id, "0.09%", NOW) is not None
+        return await enqueue(alerts, now)
+
+    monkeypatch.setattr(outbox, "enqueue", rule_changed_first)
+    assert await pipeline.after_poll() == 1
+
+    [message] = await outbox.messages(304)
+    assert (message.status, message.rules) == ("pending", (kept.id,))
+    assert message.text == CROSSED_003.removeprefix("<i>13:00</i> ").replace(
+        "(#3)", f"(#{kept.id})"
+    )
+    assert message.reply_markup is not None
+    assert json.loads(message.reply_markup)["inline_keyboard"] == [
+        [{"text": "📈 BTC", "callback_data": "chart:BTC"}],
+        [
+            {"text": f"🔕 1h #{kept.id}", "callback_data": f"rule:mute:1h:{kept.id}"},
+            {"text": f"🗑 #{kept.id}", "callback_data": f"rule:del:{kept.id}"},
+        ],
+    ]
 
 
 async def test_a_tick_run_again_after_a_crash_holds_its_alerts_once(
