@@ -13,7 +13,7 @@ from decimal import Context, Decimal, InvalidOperation
 from bot.errors import UserError
 from bot.i18n import N_, _
 from bot.i18n.numbers import grouped
-from bot.market.values import unscale
+from bot.market.values import typed_unscale
 from bot.risk.models import FundingRequest, LiqRequest, MarginMode
 from bot.risk.quote import SUPPORTED_VENUES
 from bot.risk.side import Side
@@ -308,12 +308,15 @@ def _inverse_symbol(asset_words: list[str], venue: str | None) -> bool:
     return symbol.endswith("USD")
 
 
-def _refuse_scaled_symbol(word: str, venue: str | None, usage: str) -> None:
-    """'1000pepeusdt' is priced per 1000 PEPE on the venue while every price here (live marks,
-    tiers, guarded positions) is per coin: read either way, a typed entry or size would be off
-    by 1000 against the other, so the trader is asked for the asset instead."""
-    symbol = symbol_for(word, venue)
-    asset, multiplier = unscale(symbol.removesuffix(next(q for q in QUOTES if symbol.endswith(q))))
+def refuse_scaled_symbol(word: str, usage: str, example: Callable[[str], str]) -> None:
+    """'1000pepeusdt' (Hyperliquid's 'kpepe' too) is priced per 1000 PEPE on the venue while
+    every price here (live marks, tiers, guarded positions) is per coin: read either way, a
+    typed entry or size would be off by 1000 against the other, so the trader is asked for the
+    asset instead. `example`: the command's example for the asset to type ('pepe')."""
+    symbol = symbol_for(word, None)
+    asset, multiplier = typed_unscale(
+        symbol.removesuffix(next(q for q in QUOTES if symbol.endswith(q)))
+    )
     if multiplier != 1:
         raise _usage(
             _(
@@ -325,7 +328,7 @@ def _refuse_scaled_symbol(word: str, venue: str | None, usage: str) -> None:
                 name=asset.lower(),
             ),
             usage,
-            f"/liq {asset.lower()} 10x long {venue or 'bybit'}",
+            example(asset.lower()),
         )
 
 
@@ -538,7 +541,9 @@ def parse_liq(args: list[str]) -> LiqWords:
     if len(asset_words) > 1:
         raise _usage(_("Name one asset, not {assets}.", assets=", ".join(asset_words[:3])), u, e)
     if asset_words:
-        _refuse_scaled_symbol(asset_words[0], venue, u)
+        refuse_scaled_symbol(
+            asset_words[0], u, lambda asset: f"/liq {asset} 10x long {venue or 'bybit'}"
+        )
     entry, leverage = words.entry_and_leverage(u, e, live_mark=bool(asset_words))
     if entry is not None or not asset_words:
         entry = _positive(entry, N_("Entry price"), u, e, MAX_PRICE)

@@ -32,6 +32,7 @@ from bot.chat_input import (
     parse_rate,
     parse_size,
     position_words,
+    refuse_scaled_symbol,
 )
 from bot.i18n import N_, _, ngettext
 from bot.i18n.dates import clock_time
@@ -117,6 +118,7 @@ def parse_position(args: list[str]) -> PositionClaim:
     typed, leverage = words.entry_and_leverage(u, e, live_mark=False)
     entry = _positive(typed, N_("Entry price"), u, e, MAX_PRICE)
     asset: str | None = None
+    asset_typed = ""  # maybe a venue's scaled symbol: 1000pepeusdt
     venue: str | None = None
     mode = MarginMode.ISOLATED
     for word in words.others:
@@ -126,11 +128,13 @@ def parse_position(args: list[str]) -> PositionClaim:
         elif lower in ("cross", "isolated"):
             mode = MarginMode(lower)
         elif asset is None:
-            asset = word.upper().removesuffix("USDT")
+            asset_typed, asset = word, word.upper().removesuffix("USDT")
         else:
             raise _usage(_("I don't know what '{word}' means here.", word=word[:20]), u, e)
     if asset is None or not asset_word(asset) or not asset.isalnum():
         raise _usage(_("Name the asset like BTC or ETH."), u, e)
+    # The entry and size= typed beside 1000pepeusdt are per 1000 PEPE, the mark per PEPE.
+    refuse_scaled_symbol(asset_typed, u, lambda _asset: e)
     fields = _options(options, u, e, allow_claim=False, asset=asset)
     size = fields.get("size")
     if not isinstance(size, SizeWord):

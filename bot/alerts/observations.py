@@ -13,7 +13,7 @@ is degraded this tick and left out) is never read as open interest vanishing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -98,10 +98,12 @@ def level_already_crossed(spec: RuleSpec, latest: Sequence[LivePoint]) -> LivePo
     return point if crossed else None
 
 
-def observations(data: AssetData, now: datetime) -> dict[ObservationKey, float]:
+def observations(
+    data: AssetData, now: datetime, marks: Mapping[str | None, LivePoint]
+) -> dict[ObservationKey, float]:
+    """`marks`: level_marks(data.latest), which the tick also names each alert's venue by."""
     out: dict[ObservationKey, float] = {
-        (data.asset, Metric.PRICE_LEVEL, None, venue): point.mark
-        for venue, point in level_marks(data.latest).items()
+        (data.asset, Metric.PRICE_LEVEL, None, venue): point.mark for venue, point in marks.items()
     }
     by_venue: dict[str, list[Point]] = {}
     for point in data.history:

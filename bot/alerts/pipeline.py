@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from html import escape
@@ -40,7 +40,7 @@ from bot.delivery.channels import channel_posts
 from bot.delivery.priority import Priority
 from bot.delivery.render import whole_parts
 from bot.feed.market_feed import MarketFeed
-from bot.i18n import ENGLISH, Language, _, set_language, use_language
+from bot.i18n import ENGLISH, Language, _, current_language, set_language, use_language
 from bot.i18n.dates import clock_time
 from bot.market.models import TickResult
 from bot.market.overview_text import named
@@ -125,9 +125,10 @@ class AlertPipeline:
             if data is None:
                 continue
             ages[asset] = max((now - p.ts).total_seconds() for p in data.latest)
-            if (mark := level_marks(data.latest).get(None)) is not None:
+            marks = level_marks(data.latest)
+            if (mark := marks.get(None)) is not None:
                 level_venues[asset] = mark.venue
-            observed.update(observations(data, now))
+            observed.update(observations(data, now, marks))
             for venue in targets.get(asset, set()) | targets.get(ALL_ASSETS, set()):
                 view = data if venue is None else data.on_venue(venue)
                 if not view.latest:
@@ -341,26 +342,33 @@ class AlertPipeline:
         level_venues: dict[str, str] | None = None,
     ) -> list[OutgoingAlert]:
         """One message, or several split between whole alerts past Telegram's 4,096
-        characters; urgent when it carries a squeeze; seen when its oldest data was."""
-        alerts = []
-        for n, part in enumerate(
-            whole_parts(firings, lambda group: chat_alert(group, warnings, ages, level_venues)[0])
-        ):
-            text, markup = chat_alert(part, warnings, ages, level_venues)
+        characters; urgent when it carries a squeeze; seen when its oldest data was. In the
+        language set, as is each built again without some of its rules."""
+        language = current_language()
+
+        def alert(part: Sequence[Firing], key: str) -> OutgoingAlert:
+            with use_language(language):
+                text, markup = chat_alert(part, warnings, ages, level_venues)
             urgent = any(f.rule.spec.metric in URGENT for f in part)
-            alerts.append(
-                OutgoingAlert(
-                    chat_id,
-                    f"tick:{stamp}:{chat_id}" + (f":{n + 1}" if n else ""),
-                    text,
-                    markup,
-                    priority=Priority.URGENT if urgent else Priority.NORMAL,
-                    seen_at=now - timedelta(seconds=max(ages.get(f.asset, 0.0) for f in part)),
-                    rules=tuple(f.rule.id for f in part),
-                    revisions=tuple(f.rule.revision for f in part),
-                )
+            return OutgoingAlert(
+                chat_id,
+                key,
+                text,
+                markup,
+                priority=Priority.URGENT if urgent else Priority.NORMAL,
+                seen_at=now - timedelta(seconds=max(ages.get(f.asset, 0.0) for f in part)),
+                rules=tuple(f.rule.id for f in part),
+                revisions=tuple(f.rule.revision for f in part),
+                without=lambda stale: alert([f for f in part if f.rule.id not in stale], key),
             )
-        return alerts
+
+        parts = whole_parts(
+            firings, lambda group: chat_alert(group, warnings, ages, level_venues)[0]
+        )
+        return [
+            alert(part, f"tick:{stamp}:{chat_id}" + (f":{n + 1}" if n else ""))
+            for n, part in enumerate(parts)
+        ]
 
     async def _degraded_notices(self, degraded: set[str], now: datetime, tick: TickResult) -> None:
         started = degraded - self._degraded

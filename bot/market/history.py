@@ -159,11 +159,13 @@ async def each_market(
 ) -> list[Snapshot]:
     """`load` on each of the venue's markets of `assets`. The live ticks' own instrument list
     (loaded here if no tick has yet): history covers exactly the symbols they poll."""
-    if not venue.markets():
+    markets = venue.markets()
+    if not markets:
         await venue.refresh_metadata()
+        markets = venue.markets()
     wanted = set(assets)
     snapshots: list[Snapshot] = []
-    for market in [market for market in venue.markets() if market.asset in wanted]:
+    for market in [market for market in markets if market.asset in wanted]:
         try:
             snapshots.extend(await load(market))
         except HISTORY_ERRORS as error:

@@ -135,6 +135,20 @@ def unscale(base: str) -> tuple[str, Decimal]:
     return base, Decimal(1)
 
 
+# Hyperliquid's markets of 1000 coins (kPEPE). Typed, 'kpepe' has lost the case that tells
+# them from coins of their own (KAVA, KSM, KAS, KNC): only k + one of these reads as scaled.
+K_MARKETS = frozenset({"BONK", "DOGS", "FLOKI", "LUNC", "NEIRO", "PEPE", "SHIB"})
+
+
+def typed_unscale(base: str) -> tuple[str, Decimal]:
+    """`unscale` of a base as a user types it, in any case: 'kpepe' and '1000pepe' ->
+    ('PEPE', 1000), 'kava' -> ('KAVA', 1)."""
+    upper = base.upper()
+    if upper.startswith("K") and upper[1:] in K_MARKETS:
+        return upper[1:], Decimal(1000)
+    return unscale(upper)
+
+
 @overload
 def per_coin(price: Decimal, multiplier: Decimal) -> Decimal: ...
 @overload

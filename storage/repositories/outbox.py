@@ -10,16 +10,17 @@ Claim order: urgent before normal across all chats, oldest first within a priori
 chat, one message in flight at a time, urgent ones ahead of the chat's older normal ones.
 
 A row keeps the ids of the watch rules it is for. An alert whose rules were all removed or
-changed while its tick ran (/unwatch, a channel unlinked, /edit meanwhile) is not stored, and a
-drop finds every alert stored before it: see `_revisions`. A held digest is one row, one
+changed while its tick ran (/unwatch, a channel unlinked, /edit meanwhile) is not stored, one
+merged from several rules' lines is stored without those of the ones that were, and a drop
+finds every alert stored before it: see `_revisions`. A held digest is one row, one
 message, that also keeps the alerts it merged (storage/digest.py), so a drop can take some out
 and leave the rest.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -74,16 +75,24 @@ class OutgoingAlert:
     # (/edit) counts as removed, its alert speaking of a threshold the trader moved. None given
     # (a notice about the rules, not matched on them): only their removal counts.
     revisions: tuple[int, ...] = ()
+    # A message merged from several rules' lines, built again without some of them (their
+    # lines and buttons): with only some removed or changed while the tick ran, it goes as
+    # that. None: it goes whole, or not at all once all its rules are.
+    without: Callable[[frozenset[int]], OutgoingAlert] | None = field(default=None, compare=False)
+
+    def stale(self, revisions: Mapping[int, int]) -> frozenset[int]:
+        """Its rules removed or changed since it was made, given the revisions of those still
+        there."""
+        seen = dict(zip(self.rules, self.revisions, strict=True)) if self.revisions else {}
+        return frozenset(
+            rule
+            for rule in self.rules
+            if (revision := revisions.get(rule)) is None or seen.get(rule, revision) != revision
+        )
 
     def outdated(self, revisions: Mapping[int, int]) -> bool:
-        """Its rules are all removed or changed since it was made, given the revisions of those
-        still there: it speaks of none of them as they are."""
-        seen = dict(zip(self.rules, self.revisions, strict=True)) if self.revisions else {}
-        return bool(self.rules) and not any(
-            seen.get(rule, revision) == revision
-            for rule in self.rules
-            if (revision := revisions.get(rule)) is not None
-        )
+        """Its rules are all removed or changed: it speaks of none of them as they are."""
+        return bool(self.rules) and self.stale(revisions) == set(self.rules)
 
 
 def tick_stamp(now: datetime) -> str:
@@ -215,6 +224,10 @@ class OutboxRepository:
                 await session.execute(
                     delete(OutboxMessage).where(col(OutboxMessage.id).in_(unwanted))
                 )
+            for alert in stored:
+                stale = alert.stale(revisions)
+                if stale and alert.without is not None and not alert.outdated(revisions):
+                    await _store_as(session, inserted[alert.dedup_key], alert.without(stale), now)
             await session.commit()
         return len(inserted) - len(unwanted)
 
@@ -536,6 +549,23 @@ class OutboxRepository:
                 update(OutboxMessage).where(col(OutboxMessage.id) == row_id).values(**values)
             )
             await session.commit()
+
+
+async def _store_as(
+    session: AsyncSession, row_id: int, alert: OutgoingAlert, now: datetime
+) -> None:
+    """The stored row `row_id` becomes `alert` (its key stays)."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.id) == row_id)
+        .values(
+            text=alert.text,
+            reply_markup=alert.reply_markup,
+            priority=alert.priority.value,
+            seen_at=alert.seen_at or now,
+            rules=alert.rules,
+        )
+    )
 
 
 def _digest_of(row: OutboxMessage, full: str = "") -> Digest:

@@ -85,3 +85,43 @@ async def test_the_venue_s_scaled_symbol_is_refused_with_the_asset_to_type(
         "[venue symbol size=] [mmr=] [cross balance=]</code>",
         "Example: <code>/liq pepe 10x long bybit</code>",
     ], reply
+
+
+async def test_a_position_on_the_scaled_symbol_is_refused_as_liq_refuses_it(
+    chat: ChatHarness,
+) -> None:
+    """Guarded as typed, 0.012 per 1000 PEPE against a mark of 0.0000123 per PEPE would read
+    as a thousandfold gain; /pos add asks for the asset with /liq's sentence."""
+    reply = await chat.ask("/pos add 1000pepeusdt long 0.012 10x size=1000")
+    assert reply.split("\n") == [
+        "1000PEPEUSDT is priced per 1,000 PEPE, but here prices and sizes are per PEPE: type "
+        "the asset, pepe, with any price or size for one PEPE.",
+        "Usage: <code>/pos add &lt;asset&gt; &lt;long|short&gt; &lt;entry&gt; "
+        "&lt;leverage&gt;x size=&lt;coins&gt; [binance|bybit|okx|hyperliquid] "
+        "[isolated|cross balance=] [levels=5,2,1] [funding=0.05%] "
+        "[cost=&lt;USD per settlement&gt;]</code>",
+        "Example: <code>/pos add BTC long 50000 50x size=0.2 binance</code>",
+    ], reply
+    assert (await chat.ask("/pos")).startswith("No guarded positions."), "nothing is guarded"
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["/liq kpepe 0.012 10x long", "/liq KPEPE 10x long", "/pos add kpepe long 0.012 10x size=1000"],
+)
+async def test_hyperliquid_s_scaled_name_is_refused_as_1000pepeusdt_is(
+    chat: ChatHarness, message: str
+) -> None:
+    """kPEPE on Hyperliquid is quoted per 1000 PEPE, as 1000PEPEUSDT is; typed, its k lost its
+    case, and it read as a coin KPEPE (a quote of 0.012 per KPEPE, or an unknown symbol)."""
+    first = (await chat.ask(message)).split("\n")[0]
+    assert first == (
+        "KPEPE is priced per 1,000 PEPE, but here prices and sizes are per PEPE: type the "
+        "asset, pepe, with any price or size for one PEPE."
+    )
+
+
+@pytest.mark.parametrize("coin", ["KAVA", "KSM", "KAS", "KNC"])
+async def test_coins_beginning_with_k_stay_themselves(chat: ChatHarness, coin: str) -> None:
+    first = (await chat.ask(f"/liq {coin.lower()} 2 10x long")).split("\n")[0]
+    assert first == f"<b>{coin}USDT long 10x: liquidation at 1.81 USDT</b>"

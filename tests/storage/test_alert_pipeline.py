@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
@@ -12,6 +13,7 @@ from decimal import Decimal as D
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.alerts.observations import LivePoint
 from bot.alerts.pipeline import TRACKER_STATE, AlertPipeline
 from bot.alerts.render import DIGEST_FULL
 from bot.alerts.saved_tracker import SavedTracker
@@ -20,6 +22,7 @@ from bot.i18n import N_
 from bot.market.klines import KlineMinute
 from bot.market.models import Snapshot, TickResult, Venue, VenueResult
 from bot.market.reasons import reason
+from bot.positions.marks import marks_by_venue
 from bot.usecases.watches import WatchService
 from storage.db import SessionFactory, make_session_factory
 from storage.models import ChatSettings
@@ -302,6 +305,43 @@ async def test_a_rule_changed_while_its_tick_runs_gets_no_alert_of_its_old_thres
     assert (digest.status, digest.rules) == ("held", (held_kept.id,))
     assert digest.text == f"{QUIET_HEADER}\n\n" + CROSSED_003.replace("(#3)", "(#2)")
     assert [r.text for r in await watch.list(302)] == ["BTC funding > 0.09% on bybit"]
+
+
+async def test_a_rule_changed_while_its_tick_runs_leaves_the_message_it_shares(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One tick matched two rules of a chat, one message of both; before it was stored the
+    trader moved one to 0.09 %: the message goes with the other's line and buttons only."""
+    sessions = make_session_factory(engine)
+    pipeline_for = await _quiet_hours(sessions)
+    watch = watch_service(sessions)
+    edited, kept = [
+        await watch.add(304, 304, f"BTC funding > 0.0{n}% on bybit", NOW) for n in (5, 3)
+    ]
+    pipeline, outbox = pipeline_for(watch), watch.outbox
+    enqueue = outbox.enqueue
+
+    async def rule_changed_first(alerts: list[OutgoingAlert], now: datetime) -> int:
+        if alerts:
+            assert await watch.edit(304, edited.id, "0.09%", NOW) is not None
+        return await enqueue(alerts, now)
+
+    monkeypatch.setattr(outbox, "enqueue", rule_changed_first)
+    assert await pipeline.after_poll() == 1
+
+    [message] = await outbox.messages(304)
+    assert (message.status, message.rules) == ("pending", (kept.id,))
+    assert message.text == CROSSED_003.removeprefix("<i>13:00</i> ").replace(
+        "(#3)", f"(#{kept.id})"
+    )
+    assert message.reply_markup is not None
+    assert json.loads(message.reply_markup)["inline_keyboard"] == [
+        [{"text": "📈 BTC", "callback_data": "chart:BTC"}],
+        [
+            {"text": f"🔕 1h #{kept.id}", "callback_data": f"rule:mute:1h:{kept.id}"},
+            {"text": f"🗑 #{kept.id}", "callback_data": f"rule:del:{kept.id}"},
+        ],
+    ]
 
 
 async def test_a_tick_run_again_after_a_crash_holds_its_alerts_once(
@@ -649,3 +689,47 @@ async def test_a_price_level_rings_with_the_mark_it_crossed(engine: AsyncEngine)
     stale = AlertPipeline(market, watch.watched, outbox, asyncio.Event(), clock=lambda: clock[0])
     assert await stale.after_poll() == 0
     assert late.id and await outbox.messages(405) == []
+
+
+async def test_a_tick_picks_each_asset_s_price_marks_once(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The marks a price level reads are picked once per asset and tick, for the level and for
+    the venue its alert names: BTC and ETH, each on two venues, are two picks."""
+    sessions = make_session_factory(engine)
+    snapshots = SnapshotRepository(sessions)
+    seen = NOW - timedelta(seconds=12)
+    await snapshots.save(
+        [
+            snap(Venue.BINANCE, seen, 100250.5, 90000),
+            snap(Venue.BYBIT, seen, 99800, 40000),
+            replace(snap(Venue.BINANCE, seen, 4000, 500000), asset="ETH", symbol="ETHUSDT"),
+            replace(snap(Venue.BYBIT, seen, 3990, 300000), asset="ETH", symbol="ETHUSDT"),
+        ]
+    )
+    market = MarketFeed(snapshots, None, {"BTC", "ETH"}, clock=lambda: NOW)
+    market.last_tick = TickResult(
+        {v: VenueResult(v, (), False, None, 1, 0.1, NOW) for v in (Venue.BINANCE, Venue.BYBIT)}
+    )
+    watch = watch_service(sessions)
+    btc = await watch.add(401, 401, "BTC price > 100k", NOW)
+    await watch.add(402, 402, "ETH price < 3,995 on bybit", NOW)
+    picks: list[float] = []
+
+    def counted(latest: Sequence[LivePoint]) -> dict[str, LivePoint]:
+        picks.append(max(point.mark for point in latest))
+        return marks_by_venue(latest)
+
+    monkeypatch.setattr("bot.alerts.observations.marks_by_venue", counted)
+    outbox = OutboxRepository(sessions)
+    pipeline = AlertPipeline(market, watch.watched, outbox, asyncio.Event(), clock=lambda: NOW)
+
+    assert await pipeline.after_poll() == 2
+    assert sorted(picks) == [4000, 100250.5]  # ETH's, BTC's
+    [aggregated] = await outbox.messages(401)
+    assert aggregated.text == (
+        f"🔔 <b>BTC price &gt; 100K</b> crossed (#{btc.id})\n"
+        "now 100,250.50 vs 100,000.00 · binance · data 12s old"
+    )
+    [on_bybit] = await outbox.messages(402)
+    assert on_bybit.text.endswith("\nnow 3,990.00 vs 3,995.00 · bybit · data 12s old")

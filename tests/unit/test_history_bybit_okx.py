@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal as D
 from typing import Any, cast
 
 import pytest
 
-from bot.market.history import Funding, Market, backfill_venue
+from bot.market.history import Funding, Market, backfill_venue, each_market
 from bot.market.http import VenueClient, VenueError
-from bot.market.models import Venue
+from bot.market.models import Snapshot, Venue
 from bot.market.venues.bybit import BybitFetcher, bybit_snapshots
 from bot.market.venues.okx import OkxFetcher, okx_snapshots
 from tests.fakes.exchange import fixture
@@ -197,3 +198,37 @@ async def test_bybit_pages_by_cursor_and_a_failing_venue_gives_nothing(
     with caplog.at_level(logging.WARNING):
         assert await backfill_venue(BybitFetcher(broken.venue_client), ["BTC"]) == []
     assert "no bybit backfill: bybit: server error 503" in caplog.text
+
+
+@dataclass
+class Listed:
+    """A venue whose instrument list is built anew on each ask, as the fetchers build it."""
+
+    listing: list[Market]
+    listed: list[Market] = field(default_factory=list)
+    asks: int = 0
+
+    def markets(self) -> list[Market]:
+        self.asks += 1
+        return list(self.listed)
+
+    async def refresh_metadata(self) -> None:
+        self.listed = self.listing
+
+
+@pytest.mark.parametrize(("loaded", "asks"), [(True, 1), (False, 2)])
+async def test_a_backfill_reads_the_instrument_list_once_it_is_loaded(
+    loaded: bool, asks: int
+) -> None:
+    """Loaded by a tick, the list is read once; not yet, it is loaded and read after."""
+    pepe = Market(Venue.BYBIT, "1000PEPEUSDT", "PEPE", D(1000))
+    listing = [BYBIT_BTC, Market(Venue.BYBIT, "ETHUSDT", "ETH", D(1)), pepe]
+    venue = Listed(listing, listing if loaded else [])
+    loaded_markets: list[str] = []
+
+    async def load(market: Market) -> list[Snapshot]:
+        loaded_markets.append(market.symbol)
+        return []
+
+    assert await each_market(venue, ["PEPE", "BTC"], load) == []
+    assert (loaded_markets, venue.asks) == (["BTCUSDT", "1000PEPEUSDT"], asks)
