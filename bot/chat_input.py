@@ -663,15 +663,36 @@ def _is_time(word: str) -> bool:
     return parse_hours(word) is not None
 
 
+_INTERVAL_WORDS = ("per", "every", "each", "interval")
+
+
+def _marked_interval(words: list[str]) -> list[str]:
+    """The settlement interval as traders mark it: '0.01%/8h', '0.01% per 8h', 'every 4h',
+    'interval 1h' -> interval=8h, whatever order the rest comes in."""
+    out: list[str] = []
+    for word in words:
+        rate, slash, interval = word.partition("/")
+        if slash and _is_rate(rate) and _is_time(interval):
+            out += [rate, "interval=" + interval]
+        elif out and out[-1].lower() in _INTERVAL_WORDS and _is_time(word):
+            out[-1] = "interval=" + word
+        else:
+            out.append(word)
+    return out
+
+
 def parse_funding(args: list[str]) -> FundingWords:
     """The words in any order: the number with % is the rate, a plain number the notional,
     long/short the side (long unless said), the first time word the hold and a second one the
     settlement interval, another word the asset. No rate typed and an asset named: each venue's
     live rate. A bare second number could be either, so it is named, never guessed."""
-    plain, options = _read_words(attach_units(args), 3, FUNDING_USAGE, FUNDING_EXAMPLE)
+    marked = _marked_interval(attach_units(args))
+    plain, options = _read_words(marked, 3, FUNDING_USAGE, FUNDING_EXAMPLE)
     kinds = {"side": _is_side, "rate": _is_rate, "time": _is_time, "number": _is_number}
     words = _sorted_words(plain, kinds)
     rates, times, numbers, others = words["rate"], words["time"], words["number"], words["other"]
+    if "interval" in options:  # marked, it is the interval wherever it stands
+        times = [*times[:1], options.pop("interval"), *times[1:]] if times else []
     assets = [w for w in others if _asset_name(w.lower())]
     live = bool(assets) and not rates
     u, e = _funding_usage(live=live)

@@ -55,6 +55,24 @@ async def test_a_hold_in_words_reads_as_its_short_form(chat: ChatHarness, messag
     assert (await chat.ask(message)).startswith(SHORT_4H)
 
 
+@pytest.mark.parametrize(
+    "message",
+    [
+        "/funding 10000 0.01%/4h 3d short",
+        "/funding 10000 0.01% per 4h 3d short",
+        "/funding short 10000 every 4 hours 0.01% 3d",
+        "/funding 10000 0.01% interval 4h 3d short",
+        "/funding 10000 0.01% 3d each 4h short",
+    ],
+)
+async def test_an_interval_marked_as_such_is_the_interval_wherever_it_stands(
+    chat: ChatHarness, message: str
+) -> None:
+    """'0.01%/4h' or 'per 4h' before the hold: before, '0.01%/4h' was an unknown word and
+    'per' an unknown symbol."""
+    assert (await chat.ask(message)).startswith(SHORT_4H)
+
+
 # Every venue's live 0.01 %/8h (Hyperliquid 0.00125 %/1h) on 10,000 for 3 days: 9.00 paid.
 LIVE_BTC = (
     "<b>BTC long 10,000.00 USDT, held 3d: live funding</b>\n"
