@@ -92,7 +92,7 @@ class QuoteService:
         asset = self.market.resolve(typed)
         marks, left_out = await self.market.marks(asset)
         chosen = pick_mark(marks, venue)
-        age = int((self.market.feed.clock() - chosen.ts).total_seconds())
+        age = max(0, int((self.market.feed.clock() - chosen.ts).total_seconds()))
         asked = venue if venue is not None and chosen.venue != venue else None
         why_not = None
         if asked is not None:
@@ -119,7 +119,7 @@ class QuoteService:
             if (quote := _at_venue_rate(m, read)) is not None
             and m.funding_interval_hours is not None
         )
-        age = int((self.market.feed.clock() - max(m.ts for m in marks)).total_seconds())
+        age = max(0, int((self.market.feed.clock() - max(m.ts for m in marks)).total_seconds()))
         return LiveFunding(asset, read.notional, read.side, read.hold_hours, venues, age, left_out)
 
 
