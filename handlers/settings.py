@@ -9,8 +9,8 @@ from html import escape
 from telegram import Chat, Update
 from telegram.constants import ParseMode
 
-from bot.alerts.quiet import zone_label
 from bot.i18n import LANGUAGES, _, language_for, set_language
+from bot.i18n.dates import zone_label
 from bot.i18n.languages import reply_language
 from bot.usecases.settings import EXAMPLE, Change, ChatPreferences
 from handlers.context import BotContext

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 from bot.errors import UserError
 from bot.i18n import _
+from bot.i18n.dates import zone_label
 
 # The bot writes a span with an en dash (23:00–07:00): copied back, it must read the same.
 # 23:00-07:00, 2300-0700, or the hours alone as a phone types them: 23-7.
@@ -82,15 +83,6 @@ def _offsets(name: str) -> tuple[timedelta | None, ...]:
 # An offset as traders type it: UTC+3, GMT+3, +3, +03:00. East of Greenwich is +, as everyone
 # but POSIX writes it; IANA names a fixed UTC+3 Etc/GMT-3.
 _OFFSET = re.compile(r"^(?:utc|gmt)?([+-])([0-9]{1,2})(?::?([0-9]{2}))?$")
-_ETC = re.compile(r"^Etc/GMT([+-])([0-9]{1,2})$")
-
-
-def zone_label(name: str) -> str:
-    """A zone as a trader reads it: the fixed Etc/GMT-3 is UTC+3; a named zone is its name."""
-    match = _ETC.match(name)
-    if match is None or match.group(2) == "0":
-        return name
-    return f"UTC{'-' if match.group(1) == '+' else '+'}{match.group(2)}"
 
 
 def _offset_zone(sign: str, hours: str, minutes: str | None, word: str) -> str:

@@ -4,6 +4,7 @@ clock in every language, so times are `HH:mm`, never "3:35 PM"."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -12,6 +13,16 @@ from babel.dates import format_datetime, format_skeleton, format_timedelta
 from bot.i18n.catalogs import current_language
 
 UTC = ZoneInfo("UTC")
+
+_FIXED = re.compile(r"^Etc/GMT([+-])([0-9]{1,2})$")
+
+
+def zone_label(name: str) -> str:
+    """A zone as a trader reads it: the fixed Etc/GMT-3 is UTC+3; a named zone is its name."""
+    match = _FIXED.match(name)
+    if match is None or match.group(2) == "0":
+        return name
+    return f"UTC{'-' if match.group(1) == '+' else '+'}{match.group(2)}"
 
 
 def _day(moment: datetime, zone: ZoneInfo, skeleton: str = "MMMd") -> str:
@@ -31,12 +42,12 @@ def day_time(moment: datetime, zone: ZoneInfo) -> str:
 
 def weekday_time(moment: datetime, zone: ZoneInfo) -> str:
     """'Tue 2 Dec 04:23 Europe/Berlin' (ru 'вт, 2 дек. 04:23 Europe/Berlin'): when a mute ends."""
-    return f"{_day(moment, zone, 'MMMEd')} {clock_time(moment, zone)} {zone.key}"
+    return f"{_day(moment, zone, 'MMMEd')} {clock_time(moment, zone)} {zone_label(zone.key)}"
 
 
 def day_time_span(since: datetime, until: datetime, zone: ZoneInfo) -> str:
     """'10 Oct 20:25 – 11 Oct 15:35 UTC': what stored history a picture or score covers."""
-    return f"{day_time(since, zone)} – {day_time(until, zone)} {zone.key}"
+    return f"{day_time(since, zone)} – {day_time(until, zone)} {zone_label(zone.key)}"
 
 
 def since_time(moment: datetime, now: datetime) -> str:

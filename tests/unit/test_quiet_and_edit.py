@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.alerts.quiet import QuietHours, parse_cooldown, parse_quiet, parse_zone, zone_label
+from bot.alerts.quiet import QuietHours, parse_cooldown, parse_quiet, parse_zone
 from bot.errors import UserError
+from bot.i18n.dates import zone_label
 from bot.rules.grammar import RuleSyntaxError, describe, parse_rule, with_new_threshold
 
 
