@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.constants import ParseMode
 
-from bot.chat_input import asset_word
+from bot.chat_input import KNOWN_VENUES, asset_word
 from bot.errors import UserError
 from bot.i18n import _
 from bot.market.overview_text import render
@@ -17,7 +17,11 @@ EXAMPLE = "/oi BTC"
 
 
 async def market_text(market: MarketService, args: list[str]) -> str:
-    if len(args) != 1 or not asset_word(args[0]):
+    # Every venue has its row: '/oi eth bybit' is answered with them all, bybit's among them.
+    args = [word for word in args if word.lower() not in KNOWN_VENUES]
+    if len(args) > 1:
+        raise UserError(_("One asset at a time, like /oi BTC."), USAGE, EXAMPLE)
+    if not args or not asset_word(args[0]):
         raise UserError(_("Which asset?"), USAGE, EXAMPLE)
     overview, degraded = await market.overview(market.resolve(args[0]))
     return render(overview, degraded)

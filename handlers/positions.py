@@ -35,7 +35,7 @@ from bot.chat_input import (
     refuse_scaled_symbol,
 )
 from bot.i18n import N_, _, ngettext
-from bot.i18n.dates import clock_time
+from bot.i18n.dates import clock_time, zone_label
 from bot.positions.model import GUARD_VENUES, PositionClaim
 from bot.positions.render import CLAIM_NOTE, levels_text, summary_lines, title
 from bot.risk.models import LiqQuote, MarginMode
@@ -231,6 +231,20 @@ async def add_position(
     await _reply(message, text, InlineKeyboardMarkup([_buttons(added.position.id)]))
 
 
+# The words traders use for the same acts: 'remove 2', 'delete 2', 'open BTC long ...'.
+VERBS = {
+    "remove": "close",
+    "delete": "close",
+    "rm": "close",
+    "del": "close",
+    "stop": "close",
+    "open": "add",
+    "new": "add",
+    "show": "list",
+    "ls": "list",
+}
+
+
 async def pos_command(update: Update, context: BotContext) -> None:
     message, user, chat = update.effective_message, update.effective_user, update.effective_chat
     assert message is not None and user is not None and chat is not None
@@ -239,6 +253,7 @@ async def pos_command(update: Update, context: BotContext) -> None:
         return
     args = list(context.args or [])
     verb = args[0].lower() if args else "list"
+    verb = VERBS.get(verb, verb)
     if verb == "add":
         await add_position(message, context, user.id, parse_position(args[1:]), command_of(update))
     elif verb == "list":
@@ -276,7 +291,11 @@ async def _list(message: Message, context: BotContext, user_id: int) -> None:
         head = f"<b>#{position.id} {title(position.claim)}</b>"
         until = position.state.snoozed_until
         if position.snoozed(now) and until is not None:
-            head += _(" (snoozed until {time} {zone})", time=clock_time(until, zone), zone=zone.key)
+            head += _(
+                " (snoozed until {time} {zone})",
+                time=clock_time(until, zone),
+                zone=zone_label(zone.key),
+            )
         body = (
             summary_lines(ev)
             if not isinstance(ev, str)
@@ -337,7 +356,7 @@ async def _snooze(message: Message, context: BotContext, user_id: int, words: li
             id=pid,
             span=span,
             time=clock_time(until, zone),
-            zone=zone.key,
+            zone=zone_label(zone.key),
         )
         await _reply(message, text)
     else:
