@@ -15,11 +15,11 @@ disarmed or waiting out a cooldown (both are rules that matched recently).
 from __future__ import annotations
 
 import bisect
-import heapq
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import chain
 
 from bot.rules.model import ALL_ASSETS, BUILT_IN, Metric, Op, RuleSpec
 
@@ -58,13 +58,18 @@ class RuleState:
     last_fired: datetime | None = None
     muted_until: datetime | None = None
     # When each built-in stage last fired (see BuiltInEvent.stage); kept in memory only, so
-    # after a restart one stage of an ongoing event may be said again, never one lost.
-    stages: dict[str, datetime] = field(default_factory=dict)
+    # after a restart one stage of an ongoing event may be said again, never one lost. None
+    # until a stage fires: only built-in rules have stages, and an empty dict for each of the
+    # half a million rules a cold start fires would weigh 30 MB.
+    stages: dict[str, datetime] | None = None
 
     def blocked(self, rule: WatchRule, now: datetime, stage: str | None = None) -> bool:
         if self.muted_until is not None and now < self.muted_until:
             return True
-        last = self.last_fired if stage is None else self.stages.get(stage)
+        if stage is None:
+            last = self.last_fired
+        else:
+            last = None if self.stages is None else self.stages.get(stage)
         return last is not None and now - last < rule.cooldown
 
 
@@ -97,21 +102,27 @@ def _margin(metric: Metric, threshold: float) -> float:
 @dataclass
 class _Group:
     """Rules sharing (asset, metric, window, venue, op), sorted so that the satisfied ones are
-    a prefix: ascending thresholds for `>`, descending (negated) for `<`."""
+    a prefix: ascending thresholds for `>`, descending (negated) for `<`.
+
+    Whether a rule is disarmed is its RuleState's alone: a cold start fires half a million
+    rules at once, and a second record of each (a set entry, a heap entry of the re-arm level)
+    was 70 MB. Re-arming needs no heap: the re-arm level (key minus its margin) rises with the
+    key, so the levels a falling value passes are a slice of the sorted keys too."""
 
     op: Op
+    metric: Metric
     keys: list[float] = field(default_factory=list)  # threshold in "satisfied if key < v" form
     ids: list[int] = field(default_factory=list)
     last: float | None = None
-    disarmed: set[int] = field(default_factory=set)
-    # Max-heap of (-(re-arm level), id) over disarmed rules: re-arming pops only those the new
-    # value passed. Entries of rules re-armed or removed meanwhile are skipped when popped.
-    rearm_heap: list[tuple[float, int]] = field(default_factory=list)
     waiting: set[int] = field(default_factory=set)  # armed and satisfied, blocked by cooldown
     fresh: set[int] = field(default_factory=set)  # added since the last value: judge them once
 
     def key_of(self, value: float) -> float:
         return value if self.op is Op.ABOVE else -value
+
+    def rearm_level(self, key: float) -> float:
+        """Non-decreasing in the key: its margin grows by at most REARM_SHARE (< 1) of it."""
+        return key - _margin(self.metric, key)
 
     def add(self, rule_id: int, threshold: float) -> None:
         key = self.key_of(threshold)
@@ -124,21 +135,19 @@ class _Group:
         at = bisect.bisect_left(self.keys, self.key_of(threshold))
         at = self.ids.index(rule_id, at)
         del self.keys[at], self.ids[at]
-        for pending in (self.disarmed, self.waiting, self.fresh):
+        for pending in (self.waiting, self.fresh):
             pending.discard(rule_id)
 
-    def disarm(self, rule_id: int, metric: Metric, key: float) -> None:
-        self.disarmed.add(rule_id)
-        heapq.heappush(self.rearm_heap, (-(key - _margin(metric, key)), rule_id))
-
-    def rearm(self, v: float) -> list[int]:
-        rearmed = []
-        while self.rearm_heap and -self.rearm_heap[0][0] >= v:
-            _, rule_id = heapq.heappop(self.rearm_heap)
-            if rule_id in self.disarmed:
-                self.disarmed.discard(rule_id)
-                rearmed.append(rule_id)
-        return rearmed
+    def passed_rearm(self, v: float) -> list[int]:
+        """The rules whose re-arm level lies in [v, last): a rule fires, and is disarmed, only
+        below the value (its level lower still), so a disarmed rule re-arms in the tick whose
+        value falls past its level. Rules added since (`fresh`) may be past it already."""
+        if self.last is not None and v >= self.last:
+            return []
+        end = len(self.keys)
+        if self.last is not None:
+            end = bisect.bisect_left(self.keys, self.last, key=self.rearm_level)
+        return self.ids[bisect.bisect_left(self.keys, v, 0, end, key=self.rearm_level) : end]
 
     def newly_satisfied(self, value: float) -> Iterable[int]:
         v = self.key_of(value)
@@ -188,11 +197,10 @@ class Matcher:
             return
         assert spec.threshold.value is not None
         group = self._groups.setdefault(
-            (spec.asset, spec.metric, spec.window, spec.venue, spec.op), _Group(spec.op)
+            (spec.asset, spec.metric, spec.window, spec.venue, spec.op),
+            _Group(spec.op, spec.metric),
         )
         group.add(rule.id, float(spec.threshold.value))
-        if state is not None and not state.armed:
-            group.disarm(rule.id, spec.metric, group.key_of(float(spec.threshold.value)))
 
     def remove(self, rule_id: int) -> None:
         rule = self.rules.pop(rule_id)
@@ -212,7 +220,7 @@ class Matcher:
         """Firings that never reached the outbox: their stages are not repeats next time."""
         for firing in firings:
             state = self.states.get(firing.rule.id)
-            if firing.stage is not None and state is not None:
+            if firing.stage is not None and state is not None and state.stages is not None:
                 state.stages.pop(firing.stage, None)
 
     def pop_changed(self) -> set[int]:
@@ -261,22 +269,32 @@ class Matcher:
         firings: list[Firing],
     ) -> None:
         v = group.key_of(value)
-        for rule_id in group.rearm(v):
-            self.state(rule_id).armed = True
-            self.changed.add(rule_id)
+        for rule_id in chain(group.passed_rearm(v), group.fresh):
+            state = self.states.get(rule_id)
+            if (
+                state is not None
+                and not state.armed
+                and group.rearm_level(self._key(group, rule_id)) >= v
+            ):
+                state.armed = True
+                self.changed.add(rule_id)
         # A new rule is judged against the current value, not only against future moves.
         candidates = set(group.newly_satisfied(value)) | group.waiting | group.fresh
         group.waiting, group.fresh = set(), set()
         for rule_id in candidates:
-            threshold = self.rules[rule_id].spec.threshold
-            assert threshold is not None and threshold.value is not None
-            key = group.key_of(float(threshold.value))
-            if key >= v or rule_id in group.disarmed:
-                continue  # not satisfied (any more), or fired and not yet re-armed
-            if self._try_fire(rule_id, asset, value, group.key_of(key), now, firings):
-                group.disarm(rule_id, metric, key)
-            else:
+            key = self._key(group, rule_id)
+            if key >= v:
+                continue  # not satisfied (any more)
+            state = self.states.get(rule_id)
+            if state is not None and not state.armed:
+                continue  # fired and not yet re-armed
+            if not self._try_fire(rule_id, asset, value, group.key_of(key), now, firings):
                 group.waiting.add(rule_id)
+
+    def _key(self, group: _Group, rule_id: int) -> float:
+        threshold = self.rules[rule_id].spec.threshold
+        assert threshold is not None and threshold.value is not None
+        return group.key_of(float(threshold.value))
 
     def _check_percentile(
         self,
@@ -322,6 +340,8 @@ class Matcher:
         self.changed.add(rule_id)
         state.last_fired = now
         if stage is not None:
+            if state.stages is None:
+                state.stages = {}
             state.stages[stage] = now
         if rule.spec.metric not in BUILT_IN:
             state.armed = False
