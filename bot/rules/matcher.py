@@ -15,6 +15,7 @@ disarmed or waiting out a cooldown (both are rules that matched recently).
 from __future__ import annotations
 
 import bisect
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -111,7 +112,9 @@ class _Group:
 
     op: Op
     metric: Metric
-    keys: list[float] = field(default_factory=list)  # threshold in "satisfied if key < v" form
+    # Threshold in "satisfied if key < v" form, packed: 8 bytes a rule, where a list of float
+    # objects took 32 (24 MB over a million rules).
+    keys: array[float] = field(default_factory=lambda: array("d"))
     ids: list[int] = field(default_factory=list)
     last: float | None = None
     waiting: set[int] = field(default_factory=set)  # armed and satisfied, blocked by cooldown
