@@ -18,7 +18,7 @@ import bisect
 from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from itertools import chain
 
@@ -53,16 +53,19 @@ class WatchRule:
     revision: int = 0  # the stored rule's (WatchRuleRow.revision): its alerts carry it
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class RuleState:
+    """A value, replaced rather than changed: the half a million rules a cold start fires at
+    once then share one (disarmed, fired now) instead of 64 bytes each, and the rules that never
+    fired or were muted keep none (see Matcher.add)."""
+
     armed: bool = True
     last_fired: datetime | None = None
     muted_until: datetime | None = None
     # When each built-in stage last fired (see BuiltInEvent.stage); kept in memory only, so
     # after a restart one stage of an ongoing event may be said again, never one lost. None
-    # until a stage fires: only built-in rules have stages, and an empty dict for each of the
-    # half a million rules a cold start fires would weigh 30 MB.
-    stages: dict[str, datetime] | None = None
+    # until a stage fires: only built-in rules have stages. Replaced, never changed in place.
+    stages: Mapping[str, datetime] | None = None
 
     def blocked(self, rule: WatchRule, now: datetime, stage: str | None = None) -> bool:
         if self.muted_until is not None and now < self.muted_until:
@@ -94,6 +97,9 @@ class BuiltInEvent:
     # the same stage, at the same severity for escalations).
     # A different stage is news and passes the rule's cooldown; None keeps the plain cooldown.
     stage: str | None = None
+
+
+DEFAULT_STATE = RuleState()
 
 
 def _margin(metric: Metric, threshold: float) -> float:
@@ -163,8 +169,9 @@ class _Group:
 class Matcher:
     def __init__(self) -> None:
         self.rules: dict[int, WatchRule] = {}
-        self.states: dict[int, RuleState] = {}  # only rules that ever fired, muted or restored
+        self.states: dict[int, RuleState] = {}  # only rules that ever fired or were muted
         self.changed: set[int] = set()  # rules whose state changed since the last pop_changed
+        self._just_fired: RuleState | None = None  # shared by the plain rules fired at its time
         self._groups: dict[tuple[str, Metric, str | None, str | None, Op], _Group] = {}
         self._percentile: dict[tuple[str, Metric, str | None, str | None], set[int]] = defaultdict(
             set
@@ -189,7 +196,9 @@ class Matcher:
     def add(self, rule: WatchRule, state: RuleState | None = None) -> None:
         spec = rule.spec
         self.rules[rule.id] = rule
-        if state is not None:
+        # A restart loads every rule with its stored state, most of them the default: a million
+        # default states, each its own object, weighed 100 MB with their dict entries.
+        if state is not None and state != DEFAULT_STATE:
             self.states[rule.id] = state
         if spec.metric in BUILT_IN:
             self._built_in[(spec.asset, spec.metric, spec.venue)].add(rule.id)
@@ -224,7 +233,8 @@ class Matcher:
         for firing in firings:
             state = self.states.get(firing.rule.id)
             if firing.stage is not None and state is not None and state.stages is not None:
-                state.stages.pop(firing.stage, None)
+                stages = {s: at for s, at in state.stages.items() if s != firing.stage}
+                self.states[firing.rule.id] = replace(state, stages=stages)
 
     def pop_changed(self) -> set[int]:
         """Rules to persist after a tick (fired or re-armed), then forgotten."""
@@ -232,11 +242,15 @@ class Matcher:
         return changed
 
     def state(self, rule_id: int) -> RuleState:
-        """The rule's state, created on first need: most rules never fire, so most have none."""
-        state = self.states.get(rule_id)
-        if state is None:
-            state = self.states[rule_id] = RuleState()
-        return state
+        """The rule's state: most rules never fire, so most have none kept and are the default."""
+        return self.states.get(rule_id, DEFAULT_STATE)
+
+    def mute(self, rule_id: int, until: datetime | None) -> None:
+        self.states[rule_id] = replace(self.state(rule_id), muted_until=until)
+
+    def _rearm(self, rule_id: int, state: RuleState) -> None:
+        self.states[rule_id] = replace(state, armed=True)
+        self.changed.add(rule_id)
 
     def evaluate(
         self,
@@ -279,8 +293,7 @@ class Matcher:
                 and not state.armed
                 and group.rearm_level(self._key(group, rule_id)) >= v
             ):
-                state.armed = True
-                self.changed.add(rule_id)
+                self._rearm(rule_id, state)
         # A new rule is judged against the current value, not only against future moves.
         candidates = set(group.newly_satisfied(value)) | group.waiting | group.fresh
         group.waiting, group.fresh = set(), set()
@@ -319,10 +332,10 @@ class Matcher:
         above = spec.op is Op.ABOVE
         satisfied = value > level if above else value < level
         margin = _margin(spec.metric, level)
-        if not state.armed and (value <= level - margin if above else value >= level + margin):
-            state.armed = True
-            self.changed.add(rule_id)
-        if satisfied and state.armed:
+        armed = state.armed or (value <= level - margin if above else value >= level + margin)
+        if armed and not state.armed:
+            self._rearm(rule_id, state)
+        if satisfied and armed:
             self._try_fire(rule_id, asset, value, level, now, firings)
 
     def _try_fire(
@@ -338,14 +351,19 @@ class Matcher:
         rule, state = self.rules[rule_id], self.states.get(rule_id)
         if state is not None and state.blocked(rule, now, stage):
             return False
-        state = state or self.state(rule_id)
         firings.append(Firing(rule, asset, value, threshold, stage))
         self.changed.add(rule_id)
-        state.last_fired = now
-        if stage is not None:
-            if state.stages is None:
-                state.stages = {}
-            state.stages[stage] = now
-        if rule.spec.metric not in BUILT_IN:
-            state.armed = False
+        disarm = rule.spec.metric not in BUILT_IN
+        if disarm and (state is None or (state.muted_until is None and state.stages is None)):
+            self.states[rule_id] = self._fired_at(now)  # nothing of its own to keep
+            return True
+        state = state or DEFAULT_STATE
+        stages = state.stages if stage is None else {**(state.stages or {}), stage: now}
+        armed = state.armed and not disarm
+        self.states[rule_id] = replace(state, armed=armed, last_fired=now, stages=stages)
         return True
+
+    def _fired_at(self, now: datetime) -> RuleState:
+        if self._just_fired is None or self._just_fired.last_fired != now:
+            self._just_fired = RuleState(armed=False, last_fired=now)
+        return self._just_fired

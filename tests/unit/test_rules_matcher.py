@@ -65,7 +65,7 @@ def test_cooldown_delays_but_does_not_drop() -> None:
 
 def test_mute_holds_firing_until_it_ends() -> None:
     m = _matcher("BTC funding > 0.05%")
-    m.state(1).muted_until = T0 + timedelta(hours=1)
+    m.mute(1, T0 + timedelta(hours=1))
     assert _fired(m, 0.0006, minute=5) == []
     assert _fired(m, 0.0006, minute=61) == [1]
 
@@ -140,7 +140,7 @@ def test_cooldown_holds_back_a_repeated_stage_never_an_escalation_or_the_next_st
     assert not fired("long_squeeze:early", 25)  # a new event's first stage, 25 min after
     assert fired("short_squeeze:early", 26)  # the other side is another story
     assert fired("long_squeeze:early", 31)  # the cooldown is over
-    m.state(1).muted_until = T0 + timedelta(hours=2)
+    m.mute(1, T0 + timedelta(hours=2))
     assert not fired("long_squeeze:over", 40)  # muted means silent, stages or not
 
 
