@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from decimal import Decimal
 from itertools import chain
 
 from bot.rules.model import ALL_ASSETS, BUILT_IN, Metric, Op, RuleSpec
@@ -267,7 +268,7 @@ class Matcher:
                 for op in (Op.ABOVE, Op.BELOW):
                     group = self._groups.get((owner, metric, window, venue, op))
                     if group is not None:
-                        self._update_group(group, asset, metric, value, now, firings)
+                        self._update_group(group, asset, value, now, firings)
                 for rule_id in self._percentile.get((owner, metric, window, venue), ()):
                     self._check_percentile(rule_id, asset, value, now, percentiles, firings)
         for event in events:
@@ -280,37 +281,40 @@ class Matcher:
         self,
         group: _Group,
         asset: str,
-        metric: Metric,
         value: float,
         now: datetime,
         firings: list[Firing],
     ) -> None:
         v = group.key_of(value)
+        # One float per distinct threshold, not one per rule: the firings keep it, and the
+        # 489k of a cold start share a few dozen a group (users pick round thresholds).
+        floats: dict[Decimal, float] = {}
         for rule_id in chain(group.passed_rearm(v), group.fresh):
             state = self.states.get(rule_id)
-            if (
-                state is not None
-                and not state.armed
-                and group.rearm_level(self._key(group, rule_id)) >= v
-            ):
+            if state is None or state.armed:
+                continue
+            if group.rearm_level(group.key_of(self._threshold(rule_id, floats))) >= v:
                 self._rearm(rule_id, state)
         # A new rule is judged against the current value, not only against future moves.
         candidates = set(group.newly_satisfied(value)) | group.waiting | group.fresh
         group.waiting, group.fresh = set(), set()
         for rule_id in candidates:
-            key = self._key(group, rule_id)
-            if key >= v:
+            threshold = self._threshold(rule_id, floats)
+            if group.key_of(threshold) >= v:
                 continue  # not satisfied (any more)
             state = self.states.get(rule_id)
             if state is not None and not state.armed:
                 continue  # fired and not yet re-armed
-            if not self._try_fire(rule_id, asset, value, group.key_of(key), now, firings):
+            if not self._try_fire(rule_id, asset, value, threshold, now, firings):
                 group.waiting.add(rule_id)
 
-    def _key(self, group: _Group, rule_id: int) -> float:
+    def _threshold(self, rule_id: int, floats: dict[Decimal, float]) -> float:
         threshold = self.rules[rule_id].spec.threshold
         assert threshold is not None and threshold.value is not None
-        return group.key_of(float(threshold.value))
+        number = floats.get(threshold.value)
+        if number is None:
+            number = floats[threshold.value] = float(threshold.value)
+        return number
 
     def _check_percentile(
         self,
