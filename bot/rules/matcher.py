@@ -8,8 +8,8 @@ only a repeat of the same stage: an escalation or the next stage of an event alw
 
 Cost per tick grows with what changes, not with the number of rules: rules of one
 (asset, metric, window, venue, direction) sit in one array sorted by threshold, and a new value
-only touches the slice between the previous value and the new one, plus the rules that are
-disarmed or waiting out a cooldown (both are rules that matched recently).
+only touches the slices between the previous value and the new one (of thresholds, and of
+re-arm levels as it falls), plus the rules waiting out a cooldown (rules that matched recently).
 """
 
 from __future__ import annotations
@@ -200,7 +200,7 @@ class Matcher:
         spec = rule.spec
         self.rules[rule.id] = rule
         # A restart loads every rule with its stored state, most of them the default: a million
-        # default states, each its own object, weighed 100 MB with their dict entries.
+        # default states, each its own object, took 195 MB (bench_matcher's rules: 522 MB RSS).
         if state is not None and state != DEFAULT_STATE:
             self.states[rule.id] = state
         if spec.metric in BUILT_IN:
