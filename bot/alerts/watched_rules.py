@@ -75,7 +75,7 @@ class WatchedRules:
                     self.matcher.remove(rid)
                 self.matcher.add(rule, state)
             if row.muted_until is not None or rid in self.matcher.states:
-                self.matcher.state(rid).muted_until = row.muted_until
+                self.matcher.mute(rid, row.muted_until)
         return len(ids)
 
     async def persist_states(self, rule_ids: set[int]) -> None:

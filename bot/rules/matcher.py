@@ -8,18 +8,20 @@ only a repeat of the same stage: an escalation or the next stage of an event alw
 
 Cost per tick grows with what changes, not with the number of rules: rules of one
 (asset, metric, window, venue, direction) sit in one array sorted by threshold, and a new value
-only touches the slice between the previous value and the new one, plus the rules that are
-disarmed or waiting out a cooldown (both are rules that matched recently).
+only touches the slices between the previous value and the new one (of thresholds, and of
+re-arm levels as it falls), plus the rules waiting out a cooldown (rules that matched recently).
 """
 
 from __future__ import annotations
 
 import bisect
-import heapq
+from array import array
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from decimal import Decimal
+from itertools import chain
 
 from bot.rules.model import ALL_ASSETS, BUILT_IN, Metric, Op, RuleSpec
 
@@ -52,19 +54,27 @@ class WatchRule:
     revision: int = 0  # the stored rule's (WatchRuleRow.revision): its alerts carry it
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class RuleState:
+    """A value, replaced rather than changed: the half a million rules a cold start fires at
+    once then share one (disarmed, fired now) instead of 64 bytes each, and the rules that never
+    fired or were muted keep none (see Matcher.add)."""
+
     armed: bool = True
     last_fired: datetime | None = None
     muted_until: datetime | None = None
     # When each built-in stage last fired (see BuiltInEvent.stage); kept in memory only, so
-    # after a restart one stage of an ongoing event may be said again, never one lost.
-    stages: dict[str, datetime] = field(default_factory=dict)
+    # after a restart one stage of an ongoing event may be said again, never one lost. None
+    # until a stage fires: only built-in rules have stages. Replaced, never changed in place.
+    stages: Mapping[str, datetime] | None = None
 
     def blocked(self, rule: WatchRule, now: datetime, stage: str | None = None) -> bool:
         if self.muted_until is not None and now < self.muted_until:
             return True
-        last = self.last_fired if stage is None else self.stages.get(stage)
+        if stage is None:
+            last = self.last_fired
+        else:
+            last = None if self.stages is None else self.stages.get(stage)
         return last is not None and now - last < rule.cooldown
 
 
@@ -90,6 +100,9 @@ class BuiltInEvent:
     stage: str | None = None
 
 
+DEFAULT_STATE = RuleState()
+
+
 def _margin(metric: Metric, threshold: float) -> float:
     return max(abs(threshold) * REARM_SHARE_OF.get(metric, REARM_SHARE), REARM_FLOOR[metric])
 
@@ -97,21 +110,29 @@ def _margin(metric: Metric, threshold: float) -> float:
 @dataclass
 class _Group:
     """Rules sharing (asset, metric, window, venue, op), sorted so that the satisfied ones are
-    a prefix: ascending thresholds for `>`, descending (negated) for `<`."""
+    a prefix: ascending thresholds for `>`, descending (negated) for `<`.
+
+    Whether a rule is disarmed is its RuleState's alone: a cold start fires half a million
+    rules at once, and a second record of each (a set entry, a heap entry of the re-arm level)
+    was 70 MB. Re-arming needs no heap: the re-arm level (key minus its margin) rises with the
+    key, so the levels a falling value passes are a slice of the sorted keys too."""
 
     op: Op
-    keys: list[float] = field(default_factory=list)  # threshold in "satisfied if key < v" form
+    metric: Metric
+    # Threshold in "satisfied if key < v" form, packed: 8 bytes a rule, where a list of float
+    # objects took 32 (24 MB over a million rules).
+    keys: array[float] = field(default_factory=lambda: array("d"))
     ids: list[int] = field(default_factory=list)
     last: float | None = None
-    disarmed: set[int] = field(default_factory=set)
-    # Max-heap of (-(re-arm level), id) over disarmed rules: re-arming pops only those the new
-    # value passed. Entries of rules re-armed or removed meanwhile are skipped when popped.
-    rearm_heap: list[tuple[float, int]] = field(default_factory=list)
     waiting: set[int] = field(default_factory=set)  # armed and satisfied, blocked by cooldown
     fresh: set[int] = field(default_factory=set)  # added since the last value: judge them once
 
     def key_of(self, value: float) -> float:
         return value if self.op is Op.ABOVE else -value
+
+    def rearm_level(self, key: float) -> float:
+        """Non-decreasing in the key: its margin grows by at most REARM_SHARE (< 1) of it."""
+        return key - _margin(self.metric, key)
 
     def add(self, rule_id: int, threshold: float) -> None:
         key = self.key_of(threshold)
@@ -124,21 +145,19 @@ class _Group:
         at = bisect.bisect_left(self.keys, self.key_of(threshold))
         at = self.ids.index(rule_id, at)
         del self.keys[at], self.ids[at]
-        for pending in (self.disarmed, self.waiting, self.fresh):
+        for pending in (self.waiting, self.fresh):
             pending.discard(rule_id)
 
-    def disarm(self, rule_id: int, metric: Metric, key: float) -> None:
-        self.disarmed.add(rule_id)
-        heapq.heappush(self.rearm_heap, (-(key - _margin(metric, key)), rule_id))
-
-    def rearm(self, v: float) -> list[int]:
-        rearmed = []
-        while self.rearm_heap and -self.rearm_heap[0][0] >= v:
-            _, rule_id = heapq.heappop(self.rearm_heap)
-            if rule_id in self.disarmed:
-                self.disarmed.discard(rule_id)
-                rearmed.append(rule_id)
-        return rearmed
+    def passed_rearm(self, v: float) -> list[int]:
+        """The rules whose re-arm level lies in [v, last): a rule fires, and is disarmed, only
+        below the value (its level lower still), so a disarmed rule re-arms in the tick whose
+        value falls past its level. Rules added since (`fresh`) may be past it already."""
+        if self.last is not None and v >= self.last:
+            return []
+        end = len(self.keys)
+        if self.last is not None:
+            end = bisect.bisect_left(self.keys, self.last, key=self.rearm_level)
+        return self.ids[bisect.bisect_left(self.keys, v, 0, end, key=self.rearm_level) : end]
 
     def newly_satisfied(self, value: float) -> Iterable[int]:
         v = self.key_of(value)
@@ -151,8 +170,11 @@ class _Group:
 class Matcher:
     def __init__(self) -> None:
         self.rules: dict[int, WatchRule] = {}
-        self.states: dict[int, RuleState] = {}  # only rules that ever fired, muted or restored
-        self.changed: set[int] = set()  # rules whose state changed since the last pop_changed
+        self.states: dict[int, RuleState] = {}  # only rules that ever fired or were muted
+        # Rules whose state changed since the last pop_changed, repeats and all: a list takes 8
+        # bytes a rule where a set took 32, while a cold start's 489k firings are being built.
+        self.changed: list[int] = []
+        self._just_fired: RuleState | None = None  # shared by the plain rules fired at its time
         self._groups: dict[tuple[str, Metric, str | None, str | None, Op], _Group] = {}
         self._percentile: dict[tuple[str, Metric, str | None, str | None], set[int]] = defaultdict(
             set
@@ -177,7 +199,9 @@ class Matcher:
     def add(self, rule: WatchRule, state: RuleState | None = None) -> None:
         spec = rule.spec
         self.rules[rule.id] = rule
-        if state is not None:
+        # A restart loads every rule with its stored state, most of them the default: a million
+        # default states, each its own object, took 195 MB (bench_matcher's rules: 522 MB RSS).
+        if state is not None and state != DEFAULT_STATE:
             self.states[rule.id] = state
         if spec.metric in BUILT_IN:
             self._built_in[(spec.asset, spec.metric, spec.venue)].add(rule.id)
@@ -188,11 +212,10 @@ class Matcher:
             return
         assert spec.threshold.value is not None
         group = self._groups.setdefault(
-            (spec.asset, spec.metric, spec.window, spec.venue, spec.op), _Group(spec.op)
+            (spec.asset, spec.metric, spec.window, spec.venue, spec.op),
+            _Group(spec.op, spec.metric),
         )
         group.add(rule.id, float(spec.threshold.value))
-        if state is not None and not state.armed:
-            group.disarm(rule.id, spec.metric, group.key_of(float(spec.threshold.value)))
 
     def remove(self, rule_id: int) -> None:
         rule = self.rules.pop(rule_id)
@@ -212,20 +235,25 @@ class Matcher:
         """Firings that never reached the outbox: their stages are not repeats next time."""
         for firing in firings:
             state = self.states.get(firing.rule.id)
-            if firing.stage is not None and state is not None:
-                state.stages.pop(firing.stage, None)
+            if firing.stage is not None and state is not None and state.stages is not None:
+                stages = {s: at for s, at in state.stages.items() if s != firing.stage}
+                self.states[firing.rule.id] = replace(state, stages=stages)
 
     def pop_changed(self) -> set[int]:
         """Rules to persist after a tick (fired or re-armed), then forgotten."""
-        changed, self.changed = self.changed, set()
+        changed, self.changed = set(self.changed), []
         return changed
 
     def state(self, rule_id: int) -> RuleState:
-        """The rule's state, created on first need: most rules never fire, so most have none."""
-        state = self.states.get(rule_id)
-        if state is None:
-            state = self.states[rule_id] = RuleState()
-        return state
+        """The rule's state: most rules never fire, so most have none kept and are the default."""
+        return self.states.get(rule_id, DEFAULT_STATE)
+
+    def mute(self, rule_id: int, until: datetime | None) -> None:
+        self.states[rule_id] = replace(self.state(rule_id), muted_until=until)
+
+    def _rearm(self, rule_id: int, state: RuleState) -> None:
+        self.states[rule_id] = replace(state, armed=True)
+        self.changed.append(rule_id)
 
     def evaluate(
         self,
@@ -242,7 +270,7 @@ class Matcher:
                 for op in (Op.ABOVE, Op.BELOW):
                     group = self._groups.get((owner, metric, window, venue, op))
                     if group is not None:
-                        self._update_group(group, asset, metric, value, now, firings)
+                        self._update_group(group, asset, value, now, firings)
                 for rule_id in self._percentile.get((owner, metric, window, venue), ()):
                     self._check_percentile(rule_id, asset, value, now, percentiles, firings)
         for event in events:
@@ -255,28 +283,40 @@ class Matcher:
         self,
         group: _Group,
         asset: str,
-        metric: Metric,
         value: float,
         now: datetime,
         firings: list[Firing],
     ) -> None:
         v = group.key_of(value)
-        for rule_id in group.rearm(v):
-            self.state(rule_id).armed = True
-            self.changed.add(rule_id)
+        # One float per distinct threshold, not one per rule: the firings keep it, and the
+        # 489k of a cold start share a few dozen a group (users pick round thresholds).
+        floats: dict[Decimal, float] = {}
+        for rule_id in chain(group.passed_rearm(v), group.fresh):
+            state = self.states.get(rule_id)
+            if state is None or state.armed:
+                continue
+            if group.rearm_level(group.key_of(self._threshold(rule_id, floats))) >= v:
+                self._rearm(rule_id, state)
         # A new rule is judged against the current value, not only against future moves.
         candidates = set(group.newly_satisfied(value)) | group.waiting | group.fresh
         group.waiting, group.fresh = set(), set()
         for rule_id in candidates:
-            threshold = self.rules[rule_id].spec.threshold
-            assert threshold is not None and threshold.value is not None
-            key = group.key_of(float(threshold.value))
-            if key >= v or rule_id in group.disarmed:
-                continue  # not satisfied (any more), or fired and not yet re-armed
-            if self._try_fire(rule_id, asset, value, group.key_of(key), now, firings):
-                group.disarm(rule_id, metric, key)
-            else:
+            threshold = self._threshold(rule_id, floats)
+            if group.key_of(threshold) >= v:
+                continue  # not satisfied (any more)
+            state = self.states.get(rule_id)
+            if state is not None and not state.armed:
+                continue  # fired and not yet re-armed
+            if not self._try_fire(rule_id, asset, value, threshold, now, firings):
                 group.waiting.add(rule_id)
+
+    def _threshold(self, rule_id: int, floats: dict[Decimal, float]) -> float:
+        threshold = self.rules[rule_id].spec.threshold
+        assert threshold is not None and threshold.value is not None
+        number = floats.get(threshold.value)
+        if number is None:
+            number = floats[threshold.value] = float(threshold.value)
+        return number
 
     def _check_percentile(
         self,
@@ -298,10 +338,10 @@ class Matcher:
         above = spec.op is Op.ABOVE
         satisfied = value > level if above else value < level
         margin = _margin(spec.metric, level)
-        if not state.armed and (value <= level - margin if above else value >= level + margin):
-            state.armed = True
-            self.changed.add(rule_id)
-        if satisfied and state.armed:
+        armed = state.armed or (value <= level - margin if above else value >= level + margin)
+        if armed and not state.armed:
+            self._rearm(rule_id, state)
+        if satisfied and armed:
             self._try_fire(rule_id, asset, value, level, now, firings)
 
     def _try_fire(
@@ -317,12 +357,19 @@ class Matcher:
         rule, state = self.rules[rule_id], self.states.get(rule_id)
         if state is not None and state.blocked(rule, now, stage):
             return False
-        state = state or self.state(rule_id)
         firings.append(Firing(rule, asset, value, threshold, stage))
-        self.changed.add(rule_id)
-        state.last_fired = now
-        if stage is not None:
-            state.stages[stage] = now
-        if rule.spec.metric not in BUILT_IN:
-            state.armed = False
+        self.changed.append(rule_id)
+        disarm = rule.spec.metric not in BUILT_IN
+        if disarm and (state is None or (state.muted_until is None and state.stages is None)):
+            self.states[rule_id] = self._fired_at(now)  # nothing of its own to keep
+            return True
+        state = state or DEFAULT_STATE
+        stages = state.stages if stage is None else {**(state.stages or {}), stage: now}
+        armed = state.armed and not disarm
+        self.states[rule_id] = replace(state, armed=armed, last_fired=now, stages=stages)
         return True
+
+    def _fired_at(self, now: datetime) -> RuleState:
+        if self._just_fired is None or self._just_fired.last_fired != now:
+            self._just_fired = RuleState(armed=False, last_fired=now)
+        return self._just_fired

@@ -212,7 +212,7 @@ class WatchService:
         if not await self.rules.mute(chat_id, rule_id, until):
             return False
         if rule_id in self.matcher.rules:
-            self.matcher.state(rule_id).muted_until = until
+            self.matcher.mute(rule_id, until)
         return True
 
     async def pause_chat(self, chat_id: int, paused: bool) -> int:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.rules.matcher import RuleState
 from bot.scheduler.leader import LeaderLock
 from bot.usecases.watches import WatchService
 from storage.db import make_engine, make_session_factory
@@ -31,7 +32,7 @@ async def test_the_leader_follows_rules_changed_on_another_replica(engine: Async
     assert await leader.watched.sync(NOW) == 1
     assert leader.matcher.rules[rule.id].chat_id == 1001
 
-    leader.matcher.state(rule.id).armed = False  # it fired on the leader
+    leader.matcher.states[rule.id] = RuleState(armed=False)  # it fired on the leader
     until = NOW + timedelta(hours=1)
     await follower.mute(1001, rule.id, until)
     await leader.watched.sync(NOW)
@@ -62,11 +63,10 @@ async def test_a_rule_changed_on_another_replica_is_armed_again_on_the_leader(
     leader, follower = _replica(engine), _replica(engine)
     rule = await follower.add(1001, 1001, "BTC funding > 0.05%", NOW)
     await leader.watched.load()
-    fired = leader.matcher.state(rule.id)
-    fired.armed, fired.last_fired = False, NOW
+    leader.matcher.states[rule.id] = RuleState(armed=False, last_fired=NOW)  # it fired
 
     def on_the_leader() -> tuple[int, bool, datetime | None]:
-        state = leader.matcher.states[rule.id]
+        state = leader.matcher.state(rule.id)
         return leader.matcher.rules[rule.id].revision, state.armed, state.last_fired
 
     await follower.replace(1001, rule.id, "btc funding >0.05%", NOW)
