@@ -31,6 +31,8 @@ DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 MIN_WEBHOOK_SECRET = 16
 SECRET_FIELDS = frozenset({"telegram_token", "webhook_secret"})
+# What @BotFather hands out: the bot's numeric id, a colon, then a URL-safe secret.
+TELEGRAM_TOKEN = re.compile(r"[0-9]+:[A-Za-z0-9_-]+")
 
 CHANNEL_ENTRY = re.compile(r"(?P<asset>[A-Z0-9]{1,20}|\*)=(?P<channel>@[A-Za-z][A-Za-z0-9_]{4,31})")
 
@@ -328,7 +330,13 @@ class Settings(BaseSettings):
     def require_token(self) -> str:
         if self.telegram_token is None or not self.telegram_token.get_secret_value().strip():
             raise MissingTokenError
-        return self.telegram_token.get_secret_value().strip()
+        token = self.telegram_token.get_secret_value().strip()
+        # Checked before the database is touched: a mangled token (pasted with quotes, a space
+        # or the URL's "bot") would only meet a 404 from Telegram, after migrating, and its
+        # odd characters would reach the request URL percent-encoded, past the log redaction.
+        if not TELEGRAM_TOKEN.fullmatch(token):
+            raise MalformedTokenError
+        return token
 
 
 class MissingTokenError(RuntimeError):
@@ -336,6 +344,16 @@ class MissingTokenError(RuntimeError):
         super().__init__(
             "OIWATCH_TELEGRAM_TOKEN is not set: get a token from @BotFather and export it, "
             "e.g. export OIWATCH_TELEGRAM_TOKEN=123456:ABC..."
+        )
+
+
+class MalformedTokenError(RuntimeError):
+    def __init__(self) -> None:
+        # Never the value, not even a part of it: it may be a real token with a typo.
+        super().__init__(
+            "OIWATCH_TELEGRAM_TOKEN is not shaped like a token from @BotFather: expected digits, "
+            "a colon, then letters, digits, _ or - (e.g. 123456:ABC-def...), with no quotes, "
+            "spaces or 'bot' around it"
         )
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.config import (
+    MalformedTokenError,
     MissingTokenError,
     RunMode,
     Settings,
@@ -483,7 +484,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         return COMMANDS[args.command](args, settings)
-    except (MissingTokenError, WebhookConfigError, StartupError) as error:
+    except (MissingTokenError, MalformedTokenError, WebhookConfigError, StartupError) as error:
         print(f"oiwatch: {error}", file=sys.stderr)
         return EXIT_USAGE
     except UserError as error:

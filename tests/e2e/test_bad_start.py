@@ -110,6 +110,24 @@ async def test_a_bad_setting_is_one_line_and_exit_2(
     assert not (tmp_path / "bot.db").exists()  # refused before anything was touched
 
 
+@pytest.mark.parametrize(
+    "token",
+    [f"bot{TOKEN}", f'"{TOKEN}"', f"{TOKEN} x", TOKEN.replace(":", ""), f"{TOKEN}/", "garbage"],
+    ids=["bot before it", "quoted", "a space", "no colon", "a slash", "a word"],
+)
+async def test_a_token_not_shaped_like_botfathers_is_one_line_without_it(
+    tmp_path: Path, token: str
+) -> None:
+    outcome = await oiwatch_run({**base_env(tmp_path), "OIWATCH_TELEGRAM_TOKEN": token})
+    assert_one_line(
+        outcome,
+        "oiwatch: OIWATCH_TELEGRAM_TOKEN is not shaped like a token from @BotFather: expected "
+        "digits, a colon, then letters, digits, _ or -",
+    )
+    assert TOKEN.split(":")[1][:8] not in outcome.stderr and "garbage" not in outcome.stderr
+    assert not (tmp_path / "bot.db").exists()  # refused before the database was migrated
+
+
 async def test_a_missing_folder_for_sqlite_is_named(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'bot.db'}"
     outcome = await oiwatch_run({**base_env(tmp_path), "OIWATCH_DATABASE_URL": url})
