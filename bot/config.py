@@ -255,6 +255,12 @@ class Settings(BaseSettings):
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _lower_mode(cls, value: object) -> object:
+        # Any case, as OIWATCH_LOG_LEVEL: WEBHOOK is no typo worth a refused start.
+        return value.strip().lower() if isinstance(value, str) else value
+
     @field_validator("database_url")
     @classmethod
     def _database(cls, value: str) -> str:
@@ -280,6 +286,11 @@ class Settings(BaseSettings):
     @field_validator("symbols")
     @classmethod
     def _asset_words(cls, value: list[str]) -> list[str]:
+        if not value:
+            # An empty list would poll every venue for nothing, with no word of it anywhere.
+            raise ValueError(
+                "name at least one asset, e.g. BTC,ETH; OIWATCH_VENUES= turns market data off"
+            )
         bad = [s for s in value if not (s.isascii() and s.isalnum() and len(s) <= 20)]
         if bad:
             raise ValueError(f"{bad[0]!r} is no asset: use 1-20 letters or digits, e.g. BTC,ETH")

@@ -81,6 +81,8 @@ BAD_SETTINGS = [
     ("OIWATCH_LOG_LEVEL", "LOUD", "'WARNING'"),
     ("OIWATCH_VENUES", "nonsense", "binance, binance_coinm, bybit"),
     ("OIWATCH_SYMBOLS", "BTC,<b>", "letters or digits"),
+    ("OIWATCH_SYMBOLS", "", "name at least one asset, e.g. BTC,ETH; OIWATCH_VENUES= turns"),
+    ("OIWATCH_SYMBOLS", " , ", "name at least one asset"),
     ("OIWATCH_POLL_SECONDS", "nan", "finite"),
     ("OIWATCH_POLL_SECONDS", "-1", "greater than or equal to 0.5"),
     ("OIWATCH_POLL_SECONDS", "0", "greater than or equal to 0.5"),
@@ -126,6 +128,12 @@ async def test_a_token_not_shaped_like_botfathers_is_one_line_without_it(
     )
     assert TOKEN.split(":")[1][:8] not in outcome.stderr and "garbage" not in outcome.stderr
     assert not (tmp_path / "bot.db").exists()  # refused before the database was migrated
+
+
+@pytest.mark.parametrize("mode", ["WEBHOOK", "Webhook", " webhook "])
+async def test_the_mode_is_read_in_any_case(tmp_path: Path, mode: str) -> None:
+    outcome = await oiwatch_run({**base_env(tmp_path), "OIWATCH_MODE": mode})
+    assert_one_line(outcome, "oiwatch: OIWATCH_MODE=webhook needs OIWATCH_WEBHOOK_URL")
 
 
 async def test_a_missing_folder_for_sqlite_is_named(tmp_path: Path) -> None:
