@@ -1,5 +1,5 @@
 """`oiwatch run` runs the Telegram bot; `liq | funding | pos check | ask | snapshot | replay |
-evaluate | latency | db upgrade` need no Telegram."""
+evaluate | latency | db upgrade | db current` need no Telegram."""
 
 from __future__ import annotations
 
@@ -307,9 +307,12 @@ def _cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runtime.startup import migrated_engine
+    from storage.migrate import latest_revision
 
     if args.action == "downgrade":
         return _db_downgrade(args.revision, settings)
+    if args.action == "current":
+        return _db_current(args.revision, settings)
     if args.revision is not None:
         raise UserError(
             "db upgrade takes no revision: it goes to the latest; to go back, db downgrade 0012"
@@ -320,8 +323,18 @@ def _cmd_db(args: argparse.Namespace, settings: Settings) -> int:
             pass
 
     asyncio.run(upgrade())
-    print("database is at the latest revision")
+    print(f"database is at revision {latest_revision()}, the latest")
     return 0
+
+
+def _db_current(revision: str | None, settings: Settings) -> int:
+    from bot.runtime.startup import revision_status
+
+    if revision is not None:
+        raise UserError("db current takes no revision: it says where the database is")
+    latest, line = revision_status(settings.database_url)
+    print(line, file=sys.stdout if latest else sys.stderr)
+    return 0 if latest else 1
 
 
 def _db_downgrade(revision: str | None, settings: Settings) -> int:
@@ -447,9 +460,11 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument(
         "action",
-        choices=["upgrade", "downgrade"],
+        choices=["upgrade", "downgrade", "current"],
         help="upgrade: migrate OIWATCH_DATABASE_URL to this version (run also does at start); "
-        "downgrade REVISION: undo this version's migrations down to REVISION (rollback)",
+        "downgrade REVISION: undo this version's migrations down to REVISION (rollback); "
+        "current: say which revision the database is at, migrating nothing (exit 0 at this "
+        "version's latest, 1 otherwise)",
     )
     db.add_argument("revision", nargs="?", help="with downgrade: e.g. 0012")
 

@@ -4,6 +4,7 @@ and never the token. Telegram-free: the runner tells which Bot API failure it me
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import sqlite3
@@ -18,7 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.errors import StartupError
 from bot.runtime.logging_setup import redact
 from storage.db import UNAVAILABLE, make_engine
-from storage.migrate import downgrade_database, upgrade_database
+from storage.migrate import (
+    database_revision,
+    downgrade_database,
+    known_revisions,
+    latest_revision,
+    upgrade_database,
+)
 
 DATABASE_ERRORS: tuple[type[Exception], ...] = (*UNAVAILABLE, CommandError)
 
@@ -46,6 +53,50 @@ async def downgrade_to(database_url: str, revision: str) -> None:
         await downgrade_database(engine, revision)
     except CommandError as error:  # an unknown revision, or one above the database's
         raise StartupError(f"cannot downgrade to {revision}: {_one_line(error)}") from None
+    except UNAVAILABLE as error:
+        raise database_failed(database_url, error) from None
+    finally:
+        await engine.dispose()
+
+
+def revision_status(database_url: str) -> tuple[bool, str]:
+    """`oiwatch db current`: (at this version's latest revision, the line saying where the
+    database stands and what to run). Reads only: a database behind stays behind."""
+    url = make_url(database_url)
+    latest = latest_revision()
+    on_disk = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+    file = Path(url.database) if on_disk and url.database else None
+    if file is not None and file.parent.is_dir() and not file.exists():
+        # Checking must not create the file (sqlite3 would): a typo'd path stays visible. A
+        # missing folder is check_sqlite_file's line.
+        return False, (
+            f"{_shown(url)}: no database file yet; oiwatch db upgrade (or run) creates it at "
+            f"revision {latest}"
+        )
+    current = asyncio.run(_revision(database_url))
+    if current == latest:
+        return True, f"database is at revision {latest}, the latest"
+    if current is None:
+        return False, (
+            f"database has no oiwatch tables yet; oiwatch db upgrade (or run) migrates it to "
+            f"revision {latest}"
+        )
+    if current in known_revisions():
+        return False, (
+            f"database is at revision {current}, behind this version's {latest}; "
+            "oiwatch db upgrade (or run) migrates it"
+        )
+    return False, (
+        f"database is at revision {current}, which this version (latest {latest}) does not "
+        "know: a newer oiwatch migrated it (docs/operations.md, Upgrade)"
+    )
+
+
+async def _revision(database_url: str) -> str | None:
+    check_sqlite_file(database_url)
+    engine = make_engine(database_url)
+    try:
+        return await database_revision(engine)
     except UNAVAILABLE as error:
         raise database_failed(database_url, error) from None
     finally:

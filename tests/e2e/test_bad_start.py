@@ -200,7 +200,9 @@ async def test_a_sqlite_path_that_cannot_be_opened_is_one_line(tmp_path: Path) -
         )
 
 
-@pytest.mark.parametrize("command", [["db", "upgrade"], ["db", "downgrade", "0012"], ["latency"]])
+@pytest.mark.parametrize(
+    "command", [["db", "upgrade"], ["db", "downgrade", "0012"], ["db", "current"], ["latency"]]
+)
 @pytest.mark.parametrize(
     "url", ["postgresql+asyncpg://oiwatch:hunter2@127.0.0.1:9/oiwatch", "sqlite+aiosqlite:///"]
 )

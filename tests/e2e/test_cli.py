@@ -14,6 +14,8 @@ import pytest
 
 from tests.fakes.exchange import FakeExchange
 
+LATEST = "0017"  # the newest of storage/migrations/versions
+
 
 def oiwatch(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -120,7 +122,10 @@ def test_help_says_which_commands_need_telegram_and_what_db_upgrade_does() -> No
 
 def test_db_downgrade_rolls_back_to_a_revision_and_upgrade_comes_back(tmp_path: Path) -> None:
     env = {"OIWATCH_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"}
-    assert oiwatch("db", "upgrade", env=env).stdout == "database is at the latest revision\n"
+    assert (
+        oiwatch("db", "upgrade", env=env).stdout
+        == f"database is at revision {LATEST}, the latest\n"
+    )
     down = oiwatch("db", "downgrade", "0012", env=env)
     assert (down.returncode, down.stdout) == (0, "database is at revision 0012\n")
     with sqlite3.connect(tmp_path / "bot.db") as db:
@@ -145,3 +150,41 @@ def test_db_downgrade_rolls_back_to_a_revision_and_upgrade_comes_back(tmp_path: 
     ]:
         result = oiwatch(*args, env=env)
         assert (result.returncode, result.stderr) == (2, line + "\n")
+
+
+def test_db_current_says_where_the_database_is_and_migrates_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "bot.db"
+    env = {"OIWATCH_DATABASE_URL": f"sqlite+aiosqlite:///{path}"}
+
+    def current() -> tuple[int, str]:
+        result = oiwatch("db", "current", env=env)
+        return result.returncode, result.stdout + result.stderr
+
+    assert current() == (
+        1,
+        f"OIWATCH_DATABASE_URL=sqlite+aiosqlite:///{path}: no database file yet; oiwatch db "
+        f"upgrade (or run) creates it at revision {LATEST}\n",
+    )
+    assert not path.exists()
+    path.touch()
+    assert current() == (
+        1,
+        "database has no oiwatch tables yet; oiwatch db upgrade (or run) migrates it to "
+        f"revision {LATEST}\n",
+    )
+    assert oiwatch("db", "upgrade", env=env).returncode == 0
+    assert current() == (0, f"database is at revision {LATEST}, the latest\n")
+    assert oiwatch("db", "downgrade", "0012", env=env).returncode == 0
+    assert current() == (
+        1,
+        f"database is at revision 0012, behind this version's {LATEST}; oiwatch db upgrade "
+        "(or run) migrates it\n",
+    )
+    with sqlite3.connect(path) as db:  # still behind: current only read it
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0012",)]
+        db.execute("UPDATE alembic_version SET version_num = '0099'")
+    assert current() == (
+        1,
+        f"database is at revision 0099, which this version (latest {LATEST}) does not know: "
+        "a newer oiwatch migrated it (docs/operations.md, Upgrade)\n",
+    )
