@@ -145,7 +145,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         )
         live = services.metrics.live
         live.is_leader = lambda: services.leading
-        live.venue_last_good = lambda: {v: h.last_good for v, h in feed.health.items()}
+        live.venue_health = lambda: feed.health
         live.tasks = lambda: services.tasks
         try:
             yield services
