@@ -37,6 +37,7 @@ from bot.positions.market_watch import MarketWatch
 from bot.runtime.health import HealthCheck
 from bot.runtime.ratelimit import INLINE_PER_COMMAND, CommandLimiter
 from bot.runtime.startup import (
+    bot_api_refused,
     bot_api_unreachable,
     migrated_engine,
     ptb_request_log_muted,
@@ -170,6 +171,8 @@ async def serve(settings: Settings, stop: asyncio.Event, *, poll_timeout: int = 
             raise token_refused(settings.telegram_api_url, error) from None
         except NetworkError as error:
             raise bot_api_unreachable(settings.telegram_api_url, error) from None
+        except TelegramError as error:
+            raise bot_api_refused(settings.telegram_api_url, error) from None
         async with app:
             await app.start()
             _freeze_long_lived()

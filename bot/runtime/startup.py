@@ -156,7 +156,27 @@ def token_refused(api_url: str, error: Exception) -> StartupError:
 
 
 def bot_api_unreachable(api_url: str, error: Exception) -> StartupError:
-    return StartupError(f"cannot reach the Bot API at {redact(api_url)}: {_one_line(error)}")
+    return StartupError(f"cannot reach the Bot API at {redact(api_url)}: {_api_reason(error)}")
+
+
+def bot_api_refused(api_url: str, error: Exception) -> StartupError:
+    """For any other answer to getMe: a web page or a proxy's 403 where the Bot API should be."""
+    return StartupError(
+        f"no Bot API at {redact(api_url)}: it answered {_api_reason(error)}; check "
+        "OIWATCH_TELEGRAM_API_URL"
+    )
+
+
+# PTB quotes a body that is not JSON whole (a proxy's HTML page) after these words.
+NOT_JSON = ". Parsing the server response"
+
+
+def _api_reason(error: Exception) -> str:
+    text = _one_line(error)
+    if text == "Invalid server response":  # PTB's words for a 2xx body that is not JSON
+        return "a page that is not JSON"
+    status, cut, _body = text.partition(NOT_JSON)
+    return f"{status} with a body that is not JSON" if cut else text
 
 
 @contextlib.contextmanager

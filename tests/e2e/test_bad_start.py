@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
 from tests.e2e.conftest import TOKEN
+from tests.fakes.local_server import serve_locally
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 EXIT_USAGE = 2
@@ -187,6 +189,42 @@ async def test_an_unreachable_bot_api_is_one_line(tmp_path: Path, url: str) -> N
     outcome = await oiwatch_run(env)  # nothing listens on port 9
     assert_one_line(outcome, "cannot reach the Bot API at http://127.0.0.1:9/bot: httpx.")
     assert TOKEN not in outcome.stderr
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        (
+            200,
+            "no Bot API at {url}: it answered a page that is not JSON; check "
+            "OIWATCH_TELEGRAM_API_URL",
+        ),
+        (
+            403,
+            "no Bot API at {url}: it answered Forbidden (403) with a body that is not JSON; "
+            "check OIWATCH_TELEGRAM_API_URL",
+        ),
+        (502, "cannot reach the Bot API at {url}: Bad Gateway (502) with a body that is not JSON"),
+    ],
+    ids=["a 200 page", "a proxy's 403", "a proxy's 502"],
+)
+async def test_a_web_page_where_the_bot_api_should_be_is_one_line(
+    tmp_path: Path, status: int, expected: str
+) -> None:
+    # A wrong OIWATCH_TELEGRAM_API_URL (a site, a proxy's refusal): its HTML page used to end
+    # the start in a traceback, or be quoted whole in the line.
+    async def page(_request: web.Request) -> web.Response:
+        return web.Response(status=status, text="<html>" + "x" * 500 + "</html>")
+
+    site = web.Application()
+    site.router.add_route("*", "/{tail:.*}", page)
+    runner, port = await serve_locally(site)
+    try:
+        url = f"http://127.0.0.1:{port}/bot"
+        outcome = await oiwatch_run({**base_env(tmp_path), "OIWATCH_TELEGRAM_API_URL": url})
+    finally:
+        await runner.cleanup()
+    assert assert_one_line(outcome) == "oiwatch: " + expected.format(url=url)
 
 
 async def test_a_sqlite_path_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
