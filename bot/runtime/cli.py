@@ -198,6 +198,11 @@ def _cmd_snapshot(args: argparse.Namespace, settings: Settings) -> int:
     from storage.repositories.snapshots import snapshot_row
 
     asset = args.asset.upper()
+    if not settings.venues:
+        raise UserError(
+            "OIWATCH_VENUES is empty: no venue to poll; e.g. OIWATCH_VENUES=binance,okx "
+            "oiwatch snapshot " + asset
+        )
 
     async def poll() -> int:
         venues = [Venue(v) for v in settings.venues]

@@ -79,6 +79,17 @@ def test_ask_prints_the_bot_reply_and_refusals_exit_2() -> None:
     assert run.stderr.strip().count("\n") == 0 and "OIWATCH_TELEGRAM_TOKEN" in run.stderr
 
 
+def test_snapshot_with_no_venue_to_poll_says_so() -> None:
+    result = oiwatch("snapshot", "btc", env={"OIWATCH_VENUES": ""})
+    # It said "no data for BTC: not listed", as if the venues had been asked.
+    assert (result.returncode, result.stdout, result.stderr) == (
+        2,
+        "",
+        "oiwatch: OIWATCH_VENUES is empty: no venue to poll; e.g. "
+        "OIWATCH_VENUES=binance,okx oiwatch snapshot BTC\n",
+    )
+
+
 @pytest.mark.parametrize("as_json", [False, True])
 async def test_snapshot_polls_the_venues(as_json: bool) -> None:
     async with FakeExchange() as fx:
