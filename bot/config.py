@@ -265,6 +265,13 @@ class Settings(BaseSettings):
     @classmethod
     def _database(cls, value: str) -> str:
         example = "e.g. sqlite+aiosqlite:///oiwatch.db or postgresql+asyncpg://u:p@host:5432/db"
+        if value.partition("?")[0].count("@") > 1:
+            # SQLAlchemy splits at the first "@": the password's rest would be taken for the
+            # host ("Name or service not known"), and shown as such.
+            raise ValueError(
+                "more than one '@': write an '@' in the user name or password as %40, "
+                "or pick a password of letters and digits (openssl rand -hex 24)"
+            )
         try:
             driver = make_url(value).drivername
         except (ArgumentError, ValueError):  # ValueError: a port that is not a number
@@ -393,12 +400,10 @@ def describe_errors(error: ValidationError) -> list[str]:
     return list(lines.values())
 
 
-URL_PASSWORD = re.compile(r"(?<=://)([^:/@]*):[^@/]*@")
+# From the user's colon to the last "@": a password holding "@" or "/" is hidden whole, where
+# SQLAlchemy, splitting at the first "@", would show its tail as the host.
+URL_PASSWORD = re.compile(r"(?<=://)([^:/@]*):.*@")
 
 
 def _hide_password(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):
-        # Unparsable (a port that is not a number), yet it may hold user:password@.
-        return URL_PASSWORD.sub(r"\1:***@", url)
+    return URL_PASSWORD.sub(r"\1:***@", url)

@@ -138,6 +138,20 @@ async def test_the_mode_is_read_in_any_case(tmp_path: Path, mode: str) -> None:
     assert_one_line(outcome, "oiwatch: OIWATCH_MODE=webhook needs OIWATCH_WEBHOOK_URL")
 
 
+@pytest.mark.parametrize("password", ["hun@ter2/x", "a:b@hunter2"])
+async def test_a_password_holding_an_at_sign_is_refused_and_never_shown(
+    tmp_path: Path, password: str
+) -> None:
+    url = f"postgresql+asyncpg://oiwatch:{password}@127.0.0.1:9/oiwatch"
+    outcome = await oiwatch_run({**base_env(tmp_path), "OIWATCH_DATABASE_URL": url})
+    # It was read as host "ter2/x" or "hunter2@127.0.0.1", and that part of it printed.
+    assert assert_one_line(outcome) == (
+        "oiwatch: OIWATCH_DATABASE_URL=postgresql+asyncpg://oiwatch:***@127.0.0.1:9/oiwatch is "
+        "not allowed: more than one '@': write an '@' in the user name or password as %40, or "
+        "pick a password of letters and digits (openssl rand -hex 24)"
+    )
+
+
 async def test_a_missing_folder_for_sqlite_is_named(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'bot.db'}"
     outcome = await oiwatch_run({**base_env(tmp_path), "OIWATCH_DATABASE_URL": url})
