@@ -179,8 +179,10 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         secrets.append(settings.require_webhook()[1])
     configure_logging(settings.log_level, secrets=secrets, json=settings.log_json)
     from bot.runtime.runner import run
+    from bot.runtime.startup import sole_sqlite_process
 
-    run(settings)
+    with sole_sqlite_process(settings.database_url):
+        run(settings)
     return 0
 
 

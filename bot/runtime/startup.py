@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
@@ -101,6 +102,29 @@ async def _revision(database_url: str) -> str | None:
         raise database_failed(database_url, error) from None
     finally:
         await engine.dispose()
+
+
+@contextlib.contextmanager
+def sole_sqlite_process(database_url: str) -> Iterator[None]:
+    """`oiwatch run` alone on its SQLite file: SQLite has no leader lock, so a second process
+    (a second `make run`, a replica pointed at the same volume) would lead too: poll Telegram
+    beside the first and queue every alert twice. The kernel drops the lock with the process,
+    however it ends."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        yield
+        return
+    check_sqlite_file(database_url)  # a missing folder is its own line
+    with open(f"{url.database}.lock", "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StartupError(
+                f"{_shown(url)}: another oiwatch run uses this database; stop it first (two "
+                "would both poll Telegram and send every alert twice), or run replicas on "
+                "PostgreSQL"
+            ) from None
+        yield
 
 
 def check_sqlite_file(database_url: str) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from tests.e2e.conftest import TOKEN
+from tests.e2e.conftest import TOKEN, spawn_bot
 from tests.fakes.local_server import serve_locally
 from tests.fakes.telegram_api import FakeTelegramAPI
 
@@ -296,6 +296,33 @@ async def test_a_busy_webhook_port_is_one_line(tmp_path: Path) -> None:
         f"oiwatch: cannot listen on 127.0.0.1:{port} (address already in use): webhook mode "
         "needs it; set OIWATCH_HTTP_PORT to a free port",
     )
+
+
+async def test_a_second_run_on_the_same_sqlite_file_is_one_line(tmp_path: Path) -> None:
+    # Both would lead (SQLite has no leader lock): poll Telegram and queue every alert twice.
+    env = base_env(tmp_path)
+    async with FakeTelegramAPI(token=TOKEN) as api:
+        first = await spawn_bot(api, env["OIWATCH_DATABASE_URL"])
+        try:
+            await api.wait_for("getUpdates", timeout=30)
+            second = await oiwatch_run({**env, "OIWATCH_TELEGRAM_API_URL": api.base_url})
+        finally:
+            first.send_signal(signal.SIGKILL)
+            await first.wait()
+        assert_one_line(
+            second,
+            f"oiwatch: OIWATCH_DATABASE_URL={env['OIWATCH_DATABASE_URL']}: another oiwatch run "
+            "uses this database; stop it first (two would both poll Telegram and send every "
+            "alert twice), or run replicas on PostgreSQL",
+        )
+        gets = len(api.calls("getUpdates"))
+        # The lock goes with the process, however it ended: the next start runs.
+        after = await spawn_bot(api, env["OIWATCH_DATABASE_URL"])
+        try:
+            await api.wait_for(lambda: len(api.calls("getUpdates")) > gets, timeout=30)
+        finally:
+            after.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(after.wait(), timeout=15) == 0
 
 
 async def test_a_database_a_newer_version_migrated_says_how_to_roll_back(tmp_path: Path) -> None:
