@@ -108,8 +108,8 @@ async def _revision(database_url: str) -> str | None:
 def sole_sqlite_process(database_url: str) -> Iterator[None]:
     """`oiwatch run` alone on its SQLite file: SQLite has no leader lock, so a second process
     (a second `make run`, a replica pointed at the same volume) would lead too: poll Telegram
-    beside the first and queue every alert twice. The kernel drops the lock with the process,
-    however it ends."""
+    beside the first and run its own pipeline and sender on the same rules and outbox. The
+    kernel drops the lock with the process, however it ends."""
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
         yield
@@ -121,8 +121,8 @@ def sole_sqlite_process(database_url: str) -> Iterator[None]:
         except BlockingIOError:
             raise StartupError(
                 f"{_shown(url)}: another oiwatch run uses this database; stop it first (two "
-                "would both poll Telegram and send every alert twice), or run replicas on "
-                "PostgreSQL"
+                "would both lead: poll Telegram, run the alerts and send them), or run "
+                "replicas on PostgreSQL"
             ) from None
         yield
 

@@ -312,8 +312,8 @@ async def test_a_second_run_on_the_same_sqlite_file_is_one_line(tmp_path: Path) 
         assert_one_line(
             second,
             f"oiwatch: OIWATCH_DATABASE_URL={env['OIWATCH_DATABASE_URL']}: another oiwatch run "
-            "uses this database; stop it first (two would both poll Telegram and send every "
-            "alert twice), or run replicas on PostgreSQL",
+            "uses this database; stop it first (two would both lead: poll Telegram, run the "
+            "alerts and send them), or run replicas on PostgreSQL",
         )
         gets = len(api.calls("getUpdates"))
         # The lock goes with the process, however it ended: the next start runs.
