@@ -30,6 +30,7 @@ class RunMode(StrEnum):
 DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 MIN_WEBHOOK_SECRET = 16
+WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})
 SECRET_FIELDS = frozenset({"telegram_token", "webhook_secret"})
 # What @BotFather hands out: the bot's numeric id, a colon, then a URL-safe secret.
 TELEGRAM_TOKEN = re.compile(r"[0-9]+:[A-Za-z0-9_-]+")
@@ -306,7 +307,18 @@ class Settings(BaseSettings):
     @field_validator("webhook_url")
     @classmethod
     def _webhook_url(cls, value: str | None) -> str | None:
-        return None if value is None else _url(value, ("https",))
+        if value is None:
+            return None
+        _url(value, ("https",))
+        try:
+            port = urlsplit(value).port or 443
+        except ValueError:
+            port = 0  # not a number: refused below like any other
+        # Telegram refuses setWebhook on other ports, and only once the leader asks.
+        if port not in WEBHOOK_PORTS:
+            allowed = ", ".join(map(str, sorted(WEBHOOK_PORTS)))
+            raise ValueError(f"Telegram posts to ports {allowed} only (none given: 443)")
+        return value
 
     @field_validator("broadcast_channels", mode="before")
     @classmethod

@@ -99,6 +99,8 @@ BAD_SETTINGS = [
     ("OIWATCH_TELEGRAM_API_URL", "api.telegram.org/bot", "https://"),
     ("OIWATCH_OKX_WS_URL", "https://ws.okx.com", "wss://"),
     ("OIWATCH_WEBHOOK_URL", "http://bot.example.com/hook", "https://"),
+    ("OIWATCH_WEBHOOK_URL", "https://bot.example.com:8080/hook", "ports 80, 88, 443, 8443 only"),
+    ("OIWATCH_WEBHOOK_URL", "https://bot.example.com:x/hook", "ports 80, 88, 443, 8443 only"),
     ("OIWATCH_CASCADE_QUIET_MINUTES", "0", "greater than 0"),
     ("OIWATCH_BROADCAST_CHANNELS", "BTC=oiwatch_btc", "ASSET=@channel"),
 ]
