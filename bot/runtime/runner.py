@@ -234,7 +234,8 @@ async def lead(
         except (TelegramError, OSError) as error:
             # Telegram unreachable while taking over: hand the lock back and try again, rather
             # than end the process (another replica may do better meanwhile).
-            log.error("could not start leading (%s); retrying", type(error).__name__)
+            # Telegram's own words say what to fix ("bad webhook: Failed to resolve host").
+            log.error("could not start leading (%s: %s); retrying", type(error).__name__, error)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), lock.retry_s)
         finally:
