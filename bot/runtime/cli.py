@@ -179,8 +179,9 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         secrets.append(settings.require_webhook()[1])
     configure_logging(settings.log_level, secrets=secrets, json=settings.log_json)
     from bot.runtime.runner import run
-    from bot.runtime.startup import sole_sqlite_process
+    from bot.runtime.startup import check_lasting, sole_sqlite_process
 
+    check_lasting(settings.database_url)
     with sole_sqlite_process(settings.database_url):
         run(settings)
     return 0
@@ -389,7 +390,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="oiwatch", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    sub.add_parser("run", help="run the Telegram bot (needs OIWATCH_TELEGRAM_TOKEN)")
+    sub.add_parser(
+        "run",
+        help="run the Telegram bot (needs OIWATCH_TELEGRAM_TOKEN)",
+        description="Runs the Telegram bot: migrates OIWATCH_DATABASE_URL, then polls Telegram "
+        "(or serves the webhook) and the venues. Every setting is an OIWATCH_* environment "
+        "variable, checked before anything starts; the list with defaults and bounds is in "
+        "docs/operations.md.",
+    )
 
     liq = sub.add_parser("liq", help="liquidation price")
     liq.add_argument("--entry", type=_decimal, required=True)

@@ -104,6 +104,18 @@ async def _revision(database_url: str) -> str | None:
         await engine.dispose()
 
 
+def check_lasting(database_url: str) -> None:
+    """`oiwatch run` keeps everything in its database; an in-memory one (`sqlite+aiosqlite://`,
+    a slip for `:///file`) would lose every rule and queued alert at the next restart."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        raise StartupError(
+            f"OIWATCH_DATABASE_URL={database_url} is in memory: rules, settings and queued "
+            "alerts would be lost when the process ends; name a file, e.g. "
+            "sqlite+aiosqlite:///oiwatch.db"
+        )
+
+
 @contextlib.contextmanager
 def sole_sqlite_process(database_url: str) -> Iterator[None]:
     """`oiwatch run` alone on its SQLite file: SQLite has no leader lock, so a second process

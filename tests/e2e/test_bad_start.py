@@ -154,6 +154,16 @@ async def test_a_password_holding_an_at_sign_is_refused_and_never_shown(
     )
 
 
+@pytest.mark.parametrize("url", ["sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:"])
+async def test_an_in_memory_database_is_refused(tmp_path: Path, url: str) -> None:
+    # It ran, and a restart lost every rule, setting and queued alert.
+    outcome = await oiwatch_run({**base_env(tmp_path), "OIWATCH_DATABASE_URL": url})
+    assert assert_one_line(outcome) == (
+        f"oiwatch: OIWATCH_DATABASE_URL={url} is in memory: rules, settings and queued alerts "
+        "would be lost when the process ends; name a file, e.g. sqlite+aiosqlite:///oiwatch.db"
+    )
+
+
 async def test_a_missing_folder_for_sqlite_is_named(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'bot.db'}"
     outcome = await oiwatch_run({**base_env(tmp_path), "OIWATCH_DATABASE_URL": url})
