@@ -8,6 +8,7 @@ import asyncio
 import dataclasses
 import json
 import math
+import os
 import sys
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -33,6 +34,7 @@ from bot.risk.side import Side
 from bot.runtime.logging_setup import configure_logging
 
 EXIT_USAGE = 2
+EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a tool SIGPIPE ended
 MAX_LOOKBACK_HOURS = 36_500 * 24  # the longest outbox retention
 
 
@@ -513,7 +515,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"oiwatch: {line}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        return COMMANDS[args.command](args, settings)
+        code = COMMANDS[args.command](args, settings)
+        sys.stdout.flush()  # a reader gone (`| head`) shows here, not in the exit's own flush
+        return code
+    except BrokenPipeError:
+        # The reader has what it wanted: end quietly, as a tool SIGPIPE stops, with no
+        # second error when the interpreter flushes stdout on the way out.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except (MissingTokenError, MalformedTokenError, WebhookConfigError, StartupError) as error:
         print(f"oiwatch: {error}", file=sys.stderr)
         return EXIT_USAGE

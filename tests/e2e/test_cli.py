@@ -199,3 +199,25 @@ def test_db_current_says_where_the_database_is_and_migrates_nothing(tmp_path: Pa
         f"database is at revision 0099, which this version (latest {LATEST}) does not know: "
         "a newer oiwatch migrated it (docs/operations.md, Upgrade)\n",
     )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["replay", "tests/data/real/ipf_binance_um_BTCUSDT_metrics_5m_2025-10-10_cascade.csv"],
+        ["liq", "--entry", "50000", "--leverage", "50", "--side", "long", "--json"],
+    ],
+    ids=["replay", "liq"],
+)
+def test_output_into_a_closed_pipe_ends_without_a_traceback(args: list[str]) -> None:
+    # `oiwatch replay ... | head`: the reader is gone before the output is written.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "OIWATCH_VENUES": ""},
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert (process.wait(timeout=60), stderr) == (141, "")
