@@ -30,7 +30,10 @@ class RunMode(StrEnum):
 DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 MIN_WEBHOOK_SECRET = 16
+WEBHOOK_PORTS = frozenset({443, 80, 88, 8443})
 SECRET_FIELDS = frozenset({"telegram_token", "webhook_secret"})
+# What @BotFather hands out: the bot's numeric id, a colon, then a URL-safe secret.
+TELEGRAM_TOKEN = re.compile(r"[0-9]+:[A-Za-z0-9_-]+")
 
 CHANNEL_ENTRY = re.compile(r"(?P<asset>[A-Z0-9]{1,20}|\*)=(?P<channel>@[A-Za-z][A-Za-z0-9_]{4,31})")
 
@@ -253,10 +256,23 @@ class Settings(BaseSettings):
     def _upper_level(cls, value: object) -> object:
         return value.upper() if isinstance(value, str) else value
 
+    @field_validator("mode", mode="before")
+    @classmethod
+    def _lower_mode(cls, value: object) -> object:
+        # Any case, as OIWATCH_LOG_LEVEL: WEBHOOK is no typo worth a refused start.
+        return value.strip().lower() if isinstance(value, str) else value
+
     @field_validator("database_url")
     @classmethod
     def _database(cls, value: str) -> str:
         example = "e.g. sqlite+aiosqlite:///oiwatch.db or postgresql+asyncpg://u:p@host:5432/db"
+        if value.partition("?")[0].count("@") > 1:
+            # SQLAlchemy splits at the first "@": the password's rest would be taken for the
+            # host ("Name or service not known"), and shown as such.
+            raise ValueError(
+                "more than one '@': write an '@' in the user name or password as %40, "
+                "or pick a password of letters and digits (openssl rand -hex 24)"
+            )
         try:
             driver = make_url(value).drivername
         except (ArgumentError, ValueError):  # ValueError: a port that is not a number
@@ -278,6 +294,11 @@ class Settings(BaseSettings):
     @field_validator("symbols")
     @classmethod
     def _asset_words(cls, value: list[str]) -> list[str]:
+        if not value:
+            # An empty list would poll every venue for nothing, with no word of it anywhere.
+            raise ValueError(
+                "name at least one asset, e.g. BTC,ETH; OIWATCH_VENUES= turns market data off"
+            )
         bad = [s for s in value if not (s.isascii() and s.isalnum() and len(s) <= 20)]
         if bad:
             raise ValueError(f"{bad[0]!r} is no asset: use 1-20 letters or digits, e.g. BTC,ETH")
@@ -286,7 +307,18 @@ class Settings(BaseSettings):
     @field_validator("webhook_url")
     @classmethod
     def _webhook_url(cls, value: str | None) -> str | None:
-        return None if value is None else _url(value, ("https",))
+        if value is None:
+            return None
+        _url(value, ("https",))
+        try:
+            port = urlsplit(value).port or 443
+        except ValueError:
+            port = 0  # not a number: refused below like any other
+        # Telegram refuses setWebhook on other ports, and only once the leader asks.
+        if port not in WEBHOOK_PORTS:
+            allowed = ", ".join(map(str, sorted(WEBHOOK_PORTS)))
+            raise ValueError(f"Telegram posts to ports {allowed} only (none given: 443)")
+        return value
 
     @field_validator("broadcast_channels", mode="before")
     @classmethod
@@ -328,7 +360,13 @@ class Settings(BaseSettings):
     def require_token(self) -> str:
         if self.telegram_token is None or not self.telegram_token.get_secret_value().strip():
             raise MissingTokenError
-        return self.telegram_token.get_secret_value().strip()
+        token = self.telegram_token.get_secret_value().strip()
+        # Checked before the database is touched: a mangled token (pasted with quotes, a space
+        # or the URL's "bot") would only meet a 404 from Telegram, after migrating, and its
+        # odd characters would reach the request URL percent-encoded, past the log redaction.
+        if not TELEGRAM_TOKEN.fullmatch(token):
+            raise MalformedTokenError
+        return token
 
 
 class MissingTokenError(RuntimeError):
@@ -336,6 +374,16 @@ class MissingTokenError(RuntimeError):
         super().__init__(
             "OIWATCH_TELEGRAM_TOKEN is not set: get a token from @BotFather and export it, "
             "e.g. export OIWATCH_TELEGRAM_TOKEN=123456:ABC..."
+        )
+
+
+class MalformedTokenError(RuntimeError):
+    def __init__(self) -> None:
+        # Never the value, not even a part of it: it may be a real token with a typo.
+        super().__init__(
+            "OIWATCH_TELEGRAM_TOKEN is not shaped like a token from @BotFather: expected digits, "
+            "a colon, then letters, digits, _ or - (e.g. 123456:ABC-def...), with no quotes, "
+            "spaces or 'bot' around it"
         )
 
 
@@ -364,12 +412,10 @@ def describe_errors(error: ValidationError) -> list[str]:
     return list(lines.values())
 
 
-URL_PASSWORD = re.compile(r"(?<=://)([^:/@]*):[^@/]*@")
+# From the user's colon to the last "@": a password holding "@" or "/" is hidden whole, where
+# SQLAlchemy, splitting at the first "@", would show its tail as the host.
+URL_PASSWORD = re.compile(r"(?<=://)([^:/@]*):.*@")
 
 
 def _hide_password(url: str) -> str:
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):
-        # Unparsable (a port that is not a number), yet it may hold user:password@.
-        return URL_PASSWORD.sub(r"\1:***@", url)
+    return URL_PASSWORD.sub(r"\1:***@", url)

@@ -36,6 +36,12 @@ class VenueHealth:
         self.last_good, self.last_error, self.failing_since = now, None, None
         self.assets = assets
 
+    @property
+    def silent_since(self) -> datetime | None:
+        """When it last answered; if it never has, since its first failed poll (a venue that
+        blocks this host's country from the start has been silent that long)."""
+        return self.last_good or self.failing_since
+
     def problem(self, now: datetime) -> str:
         """'since 06:31 UTC (server error 500)', in the reader's language."""
         if self.failing_since is None:

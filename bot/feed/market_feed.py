@@ -68,9 +68,10 @@ class MarketFeed:
         await self.flush_liquidations()
         await self.snapshots.add_klines(self.klines.drain())
         self.last_tick = tick
-        log.info(
-            "poll: %d snapshots, degraded: %s", len(tick.snapshots()), tick.degraded() or "none"
-        )
+        # Worded as replies name a venue left out, not the dict's repr (enum members and the
+        # reasons' unformatted templates).
+        degraded = ", ".join(f"{venue} ({why})" for venue, why in tick.degraded().items())
+        log.info("poll: %d snapshots, degraded: %s", len(tick.snapshots()), degraded or "none")
         return tick
 
     async def take(self, result: VenueResult) -> None:

@@ -1,5 +1,5 @@
 """`oiwatch run` runs the Telegram bot; `liq | funding | pos check | ask | snapshot | replay |
-evaluate | latency | db upgrade` need no Telegram."""
+evaluate | latency | db upgrade | db current` need no Telegram."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import asyncio
 import dataclasses
 import json
 import math
+import os
 import sys
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -17,6 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from bot.config import (
+    MalformedTokenError,
     MissingTokenError,
     RunMode,
     Settings,
@@ -32,6 +34,7 @@ from bot.risk.side import Side
 from bot.runtime.logging_setup import configure_logging
 
 EXIT_USAGE = 2
+EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a tool SIGPIPE ended
 MAX_LOOKBACK_HOURS = 36_500 * 24  # the longest outbox retention
 
 
@@ -178,8 +181,11 @@ def _cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         secrets.append(settings.require_webhook()[1])
     configure_logging(settings.log_level, secrets=secrets, json=settings.log_json)
     from bot.runtime.runner import run
+    from bot.runtime.startup import check_lasting, sole_sqlite_process
 
-    run(settings)
+    check_lasting(settings.database_url)
+    with sole_sqlite_process(settings.database_url):
+        run(settings)
     return 0
 
 
@@ -197,6 +203,11 @@ def _cmd_snapshot(args: argparse.Namespace, settings: Settings) -> int:
     from storage.repositories.snapshots import snapshot_row
 
     asset = args.asset.upper()
+    if not settings.venues:
+        raise UserError(
+            "OIWATCH_VENUES is empty: no venue to poll; e.g. OIWATCH_VENUES=binance,okx "
+            "oiwatch snapshot " + asset
+        )
 
     async def poll() -> int:
         venues = [Venue(v) for v in settings.venues]
@@ -306,9 +317,12 @@ def _cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
 
 def _cmd_db(args: argparse.Namespace, settings: Settings) -> int:
     from bot.runtime.startup import migrated_engine
+    from storage.migrate import latest_revision
 
     if args.action == "downgrade":
         return _db_downgrade(args.revision, settings)
+    if args.action == "current":
+        return _db_current(args.revision, settings)
     if args.revision is not None:
         raise UserError(
             "db upgrade takes no revision: it goes to the latest; to go back, db downgrade 0012"
@@ -319,8 +333,18 @@ def _cmd_db(args: argparse.Namespace, settings: Settings) -> int:
             pass
 
     asyncio.run(upgrade())
-    print("database is at the latest revision")
+    print(f"database is at revision {latest_revision()}, the latest")
     return 0
+
+
+def _db_current(revision: str | None, settings: Settings) -> int:
+    from bot.runtime.startup import revision_status
+
+    if revision is not None:
+        raise UserError("db current takes no revision: it says where the database is")
+    latest, line = revision_status(settings.database_url)
+    print(line, file=sys.stdout if latest else sys.stderr)
+    return 0 if latest else 1
 
 
 def _db_downgrade(revision: str | None, settings: Settings) -> int:
@@ -368,7 +392,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="oiwatch", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
-    sub.add_parser("run", help="run the Telegram bot (needs OIWATCH_TELEGRAM_TOKEN)")
+    sub.add_parser(
+        "run",
+        help="run the Telegram bot (needs OIWATCH_TELEGRAM_TOKEN)",
+        description="Runs the Telegram bot: migrates OIWATCH_DATABASE_URL, then polls Telegram "
+        "(or serves the webhook) and the venues. Every setting is an OIWATCH_* environment "
+        "variable, checked before anything starts; the list with defaults and bounds is in "
+        "docs/operations.md.",
+    )
 
     liq = sub.add_parser("liq", help="liquidation price")
     liq.add_argument("--entry", type=_decimal, required=True)
@@ -446,9 +477,11 @@ def build_parser() -> argparse.ArgumentParser:
     db = sub.add_parser("db", help="database maintenance")
     db.add_argument(
         "action",
-        choices=["upgrade", "downgrade"],
+        choices=["upgrade", "downgrade", "current"],
         help="upgrade: migrate OIWATCH_DATABASE_URL to this version (run also does at start); "
-        "downgrade REVISION: undo this version's migrations down to REVISION (rollback)",
+        "downgrade REVISION: undo this version's migrations down to REVISION (rollback); "
+        "current: say which revision the database is at, migrating nothing (exit 0 at this "
+        "version's latest, 1 otherwise)",
     )
     db.add_argument("revision", nargs="?", help="with downgrade: e.g. 0012")
 
@@ -482,8 +515,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"oiwatch: {line}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        return COMMANDS[args.command](args, settings)
-    except (MissingTokenError, WebhookConfigError, StartupError) as error:
+        code = COMMANDS[args.command](args, settings)
+        sys.stdout.flush()  # a reader gone (`| head`) shows here, not in the exit's own flush
+        return code
+    except BrokenPipeError:
+        # The reader has what it wanted: end quietly, as a tool SIGPIPE stops, with no
+        # second error when the interpreter flushes stdout on the way out.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    except (MissingTokenError, MalformedTokenError, WebhookConfigError, StartupError) as error:
         print(f"oiwatch: {error}", file=sys.stderr)
         return EXIT_USAGE
     except UserError as error:

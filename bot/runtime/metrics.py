@@ -18,6 +18,7 @@ from prometheus_client import (
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from bot.feed.freshness import VenueHealth
 from bot.market.models import TickResult
 from bot.runtime.supervisor import Supervisor
 
@@ -35,7 +36,7 @@ class LiveState:
 
     is_leader: Callable[[], bool] = lambda: False
     sender_totals: Callable[[], dict[str, int]] = dict
-    venue_last_good: Callable[[], dict[str, datetime | None]] = dict
+    venue_health: Callable[[], dict[str, VenueHealth]] = dict
     tasks: Callable[[], Supervisor] = Supervisor
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
 
@@ -76,12 +77,16 @@ class _LiveCollector(Collector):
         today.add_metric([], totals.get("paid_today", 0))
         yield today
         age = GaugeMetricFamily(
-            "oiwatch_data_age_seconds", "Seconds since a venue last answered", labels=["venue"]
+            "oiwatch_data_age_seconds",
+            "Seconds since a venue last answered (never: since its first failed poll)",
+            labels=["venue"],
         )
         now = self.state.clock()
-        for venue, last in sorted(self.state.venue_last_good().items()):
-            if last is not None:
-                age.add_metric([venue], (now - last).total_seconds())
+        for venue, health in sorted(self.state.venue_health().items()):
+            # A venue that never answered counts too, or `data_age > 600` would never fire
+            # for a wrong URL or a venue refusing this host from the start.
+            if (since := health.silent_since) is not None:
+                age.add_metric([venue], (now - since).total_seconds())
         yield age
         yield from _task_metrics(self.state.tasks())
 

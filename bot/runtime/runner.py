@@ -37,6 +37,7 @@ from bot.positions.market_watch import MarketWatch
 from bot.runtime.health import HealthCheck
 from bot.runtime.ratelimit import INLINE_PER_COMMAND, CommandLimiter
 from bot.runtime.startup import (
+    bot_api_refused,
     bot_api_unreachable,
     migrated_engine,
     ptb_request_log_muted,
@@ -145,7 +146,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         )
         live = services.metrics.live
         live.is_leader = lambda: services.leading
-        live.venue_last_good = lambda: {v: h.last_good for v, h in feed.health.items()}
+        live.venue_health = lambda: feed.health
         live.tasks = lambda: services.tasks
         try:
             yield services
@@ -170,6 +171,8 @@ async def serve(settings: Settings, stop: asyncio.Event, *, poll_timeout: int = 
             raise token_refused(settings.telegram_api_url, error) from None
         except NetworkError as error:
             raise bot_api_unreachable(settings.telegram_api_url, error) from None
+        except TelegramError as error:
+            raise bot_api_refused(settings.telegram_api_url, error) from None
         async with app:
             await app.start()
             _freeze_long_lived()
@@ -231,7 +234,8 @@ async def lead(
         except (TelegramError, OSError) as error:
             # Telegram unreachable while taking over: hand the lock back and try again, rather
             # than end the process (another replica may do better meanwhile).
-            log.error("could not start leading (%s); retrying", type(error).__name__)
+            # Telegram's own words say what to fix ("bad webhook: Failed to resolve host").
+            log.error("could not start leading (%s: %s); retrying", type(error).__name__, error)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), lock.retry_s)
         finally:

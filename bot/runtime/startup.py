@@ -4,7 +4,9 @@ and never the token. Telegram-free: the runner tells which Bot API failure it me
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import fcntl
 import logging
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
@@ -18,7 +20,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.errors import StartupError
 from bot.runtime.logging_setup import redact
 from storage.db import UNAVAILABLE, make_engine
-from storage.migrate import downgrade_database, upgrade_database
+from storage.migrate import (
+    database_revision,
+    downgrade_database,
+    known_revisions,
+    latest_revision,
+    upgrade_database,
+)
 
 DATABASE_ERRORS: tuple[type[Exception], ...] = (*UNAVAILABLE, CommandError)
 
@@ -50,6 +58,85 @@ async def downgrade_to(database_url: str, revision: str) -> None:
         raise database_failed(database_url, error) from None
     finally:
         await engine.dispose()
+
+
+def revision_status(database_url: str) -> tuple[bool, str]:
+    """`oiwatch db current`: (at this version's latest revision, the line saying where the
+    database stands and what to run). Reads only: a database behind stays behind."""
+    url = make_url(database_url)
+    latest = latest_revision()
+    on_disk = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+    file = Path(url.database) if on_disk and url.database else None
+    if file is not None and file.parent.is_dir() and not file.exists():
+        # Checking must not create the file (sqlite3 would): a typo'd path stays visible. A
+        # missing folder is check_sqlite_file's line.
+        return False, (
+            f"{_shown(url)}: no database file yet; oiwatch db upgrade (or run) creates it at "
+            f"revision {latest}"
+        )
+    current = asyncio.run(_revision(database_url))
+    if current == latest:
+        return True, f"database is at revision {latest}, the latest"
+    if current is None:
+        return False, (
+            f"database has no oiwatch tables yet; oiwatch db upgrade (or run) migrates it to "
+            f"revision {latest}"
+        )
+    if current in known_revisions():
+        return False, (
+            f"database is at revision {current}, behind this version's {latest}; "
+            "oiwatch db upgrade (or run) migrates it"
+        )
+    return False, (
+        f"database is at revision {current}, which this version (latest {latest}) does not "
+        "know: a newer oiwatch migrated it (docs/operations.md, Upgrade)"
+    )
+
+
+async def _revision(database_url: str) -> str | None:
+    check_sqlite_file(database_url)
+    engine = make_engine(database_url)
+    try:
+        return await database_revision(engine)
+    except UNAVAILABLE as error:
+        raise database_failed(database_url, error) from None
+    finally:
+        await engine.dispose()
+
+
+def check_lasting(database_url: str) -> None:
+    """`oiwatch run` keeps everything in its database; an in-memory one (`sqlite+aiosqlite://`,
+    a slip for `:///file`) would lose every rule and queued alert at the next restart."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        raise StartupError(
+            f"OIWATCH_DATABASE_URL={database_url} is in memory: rules, settings and queued "
+            "alerts would be lost when the process ends; name a file, e.g. "
+            "sqlite+aiosqlite:///oiwatch.db"
+        )
+
+
+@contextlib.contextmanager
+def sole_sqlite_process(database_url: str) -> Iterator[None]:
+    """`oiwatch run` alone on its SQLite file: SQLite has no leader lock, so a second process
+    (a second `make run`, a replica pointed at the same volume) would lead too: poll Telegram
+    beside the first and run its own pipeline and sender on the same rules and outbox. The
+    kernel drops the lock with the process, however it ends."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        yield
+        return
+    check_sqlite_file(database_url)  # a missing folder is its own line
+    with open(f"{url.database}.lock", "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StartupError(
+                f"{_shown(url)}: another oiwatch run uses this database; stop it first (two "
+                "would both lead: poll Telegram, run the alerts and send them), or run "
+                "replicas on PostgreSQL"
+            ) from None
+        yield
 
 
 def check_sqlite_file(database_url: str) -> None:
@@ -105,7 +192,27 @@ def token_refused(api_url: str, error: Exception) -> StartupError:
 
 
 def bot_api_unreachable(api_url: str, error: Exception) -> StartupError:
-    return StartupError(f"cannot reach the Bot API at {redact(api_url)}: {_one_line(error)}")
+    return StartupError(f"cannot reach the Bot API at {redact(api_url)}: {_api_reason(error)}")
+
+
+def bot_api_refused(api_url: str, error: Exception) -> StartupError:
+    """For any other answer to getMe: a web page or a proxy's 403 where the Bot API should be."""
+    return StartupError(
+        f"no Bot API at {redact(api_url)}: it answered {_api_reason(error)}; check "
+        "OIWATCH_TELEGRAM_API_URL"
+    )
+
+
+# PTB quotes a body that is not JSON whole (a proxy's HTML page) after these words.
+NOT_JSON = ". Parsing the server response"
+
+
+def _api_reason(error: Exception) -> str:
+    text = _one_line(error)
+    if text == "Invalid server response":  # PTB's words for a 2xx body that is not JSON
+        return "a page that is not JSON"
+    status, cut, _body = text.partition(NOT_JSON)
+    return f"{status} with a body that is not JSON" if cut else text
 
 
 @contextlib.contextmanager

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 
-from tests.e2e.conftest import TOKEN
+from tests.e2e.conftest import TOKEN, spawn_bot
+from tests.fakes.local_server import serve_locally
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 EXIT_USAGE = 2
@@ -81,6 +83,8 @@ BAD_SETTINGS = [
     ("OIWATCH_LOG_LEVEL", "LOUD", "'WARNING'"),
     ("OIWATCH_VENUES", "nonsense", "binance, binance_coinm, bybit"),
     ("OIWATCH_SYMBOLS", "BTC,<b>", "letters or digits"),
+    ("OIWATCH_SYMBOLS", "", "name at least one asset, e.g. BTC,ETH; OIWATCH_VENUES= turns"),
+    ("OIWATCH_SYMBOLS", " , ", "name at least one asset"),
     ("OIWATCH_POLL_SECONDS", "nan", "finite"),
     ("OIWATCH_POLL_SECONDS", "-1", "greater than or equal to 0.5"),
     ("OIWATCH_POLL_SECONDS", "0", "greater than or equal to 0.5"),
@@ -95,6 +99,8 @@ BAD_SETTINGS = [
     ("OIWATCH_TELEGRAM_API_URL", "api.telegram.org/bot", "https://"),
     ("OIWATCH_OKX_WS_URL", "https://ws.okx.com", "wss://"),
     ("OIWATCH_WEBHOOK_URL", "http://bot.example.com/hook", "https://"),
+    ("OIWATCH_WEBHOOK_URL", "https://bot.example.com:8080/hook", "ports 80, 88, 443, 8443 only"),
+    ("OIWATCH_WEBHOOK_URL", "https://bot.example.com:x/hook", "ports 80, 88, 443, 8443 only"),
     ("OIWATCH_CASCADE_QUIET_MINUTES", "0", "greater than 0"),
     ("OIWATCH_BROADCAST_CHANNELS", "BTC=oiwatch_btc", "ASSET=@channel"),
 ]
@@ -108,6 +114,54 @@ async def test_a_bad_setting_is_one_line_and_exit_2(
     line = assert_one_line(outcome, f"{name}=", "is not allowed", allowed)
     assert "hunter2" not in line  # a password in the URL is never echoed
     assert not (tmp_path / "bot.db").exists()  # refused before anything was touched
+
+
+@pytest.mark.parametrize(
+    "token",
+    [f"bot{TOKEN}", f'"{TOKEN}"', f"{TOKEN} x", TOKEN.replace(":", ""), f"{TOKEN}/", "garbage"],
+    ids=["bot before it", "quoted", "a space", "no colon", "a slash", "a word"],
+)
+async def test_a_token_not_shaped_like_botfathers_is_one_line_without_it(
+    tmp_path: Path, token: str
+) -> None:
+    outcome = await oiwatch_run({**base_env(tmp_path), "OIWATCH_TELEGRAM_TOKEN": token})
+    assert_one_line(
+        outcome,
+        "oiwatch: OIWATCH_TELEGRAM_TOKEN is not shaped like a token from @BotFather: expected "
+        "digits, a colon, then letters, digits, _ or -",
+    )
+    assert TOKEN.split(":")[1][:8] not in outcome.stderr and "garbage" not in outcome.stderr
+    assert not (tmp_path / "bot.db").exists()  # refused before the database was migrated
+
+
+@pytest.mark.parametrize("mode", ["WEBHOOK", "Webhook", " webhook "])
+async def test_the_mode_is_read_in_any_case(tmp_path: Path, mode: str) -> None:
+    outcome = await oiwatch_run({**base_env(tmp_path), "OIWATCH_MODE": mode})
+    assert_one_line(outcome, "oiwatch: OIWATCH_MODE=webhook needs OIWATCH_WEBHOOK_URL")
+
+
+@pytest.mark.parametrize("password", ["hun@ter2/x", "a:b@hunter2"])
+async def test_a_password_holding_an_at_sign_is_refused_and_never_shown(
+    tmp_path: Path, password: str
+) -> None:
+    url = f"postgresql+asyncpg://oiwatch:{password}@127.0.0.1:9/oiwatch"
+    outcome = await oiwatch_run({**base_env(tmp_path), "OIWATCH_DATABASE_URL": url})
+    # It was read as host "ter2/x" or "hunter2@127.0.0.1", and that part of it printed.
+    assert assert_one_line(outcome) == (
+        "oiwatch: OIWATCH_DATABASE_URL=postgresql+asyncpg://oiwatch:***@127.0.0.1:9/oiwatch is "
+        "not allowed: more than one '@': write an '@' in the user name or password as %40, or "
+        "pick a password of letters and digits (openssl rand -hex 24)"
+    )
+
+
+@pytest.mark.parametrize("url", ["sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:"])
+async def test_an_in_memory_database_is_refused(tmp_path: Path, url: str) -> None:
+    # It ran, and a restart lost every rule, setting and queued alert.
+    outcome = await oiwatch_run({**base_env(tmp_path), "OIWATCH_DATABASE_URL": url})
+    assert assert_one_line(outcome) == (
+        f"oiwatch: OIWATCH_DATABASE_URL={url} is in memory: rules, settings and queued alerts "
+        "would be lost when the process ends; name a file, e.g. sqlite+aiosqlite:///oiwatch.db"
+    )
 
 
 async def test_a_missing_folder_for_sqlite_is_named(tmp_path: Path) -> None:
@@ -163,6 +217,42 @@ async def test_an_unreachable_bot_api_is_one_line(tmp_path: Path, url: str) -> N
     assert TOKEN not in outcome.stderr
 
 
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        (
+            200,
+            "no Bot API at {url}: it answered a page that is not JSON; check "
+            "OIWATCH_TELEGRAM_API_URL",
+        ),
+        (
+            403,
+            "no Bot API at {url}: it answered Forbidden (403) with a body that is not JSON; "
+            "check OIWATCH_TELEGRAM_API_URL",
+        ),
+        (502, "cannot reach the Bot API at {url}: Bad Gateway (502) with a body that is not JSON"),
+    ],
+    ids=["a 200 page", "a proxy's 403", "a proxy's 502"],
+)
+async def test_a_web_page_where_the_bot_api_should_be_is_one_line(
+    tmp_path: Path, status: int, expected: str
+) -> None:
+    # A wrong OIWATCH_TELEGRAM_API_URL (a site, a proxy's refusal): its HTML page used to end
+    # the start in a traceback, or be quoted whole in the line.
+    async def page(_request: web.Request) -> web.Response:
+        return web.Response(status=status, text="<html>" + "x" * 500 + "</html>")
+
+    site = web.Application()
+    site.router.add_route("*", "/{tail:.*}", page)
+    runner, port = await serve_locally(site)
+    try:
+        url = f"http://127.0.0.1:{port}/bot"
+        outcome = await oiwatch_run({**base_env(tmp_path), "OIWATCH_TELEGRAM_API_URL": url})
+    finally:
+        await runner.cleanup()
+    assert assert_one_line(outcome) == "oiwatch: " + expected.format(url=url)
+
+
 async def test_a_sqlite_path_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
     # The path is a folder: SQLite cannot open it. aiosqlite's worker thread used to outlive
     # the loop and print its own traceback after the line (about every other start), so
@@ -174,7 +264,9 @@ async def test_a_sqlite_path_that_cannot_be_opened_is_one_line(tmp_path: Path) -
         )
 
 
-@pytest.mark.parametrize("command", [["db", "upgrade"], ["db", "downgrade", "0012"], ["latency"]])
+@pytest.mark.parametrize(
+    "command", [["db", "upgrade"], ["db", "downgrade", "0012"], ["db", "current"], ["latency"]]
+)
 @pytest.mark.parametrize(
     "url", ["postgresql+asyncpg://oiwatch:hunter2@127.0.0.1:9/oiwatch", "sqlite+aiosqlite:///"]
 )
@@ -216,6 +308,33 @@ async def test_a_busy_webhook_port_is_one_line(tmp_path: Path) -> None:
         f"oiwatch: cannot listen on 127.0.0.1:{port} (address already in use): webhook mode "
         "needs it; set OIWATCH_HTTP_PORT to a free port",
     )
+
+
+async def test_a_second_run_on_the_same_sqlite_file_is_one_line(tmp_path: Path) -> None:
+    # Both would lead (SQLite has no leader lock): poll Telegram and queue every alert twice.
+    env = base_env(tmp_path)
+    async with FakeTelegramAPI(token=TOKEN) as api:
+        first = await spawn_bot(api, env["OIWATCH_DATABASE_URL"])
+        try:
+            await api.wait_for("getUpdates", timeout=30)
+            second = await oiwatch_run({**env, "OIWATCH_TELEGRAM_API_URL": api.base_url})
+        finally:
+            first.send_signal(signal.SIGKILL)
+            await first.wait()
+        assert_one_line(
+            second,
+            f"oiwatch: OIWATCH_DATABASE_URL={env['OIWATCH_DATABASE_URL']}: another oiwatch run "
+            "uses this database; stop it first (two would both lead: poll Telegram, run the "
+            "alerts and send them), or run replicas on PostgreSQL",
+        )
+        gets = len(api.calls("getUpdates"))
+        # The lock goes with the process, however it ended: the next start runs.
+        after = await spawn_bot(api, env["OIWATCH_DATABASE_URL"])
+        try:
+            await api.wait_for(lambda: len(api.calls("getUpdates")) > gets, timeout=30)
+        finally:
+            after.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(after.wait(), timeout=15) == 0
 
 
 async def test_a_database_a_newer_version_migrated_says_how_to_roll_back(tmp_path: Path) -> None:

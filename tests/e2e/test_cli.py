@@ -14,6 +14,8 @@ import pytest
 
 from tests.fakes.exchange import FakeExchange
 
+LATEST = "0017"  # the newest of storage/migrations/versions
+
 
 def oiwatch(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -77,6 +79,17 @@ def test_ask_prints_the_bot_reply_and_refusals_exit_2() -> None:
     assert run.stderr.strip().count("\n") == 0 and "OIWATCH_TELEGRAM_TOKEN" in run.stderr
 
 
+def test_snapshot_with_no_venue_to_poll_says_so() -> None:
+    result = oiwatch("snapshot", "btc", env={"OIWATCH_VENUES": ""})
+    # It said "no data for BTC: not listed", as if the venues had been asked.
+    assert (result.returncode, result.stdout, result.stderr) == (
+        2,
+        "",
+        "oiwatch: OIWATCH_VENUES is empty: no venue to poll; e.g. "
+        "OIWATCH_VENUES=binance,okx oiwatch snapshot BTC\n",
+    )
+
+
 @pytest.mark.parametrize("as_json", [False, True])
 async def test_snapshot_polls_the_venues(as_json: bool) -> None:
     async with FakeExchange() as fx:
@@ -120,7 +133,10 @@ def test_help_says_which_commands_need_telegram_and_what_db_upgrade_does() -> No
 
 def test_db_downgrade_rolls_back_to_a_revision_and_upgrade_comes_back(tmp_path: Path) -> None:
     env = {"OIWATCH_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"}
-    assert oiwatch("db", "upgrade", env=env).stdout == "database is at the latest revision\n"
+    assert (
+        oiwatch("db", "upgrade", env=env).stdout
+        == f"database is at revision {LATEST}, the latest\n"
+    )
     down = oiwatch("db", "downgrade", "0012", env=env)
     assert (down.returncode, down.stdout) == (0, "database is at revision 0012\n")
     with sqlite3.connect(tmp_path / "bot.db") as db:
@@ -145,3 +161,63 @@ def test_db_downgrade_rolls_back_to_a_revision_and_upgrade_comes_back(tmp_path: 
     ]:
         result = oiwatch(*args, env=env)
         assert (result.returncode, result.stderr) == (2, line + "\n")
+
+
+def test_db_current_says_where_the_database_is_and_migrates_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "bot.db"
+    env = {"OIWATCH_DATABASE_URL": f"sqlite+aiosqlite:///{path}"}
+
+    def current() -> tuple[int, str]:
+        result = oiwatch("db", "current", env=env)
+        return result.returncode, result.stdout + result.stderr
+
+    assert current() == (
+        1,
+        f"OIWATCH_DATABASE_URL=sqlite+aiosqlite:///{path}: no database file yet; oiwatch db "
+        f"upgrade (or run) creates it at revision {LATEST}\n",
+    )
+    assert not path.exists()
+    path.touch()
+    assert current() == (
+        1,
+        "database has no oiwatch tables yet; oiwatch db upgrade (or run) migrates it to "
+        f"revision {LATEST}\n",
+    )
+    assert oiwatch("db", "upgrade", env=env).returncode == 0
+    assert current() == (0, f"database is at revision {LATEST}, the latest\n")
+    assert oiwatch("db", "downgrade", "0012", env=env).returncode == 0
+    assert current() == (
+        1,
+        f"database is at revision 0012, behind this version's {LATEST}; oiwatch db upgrade "
+        "(or run) migrates it\n",
+    )
+    with sqlite3.connect(path) as db:  # still behind: current only read it
+        assert db.execute("SELECT version_num FROM alembic_version").fetchall() == [("0012",)]
+        db.execute("UPDATE alembic_version SET version_num = '0099'")
+    assert current() == (
+        1,
+        f"database is at revision 0099, which this version (latest {LATEST}) does not know: "
+        "a newer oiwatch migrated it (docs/operations.md, Upgrade)\n",
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["replay", "tests/data/real/ipf_binance_um_BTCUSDT_metrics_5m_2025-10-10_cascade.csv"],
+        ["liq", "--entry", "50000", "--leverage", "50", "--side", "long", "--json"],
+    ],
+    ids=["replay", "liq"],
+)
+def test_output_into_a_closed_pipe_ends_without_a_traceback(args: list[str]) -> None:
+    # `oiwatch replay ... | head`: the reader is gone before the output is written.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "OIWATCH_VENUES": ""},
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert (process.wait(timeout=60), stderr) == (141, "")

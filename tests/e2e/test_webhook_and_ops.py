@@ -204,3 +204,27 @@ async def test_telegram_down_at_takeover_is_retried_not_fatal(tmp_path: Path) ->
         url = f"http://127.0.0.1:{bot.settings.http_port}/healthz"
         async with aiohttp.ClientSession() as http, http.get(url) as response:
             assert (await response.json())["role"] == "leader"
+
+
+async def test_a_refused_set_webhook_is_logged_with_telegrams_reason(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    reason = "Bad Request: bad webhook: Failed to resolve host: Name or service not known"
+    async with start_bot(
+        tmp_path,
+        faults=lambda api: api.fail_next("setWebhook", status=400, description=reason),
+        mode="webhook",
+        http_host="127.0.0.1",
+        http_port=free_port(),
+        webhook_url="https://bot.example.test/telegram",
+        webhook_secret=SECRET,
+    ):
+        for _ in range(100):
+            if "could not start leading" in caplog.text:
+                break
+            await asyncio.sleep(0.05)
+    # It said "(BadRequest)" alone, every retry: nothing told the operator what to fix.
+    assert (
+        "could not start leading (BadRequest: Bad webhook: failed to resolve host: name or "
+        "service not known); retrying"  # PTB's rewording of Telegram's description
+    ) in caplog.text

@@ -4,18 +4,22 @@ answer was good and held the asset; otherwise it is left out and named, with sin
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
+from typing import cast
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.alerts.pipeline import AlertPipeline
 from bot.feed.market_feed import DataUnavailable, MarketFeed
+from bot.i18n import N_
 from bot.market.collector import Collector
 from bot.market.models import Snapshot, TickResult, Venue, VenueResult
 from bot.market.overview_text import render
+from bot.market.reasons import reason
 from bot.runtime.health import HealthCheck
 from bot.usecases.market_data import MarketService
 from storage.db import make_session_factory
@@ -219,3 +223,29 @@ async def test_alerts_read_the_same_rule_as_replies(
         market, watch.watched, OutboxRepository(sessions), asyncio.Event(), clock=clock
     )
     assert await pipeline.after_poll() == alerts
+
+
+async def test_the_poll_log_line_names_each_venue_left_out_and_why(
+    engine: AsyncEngine, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    timed_out = reason(N_("timed out after {seconds}s"), seconds="10")
+    tick = TickResult(
+        {
+            Venue.BINANCE: answer(Venue.BINANCE, snap(Venue.BINANCE, NOW)),
+            Venue.OKX: replace(answer(Venue.OKX), degraded=True, reason=timed_out),
+            Venue.BYBIT: replace(answer(Venue.BYBIT), degraded=True, reason=None),
+        }
+    )
+
+    class OneTick:
+        async def tick(self, on_result: object = None) -> TickResult:
+            return tick
+
+    collector = cast(Collector, OneTick())  # poll asks the collector for its tick alone
+    feed = MarketFeed(SnapshotRepository(make_session_factory(engine)), collector, {"BTC"}, clock)
+    with caplog.at_level(logging.INFO, logger="bot.feed.market_feed"):
+        await feed.poll()
+    # It read "{<Venue.OKX: 'okx'>: Reason(message='timed out after {seconds}s', ...)}".
+    assert caplog.messages[-1] == (
+        "poll: 1 snapshots, degraded: okx (timed out after 10s), bybit (no usable answer)"
+    )

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
+from bot.feed.freshness import VenueHealth
+from bot.market.reasons import NO_ANSWER
 from bot.runtime.metrics import Metrics
 
 
@@ -33,3 +37,33 @@ def test_sender_totals_are_read_at_scrape_time() -> None:
     assert "oiwatch_chats_deactivated_total 2.0" in text
     totals["chats_deactivated"] = 3
     assert "oiwatch_chats_deactivated_total 3.0" in metrics.render().decode()
+
+
+def test_data_age_counts_a_venue_that_never_answered_from_its_first_failed_poll() -> None:
+    # The suggested alert is `oiwatch_data_age_seconds > 600`: a venue refusing this host from
+    # the start (a wrong URL, a country block) must reach it too.
+    start = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    answered, refusing, recovered = VenueHealth(), VenueHealth(), VenueHealth()
+    answered.answered(start, frozenset({"BTC"}))
+    refusing.failed(NO_ANSWER, start)
+    refusing.failed(NO_ANSWER, start + timedelta(minutes=5))
+    recovered.failed(NO_ANSWER, start)
+    recovered.answered(start + timedelta(minutes=9), frozenset({"BTC"}))
+    metrics = Metrics()
+    metrics.live.venue_health = lambda: {
+        "binance": answered,
+        "okx": refusing,
+        "bybit": recovered,
+        "hyperliquid": VenueHealth(),  # not polled yet: no reading
+    }
+    metrics.live.clock = lambda: start + timedelta(minutes=11)
+    ages = [
+        line
+        for line in metrics.render().decode().splitlines()
+        if line.startswith("oiwatch_data_age_seconds{")
+    ]
+    assert ages == [
+        'oiwatch_data_age_seconds{venue="binance"} 660.0',
+        'oiwatch_data_age_seconds{venue="bybit"} 120.0',
+        'oiwatch_data_age_seconds{venue="okx"} 660.0',
+    ]
