@@ -4,9 +4,12 @@ alerts (the position guard's) fall back to their Telegram language first."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
-from bot.i18n import Language
+from bot.i18n import ENGLISH, Language
 from bot.i18n.languages import reply_language
+from storage.models import ChatSettings
 from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.contacts import ContactRepository
 
@@ -19,8 +22,35 @@ async def chat_languages(
     if settings is None or not chat_ids:
         return {}
     rows = await settings.for_chats(list(chat_ids))
+    return {chat_id: _chat_language(row) for chat_id, row in rows.items()}
+
+
+def _chat_language(row: ChatSettings) -> Language:
+    return reply_language(row.language, None, personal=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Reader:
+    """How a chat reads a moment: in its language and its /settings time zone."""
+
+    language: Language
+    zone: ZoneInfo
+
+
+DEFAULT_READER = Reader(ENGLISH, ZoneInfo("UTC"))  # a chat that never used /settings
+
+
+async def chat_readers(
+    settings: ChatSettingsRepository | None, chat_ids: Sequence[int]
+) -> dict[int, Reader]:
+    """Every chat of `chat_ids`, as `chat_languages` picks its language (the one its alerts
+    are written in), with its zone."""
+    rows = await settings.for_chats(list(chat_ids)) if settings is not None and chat_ids else {}
     return {
-        chat_id: reply_language(row.language, None, personal=False) for chat_id, row in rows.items()
+        chat_id: Reader(_chat_language(row), ZoneInfo(row.timezone))
+        if (row := rows.get(chat_id)) is not None
+        else DEFAULT_READER
+        for chat_id in chat_ids
     }
 
 

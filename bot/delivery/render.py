@@ -8,16 +8,21 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 TELEGRAM_LIMIT = 4096
+# What a merged message leaves free for the line a late send leads with (bot/delivery/late.py,
+# 116 characters at most in any language and zone): without it a cold start's backlog of
+# full messages would each go as two, doubling a drain of hours.
+LATE_LINE_ROOM = 160
+ALERTS_LIMIT = TELEGRAM_LIMIT - LATE_LINE_ROOM
 # A tag, an entity, or one character: the units a hard cut may fall between.
 TOKEN = re.compile(r"<[^<>]*>|&#?\w+;|.", re.DOTALL)
 T = TypeVar("T")
 
 
 def whole_parts(
-    items: Sequence[T], render: Callable[[Sequence[T]], str], limit: int = TELEGRAM_LIMIT
+    items: Sequence[T], render: Callable[[Sequence[T]], str], limit: int = ALERTS_LIMIT
 ) -> list[Sequence[T]]:
-    """`items` (one chat's alerts of a tick) grouped so each group renders into one message;
-    an item is never split across two."""
+    """`items` (one chat's alerts of a tick) grouped so each group renders into one message,
+    with room for a delayed line; an item is never split across two."""
     groups: list[Sequence[T]] = []
     current: list[T] = []
     for item in items:

@@ -12,7 +12,9 @@ budgets; per-chat pacing (1 message a second, 3 s in groups) is ours, because th
 not do it. Urgent alerts are claimed first and, while the day's paid budget lasts, sent with
 allow_paid_broadcast. A message of a thread replies to the thread's first message in that chat
 (allow_sending_without_reply, in case it was deleted, and sent again without the reply if
-Telegram refuses it all the same); a silent one has no notification.
+Telegram refuses it all the same); a silent one has no notification. One sent more than
+LATE_AFTER after its evidence was seen leads with a line saying so, in the chat's language and
+zone (bot/delivery/late.py).
 
 The database may fail under the sender at any moment (busy at start, connections cut): every
 step is retried until it works, and an outcome the database refused is kept and written before
@@ -40,9 +42,12 @@ from telegram.error import (
     TelegramError,
 )
 
+from bot.alerts.languages import Reader, chat_readers
 from bot.delivery.aiohttp_request import CONNECTIONS
+from bot.delivery.late import delayed_texts, is_late
 from bot.delivery.priority import Priority
 from storage.models import OutboxMessage
+from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.outbox import LEASE, Accepted, OutboxRepository
 
 log = logging.getLogger(__name__)
@@ -76,6 +81,7 @@ ChatCallback = Callable[[int], Awaitable[object]]
 MigrateCallback = Callable[[int, int], Awaitable[None]]
 DeliveredCallback = Callable[[Priority, float], None]
 Record = Callable[[], Awaitable[None]]  # writes one send's outcome to the database
+Readers = dict[int, Reader]  # the chats of a batch's late rows, as they read the delayed line
 
 
 def _retry_seconds(error: RetryAfter) -> float:
@@ -116,6 +122,7 @@ class Sender:
     paid_per_day: int = 0  # urgent alerts a day sent with allow_paid_broadcast; 0 = none
     lease: timedelta = LEASE
     on_delivered: DeliveredCallback = _ignore  # priority, seconds from evidence to accepted
+    chat_settings: ChatSettingsRepository | None = None  # late rows' language and zone
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     stats: SenderStats = field(default_factory=SenderStats)
     last_drained: datetime | None = None  # the supervisor's sign of life
@@ -145,7 +152,8 @@ class Sender:
         free = await self.outbox.claim(
             now, limit=self.batch, skip_chats=self._paced(now), lease=self.lease
         )
-        await self._record(await asyncio.gather(*(self._send(m) for m in free)))
+        readers = await self._readers(free)
+        await self._record(await asyncio.gather(*(self._send(m, readers) for m in free)))
         self.last_drained = self.clock()
         return paid + len(free)
 
@@ -172,7 +180,11 @@ class Sender:
                 )
                 self.budget.take(len(batch), now)
                 attempted += len(batch)
-                sent, sending = sending, asyncio.gather(*(self._send(m, paid=True) for m in batch))
+                readers = await self._readers(batch)
+                sent, sending = (
+                    sending,
+                    asyncio.gather(*(self._send(m, readers, paid=True) for m in batch)),
+                )
                 if sent is not None:
                     await self._record(await sent)
                     self.last_drained = self.clock()
@@ -182,6 +194,18 @@ class Sender:
             if sending is not None:  # the last batch, or the one in flight when a claim failed
                 await self._record(await sending)
         return attempted
+
+    async def _readers(self, batch: list[OutboxMessage]) -> Readers:
+        """One look-up a batch, and none while nothing is late. The rows are claimed already:
+        with the database failing, the line is written in English and UTC rather than the
+        alerts kept back."""
+        now = self.clock()
+        late = sorted({m.chat_id for m in batch if is_late(m.seen_at, now)})
+        try:
+            return await chat_readers(self.chat_settings, late)
+        except Exception as error:
+            log.warning("chat settings unavailable (%s): late lines in English, UTC", error)
+            return await chat_readers(None, late)
 
     def _stopping(self) -> bool:
         return self._stop is not None and self._stop.is_set()
@@ -234,10 +258,12 @@ class Sender:
             await self._unrecorded[0]()
             self._unrecorded.pop(0)
 
-    async def _send(self, message: OutboxMessage, *, paid: bool = False) -> Record | Accepted:
+    async def _send(
+        self, message: OutboxMessage, readers: Readers, *, paid: bool = False
+    ) -> Record | Accepted:
         try:
             async with self._in_flight:
-                outcome = await self._deliver(message, paid)
+                outcome = await self._deliver(message, readers.get(message.chat_id), paid)
         except Exception as error:  # whatever it was, the row must not stay `sending`
             log.exception("alert %s: sending failed", message.id)
             outcome = self._backoff(message, f"{type(error).__name__}: {error}")
@@ -262,8 +288,11 @@ class Sender:
                 log.warning("an outcome is not written yet (database failing); kept")
                 self._unrecorded.append(record)
 
-    async def _deliver(self, message: OutboxMessage, paid: bool) -> Record | Accepted:
-        """Sends one message; returns what Telegram took, or how to record what went wrong."""
+    async def _deliver(
+        self, message: OutboxMessage, reader: Reader | None, paid: bool
+    ) -> Record | Accepted:
+        """Sends one message (`reader` given: it was late when claimed); returns what Telegram
+        took, or how to record what went wrong."""
         assert message.id is not None
         row_id = message.id
         markup = (
@@ -277,15 +306,20 @@ class Sender:
             else None
         )
         reply = ReplyParameters(root, allow_sending_without_reply=True) if root else None
+        texts = (
+            delayed_texts(message.text, message.seen_at, self.clock(), reader)
+            if reader is not None
+            else [message.text]
+        )
         try:
             try:
-                sent = await self._send_text(message, markup, reply, paid)
+                sent = await self._send_texts(message, texts, markup, reply, paid)
             except BadRequest as error:
                 if reply is None or "replied not found" not in error.message.lower():
                     raise
                 # The thread's first message is gone and the reply was refused all the same:
                 # the stage itself matters more than its place in the thread.
-                sent = await self._send_text(message, markup, None, paid)
+                sent = await self._send_texts(message, texts, markup, None, paid)
         except RetryAfter as error:
             wait = _retry_seconds(error)
             self._pace(message.chat_id, wait)
@@ -319,16 +353,35 @@ class Sender:
         )
         return Accepted(row_id, accepted, sent.message_id, paid)
 
+    async def _send_texts(
+        self,
+        message: OutboxMessage,
+        texts: list[str],
+        markup: InlineKeyboardMarkup | None,
+        reply: ReplyParameters | None,
+        paid: bool,
+    ) -> Message:
+        """The row's message, in parts only when a delayed line took it past the limit: the
+        first replies to the thread and is the one later stages reply to; the buttons go under
+        the last. A part failing sends them all again (a part repeated, none lost)."""
+        first = await self._send_text(
+            message, texts[0], markup if len(texts) == 1 else None, reply, paid
+        )
+        for n, text in enumerate(texts[1:], start=2):
+            await self._send_text(message, text, markup if n == len(texts) else None, None, paid)
+        return first
+
     async def _send_text(
         self,
         message: OutboxMessage,
+        text: str,
         markup: InlineKeyboardMarkup | None,
         reply: ReplyParameters | None,
         paid: bool,
     ) -> Message:
         return await self.bot.send_message(
             message.chat_id,
-            message.text,
+            text,
             parse_mode=ParseMode.HTML,
             reply_markup=markup,
             link_preview_options=NO_PREVIEW,

@@ -50,11 +50,13 @@ def day_time_span(since: datetime, until: datetime, zone: ZoneInfo) -> str:
     return f"{day_time(since, zone)} – {day_time(until, zone)} {zone_label(zone.key)}"
 
 
-def since_time(moment: datetime, now: datetime) -> str:
+def since_time(moment: datetime, now: datetime, zone: ZoneInfo = UTC) -> str:
     """'06:31 UTC', with the day when that may be another one ('10 Oct 06:31 UTC'): since
-    when a venue fails or a stream was started, in UTC as every reader's shared clock."""
-    text = clock_time(moment, UTC) if now - moment < timedelta(hours=20) else day_time(moment, UTC)
-    return f"{text} UTC"
+    when a venue fails or a stream was started, in UTC as every reader's shared clock; when a
+    late alert's evidence was seen, in the chat's zone."""
+    near = now - moment < timedelta(hours=20)
+    text = clock_time(moment, zone) if near else day_time(moment, zone)
+    return f"{text} {zone_label(zone.key)}"
 
 
 def axis_time(moment: datetime, zone: ZoneInfo) -> str:

@@ -315,6 +315,7 @@ async def background(
         on_chat_migrated=services.migrate_chat,
         paid_per_day=settings.paid_broadcast_per_day,
         on_delivered=services.metrics.observe_delivery,
+        chat_settings=services.chat_settings,
     )
     live = services.metrics.live
     live.sender_totals = lambda: {

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,6 +28,8 @@ from bot.rules.grammar import parse_rule
 from bot.rules.matcher import Firing, WatchRule
 from bot.runtime.metrics import Metrics
 from storage.db import make_session_factory
+from storage.models import ChatSettings
+from storage.repositories.chat_settings import ChatSettingsRepository
 from storage.repositories.outbox import OutboxRepository, OutgoingAlert
 from storage.repositories.rules import RuleRepository
 from storage.repositories.snapshots import SnapshotRepository
@@ -213,12 +215,15 @@ async def test_stopping_mid_broadcast_ends_after_the_batches_under_way(
         assert await outbox.counts() == {"sent": 20, "pending": 80}
 
 
+@pytest.mark.parametrize("late", [timedelta(0), timedelta(hours=2)], ids=["on-time", "late"])
 async def test_200_firings_for_one_chat_arrive_split_between_whole_alerts(
-    engine: AsyncEngine,
+    engine: AsyncEngine, late: timedelta
 ) -> None:
     """Issue 16: 200 firings in one tick made one 23,491-character message that Telegram
     refused (400) and the sender marked dead. Now: messages under 4,096 characters, each
-    firing whole in exactly one of them, in order, all delivered."""
+    firing whole in exactly one of them, in order, all delivered. Sent two hours late, each
+    message leads with the delayed line and there are no more of them: the parts leave it
+    room."""
     text = "BTC funding > 0.05% on bybit"
     rules = RuleRepository(make_session_factory(engine))
     stored = [await rules.add(7, 7, text, NOW, cap=200) for _ in range(200)]
@@ -229,19 +234,21 @@ async def test_200_firings_for_one_chat_arrive_split_between_whole_alerts(
     steps = iter(range(10**6))
 
     def fast_clock() -> datetime:  # per-chat pacing passes at once
-        return datetime.now(UTC) + timedelta(seconds=2 * next(steps))
+        return NOW + late + timedelta(seconds=2 * next(steps))
 
     async with sending(engine, clock=fast_clock) as (api, outbox, sender):
         await outbox.enqueue(alerts, NOW)
         await _drain(sender, outbox, timeout=30)
         texts = [m.text for m in api.sent_messages(7)]
-    assert len(texts) == 6
+    assert len(texts) == 7
     assert all(len(t) <= 4096 for t in texts)
-    assert await outbox.counts() == {"sent": 6}
+    assert await outbox.counts() == {"sent": 7}
     ids = [int(i) for t in texts for i in re.findall(r"crossed \(#(\d+)\)", t)]
     assert ids == list(range(1, 201))
+    delayed = [t.startswith("⏳ Delayed 2h") for t in texts]
+    assert delayed == [bool(late)] * 7
     for t in texts:
-        lines = t.split("\n")
+        lines = t.split("\n")[1 if late else 0 :]
         assert len(lines) % 2 == 0 and all("crossed" in line for line in lines[::2])
         assert t.count("<b>") == t.count("</b>")
 
@@ -259,7 +266,8 @@ async def test_a_warning_goes_once_to_the_broadcast_channel_and_privately_to_sub
     watch = watch_service(sessions)
     await watch.add(101, 101, "* squeeze", NOW)
     await watch.add(102, 102, "BTC squeeze", NOW)
-    async with sending(engine, limits=True) as (api, outbox, sender):
+    # The sender's clock is the tick's: sent within the minute, not late.
+    async with sending(engine, limits=True, clock=lambda: NOW) as (api, outbox, sender):
         api.set_chat(-1001500, type="channel", title="oiwatch all", username="oiwatch_all")
         bot: Bot = sender.bot
         channels = await resolve_channels(bot, {"*": "@oiwatch_all", "ETH": "@no_such_chan"})
@@ -300,3 +308,94 @@ async def test_watch_squeeze_in_private_names_the_channel_as_the_fast_path(
         assert "join @oiwatch_btc:" in await bot.ask("/watch BTC squeeze")
         assert "Fast path" not in await bot.ask("/watch BTC funding > 0.05%")
         assert "Fast path" not in await bot.ask("/watch ETH squeeze", chat_id=-500, user_id=9)
+
+
+SENT_AT = datetime(2026, 12, 2, 15, 57, tzinfo=UTC)
+FRESH = "🔔 <b>SOL OI +5% in 1h</b>"
+SQUEEZE = "🚨 <b>BTC likely long squeeze starting</b>\n<i>OI -4.1% in 15m, price -2.3%</i>"
+
+
+def _running_from(start: datetime) -> Callable[[], datetime]:
+    """A clock at `start` when made, running at the real pace (per-chat gaps pass as usual)."""
+    began = time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - began)
+
+
+async def test_an_alert_sent_long_after_its_evidence_says_so_in_its_first_line(
+    engine: AsyncEngine,
+) -> None:
+    """A backlog sends at 15:57 what was seen at 14:05: Telegram would show 15:57, so the
+    alert says it first. One seen 10 s ago, and a quiet-hours digest (late on purpose, each
+    alert with its held time), go as they were written; a late stage replying to its thread's
+    first message is marked too."""
+    settings = ChatSettingsRepository(make_session_factory(engine))
+    thread = "BTC:long_squeeze:2026-12-02T14:05"
+    async with sending(engine, clock=_running_from(SENT_AT), chat_settings=settings) as (
+        api,
+        outbox,
+        sender,
+    ):
+        await outbox.hold(
+            _alert(8, "held", "<i>03:10</i> 🔔 <b>ETH funding &gt; 0.05%</b>"),
+            SENT_AT - timedelta(minutes=1),
+            SENT_AT - timedelta(hours=5),
+            into="digest:8:20261202T1556",
+            header="🌙 <b>Held during quiet hours</b> (23:00–07:00 UTC)",
+        )
+        await outbox.enqueue([_alert(9, "start", "early", thread=thread)], SENT_AT)
+        await _drain(sender, outbox)
+        seen = SENT_AT - timedelta(hours=1, minutes=52)
+        await outbox.enqueue(
+            [
+                _alert(7, "late", SQUEEZE, priority=Priority.URGENT, seen_at=seen),
+                _alert(7, "fresh", FRESH, seen_at=SENT_AT - timedelta(seconds=10)),
+                _alert(9, "stage", "confirmed", thread=thread, seen_at=seen),
+            ],
+            SENT_AT,
+        )
+        await _drain(sender, outbox)
+    line = "⏳ Delayed 1h 52m: seen at 14:05 UTC; the numbers are from then."
+    assert [m.text for m in api.sent_messages(7)] == [f"{line}\n{SQUEEZE}", FRESH]
+    [digest] = api.sent_messages(8)
+    assert digest.text == (
+        "🌙 <b>Held during quiet hours</b> (23:00–07:00 UTC)\n\n"
+        "<i>03:10</i> 🔔 <b>ETH funding &gt; 0.05%</b>"
+    )
+    first, stage = api.sent_messages(9)
+    assert (stage.text, stage.reply_to) == (f"{line}\nconfirmed", first.message_id)
+
+
+async def test_a_late_alert_reads_in_the_chats_language_and_zone(engine: AsyncEngine) -> None:
+    settings = ChatSettingsRepository(make_session_factory(engine))
+    await settings.save(ChatSettings(chat_id=-1007, timezone="Europe/Moscow", language="ru"))
+    async with sending(engine, clock=_running_from(SENT_AT), chat_settings=settings) as (
+        api,
+        outbox,
+        sender,
+    ):
+        seen = SENT_AT - timedelta(hours=2)
+        await outbox.enqueue([_alert(-1007, "late", SQUEEZE, seen_at=seen)], SENT_AT)
+        await _drain(sender, outbox)
+    [sent] = api.sent_messages(-1007)
+    assert sent.text == (
+        "⏳ Задержано на 2 ч: замечено в 16:57 Europe/Moscow; цифры на тот момент.\n" + SQUEEZE
+    )
+
+
+async def test_a_late_full_message_goes_in_two_parts_the_line_once(engine: AsyncEngine) -> None:
+    """A row written full before the room for the line was kept: the line still counts
+    against the 4,096 characters, so the message is split between its alerts, the line in
+    the first part, the buttons under the last, and the thread replies to the first."""
+    alert = "🔔 <b>BTC funding &gt; 0.05%</b>\n" + "x" * 1990
+    text = f"{alert}\n\n{alert}"  # 4,054 characters
+    markup = '{"inline_keyboard": [[{"text": "Mute", "callback_data": "mute:1"}]]}'
+    async with sending(engine, clock=_running_from(SENT_AT)) as (api, outbox, sender):
+        seen = SENT_AT - timedelta(minutes=6)
+        await outbox.enqueue([_alert(7, "full", text, reply_markup=markup, seen_at=seen)], SENT_AT)
+        await _drain(sender, outbox)
+        [row] = await outbox.messages(7)
+    first, second = api.sent_messages(7)
+    line = "⏳ Delayed 6m: seen at 15:51 UTC; the numbers are from then."
+    assert (first.text, second.text) == (f"{line}\n{alert}", alert)
+    assert (first.reply_markup, second.reply_markup is not None) == (None, True)
+    assert row.message_id == first.message_id

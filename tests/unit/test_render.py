@@ -1,6 +1,12 @@
 from __future__ import annotations
 
-from bot.delivery.render import split_message, whole_parts
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo, available_timezones
+
+from bot.alerts.languages import Reader
+from bot.delivery.late import delayed_texts
+from bot.delivery.render import LATE_LINE_ROOM, split_message, whole_parts
+from bot.i18n import LANGUAGES
 
 
 def test_short_text_is_one_message() -> None:
@@ -40,3 +46,17 @@ def test_whole_parts_never_splits_an_item() -> None:
     groups = whole_parts(items, "\n".join, limit=4096)
     assert [len(g) for g in groups] == [38, 37, 37, 37, 37, 14]  # 106-108 characters each
     assert [item for group in groups for item in group] == items
+
+
+def test_the_longest_delayed_line_fits_the_room_merged_messages_leave() -> None:
+    """Six days late in the longest zone name, in every language: 116 characters, so a full
+    merged message sent late still goes as one."""
+    now = datetime(2026, 12, 2, 15, 57, tzinfo=UTC)
+    zone = ZoneInfo(max(available_timezones(), key=len))
+    spans = [timedelta(hours=3, minutes=59), timedelta(days=6, hours=23)]
+    longest = max(
+        len(delayed_texts("", now - span, now, Reader(language, zone))[0])
+        for language in LANGUAGES
+        for span in spans
+    )
+    assert longest == 116 <= LATE_LINE_ROOM
