@@ -1,6 +1,6 @@
 """Holding a cold start's firings for chats in quiet hours: `firings` alerts over `chats` chats
 (10 each by default), each of its own watch rule, held into their chats' digests as the
-pipeline's tick does, on a SQLite file in a temporary folder and, when
+pipeline's tick does (`hold_many`), on a SQLite file in a temporary folder and, when
 OIWATCH_TEST_DATABASE_URL is set, on that database too (its outbox emptied before and after,
 the bench's rules removed after). Prints the time to hold them all, then again for the same
 tick run once more (after a crash: every alert is in its digest already).
@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.bench_fanout import bench_database
 from storage.db import make_session_factory
 from storage.models import WatchRuleRow
-from storage.repositories.outbox import OutboxRepository, OutgoingAlert
+from storage.repositories.outbox import Hold, OutboxRepository, OutgoingAlert
 
 NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
 FIRST_CHAT = 7_000_000_000  # far from any chat a test makes
@@ -59,7 +59,7 @@ async def bench(url: str | None, chats: int, firings: int) -> None:
             ).all()
         due = NOW + timedelta(hours=4)
         holds = [
-            (
+            Hold(
                 OutgoingAlert(
                     rule.chat_id,
                     f"held:20261202T030000:{rule.chat_id}:{rule.id}:A{n}:",
@@ -68,14 +68,15 @@ async def bench(url: str | None, chats: int, firings: int) -> None:
                     revisions=(0,),
                 ),
                 f"digest:{rule.chat_id}:{due:%Y%m%dT%H%M}",
+                due,
+                HEADER,
             )
             for n, rule in enumerate(made)
         ]
         try:
             for run in ("first", "again"):
                 started = time.perf_counter()
-                for alert, into in holds:
-                    await outbox.hold(alert, due, NOW, into=into, header=HEADER, full=FULL)
+                await outbox.hold_many(holds, NOW, full=FULL)
                 seconds = time.perf_counter() - started
                 counts = await outbox.counts()
                 print(

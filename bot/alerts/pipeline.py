@@ -52,7 +52,7 @@ from bot.signals.events import CascadeTracker
 from bot.signals.kinds import Stage, WarningKind
 from bot.signals.warning import SignalWarning
 from storage.repositories.chat_settings import ChatSettingsRepository
-from storage.repositories.outbox import OutboxRepository, OutgoingAlert, tick_stamp
+from storage.repositories.outbox import Hold, OutboxRepository, OutgoingAlert, tick_stamp
 
 log = logging.getLogger(__name__)
 
@@ -261,7 +261,7 @@ class AlertPipeline:
         alerts = []
         quiet = await self._quiet_hours(list(by_chat))
         languages = await self._languages(list(by_chat))
-        holds: list[tuple[OutgoingAlert, str, datetime, str]] = []
+        holds: list[Hold] = []
         staged: list[OutgoingAlert] = []  # cascade stages: silent once their thread has begun
         for chat_id, chat_firings in by_chat.items():
             set_language(languages.get(chat_id, ENGLISH))
@@ -313,7 +313,7 @@ class AlertPipeline:
                         rules=(rule,),
                         revisions=(firing.rule.revision,),
                     )
-                    holds.append((alert, digest, until, header))
+                    holds.append(Hold(alert, digest, until, header))
         set_language(ENGLISH)
         # An event's first message in a chat rings (a chat that joins mid-event too), the later
         # ones reply quietly: what the outbox holds decides, so a restart changes nothing.
@@ -324,8 +324,7 @@ class AlertPipeline:
         channel_languages = await self._languages(sorted(set(self.channels.values())))
         alerts += channel_posts(self.channels, market_wide, stamp, now, channel_languages)
         queued = await self.outbox.enqueue(alerts, now)
-        for alert, digest, until, header in holds:
-            await self.outbox.hold(alert, until, now, into=digest, header=header, full=DIGEST_FULL)
+        await self.outbox.hold_many(holds, now, full=DIGEST_FULL)
         if queued:
             log.info("%d alerts queued for %d chats", queued, len(by_chat))
             self.wake.set()

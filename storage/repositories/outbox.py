@@ -19,6 +19,7 @@ and leave the rest.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -102,6 +103,17 @@ def tick_stamp(now: datetime) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Hold:
+    """`alert` to hold in its chat's digest, the outbox row whose dedup key is `into`, sent at
+    `due_at` under `header`."""
+
+    alert: OutgoingAlert
+    into: str
+    due_at: datetime
+    header: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Accepted:
     """Telegram took this row's message at `at`, as its message `telegram_id`."""
 
@@ -133,44 +145,75 @@ class OutboxRepository:
         header: str = "",
         full: str = "",
     ) -> None:
-        """Adds `alert.text` to the chat's held digest whose dedup key is `into` (created, under
-        `header`, on first use), unless the digest holds the alert's dedup key already (its
+        """One alert held, as `hold_many` holds it."""
+        await self.hold_many([Hold(alert, into, due_at, header)], now, full=full)
+
+    async def hold_many(self, holds: Sequence[Hold], now: datetime, *, full: str = "") -> None:
+        """Adds each alert's text, in order, to its chat's held digest `into` (created, under
+        its `header`, on first use), unless the digest holds the alert's dedup key already (its
         tick run again after a crash). Past what one message holds, the closing line `full`
-        says so (the caller words both)."""
-        async with self._sessions() as session:
-            await _drop_lock(session, shared=True)
-            row = (
-                await session.execute(
+        says so (the caller words both). An alert whose rules were all removed or changed
+        meanwhile is left out, the others held. A digest no longer held (released) takes none.
+
+        One transaction per BATCH digests: a cold start holds hundreds of thousands of
+        firings in one tick, and one transaction each took longer than the tick."""
+        by_digest: dict[str, list[Hold]] = defaultdict(list)
+        for held in holds:
+            by_digest[held.into].append(held)
+        for keys in batches(sorted(by_digest)):
+            async with self._sessions() as session:
+                await _drop_lock(session, shared=True)
+                found = await session.execute(
                     select(OutboxMessage)
-                    .where(col(OutboxMessage.dedup_key) == into)
+                    .where(col(OutboxMessage.dedup_key).in_(keys))
+                    .order_by(col(OutboxMessage.dedup_key))
                     .with_for_update()
                 )
-            ).scalar_one_or_none()
-            held = HeldAlert(alert.text, alert.rules, alert.dedup_key)
-            if row is None:
-                digest = Digest(header, (held,))
-                session.add(
-                    OutboxMessage(
-                        chat_id=alert.chat_id,
-                        dedup_key=into,
-                        text=digest.text,
+                rows = {row.dedup_key: row for row in found.scalars()}
+                # What each digest held before: a new one nothing yet, one released no more.
+                before = {
+                    key: _digest_of(rows[key], full)
+                    if key in rows
+                    else Digest(by_digest[key][0].header, ())
+                    for key in keys
+                    if key not in rows or rows[key].status == OutboxStatus.HELD
+                }
+                for key, digest in before.items():
+                    added = _added(digest, by_digest[key], full)
+                    if key in rows:
+                        _set_digest(rows[key], added)
+                        continue
+                    first = by_digest[key][0]
+                    rows[key] = OutboxMessage(
+                        chat_id=first.alert.chat_id,
+                        dedup_key=key,
+                        text=added.text,
                         reply_markup=None,
                         status=OutboxStatus.HELD,
                         attempts=0,
-                        due_at=due_at,
+                        due_at=first.due_at,
                         created_at=now,
-                        rules=digest.rules,
-                        digest=digest,
+                        rules=added.rules,
+                        digest=added,
                     )
+                    session.add(rows[key])
+                # Written before their rules are read (SQLite: the write takes the one writer's
+                # lock, so no drop comes between), then again without the alerts whose rules
+                # are all gone or changed.
+                await session.flush()
+                held_now = [held for key in before for held in by_digest[key]]
+                revisions = await _revisions(
+                    session, {r for held in held_now for r in held.alert.rules}
                 )
-            elif row.status == OutboxStatus.HELD:
-                digest = _digest_of(row, full).add(held, full)
-                row.text, row.rules, row.digest = digest.text, digest.rules, digest
-            await session.flush()
-            if alert.outdated(await _revisions(session, set(alert.rules))):
-                await session.rollback()
-                return
-            await session.commit()
+                for key, digest in before.items():
+                    kept = [held for held in by_digest[key] if not held.alert.outdated(revisions)]
+                    if len(kept) == len(by_digest[key]):
+                        continue
+                    if kept or digest.alerts:
+                        _set_digest(rows[key], _added(digest, kept, full))
+                    else:
+                        await session.delete(rows[key])  # created for outdated alerts only
+                await session.commit()
 
     async def release_held(self, now: datetime) -> int:
         """Digests whose quiet hours are over become pending, to be sent like any alert."""
@@ -566,6 +609,18 @@ async def _store_as(
             rules=alert.rules,
         )
     )
+
+
+def _added(digest: Digest, holds: Iterable[Hold], full: str) -> Digest:
+    """`digest` with the alerts of `holds` added in order (see Digest.add)."""
+    for held in holds:
+        alert = held.alert
+        digest = digest.add(HeldAlert(alert.text, alert.rules, alert.dedup_key), full)
+    return digest
+
+
+def _set_digest(row: OutboxMessage, digest: Digest) -> None:
+    row.text, row.rules, row.digest = digest.text, digest.rules, digest
 
 
 def _digest_of(row: OutboxMessage, full: str = "") -> Digest:
