@@ -3,7 +3,8 @@
 pipeline's tick does (`hold_many`), on a SQLite file in a temporary folder and, when
 OIWATCH_TEST_DATABASE_URL is set, on that database too (its outbox emptied before and after,
 the bench's rules removed after). Prints the time to hold them all, then again for the same
-tick run once more (after a crash: every alert is in its digest already).
+tick run once more (after a crash: every alert is in its digest already), and a hash of the
+digests' texts, the same whichever way they were held (100 firings a chat fill a message).
 
 Run: .venv/bin/python bench/bench_holds.py [--chats 2000] [--firings 20000]
 """
@@ -12,20 +13,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import os
 import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, select
 from sqlmodel import col
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.bench_fanout import bench_database
 from storage.db import make_session_factory
-from storage.models import WatchRuleRow
+from storage.models import OutboxMessage, WatchRuleRow
 from storage.repositories.outbox import Hold, OutboxRepository, OutgoingAlert
 
 NOW = datetime(2026, 12, 2, 3, 0, tzinfo=UTC)
@@ -79,9 +81,15 @@ async def bench(url: str | None, chats: int, firings: int) -> None:
                 await outbox.hold_many(holds, NOW, full=FULL)
                 seconds = time.perf_counter() - started
                 counts = await outbox.counts()
+                async with sessions() as session:
+                    texts = await session.execute(
+                        select(col(OutboxMessage.text)).order_by(col(OutboxMessage.dedup_key))
+                    )
+                    digests = hashlib.sha256("\0".join(texts.scalars()).encode()).hexdigest()
                 print(
                     f"{engine.dialect.name}: {len(holds):,} firings over {chats:,} chats held "
-                    f"({run}): {seconds:.2f} s, {len(holds) / seconds:,.0f}/s; outbox {counts}"
+                    f"({run}): {seconds:.2f} s, {len(holds) / seconds:,.0f}/s; outbox {counts}, "
+                    f"digests' sha256 {digests[:12]}"
                 )
         finally:
             async with sessions() as session:
