@@ -13,7 +13,7 @@ is degraded this tick and left out) is never read as open interest vanishing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -165,8 +165,9 @@ def observations(data: AssetData, now: datetime) -> dict[ObservationKey, float]:
     return out
 
 
+_MINUTE = timedelta(minutes=1)
 # From a whole minute to the end of its 5-minute bar, by the minute's place in the bar.
-_TO_BAR_END = [BAR - timedelta(minutes=i) for i in range(5)]
+_TO_BAR_END = [BAR - _MINUTE * i for i in range(5)]
 
 
 def _bucket(minute: datetime) -> datetime:
@@ -182,24 +183,32 @@ class _BarKlines:
     taker_buy: float
     close: float  # the bar's last kline close
     minutes: int
+    last: datetime  # that kline's minute
 
 
 def _bar_klines(klines: Sequence[Kline]) -> dict[datetime, _BarKlines]:
     """Per 5-minute bar, from kline minutes in minute order (as stored): range, volume, taker
-    buys, last close and how many minutes were seen."""
+    buys, last close and its minute, and how many minutes were seen."""
     bars: dict[datetime, _BarKlines] = {}
     for k in klines:
         stamp = _bucket(k.minute)
         bar = bars.get(stamp)
         if bar is None:
-            bars[stamp] = _BarKlines(k.high, k.low, k.volume, k.taker_buy, k.close, 1)
+            bars[stamp] = _BarKlines(k.high, k.low, k.volume, k.taker_buy, k.close, 1, k.minute)
         else:
             bar.high, bar.low = max(bar.high, k.high), min(bar.low, k.low)
             bar.volume += k.volume
             bar.taker_buy += k.taker_buy
             bar.close = k.close
             bar.minutes += 1
+            bar.last = k.minute
     return bars
+
+
+def _mark(points: Iterable[Point]) -> float:
+    """The OI-weighted price of one poll of the venues."""
+    oi_usd = sum(p.oi_usd for p in points)
+    return sum(p.mark * p.oi_usd for p in points) / oi_usd if oi_usd else 0.0
 
 
 def signal_series(data: AssetData, now: datetime | None = None) -> list[SignalPoint]:
@@ -214,10 +223,13 @@ def signal_series(data: AssetData, now: datetime | None = None) -> list[SignalPo
     that joins (history backfilled for some venues only) or drops out is never read as open
     interest appearing or vanishing."""
     buckets: dict[datetime, dict[str, Point]] = {}
+    opening: dict[datetime, dict[str, Point]] = {}  # each venue's first poll in a bar's 1st minute
     for point in sorted(data.history, key=lambda p: p.ts):
-        buckets.setdefault(_bucket(point.ts.replace(second=0, microsecond=0)), {})[point.venue] = (
-            point
-        )
+        minute = point.ts.replace(second=0, microsecond=0)
+        stamp = _bucket(minute)
+        buckets.setdefault(stamp, {})[point.venue] = point
+        if stamp - minute == BAR:
+            opening.setdefault(stamp, {}).setdefault(point.venue, point)
     liq: dict[datetime, tuple[float, float]] = {}
     for flow in data.flows:
         stamp = _bucket(flow.minute)
@@ -255,10 +267,19 @@ def signal_series(data: AssetData, now: datetime | None = None) -> list[SignalPo
         pace = 1.0
         if bar is not None and now is not None and stamp > now:
             pace = 5 / min(5, bar.minutes)
-        # The klines' range as ratios to their close, applied to the bar's price: right
-        # whatever the quote (mark vs last trade, 1000PEPE vs PEPE).
-        high = price * bar.high / bar.close if bar and bar.close > 0 else None
-        low = price * bar.low / bar.close if bar and bar.close > 0 else None
+        # The klines' range as ratios to their close, applied to a price polled at that close:
+        # right whatever the quote (mark vs last trade, 1000PEPE vs PEPE). A closed bar's last
+        # poll precedes its end, so when its klines run to the end the ratio is taken at the
+        # next bar's first poll, the first to have seen their close. On the bar's own poll, a
+        # fall in the seconds between (price polled before it, klines closed after it) drew the
+        # bar's range as a rise as large, and no run of that fall stood. The first poll after
+        # can only pull a move of the next bar's first seconds in, on the side it went.
+        anchor = price
+        after = opening.get(stamp + BAR)
+        if bar is not None and after and bar.last == stamp - _MINUTE:
+            anchor = _mark(after.values())
+        high = anchor * bar.high / bar.close if bar and bar.close > 0 else None
+        low = anchor * bar.low / bar.close if bar and bar.close > 0 else None
         fields = {
             "ts": stamp,
             "close": price,
