@@ -13,7 +13,7 @@ is degraded this tick and left out) is never read as open interest vanishing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -205,10 +205,21 @@ def _bar_klines(klines: Sequence[Kline]) -> dict[datetime, _BarKlines]:
     return bars
 
 
-def _mark(points: Iterable[Point]) -> float:
-    """The OI-weighted price of one poll of the venues."""
-    oi_usd = sum(p.oi_usd for p in points)
-    return sum(p.mark * p.oi_usd for p in points) / oi_usd if oi_usd else 0.0
+def _first_poll(history: Sequence[Point], start: int, begin: datetime) -> float:
+    """The OI-weighted price of each venue's first poll from history[start], a bar's first,
+    within the minute from `begin` (0.0 when there is none)."""
+    seen: set[str] = set()
+    oi_usd = weighted = 0.0
+    end = begin + _MINUTE
+    for i in range(start, len(history)):
+        point = history[i]
+        if point.ts >= end:
+            break
+        if point.venue not in seen:
+            seen.add(point.venue)
+            oi_usd += point.oi_usd
+            weighted += point.mark * point.oi_usd
+    return weighted / oi_usd if oi_usd else 0.0
 
 
 def signal_series(data: AssetData, now: datetime | None = None) -> list[SignalPoint]:
@@ -222,14 +233,16 @@ def signal_series(data: AssetData, now: datetime | None = None) -> list[SignalPo
     the one before, then the chain is scaled so its last value is today's true total. A venue
     that joins (history backfilled for some venues only) or drops out is never read as open
     interest appearing or vanishing."""
+    history = sorted(data.history, key=lambda p: p.ts)
     buckets: dict[datetime, dict[str, Point]] = {}
-    opening: dict[datetime, dict[str, Point]] = {}  # each venue's first poll in a bar's 1st minute
-    for point in sorted(data.history, key=lambda p: p.ts):
-        minute = point.ts.replace(second=0, microsecond=0)
-        stamp = _bucket(minute)
-        buckets.setdefault(stamp, {})[point.venue] = point
-        if stamp - minute == BAR:
-            opening.setdefault(stamp, {}).setdefault(point.venue, point)
+    starts: dict[datetime, int] = {}  # where each bucket's polls begin in `history`
+    for i, point in enumerate(history):
+        stamp = _bucket(point.ts.replace(second=0, microsecond=0))
+        bucket = buckets.get(stamp)
+        if bucket is None:
+            bucket = buckets[stamp] = {}
+            starts[stamp] = i
+        bucket[point.venue] = point
     liq: dict[datetime, tuple[float, float]] = {}
     for flow in data.flows:
         stamp = _bucket(flow.minute)
@@ -275,9 +288,9 @@ def signal_series(data: AssetData, now: datetime | None = None) -> list[SignalPo
         # bar's range as a rise as large, and no run of that fall stood. The first poll after
         # can only pull a move of the next bar's first seconds in, on the side it went.
         anchor = price
-        after = opening.get(stamp + BAR)
-        if bar is not None and after and bar.last == stamp - _MINUTE:
-            anchor = _mark(after.values())
+        start = starts.get(stamp + BAR)
+        if bar is not None and start is not None and bar.last == stamp - _MINUTE:
+            anchor = _first_poll(history, start, stamp) or price
         high = anchor * bar.high / bar.close if bar and bar.close > 0 else None
         low = anchor * bar.low / bar.close if bar and bar.close > 0 else None
         fields = {
