@@ -167,8 +167,9 @@ def observations(
     return out
 
 
+_MINUTE = timedelta(minutes=1)
 # From a whole minute to the end of its 5-minute bar, by the minute's place in the bar.
-_TO_BAR_END = [BAR - timedelta(minutes=i) for i in range(5)]
+_TO_BAR_END = [BAR - _MINUTE * i for i in range(5)]
 
 
 def _bucket(minute: datetime) -> datetime:
@@ -184,24 +185,43 @@ class _BarKlines:
     taker_buy: float
     close: float  # the bar's last kline close
     minutes: int
+    last: datetime  # that kline's minute
 
 
 def _bar_klines(klines: Sequence[Kline]) -> dict[datetime, _BarKlines]:
     """Per 5-minute bar, from kline minutes in minute order (as stored): range, volume, taker
-    buys, last close and how many minutes were seen."""
+    buys, last close and its minute, and how many minutes were seen."""
     bars: dict[datetime, _BarKlines] = {}
     for k in klines:
         stamp = _bucket(k.minute)
         bar = bars.get(stamp)
         if bar is None:
-            bars[stamp] = _BarKlines(k.high, k.low, k.volume, k.taker_buy, k.close, 1)
+            bars[stamp] = _BarKlines(k.high, k.low, k.volume, k.taker_buy, k.close, 1, k.minute)
         else:
             bar.high, bar.low = max(bar.high, k.high), min(bar.low, k.low)
             bar.volume += k.volume
             bar.taker_buy += k.taker_buy
             bar.close = k.close
             bar.minutes += 1
+            bar.last = k.minute
     return bars
+
+
+def _first_poll(history: Sequence[Point], start: int, begin: datetime) -> float:
+    """The OI-weighted price of each venue's first poll from history[start], a bar's first,
+    within the minute from `begin` (0.0 when there is none)."""
+    seen: set[str] = set()
+    oi_usd = weighted = 0.0
+    end = begin + _MINUTE
+    for i in range(start, len(history)):
+        point = history[i]
+        if point.ts >= end:
+            break
+        if point.venue not in seen:
+            seen.add(point.venue)
+            oi_usd += point.oi_usd
+            weighted += point.mark * point.oi_usd
+    return weighted / oi_usd if oi_usd else 0.0
 
 
 def signal_series(data: AssetData, now: datetime | None = None) -> list[SignalPoint]:
@@ -215,11 +235,16 @@ def signal_series(data: AssetData, now: datetime | None = None) -> list[SignalPo
     the one before, then the chain is scaled so its last value is today's true total. A venue
     that joins (history backfilled for some venues only) or drops out is never read as open
     interest appearing or vanishing."""
+    history = sorted(data.history, key=lambda p: p.ts)
     buckets: dict[datetime, dict[str, Point]] = {}
-    for point in sorted(data.history, key=lambda p: p.ts):
-        buckets.setdefault(_bucket(point.ts.replace(second=0, microsecond=0)), {})[point.venue] = (
-            point
-        )
+    starts: dict[datetime, int] = {}  # where each bucket's polls begin in `history`
+    for i, point in enumerate(history):
+        stamp = _bucket(point.ts.replace(second=0, microsecond=0))
+        bucket = buckets.get(stamp)
+        if bucket is None:
+            bucket = buckets[stamp] = {}
+            starts[stamp] = i
+        bucket[point.venue] = point
     liq: dict[datetime, tuple[float, float]] = {}
     for flow in data.flows:
         stamp = _bucket(flow.minute)
@@ -257,10 +282,19 @@ def signal_series(data: AssetData, now: datetime | None = None) -> list[SignalPo
         pace = 1.0
         if bar is not None and now is not None and stamp > now:
             pace = 5 / min(5, bar.minutes)
-        # The klines' range as ratios to their close, applied to the bar's price: right
-        # whatever the quote (mark vs last trade, 1000PEPE vs PEPE).
-        high = price * bar.high / bar.close if bar and bar.close > 0 else None
-        low = price * bar.low / bar.close if bar and bar.close > 0 else None
+        # The klines' range as ratios to their close, applied to a price polled at that close:
+        # right whatever the quote (mark vs last trade, 1000PEPE vs PEPE). A closed bar's last
+        # poll precedes its end, so when its klines run to the end the ratio is taken at the
+        # next bar's first poll, the first to have seen their close. On the bar's own poll, a
+        # fall in the seconds between (price polled before it, klines closed after it) drew the
+        # bar's range as a rise as large, and no run of that fall stood. The first poll after
+        # can only pull a move of the next bar's first seconds in, on the side it went.
+        anchor = price
+        start = starts.get(stamp + BAR)
+        if bar is not None and start is not None and bar.last == stamp - _MINUTE:
+            anchor = _first_poll(history, start, stamp) or price
+        high = anchor * bar.high / bar.close if bar and bar.close > 0 else None
+        low = anchor * bar.low / bar.close if bar and bar.close > 0 else None
         fields = {
             "ts": stamp,
             "close": price,

@@ -5,11 +5,16 @@ two polls, confirmation, escalation and the summary reply to it quietly."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import time
+from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
+from tests.e2e.conftest import RunningBot
 from tests.e2e.test_alerts_over_http import _polls
 from tests.e2e.test_market_over_http import market_bot
 from tests.fakes.exchange import FakeExchange
@@ -61,23 +66,63 @@ def _crash(fx: FakeExchange) -> int:
 
 
 async def _clear_of_a_bar_end(seconds: float = 15.0) -> None:
-    """The crash starts inside a 5-minute bar, with time for two polls there. In a bar's last
-    seconds its liquidations and kline minute land in that bar, whose polled price was taken
-    before the fall, and the fall in the next bar; the fake then stops, so the next bar has no
-    flow of its own and nothing warns (a real cascade's next minutes bring theirs: the early
-    stage comes a bar later; docs/signals.md, "Live")."""
+    """The crash starts inside a 5-minute bar, with time for two polls there: its first poll
+    sees the fall in the bar of its liquidations and kline minute. (At a bar's edge the early
+    warning rings as well, from a run a bar longer, which the next poll, once OI falls, dates a
+    bar later: with these tests' 4 s `quiet`, a new leg; test_a_crash_at_a_bars_end_...)."""
     left = 300 - time.time() % 300
     if left < seconds:
         await asyncio.sleep(left + 1)
+
+
+async def _after_a_bars_last_poll(fx: FakeExchange) -> None:
+    """Just after the last poll of a 5-minute bar, before its end: a crash from here lands its
+    liquidations and kline minute in that bar, whose polled price is from before the fall, and
+    the fall in the next bar's first poll (docs/signals.md, "Live, at a bar's edge")."""
+    while True:
+        await asyncio.sleep(max(0.0, 300 - time.time() % 300 - 2 * POLL_S))
+        polls = fx.requests["/hyperliquid/info"]
+        while fx.requests["/hyperliquid/info"] == polls:
+            await asyncio.sleep(0.01)
+        left = 300 - time.time() % 300
+        # The next poll, a poll interval on (or a little more), comes after the end; the crash
+        # waits 50 ms for this poll's other venues to answer and leaves its 40 liquidations
+        # (a millisecond each) inside the bar.
+        if 0.12 < left < POLL_S - 0.02:
+            await asyncio.sleep(0.05)
+            return
+        if left < POLL_S:
+            print(f"the bar's last poll {left:.3f} s before its end: waiting for the next bar")
 
 
 def _alerts(api: FakeTelegramAPI, before: int) -> list[SentMessage]:
     return [m for m in api.sent_messages(CHAT)[before:] if m.method == "sendMessage"]
 
 
-async def test_a_crash_with_long_liquidations_is_one_thread_from_early_to_over(
-    tmp_path: Path,
-) -> None:
+async def _crash_warned(bot: RunningBot, fx: FakeExchange) -> tuple[int, int, SentMessage]:
+    """Crashes now and waits for the one early warning, within two polls. Returns the chat's
+    messages before it, the crash minute (ms) and the warning."""
+    before = len(bot.api.sent_messages(CHAT))
+    minute = _crash(fx)
+    polls_then = fx.requests["/hyperliquid/info"]
+    raised = time.monotonic()
+    await bot.api.wait_for(lambda: len(_alerts(bot.api, before)) >= 1, timeout=15)
+    seconds = time.monotonic() - raised
+    polls = fx.requests["/hyperliquid/info"] - polls_then
+    print(f"early warning in chat after {seconds:.2f} s, {polls} polls")
+    assert polls <= 2
+    [early] = _alerts(bot.api, before)
+    # OI has not moved: -0.02 % against a backfilled bar, 0 against a live one (which of the
+    # two the run starts on depends on where the wall clock sits in its 5-min bar).
+    assert re.search(r"OI (-0\.02|0\.0)%, longs liquidated \$23\.3M", early.text)
+    assert "taker sell share % +83.33" in early.text  # 750 of 900, from the klines
+    assert not early.silent and early.reply_to is None
+    return before, minute, early
+
+
+@contextlib.asynccontextmanager
+async def _watching(tmp_path: Path) -> AsyncIterator[tuple[FakeExchange, RunningBot]]:
+    """A calm market polled three times by a bot whose chat watches BTC squeezes."""
     async with FakeExchange() as fx:
         _calm(fx)
         async with market_bot(
@@ -85,54 +130,63 @@ async def test_a_crash_with_long_liquidations_is_one_thread_from_early_to_over(
         ) as bot:
             assert "rule #1" in await bot.ask("/watch BTC squeeze")
             await _polls(fx, 3)
-            await _clear_of_a_bar_end()
-            before = len(bot.api.sent_messages(CHAT))
-            minute = _crash(fx)
-            polls_then = fx.requests["/hyperliquid/info"]
-            raised = time.monotonic()
-            await bot.api.wait_for(lambda: len(_alerts(bot.api, before)) >= 1, timeout=15)
-            seconds = time.monotonic() - raised
-            polls = fx.requests["/hyperliquid/info"] - polls_then
-            print(f"early warning in chat after {seconds:.2f} s, {polls} polls")
-            assert polls <= 2
-            [early] = _alerts(bot.api, before)
-            assert "🚨 <b>Early</b> · <b>BTC likely long squeeze starting: price -3.1% in" in (
-                early.text
-            )
-            # OI has not moved: -0.02 % against a backfilled bar, 0 against a live one (which of
-            # the two the run starts on depends on where the wall clock sits in its 5-min bar).
-            assert re.search(r"OI (-0\.02|0\.0)%, longs liquidated \$23\.3M", early.text)
-            assert "taker sell share % +83.33" in early.text  # 750 of 900, from the klines
-            assert "data 0s old" in early.text and "rule #1" in early.text
-            assert not early.silent and early.reply_to is None
+            yield fx, bot
 
-            # OI follows: -3 % (-4.1 % from its peak of 4 h ago, 91,008 a venue) confirms the
-            # event, -10 % (-11.0 %) escalates it, each in its thread.
-            fx.set("BTC", oi_coin=87300)
-            await bot.api.wait_for(lambda: len(_alerts(bot.api, before)) >= 2, timeout=15)
-            fx.set("BTC", oi_coin=81000)
-            await bot.api.wait_for(lambda: len(_alerts(bot.api, before)) >= 3, timeout=15)
-            _, confirmed, escalated = _alerts(bot.api, before)
-            assert (
-                "<b>Confirmed</b> · <b>BTC long squeeze in progress: OI -4.1% from"
-                in confirmed.text
-            )
-            assert (
-                "<b>Escalated to extreme</b> · <b>BTC long squeeze intensifying (high → extreme): "
-                "OI -11.0% from its peak" in escalated.text
-            )
 
-            # The market back where it was: no cascade reading, and after QUIET_S the summary.
-            fx.set("BTC", mark=60000, index=60000, oi_coin=90000)
-            _minute(fx, minute, close=60000, volume=950, taker_buy=180)
-            await bot.api.wait_for(lambda: len(_alerts(bot.api, before)) >= 4, timeout=QUIET_S + 15)
-            over = _alerts(bot.api, before)[3]
-            assert "✅ <b>Over</b> · <b>BTC long squeeze over after" in over.text
-            assert "liquidated: longs 23.3M USD, shorts 0.0M USD" in over.text
-            for reply in (confirmed, escalated, over):
-                assert reply.reply_to == early.message_id and reply.silent
-            await _polls(fx, 2)
-            assert len(_alerts(bot.api, before)) == 4  # nothing else, nothing twice
+async def test_a_crash_with_long_liquidations_is_one_thread_from_early_to_over(
+    tmp_path: Path,
+) -> None:
+    async with _watching(tmp_path) as (fx, bot):
+        await _clear_of_a_bar_end()
+        before, minute, early = await _crash_warned(bot, fx)
+        assert "🚨 <b>Early</b> · <b>BTC likely long squeeze starting: price -3.1% in 5 min" in (
+            early.text
+        )
+        assert "data 0s old" in early.text and "rule #1" in early.text
+
+        # OI follows: -3 % (-4.1 % from its peak of 4 h ago, 91,008 a venue) confirms the
+        # event, -10 % (-11.0 %) escalates it, each in its thread.
+        fx.set("BTC", oi_coin=87300)
+        await bot.api.wait_for(lambda: len(_alerts(bot.api, before)) >= 2, timeout=15)
+        fx.set("BTC", oi_coin=81000)
+        await bot.api.wait_for(lambda: len(_alerts(bot.api, before)) >= 3, timeout=15)
+        _, confirmed, escalated = _alerts(bot.api, before)
+        assert "<b>Confirmed</b> · <b>BTC long squeeze in progress: OI -4.1% from" in confirmed.text
+        assert (
+            "<b>Escalated to extreme</b> · <b>BTC long squeeze intensifying (high → extreme): "
+            "OI -11.0% from its peak" in escalated.text
+        )
+
+        # The market back where it was: no cascade reading, and after QUIET_S the summary.
+        fx.set("BTC", mark=60000, index=60000, oi_coin=90000)
+        _minute(fx, minute, close=60000, volume=950, taker_buy=180)
+        await bot.api.wait_for(lambda: len(_alerts(bot.api, before)) >= 4, timeout=QUIET_S + 15)
+        over = _alerts(bot.api, before)[3]
+        assert "✅ <b>Over</b> · <b>BTC long squeeze over after" in over.text
+        assert "liquidated: longs 23.3M USD, shorts 0.0M USD" in over.text
+        for reply in (confirmed, escalated, over):
+            assert reply.reply_to == early.message_id and reply.silent
+        await _polls(fx, 2)
+        assert len(_alerts(bot.api, before)) == 4  # nothing else, nothing twice
+
+
+# Waits for a bar's end on the wall clock: a bar more each time a bar's last poll comes too
+# close to either side of its end (about one bar in ten).
+@pytest.mark.timeout(60 + 3 * 300)
+async def test_a_crash_at_a_bars_end_still_warns_within_two_polls(tmp_path: Path) -> None:
+    """The crash in a bar's last second, after its last poll: the bar has the crash's kline
+    minute and liquidations but its price from before the fall, which the next bar's first
+    poll sees. The early warning rings at that poll, from the close before the crash bar."""
+    async with _watching(tmp_path) as (fx, bot):
+        await _after_a_bars_last_poll(fx)
+        _, _, early = await _crash_warned(bot, fx)
+        # From 60,000 to the crash bar's low: 58,100 on klines closing at 58,150, as the
+        # next bar's first poll (58,200) prices them.
+        assert (
+            "🚨 <b>Early</b> · <b>BTC likely long squeeze starting: price -3.1% in 10 min, "
+            "OI" in early.text
+        ), early.text
+        assert "price from onset % -3.08" in early.text
 
 
 async def test_a_crash_names_the_guarded_long_it_threatens(tmp_path: Path) -> None:

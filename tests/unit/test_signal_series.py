@@ -8,6 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.alerts.observations import AssetData, signal_series
+from bot.signals.engine import evaluate
+from bot.signals.kinds import Stage
 from bot.signals.series import BAR
 from tests.unit.test_market_overview import P
 
@@ -22,6 +24,14 @@ class K:
     close: float
     volume: float
     taker_buy: float
+    venue: str = "binance"
+
+
+@dataclass
+class Liq:
+    minute: datetime
+    long_usd: float
+    short_usd: float
     venue: str = "binance"
 
 
@@ -75,3 +85,39 @@ def test_live_points_carry_range_volume_taker_flow_and_basis_like_replayed_ones(
     assert crash.basis_pct == pytest.approx((58200 / 58300 - 1) * 100)
     assert signal_series(data)[-1].volume == 95.0  # charts: what was traded, no pace
     assert signal_series(AssetData("BTC", [], history, []))[-1].volume is None  # unknown, not 0
+
+
+def test_a_crash_in_a_bars_last_minute_polled_before_the_fall_rings_at_the_next_poll() -> None:
+    # Four calm hours polled at :52 of each minute (60,000 +-30, 60 coins a minute, half bought,
+    # $5k of each side liquidated); 12:04 is the crash minute: 60,000 down to 58,100, closing
+    # 58,200 on 900 coins (150 bought) and $23.3M of longs, 0.11 % of the $21B of OI. Its poll
+    # at 12:04:52 still saw 60,000; the next, at 12:05:07, 58,230; then nothing more.
+    start = T0 - timedelta(hours=4)
+    history, klines, flows = [], [], []
+    for m in range(4 * 60 + 5):
+        minute = start + timedelta(minutes=m)
+        close = 60000.0 + 30 * ((3 * m) % 7 - 3) if m < 4 * 60 + 4 else 58200.0
+        calm = close > 59000
+        history.append(
+            P("binance", minute + timedelta(seconds=52), close if calm else 60000.0, 350000.0)
+        )
+        if calm:
+            klines.append(K(minute, close + 10, close - 10, close, 60.0, 30.0))
+            flows.append(Liq(minute, 5e3, 5e3))
+        else:
+            klines.append(K(minute, 60000.0, 58100.0, close, 900.0, 150.0))
+            flows.append(Liq(minute, 23.3e6, 0.0))
+    now = T0 + timedelta(minutes=5, seconds=7)
+    history.append(P("binance", now, 58230.0, 350000.0))
+    series = signal_series(AssetData("BTC", [], history, flows, klines), now)
+    [warning] = [w for w in evaluate("BTC", series, now=now).warnings if w.stage is Stage.EARLY]
+    assert warning.summary == (
+        "BTC likely long squeeze starting: price -3.1% in 10 min on 4x volume, OI 0.0%, longs "
+        "liquidated $23.3M; longs are being forced out"
+    )
+    crash = series[-2]
+    assert (crash.ts, crash.close) == (T0 + BAR, 60000.0)  # its poll was before the fall
+    # Its range (60,100 at 12:00, then the crash) is the klines' on the price polled right after
+    # their close, x 58,230 / 58,200. On the poll before the fall it was 61,959 to 59,931: a
+    # rise as large as the fall, so no run of the fall stood.
+    assert (crash.high, crash.low) == pytest.approx((60100 * 58230 / 58200, 58130.0))
