@@ -60,13 +60,21 @@ async def downgrade_to(database_url: str, revision: str) -> None:
         await engine.dispose()
 
 
+def _sqlite_file(url: URL) -> str | None:
+    """The file an SQLite URL keeps its data in; None for another database or SQLite in memory
+    (`sqlite+aiosqlite://`, `:memory:`)."""
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return url.database
+
+
 def revision_status(database_url: str) -> tuple[bool, str]:
     """`oiwatch db current`: (at this version's latest revision, the line saying where the
     database stands and what to run). Reads only: a database behind stays behind."""
     url = make_url(database_url)
     latest = latest_revision()
-    on_disk = url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
-    file = Path(url.database) if on_disk and url.database else None
+    path = _sqlite_file(url)
+    file = Path(path) if path is not None else None
     if file is not None and file.parent.is_dir() and not file.exists():
         # Checking must not create the file (sqlite3 would): a typo'd path stays visible. A
         # missing folder is check_sqlite_file's line.
@@ -108,7 +116,7 @@ def check_lasting(database_url: str) -> None:
     """`oiwatch run` keeps everything in its database; an in-memory one (`sqlite+aiosqlite://`,
     a slip for `:///file`) would lose every rule and queued alert at the next restart."""
     url = make_url(database_url)
-    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+    if url.get_backend_name() == "sqlite" and _sqlite_file(url) is None:
         raise StartupError(
             f"OIWATCH_DATABASE_URL={database_url} is in memory: rules, settings and queued "
             "alerts would be lost when the process ends; name a file, e.g. "
@@ -123,11 +131,12 @@ def sole_sqlite_process(database_url: str) -> Iterator[None]:
     beside the first and run its own pipeline and sender on the same rules and outbox. The
     kernel drops the lock with the process, however it ends."""
     url = make_url(database_url)
-    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+    path = _sqlite_file(url)
+    if path is None:
         yield
         return
     check_sqlite_file(database_url)  # a missing folder is its own line
-    with open(f"{url.database}.lock", "a") as lock:
+    with open(f"{path}.lock", "a") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -144,17 +153,18 @@ def check_sqlite_file(database_url: str) -> None:
     then trips over the closed event loop and prints a traceback of its own. Plain sqlite3
     finds out first (a missing folder, a path that is a folder or not writable)."""
     url = make_url(database_url)
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+    path = _sqlite_file(url)
+    if path is None:
         return
     if url.query.get("uri"):
         return  # a file: URI with its own mode=; sqlite3 would read it as a plain file name
-    folder = Path(url.database).parent
+    folder = Path(path).parent
     if not folder.is_dir():
         raise StartupError(
             f"{_shown(url)}: no folder {folder}; create it or point the URL elsewhere"
         )
     try:
-        sqlite3.connect(url.database).close()
+        sqlite3.connect(path).close()
     except sqlite3.Error as error:
         raise StartupError(f"{_shown(url)}: cannot use the database: {_one_line(error)}") from None
 
