@@ -235,7 +235,7 @@ def join_options(words: list[str]) -> list[str]:
         last = joined[-1] if joined else ""
         key = last.removesuffix(":").lower()
         if last.endswith("=") and last.count("=") == 1:
-            joined[-1] += word.removeprefix("=") if word != "=" else ""
+            joined[-1] += word.removeprefix("=")
         elif key in OPTION_WORDS and word in ("=", ":"):
             joined[-1] = key + "="
         elif key in OPTION_WORDS and (word.startswith("=") or _VALUE_HEAD.match(word)):
@@ -357,8 +357,11 @@ LEVERAGE_KEYS = ("lev", "leverage")
 # The options whose name a trader may type as a word of its own before the value ('size 0.5',
 # 'mmr: 0.4%'): none of them can mean anything else in a command.
 OPTION_WORDS = frozenset(
-    (*LEVERAGE_KEYS, "size", "mmr", "balance", "wallet", "fee", "mark", "entry", "levels")
-) | {"funding", "cost"}
+    {
+        *LEVERAGE_KEYS,
+        *("size", "mmr", "balance", "wallet", "fee", "mark", "entry", "levels", "funding", "cost"),
+    }
+)
 
 
 def _without_x(word: str) -> str | None:
